@@ -1,0 +1,218 @@
+//! Roles, permissions and the authenticated session of a request: written once, used by
+//! every domain's guards.
+
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+/// A member's role inside an organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    /// Full control, including ownership and billing.
+    Owner,
+    /// Administers members, teams, keys and settings.
+    Admin,
+    /// Manages teams, projects and people's work.
+    Manager,
+    /// Works on assigned work.
+    Member,
+    /// Read-only access to the organisation.
+    Viewer,
+    /// External client: portal access only.
+    Client,
+}
+
+impl Role {
+    /// All roles, most powerful first.
+    pub const ALL: [Role; 6] = [Role::Owner, Role::Admin, Role::Manager, Role::Member, Role::Viewer, Role::Client];
+
+    /// The wire / database name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "OWNER",
+            Role::Admin => "ADMIN",
+            Role::Manager => "MANAGER",
+            Role::Member => "MEMBER",
+            Role::Viewer => "VIEWER",
+            Role::Client => "CLIENT",
+        }
+    }
+
+    /// Parses the wire / database name.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// Whether this role grants `perm`. The single role -> permission table of the platform.
+    pub fn allows(self, perm: Permission) -> bool {
+        use Permission::*;
+        use Role::*;
+        match perm {
+            OrgRead => true,
+            MembersRead | TeamsRead | SkillsRead | SettingsRead => self != Client,
+            ProfileEditOwn | SkillsEditOwn | NotificationsOwn => true,
+            RatesRead | TeamsManage | SkillsManage | MemberSkillsManage => matches!(self, Owner | Admin | Manager),
+            MembersManage | ApiKeysManage | AuditRead | SettingsManage | OrgManage => matches!(self, Owner | Admin),
+            OwnersManage => self == Owner,
+            WorkRead => self != Client,
+            WorkWrite => matches!(self, Owner | Admin | Manager | Member),
+            WorkManage => matches!(self, Owner | Admin | Manager),
+        }
+    }
+}
+
+/// What an action needs. Guards ask for one of these; only [`Role::allows`] decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// See the organisation itself.
+    OrgRead,
+    /// Rename the organisation, change its profile.
+    OrgManage,
+    /// See members and their profiles.
+    MembersRead,
+    /// Invite, add, deactivate members and change roles below owner.
+    MembersManage,
+    /// Grant or revoke the OWNER role.
+    OwnersManage,
+    /// See cost and bill rates.
+    RatesRead,
+    /// Edit one's own profile.
+    ProfileEditOwn,
+    /// See teams.
+    TeamsRead,
+    /// Create, change and delete teams and their members.
+    TeamsManage,
+    /// See the skills catalog.
+    SkillsRead,
+    /// Manage the skills catalog.
+    SkillsManage,
+    /// Set one's own skills.
+    SkillsEditOwn,
+    /// Set anyone's skills.
+    MemberSkillsManage,
+    /// Create and revoke API keys.
+    ApiKeysManage,
+    /// Read the audit log.
+    AuditRead,
+    /// Read organisation settings.
+    SettingsRead,
+    /// Change organisation settings.
+    SettingsManage,
+    /// Read and manage one's own notifications.
+    NotificationsOwn,
+    /// Read projects and tasks.
+    WorkRead,
+    /// Create and change tasks, log time.
+    WorkWrite,
+    /// Manage projects, members and plans.
+    WorkManage,
+}
+
+/// Who is calling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// No credentials.
+    Anonymous,
+    /// A signed-in user (access token).
+    User {
+        /// The user's id.
+        user_id: Uuid,
+    },
+    /// An organisation API key.
+    ApiKey {
+        /// The key's id.
+        key_id: Uuid,
+    },
+}
+
+/// The authenticated caller of one request: actor, active organisation, role.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Who is calling.
+    pub actor: Actor,
+    /// The active organisation, if any.
+    pub org_id: Option<Uuid>,
+    /// The caller's membership in the active organisation (users only).
+    pub membership_id: Option<Uuid>,
+    /// The effective role in the active organisation.
+    pub role: Option<Role>,
+    /// Request id for logs and audit rows.
+    pub request_id: String,
+    /// Client address, if known.
+    pub ip: Option<String>,
+    /// Client user agent, if known.
+    pub user_agent: Option<String>,
+}
+
+impl Session {
+    /// An anonymous session.
+    pub fn anonymous(request_id: impl Into<String>) -> Self {
+        Session {
+            actor: Actor::Anonymous,
+            org_id: None,
+            membership_id: None,
+            role: None,
+            request_id: request_id.into(),
+            ip: None,
+            user_agent: None,
+        }
+    }
+
+    /// The signed-in user, or UNAUTHENTICATED.
+    pub fn user_id(&self) -> AppResult<Uuid> {
+        match self.actor {
+            Actor::User { user_id } => Ok(user_id),
+            Actor::ApiKey { .. } => Err(AppError::Forbidden("this operation needs a signed-in user, not an API key".into())),
+            Actor::Anonymous => Err(AppError::Unauthenticated("sign in first".into())),
+        }
+    }
+
+    /// The active organisation, or the right error.
+    pub fn org_id(&self) -> AppResult<Uuid> {
+        if self.actor == Actor::Anonymous {
+            return Err(AppError::Unauthenticated("sign in first".into()));
+        }
+        self.org_id.ok_or_else(|| AppError::Forbidden("no active organisation".into()))
+    }
+
+    /// Checks `perm` in the active organisation; returns its id.
+    pub fn require(&self, perm: Permission) -> AppResult<Uuid> {
+        let org_id = self.org_id()?;
+        match self.role {
+            Some(role) if role.allows(perm) => Ok(org_id),
+            _ => Err(AppError::Forbidden(format!("missing permission {perm:?}"))),
+        }
+    }
+
+    /// Whether `perm` is granted (for fields that hide rather than fail).
+    pub fn can(&self, perm: Permission) -> bool {
+        self.require(perm).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_table() {
+        assert!(Role::Owner.allows(Permission::OwnersManage));
+        assert!(!Role::Admin.allows(Permission::OwnersManage));
+        assert!(Role::Admin.allows(Permission::MembersManage));
+        assert!(!Role::Manager.allows(Permission::MembersManage));
+        assert!(Role::Manager.allows(Permission::TeamsManage));
+        assert!(!Role::Viewer.allows(Permission::WorkWrite));
+        assert!(!Role::Client.allows(Permission::MembersRead));
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+    }
+
+    #[test]
+    fn anonymous_is_unauthenticated_and_no_org_is_forbidden() {
+        let s = Session::anonymous("r");
+        assert!(matches!(s.require(Permission::OrgRead), Err(AppError::Unauthenticated(_))));
+        let s = Session { actor: Actor::User { user_id: Uuid::nil() }, ..Session::anonymous("r") };
+        assert!(matches!(s.require(Permission::OrgRead), Err(AppError::Forbidden(_))));
+    }
+}

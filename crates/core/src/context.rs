@@ -1,0 +1,54 @@
+//! The per-request context every resolver reads: session, transaction, loaders.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_graphql::dataloader::DataLoader;
+use async_graphql::dynamic::ResolverContext;
+
+use crate::auth::{Permission, Session};
+use crate::db::TxDb;
+use crate::error::{AppError, AppResult};
+
+/// Everything one GraphQL request runs with. Created by the server per request (and per
+/// subscription event), shared by all resolvers of that request.
+pub struct RequestCtx {
+    /// The authenticated caller.
+    pub session: Session,
+    /// The request's transaction (tenant already set).
+    pub db: Arc<TxDb>,
+    loader_delay: Duration,
+    loaders: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl RequestCtx {
+    /// A context for `session` on `db`; loaders batch what arrives within `loader_delay`.
+    pub fn new(session: Session, db: Arc<TxDb>, loader_delay: Duration) -> Arc<Self> {
+        Arc::new(RequestCtx { session, db, loader_delay, loaders: Mutex::new(HashMap::new()) })
+    }
+
+    /// The context of the request a resolver runs in.
+    pub fn of<'a>(ctx: &ResolverContext<'a>) -> AppResult<&'a Arc<RequestCtx>> {
+        ctx.data::<Arc<RequestCtx>>().map_err(|_| AppError::internal("request context missing"))
+    }
+
+    /// Checks `perm`; returns the active organisation's id.
+    pub fn require(&self, perm: Permission) -> AppResult<uuid::Uuid> {
+        self.session.require(perm)
+    }
+
+    /// The request's [`DataLoader`] of type `L`, created on first use with `make`.
+    pub fn loader<L: Send + Sync + 'static>(&self, make: impl FnOnce(Arc<TxDb>) -> L) -> Arc<DataLoader<L>> {
+        let mut map = self.loaders.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(TypeId::of::<L>()).or_insert_with(|| {
+            let loader = DataLoader::new(make(self.db.clone()), tokio::spawn).delay(self.loader_delay);
+            Arc::new(loader) as Arc<dyn Any + Send + Sync>
+        });
+        match entry.clone().downcast::<DataLoader<L>>() {
+            Ok(l) => l,
+            Err(_) => unreachable!("loader map is keyed by the loader's TypeId"),
+        }
+    }
+}

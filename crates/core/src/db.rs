@@ -1,0 +1,121 @@
+//! The request's database handle: one transaction, tenant set with transaction-local
+//! settings under a role that Row Level Security applies to, every statement counted.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
+    TransactionTrait,
+};
+use tokio::sync::Mutex;
+use uuid::Uuid;
+
+/// The database role every request runs as (created by the migrations, subject to RLS).
+pub const APP_ROLE: &str = "opsgraph_app";
+
+/// Who the transaction acts for; becomes `app.org_id`, `app.user_id`, `app.api_key_prefix`.
+#[derive(Debug, Clone, Default)]
+pub struct Tenant {
+    /// Active organisation (RLS key of every tenant table).
+    pub org_id: Option<Uuid>,
+    /// Signed-in user (lets a user see their own memberships across organisations).
+    pub user_id: Option<Uuid>,
+    /// API key prefix being authenticated (lets exactly that key row be read).
+    pub api_key_prefix: Option<String>,
+}
+
+/// One transaction shared by all resolvers of a request. Implements [`ConnectionTrait`],
+/// so every service and loader runs on it; counts the statements it executes.
+pub struct TxDb {
+    txn: Mutex<Option<DatabaseTransaction>>,
+    statements: AtomicU32,
+}
+
+fn closed() -> DbErr {
+    DbErr::Custom("transaction already finished".into())
+}
+
+impl TxDb {
+    /// Begins a transaction as [`APP_ROLE`] for `tenant`.
+    pub async fn begin(pool: &DatabaseConnection, tenant: &Tenant) -> Result<Self, DbErr> {
+        let txn = pool.begin().await?;
+        let db = TxDb { txn: Mutex::new(Some(txn)), statements: AtomicU32::new(0) };
+        db.set_tenant(tenant).await?;
+        db.statements.store(0, Ordering::Relaxed);
+        Ok(db)
+    }
+
+    /// Re-points the transaction at another tenant (used while authenticating).
+    pub async fn set_tenant(&self, tenant: &Tenant) -> Result<(), DbErr> {
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        self.query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT set_config('role', $1, true), set_config('app.org_id', $2, true), \
+             set_config('app.user_id', $3, true), set_config('app.api_key_prefix', $4, true)",
+            [
+                APP_ROLE.into(),
+                opt(tenant.org_id.map(|u| u.to_string())).into(),
+                opt(tenant.user_id.map(|u| u.to_string())).into(),
+                opt(tenant.api_key_prefix.clone()).into(),
+            ],
+        ))
+        .await?;
+        Ok(())
+    }
+
+    /// Statements executed so far (excluding the tenant set-up).
+    pub fn statement_count(&self) -> u32 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Commits. Later use of this handle fails.
+    pub async fn commit(&self) -> Result<(), DbErr> {
+        match self.txn.lock().await.take() {
+            Some(txn) => txn.commit().await,
+            None => Err(closed()),
+        }
+    }
+
+    /// Rolls back. Later use of this handle fails.
+    pub async fn rollback(&self) -> Result<(), DbErr> {
+        match self.txn.lock().await.take() {
+            Some(txn) => txn.rollback().await,
+            None => Ok(()),
+        }
+    }
+
+    fn count(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for TxDb {
+    fn get_database_backend(&self) -> DbBackend {
+        DbBackend::Postgres
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.count();
+        let guard = self.txn.lock().await;
+        guard.as_ref().ok_or_else(closed)?.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.count();
+        let guard = self.txn.lock().await;
+        guard.as_ref().ok_or_else(closed)?.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.count();
+        let guard = self.txn.lock().await;
+        guard.as_ref().ok_or_else(closed)?.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.count();
+        let guard = self.txn.lock().await;
+        guard.as_ref().ok_or_else(closed)?.query_all_raw(stmt).await
+    }
+}

@@ -1,0 +1,255 @@
+//! Filter inputs (`and` / `or` / `not` plus typed operators per field), declared once per
+//! node type as a [`FilterField`] list and compiled into a SeaORM [`Condition`].
+
+use async_graphql::Value;
+use async_graphql::dynamic::{InputObject, InputValue, TypeRef};
+use sea_orm::sea_query::extension::postgres::PgExpr;
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::{ColumnTrait, Condition};
+
+use crate::error::{AppError, AppResult};
+use crate::id;
+
+/// How deep `and` / `or` / `not` may nest, and how many operands a list may hold.
+const MAX_FILTER_DEPTH: usize = 6;
+const MAX_LIST: usize = 100;
+
+/// The kind of a filterable field; decides its operator input type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Text: eq, ne, in, notIn, contains, startsWith, ilike, isNull.
+    Text,
+    /// A reference by global ID of the named node type: eq, in, isNull.
+    Id(&'static str),
+    /// Timestamp: eq, lt, lte, gt, gte, isNull.
+    DateTime,
+    /// Calendar date: eq, lt, lte, gt, gte, isNull.
+    Date,
+    /// Integer: eq, in, lt, lte, gt, gte, isNull.
+    Int,
+    /// Boolean: eq, isNull.
+    Boolean,
+    /// A GraphQL enum stored as its name: eq, ne, in, notIn.
+    Enum(&'static str),
+}
+
+impl FieldKind {
+    /// The operator input type's name.
+    pub fn input_type(self) -> String {
+        match self {
+            FieldKind::Text => "StringFilter".into(),
+            FieldKind::Id(_) => "IDFilter".into(),
+            FieldKind::DateTime => "DateTimeFilter".into(),
+            FieldKind::Date => "DateFilter".into(),
+            FieldKind::Int => "IntFilter".into(),
+            FieldKind::Boolean => "BooleanFilter".into(),
+            FieldKind::Enum(name) => format!("{name}Filter"),
+        }
+    }
+}
+
+/// One filterable field of a node type.
+pub struct FilterField<C> {
+    /// GraphQL name (camelCase).
+    pub name: &'static str,
+    /// The column it filters.
+    pub column: C,
+    /// Its kind.
+    pub kind: FieldKind,
+}
+
+/// Shorthand constructor.
+pub fn ff<C>(name: &'static str, column: C, kind: FieldKind) -> FilterField<C> {
+    FilterField { name, column, kind }
+}
+
+/// The shared operator input types (`StringFilter`, `IDFilter`, ...).
+pub fn operator_inputs() -> Vec<InputObject> {
+    let op = |name: &str, ty: TypeRef, desc: &str| InputValue::new(name, ty).description(desc);
+    let list = |t: &str| TypeRef::named_nn_list(t);
+    let is_null = || op("isNull", TypeRef::named(TypeRef::BOOLEAN), "True: the value is absent; false: present.");
+    let ordered = |name: &str, scalar: &str, what: &str| {
+        InputObject::new(name)
+            .description(format!("Conditions on a {what}; all given operators must hold."))
+            .field(op("eq", TypeRef::named(scalar), "Equal to."))
+            .field(op("lt", TypeRef::named(scalar), "Strictly before / less than."))
+            .field(op("lte", TypeRef::named(scalar), "Before or equal / at most."))
+            .field(op("gt", TypeRef::named(scalar), "Strictly after / greater than."))
+            .field(op("gte", TypeRef::named(scalar), "After or equal / at least."))
+            .field(is_null())
+    };
+    vec![
+        InputObject::new("StringFilter")
+            .description("Conditions on a text field; all given operators must hold.")
+            .field(op("eq", TypeRef::named(TypeRef::STRING), "Exactly equal."))
+            .field(op("ne", TypeRef::named(TypeRef::STRING), "Not equal."))
+            .field(op("in", list(TypeRef::STRING), "Equal to one of these."))
+            .field(op("notIn", list(TypeRef::STRING), "Equal to none of these."))
+            .field(op("contains", TypeRef::named(TypeRef::STRING), "Contains this text, ignoring case."))
+            .field(op("startsWith", TypeRef::named(TypeRef::STRING), "Starts with this text, ignoring case."))
+            .field(op("ilike", TypeRef::named(TypeRef::STRING), "SQL ILIKE pattern (`%` and `_` wildcards)."))
+            .field(is_null()),
+        InputObject::new("IDFilter")
+            .description("Conditions on a reference; all given operators must hold.")
+            .field(op("eq", TypeRef::named(TypeRef::ID), "Refers to this object."))
+            .field(op("in", list(TypeRef::ID), "Refers to one of these objects."))
+            .field(is_null()),
+        ordered("DateTimeFilter", "DateTime", "timestamp"),
+        ordered("DateFilter", "Date", "calendar date"),
+        ordered("IntFilter", TypeRef::INT, "whole number").field(op("in", list(TypeRef::INT), "Equal to one of these.")),
+        InputObject::new("BooleanFilter")
+            .description("Conditions on a true/false field.")
+            .field(op("eq", TypeRef::named(TypeRef::BOOLEAN), "Equal to."))
+            .field(is_null()),
+    ]
+}
+
+/// The `<Enum>Filter` input for a GraphQL enum.
+pub fn enum_filter_input(enum_name: &str) -> InputObject {
+    InputObject::new(format!("{enum_name}Filter"))
+        .description(format!("Conditions on a {enum_name} value; all given operators must hold."))
+        .field(InputValue::new("eq", TypeRef::named(enum_name)).description("Equal to."))
+        .field(InputValue::new("ne", TypeRef::named(enum_name)).description("Not equal."))
+        .field(InputValue::new("in", TypeRef::named_nn_list(enum_name)).description("One of these."))
+        .field(InputValue::new("notIn", TypeRef::named_nn_list(enum_name)).description("None of these."))
+}
+
+/// The `<Node>Filter` input type for `fields`.
+pub fn filter_input<C>(node: &str, fields: &[FilterField<C>]) -> InputObject {
+    let name = format!("{node}Filter");
+    let mut obj = InputObject::new(&name)
+        .description(format!("Conditions on {node} objects. Fields combine with AND."))
+        .field(InputValue::new("and", TypeRef::named_nn_list(&name)).description("All of these hold."))
+        .field(InputValue::new("or", TypeRef::named_nn_list(&name)).description("At least one of these holds."))
+        .field(InputValue::new("not", TypeRef::named(&name)).description("This does not hold."));
+    for f in fields {
+        obj = obj.field(InputValue::new(f.name, TypeRef::named(f.kind.input_type())).description(format!("Conditions on `{}`.", f.name)));
+    }
+    obj
+}
+
+/// Compiles a `<Node>Filter` value into a condition.
+pub fn compile<C: ColumnTrait>(fields: &[FilterField<C>], value: &Value) -> AppResult<Condition> {
+    compile_at(fields, value, 0, "filter")
+}
+
+fn bad(path: &str, msg: impl Into<String>) -> AppError {
+    AppError::bad_input(path, msg)
+}
+
+fn compile_at<C: ColumnTrait>(fields: &[FilterField<C>], value: &Value, depth: usize, path: &str) -> AppResult<Condition> {
+    if depth > MAX_FILTER_DEPTH {
+        return Err(bad(path, format!("filters may nest at most {MAX_FILTER_DEPTH} levels")));
+    }
+    let Value::Object(map) = value else { return Err(bad(path, "expected an object")) };
+    let mut cond = Condition::all();
+    for (key, v) in map {
+        if matches!(v, Value::Null) {
+            continue;
+        }
+        let here = format!("{path}.{key}");
+        match key.as_str() {
+            "and" | "or" => {
+                let items = as_list(v, &here)?;
+                let mut group = if key.as_str() == "and" { Condition::all() } else { Condition::any() };
+                for (i, item) in items.iter().enumerate() {
+                    group = group.add(compile_at(fields, item, depth + 1, &format!("{here}[{i}]"))?);
+                }
+                cond = cond.add(group);
+            }
+            "not" => cond = cond.add(compile_at(fields, v, depth + 1, &here)?.not()),
+            name => {
+                let field = fields.iter().find(|f| f.name == name).ok_or_else(|| bad(&here, "unknown filter field"))?;
+                cond = cond.add(field_condition(field, v, &here)?);
+            }
+        }
+    }
+    Ok(cond)
+}
+
+fn as_list<'v>(v: &'v Value, path: &str) -> AppResult<&'v [Value]> {
+    match v {
+        Value::List(items) if items.len() <= MAX_LIST => Ok(items),
+        Value::List(_) => Err(bad(path, format!("at most {MAX_LIST} items"))),
+        _ => Err(bad(path, "expected a list")),
+    }
+}
+
+/// A scalar operand, converted to a SQL value for `kind`.
+fn operand(kind: FieldKind, v: &Value, path: &str) -> AppResult<sea_orm::Value> {
+    Ok(match (kind, v) {
+        (FieldKind::Text, Value::String(s)) => {
+            if str::contains(s, '\0') {
+                return Err(bad(path, "text must not contain NUL characters"));
+            }
+            s.clone().into()
+        }
+        (FieldKind::Enum(_), Value::Enum(n)) => n.as_str().to_owned().into(),
+        (FieldKind::Enum(_), Value::String(s)) => s.clone().into(),
+        (FieldKind::Id(ty), Value::String(s)) => id::decode_as(s, ty, path)?.into(),
+        (FieldKind::DateTime, Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s)
+            .map_err(|_| bad(path, "expected an RFC 3339 timestamp"))?
+            .into(),
+        (FieldKind::Date, Value::String(s)) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| bad(path, "expected a date YYYY-MM-DD"))?
+            .into(),
+        (FieldKind::Int, Value::Number(n)) => n.as_i64().ok_or_else(|| bad(path, "expected an integer"))?.into(),
+        (FieldKind::Boolean, Value::Boolean(b)) => (*b).into(),
+        _ => return Err(bad(path, "value has the wrong type")),
+    })
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+fn field_condition<C: ColumnTrait>(field: &FilterField<C>, v: &Value, path: &str) -> AppResult<Condition> {
+    let Value::Object(ops) = v else { return Err(bad(path, "expected an operator object")) };
+    let col = || Expr::col(field.column.as_column_ref());
+    let mut cond = Condition::all();
+    for (op, arg) in ops {
+        if matches!(arg, Value::Null) {
+            continue;
+        }
+        let here = format!("{path}.{op}");
+        let one = || operand(field.kind, arg, &here);
+        let many = || -> AppResult<Vec<sea_orm::Value>> {
+            as_list(arg, &here)?.iter().map(|x| operand(field.kind, x, &here)).collect()
+        };
+        let text = || match arg {
+            Value::String(s) if !str::contains(s, '\0') => Ok(s.clone()),
+            _ => Err(bad(&here, "expected text without NUL characters")),
+        };
+        let e: SimpleExpr = match op.as_str() {
+            "eq" => col().eq(one()?),
+            "ne" => col().ne(one()?),
+            "lt" => col().lt(one()?),
+            "lte" => col().lte(one()?),
+            "gt" => col().gt(one()?),
+            "gte" => col().gte(one()?),
+            "in" => col().is_in(many()?),
+            "notIn" => col().is_not_in(many()?),
+            "contains" => col().ilike(format!("%{}%", escape_like(&text()?))),
+            "startsWith" => col().ilike(format!("{}%", escape_like(&text()?))),
+            "ilike" => col().ilike(text()?),
+            "isNull" => match arg {
+                Value::Boolean(true) => col().is_null(),
+                Value::Boolean(false) => col().is_not_null(),
+                _ => return Err(bad(&here, "expected true or false")),
+            },
+            _ => return Err(bad(&here, "unknown operator")),
+        };
+        cond = cond.add(e);
+    }
+    Ok(cond)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(escape_like("50%_a\\"), "50\\%\\_a\\\\");
+    }
+}

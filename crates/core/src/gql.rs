@@ -1,0 +1,535 @@
+//! Building blocks of the one connected schema: every domain crate adds its types and
+//! root fields to [`SchemaParts`], may extend types of lower crates by name, and the schema
+//! crate finishes it. Also the shared scalars, `Node`, `PageInfo` and connection types.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::Value;
+use async_graphql::dynamic::{
+    Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Interface, InterfaceField, Object, ResolverContext,
+    Scalar, SchemaBuilder, Subscription, SubscriptionField, Type, TypeRef,
+};
+use futures_util::future::BoxFuture;
+use uuid::Uuid;
+
+use crate::context::RequestCtx;
+use crate::error::{AppError, AppResult};
+use crate::id;
+use crate::pagination::{Connection, Edge, PageInfo};
+
+/// Loads nodes of one type by id for `node` / `nodes`, applying the caller's permissions;
+/// ids the caller may not see are simply absent from the result.
+pub type NodeFetcher =
+    Arc<dyn Fn(Arc<RequestCtx>, Vec<Uuid>) -> BoxFuture<'static, AppResult<HashMap<Uuid, FieldValue<'static>>>> + Send + Sync>;
+
+/// The schema contributions of all domain crates, collected bottom-up.
+#[derive(Default)]
+pub struct SchemaParts {
+    objects: Vec<Object>,
+    types: Vec<Type>,
+    query: Vec<Field>,
+    mutation: Vec<Field>,
+    subscription: Vec<SubscriptionField>,
+    extensions: Vec<(String, Field)>,
+    nodes: HashMap<String, NodeFetcher>,
+}
+
+/// Node fetchers by type name, available to the `node` / `nodes` resolvers.
+#[derive(Clone, Default)]
+pub struct NodeRegistry(pub Arc<HashMap<String, NodeFetcher>>);
+
+impl SchemaParts {
+    /// Parts holding the shared types (scalars, `Node`, `PageInfo`, filters, directions).
+    pub fn new() -> Self {
+        let mut parts = SchemaParts::default();
+        parts.add_shared_types();
+        parts
+    }
+
+    /// Adds an object type.
+    pub fn object(&mut self, obj: Object) -> &mut Self {
+        self.objects.push(obj);
+        self
+    }
+
+    /// Adds any other type (enum, input, scalar, interface, union).
+    pub fn ty(&mut self, ty: impl Into<Type>) -> &mut Self {
+        self.types.push(ty.into());
+        self
+    }
+
+    /// Adds a root query field.
+    pub fn query(&mut self, field: Field) -> &mut Self {
+        self.query.push(field);
+        self
+    }
+
+    /// Adds a root mutation field.
+    pub fn mutation(&mut self, field: Field) -> &mut Self {
+        self.mutation.push(field);
+        self
+    }
+
+    /// Adds a root subscription field (all crates share the one `Subscription` type).
+    pub fn subscription(&mut self, field: SubscriptionField) -> &mut Self {
+        self.subscription.push(field);
+        self
+    }
+
+    /// Adds `field` to the object type `type_name`, which may belong to a lower crate.
+    pub fn extend(&mut self, type_name: &str, field: Field) -> &mut Self {
+        self.extensions.push((type_name.to_owned(), field));
+        self
+    }
+
+    /// Makes `type_name` resolvable through `node(id:)` / `nodes(ids:)`.
+    pub fn node(&mut self, type_name: &str, fetcher: NodeFetcher) -> &mut Self {
+        self.nodes.insert(type_name.to_owned(), fetcher);
+        self
+    }
+
+    /// Adds the connection, filter and order types of a list.
+    pub fn list<E: sea_orm::EntityTrait>(&mut self, spec: &crate::pagination::ListSpec<E>) -> &mut Self {
+        let (objects, inputs, enums) = spec.types();
+        for o in objects {
+            self.object(o);
+        }
+        for i in inputs {
+            self.ty(i);
+        }
+        for e in enums {
+            self.ty(e);
+        }
+        self
+    }
+
+    /// Finishes the schema: applies extensions (failing on unknown targets), adds
+    /// `node`/`nodes`, registers everything.
+    pub fn finish(self) -> Result<SchemaBuilder, String> {
+        let SchemaParts { mut objects, types, query, mutation, subscription, extensions, nodes } = self;
+        for (target, field) in extensions {
+            let obj = objects
+                .iter_mut()
+                .find(|o| o.type_name() == target)
+                .ok_or_else(|| format!("cannot extend unknown type `{target}`"))?;
+            let taken = std::mem::replace(obj, Object::new("__placeholder"));
+            *obj = taken.field(field);
+        }
+        let mut q = Object::new("Query").description("Everything that can be read.");
+        q = q.field(node_field()).field(nodes_field());
+        for f in query {
+            q = q.field(f);
+        }
+        let has_mutation = !mutation.is_empty();
+        let has_subscription = !subscription.is_empty();
+        let mut builder = async_graphql::dynamic::Schema::build(
+            "Query",
+            has_mutation.then_some("Mutation"),
+            has_subscription.then_some("Subscription"),
+        )
+        .register(q);
+        if has_mutation {
+            let mut m = Object::new("Mutation").description("Everything that can be changed.");
+            for f in mutation {
+                m = m.field(f);
+            }
+            builder = builder.register(m);
+        }
+        if has_subscription {
+            let mut s = Subscription::new("Subscription").description("Live streams of events.");
+            for f in subscription {
+                s = s.field(f);
+            }
+            builder = builder.register(s);
+        }
+        for o in objects {
+            builder = builder.register(o);
+        }
+        for t in types {
+            builder = builder.register(t);
+        }
+        Ok(builder.data(NodeRegistry(Arc::new(nodes))))
+    }
+
+    fn add_shared_types(&mut self) {
+        let scalar = |name: &str, desc: &str, ok: fn(&Value) -> bool| Scalar::new(name).description(desc).validator(ok);
+        self.ty(scalar("DateTime", "An instant, RFC 3339 (e.g. `2026-05-01T09:30:00Z`).", |v| {
+            matches!(v, Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok())
+        }));
+        self.ty(scalar("Date", "A calendar date, `YYYY-MM-DD`.", |v| {
+            matches!(v, Value::String(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
+        }));
+        self.ty(scalar("Decimal", "An exact decimal number, as a string (e.g. `\"120.50\"`).", |v| {
+            matches!(v, Value::String(s) if s.parse::<rust_decimal::Decimal>().is_ok())
+        }));
+        self.ty(scalar("JSON", "Any JSON value.", |_| true));
+        self.ty(Interface::new("Node")
+            .description("An object with a globally unique, opaque ID.")
+            .field(InterfaceField::new("id", TypeRef::named_nn(TypeRef::ID)).description("The global ID.")));
+        self.ty(Enum::new("OrderDirection")
+            .description("Sort direction.")
+            .item(EnumItem::new("ASC").description("Smallest first."))
+            .item(EnumItem::new("DESC").description("Largest first.")));
+        for input in crate::filter::operator_inputs() {
+            self.ty(input);
+        }
+        self.object(page_info_object());
+        self.object(money_object());
+    }
+}
+
+/// The parent object of the field being resolved, as `T`.
+pub fn parent<'a, T: Any>(ctx: &ResolverContext<'a>) -> AppResult<&'a T> {
+    ctx.parent_value.downcast_ref::<T>().ok_or_else(|| AppError::internal("unexpected parent type"))
+}
+
+/// A synchronous field computed from the parent `T`.
+pub fn prop<T: Any + Send + Sync>(name: &str, ty: TypeRef, desc: &str, f: fn(&T) -> Value) -> Field {
+    Field::new(name, ty, move |ctx| {
+        FieldFuture::new(async move {
+            let p = parent::<T>(&ctx)?;
+            Ok(Some(FieldValue::value(f(p))))
+        })
+    })
+    .description(desc)
+}
+
+/// The `id: ID!` field of a node type whose model has a UUID `id`.
+pub fn id_field<T: Any + Send + Sync>(type_name: &'static str, get: fn(&T) -> Uuid) -> Field {
+    Field::new("id", TypeRef::named_nn(TypeRef::ID), move |ctx| {
+        FieldFuture::new(async move {
+            let p = parent::<T>(&ctx)?;
+            Ok(Some(FieldValue::value(id::encode(type_name, get(p)))))
+        })
+    })
+    .description("The global ID.")
+}
+
+/// A nullable value helper: `None` becomes `null`.
+pub fn opt<V: Into<Value>>(v: Option<V>) -> Value {
+    v.map(Into::into).unwrap_or(Value::Null)
+}
+
+/// A timestamp as a `DateTime` value.
+pub fn datetime(t: &chrono::DateTime<chrono::FixedOffset>) -> Value {
+    Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+}
+
+/// A global ID value.
+pub fn gid(type_name: &str, id: Uuid) -> Value {
+    Value::String(id::encode(type_name, id))
+}
+
+/// An enum value by name.
+pub fn enum_value(name: &str) -> Value {
+    Value::Enum(async_graphql::Name::new(name))
+}
+
+/// Wraps a model as a field value of its GraphQL type.
+pub fn node_value<T: Any + Send + Sync>(model: T) -> FieldValue<'static> {
+    FieldValue::owned_any(model)
+}
+
+/// A connection as a field value.
+pub fn connection_value(conn: Connection) -> FieldValue<'static> {
+    FieldValue::owned_any(conn)
+}
+
+fn page_info_object() -> Object {
+    Object::new("PageInfo")
+        .description("Where a page sits in its list.")
+        .field(prop::<PageInfo>("hasNextPage", TypeRef::named_nn(TypeRef::BOOLEAN), "More items follow this page.", |p| p.has_next_page.into()))
+        .field(prop::<PageInfo>("hasPreviousPage", TypeRef::named_nn(TypeRef::BOOLEAN), "More items precede this page.", |p| p.has_previous_page.into()))
+        .field(prop::<PageInfo>("startCursor", TypeRef::named(TypeRef::STRING), "Cursor of the first item.", |p| opt(p.start_cursor.clone())))
+        .field(prop::<PageInfo>("endCursor", TypeRef::named(TypeRef::STRING), "Cursor of the last item.", |p| opt(p.end_cursor.clone())))
+}
+
+/// `<Node>Connection` and `<Node>Edge`.
+pub fn connection_objects(node: &str) -> Vec<Object> {
+    let edge_name = format!("{node}Edge");
+    let edge = Object::new(&edge_name)
+        .description(format!("A {node} in a list, with its cursor."))
+        .field(prop::<Edge>("cursor", TypeRef::named_nn(TypeRef::STRING), "Opaque position for `after` / `before`.", |e| e.cursor.clone().into()))
+        .field(
+            Field::new("node", TypeRef::named_nn(node), |ctx| {
+                FieldFuture::new(async move {
+                    let e = parent::<Edge>(&ctx)?;
+                    Ok(Some(FieldValue::borrowed_any(e.node.as_ref())))
+                })
+            })
+            .description("The item."),
+        );
+    let conn = Object::new(format!("{node}Connection"))
+        .description(format!("A page of {node} items."))
+        .field(
+            Field::new("edges", TypeRef::named_nn_list_nn(&edge_name), |ctx| {
+                FieldFuture::new(async move {
+                    let c = parent::<Connection>(&ctx)?;
+                    Ok(Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e)))))
+                })
+            })
+            .description("Items with their cursors."),
+        )
+        .field(
+            Field::new("nodes", TypeRef::named_nn_list_nn(node), |ctx| {
+                FieldFuture::new(async move {
+                    let c = parent::<Connection>(&ctx)?;
+                    Ok(Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e.node.as_ref())))))
+                })
+            })
+            .description("The items, without cursors."),
+        )
+        .field(
+            Field::new("pageInfo", TypeRef::named_nn("PageInfo"), |ctx| {
+                FieldFuture::new(async move {
+                    let c = parent::<Connection>(&ctx)?;
+                    Ok(Some(FieldValue::borrowed_any(&c.page_info)))
+                })
+            })
+            .description("Paging information."),
+        )
+        .field(
+            Field::new("totalCount", TypeRef::named_nn(TypeRef::INT), |ctx| {
+                FieldFuture::new(async move {
+                    let c = parent::<Connection>(&ctx)?;
+                    let total = c.total.ok_or_else(|| AppError::internal("totalCount not computed"))?;
+                    Ok(Some(FieldValue::value(total)))
+                })
+            })
+            .description("How many items match, across all pages (computed only when asked)."),
+        );
+    vec![conn, edge]
+}
+
+
+async fn fetch_nodes(ctx: &ResolverContext<'_>, ids: Vec<String>) -> AppResult<Vec<Option<FieldValue<'static>>>> {
+    let req = RequestCtx::of(ctx)?.clone();
+    let registry = ctx.data::<NodeRegistry>().map_err(|_| AppError::internal("node registry missing"))?;
+    let mut decoded = Vec::with_capacity(ids.len());
+    let mut by_type: HashMap<String, Vec<Uuid>> = HashMap::new();
+    for (i, gid) in ids.iter().enumerate() {
+        let (ty, uuid) = id::decode(gid).map_err(|_| AppError::bad_input(format!("ids[{i}]"), format!("`{gid}` is not a valid ID")))?;
+        by_type.entry(ty.clone()).or_default().push(uuid);
+        decoded.push((ty, uuid));
+    }
+    let mut found: HashMap<(String, Uuid), FieldValue<'static>> = HashMap::new();
+    for (ty, uuids) in by_type {
+        let Some(fetch) = registry.0.get(&ty) else { continue };
+        for (uuid, value) in fetch(req.clone(), uuids).await? {
+            found.insert((ty.clone(), uuid), value.with_type(ty.clone()));
+        }
+    }
+    Ok(decoded.into_iter().map(|k| found.remove(&k)).collect())
+}
+
+fn node_field() -> Field {
+    Field::new("node", TypeRef::named("Node"), |ctx| {
+        FieldFuture::new(async move {
+            let gid = ctx.args.try_get("id")?.string()?.to_owned();
+            let mut found = fetch_nodes(&ctx, vec![gid.clone()]).await?;
+            match found.pop().flatten() {
+                Some(v) => Ok(Some(v)),
+                None => Err(AppError::not_found(format!("node {gid}")).into()),
+            }
+        })
+    })
+    .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)).description("A global ID."))
+    .description("Fetches any object by its global ID (NOT_FOUND when it does not exist or is not visible).")
+}
+
+fn nodes_field() -> Field {
+    Field::new("nodes", TypeRef::named_nn_list("Node"), |ctx| {
+        FieldFuture::new(async move {
+            let list = ctx.args.try_get("ids")?.list()?;
+            if list.len() > 100 {
+                return Err(AppError::bad_input("ids", "at most 100 ids").into());
+            }
+            let ids = list.iter().map(|v| v.string().map(str::to_owned)).collect::<Result<Vec<_>, _>>()?;
+            let found = fetch_nodes(&ctx, ids).await?;
+            Ok(Some(FieldValue::list(found.into_iter().map(|v| v.unwrap_or(FieldValue::NULL)))))
+        })
+    })
+    .argument(InputValue::new("ids", TypeRef::named_nn_list_nn(TypeRef::ID)).description("Global IDs (at most 100)."))
+    .description("Fetches objects by global IDs, in order; null where one does not exist or is not visible.")
+}
+
+/// A root mutation taking one `input: <InputType>!` (deserialized into `I`) and returning
+/// `<Payload>!`. Input that does not deserialize is BAD_USER_INPUT.
+pub fn mutation<I, F, Fut>(name: &str, input_type: &str, payload_type: &str, desc: &str, f: F) -> Field
+where
+    I: serde::de::DeserializeOwned + Send + 'static,
+    F: Fn(Arc<RequestCtx>, I) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = AppResult<FieldValue<'static>>> + Send + 'static,
+{
+    Field::new(name, TypeRef::named_nn(payload_type), move |ctx| {
+        let f = f.clone();
+        FieldFuture::new(async move {
+            let req = RequestCtx::of(&ctx)?.clone();
+            let input: I = ctx
+                .args
+                .try_get("input")?
+                .deserialize()
+                .map_err(|e| AppError::bad_input("input", format!("invalid input: {}", e.message)))?;
+            Ok(Some(f(req, input).await?))
+        })
+    })
+    .argument(InputValue::new("input", TypeRef::named_nn(input_type)).description("The mutation's input."))
+    .description(desc)
+}
+
+/// A payload type `<name> { <field>: <node_type>! }` whose parent value is the node itself.
+pub fn payload(name: &str, field: &str, node_type: &str, desc: &str) -> Object {
+    Object::new(name).description(desc).field(
+        Field::new(field, TypeRef::named_nn(node_type), |ctx| {
+            FieldFuture::new(async move { Ok(Some(FieldValue::borrowed_any(ctx.parent_value.try_downcast_ref::<Box<dyn Any + Send + Sync>>().map(|b| b.as_ref())?))) })
+        })
+        .description(format!("The {node_type}.")),
+    )
+}
+
+/// The value of a [`payload`] type.
+pub fn payload_value<T: Any + Send + Sync>(node: T) -> FieldValue<'static> {
+    FieldValue::owned_any(Box::new(node) as Box<dyn Any + Send + Sync>)
+}
+
+/// An amount of money in a currency.
+#[derive(Debug, Clone)]
+pub struct Money {
+    /// Exact amount.
+    pub amount: rust_decimal::Decimal,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+/// The `Money` object type.
+pub fn money_object() -> Object {
+    Object::new("Money")
+        .description("An exact amount of money in a currency (never a float).")
+        .field(prop::<Money>("amount", TypeRef::named_nn("Decimal"), "The amount, as a decimal string.", |m| m.amount.to_string().into()))
+        .field(prop::<Money>("currency", TypeRef::named_nn(TypeRef::STRING), "ISO 4217 currency code.", |m| m.currency.clone().into()))
+}
+
+/// Reads an optional argument of the current field as `T`.
+pub fn arg<T: serde::de::DeserializeOwned>(ctx: &ResolverContext<'_>, name: &str) -> AppResult<Option<T>> {
+    match ctx.args.get(name) {
+        None => Ok(None),
+        Some(v) if v.is_null() => Ok(None),
+        Some(v) => v.deserialize().map(Some).map_err(|e| AppError::bad_input(name, e.message)),
+    }
+}
+
+/// A [`NodeFetcher`] for entity `E`: needs `perm`, batches through the request's by-id
+/// loader, and drops rows of other organisations (a second wall behind RLS).
+pub fn node_fetcher<E>(perm: crate::auth::Permission, org_of: fn(&E::Model) -> Uuid) -> NodeFetcher
+where
+    E: sea_orm::EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    Arc::new(move |req: Arc<RequestCtx>, ids: Vec<Uuid>| {
+        Box::pin(async move {
+            let org = req.require(perm)?;
+            let loaded = req
+                .loader(crate::loader::ById::<E>::new)
+                .load_many(ids)
+                .await
+                .map_err(|e| AppError::internal(e.as_str()))?;
+            Ok(loaded.into_iter().filter(|(_, m)| org_of(m) == org).map(|(k, m)| (k, FieldValue::owned_any(m))).collect())
+        })
+    })
+}
+
+/// A reference to one `E` row (many-to-one) loaded through the by-id loader; nullable.
+pub fn ref_field<P, E>(name: &str, node_type: &str, desc: &str, get: fn(&P) -> Option<Uuid>) -> Field
+where
+    P: Any + Send + Sync,
+    E: sea_orm::EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    Field::new(name, TypeRef::named(node_type), move |ctx| {
+        FieldFuture::new(async move {
+            let Some(id) = get(parent::<P>(&ctx)?) else { return Ok(None) };
+            let req = RequestCtx::of(&ctx)?;
+            Ok(crate::loader::by_id::<E>(req, id).await?.map(FieldValue::owned_any))
+        })
+    })
+    .description(desc)
+}
+
+/// A required reference to one `E` row; a dangling one is INTERNAL (FKs forbid it).
+pub fn ref_field_nn<P, E>(name: &str, node_type: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
+where
+    P: Any + Send + Sync,
+    E: sea_orm::EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    Field::new(name, TypeRef::named_nn(node_type), move |ctx| {
+        FieldFuture::new(async move {
+            let id = get(parent::<P>(&ctx)?);
+            let req = RequestCtx::of(&ctx)?;
+            let row = crate::loader::by_id::<E>(req, id).await?.ok_or_else(|| AppError::internal(format!("dangling reference {id}")))?;
+            Ok(Some(FieldValue::owned_any(row)))
+        })
+    })
+    .description(desc)
+}
+
+/// All children of the parent through relationship `R` (a plain list, batched).
+pub fn children_field<P, R>(name: &str, node_type: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
+where
+    P: Any + Send + Sync,
+    R: crate::loader::ChildOf,
+    <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
+{
+    Field::new(name, TypeRef::named_nn_list_nn(node_type), move |ctx| {
+        FieldFuture::new(async move {
+            let id = get(parent::<P>(&ctx)?);
+            let req = RequestCtx::of(&ctx)?;
+            let rows = crate::loader::children::<R>(req, id).await?;
+            Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
+        })
+    })
+    .description(desc)
+}
+
+/// A connection of the parent's children through `R` (batched per level).
+pub fn page_field<P, R>(name: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
+where
+    P: Any + Send + Sync,
+    R: crate::loader::PagedChildOf,
+    <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
+{
+    let spec = R::spec();
+    let field = Field::new(name, TypeRef::named_nn(format!("{}Connection", spec.node)), move |ctx| {
+        FieldFuture::new(async move {
+            let id = get(parent::<P>(&ctx)?);
+            let req = RequestCtx::of(&ctx)?;
+            let q = crate::pagination::ListQuery::from_ctx(&ctx, R::spec())?;
+            Ok(Some(FieldValue::owned_any(crate::loader::page_of::<R>(req, id, q).await?)))
+        })
+    })
+    .description(desc);
+    spec.args(field)
+}
+
+/// A root-level connection over `base(req)` (already scoped and permission-checked).
+pub fn list_field<E, F>(name: &str, spec: &'static std::sync::LazyLock<crate::pagination::ListSpec<E>>, desc: &str, base: F) -> Field
+where
+    E: sea_orm::EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+    F: Fn(&ResolverContext<'_>, &RequestCtx) -> AppResult<sea_orm::Select<E>> + Send + Sync + 'static,
+{
+    let base = Arc::new(base);
+    let field = Field::new(name, TypeRef::named_nn(format!("{}Connection", spec.node)), move |ctx| {
+        let base = base.clone();
+        FieldFuture::new(async move {
+            let req = RequestCtx::of(&ctx)?;
+            let select = base(&ctx, req)?;
+            let q = crate::pagination::ListQuery::from_ctx(&ctx, spec)?;
+            Ok(Some(FieldValue::owned_any(crate::pagination::page(req.db.as_ref(), spec, &q, select).await?)))
+        })
+    })
+    .description(desc);
+    spec.args(field)
+}

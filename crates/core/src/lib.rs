@@ -1,0 +1,21 @@
+//! Shared platform pieces of opsgraph: global IDs, the request context (session, tenant
+//! transaction, loaders), permissions, Relay pagination, filters, error codes, audit and
+//! the schema-composition helpers every domain crate builds on.
+
+pub mod audit;
+pub mod auth;
+pub mod context;
+pub mod db;
+pub mod error;
+pub mod filter;
+pub mod gql;
+pub mod id;
+pub mod input;
+pub mod loader;
+pub mod pagination;
+pub mod validate;
+
+pub use auth::{Actor, Permission, Role, Session};
+pub use context::RequestCtx;
+pub use db::{Tenant, TxDb};
+pub use error::{AppError, AppResult, ErrorCode};

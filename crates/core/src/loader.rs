@@ -1,0 +1,181 @@
+//! Generic per-request dataloaders: rows by id, rows by parent, and connection pages by
+//! parent. Each batches one relationship level into one `WHERE key = ANY(...)` statement.
+//! Keys come from rows already visible to the request; RLS scopes every statement.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::{Arc, LazyLock};
+
+use async_graphql::dataloader::Loader;
+use sea_orm::{ColumnTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder, Select};
+use uuid::Uuid;
+
+use crate::context::RequestCtx;
+use crate::db::TxDb;
+use crate::error::{AppError, AppResult};
+use crate::pagination::{self, Connection, ListQuery, ListSpec};
+
+/// Loader errors are shared between waiters, so they are reference-counted messages.
+pub type LoadError = Arc<String>;
+
+fn uuid_of(v: sea_orm::Value) -> Option<Uuid> {
+    match v {
+        sea_orm::Value::Uuid(Some(u)) => Some(u),
+        _ => None,
+    }
+}
+
+fn pk_column<E: EntityTrait>() -> E::Column {
+    match E::PrimaryKey::iter().next() {
+        Some(pk) => pk.into_column(),
+        None => unreachable!("every entity has a primary key"),
+    }
+}
+
+/// Rows of `E` by primary key.
+pub struct ById<E>(Arc<TxDb>, PhantomData<E>);
+
+impl<E: EntityTrait> ById<E> {
+    /// For the request's transaction.
+    pub fn new(db: Arc<TxDb>) -> Self {
+        ById(db, PhantomData)
+    }
+}
+
+impl<E> Loader<Uuid> for ById<E>
+where
+    E: EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    type Value = E::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, E::Model>, LoadError> {
+        let col = pk_column::<E>();
+        let rows = E::find().filter(col.is_in(keys.iter().copied())).all(self.0.as_ref()).await.map_err(|e| Arc::new(e.to_string()))?;
+        Ok(rows.into_iter().filter_map(|m| uuid_of(m.get(col)).map(|k| (k, m))).collect())
+    }
+}
+
+/// A one-to-many relationship: rows of `Entity` whose `column()` holds the parent id.
+pub trait ChildOf: Send + Sync + 'static {
+    /// The child entity.
+    type Entity: EntityTrait + Send + Sync;
+    /// The column holding the parent's id.
+    fn column() -> <Self::Entity as EntityTrait>::Column;
+    /// Extra scoping (e.g. only active rows); default none.
+    fn scope(select: Select<Self::Entity>) -> Select<Self::Entity> {
+        select
+    }
+}
+
+/// All children per parent, in primary-key (creation) order.
+pub struct ListBy<R>(Arc<TxDb>, PhantomData<R>);
+
+impl<R: ChildOf> ListBy<R> {
+    /// For the request's transaction.
+    pub fn new(db: Arc<TxDb>) -> Self {
+        ListBy(db, PhantomData)
+    }
+}
+
+impl<R> Loader<Uuid> for ListBy<R>
+where
+    R: ChildOf,
+    <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
+{
+    type Value = Vec<<R::Entity as EntityTrait>::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
+        let col = R::column();
+        let rows = R::scope(R::Entity::find())
+            .filter(col.is_in(keys.iter().copied()))
+            .order_by_asc(pk_column::<R::Entity>())
+            .all(self.0.as_ref())
+            .await
+            .map_err(|e| Arc::new(e.to_string()))?;
+        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
+        for m in rows {
+            if let Some(k) = uuid_of(m.get(col)) {
+                out.entry(k).or_default().push(m);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A paginated one-to-many relationship (a connection field on the parent).
+pub trait PagedChildOf: ChildOf {
+    /// The list spec of the child type.
+    fn spec() -> &'static LazyLock<ListSpec<Self::Entity>>;
+}
+
+/// One connection page per (parent, arguments); equal arguments batch into one statement.
+pub struct PageBy<R>(Arc<TxDb>, PhantomData<R>);
+
+impl<R: PagedChildOf> PageBy<R> {
+    /// For the request's transaction.
+    pub fn new(db: Arc<TxDb>) -> Self {
+        PageBy(db, PhantomData)
+    }
+}
+
+impl<R> Loader<(Uuid, Arc<ListQuery>)> for PageBy<R>
+where
+    R: PagedChildOf,
+    <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
+{
+    type Value = Connection;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[(Uuid, Arc<ListQuery>)]) -> Result<HashMap<(Uuid, Arc<ListQuery>), Connection>, LoadError> {
+        let mut groups: HashMap<Arc<ListQuery>, Vec<Uuid>> = HashMap::new();
+        for (parent, q) in keys {
+            groups.entry(q.clone()).or_default().push(*parent);
+        }
+        let mut out = HashMap::new();
+        for (q, parents) in groups {
+            let pages = pagination::page_per_parent(self.0.as_ref(), R::spec(), &q, R::scope(R::Entity::find()), R::column(), &parents)
+                .await
+                .map_err(|e| Arc::new(format!("{e:?}")))?;
+            for (parent, conn) in pages {
+                out.insert((parent, q.clone()), conn);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Loads one row by id through the request's [`ById`] loader.
+pub async fn by_id<E>(req: &RequestCtx, id: Uuid) -> AppResult<Option<E::Model>>
+where
+    E: EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    req.loader(ById::<E>::new).load_one(id).await.map_err(|e| AppError::internal(e.as_str()))
+}
+
+/// Loads the children of `parent` through the request's [`ListBy`] loader.
+pub async fn children<R>(req: &RequestCtx, parent: Uuid) -> AppResult<Vec<<R::Entity as EntityTrait>::Model>>
+where
+    R: ChildOf,
+    <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
+{
+    Ok(req.loader(ListBy::<R>::new).load_one(parent).await.map_err(|e| AppError::internal(e.as_str()))?.unwrap_or_default())
+}
+
+/// Loads the connection page of `parent` through the request's [`PageBy`] loader.
+pub async fn page_of<R>(req: &RequestCtx, parent: Uuid, q: ListQuery) -> AppResult<Connection>
+where
+    R: PagedChildOf,
+    <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
+{
+    let want_total = q.want_total;
+    Ok(req
+        .loader(PageBy::<R>::new)
+        .load_one((parent, Arc::new(q)))
+        .await
+        .map_err(|e| AppError::internal(e.as_str()))?
+        .unwrap_or_else(|| Connection::empty(want_total)))
+}

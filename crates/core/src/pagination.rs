@@ -1,0 +1,460 @@
+//! Relay cursor connections with keyset pagination on a stable order (never OFFSET),
+//! declared once per node type as a [`ListSpec`]. Nested connections under a list of
+//! parents load in ONE statement per level (`ROW_NUMBER() OVER (PARTITION BY parent)`).
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use async_graphql::Value;
+use async_graphql::dynamic::{Enum, EnumItem, Field, InputObject, InputValue, ResolverContext, TypeRef};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, SimpleExpr, WindowStatement};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, ModelTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select,
+};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+use crate::filter::{self, FilterField};
+
+/// Page size when neither `first` nor `last` is given.
+pub const DEFAULT_PAGE_SIZE: u64 = 20;
+/// Largest page a client may ask for.
+pub const MAX_PAGE_SIZE: u64 = 100;
+
+/// How a sort key's values are written into cursors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKind {
+    /// Text (also enums stored as text).
+    Text,
+    /// UUID.
+    Uuid,
+    /// Timestamp with time zone.
+    DateTime,
+    /// Calendar date.
+    Date,
+    /// Integer.
+    Int,
+}
+
+/// One orderable field (a NOT NULL column, so keyset comparisons are total).
+pub struct SortKey<C> {
+    /// Enum value name in `<Node>OrderField` (SCREAMING_SNAKE_CASE).
+    pub name: &'static str,
+    /// The column.
+    pub column: C,
+    /// Its value kind.
+    pub kind: SortKind,
+}
+
+/// Shorthand constructor.
+pub fn sk<C>(name: &'static str, column: C, kind: SortKind) -> SortKey<C> {
+    SortKey { name, column, kind }
+}
+
+/// Everything a list of one node type offers: filters, orders, the id tiebreaker.
+pub struct ListSpec<E: EntityTrait> {
+    /// The node type name (e.g. `Membership`).
+    pub node: &'static str,
+    /// The primary key column (last tiebreaker of every order).
+    pub id: E::Column,
+    /// Filterable fields.
+    pub filters: Vec<FilterField<E::Column>>,
+    /// Orderable fields.
+    pub sorts: Vec<SortKey<E::Column>>,
+    /// The order used when `orderBy` is absent (name of a sort key, ascending).
+    pub default_sort: &'static str,
+}
+
+/// Parsed connection arguments; hashable so nested loaders can batch equal queries.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    first: Option<u64>,
+    after: Option<String>,
+    last: Option<u64>,
+    before: Option<String>,
+    filter: Option<Value>,
+    order: Vec<(usize, bool)>,
+    /// Whether `totalCount` was selected.
+    pub want_total: bool,
+}
+
+impl PartialEq for ListQuery {
+    fn eq(&self, o: &Self) -> bool {
+        self.first == o.first
+            && self.after == o.after
+            && self.last == o.last
+            && self.before == o.before
+            && self.filter.as_ref().map(Value::to_string) == o.filter.as_ref().map(Value::to_string)
+            && self.order == o.order
+            && self.want_total == o.want_total
+    }
+}
+impl Eq for ListQuery {}
+impl Hash for ListQuery {
+    fn hash<H: Hasher>(&self, h: &mut H) {
+        (self.first, &self.after, self.last, &self.before, &self.order, self.want_total).hash(h);
+        self.filter.as_ref().map(Value::to_string).hash(h);
+    }
+}
+
+/// One page of a connection, ready for the `<Node>Connection` type.
+#[derive(Clone)]
+pub struct Connection {
+    /// The edges, in order.
+    pub edges: Vec<Edge>,
+    /// Relay page info.
+    pub page_info: PageInfo,
+    /// Total matching rows, when `totalCount` was selected.
+    pub total: Option<i64>,
+}
+
+/// One edge: its cursor and node.
+#[derive(Clone)]
+pub struct Edge {
+    /// Opaque cursor of this position.
+    pub cursor: String,
+    /// The node (a SeaORM model of the node type).
+    pub node: Arc<dyn Any + Send + Sync>,
+}
+
+/// Relay `PageInfo`.
+#[derive(Debug, Clone, Default)]
+pub struct PageInfo {
+    /// More rows after this page.
+    pub has_next_page: bool,
+    /// More rows before this page.
+    pub has_previous_page: bool,
+    /// Cursor of the first edge.
+    pub start_cursor: Option<String>,
+    /// Cursor of the last edge.
+    pub end_cursor: Option<String>,
+}
+
+impl Connection {
+    /// An empty connection (no parent rows, or nothing visible).
+    pub fn empty(want_total: bool) -> Self {
+        Connection { edges: vec![], page_info: PageInfo::default(), total: want_total.then_some(0) }
+    }
+}
+
+fn bad(field: &str, msg: impl Into<String>) -> AppError {
+    AppError::bad_input(field, msg)
+}
+
+impl ListQuery {
+    /// Reads `first/after/last/before/filter/orderBy` of the current field and whether
+    /// `totalCount` is selected.
+    pub fn from_ctx<E: EntityTrait>(ctx: &ResolverContext<'_>, spec: &ListSpec<E>) -> AppResult<Self> {
+        let size = |name: &str| -> AppResult<Option<u64>> {
+            match ctx.args.get(name) {
+                None => Ok(None),
+                Some(v) if v.is_null() => Ok(None),
+                Some(v) => {
+                    let n = v.i64().map_err(|_| bad(name, "expected an integer"))?;
+                    if !(0..=MAX_PAGE_SIZE as i64).contains(&n) {
+                        return Err(bad(name, format!("must be between 0 and {MAX_PAGE_SIZE}")));
+                    }
+                    Ok(Some(n as u64))
+                }
+            }
+        };
+        let text = |name: &str| -> AppResult<Option<String>> {
+            match ctx.args.get(name) {
+                None => Ok(None),
+                Some(v) if v.is_null() => Ok(None),
+                Some(v) => Ok(Some(v.string().map_err(|_| bad(name, "expected a cursor"))?.to_owned())),
+            }
+        };
+        let (first, last) = (size("first")?, size("last")?);
+        if first.is_some() && last.is_some() {
+            return Err(bad("last", "use either `first` or `last`, not both"));
+        }
+        let filter = ctx.args.get("filter").filter(|v| !v.is_null()).map(|v| v.as_value().clone());
+        if let Some(f) = &filter {
+            filter::compile(&spec.filters, f)?; // validate early: bad input fails the field
+        }
+        let mut order = Vec::new();
+        if let Some(list) = ctx.args.get("orderBy").filter(|v| !v.is_null()) {
+            let list = list.list().map_err(|_| bad("orderBy", "expected a list"))?;
+            if list.len() > 3 {
+                return Err(bad("orderBy", "at most 3 sort fields"));
+            }
+            for item in list.iter() {
+                let obj = item.object().map_err(|_| bad("orderBy", "expected an object"))?;
+                let field_value = obj.try_get("field").map_err(|_| bad("orderBy.field", "required"))?;
+                let field = field_value.enum_name().map_err(|_| bad("orderBy.field", "expected an enum value"))?;
+                let idx = spec.sorts.iter().position(|s| s.name == field).ok_or_else(|| bad("orderBy.field", "unknown field"))?;
+                let desc = obj.get("direction").is_some_and(|d| d.enum_name().is_ok_and(|n| n == "DESC"));
+                order.push((idx, desc));
+            }
+        }
+        if order.is_empty() {
+            let idx = spec.sorts.iter().position(|s| s.name == spec.default_sort).unwrap_or(0);
+            order.push((idx, false));
+        }
+        let want_total = ctx.look_ahead().field("totalCount").exists();
+        let q = ListQuery { first, after: text("after")?, last, before: text("before")?, filter, order, want_total };
+        // Validate cursors now so a bad cursor is BAD_USER_INPUT before any query runs.
+        if let Some(c) = &q.after {
+            decode_cursor(spec, &q, c, "after")?;
+        }
+        if let Some(c) = &q.before {
+            decode_cursor(spec, &q, c, "before")?;
+        }
+        Ok(q)
+    }
+
+    fn backward(&self) -> bool {
+        self.last.is_some()
+    }
+
+    fn limit(&self) -> u64 {
+        self.first.or(self.last).unwrap_or(DEFAULT_PAGE_SIZE)
+    }
+}
+
+/// The effective order: the chosen keys plus the id tiebreaker, as (column, kind, desc).
+fn effective_order<'s, E: EntityTrait>(spec: &'s ListSpec<E>, q: &ListQuery) -> Vec<(E::Column, SortKind, bool)> {
+    let mut keys: Vec<_> = q.order.iter().map(|&(i, desc)| (spec.sorts[i].column, spec.sorts[i].kind, desc)).collect();
+    let last_desc = keys.last().is_some_and(|k| k.2);
+    keys.push((spec.id, SortKind::Uuid, last_desc));
+    keys
+}
+
+fn signature<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery) -> String {
+    q.order.iter().map(|&(i, d)| format!("{}{}", spec.sorts[i].name, if d { "-" } else { "+" })).collect::<Vec<_>>().join(",")
+}
+
+fn to_json(v: sea_orm::Value) -> AppResult<serde_json::Value> {
+    use sea_orm::Value as V;
+    Ok(match v {
+        V::String(Some(s)) => serde_json::Value::String(s),
+        V::Uuid(Some(u)) => serde_json::Value::String(u.to_string()),
+        V::ChronoDateTimeWithTimeZone(Some(t)) => {
+            serde_json::Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        }
+        V::ChronoDate(Some(d)) => serde_json::Value::String(d.to_string()),
+        V::Int(Some(i)) => i.into(),
+        V::BigInt(Some(i)) => i.into(),
+        V::SmallInt(Some(i)) => i.into(),
+        other => return Err(AppError::internal(format!("unsupported sort value {other:?}"))),
+    })
+}
+
+fn from_json(kind: SortKind, v: &serde_json::Value) -> Option<sea_orm::Value> {
+    Some(match kind {
+        SortKind::Text => v.as_str()?.to_owned().into(),
+        SortKind::Uuid => Uuid::parse_str(v.as_str()?).ok()?.into(),
+        SortKind::DateTime => chrono::DateTime::parse_from_rfc3339(v.as_str()?).ok()?.into(),
+        SortKind::Date => chrono::NaiveDate::parse_from_str(v.as_str()?, "%Y-%m-%d").ok()?.into(),
+        SortKind::Int => v.as_i64()?.into(),
+    })
+}
+
+fn encode_cursor<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery, model: &E::Model) -> AppResult<String> {
+    let mut parts = vec![serde_json::Value::String(signature(spec, q))];
+    for (col, _, _) in effective_order(spec, q) {
+        parts.push(to_json(model.get(col))?);
+    }
+    Ok(URL_SAFE_NO_PAD.encode(serde_json::Value::Array(parts).to_string()))
+}
+
+fn decode_cursor<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery, cursor: &str, arg: &str) -> AppResult<Vec<sea_orm::Value>> {
+    let invalid = || bad(arg, "invalid cursor (cursors are only valid with the same orderBy)");
+    if cursor.len() > 1024 {
+        return Err(invalid());
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let parts: Vec<serde_json::Value> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
+    let order = effective_order(spec, q);
+    if parts.len() != order.len() + 1 || parts[0].as_str() != Some(signature(spec, q).as_str()) {
+        return Err(invalid());
+    }
+    order.iter().zip(&parts[1..]).map(|((_, kind, _), v)| from_json(*kind, v).ok_or_else(invalid)).collect()
+}
+
+/// Rows strictly after (`after = true`) or before the cursor position in `order`.
+fn keyset<C: ColumnTrait>(order: &[(C, SortKind, bool)], values: Vec<sea_orm::Value>, after: bool) -> Condition {
+    let mut any = Condition::any();
+    for k in 0..order.len() {
+        let mut all = Condition::all();
+        for (i, (col, _, _)) in order.iter().enumerate().take(k) {
+            all = all.add(Expr::col(col.as_column_ref()).eq(values[i].clone()));
+        }
+        let (col, _, desc) = &order[k];
+        let greater = after != *desc;
+        let c = Expr::col(col.as_column_ref());
+        let v = values[k].clone();
+        all = all.add(if greater { c.gt(v) } else { c.lt(v) });
+        any = any.add(all);
+    }
+    any
+}
+
+/// Applies filter and cursors to `base`; returns the query and the order to apply.
+fn prepare<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery, base: Select<E>) -> AppResult<(Select<E>, Vec<(E::Column, Order)>)> {
+    let order = effective_order(spec, q);
+    let mut sel = base;
+    if let Some(f) = &q.filter {
+        sel = sel.filter(filter::compile(&spec.filters, f)?);
+    }
+    if let Some(c) = &q.after {
+        sel = sel.filter(keyset(&order, decode_cursor(spec, q, c, "after")?, true));
+    }
+    if let Some(c) = &q.before {
+        sel = sel.filter(keyset(&order, decode_cursor(spec, q, c, "before")?, false));
+    }
+    let flip = q.backward();
+    let sql_order = order.iter().map(|(c, _, desc)| (*c, if *desc != flip { Order::Desc } else { Order::Asc })).collect();
+    Ok((sel, sql_order))
+}
+
+fn finish<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery, mut rows: Vec<E::Model>, total: Option<i64>) -> AppResult<Connection>
+where
+    E::Model: Send + Sync + 'static,
+{
+    let limit = q.limit() as usize;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    if q.backward() {
+        rows.reverse();
+    }
+    let edges = rows
+        .into_iter()
+        .map(|m| Ok(Edge { cursor: encode_cursor(spec, q, &m)?, node: Arc::new(m) as Arc<dyn Any + Send + Sync> }))
+        .collect::<AppResult<Vec<_>>>()?;
+    let page_info = PageInfo {
+        has_next_page: if q.backward() { q.before.is_some() } else { more },
+        has_previous_page: if q.backward() { more } else { q.after.is_some() },
+        start_cursor: edges.first().map(|e| e.cursor.clone()),
+        end_cursor: edges.last().map(|e| e.cursor.clone()),
+    };
+    Ok(Connection { edges, page_info, total })
+}
+
+/// One page of `base` (already scoped by the caller) per the client's arguments.
+pub async fn page<E, C>(db: &C, spec: &ListSpec<E>, q: &ListQuery, base: Select<E>) -> AppResult<Connection>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync + 'static,
+    C: ConnectionTrait,
+{
+    let total = if q.want_total {
+        let mut counted = base.clone();
+        if let Some(f) = &q.filter {
+            counted = counted.filter(filter::compile(&spec.filters, f)?);
+        }
+        Some(counted.count(db).await? as i64)
+    } else {
+        None
+    };
+    let (mut sel, order) = prepare(spec, q, base)?;
+    for (c, o) in order {
+        sel = sel.order_by(c, o);
+    }
+    let rows = sel.limit(q.limit() + 1).all(db).await?;
+    finish(spec, q, rows, total)
+}
+
+/// One page per parent (`partition` column IN `parents`) in one statement, plus one
+/// grouped count when `totalCount` is selected. Parents without rows get an empty page.
+pub async fn page_per_parent<E, C>(
+    db: &C,
+    spec: &ListSpec<E>,
+    q: &ListQuery,
+    base: Select<E>,
+    partition: E::Column,
+    parents: &[Uuid],
+) -> AppResult<HashMap<Uuid, Connection>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync + 'static,
+    C: ConnectionTrait,
+{
+    let base = base.filter(partition.is_in(parents.iter().copied()));
+    let mut totals: HashMap<Uuid, i64> = HashMap::new();
+    if q.want_total {
+        let mut counted = base.clone();
+        if let Some(f) = &q.filter {
+            counted = counted.filter(filter::compile(&spec.filters, f)?);
+        }
+        let rows: Vec<(Uuid, i64)> = counted
+            .select_only()
+            .column(partition)
+            .column_as(Expr::cust("COUNT(*)"), "n")
+            .group_by(partition)
+            .into_tuple()
+            .all(db)
+            .await?;
+        totals = rows.into_iter().collect();
+    }
+    let (sel, order) = prepare(spec, q, base)?;
+    let mut window = WindowStatement::partition_by(partition.as_column_ref());
+    for (c, o) in &order {
+        window.order_by_expr(Expr::col(c.as_column_ref()), o.clone());
+    }
+    let mut inner = sel.into_query();
+    inner.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("__rn"));
+    let mut outer = Query::select();
+    outer
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("__page"))
+        .and_where(Expr::col(Alias::new("__rn")).lte(SimpleExpr::from(q.limit() as i64 + 1)))
+        .order_by(Alias::new("__rn"), Order::Asc);
+    let stmt = db.get_database_backend().build(&outer);
+    let rows = db.query_all_raw(stmt).await?;
+    let mut grouped: HashMap<Uuid, Vec<E::Model>> = HashMap::new();
+    for row in rows {
+        let model = E::Model::from_query_result(&row, "")?;
+        if let sea_orm::Value::Uuid(Some(parent)) = model.get(partition) {
+            grouped.entry(parent).or_default().push(model);
+        }
+    }
+    parents
+        .iter()
+        .map(|p| {
+            let rows = grouped.remove(p).unwrap_or_default();
+            let total = q.want_total.then(|| totals.get(p).copied().unwrap_or(0));
+            Ok((*p, finish(spec, q, rows, total)?))
+        })
+        .collect()
+}
+
+impl<E: EntityTrait> ListSpec<E> {
+    /// The GraphQL types this list needs: `<Node>Connection`, `<Node>Edge`,
+    /// `<Node>Filter`, `<Node>OrderField`, `<Node>Order`.
+    pub fn types(&self) -> (Vec<async_graphql::dynamic::Object>, Vec<InputObject>, Vec<Enum>) {
+        let node = self.node;
+        let mut order_enum = Enum::new(format!("{node}OrderField")).description(format!("Fields {node} lists can be ordered by."));
+        for s in &self.sorts {
+            order_enum = order_enum.item(EnumItem::new(s.name).description(format!("Order by {}.", s.name.to_lowercase().replace('_', " "))));
+        }
+        let order_input = InputObject::new(format!("{node}Order"))
+            .description(format!("One sort key for {node} lists."))
+            .field(InputValue::new("field", TypeRef::named_nn(format!("{node}OrderField"))).description("The field to order by."))
+            .field(
+                InputValue::new("direction", TypeRef::named_nn("OrderDirection"))
+                    .default_value(Value::Enum(async_graphql::Name::new("ASC")))
+                    .description("Ascending or descending."),
+            );
+        let filter_input = filter::filter_input(node, &self.filters);
+        (crate::gql::connection_objects(node), vec![filter_input, order_input], vec![order_enum])
+    }
+
+    /// Adds `first/after/last/before/filter/orderBy` to a connection field.
+    pub fn args(&self, field: Field) -> Field {
+        let node = self.node;
+        field
+            .argument(InputValue::new("first", TypeRef::named(TypeRef::INT)).description(format!("Return the first n (at most {MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE}).")))
+            .argument(InputValue::new("after", TypeRef::named(TypeRef::STRING)).description("Return items after this cursor."))
+            .argument(InputValue::new("last", TypeRef::named(TypeRef::INT)).description(format!("Return the last n (at most {MAX_PAGE_SIZE}).")))
+            .argument(InputValue::new("before", TypeRef::named(TypeRef::STRING)).description("Return items before this cursor."))
+            .argument(InputValue::new("filter", TypeRef::named(format!("{node}Filter"))).description("Only items matching these conditions."))
+            .argument(InputValue::new("orderBy", TypeRef::named_nn_list(format!("{node}Order"))).description(format!("Sort order; default {} ascending; the id breaks ties.", self.default_sort)))
+    }
+}

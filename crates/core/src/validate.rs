@@ -1,0 +1,117 @@
+//! Input validation shared by every domain ("parse, don't validate"): each function returns
+//! the cleaned value or BAD_USER_INPUT naming the field.
+
+use crate::error::{AppError, AppResult};
+
+/// Trimmed text of `min..=max` characters without NUL or other control characters
+/// (newlines and tabs allowed when `multiline`).
+pub fn text(field: &str, value: &str, min: usize, max: usize, multiline: bool) -> AppResult<String> {
+    let v = value.trim();
+    if v.chars().any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))) {
+        return Err(AppError::bad_input(field, format!("{field} must not contain control characters")));
+    }
+    let n = v.chars().count();
+    if n < min {
+        return Err(AppError::bad_input(
+            field,
+            if min == 1 { format!("{field} must not be empty") } else { format!("{field} must be at least {min} characters") },
+        ));
+    }
+    if n > max {
+        return Err(AppError::bad_input(field, format!("{field} must be at most {max} characters")));
+    }
+    Ok(v.to_owned())
+}
+
+/// Like [`text`] for an optional value; blank becomes `None`.
+pub fn opt_text(field: &str, value: Option<&str>, max: usize, multiline: bool) -> AppResult<Option<String>> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => text(field, v, 1, max, multiline).map(Some),
+    }
+}
+
+/// A syntactically valid e-mail address, lower-cased.
+pub fn email(field: &str, value: &str) -> AppResult<String> {
+    let v = text(field, value, 3, 254, false)?.to_lowercase();
+    let bad = || AppError::bad_input(field, format!("{field} is not a valid e-mail address"));
+    let (local, domain) = v.split_once('@').ok_or_else(bad)?;
+    let ok_local = !local.is_empty() && local.len() <= 64 && !local.contains(char::is_whitespace);
+    let ok_domain = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !ok_local || !ok_domain || domain.contains('@') {
+        return Err(bad());
+    }
+    Ok(v)
+}
+
+/// A password of 10..=128 characters.
+pub fn password(field: &str, value: &str) -> AppResult<String> {
+    let n = value.chars().count();
+    if n < 10 {
+        return Err(AppError::bad_input(field, "password must be at least 10 characters"));
+    }
+    if n > 128 || value.contains('\0') {
+        return Err(AppError::bad_input(field, "password must be at most 128 characters without NUL"));
+    }
+    Ok(value.to_owned())
+}
+
+/// An ISO-4217-shaped currency code (three upper-case letters).
+pub fn currency(field: &str, value: &str) -> AppResult<String> {
+    let v = value.trim().to_uppercase();
+    if v.len() == 3 && v.chars().all(|c| c.is_ascii_uppercase()) {
+        Ok(v)
+    } else {
+        Err(AppError::bad_input(field, "currency must be a three-letter ISO 4217 code"))
+    }
+}
+
+/// A URL-safe slug derived from `name` (lower-case ASCII letters, digits and dashes).
+pub fn slugify(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let mut s = out.trim_matches('-').to_owned();
+    s.truncate(40);
+    if s.len() < 2 {
+        s = format!("org-{s}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_rules() {
+        assert_eq!(text("name", "  Ada ", 1, 10, false).ok().as_deref(), Some("Ada"));
+        assert!(text("name", "   ", 1, 10, false).is_err());
+        assert!(text("name", "a\0b", 1, 10, false).is_err());
+        assert!(text("name", "abcdefghijk", 1, 10, false).is_err());
+        assert!(text("body", "line\nline", 1, 20, true).is_ok());
+    }
+
+    #[test]
+    fn email_rules() {
+        assert_eq!(email("email", " Ada@Example.COM ").ok().as_deref(), Some("ada@example.com"));
+        for bad in ["ada", "ada@", "@x.io", "a b@x.io", "a@x", "a@x..io", "a@@x.io"] {
+            assert!(email("email", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("Acme Studios, Ltd."), "acme-studios-ltd");
+        assert_eq!(slugify("!"), "org-");
+    }
+}

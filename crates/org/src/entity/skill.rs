@@ -1,0 +1,26 @@
+//! `skills` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `skills`.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "skills")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub category: Option<String>,
+    pub description: Option<String>,
+    pub parent_id: Option<Uuid>,
+    pub level: Option<String>,
+    pub created_at: DateTimeWithTimeZone,
+    pub updated_at: DateTimeWithTimeZone,
+}
+
+/// No declared relations: loaders and services join explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,22 @@
+//! `team_members` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `team_members`.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "team_members")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub team_id: Uuid,
+    pub membership_id: Uuid,
+    pub role: Option<String>,
+    pub created_at: DateTimeWithTimeZone,
+}
+
+/// No declared relations: loaders and services join explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

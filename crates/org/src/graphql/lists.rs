@@ -1,0 +1,185 @@
+//! List specs (filters, orders) of the org node types and their relationships.
+
+use std::sync::LazyLock;
+
+use opsgraph_core::filter::{FieldKind as K, ff};
+use opsgraph_core::loader::{ChildOf, PagedChildOf};
+use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
+use sea_orm::{ColumnTrait, QueryFilter, Select};
+
+use crate::entity::{api_key, audit_entry, member_skill, membership, notification, skill, team, team_member};
+
+/// `Membership` lists.
+pub static MEMBERS: LazyLock<ListSpec<membership::Entity>> = LazyLock::new(|| {
+    use membership::Column as C;
+    ListSpec {
+        node: "Membership",
+        id: C::Id,
+        filters: vec![
+            ff("role", C::Role, K::Enum("Role")),
+            ff("jobTitle", C::JobTitle, K::Text),
+            ff("department", C::Department, K::Text),
+            ff("managerId", C::ManagerId, K::Id("Membership")),
+            ff("hireDate", C::HireDate, K::Date),
+            ff("isActive", C::IsActive, K::Boolean),
+            ff("createdAt", C::CreatedAt, K::DateTime),
+        ],
+        sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("ROLE", C::Role, S::Text), sk("UPDATED_AT", C::UpdatedAt, S::DateTime)],
+        default_sort: "CREATED_AT",
+    }
+});
+
+/// `Team` lists.
+pub static TEAMS: LazyLock<ListSpec<team::Entity>> = LazyLock::new(|| {
+    use team::Column as C;
+    ListSpec {
+        node: "Team",
+        id: C::Id,
+        filters: vec![
+            ff("name", C::Name, K::Text),
+            ff("kind", C::Kind, K::Enum("TeamKind")),
+            ff("parentId", C::ParentId, K::Id("Team")),
+            ff("leadId", C::LeadId, K::Id("Membership")),
+            ff("createdAt", C::CreatedAt, K::DateTime),
+        ],
+        sorts: vec![sk("NAME", C::Name, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
+        default_sort: "NAME",
+    }
+});
+
+/// `TeamMember` lists.
+pub static TEAM_MEMBERS: LazyLock<ListSpec<team_member::Entity>> = LazyLock::new(|| {
+    use team_member::Column as C;
+    ListSpec {
+        node: "TeamMember",
+        id: C::Id,
+        filters: vec![ff("role", C::Role, K::Text), ff("membershipId", C::MembershipId, K::Id("Membership"))],
+        sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
+        default_sort: "CREATED_AT",
+    }
+});
+
+/// `Skill` lists.
+pub static SKILLS: LazyLock<ListSpec<skill::Entity>> = LazyLock::new(|| {
+    use skill::Column as C;
+    ListSpec {
+        node: "Skill",
+        id: C::Id,
+        filters: vec![
+            ff("name", C::Name, K::Text),
+            ff("kind", C::Kind, K::Enum("SkillKind")),
+            ff("category", C::Category, K::Text),
+            ff("parentId", C::ParentId, K::Id("Skill")),
+        ],
+        sorts: vec![sk("NAME", C::Name, S::Text), sk("KIND", C::Kind, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
+        default_sort: "NAME",
+    }
+});
+
+/// `ApiKey` lists.
+pub static API_KEYS: LazyLock<ListSpec<api_key::Entity>> = LazyLock::new(|| {
+    use api_key::Column as C;
+    ListSpec {
+        node: "ApiKey",
+        id: C::Id,
+        filters: vec![ff("name", C::Name, K::Text), ff("scope", C::Scope, K::Enum("ApiKeyScope")), ff("revokedAt", C::RevokedAt, K::DateTime)],
+        sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("NAME", C::Name, S::Text)],
+        default_sort: "CREATED_AT",
+    }
+});
+
+/// `AuditEntry` lists.
+pub static AUDIT: LazyLock<ListSpec<audit_entry::Entity>> = LazyLock::new(|| {
+    use audit_entry::Column as C;
+    ListSpec {
+        node: "AuditEntry",
+        id: C::Id,
+        filters: vec![
+            ff("action", C::Action, K::Text),
+            ff("entityType", C::EntityType, K::Text),
+            ff("actorMembershipId", C::ActorMembershipId, K::Id("Membership")),
+            ff("createdAt", C::CreatedAt, K::DateTime),
+        ],
+        sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
+        default_sort: "CREATED_AT",
+    }
+});
+
+/// `Notification` lists.
+pub static NOTIFICATIONS: LazyLock<ListSpec<notification::Entity>> = LazyLock::new(|| {
+    use notification::Column as C;
+    ListSpec {
+        node: "Notification",
+        id: C::Id,
+        filters: vec![
+            ff("kind", C::Kind, K::Enum("NotificationKind")),
+            ff("readAt", C::ReadAt, K::DateTime),
+            ff("archivedAt", C::ArchivedAt, K::DateTime),
+            ff("createdAt", C::CreatedAt, K::DateTime),
+        ],
+        sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
+        default_sort: "CREATED_AT",
+    }
+});
+
+/// Members of a team (paginated).
+pub struct TeamMembersOfTeam;
+impl ChildOf for TeamMembersOfTeam {
+    type Entity = team_member::Entity;
+    fn column() -> team_member::Column {
+        team_member::Column::TeamId
+    }
+}
+impl PagedChildOf for TeamMembersOfTeam {
+    fn spec() -> &'static LazyLock<ListSpec<team_member::Entity>> {
+        &TEAM_MEMBERS
+    }
+}
+
+/// Team rows of a membership.
+pub struct TeamsOfMember;
+impl ChildOf for TeamsOfMember {
+    type Entity = team_member::Entity;
+    fn column() -> team_member::Column {
+        team_member::Column::MembershipId
+    }
+}
+
+/// Direct reports of a manager (active only).
+pub struct ReportsOf;
+impl ChildOf for ReportsOf {
+    type Entity = membership::Entity;
+    fn column() -> membership::Column {
+        membership::Column::ManagerId
+    }
+    fn scope(select: Select<membership::Entity>) -> Select<membership::Entity> {
+        select.filter(membership::Column::IsActive.eq(true))
+    }
+}
+
+/// Sub-teams of a team.
+pub struct ChildTeams;
+impl ChildOf for ChildTeams {
+    type Entity = team::Entity;
+    fn column() -> team::Column {
+        team::Column::ParentId
+    }
+}
+
+/// Skills of a member.
+pub struct SkillsOfMember;
+impl ChildOf for SkillsOfMember {
+    type Entity = member_skill::Entity;
+    fn column() -> member_skill::Column {
+        member_skill::Column::MembershipId
+    }
+}
+
+/// Memberships of a user (all organisations the viewer belongs to).
+pub struct MembershipsOfUser;
+impl ChildOf for MembershipsOfUser {
+    type Entity = membership::Entity;
+    fn column() -> membership::Column {
+        membership::Column::UserId
+    }
+}

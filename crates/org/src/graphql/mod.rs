@@ -1,0 +1,1 @@
+pub fn register(_p: &mut opsgraph_core::gql::SchemaParts) {}

@@ -1,0 +1,12 @@
+//! The org domain: organisations, users, memberships, teams, skills, API keys, audit log,
+//! notifications inbox and settings, with identity (sign-up, log-in, tokens).
+
+pub mod entity;
+pub mod error;
+pub mod graphql;
+pub mod loader;
+pub mod seed;
+pub mod service;
+
+pub use service::auth::{Credentials, authenticate};
+pub use service::tokens::AuthConfig;

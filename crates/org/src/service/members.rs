@@ -1,0 +1,286 @@
+//! Members of an organisation: add/invite, profile, role changes (an organisation always
+//! keeps an active OWNER), deactivation.
+
+use chrono::{NaiveDate, Utc};
+use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::{AppError, AppResult, Permission, Role, Session, audit, validate};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::entity::{membership, user};
+use crate::error::OrgError;
+
+/// Input of `addMember`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddMemberInput {
+    /// The person's e-mail; an existing account is reused, else one without password is created.
+    pub email: String,
+    /// Given name (for new accounts).
+    pub first_name: Option<String>,
+    /// Family name (for new accounts).
+    pub last_name: Option<String>,
+    /// Role in the organisation.
+    pub role: String,
+    /// Job title.
+    pub job_title: Option<String>,
+    /// Department.
+    pub department: Option<String>,
+    /// Manager (Membership ID).
+    pub manager_id: Option<String>,
+    /// Hire date.
+    pub hire_date: Option<NaiveDate>,
+    /// Internal cost per hour.
+    pub cost_rate: Option<Decimal>,
+    /// Billing rate per hour.
+    pub bill_rate: Option<Decimal>,
+}
+
+fn parse_role(field: &str, s: &str) -> AppResult<Role> {
+    Role::parse(s).ok_or_else(|| AppError::bad_input(field, "unknown role"))
+}
+
+fn rate(field: &str, v: Option<Decimal>) -> AppResult<Option<Decimal>> {
+    match v {
+        Some(d) if d.is_sign_negative() || d.scale() > 2 || d > Decimal::from(1_000_000_000) => {
+            Err(AppError::bad_input(field, format!("{field} must be between 0 and 1e9 with at most 2 decimals")))
+        }
+        other => Ok(other),
+    }
+}
+
+/// Loads a membership of the active organisation (NOT_FOUND for other tenants' ids).
+pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<membership::Model> {
+    membership::Entity::find_by_id(id)
+        .filter(membership::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("membership"))
+}
+
+/// Adds a person to the organisation.
+pub async fn add(db: &impl ConnectionTrait, session: &Session, input: AddMemberInput) -> AppResult<membership::Model> {
+    let org_id = session.require(Permission::MembersManage)?;
+    let email = validate::email("email", &input.email)?;
+    let role = parse_role("role", &input.role)?;
+    if role == Role::Owner {
+        session.require(Permission::OwnersManage)?;
+    }
+    let first = validate::opt_text("firstName", input.first_name.as_deref(), 100, false)?.unwrap_or_default();
+    let last = validate::opt_text("lastName", input.last_name.as_deref(), 100, false)?.unwrap_or_default();
+    let job_title = validate::opt_text("jobTitle", input.job_title.as_deref(), 200, false)?;
+    let department = validate::opt_text("department", input.department.as_deref(), 200, false)?;
+    let manager_id = match &input.manager_id {
+        Some(g) => Some(get(db, org_id, decode_as(g, "Membership", "managerId")?).await?.id),
+        None => None,
+    };
+    let cost_rate = rate("costRate", input.cost_rate)?;
+    let bill_rate = rate("billRate", input.bill_rate)?;
+    let existing = user::Entity::find().filter(Expr::cust_with_values("lower(email) = $1", [email.clone()])).one(db).await?;
+    let user_id = match existing {
+        Some(u) => u.id,
+        None => {
+            user::ActiveModel { id: Set(new_id()), email: Set(email.clone()), first_name: Set(first), last_name: Set(last), ..Default::default() }
+                .insert(db)
+                .await?
+                .id
+        }
+    };
+    let m = membership::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        user_id: Set(user_id),
+        role: Set(role.as_str().into()),
+        job_title: Set(job_title),
+        department: Set(department),
+        manager_id: Set(manager_id),
+        hire_date: Set(input.hire_date),
+        cost_rate: Set(cost_rate),
+        bill_rate: Set(bill_rate),
+        invited_by: Set(session.user_id().ok()),
+        joined_at: Set(Some(Utc::now().fixed_offset())),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    audit::record(db, session, org_id, audit::AuditEntry {
+        action: "membership.add",
+        entity_type: "Membership",
+        entity_id: m.id,
+        changes: serde_json::json!({ "email": email, "role": m.role }),
+    })
+    .await?;
+    Ok(m)
+}
+
+/// Input of `updateMember`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateMemberInput {
+    /// The membership (global ID).
+    pub id: String,
+    /// The version the client last read (optimistic concurrency).
+    pub expected_version: i32,
+    /// New job title (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub job_title: Option<Option<String>>,
+    /// New department (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub department: Option<Option<String>>,
+    /// New manager (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub manager_id: Option<Option<String>>,
+    /// New hire date.
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub hire_date: Option<Option<NaiveDate>>,
+    /// New cost rate.
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub cost_rate: Option<Option<Decimal>>,
+    /// New bill rate.
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub bill_rate: Option<Option<Decimal>>,
+}
+
+/// Updates a member's profile; members may edit their own title and department.
+pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateMemberInput) -> AppResult<membership::Model> {
+    let org_id = session.require(Permission::MembersRead)?;
+    let id = decode_as(&input.id, "Membership", "id")?;
+    let current = get(db, org_id, id).await?;
+    let own = session.membership_id == Some(id);
+    let touches_admin = input.manager_id.is_some() || input.hire_date.is_some() || input.cost_rate.is_some() || input.bill_rate.is_some();
+    if !own || touches_admin {
+        session.require(Permission::MembersManage)?;
+    }
+    let mut am: membership::ActiveModel = current.clone().into();
+    if let Some(v) = &input.job_title {
+        am.job_title = Set(validate::opt_text("jobTitle", v.as_deref(), 200, false)?);
+    }
+    if let Some(v) = &input.department {
+        am.department = Set(validate::opt_text("department", v.as_deref(), 200, false)?);
+    }
+    if let Some(v) = &input.manager_id {
+        let mgr = match v {
+            Some(g) => Some(get(db, org_id, decode_as(g, "Membership", "managerId")?).await?.id),
+            None => None,
+        };
+        if mgr == Some(id) {
+            return Err(AppError::bad_input("managerId", "a member cannot manage themselves"));
+        }
+        am.manager_id = Set(mgr);
+    }
+    if let Some(v) = input.hire_date {
+        am.hire_date = Set(v);
+    }
+    if let Some(v) = input.cost_rate {
+        am.cost_rate = Set(rate("costRate", v)?);
+    }
+    if let Some(v) = input.bill_rate {
+        am.bill_rate = Set(rate("billRate", v)?);
+    }
+    let updated = save_versioned(db, am, input.expected_version).await?;
+    audit::record(db, session, org_id, audit::AuditEntry {
+        action: "membership.update",
+        entity_type: "Membership",
+        entity_id: id,
+        changes: audit::diff(&[
+            ("jobTitle", current.job_title.clone().into(), updated.job_title.clone().into()),
+            ("department", current.department.clone().into(), updated.department.clone().into()),
+            ("managerId", current.manager_id.map(|u| u.to_string()).into(), updated.manager_id.map(|u| u.to_string()).into()),
+            ("hireDate", current.hire_date.map(|d| d.to_string()).into(), updated.hire_date.map(|d| d.to_string()).into()),
+            ("costRate", current.cost_rate.map(|d| d.to_string()).into(), updated.cost_rate.map(|d| d.to_string()).into()),
+            ("billRate", current.bill_rate.map(|d| d.to_string()).into(), updated.bill_rate.map(|d| d.to_string()).into()),
+        ]),
+    })
+    .await?;
+    Ok(updated)
+}
+
+/// Saves `am` only if the stored version is still `expected` (else CONFLICT); bumps it.
+async fn save_versioned(db: &impl ConnectionTrait, mut am: membership::ActiveModel, expected: i32) -> AppResult<membership::Model> {
+    let id = match &am.id {
+        sea_orm::ActiveValue::Set(id) | sea_orm::ActiveValue::Unchanged(id) => *id,
+        sea_orm::ActiveValue::NotSet => return Err(AppError::internal("membership without id")),
+    };
+    am.version = Set(expected + 1);
+    let res = membership::Entity::update_many()
+        .set(am)
+        .filter(membership::Column::Id.eq(id))
+        .filter(membership::Column::Version.eq(expected))
+        .exec_with_returning(db)
+        .await?;
+    res.into_iter().next().ok_or_else(|| OrgError::StaleVersion("membership").into())
+}
+
+/// Locks the organisation's active owners (serialises concurrent demotions).
+async fn active_owners(db: &impl ConnectionTrait, org_id: Uuid) -> AppResult<Vec<Uuid>> {
+    Ok(membership::Entity::find()
+        .select_only()
+        .column(membership::Column::Id)
+        .filter(membership::Column::OrgId.eq(org_id))
+        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+        .filter(membership::Column::IsActive.eq(true))
+        .lock_exclusive()
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Changes a member's role. Granting or removing OWNER needs an owner; the last active
+/// owner cannot be demoted.
+pub async fn change_role(db: &impl ConnectionTrait, session: &Session, gid: &str, role: &str, expected: i32) -> AppResult<membership::Model> {
+    let org_id = session.require(Permission::MembersManage)?;
+    let id = decode_as(gid, "Membership", "id")?;
+    let role = parse_role("role", role)?;
+    let current = get(db, org_id, id).await?;
+    let was_owner = current.role == Role::Owner.as_str();
+    if was_owner || role == Role::Owner {
+        session.require(Permission::OwnersManage)?;
+    }
+    if was_owner && role != Role::Owner {
+        let owners = active_owners(db, org_id).await?;
+        if owners.len() <= 1 && owners.contains(&id) {
+            return Err(OrgError::LastOwner.into());
+        }
+    }
+    let mut am: membership::ActiveModel = current.clone().into();
+    am.role = Set(role.as_str().into());
+    let updated = save_versioned(db, am, expected).await?;
+    audit::record(db, session, org_id, audit::AuditEntry {
+        action: "membership.role_change",
+        entity_type: "Membership",
+        entity_id: id,
+        changes: audit::diff(&[("role", current.role.into(), updated.role.clone().into())]),
+    })
+    .await?;
+    Ok(updated)
+}
+
+/// Deactivates (`active = false`) or reactivates a member; the last owner stays.
+pub async fn set_active(db: &impl ConnectionTrait, session: &Session, gid: &str, active: bool) -> AppResult<membership::Model> {
+    let org_id = session.require(Permission::MembersManage)?;
+    let id = decode_as(gid, "Membership", "id")?;
+    let current = get(db, org_id, id).await?;
+    if current.role == Role::Owner.as_str() {
+        session.require(Permission::OwnersManage)?;
+        if !active {
+            let owners = active_owners(db, org_id).await?;
+            if owners.len() <= 1 && owners.contains(&id) {
+                return Err(OrgError::LastOwner.into());
+            }
+        }
+    }
+    let mut am: membership::ActiveModel = current.clone().into();
+    am.is_active = Set(active);
+    let updated = save_versioned(db, am, current.version).await?;
+    audit::record(db, session, org_id, audit::AuditEntry {
+        action: if active { "membership.reactivate" } else { "membership.deactivate" },
+        entity_type: "Membership",
+        entity_id: id,
+        changes: audit::diff(&[("isActive", current.is_active.into(), active.into())]),
+    })
+    .await?;
+    Ok(updated)
+}

@@ -1,0 +1,9 @@
+//! The org domain's operations: validate -> build -> save, on any connection.
+
+pub mod api_keys;
+pub mod auth;
+pub mod members;
+pub mod password;
+pub mod skills;
+pub mod teams;
+pub mod tokens;

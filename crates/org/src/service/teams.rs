@@ -1,0 +1,238 @@
+//! Teams (team, studio, crew, department, area, practice) with parents, leads and members.
+
+use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
+use sea_orm::{ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::entity::{team, team_member};
+use crate::error::OrgError;
+use crate::service::members;
+
+/// The closed set of team kinds.
+pub const KINDS: [&str; 6] = ["TEAM", "STUDIO", "CREW", "DEPARTMENT", "AREA", "PRACTICE"];
+
+/// Input of `createTeam`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateTeamInput {
+    /// Unique name within the organisation.
+    pub name: String,
+    /// Kind (default TEAM).
+    pub kind: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Parent team (Team ID).
+    pub parent_id: Option<String>,
+    /// Lead (Membership ID).
+    pub lead_id: Option<String>,
+}
+
+/// Input of `updateTeam`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateTeamInput {
+    /// The team.
+    pub id: String,
+    /// The version the client last read.
+    pub expected_version: i32,
+    /// New name.
+    pub name: Option<String>,
+    /// New kind.
+    pub kind: Option<String>,
+    /// New description (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub description: Option<Option<String>>,
+    /// New parent (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub parent_id: Option<Option<String>>,
+    /// New lead (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub lead_id: Option<Option<String>>,
+}
+
+fn kind(v: Option<&str>) -> AppResult<String> {
+    let k = v.unwrap_or("TEAM");
+    if KINDS.contains(&k) { Ok(k.to_owned()) } else { Err(AppError::bad_input("kind", "unknown team kind")) }
+}
+
+/// Loads a team of the active organisation.
+pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<team::Model> {
+    team::Entity::find_by_id(id).filter(team::Column::OrgId.eq(org_id)).one(db).await?.ok_or_else(|| AppError::not_found("team"))
+}
+
+async fn resolve_parent(db: &impl ConnectionTrait, org_id: Uuid, team_id: Option<Uuid>, gid: &str) -> AppResult<Uuid> {
+    let parent = get(db, org_id, decode_as(gid, "Team", "parentId")?).await?.id;
+    if let Some(me) = team_id {
+        // Walk up from the new parent: reaching this team would close a cycle.
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "WITH RECURSIVE up(id, parent_id) AS ( \
+                   SELECT id, parent_id FROM teams WHERE id = $1 \
+                   UNION SELECT t.id, t.parent_id FROM teams t JOIN up ON t.id = up.parent_id) \
+                 SELECT EXISTS (SELECT 1 FROM up WHERE id = $2) AS cycle",
+                [parent.into(), me.into()],
+            ))
+            .await?;
+        if row.map(|r| r.try_get::<bool>("", "cycle")).transpose()?.unwrap_or(false) {
+            return Err(AppError::bad_input("parentId", "a team cannot be nested inside itself"));
+        }
+    }
+    Ok(parent)
+}
+
+/// Creates a team.
+pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateTeamInput) -> AppResult<team::Model> {
+    let org_id = session.require(Permission::TeamsManage)?;
+    let name = validate::text("name", &input.name, 1, 200, false)?;
+    let parent_id = match &input.parent_id {
+        Some(g) => Some(resolve_parent(db, org_id, None, g).await?),
+        None => None,
+    };
+    let lead_id = match &input.lead_id {
+        Some(g) => Some(members::get(db, org_id, decode_as(g, "Membership", "leadId")?).await?.id),
+        None => None,
+    };
+    let t = team::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        name: Set(name),
+        kind: Set(kind(input.kind.as_deref())?),
+        description: Set(validate::opt_text("description", input.description.as_deref(), 5000, true)?),
+        parent_id: Set(parent_id),
+        lead_id: Set(lead_id),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    audit::record(db, session, org_id, audit::AuditEntry {
+        action: "team.create",
+        entity_type: "Team",
+        entity_id: t.id,
+        changes: serde_json::json!({ "name": t.name, "kind": t.kind }),
+    })
+    .await?;
+    Ok(t)
+}
+
+/// Updates a team (optimistic concurrency on `version`).
+pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateTeamInput) -> AppResult<team::Model> {
+    let org_id = session.require(Permission::TeamsManage)?;
+    let id = decode_as(&input.id, "Team", "id")?;
+    let current = get(db, org_id, id).await?;
+    let mut am: team::ActiveModel = current.clone().into();
+    if let Some(n) = &input.name {
+        am.name = Set(validate::text("name", n, 1, 200, false)?);
+    }
+    if let Some(k) = &input.kind {
+        am.kind = Set(kind(Some(k))?);
+    }
+    if let Some(d) = &input.description {
+        am.description = Set(validate::opt_text("description", d.as_deref(), 5000, true)?);
+    }
+    if let Some(p) = &input.parent_id {
+        am.parent_id = Set(match p {
+            Some(g) => Some(resolve_parent(db, org_id, Some(id), g).await?),
+            None => None,
+        });
+    }
+    if let Some(l) = &input.lead_id {
+        am.lead_id = Set(match l {
+            Some(g) => Some(members::get(db, org_id, decode_as(g, "Membership", "leadId")?).await?.id),
+            None => None,
+        });
+    }
+    am.version = Set(input.expected_version + 1);
+    am.id = ActiveValue::NotSet;
+    let updated = team::Entity::update_many()
+        .set(am)
+        .filter(team::Column::Id.eq(id))
+        .filter(team::Column::Version.eq(input.expected_version))
+        .exec_with_returning(db)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(OrgError::StaleVersion("team"))?;
+    audit::record(db, session, org_id, audit::AuditEntry {
+        action: "team.update",
+        entity_type: "Team",
+        entity_id: id,
+        changes: audit::diff(&[
+            ("name", current.name.into(), updated.name.clone().into()),
+            ("kind", current.kind.into(), updated.kind.clone().into()),
+            ("description", current.description.into(), updated.description.clone().into()),
+            ("parentId", current.parent_id.map(|u| u.to_string()).into(), updated.parent_id.map(|u| u.to_string()).into()),
+            ("leadId", current.lead_id.map(|u| u.to_string()).into(), updated.lead_id.map(|u| u.to_string()).into()),
+        ]),
+    })
+    .await?;
+    Ok(updated)
+}
+
+/// Deletes a team (its memberships go with it; sub-teams must be moved first).
+pub async fn delete(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<Uuid> {
+    let org_id = session.require(Permission::TeamsManage)?;
+    let t = get(db, org_id, decode_as(gid, "Team", "id")?).await?;
+    if team::Entity::find().filter(team::Column::ParentId.eq(t.id)).one(db).await?.is_some() {
+        return Err(AppError::Conflict("the team has sub-teams; move or delete them first".into()));
+    }
+    team::Entity::delete_by_id(t.id).exec(db).await?;
+    audit::record(db, session, org_id, audit::AuditEntry {
+        action: "team.delete",
+        entity_type: "Team",
+        entity_id: t.id,
+        changes: serde_json::json!({ "name": t.name }),
+    })
+    .await?;
+    Ok(t.id)
+}
+
+/// Adds a member to a team (CONFLICT if already there).
+pub async fn add_member(db: &impl ConnectionTrait, session: &Session, team_gid: &str, member_gid: &str, role: Option<&str>) -> AppResult<team_member::Model> {
+    let org_id = session.require(Permission::TeamsManage)?;
+    let t = get(db, org_id, decode_as(team_gid, "Team", "teamId")?).await?;
+    let m = members::get(db, org_id, decode_as(member_gid, "Membership", "membershipId")?).await?;
+    let tm = team_member::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        team_id: Set(t.id),
+        membership_id: Set(m.id),
+        role: Set(validate::opt_text("role", role, 100, false)?),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    audit::record(db, session, org_id, audit::AuditEntry {
+        action: "team.member_add",
+        entity_type: "Team",
+        entity_id: t.id,
+        changes: serde_json::json!({ "membershipId": m.id }),
+    })
+    .await?;
+    Ok(tm)
+}
+
+/// Removes a member from a team; returns whether they were in it.
+pub async fn remove_member(db: &impl ConnectionTrait, session: &Session, team_gid: &str, member_gid: &str) -> AppResult<team::Model> {
+    let org_id = session.require(Permission::TeamsManage)?;
+    let t = get(db, org_id, decode_as(team_gid, "Team", "teamId")?).await?;
+    let member = decode_as(member_gid, "Membership", "membershipId")?;
+    let res = team_member::Entity::delete_many()
+        .filter(team_member::Column::TeamId.eq(t.id))
+        .filter(team_member::Column::MembershipId.eq(member))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::not_found("team member"));
+    }
+    audit::record(db, session, org_id, audit::AuditEntry {
+        action: "team.member_remove",
+        entity_type: "Team",
+        entity_id: t.id,
+        changes: serde_json::json!({ "membershipId": member }),
+    })
+    .await?;
+    Ok(t)
+}

@@ -1,0 +1,35 @@
+#![allow(elided_lifetimes_in_paths)] // sea-orm-migration's async_trait signatures take `&SchemaManager` without a lifetime
+//! Database migrations, one file per change, never edited after they land. Migrations
+//! are plain SQL and import no entities, so old migrations never change when entities do.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_platform;
+mod m20261123_000002_org;
+mod m20261123_000003_work_projects;
+pub mod sql;
+
+/// The migrator of the whole platform.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_platform::Migration),
+            Box::new(m20261123_000002_org::Migration),
+            Box::new(m20261123_000003_work_projects::Migration),
+        ]
+    }
+}
+
+/// A stable fingerprint of the migration list (names), e.g. for naming test templates.
+pub fn fingerprint() -> String {
+    let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in names.join(",").bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
+}

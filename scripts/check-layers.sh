@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Proves the crate graph keeps its layers (architecture.md): a lower crate never depends
+# on a higher one. `cargo tree -i X -p Y` prints nothing when Y does not depend on X.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fail=0
+check() { # check LOWER HIGHER...: LOWER must not depend on any HIGHER
+  local lower=$1; shift
+  for higher in "$@"; do
+    if cargo tree -q -e normal -p "opsgraph-$lower" -i "opsgraph-$higher" >/dev/null 2>&1; then
+      echo "forbidden dependency: opsgraph-$lower -> opsgraph-$higher" >&2; fail=1
+    fi
+  done
+}
+check core org work crm knowledge finance ai schema server
+check org work crm knowledge finance ai schema server
+check work crm knowledge finance ai schema server
+check crm work knowledge finance ai schema server
+check knowledge work crm finance ai schema server
+check finance ai schema server
+check ai finance schema server
+check schema server
+[ $fail = 0 ] && echo "layers ok"
+exit $fail
