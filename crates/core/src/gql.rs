@@ -361,7 +361,7 @@ pub fn mutation<I, F, Fut>(name: &str, input_type: &str, payload_type: &str, des
 where
     I: serde::de::DeserializeOwned + Send + 'static,
     F: Fn(Arc<RequestCtx>, I) -> Fut + Send + Sync + Clone + 'static,
-    Fut: std::future::Future<Output = AppResult<FieldValue<'static>>> + Send + 'static,
+    Fut: Future<Output = AppResult<FieldValue<'static>>> + Send + 'static,
 {
     Field::new(name, TypeRef::named_nn(payload_type), move |ctx| {
         let f = f.clone();

@@ -1,1 +1,91 @@
-fn main() {}
+//! `opsgraph`: serve, migrate, seed, export-schema.
+
+use clap::{Parser, Subcommand};
+use opsgraph_server::config::Config;
+use opsgraph_server::{db, serve, shutdown_signal, state::AppState, telemetry};
+
+#[derive(Parser)]
+#[command(name = "opsgraph", about = "The opsgraph GraphQL API")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (GraphiQL at /graphql).
+    Serve {
+        #[command(flatten)]
+        config: Config,
+        /// Create the database if missing and apply migrations first.
+        #[arg(long)]
+        migrate: bool,
+        /// Load the demo organisations if they are not there yet.
+        #[arg(long)]
+        seed: bool,
+    },
+    /// Apply pending migrations.
+    Migrate {
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Load the demo organisations (idempotent).
+    Seed {
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Write the schema's SDL.
+    ExportSchema {
+        /// Output file.
+        #[arg(long, default_value = "schema.graphql")]
+        path: std::path::PathBuf,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { config, migrate, seed } => {
+            telemetry::init(&config.log_format);
+            config.validate()?;
+            tracing::info!(config = ?config, "starting");
+            if migrate {
+                db::ensure_database(&config.database_url).await?;
+            }
+            let pool = db::connect(&config.database_url, config.db_pool_max).await?;
+            if migrate {
+                db::migrate(&pool).await?;
+            }
+            if seed {
+                let auth = config.auth();
+                opsgraph_server::seed::demo(&pool, &auth).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(config.bind).await?;
+            tracing::info!("GraphiQL: http://{}/graphql", listener.local_addr()?);
+            if seed {
+                tracing::info!("demo logins: owner@acme.example / owner@globex.example, password {}", opsgraph_server::seed::DEMO_PASSWORD);
+            }
+            let state = AppState::new(config, pool)?;
+            serve(listener, state, shutdown_signal()).await?;
+        }
+        Command::Migrate { config } => {
+            telemetry::init(&config.log_format);
+            db::ensure_database(&config.database_url).await?;
+            let pool = db::connect(&config.database_url, 2).await?;
+            db::migrate(&pool).await?;
+            tracing::info!("migrations applied");
+        }
+        Command::Seed { config } => {
+            telemetry::init(&config.log_format);
+            let pool = db::connect(&config.database_url, 2).await?;
+            opsgraph_server::seed::demo(&pool, &config.auth()).await?;
+        }
+        Command::ExportSchema { path } => {
+            let sdl = opsgraph_schema::sdl().map_err(|e| anyhow::anyhow!(e))?;
+            std::fs::write(&path, sdl)?;
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    Ok(())
+}

@@ -1,1 +1,6 @@
-//! placeholder
+//! The work domain: projects, tasks, delivery and capacity. This first slice holds
+//! projects and the edges between them and the org domain's people and teams.
+
+pub mod entity;
+pub mod graphql;
+pub mod service;

@@ -1,1 +1,16 @@
-pub fn register(_p: &mut opsgraph_core::gql::SchemaParts) {}
+//! The org domain's GraphQL contribution: thin resolvers over the services.
+
+pub mod lists;
+pub mod mutation;
+pub mod query;
+pub mod types;
+
+use opsgraph_core::gql::SchemaParts;
+
+/// Adds the org types, queries and mutations.
+pub fn register(parts: &mut SchemaParts) {
+    types::register(parts);
+    types::organization_lists(parts);
+    query::register(parts);
+    mutation::register(parts);
+}

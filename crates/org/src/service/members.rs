@@ -201,7 +201,7 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateM
 /// Saves `am` only if the stored version is still `expected` (else CONFLICT); bumps it.
 async fn save_versioned(db: &impl ConnectionTrait, mut am: membership::ActiveModel, expected: i32) -> AppResult<membership::Model> {
     let id = match &am.id {
-        sea_orm::ActiveValue::Set(id) | sea_orm::ActiveValue::Unchanged(id) => *id,
+        Set(id) | sea_orm::ActiveValue::Unchanged(id) => *id,
         sea_orm::ActiveValue::NotSet => return Err(AppError::internal("membership without id")),
     };
     am.version = Set(expected + 1);

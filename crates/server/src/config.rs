@@ -1,0 +1,135 @@
+//! Configuration from environment variables (see the README's table). Secrets are never
+//! printed: `Debug` redacts them.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Args;
+
+/// Development-only signing key, refused when `OPSGRAPH_ENV=production`.
+const DEV_JWT_SECRET: &str = "opsgraph-development-secret-change-me-0123456789";
+
+/// Everything the server reads from its environment.
+#[derive(Args, Clone)]
+pub struct Config {
+    /// PostgreSQL URL (with pgvector).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// Address to listen on.
+    #[arg(long, env = "OPSGRAPH_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// `development` or `production` (production refuses the development JWT secret).
+    #[arg(long, env = "OPSGRAPH_ENV", default_value = "development")]
+    pub env: String,
+    /// HMAC key of access tokens (at least 32 bytes).
+    #[arg(long, env = "OPSGRAPH_JWT_SECRET", default_value = DEV_JWT_SECRET, hide_default_value = true)]
+    pub jwt_secret: String,
+    /// Access-token lifetime in seconds.
+    #[arg(long, env = "OPSGRAPH_ACCESS_TTL_SECS", default_value_t = 900)]
+    pub access_ttl_secs: u64,
+    /// Refresh-token lifetime in seconds.
+    #[arg(long, env = "OPSGRAPH_REFRESH_TTL_SECS", default_value_t = 30 * 24 * 3600)]
+    pub refresh_ttl_secs: u64,
+    /// Failed sign-ins allowed per account per window.
+    #[arg(long, env = "OPSGRAPH_LOGIN_MAX_FAILURES_ACCOUNT", default_value_t = 5)]
+    pub login_max_failures_account: i64,
+    /// Failed sign-ins allowed per client address per window.
+    #[arg(long, env = "OPSGRAPH_LOGIN_MAX_FAILURES_IP", default_value_t = 30)]
+    pub login_max_failures_ip: i64,
+    /// Sign-in rate-limit window in seconds.
+    #[arg(long, env = "OPSGRAPH_LOGIN_WINDOW_SECS", default_value_t = 900)]
+    pub login_window_secs: u64,
+    /// `text` or `json` logs.
+    #[arg(long, env = "OPSGRAPH_LOG_FORMAT", default_value = "text")]
+    pub log_format: String,
+    /// Maximum query depth.
+    #[arg(long, env = "OPSGRAPH_MAX_DEPTH", default_value_t = 12)]
+    pub max_depth: usize,
+    /// Maximum query complexity (each field counts 1; lists multiply by `first`).
+    #[arg(long, env = "OPSGRAPH_MAX_COMPLEXITY", default_value_t = 5000)]
+    pub max_complexity: usize,
+    /// Maximum aliases in one document.
+    #[arg(long, env = "OPSGRAPH_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: usize,
+    /// Maximum directives in one document.
+    #[arg(long, env = "OPSGRAPH_MAX_DIRECTIVES", default_value_t = 50)]
+    pub max_directives: usize,
+    /// Maximum recursion depth of the parser (nesting of selections, lists and objects).
+    #[arg(long, env = "OPSGRAPH_MAX_RECURSION", default_value_t = 32)]
+    pub max_recursion: usize,
+    /// Maximum request body in bytes.
+    #[arg(long, env = "OPSGRAPH_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Maximum operations in one batched request.
+    #[arg(long, env = "OPSGRAPH_MAX_BATCH", default_value_t = 10)]
+    pub max_batch: usize,
+    /// Whether introspection is allowed (GraphiQL needs it).
+    #[arg(long, env = "OPSGRAPH_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+    /// Database pool size.
+    #[arg(long, env = "OPSGRAPH_DB_POOL_MAX", default_value_t = 10)]
+    pub db_pool_max: u32,
+    /// Dataloader batching window in milliseconds.
+    #[arg(long, env = "OPSGRAPH_LOADER_DELAY_MS", default_value_t = 2)]
+    pub loader_delay_ms: u64,
+    /// Adds `extensions.sqlStatements` to every response (for tests and profiling).
+    #[arg(long, env = "OPSGRAPH_EXPOSE_SQL_COUNT", default_value_t = false, action = clap::ArgAction::Set)]
+    pub expose_sql_count: bool,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = match self.database_url.split_once('@') {
+            Some((_, host)) => format!("postgres://<redacted>@{host}"),
+            None => "<redacted>".into(),
+        };
+        f.debug_struct("Config")
+            .field("database_url", &url)
+            .field("bind", &self.bind)
+            .field("env", &self.env)
+            .field("jwt_secret", &"<redacted>")
+            .field("max_depth", &self.max_depth)
+            .field("max_complexity", &self.max_complexity)
+            .field("introspection", &self.introspection)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// A configuration for `database_url` with every default (tests, tools).
+    pub fn for_database(database_url: &str) -> Self {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Wrapper {
+            #[command(flatten)]
+            config: Config,
+        }
+        match Wrapper::try_parse_from(["opsgraph", "--database-url", database_url]) {
+            Ok(w) => w.config,
+            Err(e) => unreachable!("defaults always parse: {e}"),
+        }
+    }
+
+    /// Checks values that clap cannot.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.jwt_secret.len() < 32 {
+            anyhow::bail!("OPSGRAPH_JWT_SECRET must be at least 32 bytes");
+        }
+        if self.env == "production" && self.jwt_secret == DEV_JWT_SECRET {
+            anyhow::bail!("set OPSGRAPH_JWT_SECRET in production");
+        }
+        Ok(())
+    }
+
+    /// The auth settings for the org domain.
+    pub fn auth(&self) -> opsgraph_org::AuthConfig {
+        opsgraph_org::AuthConfig {
+            jwt_secret: self.jwt_secret.as_bytes().to_vec(),
+            access_ttl: Duration::from_secs(self.access_ttl_secs),
+            refresh_ttl: Duration::from_secs(self.refresh_ttl_secs),
+            max_failures_per_account: self.login_max_failures_account,
+            max_failures_per_ip: self.login_max_failures_ip,
+            failure_window: Duration::from_secs(self.login_window_secs),
+        }
+    }
+}

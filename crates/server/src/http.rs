@@ -1,0 +1,205 @@
+//! The HTTP surface: `POST /graphql` (one transaction per operation, tenant set first),
+//! GraphiQL, graphql-transport-ws on `/graphql/ws`, `/healthz`, `/readyz`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_graphql::{BatchRequest, Response, ServerError};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use opsgraph_core::{AppError, RequestCtx, Session, Tenant, TxDb};
+use opsgraph_org::Credentials;
+use tracing::Instrument;
+
+use crate::limits;
+use crate::state::AppState;
+
+/// The router of the whole API.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.max_body_bytes;
+    Router::new()
+        .route("/graphql", get(crate::graphiql::page).post(graphql))
+        .route("/graphql/ws", get(websocket))
+        .route("/assets/{file}", get(crate::graphiql::asset))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    use sea_orm::ConnectionTrait;
+    let db_ok = state.pool.execute_unprepared("SELECT 1").await.is_ok();
+    let migrated = db_ok && crate::db::migrations_current(&state.pool).await;
+    match (db_ok, migrated) {
+        (true, true) => (StatusCode::OK, "ready"),
+        (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
+        (true, false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending"),
+    }
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn error_response(err: AppError) -> Response {
+    let e = err.into_graphql();
+    Response::from_errors(vec![ServerError { message: e.message, source: None, locations: vec![], path: vec![], extensions: e.extensions }])
+}
+
+fn bad_request(message: &str) -> axum::response::Response {
+    let resp = error_response(AppError::BadUserInput { field: None, message: message.to_owned() });
+    (StatusCode::BAD_REQUEST, axum::Json(resp)).into_response()
+}
+
+/// Who is calling, as read from the request (before authentication).
+struct Caller {
+    credentials: Credentials,
+    org_header: Option<String>,
+    request_id: String,
+    ip: String,
+    user_agent: Option<String>,
+}
+
+async fn graphql(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> axum::response::Response {
+    let caller = Caller {
+        credentials: Credentials::from_headers(header(&headers, "authorization"), header(&headers, "x-api-key")),
+        org_header: header(&headers, "x-organization-id").map(str::to_owned),
+        request_id: request_id(&headers),
+        ip: peer.ip().to_string(),
+        user_agent: header(&headers, "user-agent").map(|s| s.chars().take(256).collect()),
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(_) => return bad_request("the body must be a GraphQL request as JSON"),
+    };
+    let rid = HeaderValue::from_str(&caller.request_id).ok();
+    let body = match batch {
+        BatchRequest::Single(req) => serde_json::to_vec(&execute(&state, &caller, req).await),
+        BatchRequest::Batch(reqs) => {
+            if reqs.len() > state.config.max_batch {
+                return bad_request(&format!("at most {} operations per batch", state.config.max_batch));
+            }
+            let mut out = Vec::with_capacity(reqs.len());
+            for req in reqs {
+                out.push(execute(&state, &caller, req).await);
+            }
+            serde_json::to_vec(&out)
+        }
+    };
+    let mut resp = match body {
+        Ok(b) => ([(header::CONTENT_TYPE, "application/json")], b).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    if let Some(rid) = rid {
+        resp.headers_mut().insert("x-request-id", rid);
+    }
+    resp
+}
+
+/// Runs one operation in its own transaction: authenticate (which sets the tenant),
+/// execute, commit when there is no error, roll back otherwise.
+async fn execute(state: &AppState, caller: &Caller, req: async_graphql::Request) -> Response {
+    let operation = req.operation_name.clone().unwrap_or_else(|| "-".into());
+    let span = tracing::info_span!("graphql", request_id = %caller.request_id, operation = %operation);
+    async move {
+        let started = Instant::now();
+        let resp = run(state, caller, req).await;
+        let status = if resp.errors.is_empty() { "ok" } else { "error" };
+        let codes: Vec<String> = resp
+            .errors
+            .iter()
+            .filter_map(|e| e.extensions.as_ref().and_then(|x| x.get("code")).map(|c| c.to_string()))
+            .collect();
+        tracing::info!(status, errors = ?codes, duration_ms = started.elapsed().as_secs_f64() * 1000.0, "request");
+        resp
+    }
+    .instrument(span)
+    .await
+}
+
+async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> Response {
+    let cfg = &state.config;
+    if let Err(msg) = limits::check_nesting(&req.query, cfg.max_recursion) {
+        return error_response(AppError::BadUserInput { field: None, message: msg });
+    }
+    if let Ok(doc) = async_graphql::parser::parse_query(&req.query) {
+        let aliases = limits::alias_count(&doc);
+        if aliases > cfg.max_aliases {
+            return error_response(AppError::BadUserInput { field: None, message: format!("too many aliases ({aliases} > {})", cfg.max_aliases) });
+        }
+    }
+    let db = match TxDb::begin(&state.pool, &Tenant::default()).await {
+        Ok(db) => Arc::new(db),
+        Err(e) => return error_response(AppError::internal(e)),
+    };
+    let base = Session { ip: Some(caller.ip.clone()), user_agent: caller.user_agent.clone(), ..Session::anonymous(caller.request_id.clone()) };
+    let session = match opsgraph_org::authenticate(&db, &state.auth, &caller.credentials, caller.org_header.as_deref(), base).await {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = db.rollback().await;
+            return error_response(e);
+        }
+    };
+    let before = db.statement_count();
+    let ctx = RequestCtx::new(session, db.clone(), Duration::from_millis(cfg.loader_delay_ms));
+    let mut resp = state.schema.execute(req.data(ctx)).await;
+    let statements = db.statement_count() - before;
+    let outcome = if resp.errors.is_empty() { db.commit().await } else { db.rollback().await };
+    if let Err(e) = outcome {
+        return error_response(AppError::from(e));
+    }
+    if cfg.expose_sql_count {
+        resp.extensions.insert("sqlStatements".into(), async_graphql::Value::from(statements));
+    }
+    resp
+}
+
+async fn websocket(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> impl IntoResponse {
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .read_buffer_size(16 * 1024)
+        .on_upgrade(move |socket| {
+            let schema = state.schema.clone();
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| {
+                    let state = state.clone();
+                    async move {
+                        let auth = payload.get("Authorization").or_else(|| payload.get("authorization")).and_then(|v| v.as_str());
+                        let creds = Credentials::from_headers(auth, payload.get("X-Api-Key").and_then(|v| v.as_str()));
+                        let db = TxDb::begin(&state.pool, &Tenant::default()).await.map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                        let session = opsgraph_org::authenticate(&db, &state.auth, &creds, None, Session::anonymous(uuid::Uuid::new_v4().to_string())).await;
+                        let _ = db.rollback().await;
+                        let session = session.map_err(AppError::into_graphql)?;
+                        let mut data = async_graphql::Data::default();
+                        data.insert(session);
+                        Ok(data)
+                    }
+                })
+                .serve()
+        })
+}

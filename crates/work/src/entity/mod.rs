@@ -1,0 +1,3 @@
+//! SeaORM entities of the tables the work domain owns.
+
+pub mod project;

@@ -1,0 +1,3 @@
+//! The work domain's operations.
+
+pub mod projects;
