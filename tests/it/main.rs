@@ -1,1 +1,11 @@
+//! End-to-end tests: the real server over HTTP against a real PostgreSQL.
 
+mod auth;
+mod errors;
+mod http;
+mod limits;
+mod members;
+mod pagination;
+mod schema;
+mod statements;
+mod tenancy;

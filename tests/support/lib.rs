@@ -1,1 +1,204 @@
+//! Test harness: every test gets its own database, cloned from a migrated template, and
+//! the real server on a loopback port; tests speak HTTP like a client.
 
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use opsgraph_server::config::Config;
+use opsgraph_server::state::AppState;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
+use sea_orm_migration::MigratorTrait;
+use serde_json::{Value, json};
+use tokio::sync::{OnceCell, oneshot};
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+fn admin_url() -> anyhow::Result<(String, String)> {
+    let url = std::env::var("DATABASE_URL").context("DATABASE_URL must point at a PostgreSQL with pgvector (./dev test sets it)")?;
+    let (base, _) = url.rsplit_once('/').context("DATABASE_URL needs a database name")?;
+    Ok((base.to_owned(), format!("{base}/postgres")))
+}
+
+async fn template() -> anyhow::Result<String> {
+    TEMPLATE
+        .get_or_try_init(|| async {
+            let (base, admin) = admin_url()?;
+            let name = format!("opsgraph_tpl_{}", opsgraph_migration::fingerprint());
+            let conn = Database::connect(admin.as_str()).await?;
+            conn.execute_unprepared("SELECT pg_advisory_lock(424242)").await?;
+            let exists = conn
+                .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, "SELECT 1 AS x FROM pg_database WHERE datname = $1", [name.clone().into()]))
+                .await?
+                .is_some();
+            if !exists {
+                let building = format!("{name}_building");
+                conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {building}")).await?;
+                conn.execute_unprepared(&format!("CREATE DATABASE {building}")).await?;
+                let tpl = Database::connect(format!("{base}/{building}")).await?;
+                opsgraph_migration::Migrator::up(&tpl, None).await?;
+                tpl.close().await?;
+                conn.execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}")).await?;
+            }
+            conn.execute_unprepared("SELECT pg_advisory_unlock(424242)").await?;
+            conn.close().await?;
+            Ok(name)
+        })
+        .await
+        .cloned()
+}
+
+/// A running server on its own database.
+pub struct TestApp {
+    /// `http://127.0.0.1:port`.
+    pub base: String,
+    /// Owner connection to the test database (bypasses nothing: use only for setup/asserts).
+    pub pool: DatabaseConnection,
+    /// The database name.
+    pub db_name: String,
+    client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    /// Spawns with default configuration.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Spawns after `adjust` changed the configuration.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        match Self::try_spawn(adjust).await {
+            Ok(app) => app,
+            Err(e) => panic!("test app failed to start: {e:#}"),
+        }
+    }
+
+    async fn try_spawn(adjust: impl FnOnce(&mut Config)) -> anyhow::Result<TestApp> {
+        let tpl = template().await?;
+        let (base_url, admin) = admin_url()?;
+        let db_name = format!("opsgraph_t_{}", uuid::Uuid::new_v4().simple());
+        let conn = Database::connect(admin.as_str()).await?;
+        conn.execute_unprepared(&format!("CREATE DATABASE {db_name} TEMPLATE {tpl}")).await?;
+        conn.close().await?;
+        let url = format!("{base_url}/{db_name}");
+        let mut config = Config::for_database(&url);
+        config.expose_sql_count = true;
+        config.db_pool_max = 4;
+        config.max_depth = 20;
+        adjust(&mut config);
+        let pool = opsgraph_server::db::connect(&url, config.db_pool_max).await?;
+        let state = AppState::new(config, pool.clone())?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr: SocketAddr = listener.local_addr()?;
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(opsgraph_server::serve(listener, state, async move {
+            let _ = rx.await;
+        }));
+        Ok(TestApp { base: format!("http://{addr}"), pool, db_name, client: reqwest::Client::new(), shutdown: Some(tx) })
+    }
+
+    /// POSTs a raw body to /graphql; returns status and JSON.
+    pub async fn post_raw(&self, body: Vec<u8>, headers: &[(&str, &str)]) -> (u16, Value) {
+        let mut req = self.client.post(format!("{}/graphql", self.base)).header("content-type", "application/json").body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        let json = resp.json::<Value>().await.unwrap_or(Value::Null);
+        (status, json)
+    }
+
+    /// Runs a GraphQL operation with optional bearer token.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = auth.as_deref().map(|a| vec![("authorization", a)]).unwrap_or_default();
+        self.post_raw(serde_json::to_vec(&json!({ "query": query, "variables": variables })).expect("json"), &headers).await.1
+    }
+
+    /// Runs a GET against the server.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let resp = self.client.get(format!("{}{path}", self.base)).send().await.expect("request sent");
+        (resp.status().as_u16(), resp.text().await.unwrap_or_default())
+    }
+
+    /// Signs up `email` with a new organisation; returns (access token, refresh token).
+    pub async fn sign_up(&self, email: &str, org: &str) -> (String, String) {
+        let r = self
+            .gql(
+                None,
+                "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken refreshToken } }",
+                json!({ "i": { "email": email, "password": PASSWORD, "firstName": "Test", "lastName": "User", "organizationName": org } }),
+            )
+            .await;
+        let p = &r["data"]["signUp"];
+        (p["accessToken"].as_str().unwrap_or_else(|| panic!("signUp failed: {r}")).to_owned(), p["refreshToken"].as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Adds a member with `role` through the API and returns a token for them (sets a password directly).
+    pub async fn member(&self, owner: &str, email: &str, role: &str) -> (String, String) {
+        let r = self
+            .gql(Some(owner), "mutation($i: AddMemberInput!) { addMember(input: $i) { membership { id } } }", json!({ "i": { "email": email, "role": role, "firstName": "M", "lastName": role } }))
+            .await;
+        let id = r["data"]["addMember"]["membership"]["id"].as_str().unwrap_or_else(|| panic!("addMember failed: {r}")).to_owned();
+        let hash = opsgraph_org::service::password::hash(PASSWORD).expect("hash");
+        self.pool
+            .execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, "UPDATE users SET password_hash = $1 WHERE email = $2", [hash.into(), email.into()]))
+            .await
+            .expect("set password");
+        (self.log_in(email).await, id)
+    }
+
+    /// Logs in; returns the access token.
+    pub async fn log_in(&self, email: &str) -> String {
+        let r = self.gql(None, "mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }", json!({ "i": { "email": email, "password": PASSWORD } })).await;
+        r["data"]["logIn"]["accessToken"].as_str().unwrap_or_else(|| panic!("logIn failed: {r}")).to_owned()
+    }
+
+    /// One scalar from SQL as the owner role (test assertions only).
+    pub async fn count(&self, sql: &str) -> i64 {
+        let row = self.pool.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.expect("query").expect("row");
+        row.try_get::<i64>("", "n").expect("column n")
+    }
+
+    /// Stops the server and drops the database.
+    pub async fn finish(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = self.pool.clone().close().await;
+        if let Ok((_, admin)) = admin_url() {
+            if let Ok(conn) = Database::connect(admin.as_str()).await {
+                let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db_name)).await;
+                let _ = conn.close().await;
+            }
+        }
+    }
+}
+
+/// Password of every test account.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The `extensions.code` of the first error, if any.
+pub fn code(resp: &Value) -> Option<&str> {
+    resp["errors"][0]["extensions"]["code"].as_str()
+}
+
+/// The `extensions.field` of the first error, if any.
+pub fn field(resp: &Value) -> Option<&str> {
+    resp["errors"][0]["extensions"]["field"].as_str()
+}
+
+/// Asserts a response has no errors and returns `data`.
+pub fn data(resp: &Value) -> &Value {
+    assert!(resp.get("errors").is_none(), "unexpected errors: {resp}");
+    &resp["data"]
+}
+
+impl TestApp {
+    /// Logs in with an explicit password; returns the access token.
+    pub async fn log_in_as(&self, email: &str, password: &str) -> String {
+        let r = self.gql(None, "mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }", json!({ "i": { "email": email, "password": password } })).await;
+        r["data"]["logIn"]["accessToken"].as_str().unwrap_or_else(|| panic!("logIn failed: {r}")).to_owned()
+    }
+}

@@ -190,7 +190,11 @@ pub fn prop<T: Any + Send + Sync>(name: &str, ty: TypeRef, desc: &str, f: fn(&T)
     Field::new(name, ty, move |ctx| {
         FieldFuture::new(async move {
             let p = parent::<T>(&ctx)?;
-            Ok(Some(FieldValue::value(f(p))))
+            // `null` must be `None`: custom scalars would reject a `Null` value.
+            Ok(match f(p) {
+                Value::Null => None,
+                v => Some(FieldValue::value(v)),
+            })
         })
     })
     .description(desc)
@@ -340,19 +344,25 @@ fn node_field() -> Field {
 }
 
 fn nodes_field() -> Field {
-    Field::new("nodes", TypeRef::named_nn_list("Node"), |ctx| {
+    Field::new("nodes", TypeRef::named_nn_list_nn("Node"), |ctx| {
         FieldFuture::new(async move {
             let list = ctx.args.try_get("ids")?.list()?;
             if list.len() > 100 {
                 return Err(AppError::bad_input("ids", "at most 100 ids").into());
             }
             let ids = list.iter().map(|v| v.string().map(str::to_owned)).collect::<Result<Vec<_>, _>>()?;
-            let found = fetch_nodes(&ctx, ids).await?;
-            Ok(Some(FieldValue::list(found.into_iter().map(|v| v.unwrap_or(FieldValue::NULL)))))
+            let found = fetch_nodes(&ctx, ids.clone()).await?;
+            // The dynamic executor cannot place `null` in a list of interface values, so a
+            // missing or invisible id fails the field, like `node` does.
+            let mut values = Vec::with_capacity(found.len());
+            for (v, gid) in found.into_iter().zip(&ids) {
+                values.push(v.ok_or_else(|| AppError::not_found(format!("node {gid}")))?);
+            }
+            Ok(Some(FieldValue::list(values)))
         })
     })
     .argument(InputValue::new("ids", TypeRef::named_nn_list_nn(TypeRef::ID)).description("Global IDs (at most 100)."))
-    .description("Fetches objects by global IDs, in order; null where one does not exist or is not visible.")
+    .description("Fetches objects by global IDs, in order; NOT_FOUND if any does not exist or is not visible.")
 }
 
 /// A root mutation taking one `input: <InputType>!` (deserialized into `I`) and returning

@@ -30,7 +30,8 @@ impl AppState {
             .limit_complexity(config.max_complexity)
             .limit_directives(config.max_directives)
             .limit_recursive_depth(config.max_recursion)
-            .data(auth.clone());
+            .data(auth.clone())
+            .data(pool.clone());
         if !config.introspection {
             builder = builder.disable_introspection();
         }

@@ -9,7 +9,7 @@ use opsgraph_core::id::decode_as;
 use opsgraph_core::id::new_id;
 use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, audit, validate};
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 
 use crate::entity::{notification, org_setting, organization};
@@ -60,7 +60,7 @@ fn auth_payload_object() -> Object {
 fn auth_mutation<I, F, Fut>(name: &str, input_type: &str, desc: &str, f: F) -> Field
 where
     I: serde::de::DeserializeOwned + Send + 'static,
-    F: Fn(Arc<RequestCtx>, AuthConfig, I) -> Fut + Send + Sync + Clone + 'static,
+    F: Fn(Arc<RequestCtx>, AuthConfig, DatabaseConnection, I) -> Fut + Send + Sync + Clone + 'static,
     Fut: Future<Output = AppResult<AuthTokens>> + Send + 'static,
 {
     Field::new(name, TypeRef::named_nn("AuthPayload"), move |ctx| {
@@ -68,8 +68,9 @@ where
         FieldFuture::new(async move {
             let req = RequestCtx::of(&ctx)?.clone();
             let cfg = ctx.data::<AuthConfig>().map_err(|_| AppError::internal("auth config missing"))?.clone();
+            let pool = ctx.data::<DatabaseConnection>().map_err(|_| AppError::internal("pool missing"))?.clone();
             let input: I = ctx.args.try_get("input")?.deserialize().map_err(|e| AppError::bad_input("input", e.message))?;
-            Ok(Some(FieldValue::owned_any(f(req, cfg, input).await?)))
+            Ok(Some(FieldValue::owned_any(f(req, cfg, pool, input).await?)))
         })
     })
     .argument(InputValue::new("input", TypeRef::named_nn(input_type)).description("The mutation's input."))
@@ -281,20 +282,20 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<u64>("updatedCount", int_nn(), "How many notifications changed.", |n| (*n as i64).into())),
     );
 
-    parts.mutation(auth_mutation("signUp", "SignUpInput", "Create an account and organisation; signs in.", |req, cfg, i: auth::SignUpInput| async move {
+    parts.mutation(auth_mutation("signUp", "SignUpInput", "Create an account and organisation; signs in.", |req, cfg, _pool, i: auth::SignUpInput| async move {
         auth::sign_up(&req.db, &cfg, &req.session, i).await
     }));
-    parts.mutation(auth_mutation("logIn", "LogInInput", "Sign in (rate limited per account and address).", |req, cfg, i: auth::LogInInput| async move {
-        auth::log_in(&req.db, &cfg, &req.session, i).await
+    parts.mutation(auth_mutation("logIn", "LogInInput", "Sign in (rate limited per account and address).", |req, cfg, pool, i: auth::LogInInput| async move {
+        auth::log_in(&req.db, &pool, &cfg, &req.session, i).await
     }));
-    parts.mutation(auth_mutation("refreshToken", "RefreshTokenInput", "Rotate a refresh token into a new token pair.", |req, cfg, i: TokenInput| async move {
-        auth::refresh(&req.db, &cfg, &i.refresh_token).await
+    parts.mutation(auth_mutation("refreshToken", "RefreshTokenInput", "Rotate a refresh token into a new token pair.", |req, cfg, pool, i: TokenInput| async move {
+        auth::refresh(&req.db, &pool, &cfg, &i.refresh_token).await
     }));
     parts.mutation(auth_mutation(
         "switchOrganization",
         "SwitchOrganizationInput",
         "New tokens with another of your organisations active.",
-        |req, cfg, i: OrgInput| async move { auth::switch_organization(&req.db, &cfg, &req.session, &i.organization_id).await },
+        |req, cfg, _pool, i: OrgInput| async move { auth::switch_organization(&req.db, &cfg, &req.session, &i.organization_id).await },
     ));
     parts.object(Object::new("LogOutPayload").description("Result of logging out.").field(prop::<bool>("revoked", TypeRef::named_nn(TypeRef::BOOLEAN), "Whether a session was revoked.", |b| (*b).into())));
     parts.mutation(mutation("logOut", "LogOutInput", "LogOutPayload", "Revoke the session of a refresh token.", |req, i: TokenInput| async move {

@@ -6,7 +6,7 @@ use opsgraph_core::id::new_id;
 use opsgraph_core::{Actor, AppError, AppResult, Role, Session, Tenant, TxDb, audit, validate};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     Set, Statement,
 };
 use uuid::Uuid;
@@ -129,7 +129,9 @@ pub struct LogInInput {
 }
 
 /// Verifies credentials under the per-account and per-address rate limit; signs in.
-pub async fn log_in(db: &TxDb, cfg: &AuthConfig, session: &Session, input: LogInInput) -> AppResult<AuthTokens> {
+/// Failed attempts are recorded through `pool`, outside the request transaction, so they
+/// persist although the request fails.
+pub async fn log_in(db: &TxDb, pool: &DatabaseConnection, cfg: &AuthConfig, session: &Session, input: LogInInput) -> AppResult<AuthTokens> {
     let email = input.email.trim().to_lowercase();
     if email.is_empty() || email.len() > 254 || email.contains('\0') || input.password.len() > 128 {
         return Err(OrgError::InvalidCredentials.into());
@@ -172,7 +174,7 @@ pub async fn log_in(db: &TxDb, cfg: &AuthConfig, session: &Session, input: LogIn
             false
         }
     };
-    db.execute_raw(Statement::from_sql_and_values(
+    pool.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO login_attempts (email, ip, succeeded) VALUES ($1, $2, $3)",
         [email.into(), ip.into(), ok.into()],
@@ -238,14 +240,15 @@ async fn issue(
 }
 
 /// Exchanges a refresh token for a new pair. A token used twice revokes its whole family
-/// (a stolen token is then useless to both parties).
-pub async fn refresh(db: &TxDb, cfg: &AuthConfig, token: &str) -> AppResult<AuthTokens> {
+/// (a stolen token is then useless to both parties); that revocation goes through `pool`
+/// so it persists although the request fails.
+pub async fn refresh(db: &TxDb, pool: &DatabaseConnection, cfg: &AuthConfig, token: &str) -> AppResult<AuthTokens> {
     let hash = tokens::hash_secret(token);
     let Some(old) = refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(db).await? else {
         return Err(OrgError::InvalidToken("invalid refresh token").into());
     };
     if old.revoked_at.is_some() {
-        revoke_family(db, old.family_id).await?;
+        revoke_family(pool, old.family_id).await?;
         return Err(OrgError::InvalidToken("refresh token was already used; all sessions of it are revoked").into());
     }
     if old.expires_at <= now() {

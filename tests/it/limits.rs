@@ -1,0 +1,61 @@
+//! Query limits reject abusive documents before doing work.
+
+use opsgraph_e2e::{TestApp, code};
+use serde_json::json;
+
+#[tokio::test]
+async fn abusive_documents_are_rejected() {
+    let app = TestApp::spawn_with(|c| {
+        c.max_depth = 8;
+        c.max_aliases = 5;
+        c.max_batch = 3;
+        c.max_body_bytes = 64 * 1024;
+    })
+    .await;
+    let (t, _) = app.sign_up("l@example.com", "Limits").await;
+    // Depth.
+    let deep = "{ organization { teams { nodes { members { nodes { membership { user { memberships { organization { members { nodes { id } } } } } } } } } } } }";
+    let r = app.gql(Some(&t), deep, json!({})).await;
+    assert!(r["errors"][0]["message"].as_str().unwrap_or_default().to_lowercase().contains("nested too deep"), "{r}");
+    // Aliases.
+    let aliases = format!("{{ {} }}", (0..6).map(|i| format!("a{i}: viewer {{ role }}")).collect::<Vec<_>>().join(" "));
+    let r = app.gql(Some(&t), &aliases, json!({})).await;
+    assert_eq!(code(&r), Some("BAD_USER_INPUT"));
+    // Bracket bombs are refused without parsing.
+    let bomb = format!("{}{}", "{a".repeat(20_000), "}".repeat(20_000));
+    let started = std::time::Instant::now();
+    let r = app.gql(Some(&t), &bomb, json!({})).await;
+    assert_eq!(code(&r), Some("BAD_USER_INPUT"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // Batches.
+    let op = json!({ "query": "{ viewer { role } }" });
+    let auth = format!("Bearer {t}");
+    let (status, r) = app.post_raw(serde_json::to_vec(&json!([op, op, op, op])).expect("json"), &[("authorization", &auth)]).await;
+    assert_eq!(status, 400);
+    assert_eq!(code(&r), Some("BAD_USER_INPUT"));
+    let (status, r) = app.post_raw(serde_json::to_vec(&json!([op, op])).expect("json"), &[("authorization", &auth)]).await;
+    assert_eq!(status, 200);
+    assert_eq!(r[1]["data"]["viewer"]["role"], "OWNER");
+    // Body size.
+    let big = json!({ "query": format!("{{ viewer {{ role }} }} # {}", "x".repeat(70 * 1024)) });
+    let (status, _) = app.post_raw(serde_json::to_vec(&big).expect("json"), &[]).await;
+    assert_eq!(status, 413);
+    // Not JSON.
+    let (status, r) = app.post_raw(b"not json".to_vec(), &[]).await;
+    assert_eq!((status, code(&r)), (400, Some("BAD_USER_INPUT")));
+    // Complexity: a wide list query over the limit.
+    let app2 = TestApp::spawn_with(|c| c.max_complexity = 15).await;
+    let (t2, _) = app2.sign_up("l@example.com", "Limits").await;
+    let r = app2.gql(Some(&t2), "{ organization { members { nodes { id role jobTitle department hireDate isActive joinedAt createdAt updatedAt version user { id email firstName lastName displayName avatarUrl } } } } }", json!({})).await;
+    assert!(r["errors"][0]["message"].as_str().unwrap_or_default().to_lowercase().contains("complex"), "{r}");
+    app2.finish().await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn introspection_can_be_disabled() {
+    let app = TestApp::spawn_with(|c| c.introspection = false).await;
+    let r = app.gql(None, "{ __schema { queryType { name } } }", json!({})).await;
+    assert!(r["errors"].is_array() || r["data"]["__schema"].is_null(), "{r}");
+    app.finish().await;
+}
