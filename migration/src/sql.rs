@@ -16,5 +16,7 @@ pub const GRANT_APP: &str = "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES 
 
 /// `updated_at` maintained by the database.
 pub fn updated_at_trigger(table: &str) -> String {
-    format!("CREATE TRIGGER {table}_updated_at BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION set_updated_at();\n")
+    format!(
+        "CREATE TRIGGER {table}_updated_at BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION set_updated_at();\n"
+    )
 }

@@ -14,8 +14,11 @@ use tokio::sync::{OnceCell, oneshot};
 static TEMPLATE: OnceCell<String> = OnceCell::const_new();
 
 fn admin_url() -> anyhow::Result<(String, String)> {
-    let url = std::env::var("DATABASE_URL").context("DATABASE_URL must point at a PostgreSQL with pgvector (./dev test sets it)")?;
-    let (base, _) = url.rsplit_once('/').context("DATABASE_URL needs a database name")?;
+    let url = std::env::var("DATABASE_URL")
+        .context("DATABASE_URL must point at a PostgreSQL with pgvector (./dev test sets it)")?;
+    let (base, _) = url
+        .rsplit_once('/')
+        .context("DATABASE_URL needs a database name")?;
     Ok((base.to_owned(), format!("{base}/postgres")))
 }
 
@@ -25,21 +28,30 @@ async fn template() -> anyhow::Result<String> {
             let (base, admin) = admin_url()?;
             let name = format!("opsgraph_tpl_{}", opsgraph_migration::fingerprint());
             let conn = Database::connect(admin.as_str()).await?;
-            conn.execute_unprepared("SELECT pg_advisory_lock(424242)").await?;
+            conn.execute_unprepared("SELECT pg_advisory_lock(424242)")
+                .await?;
             let exists = conn
-                .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, "SELECT 1 AS x FROM pg_database WHERE datname = $1", [name.clone().into()]))
+                .query_one_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT 1 AS x FROM pg_database WHERE datname = $1",
+                    [name.clone().into()],
+                ))
                 .await?
                 .is_some();
             if !exists {
                 let building = format!("{name}_building");
-                conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {building}")).await?;
-                conn.execute_unprepared(&format!("CREATE DATABASE {building}")).await?;
+                conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {building}"))
+                    .await?;
+                conn.execute_unprepared(&format!("CREATE DATABASE {building}"))
+                    .await?;
                 let tpl = Database::connect(format!("{base}/{building}")).await?;
                 opsgraph_migration::Migrator::up(&tpl, None).await?;
                 tpl.close().await?;
-                conn.execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}")).await?;
+                conn.execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+                    .await?;
             }
-            conn.execute_unprepared("SELECT pg_advisory_unlock(424242)").await?;
+            conn.execute_unprepared("SELECT pg_advisory_unlock(424242)")
+                .await?;
             conn.close().await?;
             Ok(name)
         })
@@ -78,7 +90,8 @@ impl TestApp {
         let (base_url, admin) = admin_url()?;
         let db_name = format!("opsgraph_t_{}", uuid::Uuid::new_v4().simple());
         let conn = Database::connect(admin.as_str()).await?;
-        conn.execute_unprepared(&format!("CREATE DATABASE {db_name} TEMPLATE {tpl}")).await?;
+        conn.execute_unprepared(&format!("CREATE DATABASE {db_name} TEMPLATE {tpl}"))
+            .await?;
         conn.close().await?;
         let url = format!("{base_url}/{db_name}");
         let mut config = Config::for_database(&url);
@@ -94,12 +107,22 @@ impl TestApp {
         tokio::spawn(opsgraph_server::serve(listener, state, async move {
             let _ = rx.await;
         }));
-        Ok(TestApp { base: format!("http://{addr}"), pool, db_name, client: reqwest::Client::new(), shutdown: Some(tx) })
+        Ok(TestApp {
+            base: format!("http://{addr}"),
+            pool,
+            db_name,
+            client: reqwest::Client::new(),
+            shutdown: Some(tx),
+        })
     }
 
     /// POSTs a raw body to /graphql; returns status and JSON.
     pub async fn post_raw(&self, body: Vec<u8>, headers: &[(&str, &str)]) -> (u16, Value) {
-        let mut req = self.client.post(format!("{}/graphql", self.base)).header("content-type", "application/json").body(body);
+        let mut req = self
+            .client
+            .post(format!("{}/graphql", self.base))
+            .header("content-type", "application/json")
+            .body(body);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -112,14 +135,30 @@ impl TestApp {
     /// Runs a GraphQL operation with optional bearer token.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let auth = token.map(|t| format!("Bearer {t}"));
-        let headers: Vec<(&str, &str)> = auth.as_deref().map(|a| vec![("authorization", a)]).unwrap_or_default();
-        self.post_raw(serde_json::to_vec(&json!({ "query": query, "variables": variables })).expect("json"), &headers).await.1
+        let headers: Vec<(&str, &str)> = auth
+            .as_deref()
+            .map(|a| vec![("authorization", a)])
+            .unwrap_or_default();
+        self.post_raw(
+            serde_json::to_vec(&json!({ "query": query, "variables": variables })).expect("json"),
+            &headers,
+        )
+        .await
+        .1
     }
 
     /// Runs a GET against the server.
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let resp = self.client.get(format!("{}{path}", self.base)).send().await.expect("request sent");
-        (resp.status().as_u16(), resp.text().await.unwrap_or_default())
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request sent");
+        (
+            resp.status().as_u16(),
+            resp.text().await.unwrap_or_default(),
+        )
     }
 
     /// Signs up `email` with a new organisation; returns (access token, refresh token).
@@ -132,7 +171,13 @@ impl TestApp {
             )
             .await;
         let p = &r["data"]["signUp"];
-        (p["accessToken"].as_str().unwrap_or_else(|| panic!("signUp failed: {r}")).to_owned(), p["refreshToken"].as_str().unwrap_or_default().to_owned())
+        (
+            p["accessToken"]
+                .as_str()
+                .unwrap_or_else(|| panic!("signUp failed: {r}"))
+                .to_owned(),
+            p["refreshToken"].as_str().unwrap_or_default().to_owned(),
+        )
     }
 
     /// Adds a member with `role` through the API and returns a token for them (sets a password directly).
@@ -140,10 +185,17 @@ impl TestApp {
         let r = self
             .gql(Some(owner), "mutation($i: AddMemberInput!) { addMember(input: $i) { membership { id } } }", json!({ "i": { "email": email, "role": role, "firstName": "M", "lastName": role } }))
             .await;
-        let id = r["data"]["addMember"]["membership"]["id"].as_str().unwrap_or_else(|| panic!("addMember failed: {r}")).to_owned();
+        let id = r["data"]["addMember"]["membership"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("addMember failed: {r}"))
+            .to_owned();
         let hash = opsgraph_org::service::password::hash(PASSWORD).expect("hash");
         self.pool
-            .execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, "UPDATE users SET password_hash = $1 WHERE email = $2", [hash.into(), email.into()]))
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "UPDATE users SET password_hash = $1 WHERE email = $2",
+                [hash.into(), email.into()],
+            ))
             .await
             .expect("set password");
         (self.log_in(email).await, id)
@@ -151,13 +203,27 @@ impl TestApp {
 
     /// Logs in; returns the access token.
     pub async fn log_in(&self, email: &str) -> String {
-        let r = self.gql(None, "mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }", json!({ "i": { "email": email, "password": PASSWORD } })).await;
-        r["data"]["logIn"]["accessToken"].as_str().unwrap_or_else(|| panic!("logIn failed: {r}")).to_owned()
+        let r = self
+            .gql(
+                None,
+                "mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }",
+                json!({ "i": { "email": email, "password": PASSWORD } }),
+            )
+            .await;
+        r["data"]["logIn"]["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("logIn failed: {r}"))
+            .to_owned()
     }
 
     /// One scalar from SQL as the owner role (test assertions only).
     pub async fn count(&self, sql: &str) -> i64 {
-        let row = self.pool.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.expect("query").expect("row");
+        let row = self
+            .pool
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+            .await
+            .expect("query")
+            .expect("row");
         row.try_get::<i64>("", "n").expect("column n")
     }
 
@@ -167,11 +233,11 @@ impl TestApp {
             let _ = tx.send(());
         }
         let _ = self.pool.clone().close().await;
-        if let Ok((_, admin)) = admin_url() {
-            if let Ok(conn) = Database::connect(admin.as_str()).await {
-                let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db_name)).await;
-                let _ = conn.close().await;
-            }
+        if let Ok((_, admin)) = admin_url()
+            && let Ok(conn) = Database::connect(admin.as_str()).await
+        {
+            let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db_name)).await;
+            let _ = conn.close().await;
         }
     }
 }
@@ -198,7 +264,16 @@ pub fn data(resp: &Value) -> &Value {
 impl TestApp {
     /// Logs in with an explicit password; returns the access token.
     pub async fn log_in_as(&self, email: &str, password: &str) -> String {
-        let r = self.gql(None, "mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }", json!({ "i": { "email": email, "password": password } })).await;
-        r["data"]["logIn"]["accessToken"].as_str().unwrap_or_else(|| panic!("logIn failed: {r}")).to_owned()
+        let r = self
+            .gql(
+                None,
+                "mutation($i: LogInInput!) { logIn(input: $i) { accessToken } }",
+                json!({ "i": { "email": email, "password": password } }),
+            )
+            .await;
+        r["data"]["logIn"]["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("logIn failed: {r}"))
+            .to_owned()
     }
 }

@@ -23,7 +23,12 @@ pub struct AuditEntry<'a> {
 
 /// Records `entry` for the session's organisation (or `org_id` when the session has none
 /// yet, as in sign-up).
-pub async fn record(db: &impl ConnectionTrait, session: &Session, org_id: Uuid, entry: AuditEntry<'_>) -> AppResult<()> {
+pub async fn record(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    org_id: Uuid,
+    entry: AuditEntry<'_>,
+) -> AppResult<()> {
     let (actor_type, user_id, key_id) = match session.actor {
         Actor::Anonymous => ("anonymous", None, None),
         Actor::User { user_id } => ("user", Some(user_id), None),
@@ -59,7 +64,10 @@ pub fn diff(pairs: &[(&str, serde_json::Value, serde_json::Value)]) -> serde_jso
     let mut map = serde_json::Map::new();
     for (name, from, to) in pairs {
         if from != to {
-            map.insert((*name).to_owned(), serde_json::json!({ "from": from, "to": to }));
+            map.insert(
+                (*name).to_owned(),
+                serde_json::json!({ "from": from, "to": to }),
+            );
         }
     }
     serde_json::Value::Object(map)

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use async_graphql::Value;
 use async_graphql::dynamic::{
-    Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Interface, InterfaceField, Object, ResolverContext,
-    Scalar, SchemaBuilder, Subscription, SubscriptionField, Type, TypeRef,
+    Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Interface, InterfaceField, Object,
+    ResolverContext, Scalar, SchemaBuilder, Subscription, SubscriptionField, Type, TypeRef,
 };
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
@@ -21,8 +21,14 @@ use crate::pagination::{Connection, Edge, PageInfo};
 
 /// Loads nodes of one type by id for `node` / `nodes`, applying the caller's permissions;
 /// ids the caller may not see are simply absent from the result.
-pub type NodeFetcher =
-    Arc<dyn Fn(Arc<RequestCtx>, Vec<Uuid>) -> BoxFuture<'static, AppResult<HashMap<Uuid, FieldValue<'static>>>> + Send + Sync>;
+pub type NodeFetcher = Arc<
+    dyn Fn(
+            Arc<RequestCtx>,
+            Vec<Uuid>,
+        ) -> BoxFuture<'static, AppResult<HashMap<Uuid, FieldValue<'static>>>>
+        + Send
+        + Sync,
+>;
 
 /// The schema contributions of all domain crates, collected bottom-up.
 #[derive(Default)]
@@ -91,7 +97,10 @@ impl SchemaParts {
     }
 
     /// Adds the connection, filter and order types of a list.
-    pub fn list<E: sea_orm::EntityTrait>(&mut self, spec: &crate::pagination::ListSpec<E>) -> &mut Self {
+    pub fn list<E: sea_orm::EntityTrait>(
+        &mut self,
+        spec: &crate::pagination::ListSpec<E>,
+    ) -> &mut Self {
         let (objects, inputs, enums) = spec.types();
         for o in objects {
             self.object(o);
@@ -108,7 +117,15 @@ impl SchemaParts {
     /// Finishes the schema: applies extensions (failing on unknown targets), adds
     /// `node`/`nodes`, registers everything.
     pub fn finish(self) -> Result<SchemaBuilder, String> {
-        let SchemaParts { mut objects, types, query, mutation, subscription, extensions, nodes } = self;
+        let SchemaParts {
+            mut objects,
+            types,
+            query,
+            mutation,
+            subscription,
+            extensions,
+            nodes,
+        } = self;
         for (target, field) in extensions {
             let obj = objects
                 .iter_mut()
@@ -154,20 +171,29 @@ impl SchemaParts {
     }
 
     fn add_shared_types(&mut self) {
-        let scalar = |name: &str, desc: &str, ok: fn(&Value) -> bool| Scalar::new(name).description(desc).validator(ok);
-        self.ty(scalar("DateTime", "An instant, RFC 3339 (e.g. `2026-05-01T09:30:00Z`).", |v| {
-            matches!(v, Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok())
-        }));
+        let scalar = |name: &str, desc: &str, ok: fn(&Value) -> bool| {
+            Scalar::new(name).description(desc).validator(ok)
+        };
+        self.ty(scalar(
+            "DateTime",
+            "An instant, RFC 3339 (e.g. `2026-05-01T09:30:00Z`).",
+            |v| matches!(v, Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok()),
+        ));
         self.ty(scalar("Date", "A calendar date, `YYYY-MM-DD`.", |v| {
             matches!(v, Value::String(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
         }));
-        self.ty(scalar("Decimal", "An exact decimal number, as a string (e.g. `\"120.50\"`).", |v| {
-            matches!(v, Value::String(s) if s.parse::<rust_decimal::Decimal>().is_ok())
-        }));
+        self.ty(scalar(
+            "Decimal",
+            "An exact decimal number, as a string (e.g. `\"120.50\"`).",
+            |v| matches!(v, Value::String(s) if s.parse::<rust_decimal::Decimal>().is_ok()),
+        ));
         self.ty(scalar("JSON", "Any JSON value.", |_| true));
         self.ty(Interface::new("Node")
             .description("An object with a globally unique, opaque ID.")
-            .field(InterfaceField::new("id", TypeRef::named_nn(TypeRef::ID)).description("The global ID.")));
+            .field(
+                InterfaceField::new("id", TypeRef::named_nn(TypeRef::ID))
+                    .description("The global ID."),
+            ));
         self.ty(Enum::new("OrderDirection")
             .description("Sort direction.")
             .item(EnumItem::new("ASC").description("Smallest first."))
@@ -182,11 +208,18 @@ impl SchemaParts {
 
 /// The parent object of the field being resolved, as `T`.
 pub fn parent<'a, T: Any>(ctx: &ResolverContext<'a>) -> AppResult<&'a T> {
-    ctx.parent_value.downcast_ref::<T>().ok_or_else(|| AppError::internal("unexpected parent type"))
+    ctx.parent_value
+        .downcast_ref::<T>()
+        .ok_or_else(|| AppError::internal("unexpected parent type"))
 }
 
 /// A synchronous field computed from the parent `T`.
-pub fn prop<T: Any + Send + Sync>(name: &str, ty: TypeRef, desc: &str, f: fn(&T) -> Value) -> Field {
+pub fn prop<T: Any + Send + Sync>(
+    name: &str,
+    ty: TypeRef,
+    desc: &str,
+    f: fn(&T) -> Value,
+) -> Field {
     Field::new(name, ty, move |ctx| {
         FieldFuture::new(async move {
             let p = parent::<T>(&ctx)?;
@@ -244,10 +277,30 @@ pub fn connection_value(conn: Connection) -> FieldValue<'static> {
 fn page_info_object() -> Object {
     Object::new("PageInfo")
         .description("Where a page sits in its list.")
-        .field(prop::<PageInfo>("hasNextPage", TypeRef::named_nn(TypeRef::BOOLEAN), "More items follow this page.", |p| p.has_next_page.into()))
-        .field(prop::<PageInfo>("hasPreviousPage", TypeRef::named_nn(TypeRef::BOOLEAN), "More items precede this page.", |p| p.has_previous_page.into()))
-        .field(prop::<PageInfo>("startCursor", TypeRef::named(TypeRef::STRING), "Cursor of the first item.", |p| opt(p.start_cursor.clone())))
-        .field(prop::<PageInfo>("endCursor", TypeRef::named(TypeRef::STRING), "Cursor of the last item.", |p| opt(p.end_cursor.clone())))
+        .field(prop::<PageInfo>(
+            "hasNextPage",
+            TypeRef::named_nn(TypeRef::BOOLEAN),
+            "More items follow this page.",
+            |p| p.has_next_page.into(),
+        ))
+        .field(prop::<PageInfo>(
+            "hasPreviousPage",
+            TypeRef::named_nn(TypeRef::BOOLEAN),
+            "More items precede this page.",
+            |p| p.has_previous_page.into(),
+        ))
+        .field(prop::<PageInfo>(
+            "startCursor",
+            TypeRef::named(TypeRef::STRING),
+            "Cursor of the first item.",
+            |p| opt(p.start_cursor.clone()),
+        ))
+        .field(prop::<PageInfo>(
+            "endCursor",
+            TypeRef::named(TypeRef::STRING),
+            "Cursor of the last item.",
+            |p| opt(p.end_cursor.clone()),
+        ))
 }
 
 /// `<Node>Connection` and `<Node>Edge`.
@@ -255,7 +308,12 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
     let edge_name = format!("{node}Edge");
     let edge = Object::new(&edge_name)
         .description(format!("A {node} in a list, with its cursor."))
-        .field(prop::<Edge>("cursor", TypeRef::named_nn(TypeRef::STRING), "Opaque position for `after` / `before`.", |e| e.cursor.clone().into()))
+        .field(prop::<Edge>(
+            "cursor",
+            TypeRef::named_nn(TypeRef::STRING),
+            "Opaque position for `after` / `before`.",
+            |e| e.cursor.clone().into(),
+        ))
         .field(
             Field::new("node", TypeRef::named_nn(node), |ctx| {
                 FieldFuture::new(async move {
@@ -271,7 +329,9 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
             Field::new("edges", TypeRef::named_nn_list_nn(&edge_name), |ctx| {
                 FieldFuture::new(async move {
                     let c = parent::<Connection>(&ctx)?;
-                    Ok(Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e)))))
+                    Ok(Some(FieldValue::list(
+                        c.edges.iter().map(|e| FieldValue::borrowed_any(e)),
+                    )))
                 })
             })
             .description("Items with their cursors."),
@@ -280,7 +340,11 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
             Field::new("nodes", TypeRef::named_nn_list_nn(node), |ctx| {
                 FieldFuture::new(async move {
                     let c = parent::<Connection>(&ctx)?;
-                    Ok(Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e.node.as_ref())))))
+                    Ok(Some(FieldValue::list(
+                        c.edges
+                            .iter()
+                            .map(|e| FieldValue::borrowed_any(e.node.as_ref())),
+                    )))
                 })
             })
             .description("The items, without cursors."),
@@ -298,7 +362,9 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
             Field::new("totalCount", TypeRef::named_nn(TypeRef::INT), |ctx| {
                 FieldFuture::new(async move {
                     let c = parent::<Connection>(&ctx)?;
-                    let total = c.total.ok_or_else(|| AppError::internal("totalCount not computed"))?;
+                    let total = c
+                        .total
+                        .ok_or_else(|| AppError::internal("totalCount not computed"))?;
                     Ok(Some(FieldValue::value(total)))
                 })
             })
@@ -307,20 +373,28 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
     vec![conn, edge]
 }
 
-
-async fn fetch_nodes(ctx: &ResolverContext<'_>, ids: Vec<String>) -> AppResult<Vec<Option<FieldValue<'static>>>> {
+async fn fetch_nodes(
+    ctx: &ResolverContext<'_>,
+    ids: Vec<String>,
+) -> AppResult<Vec<Option<FieldValue<'static>>>> {
     let req = RequestCtx::of(ctx)?.clone();
-    let registry = ctx.data::<NodeRegistry>().map_err(|_| AppError::internal("node registry missing"))?;
+    let registry = ctx
+        .data::<NodeRegistry>()
+        .map_err(|_| AppError::internal("node registry missing"))?;
     let mut decoded = Vec::with_capacity(ids.len());
     let mut by_type: HashMap<String, Vec<Uuid>> = HashMap::new();
     for (i, gid) in ids.iter().enumerate() {
-        let (ty, uuid) = id::decode(gid).map_err(|_| AppError::bad_input(format!("ids[{i}]"), format!("`{gid}` is not a valid ID")))?;
+        let (ty, uuid) = id::decode(gid).map_err(|_| {
+            AppError::bad_input(format!("ids[{i}]"), format!("`{gid}` is not a valid ID"))
+        })?;
         by_type.entry(ty.clone()).or_default().push(uuid);
         decoded.push((ty, uuid));
     }
     let mut found: HashMap<(String, Uuid), FieldValue<'static>> = HashMap::new();
     for (ty, uuids) in by_type {
-        let Some(fetch) = registry.0.get(&ty) else { continue };
+        let Some(fetch) = registry.0.get(&ty) else {
+            continue;
+        };
         for (uuid, value) in fetch(req.clone(), uuids).await? {
             found.insert((ty.clone(), uuid), value.with_type(ty.clone()));
         }
@@ -340,7 +414,9 @@ fn node_field() -> Field {
         })
     })
     .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)).description("A global ID."))
-    .description("Fetches any object by its global ID (NOT_FOUND when it does not exist or is not visible).")
+    .description(
+        "Fetches any object by its global ID (NOT_FOUND when it does not exist or is not visible).",
+    )
 }
 
 fn nodes_field() -> Field {
@@ -367,7 +443,13 @@ fn nodes_field() -> Field {
 
 /// A root mutation taking one `input: <InputType>!` (deserialized into `I`) and returning
 /// `<Payload>!`. Input that does not deserialize is BAD_USER_INPUT.
-pub fn mutation<I, F, Fut>(name: &str, input_type: &str, payload_type: &str, desc: &str, f: F) -> Field
+pub fn mutation<I, F, Fut>(
+    name: &str,
+    input_type: &str,
+    payload_type: &str,
+    desc: &str,
+    f: F,
+) -> Field
 where
     I: serde::de::DeserializeOwned + Send + 'static,
     F: Fn(Arc<RequestCtx>, I) -> Fut + Send + Sync + Clone + 'static,
@@ -377,15 +459,16 @@ where
         let f = f.clone();
         FieldFuture::new(async move {
             let req = RequestCtx::of(&ctx)?.clone();
-            let input: I = ctx
-                .args
-                .try_get("input")?
-                .deserialize()
-                .map_err(|e| AppError::bad_input("input", format!("invalid input: {}", e.message)))?;
+            let input: I = ctx.args.try_get("input")?.deserialize().map_err(|e| {
+                AppError::bad_input("input", format!("invalid input: {}", e.message))
+            })?;
             Ok(Some(f(req, input).await?))
         })
     })
-    .argument(InputValue::new("input", TypeRef::named_nn(input_type)).description("The mutation's input."))
+    .argument(
+        InputValue::new("input", TypeRef::named_nn(input_type))
+            .description("The mutation's input."),
+    )
     .description(desc)
 }
 
@@ -393,7 +476,13 @@ where
 pub fn payload(name: &str, field: &str, node_type: &str, desc: &str) -> Object {
     Object::new(name).description(desc).field(
         Field::new(field, TypeRef::named_nn(node_type), |ctx| {
-            FieldFuture::new(async move { Ok(Some(FieldValue::borrowed_any(ctx.parent_value.try_downcast_ref::<Box<dyn Any + Send + Sync>>().map(|b| b.as_ref())?))) })
+            FieldFuture::new(async move {
+                Ok(Some(FieldValue::borrowed_any(
+                    ctx.parent_value
+                        .try_downcast_ref::<Box<dyn Any + Send + Sync>>()
+                        .map(|b| b.as_ref())?,
+                )))
+            })
         })
         .description(format!("The {node_type}.")),
     )
@@ -417,16 +506,32 @@ pub struct Money {
 pub fn money_object() -> Object {
     Object::new("Money")
         .description("An exact amount of money in a currency (never a float).")
-        .field(prop::<Money>("amount", TypeRef::named_nn("Decimal"), "The amount, as a decimal string.", |m| m.amount.to_string().into()))
-        .field(prop::<Money>("currency", TypeRef::named_nn(TypeRef::STRING), "ISO 4217 currency code.", |m| m.currency.clone().into()))
+        .field(prop::<Money>(
+            "amount",
+            TypeRef::named_nn("Decimal"),
+            "The amount, as a decimal string.",
+            |m| m.amount.to_string().into(),
+        ))
+        .field(prop::<Money>(
+            "currency",
+            TypeRef::named_nn(TypeRef::STRING),
+            "ISO 4217 currency code.",
+            |m| m.currency.clone().into(),
+        ))
 }
 
 /// Reads an optional argument of the current field as `T`.
-pub fn arg<T: serde::de::DeserializeOwned>(ctx: &ResolverContext<'_>, name: &str) -> AppResult<Option<T>> {
+pub fn arg<T: serde::de::DeserializeOwned>(
+    ctx: &ResolverContext<'_>,
+    name: &str,
+) -> AppResult<Option<T>> {
     match ctx.args.get(name) {
         None => Ok(None),
         Some(v) if v.is_null() => Ok(None),
-        Some(v) => v.deserialize().map(Some).map_err(|e| AppError::bad_input(name, e.message)),
+        Some(v) => v
+            .deserialize()
+            .map(Some)
+            .map_err(|e| AppError::bad_input(name, e.message)),
     }
 }
 
@@ -445,13 +550,22 @@ where
                 .load_many(ids)
                 .await
                 .map_err(|e| AppError::internal(e.as_str()))?;
-            Ok(loaded.into_iter().filter(|(_, m)| org_of(m) == org).map(|(k, m)| (k, FieldValue::owned_any(m))).collect())
+            Ok(loaded
+                .into_iter()
+                .filter(|(_, m)| org_of(m) == org)
+                .map(|(k, m)| (k, FieldValue::owned_any(m)))
+                .collect())
         })
     })
 }
 
 /// A reference to one `E` row (many-to-one) loaded through the by-id loader; nullable.
-pub fn ref_field<P, E>(name: &str, node_type: &str, desc: &str, get: fn(&P) -> Option<Uuid>) -> Field
+pub fn ref_field<P, E>(
+    name: &str,
+    node_type: &str,
+    desc: &str,
+    get: fn(&P) -> Option<Uuid>,
+) -> Field
 where
     P: Any + Send + Sync,
     E: sea_orm::EntityTrait + Send + Sync,
@@ -459,9 +573,13 @@ where
 {
     Field::new(name, TypeRef::named(node_type), move |ctx| {
         FieldFuture::new(async move {
-            let Some(id) = get(parent::<P>(&ctx)?) else { return Ok(None) };
+            let Some(id) = get(parent::<P>(&ctx)?) else {
+                return Ok(None);
+            };
             let req = RequestCtx::of(&ctx)?;
-            Ok(crate::loader::by_id::<E>(req, id).await?.map(FieldValue::owned_any))
+            Ok(crate::loader::by_id::<E>(req, id)
+                .await?
+                .map(FieldValue::owned_any))
         })
     })
     .description(desc)
@@ -478,7 +596,9 @@ where
         FieldFuture::new(async move {
             let id = get(parent::<P>(&ctx)?);
             let req = RequestCtx::of(&ctx)?;
-            let row = crate::loader::by_id::<E>(req, id).await?.ok_or_else(|| AppError::internal(format!("dangling reference {id}")))?;
+            let row = crate::loader::by_id::<E>(req, id)
+                .await?
+                .ok_or_else(|| AppError::internal(format!("dangling reference {id}")))?;
             Ok(Some(FieldValue::owned_any(row)))
         })
     })
@@ -497,7 +617,9 @@ where
             let id = get(parent::<P>(&ctx)?);
             let req = RequestCtx::of(&ctx)?;
             let rows = crate::loader::children::<R>(req, id).await?;
-            Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
+            Ok(Some(FieldValue::list(
+                rows.into_iter().map(FieldValue::owned_any),
+            )))
         })
     })
     .description(desc)
@@ -511,35 +633,55 @@ where
     <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
 {
     let spec = R::spec();
-    let field = Field::new(name, TypeRef::named_nn(format!("{}Connection", spec.node)), move |ctx| {
-        FieldFuture::new(async move {
-            let id = get(parent::<P>(&ctx)?);
-            let req = RequestCtx::of(&ctx)?;
-            let q = crate::pagination::ListQuery::from_ctx(&ctx, R::spec())?;
-            Ok(Some(FieldValue::owned_any(crate::loader::page_of::<R>(req, id, q).await?)))
-        })
-    })
+    let field = Field::new(
+        name,
+        TypeRef::named_nn(format!("{}Connection", spec.node)),
+        move |ctx| {
+            FieldFuture::new(async move {
+                let id = get(parent::<P>(&ctx)?);
+                let req = RequestCtx::of(&ctx)?;
+                let q = crate::pagination::ListQuery::from_ctx(&ctx, R::spec())?;
+                Ok(Some(FieldValue::owned_any(
+                    crate::loader::page_of::<R>(req, id, q).await?,
+                )))
+            })
+        },
+    )
     .description(desc);
     spec.args(field)
 }
 
 /// A root-level connection over `base(req)` (already scoped and permission-checked).
-pub fn list_field<E, F>(name: &str, spec: &'static std::sync::LazyLock<crate::pagination::ListSpec<E>>, desc: &str, base: F) -> Field
+pub fn list_field<E, F>(
+    name: &str,
+    spec: &'static std::sync::LazyLock<crate::pagination::ListSpec<E>>,
+    desc: &str,
+    base: F,
+) -> Field
 where
     E: sea_orm::EntityTrait + Send + Sync,
     E::Model: Clone + Send + Sync + 'static,
-    F: Fn(&ResolverContext<'_>, &RequestCtx) -> AppResult<sea_orm::Select<E>> + Send + Sync + 'static,
+    F: Fn(&ResolverContext<'_>, &RequestCtx) -> AppResult<sea_orm::Select<E>>
+        + Send
+        + Sync
+        + 'static,
 {
     let base = Arc::new(base);
-    let field = Field::new(name, TypeRef::named_nn(format!("{}Connection", spec.node)), move |ctx| {
-        let base = base.clone();
-        FieldFuture::new(async move {
-            let req = RequestCtx::of(&ctx)?;
-            let select = base(&ctx, req)?;
-            let q = crate::pagination::ListQuery::from_ctx(&ctx, spec)?;
-            Ok(Some(FieldValue::owned_any(crate::pagination::page(req.db.as_ref(), spec, &q, select).await?)))
-        })
-    })
+    let field = Field::new(
+        name,
+        TypeRef::named_nn(format!("{}Connection", spec.node)),
+        move |ctx| {
+            let base = base.clone();
+            FieldFuture::new(async move {
+                let req = RequestCtx::of(&ctx)?;
+                let select = base(&ctx, req)?;
+                let q = crate::pagination::ListQuery::from_ctx(&ctx, spec)?;
+                Ok(Some(FieldValue::owned_any(
+                    crate::pagination::page(req.db.as_ref(), spec, &q, select).await?,
+                )))
+            })
+        },
+    )
     .description(desc);
     spec.args(field)
 }

@@ -7,7 +7,10 @@ use std::marker::PhantomData;
 use std::sync::{Arc, LazyLock};
 
 use async_graphql::dataloader::Loader;
-use sea_orm::{ColumnTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder, Select};
+use sea_orm::{
+    ColumnTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder,
+    Select,
+};
 use uuid::Uuid;
 
 use crate::context::RequestCtx;
@@ -52,8 +55,15 @@ where
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, E::Model>, LoadError> {
         let col = pk_column::<E>();
-        let rows = E::find().filter(col.is_in(keys.iter().copied())).all(self.0.as_ref()).await.map_err(|e| Arc::new(e.to_string()))?;
-        Ok(rows.into_iter().filter_map(|m| uuid_of(m.get(col)).map(|k| (k, m))).collect())
+        let rows = E::find()
+            .filter(col.is_in(keys.iter().copied()))
+            .all(self.0.as_ref())
+            .await
+            .map_err(|e| Arc::new(e.to_string()))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|m| uuid_of(m.get(col)).map(|k| (k, m)))
+            .collect())
     }
 }
 
@@ -129,16 +139,26 @@ where
     type Value = Connection;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[(Uuid, Arc<ListQuery>)]) -> Result<HashMap<(Uuid, Arc<ListQuery>), Connection>, LoadError> {
+    async fn load(
+        &self,
+        keys: &[(Uuid, Arc<ListQuery>)],
+    ) -> Result<HashMap<(Uuid, Arc<ListQuery>), Connection>, LoadError> {
         let mut groups: HashMap<Arc<ListQuery>, Vec<Uuid>> = HashMap::new();
         for (parent, q) in keys {
             groups.entry(q.clone()).or_default().push(*parent);
         }
         let mut out = HashMap::new();
         for (q, parents) in groups {
-            let pages = pagination::page_per_parent(self.0.as_ref(), R::spec(), &q, R::scope(R::Entity::find()), R::column(), &parents)
-                .await
-                .map_err(|e| Arc::new(format!("{e:?}")))?;
+            let pages = pagination::page_per_parent(
+                self.0.as_ref(),
+                R::spec(),
+                &q,
+                R::scope(R::Entity::find()),
+                R::column(),
+                &parents,
+            )
+            .await
+            .map_err(|e| Arc::new(format!("{e:?}")))?;
             for (parent, conn) in pages {
                 out.insert((parent, q.clone()), conn);
             }
@@ -153,16 +173,27 @@ where
     E: EntityTrait + Send + Sync,
     E::Model: Clone + Send + Sync + 'static,
 {
-    req.loader(ById::<E>::new).load_one(id).await.map_err(|e| AppError::internal(e.as_str()))
+    req.loader(ById::<E>::new)
+        .load_one(id)
+        .await
+        .map_err(|e| AppError::internal(e.as_str()))
 }
 
 /// Loads the children of `parent` through the request's [`ListBy`] loader.
-pub async fn children<R>(req: &RequestCtx, parent: Uuid) -> AppResult<Vec<<R::Entity as EntityTrait>::Model>>
+pub async fn children<R>(
+    req: &RequestCtx,
+    parent: Uuid,
+) -> AppResult<Vec<<R::Entity as EntityTrait>::Model>>
 where
     R: ChildOf,
     <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
 {
-    Ok(req.loader(ListBy::<R>::new).load_one(parent).await.map_err(|e| AppError::internal(e.as_str()))?.unwrap_or_default())
+    Ok(req
+        .loader(ListBy::<R>::new)
+        .load_one(parent)
+        .await
+        .map_err(|e| AppError::internal(e.as_str()))?
+        .unwrap_or_default())
 }
 
 /// Loads the connection page of `parent` through the request's [`PageBy`] loader.

@@ -52,7 +52,12 @@ fn request_id(headers: &HeaderMap) -> String {
     headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
@@ -63,11 +68,20 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 
 fn error_response(err: AppError) -> Response {
     let e = err.into_graphql();
-    Response::from_errors(vec![ServerError { message: e.message, source: None, locations: vec![], path: vec![], extensions: e.extensions }])
+    Response::from_errors(vec![ServerError {
+        message: e.message,
+        source: None,
+        locations: vec![],
+        path: vec![],
+        extensions: e.extensions,
+    }])
 }
 
 fn bad_request(message: &str) -> axum::response::Response {
-    let resp = error_response(AppError::BadUserInput { field: None, message: message.to_owned() });
+    let resp = error_response(AppError::BadUserInput {
+        field: None,
+        message: message.to_owned(),
+    });
     (StatusCode::BAD_REQUEST, axum::Json(resp)).into_response()
 }
 
@@ -87,7 +101,10 @@ async fn graphql(
     body: Bytes,
 ) -> axum::response::Response {
     let caller = Caller {
-        credentials: Credentials::from_headers(header(&headers, "authorization"), header(&headers, "x-api-key")),
+        credentials: Credentials::from_headers(
+            header(&headers, "authorization"),
+            header(&headers, "x-api-key"),
+        ),
         org_header: header(&headers, "x-organization-id").map(str::to_owned),
         request_id: request_id(&headers),
         ip: peer.ip().to_string(),
@@ -102,7 +119,10 @@ async fn graphql(
         BatchRequest::Single(req) => serde_json::to_vec(&execute(&state, &caller, req).await),
         BatchRequest::Batch(reqs) => {
             if reqs.len() > state.config.max_batch {
-                return bad_request(&format!("at most {} operations per batch", state.config.max_batch));
+                return bad_request(&format!(
+                    "at most {} operations per batch",
+                    state.config.max_batch
+                ));
             }
             let mut out = Vec::with_capacity(reqs.len());
             for req in reqs {
@@ -125,7 +145,8 @@ async fn graphql(
 /// execute, commit when there is no error, roll back otherwise.
 async fn execute(state: &AppState, caller: &Caller, req: async_graphql::Request) -> Response {
     let operation = req.operation_name.clone().unwrap_or_else(|| "-".into());
-    let span = tracing::info_span!("graphql", request_id = %caller.request_id, operation = %operation);
+    let span =
+        tracing::info_span!("graphql", request_id = %caller.request_id, operation = %operation);
     async move {
         let started = Instant::now();
         let resp = run(state, caller, req).await;
@@ -145,20 +166,38 @@ async fn execute(state: &AppState, caller: &Caller, req: async_graphql::Request)
 async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> Response {
     let cfg = &state.config;
     if let Err(msg) = limits::check_nesting(&req.query, cfg.max_recursion) {
-        return error_response(AppError::BadUserInput { field: None, message: msg });
+        return error_response(AppError::BadUserInput {
+            field: None,
+            message: msg,
+        });
     }
     if let Ok(doc) = async_graphql::parser::parse_query(&req.query) {
         let aliases = limits::alias_count(&doc);
         if aliases > cfg.max_aliases {
-            return error_response(AppError::BadUserInput { field: None, message: format!("too many aliases ({aliases} > {})", cfg.max_aliases) });
+            return error_response(AppError::BadUserInput {
+                field: None,
+                message: format!("too many aliases ({aliases} > {})", cfg.max_aliases),
+            });
         }
     }
     let db = match TxDb::begin(&state.pool, &Tenant::default()).await {
         Ok(db) => Arc::new(db),
         Err(e) => return error_response(AppError::internal(e)),
     };
-    let base = Session { ip: Some(caller.ip.clone()), user_agent: caller.user_agent.clone(), ..Session::anonymous(caller.request_id.clone()) };
-    let session = match opsgraph_org::authenticate(&db, &state.auth, &caller.credentials, caller.org_header.as_deref(), base).await {
+    let base = Session {
+        ip: Some(caller.ip.clone()),
+        user_agent: caller.user_agent.clone(),
+        ..Session::anonymous(caller.request_id.clone())
+    };
+    let session = match opsgraph_org::authenticate(
+        &db,
+        &state.auth,
+        &caller.credentials,
+        caller.org_header.as_deref(),
+        base,
+    )
+    .await
+    {
         Ok(s) => s,
         Err(e) => {
             let _ = db.rollback().await;
@@ -166,20 +205,35 @@ async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> 
         }
     };
     let before = db.statement_count();
-    let ctx = RequestCtx::new(session, db.clone(), Duration::from_millis(cfg.loader_delay_ms));
+    let ctx = RequestCtx::new(
+        session,
+        db.clone(),
+        Duration::from_millis(cfg.loader_delay_ms),
+    );
     let mut resp = state.schema.execute(req.data(ctx)).await;
     let statements = db.statement_count() - before;
-    let outcome = if resp.errors.is_empty() { db.commit().await } else { db.rollback().await };
+    let outcome = if resp.errors.is_empty() {
+        db.commit().await
+    } else {
+        db.rollback().await
+    };
     if let Err(e) = outcome {
         return error_response(AppError::from(e));
     }
     if cfg.expose_sql_count {
-        resp.extensions.insert("sqlStatements".into(), async_graphql::Value::from(statements));
+        resp.extensions.insert(
+            "sqlStatements".into(),
+            async_graphql::Value::from(statements),
+        );
     }
     resp
 }
 
-async fn websocket(State(state): State<AppState>, protocol: GraphQLProtocol, upgrade: WebSocketUpgrade) -> impl IntoResponse {
+async fn websocket(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> impl IntoResponse {
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .read_buffer_size(16 * 1024)
@@ -189,10 +243,25 @@ async fn websocket(State(state): State<AppState>, protocol: GraphQLProtocol, upg
                 .on_connection_init(move |payload| {
                     let state = state.clone();
                     async move {
-                        let auth = payload.get("Authorization").or_else(|| payload.get("authorization")).and_then(|v| v.as_str());
-                        let creds = Credentials::from_headers(auth, payload.get("X-Api-Key").and_then(|v| v.as_str()));
-                        let db = TxDb::begin(&state.pool, &Tenant::default()).await.map_err(|e| async_graphql::Error::new(e.to_string()))?;
-                        let session = opsgraph_org::authenticate(&db, &state.auth, &creds, None, Session::anonymous(uuid::Uuid::new_v4().to_string())).await;
+                        let auth = payload
+                            .get("Authorization")
+                            .or_else(|| payload.get("authorization"))
+                            .and_then(|v| v.as_str());
+                        let creds = Credentials::from_headers(
+                            auth,
+                            payload.get("X-Api-Key").and_then(|v| v.as_str()),
+                        );
+                        let db = TxDb::begin(&state.pool, &Tenant::default())
+                            .await
+                            .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                        let session = opsgraph_org::authenticate(
+                            &db,
+                            &state.auth,
+                            &creds,
+                            None,
+                            Session::anonymous(uuid::Uuid::new_v4().to_string()),
+                        )
+                        .await;
                         let _ = db.rollback().await;
                         let session = session.map_err(AppError::into_graphql)?;
                         let mut data = async_graphql::Data::default();

@@ -75,7 +75,9 @@ mod tests {
 
     #[test]
     fn counts_aliases() {
-        let doc = async_graphql::parser::parse_query("{ a: viewer { b: user { id } } ...F } fragment F on Query { c: viewer { role } }");
+        let doc = async_graphql::parser::parse_query(
+            "{ a: viewer { b: user { id } } ...F } fragment F on Query { c: viewer { role } }",
+        );
         assert_eq!(doc.map(|d| alias_count(&d)).ok(), Some(3));
     }
 }

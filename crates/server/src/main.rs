@@ -46,7 +46,11 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { config, migrate, seed } => {
+        Command::Serve {
+            config,
+            migrate,
+            seed,
+        } => {
             telemetry::init(&config.log_format);
             config.validate()?;
             tracing::info!(config = ?config, "starting");
@@ -64,7 +68,10 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(config.bind).await?;
             tracing::info!("GraphiQL: http://{}/graphql", listener.local_addr()?);
             if seed {
-                tracing::info!("demo logins: owner@acme.example / owner@globex.example, password {}", opsgraph_server::seed::DEMO_PASSWORD);
+                tracing::info!(
+                    "demo logins: owner@acme.example / owner@globex.example, password {}",
+                    opsgraph_server::seed::DEMO_PASSWORD
+                );
             }
             let state = AppState::new(config, pool)?;
             serve(listener, state, shutdown_signal()).await?;

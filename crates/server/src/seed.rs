@@ -17,7 +17,13 @@ struct OrgPlan {
     org: &'static str,
     domain: &'static str,
     owner: (&'static str, &'static str),
-    people: &'static [(&'static str, &'static str, &'static str, &'static str, &'static str)],
+    people: &'static [(
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    )],
     teams: &'static [(&'static str, &'static str)],
     skills: &'static [&'static str],
     projects: &'static [(&'static str, &'static str, &'static str)],
@@ -29,16 +35,59 @@ const PLANS: [OrgPlan; 2] = [
         domain: "acme.example",
         owner: ("Ada", "Lovelace"),
         people: &[
-            ("grace", "Grace Hopper", "ADMIN", "Head of Delivery", "Delivery"),
-            ("alan", "Alan Turing", "MANAGER", "Engagement Manager", "Delivery"),
-            ("edsger", "Edsger Dijkstra", "MEMBER", "Senior Engineer", "Engineering"),
-            ("barbara", "Barbara Liskov", "MEMBER", "Architect", "Engineering"),
+            (
+                "grace",
+                "Grace Hopper",
+                "ADMIN",
+                "Head of Delivery",
+                "Delivery",
+            ),
+            (
+                "alan",
+                "Alan Turing",
+                "MANAGER",
+                "Engagement Manager",
+                "Delivery",
+            ),
+            (
+                "edsger",
+                "Edsger Dijkstra",
+                "MEMBER",
+                "Senior Engineer",
+                "Engineering",
+            ),
+            (
+                "barbara",
+                "Barbara Liskov",
+                "MEMBER",
+                "Architect",
+                "Engineering",
+            ),
             ("ken", "Ken Thompson", "MEMBER", "Engineer", "Engineering"),
-            ("margaret", "Margaret Hamilton", "VIEWER", "Finance Analyst", "Finance"),
+            (
+                "margaret",
+                "Margaret Hamilton",
+                "VIEWER",
+                "Finance Analyst",
+                "Finance",
+            ),
         ],
-        teams: &[("Delivery", "DEPARTMENT"), ("Platform Studio", "STUDIO"), ("Data Crew", "CREW")],
-        skills: &["Rust", "PostgreSQL", "GraphQL", "Project Management", "Machine Learning"],
-        projects: &[("ACME", "Acme Platform Rebuild", "ACTIVE"), ("DATA", "Data Warehouse", "PLANNING")],
+        teams: &[
+            ("Delivery", "DEPARTMENT"),
+            ("Platform Studio", "STUDIO"),
+            ("Data Crew", "CREW"),
+        ],
+        skills: &[
+            "Rust",
+            "PostgreSQL",
+            "GraphQL",
+            "Project Management",
+            "Machine Learning",
+        ],
+        projects: &[
+            ("ACME", "Acme Platform Rebuild", "ACTIVE"),
+            ("DATA", "Data Warehouse", "PLANNING"),
+        ],
     },
     OrgPlan {
         org: "Globex Studios",
@@ -47,7 +96,13 @@ const PLANS: [OrgPlan; 2] = [
         people: &[
             ("frank", "Frank Grimes", "MANAGER", "Producer", "Production"),
             ("lisa", "Lisa Simpson", "MEMBER", "Designer", "Design"),
-            ("homer", "Homer Simpson", "MEMBER", "Safety Inspector", "Operations"),
+            (
+                "homer",
+                "Homer Simpson",
+                "MEMBER",
+                "Safety Inspector",
+                "Operations",
+            ),
         ],
         teams: &[("Design Studio", "STUDIO"), ("Operations", "AREA")],
         skills: &["Figma", "Illustration", "Video Editing"],
@@ -58,7 +113,10 @@ const PLANS: [OrgPlan; 2] = [
 /// Loads the demo organisations unless they exist already.
 pub async fn demo(pool: &DatabaseConnection, auth: &AuthConfig) -> anyhow::Result<()> {
     let exists = pool
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT 1 AS x FROM users WHERE lower(email) = 'owner@acme.example'"))
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT 1 AS x FROM users WHERE lower(email) = 'owner@acme.example'",
+        ))
         .await?
         .is_some();
     if exists {
@@ -67,7 +125,9 @@ pub async fn demo(pool: &DatabaseConnection, auth: &AuthConfig) -> anyhow::Resul
     }
     for plan in &PLANS {
         let db = TxDb::begin(pool, &Tenant::default()).await?;
-        seed_org(&db, auth, plan).await.map_err(|e| anyhow::anyhow!("seeding {}: {e:?}", plan.org))?;
+        seed_org(&db, auth, plan)
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding {}: {e:?}", plan.org))?;
         db.commit().await?;
         tracing::info!(org = plan.org, "demo organisation loaded");
     }
@@ -76,13 +136,18 @@ pub async fn demo(pool: &DatabaseConnection, auth: &AuthConfig) -> anyhow::Resul
 
 async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core::AppResult<()> {
     let anon = Session::anonymous("seed");
-    let tokens = sign_up(db, auth, &anon, SignUpInput {
-        email: format!("owner@{}", plan.domain),
-        password: DEMO_PASSWORD.into(),
-        first_name: plan.owner.0.into(),
-        last_name: plan.owner.1.into(),
-        organization_name: plan.org.into(),
-    })
+    let tokens = sign_up(
+        db,
+        auth,
+        &anon,
+        SignUpInput {
+            email: format!("owner@{}", plan.domain),
+            password: DEMO_PASSWORD.into(),
+            first_name: plan.owner.0.into(),
+            last_name: plan.owner.1.into(),
+            organization_name: plan.org.into(),
+        },
+    )
     .await?;
     let org_id = tokens.org_id;
     let row = db
@@ -93,37 +158,97 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
         ))
         .await?;
     let membership_id = row.map(|r| r.try_get::<uuid::Uuid>("", "id")).transpose()?;
-    let owner = Session { actor: Actor::User { user_id: tokens.user.id }, org_id, membership_id, role: Some(Role::Owner), ..anon };
+    let owner = Session {
+        actor: Actor::User {
+            user_id: tokens.user.id,
+        },
+        org_id,
+        membership_id,
+        role: Some(Role::Owner),
+        ..anon
+    };
     let mut members = Vec::new();
     for (login, name, role, title, dept) in plan.people {
         let (first, last) = name.split_once(' ').unwrap_or((name, ""));
-        let m = add(db, &owner, AddMemberInput {
-            email: format!("{login}@{}", plan.domain),
-            first_name: Some(first.into()),
-            last_name: Some(last.into()),
-            role: (*role).into(),
-            job_title: Some((*title).into()),
-            department: Some((*dept).into()),
-            manager_id: members.first().map(|m: &opsgraph_org::entity::membership::Model| opsgraph_core::id::encode("Membership", m.id)),
-            hire_date: chrono::NaiveDate::from_ymd_opt(2022, 1 + (members.len() as u32 % 12), 1),
-            cost_rate: Some(rust_decimal::Decimal::new(6000 + 500 * members.len() as i64, 2)),
-            bill_rate: Some(rust_decimal::Decimal::new(15000 + 1000 * members.len() as i64, 2)),
-        })
+        let m = add(
+            db,
+            &owner,
+            AddMemberInput {
+                email: format!("{login}@{}", plan.domain),
+                first_name: Some(first.into()),
+                last_name: Some(last.into()),
+                role: (*role).into(),
+                job_title: Some((*title).into()),
+                department: Some((*dept).into()),
+                manager_id: members
+                    .first()
+                    .map(|m: &opsgraph_org::entity::membership::Model| {
+                        opsgraph_core::id::encode("Membership", m.id)
+                    }),
+                hire_date: chrono::NaiveDate::from_ymd_opt(
+                    2022,
+                    1 + (members.len() as u32 % 12),
+                    1,
+                ),
+                cost_rate: Some(rust_decimal::Decimal::new(
+                    6000 + 500 * members.len() as i64,
+                    2,
+                )),
+                bill_rate: Some(rust_decimal::Decimal::new(
+                    15000 + 1000 * members.len() as i64,
+                    2,
+                )),
+            },
+        )
         .await?;
         members.push(m);
     }
     let mut skills = Vec::new();
     for name in plan.skills {
-        skills.push(create_skill(db, &owner, CreateSkillInput { name: (*name).into(), kind: None, category: Some("Technical".into()), description: None, parent_id: None, level: None }).await?);
+        skills.push(
+            create_skill(
+                db,
+                &owner,
+                CreateSkillInput {
+                    name: (*name).into(),
+                    kind: None,
+                    category: Some("Technical".into()),
+                    description: None,
+                    parent_id: None,
+                    level: None,
+                },
+            )
+            .await?,
+        );
     }
     let gid = |t: &str, id: uuid::Uuid| opsgraph_core::id::encode(t, id);
     let mut teams = Vec::new();
     for (i, (name, kind)) in plan.teams.iter().enumerate() {
-        let lead = members.get(i % members.len().max(1)).map(|m| gid("Membership", m.id));
-        let t = create_team(db, &owner, CreateTeamInput { name: (*name).into(), kind: Some((*kind).into()), description: Some(format!("The {name}.")), parent_id: None, lead_id: lead }).await?;
+        let lead = members
+            .get(i % members.len().max(1))
+            .map(|m| gid("Membership", m.id));
+        let t = create_team(
+            db,
+            &owner,
+            CreateTeamInput {
+                name: (*name).into(),
+                kind: Some((*kind).into()),
+                description: Some(format!("The {name}.")),
+                parent_id: None,
+                lead_id: lead,
+            },
+        )
+        .await?;
         for (j, m) in members.iter().enumerate() {
             if j % plan.teams.len() == i || j == 0 {
-                add_member(db, &owner, &gid("Team", t.id), &gid("Membership", m.id), Some(if j == 0 { "Lead" } else { "Member" })).await?;
+                add_member(
+                    db,
+                    &owner,
+                    &gid("Team", t.id),
+                    &gid("Membership", m.id),
+                    Some(if j == 0 { "Lead" } else { "Member" }),
+                )
+                .await?;
             }
         }
         teams.push(t);
@@ -131,21 +256,35 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
     for (i, m) in members.iter().enumerate() {
         for (j, s) in skills.iter().enumerate() {
             if (i + j) % 2 == 0 {
-                set_member_skill(db, &owner, &gid("Membership", m.id), &gid("Skill", s.id), ((i * 3 + j * 2) % 11) as i64).await?;
+                set_member_skill(
+                    db,
+                    &owner,
+                    &gid("Membership", m.id),
+                    &gid("Skill", s.id),
+                    ((i * 3 + j * 2) % 11) as i64,
+                )
+                .await?;
             }
         }
     }
     for (i, (key, name, status)) in plan.projects.iter().enumerate() {
-        create_project(db, &owner, CreateProjectInput {
-            key: (*key).into(),
-            name: (*name).into(),
-            description: Some(format!("{name} for a demo client.")),
-            status: Some((*status).into()),
-            manager_id: members.get(1).or(members.first()).map(|m| gid("Membership", m.id)),
-            team_id: teams.get(i % teams.len().max(1)).map(|t| gid("Team", t.id)),
-            start_date: chrono::NaiveDate::from_ymd_opt(2026, 1 + i as u32, 1),
-            end_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
-        })
+        create_project(
+            db,
+            &owner,
+            CreateProjectInput {
+                key: (*key).into(),
+                name: (*name).into(),
+                description: Some(format!("{name} for a demo client.")),
+                status: Some((*status).into()),
+                manager_id: members
+                    .get(1)
+                    .or(members.first())
+                    .map(|m| gid("Membership", m.id)),
+                team_id: teams.get(i % teams.len().max(1)).map(|t| gid("Team", t.id)),
+                start_date: chrono::NaiveDate::from_ymd_opt(2026, 1 + i as u32, 1),
+                end_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
+            },
+        )
         .await?;
     }
     Ok(())

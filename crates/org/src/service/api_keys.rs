@@ -25,7 +25,10 @@ pub async fn create(
         return Err(AppError::bad_input("scope", "unknown scope"));
     }
     if expires_at.is_some_and(|e| e <= Utc::now()) {
-        return Err(AppError::bad_input("expiresAt", "expiresAt must be in the future"));
+        return Err(AppError::bad_input(
+            "expiresAt",
+            "expiresAt must be in the future",
+        ));
     }
     let prefix = tokens::random_alnum(8);
     let secret = tokens::random_token(32);
@@ -42,27 +45,51 @@ pub async fn create(
     }
     .insert(db)
     .await?;
-    audit::record(db, session, org_id, audit::AuditEntry {
-        action: "api_key.create",
-        entity_type: "ApiKey",
-        entity_id: key.id,
-        changes: serde_json::json!({ "name": key.name, "scope": key.scope }),
-    })
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "api_key.create",
+            entity_type: "ApiKey",
+            entity_id: key.id,
+            changes: serde_json::json!({ "name": key.name, "scope": key.scope }),
+        },
+    )
     .await?;
     Ok((key, format!("ogk_{prefix}_{secret}")))
 }
 
 /// Revokes a key (idempotent).
-pub async fn revoke(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<api_key::Model> {
+pub async fn revoke(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    gid: &str,
+) -> AppResult<api_key::Model> {
     let org_id = session.require(Permission::ApiKeysManage)?;
     let id = decode_as(gid, "ApiKey", "id")?;
-    let key = api_key::Entity::find_by_id(id).filter(api_key::Column::OrgId.eq(org_id)).one(db).await?.ok_or_else(|| AppError::not_found("API key"))?;
+    let key = api_key::Entity::find_by_id(id)
+        .filter(api_key::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("API key"))?;
     if key.revoked_at.is_some() {
         return Ok(key);
     }
     let mut am: api_key::ActiveModel = key.into();
     am.revoked_at = Set(Some(Utc::now().fixed_offset()));
     let key = am.update(db).await?;
-    audit::record(db, session, org_id, audit::AuditEntry { action: "api_key.revoke", entity_type: "ApiKey", entity_id: id, changes: serde_json::json!({}) }).await?;
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "api_key.revoke",
+            entity_type: "ApiKey",
+            entity_id: id,
+            changes: serde_json::json!({}),
+        },
+    )
+    .await?;
     Ok(key)
 }

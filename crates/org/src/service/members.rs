@@ -6,7 +6,9 @@ use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Role, Session, audit, validate};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -46,14 +48,21 @@ fn parse_role(field: &str, s: &str) -> AppResult<Role> {
 fn rate(field: &str, v: Option<Decimal>) -> AppResult<Option<Decimal>> {
     match v {
         Some(d) if d.is_sign_negative() || d.scale() > 2 || d > Decimal::from(1_000_000_000) => {
-            Err(AppError::bad_input(field, format!("{field} must be between 0 and 1e9 with at most 2 decimals")))
+            Err(AppError::bad_input(
+                field,
+                format!("{field} must be between 0 and 1e9 with at most 2 decimals"),
+            ))
         }
         other => Ok(other),
     }
 }
 
 /// Loads a membership of the active organisation (NOT_FOUND for other tenants' ids).
-pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<membership::Model> {
+pub async fn get(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    id: Uuid,
+) -> AppResult<membership::Model> {
     membership::Entity::find_by_id(id)
         .filter(membership::Column::OrgId.eq(org_id))
         .one(db)
@@ -62,31 +71,50 @@ pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult
 }
 
 /// Adds a person to the organisation.
-pub async fn add(db: &impl ConnectionTrait, session: &Session, input: AddMemberInput) -> AppResult<membership::Model> {
+pub async fn add(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    input: AddMemberInput,
+) -> AppResult<membership::Model> {
     let org_id = session.require(Permission::MembersManage)?;
     let email = validate::email("email", &input.email)?;
     let role = parse_role("role", &input.role)?;
     if role == Role::Owner {
         session.require(Permission::OwnersManage)?;
     }
-    let first = validate::opt_text("firstName", input.first_name.as_deref(), 100, false)?.unwrap_or_default();
-    let last = validate::opt_text("lastName", input.last_name.as_deref(), 100, false)?.unwrap_or_default();
+    let first = validate::opt_text("firstName", input.first_name.as_deref(), 100, false)?
+        .unwrap_or_default();
+    let last =
+        validate::opt_text("lastName", input.last_name.as_deref(), 100, false)?.unwrap_or_default();
     let job_title = validate::opt_text("jobTitle", input.job_title.as_deref(), 200, false)?;
     let department = validate::opt_text("department", input.department.as_deref(), 200, false)?;
     let manager_id = match &input.manager_id {
-        Some(g) => Some(get(db, org_id, decode_as(g, "Membership", "managerId")?).await?.id),
+        Some(g) => Some(
+            get(db, org_id, decode_as(g, "Membership", "managerId")?)
+                .await?
+                .id,
+        ),
         None => None,
     };
     let cost_rate = rate("costRate", input.cost_rate)?;
     let bill_rate = rate("billRate", input.bill_rate)?;
-    let existing = user::Entity::find().filter(Expr::cust_with_values("lower(email) = $1", [email.clone()])).one(db).await?;
+    let existing = user::Entity::find()
+        .filter(Expr::cust_with_values("lower(email) = $1", [email.clone()]))
+        .one(db)
+        .await?;
     let user_id = match existing {
         Some(u) => u.id,
         None => {
-            user::ActiveModel { id: Set(new_id()), email: Set(email.clone()), first_name: Set(first), last_name: Set(last), ..Default::default() }
-                .insert(db)
-                .await?
-                .id
+            user::ActiveModel {
+                id: Set(new_id()),
+                email: Set(email.clone()),
+                first_name: Set(first),
+                last_name: Set(last),
+                ..Default::default()
+            }
+            .insert(db)
+            .await?
+            .id
         }
     };
     let m = membership::ActiveModel {
@@ -106,12 +134,17 @@ pub async fn add(db: &impl ConnectionTrait, session: &Session, input: AddMemberI
     }
     .insert(db)
     .await?;
-    audit::record(db, session, org_id, audit::AuditEntry {
-        action: "membership.add",
-        entity_type: "Membership",
-        entity_id: m.id,
-        changes: serde_json::json!({ "email": email, "role": m.role }),
-    })
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "membership.add",
+            entity_type: "Membership",
+            entity_id: m.id,
+            changes: serde_json::json!({ "email": email, "role": m.role }),
+        },
+    )
     .await?;
     Ok(m)
 }
@@ -145,12 +178,19 @@ pub struct UpdateMemberInput {
 }
 
 /// Updates a member's profile; members may edit their own title and department.
-pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateMemberInput) -> AppResult<membership::Model> {
+pub async fn update(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    input: UpdateMemberInput,
+) -> AppResult<membership::Model> {
     let org_id = session.require(Permission::MembersRead)?;
     let id = decode_as(&input.id, "Membership", "id")?;
     let current = get(db, org_id, id).await?;
     let own = session.membership_id == Some(id);
-    let touches_admin = input.manager_id.is_some() || input.hire_date.is_some() || input.cost_rate.is_some() || input.bill_rate.is_some();
+    let touches_admin = input.manager_id.is_some()
+        || input.hire_date.is_some()
+        || input.cost_rate.is_some()
+        || input.bill_rate.is_some();
     if !own || touches_admin {
         session.require(Permission::MembersManage)?;
     }
@@ -163,11 +203,18 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateM
     }
     if let Some(v) = &input.manager_id {
         let mgr = match v {
-            Some(g) => Some(get(db, org_id, decode_as(g, "Membership", "managerId")?).await?.id),
+            Some(g) => Some(
+                get(db, org_id, decode_as(g, "Membership", "managerId")?)
+                    .await?
+                    .id,
+            ),
             None => None,
         };
         if mgr == Some(id) {
-            return Err(AppError::bad_input("managerId", "a member cannot manage themselves"));
+            return Err(AppError::bad_input(
+                "managerId",
+                "a member cannot manage themselves",
+            ));
         }
         am.manager_id = Set(mgr);
     }
@@ -181,25 +228,58 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateM
         am.bill_rate = Set(rate("billRate", v)?);
     }
     let updated = save_versioned(db, am, input.expected_version).await?;
-    audit::record(db, session, org_id, audit::AuditEntry {
-        action: "membership.update",
-        entity_type: "Membership",
-        entity_id: id,
-        changes: audit::diff(&[
-            ("jobTitle", current.job_title.clone().into(), updated.job_title.clone().into()),
-            ("department", current.department.clone().into(), updated.department.clone().into()),
-            ("managerId", current.manager_id.map(|u| u.to_string()).into(), updated.manager_id.map(|u| u.to_string()).into()),
-            ("hireDate", current.hire_date.map(|d| d.to_string()).into(), updated.hire_date.map(|d| d.to_string()).into()),
-            ("costRate", current.cost_rate.map(|d| d.to_string()).into(), updated.cost_rate.map(|d| d.to_string()).into()),
-            ("billRate", current.bill_rate.map(|d| d.to_string()).into(), updated.bill_rate.map(|d| d.to_string()).into()),
-        ]),
-    })
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "membership.update",
+            entity_type: "Membership",
+            entity_id: id,
+            changes: audit::diff(&[
+                (
+                    "jobTitle",
+                    current.job_title.clone().into(),
+                    updated.job_title.clone().into(),
+                ),
+                (
+                    "department",
+                    current.department.clone().into(),
+                    updated.department.clone().into(),
+                ),
+                (
+                    "managerId",
+                    current.manager_id.map(|u| u.to_string()).into(),
+                    updated.manager_id.map(|u| u.to_string()).into(),
+                ),
+                (
+                    "hireDate",
+                    current.hire_date.map(|d| d.to_string()).into(),
+                    updated.hire_date.map(|d| d.to_string()).into(),
+                ),
+                (
+                    "costRate",
+                    current.cost_rate.map(|d| d.to_string()).into(),
+                    updated.cost_rate.map(|d| d.to_string()).into(),
+                ),
+                (
+                    "billRate",
+                    current.bill_rate.map(|d| d.to_string()).into(),
+                    updated.bill_rate.map(|d| d.to_string()).into(),
+                ),
+            ]),
+        },
+    )
     .await?;
     Ok(updated)
 }
 
 /// Saves `am` only if the stored version is still `expected` (else CONFLICT); bumps it.
-async fn save_versioned(db: &impl ConnectionTrait, mut am: membership::ActiveModel, expected: i32) -> AppResult<membership::Model> {
+async fn save_versioned(
+    db: &impl ConnectionTrait,
+    mut am: membership::ActiveModel,
+    expected: i32,
+) -> AppResult<membership::Model> {
     let id = match &am.id {
         Set(id) | sea_orm::ActiveValue::Unchanged(id) => *id,
         sea_orm::ActiveValue::NotSet => return Err(AppError::internal("membership without id")),
@@ -211,7 +291,9 @@ async fn save_versioned(db: &impl ConnectionTrait, mut am: membership::ActiveMod
         .filter(membership::Column::Version.eq(expected))
         .exec_with_returning(db)
         .await?;
-    res.into_iter().next().ok_or_else(|| OrgError::StaleVersion("membership").into())
+    res.into_iter()
+        .next()
+        .ok_or_else(|| OrgError::StaleVersion("membership").into())
 }
 
 /// Locks the organisation's active owners (serialises concurrent demotions).
@@ -230,7 +312,13 @@ async fn active_owners(db: &impl ConnectionTrait, org_id: Uuid) -> AppResult<Vec
 
 /// Changes a member's role. Granting or removing OWNER needs an owner; the last active
 /// owner cannot be demoted.
-pub async fn change_role(db: &impl ConnectionTrait, session: &Session, gid: &str, role: &str, expected: i32) -> AppResult<membership::Model> {
+pub async fn change_role(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    gid: &str,
+    role: &str,
+    expected: i32,
+) -> AppResult<membership::Model> {
     let org_id = session.require(Permission::MembersManage)?;
     let id = decode_as(gid, "Membership", "id")?;
     let role = parse_role("role", role)?;
@@ -248,18 +336,28 @@ pub async fn change_role(db: &impl ConnectionTrait, session: &Session, gid: &str
     let mut am: membership::ActiveModel = current.clone().into();
     am.role = Set(role.as_str().into());
     let updated = save_versioned(db, am, expected).await?;
-    audit::record(db, session, org_id, audit::AuditEntry {
-        action: "membership.role_change",
-        entity_type: "Membership",
-        entity_id: id,
-        changes: audit::diff(&[("role", current.role.into(), updated.role.clone().into())]),
-    })
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "membership.role_change",
+            entity_type: "Membership",
+            entity_id: id,
+            changes: audit::diff(&[("role", current.role.into(), updated.role.clone().into())]),
+        },
+    )
     .await?;
     Ok(updated)
 }
 
 /// Deactivates (`active = false`) or reactivates a member; the last owner stays.
-pub async fn set_active(db: &impl ConnectionTrait, session: &Session, gid: &str, active: bool) -> AppResult<membership::Model> {
+pub async fn set_active(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    gid: &str,
+    active: bool,
+) -> AppResult<membership::Model> {
     let org_id = session.require(Permission::MembersManage)?;
     let id = decode_as(gid, "Membership", "id")?;
     let current = get(db, org_id, id).await?;
@@ -275,12 +373,21 @@ pub async fn set_active(db: &impl ConnectionTrait, session: &Session, gid: &str,
     let mut am: membership::ActiveModel = current.clone().into();
     am.is_active = Set(active);
     let updated = save_versioned(db, am, current.version).await?;
-    audit::record(db, session, org_id, audit::AuditEntry {
-        action: if active { "membership.reactivate" } else { "membership.deactivate" },
-        entity_type: "Membership",
-        entity_id: id,
-        changes: audit::diff(&[("isActive", current.is_active.into(), active.into())]),
-    })
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: if active {
+                "membership.reactivate"
+            } else {
+                "membership.deactivate"
+            },
+            entity_type: "Membership",
+            entity_id: id,
+            changes: audit::diff(&[("isActive", current.is_active.into(), active.into())]),
+        },
+    )
     .await?;
     Ok(updated)
 }

@@ -2,7 +2,10 @@
 
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
-use sea_orm::{ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
+    QueryFilter, Set, Statement,
+};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -54,16 +57,31 @@ pub struct UpdateTeamInput {
 
 fn kind(v: Option<&str>) -> AppResult<String> {
     let k = v.unwrap_or("TEAM");
-    if KINDS.contains(&k) { Ok(k.to_owned()) } else { Err(AppError::bad_input("kind", "unknown team kind")) }
+    if KINDS.contains(&k) {
+        Ok(k.to_owned())
+    } else {
+        Err(AppError::bad_input("kind", "unknown team kind"))
+    }
 }
 
 /// Loads a team of the active organisation.
 pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<team::Model> {
-    team::Entity::find_by_id(id).filter(team::Column::OrgId.eq(org_id)).one(db).await?.ok_or_else(|| AppError::not_found("team"))
+    team::Entity::find_by_id(id)
+        .filter(team::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("team"))
 }
 
-async fn resolve_parent(db: &impl ConnectionTrait, org_id: Uuid, team_id: Option<Uuid>, gid: &str) -> AppResult<Uuid> {
-    let parent = get(db, org_id, decode_as(gid, "Team", "parentId")?).await?.id;
+async fn resolve_parent(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    team_id: Option<Uuid>,
+    gid: &str,
+) -> AppResult<Uuid> {
+    let parent = get(db, org_id, decode_as(gid, "Team", "parentId")?)
+        .await?
+        .id;
     if let Some(me) = team_id {
         // Walk up from the new parent: reaching this team would close a cycle.
         let row = db
@@ -76,15 +94,26 @@ async fn resolve_parent(db: &impl ConnectionTrait, org_id: Uuid, team_id: Option
                 [parent.into(), me.into()],
             ))
             .await?;
-        if row.map(|r| r.try_get::<bool>("", "cycle")).transpose()?.unwrap_or(false) {
-            return Err(AppError::bad_input("parentId", "a team cannot be nested inside itself"));
+        if row
+            .map(|r| r.try_get::<bool>("", "cycle"))
+            .transpose()?
+            .unwrap_or(false)
+        {
+            return Err(AppError::bad_input(
+                "parentId",
+                "a team cannot be nested inside itself",
+            ));
         }
     }
     Ok(parent)
 }
 
 /// Creates a team.
-pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateTeamInput) -> AppResult<team::Model> {
+pub async fn create(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    input: CreateTeamInput,
+) -> AppResult<team::Model> {
     let org_id = session.require(Permission::TeamsManage)?;
     let name = validate::text("name", &input.name, 1, 200, false)?;
     let parent_id = match &input.parent_id {
@@ -92,7 +121,11 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateT
         None => None,
     };
     let lead_id = match &input.lead_id {
-        Some(g) => Some(members::get(db, org_id, decode_as(g, "Membership", "leadId")?).await?.id),
+        Some(g) => Some(
+            members::get(db, org_id, decode_as(g, "Membership", "leadId")?)
+                .await?
+                .id,
+        ),
         None => None,
     };
     let t = team::ActiveModel {
@@ -100,25 +133,39 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateT
         org_id: Set(org_id),
         name: Set(name),
         kind: Set(kind(input.kind.as_deref())?),
-        description: Set(validate::opt_text("description", input.description.as_deref(), 5000, true)?),
+        description: Set(validate::opt_text(
+            "description",
+            input.description.as_deref(),
+            5000,
+            true,
+        )?),
         parent_id: Set(parent_id),
         lead_id: Set(lead_id),
         ..Default::default()
     }
     .insert(db)
     .await?;
-    audit::record(db, session, org_id, audit::AuditEntry {
-        action: "team.create",
-        entity_type: "Team",
-        entity_id: t.id,
-        changes: serde_json::json!({ "name": t.name, "kind": t.kind }),
-    })
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "team.create",
+            entity_type: "Team",
+            entity_id: t.id,
+            changes: serde_json::json!({ "name": t.name, "kind": t.kind }),
+        },
+    )
     .await?;
     Ok(t)
 }
 
 /// Updates a team (optimistic concurrency on `version`).
-pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateTeamInput) -> AppResult<team::Model> {
+pub async fn update(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    input: UpdateTeamInput,
+) -> AppResult<team::Model> {
     let org_id = session.require(Permission::TeamsManage)?;
     let id = decode_as(&input.id, "Team", "id")?;
     let current = get(db, org_id, id).await?;
@@ -140,7 +187,11 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateT
     }
     if let Some(l) = &input.lead_id {
         am.lead_id = Set(match l {
-            Some(g) => Some(members::get(db, org_id, decode_as(g, "Membership", "leadId")?).await?.id),
+            Some(g) => Some(
+                members::get(db, org_id, decode_as(g, "Membership", "leadId")?)
+                    .await?
+                    .id,
+            ),
             None => None,
         });
     }
@@ -155,18 +206,35 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateT
         .into_iter()
         .next()
         .ok_or(OrgError::StaleVersion("team"))?;
-    audit::record(db, session, org_id, audit::AuditEntry {
-        action: "team.update",
-        entity_type: "Team",
-        entity_id: id,
-        changes: audit::diff(&[
-            ("name", current.name.into(), updated.name.clone().into()),
-            ("kind", current.kind.into(), updated.kind.clone().into()),
-            ("description", current.description.into(), updated.description.clone().into()),
-            ("parentId", current.parent_id.map(|u| u.to_string()).into(), updated.parent_id.map(|u| u.to_string()).into()),
-            ("leadId", current.lead_id.map(|u| u.to_string()).into(), updated.lead_id.map(|u| u.to_string()).into()),
-        ]),
-    })
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "team.update",
+            entity_type: "Team",
+            entity_id: id,
+            changes: audit::diff(&[
+                ("name", current.name.into(), updated.name.clone().into()),
+                ("kind", current.kind.into(), updated.kind.clone().into()),
+                (
+                    "description",
+                    current.description.into(),
+                    updated.description.clone().into(),
+                ),
+                (
+                    "parentId",
+                    current.parent_id.map(|u| u.to_string()).into(),
+                    updated.parent_id.map(|u| u.to_string()).into(),
+                ),
+                (
+                    "leadId",
+                    current.lead_id.map(|u| u.to_string()).into(),
+                    updated.lead_id.map(|u| u.to_string()).into(),
+                ),
+            ]),
+        },
+    )
     .await?;
     Ok(updated)
 }
@@ -175,25 +243,48 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateT
 pub async fn delete(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<Uuid> {
     let org_id = session.require(Permission::TeamsManage)?;
     let t = get(db, org_id, decode_as(gid, "Team", "id")?).await?;
-    if team::Entity::find().filter(team::Column::ParentId.eq(t.id)).one(db).await?.is_some() {
-        return Err(AppError::Conflict("the team has sub-teams; move or delete them first".into()));
+    if team::Entity::find()
+        .filter(team::Column::ParentId.eq(t.id))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(
+            "the team has sub-teams; move or delete them first".into(),
+        ));
     }
     team::Entity::delete_by_id(t.id).exec(db).await?;
-    audit::record(db, session, org_id, audit::AuditEntry {
-        action: "team.delete",
-        entity_type: "Team",
-        entity_id: t.id,
-        changes: serde_json::json!({ "name": t.name }),
-    })
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "team.delete",
+            entity_type: "Team",
+            entity_id: t.id,
+            changes: serde_json::json!({ "name": t.name }),
+        },
+    )
     .await?;
     Ok(t.id)
 }
 
 /// Adds a member to a team (CONFLICT if already there).
-pub async fn add_member(db: &impl ConnectionTrait, session: &Session, team_gid: &str, member_gid: &str, role: Option<&str>) -> AppResult<team_member::Model> {
+pub async fn add_member(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    team_gid: &str,
+    member_gid: &str,
+    role: Option<&str>,
+) -> AppResult<team_member::Model> {
     let org_id = session.require(Permission::TeamsManage)?;
     let t = get(db, org_id, decode_as(team_gid, "Team", "teamId")?).await?;
-    let m = members::get(db, org_id, decode_as(member_gid, "Membership", "membershipId")?).await?;
+    let m = members::get(
+        db,
+        org_id,
+        decode_as(member_gid, "Membership", "membershipId")?,
+    )
+    .await?;
     let tm = team_member::ActiveModel {
         id: Set(new_id()),
         org_id: Set(org_id),
@@ -204,18 +295,28 @@ pub async fn add_member(db: &impl ConnectionTrait, session: &Session, team_gid: 
     }
     .insert(db)
     .await?;
-    audit::record(db, session, org_id, audit::AuditEntry {
-        action: "team.member_add",
-        entity_type: "Team",
-        entity_id: t.id,
-        changes: serde_json::json!({ "membershipId": m.id }),
-    })
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "team.member_add",
+            entity_type: "Team",
+            entity_id: t.id,
+            changes: serde_json::json!({ "membershipId": m.id }),
+        },
+    )
     .await?;
     Ok(tm)
 }
 
 /// Removes a member from a team; returns whether they were in it.
-pub async fn remove_member(db: &impl ConnectionTrait, session: &Session, team_gid: &str, member_gid: &str) -> AppResult<team::Model> {
+pub async fn remove_member(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    team_gid: &str,
+    member_gid: &str,
+) -> AppResult<team::Model> {
     let org_id = session.require(Permission::TeamsManage)?;
     let t = get(db, org_id, decode_as(team_gid, "Team", "teamId")?).await?;
     let member = decode_as(member_gid, "Membership", "membershipId")?;
@@ -227,12 +328,17 @@ pub async fn remove_member(db: &impl ConnectionTrait, session: &Session, team_gi
     if res.rows_affected == 0 {
         return Err(AppError::not_found("team member"));
     }
-    audit::record(db, session, org_id, audit::AuditEntry {
-        action: "team.member_remove",
-        entity_type: "Team",
-        entity_id: t.id,
-        changes: serde_json::json!({ "membershipId": member }),
-    })
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "team.member_remove",
+            entity_type: "Team",
+            entity_id: t.id,
+            changes: serde_json::json!({ "membershipId": member }),
+        },
+    )
     .await?;
     Ok(t)
 }

@@ -35,27 +35,51 @@ pub struct CreateProjectInput {
 }
 
 /// Creates a project. References to members and teams go through the org crate's API.
-pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateProjectInput) -> AppResult<project::Model> {
+pub async fn create(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    input: CreateProjectInput,
+) -> AppResult<project::Model> {
     let org_id = session.require(Permission::WorkManage)?;
     let key = input.key.trim().to_uppercase();
-    if !(2..=10).contains(&key.len()) || !key.starts_with(|c: char| c.is_ascii_uppercase()) || !key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
-        return Err(AppError::bad_input("key", "key must be 2-10 letters or digits, starting with a letter"));
+    if !(2..=10).contains(&key.len())
+        || !key.starts_with(|c: char| c.is_ascii_uppercase())
+        || !key
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    {
+        return Err(AppError::bad_input(
+            "key",
+            "key must be 2-10 letters or digits, starting with a letter",
+        ));
     }
     let status = input.status.unwrap_or_else(|| "PLANNING".into());
     if !STATUSES.contains(&status.as_str()) {
         return Err(AppError::bad_input("status", "unknown status"));
     }
-    if let (Some(s), Some(e)) = (input.start_date, input.end_date) {
-        if e < s {
-            return Err(AppError::bad_input("endDate", "endDate must not be before startDate"));
-        }
+    if let (Some(s), Some(e)) = (input.start_date, input.end_date)
+        && e < s
+    {
+        return Err(AppError::bad_input("endDate", "endDate must not be before startDate"));
     }
     let manager_id = match &input.manager_id {
-        Some(g) => Some(opsgraph_org::service::members::get(db, org_id, decode_as(g, "Membership", "managerId")?).await?.id),
+        Some(g) => Some(
+            opsgraph_org::service::members::get(
+                db,
+                org_id,
+                decode_as(g, "Membership", "managerId")?,
+            )
+            .await?
+            .id,
+        ),
         None => None,
     };
     let team_id = match &input.team_id {
-        Some(g) => Some(opsgraph_org::service::teams::get(db, org_id, decode_as(g, "Team", "teamId")?).await?.id),
+        Some(g) => Some(
+            opsgraph_org::service::teams::get(db, org_id, decode_as(g, "Team", "teamId")?)
+                .await?
+                .id,
+        ),
         None => None,
     };
     let p = project::ActiveModel {
@@ -63,7 +87,12 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateP
         org_id: Set(org_id),
         key: Set(key),
         name: Set(validate::text("name", &input.name, 1, 200, false)?),
-        description: Set(validate::opt_text("description", input.description.as_deref(), 20000, true)?),
+        description: Set(validate::opt_text(
+            "description",
+            input.description.as_deref(),
+            20000,
+            true,
+        )?),
         status: Set(status),
         manager_id: Set(manager_id),
         team_id: Set(team_id),
@@ -73,12 +102,17 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateP
     }
     .insert(db)
     .await?;
-    audit::record(db, session, org_id, audit::AuditEntry {
-        action: "project.create",
-        entity_type: "Project",
-        entity_id: p.id,
-        changes: serde_json::json!({ "key": p.key, "name": p.name }),
-    })
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "project.create",
+            entity_type: "Project",
+            entity_id: p.id,
+            changes: serde_json::json!({ "key": p.key, "name": p.name }),
+        },
+    )
     .await?;
     Ok(p)
 }
