@@ -244,3 +244,58 @@ async fn teams_members_and_skills() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn skills_catalog_changes() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("owner@example.com", "Catalog").await;
+    let (member, me) = app.member(&owner, "m@example.com", "MEMBER").await;
+    let sk = app
+        .gql(
+            Some(&owner),
+            "mutation { createSkill(input: { name: \"Go\", kind: SKILL }) { skill { id } } }",
+            json!({}),
+        )
+        .await;
+    let skill = data(&sk)["createSkill"]["skill"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let upd = app.gql(Some(&owner), "mutation($id: ID!) { updateSkill(input: { id: $id, name: \"Golang\", category: \"Languages\" }) { skill { name category } } }", json!({ "id": skill })).await;
+    assert_eq!(
+        data(&upd)["updateSkill"]["skill"],
+        json!({ "name": "Golang", "category": "Languages" })
+    );
+    assert_eq!(code(&app.gql(Some(&member), "mutation($id: ID!) { updateSkill(input: { id: $id, name: \"x\" }) { skill { name } } }", json!({ "id": skill })).await), Some("FORBIDDEN"));
+    // A member rates and un-rates themself.
+    let set = "mutation($m: ID!, $s: ID!) { setMemberSkill(input: { membershipId: $m, skillId: $s, proficiency: 4 }) { memberSkill { proficiency } } }";
+    data(
+        &app.gql(Some(&member), set, json!({ "m": me, "s": skill }))
+            .await,
+    );
+    let rm = "mutation($m: ID!, $s: ID!) { removeMemberSkill(input: { membershipId: $m, skillId: $s }) { membership { skills { proficiency } } } }";
+    assert_eq!(
+        data(
+            &app.gql(Some(&member), rm, json!({ "m": me, "s": skill }))
+                .await
+        )["removeMemberSkill"]["membership"]["skills"],
+        json!([])
+    );
+    assert_eq!(
+        code(
+            &app.gql(Some(&member), rm, json!({ "m": me, "s": skill }))
+                .await
+        ),
+        Some("NOT_FOUND")
+    );
+    let del = app
+        .gql(
+            Some(&owner),
+            "mutation($id: ID!) { deleteSkill(input: { id: $id }) { deletedSkillId } }",
+            json!({ "id": skill }),
+        )
+        .await;
+    assert_eq!(data(&del)["deleteSkill"]["deletedSkillId"], skill.as_str());
+    assert_eq!(app.count("SELECT count(*) AS n FROM skills").await, 0);
+    app.finish().await;
+}

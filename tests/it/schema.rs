@@ -99,3 +99,54 @@ async fn one_query_touches_every_field() {
     assert!(types.contains_key("MembershipPayload") && types.contains_key("AuthPayload"));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn every_type_field_and_argument_is_described() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .gql(None, "{ __schema { types { name description fields { name description args { name description } } inputFields { name description } enumValues { name description } } } }", json!({}))
+        .await;
+    let mut missing = vec![];
+    let described = |v: &Value| {
+        v["description"]
+            .as_str()
+            .is_some_and(|d| !d.trim().is_empty())
+    };
+    for t in data(&r)["__schema"]["types"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let name = t["name"].as_str().unwrap_or_default().to_owned();
+        if name.starts_with("__")
+            || ["String", "Int", "Float", "Boolean", "ID"].contains(&name.as_str())
+        {
+            continue;
+        }
+        if !described(&t) {
+            missing.push(name.clone());
+        }
+        for f in t["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(t["inputFields"].as_array().into_iter().flatten())
+            .chain(t["enumValues"].as_array().into_iter().flatten())
+        {
+            if !described(f) {
+                missing.push(format!("{name}.{}", f["name"].as_str().unwrap_or_default()));
+            }
+            for a in f["args"].as_array().into_iter().flatten() {
+                if !described(a) {
+                    missing.push(format!(
+                        "{name}.{}({})",
+                        f["name"].as_str().unwrap_or_default(),
+                        a["name"].as_str().unwrap_or_default()
+                    ));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "undocumented: {missing:?}");
+    app.finish().await;
+}

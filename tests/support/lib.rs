@@ -236,7 +236,12 @@ impl TestApp {
         if let Ok((_, admin)) = admin_url()
             && let Ok(conn) = Database::connect(admin.as_str()).await
         {
-            let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db_name)).await;
+            let _ = conn
+                .execute_unprepared(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.db_name
+                ))
+                .await;
             let _ = conn.close().await;
         }
     }

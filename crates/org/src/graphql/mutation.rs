@@ -195,6 +195,16 @@ struct UpdateOrgInput {
     fiscal_year_start_month: Option<i16>,
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RemoveSkillInput {
+    membership_id: String,
+    skill_id: String,
+}
+
+/// The parent of `DeleteSkillPayload`.
+struct DeletedSkill(uuid::Uuid);
+
 /// The parent of `CreateApiKeyPayload`.
 struct CreatedKey(crate::entity::api_key::Model, String);
 
@@ -478,6 +488,16 @@ pub fn register(parts: &mut SchemaParts) {
             )),
     );
     parts.object(
+        Object::new("DeleteSkillPayload")
+            .description("Result of deleting a catalog entry.")
+            .field(prop::<DeletedSkill>(
+                "deletedSkillId",
+                id_nn(),
+                "The deleted entry's ID.",
+                |d| opsgraph_core::id::encode("Skill", d.0).into(),
+            )),
+    );
+    parts.object(
         Object::new("MarkNotificationsPayload")
             .description("Result of marking notifications.")
             .field(prop::<u64>(
@@ -677,6 +697,69 @@ pub fn register(parts: &mut SchemaParts) {
         |req, i| async move {
             Ok(payload_value(
                 skills::create(req.db.as_ref(), &req.session, i).await?,
+            ))
+        },
+    ));
+    parts.ty(input(
+        "UpdateSkillInput",
+        "Change a catalog entry; omitted fields stay, null clears.",
+        &[
+            ("id", id_nn(), "The entry."),
+            ("name", s(), "Name."),
+            ("category", s(), "Category."),
+            ("description", s(), "Description."),
+            ("level", s(), "Seniority level."),
+        ],
+    ));
+    parts.ty(input(
+        "DeleteSkillInput",
+        "Delete a catalog entry.",
+        &[("id", id_nn(), "The entry.")],
+    ));
+    parts.ty(input(
+        "RemoveMemberSkillInput",
+        "Remove a member's rating of a skill.",
+        &[
+            ("membershipId", id_nn(), "The member."),
+            ("skillId", id_nn(), "The skill."),
+        ],
+    ));
+    parts.mutation(mutation(
+        "updateSkill",
+        "UpdateSkillInput",
+        "SkillPayload",
+        "Change a skills-catalog entry.",
+        |req, i| async move {
+            Ok(payload_value(
+                skills::update(req.db.as_ref(), &req.session, i).await?,
+            ))
+        },
+    ));
+    parts.mutation(mutation(
+        "deleteSkill",
+        "DeleteSkillInput",
+        "DeleteSkillPayload",
+        "Delete a catalog entry and its ratings.",
+        |req, i: IdInput| async move {
+            Ok(FieldValue::owned_any(DeletedSkill(
+                skills::delete(req.db.as_ref(), &req.session, &i.id).await?,
+            )))
+        },
+    ));
+    parts.mutation(mutation(
+        "removeMemberSkill",
+        "RemoveMemberSkillInput",
+        "MembershipPayload",
+        "Remove a member's rating of a skill.",
+        |req, i: RemoveSkillInput| async move {
+            Ok(payload_value(
+                skills::remove_member_skill(
+                    req.db.as_ref(),
+                    &req.session,
+                    &i.membership_id,
+                    &i.skill_id,
+                )
+                .await?,
             ))
         },
     ));

@@ -357,10 +357,7 @@ pub async fn refresh(
     };
     let tokens = issue(db, cfg, user, org_id, Some(old.family_id)).await?;
     refresh_token::Entity::update_many()
-        .col_expr(
-            refresh_token::Column::RevokedAt,
-            Expr::current_timestamp(),
-        )
+        .col_expr(refresh_token::Column::RevokedAt, Expr::current_timestamp())
         .filter(refresh_token::Column::Id.eq(old.id))
         .exec(db)
         .await?;
@@ -369,10 +366,7 @@ pub async fn refresh(
 
 async fn revoke_family(db: &impl ConnectionTrait, family: Uuid) -> AppResult<()> {
     refresh_token::Entity::update_many()
-        .col_expr(
-            refresh_token::Column::RevokedAt,
-            Expr::current_timestamp(),
-        )
+        .col_expr(refresh_token::Column::RevokedAt, Expr::current_timestamp())
         .filter(refresh_token::Column::FamilyId.eq(family))
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(db)

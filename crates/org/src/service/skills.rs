@@ -161,3 +161,144 @@ pub async fn set_member_skill(
     .await?;
     Ok(saved)
 }
+
+/// Input of `updateSkill`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateSkillInput {
+    /// The entry.
+    pub id: String,
+    /// New name.
+    pub name: Option<String>,
+    /// New category (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub category: Option<Option<String>>,
+    /// New description (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub description: Option<Option<String>>,
+    /// New level (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub level: Option<Option<String>>,
+}
+
+/// Changes a catalog entry.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    input: UpdateSkillInput,
+) -> AppResult<skill::Model> {
+    let org_id = session.require(Permission::SkillsManage)?;
+    let current = get(db, org_id, decode_as(&input.id, "Skill", "id")?).await?;
+    let mut am: skill::ActiveModel = current.clone().into();
+    if let Some(n) = &input.name {
+        am.name = Set(validate::text("name", n, 1, 100, false)?);
+    }
+    if let Some(c) = &input.category {
+        am.category = Set(validate::opt_text("category", c.as_deref(), 100, false)?);
+    }
+    if let Some(d) = &input.description {
+        am.description = Set(validate::opt_text("description", d.as_deref(), 2000, true)?);
+    }
+    if let Some(l) = &input.level {
+        am.level = Set(validate::opt_text("level", l.as_deref(), 50, false)?);
+    }
+    let updated = am.update(db).await?;
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "skill.update",
+            entity_type: "Skill",
+            entity_id: updated.id,
+            changes: audit::diff(&[
+                ("name", current.name.into(), updated.name.clone().into()),
+                (
+                    "category",
+                    current.category.into(),
+                    updated.category.clone().into(),
+                ),
+                (
+                    "description",
+                    current.description.into(),
+                    updated.description.clone().into(),
+                ),
+                ("level", current.level.into(), updated.level.clone().into()),
+            ]),
+        },
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// Deletes a catalog entry and every member's rating of it.
+pub async fn delete(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<Uuid> {
+    let org_id = session.require(Permission::SkillsManage)?;
+    let s = get(db, org_id, decode_as(gid, "Skill", "id")?).await?;
+    if skill::Entity::find()
+        .filter(skill::Column::ParentId.eq(s.id))
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::Conflict(
+            "other entries have this one as parent; change them first".into(),
+        ));
+    }
+    skill::Entity::delete_by_id(s.id).exec(db).await?;
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "skill.delete",
+            entity_type: "Skill",
+            entity_id: s.id,
+            changes: serde_json::json!({ "name": s.name }),
+        },
+    )
+    .await?;
+    Ok(s.id)
+}
+
+/// Removes a member's rating of a skill (members may remove their own).
+pub async fn remove_member_skill(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    member_gid: &str,
+    skill_gid: &str,
+) -> AppResult<crate::entity::membership::Model> {
+    let org_id = session.require(Permission::SkillsEditOwn)?;
+    let member = members::get(
+        db,
+        org_id,
+        decode_as(member_gid, "Membership", "membershipId")?,
+    )
+    .await?;
+    if session.membership_id != Some(member.id) {
+        session.require(Permission::MemberSkillsManage)?;
+    }
+    let skill_id = decode_as(skill_gid, "Skill", "skillId")?;
+    let res = member_skill::Entity::delete_many()
+        .filter(member_skill::Column::OrgId.eq(org_id))
+        .filter(member_skill::Column::MembershipId.eq(member.id))
+        .filter(member_skill::Column::SkillId.eq(skill_id))
+        .exec(db)
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(AppError::not_found("member skill"));
+    }
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "member_skill.remove",
+            entity_type: "Membership",
+            entity_id: member.id,
+            changes: serde_json::json!({ "skillId": skill_id }),
+        },
+    )
+    .await?;
+    Ok(member)
+}

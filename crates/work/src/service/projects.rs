@@ -60,7 +60,10 @@ pub async fn create(
     if let (Some(s), Some(e)) = (input.start_date, input.end_date)
         && e < s
     {
-        return Err(AppError::bad_input("endDate", "endDate must not be before startDate"));
+        return Err(AppError::bad_input(
+            "endDate",
+            "endDate must not be before startDate",
+        ));
     }
     let manager_id = match &input.manager_id {
         Some(g) => Some(
