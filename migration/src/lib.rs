@@ -7,6 +7,7 @@ use sea_orm_migration::prelude::*;
 mod m20261123_000001_platform;
 mod m20261123_000002_org;
 mod m20261123_000003_work_projects;
+mod m20261123_000004_invitations;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_platform::Migration),
             Box::new(m20261123_000002_org::Migration),
             Box::new(m20261123_000003_work_projects::Migration),
+            Box::new(m20261123_000004_invitations::Migration),
         ]
     }
 }

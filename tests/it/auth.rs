@@ -310,3 +310,82 @@ async fn switching_organisations() {
     let _ = b;
     app.finish().await;
 }
+
+#[tokio::test]
+async fn invitations_are_single_use_and_set_the_password() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("owner@example.com", "Inviters").await;
+    let r = app.gql(Some(&owner), "mutation { addMember(input: { email: \"new@example.com\", role: MEMBER }) { membership { user { hasPassword } } invitationToken } }", json!({})).await;
+    let added = &data(&r)["addMember"];
+    assert_eq!(added["membership"]["user"]["hasPassword"], false);
+    let token = added["invitationToken"].as_str().expect("token").to_owned();
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM invitations WHERE length(token_hash) = 32")
+            .await,
+        1,
+        "only a hash is stored"
+    );
+    // The invited person cannot sign in before accepting.
+    let early = app
+        .gql(
+            None,
+            LOGIN,
+            json!({ "i": { "email": "new@example.com", "password": PASSWORD } }),
+        )
+        .await;
+    assert_eq!(code(&early), Some("UNAUTHENTICATED"));
+    let accept = "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken organizationId } }";
+    let short = app
+        .gql(
+            None,
+            accept,
+            json!({ "i": { "token": token, "password": "short" } }),
+        )
+        .await;
+    assert_eq!(code(&short), Some("BAD_USER_INPUT"));
+    let ok = app
+        .gql(
+            None,
+            accept,
+            json!({ "i": { "token": token, "password": PASSWORD, "firstName": "Nova" } }),
+        )
+        .await;
+    let access = data(&ok)["acceptInvitation"]["accessToken"]
+        .as_str()
+        .expect("access")
+        .to_owned();
+    let who = app
+        .gql(
+            Some(&access),
+            "{ viewer { role user { displayName } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&who)["viewer"]["role"], "MEMBER");
+    assert_eq!(data(&who)["viewer"]["user"]["displayName"], "Nova");
+    assert_eq!(
+        code(
+            &app.gql(
+                None,
+                accept,
+                json!({ "i": { "token": token, "password": PASSWORD } })
+            )
+            .await
+        ),
+        Some("UNAUTHENTICATED"),
+        "single use"
+    );
+    assert_eq!(
+        code(
+            &app.gql(
+                None,
+                accept,
+                json!({ "i": { "token": "forged", "password": PASSWORD } })
+            )
+            .await
+        ),
+        Some("UNAUTHENTICATED")
+    );
+    app.log_in("new@example.com").await;
+    app.finish().await;
+}

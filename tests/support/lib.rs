@@ -180,25 +180,32 @@ impl TestApp {
         )
     }
 
-    /// Adds a member with `role` through the API and returns a token for them (sets a password directly).
+    /// Adds a member with `role` through the API; they accept the invitation with
+    /// [`PASSWORD`]. Returns (their access token, membership id).
     pub async fn member(&self, owner: &str, email: &str, role: &str) -> (String, String) {
         let r = self
-            .gql(Some(owner), "mutation($i: AddMemberInput!) { addMember(input: $i) { membership { id } } }", json!({ "i": { "email": email, "role": role, "firstName": "M", "lastName": role } }))
+            .gql(
+                Some(owner),
+                "mutation($i: AddMemberInput!) { addMember(input: $i) { membership { id } invitationToken } }",
+                json!({ "i": { "email": email, "role": role, "firstName": "M", "lastName": role } }),
+            )
             .await;
         let id = r["data"]["addMember"]["membership"]["id"]
             .as_str()
             .unwrap_or_else(|| panic!("addMember failed: {r}"))
             .to_owned();
-        let hash = opsgraph_org::service::password::hash(PASSWORD).expect("hash");
-        self.pool
-            .execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "UPDATE users SET password_hash = $1 WHERE email = $2",
-                [hash.into(), email.into()],
-            ))
-            .await
-            .expect("set password");
-        (self.log_in(email).await, id)
+        let token = r["data"]["addMember"]["invitationToken"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let a = self
+            .gql(None, "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken } }", json!({ "i": { "token": token, "password": PASSWORD } }))
+            .await;
+        let access = a["data"]["acceptInvitation"]["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("acceptInvitation failed: {a}"))
+            .to_owned();
+        (access, id)
     }
 
     /// Logs in; returns the access token.

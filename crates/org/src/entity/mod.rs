@@ -2,6 +2,7 @@
 
 pub mod api_key;
 pub mod audit_entry;
+pub mod invitation;
 pub mod member_skill;
 pub mod membership;
 pub mod notification;

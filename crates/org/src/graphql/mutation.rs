@@ -202,6 +202,9 @@ struct RemoveSkillInput {
     skill_id: String,
 }
 
+/// The parent of `AddMemberPayload`.
+struct AddedMember(crate::entity::membership::Model, String);
+
 /// The parent of `DeleteSkillPayload`.
 struct DeletedSkill(uuid::Uuid);
 
@@ -532,6 +535,23 @@ pub fn register(parts: &mut SchemaParts) {
             auth::refresh(&req.db, &pool, &cfg, &i.refresh_token).await
         },
     ));
+    parts.ty(input(
+        "AcceptInvitationInput",
+        "Redeem an invitation.",
+        &[
+            ("token", s_nn(), "The invitation token from `addMember`."),
+            (
+                "password",
+                s_nn(),
+                "Your password (an existing account must give its own).",
+            ),
+            ("firstName", s(), "Given name."),
+            ("lastName", s(), "Family name."),
+        ],
+    ));
+    parts.mutation(auth_mutation("acceptInvitation", "AcceptInvitationInput", "Set your password with an invitation and sign in.", |req, cfg, _pool, i| async move {
+        crate::service::invitations::accept(&req.db, &cfg, i).await
+    }));
     parts.mutation(auth_mutation(
         "switchOrganization",
         "SwitchOrganizationInput",
@@ -564,15 +584,37 @@ pub fn register(parts: &mut SchemaParts) {
     parts.mutation(mutation("updateOrganization", "UpdateOrganizationInput", "UpdateOrganizationPayload", "Change the active organisation's profile.", |req, i: UpdateOrgInput| async move {
         Ok(payload_value(update_organization(&req, i).await?))
     }));
+    parts.object(
+        Object::new("AddMemberPayload")
+            .description("A new member and their invitation token, shown only this once.")
+            .field(
+                Field::new("membership", TypeRef::named_nn("Membership"), |ctx| {
+                    FieldFuture::new(async move {
+                        Ok(Some(FieldValue::borrowed_any(
+                            &opsgraph_core::gql::parent::<AddedMember>(&ctx)?.0,
+                        )))
+                    })
+                })
+                .description("The membership."),
+            )
+            .field(prop::<AddedMember>(
+                "invitationToken",
+                s_nn(),
+                "One-time token for `acceptInvitation` (valid 7 days); deliver it to the person.",
+                |a| a.1.clone().into(),
+            )),
+    );
     parts.mutation(mutation(
         "addMember",
         "AddMemberInput",
-        "MembershipPayload",
-        "Add a person to the organisation.",
+        "AddMemberPayload",
+        "Add a person to the organisation and invite them.",
         |req, i| async move {
-            Ok(payload_value(
-                members::add(req.db.as_ref(), &req.session, i).await?,
-            ))
+            let m = members::add(req.db.as_ref(), &req.session, i).await?;
+            let token =
+                crate::service::invitations::create(req.db.as_ref(), &req.session, m.org_id, m.id)
+                    .await?;
+            Ok(FieldValue::owned_any(AddedMember(m, token)))
         },
     ));
     parts.mutation(mutation(

@@ -308,6 +308,16 @@ async fn issue(
     })
 }
 
+/// Issues a fresh token pair (new session family) for `user` with `org_id` active.
+pub async fn issue_for(
+    db: &impl ConnectionTrait,
+    cfg: &AuthConfig,
+    user: user::Model,
+    org_id: Option<Uuid>,
+) -> AppResult<AuthTokens> {
+    issue(db, cfg, user, org_id, None).await
+}
+
 /// Exchanges a refresh token for a new pair. A token used twice revokes its whole family
 /// (a stolen token is then useless to both parties); that revocation goes through `pool`
 /// so it persists although the request fails.

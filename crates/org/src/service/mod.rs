@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod invitations;
 pub mod members;
 pub mod password;
 pub mod skills;

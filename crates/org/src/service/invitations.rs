@@ -1,0 +1,129 @@
+//! Invitations: adding a person yields a one-time token (7 days) with which they set a
+//! password and sign in. Only the SHA-256 of the token is stored.
+
+use chrono::{Duration, Utc};
+use opsgraph_core::id::new_id;
+use opsgraph_core::{AppError, AppResult, Session, Tenant, TxDb, validate};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set,
+    Statement,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::entity::{invitation, membership, user};
+use crate::error::OrgError;
+use crate::service::auth::AuthTokens;
+use crate::service::tokens::{self, AuthConfig};
+use crate::service::{auth, password};
+
+/// How long an invitation stays valid.
+pub const VALIDITY_DAYS: i64 = 7;
+
+/// Creates an invitation for `membership_id`; returns the token (shown once).
+pub async fn create(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    org_id: Uuid,
+    membership_id: Uuid,
+) -> AppResult<String> {
+    let token = tokens::random_token(32);
+    invitation::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        membership_id: Set(membership_id),
+        token_hash: Set(tokens::hash_secret(&token)),
+        invited_by: Set(session.user_id().ok()),
+        expires_at: Set((Utc::now() + Duration::days(VALIDITY_DAYS)).fixed_offset()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Input of `acceptInvitation`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AcceptInvitationInput {
+    /// The token from the invitation.
+    pub token: String,
+    /// The password to set (10..128 characters).
+    pub password: String,
+    /// Given name (optional update).
+    pub first_name: Option<String>,
+    /// Family name (optional update).
+    pub last_name: Option<String>,
+}
+
+/// Redeems an invitation: sets the password (if the account has none), activates the
+/// membership's organisation in the returned tokens. Single use.
+pub async fn accept(
+    db: &TxDb,
+    cfg: &AuthConfig,
+    input: AcceptInvitationInput,
+) -> AppResult<AuthTokens> {
+    let invalid = || AppError::from(OrgError::InvalidToken("invalid or expired invitation"));
+    if input.token.is_empty() || input.token.len() > 100 {
+        return Err(invalid());
+    }
+    let pass = validate::password("password", &input.password)?;
+    let hash = tokens::hash_secret(&input.token);
+    db.query_one_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT set_config('app.invite_token_hash', $1, true)",
+        [hex(&hash).into()],
+    ))
+    .await?;
+    let inv = invitation::Entity::find()
+        .filter(invitation::Column::TokenHash.eq(hash))
+        .one(db)
+        .await?
+        .ok_or_else(invalid)?;
+    if inv.accepted_at.is_some() || inv.expires_at <= Utc::now() {
+        return Err(invalid());
+    }
+    db.set_tenant(&Tenant {
+        org_id: Some(inv.org_id),
+        ..Default::default()
+    })
+    .await?;
+    let m = membership::Entity::find_by_id(inv.membership_id)
+        .one(db)
+        .await?
+        .filter(|m| m.is_active)
+        .ok_or_else(invalid)?;
+    let u = user::Entity::find_by_id(m.user_id)
+        .one(db)
+        .await?
+        .ok_or_else(invalid)?;
+    let mut am: user::ActiveModel = u.clone().into();
+    if u.password_hash.is_none() {
+        am.password_hash = Set(Some(password::hash(&pass)?));
+    } else if !password::verify(&pass, u.password_hash.as_deref().unwrap_or_default()) {
+        // An existing account joins with its own password, never a new one.
+        return Err(OrgError::InvalidCredentials.into());
+    }
+    if let Some(f) = &input.first_name {
+        am.first_name = Set(validate::text("firstName", f, 1, 100, false)?);
+    }
+    if let Some(l) = &input.last_name {
+        am.last_name = Set(validate::text("lastName", l, 0, 100, false)?);
+    }
+    am.last_login_at = Set(Some(Utc::now().fixed_offset()));
+    let u = am.update(db).await?;
+    let mut accepted: invitation::ActiveModel = inv.into();
+    accepted.accepted_at = Set(Some(Utc::now().fixed_offset()));
+    accepted.update(db).await?;
+    db.set_tenant(&Tenant {
+        org_id: Some(m.org_id),
+        user_id: Some(u.id),
+        ..Default::default()
+    })
+    .await?;
+    auth::issue_for(db, cfg, u, Some(m.org_id)).await
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
