@@ -9,3 +9,4 @@ mod pagination;
 mod schema;
 mod statements;
 mod tenancy;
+mod websocket;

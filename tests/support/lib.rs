@@ -289,3 +289,30 @@ impl TestApp {
             .to_owned()
     }
 }
+
+/// A WebSocket to `/graphql/ws` speaking graphql-transport-ws.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl TestApp {
+    /// Opens `/graphql/ws` with the graphql-transport-ws subprotocol.
+    pub async fn ws(&self) -> Ws {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/graphql/ws", self.base.replace("http://", "ws://"));
+        let mut req = url.into_client_request().expect("request");
+        req.headers_mut().insert(
+            "sec-websocket-protocol",
+            "graphql-transport-ws".parse().expect("header"),
+        );
+        let (ws, resp) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("ws connect");
+        assert_eq!(
+            resp.headers()
+                .get("sec-websocket-protocol")
+                .and_then(|v| v.to_str().ok()),
+            Some("graphql-transport-ws")
+        );
+        ws
+    }
+}
