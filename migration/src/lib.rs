@@ -27,10 +27,7 @@ impl MigratorTrait for Migrator {
 
 /// A stable fingerprint of the migration list (names), e.g. for naming test templates.
 pub fn fingerprint() -> String {
-    let names: Vec<String> = Migrator::migrations()
-        .iter()
-        .map(|m| m.name().to_owned())
-        .collect();
+    let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
     let mut h: u64 = 0xcbf29ce484222325;
     for b in names.join(",").bytes() {
         h ^= u64::from(b);

@@ -244,26 +244,10 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         let mut sql = String::from(TABLES);
         sql.push_str(POLICIES);
-        for t in [
-            "teams",
-            "team_members",
-            "skills",
-            "member_skills",
-            "audit_log",
-            "notifications",
-            "org_settings",
-        ] {
+        for t in ["teams", "team_members", "skills", "member_skills", "audit_log", "notifications", "org_settings"] {
             sql.push_str(&tenant_rls(t));
         }
-        for t in [
-            "organizations",
-            "users",
-            "memberships",
-            "teams",
-            "skills",
-            "member_skills",
-            "org_settings",
-        ] {
+        for t in ["organizations", "users", "memberships", "teams", "skills", "member_skills", "org_settings"] {
             sql.push_str(&updated_at_trigger(t));
         }
         sql.push_str(GRANT_APP);

@@ -36,20 +36,13 @@ CREATE INDEX projects_team_idx ON projects (org_id, team_id);
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let sql = format!(
-            "{UP}{}{}{GRANT_APP}",
-            tenant_rls("projects"),
-            updated_at_trigger("projects")
-        );
+        let sql = format!("{UP}{}{}{GRANT_APP}", tenant_rls("projects"), updated_at_trigger("projects"));
         manager.get_connection().execute_unprepared(&sql).await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared("DROP TABLE IF EXISTS projects;")
-            .await?;
+        manager.get_connection().execute_unprepared("DROP TABLE IF EXISTS projects;").await?;
         Ok(())
     }
 }

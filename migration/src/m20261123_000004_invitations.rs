@@ -34,19 +34,14 @@ CREATE POLICY tenant_isolation ON invitations
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(&format!("{UP}{GRANT_APP}"))
-            .await?;
+        manager.get_connection().execute_unprepared(&format!("{UP}{GRANT_APP}")).await?;
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .get_connection()
-            .execute_unprepared(
-                "DROP TABLE IF EXISTS invitations; DROP FUNCTION IF EXISTS app_invite_hash();",
-            )
+            .execute_unprepared("DROP TABLE IF EXISTS invitations; DROP FUNCTION IF EXISTS app_invite_hash();")
             .await?;
         Ok(())
     }

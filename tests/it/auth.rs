@@ -4,13 +4,20 @@ use opsgraph_e2e::{PASSWORD, TestApp, code, data};
 use serde_json::json;
 
 const LOGIN: &str = "mutation($i: LogInInput!) { logIn(input: $i) { accessToken refreshToken } }";
-const REFRESH: &str = "mutation($t: String!) { refreshToken(input: { refreshToken: $t }) { accessToken refreshToken } }";
+const REFRESH: &str =
+    "mutation($t: String!) { refreshToken(input: { refreshToken: $t }) { accessToken refreshToken } }";
 
 #[tokio::test]
 async fn sign_up_log_in_and_viewer() {
     let app = TestApp::spawn().await;
     let (token, _) = app.sign_up("ada@example.com", "Analytical Engines").await;
-    let r = app.gql(Some(&token), "{ viewer { role user { email displayName } organization { name slug } memberships { role } } }", json!({})).await;
+    let r = app
+        .gql(
+            Some(&token),
+            "{ viewer { role user { email displayName } organization { name slug } memberships { role } } }",
+            json!({}),
+        )
+        .await;
     let v = &data(&r)["viewer"];
     assert_eq!(v["role"], "OWNER");
     assert_eq!(v["user"]["email"], "ada@example.com");
@@ -20,32 +27,17 @@ async fn sign_up_log_in_and_viewer() {
     let dup = app.gql(None, "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }", json!({ "i": { "email": "ADA@example.com", "password": PASSWORD, "firstName": "A", "lastName": "B", "organizationName": "X" } })).await;
     assert_eq!(code(&dup), Some("CONFLICT"));
 
-    let wrong = app
-        .gql(
-            None,
-            LOGIN,
-            json!({ "i": { "email": "ada@example.com", "password": "not the password" } }),
-        )
-        .await;
+    let wrong =
+        app.gql(None, LOGIN, json!({ "i": { "email": "ada@example.com", "password": "not the password" } })).await;
     assert_eq!(code(&wrong), Some("UNAUTHENTICATED"));
-    let unknown = app
-        .gql(
-            None,
-            LOGIN,
-            json!({ "i": { "email": "nobody@example.com", "password": "whatever-long" } }),
-        )
-        .await;
+    let unknown =
+        app.gql(None, LOGIN, json!({ "i": { "email": "nobody@example.com", "password": "whatever-long" } })).await;
     assert_eq!(code(&unknown), Some("UNAUTHENTICATED"));
-    assert_eq!(
-        wrong["errors"][0]["message"], unknown["errors"][0]["message"],
-        "no account enumeration"
-    );
+    assert_eq!(wrong["errors"][0]["message"], unknown["errors"][0]["message"], "no account enumeration");
 
     let anon = app.gql(None, "{ organization { name } }", json!({})).await;
     assert_eq!(code(&anon), Some("UNAUTHENTICATED"));
-    let garbage = app
-        .gql(Some("not.a.jwt"), "{ viewer { role } }", json!({}))
-        .await;
+    let garbage = app.gql(Some("not.a.jwt"), "{ viewer { role } }", json!({})).await;
     assert_eq!(code(&garbage), Some("UNAUTHENTICATED"));
     app.finish().await;
 }
@@ -55,33 +47,13 @@ async fn log_in_is_rate_limited_per_account() {
     let app = TestApp::spawn_with(|c| c.login_max_failures_account = 3).await;
     app.sign_up("grace@example.com", "Cobol Co").await;
     for _ in 0..3 {
-        let r = app
-            .gql(
-                None,
-                LOGIN,
-                json!({ "i": { "email": "grace@example.com", "password": "wrong password!" } }),
-            )
-            .await;
+        let r =
+            app.gql(None, LOGIN, json!({ "i": { "email": "grace@example.com", "password": "wrong password!" } })).await;
         assert_eq!(code(&r), Some("UNAUTHENTICATED"));
     }
-    let blocked = app
-        .gql(
-            None,
-            LOGIN,
-            json!({ "i": { "email": "grace@example.com", "password": PASSWORD } }),
-        )
-        .await;
-    assert_eq!(
-        code(&blocked),
-        Some("FORBIDDEN"),
-        "even the right password is refused while limited: {blocked}"
-    );
-    assert!(
-        blocked["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("too many")
-    );
+    let blocked = app.gql(None, LOGIN, json!({ "i": { "email": "grace@example.com", "password": PASSWORD } })).await;
+    assert_eq!(code(&blocked), Some("FORBIDDEN"), "even the right password is refused while limited: {blocked}");
+    assert!(blocked["errors"][0]["message"].as_str().unwrap_or_default().contains("too many"));
     app.finish().await;
 }
 
@@ -89,24 +61,11 @@ async fn log_in_is_rate_limited_per_account() {
 async fn access_tokens_expire() {
     let app = TestApp::spawn_with(|c| c.access_ttl_secs = 1).await;
     let (token, _) = app.sign_up("alan@example.com", "Bletchley").await;
-    assert_eq!(
-        data(
-            &app.gql(Some(&token), "{ viewer { role } }", json!({}))
-                .await
-        )["viewer"]["role"],
-        "OWNER"
-    );
+    assert_eq!(data(&app.gql(Some(&token), "{ viewer { role } }", json!({})).await)["viewer"]["role"], "OWNER");
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
-    let r = app
-        .gql(Some(&token), "{ viewer { role } }", json!({}))
-        .await;
+    let r = app.gql(Some(&token), "{ viewer { role } }", json!({})).await;
     assert_eq!(code(&r), Some("UNAUTHENTICATED"));
-    assert!(
-        r["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("expired")
-    );
+    assert!(r["errors"][0]["message"].as_str().unwrap_or_default().contains("expired"));
     app.finish().await;
 }
 
@@ -115,21 +74,10 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let app = TestApp::spawn().await;
     let (_, r1) = app.sign_up("barbara@example.com", "Liskov Labs").await;
     let first = app.gql(None, REFRESH, json!({ "t": r1 })).await;
-    let r2 = data(&first)["refreshToken"]["refreshToken"]
-        .as_str()
-        .expect("rotated token")
-        .to_owned();
+    let r2 = data(&first)["refreshToken"]["refreshToken"].as_str().expect("rotated token").to_owned();
     assert_ne!(r1, r2);
-    let access = first["data"]["refreshToken"]["accessToken"]
-        .as_str()
-        .expect("access");
-    assert_eq!(
-        data(
-            &app.gql(Some(access), "{ viewer { role } }", json!({}))
-                .await
-        )["viewer"]["role"],
-        "OWNER"
-    );
+    let access = first["data"]["refreshToken"]["accessToken"].as_str().expect("access");
+    assert_eq!(data(&app.gql(Some(access), "{ viewer { role } }", json!({})).await)["viewer"]["role"], "OWNER");
 
     // Reusing the old token is treated as theft: it fails and kills the newer one too.
     let reuse = app.gql(None, REFRESH, json!({ "t": r1 })).await;
@@ -138,29 +86,13 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     assert_eq!(code(&after), Some("UNAUTHENTICATED"));
 
     // Log-out revokes a fresh session.
-    let t = app
-        .gql(
-            None,
-            LOGIN,
-            json!({ "i": { "email": "barbara@example.com", "password": PASSWORD } }),
-        )
-        .await;
-    let r3 = data(&t)["logIn"]["refreshToken"]
-        .as_str()
-        .expect("refresh")
-        .to_owned();
+    let t = app.gql(None, LOGIN, json!({ "i": { "email": "barbara@example.com", "password": PASSWORD } })).await;
+    let r3 = data(&t)["logIn"]["refreshToken"].as_str().expect("refresh").to_owned();
     let out = app
-        .gql(
-            None,
-            "mutation($t: String!) { logOut(input: { refreshToken: $t }) { revoked } }",
-            json!({ "t": r3 }),
-        )
+        .gql(None, "mutation($t: String!) { logOut(input: { refreshToken: $t }) { revoked } }", json!({ "t": r3 }))
         .await;
     assert_eq!(data(&out)["logOut"]["revoked"], true);
-    assert_eq!(
-        code(&app.gql(None, REFRESH, json!({ "t": r3 })).await),
-        Some("UNAUTHENTICATED")
-    );
+    assert_eq!(code(&app.gql(None, REFRESH, json!({ "t": r3 })).await), Some("UNAUTHENTICATED"));
     app.finish().await;
 }
 
@@ -168,24 +100,15 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
 async fn api_keys_are_scoped_revocable_and_tracked() {
     let app = TestApp::spawn().await;
     let (owner, _) = app.sign_up("ken@example.com", "Unix Inc").await;
-    let create = "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id prefix scope lastUsedAt } } }";
-    let r = app
-        .gql(
-            Some(&owner),
-            create,
-            json!({ "i": { "name": "ci", "scope": "READ" } }),
-        )
-        .await;
+    let create =
+        "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id prefix scope lastUsedAt } } }";
+    let r = app.gql(Some(&owner), create, json!({ "i": { "name": "ci", "scope": "READ" } })).await;
     let created = &data(&r)["createApiKey"];
     let secret = created["secret"].as_str().expect("secret").to_owned();
     let key_id = created["apiKey"]["id"].as_str().expect("id").to_owned();
-    assert!(secret.starts_with(&format!(
-        "ogk_{}_",
-        created["apiKey"]["prefix"].as_str().unwrap_or("?")
-    )));
+    assert!(secret.starts_with(&format!("ogk_{}_", created["apiKey"]["prefix"].as_str().unwrap_or("?"))));
     assert_eq!(
-        app.count("SELECT count(*) AS n FROM api_keys WHERE length(secret_hash) = 32")
-            .await,
+        app.count("SELECT count(*) AS n FROM api_keys WHERE length(secret_hash) = 32").await,
         1,
         "only a SHA-256 is stored"
     );
@@ -198,28 +121,13 @@ async fn api_keys_are_scoped_revocable_and_tracked() {
         )
         .await;
     assert_eq!(data(&read)["organization"]["name"], "Unix Inc");
-    let write = app
-        .gql(
-            Some(&secret),
-            "mutation { createTeam(input: { name: \"T\" }) { team { id } } }",
-            json!({}),
-        )
-        .await;
+    let write =
+        app.gql(Some(&secret), "mutation { createTeam(input: { name: \"T\" }) { team { id } } }", json!({})).await;
     assert_eq!(code(&write), Some("FORBIDDEN"));
-    assert_eq!(
-        app.count("SELECT count(*) AS n FROM api_keys WHERE last_used_at IS NOT NULL")
-            .await,
-        1
-    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM api_keys WHERE last_used_at IS NOT NULL").await, 1);
 
     let wrong = format!("{}x", &secret[..secret.len() - 1]);
-    assert_eq!(
-        code(
-            &app.gql(Some(&wrong), "{ organization { name } }", json!({}))
-                .await
-        ),
-        Some("UNAUTHENTICATED")
-    );
+    assert_eq!(code(&app.gql(Some(&wrong), "{ organization { name } }", json!({})).await), Some("UNAUTHENTICATED"));
 
     let rev = app
         .gql(
@@ -229,13 +137,7 @@ async fn api_keys_are_scoped_revocable_and_tracked() {
         )
         .await;
     assert!(data(&rev)["revokeApiKey"]["apiKey"]["revokedAt"].is_string());
-    assert_eq!(
-        code(
-            &app.gql(Some(&secret), "{ organization { name } }", json!({}))
-                .await
-        ),
-        Some("UNAUTHENTICATED")
-    );
+    assert_eq!(code(&app.gql(Some(&secret), "{ organization { name } }", json!({})).await), Some("UNAUTHENTICATED"));
 
     let past = app
         .gql(
@@ -256,35 +158,23 @@ async fn switching_organisations() {
     let (_, membership) = app.member(&b, "a@example.com", "MEMBER").await;
     assert!(!membership.is_empty());
     let a = app.log_in("a@example.com").await;
-    let orgs = app
-        .gql(
-            Some(&a),
-            "{ viewer { memberships { organization { id name } } } }",
-            json!({}),
-        )
-        .await;
-    let list = data(&orgs)["viewer"]["memberships"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let orgs = app.gql(Some(&a), "{ viewer { memberships { organization { id name } } } }", json!({})).await;
+    let list = data(&orgs)["viewer"]["memberships"].as_array().cloned().unwrap_or_default();
     assert_eq!(list.len(), 2);
     let org_b = list
         .iter()
         .find(|m| m["organization"]["name"] == "Org B")
         .map(|m| m["organization"]["id"].clone())
         .expect("org b");
-    let sw = app.gql(Some(&a), "mutation($o: ID!) { switchOrganization(input: { organizationId: $o }) { accessToken } }", json!({ "o": org_b })).await;
-    let tb = data(&sw)["switchOrganization"]["accessToken"]
-        .as_str()
-        .expect("token")
-        .to_owned();
-    let who = app
+    let sw = app
         .gql(
-            Some(&tb),
-            "{ viewer { role organization { name } } }",
-            json!({}),
+            Some(&a),
+            "mutation($o: ID!) { switchOrganization(input: { organizationId: $o }) { accessToken } }",
+            json!({ "o": org_b }),
         )
         .await;
+    let tb = data(&sw)["switchOrganization"]["accessToken"].as_str().expect("token").to_owned();
+    let who = app.gql(Some(&tb), "{ viewer { role organization { name } } }", json!({})).await;
     assert_eq!(data(&who)["viewer"]["organization"]["name"], "Org B");
     assert_eq!(data(&who)["viewer"]["role"], "MEMBER");
     // The header switches per request, only among the caller's memberships.
@@ -292,8 +182,7 @@ async fn switching_organisations() {
     let auth = format!("Bearer {a}");
     let (_, r) = app
         .post_raw(
-            serde_json::to_vec(&json!({ "query": "{ viewer { organization { name } } }" }))
-                .expect("json"),
+            serde_json::to_vec(&json!({ "query": "{ viewer { organization { name } } }" })).expect("json"),
             &[("authorization", &auth), ("x-organization-id", &org_b_id)],
         )
         .await;
@@ -320,70 +209,28 @@ async fn invitations_are_single_use_and_set_the_password() {
     assert_eq!(added["membership"]["user"]["hasPassword"], false);
     let token = added["invitationToken"].as_str().expect("token").to_owned();
     assert_eq!(
-        app.count("SELECT count(*) AS n FROM invitations WHERE length(token_hash) = 32")
-            .await,
+        app.count("SELECT count(*) AS n FROM invitations WHERE length(token_hash) = 32").await,
         1,
         "only a hash is stored"
     );
     // The invited person cannot sign in before accepting.
-    let early = app
-        .gql(
-            None,
-            LOGIN,
-            json!({ "i": { "email": "new@example.com", "password": PASSWORD } }),
-        )
-        .await;
+    let early = app.gql(None, LOGIN, json!({ "i": { "email": "new@example.com", "password": PASSWORD } })).await;
     assert_eq!(code(&early), Some("UNAUTHENTICATED"));
     let accept = "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken organizationId } }";
-    let short = app
-        .gql(
-            None,
-            accept,
-            json!({ "i": { "token": token, "password": "short" } }),
-        )
-        .await;
+    let short = app.gql(None, accept, json!({ "i": { "token": token, "password": "short" } })).await;
     assert_eq!(code(&short), Some("BAD_USER_INPUT"));
-    let ok = app
-        .gql(
-            None,
-            accept,
-            json!({ "i": { "token": token, "password": PASSWORD, "firstName": "Nova" } }),
-        )
-        .await;
-    let access = data(&ok)["acceptInvitation"]["accessToken"]
-        .as_str()
-        .expect("access")
-        .to_owned();
-    let who = app
-        .gql(
-            Some(&access),
-            "{ viewer { role user { displayName } } }",
-            json!({}),
-        )
-        .await;
+    let ok = app.gql(None, accept, json!({ "i": { "token": token, "password": PASSWORD, "firstName": "Nova" } })).await;
+    let access = data(&ok)["acceptInvitation"]["accessToken"].as_str().expect("access").to_owned();
+    let who = app.gql(Some(&access), "{ viewer { role user { displayName } } }", json!({})).await;
     assert_eq!(data(&who)["viewer"]["role"], "MEMBER");
     assert_eq!(data(&who)["viewer"]["user"]["displayName"], "Nova");
     assert_eq!(
-        code(
-            &app.gql(
-                None,
-                accept,
-                json!({ "i": { "token": token, "password": PASSWORD } })
-            )
-            .await
-        ),
+        code(&app.gql(None, accept, json!({ "i": { "token": token, "password": PASSWORD } })).await),
         Some("UNAUTHENTICATED"),
         "single use"
     );
     assert_eq!(
-        code(
-            &app.gql(
-                None,
-                accept,
-                json!({ "i": { "token": "forged", "password": PASSWORD } })
-            )
-            .await
-        ),
+        code(&app.gql(None, accept, json!({ "i": { "token": "forged", "password": PASSWORD } })).await),
         Some("UNAUTHENTICATED")
     );
     app.log_in("new@example.com").await;

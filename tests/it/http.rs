@@ -10,9 +10,7 @@ async fn health_readiness_and_graphiql() {
     let (status, page) = app.get("/graphql").await;
     assert_eq!(status, 200);
     assert!(
-        page.contains("/assets/graphiql.min.js")
-            && !page.contains("unpkg")
-            && !page.contains("cdn"),
+        page.contains("/assets/graphiql.min.js") && !page.contains("unpkg") && !page.contains("cdn"),
         "self-hosted GraphiQL"
     );
     assert!(page.contains("headerEditorEnabled"));

@@ -16,22 +16,9 @@ async fn abusive_documents_are_rejected() {
     // Depth.
     let deep = "{ organization { teams { nodes { members { nodes { membership { user { memberships { organization { members { nodes { id } } } } } } } } } } } }";
     let r = app.gql(Some(&t), deep, json!({})).await;
-    assert!(
-        r["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_lowercase()
-            .contains("nested too deep"),
-        "{r}"
-    );
+    assert!(r["errors"][0]["message"].as_str().unwrap_or_default().to_lowercase().contains("nested too deep"), "{r}");
     // Aliases.
-    let aliases = format!(
-        "{{ {} }}",
-        (0..6)
-            .map(|i| format!("a{i}: viewer {{ role }}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    );
+    let aliases = format!("{{ {} }}", (0..6).map(|i| format!("a{i}: viewer {{ role }}")).collect::<Vec<_>>().join(" "));
     let r = app.gql(Some(&t), &aliases, json!({})).await;
     assert_eq!(code(&r), Some("BAD_USER_INPUT"));
     // Bracket bombs are refused without parsing.
@@ -43,27 +30,17 @@ async fn abusive_documents_are_rejected() {
     // Batches.
     let op = json!({ "query": "{ viewer { role } }" });
     let auth = format!("Bearer {t}");
-    let (status, r) = app
-        .post_raw(
-            serde_json::to_vec(&json!([op, op, op, op])).expect("json"),
-            &[("authorization", &auth)],
-        )
-        .await;
+    let (status, r) =
+        app.post_raw(serde_json::to_vec(&json!([op, op, op, op])).expect("json"), &[("authorization", &auth)]).await;
     assert_eq!(status, 400);
     assert_eq!(code(&r), Some("BAD_USER_INPUT"));
-    let (status, r) = app
-        .post_raw(
-            serde_json::to_vec(&json!([op, op])).expect("json"),
-            &[("authorization", &auth)],
-        )
-        .await;
+    let (status, r) =
+        app.post_raw(serde_json::to_vec(&json!([op, op])).expect("json"), &[("authorization", &auth)]).await;
     assert_eq!(status, 200);
     assert_eq!(r[1]["data"]["viewer"]["role"], "OWNER");
     // Body size.
     let big = json!({ "query": format!("{{ viewer {{ role }} }} # {}", "x".repeat(70 * 1024)) });
-    let (status, _) = app
-        .post_raw(serde_json::to_vec(&big).expect("json"), &[])
-        .await;
+    let (status, _) = app.post_raw(serde_json::to_vec(&big).expect("json"), &[]).await;
     assert_eq!(status, 413);
     // Not JSON.
     let (status, r) = app.post_raw(b"not json".to_vec(), &[]).await;
@@ -72,14 +49,7 @@ async fn abusive_documents_are_rejected() {
     let app2 = TestApp::spawn_with(|c| c.max_complexity = 15).await;
     let (t2, _) = app2.sign_up("l@example.com", "Limits").await;
     let r = app2.gql(Some(&t2), "{ organization { members { nodes { id role jobTitle department hireDate isActive joinedAt createdAt updatedAt version user { id email firstName lastName displayName avatarUrl } } } } }", json!({})).await;
-    assert!(
-        r["errors"][0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_lowercase()
-            .contains("complex"),
-        "{r}"
-    );
+    assert!(r["errors"][0]["message"].as_str().unwrap_or_default().to_lowercase().contains("complex"), "{r}");
     app2.finish().await;
     app.finish().await;
 }
@@ -87,12 +57,7 @@ async fn abusive_documents_are_rejected() {
 #[tokio::test]
 async fn introspection_can_be_disabled() {
     let app = TestApp::spawn_with(|c| c.introspection = false).await;
-    let r = app
-        .gql(None, "{ __schema { queryType { name } } }", json!({}))
-        .await;
-    assert!(
-        r["errors"].is_array() || r["data"]["__schema"].is_null(),
-        "{r}"
-    );
+    let r = app.gql(None, "{ __schema { queryType { name } } }", json!({})).await;
+    assert!(r["errors"].is_array() || r["data"]["__schema"].is_null(), "{r}");
     app.finish().await;
 }

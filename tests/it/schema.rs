@@ -10,10 +10,7 @@ use serde_json::{Value, json};
 fn schema_graphql_is_current() {
     let built = opsgraph_schema::sdl().expect("schema builds");
     let committed = include_str!("../../schema.graphql");
-    assert!(
-        built == committed,
-        "schema.graphql is stale: run `cargo run -p opsgraph-server -- export-schema`"
-    );
+    assert!(built == committed, "schema.graphql is stale: run `cargo run -p opsgraph-server -- export-schema`");
 }
 
 const INTROSPECT: &str = "{ __schema { types { name kind fields { name args { name type { kind } } type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
@@ -23,19 +20,14 @@ fn named(t: &Value) -> (String, String) {
     while t["name"].is_null() {
         t = &t["ofType"];
     }
-    (
-        t["name"].as_str().unwrap_or_default().to_owned(),
-        t["kind"].as_str().unwrap_or_default().to_owned(),
-    )
+    (t["name"].as_str().unwrap_or_default().to_owned(), t["kind"].as_str().unwrap_or_default().to_owned())
 }
 
 fn selection(types: &HashMap<String, Value>, ty: &str, seen: &mut BTreeSet<String>) -> String {
     seen.insert(ty.to_owned());
     let mut out = vec!["__typename".to_owned()];
     for f in types[ty]["fields"].as_array().cloned().unwrap_or_default() {
-        let required_arg = f["args"]
-            .as_array()
-            .is_some_and(|a| a.iter().any(|x| x["type"]["kind"] == "NON_NULL"));
+        let required_arg = f["args"].as_array().is_some_and(|a| a.iter().any(|x| x["type"]["kind"] == "NON_NULL"));
         if required_arg {
             continue;
         }
@@ -59,15 +51,10 @@ async fn one_query_touches_every_field() {
         c.max_complexity = 1_000_000;
     })
     .await;
-    opsgraph_server::seed::demo(
-        &app.pool,
-        &opsgraph_server::config::Config::for_database("postgres://x/y").auth(),
-    )
-    .await
-    .expect("seed");
-    let token = app
-        .log_in_as("owner@acme.example", opsgraph_server::seed::DEMO_PASSWORD)
-        .await;
+    opsgraph_server::seed::demo(&app.pool, &opsgraph_server::config::Config::for_database("postgres://x/y").auth())
+        .await
+        .expect("seed");
+    let token = app.log_in_as("owner@acme.example", opsgraph_server::seed::DEMO_PASSWORD).await;
     let intro = app.gql(Some(&token), INTROSPECT, json!({})).await;
     let types: HashMap<String, Value> = data(&intro)["__schema"]["types"]
         .as_array()
@@ -83,18 +70,10 @@ async fn one_query_touches_every_field() {
         .values()
         .filter(|t| t["kind"] == "OBJECT")
         .filter_map(|t| t["name"].as_str().map(str::to_owned))
-        .filter(|n| {
-            !n.starts_with("__")
-                && n != "Mutation"
-                && n != "Subscription"
-                && !n.ends_with("Payload")
-        })
+        .filter(|n| !n.starts_with("__") && n != "Mutation" && n != "Subscription" && !n.ends_with("Payload"))
         .collect();
     let missed: Vec<_> = objects.difference(&seen).collect();
-    assert!(
-        missed.is_empty(),
-        "object types no query reaches: {missed:?}"
-    );
+    assert!(missed.is_empty(), "object types no query reaches: {missed:?}");
     // The mutation payloads are exercised by the mutation tests; check they exist.
     assert!(types.contains_key("MembershipPayload") && types.contains_key("AuthPayload"));
     app.finish().await;
@@ -107,20 +86,10 @@ async fn every_type_field_and_argument_is_described() {
         .gql(None, "{ __schema { types { name description fields { name description args { name description } } inputFields { name description } enumValues { name description } } } }", json!({}))
         .await;
     let mut missing = vec![];
-    let described = |v: &Value| {
-        v["description"]
-            .as_str()
-            .is_some_and(|d| !d.trim().is_empty())
-    };
-    for t in data(&r)["__schema"]["types"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-    {
+    let described = |v: &Value| v["description"].as_str().is_some_and(|d| !d.trim().is_empty());
+    for t in data(&r)["__schema"]["types"].as_array().cloned().unwrap_or_default() {
         let name = t["name"].as_str().unwrap_or_default().to_owned();
-        if name.starts_with("__")
-            || ["String", "Int", "Float", "Boolean", "ID"].contains(&name.as_str())
-        {
+        if name.starts_with("__") || ["String", "Int", "Float", "Boolean", "ID"].contains(&name.as_str()) {
             continue;
         }
         if !described(&t) {

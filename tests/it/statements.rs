@@ -10,19 +10,17 @@ async fn build_org(app: &TestApp, email: &str, members: usize, teams: usize) -> 
     let mut ids = vec![];
     for i in 0..members {
         let r = app.gql(Some(&owner), "mutation($e: String!) { addMember(input: { email: $e, role: MEMBER, firstName: \"P\", lastName: \"Q\" }) { membership { id } } }", json!({ "e": format!("m{i}-{email}") })).await;
-        ids.push(
-            data(&r)["addMember"]["membership"]["id"]
-                .as_str()
-                .expect("id")
-                .to_owned(),
-        );
+        ids.push(data(&r)["addMember"]["membership"]["id"].as_str().expect("id").to_owned());
     }
     for t in 0..teams {
-        let r = app.gql(Some(&owner), "mutation($n: String!, $l: ID) { createTeam(input: { name: $n, leadId: $l }) { team { id } } }", json!({ "n": format!("Team {t}"), "l": ids.get(t) })).await;
-        let team = data(&r)["createTeam"]["team"]["id"]
-            .as_str()
-            .expect("id")
-            .to_owned();
+        let r = app
+            .gql(
+                Some(&owner),
+                "mutation($n: String!, $l: ID) { createTeam(input: { name: $n, leadId: $l }) { team { id } } }",
+                json!({ "n": format!("Team {t}"), "l": ids.get(t) }),
+            )
+            .await;
+        let team = data(&r)["createTeam"]["team"]["id"].as_str().expect("id").to_owned();
         for m in ids.iter().skip(t).step_by(teams.max(1)) {
             data(&app.gql(Some(&owner), "mutation($t: ID!, $m: ID!) { addTeamMember(input: { teamId: $t, membershipId: $m }) { teamMember { id } } }", json!({ "t": team, "m": m })).await);
         }
@@ -36,21 +34,12 @@ async fn nested_query_statement_count_is_constant() {
     let app = TestApp::spawn().await;
     let small = build_org(&app, "small@example.com", 3, 2).await;
     let large = build_org(&app, "large@example.com", 40, 12).await;
-    let count = |r: &serde_json::Value| {
-        r["extensions"]["sqlStatements"]
-            .as_u64()
-            .expect("sqlStatements")
-    };
+    let count = |r: &serde_json::Value| r["extensions"]["sqlStatements"].as_u64().expect("sqlStatements");
     let rs = app.gql(Some(&small), NESTED, json!({})).await;
     let rl = app.gql(Some(&large), NESTED, json!({})).await;
     assert_eq!(data(&rs)["organization"]["members"]["totalCount"], 4);
     assert_eq!(data(&rl)["organization"]["members"]["totalCount"], 41);
-    assert_eq!(
-        data(&rl)["organization"]["teams"]["nodes"]
-            .as_array()
-            .map(Vec::len),
-        Some(12)
-    );
+    assert_eq!(data(&rl)["organization"]["teams"]["nodes"].as_array().map(Vec::len), Some(12));
     let (s, l) = (count(&rs), count(&rl));
     eprintln!("statements per request: small org {s}, large org {l}");
     assert_eq!(s, l, "statement count must not depend on list sizes");

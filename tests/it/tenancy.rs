@@ -22,11 +22,7 @@ async fn every_tenant_table_has_forced_rls() {
         ))
         .await
         .expect("catalog");
-    assert!(
-        rows.len() >= 10,
-        "expected the tenant tables, found {}",
-        rows.len()
-    );
+    assert!(rows.len() >= 10, "expected the tenant tables, found {}", rows.len());
     let mut missing = vec![];
     for r in rows {
         let name: String = r.try_get("", "name").expect("name");
@@ -43,13 +39,8 @@ async fn every_tenant_table_has_forced_rls() {
 }
 
 async fn org_id(app: &TestApp, token: &str) -> uuid::Uuid {
-    let r = app
-        .gql(Some(token), "{ organization { id } }", json!({}))
-        .await;
-    let gid = data(&r)["organization"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let r = app.gql(Some(token), "{ organization { id } }", json!({})).await;
+    let gid = data(&r)["organization"]["id"].as_str().expect("id").to_owned();
     opsgraph_core::id::decode_as(&gid, "Organization", "id").expect("uuid")
 }
 
@@ -72,29 +63,15 @@ async fn an_unfiltered_query_sees_only_its_tenant() {
     }
     let org_a = org_id(&app, &a).await;
     // The same transaction set-up every request uses, then queries that forget the tenant.
-    let db = TxDb::begin(
-        &app.pool,
-        &Tenant {
-            org_id: Some(org_a),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("tx");
+    let db = TxDb::begin(&app.pool, &Tenant { org_id: Some(org_a), ..Default::default() }).await.expect("tx");
     for (sql, expected) in [
         ("SELECT count(*) AS n FROM teams", 2i64),
         ("SELECT count(*) AS n FROM memberships", 1),
         ("SELECT count(*) AS n FROM organizations", 1),
-        (
-            "SELECT count(*) AS n FROM audit_log WHERE action = 'team.create'",
-            2,
-        ),
+        ("SELECT count(*) AS n FROM audit_log WHERE action = 'team.create'", 2),
     ] {
-        let row = db
-            .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
-            .await
-            .expect("query")
-            .expect("row");
+        let row =
+            db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.expect("query").expect("row");
         assert_eq!(row.try_get::<i64>("", "n").expect("n"), expected, "{sql}");
     }
     // Writing into another tenant is refused by the policy's WITH CHECK.
@@ -109,14 +86,9 @@ async fn an_unfiltered_query_sees_only_its_tenant() {
     assert!(insert.is_err(), "RLS must refuse rows of another tenant");
     db.rollback().await.expect("rollback");
     // No tenant at all: nothing is visible.
-    let none = TxDb::begin(&app.pool, &Tenant::default())
-        .await
-        .expect("tx");
+    let none = TxDb::begin(&app.pool, &Tenant::default()).await.expect("tx");
     let row = none
-        .query_one_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT count(*) AS n FROM teams",
-        ))
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT count(*) AS n FROM teams"))
         .await
         .expect("q")
         .expect("row");
@@ -131,39 +103,15 @@ async fn other_tenants_ids_are_not_found() {
     let (a, _) = app.sign_up("a@example.com", "Alpha").await;
     let (b, _) = app.sign_up("b@example.com", "Beta").await;
     let r = app
-        .gql(
-            Some(&b),
-            "mutation { createTeam(input: { name: \"Secret\" }) { team { id version } } }",
-            json!({}),
-        )
+        .gql(Some(&b), "mutation { createTeam(input: { name: \"Secret\" }) { team { id version } } }", json!({}))
         .await;
-    let team_b = data(&r)["createTeam"]["team"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let me_b = app
-        .gql(Some(&b), "{ viewer { membership { id } } }", json!({}))
-        .await;
-    let member_b = data(&me_b)["viewer"]["membership"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let team_b = data(&r)["createTeam"]["team"]["id"].as_str().expect("id").to_owned();
+    let me_b = app.gql(Some(&b), "{ viewer { membership { id } } }", json!({})).await;
+    let member_b = data(&me_b)["viewer"]["membership"]["id"].as_str().expect("id").to_owned();
 
-    let node = app
-        .gql(
-            Some(&a),
-            "query($id: ID!) { node(id: $id) { id } }",
-            json!({ "id": team_b }),
-        )
-        .await;
+    let node = app.gql(Some(&a), "query($id: ID!) { node(id: $id) { id } }", json!({ "id": team_b })).await;
     assert_eq!(code(&node), Some("NOT_FOUND"), "{node}");
-    let nodes = app
-        .gql(
-            Some(&a),
-            "query($id: ID!) { nodes(ids: [$id]) { id } }",
-            json!({ "id": member_b }),
-        )
-        .await;
+    let nodes = app.gql(Some(&a), "query($id: ID!) { nodes(ids: [$id]) { id } }", json!({ "id": member_b })).await;
     assert_eq!(code(&nodes), Some("NOT_FOUND"));
     let upd = app.gql(Some(&a), "mutation($id: ID!) { updateTeam(input: { id: $id, expectedVersion: 1, name: \"pwned\" }) { team { id } } }", json!({ "id": team_b })).await;
     assert_eq!(code(&upd), Some("NOT_FOUND"));
@@ -177,20 +125,10 @@ async fn other_tenants_ids_are_not_found() {
     assert_eq!(code(&del), Some("NOT_FOUND"));
     let role = app.gql(Some(&a), "mutation($id: ID!) { changeMemberRole(input: { id: $id, role: VIEWER, expectedVersion: 1 }) { membership { id } } }", json!({ "id": member_b })).await;
     assert_eq!(code(&role), Some("NOT_FOUND"));
-    assert_eq!(
-        app.count("SELECT count(*) AS n FROM teams WHERE name = 'Secret'")
-            .await,
-        1,
-        "nothing changed"
-    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM teams WHERE name = 'Secret'").await, 1, "nothing changed");
     // The owner of B still sees it.
-    let own = app
-        .gql(
-            Some(&b),
-            "query($id: ID!) { node(id: $id) { ... on Team { name } } }",
-            json!({ "id": team_b }),
-        )
-        .await;
+    let own =
+        app.gql(Some(&b), "query($id: ID!) { node(id: $id) { ... on Team { name } } }", json!({ "id": team_b })).await;
     assert_eq!(data(&own)["node"]["name"], "Secret");
     app.finish().await;
 }

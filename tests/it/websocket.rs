@@ -6,19 +6,11 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
 async fn next(ws: &mut Ws) -> Option<Message> {
-    tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
-        .await
-        .ok()
-        .flatten()
-        .and_then(Result::ok)
+    tokio::time::timeout(std::time::Duration::from_secs(5), ws.next()).await.ok().flatten().and_then(Result::ok)
 }
 
 async fn init(ws: &mut Ws, payload: Value) {
-    ws.send(Message::text(
-        json!({ "type": "connection_init", "payload": payload }).to_string(),
-    ))
-    .await
-    .expect("send");
+    ws.send(Message::text(json!({ "type": "connection_init", "payload": payload }).to_string())).await.expect("send");
 }
 
 #[tokio::test]
@@ -27,26 +19,16 @@ async fn connection_init_authenticates() {
     let (token, _) = app.sign_up("ws@example.com", "Sockets").await;
 
     let mut ws = app.ws().await;
-    init(
-        &mut ws,
-        json!({ "Authorization": format!("Bearer {token}") }),
-    )
-    .await;
+    init(&mut ws, json!({ "Authorization": format!("Bearer {token}") })).await;
     match next(&mut ws).await {
-        Some(Message::Text(t)) => assert_eq!(
-            serde_json::from_str::<Value>(&t).expect("json")["type"],
-            "connection_ack"
-        ),
+        Some(Message::Text(t)) => {
+            assert_eq!(serde_json::from_str::<Value>(&t).expect("json")["type"], "connection_ack")
+        }
         other => panic!("expected connection_ack, got {other:?}"),
     }
-    ws.send(Message::text(json!({ "type": "ping" }).to_string()))
-        .await
-        .expect("ping");
+    ws.send(Message::text(json!({ "type": "ping" }).to_string())).await.expect("ping");
     match next(&mut ws).await {
-        Some(Message::Text(t)) => assert_eq!(
-            serde_json::from_str::<Value>(&t).expect("json")["type"],
-            "pong"
-        ),
+        Some(Message::Text(t)) => assert_eq!(serde_json::from_str::<Value>(&t).expect("json")["type"], "pong"),
         other => panic!("expected pong, got {other:?}"),
     }
 
@@ -57,11 +39,7 @@ async fn connection_init_authenticates() {
     match next(&mut bad).await {
         Some(Message::Close(Some(frame))) => {
             assert_eq!(u16::from(frame.code), 1002);
-            assert!(
-                frame.reason.contains("invalid access token"),
-                "{}",
-                frame.reason
-            );
+            assert!(frame.reason.contains("invalid access token"), "{}", frame.reason);
         }
         other => panic!("expected close 4403, got {other:?}"),
     }

@@ -16,9 +16,7 @@ static TEMPLATE: OnceCell<String> = OnceCell::const_new();
 fn admin_url() -> anyhow::Result<(String, String)> {
     let url = std::env::var("DATABASE_URL")
         .context("DATABASE_URL must point at a PostgreSQL with pgvector (./dev test sets it)")?;
-    let (base, _) = url
-        .rsplit_once('/')
-        .context("DATABASE_URL needs a database name")?;
+    let (base, _) = url.rsplit_once('/').context("DATABASE_URL needs a database name")?;
     Ok((base.to_owned(), format!("{base}/postgres")))
 }
 
@@ -28,8 +26,7 @@ async fn template() -> anyhow::Result<String> {
             let (base, admin) = admin_url()?;
             let name = format!("opsgraph_tpl_{}", opsgraph_migration::fingerprint());
             let conn = Database::connect(admin.as_str()).await?;
-            conn.execute_unprepared("SELECT pg_advisory_lock(424242)")
-                .await?;
+            conn.execute_unprepared("SELECT pg_advisory_lock(424242)").await?;
             let exists = conn
                 .query_one_raw(Statement::from_sql_and_values(
                     DbBackend::Postgres,
@@ -40,18 +37,14 @@ async fn template() -> anyhow::Result<String> {
                 .is_some();
             if !exists {
                 let building = format!("{name}_building");
-                conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {building}"))
-                    .await?;
-                conn.execute_unprepared(&format!("CREATE DATABASE {building}"))
-                    .await?;
+                conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {building}")).await?;
+                conn.execute_unprepared(&format!("CREATE DATABASE {building}")).await?;
                 let tpl = Database::connect(format!("{base}/{building}")).await?;
                 opsgraph_migration::Migrator::up(&tpl, None).await?;
                 tpl.close().await?;
-                conn.execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}"))
-                    .await?;
+                conn.execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}")).await?;
             }
-            conn.execute_unprepared("SELECT pg_advisory_unlock(424242)")
-                .await?;
+            conn.execute_unprepared("SELECT pg_advisory_unlock(424242)").await?;
             conn.close().await?;
             Ok(name)
         })
@@ -90,8 +83,7 @@ impl TestApp {
         let (base_url, admin) = admin_url()?;
         let db_name = format!("opsgraph_t_{}", uuid::Uuid::new_v4().simple());
         let conn = Database::connect(admin.as_str()).await?;
-        conn.execute_unprepared(&format!("CREATE DATABASE {db_name} TEMPLATE {tpl}"))
-            .await?;
+        conn.execute_unprepared(&format!("CREATE DATABASE {db_name} TEMPLATE {tpl}")).await?;
         conn.close().await?;
         let url = format!("{base_url}/{db_name}");
         let mut config = Config::for_database(&url);
@@ -118,11 +110,8 @@ impl TestApp {
 
     /// POSTs a raw body to /graphql; returns status and JSON.
     pub async fn post_raw(&self, body: Vec<u8>, headers: &[(&str, &str)]) -> (u16, Value) {
-        let mut req = self
-            .client
-            .post(format!("{}/graphql", self.base))
-            .header("content-type", "application/json")
-            .body(body);
+        let mut req =
+            self.client.post(format!("{}/graphql", self.base)).header("content-type", "application/json").body(body);
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
@@ -135,30 +124,16 @@ impl TestApp {
     /// Runs a GraphQL operation with optional bearer token.
     pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let auth = token.map(|t| format!("Bearer {t}"));
-        let headers: Vec<(&str, &str)> = auth
-            .as_deref()
-            .map(|a| vec![("authorization", a)])
-            .unwrap_or_default();
-        self.post_raw(
-            serde_json::to_vec(&json!({ "query": query, "variables": variables })).expect("json"),
-            &headers,
-        )
-        .await
-        .1
+        let headers: Vec<(&str, &str)> = auth.as_deref().map(|a| vec![("authorization", a)]).unwrap_or_default();
+        self.post_raw(serde_json::to_vec(&json!({ "query": query, "variables": variables })).expect("json"), &headers)
+            .await
+            .1
     }
 
     /// Runs a GET against the server.
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let resp = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("request sent");
-        (
-            resp.status().as_u16(),
-            resp.text().await.unwrap_or_default(),
-        )
+        let resp = self.client.get(format!("{}{path}", self.base)).send().await.expect("request sent");
+        (resp.status().as_u16(), resp.text().await.unwrap_or_default())
     }
 
     /// Signs up `email` with a new organisation; returns (access token, refresh token).
@@ -172,10 +147,7 @@ impl TestApp {
             .await;
         let p = &r["data"]["signUp"];
         (
-            p["accessToken"]
-                .as_str()
-                .unwrap_or_else(|| panic!("signUp failed: {r}"))
-                .to_owned(),
+            p["accessToken"].as_str().unwrap_or_else(|| panic!("signUp failed: {r}")).to_owned(),
             p["refreshToken"].as_str().unwrap_or_default().to_owned(),
         )
     }
@@ -194,12 +166,13 @@ impl TestApp {
             .as_str()
             .unwrap_or_else(|| panic!("addMember failed: {r}"))
             .to_owned();
-        let token = r["data"]["addMember"]["invitationToken"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
+        let token = r["data"]["addMember"]["invitationToken"].as_str().unwrap_or_default().to_owned();
         let a = self
-            .gql(None, "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken } }", json!({ "i": { "token": token, "password": PASSWORD } }))
+            .gql(
+                None,
+                "mutation($i: AcceptInvitationInput!) { acceptInvitation(input: $i) { accessToken } }",
+                json!({ "i": { "token": token, "password": PASSWORD } }),
+            )
             .await;
         let access = a["data"]["acceptInvitation"]["accessToken"]
             .as_str()
@@ -217,10 +190,7 @@ impl TestApp {
                 json!({ "i": { "email": email, "password": PASSWORD } }),
             )
             .await;
-        r["data"]["logIn"]["accessToken"]
-            .as_str()
-            .unwrap_or_else(|| panic!("logIn failed: {r}"))
-            .to_owned()
+        r["data"]["logIn"]["accessToken"].as_str().unwrap_or_else(|| panic!("logIn failed: {r}")).to_owned()
     }
 
     /// One scalar from SQL as the owner role (test assertions only).
@@ -243,12 +213,7 @@ impl TestApp {
         if let Ok((_, admin)) = admin_url()
             && let Ok(conn) = Database::connect(admin.as_str()).await
         {
-            let _ = conn
-                .execute_unprepared(&format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    self.db_name
-                ))
-                .await;
+            let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db_name)).await;
             let _ = conn.close().await;
         }
     }
@@ -283,16 +248,12 @@ impl TestApp {
                 json!({ "i": { "email": email, "password": password } }),
             )
             .await;
-        r["data"]["logIn"]["accessToken"]
-            .as_str()
-            .unwrap_or_else(|| panic!("logIn failed: {r}"))
-            .to_owned()
+        r["data"]["logIn"]["accessToken"].as_str().unwrap_or_else(|| panic!("logIn failed: {r}")).to_owned()
     }
 }
 
 /// A WebSocket to `/graphql/ws` speaking graphql-transport-ws.
-pub type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 impl TestApp {
     /// Opens `/graphql/ws` with the graphql-transport-ws subprotocol.
@@ -300,17 +261,10 @@ impl TestApp {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let url = format!("{}/graphql/ws", self.base.replace("http://", "ws://"));
         let mut req = url.into_client_request().expect("request");
-        req.headers_mut().insert(
-            "sec-websocket-protocol",
-            "graphql-transport-ws".parse().expect("header"),
-        );
-        let (ws, resp) = tokio_tungstenite::connect_async(req)
-            .await
-            .expect("ws connect");
+        req.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().expect("header"));
+        let (ws, resp) = tokio_tungstenite::connect_async(req).await.expect("ws connect");
         assert_eq!(
-            resp.headers()
-                .get("sec-websocket-protocol")
-                .and_then(|v| v.to_str().ok()),
+            resp.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()),
             Some("graphql-transport-ws")
         );
         ws

@@ -64,10 +64,7 @@ pub fn diff(pairs: &[(&str, serde_json::Value, serde_json::Value)]) -> serde_jso
     let mut map = serde_json::Map::new();
     for (name, from, to) in pairs {
         if from != to {
-            map.insert(
-                (*name).to_owned(),
-                serde_json::json!({ "from": from, "to": to }),
-            );
+            map.insert((*name).to_owned(), serde_json::json!({ "from": from, "to": to }));
         }
     }
     serde_json::Value::Object(map)

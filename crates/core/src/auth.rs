@@ -24,14 +24,7 @@ pub enum Role {
 
 impl Role {
     /// All roles, most powerful first.
-    pub const ALL: [Role; 6] = [
-        Role::Owner,
-        Role::Admin,
-        Role::Manager,
-        Role::Member,
-        Role::Viewer,
-        Role::Client,
-    ];
+    pub const ALL: [Role; 6] = [Role::Owner, Role::Admin, Role::Manager, Role::Member, Role::Viewer, Role::Client];
 
     /// The wire / database name.
     pub fn as_str(self) -> &'static str {
@@ -173,9 +166,9 @@ impl Session {
     pub fn user_id(&self) -> AppResult<Uuid> {
         match self.actor {
             Actor::User { user_id } => Ok(user_id),
-            Actor::ApiKey { .. } => Err(AppError::Forbidden(
-                "this operation needs a signed-in user, not an API key".into(),
-            )),
+            Actor::ApiKey { .. } => {
+                Err(AppError::Forbidden("this operation needs a signed-in user, not an API key".into()))
+            }
             Actor::Anonymous => Err(AppError::Unauthenticated("sign in first".into())),
         }
     }
@@ -185,8 +178,7 @@ impl Session {
         if self.actor == Actor::Anonymous {
             return Err(AppError::Unauthenticated("sign in first".into()));
         }
-        self.org_id
-            .ok_or_else(|| AppError::Forbidden("no active organisation".into()))
+        self.org_id.ok_or_else(|| AppError::Forbidden("no active organisation".into()))
     }
 
     /// Checks `perm` in the active organisation; returns its id.
@@ -225,19 +217,8 @@ mod tests {
     #[test]
     fn anonymous_is_unauthenticated_and_no_org_is_forbidden() {
         let s = Session::anonymous("r");
-        assert!(matches!(
-            s.require(Permission::OrgRead),
-            Err(AppError::Unauthenticated(_))
-        ));
-        let s = Session {
-            actor: Actor::User {
-                user_id: Uuid::nil(),
-            },
-            ..Session::anonymous("r")
-        };
-        assert!(matches!(
-            s.require(Permission::OrgRead),
-            Err(AppError::Forbidden(_))
-        ));
+        assert!(matches!(s.require(Permission::OrgRead), Err(AppError::Unauthenticated(_))));
+        let s = Session { actor: Actor::User { user_id: Uuid::nil() }, ..Session::anonymous("r") };
+        assert!(matches!(s.require(Permission::OrgRead), Err(AppError::Forbidden(_))));
     }
 }

@@ -26,18 +26,12 @@ pub struct RequestCtx {
 impl RequestCtx {
     /// A context for `session` on `db`; loaders batch what arrives within `loader_delay`.
     pub fn new(session: Session, db: Arc<TxDb>, loader_delay: Duration) -> Arc<Self> {
-        Arc::new(RequestCtx {
-            session,
-            db,
-            loader_delay,
-            loaders: Mutex::new(HashMap::new()),
-        })
+        Arc::new(RequestCtx { session, db, loader_delay, loaders: Mutex::new(HashMap::new()) })
     }
 
     /// The context of the request a resolver runs in.
     pub fn of<'a>(ctx: &ResolverContext<'a>) -> AppResult<&'a Arc<RequestCtx>> {
-        ctx.data::<Arc<RequestCtx>>()
-            .map_err(|_| AppError::internal("request context missing"))
+        ctx.data::<Arc<RequestCtx>>().map_err(|_| AppError::internal("request context missing"))
     }
 
     /// Checks `perm`; returns the active organisation's id.
@@ -46,14 +40,10 @@ impl RequestCtx {
     }
 
     /// The request's [`DataLoader`] of type `L`, created on first use with `make`.
-    pub fn loader<L: Send + Sync + 'static>(
-        &self,
-        make: impl FnOnce(Arc<TxDb>) -> L,
-    ) -> Arc<DataLoader<L>> {
+    pub fn loader<L: Send + Sync + 'static>(&self, make: impl FnOnce(Arc<TxDb>) -> L) -> Arc<DataLoader<L>> {
         let mut map = self.loaders.lock().unwrap_or_else(|p| p.into_inner());
         let entry = map.entry(TypeId::of::<L>()).or_insert_with(|| {
-            let loader =
-                DataLoader::new(make(self.db.clone()), tokio::spawn).delay(self.loader_delay);
+            let loader = DataLoader::new(make(self.db.clone()), tokio::spawn).delay(self.loader_delay);
             Arc::new(loader) as Arc<dyn Any + Send + Sync>
         });
         match entry.clone().downcast::<DataLoader<L>>() {

@@ -4,8 +4,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult,
-    QueryResult, Statement, TransactionTrait,
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
+    TransactionTrait,
 };
 use tokio::sync::Mutex;
 use uuid::Uuid;
@@ -39,10 +39,7 @@ impl TxDb {
     /// Begins a transaction as [`APP_ROLE`] for `tenant`.
     pub async fn begin(pool: &DatabaseConnection, tenant: &Tenant) -> Result<Self, DbErr> {
         let txn = pool.begin().await?;
-        let db = TxDb {
-            txn: Mutex::new(Some(txn)),
-            statements: AtomicU32::new(0),
-        };
+        let db = TxDb { txn: Mutex::new(Some(txn)), statements: AtomicU32::new(0) };
         db.set_tenant(tenant).await?;
         db.statements.store(0, Ordering::Relaxed);
         Ok(db)
@@ -107,11 +104,7 @@ impl ConnectionTrait for TxDb {
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
         self.count();
         let guard = self.txn.lock().await;
-        guard
-            .as_ref()
-            .ok_or_else(closed)?
-            .execute_unprepared(sql)
-            .await
+        guard.as_ref().ok_or_else(closed)?.execute_unprepared(sql).await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {

@@ -68,10 +68,7 @@ pub type AppResult<T> = Result<T, AppError>;
 impl AppError {
     /// Invalid value for `field`.
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::BadUserInput {
-            field: Some(field.into()),
-            message: message.into(),
-        }
+        Self::BadUserInput { field: Some(field.into()), message: message.into() }
     }
 
     /// Not found, naming what was looked for.
@@ -158,15 +155,11 @@ pub fn map_db_error(err: &DbErr) -> Option<AppError> {
     let constraint = db_err.constraint().unwrap_or_default();
     let field = field_of_constraint(table, constraint);
     let mapped = match code.as_ref() {
-        "23505" => AppError::Conflict(format!(
-            "{} already exists",
-            field.as_deref().unwrap_or("a record with these values")
-        )),
+        "23505" => {
+            AppError::Conflict(format!("{} already exists", field.as_deref().unwrap_or("a record with these values")))
+        }
         "23514" | "23P01" => AppError::BadUserInput {
-            message: format!(
-                "{} is out of the allowed range",
-                field.as_deref().unwrap_or("a value")
-            ),
+            message: format!("{} is out of the allowed range", field.as_deref().unwrap_or("a value")),
             field,
         },
         "23503" => AppError::BadUserInput {
@@ -176,18 +169,9 @@ pub fn map_db_error(err: &DbErr) -> Option<AppError> {
             ),
             field,
         },
-        "23502" => AppError::BadUserInput {
-            field: None,
-            message: "a required value is missing".into(),
-        },
-        "22001" => AppError::BadUserInput {
-            field: None,
-            message: "a value is too long".into(),
-        },
-        "22P02" | "22021" => AppError::BadUserInput {
-            field: None,
-            message: "a value has an invalid format".into(),
-        },
+        "23502" => AppError::BadUserInput { field: None, message: "a required value is missing".into() },
+        "22001" => AppError::BadUserInput { field: None, message: "a value is too long".into() },
+        "22P02" | "22021" => AppError::BadUserInput { field: None, message: "a value has an invalid format".into() },
         _ => return None,
     };
     Some(mapped)
@@ -196,10 +180,7 @@ pub fn map_db_error(err: &DbErr) -> Option<AppError> {
 /// `users_email_key` on `users` -> `email`; `teams_org_id_name_key` -> `name`;
 /// `member_skills_proficiency_check` -> `proficiency`. Returns camelCase.
 pub fn field_of_constraint(table: &str, constraint: &str) -> Option<String> {
-    let rest = constraint
-        .strip_prefix(table)
-        .map(|r| r.trim_start_matches('_'))
-        .unwrap_or(constraint);
+    let rest = constraint.strip_prefix(table).map(|r| r.trim_start_matches('_')).unwrap_or(constraint);
     let rest = ["_key", "_check", "_fkey", "_excl", "_uniq"]
         .iter()
         .find_map(|suffix| rest.strip_suffix(suffix))
@@ -234,14 +215,8 @@ mod tests {
 
     #[test]
     fn constraint_names_map_to_fields() {
-        assert_eq!(
-            field_of_constraint("users", "users_email_key").as_deref(),
-            Some("email")
-        );
-        assert_eq!(
-            field_of_constraint("teams", "teams_org_id_name_key").as_deref(),
-            Some("name")
-        );
+        assert_eq!(field_of_constraint("users", "users_email_key").as_deref(), Some("email"));
+        assert_eq!(field_of_constraint("teams", "teams_org_id_name_key").as_deref(), Some("name"));
         assert_eq!(
             field_of_constraint("member_skills", "member_skills_proficiency_check").as_deref(),
             Some("proficiency")

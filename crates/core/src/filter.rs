@@ -67,39 +67,15 @@ pub fn ff<C>(name: &'static str, column: C, kind: FieldKind) -> FilterField<C> {
 pub fn operator_inputs() -> Vec<InputObject> {
     let op = |name: &str, ty: TypeRef, desc: &str| InputValue::new(name, ty).description(desc);
     let list = |t: &str| TypeRef::named_nn_list(t);
-    let is_null = || {
-        op(
-            "isNull",
-            TypeRef::named(TypeRef::BOOLEAN),
-            "True: the value is absent; false: present.",
-        )
-    };
+    let is_null = || op("isNull", TypeRef::named(TypeRef::BOOLEAN), "True: the value is absent; false: present.");
     let ordered = |name: &str, scalar: &str, what: &str| {
         InputObject::new(name)
-            .description(format!(
-                "Conditions on a {what}; all given operators must hold."
-            ))
+            .description(format!("Conditions on a {what}; all given operators must hold."))
             .field(op("eq", TypeRef::named(scalar), "Equal to."))
-            .field(op(
-                "lt",
-                TypeRef::named(scalar),
-                "Strictly before / less than.",
-            ))
-            .field(op(
-                "lte",
-                TypeRef::named(scalar),
-                "Before or equal / at most.",
-            ))
-            .field(op(
-                "gt",
-                TypeRef::named(scalar),
-                "Strictly after / greater than.",
-            ))
-            .field(op(
-                "gte",
-                TypeRef::named(scalar),
-                "After or equal / at least.",
-            ))
+            .field(op("lt", TypeRef::named(scalar), "Strictly before / less than."))
+            .field(op("lte", TypeRef::named(scalar), "Before or equal / at most."))
+            .field(op("gt", TypeRef::named(scalar), "Strictly after / greater than."))
+            .field(op("gte", TypeRef::named(scalar), "After or equal / at least."))
             .field(is_null())
     };
     vec![
@@ -108,39 +84,15 @@ pub fn operator_inputs() -> Vec<InputObject> {
             .field(op("eq", TypeRef::named(TypeRef::STRING), "Exactly equal."))
             .field(op("ne", TypeRef::named(TypeRef::STRING), "Not equal."))
             .field(op("in", list(TypeRef::STRING), "Equal to one of these."))
-            .field(op(
-                "notIn",
-                list(TypeRef::STRING),
-                "Equal to none of these.",
-            ))
-            .field(op(
-                "contains",
-                TypeRef::named(TypeRef::STRING),
-                "Contains this text, ignoring case.",
-            ))
-            .field(op(
-                "startsWith",
-                TypeRef::named(TypeRef::STRING),
-                "Starts with this text, ignoring case.",
-            ))
-            .field(op(
-                "ilike",
-                TypeRef::named(TypeRef::STRING),
-                "SQL ILIKE pattern (`%` and `_` wildcards).",
-            ))
+            .field(op("notIn", list(TypeRef::STRING), "Equal to none of these."))
+            .field(op("contains", TypeRef::named(TypeRef::STRING), "Contains this text, ignoring case."))
+            .field(op("startsWith", TypeRef::named(TypeRef::STRING), "Starts with this text, ignoring case."))
+            .field(op("ilike", TypeRef::named(TypeRef::STRING), "SQL ILIKE pattern (`%` and `_` wildcards)."))
             .field(is_null()),
         InputObject::new("IDFilter")
             .description("Conditions on a reference; all given operators must hold.")
-            .field(op(
-                "eq",
-                TypeRef::named(TypeRef::ID),
-                "Refers to this object.",
-            ))
-            .field(op(
-                "in",
-                list(TypeRef::ID),
-                "Refers to one of these objects.",
-            ))
+            .field(op("eq", TypeRef::named(TypeRef::ID), "Refers to this object."))
+            .field(op("in", list(TypeRef::ID), "Refers to one of these objects."))
             .field(is_null()),
         ordered("DateTimeFilter", "DateTime", "timestamp"),
         ordered("DateFilter", "Date", "calendar date"),
@@ -159,34 +111,20 @@ pub fn operator_inputs() -> Vec<InputObject> {
 /// The `<Enum>Filter` input for a GraphQL enum.
 pub fn enum_filter_input(enum_name: &str) -> InputObject {
     InputObject::new(format!("{enum_name}Filter"))
-        .description(format!(
-            "Conditions on a {enum_name} value; all given operators must hold."
-        ))
+        .description(format!("Conditions on a {enum_name} value; all given operators must hold."))
         .field(InputValue::new("eq", TypeRef::named(enum_name)).description("Equal to."))
         .field(InputValue::new("ne", TypeRef::named(enum_name)).description("Not equal."))
-        .field(
-            InputValue::new("in", TypeRef::named_nn_list(enum_name)).description("One of these."),
-        )
-        .field(
-            InputValue::new("notIn", TypeRef::named_nn_list(enum_name))
-                .description("None of these."),
-        )
+        .field(InputValue::new("in", TypeRef::named_nn_list(enum_name)).description("One of these."))
+        .field(InputValue::new("notIn", TypeRef::named_nn_list(enum_name)).description("None of these."))
 }
 
 /// The `<Node>Filter` input type for `fields`.
 pub fn filter_input<C>(node: &str, fields: &[FilterField<C>]) -> InputObject {
     let name = format!("{node}Filter");
     let mut obj = InputObject::new(&name)
-        .description(format!(
-            "Conditions on {node} objects. Fields combine with AND."
-        ))
-        .field(
-            InputValue::new("and", TypeRef::named_nn_list(&name)).description("All of these hold."),
-        )
-        .field(
-            InputValue::new("or", TypeRef::named_nn_list(&name))
-                .description("At least one of these holds."),
-        )
+        .description(format!("Conditions on {node} objects. Fields combine with AND."))
+        .field(InputValue::new("and", TypeRef::named_nn_list(&name)).description("All of these hold."))
+        .field(InputValue::new("or", TypeRef::named_nn_list(&name)).description("At least one of these holds."))
         .field(InputValue::new("not", TypeRef::named(&name)).description("This does not hold."));
     for f in fields {
         obj = obj.field(
@@ -213,10 +151,7 @@ fn compile_at<C: ColumnTrait>(
     path: &str,
 ) -> AppResult<Condition> {
     if depth > MAX_FILTER_DEPTH {
-        return Err(bad(
-            path,
-            format!("filters may nest at most {MAX_FILTER_DEPTH} levels"),
-        ));
+        return Err(bad(path, format!("filters may nest at most {MAX_FILTER_DEPTH} levels")));
     }
     let Value::Object(map) = value else {
         return Err(bad(path, "expected an object"));
@@ -230,27 +165,15 @@ fn compile_at<C: ColumnTrait>(
         match key.as_str() {
             "and" | "or" => {
                 let items = as_list(v, &here)?;
-                let mut group = if key.as_str() == "and" {
-                    Condition::all()
-                } else {
-                    Condition::any()
-                };
+                let mut group = if key.as_str() == "and" { Condition::all() } else { Condition::any() };
                 for (i, item) in items.iter().enumerate() {
-                    group = group.add(compile_at(
-                        fields,
-                        item,
-                        depth + 1,
-                        &format!("{here}[{i}]"),
-                    )?);
+                    group = group.add(compile_at(fields, item, depth + 1, &format!("{here}[{i}]"))?);
                 }
                 cond = cond.add(group);
             }
             "not" => cond = cond.add(compile_at(fields, v, depth + 1, &here)?.not()),
             name => {
-                let field = fields
-                    .iter()
-                    .find(|f| f.name == name)
-                    .ok_or_else(|| bad(&here, "unknown filter field"))?;
+                let field = fields.iter().find(|f| f.name == name).ok_or_else(|| bad(&here, "unknown filter field"))?;
                 cond = cond.add(field_condition(field, v, &here)?);
             }
         }
@@ -278,32 +201,23 @@ fn operand(kind: FieldKind, v: &Value, path: &str) -> AppResult<sea_orm::Value> 
         (FieldKind::Enum(_), Value::Enum(n)) => n.as_str().to_owned().into(),
         (FieldKind::Enum(_), Value::String(s)) => s.clone().into(),
         (FieldKind::Id(ty), Value::String(s)) => id::decode_as(s, ty, path)?.into(),
-        (FieldKind::DateTime, Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s)
-            .map_err(|_| bad(path, "expected an RFC 3339 timestamp"))?
-            .into(),
+        (FieldKind::DateTime, Value::String(s)) => {
+            chrono::DateTime::parse_from_rfc3339(s).map_err(|_| bad(path, "expected an RFC 3339 timestamp"))?.into()
+        }
         (FieldKind::Date, Value::String(s)) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .map_err(|_| bad(path, "expected a date YYYY-MM-DD"))?
             .into(),
-        (FieldKind::Int, Value::Number(n)) => n
-            .as_i64()
-            .ok_or_else(|| bad(path, "expected an integer"))?
-            .into(),
+        (FieldKind::Int, Value::Number(n)) => n.as_i64().ok_or_else(|| bad(path, "expected an integer"))?.into(),
         (FieldKind::Boolean, Value::Boolean(b)) => (*b).into(),
         _ => return Err(bad(path, "value has the wrong type")),
     })
 }
 
 fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-fn field_condition<C: ColumnTrait>(
-    field: &FilterField<C>,
-    v: &Value,
-    path: &str,
-) -> AppResult<Condition> {
+fn field_condition<C: ColumnTrait>(field: &FilterField<C>, v: &Value, path: &str) -> AppResult<Condition> {
     let Value::Object(ops) = v else {
         return Err(bad(path, "expected an operator object"));
     };
@@ -316,10 +230,7 @@ fn field_condition<C: ColumnTrait>(
         let here = format!("{path}.{op}");
         let one = || operand(field.kind, arg, &here);
         let many = || -> AppResult<Vec<sea_orm::Value>> {
-            as_list(arg, &here)?
-                .iter()
-                .map(|x| operand(field.kind, x, &here))
-                .collect()
+            as_list(arg, &here)?.iter().map(|x| operand(field.kind, x, &here)).collect()
         };
         let text = || match arg {
             Value::String(s) if !str::contains(s, '\0') => Ok(s.clone()),

@@ -13,10 +13,8 @@ pub fn encode(type_name: &str, id: Uuid) -> String {
 
 /// Decodes any global ID into its type name and UUID.
 pub fn decode(global_id: &str) -> AppResult<(String, Uuid)> {
-    let invalid = || AppError::BadUserInput {
-        field: None,
-        message: format!("`{}` is not a valid ID", truncate(global_id)),
-    };
+    let invalid =
+        || AppError::BadUserInput { field: None, message: format!("`{}` is not a valid ID", truncate(global_id)) };
     if global_id.len() > 128 {
         return Err(invalid());
     }
@@ -29,17 +27,10 @@ pub fn decode(global_id: &str) -> AppResult<(String, Uuid)> {
 
 /// Decodes a global ID that must be of `type_name`; `field` names the input for errors.
 pub fn decode_as(global_id: &str, type_name: &str, field: &str) -> AppResult<Uuid> {
-    let (actual, id) = decode(global_id).map_err(|_| {
-        AppError::bad_input(
-            field,
-            format!("`{}` is not a valid {type_name} ID", truncate(global_id)),
-        )
-    })?;
+    let (actual, id) = decode(global_id)
+        .map_err(|_| AppError::bad_input(field, format!("`{}` is not a valid {type_name} ID", truncate(global_id))))?;
     if actual != type_name {
-        return Err(AppError::bad_input(
-            field,
-            format!("expected a {type_name} ID, got a {actual} ID"),
-        ));
+        return Err(AppError::bad_input(field, format!("expected a {type_name} ID, got a {actual} ID")));
     }
     Ok(id)
 }
@@ -63,10 +54,7 @@ mod tests {
         let gid = encode("User", id);
         assert_eq!(decode(&gid).ok(), Some(("User".to_owned(), id)));
         assert_eq!(decode_as(&gid, "User", "id").ok(), Some(id));
-        assert!(matches!(
-            decode_as(&gid, "Team", "id"),
-            Err(AppError::BadUserInput { .. })
-        ));
+        assert!(matches!(decode_as(&gid, "Team", "id"), Err(AppError::BadUserInput { .. })));
         assert!(decode("not-an-id").is_err());
         assert!(decode(&URL_SAFE_NO_PAD.encode("User:nope")).is_err());
     }

@@ -7,10 +7,7 @@ use std::marker::PhantomData;
 use std::sync::{Arc, LazyLock};
 
 use async_graphql::dataloader::Loader;
-use sea_orm::{
-    ColumnTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder,
-    Select,
-};
+use sea_orm::{ColumnTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder, Select};
 use uuid::Uuid;
 
 use crate::context::RequestCtx;
@@ -60,10 +57,7 @@ where
             .all(self.0.as_ref())
             .await
             .map_err(|e| Arc::new(e.to_string()))?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|m| uuid_of(m.get(col)).map(|k| (k, m)))
-            .collect())
+        Ok(rows.into_iter().filter_map(|m| uuid_of(m.get(col)).map(|k| (k, m))).collect())
     }
 }
 
@@ -173,17 +167,11 @@ where
     E: EntityTrait + Send + Sync,
     E::Model: Clone + Send + Sync + 'static,
 {
-    req.loader(ById::<E>::new)
-        .load_one(id)
-        .await
-        .map_err(|e| AppError::internal(e.as_str()))
+    req.loader(ById::<E>::new).load_one(id).await.map_err(|e| AppError::internal(e.as_str()))
 }
 
 /// Loads the children of `parent` through the request's [`ListBy`] loader.
-pub async fn children<R>(
-    req: &RequestCtx,
-    parent: Uuid,
-) -> AppResult<Vec<<R::Entity as EntityTrait>::Model>>
+pub async fn children<R>(req: &RequestCtx, parent: Uuid) -> AppResult<Vec<<R::Entity as EntityTrait>::Model>>
 where
     R: ChildOf,
     <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,

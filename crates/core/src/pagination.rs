@@ -8,17 +8,13 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use async_graphql::Value;
-use async_graphql::dynamic::{
-    Enum, EnumItem, Field, InputObject, InputValue, ResolverContext, TypeRef,
-};
+use async_graphql::dynamic::{Enum, EnumItem, Field, InputObject, InputValue, ResolverContext, TypeRef};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, Order, Query, SimpleExpr, WindowStatement,
-};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, SimpleExpr, WindowStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, ModelTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, ModelTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Select,
 };
 use uuid::Uuid;
 
@@ -101,15 +97,7 @@ impl PartialEq for ListQuery {
 impl Eq for ListQuery {}
 impl Hash for ListQuery {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        (
-            self.first,
-            &self.after,
-            self.last,
-            &self.before,
-            &self.order,
-            self.want_total,
-        )
-            .hash(h);
+        (self.first, &self.after, self.last, &self.before, &self.order, self.want_total).hash(h);
         self.filter.as_ref().map(Value::to_string).hash(h);
     }
 }
@@ -150,11 +138,7 @@ pub struct PageInfo {
 impl Connection {
     /// An empty connection (no parent rows, or nothing visible).
     pub fn empty(want_total: bool) -> Self {
-        Connection {
-            edges: vec![],
-            page_info: PageInfo::default(),
-            total: want_total.then_some(0),
-        }
+        Connection { edges: vec![], page_info: PageInfo::default(), total: want_total.then_some(0) }
     }
 }
 
@@ -165,10 +149,7 @@ fn bad(field: &str, msg: impl Into<String>) -> AppError {
 impl ListQuery {
     /// Reads `first/after/last/before/filter/orderBy` of the current field and whether
     /// `totalCount` is selected.
-    pub fn from_ctx<E: EntityTrait>(
-        ctx: &ResolverContext<'_>,
-        spec: &ListSpec<E>,
-    ) -> AppResult<Self> {
+    pub fn from_ctx<E: EntityTrait>(ctx: &ResolverContext<'_>, spec: &ListSpec<E>) -> AppResult<Self> {
         let size = |name: &str| -> AppResult<Option<u64>> {
             match ctx.args.get(name) {
                 None => Ok(None),
@@ -186,22 +167,14 @@ impl ListQuery {
             match ctx.args.get(name) {
                 None => Ok(None),
                 Some(v) if v.is_null() => Ok(None),
-                Some(v) => Ok(Some(
-                    v.string()
-                        .map_err(|_| bad(name, "expected a cursor"))?
-                        .to_owned(),
-                )),
+                Some(v) => Ok(Some(v.string().map_err(|_| bad(name, "expected a cursor"))?.to_owned())),
             }
         };
         let (first, last) = (size("first")?, size("last")?);
         if first.is_some() && last.is_some() {
             return Err(bad("last", "use either `first` or `last`, not both"));
         }
-        let filter = ctx
-            .args
-            .get("filter")
-            .filter(|v| !v.is_null())
-            .map(|v| v.as_value().clone());
+        let filter = ctx.args.get("filter").filter(|v| !v.is_null()).map(|v| v.as_value().clone());
         if let Some(f) = &filter {
             filter::compile(&spec.filters, f)?; // validate early: bad input fails the field
         }
@@ -212,44 +185,24 @@ impl ListQuery {
                 return Err(bad("orderBy", "at most 3 sort fields"));
             }
             for item in list.iter() {
-                let obj = item
-                    .object()
-                    .map_err(|_| bad("orderBy", "expected an object"))?;
-                let field_value = obj
-                    .try_get("field")
-                    .map_err(|_| bad("orderBy.field", "required"))?;
-                let field = field_value
-                    .enum_name()
-                    .map_err(|_| bad("orderBy.field", "expected an enum value"))?;
+                let obj = item.object().map_err(|_| bad("orderBy", "expected an object"))?;
+                let field_value = obj.try_get("field").map_err(|_| bad("orderBy.field", "required"))?;
+                let field = field_value.enum_name().map_err(|_| bad("orderBy.field", "expected an enum value"))?;
                 let idx = spec
                     .sorts
                     .iter()
                     .position(|s| s.name == field)
                     .ok_or_else(|| bad("orderBy.field", "unknown field"))?;
-                let desc = obj
-                    .get("direction")
-                    .is_some_and(|d| d.enum_name().is_ok_and(|n| n == "DESC"));
+                let desc = obj.get("direction").is_some_and(|d| d.enum_name().is_ok_and(|n| n == "DESC"));
                 order.push((idx, desc));
             }
         }
         if order.is_empty() {
-            let idx = spec
-                .sorts
-                .iter()
-                .position(|s| s.name == spec.default_sort)
-                .unwrap_or(0);
+            let idx = spec.sorts.iter().position(|s| s.name == spec.default_sort).unwrap_or(0);
             order.push((idx, false));
         }
         let want_total = ctx.look_ahead().field("totalCount").exists();
-        let q = ListQuery {
-            first,
-            after: text("after")?,
-            last,
-            before: text("before")?,
-            filter,
-            order,
-            want_total,
-        };
+        let q = ListQuery { first, after: text("after")?, last, before: text("before")?, filter, order, want_total };
         // Validate cursors now so a bad cursor is BAD_USER_INPUT before any query runs.
         if let Some(c) = &q.after {
             decode_cursor(spec, &q, c, "after")?;
@@ -270,15 +223,8 @@ impl ListQuery {
 }
 
 /// The effective order: the chosen keys plus the id tiebreaker, as (column, kind, desc).
-fn effective_order<E: EntityTrait>(
-    spec: &ListSpec<E>,
-    q: &ListQuery,
-) -> Vec<(E::Column, SortKind, bool)> {
-    let mut keys: Vec<_> = q
-        .order
-        .iter()
-        .map(|&(i, desc)| (spec.sorts[i].column, spec.sorts[i].kind, desc))
-        .collect();
+fn effective_order<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery) -> Vec<(E::Column, SortKind, bool)> {
+    let mut keys: Vec<_> = q.order.iter().map(|&(i, desc)| (spec.sorts[i].column, spec.sorts[i].kind, desc)).collect();
     let last_desc = keys.last().is_some_and(|k| k.2);
     keys.push((spec.id, SortKind::Uuid, last_desc));
     keys
@@ -305,9 +251,7 @@ fn to_json(v: sea_orm::Value) -> AppResult<serde_json::Value> {
         V::BigInt(Some(i)) => i.into(),
         V::SmallInt(Some(i)) => i.into(),
         other => {
-            return Err(AppError::internal(format!(
-                "unsupported sort value {other:?}"
-            )));
+            return Err(AppError::internal(format!("unsupported sort value {other:?}")));
         }
     })
 }
@@ -316,21 +260,13 @@ fn from_json(kind: SortKind, v: &serde_json::Value) -> Option<sea_orm::Value> {
     Some(match kind {
         SortKind::Text => v.as_str()?.to_owned().into(),
         SortKind::Uuid => Uuid::parse_str(v.as_str()?).ok()?.into(),
-        SortKind::DateTime => chrono::DateTime::parse_from_rfc3339(v.as_str()?)
-            .ok()?
-            .into(),
-        SortKind::Date => chrono::NaiveDate::parse_from_str(v.as_str()?, "%Y-%m-%d")
-            .ok()?
-            .into(),
+        SortKind::DateTime => chrono::DateTime::parse_from_rfc3339(v.as_str()?).ok()?.into(),
+        SortKind::Date => chrono::NaiveDate::parse_from_str(v.as_str()?, "%Y-%m-%d").ok()?.into(),
         SortKind::Int => v.as_i64()?.into(),
     })
 }
 
-fn encode_cursor<E: EntityTrait>(
-    spec: &ListSpec<E>,
-    q: &ListQuery,
-    model: &E::Model,
-) -> AppResult<String> {
+fn encode_cursor<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery, model: &E::Model) -> AppResult<String> {
     let mut parts = vec![serde_json::Value::String(signature(spec, q))];
     for (col, _, _) in effective_order(spec, q) {
         parts.push(to_json(model.get(col))?);
@@ -344,12 +280,7 @@ fn decode_cursor<E: EntityTrait>(
     cursor: &str,
     arg: &str,
 ) -> AppResult<Vec<sea_orm::Value>> {
-    let invalid = || {
-        bad(
-            arg,
-            "invalid cursor (cursors are only valid with the same orderBy)",
-        )
-    };
+    let invalid = || bad(arg, "invalid cursor (cursors are only valid with the same orderBy)");
     if cursor.len() > 1024 {
         return Err(invalid());
     }
@@ -359,19 +290,11 @@ fn decode_cursor<E: EntityTrait>(
     if parts.len() != order.len() + 1 || parts[0].as_str() != Some(signature(spec, q).as_str()) {
         return Err(invalid());
     }
-    order
-        .iter()
-        .zip(&parts[1..])
-        .map(|((_, kind, _), v)| from_json(*kind, v).ok_or_else(invalid))
-        .collect()
+    order.iter().zip(&parts[1..]).map(|((_, kind, _), v)| from_json(*kind, v).ok_or_else(invalid)).collect()
 }
 
 /// Rows strictly after (`after = true`) or before the cursor position in `order`.
-fn keyset<C: ColumnTrait>(
-    order: &[(C, SortKind, bool)],
-    values: Vec<sea_orm::Value>,
-    after: bool,
-) -> Condition {
+fn keyset<C: ColumnTrait>(order: &[(C, SortKind, bool)], values: Vec<sea_orm::Value>, after: bool) -> Condition {
     let mut any = Condition::any();
     for k in 0..order.len() {
         let mut all = Condition::all();
@@ -392,11 +315,7 @@ fn keyset<C: ColumnTrait>(
 type SqlOrder<E> = Vec<(<E as EntityTrait>::Column, Order)>;
 
 /// Applies filter and cursors to `base`; returns the query and the order to apply.
-fn prepare<E: EntityTrait>(
-    spec: &ListSpec<E>,
-    q: &ListQuery,
-    base: Select<E>,
-) -> AppResult<(Select<E>, SqlOrder<E>)> {
+fn prepare<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery, base: Select<E>) -> AppResult<(Select<E>, SqlOrder<E>)> {
     let order = effective_order(spec, q);
     let mut sel = base;
     if let Some(f) = &q.filter {
@@ -409,19 +328,8 @@ fn prepare<E: EntityTrait>(
         sel = sel.filter(keyset(&order, decode_cursor(spec, q, c, "before")?, false));
     }
     let flip = q.backward();
-    let sql_order = order
-        .iter()
-        .map(|(c, _, desc)| {
-            (
-                *c,
-                if *desc != flip {
-                    Order::Desc
-                } else {
-                    Order::Asc
-                },
-            )
-        })
-        .collect();
+    let sql_order =
+        order.iter().map(|(c, _, desc)| (*c, if *desc != flip { Order::Desc } else { Order::Asc })).collect();
     Ok((sel, sql_order))
 }
 
@@ -442,41 +350,19 @@ where
     }
     let edges = rows
         .into_iter()
-        .map(|m| {
-            Ok(Edge {
-                cursor: encode_cursor(spec, q, &m)?,
-                node: Arc::new(m) as Arc<dyn Any + Send + Sync>,
-            })
-        })
+        .map(|m| Ok(Edge { cursor: encode_cursor(spec, q, &m)?, node: Arc::new(m) as Arc<dyn Any + Send + Sync> }))
         .collect::<AppResult<Vec<_>>>()?;
     let page_info = PageInfo {
-        has_next_page: if q.backward() {
-            q.before.is_some()
-        } else {
-            more
-        },
-        has_previous_page: if q.backward() {
-            more
-        } else {
-            q.after.is_some()
-        },
+        has_next_page: if q.backward() { q.before.is_some() } else { more },
+        has_previous_page: if q.backward() { more } else { q.after.is_some() },
         start_cursor: edges.first().map(|e| e.cursor.clone()),
         end_cursor: edges.last().map(|e| e.cursor.clone()),
     };
-    Ok(Connection {
-        edges,
-        page_info,
-        total,
-    })
+    Ok(Connection { edges, page_info, total })
 }
 
 /// One page of `base` (already scoped by the caller) per the client's arguments.
-pub async fn page<E, C>(
-    db: &C,
-    spec: &ListSpec<E>,
-    q: &ListQuery,
-    base: Select<E>,
-) -> AppResult<Connection>
+pub async fn page<E, C>(db: &C, spec: &ListSpec<E>, q: &ListQuery, base: Select<E>) -> AppResult<Connection>
 where
     E: EntityTrait,
     E::Model: Send + Sync + 'static,
@@ -566,21 +452,14 @@ where
 impl<E: EntityTrait> ListSpec<E> {
     /// The GraphQL types this list needs: `<Node>Connection`, `<Node>Edge`,
     /// `<Node>Filter`, `<Node>OrderField`, `<Node>Order`.
-    pub fn types(
-        &self,
-    ) -> (
-        Vec<async_graphql::dynamic::Object>,
-        Vec<InputObject>,
-        Vec<Enum>,
-    ) {
+    pub fn types(&self) -> (Vec<async_graphql::dynamic::Object>, Vec<InputObject>, Vec<Enum>) {
         let node = self.node;
-        let mut order_enum = Enum::new(format!("{node}OrderField"))
-            .description(format!("Fields {node} lists can be ordered by."));
+        let mut order_enum =
+            Enum::new(format!("{node}OrderField")).description(format!("Fields {node} lists can be ordered by."));
         for s in &self.sorts {
-            order_enum = order_enum.item(EnumItem::new(s.name).description(format!(
-                "Order by {}.",
-                s.name.to_lowercase().replace('_', " ")
-            )));
+            order_enum = order_enum.item(
+                EnumItem::new(s.name).description(format!("Order by {}.", s.name.to_lowercase().replace('_', " "))),
+            );
         }
         let order_input = InputObject::new(format!("{node}Order"))
             .description(format!("One sort key for {node} lists."))
@@ -594,11 +473,7 @@ impl<E: EntityTrait> ListSpec<E> {
                     .description("Ascending or descending."),
             );
         let filter_input = filter::filter_input(node, &self.filters);
-        (
-            crate::gql::connection_objects(node),
-            vec![filter_input, order_input],
-            vec![order_enum],
-        )
+        (crate::gql::connection_objects(node), vec![filter_input, order_input], vec![order_enum])
     }
 
     /// Adds `first/after/last/before/filter/orderBy` to a connection field.
@@ -606,9 +481,8 @@ impl<E: EntityTrait> ListSpec<E> {
         let node = self.node;
         field
             .argument(
-                InputValue::new("first", TypeRef::named(TypeRef::INT)).description(format!(
-                    "Return the first n (at most {MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE})."
-                )),
+                InputValue::new("first", TypeRef::named(TypeRef::INT))
+                    .description(format!("Return the first n (at most {MAX_PAGE_SIZE}, default {DEFAULT_PAGE_SIZE}).")),
             )
             .argument(
                 InputValue::new("after", TypeRef::named(TypeRef::STRING))
@@ -628,10 +502,7 @@ impl<E: EntityTrait> ListSpec<E> {
             )
             .argument(
                 InputValue::new("orderBy", TypeRef::named_nn_list(format!("{node}Order")))
-                    .description(format!(
-                        "Sort order; default {} ascending; the id breaks ties.",
-                        self.default_sort
-                    )),
+                    .description(format!("Sort order; default {} ascending; the id breaks ties.", self.default_sort)),
             )
     }
 }

@@ -5,21 +5,10 @@ use crate::error::{AppError, AppResult};
 
 /// Trimmed text of `min..=max` characters without NUL or other control characters
 /// (newlines and tabs allowed when `multiline`).
-pub fn text(
-    field: &str,
-    value: &str,
-    min: usize,
-    max: usize,
-    multiline: bool,
-) -> AppResult<String> {
+pub fn text(field: &str, value: &str, min: usize, max: usize, multiline: bool) -> AppResult<String> {
     let v = value.trim();
-    if v.chars()
-        .any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t')))
-    {
-        return Err(AppError::bad_input(
-            field,
-            format!("{field} must not contain control characters"),
-        ));
+    if v.chars().any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))) {
+        return Err(AppError::bad_input(field, format!("{field} must not contain control characters")));
     }
     let n = v.chars().count();
     if n < min {
@@ -33,21 +22,13 @@ pub fn text(
         ));
     }
     if n > max {
-        return Err(AppError::bad_input(
-            field,
-            format!("{field} must be at most {max} characters"),
-        ));
+        return Err(AppError::bad_input(field, format!("{field} must be at most {max} characters")));
     }
     Ok(v.to_owned())
 }
 
 /// Like [`text`] for an optional value; blank becomes `None`.
-pub fn opt_text(
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-    multiline: bool,
-) -> AppResult<Option<String>> {
+pub fn opt_text(field: &str, value: Option<&str>, max: usize, multiline: bool) -> AppResult<Option<String>> {
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => text(field, v, 1, max, multiline).map(Some),
@@ -64,9 +45,7 @@ pub fn email(field: &str, value: &str) -> AppResult<String> {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && domain
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        && domain.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
     if !ok_local || !ok_domain || domain.contains('@') {
         return Err(bad());
     }
@@ -77,16 +56,10 @@ pub fn email(field: &str, value: &str) -> AppResult<String> {
 pub fn password(field: &str, value: &str) -> AppResult<String> {
     let n = value.chars().count();
     if n < 10 {
-        return Err(AppError::bad_input(
-            field,
-            "password must be at least 10 characters",
-        ));
+        return Err(AppError::bad_input(field, "password must be at least 10 characters"));
     }
     if n > 128 || value.contains('\0') {
-        return Err(AppError::bad_input(
-            field,
-            "password must be at most 128 characters without NUL",
-        ));
+        return Err(AppError::bad_input(field, "password must be at most 128 characters without NUL"));
     }
     Ok(value.to_owned())
 }
@@ -97,10 +70,7 @@ pub fn currency(field: &str, value: &str) -> AppResult<String> {
     if v.len() == 3 && v.chars().all(|c| c.is_ascii_uppercase()) {
         Ok(v)
     } else {
-        Err(AppError::bad_input(
-            field,
-            "currency must be a three-letter ISO 4217 code",
-        ))
+        Err(AppError::bad_input(field, "currency must be a three-letter ISO 4217 code"))
     }
 }
 
@@ -128,10 +98,7 @@ mod tests {
 
     #[test]
     fn text_rules() {
-        assert_eq!(
-            text("name", "  Ada ", 1, 10, false).ok().as_deref(),
-            Some("Ada")
-        );
+        assert_eq!(text("name", "  Ada ", 1, 10, false).ok().as_deref(), Some("Ada"));
         assert!(text("name", "   ", 1, 10, false).is_err());
         assert!(text("name", "a\0b", 1, 10, false).is_err());
         assert!(text("name", "abcdefghijk", 1, 10, false).is_err());
@@ -140,13 +107,8 @@ mod tests {
 
     #[test]
     fn email_rules() {
-        assert_eq!(
-            email("email", " Ada@Example.COM ").ok().as_deref(),
-            Some("ada@example.com")
-        );
-        for bad in [
-            "ada", "ada@", "@x.io", "a b@x.io", "a@x", "a@x..io", "a@@x.io",
-        ] {
+        assert_eq!(email("email", " Ada@Example.COM ").ok().as_deref(), Some("ada@example.com"));
+        for bad in ["ada", "ada@", "@x.io", "a b@x.io", "a@x", "a@x..io", "a@@x.io"] {
             assert!(email("email", bad).is_err(), "{bad}");
         }
     }

@@ -32,9 +32,7 @@ impl From<OrgError> for AppError {
     fn from(e: OrgError) -> Self {
         let msg = e.to_string();
         match e {
-            OrgError::InvalidCredentials | OrgError::InvalidToken(_) => {
-                AppError::Unauthenticated(msg)
-            }
+            OrgError::InvalidCredentials | OrgError::InvalidToken(_) => AppError::Unauthenticated(msg),
             OrgError::RateLimited => AppError::Forbidden(msg),
             OrgError::EmailTaken => AppError::Conflict(msg),
             OrgError::LastOwner | OrgError::StaleVersion(_) => AppError::Conflict(msg),

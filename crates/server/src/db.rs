@@ -1,29 +1,17 @@
 //! Database start-up: create the database if missing, connect, migrate.
 
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
-};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use sea_orm_migration::MigratorTrait;
 
 /// Creates the database named in `url` if it does not exist (connecting to `postgres`).
 pub async fn ensure_database(url: &str) -> anyhow::Result<()> {
-    let (base, name) = url
-        .rsplit_once('/')
-        .ok_or_else(|| anyhow::anyhow!("DATABASE_URL has no database name"))?;
+    let (base, name) = url.rsplit_once('/').ok_or_else(|| anyhow::anyhow!("DATABASE_URL has no database name"))?;
     let name = name.split('?').next().unwrap_or(name);
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
         anyhow::bail!("unsupported database name in DATABASE_URL");
     }
-    let admin = Database::connect(
-        ConnectOptions::new(format!("{base}/postgres"))
-            .sqlx_logging(false)
-            .to_owned(),
-    )
-    .await?;
+    let admin =
+        Database::connect(ConnectOptions::new(format!("{base}/postgres")).sqlx_logging(false).to_owned()).await?;
     let exists = admin
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -33,9 +21,7 @@ pub async fn ensure_database(url: &str) -> anyhow::Result<()> {
         .await?
         .is_some();
     if !exists {
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await?;
+        admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await?;
         tracing::info!(database = name, "created database");
     }
     admin.close().await?;
@@ -45,9 +31,7 @@ pub async fn ensure_database(url: &str) -> anyhow::Result<()> {
 /// Connects a pool of at most `max` connections.
 pub async fn connect(url: &str, max: u32) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.max_connections(max)
-        .min_connections(1)
-        .sqlx_logging(false);
+    opts.max_connections(max).min_connections(1).sqlx_logging(false);
     Ok(Database::connect(opts).await?)
 }
 

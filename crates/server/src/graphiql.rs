@@ -61,31 +61,12 @@ pub async fn page() -> Html<&'static str> {
 /// The vendored GraphiQL assets.
 pub async fn asset(Path(file): Path<String>) -> Response {
     let (body, mime): (&'static [u8], &str) = match file.as_str() {
-        "graphiql.min.js" => (
-            include_bytes!("../assets/graphiql.min.js"),
-            "text/javascript",
-        ),
+        "graphiql.min.js" => (include_bytes!("../assets/graphiql.min.js"), "text/javascript"),
         "graphiql.min.css" => (include_bytes!("../assets/graphiql.min.css"), "text/css"),
-        "react.production.min.js" => (
-            include_bytes!("../assets/react.production.min.js"),
-            "text/javascript",
-        ),
-        "react-dom.production.min.js" => (
-            include_bytes!("../assets/react-dom.production.min.js"),
-            "text/javascript",
-        ),
-        "graphql-ws.min.js" => (
-            include_bytes!("../assets/graphql-ws.min.js"),
-            "text/javascript",
-        ),
+        "react.production.min.js" => (include_bytes!("../assets/react.production.min.js"), "text/javascript"),
+        "react-dom.production.min.js" => (include_bytes!("../assets/react-dom.production.min.js"), "text/javascript"),
+        "graphql-ws.min.js" => (include_bytes!("../assets/graphql-ws.min.js"), "text/javascript"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
-    (
-        [
-            (header::CONTENT_TYPE, mime),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=86400")], body).into_response()
 }

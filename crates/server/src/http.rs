@@ -53,10 +53,7 @@ fn request_id(headers: &HeaderMap) -> String {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
         })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
@@ -78,10 +75,7 @@ fn error_response(err: AppError) -> Response {
 }
 
 fn bad_request(message: &str) -> axum::response::Response {
-    let resp = error_response(AppError::BadUserInput {
-        field: None,
-        message: message.to_owned(),
-    });
+    let resp = error_response(AppError::BadUserInput { field: None, message: message.to_owned() });
     (StatusCode::BAD_REQUEST, axum::Json(resp)).into_response()
 }
 
@@ -101,10 +95,7 @@ async fn graphql(
     body: Bytes,
 ) -> axum::response::Response {
     let caller = Caller {
-        credentials: Credentials::from_headers(
-            header(&headers, "authorization"),
-            header(&headers, "x-api-key"),
-        ),
+        credentials: Credentials::from_headers(header(&headers, "authorization"), header(&headers, "x-api-key")),
         org_header: header(&headers, "x-organization-id").map(str::to_owned),
         request_id: request_id(&headers),
         ip: peer.ip().to_string(),
@@ -119,10 +110,7 @@ async fn graphql(
         BatchRequest::Single(req) => serde_json::to_vec(&execute(&state, &caller, req).await),
         BatchRequest::Batch(reqs) => {
             if reqs.len() > state.config.max_batch {
-                return bad_request(&format!(
-                    "at most {} operations per batch",
-                    state.config.max_batch
-                ));
+                return bad_request(&format!("at most {} operations per batch", state.config.max_batch));
             }
             let mut out = Vec::with_capacity(reqs.len());
             for req in reqs {
@@ -145,8 +133,7 @@ async fn graphql(
 /// execute, commit when there is no error, roll back otherwise.
 async fn execute(state: &AppState, caller: &Caller, req: async_graphql::Request) -> Response {
     let operation = req.operation_name.clone().unwrap_or_else(|| "-".into());
-    let span =
-        tracing::info_span!("graphql", request_id = %caller.request_id, operation = %operation);
+    let span = tracing::info_span!("graphql", request_id = %caller.request_id, operation = %operation);
     async move {
         let started = Instant::now();
         let resp = run(state, caller, req).await;
@@ -166,10 +153,7 @@ async fn execute(state: &AppState, caller: &Caller, req: async_graphql::Request)
 async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> Response {
     let cfg = &state.config;
     if let Err(msg) = limits::check_nesting(&req.query, cfg.max_recursion) {
-        return error_response(AppError::BadUserInput {
-            field: None,
-            message: msg,
-        });
+        return error_response(AppError::BadUserInput { field: None, message: msg });
     }
     if let Ok(doc) = async_graphql::parser::parse_query(&req.query) {
         let aliases = limits::alias_count(&doc);
@@ -189,42 +173,26 @@ async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> 
         user_agent: caller.user_agent.clone(),
         ..Session::anonymous(caller.request_id.clone())
     };
-    let session = match opsgraph_org::authenticate(
-        &db,
-        &state.auth,
-        &caller.credentials,
-        caller.org_header.as_deref(),
-        base,
-    )
-    .await
-    {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = db.rollback().await;
-            return error_response(e);
-        }
-    };
+    let session =
+        match opsgraph_org::authenticate(&db, &state.auth, &caller.credentials, caller.org_header.as_deref(), base)
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = db.rollback().await;
+                return error_response(e);
+            }
+        };
     let before = db.statement_count();
-    let ctx = RequestCtx::new(
-        session,
-        db.clone(),
-        Duration::from_millis(cfg.loader_delay_ms),
-    );
+    let ctx = RequestCtx::new(session, db.clone(), Duration::from_millis(cfg.loader_delay_ms));
     let mut resp = state.schema.execute(req.data(ctx)).await;
     let statements = db.statement_count() - before;
-    let outcome = if resp.errors.is_empty() {
-        db.commit().await
-    } else {
-        db.rollback().await
-    };
+    let outcome = if resp.errors.is_empty() { db.commit().await } else { db.rollback().await };
     if let Err(e) = outcome {
         return error_response(AppError::from(e));
     }
     if cfg.expose_sql_count {
-        resp.extensions.insert(
-            "sqlStatements".into(),
-            async_graphql::Value::from(statements),
-        );
+        resp.extensions.insert("sqlStatements".into(), async_graphql::Value::from(statements));
     }
     resp
 }
@@ -234,10 +202,8 @@ async fn websocket(
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
 ) -> impl IntoResponse {
-    upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .read_buffer_size(16 * 1024)
-        .on_upgrade(move |socket| {
+    upgrade.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).read_buffer_size(16 * 1024).on_upgrade(
+        move |socket| {
             let schema = state.schema.clone();
             GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| {
@@ -247,10 +213,7 @@ async fn websocket(
                             .get("Authorization")
                             .or_else(|| payload.get("authorization"))
                             .and_then(|v| v.as_str());
-                        let creds = Credentials::from_headers(
-                            auth,
-                            payload.get("X-Api-Key").and_then(|v| v.as_str()),
-                        );
+                        let creds = Credentials::from_headers(auth, payload.get("X-Api-Key").and_then(|v| v.as_str()));
                         let db = TxDb::begin(&state.pool, &Tenant::default())
                             .await
                             .map_err(|e| async_graphql::Error::new(e.to_string()))?;
@@ -270,5 +233,6 @@ async fn websocket(
                     }
                 })
                 .serve()
-        })
+        },
+    )
 }

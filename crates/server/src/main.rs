@@ -46,11 +46,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve {
-            config,
-            migrate,
-            seed,
-        } => {
+        Command::Serve { config, migrate, seed } => {
             telemetry::init(&config.log_format);
             config.validate()?;
             tracing::info!(config = ?config, "starting");

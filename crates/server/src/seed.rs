@@ -17,13 +17,7 @@ struct OrgPlan {
     org: &'static str,
     domain: &'static str,
     owner: (&'static str, &'static str),
-    people: &'static [(
-        &'static str,
-        &'static str,
-        &'static str,
-        &'static str,
-        &'static str,
-    )],
+    people: &'static [(&'static str, &'static str, &'static str, &'static str, &'static str)],
     teams: &'static [(&'static str, &'static str)],
     skills: &'static [&'static str],
     projects: &'static [(&'static str, &'static str, &'static str)],
@@ -35,59 +29,16 @@ const PLANS: [OrgPlan; 2] = [
         domain: "acme.example",
         owner: ("Ada", "Lovelace"),
         people: &[
-            (
-                "grace",
-                "Grace Hopper",
-                "ADMIN",
-                "Head of Delivery",
-                "Delivery",
-            ),
-            (
-                "alan",
-                "Alan Turing",
-                "MANAGER",
-                "Engagement Manager",
-                "Delivery",
-            ),
-            (
-                "edsger",
-                "Edsger Dijkstra",
-                "MEMBER",
-                "Senior Engineer",
-                "Engineering",
-            ),
-            (
-                "barbara",
-                "Barbara Liskov",
-                "MEMBER",
-                "Architect",
-                "Engineering",
-            ),
+            ("grace", "Grace Hopper", "ADMIN", "Head of Delivery", "Delivery"),
+            ("alan", "Alan Turing", "MANAGER", "Engagement Manager", "Delivery"),
+            ("edsger", "Edsger Dijkstra", "MEMBER", "Senior Engineer", "Engineering"),
+            ("barbara", "Barbara Liskov", "MEMBER", "Architect", "Engineering"),
             ("ken", "Ken Thompson", "MEMBER", "Engineer", "Engineering"),
-            (
-                "margaret",
-                "Margaret Hamilton",
-                "VIEWER",
-                "Finance Analyst",
-                "Finance",
-            ),
+            ("margaret", "Margaret Hamilton", "VIEWER", "Finance Analyst", "Finance"),
         ],
-        teams: &[
-            ("Delivery", "DEPARTMENT"),
-            ("Platform Studio", "STUDIO"),
-            ("Data Crew", "CREW"),
-        ],
-        skills: &[
-            "Rust",
-            "PostgreSQL",
-            "GraphQL",
-            "Project Management",
-            "Machine Learning",
-        ],
-        projects: &[
-            ("ACME", "Acme Platform Rebuild", "ACTIVE"),
-            ("DATA", "Data Warehouse", "PLANNING"),
-        ],
+        teams: &[("Delivery", "DEPARTMENT"), ("Platform Studio", "STUDIO"), ("Data Crew", "CREW")],
+        skills: &["Rust", "PostgreSQL", "GraphQL", "Project Management", "Machine Learning"],
+        projects: &[("ACME", "Acme Platform Rebuild", "ACTIVE"), ("DATA", "Data Warehouse", "PLANNING")],
     },
     OrgPlan {
         org: "Globex Studios",
@@ -96,13 +47,7 @@ const PLANS: [OrgPlan; 2] = [
         people: &[
             ("frank", "Frank Grimes", "MANAGER", "Producer", "Production"),
             ("lisa", "Lisa Simpson", "MEMBER", "Designer", "Design"),
-            (
-                "homer",
-                "Homer Simpson",
-                "MEMBER",
-                "Safety Inspector",
-                "Operations",
-            ),
+            ("homer", "Homer Simpson", "MEMBER", "Safety Inspector", "Operations"),
         ],
         teams: &[("Design Studio", "STUDIO"), ("Operations", "AREA")],
         skills: &["Figma", "Illustration", "Video Editing"],
@@ -125,9 +70,7 @@ pub async fn demo(pool: &DatabaseConnection, auth: &AuthConfig) -> anyhow::Resul
     }
     for plan in &PLANS {
         let db = TxDb::begin(pool, &Tenant::default()).await?;
-        seed_org(&db, auth, plan)
-            .await
-            .map_err(|e| anyhow::anyhow!("seeding {}: {e:?}", plan.org))?;
+        seed_org(&db, auth, plan).await.map_err(|e| anyhow::anyhow!("seeding {}: {e:?}", plan.org))?;
         db.commit().await?;
         tracing::info!(org = plan.org, "demo organisation loaded");
     }
@@ -159,9 +102,7 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
         .await?;
     let membership_id = row.map(|r| r.try_get::<uuid::Uuid>("", "id")).transpose()?;
     let owner = Session {
-        actor: Actor::User {
-            user_id: tokens.user.id,
-        },
+        actor: Actor::User { user_id: tokens.user.id },
         org_id,
         membership_id,
         role: Some(Role::Owner),
@@ -182,22 +123,10 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
                 department: Some((*dept).into()),
                 manager_id: members
                     .first()
-                    .map(|m: &opsgraph_org::entity::membership::Model| {
-                        opsgraph_core::id::encode("Membership", m.id)
-                    }),
-                hire_date: chrono::NaiveDate::from_ymd_opt(
-                    2022,
-                    1 + (members.len() as u32 % 12),
-                    1,
-                ),
-                cost_rate: Some(rust_decimal::Decimal::new(
-                    6000 + 500 * members.len() as i64,
-                    2,
-                )),
-                bill_rate: Some(rust_decimal::Decimal::new(
-                    15000 + 1000 * members.len() as i64,
-                    2,
-                )),
+                    .map(|m: &opsgraph_org::entity::membership::Model| opsgraph_core::id::encode("Membership", m.id)),
+                hire_date: chrono::NaiveDate::from_ymd_opt(2022, 1 + (members.len() as u32 % 12), 1),
+                cost_rate: Some(rust_decimal::Decimal::new(6000 + 500 * members.len() as i64, 2)),
+                bill_rate: Some(rust_decimal::Decimal::new(15000 + 1000 * members.len() as i64, 2)),
             },
         )
         .await?;
@@ -224,9 +153,7 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
     let gid = |t: &str, id: uuid::Uuid| opsgraph_core::id::encode(t, id);
     let mut teams = Vec::new();
     for (i, (name, kind)) in plan.teams.iter().enumerate() {
-        let lead = members
-            .get(i % members.len().max(1))
-            .map(|m| gid("Membership", m.id));
+        let lead = members.get(i % members.len().max(1)).map(|m| gid("Membership", m.id));
         let t = create_team(
             db,
             &owner,
@@ -276,10 +203,7 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
                 name: (*name).into(),
                 description: Some(format!("{name} for a demo client.")),
                 status: Some((*status).into()),
-                manager_id: members
-                    .get(1)
-                    .or(members.first())
-                    .map(|m| gid("Membership", m.id)),
+                manager_id: members.get(1).or(members.first()).map(|m| gid("Membership", m.id)),
                 team_id: teams.get(i % teams.len().max(1)).map(|t| gid("Team", t.id)),
                 start_date: chrono::NaiveDate::from_ymd_opt(2026, 1 + i as u32, 1),
                 end_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),

@@ -36,11 +36,6 @@ impl AppState {
             builder = builder.disable_introspection();
         }
         let schema = builder.finish()?;
-        Ok(AppState {
-            schema,
-            pool,
-            config: Arc::new(config),
-            auth,
-        })
+        Ok(AppState { schema, pool, config: Arc::new(config), auth })
     }
 }

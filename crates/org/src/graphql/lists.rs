@@ -7,9 +7,7 @@ use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use sea_orm::{ColumnTrait, QueryFilter, Select};
 
-use crate::entity::{
-    api_key, audit_entry, member_skill, membership, notification, skill, team, team_member,
-};
+use crate::entity::{api_key, audit_entry, member_skill, membership, notification, skill, team, team_member};
 
 /// `Membership` lists.
 pub static MEMBERS: LazyLock<ListSpec<membership::Entity>> = LazyLock::new(|| {
@@ -48,10 +46,7 @@ pub static TEAMS: LazyLock<ListSpec<team::Entity>> = LazyLock::new(|| {
             ff("leadId", C::LeadId, K::Id("Membership")),
             ff("createdAt", C::CreatedAt, K::DateTime),
         ],
-        sorts: vec![
-            sk("NAME", C::Name, S::Text),
-            sk("CREATED_AT", C::CreatedAt, S::DateTime),
-        ],
+        sorts: vec![sk("NAME", C::Name, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "NAME",
     }
 });
@@ -62,10 +57,7 @@ pub static TEAM_MEMBERS: LazyLock<ListSpec<team_member::Entity>> = LazyLock::new
     ListSpec {
         node: "TeamMember",
         id: C::Id,
-        filters: vec![
-            ff("role", C::Role, K::Text),
-            ff("membershipId", C::MembershipId, K::Id("Membership")),
-        ],
+        filters: vec![ff("role", C::Role, K::Text), ff("membershipId", C::MembershipId, K::Id("Membership"))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
     }
@@ -103,10 +95,7 @@ pub static API_KEYS: LazyLock<ListSpec<api_key::Entity>> = LazyLock::new(|| {
             ff("scope", C::Scope, K::Enum("ApiKeyScope")),
             ff("revokedAt", C::RevokedAt, K::DateTime),
         ],
-        sorts: vec![
-            sk("CREATED_AT", C::CreatedAt, S::DateTime),
-            sk("NAME", C::Name, S::Text),
-        ],
+        sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("NAME", C::Name, S::Text)],
         default_sort: "CREATED_AT",
     }
 });
@@ -120,11 +109,7 @@ pub static AUDIT: LazyLock<ListSpec<audit_entry::Entity>> = LazyLock::new(|| {
         filters: vec![
             ff("action", C::Action, K::Text),
             ff("entityType", C::EntityType, K::Text),
-            ff(
-                "actorMembershipId",
-                C::ActorMembershipId,
-                K::Id("Membership"),
-            ),
+            ff("actorMembershipId", C::ActorMembershipId, K::Id("Membership")),
             ff("createdAt", C::CreatedAt, K::DateTime),
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],

@@ -1,5 +1,6 @@
 //! The org domain's GraphQL contribution: thin resolvers over the services.
 
+pub mod auth;
 pub mod lists;
 pub mod mutation;
 pub mod query;
@@ -12,5 +13,6 @@ pub fn register(parts: &mut SchemaParts) {
     types::register(parts);
     types::organization_lists(parts);
     query::register(parts);
+    auth::register(parts);
     mutation::register(parts);
 }

@@ -22,9 +22,7 @@ pub fn register(parts: &mut SchemaParts) {
                     let Ok(id) = req.session.user_id() else {
                         return Ok(None);
                     };
-                    Ok(opsgraph_core::loader::by_id::<user::Entity>(req, id)
-                        .await?
-                        .map(FieldValue::owned_any))
+                    Ok(opsgraph_core::loader::by_id::<user::Entity>(req, id).await?.map(FieldValue::owned_any))
                 })
             })
             .description("The signed-in user (null for API keys)."),
@@ -36,9 +34,7 @@ pub fn register(parts: &mut SchemaParts) {
                     let Some(id) = req.session.membership_id else {
                         return Ok(None);
                     };
-                    Ok(opsgraph_core::loader::by_id::<membership::Entity>(req, id)
-                        .await?
-                        .map(FieldValue::owned_any))
+                    Ok(opsgraph_core::loader::by_id::<membership::Entity>(req, id).await?.map(FieldValue::owned_any))
                 })
             })
             .description("The caller's membership in the active organisation."),
@@ -50,11 +46,7 @@ pub fn register(parts: &mut SchemaParts) {
                     let Some(id) = req.session.org_id else {
                         return Ok(None);
                     };
-                    Ok(
-                        opsgraph_core::loader::by_id::<organization::Entity>(req, id)
-                            .await?
-                            .map(FieldValue::owned_any),
-                    )
+                    Ok(opsgraph_core::loader::by_id::<organization::Entity>(req, id).await?.map(FieldValue::owned_any))
                 })
             })
             .description("The active organisation."),
@@ -63,35 +55,22 @@ pub fn register(parts: &mut SchemaParts) {
             Field::new("role", TypeRef::named("Role"), |ctx| {
                 FieldFuture::new(async move {
                     let req = RequestCtx::of(&ctx)?;
-                    Ok(req
-                        .session
-                        .role
-                        .map(|r| FieldValue::value(opsgraph_core::gql::enum_value(r.as_str()))))
+                    Ok(req.session.role.map(|r| FieldValue::value(opsgraph_core::gql::enum_value(r.as_str()))))
                 })
             })
             .description("The caller's effective role in the active organisation."),
         )
         .field(
-            Field::new(
-                "memberships",
-                TypeRef::named_nn_list_nn("Membership"),
-                |ctx| {
-                    FieldFuture::new(async move {
-                        let req = RequestCtx::of(&ctx)?;
-                        let Ok(uid) = req.session.user_id() else {
-                            return Ok(Some(FieldValue::list(Vec::<FieldValue<'_>>::new())));
-                        };
-                        let rows =
-                            opsgraph_core::loader::children::<lists::MembershipsOfUser>(req, uid)
-                                .await?;
-                        Ok(Some(FieldValue::list(
-                            rows.into_iter()
-                                .filter(|m| m.user_id == uid)
-                                .map(FieldValue::owned_any),
-                        )))
-                    })
-                },
-            )
+            Field::new("memberships", TypeRef::named_nn_list_nn("Membership"), |ctx| {
+                FieldFuture::new(async move {
+                    let req = RequestCtx::of(&ctx)?;
+                    let Ok(uid) = req.session.user_id() else {
+                        return Ok(Some(FieldValue::list(Vec::<FieldValue<'_>>::new())));
+                    };
+                    let rows = opsgraph_core::loader::children::<lists::MembershipsOfUser>(req, uid).await?;
+                    Ok(Some(FieldValue::list(rows.into_iter().filter(|m| m.user_id == uid).map(FieldValue::owned_any))))
+                })
+            })
             .description("All the caller's memberships (organisations to switch to)."),
         )
         .field(list_field(
@@ -100,38 +79,32 @@ pub fn register(parts: &mut SchemaParts) {
             "The caller's inbox, newest first by default when ordered DESC.",
             |_, req| {
                 let org = req.require(Permission::NotificationsOwn)?;
-                let me = req
-                    .session
-                    .membership_id
-                    .ok_or_else(|| AppError::Forbidden("API keys have no inbox".into()))?;
+                let me =
+                    req.session.membership_id.ok_or_else(|| AppError::Forbidden("API keys have no inbox".into()))?;
                 Ok(notification::Entity::find()
                     .filter(notification::Column::OrgId.eq(org))
                     .filter(notification::Column::MembershipId.eq(me)))
             },
         ))
         .field(
-            Field::new(
-                "unreadNotificationCount",
-                TypeRef::named_nn(TypeRef::INT),
-                |ctx| {
-                    FieldFuture::new(async move {
-                        let req = RequestCtx::of(&ctx)?;
-                        let org = req.require(Permission::NotificationsOwn)?;
-                        let Some(me) = req.session.membership_id else {
-                            return Ok(Some(FieldValue::value(0)));
-                        };
-                        let n = notification::Entity::find()
-                            .filter(notification::Column::OrgId.eq(org))
-                            .filter(notification::Column::MembershipId.eq(me))
-                            .filter(notification::Column::ReadAt.is_null())
-                            .filter(notification::Column::ArchivedAt.is_null())
-                            .count(req.db.as_ref())
-                            .await
-                            .map_err(AppError::from)?;
-                        Ok(Some(FieldValue::value(n as i64)))
-                    })
-                },
-            )
+            Field::new("unreadNotificationCount", TypeRef::named_nn(TypeRef::INT), |ctx| {
+                FieldFuture::new(async move {
+                    let req = RequestCtx::of(&ctx)?;
+                    let org = req.require(Permission::NotificationsOwn)?;
+                    let Some(me) = req.session.membership_id else {
+                        return Ok(Some(FieldValue::value(0)));
+                    };
+                    let n = notification::Entity::find()
+                        .filter(notification::Column::OrgId.eq(org))
+                        .filter(notification::Column::MembershipId.eq(me))
+                        .filter(notification::Column::ReadAt.is_null())
+                        .filter(notification::Column::ArchivedAt.is_null())
+                        .count(req.db.as_ref())
+                        .await
+                        .map_err(AppError::from)?;
+                    Ok(Some(FieldValue::value(n as i64)))
+                })
+            })
             .description("Unread, unarchived notifications in the inbox."),
         );
     parts.object(viewer);

@@ -3,18 +3,15 @@
 use async_graphql::Value;
 use async_graphql::dynamic::{Enum, EnumItem, Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::gql::{
-    Money, SchemaParts, children_field, datetime, enum_value, gid, id_field, node_fetcher, opt,
-    page_field, parent, prop, ref_field, ref_field_nn,
+    Money, SchemaParts, children_field, datetime, enum_value, gid, id_field, node_fetcher, opt, page_field, parent,
+    prop, ref_field, ref_field_nn,
 };
 use opsgraph_core::{AppError, Permission, RequestCtx};
 
-use super::lists::{
-    self, ChildTeams, MembershipsOfUser, ReportsOf, SkillsOfMember, TeamMembersOfTeam,
-    TeamsOfMember,
-};
+use super::lists::{self, ChildTeams, MembershipsOfUser, ReportsOf, SkillsOfMember, TeamMembersOfTeam, TeamsOfMember};
 use crate::entity::{
-    api_key, audit_entry, member_skill, membership, notification, org_setting, organization, skill,
-    team, team_member, user,
+    api_key, audit_entry, member_skill, membership, notification, org_setting, organization, skill, team, team_member,
+    user,
 };
 
 const S: &str = TypeRef::STRING;
@@ -33,11 +30,7 @@ fn opt_ts(t: &Option<chrono::DateTime<chrono::FixedOffset>>) -> Value {
 }
 
 fn enum_type(name: &str, desc: &str, items: &[(&str, &str)]) -> Enum {
-    items
-        .iter()
-        .fold(Enum::new(name).description(desc), |e, (n, d)| {
-            e.item(EnumItem::new(*n).description(*d))
-        })
+    items.iter().fold(Enum::new(name).description(desc), |e, (n, d)| e.item(EnumItem::new(*n).description(*d)))
 }
 
 /// Registers the org types, their lists and node fetchers.
@@ -69,11 +62,7 @@ pub fn register(parts: &mut SchemaParts) {
     parts.ty(enum_type(
         "SkillKind",
         "What a catalog entry describes.",
-        &[
-            ("SKILL", "A skill."),
-            ("DISCIPLINE", "A discipline."),
-            ("TITLE", "A job title."),
-        ],
+        &[("SKILL", "A skill."), ("DISCIPLINE", "A discipline."), ("TITLE", "A job title.")],
     ));
     parts.ty(enum_type(
         "ApiKeyScope",
@@ -87,12 +76,7 @@ pub fn register(parts: &mut SchemaParts) {
     parts.ty(enum_type(
         "PlanTier",
         "Subscription tier.",
-        &[
-            ("FREE", "Free."),
-            ("STARTER", "Starter."),
-            ("PROFESSIONAL", "Professional."),
-            ("ENTERPRISE", "Enterprise."),
-        ],
+        &[("FREE", "Free."), ("STARTER", "Starter."), ("PROFESSIONAL", "Professional."), ("ENTERPRISE", "Enterprise.")],
     ));
     parts.ty(enum_type(
         "NotificationKind",
@@ -108,72 +92,24 @@ pub fn register(parts: &mut SchemaParts) {
             ("STATUS_CHANGE", "A status changed."),
         ],
     ));
-    for e in [
-        "Role",
-        "TeamKind",
-        "SkillKind",
-        "ApiKeyScope",
-        "NotificationKind",
-    ] {
+    for e in ["Role", "TeamKind", "SkillKind", "ApiKeyScope", "NotificationKind"] {
         parts.ty(opsgraph_core::filter::enum_filter_input(e));
     }
-    parts
-        .list(&*lists::MEMBERS)
-        .list(&*lists::TEAMS)
-        .list(&*lists::TEAM_MEMBERS)
-        .list(&*lists::SKILLS);
-    parts
-        .list(&*lists::API_KEYS)
-        .list(&*lists::AUDIT)
-        .list(&*lists::NOTIFICATIONS);
+    parts.list(&*lists::MEMBERS).list(&*lists::TEAMS).list(&*lists::TEAM_MEMBERS).list(&*lists::SKILLS);
+    parts.list(&*lists::API_KEYS).list(&*lists::AUDIT).list(&*lists::NOTIFICATIONS);
 
-    parts
-        .object(organization_object())
-        .object(user_object())
-        .object(membership_object())
-        .object(team_object());
-    parts
-        .object(team_member_object())
-        .object(skill_object())
-        .object(member_skill_object())
-        .object(api_key_object());
-    parts
-        .object(audit_object())
-        .object(notification_object())
-        .object(setting_object());
+    parts.object(organization_object()).object(user_object()).object(membership_object()).object(team_object());
+    parts.object(team_member_object()).object(skill_object()).object(member_skill_object()).object(api_key_object());
+    parts.object(audit_object()).object(notification_object()).object(setting_object());
 
-    parts.node(
-        "Organization",
-        node_fetcher::<organization::Entity>(Permission::OrgRead, |o| o.id),
-    );
-    parts.node(
-        "Membership",
-        node_fetcher::<membership::Entity>(Permission::MembersRead, |m| m.org_id),
-    );
-    parts.node(
-        "Team",
-        node_fetcher::<team::Entity>(Permission::TeamsRead, |t| t.org_id),
-    );
-    parts.node(
-        "TeamMember",
-        node_fetcher::<team_member::Entity>(Permission::TeamsRead, |t| t.org_id),
-    );
-    parts.node(
-        "Skill",
-        node_fetcher::<skill::Entity>(Permission::SkillsRead, |s| s.org_id),
-    );
-    parts.node(
-        "MemberSkill",
-        node_fetcher::<member_skill::Entity>(Permission::MembersRead, |s| s.org_id),
-    );
-    parts.node(
-        "ApiKey",
-        node_fetcher::<api_key::Entity>(Permission::ApiKeysManage, |k| k.org_id),
-    );
-    parts.node(
-        "AuditEntry",
-        node_fetcher::<audit_entry::Entity>(Permission::AuditRead, |a| a.org_id),
-    );
+    parts.node("Organization", node_fetcher::<organization::Entity>(Permission::OrgRead, |o| o.id));
+    parts.node("Membership", node_fetcher::<membership::Entity>(Permission::MembersRead, |m| m.org_id));
+    parts.node("Team", node_fetcher::<team::Entity>(Permission::TeamsRead, |t| t.org_id));
+    parts.node("TeamMember", node_fetcher::<team_member::Entity>(Permission::TeamsRead, |t| t.org_id));
+    parts.node("Skill", node_fetcher::<skill::Entity>(Permission::SkillsRead, |s| s.org_id));
+    parts.node("MemberSkill", node_fetcher::<member_skill::Entity>(Permission::MembersRead, |s| s.org_id));
+    parts.node("ApiKey", node_fetcher::<api_key::Entity>(Permission::ApiKeysManage, |k| k.org_id));
+    parts.node("AuditEntry", node_fetcher::<audit_entry::Entity>(Permission::AuditRead, |a| a.org_id));
 }
 
 fn organization_object() -> Object {
@@ -182,63 +118,23 @@ fn organization_object() -> Object {
         .description("A tenant: a company using opsgraph. Everything else belongs to one.")
         .implement("Node")
         .field(id_field::<O>("Organization", |o| o.id))
-        .field(prop::<O>("name", nn(S), "Display name.", |o| {
-            o.name.clone().into()
+        .field(prop::<O>("name", nn(S), "Display name.", |o| o.name.clone().into()))
+        .field(prop::<O>("slug", nn(S), "Unique URL-safe name.", |o| o.slug.clone().into()))
+        .field(prop::<O>("domain", nullable(S), "E-mail / web domain.", |o| opt(o.domain.clone())))
+        .field(prop::<O>("planTier", nn("PlanTier"), "Subscription tier.", |o| enum_value(&o.plan_tier)))
+        .field(prop::<O>("defaultCurrency", nn(S), "ISO 4217 currency used when none is given.", |o| {
+            o.default_currency.clone().into()
         }))
-        .field(prop::<O>("slug", nn(S), "Unique URL-safe name.", |o| {
-            o.slug.clone().into()
+        .field(prop::<O>("fiscalYearStartMonth", nn(TypeRef::INT), "Month (1-12) the fiscal year starts.", |o| {
+            i32::from(o.fiscal_year_start_month).into()
         }))
-        .field(prop::<O>(
-            "domain",
-            nullable(S),
-            "E-mail / web domain.",
-            |o| opt(o.domain.clone()),
-        ))
-        .field(prop::<O>(
-            "planTier",
-            nn("PlanTier"),
-            "Subscription tier.",
-            |o| enum_value(&o.plan_tier),
-        ))
-        .field(prop::<O>(
-            "defaultCurrency",
-            nn(S),
-            "ISO 4217 currency used when none is given.",
-            |o| o.default_currency.clone().into(),
-        ))
-        .field(prop::<O>(
-            "fiscalYearStartMonth",
-            nn(TypeRef::INT),
-            "Month (1-12) the fiscal year starts.",
-            |o| i32::from(o.fiscal_year_start_month).into(),
-        ))
-        .field(prop::<O>("timezone", nn(S), "IANA time zone.", |o| {
-            o.timezone.clone().into()
+        .field(prop::<O>("timezone", nn(S), "IANA time zone.", |o| o.timezone.clone().into()))
+        .field(prop::<O>("isActive", nn(TypeRef::BOOLEAN), "Whether the organisation is active.", |o| {
+            o.is_active.into()
         }))
-        .field(prop::<O>(
-            "isActive",
-            nn(TypeRef::BOOLEAN),
-            "Whether the organisation is active.",
-            |o| o.is_active.into(),
-        ))
-        .field(prop::<O>(
-            "version",
-            nn(TypeRef::INT),
-            "Optimistic-concurrency version.",
-            |o| o.version.into(),
-        ))
-        .field(prop::<O>(
-            "createdAt",
-            nn("DateTime"),
-            "When it was created.",
-            |o| ts(&o.created_at),
-        ))
-        .field(prop::<O>(
-            "updatedAt",
-            nn("DateTime"),
-            "When it last changed.",
-            |o| ts(&o.updated_at),
-        ))
+        .field(prop::<O>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |o| o.version.into()))
+        .field(prop::<O>("createdAt", nn("DateTime"), "When it was created.", |o| ts(&o.created_at)))
+        .field(prop::<O>("updatedAt", nn("DateTime"), "When it last changed.", |o| ts(&o.updated_at)))
 }
 
 fn user_object() -> Object {
@@ -253,7 +149,11 @@ fn user_object() -> Object {
                     let u = parent::<U>(&ctx)?;
                     let req = RequestCtx::of(&ctx)?;
                     let own = req.session.user_id().ok() == Some(u.id);
-                    Ok(Some(FieldValue::value(if own || req.session.can(Permission::MembersRead) { u.email.clone().into() } else { Value::Null })))
+                    Ok(Some(FieldValue::value(if own || req.session.can(Permission::MembersRead) {
+                        u.email.clone().into()
+                    } else {
+                        Value::Null
+                    })))
                 })
             })
             .description("Login e-mail (visible to the user and to members of their organisations; null otherwise)."),
@@ -265,16 +165,17 @@ fn user_object() -> Object {
             if full.is_empty() { u.email.split('@').next().unwrap_or_default().to_owned().into() } else { full.into() }
         }))
         .field(prop::<U>("avatarUrl", nullable(S), "Avatar image URL.", |u| opt(u.avatar_url.clone())))
-        .field(prop::<U>("hasPassword", nn(TypeRef::BOOLEAN), "False for invited people who never set a password.", |u| u.password_hash.is_some().into()))
+        .field(prop::<U>(
+            "hasPassword",
+            nn(TypeRef::BOOLEAN),
+            "False for invited people who never set a password.",
+            |u| u.password_hash.is_some().into(),
+        ))
         .field(prop::<U>("lastLoginAt", nullable("DateTime"), "Last successful sign-in.", |u| opt_ts(&u.last_login_at)))
         .field(prop::<U>("createdAt", nn("DateTime"), "When the account was created.", |u| ts(&u.created_at)))
 }
 
-fn rate_field(
-    name: &'static str,
-    desc: &str,
-    get: fn(&membership::Model) -> Option<rust_decimal::Decimal>,
-) -> Field {
+fn rate_field(name: &'static str, desc: &str, get: fn(&membership::Model) -> Option<rust_decimal::Decimal>) -> Field {
     Field::new(name, nullable("Money"), move |ctx| {
         FieldFuture::new(async move {
             let m = parent::<membership::Model>(&ctx)?;
@@ -304,97 +205,39 @@ fn membership_object() -> Object {
         .description("A person inside an organisation: role and employee profile.")
         .implement("Node")
         .field(id_field::<M>("Membership", |m| m.id))
-        .field(ref_field_nn::<M, user::Entity>(
-            "user",
-            "User",
-            "The person's identity.",
-            |m| m.user_id,
-        ))
-        .field(ref_field_nn::<M, organization::Entity>(
-            "organization",
-            "Organization",
-            "The organisation.",
-            |m| m.org_id,
-        ))
-        .field(prop::<M>(
-            "role",
-            nn("Role"),
-            "Role in the organisation.",
-            |m| enum_value(&m.role),
-        ))
-        .field(prop::<M>("jobTitle", nullable(S), "Job title.", |m| {
-            opt(m.job_title.clone())
+        .field(ref_field_nn::<M, user::Entity>("user", "User", "The person's identity.", |m| m.user_id))
+        .field(ref_field_nn::<M, organization::Entity>("organization", "Organization", "The organisation.", |m| {
+            m.org_id
         }))
-        .field(prop::<M>("department", nullable(S), "Department.", |m| {
-            opt(m.department.clone())
-        }))
-        .field(ref_field::<M, membership::Entity>(
-            "manager",
-            "Membership",
-            "Line manager.",
-            |m| m.manager_id,
-        ))
+        .field(prop::<M>("role", nn("Role"), "Role in the organisation.", |m| enum_value(&m.role)))
+        .field(prop::<M>("jobTitle", nullable(S), "Job title.", |m| opt(m.job_title.clone())))
+        .field(prop::<M>("department", nullable(S), "Department.", |m| opt(m.department.clone())))
+        .field(ref_field::<M, membership::Entity>("manager", "Membership", "Line manager.", |m| m.manager_id))
         .field(children_field::<M, ReportsOf>(
             "directReports",
             "Membership",
             "Active members this person manages.",
             |m| m.id,
         ))
-        .field(prop::<M>("hireDate", nullable("Date"), "Hire date.", |m| {
-            opt(m.hire_date.map(|d| d.to_string()))
+        .field(prop::<M>("hireDate", nullable("Date"), "Hire date.", |m| opt(m.hire_date.map(|d| d.to_string()))))
+        .field(rate_field("costRate", "Internal cost per hour (needs RatesRead unless it is your own).", |m| {
+            m.cost_rate
         }))
-        .field(rate_field(
-            "costRate",
-            "Internal cost per hour (needs RatesRead unless it is your own).",
-            |m| m.cost_rate,
-        ))
-        .field(rate_field(
-            "billRate",
-            "Billing rate per hour (needs RatesRead unless it is your own).",
-            |m| m.bill_rate,
-        ))
+        .field(rate_field("billRate", "Billing rate per hour (needs RatesRead unless it is your own).", |m| {
+            m.bill_rate
+        }))
         .field(children_field::<M, TeamsOfMember>(
             "teamMemberships",
             "TeamMember",
             "Teams this member belongs to.",
             |m| m.id,
         ))
-        .field(children_field::<M, SkillsOfMember>(
-            "skills",
-            "MemberSkill",
-            "Skills with proficiency.",
-            |m| m.id,
-        ))
-        .field(prop::<M>(
-            "isActive",
-            nn(TypeRef::BOOLEAN),
-            "False once deactivated.",
-            |m| m.is_active.into(),
-        ))
-        .field(prop::<M>(
-            "joinedAt",
-            nullable("DateTime"),
-            "When the person joined.",
-            |m| opt_ts(&m.joined_at),
-        ))
-        .field(prop::<M>(
-            "version",
-            nn(TypeRef::INT),
-            "Optimistic-concurrency version.",
-            |m| m.version.into(),
-        ))
-        .field(prop::<M>(
-            "createdAt",
-            nn("DateTime"),
-            "When the membership was created.",
-            |m| ts(&m.created_at),
-        ))
-        .field(prop::<M>(
-            "updatedAt",
-            nn("DateTime"),
-            "When it last changed.",
-            |m| ts(&m.updated_at),
-        ))
+        .field(children_field::<M, SkillsOfMember>("skills", "MemberSkill", "Skills with proficiency.", |m| m.id))
+        .field(prop::<M>("isActive", nn(TypeRef::BOOLEAN), "False once deactivated.", |m| m.is_active.into()))
+        .field(prop::<M>("joinedAt", nullable("DateTime"), "When the person joined.", |m| opt_ts(&m.joined_at)))
+        .field(prop::<M>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |m| m.version.into()))
+        .field(prop::<M>("createdAt", nn("DateTime"), "When the membership was created.", |m| ts(&m.created_at)))
+        .field(prop::<M>("updatedAt", nn("DateTime"), "When it last changed.", |m| ts(&m.updated_at)))
 }
 
 fn team_object() -> Object {
@@ -403,62 +246,16 @@ fn team_object() -> Object {
         .description("A group of people: team, studio, crew, department, area or practice.")
         .implement("Node")
         .field(id_field::<T>("Team", |t| t.id))
-        .field(prop::<T>(
-            "name",
-            nn(S),
-            "Name, unique in the organisation.",
-            |t| t.name.clone().into(),
-        ))
-        .field(prop::<T>(
-            "kind",
-            nn("TeamKind"),
-            "What kind of group.",
-            |t| enum_value(&t.kind),
-        ))
-        .field(prop::<T>("description", nullable(S), "Description.", |t| {
-            opt(t.description.clone())
-        }))
-        .field(ref_field::<T, team::Entity>(
-            "parent",
-            "Team",
-            "The enclosing team.",
-            |t| t.parent_id,
-        ))
-        .field(children_field::<T, ChildTeams>(
-            "children",
-            "Team",
-            "Teams nested directly inside.",
-            |t| t.id,
-        ))
-        .field(ref_field::<T, membership::Entity>(
-            "lead",
-            "Membership",
-            "Who leads it.",
-            |t| t.lead_id,
-        ))
-        .field(page_field::<T, TeamMembersOfTeam>(
-            "members",
-            "The team's members.",
-            |t| t.id,
-        ))
-        .field(prop::<T>(
-            "version",
-            nn(TypeRef::INT),
-            "Optimistic-concurrency version.",
-            |t| t.version.into(),
-        ))
-        .field(prop::<T>(
-            "createdAt",
-            nn("DateTime"),
-            "When it was created.",
-            |t| ts(&t.created_at),
-        ))
-        .field(prop::<T>(
-            "updatedAt",
-            nn("DateTime"),
-            "When it last changed.",
-            |t| ts(&t.updated_at),
-        ))
+        .field(prop::<T>("name", nn(S), "Name, unique in the organisation.", |t| t.name.clone().into()))
+        .field(prop::<T>("kind", nn("TeamKind"), "What kind of group.", |t| enum_value(&t.kind)))
+        .field(prop::<T>("description", nullable(S), "Description.", |t| opt(t.description.clone())))
+        .field(ref_field::<T, team::Entity>("parent", "Team", "The enclosing team.", |t| t.parent_id))
+        .field(children_field::<T, ChildTeams>("children", "Team", "Teams nested directly inside.", |t| t.id))
+        .field(ref_field::<T, membership::Entity>("lead", "Membership", "Who leads it.", |t| t.lead_id))
+        .field(page_field::<T, TeamMembersOfTeam>("members", "The team's members.", |t| t.id))
+        .field(prop::<T>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |t| t.version.into()))
+        .field(prop::<T>("createdAt", nn("DateTime"), "When it was created.", |t| ts(&t.created_at)))
+        .field(prop::<T>("updatedAt", nn("DateTime"), "When it last changed.", |t| ts(&t.updated_at)))
 }
 
 fn team_member_object() -> Object {
@@ -467,27 +264,10 @@ fn team_member_object() -> Object {
         .description("A member's place in a team.")
         .implement("Node")
         .field(id_field::<T>("TeamMember", |t| t.id))
-        .field(ref_field_nn::<T, team::Entity>(
-            "team",
-            "Team",
-            "The team.",
-            |t| t.team_id,
-        ))
-        .field(ref_field_nn::<T, membership::Entity>(
-            "membership",
-            "Membership",
-            "The member.",
-            |t| t.membership_id,
-        ))
-        .field(prop::<T>("role", nullable(S), "Role in the team.", |t| {
-            opt(t.role.clone())
-        }))
-        .field(prop::<T>(
-            "createdAt",
-            nn("DateTime"),
-            "When they joined the team.",
-            |t| ts(&t.created_at),
-        ))
+        .field(ref_field_nn::<T, team::Entity>("team", "Team", "The team.", |t| t.team_id))
+        .field(ref_field_nn::<T, membership::Entity>("membership", "Membership", "The member.", |t| t.membership_id))
+        .field(prop::<T>("role", nullable(S), "Role in the team.", |t| opt(t.role.clone())))
+        .field(prop::<T>("createdAt", nn("DateTime"), "When they joined the team.", |t| ts(&t.created_at)))
 }
 
 fn skill_object() -> Object {
@@ -496,36 +276,18 @@ fn skill_object() -> Object {
         .description("An entry of the skills catalog: a skill, discipline or job title.")
         .implement("Node")
         .field(id_field::<K>("Skill", |s| s.id))
-        .field(prop::<K>("name", nn(S), "Name, unique per kind.", |s| {
-            s.name.clone().into()
-        }))
-        .field(prop::<K>("kind", nn("SkillKind"), "Kind of entry.", |s| {
-            enum_value(&s.kind)
-        }))
-        .field(prop::<K>("category", nullable(S), "Category.", |s| {
-            opt(s.category.clone())
-        }))
-        .field(prop::<K>("description", nullable(S), "Description.", |s| {
-            opt(s.description.clone())
-        }))
+        .field(prop::<K>("name", nn(S), "Name, unique per kind.", |s| s.name.clone().into()))
+        .field(prop::<K>("kind", nn("SkillKind"), "Kind of entry.", |s| enum_value(&s.kind)))
+        .field(prop::<K>("category", nullable(S), "Category.", |s| opt(s.category.clone())))
+        .field(prop::<K>("description", nullable(S), "Description.", |s| opt(s.description.clone())))
         .field(ref_field::<K, skill::Entity>(
             "parent",
             "Skill",
             "Parent entry (e.g. the discipline of a title).",
             |s| s.parent_id,
         ))
-        .field(prop::<K>(
-            "level",
-            nullable(S),
-            "Seniority level (titles).",
-            |s| opt(s.level.clone()),
-        ))
-        .field(prop::<K>(
-            "createdAt",
-            nn("DateTime"),
-            "When it was created.",
-            |s| ts(&s.created_at),
-        ))
+        .field(prop::<K>("level", nullable(S), "Seniority level (titles).", |s| opt(s.level.clone())))
+        .field(prop::<K>("createdAt", nn("DateTime"), "When it was created.", |s| ts(&s.created_at)))
 }
 
 fn member_skill_object() -> Object {
@@ -534,30 +296,12 @@ fn member_skill_object() -> Object {
         .description("How well a member masters a skill.")
         .implement("Node")
         .field(id_field::<K>("MemberSkill", |s| s.id))
-        .field(ref_field_nn::<K, membership::Entity>(
-            "membership",
-            "Membership",
-            "The member.",
-            |s| s.membership_id,
-        ))
-        .field(ref_field_nn::<K, skill::Entity>(
-            "skill",
-            "Skill",
-            "The skill.",
-            |s| s.skill_id,
-        ))
-        .field(prop::<K>(
-            "proficiency",
-            nn(TypeRef::INT),
-            "Proficiency from 0 (none) to 10 (expert).",
-            |s| i32::from(s.proficiency).into(),
-        ))
-        .field(prop::<K>(
-            "updatedAt",
-            nn("DateTime"),
-            "When it last changed.",
-            |s| ts(&s.updated_at),
-        ))
+        .field(ref_field_nn::<K, membership::Entity>("membership", "Membership", "The member.", |s| s.membership_id))
+        .field(ref_field_nn::<K, skill::Entity>("skill", "Skill", "The skill.", |s| s.skill_id))
+        .field(prop::<K>("proficiency", nn(TypeRef::INT), "Proficiency from 0 (none) to 10 (expert).", |s| {
+            i32::from(s.proficiency).into()
+        }))
+        .field(prop::<K>("updatedAt", nn("DateTime"), "When it last changed.", |s| ts(&s.updated_at)))
 }
 
 fn api_key_object() -> Object {
@@ -567,48 +311,17 @@ fn api_key_object() -> Object {
         .implement("Node")
         .field(id_field::<K>("ApiKey", |k| k.id))
         .field(prop::<K>("name", nn(S), "Name.", |k| k.name.clone().into()))
-        .field(prop::<K>(
-            "prefix",
-            nn(S),
-            "Public prefix identifying the key (`ogk_<prefix>_...`).",
-            |k| k.prefix.clone().into(),
-        ))
-        .field(prop::<K>(
-            "scope",
-            nn("ApiKeyScope"),
-            "What the key may do.",
-            |k| enum_value(&k.scope),
-        ))
-        .field(ref_field::<K, membership::Entity>(
-            "createdBy",
-            "Membership",
-            "Who created it.",
-            |k| k.created_by,
-        ))
-        .field(prop::<K>(
-            "expiresAt",
-            nullable("DateTime"),
-            "When it stops working.",
-            |k| opt_ts(&k.expires_at),
-        ))
-        .field(prop::<K>(
-            "lastUsedAt",
-            nullable("DateTime"),
-            "Last use (minute precision).",
-            |k| opt_ts(&k.last_used_at),
-        ))
-        .field(prop::<K>(
-            "revokedAt",
-            nullable("DateTime"),
-            "When it was revoked.",
-            |k| opt_ts(&k.revoked_at),
-        ))
-        .field(prop::<K>(
-            "createdAt",
-            nn("DateTime"),
-            "When it was created.",
-            |k| ts(&k.created_at),
-        ))
+        .field(prop::<K>("prefix", nn(S), "Public prefix identifying the key (`ogk_<prefix>_...`).", |k| {
+            k.prefix.clone().into()
+        }))
+        .field(prop::<K>("scope", nn("ApiKeyScope"), "What the key may do.", |k| enum_value(&k.scope)))
+        .field(ref_field::<K, membership::Entity>("createdBy", "Membership", "Who created it.", |k| k.created_by))
+        .field(prop::<K>("expiresAt", nullable("DateTime"), "When it stops working.", |k| opt_ts(&k.expires_at)))
+        .field(prop::<K>("lastUsedAt", nullable("DateTime"), "Last use (minute precision).", |k| {
+            opt_ts(&k.last_used_at)
+        }))
+        .field(prop::<K>("revokedAt", nullable("DateTime"), "When it was revoked.", |k| opt_ts(&k.revoked_at)))
+        .field(prop::<K>("createdAt", nn("DateTime"), "When it was created.", |k| ts(&k.created_at)))
 }
 
 fn audit_object() -> Object {
@@ -617,73 +330,23 @@ fn audit_object() -> Object {
         .description("One recorded change: who did what to which object.")
         .implement("Node")
         .field(id_field::<A>("AuditEntry", |a| a.id))
-        .field(prop::<A>(
-            "actorType",
-            nn(S),
-            "user, api_key, agent, system.",
-            |a| a.actor_type.clone().into(),
-        ))
-        .field(ref_field::<A, membership::Entity>(
-            "actor",
-            "Membership",
-            "The acting member, if a person.",
-            |a| a.actor_membership_id,
-        ))
-        .field(ref_field::<A, api_key::Entity>(
-            "apiKey",
-            "ApiKey",
-            "The acting API key, if any.",
-            |a| a.api_key_id,
-        ))
-        .field(prop::<A>(
-            "action",
-            nn(S),
-            "What was done, e.g. `team.create`.",
-            |a| a.action.clone().into(),
-        ))
-        .field(prop::<A>(
-            "entityType",
-            nn(S),
-            "Type of the changed object.",
-            |a| a.entity_type.clone().into(),
-        ))
-        .field(prop::<A>(
-            "entityId",
-            nullable(TypeRef::ID),
-            "Global ID of the changed object.",
-            |a| {
-                opt(a
-                    .entity_id
-                    .map(|id| opsgraph_core::id::encode(&a.entity_type, id)))
-            },
-        ))
-        .field(prop::<A>(
-            "changes",
-            nn("JSON"),
-            "Changed fields: `{field: {from, to}}` or a snapshot.",
-            |a| Value::from_json(a.changes.clone()).unwrap_or(Value::Null),
-        ))
-        .field(prop::<A>("ip", nullable(S), "Client address.", |a| {
-            opt(a.ip.clone())
+        .field(prop::<A>("actorType", nn(S), "user, api_key, agent, system.", |a| a.actor_type.clone().into()))
+        .field(ref_field::<A, membership::Entity>("actor", "Membership", "The acting member, if a person.", |a| {
+            a.actor_membership_id
         }))
-        .field(prop::<A>(
-            "userAgent",
-            nullable(S),
-            "Client user agent.",
-            |a| opt(a.user_agent.clone()),
-        ))
-        .field(prop::<A>(
-            "requestId",
-            nullable(S),
-            "Request id (matches server logs).",
-            |a| opt(a.request_id.clone()),
-        ))
-        .field(prop::<A>(
-            "createdAt",
-            nn("DateTime"),
-            "When it happened.",
-            |a| ts(&a.created_at),
-        ))
+        .field(ref_field::<A, api_key::Entity>("apiKey", "ApiKey", "The acting API key, if any.", |a| a.api_key_id))
+        .field(prop::<A>("action", nn(S), "What was done, e.g. `team.create`.", |a| a.action.clone().into()))
+        .field(prop::<A>("entityType", nn(S), "Type of the changed object.", |a| a.entity_type.clone().into()))
+        .field(prop::<A>("entityId", nullable(TypeRef::ID), "Global ID of the changed object.", |a| {
+            opt(a.entity_id.map(|id| opsgraph_core::id::encode(&a.entity_type, id)))
+        }))
+        .field(prop::<A>("changes", nn("JSON"), "Changed fields: `{field: {from, to}}` or a snapshot.", |a| {
+            Value::from_json(a.changes.clone()).unwrap_or(Value::Null)
+        }))
+        .field(prop::<A>("ip", nullable(S), "Client address.", |a| opt(a.ip.clone())))
+        .field(prop::<A>("userAgent", nullable(S), "Client user agent.", |a| opt(a.user_agent.clone())))
+        .field(prop::<A>("requestId", nullable(S), "Request id (matches server logs).", |a| opt(a.request_id.clone())))
+        .field(prop::<A>("createdAt", nn("DateTime"), "When it happened.", |a| ts(&a.created_at)))
 }
 
 fn notification_object() -> Object {
@@ -692,75 +355,32 @@ fn notification_object() -> Object {
         .description("An item in a member's inbox.")
         .implement("Node")
         .field(id_field::<N>("Notification", |n| n.id))
-        .field(prop::<N>("kind", nn("NotificationKind"), "Kind.", |n| {
-            enum_value(&n.kind)
-        }))
-        .field(prop::<N>("title", nn(S), "Title.", |n| {
-            n.title.clone().into()
-        }))
-        .field(prop::<N>("body", nullable(S), "Body text.", |n| {
-            opt(n.body.clone())
-        }))
-        .field(prop::<N>("link", nullable(S), "Where to go.", |n| {
-            opt(n.link.clone())
-        }))
-        .field(prop::<N>(
-            "subjectId",
-            nullable(TypeRef::ID),
-            "Global ID of the object it is about.",
-            |n| match (&n.subject_type, n.subject_id) {
+        .field(prop::<N>("kind", nn("NotificationKind"), "Kind.", |n| enum_value(&n.kind)))
+        .field(prop::<N>("title", nn(S), "Title.", |n| n.title.clone().into()))
+        .field(prop::<N>("body", nullable(S), "Body text.", |n| opt(n.body.clone())))
+        .field(prop::<N>("link", nullable(S), "Where to go.", |n| opt(n.link.clone())))
+        .field(prop::<N>("subjectId", nullable(TypeRef::ID), "Global ID of the object it is about.", |n| {
+            match (&n.subject_type, n.subject_id) {
                 (Some(t), Some(id)) => gid(t, id),
                 _ => Value::Null,
-            },
-        ))
-        .field(prop::<N>(
-            "data",
-            nn("JSON"),
-            "Extra structured data.",
-            |n| Value::from_json(n.data.clone()).unwrap_or(Value::Null),
-        ))
-        .field(prop::<N>(
-            "isRead",
-            nn(TypeRef::BOOLEAN),
-            "Whether it has been read.",
-            |n| n.read_at.is_some().into(),
-        ))
-        .field(prop::<N>(
-            "readAt",
-            nullable("DateTime"),
-            "When it was read.",
-            |n| opt_ts(&n.read_at),
-        ))
-        .field(prop::<N>(
-            "archivedAt",
-            nullable("DateTime"),
-            "When it was archived.",
-            |n| opt_ts(&n.archived_at),
-        ))
-        .field(prop::<N>(
-            "createdAt",
-            nn("DateTime"),
-            "When it arrived.",
-            |n| ts(&n.created_at),
-        ))
+            }
+        }))
+        .field(prop::<N>("data", nn("JSON"), "Extra structured data.", |n| {
+            Value::from_json(n.data.clone()).unwrap_or(Value::Null)
+        }))
+        .field(prop::<N>("isRead", nn(TypeRef::BOOLEAN), "Whether it has been read.", |n| n.read_at.is_some().into()))
+        .field(prop::<N>("readAt", nullable("DateTime"), "When it was read.", |n| opt_ts(&n.read_at)))
+        .field(prop::<N>("archivedAt", nullable("DateTime"), "When it was archived.", |n| opt_ts(&n.archived_at)))
+        .field(prop::<N>("createdAt", nn("DateTime"), "When it arrived.", |n| ts(&n.created_at)))
 }
 
 fn setting_object() -> Object {
     type X = org_setting::Model;
     Object::new("OrgSetting")
         .description("One organisation setting.")
-        .field(prop::<X>("key", nn(S), "Key (`a-z0-9_.`).", |s| {
-            s.key.clone().into()
-        }))
-        .field(prop::<X>("value", nn("JSON"), "Value.", |s| {
-            Value::from_json(s.value.clone()).unwrap_or(Value::Null)
-        }))
-        .field(prop::<X>(
-            "updatedAt",
-            nn("DateTime"),
-            "When it last changed.",
-            |s| ts(&s.updated_at),
-        ))
+        .field(prop::<X>("key", nn(S), "Key (`a-z0-9_.`).", |s| s.key.clone().into()))
+        .field(prop::<X>("value", nn("JSON"), "Value.", |s| Value::from_json(s.value.clone()).unwrap_or(Value::Null)))
+        .field(prop::<X>("updatedAt", nn("DateTime"), "When it last changed.", |s| ts(&s.updated_at)))
 }
 
 /// Relationship fields added to `Organization` (lists scoped to it).
@@ -769,27 +389,17 @@ pub fn organization_lists(parts: &mut SchemaParts) {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     parts.extend(
         "Organization",
-        list_field(
-            "members",
-            &lists::MEMBERS,
-            "Members of the organisation.",
-            |_, req| {
-                let org = req.require(Permission::MembersRead)?;
-                Ok(membership::Entity::find().filter(membership::Column::OrgId.eq(org)))
-            },
-        ),
+        list_field("members", &lists::MEMBERS, "Members of the organisation.", |_, req| {
+            let org = req.require(Permission::MembersRead)?;
+            Ok(membership::Entity::find().filter(membership::Column::OrgId.eq(org)))
+        }),
     );
     parts.extend(
         "Organization",
-        list_field(
-            "teams",
-            &lists::TEAMS,
-            "Teams of the organisation.",
-            |_, req| {
-                let org = req.require(Permission::TeamsRead)?;
-                Ok(team::Entity::find().filter(team::Column::OrgId.eq(org)))
-            },
-        ),
+        list_field("teams", &lists::TEAMS, "Teams of the organisation.", |_, req| {
+            let org = req.require(Permission::TeamsRead)?;
+            Ok(team::Entity::find().filter(team::Column::OrgId.eq(org)))
+        }),
     );
     parts.extend(
         "Organization",
@@ -800,27 +410,17 @@ pub fn organization_lists(parts: &mut SchemaParts) {
     );
     parts.extend(
         "Organization",
-        list_field(
-            "apiKeys",
-            &lists::API_KEYS,
-            "API keys (needs ApiKeysManage).",
-            |_, req| {
-                let org = req.require(Permission::ApiKeysManage)?;
-                Ok(api_key::Entity::find().filter(api_key::Column::OrgId.eq(org)))
-            },
-        ),
+        list_field("apiKeys", &lists::API_KEYS, "API keys (needs ApiKeysManage).", |_, req| {
+            let org = req.require(Permission::ApiKeysManage)?;
+            Ok(api_key::Entity::find().filter(api_key::Column::OrgId.eq(org)))
+        }),
     );
     parts.extend(
         "Organization",
-        list_field(
-            "auditLog",
-            &lists::AUDIT,
-            "The audit log (needs AuditRead).",
-            |_, req| {
-                let org = req.require(Permission::AuditRead)?;
-                Ok(audit_entry::Entity::find().filter(audit_entry::Column::OrgId.eq(org)))
-            },
-        ),
+        list_field("auditLog", &lists::AUDIT, "The audit log (needs AuditRead).", |_, req| {
+            let org = req.require(Permission::AuditRead)?;
+            Ok(audit_entry::Entity::find().filter(audit_entry::Column::OrgId.eq(org)))
+        }),
     );
     parts.extend(
         "Organization",
@@ -833,12 +433,18 @@ pub fn organization_lists(parts: &mut SchemaParts) {
                     .all(req.db.as_ref())
                     .await
                     .map_err(AppError::from)?;
-                Ok(Some(FieldValue::list(
-                    rows.into_iter().map(FieldValue::owned_any),
-                )))
+                Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
             })
         })
         .description("Organisation settings."),
     );
-    parts.extend("User", children_field::<user::Model, MembershipsOfUser>("memberships", "Membership", "Organisations this user belongs to (visible: your own, or within the active organisation).", |u| u.id));
+    parts.extend(
+        "User",
+        children_field::<user::Model, MembershipsOfUser>(
+            "memberships",
+            "Membership",
+            "Organisations this user belongs to (visible: your own, or within the active organisation).",
+            |u| u.id,
+        ),
+    );
 }

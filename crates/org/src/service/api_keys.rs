@@ -25,10 +25,7 @@ pub async fn create(
         return Err(AppError::bad_input("scope", "unknown scope"));
     }
     if expires_at.is_some_and(|e| e <= Utc::now()) {
-        return Err(AppError::bad_input(
-            "expiresAt",
-            "expiresAt must be in the future",
-        ));
+        return Err(AppError::bad_input("expiresAt", "expiresAt must be in the future"));
     }
     let prefix = tokens::random_alnum(8);
     let secret = tokens::random_token(32);
@@ -61,11 +58,7 @@ pub async fn create(
 }
 
 /// Revokes a key (idempotent).
-pub async fn revoke(
-    db: &impl ConnectionTrait,
-    session: &Session,
-    gid: &str,
-) -> AppResult<api_key::Model> {
+pub async fn revoke(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<api_key::Model> {
     let org_id = session.require(Permission::ApiKeysManage)?;
     let id = decode_as(gid, "ApiKey", "id")?;
     let key = api_key::Entity::find_by_id(id)

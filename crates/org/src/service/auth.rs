@@ -6,8 +6,8 @@ use opsgraph_core::id::new_id;
 use opsgraph_core::{Actor, AppError, AppResult, Role, Session, Tenant, TxDb, audit, validate};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, Set, Statement,
 };
 use uuid::Uuid;
 
@@ -52,34 +52,19 @@ fn now() -> DateTime<FixedOffset> {
 }
 
 /// Creates a user, an organisation and the owner membership; signs in.
-pub async fn sign_up(
-    db: &TxDb,
-    cfg: &AuthConfig,
-    session: &Session,
-    input: SignUpInput,
-) -> AppResult<AuthTokens> {
+pub async fn sign_up(db: &TxDb, cfg: &AuthConfig, session: &Session, input: SignUpInput) -> AppResult<AuthTokens> {
     let email = validate::email("email", &input.email)?;
     let pass = validate::password("password", &input.password)?;
     let first = validate::text("firstName", &input.first_name, 1, 100, false)?;
     let last = validate::text("lastName", &input.last_name, 0, 100, false)?;
     let org_name = validate::text("organizationName", &input.organization_name, 1, 200, false)?;
-    if user::Entity::find()
-        .filter(Expr::cust_with_values("lower(email) = $1", [email.clone()]))
-        .count(db)
-        .await?
-        > 0
-    {
+    if user::Entity::find().filter(Expr::cust_with_values("lower(email) = $1", [email.clone()])).count(db).await? > 0 {
         return Err(OrgError::EmailTaken.into());
     }
     let hash = password::hash(&pass)?;
     let user_id = new_id();
     let org_id = new_id();
-    db.set_tenant(&Tenant {
-        org_id: Some(org_id),
-        user_id: Some(user_id),
-        api_key_prefix: None,
-    })
-    .await?;
+    db.set_tenant(&Tenant { org_id: Some(org_id), user_id: Some(user_id), api_key_prefix: None }).await?;
     let user = user::ActiveModel {
         id: Set(user_id),
         email: Set(email),
@@ -92,14 +77,9 @@ pub async fn sign_up(
     .insert(db)
     .await?;
     let slug = unique_slug(db, &validate::slugify(&org_name)).await?;
-    organization::ActiveModel {
-        id: Set(org_id),
-        name: Set(org_name.clone()),
-        slug: Set(slug),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    organization::ActiveModel { id: Set(org_id), name: Set(org_name.clone()), slug: Set(slug), ..Default::default() }
+        .insert(db)
+        .await?;
     let membership_id = new_id();
     membership::ActiveModel {
         id: Set(membership_id),
@@ -142,15 +122,8 @@ async fn unique_slug(db: &impl ConnectionTrait, base: &str) -> AppResult<String>
             [base.into()],
         ))
         .await?;
-    let taken = row
-        .map(|r| r.try_get::<bool>("", "taken"))
-        .transpose()?
-        .unwrap_or(false);
-    Ok(if taken {
-        format!("{base}-{}", tokens::random_alnum(6))
-    } else {
-        base.to_owned()
-    })
+    let taken = row.map(|r| r.try_get::<bool>("", "taken")).transpose()?.unwrap_or(false);
+    Ok(if taken { format!("{base}-{}", tokens::random_alnum(6)) } else { base.to_owned() })
 }
 
 /// Log-in input.
@@ -193,10 +166,7 @@ pub async fn log_in(
         ))
         .await?;
     let (by_account, by_ip) = match row {
-        Some(r) => (
-            r.try_get::<i64>("", "by_account")?,
-            r.try_get::<i64>("", "by_ip")?,
-        ),
+        Some(r) => (r.try_get::<i64>("", "by_account")?, r.try_get::<i64>("", "by_ip")?),
         None => (0, 0),
     };
     if by_account >= cfg.max_failures_per_account || by_ip >= cfg.max_failures_per_ip {
@@ -229,17 +199,9 @@ pub async fn log_in(
     let Some(user) = found.filter(|_| ok) else {
         return Err(OrgError::InvalidCredentials.into());
     };
-    db.set_tenant(&Tenant {
-        user_id: Some(user.id),
-        ..Default::default()
-    })
-    .await?;
+    db.set_tenant(&Tenant { user_id: Some(user.id), ..Default::default() }).await?;
     let wanted = match &input.organization_id {
-        Some(gid) => Some(opsgraph_core::id::decode_as(
-            gid,
-            "Organization",
-            "organizationId",
-        )?),
+        Some(gid) => Some(opsgraph_core::id::decode_as(gid, "Organization", "organizationId")?),
         None => None,
     };
     let org_id = pick_org(db, user.id, wanted).await?;
@@ -251,11 +213,7 @@ pub async fn log_in(
 
 /// The organisation to activate: `wanted` if the user is an active member, else the
 /// oldest active membership.
-async fn pick_org(
-    db: &impl ConnectionTrait,
-    user_id: Uuid,
-    wanted: Option<Uuid>,
-) -> AppResult<Option<Uuid>> {
+async fn pick_org(db: &impl ConnectionTrait, user_id: Uuid, wanted: Option<Uuid>) -> AppResult<Option<Uuid>> {
     let mut q = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user_id))
         .filter(membership::Column::IsActive.eq(true))
@@ -280,12 +238,7 @@ async fn issue(
 ) -> AppResult<AuthTokens> {
     let issued = Utc::now();
     let exp = issued + cfg.access_ttl;
-    let claims = Claims {
-        sub: user.id,
-        org: org_id,
-        iat: issued.timestamp(),
-        exp: exp.timestamp(),
-    };
+    let claims = Claims { sub: user.id, org: org_id, iat: issued.timestamp(), exp: exp.timestamp() };
     let access_token = tokens::sign(&cfg.jwt_secret, &claims);
     let refresh = tokens::random_token(32);
     refresh_token::ActiveModel {
@@ -299,13 +252,7 @@ async fn issue(
     }
     .insert(db)
     .await?;
-    Ok(AuthTokens {
-        access_token,
-        access_expires_at: exp,
-        refresh_token: refresh,
-        user,
-        org_id,
-    })
+    Ok(AuthTokens { access_token, access_expires_at: exp, refresh_token: refresh, user, org_id })
 }
 
 /// Issues a fresh token pair (new session family) for `user` with `org_id` active.
@@ -321,42 +268,25 @@ pub async fn issue_for(
 /// Exchanges a refresh token for a new pair. A token used twice revokes its whole family
 /// (a stolen token is then useless to both parties); that revocation goes through `pool`
 /// so it persists although the request fails.
-pub async fn refresh(
-    db: &TxDb,
-    pool: &DatabaseConnection,
-    cfg: &AuthConfig,
-    token: &str,
-) -> AppResult<AuthTokens> {
+pub async fn refresh(db: &TxDb, pool: &DatabaseConnection, cfg: &AuthConfig, token: &str) -> AppResult<AuthTokens> {
     let hash = tokens::hash_secret(token);
-    let Some(old) = refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(hash))
-        .one(db)
-        .await?
+    let Some(old) = refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(db).await?
     else {
         return Err(OrgError::InvalidToken("invalid refresh token").into());
     };
     if old.revoked_at.is_some() {
         revoke_family(pool, old.family_id).await?;
-        return Err(OrgError::InvalidToken(
-            "refresh token was already used; all sessions of it are revoked",
-        )
-        .into());
+        return Err(OrgError::InvalidToken("refresh token was already used; all sessions of it are revoked").into());
     }
     if old.expires_at <= now() {
         return Err(OrgError::InvalidToken("refresh token expired").into());
     }
-    let Some(user) = user::Entity::find_by_id(old.user_id)
-        .one(db)
-        .await?
-        .filter(|u| u.is_active && u.deleted_at.is_none())
+    let Some(user) =
+        user::Entity::find_by_id(old.user_id).one(db).await?.filter(|u| u.is_active && u.deleted_at.is_none())
     else {
         return Err(OrgError::InvalidToken("invalid refresh token").into());
     };
-    db.set_tenant(&Tenant {
-        user_id: Some(user.id),
-        ..Default::default()
-    })
-    .await?;
+    db.set_tenant(&Tenant { user_id: Some(user.id), ..Default::default() }).await?;
     let org_id = match old.org_id {
         Some(org) => pick_org(db, user.id, Some(org)).await.ok().flatten(),
         None => None,
@@ -387,11 +317,7 @@ async fn revoke_family(db: &impl ConnectionTrait, family: Uuid) -> AppResult<()>
 /// Revokes the refresh token's family. Unknown tokens are ignored (idempotent).
 pub async fn log_out(db: &TxDb, token: &str) -> AppResult<bool> {
     let hash = tokens::hash_secret(token);
-    match refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(hash))
-        .one(db)
-        .await?
-    {
+    match refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(db).await? {
         Some(t) => {
             revoke_family(db, t.family_id).await?;
             Ok(true)
@@ -410,10 +336,7 @@ pub async fn switch_organization(
     let user_id = session.user_id()?;
     let org = opsgraph_core::id::decode_as(org_gid, "Organization", "organizationId")?;
     let org_id = pick_org(db, user_id, Some(org)).await?;
-    let user = user::Entity::find_by_id(user_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("user"))?;
+    let user = user::Entity::find_by_id(user_id).one(db).await?.ok_or_else(|| AppError::not_found("user"))?;
     issue(db, cfg, user, org_id, None).await
 }
 
@@ -434,10 +357,7 @@ impl Credentials {
         if let Some(k) = api_key {
             return Credentials::ApiKey(k.trim().to_owned());
         }
-        match authorization.and_then(|a| {
-            a.strip_prefix("Bearer ")
-                .or_else(|| a.strip_prefix("bearer "))
-        }) {
+        match authorization.and_then(|a| a.strip_prefix("Bearer ").or_else(|| a.strip_prefix("bearer "))) {
             Some(t) if t.trim().starts_with("ogk_") => Credentials::ApiKey(t.trim().to_owned()),
             Some(t) => Credentials::Bearer(t.trim().to_owned()),
             None => Credentials::None,
@@ -459,19 +379,10 @@ pub async fn authenticate(
         Credentials::Bearer(token) => {
             let claims = tokens::verify(&cfg.jwt_secret, token, Utc::now().timestamp())?;
             let org = match org_override {
-                Some(h) => Some(opsgraph_core::id::decode_as(
-                    h,
-                    "Organization",
-                    "X-Organization-Id",
-                )?),
+                Some(h) => Some(opsgraph_core::id::decode_as(h, "Organization", "X-Organization-Id")?),
                 None => claims.org,
             };
-            db.set_tenant(&Tenant {
-                org_id: org,
-                user_id: Some(claims.sub),
-                api_key_prefix: None,
-            })
-            .await?;
+            db.set_tenant(&Tenant { org_id: org, user_id: Some(claims.sub), api_key_prefix: None }).await?;
             let row = db
                 .query_one_raw(Statement::from_sql_and_values(
                     DbBackend::Postgres,
@@ -489,15 +400,8 @@ pub async fn authenticate(
             let membership: Option<Uuid> = row.try_get("", "membership_id")?;
             let role: Option<String> = row.try_get("", "role")?;
             let member_ok: Option<bool> = row.try_get("", "member_ok")?;
-            let mut session = Session {
-                actor: Actor::User {
-                    user_id: claims.sub,
-                },
-                ..base
-            };
-            if let (Some(m), Some(role), Some(true)) =
-                (membership, role.as_deref().and_then(Role::parse), member_ok)
-            {
+            let mut session = Session { actor: Actor::User { user_id: claims.sub }, ..base };
+            if let (Some(m), Some(role), Some(true)) = (membership, role.as_deref().and_then(Role::parse), member_ok) {
                 session.org_id = org;
                 session.membership_id = Some(m);
                 session.role = Some(role);
@@ -505,11 +409,7 @@ pub async fn authenticate(
                 if org_override.is_some() {
                     return Err(OrgError::NotAMember.into());
                 }
-                db.set_tenant(&Tenant {
-                    user_id: Some(claims.sub),
-                    ..Default::default()
-                })
-                .await?;
+                db.set_tenant(&Tenant { user_id: Some(claims.sub), ..Default::default() }).await?;
             }
             Ok(session)
         }
@@ -520,11 +420,7 @@ pub async fn authenticate(
             if prefix.len() != 8 || secret.is_empty() || secret.len() > 100 {
                 return Err(invalid());
             }
-            db.set_tenant(&Tenant {
-                api_key_prefix: Some(prefix.to_owned()),
-                ..Default::default()
-            })
-            .await?;
+            db.set_tenant(&Tenant { api_key_prefix: Some(prefix.to_owned()), ..Default::default() }).await?;
             let key = api_key::Entity::find()
                 .filter(api_key::Column::Prefix.eq(prefix))
                 .one(db)
@@ -540,11 +436,7 @@ pub async fn authenticate(
             if key.expires_at.is_some_and(|e| e <= now()) {
                 return Err(OrgError::InvalidToken("API key expired").into());
             }
-            db.set_tenant(&Tenant {
-                org_id: Some(key.org_id),
-                ..Default::default()
-            })
-            .await?;
+            db.set_tenant(&Tenant { org_id: Some(key.org_id), ..Default::default() }).await?;
             db.execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",

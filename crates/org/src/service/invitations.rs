@@ -4,10 +4,7 @@
 use chrono::{Duration, Utc};
 use opsgraph_core::id::new_id;
 use opsgraph_core::{AppError, AppResult, Session, Tenant, TxDb, validate};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set,
-    Statement,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -58,11 +55,7 @@ pub struct AcceptInvitationInput {
 
 /// Redeems an invitation: sets the password (if the account has none), activates the
 /// membership's organisation in the returned tokens. Single use.
-pub async fn accept(
-    db: &TxDb,
-    cfg: &AuthConfig,
-    input: AcceptInvitationInput,
-) -> AppResult<AuthTokens> {
+pub async fn accept(db: &TxDb, cfg: &AuthConfig, input: AcceptInvitationInput) -> AppResult<AuthTokens> {
     let invalid = || AppError::from(OrgError::InvalidToken("invalid or expired invitation"));
     if input.token.is_empty() || input.token.len() > 100 {
         return Err(invalid());
@@ -75,28 +68,15 @@ pub async fn accept(
         [hex(&hash).into()],
     ))
     .await?;
-    let inv = invitation::Entity::find()
-        .filter(invitation::Column::TokenHash.eq(hash))
-        .one(db)
-        .await?
-        .ok_or_else(invalid)?;
+    let inv =
+        invitation::Entity::find().filter(invitation::Column::TokenHash.eq(hash)).one(db).await?.ok_or_else(invalid)?;
     if inv.accepted_at.is_some() || inv.expires_at <= Utc::now() {
         return Err(invalid());
     }
-    db.set_tenant(&Tenant {
-        org_id: Some(inv.org_id),
-        ..Default::default()
-    })
-    .await?;
-    let m = membership::Entity::find_by_id(inv.membership_id)
-        .one(db)
-        .await?
-        .filter(|m| m.is_active)
-        .ok_or_else(invalid)?;
-    let u = user::Entity::find_by_id(m.user_id)
-        .one(db)
-        .await?
-        .ok_or_else(invalid)?;
+    db.set_tenant(&Tenant { org_id: Some(inv.org_id), ..Default::default() }).await?;
+    let m =
+        membership::Entity::find_by_id(inv.membership_id).one(db).await?.filter(|m| m.is_active).ok_or_else(invalid)?;
+    let u = user::Entity::find_by_id(m.user_id).one(db).await?.ok_or_else(invalid)?;
     let mut am: user::ActiveModel = u.clone().into();
     if u.password_hash.is_none() {
         am.password_hash = Set(Some(password::hash(&pass)?));
@@ -115,12 +95,7 @@ pub async fn accept(
     let mut accepted: invitation::ActiveModel = inv.into();
     accepted.accepted_at = Set(Some(Utc::now().fixed_offset()));
     accepted.update(db).await?;
-    db.set_tenant(&Tenant {
-        org_id: Some(m.org_id),
-        user_id: Some(u.id),
-        ..Default::default()
-    })
-    .await?;
+    db.set_tenant(&Tenant { org_id: Some(m.org_id), user_id: Some(u.id), ..Default::default() }).await?;
     auth::issue_for(db, cfg, u, Some(m.org_id)).await
 }
 

@@ -6,9 +6,7 @@ use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Role, Session, audit, validate};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -48,21 +46,14 @@ fn parse_role(field: &str, s: &str) -> AppResult<Role> {
 fn rate(field: &str, v: Option<Decimal>) -> AppResult<Option<Decimal>> {
     match v {
         Some(d) if d.is_sign_negative() || d.scale() > 2 || d > Decimal::from(1_000_000_000) => {
-            Err(AppError::bad_input(
-                field,
-                format!("{field} must be between 0 and 1e9 with at most 2 decimals"),
-            ))
+            Err(AppError::bad_input(field, format!("{field} must be between 0 and 1e9 with at most 2 decimals")))
         }
         other => Ok(other),
     }
 }
 
 /// Loads a membership of the active organisation (NOT_FOUND for other tenants' ids).
-pub async fn get(
-    db: &impl ConnectionTrait,
-    org_id: Uuid,
-    id: Uuid,
-) -> AppResult<membership::Model> {
+pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<membership::Model> {
     membership::Entity::find_by_id(id)
         .filter(membership::Column::OrgId.eq(org_id))
         .one(db)
@@ -71,37 +62,25 @@ pub async fn get(
 }
 
 /// Adds a person to the organisation.
-pub async fn add(
-    db: &impl ConnectionTrait,
-    session: &Session,
-    input: AddMemberInput,
-) -> AppResult<membership::Model> {
+pub async fn add(db: &impl ConnectionTrait, session: &Session, input: AddMemberInput) -> AppResult<membership::Model> {
     let org_id = session.require(Permission::MembersManage)?;
     let email = validate::email("email", &input.email)?;
     let role = parse_role("role", &input.role)?;
     if role == Role::Owner {
         session.require(Permission::OwnersManage)?;
     }
-    let first = validate::opt_text("firstName", input.first_name.as_deref(), 100, false)?
-        .unwrap_or_default();
-    let last =
-        validate::opt_text("lastName", input.last_name.as_deref(), 100, false)?.unwrap_or_default();
+    let first = validate::opt_text("firstName", input.first_name.as_deref(), 100, false)?.unwrap_or_default();
+    let last = validate::opt_text("lastName", input.last_name.as_deref(), 100, false)?.unwrap_or_default();
     let job_title = validate::opt_text("jobTitle", input.job_title.as_deref(), 200, false)?;
     let department = validate::opt_text("department", input.department.as_deref(), 200, false)?;
     let manager_id = match &input.manager_id {
-        Some(g) => Some(
-            get(db, org_id, decode_as(g, "Membership", "managerId")?)
-                .await?
-                .id,
-        ),
+        Some(g) => Some(get(db, org_id, decode_as(g, "Membership", "managerId")?).await?.id),
         None => None,
     };
     let cost_rate = rate("costRate", input.cost_rate)?;
     let bill_rate = rate("billRate", input.bill_rate)?;
-    let existing = user::Entity::find()
-        .filter(Expr::cust_with_values("lower(email) = $1", [email.clone()]))
-        .one(db)
-        .await?;
+    let existing =
+        user::Entity::find().filter(Expr::cust_with_values("lower(email) = $1", [email.clone()])).one(db).await?;
     let user_id = match existing {
         Some(u) => u.id,
         None => {
@@ -203,18 +182,11 @@ pub async fn update(
     }
     if let Some(v) = &input.manager_id {
         let mgr = match v {
-            Some(g) => Some(
-                get(db, org_id, decode_as(g, "Membership", "managerId")?)
-                    .await?
-                    .id,
-            ),
+            Some(g) => Some(get(db, org_id, decode_as(g, "Membership", "managerId")?).await?.id),
             None => None,
         };
         if mgr == Some(id) {
-            return Err(AppError::bad_input(
-                "managerId",
-                "a member cannot manage themselves",
-            ));
+            return Err(AppError::bad_input("managerId", "a member cannot manage themselves"));
         }
         am.manager_id = Set(mgr);
     }
@@ -237,16 +209,8 @@ pub async fn update(
             entity_type: "Membership",
             entity_id: id,
             changes: audit::diff(&[
-                (
-                    "jobTitle",
-                    current.job_title.clone().into(),
-                    updated.job_title.clone().into(),
-                ),
-                (
-                    "department",
-                    current.department.clone().into(),
-                    updated.department.clone().into(),
-                ),
+                ("jobTitle", current.job_title.clone().into(), updated.job_title.clone().into()),
+                ("department", current.department.clone().into(), updated.department.clone().into()),
                 (
                     "managerId",
                     current.manager_id.map(|u| u.to_string()).into(),
@@ -291,9 +255,7 @@ async fn save_versioned(
         .filter(membership::Column::Version.eq(expected))
         .exec_with_returning(db)
         .await?;
-    res.into_iter()
-        .next()
-        .ok_or_else(|| OrgError::StaleVersion("membership").into())
+    res.into_iter().next().ok_or_else(|| OrgError::StaleVersion("membership").into())
 }
 
 /// Locks the organisation's active owners (serialises concurrent demotions).
@@ -378,11 +340,7 @@ pub async fn set_active(
         session,
         org_id,
         audit::AuditEntry {
-            action: if active {
-                "membership.reactivate"
-            } else {
-                "membership.deactivate"
-            },
+            action: if active { "membership.reactivate" } else { "membership.deactivate" },
             entity_type: "Membership",
             entity_id: id,
             changes: audit::diff(&[("isActive", current.is_active.into(), active.into())]),

@@ -41,22 +41,14 @@ pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult
 }
 
 /// Adds a catalog entry.
-pub async fn create(
-    db: &impl ConnectionTrait,
-    session: &Session,
-    input: CreateSkillInput,
-) -> AppResult<skill::Model> {
+pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateSkillInput) -> AppResult<skill::Model> {
     let org_id = session.require(Permission::SkillsManage)?;
     let kind = input.kind.unwrap_or_else(|| "SKILL".into());
     if !KINDS.contains(&kind.as_str()) {
         return Err(AppError::bad_input("kind", "unknown skill kind"));
     }
     let parent_id = match &input.parent_id {
-        Some(g) => Some(
-            get(db, org_id, decode_as(g, "Skill", "parentId")?)
-                .await?
-                .id,
-        ),
+        Some(g) => Some(get(db, org_id, decode_as(g, "Skill", "parentId")?).await?.id),
         None => None,
     };
     let s = skill::ActiveModel {
@@ -64,25 +56,10 @@ pub async fn create(
         org_id: Set(org_id),
         name: Set(validate::text("name", &input.name, 1, 100, false)?),
         kind: Set(kind),
-        category: Set(validate::opt_text(
-            "category",
-            input.category.as_deref(),
-            100,
-            false,
-        )?),
-        description: Set(validate::opt_text(
-            "description",
-            input.description.as_deref(),
-            2000,
-            true,
-        )?),
+        category: Set(validate::opt_text("category", input.category.as_deref(), 100, false)?),
+        description: Set(validate::opt_text("description", input.description.as_deref(), 2000, true)?),
         parent_id: Set(parent_id),
-        level: Set(validate::opt_text(
-            "level",
-            input.level.as_deref(),
-            50,
-            false,
-        )?),
+        level: Set(validate::opt_text("level", input.level.as_deref(), 50, false)?),
         ..Default::default()
     }
     .insert(db)
@@ -111,21 +88,13 @@ pub async fn set_member_skill(
     proficiency: i64,
 ) -> AppResult<member_skill::Model> {
     let org_id = session.require(Permission::SkillsEditOwn)?;
-    let member = members::get(
-        db,
-        org_id,
-        decode_as(member_gid, "Membership", "membershipId")?,
-    )
-    .await?;
+    let member = members::get(db, org_id, decode_as(member_gid, "Membership", "membershipId")?).await?;
     if session.membership_id != Some(member.id) {
         session.require(Permission::MemberSkillsManage)?;
     }
     let skill = get(db, org_id, decode_as(skill_gid, "Skill", "skillId")?).await?;
     if !(0..=10).contains(&proficiency) {
-        return Err(AppError::bad_input(
-            "proficiency",
-            "proficiency must be between 0 and 10",
-        ));
+        return Err(AppError::bad_input("proficiency", "proficiency must be between 0 and 10"));
     }
     let row = member_skill::ActiveModel {
         id: Set(new_id()),
@@ -182,11 +151,7 @@ pub struct UpdateSkillInput {
 }
 
 /// Changes a catalog entry.
-pub async fn update(
-    db: &impl ConnectionTrait,
-    session: &Session,
-    input: UpdateSkillInput,
-) -> AppResult<skill::Model> {
+pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateSkillInput) -> AppResult<skill::Model> {
     let org_id = session.require(Permission::SkillsManage)?;
     let current = get(db, org_id, decode_as(&input.id, "Skill", "id")?).await?;
     let mut am: skill::ActiveModel = current.clone().into();
@@ -213,16 +178,8 @@ pub async fn update(
             entity_id: updated.id,
             changes: audit::diff(&[
                 ("name", current.name.into(), updated.name.clone().into()),
-                (
-                    "category",
-                    current.category.into(),
-                    updated.category.clone().into(),
-                ),
-                (
-                    "description",
-                    current.description.into(),
-                    updated.description.clone().into(),
-                ),
+                ("category", current.category.into(), updated.category.clone().into()),
+                ("description", current.description.into(), updated.description.clone().into()),
                 ("level", current.level.into(), updated.level.clone().into()),
             ]),
         },
@@ -235,15 +192,8 @@ pub async fn update(
 pub async fn delete(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<Uuid> {
     let org_id = session.require(Permission::SkillsManage)?;
     let s = get(db, org_id, decode_as(gid, "Skill", "id")?).await?;
-    if skill::Entity::find()
-        .filter(skill::Column::ParentId.eq(s.id))
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::Conflict(
-            "other entries have this one as parent; change them first".into(),
-        ));
+    if skill::Entity::find().filter(skill::Column::ParentId.eq(s.id)).one(db).await?.is_some() {
+        return Err(AppError::Conflict("other entries have this one as parent; change them first".into()));
     }
     skill::Entity::delete_by_id(s.id).exec(db).await?;
     audit::record(
@@ -269,12 +219,7 @@ pub async fn remove_member_skill(
     skill_gid: &str,
 ) -> AppResult<crate::entity::membership::Model> {
     let org_id = session.require(Permission::SkillsEditOwn)?;
-    let member = members::get(
-        db,
-        org_id,
-        decode_as(member_gid, "Membership", "membershipId")?,
-    )
-    .await?;
+    let member = members::get(db, org_id, decode_as(member_gid, "Membership", "membershipId")?).await?;
     if session.membership_id != Some(member.id) {
         session.require(Permission::MemberSkillsManage)?;
     }

@@ -3,8 +3,7 @@
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait,
-    QueryFilter, Set, Statement,
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -57,11 +56,7 @@ pub struct UpdateTeamInput {
 
 fn kind(v: Option<&str>) -> AppResult<String> {
     let k = v.unwrap_or("TEAM");
-    if KINDS.contains(&k) {
-        Ok(k.to_owned())
-    } else {
-        Err(AppError::bad_input("kind", "unknown team kind"))
-    }
+    if KINDS.contains(&k) { Ok(k.to_owned()) } else { Err(AppError::bad_input("kind", "unknown team kind")) }
 }
 
 /// Loads a team of the active organisation.
@@ -73,15 +68,8 @@ pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult
         .ok_or_else(|| AppError::not_found("team"))
 }
 
-async fn resolve_parent(
-    db: &impl ConnectionTrait,
-    org_id: Uuid,
-    team_id: Option<Uuid>,
-    gid: &str,
-) -> AppResult<Uuid> {
-    let parent = get(db, org_id, decode_as(gid, "Team", "parentId")?)
-        .await?
-        .id;
+async fn resolve_parent(db: &impl ConnectionTrait, org_id: Uuid, team_id: Option<Uuid>, gid: &str) -> AppResult<Uuid> {
+    let parent = get(db, org_id, decode_as(gid, "Team", "parentId")?).await?.id;
     if let Some(me) = team_id {
         // Walk up from the new parent: reaching this team would close a cycle.
         let row = db
@@ -94,26 +82,15 @@ async fn resolve_parent(
                 [parent.into(), me.into()],
             ))
             .await?;
-        if row
-            .map(|r| r.try_get::<bool>("", "cycle"))
-            .transpose()?
-            .unwrap_or(false)
-        {
-            return Err(AppError::bad_input(
-                "parentId",
-                "a team cannot be nested inside itself",
-            ));
+        if row.map(|r| r.try_get::<bool>("", "cycle")).transpose()?.unwrap_or(false) {
+            return Err(AppError::bad_input("parentId", "a team cannot be nested inside itself"));
         }
     }
     Ok(parent)
 }
 
 /// Creates a team.
-pub async fn create(
-    db: &impl ConnectionTrait,
-    session: &Session,
-    input: CreateTeamInput,
-) -> AppResult<team::Model> {
+pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateTeamInput) -> AppResult<team::Model> {
     let org_id = session.require(Permission::TeamsManage)?;
     let name = validate::text("name", &input.name, 1, 200, false)?;
     let parent_id = match &input.parent_id {
@@ -121,11 +98,7 @@ pub async fn create(
         None => None,
     };
     let lead_id = match &input.lead_id {
-        Some(g) => Some(
-            members::get(db, org_id, decode_as(g, "Membership", "leadId")?)
-                .await?
-                .id,
-        ),
+        Some(g) => Some(members::get(db, org_id, decode_as(g, "Membership", "leadId")?).await?.id),
         None => None,
     };
     let t = team::ActiveModel {
@@ -133,12 +106,7 @@ pub async fn create(
         org_id: Set(org_id),
         name: Set(name),
         kind: Set(kind(input.kind.as_deref())?),
-        description: Set(validate::opt_text(
-            "description",
-            input.description.as_deref(),
-            5000,
-            true,
-        )?),
+        description: Set(validate::opt_text("description", input.description.as_deref(), 5000, true)?),
         parent_id: Set(parent_id),
         lead_id: Set(lead_id),
         ..Default::default()
@@ -161,11 +129,7 @@ pub async fn create(
 }
 
 /// Updates a team (optimistic concurrency on `version`).
-pub async fn update(
-    db: &impl ConnectionTrait,
-    session: &Session,
-    input: UpdateTeamInput,
-) -> AppResult<team::Model> {
+pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateTeamInput) -> AppResult<team::Model> {
     let org_id = session.require(Permission::TeamsManage)?;
     let id = decode_as(&input.id, "Team", "id")?;
     let current = get(db, org_id, id).await?;
@@ -187,11 +151,7 @@ pub async fn update(
     }
     if let Some(l) = &input.lead_id {
         am.lead_id = Set(match l {
-            Some(g) => Some(
-                members::get(db, org_id, decode_as(g, "Membership", "leadId")?)
-                    .await?
-                    .id,
-            ),
+            Some(g) => Some(members::get(db, org_id, decode_as(g, "Membership", "leadId")?).await?.id),
             None => None,
         });
     }
@@ -217,11 +177,7 @@ pub async fn update(
             changes: audit::diff(&[
                 ("name", current.name.into(), updated.name.clone().into()),
                 ("kind", current.kind.into(), updated.kind.clone().into()),
-                (
-                    "description",
-                    current.description.into(),
-                    updated.description.clone().into(),
-                ),
+                ("description", current.description.into(), updated.description.clone().into()),
                 (
                     "parentId",
                     current.parent_id.map(|u| u.to_string()).into(),
@@ -243,15 +199,8 @@ pub async fn update(
 pub async fn delete(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<Uuid> {
     let org_id = session.require(Permission::TeamsManage)?;
     let t = get(db, org_id, decode_as(gid, "Team", "id")?).await?;
-    if team::Entity::find()
-        .filter(team::Column::ParentId.eq(t.id))
-        .one(db)
-        .await?
-        .is_some()
-    {
-        return Err(AppError::Conflict(
-            "the team has sub-teams; move or delete them first".into(),
-        ));
+    if team::Entity::find().filter(team::Column::ParentId.eq(t.id)).one(db).await?.is_some() {
+        return Err(AppError::Conflict("the team has sub-teams; move or delete them first".into()));
     }
     team::Entity::delete_by_id(t.id).exec(db).await?;
     audit::record(
@@ -279,12 +228,7 @@ pub async fn add_member(
 ) -> AppResult<team_member::Model> {
     let org_id = session.require(Permission::TeamsManage)?;
     let t = get(db, org_id, decode_as(team_gid, "Team", "teamId")?).await?;
-    let m = members::get(
-        db,
-        org_id,
-        decode_as(member_gid, "Membership", "membershipId")?,
-    )
-    .await?;
+    let m = members::get(db, org_id, decode_as(member_gid, "Membership", "membershipId")?).await?;
     let tm = team_member::ActiveModel {
         id: Set(new_id()),
         org_id: Set(org_id),

@@ -76,31 +76,22 @@ pub fn sign(secret: &[u8], claims: &Claims) -> String {
 pub fn verify(secret: &[u8], token: &str, now: i64) -> Result<Claims, OrgError> {
     let invalid = OrgError::InvalidToken("invalid access token");
     let mut parts = token.split('.');
-    let (Some(h), Some(p), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(invalid);
     };
-    let header = URL_SAFE_NO_PAD
-        .decode(h)
-        .map_err(|_| OrgError::InvalidToken("invalid access token"))?;
-    let header: serde_json::Value = serde_json::from_slice(&header)
-        .map_err(|_| OrgError::InvalidToken("invalid access token"))?;
+    let header = URL_SAFE_NO_PAD.decode(h).map_err(|_| OrgError::InvalidToken("invalid access token"))?;
+    let header: serde_json::Value =
+        serde_json::from_slice(&header).map_err(|_| OrgError::InvalidToken("invalid access token"))?;
     if header.get("alg").and_then(|a| a.as_str()) != Some("HS256") {
         return Err(OrgError::InvalidToken("invalid access token"));
     }
-    let sig = URL_SAFE_NO_PAD
-        .decode(s)
-        .map_err(|_| OrgError::InvalidToken("invalid access token"))?;
+    let sig = URL_SAFE_NO_PAD.decode(s).map_err(|_| OrgError::InvalidToken("invalid access token"))?;
     let mut m = mac(secret);
     m.update(format!("{h}.{p}").as_bytes());
-    m.verify_slice(&sig)
-        .map_err(|_| OrgError::InvalidToken("invalid access token"))?;
-    let payload = URL_SAFE_NO_PAD
-        .decode(p)
-        .map_err(|_| OrgError::InvalidToken("invalid access token"))?;
-    let claims: Claims = serde_json::from_slice(&payload)
-        .map_err(|_| OrgError::InvalidToken("invalid access token"))?;
+    m.verify_slice(&sig).map_err(|_| OrgError::InvalidToken("invalid access token"))?;
+    let payload = URL_SAFE_NO_PAD.decode(p).map_err(|_| OrgError::InvalidToken("invalid access token"))?;
+    let claims: Claims =
+        serde_json::from_slice(&payload).map_err(|_| OrgError::InvalidToken("invalid access token"))?;
     if claims.exp <= now {
         return Err(OrgError::InvalidToken("access token expired"));
     }
@@ -119,9 +110,7 @@ pub fn random_alnum(n: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyz23456789";
     let mut buf = vec![0u8; n];
     rand::rng().fill_bytes(&mut buf);
-    buf.iter()
-        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
-        .collect()
+    buf.iter().map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char).collect()
 }
 
 /// SHA-256 of a high-entropy secret (refresh tokens, API key secrets).
@@ -136,27 +125,16 @@ mod tests {
     #[test]
     fn sign_verify_expire_tamper() {
         let secret = b"0123456789abcdef0123456789abcdef";
-        let c = Claims {
-            sub: Uuid::now_v7(),
-            org: None,
-            iat: 100,
-            exp: 200,
-        };
+        let c = Claims { sub: Uuid::now_v7(), org: None, iat: 100, exp: 200 };
         let t = sign(secret, &c);
         assert_eq!(verify(secret, &t, 150).ok(), Some(c.clone()));
-        assert!(matches!(
-            verify(secret, &t, 200),
-            Err(OrgError::InvalidToken("access token expired"))
-        ));
+        assert!(matches!(verify(secret, &t, 200), Err(OrgError::InvalidToken("access token expired"))));
         assert!(verify(b"another-secret-another-secret-xx", &t, 150).is_err());
         let mut forged = t.clone();
         forged.push('x');
         assert!(verify(secret, &forged, 150).is_err());
-        let none_alg = format!(
-            "{}.{}.",
-            URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
-            t.split('.').nth(1).unwrap_or("")
-        );
+        let none_alg =
+            format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), t.split('.').nth(1).unwrap_or(""));
         assert!(verify(secret, &none_alg, 150).is_err());
     }
 }

@@ -7,8 +7,8 @@ use async_graphql::dynamic::{Enum, EnumItem, Object, TypeRef};
 use opsgraph_core::Permission;
 use opsgraph_core::filter::{FieldKind as K, enum_filter_input, ff};
 use opsgraph_core::gql::{
-    SchemaParts, children_field, datetime, enum_value, id_field, list_field, mutation,
-    node_fetcher, opt, payload, payload_value, prop, ref_field,
+    SchemaParts, children_field, datetime, enum_value, id_field, list_field, mutation, node_fetcher, opt, payload,
+    payload_value, prop, ref_field,
 };
 use opsgraph_core::loader::ChildOf;
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
@@ -81,10 +81,9 @@ pub fn register(parts: &mut SchemaParts) {
         ("COMPLETED", "Delivered."),
         ("CANCELLED", "Stopped for good."),
     ];
-    parts.ty(statuses.iter().fold(
-        Enum::new("ProjectStatus").description("Lifecycle of a project."),
-        |e, (n, d)| e.item(EnumItem::new(*n).description(*d)),
-    ));
+    parts.ty(statuses.iter().fold(Enum::new("ProjectStatus").description("Lifecycle of a project."), |e, (n, d)| {
+        e.item(EnumItem::new(*n).description(*d))
+    }));
     parts.ty(enum_filter_input("ProjectStatus"));
     parts.list(&*PROJECTS);
     parts.object(
@@ -92,74 +91,29 @@ pub fn register(parts: &mut SchemaParts) {
             .description("A client engagement or internal initiative.")
             .implement("Node")
             .field(id_field::<P>("Project", |p| p.id))
-            .field(prop::<P>(
-                "key",
-                nn(TypeRef::STRING),
-                "Short key, prefix of task numbers (`ACME-42`).",
-                |p| p.key.clone().into(),
-            ))
-            .field(prop::<P>("name", nn(TypeRef::STRING), "Name.", |p| {
-                p.name.clone().into()
+            .field(prop::<P>("key", nn(TypeRef::STRING), "Short key, prefix of task numbers (`ACME-42`).", |p| {
+                p.key.clone().into()
             }))
-            .field(prop::<P>(
-                "description",
-                TypeRef::named(TypeRef::STRING),
-                "Description.",
-                |p| opt(p.description.clone()),
-            ))
-            .field(prop::<P>(
-                "status",
-                nn("ProjectStatus"),
-                "Lifecycle status.",
-                |p| enum_value(&p.status),
-            ))
-            .field(ref_field::<P, membership::Entity>(
-                "manager",
-                "Membership",
-                "The project manager.",
-                |p| p.manager_id,
-            ))
-            .field(ref_field::<P, team::Entity>(
-                "team",
-                "Team",
-                "The owning team.",
-                |p| p.team_id,
-            ))
-            .field(prop::<P>(
-                "startDate",
-                TypeRef::named("Date"),
-                "Start date.",
-                |p| opt(p.start_date.map(|d| d.to_string())),
-            ))
-            .field(prop::<P>(
-                "endDate",
-                TypeRef::named("Date"),
-                "End date.",
-                |p| opt(p.end_date.map(|d| d.to_string())),
-            ))
-            .field(prop::<P>(
-                "version",
-                nn(TypeRef::INT),
-                "Optimistic-concurrency version.",
-                |p| p.version.into(),
-            ))
-            .field(prop::<P>(
-                "createdAt",
-                nn("DateTime"),
-                "When it was created.",
-                |p| datetime(&p.created_at),
-            ))
-            .field(prop::<P>(
-                "updatedAt",
-                nn("DateTime"),
-                "When it last changed.",
-                |p| datetime(&p.updated_at),
-            )),
+            .field(prop::<P>("name", nn(TypeRef::STRING), "Name.", |p| p.name.clone().into()))
+            .field(prop::<P>("description", TypeRef::named(TypeRef::STRING), "Description.", |p| {
+                opt(p.description.clone())
+            }))
+            .field(prop::<P>("status", nn("ProjectStatus"), "Lifecycle status.", |p| enum_value(&p.status)))
+            .field(ref_field::<P, membership::Entity>("manager", "Membership", "The project manager.", |p| {
+                p.manager_id
+            }))
+            .field(ref_field::<P, team::Entity>("team", "Team", "The owning team.", |p| p.team_id))
+            .field(prop::<P>("startDate", TypeRef::named("Date"), "Start date.", |p| {
+                opt(p.start_date.map(|d| d.to_string()))
+            }))
+            .field(prop::<P>("endDate", TypeRef::named("Date"), "End date.", |p| {
+                opt(p.end_date.map(|d| d.to_string()))
+            }))
+            .field(prop::<P>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |p| p.version.into()))
+            .field(prop::<P>("createdAt", nn("DateTime"), "When it was created.", |p| datetime(&p.created_at)))
+            .field(prop::<P>("updatedAt", nn("DateTime"), "When it last changed.", |p| datetime(&p.updated_at))),
     );
-    parts.node(
-        "Project",
-        node_fetcher::<project::Entity>(Permission::WorkRead, |p| p.org_id),
-    );
+    parts.node("Project", node_fetcher::<project::Entity>(Permission::WorkRead, |p| p.org_id));
     parts.extend(
         "Membership",
         children_field::<membership::Model, ProjectsOfManager>(
@@ -171,72 +125,36 @@ pub fn register(parts: &mut SchemaParts) {
     );
     parts.extend(
         "Team",
-        children_field::<team::Model, ProjectsOfTeam>(
-            "projects",
-            "Project",
-            "Projects this team owns.",
-            |t| t.id,
-        ),
+        children_field::<team::Model, ProjectsOfTeam>("projects", "Project", "Projects this team owns.", |t| t.id),
     );
     parts.extend(
         "Organization",
-        list_field(
-            "projects",
-            &PROJECTS,
-            "Projects of the organisation.",
-            |_, req| {
-                let org = req.require(Permission::WorkRead)?;
-                Ok(live(project::Entity::find()).filter(project::Column::OrgId.eq(org)))
-            },
-        ),
+        list_field("projects", &PROJECTS, "Projects of the organisation.", |_, req| {
+            let org = req.require(Permission::WorkRead)?;
+            Ok(live(project::Entity::find()).filter(project::Column::OrgId.eq(org)))
+        }),
     );
     parts.ty([
-        (
-            "key",
-            nn(TypeRef::STRING),
-            "Short key (2-10 upper-case letters/digits).",
-        ),
+        ("key", nn(TypeRef::STRING), "Short key (2-10 upper-case letters/digits)."),
         ("name", nn(TypeRef::STRING), "Name."),
-        (
-            "description",
-            TypeRef::named(TypeRef::STRING),
-            "Description.",
-        ),
-        (
-            "status",
-            TypeRef::named("ProjectStatus"),
-            "Status (default PLANNING).",
-        ),
-        (
-            "managerId",
-            TypeRef::named(TypeRef::ID),
-            "Manager (Membership).",
-        ),
+        ("description", TypeRef::named(TypeRef::STRING), "Description."),
+        ("status", TypeRef::named("ProjectStatus"), "Status (default PLANNING)."),
+        ("managerId", TypeRef::named(TypeRef::ID), "Manager (Membership)."),
         ("teamId", TypeRef::named(TypeRef::ID), "Owning team."),
         ("startDate", TypeRef::named("Date"), "Start date."),
         ("endDate", TypeRef::named("Date"), "End date."),
     ]
     .into_iter()
     .fold(
-        async_graphql::dynamic::InputObject::new("CreateProjectInput")
-            .description("Create a project."),
+        async_graphql::dynamic::InputObject::new("CreateProjectInput").description("Create a project."),
         |o, (n, t, d)| o.field(async_graphql::dynamic::InputValue::new(n, t).description(d)),
     ));
-    parts.object(payload(
-        "ProjectPayload",
-        "project",
-        "Project",
-        "Result of a mutation changing a Project.",
-    ));
+    parts.object(payload("ProjectPayload", "project", "Project", "Result of a mutation changing a Project."));
     parts.mutation(mutation(
         "createProject",
         "CreateProjectInput",
         "ProjectPayload",
         "Create a project.",
-        |req, i| async move {
-            Ok(payload_value(
-                projects::create(req.db.as_ref(), &req.session, i).await?,
-            ))
-        },
+        |req, i| async move { Ok(payload_value(projects::create(req.db.as_ref(), &req.session, i).await?)) },
     ));
 }

@@ -44,14 +44,9 @@ pub async fn create(
     let key = input.key.trim().to_uppercase();
     if !(2..=10).contains(&key.len())
         || !key.starts_with(|c: char| c.is_ascii_uppercase())
-        || !key
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        || !key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
     {
-        return Err(AppError::bad_input(
-            "key",
-            "key must be 2-10 letters or digits, starting with a letter",
-        ));
+        return Err(AppError::bad_input("key", "key must be 2-10 letters or digits, starting with a letter"));
     }
     let status = input.status.unwrap_or_else(|| "PLANNING".into());
     if !STATUSES.contains(&status.as_str()) {
@@ -60,29 +55,16 @@ pub async fn create(
     if let (Some(s), Some(e)) = (input.start_date, input.end_date)
         && e < s
     {
-        return Err(AppError::bad_input(
-            "endDate",
-            "endDate must not be before startDate",
-        ));
+        return Err(AppError::bad_input("endDate", "endDate must not be before startDate"));
     }
     let manager_id = match &input.manager_id {
-        Some(g) => Some(
-            opsgraph_org::service::members::get(
-                db,
-                org_id,
-                decode_as(g, "Membership", "managerId")?,
-            )
-            .await?
-            .id,
-        ),
+        Some(g) => {
+            Some(opsgraph_org::service::members::get(db, org_id, decode_as(g, "Membership", "managerId")?).await?.id)
+        }
         None => None,
     };
     let team_id = match &input.team_id {
-        Some(g) => Some(
-            opsgraph_org::service::teams::get(db, org_id, decode_as(g, "Team", "teamId")?)
-                .await?
-                .id,
-        ),
+        Some(g) => Some(opsgraph_org::service::teams::get(db, org_id, decode_as(g, "Team", "teamId")?).await?.id),
         None => None,
     };
     let p = project::ActiveModel {
@@ -90,12 +72,7 @@ pub async fn create(
         org_id: Set(org_id),
         key: Set(key),
         name: Set(validate::text("name", &input.name, 1, 200, false)?),
-        description: Set(validate::opt_text(
-            "description",
-            input.description.as_deref(),
-            20000,
-            true,
-        )?),
+        description: Set(validate::opt_text("description", input.description.as_deref(), 20000, true)?),
         status: Set(status),
         manager_id: Set(manager_id),
         team_id: Set(team_id),

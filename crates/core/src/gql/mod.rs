@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use async_graphql::Value;
 use async_graphql::dynamic::{
-    Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Interface, InterfaceField, Object,
-    ResolverContext, Scalar, SchemaBuilder, Subscription, SubscriptionField, Type, TypeRef,
+    Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Interface, InterfaceField, Object, ResolverContext,
+    Scalar, SchemaBuilder, Subscription, SubscriptionField, Type, TypeRef,
 };
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
@@ -19,13 +19,13 @@ use crate::error::{AppError, AppResult};
 use crate::id;
 use crate::pagination::{Connection, Edge, PageInfo};
 
+mod fields;
+pub use fields::*;
+
 /// Loads nodes of one type by id for `node` / `nodes`, applying the caller's permissions;
 /// ids the caller may not see are simply absent from the result.
 pub type NodeFetcher = Arc<
-    dyn Fn(
-            Arc<RequestCtx>,
-            Vec<Uuid>,
-        ) -> BoxFuture<'static, AppResult<HashMap<Uuid, FieldValue<'static>>>>
+    dyn Fn(Arc<RequestCtx>, Vec<Uuid>) -> BoxFuture<'static, AppResult<HashMap<Uuid, FieldValue<'static>>>>
         + Send
         + Sync,
 >;
@@ -97,10 +97,7 @@ impl SchemaParts {
     }
 
     /// Adds the connection, filter and order types of a list.
-    pub fn list<E: sea_orm::EntityTrait>(
-        &mut self,
-        spec: &crate::pagination::ListSpec<E>,
-    ) -> &mut Self {
+    pub fn list<E: sea_orm::EntityTrait>(&mut self, spec: &crate::pagination::ListSpec<E>) -> &mut Self {
         let (objects, inputs, enums) = spec.types();
         for o in objects {
             self.object(o);
@@ -117,15 +114,7 @@ impl SchemaParts {
     /// Finishes the schema: applies extensions (failing on unknown targets), adds
     /// `node`/`nodes`, registers everything.
     pub fn finish(self) -> Result<SchemaBuilder, String> {
-        let SchemaParts {
-            mut objects,
-            types,
-            query,
-            mutation,
-            subscription,
-            extensions,
-            nodes,
-        } = self;
+        let SchemaParts { mut objects, types, query, mutation, subscription, extensions, nodes } = self;
         for (target, field) in extensions {
             let obj = objects
                 .iter_mut()
@@ -171,17 +160,17 @@ impl SchemaParts {
     }
 
     fn add_shared_types(&mut self) {
-        let scalar = |name: &str, desc: &str, ok: fn(&Value) -> bool| {
-            Scalar::new(name).description(desc).validator(ok)
-        };
+        let scalar = |name: &str, desc: &str, ok: fn(&Value) -> bool| Scalar::new(name).description(desc).validator(ok);
         self.ty(scalar(
             "DateTime",
             "An instant, RFC 3339 (e.g. `2026-05-01T09:30:00Z`).",
             |v| matches!(v, Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok()),
         ));
-        self.ty(scalar("Date", "A calendar date, `YYYY-MM-DD`.", |v| {
-            matches!(v, Value::String(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok())
-        }));
+        self.ty(scalar(
+            "Date",
+            "A calendar date, `YYYY-MM-DD`.",
+            |v| matches!(v, Value::String(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()),
+        ));
         self.ty(scalar(
             "Decimal",
             "An exact decimal number, as a string (e.g. `\"120.50\"`).",
@@ -190,10 +179,7 @@ impl SchemaParts {
         self.ty(scalar("JSON", "Any JSON value.", |_| true));
         self.ty(Interface::new("Node")
             .description("An object with a globally unique, opaque ID.")
-            .field(
-                InterfaceField::new("id", TypeRef::named_nn(TypeRef::ID))
-                    .description("The global ID."),
-            ));
+            .field(InterfaceField::new("id", TypeRef::named_nn(TypeRef::ID)).description("The global ID.")));
         self.ty(Enum::new("OrderDirection")
             .description("Sort direction.")
             .item(EnumItem::new("ASC").description("Smallest first."))
@@ -208,18 +194,11 @@ impl SchemaParts {
 
 /// The parent object of the field being resolved, as `T`.
 pub fn parent<'a, T: Any>(ctx: &ResolverContext<'a>) -> AppResult<&'a T> {
-    ctx.parent_value
-        .downcast_ref::<T>()
-        .ok_or_else(|| AppError::internal("unexpected parent type"))
+    ctx.parent_value.downcast_ref::<T>().ok_or_else(|| AppError::internal("unexpected parent type"))
 }
 
 /// A synchronous field computed from the parent `T`.
-pub fn prop<T: Any + Send + Sync>(
-    name: &str,
-    ty: TypeRef,
-    desc: &str,
-    f: fn(&T) -> Value,
-) -> Field {
+pub fn prop<T: Any + Send + Sync>(name: &str, ty: TypeRef, desc: &str, f: fn(&T) -> Value) -> Field {
     Field::new(name, ty, move |ctx| {
         FieldFuture::new(async move {
             let p = parent::<T>(&ctx)?;
@@ -289,18 +268,12 @@ fn page_info_object() -> Object {
             "More items precede this page.",
             |p| p.has_previous_page.into(),
         ))
-        .field(prop::<PageInfo>(
-            "startCursor",
-            TypeRef::named(TypeRef::STRING),
-            "Cursor of the first item.",
-            |p| opt(p.start_cursor.clone()),
-        ))
-        .field(prop::<PageInfo>(
-            "endCursor",
-            TypeRef::named(TypeRef::STRING),
-            "Cursor of the last item.",
-            |p| opt(p.end_cursor.clone()),
-        ))
+        .field(prop::<PageInfo>("startCursor", TypeRef::named(TypeRef::STRING), "Cursor of the first item.", |p| {
+            opt(p.start_cursor.clone())
+        }))
+        .field(prop::<PageInfo>("endCursor", TypeRef::named(TypeRef::STRING), "Cursor of the last item.", |p| {
+            opt(p.end_cursor.clone())
+        }))
 }
 
 /// `<Node>Connection` and `<Node>Edge`.
@@ -329,9 +302,7 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
             Field::new("edges", TypeRef::named_nn_list_nn(&edge_name), |ctx| {
                 FieldFuture::new(async move {
                     let c = parent::<Connection>(&ctx)?;
-                    Ok(Some(FieldValue::list(
-                        c.edges.iter().map(|e| FieldValue::borrowed_any(e)),
-                    )))
+                    Ok(Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e)))))
                 })
             })
             .description("Items with their cursors."),
@@ -340,11 +311,7 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
             Field::new("nodes", TypeRef::named_nn_list_nn(node), |ctx| {
                 FieldFuture::new(async move {
                     let c = parent::<Connection>(&ctx)?;
-                    Ok(Some(FieldValue::list(
-                        c.edges
-                            .iter()
-                            .map(|e| FieldValue::borrowed_any(e.node.as_ref())),
-                    )))
+                    Ok(Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e.node.as_ref())))))
                 })
             })
             .description("The items, without cursors."),
@@ -362,9 +329,7 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
             Field::new("totalCount", TypeRef::named_nn(TypeRef::INT), |ctx| {
                 FieldFuture::new(async move {
                     let c = parent::<Connection>(&ctx)?;
-                    let total = c
-                        .total
-                        .ok_or_else(|| AppError::internal("totalCount not computed"))?;
+                    let total = c.total.ok_or_else(|| AppError::internal("totalCount not computed"))?;
                     Ok(Some(FieldValue::value(total)))
                 })
             })
@@ -373,20 +338,14 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
     vec![conn, edge]
 }
 
-async fn fetch_nodes(
-    ctx: &ResolverContext<'_>,
-    ids: Vec<String>,
-) -> AppResult<Vec<Option<FieldValue<'static>>>> {
+async fn fetch_nodes(ctx: &ResolverContext<'_>, ids: Vec<String>) -> AppResult<Vec<Option<FieldValue<'static>>>> {
     let req = RequestCtx::of(ctx)?.clone();
-    let registry = ctx
-        .data::<NodeRegistry>()
-        .map_err(|_| AppError::internal("node registry missing"))?;
+    let registry = ctx.data::<NodeRegistry>().map_err(|_| AppError::internal("node registry missing"))?;
     let mut decoded = Vec::with_capacity(ids.len());
     let mut by_type: HashMap<String, Vec<Uuid>> = HashMap::new();
     for (i, gid) in ids.iter().enumerate() {
-        let (ty, uuid) = id::decode(gid).map_err(|_| {
-            AppError::bad_input(format!("ids[{i}]"), format!("`{gid}` is not a valid ID"))
-        })?;
+        let (ty, uuid) = id::decode(gid)
+            .map_err(|_| AppError::bad_input(format!("ids[{i}]"), format!("`{gid}` is not a valid ID")))?;
         by_type.entry(ty.clone()).or_default().push(uuid);
         decoded.push((ty, uuid));
     }
@@ -414,9 +373,7 @@ fn node_field() -> Field {
         })
     })
     .argument(InputValue::new("id", TypeRef::named_nn(TypeRef::ID)).description("A global ID."))
-    .description(
-        "Fetches any object by its global ID (NOT_FOUND when it does not exist or is not visible).",
-    )
+    .description("Fetches any object by its global ID (NOT_FOUND when it does not exist or is not visible).")
 }
 
 fn nodes_field() -> Field {
@@ -439,249 +396,4 @@ fn nodes_field() -> Field {
     })
     .argument(InputValue::new("ids", TypeRef::named_nn_list_nn(TypeRef::ID)).description("Global IDs (at most 100)."))
     .description("Fetches objects by global IDs, in order; NOT_FOUND if any does not exist or is not visible.")
-}
-
-/// A root mutation taking one `input: <InputType>!` (deserialized into `I`) and returning
-/// `<Payload>!`. Input that does not deserialize is BAD_USER_INPUT.
-pub fn mutation<I, F, Fut>(
-    name: &str,
-    input_type: &str,
-    payload_type: &str,
-    desc: &str,
-    f: F,
-) -> Field
-where
-    I: serde::de::DeserializeOwned + Send + 'static,
-    F: Fn(Arc<RequestCtx>, I) -> Fut + Send + Sync + Clone + 'static,
-    Fut: Future<Output = AppResult<FieldValue<'static>>> + Send + 'static,
-{
-    Field::new(name, TypeRef::named_nn(payload_type), move |ctx| {
-        let f = f.clone();
-        FieldFuture::new(async move {
-            let req = RequestCtx::of(&ctx)?.clone();
-            let input: I = ctx.args.try_get("input")?.deserialize().map_err(|e| {
-                AppError::bad_input("input", format!("invalid input: {}", e.message))
-            })?;
-            Ok(Some(f(req, input).await?))
-        })
-    })
-    .argument(
-        InputValue::new("input", TypeRef::named_nn(input_type))
-            .description("The mutation's input."),
-    )
-    .description(desc)
-}
-
-/// A payload type `<name> { <field>: <node_type>! }` whose parent value is the node itself.
-pub fn payload(name: &str, field: &str, node_type: &str, desc: &str) -> Object {
-    Object::new(name).description(desc).field(
-        Field::new(field, TypeRef::named_nn(node_type), |ctx| {
-            FieldFuture::new(async move {
-                Ok(Some(FieldValue::borrowed_any(
-                    ctx.parent_value
-                        .try_downcast_ref::<Box<dyn Any + Send + Sync>>()
-                        .map(|b| b.as_ref())?,
-                )))
-            })
-        })
-        .description(format!("The {node_type}.")),
-    )
-}
-
-/// The value of a [`payload`] type.
-pub fn payload_value<T: Any + Send + Sync>(node: T) -> FieldValue<'static> {
-    FieldValue::owned_any(Box::new(node) as Box<dyn Any + Send + Sync>)
-}
-
-/// An amount of money in a currency.
-#[derive(Debug, Clone)]
-pub struct Money {
-    /// Exact amount.
-    pub amount: rust_decimal::Decimal,
-    /// ISO 4217 code.
-    pub currency: String,
-}
-
-/// The `Money` object type.
-pub fn money_object() -> Object {
-    Object::new("Money")
-        .description("An exact amount of money in a currency (never a float).")
-        .field(prop::<Money>(
-            "amount",
-            TypeRef::named_nn("Decimal"),
-            "The amount, as a decimal string.",
-            |m| m.amount.to_string().into(),
-        ))
-        .field(prop::<Money>(
-            "currency",
-            TypeRef::named_nn(TypeRef::STRING),
-            "ISO 4217 currency code.",
-            |m| m.currency.clone().into(),
-        ))
-}
-
-/// Reads an optional argument of the current field as `T`.
-pub fn arg<T: serde::de::DeserializeOwned>(
-    ctx: &ResolverContext<'_>,
-    name: &str,
-) -> AppResult<Option<T>> {
-    match ctx.args.get(name) {
-        None => Ok(None),
-        Some(v) if v.is_null() => Ok(None),
-        Some(v) => v
-            .deserialize()
-            .map(Some)
-            .map_err(|e| AppError::bad_input(name, e.message)),
-    }
-}
-
-/// A [`NodeFetcher`] for entity `E`: needs `perm`, batches through the request's by-id
-/// loader, and drops rows of other organisations (a second wall behind RLS).
-pub fn node_fetcher<E>(perm: crate::auth::Permission, org_of: fn(&E::Model) -> Uuid) -> NodeFetcher
-where
-    E: sea_orm::EntityTrait + Send + Sync,
-    E::Model: Clone + Send + Sync + 'static,
-{
-    Arc::new(move |req: Arc<RequestCtx>, ids: Vec<Uuid>| {
-        Box::pin(async move {
-            let org = req.require(perm)?;
-            let loaded = req
-                .loader(crate::loader::ById::<E>::new)
-                .load_many(ids)
-                .await
-                .map_err(|e| AppError::internal(e.as_str()))?;
-            Ok(loaded
-                .into_iter()
-                .filter(|(_, m)| org_of(m) == org)
-                .map(|(k, m)| (k, FieldValue::owned_any(m)))
-                .collect())
-        })
-    })
-}
-
-/// A reference to one `E` row (many-to-one) loaded through the by-id loader; nullable.
-pub fn ref_field<P, E>(
-    name: &str,
-    node_type: &str,
-    desc: &str,
-    get: fn(&P) -> Option<Uuid>,
-) -> Field
-where
-    P: Any + Send + Sync,
-    E: sea_orm::EntityTrait + Send + Sync,
-    E::Model: Clone + Send + Sync + 'static,
-{
-    Field::new(name, TypeRef::named(node_type), move |ctx| {
-        FieldFuture::new(async move {
-            let Some(id) = get(parent::<P>(&ctx)?) else {
-                return Ok(None);
-            };
-            let req = RequestCtx::of(&ctx)?;
-            Ok(crate::loader::by_id::<E>(req, id)
-                .await?
-                .map(FieldValue::owned_any))
-        })
-    })
-    .description(desc)
-}
-
-/// A required reference to one `E` row; a dangling one is INTERNAL (FKs forbid it).
-pub fn ref_field_nn<P, E>(name: &str, node_type: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
-where
-    P: Any + Send + Sync,
-    E: sea_orm::EntityTrait + Send + Sync,
-    E::Model: Clone + Send + Sync + 'static,
-{
-    Field::new(name, TypeRef::named_nn(node_type), move |ctx| {
-        FieldFuture::new(async move {
-            let id = get(parent::<P>(&ctx)?);
-            let req = RequestCtx::of(&ctx)?;
-            let row = crate::loader::by_id::<E>(req, id)
-                .await?
-                .ok_or_else(|| AppError::internal(format!("dangling reference {id}")))?;
-            Ok(Some(FieldValue::owned_any(row)))
-        })
-    })
-    .description(desc)
-}
-
-/// All children of the parent through relationship `R` (a plain list, batched).
-pub fn children_field<P, R>(name: &str, node_type: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
-where
-    P: Any + Send + Sync,
-    R: crate::loader::ChildOf,
-    <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
-{
-    Field::new(name, TypeRef::named_nn_list_nn(node_type), move |ctx| {
-        FieldFuture::new(async move {
-            let id = get(parent::<P>(&ctx)?);
-            let req = RequestCtx::of(&ctx)?;
-            let rows = crate::loader::children::<R>(req, id).await?;
-            Ok(Some(FieldValue::list(
-                rows.into_iter().map(FieldValue::owned_any),
-            )))
-        })
-    })
-    .description(desc)
-}
-
-/// A connection of the parent's children through `R` (batched per level).
-pub fn page_field<P, R>(name: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
-where
-    P: Any + Send + Sync,
-    R: crate::loader::PagedChildOf,
-    <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
-{
-    let spec = R::spec();
-    let field = Field::new(
-        name,
-        TypeRef::named_nn(format!("{}Connection", spec.node)),
-        move |ctx| {
-            FieldFuture::new(async move {
-                let id = get(parent::<P>(&ctx)?);
-                let req = RequestCtx::of(&ctx)?;
-                let q = crate::pagination::ListQuery::from_ctx(&ctx, R::spec())?;
-                Ok(Some(FieldValue::owned_any(
-                    crate::loader::page_of::<R>(req, id, q).await?,
-                )))
-            })
-        },
-    )
-    .description(desc);
-    spec.args(field)
-}
-
-/// A root-level connection over `base(req)` (already scoped and permission-checked).
-pub fn list_field<E, F>(
-    name: &str,
-    spec: &'static std::sync::LazyLock<crate::pagination::ListSpec<E>>,
-    desc: &str,
-    base: F,
-) -> Field
-where
-    E: sea_orm::EntityTrait + Send + Sync,
-    E::Model: Clone + Send + Sync + 'static,
-    F: Fn(&ResolverContext<'_>, &RequestCtx) -> AppResult<sea_orm::Select<E>>
-        + Send
-        + Sync
-        + 'static,
-{
-    let base = Arc::new(base);
-    let field = Field::new(
-        name,
-        TypeRef::named_nn(format!("{}Connection", spec.node)),
-        move |ctx| {
-            let base = base.clone();
-            FieldFuture::new(async move {
-                let req = RequestCtx::of(&ctx)?;
-                let select = base(&ctx, req)?;
-                let q = crate::pagination::ListQuery::from_ctx(&ctx, spec)?;
-                Ok(Some(FieldValue::owned_any(
-                    crate::pagination::page(req.db.as_ref(), spec, &q, select).await?,
-                )))
-            })
-        },
-    )
-    .description(desc);
-    spec.args(field)
 }

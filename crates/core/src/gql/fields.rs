@@ -1,0 +1,212 @@
+//! Typed field builders shared by every domain: references and lists through loaders,
+//! connections, mutations with one `input`, payloads, `Money`, node fetchers.
+
+use std::any::Any;
+use std::sync::Arc;
+
+use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, TypeRef};
+use uuid::Uuid;
+
+use super::{NodeFetcher, parent, prop};
+use crate::context::RequestCtx;
+use crate::error::{AppError, AppResult};
+
+/// A root mutation taking one `input: <InputType>!` (deserialized into `I`) and returning
+/// `<Payload>!`. Input that does not deserialize is BAD_USER_INPUT.
+pub fn mutation<I, F, Fut>(name: &str, input_type: &str, payload_type: &str, desc: &str, f: F) -> Field
+where
+    I: serde::de::DeserializeOwned + Send + 'static,
+    F: Fn(Arc<RequestCtx>, I) -> Fut + Send + Sync + Clone + 'static,
+    Fut: Future<Output = AppResult<FieldValue<'static>>> + Send + 'static,
+{
+    Field::new(name, TypeRef::named_nn(payload_type), move |ctx| {
+        let f = f.clone();
+        FieldFuture::new(async move {
+            let req = RequestCtx::of(&ctx)?.clone();
+            let input: I = ctx
+                .args
+                .try_get("input")?
+                .deserialize()
+                .map_err(|e| AppError::bad_input("input", format!("invalid input: {}", e.message)))?;
+            Ok(Some(f(req, input).await?))
+        })
+    })
+    .argument(InputValue::new("input", TypeRef::named_nn(input_type)).description("The mutation's input."))
+    .description(desc)
+}
+
+/// A payload type `<name> { <field>: <node_type>! }` whose parent value is the node itself.
+pub fn payload(name: &str, field: &str, node_type: &str, desc: &str) -> Object {
+    Object::new(name).description(desc).field(
+        Field::new(field, TypeRef::named_nn(node_type), |ctx| {
+            FieldFuture::new(async move {
+                Ok(Some(FieldValue::borrowed_any(
+                    ctx.parent_value.try_downcast_ref::<Box<dyn Any + Send + Sync>>().map(|b| b.as_ref())?,
+                )))
+            })
+        })
+        .description(format!("The {node_type}.")),
+    )
+}
+
+/// The value of a [`payload`] type.
+pub fn payload_value<T: Any + Send + Sync>(node: T) -> FieldValue<'static> {
+    FieldValue::owned_any(Box::new(node) as Box<dyn Any + Send + Sync>)
+}
+
+/// An amount of money in a currency.
+#[derive(Debug, Clone)]
+pub struct Money {
+    /// Exact amount.
+    pub amount: rust_decimal::Decimal,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+/// The `Money` object type.
+pub fn money_object() -> Object {
+    Object::new("Money")
+        .description("An exact amount of money in a currency (never a float).")
+        .field(prop::<Money>("amount", TypeRef::named_nn("Decimal"), "The amount, as a decimal string.", |m| {
+            m.amount.to_string().into()
+        }))
+        .field(prop::<Money>("currency", TypeRef::named_nn(TypeRef::STRING), "ISO 4217 currency code.", |m| {
+            m.currency.clone().into()
+        }))
+}
+
+/// Reads an optional argument of the current field as `T`.
+pub fn arg<T: serde::de::DeserializeOwned>(ctx: &ResolverContext<'_>, name: &str) -> AppResult<Option<T>> {
+    match ctx.args.get(name) {
+        None => Ok(None),
+        Some(v) if v.is_null() => Ok(None),
+        Some(v) => v.deserialize().map(Some).map_err(|e| AppError::bad_input(name, e.message)),
+    }
+}
+
+/// A [`NodeFetcher`] for entity `E`: needs `perm`, batches through the request's by-id
+/// loader, and drops rows of other organisations (a second wall behind RLS).
+pub fn node_fetcher<E>(perm: crate::auth::Permission, org_of: fn(&E::Model) -> Uuid) -> NodeFetcher
+where
+    E: sea_orm::EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    Arc::new(move |req: Arc<RequestCtx>, ids: Vec<Uuid>| {
+        Box::pin(async move {
+            let org = req.require(perm)?;
+            let loaded = req
+                .loader(crate::loader::ById::<E>::new)
+                .load_many(ids)
+                .await
+                .map_err(|e| AppError::internal(e.as_str()))?;
+            Ok(loaded
+                .into_iter()
+                .filter(|(_, m)| org_of(m) == org)
+                .map(|(k, m)| (k, FieldValue::owned_any(m)))
+                .collect())
+        })
+    })
+}
+
+/// A reference to one `E` row (many-to-one) loaded through the by-id loader; nullable.
+pub fn ref_field<P, E>(name: &str, node_type: &str, desc: &str, get: fn(&P) -> Option<Uuid>) -> Field
+where
+    P: Any + Send + Sync,
+    E: sea_orm::EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    Field::new(name, TypeRef::named(node_type), move |ctx| {
+        FieldFuture::new(async move {
+            let Some(id) = get(parent::<P>(&ctx)?) else {
+                return Ok(None);
+            };
+            let req = RequestCtx::of(&ctx)?;
+            Ok(crate::loader::by_id::<E>(req, id).await?.map(FieldValue::owned_any))
+        })
+    })
+    .description(desc)
+}
+
+/// A required reference to one `E` row; a dangling one is INTERNAL (FKs forbid it).
+pub fn ref_field_nn<P, E>(name: &str, node_type: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
+where
+    P: Any + Send + Sync,
+    E: sea_orm::EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    Field::new(name, TypeRef::named_nn(node_type), move |ctx| {
+        FieldFuture::new(async move {
+            let id = get(parent::<P>(&ctx)?);
+            let req = RequestCtx::of(&ctx)?;
+            let row = crate::loader::by_id::<E>(req, id)
+                .await?
+                .ok_or_else(|| AppError::internal(format!("dangling reference {id}")))?;
+            Ok(Some(FieldValue::owned_any(row)))
+        })
+    })
+    .description(desc)
+}
+
+/// All children of the parent through relationship `R` (a plain list, batched).
+pub fn children_field<P, R>(name: &str, node_type: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
+where
+    P: Any + Send + Sync,
+    R: crate::loader::ChildOf,
+    <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
+{
+    Field::new(name, TypeRef::named_nn_list_nn(node_type), move |ctx| {
+        FieldFuture::new(async move {
+            let id = get(parent::<P>(&ctx)?);
+            let req = RequestCtx::of(&ctx)?;
+            let rows = crate::loader::children::<R>(req, id).await?;
+            Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
+        })
+    })
+    .description(desc)
+}
+
+/// A connection of the parent's children through `R` (batched per level).
+pub fn page_field<P, R>(name: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
+where
+    P: Any + Send + Sync,
+    R: crate::loader::PagedChildOf,
+    <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
+{
+    let spec = R::spec();
+    let field = Field::new(name, TypeRef::named_nn(format!("{}Connection", spec.node)), move |ctx| {
+        FieldFuture::new(async move {
+            let id = get(parent::<P>(&ctx)?);
+            let req = RequestCtx::of(&ctx)?;
+            let q = crate::pagination::ListQuery::from_ctx(&ctx, R::spec())?;
+            Ok(Some(FieldValue::owned_any(crate::loader::page_of::<R>(req, id, q).await?)))
+        })
+    })
+    .description(desc);
+    spec.args(field)
+}
+
+/// A root-level connection over `base(req)` (already scoped and permission-checked).
+pub fn list_field<E, F>(
+    name: &str,
+    spec: &'static std::sync::LazyLock<crate::pagination::ListSpec<E>>,
+    desc: &str,
+    base: F,
+) -> Field
+where
+    E: sea_orm::EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+    F: Fn(&ResolverContext<'_>, &RequestCtx) -> AppResult<sea_orm::Select<E>> + Send + Sync + 'static,
+{
+    let base = Arc::new(base);
+    let field = Field::new(name, TypeRef::named_nn(format!("{}Connection", spec.node)), move |ctx| {
+        let base = base.clone();
+        FieldFuture::new(async move {
+            let req = RequestCtx::of(&ctx)?;
+            let select = base(&ctx, req)?;
+            let q = crate::pagination::ListQuery::from_ctx(&ctx, spec)?;
+            Ok(Some(FieldValue::owned_any(crate::pagination::page(req.db.as_ref(), spec, &q, select).await?)))
+        })
+    })
+    .description(desc);
+    spec.args(field)
+}

@@ -1,0 +1,171 @@
+//! Identity mutations: sign-up, log-in, token refresh, log-out, organisation switch,
+//! invitations. They return `AuthPayload` and read the auth config and pool from the schema.
+
+use std::sync::Arc;
+
+use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
+use opsgraph_core::gql::{SchemaParts, mutation, prop};
+use opsgraph_core::{AppError, AppResult, RequestCtx};
+use sea_orm::DatabaseConnection;
+use serde::Deserialize;
+
+use super::mutation::{id, id_nn, input, s, s_nn};
+use crate::service::auth::{self, AuthTokens};
+use crate::service::tokens::AuthConfig;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenInput {
+    refresh_token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrgInput {
+    organization_id: String,
+}
+
+fn auth_payload_object() -> Object {
+    type A = AuthTokens;
+    Object::new("AuthPayload")
+        .description("Tokens of a signed-in session.")
+        .field(prop::<A>("accessToken", s_nn(), "Short-lived bearer token for `Authorization: Bearer`.", |a| {
+            a.access_token.clone().into()
+        }))
+        .field(prop::<A>(
+            "accessTokenExpiresAt",
+            TypeRef::named_nn("DateTime"),
+            "When the access token expires.",
+            |a| a.access_expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into(),
+        ))
+        .field(prop::<A>(
+            "refreshToken",
+            s_nn(),
+            "Single-use token for `refreshToken`; reuse revokes the session.",
+            |a| a.refresh_token.clone().into(),
+        ))
+        .field(
+            Field::new("user", TypeRef::named_nn("User"), |ctx| {
+                FieldFuture::new(async move {
+                    Ok(Some(FieldValue::owned_any(opsgraph_core::gql::parent::<A>(&ctx)?.user.clone())))
+                })
+            })
+            .description("The signed-in user."),
+        )
+        .field(prop::<A>("organizationId", id(), "The active organisation of these tokens.", |a| {
+            opsgraph_core::gql::opt(a.org_id.map(|o| opsgraph_core::id::encode("Organization", o)))
+        }))
+}
+
+/// An auth mutation: gets the request context, the auth config and the deserialized input.
+fn auth_mutation<I, F, Fut>(name: &str, input_type: &str, desc: &str, f: F) -> Field
+where
+    I: serde::de::DeserializeOwned + Send + 'static,
+    F: Fn(Arc<RequestCtx>, AuthConfig, DatabaseConnection, I) -> Fut + Send + Sync + Clone + 'static,
+    Fut: Future<Output = AppResult<AuthTokens>> + Send + 'static,
+{
+    Field::new(name, TypeRef::named_nn("AuthPayload"), move |ctx| {
+        let f = f.clone();
+        FieldFuture::new(async move {
+            let req = RequestCtx::of(&ctx)?.clone();
+            let cfg = ctx.data::<AuthConfig>().map_err(|_| AppError::internal("auth config missing"))?.clone();
+            let pool = ctx.data::<DatabaseConnection>().map_err(|_| AppError::internal("pool missing"))?.clone();
+            let input: I =
+                ctx.args.try_get("input")?.deserialize().map_err(|e| AppError::bad_input("input", e.message))?;
+            Ok(Some(FieldValue::owned_any(f(req, cfg, pool, input).await?)))
+        })
+    })
+    .argument(InputValue::new("input", TypeRef::named_nn(input_type)).description("The mutation's input."))
+    .description(desc)
+}
+
+/// Registers the identity mutations and their types.
+pub fn register(parts: &mut SchemaParts) {
+    parts.ty(input(
+        "SignUpInput",
+        "Create an account and an organisation you own.",
+        &[
+            ("email", s_nn(), "Login e-mail."),
+            ("password", s_nn(), "At least 10 characters."),
+            ("firstName", s_nn(), "Given name."),
+            ("lastName", s_nn(), "Family name."),
+            ("organizationName", s_nn(), "Name of the new organisation."),
+        ],
+    ));
+    parts.ty(input(
+        "LogInInput",
+        "Sign in.",
+        &[
+            ("email", s_nn(), "Login e-mail."),
+            ("password", s_nn(), "Password."),
+            ("organizationId", id(), "Organisation to activate (default: your first)."),
+        ],
+    ));
+    parts.ty(input(
+        "RefreshTokenInput",
+        "Exchange a refresh token.",
+        &[("refreshToken", s_nn(), "The refresh token.")],
+    ));
+    parts.ty(input("LogOutInput", "End a session.", &[("refreshToken", s_nn(), "The session's refresh token.")]));
+    parts.ty(input(
+        "SwitchOrganizationInput",
+        "Activate another of your organisations.",
+        &[("organizationId", id_nn(), "The organisation.")],
+    ));
+    parts.object(auth_payload_object());
+    parts.mutation(auth_mutation(
+        "signUp",
+        "SignUpInput",
+        "Create an account and organisation; signs in.",
+        |req, cfg, _pool, i: auth::SignUpInput| async move { auth::sign_up(&req.db, &cfg, &req.session, i).await },
+    ));
+    parts.mutation(auth_mutation(
+        "logIn",
+        "LogInInput",
+        "Sign in (rate limited per account and address).",
+        |req, cfg, pool, i: auth::LogInInput| async move { auth::log_in(&req.db, &pool, &cfg, &req.session, i).await },
+    ));
+    parts.mutation(auth_mutation(
+        "refreshToken",
+        "RefreshTokenInput",
+        "Rotate a refresh token into a new token pair.",
+        |req, cfg, pool, i: TokenInput| async move { auth::refresh(&req.db, &pool, &cfg, &i.refresh_token).await },
+    ));
+    parts.ty(input(
+        "AcceptInvitationInput",
+        "Redeem an invitation.",
+        &[
+            ("token", s_nn(), "The invitation token from `addMember`."),
+            ("password", s_nn(), "Your password (an existing account must give its own)."),
+            ("firstName", s(), "Given name."),
+            ("lastName", s(), "Family name."),
+        ],
+    ));
+    parts.mutation(auth_mutation(
+        "acceptInvitation",
+        "AcceptInvitationInput",
+        "Set your password with an invitation and sign in.",
+        |req, cfg, _pool, i| async move { crate::service::invitations::accept(&req.db, &cfg, i).await },
+    ));
+    parts.mutation(auth_mutation(
+        "switchOrganization",
+        "SwitchOrganizationInput",
+        "New tokens with another of your organisations active.",
+        |req, cfg, _pool, i: OrgInput| async move {
+            auth::switch_organization(&req.db, &cfg, &req.session, &i.organization_id).await
+        },
+    ));
+    parts.object(Object::new("LogOutPayload").description("Result of logging out.").field(prop::<bool>(
+        "revoked",
+        TypeRef::named_nn(TypeRef::BOOLEAN),
+        "Whether a session was revoked.",
+        |b| (*b).into(),
+    )));
+    parts.mutation(mutation(
+        "logOut",
+        "LogOutInput",
+        "LogOutPayload",
+        "Revoke the session of a refresh token.",
+        |req, i: TokenInput| async move { Ok(FieldValue::owned_any(auth::log_out(&req.db, &i.refresh_token).await?)) },
+    ));
+}

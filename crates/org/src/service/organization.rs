@@ -1,0 +1,73 @@
+//! The organisation's own profile.
+
+use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, audit, validate};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use serde::Deserialize;
+
+use crate::entity::organization;
+
+/// Input of `updateOrganization`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateOrgInput {
+    pub expected_version: i32,
+    pub name: Option<String>,
+    pub domain: Option<String>,
+    pub timezone: Option<String>,
+    pub default_currency: Option<String>,
+    pub fiscal_year_start_month: Option<i16>,
+}
+
+/// Changes the active organisation's profile (optimistic concurrency on `version`).
+pub async fn update(req: &RequestCtx, i: UpdateOrgInput) -> AppResult<organization::Model> {
+    let org = req.require(Permission::OrgManage)?;
+    let db = req.db.as_ref();
+    let current =
+        organization::Entity::find_by_id(org).one(db).await?.ok_or_else(|| AppError::not_found("organisation"))?;
+    let mut am = organization::ActiveModel { version: Set(i.expected_version + 1), ..Default::default() };
+    if let Some(n) = &i.name {
+        am.name = Set(validate::text("name", n, 1, 200, false)?);
+    }
+    if let Some(d) = &i.domain {
+        am.domain = Set(validate::opt_text("domain", Some(d), 253, false)?);
+    }
+    if let Some(t) = &i.timezone {
+        am.timezone = Set(validate::text("timezone", t, 1, 64, false)?);
+    }
+    if let Some(c) = &i.default_currency {
+        am.default_currency = Set(validate::currency("defaultCurrency", c)?);
+    }
+    if let Some(m) = i.fiscal_year_start_month {
+        if !(1..=12).contains(&m) {
+            return Err(AppError::bad_input("fiscalYearStartMonth", "month must be 1..12"));
+        }
+        am.fiscal_year_start_month = Set(m);
+    }
+    let updated = organization::Entity::update_many()
+        .set(am)
+        .filter(organization::Column::Id.eq(org))
+        .filter(organization::Column::Version.eq(i.expected_version))
+        .exec_with_returning(db)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(crate::error::OrgError::StaleVersion("organisation"))?;
+    audit::record(
+        db,
+        &req.session,
+        org,
+        audit::AuditEntry {
+            action: "organization.update",
+            entity_type: "Organization",
+            entity_id: org,
+            changes: audit::diff(&[
+                ("name", current.name.into(), updated.name.clone().into()),
+                ("domain", current.domain.into(), updated.domain.clone().into()),
+                ("timezone", current.timezone.into(), updated.timezone.clone().into()),
+                ("defaultCurrency", current.default_currency.into(), updated.default_currency.clone().into()),
+            ]),
+        },
+    )
+    .await?;
+    Ok(updated)
+}
