@@ -236,3 +236,44 @@ async fn invitations_are_single_use_and_set_the_password() {
     app.log_in("new@example.com").await;
     app.finish().await;
 }
+
+#[tokio::test]
+async fn log_in_is_rate_limited_per_address() {
+    let app = TestApp::spawn_with(|c| c.login_max_failures_ip = 4).await;
+    app.sign_up("victim@example.com", "Target").await;
+    // Spraying many accounts from one address trips the per-address limit.
+    for i in 0..4 {
+        let r = app
+            .gql(
+                None,
+                LOGIN,
+                json!({ "i": { "email": format!("guess{i}@example.com"), "password": "password-guess" } }),
+            )
+            .await;
+        assert_eq!(code(&r), Some("UNAUTHENTICATED"));
+    }
+    let blocked = app.gql(None, LOGIN, json!({ "i": { "email": "victim@example.com", "password": PASSWORD } })).await;
+    assert_eq!(code(&blocked), Some("FORBIDDEN"));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn identity_events_are_audited() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("owner@example.com", "Audit Co").await;
+    app.member(&owner, "m@example.com", "MEMBER").await;
+    app.log_in("owner@example.com").await;
+    let log = app
+        .gql(Some(&owner), "{ organization { auditLog(first: 50) { nodes { action actorType } } } }", json!({}))
+        .await;
+    let actions: Vec<String> = data(&log)["organization"]["auditLog"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["action"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    for expected in ["organization.create", "membership.add", "user.accept_invitation", "user.log_in"] {
+        assert!(actions.iter().any(|a| a == expected), "{expected} missing in {actions:?}");
+    }
+    app.finish().await;
+}

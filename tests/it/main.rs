@@ -5,6 +5,7 @@ mod errors;
 mod http;
 mod limits;
 mod members;
+mod organization;
 mod pagination;
 mod schema;
 mod statements;

@@ -145,7 +145,7 @@ pub fn register(parts: &mut SchemaParts) {
         "acceptInvitation",
         "AcceptInvitationInput",
         "Set your password with an invitation and sign in.",
-        |req, cfg, _pool, i| async move { crate::service::invitations::accept(&req.db, &cfg, i).await },
+        |req, cfg, _pool, i| async move { crate::service::invitations::accept(&req.db, &cfg, &req.session, i).await },
     ));
     parts.mutation(auth_mutation(
         "switchOrganization",

@@ -208,7 +208,28 @@ pub async fn log_in(
     let mut active: user::ActiveModel = user.into();
     active.last_login_at = Set(Some(now()));
     let user = active.update(db).await?;
+    audit_identity(db, session, user.id, org_id, "user.log_in").await?;
     issue(db, cfg, user, org_id, None).await
+}
+
+/// Records an identity event in the organisation it activates (none: nothing to record).
+pub(crate) async fn audit_identity(
+    db: &TxDb,
+    session: &Session,
+    user_id: Uuid,
+    org_id: Option<Uuid>,
+    action: &str,
+) -> AppResult<()> {
+    let Some(org) = org_id else { return Ok(()) };
+    db.set_tenant(&Tenant { org_id: Some(org), user_id: Some(user_id), api_key_prefix: None }).await?;
+    let actor = Session { actor: Actor::User { user_id }, org_id: Some(org), membership_id: None, ..session.clone() };
+    audit::record(
+        db,
+        &actor,
+        org,
+        audit::AuditEntry { action, entity_type: "User", entity_id: user_id, changes: serde_json::json!({}) },
+    )
+    .await
 }
 
 /// The organisation to activate: `wanted` if the user is an active member, else the
@@ -337,6 +358,7 @@ pub async fn switch_organization(
     let org = opsgraph_core::id::decode_as(org_gid, "Organization", "organizationId")?;
     let org_id = pick_org(db, user_id, Some(org)).await?;
     let user = user::Entity::find_by_id(user_id).one(db).await?.ok_or_else(|| AppError::not_found("user"))?;
+    audit_identity(db, session, user_id, org_id, "user.switch_organization").await?;
     issue(db, cfg, user, org_id, None).await
 }
 

@@ -55,7 +55,12 @@ pub struct AcceptInvitationInput {
 
 /// Redeems an invitation: sets the password (if the account has none), activates the
 /// membership's organisation in the returned tokens. Single use.
-pub async fn accept(db: &TxDb, cfg: &AuthConfig, input: AcceptInvitationInput) -> AppResult<AuthTokens> {
+pub async fn accept(
+    db: &TxDb,
+    cfg: &AuthConfig,
+    session: &Session,
+    input: AcceptInvitationInput,
+) -> AppResult<AuthTokens> {
     let invalid = || AppError::from(OrgError::InvalidToken("invalid or expired invitation"));
     if input.token.is_empty() || input.token.len() > 100 {
         return Err(invalid());
@@ -95,7 +100,7 @@ pub async fn accept(db: &TxDb, cfg: &AuthConfig, input: AcceptInvitationInput) -
     let mut accepted: invitation::ActiveModel = inv.into();
     accepted.accepted_at = Set(Some(Utc::now().fixed_offset()));
     accepted.update(db).await?;
-    db.set_tenant(&Tenant { org_id: Some(m.org_id), user_id: Some(u.id), ..Default::default() }).await?;
+    auth::audit_identity(db, session, u.id, Some(m.org_id), "user.accept_invitation").await?;
     auth::issue_for(db, cfg, u, Some(m.org_id)).await
 }
 
