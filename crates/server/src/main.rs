@@ -65,7 +65,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("GraphiQL: http://{}/graphql", listener.local_addr()?);
             if seed {
                 tracing::info!(
-                    "demo logins: owner@acme.example / owner@globex.example, password {}",
+                    "demo logins: owner@acme.example, owner@globex.example (and grace@, alan@acme.example, ...), password {}",
                     opsgraph_server::seed::DEMO_PASSWORD
                 );
             }

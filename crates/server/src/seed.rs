@@ -4,6 +4,7 @@
 use opsgraph_core::{Actor, Role, Session, Tenant, TxDb};
 use opsgraph_org::AuthConfig;
 use opsgraph_org::service::auth::{SignUpInput, sign_up};
+use opsgraph_org::service::invitations::{self, AcceptInvitationInput};
 use opsgraph_org::service::members::{AddMemberInput, add};
 use opsgraph_org::service::skills::{CreateSkillInput, create as create_skill, set_member_skill};
 use opsgraph_org::service::teams::{CreateTeamInput, add_member, create as create_team};
@@ -130,6 +131,10 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
             },
         )
         .await?;
+        // Every demo person can sign in: redeem their invitation with the demo password.
+        let token = invitations::create(db, &owner, m.org_id, m.id).await?;
+        let accept = AcceptInvitationInput { token, password: DEMO_PASSWORD.into(), first_name: None, last_name: None };
+        invitations::accept(db, auth, &owner, accept).await?;
         members.push(m);
     }
     let mut skills = Vec::new();
