@@ -28,3 +28,16 @@ async fn health_readiness_and_graphiql() {
     assert_eq!(app.get("/assets/../../etc/passwd").await.0, 404);
     app.finish().await;
 }
+
+/// GraphiQL's own introspection query (graphql-js `getIntrospectionQuery`) must pass the
+/// default limits, or the docs explorer stays empty.
+const INTROSPECTION: &str = "query IntrospectionQuery { __schema { queryType { name } mutationType { name } subscriptionType { name } types { ...FullType } directives { name description locations args { ...InputValue } } } } fragment FullType on __Type { kind name description fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason } inputFields { ...InputValue } interfaces { ...TypeRef } enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason } possibleTypes { ...TypeRef } } fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue } fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } } }";
+
+#[tokio::test]
+async fn graphiql_introspection_passes_default_limits() {
+    let app = TestApp::spawn_with(|c| *c = opsgraph_server::config::Config::for_database(&c.database_url)).await;
+    let r = app.gql(None, INTROSPECTION, serde_json::json!({})).await;
+    assert!(r.get("errors").is_none(), "{r}");
+    assert_eq!(r["data"]["__schema"]["queryType"]["name"], "Query");
+    app.finish().await;
+}

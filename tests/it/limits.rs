@@ -17,6 +17,7 @@ async fn abusive_documents_are_rejected() {
     let deep = "{ organization { teams { nodes { members { nodes { membership { user { memberships { organization { members { nodes { id } } } } } } } } } } } }";
     let r = app.gql(Some(&t), deep, json!({})).await;
     assert!(r["errors"][0]["message"].as_str().unwrap_or_default().to_lowercase().contains("nested too deep"), "{r}");
+    assert_eq!(code(&r), Some("BAD_USER_INPUT"));
     // Aliases.
     let aliases = format!("{{ {} }}", (0..6).map(|i| format!("a{i}: viewer {{ role }}")).collect::<Vec<_>>().join(" "));
     let r = app.gql(Some(&t), &aliases, json!({})).await;
@@ -50,6 +51,7 @@ async fn abusive_documents_are_rejected() {
     let (t2, _) = app2.sign_up("l@example.com", "Limits").await;
     let r = app2.gql(Some(&t2), "{ organization { members { nodes { id role jobTitle department hireDate isActive joinedAt createdAt updatedAt version user { id email firstName lastName displayName avatarUrl } } } } }", json!({})).await;
     assert!(r["errors"][0]["message"].as_str().unwrap_or_default().to_lowercase().contains("complex"), "{r}");
+    assert_eq!(code(&r), Some("BAD_USER_INPUT"));
     app2.finish().await;
     app.finish().await;
 }

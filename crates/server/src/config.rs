@@ -42,8 +42,8 @@ pub struct Config {
     /// `text` or `json` logs.
     #[arg(long, env = "OPSGRAPH_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
-    /// Maximum query depth.
-    #[arg(long, env = "OPSGRAPH_MAX_DEPTH", default_value_t = 12)]
+    /// Maximum query depth (GraphiQL's introspection query needs 13).
+    #[arg(long, env = "OPSGRAPH_MAX_DEPTH", default_value_t = 16)]
     pub max_depth: usize,
     /// Maximum query complexity (each field counts 1; lists multiply by `first`).
     #[arg(long, env = "OPSGRAPH_MAX_COMPLEXITY", default_value_t = 5000)]

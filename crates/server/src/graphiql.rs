@@ -26,9 +26,12 @@ const PAGE: &str = r#"<!doctype html>
       url: '/graphql',
       wsClient: graphqlWs.createClient({ url: wsUrl, lazy: true, connectionParams: () => headers() }),
     });
-    const defaultHeaders = JSON.stringify({ Authorization: 'Bearer <accessToken from logIn>' }, null, 2);
-    const defaultQuery = `# Sign in with a demo account (see the server's start-up output), copy accessToken
-# into the Headers tab as {"Authorization": "Bearer <token>"}, then explore.
+    // Empty by default: a placeholder token would make every request UNAUTHENTICATED.
+    const defaultHeaders = '{}';
+    const defaultQuery = `# 1. Run LogIn (demo accounts: see the server's start-up output).
+# 2. Put the accessToken into the Headers tab below:
+#      {"Authorization": "Bearer <accessToken>"}
+# 3. Run Organization, or explore the docs (book icon, top left).
 mutation LogIn {
   logIn(input: { email: "owner@acme.example", password: "opsgraph-demo-1" }) {
     accessToken

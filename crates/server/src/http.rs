@@ -186,6 +186,7 @@ async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> 
     let before = db.statement_count();
     let ctx = RequestCtx::new(session, db.clone(), Duration::from_millis(cfg.loader_delay_ms));
     let mut resp = state.schema.execute(req.data(ctx)).await;
+    ensure_codes(&mut resp);
     let statements = db.statement_count() - before;
     let outcome = if resp.errors.is_empty() { db.commit().await } else { db.rollback().await };
     if let Err(e) = outcome {
@@ -195,6 +196,18 @@ async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> 
         resp.extensions.insert("sqlStatements".into(), async_graphql::Value::from(statements));
     }
     resp
+}
+
+/// Every error carries a stable code: the library's own validation errors (no path) are
+/// BAD_USER_INPUT, its executor failures (with a path) INTERNAL.
+fn ensure_codes(resp: &mut Response) {
+    for err in &mut resp.errors {
+        let ext = err.extensions.get_or_insert_with(Default::default);
+        if ext.get("code").is_none() {
+            let code = if err.path.is_empty() { "BAD_USER_INPUT" } else { "INTERNAL" };
+            ext.set("code", code);
+        }
+    }
 }
 
 async fn websocket(
