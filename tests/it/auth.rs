@@ -262,7 +262,16 @@ async fn identity_events_are_audited() {
     let app = TestApp::spawn().await;
     let (owner, _) = app.sign_up("owner@example.com", "Audit Co").await;
     app.member(&owner, "m@example.com", "MEMBER").await;
-    app.log_in("owner@example.com").await;
+    let t = app.gql(None, LOGIN, json!({ "i": { "email": "owner@example.com", "password": PASSWORD } })).await;
+    let refresh = data(&t)["logIn"]["refreshToken"].as_str().expect("refresh").to_owned();
+    data(
+        &app.gql(
+            None,
+            "mutation($t: String!) { logOut(input: { refreshToken: $t }) { revoked } }",
+            json!({ "t": refresh }),
+        )
+        .await,
+    );
     let log = app
         .gql(Some(&owner), "{ organization { auditLog(first: 50) { nodes { action actorType } } } }", json!({}))
         .await;
@@ -272,7 +281,7 @@ async fn identity_events_are_audited() {
         .iter()
         .map(|n| n["action"].as_str().unwrap_or_default().to_owned())
         .collect();
-    for expected in ["organization.create", "membership.add", "user.accept_invitation", "user.log_in"] {
+    for expected in ["organization.create", "membership.add", "user.accept_invitation", "user.log_in", "user.log_out"] {
         assert!(actions.iter().any(|a| a == expected), "{expected} missing in {actions:?}");
     }
     app.finish().await;

@@ -151,5 +151,6 @@ async fn notification_inbox() {
     // Someone else's notifications are not theirs to mark, and not visible.
     assert_eq!(data(&app.gql(Some(&owner), mark, json!({ "ids": ids })).await)["markNotifications"]["updatedCount"], 0);
     assert_eq!(data(&app.gql(Some(&owner), inbox, json!({})).await)["viewer"]["notifications"]["totalCount"], 0);
+    assert_eq!(app.count("SELECT count(*) AS n FROM audit_log WHERE action LIKE 'notification.mark_%'").await, 2);
     app.finish().await;
 }

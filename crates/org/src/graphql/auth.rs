@@ -166,6 +166,8 @@ pub fn register(parts: &mut SchemaParts) {
         "LogOutInput",
         "LogOutPayload",
         "Revoke the session of a refresh token.",
-        |req, i: TokenInput| async move { Ok(FieldValue::owned_any(auth::log_out(&req.db, &i.refresh_token).await?)) },
+        |req, i: TokenInput| async move {
+            Ok(FieldValue::owned_any(auth::log_out(&req.db, &req.session, &i.refresh_token).await?))
+        },
     ));
 }

@@ -336,11 +336,12 @@ async fn revoke_family(db: &impl ConnectionTrait, family: Uuid) -> AppResult<()>
 }
 
 /// Revokes the refresh token's family. Unknown tokens are ignored (idempotent).
-pub async fn log_out(db: &TxDb, token: &str) -> AppResult<bool> {
+pub async fn log_out(db: &TxDb, session: &Session, token: &str) -> AppResult<bool> {
     let hash = tokens::hash_secret(token);
     match refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(db).await? {
         Some(t) => {
             revoke_family(db, t.family_id).await?;
+            audit_identity(db, session, t.user_id, t.org_id, "user.log_out").await?;
             Ok(true)
         }
         None => Ok(false),

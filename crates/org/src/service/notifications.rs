@@ -1,7 +1,7 @@
 //! The caller's notification inbox.
 
 use opsgraph_core::id::decode_as;
-use opsgraph_core::{AppError, AppResult, Permission, RequestCtx};
+use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, audit};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
@@ -32,5 +32,11 @@ pub async fn mark(req: &RequestCtx, i: MarkInput) -> AppResult<u64> {
         .filter(notification::Column::Id.is_in(ids))
         .exec(req.db.as_ref())
         .await?;
+    if res.rows_affected > 0 {
+        let action = if i.read.unwrap_or(true) { "notification.mark_read" } else { "notification.mark_unread" };
+        let changes = serde_json::json!({ "count": res.rows_affected });
+        let entry = audit::AuditEntry { action, entity_type: "Membership", entity_id: me, changes };
+        audit::record(req.db.as_ref(), &req.session, org, entry).await?;
+    }
     Ok(res.rows_affected)
 }
