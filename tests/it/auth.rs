@@ -14,7 +14,7 @@ async fn sign_up_log_in_and_viewer() {
     let r = app
         .gql(
             Some(&token),
-            "{ viewer { role user { email displayName } organization { name slug } memberships { role } } }",
+            "{ viewer { role user { email displayName } organization { name slug } memberships { nodes { role } } } }",
             json!({}),
         )
         .await;
@@ -22,7 +22,7 @@ async fn sign_up_log_in_and_viewer() {
     assert_eq!(v["role"], "OWNER");
     assert_eq!(v["user"]["email"], "ada@example.com");
     assert_eq!(v["organization"]["slug"], "analytical-engines");
-    assert_eq!(v["memberships"].as_array().map(Vec::len), Some(1));
+    assert_eq!(v["memberships"]["nodes"].as_array().map(Vec::len), Some(1));
 
     let dup = app.gql(None, "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }", json!({ "i": { "email": "ADA@example.com", "password": PASSWORD, "firstName": "A", "lastName": "B", "organizationName": "X" } })).await;
     assert_eq!(code(&dup), Some("CONFLICT"));
@@ -158,8 +158,8 @@ async fn switching_organisations() {
     let (_, membership) = app.member(&b, "a@example.com", "MEMBER").await;
     assert!(!membership.is_empty());
     let a = app.log_in("a@example.com").await;
-    let orgs = app.gql(Some(&a), "{ viewer { memberships { organization { id name } } } }", json!({})).await;
-    let list = data(&orgs)["viewer"]["memberships"].as_array().cloned().unwrap_or_default();
+    let orgs = app.gql(Some(&a), "{ viewer { memberships { nodes { organization { id name } } } } }", json!({})).await;
+    let list = data(&orgs)["viewer"]["memberships"]["nodes"].as_array().cloned().unwrap_or_default();
     assert_eq!(list.len(), 2);
     let org_b = list
         .iter()

@@ -137,10 +137,10 @@ async fn teams_members_and_skills() {
     data(&app.gql(Some(&owner), set, json!({ "m": m1, "s": skill, "p": 7 })).await);
     let again = app.gql(Some(&owner), set, json!({ "m": m1, "s": skill, "p": 9 })).await;
     assert_eq!(data(&again)["setMemberSkill"]["memberSkill"]["proficiency"], 9);
-    let view = app.gql(Some(&owner), "query($id: ID!) { node(id: $id) { ... on Membership { skills { proficiency skill { name } } teamMemberships { team { name parent { name } } } } } }", json!({ "id": m1 })).await;
+    let view = app.gql(Some(&owner), "query($id: ID!) { node(id: $id) { ... on Membership { skills { nodes { proficiency skill { name } } } teamMemberships { nodes { team { name parent { name } } } } } } }", json!({ "id": m1 })).await;
     let v = &data(&view)["node"];
-    assert_eq!(v["skills"], json!([{ "proficiency": 9, "skill": { "name": "Rust" } }]));
-    assert_eq!(v["teamMemberships"][0]["team"]["parent"]["name"], "Engineering");
+    assert_eq!(v["skills"]["nodes"], json!([{ "proficiency": 9, "skill": { "name": "Rust" } }]));
+    assert_eq!(v["teamMemberships"]["nodes"][0]["team"]["parent"]["name"], "Engineering");
     let del = app
         .gql(
             Some(&owner),
@@ -179,9 +179,10 @@ async fn skills_catalog_changes() {
     // A member rates and un-rates themself.
     let set = "mutation($m: ID!, $s: ID!) { setMemberSkill(input: { membershipId: $m, skillId: $s, proficiency: 4 }) { memberSkill { proficiency } } }";
     data(&app.gql(Some(&member), set, json!({ "m": me, "s": skill })).await);
-    let rm = "mutation($m: ID!, $s: ID!) { removeMemberSkill(input: { membershipId: $m, skillId: $s }) { membership { skills { proficiency } } } }";
+    let rm = "mutation($m: ID!, $s: ID!) { removeMemberSkill(input: { membershipId: $m, skillId: $s }) { membership { skills { nodes { proficiency } } } } }";
     assert_eq!(
-        data(&app.gql(Some(&member), rm, json!({ "m": me, "s": skill })).await)["removeMemberSkill"]["membership"]["skills"],
+        data(&app.gql(Some(&member), rm, json!({ "m": me, "s": skill })).await)["removeMemberSkill"]["membership"]["skills"]
+            ["nodes"],
         json!([])
     );
     assert_eq!(code(&app.gql(Some(&member), rm, json!({ "m": me, "s": skill })).await), Some("NOT_FOUND"));

@@ -3,7 +3,7 @@
 use opsgraph_e2e::{TestApp, data};
 use serde_json::json;
 
-const NESTED: &str = "{ organization { members(first: 100) { totalCount nodes { role user { email displayName } manager { user { displayName } } teamMemberships { team { name } } } } teams(first: 50) { nodes { name lead { user { email } } members(first: 50) { totalCount nodes { role membership { role user { email } } } } } } projects { nodes { key manager { user { email } } team { name } } } } }";
+const NESTED: &str = "{ organization { members(first: 100) { totalCount nodes { role user { email displayName } manager { user { displayName } } teamMemberships { nodes { team { name } } } } } teams(first: 50) { nodes { name lead { user { email } } members(first: 50) { totalCount nodes { role membership { role user { email } } } } } } projects { nodes { key manager { user { email } } team { name } } } } }";
 
 async fn build_org(app: &TestApp, email: &str, members: usize, teams: usize) -> String {
     let (owner, _) = app.sign_up(email, &format!("Org of {email}")).await;

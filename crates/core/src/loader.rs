@@ -1,13 +1,13 @@
-//! Generic per-request dataloaders: rows by id, rows by parent, and connection pages by
-//! parent. Each batches one relationship level into one `WHERE key = ANY(...)` statement.
-//! Keys come from rows already visible to the request; RLS scopes every statement.
+//! Generic per-request dataloaders: rows by id, and connection pages by parent. Each
+//! batches one relationship level into one statement (`WHERE key = ANY(...)`); keys come
+//! from rows already visible to the request, and RLS scopes every statement.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::{Arc, LazyLock};
 
 use async_graphql::dataloader::Loader;
-use sea_orm::{ColumnTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter, QueryOrder, Select};
+use sea_orm::{ColumnTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter, Select};
 use uuid::Uuid;
 
 use crate::context::RequestCtx;
@@ -73,42 +73,6 @@ pub trait ChildOf: Send + Sync + 'static {
     }
 }
 
-/// All children per parent, in primary-key (creation) order.
-pub struct ListBy<R>(Arc<TxDb>, PhantomData<R>);
-
-impl<R: ChildOf> ListBy<R> {
-    /// For the request's transaction.
-    pub fn new(db: Arc<TxDb>) -> Self {
-        ListBy(db, PhantomData)
-    }
-}
-
-impl<R> Loader<Uuid> for ListBy<R>
-where
-    R: ChildOf,
-    <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
-{
-    type Value = Vec<<R::Entity as EntityTrait>::Model>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
-        let col = R::column();
-        let rows = R::scope(R::Entity::find())
-            .filter(col.is_in(keys.iter().copied()))
-            .order_by_asc(pk_column::<R::Entity>())
-            .all(self.0.as_ref())
-            .await
-            .map_err(|e| Arc::new(e.to_string()))?;
-        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
-        for m in rows {
-            if let Some(k) = uuid_of(m.get(col)) {
-                out.entry(k).or_default().push(m);
-            }
-        }
-        Ok(out)
-    }
-}
-
 /// A paginated one-to-many relationship (a connection field on the parent).
 pub trait PagedChildOf: ChildOf {
     /// The list spec of the child type.
@@ -168,20 +132,6 @@ where
     E::Model: Clone + Send + Sync + 'static,
 {
     req.loader(ById::<E>::new).load_one(id).await.map_err(|e| AppError::internal(e.as_str()))
-}
-
-/// Loads the children of `parent` through the request's [`ListBy`] loader.
-pub async fn children<R>(req: &RequestCtx, parent: Uuid) -> AppResult<Vec<<R::Entity as EntityTrait>::Model>>
-where
-    R: ChildOf,
-    <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
-{
-    Ok(req
-        .loader(ListBy::<R>::new)
-        .load_one(parent)
-        .await
-        .map_err(|e| AppError::internal(e.as_str()))?
-        .unwrap_or_default())
 }
 
 /// Loads the connection page of `parent` through the request's [`PageBy`] loader.

@@ -147,24 +147,6 @@ where
     .description(desc)
 }
 
-/// All children of the parent through relationship `R` (a plain list, batched).
-pub fn children_field<P, R>(name: &str, node_type: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
-where
-    P: Any + Send + Sync,
-    R: crate::loader::ChildOf,
-    <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
-{
-    Field::new(name, TypeRef::named_nn_list_nn(node_type), move |ctx| {
-        FieldFuture::new(async move {
-            let id = get(parent::<P>(&ctx)?);
-            let req = RequestCtx::of(&ctx)?;
-            let rows = crate::loader::children::<R>(req, id).await?;
-            Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
-        })
-    })
-    .description(desc)
-}
-
 /// A connection of the parent's children through `R` (batched per level).
 pub fn page_field<P, R>(name: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
 where

@@ -117,6 +117,18 @@ pub static AUDIT: LazyLock<ListSpec<audit_entry::Entity>> = LazyLock::new(|| {
     }
 });
 
+/// `MemberSkill` lists.
+pub static MEMBER_SKILLS: LazyLock<ListSpec<member_skill::Entity>> = LazyLock::new(|| {
+    use member_skill::Column as C;
+    ListSpec {
+        node: "MemberSkill",
+        id: C::Id,
+        filters: vec![ff("skillId", C::SkillId, K::Id("Skill")), ff("proficiency", C::Proficiency, K::Int)],
+        sorts: vec![sk("PROFICIENCY", C::Proficiency, S::Int), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
+        default_sort: "CREATED_AT",
+    }
+});
+
 /// `Notification` lists.
 pub static NOTIFICATIONS: LazyLock<ListSpec<notification::Entity>> = LazyLock::new(|| {
     use notification::Column as C;
@@ -193,5 +205,30 @@ impl ChildOf for MembershipsOfUser {
     type Entity = membership::Entity;
     fn column() -> membership::Column {
         membership::Column::UserId
+    }
+}
+impl PagedChildOf for TeamsOfMember {
+    fn spec() -> &'static LazyLock<ListSpec<team_member::Entity>> {
+        &TEAM_MEMBERS
+    }
+}
+impl PagedChildOf for ReportsOf {
+    fn spec() -> &'static LazyLock<ListSpec<membership::Entity>> {
+        &MEMBERS
+    }
+}
+impl PagedChildOf for ChildTeams {
+    fn spec() -> &'static LazyLock<ListSpec<team::Entity>> {
+        &TEAMS
+    }
+}
+impl PagedChildOf for SkillsOfMember {
+    fn spec() -> &'static LazyLock<ListSpec<member_skill::Entity>> {
+        &MEMBER_SKILLS
+    }
+}
+impl PagedChildOf for MembershipsOfUser {
+    fn spec() -> &'static LazyLock<ListSpec<membership::Entity>> {
+        &MEMBERS
     }
 }

@@ -2,6 +2,7 @@
 
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::gql::{SchemaParts, list_field};
+use opsgraph_core::pagination::{Connection, ListQuery};
 use opsgraph_core::{AppError, Permission, RequestCtx};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -61,17 +62,20 @@ pub fn register(parts: &mut SchemaParts) {
             .description("The caller's effective role in the active organisation."),
         )
         .field(
-            Field::new("memberships", TypeRef::named_nn_list_nn("Membership"), |ctx| {
-                FieldFuture::new(async move {
-                    let req = RequestCtx::of(&ctx)?;
-                    let Ok(uid) = req.session.user_id() else {
-                        return Ok(Some(FieldValue::list(Vec::<FieldValue<'_>>::new())));
-                    };
-                    let rows = opsgraph_core::loader::children::<lists::MembershipsOfUser>(req, uid).await?;
-                    Ok(Some(FieldValue::list(rows.into_iter().filter(|m| m.user_id == uid).map(FieldValue::owned_any))))
+            lists::MEMBERS.args(
+                Field::new("memberships", TypeRef::named_nn("MembershipConnection"), |ctx| {
+                    FieldFuture::new(async move {
+                        let req = RequestCtx::of(&ctx)?;
+                        let q = ListQuery::from_ctx(&ctx, &lists::MEMBERS)?;
+                        let conn = match req.session.user_id() {
+                            Ok(uid) => opsgraph_core::loader::page_of::<lists::MembershipsOfUser>(req, uid, q).await?,
+                            Err(_) => Connection::empty(q.want_total),
+                        };
+                        Ok(Some(FieldValue::owned_any(conn)))
+                    })
                 })
-            })
-            .description("All the caller's memberships (organisations to switch to)."),
+                .description("All the caller's memberships, in every organisation (to switch between them)."),
+            ),
         )
         .field(list_field(
             "notifications",

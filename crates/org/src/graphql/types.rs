@@ -3,8 +3,8 @@
 use async_graphql::Value;
 use async_graphql::dynamic::{Enum, EnumItem, Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::gql::{
-    Money, SchemaParts, children_field, datetime, enum_value, gid, id_field, node_fetcher, opt, page_field, parent,
-    prop, ref_field, ref_field_nn,
+    Money, SchemaParts, datetime, enum_value, gid, id_field, node_fetcher, opt, page_field, parent, prop, ref_field,
+    ref_field_nn,
 };
 use opsgraph_core::{AppError, Permission, RequestCtx};
 
@@ -96,6 +96,7 @@ pub fn register(parts: &mut SchemaParts) {
         parts.ty(opsgraph_core::filter::enum_filter_input(e));
     }
     parts.list(&*lists::MEMBERS).list(&*lists::TEAMS).list(&*lists::TEAM_MEMBERS).list(&*lists::SKILLS);
+    parts.list(&*lists::MEMBER_SKILLS);
     parts.list(&*lists::API_KEYS).list(&*lists::AUDIT).list(&*lists::NOTIFICATIONS);
 
     parts.object(organization_object()).object(user_object()).object(membership_object()).object(team_object());
@@ -213,12 +214,7 @@ fn membership_object() -> Object {
         .field(prop::<M>("jobTitle", nullable(S), "Job title.", |m| opt(m.job_title.clone())))
         .field(prop::<M>("department", nullable(S), "Department.", |m| opt(m.department.clone())))
         .field(ref_field::<M, membership::Entity>("manager", "Membership", "Line manager.", |m| m.manager_id))
-        .field(children_field::<M, ReportsOf>(
-            "directReports",
-            "Membership",
-            "Active members this person manages.",
-            |m| m.id,
-        ))
+        .field(page_field::<M, ReportsOf>("directReports", "Active members this person manages.", |m| m.id))
         .field(prop::<M>("hireDate", nullable("Date"), "Hire date.", |m| opt(m.hire_date.map(|d| d.to_string()))))
         .field(rate_field("costRate", "Internal cost per hour (needs RatesRead unless it is your own).", |m| {
             m.cost_rate
@@ -226,13 +222,8 @@ fn membership_object() -> Object {
         .field(rate_field("billRate", "Billing rate per hour (needs RatesRead unless it is your own).", |m| {
             m.bill_rate
         }))
-        .field(children_field::<M, TeamsOfMember>(
-            "teamMemberships",
-            "TeamMember",
-            "Teams this member belongs to.",
-            |m| m.id,
-        ))
-        .field(children_field::<M, SkillsOfMember>("skills", "MemberSkill", "Skills with proficiency.", |m| m.id))
+        .field(page_field::<M, TeamsOfMember>("teamMemberships", "Teams this member belongs to.", |m| m.id))
+        .field(page_field::<M, SkillsOfMember>("skills", "Skills with proficiency.", |m| m.id))
         .field(prop::<M>("isActive", nn(TypeRef::BOOLEAN), "False once deactivated.", |m| m.is_active.into()))
         .field(prop::<M>("joinedAt", nullable("DateTime"), "When the person joined.", |m| opt_ts(&m.joined_at)))
         .field(prop::<M>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |m| m.version.into()))
@@ -250,7 +241,7 @@ fn team_object() -> Object {
         .field(prop::<T>("kind", nn("TeamKind"), "What kind of group.", |t| enum_value(&t.kind)))
         .field(prop::<T>("description", nullable(S), "Description.", |t| opt(t.description.clone())))
         .field(ref_field::<T, team::Entity>("parent", "Team", "The enclosing team.", |t| t.parent_id))
-        .field(children_field::<T, ChildTeams>("children", "Team", "Teams nested directly inside.", |t| t.id))
+        .field(page_field::<T, ChildTeams>("children", "Teams nested directly inside.", |t| t.id))
         .field(ref_field::<T, membership::Entity>("lead", "Membership", "Who leads it.", |t| t.lead_id))
         .field(page_field::<T, TeamMembersOfTeam>("members", "The team's members.", |t| t.id))
         .field(prop::<T>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |t| t.version.into()))
@@ -440,9 +431,8 @@ pub fn organization_lists(parts: &mut SchemaParts) {
     );
     parts.extend(
         "User",
-        children_field::<user::Model, MembershipsOfUser>(
+        page_field::<user::Model, MembershipsOfUser>(
             "memberships",
-            "Membership",
             "Organisations this user belongs to (visible: your own, or within the active organisation).",
             |u| u.id,
         ),

@@ -7,10 +7,10 @@ use async_graphql::dynamic::{Enum, EnumItem, Object, TypeRef};
 use opsgraph_core::Permission;
 use opsgraph_core::filter::{FieldKind as K, enum_filter_input, ff};
 use opsgraph_core::gql::{
-    SchemaParts, children_field, datetime, enum_value, id_field, list_field, mutation, node_fetcher, opt, payload,
+    SchemaParts, datetime, enum_value, id_field, list_field, mutation, node_fetcher, opt, page_field, payload,
     payload_value, prop, ref_field,
 };
-use opsgraph_core::loader::ChildOf;
+use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use opsgraph_org::entity::{membership, team};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
@@ -55,6 +55,12 @@ impl ChildOf for ProjectsOfManager {
     }
     fn scope(select: Select<project::Entity>) -> Select<project::Entity> {
         live(select)
+    }
+}
+
+impl PagedChildOf for ProjectsOfManager {
+    fn spec() -> &'static LazyLock<ListSpec<project::Entity>> {
+        &PROJECTS
     }
 }
 
@@ -116,17 +122,11 @@ pub fn register(parts: &mut SchemaParts) {
     parts.node("Project", node_fetcher::<project::Entity>(Permission::WorkRead, |p| p.org_id));
     parts.extend(
         "Membership",
-        children_field::<membership::Model, ProjectsOfManager>(
-            "managedProjects",
-            "Project",
-            "Projects this member manages.",
-            |m| m.id,
-        ),
+        page_field::<membership::Model, ProjectsOfManager>("managedProjects", "Projects this member manages.", |m| {
+            m.id
+        }),
     );
-    parts.extend(
-        "Team",
-        children_field::<team::Model, ProjectsOfTeam>("projects", "Project", "Projects this team owns.", |t| t.id),
-    );
+    parts.extend("Team", page_field::<team::Model, ProjectsOfTeam>("projects", "Projects this team owns.", |t| t.id));
     parts.extend(
         "Organization",
         list_field("projects", &PROJECTS, "Projects of the organisation.", |_, req| {
@@ -157,4 +157,10 @@ pub fn register(parts: &mut SchemaParts) {
         "Create a project.",
         |req, i| async move { Ok(payload_value(projects::create(req.db.as_ref(), &req.session, i).await?)) },
     ));
+}
+
+impl PagedChildOf for ProjectsOfTeam {
+    fn spec() -> &'static LazyLock<ListSpec<project::Entity>> {
+        &PROJECTS
+    }
 }
