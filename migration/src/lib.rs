@@ -8,6 +8,7 @@ mod m20261123_000001_platform;
 mod m20261123_000002_org;
 mod m20261123_000003_work_projects;
 mod m20261123_000004_invitations;
+mod m20261123_000005_work_tasks;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_org::Migration),
             Box::new(m20261123_000003_work_projects::Migration),
             Box::new(m20261123_000004_invitations::Migration),
+            Box::new(m20261123_000005_work_tasks::Migration),
         ]
     }
 }

@@ -200,7 +200,7 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
         }
     }
     for (i, (key, name, status)) in plan.projects.iter().enumerate() {
-        create_project(
+        let project = create_project(
             db,
             &owner,
             CreateProjectInput {
@@ -215,6 +215,75 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
             },
         )
         .await?;
+        seed_tasks(db, &owner, &project, &members).await?;
+    }
+    Ok(())
+}
+
+const TASK_TITLES: [(&str, &str, &str); 8] = [
+    ("Kick-off workshop with the client", "DONE", "HIGH"),
+    ("Map the current architecture", "DONE", "MEDIUM"),
+    ("Design the data model", "IN_REVIEW", "HIGH"),
+    ("Set up CI and environments", "IN_PROGRESS", "MEDIUM"),
+    ("Migrate legacy reports", "BLOCKED", "URGENT"),
+    ("Write the onboarding guide", "TODO", "LOW"),
+    ("Performance baseline", "TODO", "MEDIUM"),
+    ("Explore an analytics add-on", "BACKLOG", "LOW"),
+];
+
+async fn seed_tasks(
+    db: &TxDb,
+    owner: &Session,
+    project: &opsgraph_work::entity::project::Model,
+    members: &[opsgraph_org::entity::membership::Model],
+) -> opsgraph_core::AppResult<()> {
+    use opsgraph_work::service::tasks::{self, CreateTaskInput};
+    let gid = |t: &str, id: uuid::Uuid| opsgraph_core::id::encode(t, id);
+    for (i, (title, status, priority)) in TASK_TITLES.iter().enumerate() {
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 1 + i as u32);
+        let t = tasks::create(
+            db,
+            owner,
+            CreateTaskInput {
+                project_id: gid("Project", project.id),
+                parent_id: None,
+                title: (*title).into(),
+                description: Some(format!("{title} for {}.", project.name)),
+                kind: Some(if i % 3 == 0 { "FEATURE" } else { "TASK" }.into()),
+                status: Some(if *status == "DONE" { "IN_PROGRESS" } else { status }.into()),
+                priority: Some((*priority).into()),
+                assignee_id: members.get(i % members.len().max(1)).map(|m| gid("Membership", m.id)),
+                start_date: start,
+                due_date: start.and_then(|d| d.checked_add_days(chrono::Days::new(14))),
+                estimate_hours: Some(rust_decimal::Decimal::from(4 + 2 * i as i64)),
+                labels: Some(vec!["demo".into()]),
+            },
+        )
+        .await?;
+        if i == 3 {
+            tasks::create(
+                db,
+                owner,
+                CreateTaskInput {
+                    project_id: gid("Project", project.id),
+                    parent_id: Some(gid("Task", t.id)),
+                    title: "Provision the staging database".into(),
+                    description: None,
+                    kind: None,
+                    status: None,
+                    priority: None,
+                    assignee_id: members.first().map(|m| gid("Membership", m.id)),
+                    start_date: None,
+                    due_date: None,
+                    estimate_hours: None,
+                    labels: None,
+                },
+            )
+            .await?;
+        }
+        if *status == "DONE" {
+            tasks::transition(db, owner, &gid("Task", t.id), "DONE", t.version).await?;
+        }
     }
     Ok(())
 }

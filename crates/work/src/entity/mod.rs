@@ -1,3 +1,4 @@
 //! SeaORM entities of the tables the work domain owns.
 
 pub mod project;
+pub mod task;

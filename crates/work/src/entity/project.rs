@@ -21,6 +21,14 @@ pub struct Model {
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
     pub deleted_at: Option<DateTimeWithTimeZone>,
+    pub kind: String,
+    pub client_account_id: Option<Uuid>,
+    pub owner_id: Option<Uuid>,
+    pub deadline: Option<Date>,
+    pub budget_amount: Option<Decimal>,
+    pub budget_currency: Option<String>,
+    pub tags: Vec<String>,
+    pub next_task_number: i32,
 }
 
 /// No declared relations: loaders and services join explicitly.

@@ -15,6 +15,8 @@ use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use opsgraph_org::entity::{membership, team};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
+pub mod tasks;
+
 use crate::entity::project;
 use crate::service::projects;
 

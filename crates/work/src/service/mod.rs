@@ -1,3 +1,5 @@
 //! The work domain's operations.
 
 pub mod projects;
+pub mod tasks;
+pub mod workflow;

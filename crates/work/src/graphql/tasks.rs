@@ -1,0 +1,331 @@
+//! The `Task` type, its lists and mutations, and `Membership.assignedTasks` (contributed by
+//! `work` onto the org type).
+
+use std::sync::LazyLock;
+
+use async_graphql::dynamic::{
+    Enum, EnumItem, Field, FieldFuture, FieldValue, InputObject, InputValue, Object, TypeRef,
+};
+use opsgraph_core::filter::{FieldKind as K, enum_filter_input, ff};
+use opsgraph_core::gql::{
+    SchemaParts, datetime, enum_value, id_field, mutation, node_fetcher, opt, page_field, parent, payload,
+    payload_value, prop, ref_field, ref_field_nn,
+};
+use opsgraph_core::loader::{ChildOf, PagedChildOf};
+use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
+use opsgraph_core::{Permission, RequestCtx};
+use opsgraph_org::entity::membership;
+use sea_orm::{ColumnTrait, QueryFilter, Select};
+use serde::Deserialize;
+
+use crate::entity::{project, task};
+use crate::service::tasks;
+
+/// `Task` lists.
+pub static TASKS: LazyLock<ListSpec<task::Entity>> = LazyLock::new(|| {
+    use task::Column as C;
+    ListSpec {
+        node: "Task",
+        id: C::Id,
+        filters: vec![
+            ff("title", C::Title, K::Text),
+            ff("description", C::Description, K::Text),
+            ff("status", C::Status, K::Enum("TaskStatus")),
+            ff("priority", C::Priority, K::Enum("TaskPriority")),
+            ff("kind", C::Kind, K::Enum("TaskKind")),
+            ff("projectId", C::ProjectId, K::Id("Project")),
+            ff("assigneeId", C::AssigneeId, K::Id("Membership")),
+            ff("parentId", C::ParentId, K::Id("Task")),
+            ff("dueDate", C::DueDate, K::Date),
+            ff("completedAt", C::CompletedAt, K::DateTime),
+            ff("createdAt", C::CreatedAt, K::DateTime),
+        ],
+        sorts: vec![
+            sk("NUMBER", C::Number, S::Int),
+            sk("STATUS", C::Status, S::Text),
+            sk("PRIORITY", C::Priority, S::Text),
+            sk("CREATED_AT", C::CreatedAt, S::DateTime),
+            sk("UPDATED_AT", C::UpdatedAt, S::DateTime),
+        ],
+        default_sort: "NUMBER",
+    }
+});
+
+fn live(select: Select<task::Entity>) -> Select<task::Entity> {
+    select.filter(task::Column::DeletedAt.is_null())
+}
+
+macro_rules! task_relation {
+    ($(#[$doc:meta])* $name:ident, $col:ident) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl ChildOf for $name {
+            type Entity = task::Entity;
+            fn column() -> task::Column {
+                task::Column::$col
+            }
+            fn scope(select: Select<task::Entity>) -> Select<task::Entity> {
+                live(select)
+            }
+        }
+        impl PagedChildOf for $name {
+            fn spec() -> &'static LazyLock<ListSpec<task::Entity>> {
+                &TASKS
+            }
+        }
+    };
+}
+task_relation!(
+    /// Tasks of a project.
+    TasksOfProject,
+    ProjectId
+);
+task_relation!(
+    /// Subtasks of a task.
+    Subtasks,
+    ParentId
+);
+task_relation!(
+    /// Tasks assigned to a member.
+    TasksOfAssignee,
+    AssigneeId
+);
+
+fn enum_type(name: &str, desc: &str, items: &[(&str, &str)]) -> Enum {
+    items.iter().fold(Enum::new(name).description(desc), |e, (n, d)| e.item(EnumItem::new(*n).description(*d)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TransitionInput {
+    id: String,
+    status: String,
+    expected_version: i32,
+}
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReopenInput {
+    id: String,
+    expected_version: i32,
+}
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IdInput {
+    id: String,
+}
+
+fn input(name: &str, desc: &str, fields: &[(&str, TypeRef, &str)]) -> InputObject {
+    fields.iter().fold(InputObject::new(name).description(desc), |o, (n, t, d)| {
+        o.field(InputValue::new(*n, t.clone()).description(*d))
+    })
+}
+
+/// Registers tasks.
+pub fn register(parts: &mut SchemaParts) {
+    type T = task::Model;
+    let nn = TypeRef::named_nn;
+    let s = || TypeRef::named(TypeRef::STRING);
+    let id = || TypeRef::named(TypeRef::ID);
+    parts.ty(enum_type(
+        "TaskStatus",
+        "Where a task is in its workflow.",
+        &[
+            ("BACKLOG", "Not planned yet."),
+            ("TODO", "Planned, not started."),
+            ("IN_PROGRESS", "Being worked on."),
+            ("IN_REVIEW", "Waiting for review."),
+            ("BLOCKED", "Cannot proceed."),
+            ("DONE", "Finished (leaves only via reopenTask)."),
+            ("CANCELLED", "Will not be done (terminal unless reopened)."),
+        ],
+    ));
+    parts.ty(enum_type(
+        "TaskPriority",
+        "How urgent a task is.",
+        &[("LOW", "Low."), ("MEDIUM", "Medium."), ("HIGH", "High."), ("URGENT", "Urgent.")],
+    ));
+    parts.ty(enum_type(
+        "TaskKind",
+        "What kind of work a task is.",
+        &[
+            ("TASK", "A task."),
+            ("BUG", "A defect."),
+            ("FEATURE", "A feature."),
+            ("CHORE", "Maintenance."),
+            ("MEETING", "A meeting."),
+            ("RESEARCH", "Research."),
+        ],
+    ));
+    for e in ["TaskStatus", "TaskPriority", "TaskKind"] {
+        parts.ty(enum_filter_input(e));
+    }
+    parts.list(&*TASKS);
+    parts.object(
+        Object::new("Task")
+            .description("A piece of work in a project, possibly with subtasks.")
+            .implement("Node")
+            .field(id_field::<T>("Task", |t| t.id))
+            .field(prop::<T>("number", nn(TypeRef::INT), "Number within the project.", |t| t.number.into()))
+            .field(
+                Field::new("identifier", nn(TypeRef::STRING), |ctx| {
+                    FieldFuture::new(async move {
+                        let t = parent::<T>(&ctx)?;
+                        let req = RequestCtx::of(&ctx)?;
+                        let key = opsgraph_core::loader::by_id::<project::Entity>(req, t.project_id)
+                            .await?
+                            .map(|p| p.key)
+                            .unwrap_or_default();
+                        Ok(Some(FieldValue::value(format!("{key}-{}", t.number))))
+                    })
+                })
+                .description("Human identifier, e.g. `ACME-42`."),
+            )
+            .field(prop::<T>("title", nn(TypeRef::STRING), "Title.", |t| t.title.clone().into()))
+            .field(prop::<T>("description", s(), "Description (markdown).", |t| opt(t.description.clone())))
+            .field(prop::<T>("kind", nn("TaskKind"), "Kind of work.", |t| enum_value(&t.kind)))
+            .field(prop::<T>("status", nn("TaskStatus"), "Workflow status.", |t| enum_value(&t.status)))
+            .field(prop::<T>("priority", nn("TaskPriority"), "Priority.", |t| enum_value(&t.priority)))
+            .field(ref_field_nn::<T, project::Entity>("project", "Project", "The project.", |t| t.project_id))
+            .field(ref_field::<T, task::Entity>("parent", "Task", "The parent task.", |t| t.parent_id))
+            .field(page_field::<T, Subtasks>("subtasks", "Subtasks.", |t| t.id))
+            .field(ref_field::<T, membership::Entity>("assignee", "Membership", "Who does it.", |t| t.assignee_id))
+            .field(ref_field::<T, membership::Entity>("reporter", "Membership", "Who created it.", |t| t.reporter_id))
+            .field(prop::<T>("startDate", TypeRef::named("Date"), "Start date.", |t| {
+                opt(t.start_date.map(|d| d.to_string()))
+            }))
+            .field(prop::<T>("dueDate", TypeRef::named("Date"), "Due date.", |t| {
+                opt(t.due_date.map(|d| d.to_string()))
+            }))
+            .field(prop::<T>("estimateHours", TypeRef::named("Decimal"), "Estimated hours.", |t| {
+                opt(t.estimate_hours.map(|d| d.to_string()))
+            }))
+            .field(prop::<T>("position", nn(TypeRef::FLOAT), "Manual order within its status column.", |t| {
+                t.position.into()
+            }))
+            .field(prop::<T>("labels", TypeRef::named_nn_list_nn(TypeRef::STRING), "Labels.", |t| {
+                t.labels.clone().into()
+            }))
+            .field(prop::<T>(
+                "completedAt",
+                TypeRef::named("DateTime"),
+                "When it was completed (kept by the server).",
+                |t| t.completed_at.as_ref().map(datetime).unwrap_or(async_graphql::Value::Null),
+            ))
+            .field(prop::<T>("isDeleted", nn(TypeRef::BOOLEAN), "Soft-deleted (restorable).", |t| {
+                t.deleted_at.is_some().into()
+            }))
+            .field(prop::<T>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |t| t.version.into()))
+            .field(prop::<T>("createdAt", nn("DateTime"), "When it was created.", |t| datetime(&t.created_at)))
+            .field(prop::<T>("updatedAt", nn("DateTime"), "When it last changed.", |t| datetime(&t.updated_at))),
+    );
+    parts.node("Task", node_fetcher::<task::Entity>(Permission::WorkRead, |t| t.org_id));
+    parts.extend("Project", page_field::<project::Model, TasksOfProject>("tasks", "The project's tasks.", |p| p.id));
+    parts.extend(
+        "Membership",
+        page_field::<membership::Model, TasksOfAssignee>("assignedTasks", "Tasks assigned to this member.", |m| m.id),
+    );
+
+    let create_fields = [
+        ("projectId", TypeRef::named_nn(TypeRef::ID), "The project."),
+        ("parentId", id(), "Parent task (makes this a subtask)."),
+        ("title", TypeRef::named_nn(TypeRef::STRING), "Title."),
+        ("description", s(), "Description (markdown)."),
+        ("kind", TypeRef::named("TaskKind"), "Kind (default TASK)."),
+        ("status", TypeRef::named("TaskStatus"), "Initial status (default TODO)."),
+        ("priority", TypeRef::named("TaskPriority"), "Priority (default MEDIUM)."),
+        ("assigneeId", id(), "Assignee (Membership)."),
+        ("startDate", TypeRef::named("Date"), "Start date."),
+        ("dueDate", TypeRef::named("Date"), "Due date."),
+        ("estimateHours", TypeRef::named("Decimal"), "Estimated hours."),
+        ("labels", TypeRef::named_list_nn(TypeRef::STRING), "Labels."),
+    ];
+    parts.ty(input("CreateTaskInput", "Create a task.", &create_fields));
+    parts.ty(input(
+        "UpdateTaskInput",
+        "Change a task; omitted fields stay, null clears. Status: transitionTask.",
+        &[
+            ("id", TypeRef::named_nn(TypeRef::ID), "The task."),
+            ("expectedVersion", TypeRef::named_nn(TypeRef::INT), "The version you last read (stale = CONFLICT)."),
+            ("title", s(), "Title."),
+            ("description", s(), "Description."),
+            ("kind", TypeRef::named("TaskKind"), "Kind."),
+            ("priority", TypeRef::named("TaskPriority"), "Priority."),
+            ("assigneeId", id(), "Assignee (null unassigns)."),
+            ("startDate", TypeRef::named("Date"), "Start date."),
+            ("dueDate", TypeRef::named("Date"), "Due date."),
+            ("estimateHours", TypeRef::named("Decimal"), "Estimated hours."),
+            ("labels", TypeRef::named_list_nn(TypeRef::STRING), "Labels (replaces the set)."),
+        ],
+    ));
+    parts.ty(input(
+        "TransitionTaskInput",
+        "Move a task to another status.",
+        &[
+            ("id", TypeRef::named_nn(TypeRef::ID), "The task."),
+            ("status", TypeRef::named_nn("TaskStatus"), "The new status."),
+            ("expectedVersion", TypeRef::named_nn(TypeRef::INT), "The version you last read."),
+        ],
+    ));
+    parts.ty(input(
+        "ReopenTaskInput",
+        "Reopen a DONE or CANCELLED task.",
+        &[
+            ("id", TypeRef::named_nn(TypeRef::ID), "The task."),
+            ("expectedVersion", TypeRef::named_nn(TypeRef::INT), "The version you last read."),
+        ],
+    ));
+    parts.ty(input("TaskIdInput", "Names one task.", &[("id", TypeRef::named_nn(TypeRef::ID), "The task.")]));
+    parts.object(payload("TaskPayload", "task", "Task", "Result of a mutation changing a Task."));
+    parts.mutation(mutation(
+        "createTask",
+        "CreateTaskInput",
+        "TaskPayload",
+        "Create a task (numbered per project).",
+        |req, i| async move { Ok(payload_value(tasks::create(req.db.as_ref(), &req.session, i).await?)) },
+    ));
+    parts.mutation(mutation(
+        "updateTask",
+        "UpdateTaskInput",
+        "TaskPayload",
+        "Change a task's fields.",
+        |req, i| async move { Ok(payload_value(tasks::update(req.db.as_ref(), &req.session, i).await?)) },
+    ));
+    parts.mutation(mutation(
+        "transitionTask",
+        "TransitionTaskInput",
+        "TaskPayload",
+        "Change a task's status under the workflow rules.",
+        |req, i: TransitionInput| async move {
+            Ok(payload_value(
+                tasks::transition(req.db.as_ref(), &req.session, &i.id, &i.status, i.expected_version).await?,
+            ))
+        },
+    ));
+    parts.mutation(mutation(
+        "reopenTask",
+        "ReopenTaskInput",
+        "TaskPayload",
+        "Reopen a DONE or CANCELLED task into TODO.",
+        |req, i: ReopenInput| async move {
+            Ok(payload_value(tasks::reopen(req.db.as_ref(), &req.session, &i.id, i.expected_version).await?))
+        },
+    ));
+    parts.mutation(mutation(
+        "deleteTask",
+        "TaskIdInput",
+        "TaskPayload",
+        "Soft-delete a task and its subtasks.",
+        |req, i: IdInput| async move {
+            Ok(payload_value(tasks::set_deleted(req.db.as_ref(), &req.session, &i.id, true).await?))
+        },
+    ));
+    parts.mutation(mutation(
+        "restoreTask",
+        "TaskIdInput",
+        "TaskPayload",
+        "Restore a soft-deleted task and its subtasks.",
+        |req, i: IdInput| async move {
+            Ok(payload_value(tasks::set_deleted(req.db.as_ref(), &req.session, &i.id, false).await?))
+        },
+    ));
+}

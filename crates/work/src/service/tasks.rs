@@ -1,0 +1,391 @@
+//! Tasks: creation with per-project numbers, edits with optimistic concurrency, the status
+//! workflow (server-kept `completedAt`), soft delete and restore.
+
+use chrono::{NaiveDate, Utc};
+use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
+    Set, Statement,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::entity::task;
+use crate::service::{projects, workflow};
+
+/// The closed sets of kinds and priorities.
+pub const KINDS: [&str; 6] = ["TASK", "BUG", "FEATURE", "CHORE", "MEETING", "RESEARCH"];
+/// Priorities, lowest first.
+pub const PRIORITIES: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "URGENT"];
+
+fn one_of(field: &str, v: &str, set: &[&str]) -> AppResult<String> {
+    if set.contains(&v) { Ok(v.to_owned()) } else { Err(AppError::bad_input(field, format!("unknown {field}"))) }
+}
+
+fn hours(v: Option<Decimal>) -> AppResult<Option<Decimal>> {
+    match v {
+        Some(d) if d.is_sign_negative() || d > Decimal::from(100_000) => {
+            Err(AppError::bad_input("estimateHours", "estimateHours must be between 0 and 100000"))
+        }
+        other => Ok(other),
+    }
+}
+
+fn labels(v: Option<Vec<String>>) -> AppResult<Vec<String>> {
+    let v = v.unwrap_or_default();
+    if v.len() > 20 {
+        return Err(AppError::bad_input("labels", "at most 20 labels"));
+    }
+    v.iter().map(|l| validate::text("labels", l, 1, 50, false)).collect()
+}
+
+/// Loads a live task of the active organisation.
+pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<task::Model> {
+    task::Entity::find_by_id(id)
+        .filter(task::Column::OrgId.eq(org_id))
+        .filter(task::Column::DeletedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("task"))
+}
+
+async fn member(db: &impl ConnectionTrait, org_id: Uuid, gid: &str, field: &str) -> AppResult<Uuid> {
+    Ok(opsgraph_org::service::members::get(db, org_id, decode_as(gid, "Membership", field)?).await?.id)
+}
+
+/// Input of `createTask`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateTaskInput {
+    /// The project.
+    pub project_id: String,
+    /// Parent task (a subtask of it).
+    pub parent_id: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Description (markdown).
+    pub description: Option<String>,
+    /// Kind (default TASK).
+    pub kind: Option<String>,
+    /// Initial status (default TODO; DONE/CANCELLED not allowed).
+    pub status: Option<String>,
+    /// Priority (default MEDIUM).
+    pub priority: Option<String>,
+    /// Assignee (Membership).
+    pub assignee_id: Option<String>,
+    /// Start date.
+    pub start_date: Option<NaiveDate>,
+    /// Due date.
+    pub due_date: Option<NaiveDate>,
+    /// Estimated hours.
+    pub estimate_hours: Option<Decimal>,
+    /// Labels.
+    pub labels: Option<Vec<String>>,
+}
+
+/// Creates a task with the project's next number (allocated atomically).
+pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateTaskInput) -> AppResult<task::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let project = projects::get(db, org_id, decode_as(&input.project_id, "Project", "projectId")?).await?;
+    let title = validate::text("title", &input.title, 1, 500, false)?;
+    let status = one_of("status", input.status.as_deref().unwrap_or("TODO"), &workflow::STATUSES)?;
+    if workflow::is_closed(&status) {
+        return Err(AppError::bad_input("status", "a new task cannot start DONE or CANCELLED"));
+    }
+    let parent_id = match &input.parent_id {
+        Some(g) => {
+            let p = get(db, org_id, decode_as(g, "Task", "parentId")?).await?;
+            if p.project_id != project.id {
+                return Err(AppError::bad_input("parentId", "a subtask belongs to its parent's project"));
+            }
+            Some(p.id)
+        }
+        None => None,
+    };
+    if let (Some(s), Some(d)) = (input.start_date, input.due_date)
+        && d < s
+    {
+        return Err(AppError::bad_input("dueDate", "dueDate must not be before startDate"));
+    }
+    let assignee_id = match &input.assignee_id {
+        Some(g) => Some(member(db, org_id, g, "assigneeId").await?),
+        None => None,
+    };
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE projects SET next_task_number = next_task_number + 1 WHERE id = $1 AND org_id = $2 \
+             RETURNING next_task_number - 1 AS n, \
+               (SELECT coalesce(max(position), 0) + 1024 FROM tasks WHERE project_id = $1 AND status = $3) AS pos",
+            [project.id.into(), org_id.into(), status.clone().into()],
+        ))
+        .await?
+        .ok_or_else(|| AppError::not_found("project"))?;
+    let number: i32 = row.try_get("", "n")?;
+    let position: f64 = row.try_get("", "pos")?;
+    let t = task::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        project_id: Set(project.id),
+        parent_id: Set(parent_id),
+        number: Set(number),
+        title: Set(title),
+        description: Set(validate::opt_text("description", input.description.as_deref(), 50_000, true)?),
+        kind: Set(one_of("kind", input.kind.as_deref().unwrap_or("TASK"), &KINDS)?),
+        status: Set(status),
+        priority: Set(one_of("priority", input.priority.as_deref().unwrap_or("MEDIUM"), &PRIORITIES)?),
+        assignee_id: Set(assignee_id),
+        reporter_id: Set(session.membership_id),
+        start_date: Set(input.start_date),
+        due_date: Set(input.due_date),
+        estimate_hours: Set(hours(input.estimate_hours)?),
+        position: Set(position),
+        labels: Set(labels(input.labels)?),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "task.create",
+            entity_type: "Task",
+            entity_id: t.id,
+            changes: serde_json::json!({ "number": format!("{}-{}", project.key, t.number), "title": t.title }),
+        },
+    )
+    .await?;
+    Ok(t)
+}
+
+/// Input of `updateTask` (status changes go through `transitionTask`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateTaskInput {
+    /// The task.
+    pub id: String,
+    /// The version you last read.
+    pub expected_version: i32,
+    /// Title.
+    pub title: Option<String>,
+    /// Description (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub description: Option<Option<String>>,
+    /// Kind.
+    pub kind: Option<String>,
+    /// Priority.
+    pub priority: Option<String>,
+    /// Assignee (null unassigns).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub assignee_id: Option<Option<String>>,
+    /// Start date (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub start_date: Option<Option<NaiveDate>>,
+    /// Due date (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub due_date: Option<Option<NaiveDate>>,
+    /// Estimated hours (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub estimate_hours: Option<Option<Decimal>>,
+    /// Labels (replaces the set).
+    pub labels: Option<Vec<String>>,
+}
+
+/// Saves `am` if the stored version is still `expected` (CONFLICT otherwise).
+async fn save(db: &impl ConnectionTrait, id: Uuid, mut am: task::ActiveModel, expected: i32) -> AppResult<task::Model> {
+    am.id = ActiveValue::NotSet;
+    am.version = Set(expected + 1);
+    task::Entity::update_many()
+        .set(am)
+        .filter(task::Column::Id.eq(id))
+        .filter(task::Column::Version.eq(expected))
+        .exec_with_returning(db)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::Conflict("task was changed by someone else; reload and retry".into()))
+}
+
+fn json_of<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}
+
+/// Changes a task's fields.
+pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateTaskInput) -> AppResult<task::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let id = decode_as(&input.id, "Task", "id")?;
+    let current = get(db, org_id, id).await?;
+    let mut am: task::ActiveModel = current.clone().into();
+    if let Some(t) = &input.title {
+        am.title = Set(validate::text("title", t, 1, 500, false)?);
+    }
+    if let Some(d) = &input.description {
+        am.description = Set(validate::opt_text("description", d.as_deref(), 50_000, true)?);
+    }
+    if let Some(k) = &input.kind {
+        am.kind = Set(one_of("kind", k, &KINDS)?);
+    }
+    if let Some(p) = &input.priority {
+        am.priority = Set(one_of("priority", p, &PRIORITIES)?);
+    }
+    if let Some(a) = &input.assignee_id {
+        am.assignee_id = Set(match a {
+            Some(g) => Some(member(db, org_id, g, "assigneeId").await?),
+            None => None,
+        });
+    }
+    if let Some(v) = input.start_date {
+        am.start_date = Set(v);
+    }
+    if let Some(v) = input.due_date {
+        am.due_date = Set(v);
+    }
+    if let (Set(Some(s)) | ActiveValue::Unchanged(Some(s)), Set(Some(d)) | ActiveValue::Unchanged(Some(d))) =
+        (&am.start_date, &am.due_date)
+        && d < s
+    {
+        return Err(AppError::bad_input("dueDate", "dueDate must not be before startDate"));
+    }
+    if let Some(v) = input.estimate_hours {
+        am.estimate_hours = Set(hours(v)?);
+    }
+    if input.labels.is_some() {
+        am.labels = Set(labels(input.labels)?);
+    }
+    let updated = save(db, id, am, input.expected_version).await?;
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "task.update",
+            entity_type: "Task",
+            entity_id: id,
+            changes: audit::diff(&[
+                ("title", json_of(&current.title), json_of(&updated.title)),
+                ("description", json_of(&current.description), json_of(&updated.description)),
+                ("kind", json_of(&current.kind), json_of(&updated.kind)),
+                ("priority", json_of(&current.priority), json_of(&updated.priority)),
+                ("assigneeId", json_of(&current.assignee_id), json_of(&updated.assignee_id)),
+                ("startDate", json_of(&current.start_date), json_of(&updated.start_date)),
+                ("dueDate", json_of(&current.due_date), json_of(&updated.due_date)),
+                ("estimateHours", json_of(&current.estimate_hours), json_of(&updated.estimate_hours)),
+                ("labels", json_of(&current.labels), json_of(&updated.labels)),
+            ]),
+        },
+    )
+    .await?;
+    Ok(updated)
+}
+
+async fn set_status(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    org_id: Uuid,
+    current: task::Model,
+    to: &str,
+    expected: i32,
+    action: &str,
+) -> AppResult<task::Model> {
+    if to == "DONE" {
+        let open = task::Entity::find()
+            .filter(task::Column::OrgId.eq(org_id))
+            .filter(task::Column::ParentId.eq(current.id))
+            .filter(task::Column::DeletedAt.is_null())
+            .filter(task::Column::Status.is_not_in(["DONE", "CANCELLED"]))
+            .count(db)
+            .await?;
+        if open > 0 {
+            return Err(AppError::bad_input(
+                "status",
+                format!("the task has {open} open subtask(s); finish or cancel them first"),
+            ));
+        }
+    }
+    let mut am: task::ActiveModel = current.clone().into();
+    am.status = Set(to.to_owned());
+    am.completed_at = Set(if to == "DONE" { current.completed_at.or(Some(Utc::now().fixed_offset())) } else { None });
+    let updated = save(db, current.id, am, expected).await?;
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action,
+            entity_type: "Task",
+            entity_id: current.id,
+            changes: audit::diff(&[("status", current.status.into(), updated.status.clone().into())]),
+        },
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// Moves a task to another status under the workflow rules.
+pub async fn transition(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    gid: &str,
+    status: &str,
+    expected: i32,
+) -> AppResult<task::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let current = get(db, org_id, decode_as(gid, "Task", "id")?).await?;
+    workflow::check_transition(&current.status, status).map_err(|m| AppError::bad_input("status", m))?;
+    set_status(db, session, org_id, current, status, expected, "task.status_change").await
+}
+
+/// Reopens a DONE or CANCELLED task into TODO.
+pub async fn reopen(db: &impl ConnectionTrait, session: &Session, gid: &str, expected: i32) -> AppResult<task::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let current = get(db, org_id, decode_as(gid, "Task", "id")?).await?;
+    if !workflow::is_closed(&current.status) {
+        return Err(AppError::bad_input("id", "only DONE or CANCELLED tasks can be reopened"));
+    }
+    set_status(db, session, org_id, current, "TODO", expected, "task.reopen").await
+}
+
+/// Soft-deletes a task and its subtasks (`deleted = true`) or restores them.
+pub async fn set_deleted(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    gid: &str,
+    deleted: bool,
+) -> AppResult<task::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let id = decode_as(gid, "Task", "id")?;
+    let current = task::Entity::find_by_id(id)
+        .filter(task::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .filter(|t| t.deleted_at.is_some() != deleted)
+        .ok_or_else(|| AppError::not_found("task"))?;
+    if !deleted && let Some(parent) = current.parent_id {
+        get(db, org_id, parent).await.map_err(|_| AppError::Conflict("restore the parent task first".into()))?;
+    }
+    let stamp = if deleted { Some(Utc::now().fixed_offset()) } else { None };
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "WITH RECURSIVE tree(id) AS (SELECT $1::uuid UNION SELECT t.id FROM tasks t JOIN tree ON t.parent_id = tree.id) \
+         UPDATE tasks SET deleted_at = $2, version = version + 1 WHERE org_id = $3 AND id IN (SELECT id FROM tree)",
+        [id.into(), stamp.into(), org_id.into()],
+    ))
+    .await?;
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: if deleted { "task.delete" } else { "task.restore" },
+            entity_type: "Task",
+            entity_id: id,
+            changes: serde_json::json!({}),
+        },
+    )
+    .await?;
+    task::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("task"))
+}
