@@ -9,5 +9,6 @@ mod organization;
 mod pagination;
 mod schema;
 mod statements;
+mod tasks;
 mod tenancy;
 mod websocket;

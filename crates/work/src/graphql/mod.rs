@@ -152,6 +152,7 @@ pub fn register(parts: &mut SchemaParts) {
         |o, (n, t, d)| o.field(async_graphql::dynamic::InputValue::new(n, t).description(d)),
     ));
     parts.object(payload("ProjectPayload", "project", "Project", "Result of a mutation changing a Project."));
+    tasks::register(parts);
     parts.mutation(mutation(
         "createProject",
         "CreateProjectInput",

@@ -237,7 +237,7 @@ pub fn register(parts: &mut SchemaParts) {
         ("startDate", TypeRef::named("Date"), "Start date."),
         ("dueDate", TypeRef::named("Date"), "Due date."),
         ("estimateHours", TypeRef::named("Decimal"), "Estimated hours."),
-        ("labels", TypeRef::named_list_nn(TypeRef::STRING), "Labels."),
+        ("labels", TypeRef::named_nn_list(TypeRef::STRING), "Labels."),
     ];
     parts.ty(input("CreateTaskInput", "Create a task.", &create_fields));
     parts.ty(input(
@@ -254,7 +254,7 @@ pub fn register(parts: &mut SchemaParts) {
             ("startDate", TypeRef::named("Date"), "Start date."),
             ("dueDate", TypeRef::named("Date"), "Due date."),
             ("estimateHours", TypeRef::named("Decimal"), "Estimated hours."),
-            ("labels", TypeRef::named_list_nn(TypeRef::STRING), "Labels (replaces the set)."),
+            ("labels", TypeRef::named_nn_list(TypeRef::STRING), "Labels (replaces the set)."),
         ],
     ));
     parts.ty(input(

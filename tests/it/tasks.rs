@@ -1,0 +1,170 @@
+//! Tasks: numbering, workflow, subtasks, soft delete, concurrency, cross-crate edges.
+
+use opsgraph_e2e::{TestApp, code, data, field};
+use serde_json::{Value, json};
+
+const CREATE: &str = "mutation($i: CreateTaskInput!) { createTask(input: $i) { task { id identifier number status version completedAt } } }";
+const MOVE: &str = "mutation($id: ID!, $s: TaskStatus!, $v: Int!) { transitionTask(input: { id: $id, status: $s, expectedVersion: $v }) { task { status version completedAt } } }";
+
+async fn project(app: &TestApp, token: &str, key: &str) -> String {
+    let r = app
+        .gql(
+            Some(token),
+            "mutation($k: String!) { createProject(input: { key: $k, name: $k }) { project { id } } }",
+            json!({ "k": key }),
+        )
+        .await;
+    data(&r)["createProject"]["project"]["id"].as_str().expect("id").to_owned()
+}
+
+async fn task(app: &TestApp, token: &str, input: Value) -> Value {
+    let r = app.gql(Some(token), CREATE, json!({ "i": input })).await;
+    data(&r)["createTask"]["task"].clone()
+}
+
+#[tokio::test]
+async fn numbering_workflow_and_subtasks() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Tasks Co").await;
+    let p = project(&app, &owner, "ACME").await;
+    let other = project(&app, &owner, "BETA").await;
+    let t1 = task(&app, &owner, json!({ "projectId": p, "title": "First" })).await;
+    let t2 = task(&app, &owner, json!({ "projectId": p, "title": "Second" })).await;
+    let b1 = task(&app, &owner, json!({ "projectId": other, "title": "Other" })).await;
+    assert_eq!(
+        (t1["identifier"].as_str(), t2["identifier"].as_str(), b1["identifier"].as_str()),
+        (Some("ACME-1"), Some("ACME-2"), Some("BETA-1"))
+    );
+    let id = t1["id"].as_str().expect("id").to_owned();
+
+    // Subtask: the parent cannot be completed while it is open.
+    let sub = task(&app, &owner, json!({ "projectId": p, "parentId": id, "title": "Sub" })).await;
+    let blocked = app.gql(Some(&owner), MOVE, json!({ "id": id, "s": "DONE", "v": 1 })).await;
+    assert_eq!((code(&blocked), field(&blocked)), (Some("BAD_USER_INPUT"), Some("status")));
+    let cross =
+        app.gql(Some(&owner), CREATE, json!({ "i": { "projectId": other, "parentId": id, "title": "x" } })).await;
+    assert_eq!(field(&cross), Some("parentId"));
+    let sub_id = sub["id"].as_str().expect("id");
+    data(&app.gql(Some(&owner), MOVE, json!({ "id": sub_id, "s": "CANCELLED", "v": 1 })).await);
+
+    // Workflow: completedAt is kept by the server; DONE leaves only via reopen.
+    let done = app.gql(Some(&owner), MOVE, json!({ "id": id, "s": "DONE", "v": 1 })).await;
+    let d = &data(&done)["transitionTask"]["task"];
+    assert!(d["completedAt"].is_string());
+    assert_eq!(d["version"], 2);
+    let back = app.gql(Some(&owner), MOVE, json!({ "id": id, "s": "TODO", "v": 2 })).await;
+    assert_eq!(code(&back), Some("BAD_USER_INPUT"));
+    let stale = app
+        .gql(
+            Some(&owner),
+            "mutation($id: ID!) { reopenTask(input: { id: $id, expectedVersion: 1 }) { task { status } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(code(&stale), Some("CONFLICT"));
+    let reopened = app
+        .gql(
+            Some(&owner),
+            "mutation($id: ID!) { reopenTask(input: { id: $id, expectedVersion: 2 }) { task { status completedAt } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(data(&reopened)["reopenTask"]["task"], json!({ "status": "TODO", "completedAt": null }));
+    let cancelled_move = app.gql(Some(&owner), MOVE, json!({ "id": sub_id, "s": "IN_PROGRESS", "v": 2 })).await;
+    assert_eq!(code(&cancelled_move), Some("BAD_USER_INPUT"), "CANCELLED is terminal unless reopened");
+
+    // Soft delete takes subtasks along; restore brings them back.
+    let del = app
+        .gql(
+            Some(&owner),
+            "mutation($id: ID!) { deleteTask(input: { id: $id }) { task { isDeleted } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(data(&del)["deleteTask"]["task"]["isDeleted"], true);
+    let list = app
+        .gql(
+            Some(&owner),
+            "query($p: ID!) { node(id: $p) { ... on Project { tasks { totalCount } } } }",
+            json!({ "p": p }),
+        )
+        .await;
+    assert_eq!(data(&list)["node"]["tasks"]["totalCount"], 1, "only ACME-2 is live");
+    assert_eq!(
+        code(&app.gql(Some(&owner), MOVE, json!({ "id": sub_id, "s": "TODO", "v": 3 })).await),
+        Some("NOT_FOUND")
+    );
+    data(
+        &app.gql(
+            Some(&owner),
+            "mutation($id: ID!) { restoreTask(input: { id: $id }) { task { isDeleted } } }",
+            json!({ "id": id }),
+        )
+        .await,
+    );
+    let list = app.gql(Some(&owner), "query($p: ID!) { node(id: $p) { ... on Project { tasks(orderBy: [{ field: NUMBER }]) { totalCount nodes { identifier subtasks { nodes { title } } } } } } }", json!({ "p": p })).await;
+    assert_eq!(data(&list)["node"]["tasks"]["totalCount"], 3);
+    assert_eq!(data(&list)["node"]["tasks"]["nodes"][0]["subtasks"]["nodes"], json!([{ "title": "Sub" }]));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn assignment_edges_filters_and_guards() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Assign Co").await;
+    let (member, me) = app.member(&owner, "m@example.com", "MEMBER").await;
+    let (viewer, _) = app.member(&owner, "v@example.com", "VIEWER").await;
+    let p = project(&app, &owner, "WORK").await;
+    for (title, prio) in [("Fix login bug", "URGENT"), ("Write docs", "LOW"), ("Login audit", "HIGH")] {
+        task(
+            &app,
+            &owner,
+            json!({ "projectId": p, "title": title, "priority": prio, "assigneeId": me, "dueDate": "2026-12-01" }),
+        )
+        .await;
+    }
+    task(&app, &owner, json!({ "projectId": p, "title": "Unassigned login work" })).await;
+    // "My work": the viewer's assigned tasks, filtered and ordered.
+    let q = "{ viewer { membership { assignedTasks(filter: { title: { contains: \"login\" } }, orderBy: [{ field: PRIORITY, direction: DESC }]) { totalCount nodes { title assignee { user { email } } project { key } } } } } }";
+    let r = app.gql(Some(&member), q, json!({})).await;
+    let a = &data(&r)["viewer"]["membership"]["assignedTasks"];
+    assert_eq!(a["totalCount"], 2);
+    assert_eq!(a["nodes"][0]["assignee"]["user"]["email"], "m@example.com");
+    assert_eq!(a["nodes"][0]["project"]["key"], "WORK");
+    // Members may create and move tasks; viewers may only read.
+    let mine = app.gql(Some(&member), CREATE, json!({ "i": { "projectId": p, "title": "By a member" } })).await;
+    data(&mine);
+    assert_eq!(
+        code(&app.gql(Some(&viewer), CREATE, json!({ "i": { "projectId": p, "title": "Nope" } })).await),
+        Some("FORBIDDEN")
+    );
+    let bad = app
+        .gql(
+            Some(&owner),
+            CREATE,
+            json!({ "i": { "projectId": p, "title": "x", "startDate": "2026-05-02", "dueDate": "2026-05-01" } }),
+        )
+        .await;
+    assert_eq!(field(&bad), Some("dueDate"));
+    let bad = app.gql(Some(&owner), CREATE, json!({ "i": { "projectId": p, "title": "x", "status": "DONE" } })).await;
+    assert_eq!(field(&bad), Some("status"));
+    // Patch semantics on update: unassign with null; other fields stay.
+    let t = task(&app, &owner, json!({ "projectId": p, "title": "Patch me", "assigneeId": me, "labels": ["a", "b"] }))
+        .await;
+    let upd = app.gql(Some(&owner), "mutation($id: ID!) { updateTask(input: { id: $id, expectedVersion: 1, assigneeId: null, priority: HIGH }) { task { assignee { id } priority labels version } } }", json!({ "id": t["id"] })).await;
+    assert_eq!(
+        data(&upd)["updateTask"]["task"],
+        json!({ "assignee": null, "priority": "HIGH", "labels": ["a", "b"], "version": 2 })
+    );
+    // Another tenant sees none of it.
+    let (stranger, _) = app.sign_up("s@example.com", "Elsewhere").await;
+    assert_eq!(
+        code(&app.gql(Some(&stranger), "query($id: ID!) { node(id: $id) { id } }", json!({ "id": t["id"] })).await),
+        Some("NOT_FOUND")
+    );
+    assert_eq!(
+        code(&app.gql(Some(&stranger), CREATE, json!({ "i": { "projectId": p, "title": "x" } })).await),
+        Some("NOT_FOUND")
+    );
+    app.finish().await;
+}
