@@ -168,3 +168,74 @@ async fn assignment_edges_filters_and_guards() {
     );
     app.finish().await;
 }
+
+const MOVE_POS: &str = "mutation($i: MoveTaskInput!) { moveTask(input: $i) { task { status position } } }";
+
+async fn column(app: &TestApp, token: &str, p: &str, status: &str) -> Vec<String> {
+    let q = "query($p: ID!, $s: TaskStatus!) { node(id: $p) { ... on Project { tasks(filter: { status: { eq: $s } }, orderBy: [{ field: NUMBER }], first: 100) { nodes { title position } } } } }";
+    let r = app.gql(Some(token), q, json!({ "p": p, "s": status })).await;
+    let mut nodes: Vec<(f64, String)> = data(&r)["node"]["tasks"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| (n["position"].as_f64().unwrap_or_default(), n["title"].as_str().unwrap_or_default().to_owned()))
+        .collect();
+    nodes.sort_by(|a, b| a.0.total_cmp(&b.0));
+    nodes.into_iter().map(|n| n.1).collect()
+}
+
+#[tokio::test]
+async fn board_aggregates_and_moves() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Board Co").await;
+    let p = project(&app, &owner, "BRD").await;
+    let mut ids = std::collections::HashMap::new();
+    for (title, est) in [("A", "2"), ("B", "3"), ("C", "5"), ("D", "1.5")] {
+        let t = task(&app, &owner, json!({ "projectId": p, "title": title, "estimateHours": est })).await;
+        ids.insert(title, t["id"].as_str().expect("id").to_owned());
+    }
+    assert_eq!(column(&app, &owner, &p, "TODO").await, ["A", "B", "C", "D"]);
+    // To the top, then after another task.
+    data(&app.gql(Some(&owner), MOVE_POS, json!({ "i": { "id": ids["D"] } })).await);
+    assert_eq!(column(&app, &owner, &p, "TODO").await, ["D", "A", "B", "C"]);
+    data(&app.gql(Some(&owner), MOVE_POS, json!({ "i": { "id": ids["A"], "afterId": ids["C"] } })).await);
+    assert_eq!(column(&app, &owner, &p, "TODO").await, ["D", "B", "C", "A"]);
+    // Across columns (workflow applies), then the aggregates per column.
+    data(&app.gql(Some(&owner), MOVE_POS, json!({ "i": { "id": ids["C"], "status": "IN_PROGRESS" } })).await);
+    let stats = app
+        .gql(
+            Some(&owner),
+            "query($p: ID!) { node(id: $p) { ... on Project { taskStats { status count estimateHours } } } }",
+            json!({ "p": p }),
+        )
+        .await;
+    assert_eq!(
+        data(&stats)["node"]["taskStats"],
+        json!([
+            { "status": "TODO", "count": 3, "estimateHours": "6.50" },
+            { "status": "IN_PROGRESS", "count": 1, "estimateHours": "5.00" },
+        ])
+    );
+    let wrong = app.gql(Some(&owner), MOVE_POS, json!({ "i": { "id": ids["A"], "afterId": ids["C"] } })).await;
+    assert_eq!(field(&wrong), Some("afterId"), "afterId must be in the target column");
+    // Repeated moves into the same gap force a renumbering; order stays exact.
+    for _ in 0..60 {
+        data(&app.gql(Some(&owner), MOVE_POS, json!({ "i": { "id": ids["A"], "afterId": ids["D"] } })).await);
+        data(&app.gql(Some(&owner), MOVE_POS, json!({ "i": { "id": ids["B"], "afterId": ids["D"] } })).await);
+    }
+    assert_eq!(column(&app, &owner, &p, "TODO").await, ["D", "B", "A"]);
+    // Concurrent moves serialise on the project: every task keeps a distinct position.
+    let moves = (0..8).map(|i| {
+        let (app, owner) = (&app, owner.clone());
+        let (id, after) =
+            if i % 2 == 0 { (ids["A"].clone(), ids["D"].clone()) } else { (ids["D"].clone(), ids["B"].clone()) };
+        async move { app.gql(Some(&owner), MOVE_POS, json!({ "i": { "id": id, "afterId": after } })).await }
+    });
+    for r in futures_util::future::join_all(moves).await {
+        assert!(r.get("errors").is_none() || code(&r) == Some("CONFLICT"), "{r}");
+    }
+    let col = column(&app, &owner, &p, "TODO").await;
+    assert_eq!(col.len(), 3);
+    assert_eq!(app.count("SELECT count(DISTINCT position) AS n FROM tasks WHERE status = 'TODO'").await, 3);
+    app.finish().await;
+}

@@ -3,4 +3,5 @@
 
 pub mod entity;
 pub mod graphql;
+pub mod loader;
 pub mod service;

@@ -219,6 +219,35 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<T>("updatedAt", nn("DateTime"), "When it last changed.", |t| datetime(&t.updated_at))),
     );
     parts.node("Task", node_fetcher::<task::Entity>(Permission::WorkRead, |t| t.org_id));
+    type St = crate::loader::StatusStat;
+    parts.object(
+        Object::new("TaskStatusStat")
+            .description("Board aggregate of one status column.")
+            .field(prop::<St>("status", nn("TaskStatus"), "The status.", |x| enum_value(&x.status)))
+            .field(prop::<St>("count", nn(TypeRef::INT), "Live tasks in this status.", |x| x.count.into()))
+            .field(prop::<St>("estimateHours", nn("Decimal"), "Sum of their estimates.", |x| {
+                x.estimate_hours.to_string().into()
+            })),
+    );
+    parts.extend(
+        "Project",
+        Field::new("taskStats", TypeRef::named_nn_list_nn("TaskStatusStat"), |ctx| {
+            FieldFuture::new(async move {
+                let p = parent::<project::Model>(&ctx)?;
+                let req = RequestCtx::of(&ctx)?;
+                let loader = req.loader(|db| crate::loader::TaskStatsByProject(db));
+                let mut stats = loader
+                    .load_one(p.id)
+                    .await
+                    .map_err(|e| opsgraph_core::AppError::internal(e.as_str()))?
+                    .unwrap_or_default();
+                let order = |s: &str| crate::service::workflow::STATUSES.iter().position(|x| *x == s).unwrap_or(99);
+                stats.sort_by_key(|x| order(&x.status));
+                Ok(Some(FieldValue::list(stats.into_iter().map(FieldValue::owned_any))))
+            })
+        })
+        .description("Task count and estimate sum per status (board columns), statuses without tasks omitted."),
+    );
     parts.extend("Project", page_field::<project::Model, TasksOfProject>("tasks", "The project's tasks.", |p| p.id));
     parts.extend(
         "Membership",
@@ -275,6 +304,15 @@ pub fn register(parts: &mut SchemaParts) {
         ],
     ));
     parts.ty(input("TaskIdInput", "Names one task.", &[("id", TypeRef::named_nn(TypeRef::ID), "The task.")]));
+    parts.ty(input(
+        "MoveTaskInput",
+        "Move a task on the board.",
+        &[
+            ("id", TypeRef::named_nn(TypeRef::ID), "The task."),
+            ("status", TypeRef::named("TaskStatus"), "Target column (default: its current one)."),
+            ("afterId", id(), "Place it right after this task of the column (default: at the top)."),
+        ],
+    ));
     parts.object(payload("TaskPayload", "task", "Task", "Result of a mutation changing a Task."));
     parts.mutation(mutation(
         "createTask",
@@ -309,6 +347,13 @@ pub fn register(parts: &mut SchemaParts) {
         |req, i: ReopenInput| async move {
             Ok(payload_value(tasks::reopen(req.db.as_ref(), &req.session, &i.id, i.expected_version).await?))
         },
+    ));
+    parts.mutation(mutation(
+        "moveTask",
+        "MoveTaskInput",
+        "TaskPayload",
+        "Reorder a task or move it to another column.",
+        |req, i| async move { Ok(payload_value(tasks::move_task(req.db.as_ref(), &req.session, i).await?)) },
     ));
     parts.mutation(mutation(
         "deleteTask",

@@ -389,3 +389,107 @@ pub async fn set_deleted(
     .await?;
     task::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("task"))
 }
+
+/// Input of `moveTask`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MoveTaskInput {
+    /// The task.
+    pub id: String,
+    /// Target status column (default: its current one; workflow rules apply).
+    pub status: Option<String>,
+    /// Place it right after this task of the target column (null: at the top).
+    pub after_id: Option<String>,
+}
+
+/// Moves a task within or across status columns. Moves in one project are serialised by a
+/// row lock on the project, so concurrent moves never interleave and order stays stable;
+/// when neighbours get too close the column is renumbered.
+pub async fn move_task(db: &impl ConnectionTrait, session: &Session, input: MoveTaskInput) -> AppResult<task::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let id = decode_as(&input.id, "Task", "id")?;
+    let current = get(db, org_id, id).await?;
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT 1 FROM projects WHERE id = $1 FOR UPDATE",
+        [current.project_id.into()],
+    ))
+    .await?;
+    let current = get(db, org_id, id).await?;
+    let status = input.status.clone().unwrap_or_else(|| current.status.clone());
+    workflow::check_transition(&current.status, &status).map_err(|m| AppError::bad_input("status", m))?;
+    let after = match &input.after_id {
+        Some(g) => {
+            let a = get(db, org_id, decode_as(g, "Task", "afterId")?).await?;
+            if a.project_id != current.project_id || a.status != status || a.id == id {
+                return Err(AppError::bad_input("afterId", "afterId must be another task in the target column"));
+            }
+            Some(a.position)
+        }
+        None => None,
+    };
+    let position = match next_position(db, &current, &status, after).await? {
+        Some(p) => p,
+        None => {
+            db.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "UPDATE tasks t SET position = r.rn * 1024 FROM (SELECT id, row_number() OVER (ORDER BY position, id) AS rn \
+                 FROM tasks WHERE project_id = $1 AND status = $2 AND deleted_at IS NULL) r WHERE t.id = r.id",
+                [current.project_id.into(), status.clone().into()],
+            ))
+            .await?;
+            let after = match &input.after_id {
+                Some(g) => Some(get(db, org_id, decode_as(g, "Task", "afterId")?).await?.position),
+                None => None,
+            };
+            next_position(db, &current, &status, after)
+                .await?
+                .ok_or_else(|| AppError::internal("no room after renumbering"))?
+        }
+    };
+    let status_changed = status != current.status;
+    let moved = if status_changed {
+        set_status(db, session, org_id, current.clone(), &status, current.version, "task.move").await?
+    } else {
+        current.clone()
+    };
+    let mut am: task::ActiveModel = moved.clone().into();
+    am.position = Set(position);
+    let saved = save(db, id, am, moved.version).await?;
+    if !status_changed {
+        let changes = serde_json::json!({ "position": { "from": current.position, "to": position } });
+        audit::record(
+            db,
+            session,
+            org_id,
+            audit::AuditEntry { action: "task.move", entity_type: "Task", entity_id: id, changes },
+        )
+        .await?;
+    }
+    Ok(saved)
+}
+
+/// The position between `after` (or the top) and the next task of the column; `None` when
+/// the gap is exhausted.
+async fn next_position(
+    db: &impl ConnectionTrait,
+    t: &task::Model,
+    status: &str,
+    after: Option<f64>,
+) -> AppResult<Option<f64>> {
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT min(position) AS next FROM tasks WHERE project_id = $1 AND status = $2 AND deleted_at IS NULL \
+             AND id <> $3 AND ($4::float8 IS NULL OR position > $4)",
+            [t.project_id.into(), status.into(), t.id.into(), after.into()],
+        ))
+        .await?;
+    let next: Option<f64> = row.map(|r| r.try_get("", "next")).transpose()?.flatten();
+    let lo = after.unwrap_or(0.0);
+    Ok(match next {
+        None => Some(lo + 1024.0),
+        Some(hi) if hi - lo > 1e-6 => Some((lo + hi) / 2.0),
+        Some(_) => None,
+    })
+}
