@@ -235,7 +235,7 @@ pub fn register(parts: &mut SchemaParts) {
             FieldFuture::new(async move {
                 let p = parent::<project::Model>(&ctx)?;
                 let req = RequestCtx::of(&ctx)?;
-                let loader = req.loader(|db| crate::loader::TaskStatsByProject(db));
+                let loader = req.loader(crate::loader::TaskStatsByProject);
                 let mut stats = loader
                     .load_one(p.id)
                     .await
