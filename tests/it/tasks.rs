@@ -239,3 +239,55 @@ async fn board_aggregates_and_moves() {
     assert_eq!(app.count("SELECT count(DISTINCT position) AS n FROM tasks WHERE status = 'TODO'").await, 3);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn my_work_search_labels_and_overdue() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Search Co").await;
+    let (member, me) = app.member(&owner, "m@example.com", "MEMBER").await;
+    let p1 = project(&app, &owner, "ONE").await;
+    let p2 = project(&app, &owner, "TWO").await;
+    task(&app, &owner, json!({ "projectId": p1, "title": "Invoice export", "description": "Export invoices to CSV", "assigneeId": me, "labels": ["finance", "export"], "dueDate": "2020-01-01" })).await;
+    task(&app, &owner, json!({ "projectId": p2, "title": "Payroll report", "description": "Monthly payroll", "assigneeId": me, "labels": ["finance"], "dueDate": "2999-01-01" })).await;
+    task(&app, &owner, json!({ "projectId": p2, "title": "Invoice design", "labels": ["design"] })).await;
+    let q = "query($f: TaskFilter) { myWork(filter: $f, orderBy: [{ field: CREATED_AT }]) { totalCount nodes { identifier isOverdue } } }";
+    let all = app.gql(Some(&member), q, json!({})).await;
+    assert_eq!(data(&all)["myWork"]["totalCount"], 2, "only my tasks, across projects");
+    assert_eq!(
+        data(&all)["myWork"]["nodes"],
+        json!([{ "identifier": "ONE-1", "isOverdue": true }, { "identifier": "TWO-1", "isOverdue": false }])
+    );
+    let ids = |r: &Value| -> Vec<String> {
+        data(r)["myWork"]["nodes"]
+            .as_array()
+            .expect("n")
+            .iter()
+            .map(|n| n["identifier"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        ids(&app.gql(Some(&member), q, json!({ "f": { "search": { "matches": "invoices csv" } } })).await),
+        ["ONE-1"]
+    );
+    assert_eq!(
+        ids(&app.gql(Some(&member), q, json!({ "f": { "search": { "matches": "payroll -invoice" } } })).await),
+        ["TWO-1"]
+    );
+    assert_eq!(
+        ids(&app.gql(Some(&member), q, json!({ "f": { "labels": { "containsAll": ["finance", "export"] } } })).await),
+        ["ONE-1"]
+    );
+    assert_eq!(
+        ids(&app.gql(Some(&member), q, json!({ "f": { "labels": { "containsAny": ["export", "nope"] } } })).await),
+        ["ONE-1"]
+    );
+    assert_eq!(
+        ids(&app.gql(Some(&member), q, json!({ "f": { "dueDate": { "lt": "2026-11-01" } } })).await),
+        ["ONE-1"],
+        "overdue filter"
+    );
+    assert_eq!(ids(&app.gql(Some(&member), q, json!({ "f": { "projectId": { "eq": p2 } } })).await), ["TWO-1"]);
+    let bad = app.gql(Some(&member), q, json!({ "f": { "search": { "matches": "x".repeat(501) } } })).await;
+    assert_eq!(code(&bad), Some("BAD_USER_INPUT"));
+    app.finish().await;
+}

@@ -31,6 +31,11 @@ pub enum FieldKind {
     Boolean,
     /// A GraphQL enum stored as its name: eq, ne, in, notIn.
     Enum(&'static str),
+    /// Full-text search over the named `tsvector` column (the field's own column is unused):
+    /// `matches` takes web-search syntax (`"exact phrase" -not or`).
+    FullText(&'static str),
+    /// A `text[]` column: containsAll, containsAny.
+    Tags,
 }
 
 impl FieldKind {
@@ -44,6 +49,8 @@ impl FieldKind {
             FieldKind::Int => "IntFilter".into(),
             FieldKind::Boolean => "BooleanFilter".into(),
             FieldKind::Enum(name) => format!("{name}Filter"),
+            FieldKind::FullText(_) => "FullTextFilter".into(),
+            FieldKind::Tags => "TagsFilter".into(),
         }
     }
 }
@@ -101,6 +108,15 @@ pub fn operator_inputs() -> Vec<InputObject> {
             list(TypeRef::INT),
             "Equal to one of these.",
         )),
+        InputObject::new("FullTextFilter").description("Full-text search (PostgreSQL, language-neutral).").field(op(
+            "matches",
+            TypeRef::named(TypeRef::STRING),
+            "Web-search syntax: words, \"phrases\", -excluded, or.",
+        )),
+        InputObject::new("TagsFilter")
+            .description("Conditions on a set of tags; all given operators must hold.")
+            .field(op("containsAll", list(TypeRef::STRING), "Has every one of these."))
+            .field(op("containsAny", list(TypeRef::STRING), "Has at least one of these.")),
         InputObject::new("BooleanFilter")
             .description("Conditions on a true/false field.")
             .field(op("eq", TypeRef::named(TypeRef::BOOLEAN), "Equal to."))
@@ -236,24 +252,46 @@ fn field_condition<C: ColumnTrait>(field: &FilterField<C>, v: &Value, path: &str
             Value::String(s) if !str::contains(s, '\0') => Ok(s.clone()),
             _ => Err(bad(&here, "expected text without NUL characters")),
         };
-        let e: SimpleExpr = match op.as_str() {
-            "eq" => col().eq(one()?),
-            "ne" => col().ne(one()?),
-            "lt" => col().lt(one()?),
-            "lte" => col().lte(one()?),
-            "gt" => col().gt(one()?),
-            "gte" => col().gte(one()?),
-            "in" => col().is_in(many()?),
-            "notIn" => col().is_not_in(many()?),
-            "contains" => col().ilike(format!("%{}%", escape_like(&text()?))),
-            "startsWith" => col().ilike(format!("{}%", escape_like(&text()?))),
-            "ilike" => col().ilike(text()?),
-            "isNull" => match arg {
-                Value::Boolean(true) => col().is_null(),
-                Value::Boolean(false) => col().is_not_null(),
-                _ => return Err(bad(&here, "expected true or false")),
+        let strings = || -> AppResult<Vec<String>> {
+            as_list(arg, &here)?
+                .iter()
+                .map(|x| match x {
+                    Value::String(s) if !str::contains(s, '\0') => Ok(s.clone()),
+                    _ => Err(bad(&here, "expected text without NUL characters")),
+                })
+                .collect()
+        };
+        let column = field.column.as_str().to_owned();
+        let e: SimpleExpr = match (field.kind, op.as_str()) {
+            (FieldKind::FullText(tsv), "matches") => {
+                let q = text()?;
+                if q.chars().count() > 500 {
+                    return Err(bad(&here, "at most 500 characters"));
+                }
+                Expr::cust_with_values(format!("\"{tsv}\" @@ websearch_to_tsquery('simple', $1)"), [q])
+            }
+            (FieldKind::Tags, "containsAll") => Expr::cust_with_values(format!("\"{column}\" @> $1"), [strings()?]),
+            (FieldKind::Tags, "containsAny") => Expr::cust_with_values(format!("\"{column}\" && $1"), [strings()?]),
+            (FieldKind::FullText(_) | FieldKind::Tags, _) => return Err(bad(&here, "unknown operator")),
+            _ => match op.as_str() {
+                "eq" => col().eq(one()?),
+                "ne" => col().ne(one()?),
+                "lt" => col().lt(one()?),
+                "lte" => col().lte(one()?),
+                "gt" => col().gt(one()?),
+                "gte" => col().gte(one()?),
+                "in" => col().is_in(many()?),
+                "notIn" => col().is_not_in(many()?),
+                "contains" => col().ilike(format!("%{}%", escape_like(&text()?))),
+                "startsWith" => col().ilike(format!("{}%", escape_like(&text()?))),
+                "ilike" => col().ilike(text()?),
+                "isNull" => match arg {
+                    Value::Boolean(true) => col().is_null(),
+                    Value::Boolean(false) => col().is_not_null(),
+                    _ => return Err(bad(&here, "expected true or false")),
+                },
+                _ => return Err(bad(&here, "unknown operator")),
             },
-            _ => return Err(bad(&here, "unknown operator")),
         };
         cond = cond.add(e);
     }

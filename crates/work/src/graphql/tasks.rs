@@ -15,7 +15,7 @@ use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use opsgraph_core::{Permission, RequestCtx};
 use opsgraph_org::entity::membership;
-use sea_orm::{ColumnTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 use serde::Deserialize;
 
 use crate::entity::{project, task};
@@ -28,6 +28,8 @@ pub static TASKS: LazyLock<ListSpec<task::Entity>> = LazyLock::new(|| {
         node: "Task",
         id: C::Id,
         filters: vec![
+            ff("search", C::Title, K::FullText("search")),
+            ff("labels", C::Labels, K::Tags),
             ff("title", C::Title, K::Text),
             ff("description", C::Description, K::Text),
             ff("status", C::Status, K::Enum("TaskStatus")),
@@ -211,6 +213,10 @@ pub fn register(parts: &mut SchemaParts) {
                 "When it was completed (kept by the server).",
                 |t| t.completed_at.as_ref().map(datetime).unwrap_or(async_graphql::Value::Null),
             ))
+            .field(prop::<T>("isOverdue", nn(TypeRef::BOOLEAN), "Due before today and not DONE or CANCELLED.", |t| {
+                let today = chrono::Utc::now().date_naive();
+                (t.due_date.is_some_and(|d| d < today) && !crate::service::workflow::is_closed(&t.status)).into()
+            }))
             .field(prop::<T>("isDeleted", nn(TypeRef::BOOLEAN), "Soft-deleted (restorable).", |t| {
                 t.deleted_at.is_some().into()
             }))
@@ -248,6 +254,19 @@ pub fn register(parts: &mut SchemaParts) {
         })
         .description("Task count and estimate sum per status (board columns), statuses without tasks omitted."),
     );
+    parts.query(opsgraph_core::gql::list_field(
+        "myWork",
+        &TASKS,
+        "The caller's live tasks across projects (filter by status, priority, due dates, labels, search).",
+        |_, req| {
+            let org = req.require(Permission::WorkRead)?;
+            let me = req
+                .session
+                .membership_id
+                .ok_or_else(|| opsgraph_core::AppError::Forbidden("API keys have no assigned work".into()))?;
+            Ok(live(task::Entity::find()).filter(task::Column::OrgId.eq(org)).filter(task::Column::AssigneeId.eq(me)))
+        },
+    ));
     parts.extend("Project", page_field::<project::Model, TasksOfProject>("tasks", "The project's tasks.", |p| p.id));
     parts.extend(
         "Membership",
