@@ -291,3 +291,52 @@ async fn my_work_search_labels_and_overdue() {
     assert_eq!(code(&bad), Some("BAD_USER_INPUT"));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn dependencies_refuse_cycles_and_name_them() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Deps Co").await;
+    let p = project(&app, &owner, "DEP").await;
+    let mut t = vec![];
+    for title in ["one", "two", "three"] {
+        t.push(
+            task(&app, &owner, json!({ "projectId": p, "title": title })).await["id"].as_str().expect("id").to_owned(),
+        );
+    }
+    let add = "mutation($a: ID!, $b: ID!) { addTaskDependency(input: { taskId: $a, dependsOnId: $b }) { dependency { kind task { identifier } dependsOn { identifier } } } }";
+    // DEP-2 depends on DEP-1, DEP-3 on DEP-2.
+    let r = app.gql(Some(&owner), add, json!({ "a": t[1], "b": t[0] })).await;
+    assert_eq!(
+        data(&r)["addTaskDependency"]["dependency"],
+        json!({ "kind": "FINISH_TO_START", "task": { "identifier": "DEP-2" }, "dependsOn": { "identifier": "DEP-1" } })
+    );
+    data(&app.gql(Some(&owner), add, json!({ "a": t[2], "b": t[1] })).await);
+    // DEP-1 depending on DEP-3 would close DEP-1 → DEP-3 → DEP-2 → DEP-1.
+    let cycle = app.gql(Some(&owner), add, json!({ "a": t[0], "b": t[2] })).await;
+    assert_eq!((code(&cycle), field(&cycle)), (Some("BAD_USER_INPUT"), Some("dependsOnId")));
+    let msg = cycle["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("DEP-1 → DEP-3 → DEP-2 → DEP-1"), "{msg}");
+    assert_eq!(field(&app.gql(Some(&owner), add, json!({ "a": t[0], "b": t[0] })).await), Some("dependsOnId"));
+    assert_eq!(
+        code(&app.gql(Some(&owner), add, json!({ "a": t[1], "b": t[0] })).await),
+        Some("CONFLICT"),
+        "no duplicates"
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM task_dependencies").await, 2, "nothing changed");
+    let view = app.gql(Some(&owner), "query($id: ID!) { node(id: $id) { ... on Task { dependencies { nodes { dependsOn { identifier } } } dependents { nodes { task { identifier } } } } } }", json!({ "id": t[1] })).await;
+    assert_eq!(
+        data(&view)["node"],
+        json!({ "dependencies": { "nodes": [{ "dependsOn": { "identifier": "DEP-1" } }] }, "dependents": { "nodes": [{ "task": { "identifier": "DEP-3" } }] } })
+    );
+    let rm = "mutation($a: ID!, $b: ID!) { removeTaskDependency(input: { taskId: $a, dependsOnId: $b }) { task { dependencies { totalCount } } } }";
+    assert_eq!(
+        data(&app.gql(Some(&owner), rm, json!({ "a": t[2], "b": t[1] })).await)["removeTaskDependency"]["task"]["dependencies"]
+            ["totalCount"],
+        0
+    );
+    // Now the former cycle is allowed.
+    data(&app.gql(Some(&owner), add, json!({ "a": t[0], "b": t[2] })).await);
+    let (stranger, _) = app.sign_up("s@example.com", "Other").await;
+    assert_eq!(code(&app.gql(Some(&stranger), rm, json!({ "a": t[1], "b": t[0] })).await), Some("NOT_FOUND"));
+    app.finish().await;
+}

@@ -2,3 +2,4 @@
 
 pub mod project;
 pub mod task;
+pub mod task_dependency;
