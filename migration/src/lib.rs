@@ -10,6 +10,7 @@ mod m20261123_000003_work_projects;
 mod m20261123_000004_invitations;
 mod m20261123_000005_work_tasks;
 mod m20261123_000006_task_dependencies;
+mod m20261123_000007_milestones_risks;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_invitations::Migration),
             Box::new(m20261123_000005_work_tasks::Migration),
             Box::new(m20261123_000006_task_dependencies::Migration),
+            Box::new(m20261123_000007_milestones_risks::Migration),
         ]
     }
 }

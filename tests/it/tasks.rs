@@ -340,3 +340,62 @@ async fn dependencies_refuse_cycles_and_name_them() {
     assert_eq!(code(&app.gql(Some(&stranger), rm, json!({ "a": t[1], "b": t[0] })).await), Some("NOT_FOUND"));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn milestones_and_risk_register() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Risky Co").await;
+    let (member, _) = app.member(&owner, "m@example.com", "MEMBER").await;
+    let p = project(&app, &owner, "RSK").await;
+    let raise = "mutation($i: RaiseRiskInput!) { raiseRisk(input: $i) { risk { id severity level version } } }";
+    let mut ids = vec![];
+    for (title, prob, imp) in [("Low", 1, 2), ("Critical", 5, 4), ("Medium", 2, 3)] {
+        let r = app
+            .gql(
+                Some(&member),
+                raise,
+                json!({ "i": { "projectId": p, "title": title, "probability": prob, "impact": imp } }),
+            )
+            .await;
+        ids.push(data(&r)["raiseRisk"]["risk"].clone());
+    }
+    assert_eq!((ids[1]["severity"].as_i64(), ids[1]["level"].as_str()), (Some(20), Some("CRITICAL")));
+    let bad = app
+        .gql(Some(&member), raise, json!({ "i": { "projectId": p, "title": "x", "probability": 6, "impact": 1 } }))
+        .await;
+    assert_eq!(field(&bad), Some("probability"));
+    // Close the medium one; open risks by severity for the dashboard.
+    let upd = "mutation($i: UpdateRiskInput!) { updateRisk(input: $i) { risk { status severity } } }";
+    data(
+        &app.gql(Some(&member), upd, json!({ "i": { "id": ids[2]["id"], "expectedVersion": 1, "status": "CLOSED" } }))
+            .await,
+    );
+    let reassess = app
+        .gql(Some(&member), upd, json!({ "i": { "id": ids[0]["id"], "expectedVersion": 1, "probability": 4 } }))
+        .await;
+    assert_eq!(data(&reassess)["updateRisk"]["risk"], json!({ "status": "OPEN", "severity": 8 }));
+    let q = "query($p: ID!) { node(id: $p) { ... on Project { risks(filter: { status: { eq: OPEN } }, orderBy: [{ field: SEVERITY, direction: DESC }]) { nodes { title level } } } } }";
+    let open = app.gql(Some(&member), q, json!({ "p": p })).await;
+    assert_eq!(
+        data(&open)["node"]["risks"]["nodes"],
+        json!([{ "title": "Critical", "level": "CRITICAL" }, { "title": "Low", "level": "MEDIUM" }])
+    );
+    // Milestones need a manager; ACHIEVED is stamped by the server.
+    let create = "mutation($i: CreateMilestoneInput!) { createMilestone(input: $i) { milestone { id status } } }";
+    assert_eq!(
+        code(&app.gql(Some(&member), create, json!({ "i": { "projectId": p, "name": "Go-live" } })).await),
+        Some("FORBIDDEN")
+    );
+    let m = app
+        .gql(Some(&owner), create, json!({ "i": { "projectId": p, "name": "Go-live", "dueDate": "2026-12-24" } }))
+        .await;
+    let mid = data(&m)["createMilestone"]["milestone"]["id"].clone();
+    let done = app.gql(Some(&owner), "mutation($id: ID!) { updateMilestone(input: { id: $id, expectedVersion: 1, status: ACHIEVED }) { milestone { status achievedAt dueDate } } }", json!({ "id": mid })).await;
+    let d = &data(&done)["updateMilestone"]["milestone"];
+    assert_eq!(
+        (d["status"].as_str(), d["achievedAt"].is_string(), d["dueDate"].as_str()),
+        (Some("ACHIEVED"), true, Some("2026-12-24"))
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM audit_log WHERE action IN ('risk.raise', 'risk.update', 'milestone.create', 'milestone.update')").await, 7);
+    app.finish().await;
+}

@@ -237,6 +237,7 @@ async fn seed_tasks(
     project: &opsgraph_work::entity::project::Model,
     members: &[opsgraph_org::entity::membership::Model],
 ) -> opsgraph_core::AppResult<()> {
+    use opsgraph_work::service::delivery::{self, CreateMilestoneInput, RaiseRiskInput};
     use opsgraph_work::service::tasks::{self, CreateTaskInput};
     let gid = |t: &str, id: uuid::Uuid| opsgraph_core::id::encode(t, id);
     for (i, (title, status, priority)) in TASK_TITLES.iter().enumerate() {
@@ -277,6 +278,36 @@ async fn seed_tasks(
                     due_date: None,
                     estimate_hours: None,
                     labels: None,
+                },
+            )
+            .await?;
+        }
+        if i < 2 {
+            let name = if i == 0 { "Discovery complete" } else { "Beta release" };
+            delivery::create_milestone(
+                db,
+                owner,
+                CreateMilestoneInput {
+                    project_id: gid("Project", project.id),
+                    name: name.into(),
+                    description: None,
+                    due_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1 + 14 * i as u32),
+                },
+            )
+            .await?;
+            let (title, p, imp) =
+                if i == 0 { ("Key client stakeholder leaves", 2, 5) } else { ("Legacy data quality", 4, 3) };
+            delivery::raise_risk(
+                db,
+                owner,
+                RaiseRiskInput {
+                    project_id: gid("Project", project.id),
+                    title: title.into(),
+                    description: None,
+                    probability: p,
+                    impact: imp,
+                    mitigation: Some("Weekly review with the client.".into()),
+                    owner_id: members.first().map(|m| gid("Membership", m.id)),
                 },
             )
             .await?;

@@ -15,6 +15,7 @@ use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use opsgraph_org::entity::{membership, team};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
+pub mod delivery;
 pub mod dependencies;
 pub mod tasks;
 
@@ -155,6 +156,7 @@ pub fn register(parts: &mut SchemaParts) {
     parts.object(payload("ProjectPayload", "project", "Project", "Result of a mutation changing a Project."));
     tasks::register(parts);
     dependencies::register(parts);
+    delivery::register(parts);
     parts.mutation(mutation(
         "createProject",
         "CreateProjectInput",

@@ -1,5 +1,6 @@
 //! The work domain's operations.
 
+pub mod delivery;
 pub mod dependencies;
 pub mod projects;
 pub mod tasks;

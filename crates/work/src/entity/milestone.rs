@@ -1,0 +1,27 @@
+//! `milestones` table.
+
+use sea_orm::entity::prelude::*;
+
+/// A row of `milestones`.
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "milestones")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub project_id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub due_date: Option<Date>,
+    pub status: String,
+    pub achieved_at: Option<DateTimeWithTimeZone>,
+    pub version: i32,
+    pub created_at: DateTimeWithTimeZone,
+    pub updated_at: DateTimeWithTimeZone,
+}
+
+/// No declared relations: loaders and services join explicitly.
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

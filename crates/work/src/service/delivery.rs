@@ -1,0 +1,280 @@
+//! Milestones and the risk register of a project.
+
+use chrono::{NaiveDate, Utc};
+use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
+use sea_orm::{ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::Deserialize;
+
+use crate::entity::{milestone, risk};
+use crate::service::projects;
+
+/// Milestone statuses.
+pub const MILESTONE_STATUSES: [&str; 5] = ["PLANNED", "IN_PROGRESS", "ACHIEVED", "MISSED", "CANCELLED"];
+/// Risk statuses.
+pub const RISK_STATUSES: [&str; 4] = ["OPEN", "MITIGATING", "ACCEPTED", "CLOSED"];
+
+/// Severity band of `probability x impact` (1..25).
+pub fn risk_level(severity: i16) -> &'static str {
+    match severity {
+        ..=4 => "LOW",
+        5..=9 => "MEDIUM",
+        10..=16 => "HIGH",
+        _ => "CRITICAL",
+    }
+}
+
+fn one_of(field: &str, v: &str, set: &[&str]) -> AppResult<String> {
+    if set.contains(&v) { Ok(v.to_owned()) } else { Err(AppError::bad_input(field, format!("unknown {field}"))) }
+}
+
+fn scale(field: &str, v: i16) -> AppResult<i16> {
+    if (1..=5).contains(&v) {
+        Ok(v)
+    } else {
+        Err(AppError::bad_input(field, format!("{field} must be between 1 and 5")))
+    }
+}
+
+/// Input of `createMilestone`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateMilestoneInput {
+    /// The project.
+    pub project_id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Due date.
+    pub due_date: Option<NaiveDate>,
+}
+
+/// Adds a milestone.
+pub async fn create_milestone(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    i: CreateMilestoneInput,
+) -> AppResult<milestone::Model> {
+    let org_id = session.require(Permission::WorkManage)?;
+    let p = projects::get(db, org_id, decode_as(&i.project_id, "Project", "projectId")?).await?;
+    let m = milestone::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        project_id: Set(p.id),
+        name: Set(validate::text("name", &i.name, 1, 200, false)?),
+        description: Set(validate::opt_text("description", i.description.as_deref(), 5000, true)?),
+        due_date: Set(i.due_date),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let changes = serde_json::json!({ "name": m.name, "dueDate": m.due_date });
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action: "milestone.create", entity_type: "Milestone", entity_id: m.id, changes },
+    )
+    .await?;
+    Ok(m)
+}
+
+/// Input of `updateMilestone`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateMilestoneInput {
+    /// The milestone.
+    pub id: String,
+    /// The version you last read.
+    pub expected_version: i32,
+    /// Name.
+    pub name: Option<String>,
+    /// Due date (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub due_date: Option<Option<NaiveDate>>,
+    /// Status (ACHIEVED sets `achievedAt`).
+    pub status: Option<String>,
+}
+
+/// Changes a milestone.
+pub async fn update_milestone(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    i: UpdateMilestoneInput,
+) -> AppResult<milestone::Model> {
+    let org_id = session.require(Permission::WorkManage)?;
+    let id = decode_as(&i.id, "Milestone", "id")?;
+    let current = milestone::Entity::find_by_id(id)
+        .filter(milestone::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("milestone"))?;
+    let mut am: milestone::ActiveModel = current.clone().into();
+    if let Some(n) = &i.name {
+        am.name = Set(validate::text("name", n, 1, 200, false)?);
+    }
+    if let Some(d) = i.due_date {
+        am.due_date = Set(d);
+    }
+    if let Some(s) = &i.status {
+        let s = one_of("status", s, &MILESTONE_STATUSES)?;
+        am.achieved_at =
+            Set(if s == "ACHIEVED" { current.achieved_at.or(Some(Utc::now().fixed_offset())) } else { None });
+        am.status = Set(s);
+    }
+    am.id = ActiveValue::NotSet;
+    am.version = Set(i.expected_version + 1);
+    let updated = milestone::Entity::update_many()
+        .set(am)
+        .filter(milestone::Column::Id.eq(id))
+        .filter(milestone::Column::Version.eq(i.expected_version))
+        .exec_with_returning(db)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::Conflict("milestone was changed by someone else; reload and retry".into()))?;
+    let changes = audit::diff(&[
+        ("name", current.name.into(), updated.name.clone().into()),
+        ("status", current.status.into(), updated.status.clone().into()),
+        ("dueDate", current.due_date.map(|d| d.to_string()).into(), updated.due_date.map(|d| d.to_string()).into()),
+    ]);
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action: "milestone.update", entity_type: "Milestone", entity_id: id, changes },
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// Input of `raiseRisk`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RaiseRiskInput {
+    /// The project.
+    pub project_id: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Probability 1..5.
+    pub probability: i16,
+    /// Impact 1..5.
+    pub impact: i16,
+    /// Mitigation plan.
+    pub mitigation: Option<String>,
+    /// Owner (Membership).
+    pub owner_id: Option<String>,
+}
+
+/// Raises a risk; any member doing work may.
+pub async fn raise_risk(db: &impl ConnectionTrait, session: &Session, i: RaiseRiskInput) -> AppResult<risk::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let p = projects::get(db, org_id, decode_as(&i.project_id, "Project", "projectId")?).await?;
+    let owner_id = match &i.owner_id {
+        Some(g) => {
+            Some(opsgraph_org::service::members::get(db, org_id, decode_as(g, "Membership", "ownerId")?).await?.id)
+        }
+        None => None,
+    };
+    let r = risk::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        project_id: Set(p.id),
+        title: Set(validate::text("title", &i.title, 1, 300, false)?),
+        description: Set(validate::opt_text("description", i.description.as_deref(), 10_000, true)?),
+        probability: Set(scale("probability", i.probability)?),
+        impact: Set(scale("impact", i.impact)?),
+        mitigation: Set(validate::opt_text("mitigation", i.mitigation.as_deref(), 10_000, true)?),
+        owner_id: Set(owner_id),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let changes = serde_json::json!({ "title": r.title, "severity": r.severity });
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action: "risk.raise", entity_type: "Risk", entity_id: r.id, changes },
+    )
+    .await?;
+    Ok(r)
+}
+
+/// Input of `updateRisk`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateRiskInput {
+    /// The risk.
+    pub id: String,
+    /// The version you last read.
+    pub expected_version: i32,
+    /// Probability 1..5.
+    pub probability: Option<i16>,
+    /// Impact 1..5.
+    pub impact: Option<i16>,
+    /// Mitigation plan (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub mitigation: Option<Option<String>>,
+    /// Status.
+    pub status: Option<String>,
+}
+
+/// Re-assesses or closes a risk.
+pub async fn update_risk(db: &impl ConnectionTrait, session: &Session, i: UpdateRiskInput) -> AppResult<risk::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let id = decode_as(&i.id, "Risk", "id")?;
+    let current = risk::Entity::find_by_id(id)
+        .filter(risk::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("risk"))?;
+    let mut am = risk::ActiveModel { version: Set(i.expected_version + 1), ..Default::default() };
+    if let Some(p) = i.probability {
+        am.probability = Set(scale("probability", p)?);
+    }
+    if let Some(v) = i.impact {
+        am.impact = Set(scale("impact", v)?);
+    }
+    if let Some(m) = &i.mitigation {
+        am.mitigation = Set(validate::opt_text("mitigation", m.as_deref(), 10_000, true)?);
+    }
+    if let Some(s) = &i.status {
+        am.status = Set(one_of("status", s, &RISK_STATUSES)?);
+    }
+    let updated = risk::Entity::update_many()
+        .set(am)
+        .filter(risk::Column::Id.eq(id))
+        .filter(risk::Column::Version.eq(i.expected_version))
+        .exec_with_returning(db)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::Conflict("risk was changed by someone else; reload and retry".into()))?;
+    let changes = audit::diff(&[
+        ("severity", current.severity.into(), updated.severity.into()),
+        ("status", current.status.into(), updated.status.clone().into()),
+    ]);
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action: "risk.update", entity_type: "Risk", entity_id: id, changes },
+    )
+    .await?;
+    Ok(updated)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn levels() {
+        assert_eq!(super::risk_level(1), "LOW");
+        assert_eq!(super::risk_level(6), "MEDIUM");
+        assert_eq!(super::risk_level(12), "HIGH");
+        assert_eq!(super::risk_level(25), "CRITICAL");
+    }
+}
