@@ -48,3 +48,44 @@ async fn nested_query_statement_count_is_constant() {
     assert!(l <= 20, "one statement per relationship level, got {l}");
     app.finish().await;
 }
+
+const DASHBOARD: &str = "{ organization { projects(first: 50) { nodes { key name status manager { user { displayName } } team { name } taskStats { status count estimateHours } tasks(first: 50) { totalCount nodes { identifier status assignee { user { displayName } } subtasks { totalCount } } } milestones { nodes { name dueDate status } } risks(filter: { status: { eq: OPEN } }, orderBy: [{ field: SEVERITY, direction: DESC }]) { nodes { title level owner { user { displayName } } } } } } } }";
+
+async fn build_portfolio(app: &TestApp, email: &str, projects: usize, tasks: usize) -> String {
+    let (owner, _) = app.sign_up(email, &format!("Portfolio of {email}")).await;
+    let me = data(&app.gql(Some(&owner), "{ viewer { membership { id } } }", json!({})).await)["viewer"]["membership"]
+        ["id"]
+        .clone();
+    for p in 0..projects {
+        let r = app.gql(Some(&owner), "mutation($k: String!, $m: ID) { createProject(input: { key: $k, name: $k, managerId: $m }) { project { id } } }", json!({ "k": format!("P{p}X"), "m": me })).await;
+        let pid = data(&r)["createProject"]["project"]["id"].clone();
+        for t in 0..tasks {
+            data(&app.gql(Some(&owner), "mutation($p: ID!, $t: String!, $a: ID) { createTask(input: { projectId: $p, title: $t, assigneeId: $a, estimateHours: \"2\" }) { task { id } } }", json!({ "p": pid, "t": format!("task {t}"), "a": me })).await);
+        }
+        data(
+            &app.gql(
+                Some(&owner),
+                "mutation($p: ID!) { createMilestone(input: { projectId: $p, name: \"M1\" }) { milestone { id } } }",
+                json!({ "p": pid }),
+            )
+            .await,
+        );
+        data(&app.gql(Some(&owner), "mutation($p: ID!, $o: ID) { raiseRisk(input: { projectId: $p, title: \"R\", probability: 3, impact: 4, ownerId: $o }) { risk { id } } }", json!({ "p": pid, "o": me })).await);
+    }
+    owner
+}
+
+#[tokio::test]
+async fn project_dashboard_statement_count_is_constant() {
+    let app = TestApp::spawn_with(|c| c.loader_delay_ms = 10).await;
+    let small = build_portfolio(&app, "small@example.com", 2, 3).await;
+    let large = build_portfolio(&app, "large@example.com", 10, 12).await;
+    let rs = app.gql(Some(&small), DASHBOARD, json!({})).await;
+    let rl = app.gql(Some(&large), DASHBOARD, json!({})).await;
+    assert_eq!(data(&rl)["organization"]["projects"]["nodes"][0]["tasks"]["totalCount"], 12);
+    let count = |r: &serde_json::Value| r["extensions"]["sqlStatements"].as_u64().expect("sqlStatements");
+    let (s, l) = (count(&rs), count(&rl));
+    eprintln!("dashboard statements per request: 2x3 {s}, 10x12 {l}");
+    assert_eq!(s, l, "statement count must not depend on list sizes");
+    app.finish().await;
+}
