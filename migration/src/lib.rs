@@ -11,6 +11,7 @@ mod m20261123_000004_invitations;
 mod m20261123_000005_work_tasks;
 mod m20261123_000006_task_dependencies;
 mod m20261123_000007_milestones_risks;
+mod m20261123_000008_idempotency_keys;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_work_tasks::Migration),
             Box::new(m20261123_000006_task_dependencies::Migration),
             Box::new(m20261123_000007_milestones_risks::Migration),
+            Box::new(m20261123_000008_idempotency_keys::Migration),
         ]
     }
 }

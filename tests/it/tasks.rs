@@ -399,3 +399,39 @@ async fn milestones_and_risk_register() {
     assert_eq!(app.count("SELECT count(*) AS n FROM audit_log WHERE action IN ('risk.raise', 'risk.update', 'milestone.create', 'milestone.update')").await, 7);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn creates_are_idempotent_with_a_key() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Retry Co").await;
+    let p = project(&app, &owner, "IDEM").await;
+    let input = json!({ "projectId": p, "title": "Only once", "idempotencyKey": "req-123" });
+    let first = task(&app, &owner, input.clone()).await;
+    let again = task(&app, &owner, input.clone()).await;
+    assert_eq!(first["id"], again["id"]);
+    assert_eq!(again["identifier"], "IDEM-1");
+    // Concurrent duplicates wait on the first claim and get the same task.
+    let dupes = (0..4).map(|_| {
+        let (app, owner) = (&app, owner.clone());
+        let i = json!({ "projectId": p, "title": "Racing", "idempotencyKey": "req-456" });
+        async move { app.gql(Some(&owner), CREATE, json!({ "i": i })).await }
+    });
+    let ids: std::collections::HashSet<String> = futures_util::future::join_all(dupes)
+        .await
+        .iter()
+        .map(|r| data(r)["createTask"]["task"]["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 1, "one task for one key");
+    assert_eq!(app.count("SELECT count(*) AS n FROM tasks").await, 2);
+    // A failed first attempt releases its key (the claim rolls back with it).
+    let bad = app
+        .gql(Some(&owner), CREATE, json!({ "i": { "projectId": p, "title": "", "idempotencyKey": "req-789" } }))
+        .await;
+    assert_eq!(code(&bad), Some("BAD_USER_INPUT"));
+    let ok = task(&app, &owner, json!({ "projectId": p, "title": "Fixed", "idempotencyKey": "req-789" })).await;
+    assert_eq!(ok["identifier"], "IDEM-3");
+    let proj = app.gql(Some(&owner), "mutation { createProject(input: { key: \"ONCE\", name: \"Once\", idempotencyKey: \"p-1\" }) { project { id } } }", json!({})).await;
+    let proj2 = app.gql(Some(&owner), "mutation { createProject(input: { key: \"ONCE\", name: \"Once\", idempotencyKey: \"p-1\" }) { project { id } } }", json!({})).await;
+    assert_eq!(data(&proj)["createProject"]["project"]["id"], data(&proj2)["createProject"]["project"]["id"]);
+    app.finish().await;
+}

@@ -10,6 +10,7 @@ pub mod error;
 pub mod filter;
 pub mod gql;
 pub mod id;
+pub mod idempotency;
 pub mod input;
 pub mod loader;
 pub mod pagination;

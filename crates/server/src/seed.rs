@@ -212,6 +212,7 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
                 team_id: teams.get(i % teams.len().max(1)).map(|t| gid("Team", t.id)),
                 start_date: chrono::NaiveDate::from_ymd_opt(2026, 1 + i as u32, 1),
                 end_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
+                idempotency_key: None,
             },
         )
         .await?;
@@ -258,6 +259,7 @@ async fn seed_tasks(
                 due_date: start.and_then(|d| d.checked_add_days(chrono::Days::new(14))),
                 estimate_hours: Some(rust_decimal::Decimal::from(4 + 2 * i as i64)),
                 labels: Some(vec!["demo".into()]),
+                idempotency_key: None,
             },
         )
         .await?;
@@ -278,6 +280,7 @@ async fn seed_tasks(
                     due_date: None,
                     estimate_hours: None,
                     labels: None,
+                    idempotency_key: None,
                 },
             )
             .await?;

@@ -147,6 +147,11 @@ pub fn register(parts: &mut SchemaParts) {
         ("teamId", TypeRef::named(TypeRef::ID), "Owning team."),
         ("startDate", TypeRef::named("Date"), "Start date."),
         ("endDate", TypeRef::named("Date"), "End date."),
+        (
+            "idempotencyKey",
+            TypeRef::named(TypeRef::STRING),
+            "Retrying with the same key returns the first result instead of a duplicate.",
+        ),
     ]
     .into_iter()
     .fold(

@@ -286,6 +286,7 @@ pub fn register(parts: &mut SchemaParts) {
         ("dueDate", TypeRef::named("Date"), "Due date."),
         ("estimateHours", TypeRef::named("Decimal"), "Estimated hours."),
         ("labels", TypeRef::named_nn_list(TypeRef::STRING), "Labels."),
+        ("idempotencyKey", s(), "Retrying with the same key returns the first result instead of a duplicate."),
     ];
     parts.ty(input("CreateTaskInput", "Create a task.", &create_fields));
     parts.ty(input(

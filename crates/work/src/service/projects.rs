@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use opsgraph_core::id::{decode_as, new_id};
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
+use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -32,6 +32,9 @@ pub struct CreateProjectInput {
     pub start_date: Option<NaiveDate>,
     /// End date.
     pub end_date: Option<NaiveDate>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 /// Creates a project. References to members and teams go through the org crate's API.
@@ -41,6 +44,10 @@ pub async fn create(
     input: CreateProjectInput,
 ) -> AppResult<project::Model> {
     let org_id = session.require(Permission::WorkManage)?;
+    let idem = input.idempotency_key.as_deref();
+    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "createProject", idem).await? {
+        return get(db, org_id, id).await;
+    }
     let key = input.key.trim().to_uppercase();
     if !(2..=10).contains(&key.len())
         || !key.starts_with(|c: char| c.is_ascii_uppercase())
@@ -94,6 +101,7 @@ pub async fn create(
         },
     )
     .await?;
+    idempotency::complete(db, org_id, "createProject", idem, p.id).await?;
     Ok(p)
 }
 

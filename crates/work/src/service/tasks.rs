@@ -3,7 +3,7 @@
 
 use chrono::{NaiveDate, Utc};
 use opsgraph_core::id::{decode_as, new_id};
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
+use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
@@ -83,11 +83,18 @@ pub struct CreateTaskInput {
     pub estimate_hours: Option<Decimal>,
     /// Labels.
     pub labels: Option<Vec<String>>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 /// Creates a task with the project's next number (allocated atomically).
 pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateTaskInput) -> AppResult<task::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
+    let idem = input.idempotency_key.as_deref();
+    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "createTask", idem).await? {
+        return get(db, org_id, id).await;
+    }
     let project = projects::get(db, org_id, decode_as(&input.project_id, "Project", "projectId")?).await?;
     let title = validate::text("title", &input.title, 1, 500, false)?;
     let status = one_of("status", input.status.as_deref().unwrap_or("TODO"), &workflow::STATUSES)?;
@@ -159,6 +166,7 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateT
         },
     )
     .await?;
+    idempotency::complete(db, org_id, "createTask", idem, t.id).await?;
     Ok(t)
 }
 
