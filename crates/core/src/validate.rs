@@ -74,6 +74,15 @@ pub fn currency(field: &str, value: &str) -> AppResult<String> {
     }
 }
 
+/// `value` if it is one of the closed set `allowed`, else BAD_USER_INPUT on `field`.
+pub fn one_of(field: &str, value: &str, allowed: &[&str]) -> AppResult<String> {
+    if allowed.contains(&value) {
+        Ok(value.to_owned())
+    } else {
+        Err(AppError::bad_input(field, format!("unknown {field}")))
+    }
+}
+
 /// A URL-safe slug derived from `name` (lower-case ASCII letters, digits and dashes).
 pub fn slugify(name: &str) -> String {
     let mut out = String::new();

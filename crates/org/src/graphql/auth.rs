@@ -9,9 +9,10 @@ use opsgraph_core::{AppError, AppResult, RequestCtx};
 use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
-use super::mutation::{id, id_nn, input, s, s_nn};
+use super::mutation::{id, id_nn, s, s_nn};
 use crate::service::auth::{self, AuthTokens};
 use crate::service::tokens::AuthConfig;
+use opsgraph_core::gql::input_object;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -81,7 +82,7 @@ where
 
 /// Registers the identity mutations and their types.
 pub fn register(parts: &mut SchemaParts) {
-    parts.ty(input(
+    parts.ty(input_object(
         "SignUpInput",
         "Create an account and an organisation you own.",
         &[
@@ -92,7 +93,7 @@ pub fn register(parts: &mut SchemaParts) {
             ("organizationName", s_nn(), "Name of the new organisation."),
         ],
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "LogInInput",
         "Sign in.",
         &[
@@ -101,13 +102,17 @@ pub fn register(parts: &mut SchemaParts) {
             ("organizationId", id(), "Organisation to activate (default: your first)."),
         ],
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "RefreshTokenInput",
         "Exchange a refresh token.",
         &[("refreshToken", s_nn(), "The refresh token.")],
     ));
-    parts.ty(input("LogOutInput", "End a session.", &[("refreshToken", s_nn(), "The session's refresh token.")]));
-    parts.ty(input(
+    parts.ty(input_object(
+        "LogOutInput",
+        "End a session.",
+        &[("refreshToken", s_nn(), "The session's refresh token.")],
+    ));
+    parts.ty(input_object(
         "SwitchOrganizationInput",
         "Activate another of your organisations.",
         &[("organizationId", id_nn(), "The organisation.")],
@@ -131,7 +136,7 @@ pub fn register(parts: &mut SchemaParts) {
         "Rotate a refresh token into a new token pair.",
         |req, cfg, pool, i: TokenInput| async move { auth::refresh(&req.db, &pool, &cfg, &i.refresh_token).await },
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "AcceptInvitationInput",
         "Redeem an invitation.",
         &[

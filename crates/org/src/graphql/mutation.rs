@@ -1,17 +1,12 @@
 //! Mutations of the org domain: identity, members, teams, skills, API keys, settings,
 //! notifications. Each takes one `input` and returns a payload.
 
-use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputObject, InputValue, Object, TypeRef};
-use opsgraph_core::gql::{SchemaParts, mutation, payload, payload_value, prop};
+use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
+use opsgraph_core::gql::{SchemaParts, input_object, mutation, payload, payload_value, prop};
 use serde::Deserialize;
 
 use crate::service::{api_keys, members, skills, teams};
 
-pub(crate) fn input(name: &str, desc: &str, fields: &[(&str, TypeRef, &str)]) -> InputObject {
-    fields.iter().fold(InputObject::new(name).description(desc), |o, (n, t, d)| {
-        o.field(InputValue::new(*n, t.clone()).description(*d))
-    })
-}
 pub(crate) fn s() -> TypeRef {
     TypeRef::named(TypeRef::STRING)
 }
@@ -92,7 +87,7 @@ pub fn register(parts: &mut SchemaParts) {
     ] {
         parts.object(payload(name, field, node, &format!("Result of a mutation changing a {node}.")));
     }
-    parts.ty(input(
+    parts.ty(input_object(
         "UpdateOrganizationInput",
         "Change the active organisation's profile.",
         &[
@@ -104,7 +99,7 @@ pub fn register(parts: &mut SchemaParts) {
             ("fiscalYearStartMonth", TypeRef::named(TypeRef::INT), "New fiscal year start month (1-12)."),
         ],
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "AddMemberInput",
         "Add a person to the organisation.",
         &[
@@ -120,7 +115,7 @@ pub fn register(parts: &mut SchemaParts) {
             ("billRate", TypeRef::named("Decimal"), "Billing rate per hour."),
         ],
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "UpdateMemberInput",
         "Change a member's profile; omitted fields stay, null clears.",
         &[
@@ -134,7 +129,7 @@ pub fn register(parts: &mut SchemaParts) {
             ("billRate", TypeRef::named("Decimal"), "Billing rate per hour."),
         ],
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "ChangeMemberRoleInput",
         "Change a member's role.",
         &[
@@ -143,8 +138,8 @@ pub fn register(parts: &mut SchemaParts) {
             ("expectedVersion", int_nn(), "The version you last read."),
         ],
     ));
-    parts.ty(input("MemberIdInput", "Names one membership.", &[("id", id_nn(), "The membership.")]));
-    parts.ty(input(
+    parts.ty(input_object("MemberIdInput", "Names one membership.", &[("id", id_nn(), "The membership.")]));
+    parts.ty(input_object(
         "CreateTeamInput",
         "Create a team.",
         &[
@@ -155,7 +150,7 @@ pub fn register(parts: &mut SchemaParts) {
             ("leadId", id(), "Lead (Membership)."),
         ],
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "UpdateTeamInput",
         "Change a team; omitted fields stay, null clears.",
         &[
@@ -168,8 +163,8 @@ pub fn register(parts: &mut SchemaParts) {
             ("leadId", id(), "Lead (Membership)."),
         ],
     ));
-    parts.ty(input("DeleteTeamInput", "Delete a team.", &[("id", id_nn(), "The team.")]));
-    parts.ty(input(
+    parts.ty(input_object("DeleteTeamInput", "Delete a team.", &[("id", id_nn(), "The team.")]));
+    parts.ty(input_object(
         "TeamMemberInput",
         "A member's place in a team.",
         &[
@@ -178,7 +173,7 @@ pub fn register(parts: &mut SchemaParts) {
             ("role", s(), "Role in the team (add only)."),
         ],
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "CreateSkillInput",
         "Add a catalog entry.",
         &[
@@ -190,7 +185,7 @@ pub fn register(parts: &mut SchemaParts) {
             ("level", s(), "Seniority level."),
         ],
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "SetMemberSkillInput",
         "Set a member's proficiency.",
         &[
@@ -199,7 +194,7 @@ pub fn register(parts: &mut SchemaParts) {
             ("proficiency", int_nn(), "0 (none) to 10 (expert)."),
         ],
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "CreateApiKeyInput",
         "Create an API key.",
         &[
@@ -208,13 +203,13 @@ pub fn register(parts: &mut SchemaParts) {
             ("expiresAt", TypeRef::named("DateTime"), "Expiry (default: never)."),
         ],
     ));
-    parts.ty(input("RevokeApiKeyInput", "Revoke an API key.", &[("id", id_nn(), "The key.")]));
-    parts.ty(input(
+    parts.ty(input_object("RevokeApiKeyInput", "Revoke an API key.", &[("id", id_nn(), "The key.")]));
+    parts.ty(input_object(
         "SetOrgSettingInput",
         "Set one setting.",
         &[("key", s_nn(), "Key (`a-z0-9_.`)."), ("value", TypeRef::named_nn("JSON"), "Value.")],
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "MarkNotificationsInput",
         "Mark notifications read or unread.",
         &[
@@ -381,7 +376,7 @@ pub fn register(parts: &mut SchemaParts) {
         "Add a skills-catalog entry.",
         |req, i| async move { Ok(payload_value(skills::create(req.db.as_ref(), &req.session, i).await?)) },
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "UpdateSkillInput",
         "Change a catalog entry; omitted fields stay, null clears.",
         &[
@@ -392,8 +387,8 @@ pub fn register(parts: &mut SchemaParts) {
             ("level", s(), "Seniority level."),
         ],
     ));
-    parts.ty(input("DeleteSkillInput", "Delete a catalog entry.", &[("id", id_nn(), "The entry.")]));
-    parts.ty(input(
+    parts.ty(input_object("DeleteSkillInput", "Delete a catalog entry.", &[("id", id_nn(), "The entry.")]));
+    parts.ty(input_object(
         "RemoveMemberSkillInput",
         "Remove a member's rating of a skill.",
         &[("membershipId", id_nn(), "The member."), ("skillId", id_nn(), "The skill.")],

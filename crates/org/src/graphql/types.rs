@@ -1,10 +1,10 @@
 //! The org node types and enums.
 
 use async_graphql::Value;
-use async_graphql::dynamic::{Enum, EnumItem, Field, FieldFuture, FieldValue, Object, TypeRef};
+use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::gql::{
-    Money, SchemaParts, datetime, enum_value, gid, id_field, node_fetcher, opt, page_field, parent, prop, ref_field,
-    ref_field_nn,
+    Money, SchemaParts, datetime, enum_type, enum_value, gid, id_field, node_fetcher, opt, page_field, parent, prop,
+    ref_field, ref_field_nn,
 };
 use opsgraph_core::{AppError, Permission, RequestCtx};
 
@@ -27,10 +27,6 @@ fn ts(t: &chrono::DateTime<chrono::FixedOffset>) -> Value {
 }
 fn opt_ts(t: &Option<chrono::DateTime<chrono::FixedOffset>>) -> Value {
     t.as_ref().map(datetime).unwrap_or(Value::Null)
-}
-
-fn enum_type(name: &str, desc: &str, items: &[(&str, &str)]) -> Enum {
-    items.iter().fold(Enum::new(name).description(desc), |e, (n, d)| e.item(EnumItem::new(*n).description(*d)))
 }
 
 /// Registers the org types, their lists and node fetchers.

@@ -2,12 +2,12 @@
 
 use std::sync::LazyLock;
 
-use async_graphql::dynamic::{Enum, EnumItem, InputObject, InputValue, Object, TypeRef};
+use async_graphql::dynamic::{Object, TypeRef};
 use opsgraph_core::Permission;
 use opsgraph_core::filter::{FieldKind as K, enum_filter_input, ff};
 use opsgraph_core::gql::{
-    SchemaParts, datetime, enum_value, id_field, mutation, node_fetcher, opt, page_field, payload, payload_value, prop,
-    ref_field, ref_field_nn,
+    SchemaParts, datetime, enum_type, enum_value, id_field, input_object, mutation, node_fetcher, opt, page_field,
+    payload, payload_value, prop, ref_field, ref_field_nn,
 };
 use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
@@ -70,16 +70,6 @@ impl PagedChildOf for RisksOf {
     fn spec() -> &'static LazyLock<ListSpec<risk::Entity>> {
         &RISKS
     }
-}
-
-fn enum_type(name: &str, desc: &str, items: &[(&str, &str)]) -> Enum {
-    items.iter().fold(Enum::new(name).description(desc), |e, (n, d)| e.item(EnumItem::new(*n).description(*d)))
-}
-
-fn input(name: &str, desc: &str, fields: &[(&str, TypeRef, &str)]) -> InputObject {
-    fields.iter().fold(InputObject::new(name).description(desc), |o, (n, t, d)| {
-        o.field(InputValue::new(*n, t.clone()).description(*d))
-    })
 }
 
 /// Registers milestones and risks.
@@ -172,7 +162,7 @@ pub fn register(parts: &mut SchemaParts) {
     parts.extend("Project", page_field::<project::Model, RisksOf>("risks", "The project's risk register.", |p| p.id));
     let id_nn = || TypeRef::named_nn(TypeRef::ID);
     let int = || TypeRef::named(TypeRef::INT);
-    parts.ty(input(
+    parts.ty(input_object(
         "CreateMilestoneInput",
         "Add a milestone.",
         &[
@@ -182,7 +172,7 @@ pub fn register(parts: &mut SchemaParts) {
             ("dueDate", TypeRef::named("Date"), "Due date."),
         ],
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "UpdateMilestoneInput",
         "Change a milestone; omitted fields stay.",
         &[
@@ -193,7 +183,7 @@ pub fn register(parts: &mut SchemaParts) {
             ("status", TypeRef::named("MilestoneStatus"), "Status."),
         ],
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "RaiseRiskInput",
         "Raise a risk.",
         &[
@@ -206,7 +196,7 @@ pub fn register(parts: &mut SchemaParts) {
             ("ownerId", TypeRef::named(TypeRef::ID), "Owner (Membership)."),
         ],
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "UpdateRiskInput",
         "Re-assess a risk; omitted fields stay.",
         &[

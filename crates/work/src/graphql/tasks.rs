@@ -3,13 +3,11 @@
 
 use std::sync::LazyLock;
 
-use async_graphql::dynamic::{
-    Enum, EnumItem, Field, FieldFuture, FieldValue, InputObject, InputValue, Object, TypeRef,
-};
+use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::filter::{FieldKind as K, enum_filter_input, ff};
 use opsgraph_core::gql::{
-    SchemaParts, datetime, enum_value, id_field, mutation, node_fetcher, opt, page_field, parent, payload,
-    payload_value, prop, ref_field, ref_field_nn,
+    SchemaParts, datetime, enum_type, enum_value, id_field, input_object, mutation, node_fetcher, opt, page_field,
+    parent, payload, payload_value, prop, ref_field, ref_field_nn,
 };
 use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
@@ -93,10 +91,6 @@ task_relation!(
     AssigneeId
 );
 
-fn enum_type(name: &str, desc: &str, items: &[(&str, &str)]) -> Enum {
-    items.iter().fold(Enum::new(name).description(desc), |e, (n, d)| e.item(EnumItem::new(*n).description(*d)))
-}
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TransitionInput {
@@ -114,12 +108,6 @@ struct ReopenInput {
 #[serde(rename_all = "camelCase")]
 struct IdInput {
     id: String,
-}
-
-fn input(name: &str, desc: &str, fields: &[(&str, TypeRef, &str)]) -> InputObject {
-    fields.iter().fold(InputObject::new(name).description(desc), |o, (n, t, d)| {
-        o.field(InputValue::new(*n, t.clone()).description(*d))
-    })
 }
 
 /// Registers tasks.
@@ -288,8 +276,8 @@ pub fn register(parts: &mut SchemaParts) {
         ("labels", TypeRef::named_nn_list(TypeRef::STRING), "Labels."),
         ("idempotencyKey", s(), "Retrying with the same key returns the first result instead of a duplicate."),
     ];
-    parts.ty(input("CreateTaskInput", "Create a task.", &create_fields));
-    parts.ty(input(
+    parts.ty(input_object("CreateTaskInput", "Create a task.", &create_fields));
+    parts.ty(input_object(
         "UpdateTaskInput",
         "Change a task; omitted fields stay, null clears. Status: transitionTask.",
         &[
@@ -306,7 +294,7 @@ pub fn register(parts: &mut SchemaParts) {
             ("labels", TypeRef::named_nn_list(TypeRef::STRING), "Labels (replaces the set)."),
         ],
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "TransitionTaskInput",
         "Move a task to another status.",
         &[
@@ -315,7 +303,7 @@ pub fn register(parts: &mut SchemaParts) {
             ("expectedVersion", TypeRef::named_nn(TypeRef::INT), "The version you last read."),
         ],
     ));
-    parts.ty(input(
+    parts.ty(input_object(
         "ReopenTaskInput",
         "Reopen a DONE or CANCELLED task.",
         &[
@@ -323,8 +311,8 @@ pub fn register(parts: &mut SchemaParts) {
             ("expectedVersion", TypeRef::named_nn(TypeRef::INT), "The version you last read."),
         ],
     ));
-    parts.ty(input("TaskIdInput", "Names one task.", &[("id", TypeRef::named_nn(TypeRef::ID), "The task.")]));
-    parts.ty(input(
+    parts.ty(input_object("TaskIdInput", "Names one task.", &[("id", TypeRef::named_nn(TypeRef::ID), "The task.")]));
+    parts.ty(input_object(
         "MoveTaskInput",
         "Move a task on the board.",
         &[

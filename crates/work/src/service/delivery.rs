@@ -24,10 +24,6 @@ pub fn risk_level(severity: i16) -> &'static str {
     }
 }
 
-fn one_of(field: &str, v: &str, set: &[&str]) -> AppResult<String> {
-    if set.contains(&v) { Ok(v.to_owned()) } else { Err(AppError::bad_input(field, format!("unknown {field}"))) }
-}
-
 fn scale(field: &str, v: i16) -> AppResult<i16> {
     if (1..=5).contains(&v) {
         Ok(v)
@@ -118,7 +114,7 @@ pub async fn update_milestone(
         am.due_date = Set(d);
     }
     if let Some(s) = &i.status {
-        let s = one_of("status", s, &MILESTONE_STATUSES)?;
+        let s = validate::one_of("status", s, &MILESTONE_STATUSES)?;
         am.achieved_at =
             Set(if s == "ACHIEVED" { current.achieved_at.or(Some(Utc::now().fixed_offset())) } else { None });
         am.status = Set(s);
@@ -243,7 +239,7 @@ pub async fn update_risk(db: &impl ConnectionTrait, session: &Session, i: Update
         am.mitigation = Set(validate::opt_text("mitigation", m.as_deref(), 10_000, true)?);
     }
     if let Some(s) = &i.status {
-        am.status = Set(one_of("status", s, &RISK_STATUSES)?);
+        am.status = Set(validate::one_of("status", s, &RISK_STATUSES)?);
     }
     let updated = risk::Entity::update_many()
         .set(am)

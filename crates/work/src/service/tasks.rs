@@ -20,10 +20,6 @@ pub const KINDS: [&str; 6] = ["TASK", "BUG", "FEATURE", "CHORE", "MEETING", "RES
 /// Priorities, lowest first.
 pub const PRIORITIES: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "URGENT"];
 
-fn one_of(field: &str, v: &str, set: &[&str]) -> AppResult<String> {
-    if set.contains(&v) { Ok(v.to_owned()) } else { Err(AppError::bad_input(field, format!("unknown {field}"))) }
-}
-
 fn hours(v: Option<Decimal>) -> AppResult<Option<Decimal>> {
     match v {
         Some(d) if d.is_sign_negative() || d > Decimal::from(100_000) => {
@@ -97,7 +93,7 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateT
     }
     let project = projects::get(db, org_id, decode_as(&input.project_id, "Project", "projectId")?).await?;
     let title = validate::text("title", &input.title, 1, 500, false)?;
-    let status = one_of("status", input.status.as_deref().unwrap_or("TODO"), &workflow::STATUSES)?;
+    let status = validate::one_of("status", input.status.as_deref().unwrap_or("TODO"), &workflow::STATUSES)?;
     if workflow::is_closed(&status) {
         return Err(AppError::bad_input("status", "a new task cannot start DONE or CANCELLED"));
     }
@@ -140,9 +136,9 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateT
         number: Set(number),
         title: Set(title),
         description: Set(validate::opt_text("description", input.description.as_deref(), 50_000, true)?),
-        kind: Set(one_of("kind", input.kind.as_deref().unwrap_or("TASK"), &KINDS)?),
+        kind: Set(validate::one_of("kind", input.kind.as_deref().unwrap_or("TASK"), &KINDS)?),
         status: Set(status),
-        priority: Set(one_of("priority", input.priority.as_deref().unwrap_or("MEDIUM"), &PRIORITIES)?),
+        priority: Set(validate::one_of("priority", input.priority.as_deref().unwrap_or("MEDIUM"), &PRIORITIES)?),
         assignee_id: Set(assignee_id),
         reporter_id: Set(session.membership_id),
         start_date: Set(input.start_date),
@@ -235,10 +231,10 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateT
         am.description = Set(validate::opt_text("description", d.as_deref(), 50_000, true)?);
     }
     if let Some(k) = &input.kind {
-        am.kind = Set(one_of("kind", k, &KINDS)?);
+        am.kind = Set(validate::one_of("kind", k, &KINDS)?);
     }
     if let Some(p) = &input.priority {
-        am.priority = Set(one_of("priority", p, &PRIORITIES)?);
+        am.priority = Set(validate::one_of("priority", p, &PRIORITIES)?);
     }
     if let Some(a) = &input.assignee_id {
         am.assignee_id = Set(match a {
