@@ -119,3 +119,35 @@ impl ConnectionTrait for TxDb {
         guard.as_ref().ok_or_else(closed)?.query_all_raw(stmt).await
     }
 }
+
+/// Optimistic concurrency, once for every long-lived record: saves the changed fields of
+/// `am` on row `id` only if its `version` is still `expected` (bumping it), else CONFLICT
+/// naming `what`. Returns the stored row.
+pub async fn update_versioned<E, A>(
+    db: &impl ConnectionTrait,
+    id_col: E::Column,
+    version_col: E::Column,
+    id: Uuid,
+    mut am: A,
+    expected: i32,
+    what: &str,
+) -> crate::error::AppResult<E::Model>
+where
+    E: sea_orm::EntityTrait,
+    A: sea_orm::ActiveModelTrait<Entity = E> + Send,
+{
+    use sea_orm::{ColumnTrait, QueryFilter};
+    am.not_set(id_col);
+    am.set(version_col, (expected + 1).into());
+    E::update_many()
+        .set(am)
+        .filter(id_col.eq(id))
+        .filter(version_col.eq(expected))
+        .exec_with_returning(db)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            crate::error::AppError::Conflict(format!("{what} was changed by someone else; reload and retry"))
+        })
+}

@@ -20,9 +20,6 @@ pub enum OrgError {
     /// The change would leave the organisation without an active owner.
     #[error("an organisation must keep at least one active owner")]
     LastOwner,
-    /// The record changed since the client read it.
-    #[error("{0} was changed by someone else; reload and retry")]
-    StaleVersion(&'static str),
     /// The caller is not a member of that organisation.
     #[error("not a member of that organisation")]
     NotAMember,
@@ -35,7 +32,7 @@ impl From<OrgError> for AppError {
             OrgError::InvalidCredentials | OrgError::InvalidToken(_) => AppError::Unauthenticated(msg),
             OrgError::RateLimited => AppError::Forbidden(msg),
             OrgError::EmailTaken => AppError::Conflict(msg),
-            OrgError::LastOwner | OrgError::StaleVersion(_) => AppError::Conflict(msg),
+            OrgError::LastOwner => AppError::Conflict(msg),
             OrgError::NotAMember => AppError::NotFound("organisation".into()),
         }
     }

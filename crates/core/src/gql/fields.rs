@@ -75,15 +75,6 @@ pub fn money_object() -> Object {
         }))
 }
 
-/// Reads an optional argument of the current field as `T`.
-pub fn arg<T: serde::de::DeserializeOwned>(ctx: &ResolverContext<'_>, name: &str) -> AppResult<Option<T>> {
-    match ctx.args.get(name) {
-        None => Ok(None),
-        Some(v) if v.is_null() => Ok(None),
-        Some(v) => v.deserialize().map(Some).map_err(|e| AppError::bad_input(name, e.message)),
-    }
-}
-
 /// A [`NodeFetcher`] for entity `E`: needs `perm`, batches through the request's by-id
 /// loader, and drops rows of other organisations (a second wall behind RLS).
 pub fn node_fetcher<E>(perm: crate::auth::Permission, org_of: fn(&E::Model) -> Uuid) -> NodeFetcher

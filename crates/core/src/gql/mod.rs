@@ -255,16 +255,6 @@ pub fn enum_value(name: &str) -> Value {
     Value::Enum(async_graphql::Name::new(name))
 }
 
-/// Wraps a model as a field value of its GraphQL type.
-pub fn node_value<T: Any + Send + Sync>(model: T) -> FieldValue<'static> {
-    FieldValue::owned_any(model)
-}
-
-/// A connection as a field value.
-pub fn connection_value(conn: Connection) -> FieldValue<'static> {
-    FieldValue::owned_any(conn)
-}
-
 fn page_info_object() -> Object {
     Object::new("PageInfo")
         .description("Where a page sits in its list.")

@@ -2,6 +2,7 @@
 //! keeps an active OWNER), deactivation.
 
 use chrono::{NaiveDate, Utc};
+use opsgraph_core::db::update_versioned;
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Role, Session, audit, validate};
 use rust_decimal::Decimal;
@@ -199,7 +200,7 @@ pub async fn update(
     if let Some(v) = input.bill_rate {
         am.bill_rate = Set(rate("billRate", v)?);
     }
-    let updated = save_versioned(db, am, input.expected_version).await?;
+    let updated = save_versioned(db, id, am, input.expected_version).await?;
     audit::record(
         db,
         session,
@@ -238,24 +239,14 @@ pub async fn update(
     Ok(updated)
 }
 
-/// Saves `am` only if the stored version is still `expected` (else CONFLICT); bumps it.
+/// Saves `am` on membership `id` if its version is still `expected` (else CONFLICT).
 async fn save_versioned(
     db: &impl ConnectionTrait,
-    mut am: membership::ActiveModel,
+    id: Uuid,
+    am: membership::ActiveModel,
     expected: i32,
 ) -> AppResult<membership::Model> {
-    let id = match &am.id {
-        Set(id) | sea_orm::ActiveValue::Unchanged(id) => *id,
-        sea_orm::ActiveValue::NotSet => return Err(AppError::internal("membership without id")),
-    };
-    am.version = Set(expected + 1);
-    let res = membership::Entity::update_many()
-        .set(am)
-        .filter(membership::Column::Id.eq(id))
-        .filter(membership::Column::Version.eq(expected))
-        .exec_with_returning(db)
-        .await?;
-    res.into_iter().next().ok_or_else(|| OrgError::StaleVersion("membership").into())
+    update_versioned(db, membership::Column::Id, membership::Column::Version, id, am, expected, "membership").await
 }
 
 /// Locks the organisation's active owners (serialises concurrent demotions).
@@ -297,7 +288,7 @@ pub async fn change_role(
     }
     let mut am: membership::ActiveModel = current.clone().into();
     am.role = Set(role.as_str().into());
-    let updated = save_versioned(db, am, expected).await?;
+    let updated = save_versioned(db, id, am, expected).await?;
     audit::record(
         db,
         session,
@@ -334,7 +325,7 @@ pub async fn set_active(
     }
     let mut am: membership::ActiveModel = current.clone().into();
     am.is_active = Set(active);
-    let updated = save_versioned(db, am, current.version).await?;
+    let updated = save_versioned(db, id, am, current.version).await?;
     audit::record(
         db,
         session,

@@ -1,7 +1,7 @@
 //! The organisation's own profile.
 
 use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, audit, validate};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{EntityTrait, Set};
 use serde::Deserialize;
 
 use crate::entity::organization;
@@ -24,7 +24,7 @@ pub async fn update(req: &RequestCtx, i: UpdateOrgInput) -> AppResult<organizati
     let db = req.db.as_ref();
     let current =
         organization::Entity::find_by_id(org).one(db).await?.ok_or_else(|| AppError::not_found("organisation"))?;
-    let mut am = organization::ActiveModel { version: Set(i.expected_version + 1), ..Default::default() };
+    let mut am = organization::ActiveModel { ..Default::default() };
     if let Some(n) = &i.name {
         am.name = Set(validate::text("name", n, 1, 200, false)?);
     }
@@ -43,15 +43,16 @@ pub async fn update(req: &RequestCtx, i: UpdateOrgInput) -> AppResult<organizati
         }
         am.fiscal_year_start_month = Set(m);
     }
-    let updated = organization::Entity::update_many()
-        .set(am)
-        .filter(organization::Column::Id.eq(org))
-        .filter(organization::Column::Version.eq(i.expected_version))
-        .exec_with_returning(db)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(crate::error::OrgError::StaleVersion("organisation"))?;
+    let updated = opsgraph_core::db::update_versioned(
+        db,
+        organization::Column::Id,
+        organization::Column::Version,
+        org,
+        am,
+        i.expected_version,
+        "organisation",
+    )
+    .await?;
     audit::record(
         db,
         &req.session,

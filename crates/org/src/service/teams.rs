@@ -1,15 +1,13 @@
 //! Teams (team, studio, crew, department, area, practice) with parents, leads and members.
 
+use opsgraph_core::db::update_versioned;
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::entity::{team, team_member};
-use crate::error::OrgError;
 use crate::service::members;
 
 /// The closed set of team kinds.
@@ -155,17 +153,8 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateT
             None => None,
         });
     }
-    am.version = Set(input.expected_version + 1);
-    am.id = ActiveValue::NotSet;
-    let updated = team::Entity::update_many()
-        .set(am)
-        .filter(team::Column::Id.eq(id))
-        .filter(team::Column::Version.eq(input.expected_version))
-        .exec_with_returning(db)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(OrgError::StaleVersion("team"))?;
+    let updated =
+        update_versioned(db, team::Column::Id, team::Column::Version, id, am, input.expected_version, "team").await?;
     audit::record(
         db,
         session,

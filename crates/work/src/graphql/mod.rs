@@ -7,8 +7,8 @@ use async_graphql::dynamic::{Enum, EnumItem, Object, TypeRef};
 use opsgraph_core::Permission;
 use opsgraph_core::filter::{FieldKind as K, enum_filter_input, ff};
 use opsgraph_core::gql::{
-    SchemaParts, datetime, enum_value, id_field, list_field, mutation, node_fetcher, opt, page_field, payload,
-    payload_value, prop, ref_field,
+    SchemaParts, datetime, enum_value, id_field, input_object, list_field, mutation, node_fetcher, opt, page_field,
+    payload, payload_value, prop, ref_field,
 };
 use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
@@ -138,25 +138,24 @@ pub fn register(parts: &mut SchemaParts) {
             Ok(live(project::Entity::find()).filter(project::Column::OrgId.eq(org)))
         }),
     );
-    parts.ty([
-        ("key", nn(TypeRef::STRING), "Short key (2-10 upper-case letters/digits)."),
-        ("name", nn(TypeRef::STRING), "Name."),
-        ("description", TypeRef::named(TypeRef::STRING), "Description."),
-        ("status", TypeRef::named("ProjectStatus"), "Status (default PLANNING)."),
-        ("managerId", TypeRef::named(TypeRef::ID), "Manager (Membership)."),
-        ("teamId", TypeRef::named(TypeRef::ID), "Owning team."),
-        ("startDate", TypeRef::named("Date"), "Start date."),
-        ("endDate", TypeRef::named("Date"), "End date."),
-        (
-            "idempotencyKey",
-            TypeRef::named(TypeRef::STRING),
-            "Retrying with the same key returns the first result instead of a duplicate.",
-        ),
-    ]
-    .into_iter()
-    .fold(
-        async_graphql::dynamic::InputObject::new("CreateProjectInput").description("Create a project."),
-        |o, (n, t, d)| o.field(async_graphql::dynamic::InputValue::new(n, t).description(d)),
+    parts.ty(input_object(
+        "CreateProjectInput",
+        "Create a project.",
+        &[
+            ("key", nn(TypeRef::STRING), "Short key (2-10 upper-case letters/digits)."),
+            ("name", nn(TypeRef::STRING), "Name."),
+            ("description", TypeRef::named(TypeRef::STRING), "Description."),
+            ("status", TypeRef::named("ProjectStatus"), "Status (default PLANNING)."),
+            ("managerId", TypeRef::named(TypeRef::ID), "Manager (Membership)."),
+            ("teamId", TypeRef::named(TypeRef::ID), "Owning team."),
+            ("startDate", TypeRef::named("Date"), "Start date."),
+            ("endDate", TypeRef::named("Date"), "End date."),
+            (
+                "idempotencyKey",
+                TypeRef::named(TypeRef::STRING),
+                "Retrying with the same key returns the first result instead of a duplicate.",
+            ),
+        ],
     ));
     parts.object(payload("ProjectPayload", "project", "Project", "Result of a mutation changing a Project."));
     tasks::register(parts);

@@ -1,9 +1,10 @@
 //! Milestones and the risk register of a project.
 
 use chrono::{NaiveDate, Utc};
+use opsgraph_core::db::update_versioned;
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
-use sea_orm::{ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 
 use crate::entity::{milestone, risk};
@@ -119,17 +120,16 @@ pub async fn update_milestone(
             Set(if s == "ACHIEVED" { current.achieved_at.or(Some(Utc::now().fixed_offset())) } else { None });
         am.status = Set(s);
     }
-    am.id = ActiveValue::NotSet;
-    am.version = Set(i.expected_version + 1);
-    let updated = milestone::Entity::update_many()
-        .set(am)
-        .filter(milestone::Column::Id.eq(id))
-        .filter(milestone::Column::Version.eq(i.expected_version))
-        .exec_with_returning(db)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| AppError::Conflict("milestone was changed by someone else; reload and retry".into()))?;
+    let updated = update_versioned(
+        db,
+        milestone::Column::Id,
+        milestone::Column::Version,
+        id,
+        am,
+        i.expected_version,
+        "milestone",
+    )
+    .await?;
     let changes = audit::diff(&[
         ("name", current.name.into(), updated.name.clone().into()),
         ("status", current.status.into(), updated.status.clone().into()),
@@ -228,7 +228,7 @@ pub async fn update_risk(db: &impl ConnectionTrait, session: &Session, i: Update
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("risk"))?;
-    let mut am = risk::ActiveModel { version: Set(i.expected_version + 1), ..Default::default() };
+    let mut am = risk::ActiveModel { ..Default::default() };
     if let Some(p) = i.probability {
         am.probability = Set(scale("probability", p)?);
     }
@@ -241,15 +241,8 @@ pub async fn update_risk(db: &impl ConnectionTrait, session: &Session, i: Update
     if let Some(s) = &i.status {
         am.status = Set(validate::one_of("status", s, &RISK_STATUSES)?);
     }
-    let updated = risk::Entity::update_many()
-        .set(am)
-        .filter(risk::Column::Id.eq(id))
-        .filter(risk::Column::Version.eq(i.expected_version))
-        .exec_with_returning(db)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| AppError::Conflict("risk was changed by someone else; reload and retry".into()))?;
+    let updated =
+        update_versioned(db, risk::Column::Id, risk::Column::Version, id, am, i.expected_version, "risk").await?;
     let changes = audit::diff(&[
         ("severity", current.severity.into(), updated.severity.into()),
         ("status", current.status.into(), updated.status.clone().into()),

@@ -199,19 +199,9 @@ pub struct UpdateTaskInput {
     pub labels: Option<Vec<String>>,
 }
 
-/// Saves `am` if the stored version is still `expected` (CONFLICT otherwise).
-async fn save(db: &impl ConnectionTrait, id: Uuid, mut am: task::ActiveModel, expected: i32) -> AppResult<task::Model> {
-    am.id = ActiveValue::NotSet;
-    am.version = Set(expected + 1);
-    task::Entity::update_many()
-        .set(am)
-        .filter(task::Column::Id.eq(id))
-        .filter(task::Column::Version.eq(expected))
-        .exec_with_returning(db)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| AppError::Conflict("task was changed by someone else; reload and retry".into()))
+/// Saves `am` on task `id` if its version is still `expected` (CONFLICT otherwise).
+async fn save(db: &impl ConnectionTrait, id: Uuid, am: task::ActiveModel, expected: i32) -> AppResult<task::Model> {
+    opsgraph_core::db::update_versioned(db, task::Column::Id, task::Column::Version, id, am, expected, "task").await
 }
 
 fn json_of<T: serde::Serialize>(v: &T) -> serde_json::Value {
