@@ -12,6 +12,9 @@ mod m20261123_000005_work_tasks;
 mod m20261123_000006_task_dependencies;
 mod m20261123_000007_milestones_risks;
 mod m20261123_000008_idempotency_keys;
+mod m20261123_000009_domain_events;
+mod m20261123_000010_work_collaboration;
+mod m20261123_000011_okrs_time;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -29,6 +32,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_task_dependencies::Migration),
             Box::new(m20261123_000007_milestones_risks::Migration),
             Box::new(m20261123_000008_idempotency_keys::Migration),
+            Box::new(m20261123_000009_domain_events::Migration),
+            Box::new(m20261123_000010_work_collaboration::Migration),
+            Box::new(m20261123_000011_okrs_time::Migration),
         ]
     }
 }

@@ -69,3 +69,8 @@ pub fn diff(pairs: &[(&str, serde_json::Value, serde_json::Value)]) -> serde_jso
     }
     serde_json::Value::Object(map)
 }
+
+/// The JSON form of a field value for [`diff`] (`null` if it does not serialise).
+pub fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+}

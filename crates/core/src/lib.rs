@@ -7,6 +7,7 @@ pub mod auth;
 pub mod context;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod filter;
 pub mod gql;
 pub mod id;

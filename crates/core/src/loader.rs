@@ -148,3 +148,94 @@ where
         .map_err(|e| AppError::internal(e.as_str()))?
         .unwrap_or_else(|| Connection::empty(want_total)))
 }
+
+/// All children of each parent through `R` (small, bounded lists such as key results or
+/// mentions), in `R::scope` order, one statement per level.
+pub struct ListOf<R>(Arc<TxDb>, PhantomData<R>);
+
+impl<R: ChildOf> ListOf<R> {
+    /// For the request's transaction.
+    pub fn new(db: Arc<TxDb>) -> Self {
+        ListOf(db, PhantomData)
+    }
+}
+
+impl<R> Loader<Uuid> for ListOf<R>
+where
+    R: ChildOf,
+    <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
+{
+    type Value = Vec<<R::Entity as EntityTrait>::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
+        let col = R::column();
+        let rows = R::scope(R::Entity::find())
+            .filter(col.is_in(keys.iter().copied()))
+            .all(self.0.as_ref())
+            .await
+            .map_err(|e| Arc::new(e.to_string()))?;
+        let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
+        for m in rows {
+            if let Some(k) = uuid_of(m.get(col)) {
+                out.entry(k).or_default().push(m);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The children of `parent` through the request's [`ListOf`] loader.
+pub async fn list_of<R>(req: &RequestCtx, parent: Uuid) -> AppResult<Vec<<R::Entity as EntityTrait>::Model>>
+where
+    R: ChildOf,
+    <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
+{
+    Ok(req
+        .loader(ListOf::<R>::new)
+        .load_one(parent)
+        .await
+        .map_err(|e| AppError::internal(e.as_str()))?
+        .unwrap_or_default())
+}
+
+/// Rows of `E` for `ids` through the by-id loader, in the order of `ids` (missing skipped).
+pub async fn many_by_id<E>(req: &RequestCtx, ids: Vec<Uuid>) -> AppResult<Vec<E::Model>>
+where
+    E: EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    let mut found =
+        req.loader(ById::<E>::new).load_many(ids.clone()).await.map_err(|e| AppError::internal(e.as_str()))?;
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
+/// Declares a one-to-many relationship type: `relation!(/// doc
+/// Name, entity_module, ParentColumn)`, optionally `spec = LIST_SPEC` (makes it paginated,
+/// [`PagedChildOf`]) and `scope = |select| ...` (extra filtering/ordering).
+#[macro_export]
+macro_rules! relation {
+    ($(#[$doc:meta])* $name:ident, $entity:ident, $col:ident $(, spec = $spec:expr)? $(, scope = $scope:expr)?) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl $crate::loader::ChildOf for $name {
+            type Entity = $entity::Entity;
+            fn column() -> $entity::Column {
+                $entity::Column::$col
+            }
+            $(
+                fn scope(select: sea_orm::Select<$entity::Entity>) -> sea_orm::Select<$entity::Entity> {
+                    let f: fn(sea_orm::Select<$entity::Entity>) -> sea_orm::Select<$entity::Entity> = $scope;
+                    f(select)
+                }
+            )?
+        }
+        $(
+            impl $crate::loader::PagedChildOf for $name {
+                fn spec() -> &'static std::sync::LazyLock<$crate::pagination::ListSpec<$entity::Entity>> {
+                    &$spec
+                }
+            }
+        )?
+    };
+}

@@ -22,6 +22,7 @@ struct OrgPlan {
     teams: &'static [(&'static str, &'static str)],
     skills: &'static [&'static str],
     projects: &'static [(&'static str, &'static str, &'static str)],
+    clients: &'static [&'static str],
 }
 
 const PLANS: [OrgPlan; 2] = [
@@ -40,6 +41,7 @@ const PLANS: [OrgPlan; 2] = [
         teams: &[("Delivery", "DEPARTMENT"), ("Platform Studio", "STUDIO"), ("Data Crew", "CREW")],
         skills: &["Rust", "PostgreSQL", "GraphQL", "Project Management", "Machine Learning"],
         projects: &[("ACME", "Acme Platform Rebuild", "ACTIVE"), ("DATA", "Data Warehouse", "PLANNING")],
+        clients: &["Acme Corporation", "Northwind Traders"],
     },
     OrgPlan {
         org: "Globex Studios",
@@ -53,6 +55,7 @@ const PLANS: [OrgPlan; 2] = [
         teams: &[("Design Studio", "STUDIO"), ("Operations", "AREA")],
         skills: &["Figma", "Illustration", "Video Editing"],
         projects: &[("GLOBEX", "Brand Refresh", "ACTIVE")],
+        clients: &["Globex Retail"],
     },
 ];
 
@@ -212,6 +215,7 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
                 team_id: teams.get(i % teams.len().max(1)).map(|t| gid("Team", t.id)),
                 start_date: chrono::NaiveDate::from_ymd_opt(2026, 1 + i as u32, 1),
                 end_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
+                client_name: Some(plan.clients[i % plan.clients.len()].into()),
                 idempotency_key: None,
             },
         )

@@ -10,6 +10,8 @@ use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
+use crate::service::capacity::{self, WeekCapacity};
+
 /// Task counts and estimate sums of one status column of a project.
 #[derive(Debug, Clone)]
 pub struct StatusStat {
@@ -19,6 +21,8 @@ pub struct StatusStat {
     pub count: i64,
     /// Sum of their estimates.
     pub estimate_hours: Decimal,
+    /// Hours logged on them (actuals).
+    pub logged_hours: Decimal,
 }
 
 /// Per-project board aggregates for many projects in one `GROUP BY`.
@@ -33,8 +37,11 @@ impl Loader<Uuid> for TaskStatsByProject {
             .0
             .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "SELECT project_id, status, count(*) AS n, coalesce(sum(estimate_hours), 0) AS est FROM tasks \
-                 WHERE project_id = ANY($1) AND deleted_at IS NULL GROUP BY project_id, status",
+                "SELECT t.project_id, t.status, count(*) AS n, coalesce(sum(t.estimate_hours), 0) AS est, \
+                   coalesce(sum(te.h), 0) AS logged FROM tasks t LEFT JOIN (SELECT task_id, sum(hours) AS h \
+                   FROM time_entries WHERE project_id = ANY($1) AND task_id IS NOT NULL GROUP BY task_id) te \
+                   ON te.task_id = t.id \
+                 WHERE t.project_id = ANY($1) AND t.deleted_at IS NULL GROUP BY t.project_id, t.status",
                 [keys.to_vec().into()],
             ))
             .await
@@ -48,11 +55,118 @@ impl Loader<Uuid> for TaskStatsByProject {
                         status: r.try_get("", "status")?,
                         count: r.try_get("", "n")?,
                         estimate_hours: r.try_get("", "est")?,
+                        logged_hours: r.try_get("", "logged")?,
                     },
                 ))
             };
             let (p, s) = get().map_err(|e| Arc::new(e.to_string()))?;
             out.entry(p).or_default().push(s);
+        }
+        Ok(out)
+    }
+}
+
+fn load_err(e: impl std::fmt::Display) -> LoadError {
+    Arc::new(e.to_string())
+}
+
+/// Estimated vs logged hours of a project (live tasks' estimates; all time entries).
+#[derive(Debug, Clone, Default)]
+pub struct ProjectHours {
+    /// Sum of live tasks' estimates.
+    pub estimated: Decimal,
+    /// Hours logged on the project.
+    pub logged: Decimal,
+    /// Billable part of the logged hours.
+    pub billable: Decimal,
+}
+
+/// [`ProjectHours`] of many projects in one statement.
+pub struct HoursByProject(pub Arc<TxDb>);
+
+impl Loader<Uuid> for HoursByProject {
+    type Value = ProjectHours;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, ProjectHours>, LoadError> {
+        let rows = self
+            .0
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT k.id, \
+                   (SELECT coalesce(sum(estimate_hours), 0) FROM tasks WHERE project_id = k.id AND deleted_at IS NULL) AS est, \
+                   coalesce(te.logged, 0) AS logged, coalesce(te.billable, 0) AS billable \
+                 FROM unnest($1::uuid[]) AS k(id) LEFT JOIN (SELECT project_id, sum(hours) AS logged, \
+                   sum(hours) FILTER (WHERE is_billable) AS billable FROM time_entries WHERE project_id = ANY($1) \
+                   GROUP BY project_id) te ON te.project_id = k.id",
+                [keys.to_vec().into()],
+            ))
+            .await
+            .map_err(load_err)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("", "id")?,
+                    ProjectHours {
+                        estimated: r.try_get("", "est")?,
+                        logged: r.try_get("", "logged")?,
+                        billable: r.try_get("", "billable")?,
+                    },
+                ))
+            })
+            .collect::<Result<_, sea_orm::DbErr>>()
+            .map_err(load_err)
+    }
+}
+
+/// Hours logged per task, one `GROUP BY` for many tasks.
+pub struct HoursByTask(pub Arc<TxDb>);
+
+impl Loader<Uuid> for HoursByTask {
+    type Value = Decimal;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Decimal>, LoadError> {
+        let rows = self
+            .0
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT task_id, sum(hours) AS h FROM time_entries WHERE task_id = ANY($1) GROUP BY task_id",
+                [keys.to_vec().into()],
+            ))
+            .await
+            .map_err(load_err)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("", "task_id")?, r.try_get("", "h")?)))
+            .collect::<Result<_, sea_orm::DbErr>>()
+            .map_err(load_err)
+    }
+}
+
+/// Key of [`CapacityByMember`]: member, first day, number of weeks.
+pub type CapacityKey = (Uuid, chrono::NaiveDate, u32);
+
+/// Weekly capacity of many members: four statements per distinct (from, weeks) window.
+pub struct CapacityByMember(pub Arc<TxDb>);
+
+impl Loader<CapacityKey> for CapacityByMember {
+    type Value = Vec<WeekCapacity>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[CapacityKey]) -> Result<HashMap<CapacityKey, Vec<WeekCapacity>>, LoadError> {
+        let mut windows: HashMap<(chrono::NaiveDate, u32), Vec<Uuid>> = HashMap::new();
+        for (m, from, weeks) in keys {
+            windows.entry((*from, *weeks)).or_default().push(*m);
+        }
+        let mut out = HashMap::new();
+        for ((from, weeks), members) in windows {
+            let start = capacity::monday_of(from);
+            let end = start + chrono::Days::new(u64::from(weeks) * 7 - 1);
+            let inputs = capacity::load_inputs(self.0.as_ref(), &members, start, end).await.map_err(load_err)?;
+            for m in members {
+                let figures = inputs.get(&m).map(|i| capacity::weeks_of(m, from, weeks, i)).unwrap_or_default();
+                out.insert((m, from, weeks), figures);
+            }
         }
         Ok(out)
     }

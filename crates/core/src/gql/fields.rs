@@ -183,3 +183,50 @@ where
     .description(desc);
     spec.args(field)
 }
+
+/// A `[<node_type>!]!` of all the parent's children through `R` (for small, bounded lists).
+pub fn list_of_field<P, R>(name: &str, node_type: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
+where
+    P: Any + Send + Sync,
+    R: crate::loader::ChildOf,
+    <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
+{
+    Field::new(name, TypeRef::named_nn_list_nn(node_type), move |ctx| {
+        FieldFuture::new(async move {
+            let id = get(parent::<P>(&ctx)?);
+            let req = RequestCtx::of(&ctx)?;
+            let rows = crate::loader::list_of::<R>(req, id).await?;
+            Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
+        })
+    })
+    .description(desc)
+}
+
+/// A `[<node_type>!]!` of `E` rows reached through link rows of `R` (many-to-many):
+/// one statement for the links and one for the targets, per level.
+pub fn through_field<P, R, E>(
+    name: &str,
+    node_type: &str,
+    desc: &str,
+    get: fn(&P) -> Uuid,
+    target: fn(&<R::Entity as sea_orm::EntityTrait>::Model) -> Option<Uuid>,
+) -> Field
+where
+    P: Any + Send + Sync,
+    R: crate::loader::ChildOf,
+    <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
+    E: sea_orm::EntityTrait + Send + Sync,
+    E::Model: Clone + Send + Sync + 'static,
+{
+    Field::new(name, TypeRef::named_nn_list_nn(node_type), move |ctx| {
+        FieldFuture::new(async move {
+            let id = get(parent::<P>(&ctx)?);
+            let req = RequestCtx::of(&ctx)?;
+            let links = crate::loader::list_of::<R>(req, id).await?;
+            let ids: Vec<Uuid> = links.iter().filter_map(target).collect();
+            let rows = crate::loader::many_by_id::<E>(req, ids).await?;
+            Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
+        })
+    })
+    .description(desc)
+}

@@ -340,3 +340,42 @@ pub async fn set_active(
     .await?;
     Ok(updated)
 }
+
+/// Active members addressed by mention handles: an e-mail address or its local part
+/// (`@ana.silva`), case-insensitive. A local part shared by several members is ambiguous
+/// and resolves to nobody. Returns `(handle, membership id)` pairs.
+pub async fn resolve_handles(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    handles: &[String],
+) -> AppResult<Vec<(String, Uuid)>> {
+    if handles.is_empty() {
+        return Ok(vec![]);
+    }
+    let lowered: Vec<String> = handles.iter().map(|h| h.to_lowercase()).collect();
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT h AS handle, (array_agg(m.id))[1] AS id FROM unnest($2::text[]) AS h \
+             JOIN users u ON lower(u.email) = h OR lower(split_part(u.email, '@', 1)) = h \
+             JOIN memberships m ON m.user_id = u.id AND m.org_id = $1 AND m.is_active \
+             GROUP BY h HAVING count(*) = 1",
+            [org_id.into(), lowered.into()],
+        ))
+        .await?;
+    rows.iter().map(|r| Ok((r.try_get("", "handle")?, r.try_get("", "id")?))).collect()
+}
+
+/// Ids of the organisation's active members, optionally only those of `team_id`.
+pub async fn active_ids(db: &impl ConnectionTrait, org_id: Uuid, team_id: Option<Uuid>) -> AppResult<Vec<Uuid>> {
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT m.id FROM memberships m WHERE m.org_id = $1 AND m.is_active \
+             AND ($2::uuid IS NULL OR EXISTS (SELECT 1 FROM team_members t WHERE t.team_id = $2 AND t.membership_id = m.id)) \
+             ORDER BY m.created_at, m.id LIMIT 500",
+            [org_id.into(), team_id.into()],
+        ))
+        .await?;
+    rows.iter().map(|r| Ok(r.try_get("", "id")?)).collect()
+}

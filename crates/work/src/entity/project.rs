@@ -29,6 +29,7 @@ pub struct Model {
     pub budget_currency: Option<String>,
     pub tags: Vec<String>,
     pub next_task_number: i32,
+    pub client_name: Option<String>,
 }
 
 /// No declared relations: loaders and services join explicitly.

@@ -3,21 +3,25 @@
 
 use std::sync::LazyLock;
 
-use async_graphql::dynamic::{Enum, EnumItem, Object, TypeRef};
+use async_graphql::dynamic::{Enum, EnumItem, Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::Permission;
 use opsgraph_core::filter::{FieldKind as K, enum_filter_input, ff};
 use opsgraph_core::gql::{
-    SchemaParts, datetime, enum_value, id_field, input_object, list_field, mutation, node_fetcher, opt, page_field,
-    payload, payload_value, prop, ref_field,
+    SchemaParts, datetime, enum_value, gid, id_field, input_object, list_field, mutation, node_fetcher, opt,
+    page_field, parent, payload, payload_value, prop, ref_field,
 };
 use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use opsgraph_org::entity::{membership, team};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
+pub mod collab;
 pub mod delivery;
 pub mod dependencies;
+pub mod okrs;
+pub mod people;
 pub mod tasks;
+pub mod time;
 
 use crate::entity::project;
 use crate::service::projects;
@@ -80,6 +84,11 @@ impl ChildOf for ProjectsOfTeam {
     }
 }
 
+#[derive(serde::Deserialize)]
+struct IdInput {
+    id: String,
+}
+
 /// Adds the work types, queries, mutations and edges onto org types.
 pub fn register(parts: &mut SchemaParts) {
     type P = project::Model;
@@ -119,9 +128,40 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<P>("endDate", TypeRef::named("Date"), "End date.", |p| {
                 opt(p.end_date.map(|d| d.to_string()))
             }))
+            .field(prop::<P>("kind", nn(TypeRef::STRING), "ENGAGEMENT, INTERNAL or INITIATIVE.", |p| {
+                p.kind.clone().into()
+            }))
+            .field(prop::<P>("deadline", TypeRef::named("Date"), "Contractual deadline.", |p| {
+                opt(p.deadline.map(|d| d.to_string()))
+            }))
+            .field(prop::<P>("tags", TypeRef::named_nn_list_nn(TypeRef::STRING), "Tags.", |p| p.tags.clone().into()))
+            .field(
+                Field::new("client", TypeRef::named("ProjectClient"), |ctx| {
+                    FieldFuture::new(async move {
+                        let p = parent::<P>(&ctx)?;
+                        Ok((p.client_account_id.is_some() || p.client_name.is_some())
+                            .then(|| FieldValue::borrowed_any(p)))
+                    })
+                })
+                .description("The client (seam until the crm domain links accounts); null for internal work."),
+            )
+            .field(prop::<P>("isDeleted", nn(TypeRef::BOOLEAN), "Soft-deleted (restorable).", |p| {
+                p.deleted_at.is_some().into()
+            }))
             .field(prop::<P>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |p| p.version.into()))
             .field(prop::<P>("createdAt", nn("DateTime"), "When it was created.", |p| datetime(&p.created_at)))
             .field(prop::<P>("updatedAt", nn("DateTime"), "When it last changed.", |p| datetime(&p.updated_at))),
+    );
+    parts.object(
+        Object::new("ProjectClient")
+            .description(
+                "Who the project is for. A seam: `name` is held on the project until the crm domain \
+                 owns client accounts and contributes `Project.clientAccount`.",
+            )
+            .field(prop::<P>("accountId", TypeRef::named(TypeRef::ID), "The crm client account, once linked.", |p| {
+                p.client_account_id.map(|id| gid("ClientAccount", id)).unwrap_or_default()
+            }))
+            .field(prop::<P>("name", TypeRef::named(TypeRef::STRING), "Client name.", |p| opt(p.client_name.clone()))),
     );
     parts.node("Project", node_fetcher::<project::Entity>(Permission::WorkRead, |p| p.org_id));
     parts.extend(
@@ -150,6 +190,7 @@ pub fn register(parts: &mut SchemaParts) {
             ("teamId", TypeRef::named(TypeRef::ID), "Owning team."),
             ("startDate", TypeRef::named("Date"), "Start date."),
             ("endDate", TypeRef::named("Date"), "End date."),
+            ("clientName", TypeRef::named(TypeRef::STRING), "Client name (until crm links an account)."),
             (
                 "idempotencyKey",
                 TypeRef::named(TypeRef::STRING),
@@ -158,9 +199,59 @@ pub fn register(parts: &mut SchemaParts) {
         ],
     ));
     parts.object(payload("ProjectPayload", "project", "Project", "Result of a mutation changing a Project."));
+    parts.ty(input_object(
+        "UpdateProjectInput",
+        "Change a project; omitted fields stay, null clears.",
+        &[
+            ("id", TypeRef::named_nn(TypeRef::ID), "The project."),
+            ("expectedVersion", nn(TypeRef::INT), "The version you last read."),
+            ("name", TypeRef::named(TypeRef::STRING), "Name."),
+            ("description", TypeRef::named(TypeRef::STRING), "Description."),
+            ("status", TypeRef::named("ProjectStatus"), "Status."),
+            ("managerId", TypeRef::named(TypeRef::ID), "Manager (Membership)."),
+            ("teamId", TypeRef::named(TypeRef::ID), "Owning team."),
+            ("startDate", TypeRef::named("Date"), "Start date."),
+            ("endDate", TypeRef::named("Date"), "End date."),
+            ("clientName", TypeRef::named(TypeRef::STRING), "Client name."),
+        ],
+    ));
+    parts.ty(input_object(
+        "ProjectIdInput",
+        "Names one project.",
+        &[("id", TypeRef::named_nn(TypeRef::ID), "The project.")],
+    ));
+    parts.mutation(mutation(
+        "updateProject",
+        "UpdateProjectInput",
+        "ProjectPayload",
+        "Change a project.",
+        |req, i| async move { Ok(payload_value(projects::update(req.db.as_ref(), &req.session, i).await?)) },
+    ));
+    parts.mutation(mutation(
+        "deleteProject",
+        "ProjectIdInput",
+        "ProjectPayload",
+        "Soft-delete a project (it and its tasks leave every list until restored).",
+        |req, i: IdInput| async move {
+            Ok(payload_value(projects::set_deleted(req.db.as_ref(), &req.session, &i.id, true).await?))
+        },
+    ));
+    parts.mutation(mutation(
+        "restoreProject",
+        "ProjectIdInput",
+        "ProjectPayload",
+        "Restore a soft-deleted project.",
+        |req, i: IdInput| async move {
+            Ok(payload_value(projects::set_deleted(req.db.as_ref(), &req.session, &i.id, false).await?))
+        },
+    ));
     tasks::register(parts);
     dependencies::register(parts);
     delivery::register(parts);
+    people::register(parts);
+    collab::register(parts);
+    okrs::register(parts);
+    time::register(parts);
     parts.mutation(mutation(
         "createProject",
         "CreateProjectInput",

@@ -221,6 +221,9 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<St>("count", nn(TypeRef::INT), "Live tasks in this status.", |x| x.count.into()))
             .field(prop::<St>("estimateHours", nn("Decimal"), "Sum of their estimates.", |x| {
                 x.estimate_hours.to_string().into()
+            }))
+            .field(prop::<St>("loggedHours", nn("Decimal"), "Hours logged on them (actuals).", |x| {
+                x.logged_hours.normalize().to_string().into()
             })),
     );
     parts.extend(

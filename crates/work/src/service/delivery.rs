@@ -2,6 +2,7 @@
 
 use chrono::{NaiveDate, Utc};
 use opsgraph_core::db::update_versioned;
+use opsgraph_core::events::{self, DomainEvent};
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -71,9 +72,23 @@ pub async fn create_milestone(
         db,
         session,
         org_id,
-        audit::AuditEntry { action: "milestone.create", entity_type: "Milestone", entity_id: m.id, changes },
+        audit::AuditEntry {
+            action: "milestone.create",
+            entity_type: "Milestone",
+            entity_id: m.id,
+            changes: changes.clone(),
+        },
     )
     .await?;
+    let event = DomainEvent {
+        kind: "milestone.scheduled",
+        subject_type: "Milestone",
+        subject_id: m.id,
+        project_id: Some(m.project_id),
+        recipients: p.manager_id.into_iter().collect(),
+        data: changes,
+    };
+    events::emit(db, session, org_id, event).await?;
     Ok(m)
 }
 
@@ -132,16 +147,35 @@ pub async fn update_milestone(
     .await?;
     let changes = audit::diff(&[
         ("name", current.name.into(), updated.name.clone().into()),
-        ("status", current.status.into(), updated.status.clone().into()),
+        ("status", current.status.clone().into(), updated.status.clone().into()),
         ("dueDate", current.due_date.map(|d| d.to_string()).into(), updated.due_date.map(|d| d.to_string()).into()),
     ]);
     audit::record(
         db,
         session,
         org_id,
-        audit::AuditEntry { action: "milestone.update", entity_type: "Milestone", entity_id: id, changes },
+        audit::AuditEntry {
+            action: "milestone.update",
+            entity_type: "Milestone",
+            entity_id: id,
+            changes: changes.clone(),
+        },
     )
     .await?;
+    let kind = match updated.status.as_str() {
+        "ACHIEVED" if current.status != "ACHIEVED" => "milestone.achieved",
+        "MISSED" if current.status != "MISSED" => "milestone.missed",
+        _ => "milestone.updated",
+    };
+    let event = DomainEvent {
+        kind,
+        subject_type: "Milestone",
+        subject_id: id,
+        project_id: Some(updated.project_id),
+        recipients: vec![],
+        data: serde_json::json!({ "name": updated.name, "changes": changes }),
+    };
+    events::emit(db, session, org_id, event).await?;
     Ok(updated)
 }
 
@@ -197,6 +231,15 @@ pub async fn raise_risk(db: &impl ConnectionTrait, session: &Session, i: RaiseRi
         audit::AuditEntry { action: "risk.raise", entity_type: "Risk", entity_id: r.id, changes },
     )
     .await?;
+    let event = DomainEvent {
+        kind: "risk.raised",
+        subject_type: "Risk",
+        subject_id: r.id,
+        project_id: Some(r.project_id),
+        recipients: r.owner_id.into_iter().chain(p.manager_id).collect(),
+        data: serde_json::json!({ "title": r.title, "severity": r.severity, "level": risk_level(r.severity) }),
+    };
+    events::emit(db, session, org_id, event).await?;
     Ok(r)
 }
 
@@ -251,9 +294,18 @@ pub async fn update_risk(db: &impl ConnectionTrait, session: &Session, i: Update
         db,
         session,
         org_id,
-        audit::AuditEntry { action: "risk.update", entity_type: "Risk", entity_id: id, changes },
+        audit::AuditEntry { action: "risk.update", entity_type: "Risk", entity_id: id, changes: changes.clone() },
     )
     .await?;
+    let event = DomainEvent {
+        kind: "risk.updated",
+        subject_type: "Risk",
+        subject_id: id,
+        project_id: Some(updated.project_id),
+        recipients: vec![],
+        data: serde_json::json!({ "title": updated.title, "changes": changes }),
+    };
+    events::emit(db, session, org_id, event).await?;
     Ok(updated)
 }
 

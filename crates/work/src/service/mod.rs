@@ -1,7 +1,16 @@
 //! The work domain's operations.
 
+pub mod capacity;
+pub mod change_requests;
+pub mod checklists;
+pub mod comments;
 pub mod delivery;
 pub mod dependencies;
+pub mod members;
+pub mod okrs;
 pub mod projects;
+pub mod recognition;
 pub mod tasks;
+pub mod time;
+pub mod watchers;
 pub mod workflow;

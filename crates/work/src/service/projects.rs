@@ -1,6 +1,8 @@
 //! Projects (engagements / initiatives).
 
 use chrono::NaiveDate;
+use opsgraph_core::db::update_versioned;
+use opsgraph_core::events::{self, DomainEvent};
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -8,6 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::entity::project;
+use crate::service::watchers::{self, Subject};
 
 /// The closed set of project statuses.
 pub const STATUSES: [&str; 5] = ["PLANNING", "ACTIVE", "ON_HOLD", "COMPLETED", "CANCELLED"];
@@ -32,6 +35,8 @@ pub struct CreateProjectInput {
     pub start_date: Option<NaiveDate>,
     /// End date.
     pub end_date: Option<NaiveDate>,
+    /// Client name (placeholder until the crm domain links a client account).
+    pub client_name: Option<String>,
     /// Retrying with the same key returns the first result instead of a duplicate.
     #[serde(default)]
     pub idempotency_key: Option<String>,
@@ -85,6 +90,7 @@ pub async fn create(
         team_id: Set(team_id),
         start_date: Set(input.start_date),
         end_date: Set(input.end_date),
+        client_name: Set(validate::opt_text("clientName", input.client_name.as_deref(), 200, false)?),
         ..Default::default()
     }
     .insert(db)
@@ -101,6 +107,23 @@ pub async fn create(
         },
     )
     .await?;
+    if let Some(me) = session.membership_id {
+        watchers::ensure(db, org_id, me, Subject::Project(p.id)).await?;
+    }
+    events::emit(
+        db,
+        session,
+        org_id,
+        DomainEvent {
+            kind: "project.created",
+            subject_type: "Project",
+            subject_id: p.id,
+            project_id: Some(p.id),
+            recipients: p.manager_id.into_iter().collect(),
+            data: serde_json::json!({ "key": p.key, "name": p.name }),
+        },
+    )
+    .await?;
     idempotency::complete(db, org_id, "createProject", idem, p.id).await?;
     Ok(p)
 }
@@ -113,4 +136,168 @@ pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult
         .one(db)
         .await?
         .ok_or_else(|| AppError::not_found("project"))
+}
+
+/// Input of `updateProject`; omitted fields stay, explicit nulls clear.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateProjectInput {
+    /// The project.
+    pub id: String,
+    /// The version you last read.
+    pub expected_version: i32,
+    /// Name.
+    pub name: Option<String>,
+    /// Description.
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub description: Option<Option<String>>,
+    /// Status.
+    pub status: Option<String>,
+    /// Manager (Membership).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub manager_id: Option<Option<String>>,
+    /// Owning team.
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub team_id: Option<Option<String>>,
+    /// Start date.
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub start_date: Option<Option<NaiveDate>>,
+    /// End date.
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub end_date: Option<Option<NaiveDate>>,
+    /// Client name placeholder.
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub client_name: Option<Option<String>>,
+}
+
+/// Changes a project (optimistic concurrency, audit, `project.updated` event).
+pub async fn update(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    input: UpdateProjectInput,
+) -> AppResult<project::Model> {
+    let org_id = session.require(Permission::WorkManage)?;
+    let id = decode_as(&input.id, "Project", "id")?;
+    let current = get(db, org_id, id).await?;
+    let mut am = project::ActiveModel { ..Default::default() };
+    if let Some(n) = &input.name {
+        am.name = Set(validate::text("name", n, 1, 200, false)?);
+    }
+    if let Some(d) = &input.description {
+        am.description = Set(validate::opt_text("description", d.as_deref(), 20000, true)?);
+    }
+    if let Some(s) = &input.status {
+        am.status = Set(validate::one_of("status", s, &STATUSES)?);
+    }
+    if let Some(m) = &input.manager_id {
+        am.manager_id = Set(match m {
+            Some(g) => Some(
+                opsgraph_org::service::members::get(db, org_id, decode_as(g, "Membership", "managerId")?).await?.id,
+            ),
+            None => None,
+        });
+    }
+    if let Some(t) = &input.team_id {
+        am.team_id = Set(match t {
+            Some(g) => Some(opsgraph_org::service::teams::get(db, org_id, decode_as(g, "Team", "teamId")?).await?.id),
+            None => None,
+        });
+    }
+    if let Some(v) = input.start_date {
+        am.start_date = Set(v);
+    }
+    if let Some(v) = input.end_date {
+        am.end_date = Set(v);
+    }
+    let start = input.start_date.unwrap_or(current.start_date);
+    let end = input.end_date.unwrap_or(current.end_date);
+    if let (Some(s), Some(e)) = (start, end)
+        && e < s
+    {
+        return Err(AppError::bad_input("endDate", "endDate must not be before startDate"));
+    }
+    if let Some(c) = &input.client_name {
+        am.client_name = Set(validate::opt_text("clientName", c.as_deref(), 200, false)?);
+    }
+    let updated =
+        update_versioned(db, project::Column::Id, project::Column::Version, id, am, input.expected_version, "project")
+            .await?;
+    let changes = audit::diff(&[
+        ("name", audit::json(&current.name), audit::json(&updated.name)),
+        ("description", audit::json(&current.description), audit::json(&updated.description)),
+        ("status", audit::json(&current.status), audit::json(&updated.status)),
+        ("managerId", audit::json(&current.manager_id), audit::json(&updated.manager_id)),
+        ("teamId", audit::json(&current.team_id), audit::json(&updated.team_id)),
+        ("startDate", audit::json(&current.start_date), audit::json(&updated.start_date)),
+        ("endDate", audit::json(&current.end_date), audit::json(&updated.end_date)),
+        ("clientName", audit::json(&current.client_name), audit::json(&updated.client_name)),
+    ]);
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action: "project.update", entity_type: "Project", entity_id: id, changes: changes.clone() },
+    )
+    .await?;
+    let kind = if current.status != updated.status { "project.status_changed" } else { "project.updated" };
+    events::emit(
+        db,
+        session,
+        org_id,
+        DomainEvent {
+            kind,
+            subject_type: "Project",
+            subject_id: id,
+            project_id: Some(id),
+            recipients: vec![],
+            data: changes,
+        },
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// Soft-deletes (`deleted`) or restores a project; its tasks disappear from every list
+/// with it and come back on restore.
+pub async fn set_deleted(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    gid: &str,
+    deleted: bool,
+) -> AppResult<project::Model> {
+    let org_id = session.require(Permission::WorkManage)?;
+    let id = decode_as(gid, "Project", "id")?;
+    let current = project::Entity::find_by_id(id)
+        .filter(project::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .filter(|p| p.deleted_at.is_some() != deleted)
+        .ok_or_else(|| AppError::not_found("project"))?;
+    let mut am = project::ActiveModel { ..Default::default() };
+    am.deleted_at = Set(if deleted { Some(chrono::Utc::now().fixed_offset()) } else { None });
+    let updated =
+        update_versioned(db, project::Column::Id, project::Column::Version, id, am, current.version, "project").await?;
+    let action = if deleted { "project.deleted" } else { "project.restored" };
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action, entity_type: "Project", entity_id: id, changes: serde_json::json!({}) },
+    )
+    .await?;
+    events::emit(
+        db,
+        session,
+        org_id,
+        DomainEvent {
+            kind: action,
+            subject_type: "Project",
+            subject_id: id,
+            project_id: Some(id),
+            recipients: vec![],
+            data: serde_json::json!({ "key": updated.key }),
+        },
+    )
+    .await?;
+    Ok(updated)
 }

@@ -2,6 +2,7 @@
 //! workflow (server-kept `completedAt`), soft delete and restore.
 
 use chrono::{NaiveDate, Utc};
+use opsgraph_core::events::{self, DomainEvent};
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use rust_decimal::Decimal;
@@ -13,6 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::entity::task;
+use crate::service::watchers::{self, Subject};
 use crate::service::{projects, workflow};
 
 /// The closed sets of kinds and priorities.
@@ -49,6 +51,21 @@ pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult
 
 async fn member(db: &impl ConnectionTrait, org_id: Uuid, gid: &str, field: &str) -> AppResult<Uuid> {
     Ok(opsgraph_org::service::members::get(db, org_id, decode_as(gid, "Membership", field)?).await?.id)
+}
+
+/// Emits `kind` about task `t`.
+async fn emit(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    t: &task::Model,
+    kind: &'static str,
+    recipients: Vec<Uuid>,
+    data: serde_json::Value,
+) -> AppResult<()> {
+    let event =
+        DomainEvent { kind, subject_type: "Task", subject_id: t.id, project_id: Some(t.project_id), recipients, data };
+    events::emit(db, session, t.org_id, event).await?;
+    Ok(())
 }
 
 /// Input of `createTask`.
@@ -162,6 +179,11 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateT
         },
     )
     .await?;
+    for m in session.membership_id.into_iter().chain(t.assignee_id) {
+        watchers::ensure(db, org_id, m, Subject::Task(t.id)).await?;
+    }
+    let data = serde_json::json!({ "identifier": format!("{}-{}", project.key, t.number), "title": t.title });
+    emit(db, session, &t, "task.created", t.assignee_id.into_iter().collect(), data).await?;
     idempotency::complete(db, org_id, "createTask", idem, t.id).await?;
     Ok(t)
 }
@@ -202,10 +224,6 @@ pub struct UpdateTaskInput {
 /// Saves `am` on task `id` if its version is still `expected` (CONFLICT otherwise).
 async fn save(db: &impl ConnectionTrait, id: Uuid, am: task::ActiveModel, expected: i32) -> AppResult<task::Model> {
     opsgraph_core::db::update_versioned(db, task::Column::Id, task::Column::Version, id, am, expected, "task").await
-}
-
-fn json_of<T: serde::Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
 /// Changes a task's fields.
@@ -251,28 +269,32 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateT
         am.labels = Set(labels(input.labels)?);
     }
     let updated = save(db, id, am, input.expected_version).await?;
+    let changes = audit::diff(&[
+        ("title", audit::json(&current.title), audit::json(&updated.title)),
+        ("description", audit::json(&current.description), audit::json(&updated.description)),
+        ("kind", audit::json(&current.kind), audit::json(&updated.kind)),
+        ("priority", audit::json(&current.priority), audit::json(&updated.priority)),
+        ("assigneeId", audit::json(&current.assignee_id), audit::json(&updated.assignee_id)),
+        ("startDate", audit::json(&current.start_date), audit::json(&updated.start_date)),
+        ("dueDate", audit::json(&current.due_date), audit::json(&updated.due_date)),
+        ("estimateHours", audit::json(&current.estimate_hours), audit::json(&updated.estimate_hours)),
+        ("labels", audit::json(&current.labels), audit::json(&updated.labels)),
+    ]);
     audit::record(
         db,
         session,
         org_id,
-        audit::AuditEntry {
-            action: "task.update",
-            entity_type: "Task",
-            entity_id: id,
-            changes: audit::diff(&[
-                ("title", json_of(&current.title), json_of(&updated.title)),
-                ("description", json_of(&current.description), json_of(&updated.description)),
-                ("kind", json_of(&current.kind), json_of(&updated.kind)),
-                ("priority", json_of(&current.priority), json_of(&updated.priority)),
-                ("assigneeId", json_of(&current.assignee_id), json_of(&updated.assignee_id)),
-                ("startDate", json_of(&current.start_date), json_of(&updated.start_date)),
-                ("dueDate", json_of(&current.due_date), json_of(&updated.due_date)),
-                ("estimateHours", json_of(&current.estimate_hours), json_of(&updated.estimate_hours)),
-                ("labels", json_of(&current.labels), json_of(&updated.labels)),
-            ]),
-        },
+        audit::AuditEntry { action: "task.update", entity_type: "Task", entity_id: id, changes: changes.clone() },
     )
     .await?;
+    match updated.assignee_id {
+        Some(a) if current.assignee_id != Some(a) => {
+            watchers::ensure(db, org_id, a, Subject::Task(id)).await?;
+            let data = serde_json::json!({ "title": updated.title, "previousAssigneeId": current.assignee_id });
+            emit(db, session, &updated, "task.assigned", vec![a], data).await?;
+        }
+        _ => emit(db, session, &updated, "task.updated", vec![], changes).await?,
+    }
     Ok(updated)
 }
 
@@ -312,10 +334,12 @@ async fn set_status(
             action,
             entity_type: "Task",
             entity_id: current.id,
-            changes: audit::diff(&[("status", current.status.into(), updated.status.clone().into())]),
+            changes: audit::diff(&[("status", current.status.clone().into(), updated.status.clone().into())]),
         },
     )
     .await?;
+    let data = serde_json::json!({ "title": updated.title, "from": current.status, "to": updated.status });
+    emit(db, session, &updated, "task.status_changed", updated.assignee_id.into_iter().collect(), data).await?;
     Ok(updated)
 }
 
@@ -381,7 +405,10 @@ pub async fn set_deleted(
         },
     )
     .await?;
-    task::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("task"))
+    let t = task::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("task"))?;
+    let kind = if deleted { "task.deleted" } else { "task.restored" };
+    emit(db, session, &t, kind, vec![], serde_json::json!({ "title": t.title })).await?;
+    Ok(t)
 }
 
 /// Input of `moveTask`.

@@ -1,0 +1,170 @@
+//! Change requests: proposed scope changes with schedule and cost impact, decided by a
+//! manager (PROPOSED -> APPROVED | REJECTED, or WITHDRAWN by the requester).
+
+use chrono::Utc;
+use opsgraph_core::db::update_versioned;
+use opsgraph_core::events::{self, DomainEvent};
+use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use rust_decimal::Decimal;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::entity::change_request as cr;
+use crate::service::projects;
+
+/// Change request statuses.
+pub const STATUSES: [&str; 4] = ["PROPOSED", "APPROVED", "REJECTED", "WITHDRAWN"];
+
+/// An amount with its currency, as GraphQL `MoneyInput`.
+#[derive(Debug, Deserialize)]
+pub struct MoneyInput {
+    /// Exact amount.
+    pub amount: Decimal,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+/// Input of `proposeChangeRequest`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProposeChangeRequestInput {
+    /// The project.
+    pub project_id: String,
+    /// Title.
+    pub title: String,
+    /// What changes.
+    pub description: Option<String>,
+    /// Impact on scope, quality or people.
+    pub impact: Option<String>,
+    /// Days the schedule moves (negative: earlier).
+    pub schedule_impact_days: Option<i32>,
+    /// Cost impact (negative: saving).
+    pub cost_impact: Option<MoneyInput>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<cr::Model> {
+    cr::Entity::find_by_id(id)
+        .filter(cr::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("change request"))
+}
+
+async fn emit(db: &impl ConnectionTrait, session: &Session, c: &cr::Model, kind: &'static str) -> AppResult<()> {
+    let event = DomainEvent {
+        kind,
+        subject_type: "ChangeRequest",
+        subject_id: c.id,
+        project_id: Some(c.project_id),
+        recipients: if kind == "change_request.proposed" { vec![] } else { c.requested_by.into_iter().collect() },
+        data: serde_json::json!({ "title": c.title, "status": c.status }),
+    };
+    events::emit(db, session, c.org_id, event).await?;
+    Ok(())
+}
+
+/// Proposes a change to a project's scope.
+pub async fn propose(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    i: ProposeChangeRequestInput,
+) -> AppResult<cr::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let idem = i.idempotency_key.as_deref();
+    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "proposeChangeRequest", idem).await? {
+        return get(db, org_id, id).await;
+    }
+    let p = projects::get(db, org_id, decode_as(&i.project_id, "Project", "projectId")?).await?;
+    let days = i.schedule_impact_days.unwrap_or(0);
+    if !(-3650..=3650).contains(&days) {
+        return Err(AppError::bad_input("scheduleImpactDays", "scheduleImpactDays must be within ±3650"));
+    }
+    let (amount, currency) = match &i.cost_impact {
+        Some(m) => (Some(m.amount), Some(validate::currency("costImpact.currency", &m.currency)?)),
+        None => (None, None),
+    };
+    let c = cr::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        project_id: Set(p.id),
+        title: Set(validate::text("title", &i.title, 1, 300, false)?),
+        description: Set(validate::opt_text("description", i.description.as_deref(), 20_000, true)?),
+        impact: Set(validate::opt_text("impact", i.impact.as_deref(), 10_000, true)?),
+        schedule_impact_days: Set(days),
+        cost_impact_amount: Set(amount),
+        cost_impact_currency: Set(currency),
+        requested_by: Set(session.membership_id),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let changes = serde_json::json!({ "title": c.title, "scheduleImpactDays": days });
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action: "change_request.propose", entity_type: "ChangeRequest", entity_id: c.id, changes },
+    )
+    .await?;
+    emit(db, session, &c, "change_request.proposed").await?;
+    idempotency::complete(db, org_id, "proposeChangeRequest", idem, c.id).await?;
+    Ok(c)
+}
+
+/// Input of `decideChangeRequest`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DecideChangeRequestInput {
+    /// The change request.
+    pub id: String,
+    /// The version you last read.
+    pub expected_version: i32,
+    /// APPROVED, REJECTED (managers) or WITHDRAWN (the requester).
+    pub status: String,
+    /// Why.
+    pub note: Option<String>,
+}
+
+/// Decides or withdraws a proposed change request.
+pub async fn decide(db: &impl ConnectionTrait, session: &Session, i: DecideChangeRequestInput) -> AppResult<cr::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let current = get(db, org_id, decode_as(&i.id, "ChangeRequest", "id")?).await?;
+    let status = validate::one_of("status", &i.status, &STATUSES[1..])?;
+    if status == "WITHDRAWN" {
+        if current.requested_by.is_none() || current.requested_by != session.membership_id {
+            session.require(Permission::WorkManage)?;
+        }
+    } else {
+        session.require(Permission::WorkManage)?;
+    }
+    if current.status != "PROPOSED" {
+        return Err(AppError::bad_input("status", format!("the change request is already {}", current.status)));
+    }
+    let mut am = cr::ActiveModel { ..Default::default() };
+    am.status = Set(status.clone());
+    am.decided_by = Set(session.membership_id);
+    am.decided_at = Set(Some(Utc::now().fixed_offset()));
+    am.decision_note = Set(validate::opt_text("note", i.note.as_deref(), 5000, true)?);
+    let updated =
+        update_versioned(db, cr::Column::Id, cr::Column::Version, current.id, am, i.expected_version, "change request")
+            .await?;
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "change_request.decide",
+            entity_type: "ChangeRequest",
+            entity_id: current.id,
+            changes: audit::diff(&[("status", current.status.into(), updated.status.clone().into())]),
+        },
+    )
+    .await?;
+    emit(db, session, &updated, "change_request.decided").await?;
+    Ok(updated)
+}

@@ -1,0 +1,174 @@
+//! Ordered checklists on tasks.
+
+use chrono::Utc;
+use opsgraph_core::db::update_versioned;
+use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::entity::checklist_item;
+use crate::service::tasks;
+
+/// Input of `addChecklistItem`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddChecklistItemInput {
+    /// The task.
+    pub task_id: String,
+    /// What to check.
+    pub body: String,
+}
+
+async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<checklist_item::Model> {
+    checklist_item::Entity::find_by_id(id)
+        .filter(checklist_item::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("checklist item"))
+}
+
+async fn record(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    org_id: Uuid,
+    action: &str,
+    id: Uuid,
+    changes: serde_json::Value,
+) -> AppResult<()> {
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action, entity_type: "ChecklistItem", entity_id: id, changes },
+    )
+    .await
+}
+
+/// Appends an item to a task's checklist (at most 200 per task).
+pub async fn add(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    i: AddChecklistItemInput,
+) -> AppResult<checklist_item::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let t = tasks::get(db, org_id, decode_as(&i.task_id, "Task", "taskId")?).await?;
+    let body = validate::text("body", &i.body, 1, 1000, false)?;
+    // The task row lock serialises appends, so positions stay distinct.
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT (SELECT count(*) FROM checklist_items WHERE task_id = t.id) AS n, \
+               (SELECT coalesce(max(position), 0) + 1024 FROM checklist_items WHERE task_id = t.id) AS pos \
+             FROM tasks t WHERE t.id = $1 FOR UPDATE",
+            [t.id.into()],
+        ))
+        .await?
+        .ok_or_else(|| AppError::not_found("task"))?;
+    let n: i64 = row.try_get("", "n")?;
+    if n >= 200 {
+        return Err(AppError::bad_input("taskId", "a checklist holds at most 200 items"));
+    }
+    let item = checklist_item::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        task_id: Set(t.id),
+        body: Set(body),
+        position: Set(row.try_get("", "pos")?),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    record(db, session, org_id, "checklist_item.add", item.id, serde_json::json!({ "body": item.body })).await?;
+    Ok(item)
+}
+
+/// Input of `updateChecklistItem`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateChecklistItemInput {
+    /// The item.
+    pub id: String,
+    /// The version you last read.
+    pub expected_version: i32,
+    /// New text.
+    pub body: Option<String>,
+    /// Ticked or not (`doneAt`/`doneBy` kept by the server).
+    pub is_done: Option<bool>,
+    /// Place it right after this item of the same checklist (null: first).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub after_id: Option<Option<String>>,
+}
+
+/// Edits, ticks or reorders an item.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    i: UpdateChecklistItemInput,
+) -> AppResult<checklist_item::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let current = get(db, org_id, decode_as(&i.id, "ChecklistItem", "id")?).await?;
+    let mut am = checklist_item::ActiveModel { ..Default::default() };
+    if let Some(b) = &i.body {
+        am.body = Set(validate::text("body", b, 1, 1000, false)?);
+    }
+    if let Some(d) = i.is_done
+        && d != current.is_done
+    {
+        am.is_done = Set(d);
+        am.done_at = Set(d.then(|| Utc::now().fixed_offset()));
+        am.done_by = Set(if d { session.membership_id } else { None });
+    }
+    if let Some(after) = &i.after_id {
+        let lo = match after {
+            Some(g) => {
+                let a = get(db, org_id, decode_as(g, "ChecklistItem", "afterId")?).await?;
+                if a.task_id != current.task_id || a.id == current.id {
+                    return Err(AppError::bad_input("afterId", "afterId must be another item of the same checklist"));
+                }
+                a.position
+            }
+            None => 0.0,
+        };
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT min(position) AS hi FROM checklist_items WHERE task_id = $1 AND id <> $2 AND position > $3",
+                [current.task_id.into(), current.id.into(), lo.into()],
+            ))
+            .await?;
+        let hi: Option<f64> = row.map(|r| r.try_get("", "hi")).transpose()?.flatten();
+        am.position = Set(match hi {
+            Some(hi) => (lo + hi) / 2.0,
+            None => lo + 1024.0,
+        });
+    }
+    let updated = update_versioned(
+        db,
+        checklist_item::Column::Id,
+        checklist_item::Column::Version,
+        current.id,
+        am,
+        i.expected_version,
+        "checklist item",
+    )
+    .await?;
+    let changes = audit::diff(&[
+        ("body", current.body.into(), updated.body.clone().into()),
+        ("isDone", current.is_done.into(), updated.is_done.into()),
+        ("position", current.position.into(), updated.position.into()),
+    ]);
+    record(db, session, org_id, "checklist_item.update", current.id, changes).await?;
+    Ok(updated)
+}
+
+/// Removes an item.
+pub async fn remove(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<checklist_item::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let current = get(db, org_id, decode_as(gid, "ChecklistItem", "id")?).await?;
+    checklist_item::Entity::delete_by_id(current.id).exec(db).await?;
+    record(db, session, org_id, "checklist_item.remove", current.id, serde_json::json!({ "body": current.body }))
+        .await?;
+    Ok(current)
+}

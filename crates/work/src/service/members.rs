@@ -1,0 +1,223 @@
+//! Project members: who works on a project, in which role, at what allocation and when.
+
+use chrono::NaiveDate;
+use opsgraph_core::db::update_versioned;
+use opsgraph_core::events::{self, DomainEvent};
+use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::Deserialize;
+
+use crate::entity::project_member;
+use crate::service::projects;
+use crate::service::watchers::{self, Subject};
+
+fn allocation(v: i16) -> AppResult<i16> {
+    if (0..=100).contains(&v) {
+        Ok(v)
+    } else {
+        Err(AppError::bad_input("allocationPercent", "allocationPercent must be between 0 and 100"))
+    }
+}
+
+fn dates(start: Option<NaiveDate>, end: Option<NaiveDate>) -> AppResult<()> {
+    match (start, end) {
+        (Some(s), Some(e)) if e < s => Err(AppError::bad_input("endDate", "endDate must not be before startDate")),
+        _ => Ok(()),
+    }
+}
+
+/// Input of `addProjectMember`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddProjectMemberInput {
+    /// The project.
+    pub project_id: String,
+    /// The member.
+    pub membership_id: String,
+    /// Role on the project (free text, e.g. "Tech lead").
+    pub role: Option<String>,
+    /// Share of the member's capacity, 0..100 (default 100).
+    pub allocation_percent: Option<i16>,
+    /// First day on the project.
+    pub start_date: Option<NaiveDate>,
+    /// Last day on the project.
+    pub end_date: Option<NaiveDate>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+/// Staffs a member on a project (they start watching it).
+pub async fn add(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    i: AddProjectMemberInput,
+) -> AppResult<project_member::Model> {
+    let org_id = session.require(Permission::WorkManage)?;
+    let idem = i.idempotency_key.as_deref();
+    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "addProjectMember", idem).await? {
+        return get(db, org_id, id).await;
+    }
+    let p = projects::get(db, org_id, decode_as(&i.project_id, "Project", "projectId")?).await?;
+    let m = opsgraph_org::service::members::get(db, org_id, decode_as(&i.membership_id, "Membership", "membershipId")?)
+        .await?;
+    dates(i.start_date, i.end_date)?;
+    let row = project_member::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        project_id: Set(p.id),
+        membership_id: Set(m.id),
+        role: Set(validate::opt_text("role", i.role.as_deref(), 100, false)?),
+        allocation_percent: Set(allocation(i.allocation_percent.unwrap_or(100))?),
+        start_date: Set(i.start_date),
+        end_date: Set(i.end_date),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    watchers::ensure(db, org_id, m.id, Subject::Project(p.id)).await?;
+    let data =
+        serde_json::json!({ "membershipId": m.id, "allocationPercent": row.allocation_percent, "role": row.role });
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "project_member.add",
+            entity_type: "ProjectMember",
+            entity_id: row.id,
+            changes: data.clone(),
+        },
+    )
+    .await?;
+    events::emit(
+        db,
+        session,
+        org_id,
+        DomainEvent {
+            kind: "project.member_added",
+            subject_type: "Project",
+            subject_id: p.id,
+            project_id: Some(p.id),
+            recipients: vec![m.id],
+            data,
+        },
+    )
+    .await?;
+    idempotency::complete(db, org_id, "addProjectMember", idem, row.id).await?;
+    Ok(row)
+}
+
+async fn get(db: &impl ConnectionTrait, org_id: uuid::Uuid, id: uuid::Uuid) -> AppResult<project_member::Model> {
+    project_member::Entity::find_by_id(id)
+        .filter(project_member::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("project member"))
+}
+
+/// Input of `updateProjectMember`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateProjectMemberInput {
+    /// The project member.
+    pub id: String,
+    /// The version you last read.
+    pub expected_version: i32,
+    /// Role (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub role: Option<Option<String>>,
+    /// Allocation 0..100.
+    pub allocation_percent: Option<i16>,
+    /// First day (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub start_date: Option<Option<NaiveDate>>,
+    /// Last day (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub end_date: Option<Option<NaiveDate>>,
+}
+
+/// Changes role, allocation or dates of a project member.
+pub async fn update(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    i: UpdateProjectMemberInput,
+) -> AppResult<project_member::Model> {
+    let org_id = session.require(Permission::WorkManage)?;
+    let id = decode_as(&i.id, "ProjectMember", "id")?;
+    let current = get(db, org_id, id).await?;
+    let mut am = project_member::ActiveModel { ..Default::default() };
+    if let Some(r) = &i.role {
+        am.role = Set(validate::opt_text("role", r.as_deref(), 100, false)?);
+    }
+    if let Some(a) = i.allocation_percent {
+        am.allocation_percent = Set(allocation(a)?);
+    }
+    if let Some(v) = i.start_date {
+        am.start_date = Set(v);
+    }
+    if let Some(v) = i.end_date {
+        am.end_date = Set(v);
+    }
+    dates(i.start_date.unwrap_or(current.start_date), i.end_date.unwrap_or(current.end_date))?;
+    let updated = update_versioned(
+        db,
+        project_member::Column::Id,
+        project_member::Column::Version,
+        id,
+        am,
+        i.expected_version,
+        "project member",
+    )
+    .await?;
+    let changes = audit::diff(&[
+        ("role", audit::json(&current.role), audit::json(&updated.role)),
+        ("allocationPercent", current.allocation_percent.into(), updated.allocation_percent.into()),
+        ("startDate", audit::json(&current.start_date), audit::json(&updated.start_date)),
+        ("endDate", audit::json(&current.end_date), audit::json(&updated.end_date)),
+    ]);
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action: "project_member.update", entity_type: "ProjectMember", entity_id: id, changes },
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// Takes a member off a project.
+pub async fn remove(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<project_member::Model> {
+    let org_id = session.require(Permission::WorkManage)?;
+    let current = get(db, org_id, decode_as(gid, "ProjectMember", "id")?).await?;
+    project_member::Entity::delete_by_id(current.id).exec(db).await?;
+    let data = serde_json::json!({ "membershipId": current.membership_id });
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "project_member.remove",
+            entity_type: "ProjectMember",
+            entity_id: current.id,
+            changes: data.clone(),
+        },
+    )
+    .await?;
+    events::emit(
+        db,
+        session,
+        org_id,
+        DomainEvent {
+            kind: "project.member_removed",
+            subject_type: "Project",
+            subject_id: current.project_id,
+            project_id: Some(current.project_id),
+            recipients: vec![current.membership_id],
+            data,
+        },
+    )
+    .await?;
+    Ok(current)
+}

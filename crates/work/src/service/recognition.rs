@@ -1,0 +1,166 @@
+//! Feedback (rated 1..5, private to subject, author and managers unless shared) and kudos
+//! (public recognition).
+
+use opsgraph_core::events::{self, DomainEvent};
+use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::entity::{feedback, kudos};
+use crate::service::{projects, tasks};
+
+/// Kudos categories.
+pub const KUDOS_CATEGORIES: [&str; 6] =
+    ["TEAMWORK", "QUALITY", "INNOVATION", "CUSTOMER", "LEADERSHIP", "GOING_EXTRA_MILE"];
+
+/// Whether the session may read feedback about `subject` written by `author`: the two of
+/// them, and managers.
+pub fn can_read_feedback(session: &Session, f: &feedback::Model) -> bool {
+    let me = session.membership_id;
+    me == Some(f.author_id) || (me == Some(f.subject_id) && f.is_shared) || session.can(Permission::WorkManage)
+}
+
+async fn other_member(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    org_id: Uuid,
+    gid: &str,
+) -> AppResult<(Uuid, Uuid)> {
+    let me = session
+        .membership_id
+        .ok_or_else(|| AppError::Forbidden("feedback and kudos come from people, not API keys".into()))?;
+    let to = opsgraph_org::service::members::get(db, org_id, decode_as(gid, "Membership", "toId")?).await?.id;
+    if to == me {
+        return Err(AppError::bad_input("toId", "you cannot give this to yourself"));
+    }
+    Ok((me, to))
+}
+
+/// Input of `giveFeedback`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GiveFeedbackInput {
+    /// Who the feedback is about.
+    pub to_id: String,
+    /// 1 (poor) .. 5 (outstanding).
+    pub rating: i16,
+    /// Details.
+    pub body: Option<String>,
+    /// Shared with its subject (default true); managers always see it.
+    pub is_shared: Option<bool>,
+    /// The project it concerns.
+    pub project_id: Option<String>,
+    /// The task it concerns.
+    pub task_id: Option<String>,
+}
+
+/// Records feedback about a colleague.
+pub async fn give_feedback(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    i: GiveFeedbackInput,
+) -> AppResult<feedback::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let (me, to) = other_member(db, session, org_id, &i.to_id).await?;
+    if !(1..=5).contains(&i.rating) {
+        return Err(AppError::bad_input("rating", "rating must be between 1 and 5"));
+    }
+    let project_id = match &i.project_id {
+        Some(g) => Some(projects::get(db, org_id, decode_as(g, "Project", "projectId")?).await?.id),
+        None => None,
+    };
+    let task_id = match &i.task_id {
+        Some(g) => Some(tasks::get(db, org_id, decode_as(g, "Task", "taskId")?).await?.id),
+        None => None,
+    };
+    let f = feedback::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        author_id: Set(me),
+        subject_id: Set(to),
+        project_id: Set(project_id),
+        task_id: Set(task_id),
+        rating: Set(i.rating),
+        body: Set(validate::opt_text("body", i.body.as_deref(), 10_000, true)?),
+        is_shared: Set(i.is_shared.unwrap_or(true)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let changes = serde_json::json!({ "subjectId": to, "rating": f.rating });
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action: "feedback.give", entity_type: "Feedback", entity_id: f.id, changes },
+    )
+    .await?;
+    if f.is_shared {
+        let event = DomainEvent {
+            kind: "feedback.received",
+            subject_type: "Feedback",
+            subject_id: f.id,
+            project_id,
+            recipients: vec![to],
+            data: serde_json::json!({ "rating": f.rating }),
+        };
+        events::emit(db, session, org_id, event).await?;
+    }
+    Ok(f)
+}
+
+/// Input of `giveKudos`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GiveKudosInput {
+    /// Who is recognised.
+    pub to_id: String,
+    /// Category (default TEAMWORK).
+    pub category: Option<String>,
+    /// Why.
+    pub message: String,
+    /// The project it concerns.
+    pub project_id: Option<String>,
+}
+
+/// Recognises a colleague.
+pub async fn give_kudos(db: &impl ConnectionTrait, session: &Session, i: GiveKudosInput) -> AppResult<kudos::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let (me, to) = other_member(db, session, org_id, &i.to_id).await?;
+    let project_id = match &i.project_id {
+        Some(g) => Some(projects::get(db, org_id, decode_as(g, "Project", "projectId")?).await?.id),
+        None => None,
+    };
+    let k = kudos::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        from_id: Set(me),
+        to_id: Set(to),
+        category: Set(validate::one_of("category", i.category.as_deref().unwrap_or("TEAMWORK"), &KUDOS_CATEGORIES)?),
+        message: Set(validate::text("message", &i.message, 1, 2000, true)?),
+        project_id: Set(project_id),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let changes = serde_json::json!({ "toId": to, "category": k.category });
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action: "kudos.give", entity_type: "Kudos", entity_id: k.id, changes },
+    )
+    .await?;
+    let event = DomainEvent {
+        kind: "kudos.received",
+        subject_type: "Kudos",
+        subject_id: k.id,
+        project_id,
+        recipients: vec![to],
+        data: serde_json::json!({ "category": k.category, "message": k.message }),
+    };
+    events::emit(db, session, org_id, event).await?;
+    Ok(k)
+}

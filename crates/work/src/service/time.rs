@@ -1,0 +1,482 @@
+//! Time entries (hours logged on projects and tasks), time off requests and weekly
+//! availability. Members log and request for themselves; managers may act for others.
+
+use chrono::{NaiveDate, Utc};
+use opsgraph_core::db::update_versioned;
+use opsgraph_core::events::{self, DomainEvent};
+use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use rust_decimal::Decimal;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::entity::{time_entry, time_off};
+use crate::service::{projects, tasks};
+
+/// Kinds of time off.
+pub const TIME_OFF_KINDS: [&str; 6] = ["VACATION", "SICK", "PERSONAL", "PUBLIC_HOLIDAY", "PARENTAL", "OTHER"];
+
+/// The membership acted for: the caller, or (managers only) the one named.
+async fn subject_member(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    org_id: Uuid,
+    gid: Option<&str>,
+) -> AppResult<Uuid> {
+    let named = match gid {
+        Some(g) => Some(decode_as(g, "Membership", "membershipId")?),
+        None => None,
+    };
+    match named {
+        Some(m) if Some(m) != session.membership_id => {
+            session.require(Permission::WorkManage)?;
+            Ok(opsgraph_org::service::members::get(db, org_id, m).await?.id)
+        }
+        _ => session
+            .membership_id
+            .ok_or_else(|| AppError::bad_input("membershipId", "API keys must name the membership")),
+    }
+}
+
+fn own_or_manager(session: &Session, owner: Uuid) -> AppResult<()> {
+    if session.membership_id == Some(owner) { Ok(()) } else { session.require(Permission::WorkManage).map(|_| ()) }
+}
+
+fn entry_hours(h: Decimal) -> AppResult<Decimal> {
+    if h > Decimal::ZERO && h <= Decimal::from(24) && h.scale() <= 2 {
+        Ok(h)
+    } else {
+        Err(AppError::bad_input("hours", "hours must be more than 0 and at most 24, in steps of 0.01"))
+    }
+}
+
+/// Fails when `member` would log more than 24 hours on `date` (`replacing` is not counted).
+async fn day_total_ok(
+    db: &impl ConnectionTrait,
+    member: Uuid,
+    date: NaiveDate,
+    hours: Decimal,
+    replacing: Option<Uuid>,
+) -> AppResult<()> {
+    // Lock the member's row: concurrent logs for one member are checked one at a time.
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT (SELECT coalesce(sum(hours), 0) FROM time_entries WHERE membership_id = m.id AND entry_date = $2 \
+               AND id IS DISTINCT FROM $3) AS total FROM memberships m WHERE m.id = $1 FOR UPDATE",
+            [member.into(), date.into(), replacing.into()],
+        ))
+        .await?
+        .ok_or_else(|| AppError::not_found("membership"))?;
+    let total: Decimal = row.try_get("", "total")?;
+    if total + hours > Decimal::from(24) {
+        return Err(AppError::bad_input("hours", format!("{date} would have {} hours logged (max 24)", total + hours)));
+    }
+    Ok(())
+}
+
+/// Input of `logTime`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogTimeInput {
+    /// The task worked on (its project is implied).
+    pub task_id: Option<String>,
+    /// The project worked on (when no task is named).
+    pub project_id: Option<String>,
+    /// Whose time (default: the caller; others need manager rights).
+    pub membership_id: Option<String>,
+    /// The day.
+    pub date: NaiveDate,
+    /// Hours, 0.01..24.
+    pub hours: Decimal,
+    /// Billable to the client (default true).
+    pub is_billable: Option<bool>,
+    /// What was done.
+    pub note: Option<String>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+async fn get_entry(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<time_entry::Model> {
+    time_entry::Entity::find_by_id(id)
+        .filter(time_entry::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("time entry"))
+}
+
+/// Logs hours.
+pub async fn log_time(db: &impl ConnectionTrait, session: &Session, i: LogTimeInput) -> AppResult<time_entry::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let idem = i.idempotency_key.as_deref();
+    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "logTime", idem).await? {
+        return get_entry(db, org_id, id).await;
+    }
+    let member = subject_member(db, session, org_id, i.membership_id.as_deref()).await?;
+    let (project_id, task_id) = match (&i.task_id, &i.project_id) {
+        (Some(t), p) => {
+            let t = tasks::get(db, org_id, decode_as(t, "Task", "taskId")?).await?;
+            if let Some(p) = p
+                && decode_as(p, "Project", "projectId")? != t.project_id
+            {
+                return Err(AppError::bad_input("projectId", "the task belongs to another project"));
+            }
+            (t.project_id, Some(t.id))
+        }
+        (None, Some(p)) => (projects::get(db, org_id, decode_as(p, "Project", "projectId")?).await?.id, None),
+        (None, None) => return Err(AppError::bad_input("taskId", "name a taskId or a projectId")),
+    };
+    let hours = entry_hours(i.hours)?;
+    if i.date > Utc::now().date_naive() + chrono::Days::new(1) {
+        return Err(AppError::bad_input("date", "time cannot be logged in the future"));
+    }
+    day_total_ok(db, member, i.date, hours, None).await?;
+    let e = time_entry::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        membership_id: Set(member),
+        project_id: Set(project_id),
+        task_id: Set(task_id),
+        entry_date: Set(i.date),
+        hours: Set(hours),
+        is_billable: Set(i.is_billable.unwrap_or(true)),
+        note: Set(validate::opt_text("note", i.note.as_deref(), 2000, true)?),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let changes = serde_json::json!({ "hours": e.hours.to_string(), "date": e.entry_date, "taskId": e.task_id });
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action: "time_entry.log", entity_type: "TimeEntry", entity_id: e.id, changes },
+    )
+    .await?;
+    idempotency::complete(db, org_id, "logTime", idem, e.id).await?;
+    Ok(e)
+}
+
+/// Input of `updateTimeEntry`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateTimeEntryInput {
+    /// The entry.
+    pub id: String,
+    /// The version you last read.
+    pub expected_version: i32,
+    /// Hours.
+    pub hours: Option<Decimal>,
+    /// The day.
+    pub date: Option<NaiveDate>,
+    /// Billable.
+    pub is_billable: Option<bool>,
+    /// Note (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub note: Option<Option<String>>,
+}
+
+/// Corrects a time entry (its owner or a manager).
+pub async fn update_entry(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    i: UpdateTimeEntryInput,
+) -> AppResult<time_entry::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let current = get_entry(db, org_id, decode_as(&i.id, "TimeEntry", "id")?).await?;
+    own_or_manager(session, current.membership_id)?;
+    let hours = entry_hours(i.hours.unwrap_or(current.hours))?;
+    let date = i.date.unwrap_or(current.entry_date);
+    day_total_ok(db, current.membership_id, date, hours, Some(current.id)).await?;
+    let mut am = time_entry::ActiveModel { ..Default::default() };
+    am.hours = Set(hours);
+    am.entry_date = Set(date);
+    if let Some(b) = i.is_billable {
+        am.is_billable = Set(b);
+    }
+    if let Some(n) = &i.note {
+        am.note = Set(validate::opt_text("note", n.as_deref(), 2000, true)?);
+    }
+    let updated = update_versioned(
+        db,
+        time_entry::Column::Id,
+        time_entry::Column::Version,
+        current.id,
+        am,
+        i.expected_version,
+        "time entry",
+    )
+    .await?;
+    let changes = audit::diff(&[
+        ("hours", current.hours.to_string().into(), updated.hours.to_string().into()),
+        ("date", audit::json(&current.entry_date), audit::json(&updated.entry_date)),
+        ("isBillable", current.is_billable.into(), updated.is_billable.into()),
+    ]);
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action: "time_entry.update", entity_type: "TimeEntry", entity_id: current.id, changes },
+    )
+    .await?;
+    Ok(updated)
+}
+
+/// Deletes a time entry (its owner or a manager).
+pub async fn delete_entry(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<time_entry::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let current = get_entry(db, org_id, decode_as(gid, "TimeEntry", "id")?).await?;
+    own_or_manager(session, current.membership_id)?;
+    time_entry::Entity::delete_by_id(current.id).exec(db).await?;
+    let changes = serde_json::json!({ "hours": current.hours.to_string(), "date": current.entry_date });
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action: "time_entry.delete", entity_type: "TimeEntry", entity_id: current.id, changes },
+    )
+    .await?;
+    Ok(current)
+}
+
+/// Input of `requestTimeOff`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestTimeOffInput {
+    /// Whose (default: the caller).
+    pub membership_id: Option<String>,
+    /// Kind (default VACATION).
+    pub kind: Option<String>,
+    /// First day.
+    pub start_date: NaiveDate,
+    /// Last day (inclusive).
+    pub end_date: NaiveDate,
+    /// Hours off per day (omit: whole days).
+    pub hours_per_day: Option<Decimal>,
+    /// Note.
+    pub note: Option<String>,
+}
+
+async fn get_off(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<time_off::Model> {
+    time_off::Entity::find_by_id(id)
+        .filter(time_off::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("time off"))
+}
+
+/// Requests time off; overlapping an open request or approved leave is CONFLICT.
+pub async fn request_time_off(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    i: RequestTimeOffInput,
+) -> AppResult<time_off::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let member = subject_member(db, session, org_id, i.membership_id.as_deref()).await?;
+    if i.end_date < i.start_date {
+        return Err(AppError::bad_input("endDate", "endDate must not be before startDate"));
+    }
+    if (i.end_date - i.start_date).num_days() > 366 {
+        return Err(AppError::bad_input("endDate", "time off spans at most a year per request"));
+    }
+    if let Some(h) = i.hours_per_day
+        && (h <= Decimal::ZERO || h > Decimal::from(24))
+    {
+        return Err(AppError::bad_input("hoursPerDay", "hoursPerDay must be more than 0 and at most 24"));
+    }
+    let overlap = time_off::Entity::find()
+        .filter(time_off::Column::MembershipId.eq(member))
+        .filter(time_off::Column::Status.is_in(["REQUESTED", "APPROVED"]))
+        .filter(time_off::Column::StartDate.lte(i.end_date))
+        .filter(time_off::Column::EndDate.gte(i.start_date))
+        .one(db)
+        .await?;
+    if let Some(o) = overlap {
+        return Err(AppError::Conflict(format!(
+            "overlaps time off from {} to {} ({})",
+            o.start_date, o.end_date, o.status
+        )));
+    }
+    let t = time_off::ActiveModel {
+        id: Set(new_id()),
+        org_id: Set(org_id),
+        membership_id: Set(member),
+        kind: Set(validate::one_of("kind", i.kind.as_deref().unwrap_or("VACATION"), &TIME_OFF_KINDS)?),
+        start_date: Set(i.start_date),
+        end_date: Set(i.end_date),
+        hours_per_day: Set(i.hours_per_day),
+        note: Set(validate::opt_text("note", i.note.as_deref(), 2000, true)?),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let changes = serde_json::json!({ "kind": t.kind, "startDate": t.start_date, "endDate": t.end_date });
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry {
+            action: "time_off.request",
+            entity_type: "TimeOff",
+            entity_id: t.id,
+            changes: changes.clone(),
+        },
+    )
+    .await?;
+    let event = DomainEvent {
+        kind: "time_off.requested",
+        subject_type: "TimeOff",
+        subject_id: t.id,
+        project_id: None,
+        recipients: vec![],
+        data: changes,
+    };
+    events::emit(db, session, org_id, event).await?;
+    Ok(t)
+}
+
+/// Input of `decideTimeOff`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DecideTimeOffInput {
+    /// The request.
+    pub id: String,
+    /// The version you last read.
+    pub expected_version: i32,
+    /// APPROVED or REJECTED (managers), CANCELLED (the requester or a manager).
+    pub status: String,
+}
+
+/// Approves, rejects or cancels time off.
+pub async fn decide_time_off(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    i: DecideTimeOffInput,
+) -> AppResult<time_off::Model> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let current = get_off(db, org_id, decode_as(&i.id, "TimeOff", "id")?).await?;
+    let status = validate::one_of("status", &i.status, &["APPROVED", "REJECTED", "CANCELLED"])?;
+    if status == "CANCELLED" {
+        own_or_manager(session, current.membership_id)?;
+        if !matches!(current.status.as_str(), "REQUESTED" | "APPROVED") {
+            return Err(AppError::bad_input(
+                "status",
+                format!("time off that is {} cannot be cancelled", current.status),
+            ));
+        }
+    } else {
+        session.require(Permission::WorkManage)?;
+        if current.status != "REQUESTED" {
+            return Err(AppError::bad_input("status", format!("the request is already {}", current.status)));
+        }
+    }
+    let mut am = time_off::ActiveModel { ..Default::default() };
+    am.status = Set(status.clone());
+    if status != "CANCELLED" {
+        am.decided_by = Set(session.membership_id);
+        am.decided_at = Set(Some(Utc::now().fixed_offset()));
+    }
+    let updated = update_versioned(
+        db,
+        time_off::Column::Id,
+        time_off::Column::Version,
+        current.id,
+        am,
+        i.expected_version,
+        "time off",
+    )
+    .await?;
+    let changes = audit::diff(&[("status", current.status.into(), updated.status.clone().into())]);
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action: "time_off.decide", entity_type: "TimeOff", entity_id: current.id, changes },
+    )
+    .await?;
+    let event = DomainEvent {
+        kind: "time_off.decided",
+        subject_type: "TimeOff",
+        subject_id: current.id,
+        project_id: None,
+        recipients: vec![updated.membership_id],
+        data: serde_json::json!({ "status": updated.status }),
+    };
+    events::emit(db, session, org_id, event).await?;
+    Ok(updated)
+}
+
+/// One day of a weekly availability pattern.
+#[derive(Debug, Deserialize)]
+pub struct DayHours {
+    /// ISO weekday, 1 = Monday .. 7 = Sunday.
+    pub weekday: i16,
+    /// Hours available that day, 0..24.
+    pub hours: Decimal,
+}
+
+/// Input of `setAvailability`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetAvailabilityInput {
+    /// Whose (default: the caller).
+    pub membership_id: Option<String>,
+    /// The weekly pattern; days left out are 0. An empty list restores the default
+    /// (8 hours Monday to Friday).
+    pub days: Vec<DayHours>,
+}
+
+/// Replaces a member's weekly availability pattern. Returns the membership id.
+pub async fn set_availability(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    i: SetAvailabilityInput,
+) -> AppResult<Uuid> {
+    let org_id = session.require(Permission::WorkWrite)?;
+    let member = subject_member(db, session, org_id, i.membership_id.as_deref()).await?;
+    let mut seen = [false; 8];
+    for d in &i.days {
+        if !(1..=7).contains(&d.weekday) {
+            return Err(AppError::bad_input("days", "weekday must be 1 (Monday) to 7 (Sunday)"));
+        }
+        if std::mem::replace(&mut seen[d.weekday as usize], true) {
+            return Err(AppError::bad_input("days", "each weekday at most once"));
+        }
+        if d.hours < Decimal::ZERO || d.hours > Decimal::from(24) {
+            return Err(AppError::bad_input("days", "hours must be between 0 and 24"));
+        }
+    }
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "DELETE FROM availability WHERE membership_id = $1",
+        [member.into()],
+    ))
+    .await?;
+    if !i.days.is_empty() {
+        let (mut days, mut hours): (Vec<i16>, Vec<Decimal>) = (vec![], vec![]);
+        for w in 1..=7i16 {
+            days.push(w);
+            hours.push(i.days.iter().find(|d| d.weekday == w).map(|d| d.hours).unwrap_or_default());
+        }
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO availability (org_id, membership_id, weekday, hours) \
+             SELECT $1, $2, d, h FROM unnest($3::int2[], $4::numeric[]) AS x(d, h)",
+            [org_id.into(), member.into(), days.into(), hours.into()],
+        ))
+        .await?;
+    }
+    let changes = serde_json::json!({
+        "days": i.days.iter().map(|d| serde_json::json!({ "weekday": d.weekday, "hours": d.hours.to_string() })).collect::<Vec<_>>()
+    });
+    audit::record(
+        db,
+        session,
+        org_id,
+        audit::AuditEntry { action: "availability.set", entity_type: "Membership", entity_id: member, changes },
+    )
+    .await?;
+    Ok(member)
+}
