@@ -1,7 +1,10 @@
 //! End-to-end tests: the real server over HTTP against a real PostgreSQL.
 
 mod auth;
+mod capacity;
+mod collaboration;
 mod errors;
+mod events;
 mod http;
 mod limits;
 mod members;

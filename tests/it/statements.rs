@@ -1,6 +1,6 @@
 //! N+1 guard: the statements a nested query issues do not grow with list sizes.
 
-use opsgraph_e2e::{TestApp, data};
+use opsgraph_e2e::{TestApp, data, portfolio};
 use serde_json::json;
 
 const NESTED: &str = "{ organization { members(first: 100) { totalCount nodes { role user { email displayName } manager { user { displayName } } teamMemberships { nodes { team { name } } } } } teams(first: 50) { nodes { name lead { user { email } } members(first: 50) { totalCount nodes { role membership { role user { email } } } } } } projects { nodes { key manager { user { email } } team { name } } } } }";
@@ -49,43 +49,34 @@ async fn nested_query_statement_count_is_constant() {
     app.finish().await;
 }
 
-const DASHBOARD: &str = "{ organization { projects(first: 50) { nodes { key name status manager { user { displayName } } team { name } taskStats { status count estimateHours } tasks(first: 50) { totalCount nodes { identifier status assignee { user { displayName } } subtasks { totalCount } } } milestones { nodes { name dueDate status } } risks(filter: { status: { eq: OPEN } }, orderBy: [{ field: SEVERITY, direction: DESC }]) { nodes { title level owner { user { displayName } } } } } } } }";
-
-async fn build_portfolio(app: &TestApp, email: &str, projects: usize, tasks: usize) -> String {
-    let (owner, _) = app.sign_up(email, &format!("Portfolio of {email}")).await;
-    let me = data(&app.gql(Some(&owner), "{ viewer { membership { id } } }", json!({})).await)["viewer"]["membership"]
-        ["id"]
-        .clone();
-    for p in 0..projects {
-        let r = app.gql(Some(&owner), "mutation($k: String!, $m: ID) { createProject(input: { key: $k, name: $k, managerId: $m }) { project { id } } }", json!({ "k": format!("P{p}X"), "m": me })).await;
-        let pid = data(&r)["createProject"]["project"]["id"].clone();
-        for t in 0..tasks {
-            data(&app.gql(Some(&owner), "mutation($p: ID!, $t: String!, $a: ID) { createTask(input: { projectId: $p, title: $t, assigneeId: $a, estimateHours: \"2\" }) { task { id } } }", json!({ "p": pid, "t": format!("task {t}"), "a": me })).await);
-        }
-        data(
-            &app.gql(
-                Some(&owner),
-                "mutation($p: ID!) { createMilestone(input: { projectId: $p, name: \"M1\" }) { milestone { id } } }",
-                json!({ "p": pid }),
-            )
-            .await,
-        );
-        data(&app.gql(Some(&owner), "mutation($p: ID!, $o: ID) { raiseRisk(input: { projectId: $p, title: \"R\", probability: 3, impact: 4, ownerId: $o }) { risk { id } } }", json!({ "p": pid, "o": me })).await);
-    }
-    owner
+async fn portfolio(app: &TestApp, email: &str, projects: i32, tasks: i32) -> String {
+    let (token, _) = app.sign_up(email, &format!("Portfolio of {email}")).await;
+    let (org, me) = portfolio::owner_ids(&app.pool, email).await.expect("ids");
+    portfolio::seed(&app.pool, org, me, projects, tasks).await.expect("seed");
+    token
 }
 
 #[tokio::test]
 async fn project_dashboard_statement_count_is_constant() {
     let app = TestApp::spawn_with(|c| c.loader_delay_ms = 10).await;
-    let small = build_portfolio(&app, "small@example.com", 2, 3).await;
-    let large = build_portfolio(&app, "large@example.com", 10, 12).await;
-    let rs = app.gql(Some(&small), DASHBOARD, json!({})).await;
-    let rl = app.gql(Some(&large), DASHBOARD, json!({})).await;
-    assert_eq!(data(&rl)["organization"]["projects"]["nodes"][0]["tasks"]["totalCount"], 12);
+    let small = portfolio(&app, "small@example.com", 2, 3).await;
+    let large = portfolio(&app, "large@example.com", 50, 40).await;
+    let rs = app.gql(Some(&small), portfolio::DASHBOARD, json!({})).await;
+    let rl = app.gql(Some(&large), portfolio::DASHBOARD, json!({})).await;
+    let projects = &data(&rl)["organization"]["projects"];
+    assert_eq!(projects["totalCount"], 50);
+    let first = &projects["nodes"][0];
+    assert_eq!(first["tasks"]["totalCount"], 40);
+    assert_eq!(first["tasks"]["nodes"].as_array().map(Vec::len), Some(40));
+    // 40 tasks x 1.5 h logged; estimates 2 + t % 5 for t in 1..=40 sum to 160.
+    assert_eq!(first["hours"]["loggedHours"], "60");
+    assert_eq!(first["hours"]["estimatedHours"], "160");
+    // Key results at 20/40/60 of 100: the objective is 40% done.
+    assert!((first["okrProgress"].as_f64().expect("progress") - 0.4).abs() < 1e-9);
+    assert_eq!(first["client"]["name"].as_str().map(|n| n.starts_with("Client ")), Some(true));
     let count = |r: &serde_json::Value| r["extensions"]["sqlStatements"].as_u64().expect("sqlStatements");
     let (s, l) = (count(&rs), count(&rl));
-    eprintln!("dashboard statements per request: 2x3 {s}, 10x12 {l}");
+    eprintln!("dashboard statements per request: 2x3 {s}, 50x40 {l}");
     assert_eq!(s, l, "statement count must not depend on list sizes");
     app.finish().await;
 }

@@ -132,3 +132,53 @@ async fn other_tenants_ids_are_not_found() {
     assert_eq!(data(&own)["node"]["name"], "Secret");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn every_tenant_table_hides_other_tenants_rows() {
+    // Two organisations full of work data (projects, tasks, staffing, milestones, risks, time,
+    // OKRs, events); then every table with an `org_id`, queried without any tenant filter
+    // inside A's request transaction, holds exactly A's rows.
+    let app = TestApp::spawn().await;
+    let (a, _) = app.sign_up("a@iso.example", "Iso A").await;
+    app.sign_up("b@iso.example", "Iso B").await;
+    for (email, projects, tasks) in [("a@iso.example", 2, 3), ("b@iso.example", 3, 4)] {
+        let (org, me) = opsgraph_e2e::portfolio::owner_ids(&app.pool, email).await.expect("ids");
+        opsgraph_e2e::portfolio::seed(&app.pool, org, me, projects, tasks).await.expect("seed");
+    }
+    data(&app.gql(Some(&a), "{ organization { projects { totalCount } } }", json!({})).await);
+    let org_a = org_id(&app, &a).await;
+    let tables: Vec<String> = app
+        .pool
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'org_id' AND NOT a.attisdropped \
+             WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname <> 'refresh_tokens' ORDER BY 1",
+        ))
+        .await
+        .expect("catalog")
+        .iter()
+        .map(|r| r.try_get("", "name").expect("name"))
+        .collect();
+    assert!(tables.len() >= 30, "expected every tenant table, found {tables:?}");
+    let db = TxDb::begin(&app.pool, &Tenant { org_id: Some(org_a), ..Default::default() }).await.expect("tx");
+    let mut populated = 0;
+    for t in &tables {
+        let seen = db
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, format!("SELECT count(*) AS n FROM {t}")))
+            .await
+            .expect("query")
+            .expect("row")
+            .try_get::<i64>("", "n")
+            .expect("n");
+        let own = app.count(&format!("SELECT count(*) AS n FROM {t} WHERE org_id = '{org_a}'")).await;
+        let all = app.count(&format!("SELECT count(*) AS n FROM {t}")).await;
+        assert_eq!(seen, own, "{t}: an unfiltered query must see exactly its tenant's rows");
+        if all > own {
+            populated += 1;
+        }
+    }
+    assert!(populated >= 10, "the other tenant must have rows in the work tables ({populated})");
+    db.rollback().await.expect("rollback");
+    app.finish().await;
+}

@@ -1,6 +1,8 @@
 //! Test harness: every test gets its own database, cloned from a migrated template, and
 //! the real server on a loopback port; tests speak HTTP like a client.
 
+pub mod portfolio;
+
 use std::net::SocketAddr;
 
 use anyhow::Context;

@@ -12,6 +12,9 @@ use crate::auth::{Permission, Session};
 use crate::db::TxDb;
 use crate::error::{AppError, AppResult};
 
+/// Most keys one loader batch takes (page sizes bound a level far below this).
+pub const MAX_BATCH: usize = 1_000_000;
+
 /// Everything one GraphQL request runs with. Created by the server per request (and per
 /// subscription event), shared by all resolvers of that request.
 pub struct RequestCtx {
@@ -43,7 +46,9 @@ impl RequestCtx {
     pub fn loader<L: Send + Sync + 'static>(&self, make: impl FnOnce(Arc<TxDb>) -> L) -> Arc<DataLoader<L>> {
         let mut map = self.loaders.lock().unwrap_or_else(|p| p.into_inner());
         let entry = map.entry(TypeId::of::<L>()).or_insert_with(|| {
-            let loader = DataLoader::new(make(self.db.clone()), tokio::spawn).delay(self.loader_delay);
+            // Keys travel as one array parameter, so a level is one statement however wide it is.
+            let loader =
+                DataLoader::new(make(self.db.clone()), tokio::spawn).delay(self.loader_delay).max_batch_size(MAX_BATCH);
             Arc::new(loader) as Arc<dyn Any + Send + Sync>
         });
         match entry.clone().downcast::<DataLoader<L>>() {
