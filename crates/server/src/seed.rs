@@ -202,6 +202,7 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
             }
         }
     }
+    let mut projects = Vec::new();
     for (i, (key, name, status)) in plan.projects.iter().enumerate() {
         let project = create_project(
             db,
@@ -220,8 +221,11 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
             },
         )
         .await?;
-        seed_tasks(db, &owner, &project, &members).await?;
+        let tasks = seed_tasks(db, &owner, &project, &members).await?;
+        seed_collaboration(db, &owner, &project, &members, &tasks, i).await?;
+        projects.push(project);
     }
+    seed_okrs(db, &owner, &projects, &members).await?;
     Ok(())
 }
 
@@ -241,8 +245,9 @@ async fn seed_tasks(
     owner: &Session,
     project: &opsgraph_work::entity::project::Model,
     members: &[opsgraph_org::entity::membership::Model],
-) -> opsgraph_core::AppResult<()> {
+) -> opsgraph_core::AppResult<Vec<opsgraph_work::entity::task::Model>> {
     use opsgraph_work::service::delivery::{self, CreateMilestoneInput, RaiseRiskInput};
+    let mut created = Vec::new();
     use opsgraph_work::service::tasks::{self, CreateTaskInput};
     let gid = |t: &str, id: uuid::Uuid| opsgraph_core::id::encode(t, id);
     for (i, (title, status, priority)) in TASK_TITLES.iter().enumerate() {
@@ -322,6 +327,247 @@ async fn seed_tasks(
         if *status == "DONE" {
             tasks::transition(db, owner, &gid("Task", t.id), "DONE", t.version).await?;
         }
+        created.push(t);
+    }
+    Ok(created)
+}
+
+type Member = opsgraph_org::entity::membership::Model;
+
+/// Staffing, dependencies, comments with mentions, a checklist, logged time, time off, a
+/// change request and kudos for one demo project.
+async fn seed_collaboration(
+    db: &TxDb,
+    owner: &Session,
+    project: &opsgraph_work::entity::project::Model,
+    members: &[Member],
+    tasks: &[opsgraph_work::entity::task::Model],
+    index: usize,
+) -> opsgraph_core::AppResult<()> {
+    use opsgraph_work::service::{change_requests, checklists, comments, dependencies, members as staffing, time};
+    let gid = |t: &str, id: uuid::Uuid| opsgraph_core::id::encode(t, id);
+    let pid = gid("Project", project.id);
+    let today = chrono::Utc::now().date_naive();
+    for (j, m) in members.iter().enumerate() {
+        let allocation = [50, 40, 60, 30, 80, 20][(j + index) % 6];
+        staffing::add(
+            db,
+            owner,
+            staffing::AddProjectMemberInput {
+                project_id: pid.clone(),
+                membership_id: gid("Membership", m.id),
+                role: Some(["Engagement lead", "Developer", "Designer", "Analyst"][j % 4].into()),
+                allocation_percent: Some(allocation),
+                start_date: project.start_date,
+                end_date: project.end_date,
+                idempotency_key: None,
+            },
+        )
+        .await?;
+    }
+    // Design -> CI -> reports, and the guide waits for the design.
+    for (task, on) in [(3usize, 2usize), (4, 3), (5, 2)] {
+        if let (Some(t), Some(o)) = (tasks.get(task), tasks.get(on)) {
+            dependencies::add(db, owner, &gid("Task", t.id), &gid("Task", o.id), None).await?;
+        }
+    }
+    if let Some(design) = tasks.get(2) {
+        let login = demo_login(db, members.get(1)).await?;
+        let mention_text = if login.is_empty() { String::new() } else { format!("@{login}") };
+        let c = comments::add(
+            db,
+            owner,
+            comments::AddCommentInput {
+                subject_id: Some(gid("Task", design.id)),
+                parent_id: None,
+                kind: None,
+                body: format!("{mention_text} could you review the entity diagram before Thursday?"),
+                idempotency_key: None,
+            },
+        )
+        .await?;
+        comments::add(
+            db,
+            owner,
+            comments::AddCommentInput {
+                subject_id: None,
+                parent_id: Some(gid("Comment", c.id)),
+                kind: None,
+                body: "Added the audit tables; ready for a second look.".into(),
+                idempotency_key: None,
+            },
+        )
+        .await?;
+        for body in ["Entities reviewed", "Indexes agreed", "Migration plan written"] {
+            checklists::add(
+                db,
+                owner,
+                checklists::AddChecklistItemInput { task_id: gid("Task", design.id), body: body.into() },
+            )
+            .await?;
+        }
+    }
+    comments::add(
+        db,
+        owner,
+        comments::AddCommentInput {
+            subject_id: Some(pid.clone()),
+            parent_id: None,
+            kind: Some("UPDATE".into()),
+            body: format!("Week {}: on track; the data model is in review.", 40 + index),
+            idempotency_key: None,
+        },
+    )
+    .await?;
+    // Three weeks of logged time on the first tasks.
+    for (k, t) in tasks.iter().take(4).enumerate() {
+        for (n, m) in members.iter().enumerate().take(3) {
+            let back = 1 + ((k * 3 + n * 5) % 18) as u64;
+            time::log_time(
+                db,
+                owner,
+                time::LogTimeInput {
+                    task_id: Some(gid("Task", t.id)),
+                    project_id: None,
+                    membership_id: Some(gid("Membership", m.id)),
+                    date: today - chrono::Days::new(back),
+                    hours: rust_decimal::Decimal::new(150 + 50 * ((k + n) as i64 % 5), 2),
+                    is_billable: Some(k != 1),
+                    note: Some(format!("{} work", t.title)),
+                    idempotency_key: None,
+                },
+            )
+            .await?;
+        }
+    }
+    if index == 0 {
+        if let Some(m) = members.get(2) {
+            let start = today + chrono::Days::new(7);
+            let off = time::request_time_off(
+                db,
+                owner,
+                time::RequestTimeOffInput {
+                    membership_id: Some(gid("Membership", m.id)),
+                    kind: None,
+                    start_date: start,
+                    end_date: start + chrono::Days::new(4),
+                    hours_per_day: None,
+                    note: Some("Family trip".into()),
+                },
+            )
+            .await?;
+            time::decide_time_off(
+                db,
+                owner,
+                time::DecideTimeOffInput {
+                    id: gid("TimeOff", off.id),
+                    expected_version: off.version,
+                    status: "APPROVED".into(),
+                },
+            )
+            .await?;
+        }
+        change_requests::propose(
+            db,
+            owner,
+            change_requests::ProposeChangeRequestInput {
+                project_id: pid.clone(),
+                title: "Add single sign-on".into(),
+                description: Some("The client asks for SSO with their identity provider.".into()),
+                impact: Some("Two extra weeks for one developer.".into()),
+                schedule_impact_days: Some(10),
+                cost_impact: Some(change_requests::MoneyInput {
+                    amount: rust_decimal::Decimal::new(1_250_000, 2),
+                    currency: "EUR".into(),
+                }),
+                idempotency_key: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The e-mail local part of a demo member (their @mention handle).
+async fn demo_login(db: &TxDb, m: Option<&Member>) -> opsgraph_core::AppResult<String> {
+    let Some(m) = m else { return Ok(String::new()) };
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT split_part(email, '@', 1) AS login FROM users WHERE id = $1",
+            [m.user_id.into()],
+        ))
+        .await?;
+    Ok(row.map(|r| r.try_get::<String>("", "login")).transpose()?.unwrap_or_default())
+}
+
+/// A key result: title, start, target, current.
+type KeyResultPlan = (&'static str, i64, i64, i64);
+
+/// A quarter's objectives with key results, linked to the demo projects, and some kudos.
+async fn seed_okrs(
+    db: &TxDb,
+    owner: &Session,
+    projects: &[opsgraph_work::entity::project::Model],
+    members: &[Member],
+) -> opsgraph_core::AppResult<()> {
+    use opsgraph_work::service::{okrs, recognition};
+    use rust_decimal::Decimal;
+    let gid = |t: &str, id: uuid::Uuid| opsgraph_core::id::encode(t, id);
+    let today = chrono::Utc::now().date_naive();
+    let plan: [(&str, [KeyResultPlan; 2]); 2] = [
+        ("Delight our clients", [("Client NPS", 30, 50, 42), ("Projects delivered on time (%)", 70, 95, 80)]),
+        ("Grow a sustainable practice", [("Billable utilisation (%)", 60, 80, 71), ("Churned clients", 4, 1, 2)]),
+    ];
+    for (n, (title, krs)) in plan.iter().enumerate() {
+        let o = okrs::create_objective(
+            db,
+            owner,
+            okrs::CreateObjectiveInput {
+                title: (*title).into(),
+                description: None,
+                owner_id: members.get(n).map(|m| gid("Membership", m.id)),
+                team_id: None,
+                parent_id: None,
+                period_start: today - chrono::Days::new(45),
+                period_end: today + chrono::Days::new(45),
+                idempotency_key: None,
+            },
+        )
+        .await?;
+        for (kr, start, target, current) in krs {
+            okrs::add_key_result(
+                db,
+                owner,
+                okrs::AddKeyResultInput {
+                    objective_id: gid("Objective", o.id),
+                    title: (*kr).into(),
+                    unit: None,
+                    start_value: Some(Decimal::from(*start)),
+                    target_value: Decimal::from(*target),
+                    current_value: Some(Decimal::from(*current)),
+                    weight: None,
+                    owner_id: None,
+                },
+            )
+            .await?;
+        }
+        for p in projects.iter().skip(n % 2) {
+            okrs::set_link(db, owner, &gid("Objective", o.id), &gid("Project", p.id), true).await?;
+        }
+    }
+    if let (Some(to), Some(p)) = (members.get(1), projects.first()) {
+        recognition::give_kudos(
+            db,
+            owner,
+            recognition::GiveKudosInput {
+                to_id: gid("Membership", to.id),
+                category: Some("QUALITY".into()),
+                message: "The new data model review was thorough and kind.".into(),
+                project_id: Some(gid("Project", p.id)),
+            },
+        )
+        .await?;
     }
     Ok(())
 }
