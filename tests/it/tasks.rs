@@ -435,3 +435,101 @@ async fn creates_are_idempotent_with_a_key() {
     assert_eq!(data(&proj)["createProject"]["project"]["id"], data(&proj2)["createProject"]["project"]["id"]);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn my_work_views_and_blocked_tasks() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@views.example", "Views Co").await;
+    let me = data(&app.gql(Some(&owner), "{ viewer { membership { id } } }", json!({})).await)["viewer"]["membership"]
+        ["id"]
+        .clone();
+    let p = project(&app, &owner, "VIEW").await;
+    let today = chrono::Utc::now().date_naive();
+    let day = |d: i64| (today + chrono::Duration::days(d)).to_string();
+    let late =
+        task(&app, &owner, json!({ "projectId": p, "title": "late", "assigneeId": me, "dueDate": day(-2) })).await;
+    let soon =
+        task(&app, &owner, json!({ "projectId": p, "title": "soon", "assigneeId": me, "dueDate": day(3) })).await;
+    let later =
+        task(&app, &owner, json!({ "projectId": p, "title": "later", "assigneeId": me, "dueDate": day(30) })).await;
+    task(&app, &owner, json!({ "projectId": p, "title": "stuck", "assigneeId": me, "status": "BLOCKED" })).await;
+    // "later" waits on "soon", so it is blocked until "soon" is done.
+    data(&app.gql(Some(&owner), "mutation($t: ID!, $o: ID!) { addTaskDependency(input: { taskId: $t, dependsOnId: $o }) { dependency { kind } } }", json!({ "t": later["id"], "o": soon["id"] })).await);
+    let q = "query($v: MyWorkView) { myWork(view: $v, orderBy: [{ field: NUMBER, direction: ASC }]) { nodes { title isBlocked isOverdue } } }";
+    let titles = |r: &Value, key: &str| -> Vec<String> {
+        data(r)["myWork"]["nodes"].as_array().expect("nodes").iter().map(|n| n[key].to_string()).collect()
+    };
+    let r = app.gql(Some(&owner), q, json!({ "v": "OVERDUE" })).await;
+    assert_eq!(titles(&r, "title"), ["\"late\""]);
+    let r = app.gql(Some(&owner), q, json!({ "v": "DUE_SOON" })).await;
+    assert_eq!(titles(&r, "title"), ["\"soon\""]);
+    let r = app.gql(Some(&owner), q, json!({ "v": "BLOCKED" })).await;
+    assert_eq!(titles(&r, "title"), ["\"later\"", "\"stuck\""]);
+    assert_eq!(titles(&r, "isBlocked"), ["true", "true"]);
+    let r = app.gql(Some(&owner), q, json!({ "v": "OPEN" })).await;
+    assert_eq!(titles(&r, "title").len(), 4);
+    data(&app.gql(Some(&owner), MOVE, json!({ "id": soon["id"], "s": "DONE", "v": 1 })).await);
+    let r = app.gql(Some(&owner), q, json!({ "v": "BLOCKED" })).await;
+    assert_eq!(titles(&r, "title"), ["\"stuck\""], "finishing the dependency unblocks");
+    let r = app.gql(Some(&owner), q, json!({ "v": null })).await;
+    assert_eq!(titles(&r, "title").len(), 4, "no view: every live task, done ones included");
+    let _ = late;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn creates_are_idempotent() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@idem.example", "Idem Co").await;
+    let (_, dev_id) = app.member(&owner, "dev@idem.example", "MEMBER").await;
+    let p = project(&app, &owner, "IDEM").await;
+    let t = task(&app, &owner, json!({ "projectId": p, "title": "t" })).await;
+    for (q, input, path) in [
+        (
+            "mutation($i: CreateMilestoneInput!) { r: createMilestone(input: $i) { x: milestone { id } } }",
+            json!({ "projectId": p, "name": "M", "idempotencyKey": "k" }),
+            "milestone",
+        ),
+        (
+            "mutation($i: RaiseRiskInput!) { r: raiseRisk(input: $i) { x: risk { id } } }",
+            json!({ "projectId": p, "title": "R", "probability": 2, "impact": 2, "idempotencyKey": "k" }),
+            "risk",
+        ),
+        (
+            "mutation($i: AddChecklistItemInput!) { r: addChecklistItem(input: $i) { x: checklistItem { id } } }",
+            json!({ "taskId": t["id"], "body": "b", "idempotencyKey": "k" }),
+            "checklist",
+        ),
+        (
+            "mutation($i: GiveKudosInput!) { r: giveKudos(input: $i) { x: kudos { id } } }",
+            json!({ "toId": dev_id, "message": "m", "idempotencyKey": "k" }),
+            "kudos",
+        ),
+        (
+            "mutation($i: RequestTimeOffInput!) { r: requestTimeOff(input: $i) { x: timeOff { id } } }",
+            json!({ "startDate": "2027-01-04", "endDate": "2027-01-05", "idempotencyKey": "k" }),
+            "time off",
+        ),
+        (
+            "mutation($i: AddCommentInput!) { r: addComment(input: $i) { x: comment { id } } }",
+            json!({ "subjectId": t["id"], "body": "b", "idempotencyKey": "k" }),
+            "comment",
+        ),
+    ] {
+        let a = app.gql(Some(&owner), q, json!({ "i": input })).await;
+        let b = app.gql(Some(&owner), q, json!({ "i": input })).await;
+        assert_eq!(data(&a)["r"]["x"]["id"], data(&b)["r"]["x"]["id"], "{path}: a retry returns the first result");
+        assert!(data(&a)["r"]["x"]["id"].is_string());
+    }
+    assert_eq!(app.count("SELECT count(*) AS n FROM kudos").await, 1);
+    assert_eq!(app.count("SELECT count(*) AS n FROM time_off").await, 1);
+    let bad = app
+        .gql(
+            Some(&owner),
+            "mutation($i: GiveKudosInput!) { giveKudos(input: $i) { kudos { id } } }",
+            json!({ "i": { "toId": dev_id, "message": "m", "idempotencyKey": "" } }),
+        )
+        .await;
+    assert_eq!(field(&bad), Some("idempotencyKey"));
+    app.finish().await;
+}

@@ -304,6 +304,7 @@ async fn seed_tasks(
                     name: name.into(),
                     description: None,
                     due_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1 + 14 * i as u32),
+                    idempotency_key: None,
                 },
             )
             .await?;
@@ -320,6 +321,7 @@ async fn seed_tasks(
                     impact: imp,
                     mitigation: Some("Weekly review with the client.".into()),
                     owner_id: members.first().map(|m| gid("Membership", m.id)),
+                    idempotency_key: None,
                 },
             )
             .await?;
@@ -402,7 +404,11 @@ async fn seed_collaboration(
             checklists::add(
                 db,
                 owner,
-                checklists::AddChecklistItemInput { task_id: gid("Task", design.id), body: body.into() },
+                checklists::AddChecklistItemInput {
+                    task_id: gid("Task", design.id),
+                    body: body.into(),
+                    idempotency_key: None,
+                },
             )
             .await?;
         }
@@ -453,6 +459,7 @@ async fn seed_collaboration(
                     end_date: start + chrono::Days::new(4),
                     hours_per_day: None,
                     note: Some("Family trip".into()),
+                    idempotency_key: None,
                 },
             )
             .await?;
@@ -548,6 +555,7 @@ async fn seed_okrs(
                     current_value: Some(Decimal::from(*current)),
                     weight: None,
                     owner_id: None,
+                    idempotency_key: None,
                 },
             )
             .await?;
@@ -565,6 +573,7 @@ async fn seed_okrs(
                 category: Some("QUALITY".into()),
                 message: "The new data model review was thorough and kind.".into(),
                 project_id: Some(gid("Project", p.id)),
+                idempotency_key: None,
             },
         )
         .await?;

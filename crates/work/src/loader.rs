@@ -171,3 +171,28 @@ impl Loader<CapacityKey> for CapacityByMember {
         Ok(out)
     }
 }
+
+/// Which tasks wait on an unfinished dependency, one statement for many tasks.
+pub struct WaitingTasks(pub Arc<TxDb>);
+
+impl Loader<Uuid> for WaitingTasks {
+    type Value = bool;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, bool>, LoadError> {
+        let rows = self
+            .0
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT DISTINCT d.task_id FROM task_dependencies d JOIN tasks b ON b.id = d.depends_on_id \
+                 WHERE d.task_id = ANY($1) AND b.deleted_at IS NULL AND b.status NOT IN ('DONE','CANCELLED')",
+                [keys.to_vec().into()],
+            ))
+            .await
+            .map_err(load_err)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("", "task_id")?, true)))
+            .collect::<Result<_, sea_orm::DbErr>>()
+            .map_err(load_err)
+    }
+}

@@ -239,7 +239,11 @@ pub fn register(parts: &mut SchemaParts) {
     parts.ty(input_object(
         "AddChecklistItemInput",
         "Append a checklist item.",
-        &[("taskId", id_nn(), "The task."), ("body", nn(TypeRef::STRING), "What to check.")],
+        &[
+            ("taskId", id_nn(), "The task."),
+            ("body", nn(TypeRef::STRING), "What to check."),
+            ("idempotencyKey", s(), "Retrying with the same key returns the first result instead of a duplicate."),
+        ],
     ));
     parts.ty(input_object(
         "UpdateChecklistItemInput",

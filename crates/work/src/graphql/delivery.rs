@@ -170,6 +170,11 @@ pub fn register(parts: &mut SchemaParts) {
             ("name", nn(TypeRef::STRING), "Name."),
             ("description", s(), "Description."),
             ("dueDate", TypeRef::named("Date"), "Due date."),
+            (
+                "idempotencyKey",
+                TypeRef::named(TypeRef::STRING),
+                "Retrying with the same key returns the first result instead of a duplicate.",
+            ),
         ],
     ));
     parts.ty(input_object(
@@ -194,6 +199,11 @@ pub fn register(parts: &mut SchemaParts) {
             ("impact", nn(TypeRef::INT), "1..5."),
             ("mitigation", s(), "Mitigation plan."),
             ("ownerId", TypeRef::named(TypeRef::ID), "Owner (Membership)."),
+            (
+                "idempotencyKey",
+                TypeRef::named(TypeRef::STRING),
+                "Retrying with the same key returns the first result instead of a duplicate.",
+            ),
         ],
     ));
     parts.ty(input_object(

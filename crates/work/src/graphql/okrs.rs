@@ -245,6 +245,11 @@ pub fn register(parts: &mut SchemaParts) {
             ("currentValue", dec(), "Current value (default: the baseline)."),
             ("weight", dec(), "Weight (default 1)."),
             ("ownerId", id(), "Owner."),
+            (
+                "idempotencyKey",
+                TypeRef::named(TypeRef::STRING),
+                "Retrying with the same key returns the first result instead of a duplicate.",
+            ),
         ],
     ));
     parts.ty(input_object(

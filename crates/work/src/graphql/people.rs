@@ -352,6 +352,11 @@ pub fn register(parts: &mut SchemaParts) {
             ("isShared", TypeRef::named(TypeRef::BOOLEAN), "Share with them (default true)."),
             ("projectId", id(), "The project it concerns."),
             ("taskId", id(), "The task it concerns."),
+            (
+                "idempotencyKey",
+                TypeRef::named(TypeRef::STRING),
+                "Retrying with the same key returns the first result instead of a duplicate.",
+            ),
         ],
     ));
     parts.ty(input_object(
@@ -362,6 +367,11 @@ pub fn register(parts: &mut SchemaParts) {
             ("category", TypeRef::named("KudosCategory"), "Category (default TEAMWORK)."),
             ("message", nn(TypeRef::STRING), "Why."),
             ("projectId", id(), "The project it concerns."),
+            (
+                "idempotencyKey",
+                TypeRef::named(TypeRef::STRING),
+                "Retrying with the same key returns the first result instead of a duplicate.",
+            ),
         ],
     ));
     parts.object(payload(

@@ -55,6 +55,24 @@ fn live(select: Select<task::Entity>) -> Select<task::Entity> {
     select.filter(task::Column::DeletedAt.is_null())
 }
 
+/// Narrows the viewer's tasks to a "my work" view.
+fn my_work_view(base: Select<task::Entity>, view: &str) -> Select<task::Entity> {
+    use sea_orm::sea_query::Expr;
+    let today = chrono::Utc::now().date_naive();
+    let open = base.filter(task::Column::Status.is_not_in(["DONE", "CANCELLED"]));
+    match view {
+        "OVERDUE" => open.filter(task::Column::DueDate.lt(today)),
+        "DUE_SOON" => open
+            .filter(task::Column::DueDate.gte(today))
+            .filter(task::Column::DueDate.lte(today + chrono::Days::new(7))),
+        "BLOCKED" => open.filter(sea_orm::Condition::any().add(task::Column::Status.eq("BLOCKED")).add(Expr::cust(
+            "EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks b ON b.id = d.depends_on_id \
+                 WHERE d.task_id = tasks.id AND b.deleted_at IS NULL AND b.status NOT IN ('DONE','CANCELLED'))",
+        ))),
+        _ => open,
+    }
+}
+
 macro_rules! task_relation {
     ($(#[$doc:meta])* $name:ident, $col:ident) => {
         $(#[$doc])*
@@ -205,6 +223,27 @@ pub fn register(parts: &mut SchemaParts) {
                 let today = chrono::Utc::now().date_naive();
                 (t.due_date.is_some_and(|d| d < today) && !crate::service::workflow::is_closed(&t.status)).into()
             }))
+            .field(
+                Field::new("isBlocked", nn(TypeRef::BOOLEAN), |ctx| {
+                    FieldFuture::new(async move {
+                        let t = parent::<T>(&ctx)?;
+                        if t.status == "BLOCKED" {
+                            return Ok(Some(FieldValue::value(true)));
+                        }
+                        if crate::service::workflow::is_closed(&t.status) {
+                            return Ok(Some(FieldValue::value(false)));
+                        }
+                        let req = RequestCtx::of(&ctx)?;
+                        let waiting = req
+                            .loader(crate::loader::WaitingTasks)
+                            .load_one(t.id)
+                            .await
+                            .map_err(|e| opsgraph_core::AppError::internal(e.as_str()))?;
+                        Ok(Some(FieldValue::value(waiting.unwrap_or(false))))
+                    })
+                })
+                .description("BLOCKED, or open and waiting on an unfinished dependency."),
+            )
             .field(prop::<T>("isDeleted", nn(TypeRef::BOOLEAN), "Soft-deleted (restorable).", |t| {
                 t.deleted_at.is_some().into()
             }))
@@ -245,19 +284,49 @@ pub fn register(parts: &mut SchemaParts) {
         })
         .description("Task count and estimate sum per status (board columns), statuses without tasks omitted."),
     );
-    parts.query(opsgraph_core::gql::list_field(
-        "myWork",
-        &TASKS,
-        "The caller's live tasks across projects (filter by status, priority, due dates, labels, search).",
-        |_, req| {
-            let org = req.require(Permission::WorkRead)?;
-            let me = req
-                .session
-                .membership_id
-                .ok_or_else(|| opsgraph_core::AppError::Forbidden("API keys have no assigned work".into()))?;
-            Ok(live(task::Entity::find()).filter(task::Column::OrgId.eq(org)).filter(task::Column::AssigneeId.eq(me)))
-        },
+    parts.ty(enum_type(
+        "MyWorkView",
+        "A slice of \"my work\".",
+        &[
+            ("OPEN", "Everything not DONE or CANCELLED."),
+            ("OVERDUE", "Open and due before today."),
+            ("DUE_SOON", "Open and due within the next 7 days."),
+            ("BLOCKED", "Open and BLOCKED, or waiting on an unfinished dependency."),
+        ],
     ));
+    parts.query(
+        opsgraph_core::gql::list_field(
+            "myWork",
+            &TASKS,
+            "The caller's live tasks across projects (filter by status, priority, due dates, labels, search).",
+            |ctx, req| {
+                let org = req.require(Permission::WorkRead)?;
+                let me = req
+                    .session
+                    .membership_id
+                    .ok_or_else(|| opsgraph_core::AppError::Forbidden("API keys have no assigned work".into()))?;
+                let base = live(task::Entity::find())
+                    .filter(task::Column::OrgId.eq(org))
+                    .filter(task::Column::AssigneeId.eq(me));
+                let view = match ctx.args.get("view") {
+                    Some(v) if !v.is_null() => Some(
+                        v.enum_name()
+                            .map(str::to_owned)
+                            .map_err(|_| opsgraph_core::AppError::bad_input("view", "unknown view"))?,
+                    ),
+                    _ => None,
+                };
+                Ok(match view.as_deref() {
+                    None => base,
+                    Some(v) => my_work_view(base, v),
+                })
+            },
+        )
+        .argument(
+            async_graphql::dynamic::InputValue::new("view", TypeRef::named("MyWorkView"))
+                .description("A predefined slice (combined with `filter`)."),
+        ),
+    );
     parts.extend("Project", page_field::<project::Model, TasksOfProject>("tasks", "The project's tasks.", |p| p.id));
     parts.extend(
         "Membership",

@@ -432,6 +432,11 @@ pub fn register(parts: &mut SchemaParts) {
             ("endDate", date_nn(), "Last day (inclusive)."),
             ("hoursPerDay", TypeRef::named("Decimal"), "Hours off per day (omit: whole days)."),
             ("note", s(), "Note."),
+            (
+                "idempotencyKey",
+                TypeRef::named(TypeRef::STRING),
+                "Retrying with the same key returns the first result instead of a duplicate.",
+            ),
         ],
     ));
     parts.ty(input_object(

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use opsgraph_core::db::update_versioned;
 use opsgraph_core::id::{decode_as, new_id};
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
+use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -19,6 +19,9 @@ pub struct AddChecklistItemInput {
     pub task_id: String,
     /// What to check.
     pub body: String,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<checklist_item::Model> {
@@ -53,6 +56,10 @@ pub async fn add(
     i: AddChecklistItemInput,
 ) -> AppResult<checklist_item::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
+    let idem = i.idempotency_key.clone();
+    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "addChecklistItem", idem.as_deref()).await? {
+        return get(db, org_id, id).await;
+    }
     let t = tasks::get(db, org_id, decode_as(&i.task_id, "Task", "taskId")?).await?;
     let body = validate::text("body", &i.body, 1, 1000, false)?;
     // The task row lock serialises appends, so positions stay distinct.
@@ -81,6 +88,7 @@ pub async fn add(
     .insert(db)
     .await?;
     record(db, session, org_id, "checklist_item.add", item.id, serde_json::json!({ "body": item.body })).await?;
+    idempotency::complete(db, org_id, "addChecklistItem", idem.as_deref(), item.id).await?;
     Ok(item)
 }
 

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, Utc};
 use opsgraph_core::db::update_versioned;
 use opsgraph_core::events::{self, DomainEvent};
 use opsgraph_core::id::{decode_as, new_id};
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
+use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 
@@ -46,6 +46,9 @@ pub struct CreateMilestoneInput {
     pub description: Option<String>,
     /// Due date.
     pub due_date: Option<NaiveDate>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 /// Adds a milestone.
@@ -55,6 +58,14 @@ pub async fn create_milestone(
     i: CreateMilestoneInput,
 ) -> AppResult<milestone::Model> {
     let org_id = session.require(Permission::WorkManage)?;
+    let idem = i.idempotency_key.clone();
+    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "createMilestone", idem.as_deref()).await? {
+        return milestone::Entity::find_by_id(id)
+            .filter(milestone::Column::OrgId.eq(org_id))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::not_found("milestone"));
+    }
     let p = projects::get(db, org_id, decode_as(&i.project_id, "Project", "projectId")?).await?;
     let m = milestone::ActiveModel {
         id: Set(new_id()),
@@ -89,6 +100,7 @@ pub async fn create_milestone(
         data: changes,
     };
     events::emit(db, session, org_id, event).await?;
+    idempotency::complete(db, org_id, "createMilestone", idem.as_deref(), m.id).await?;
     Ok(m)
 }
 
@@ -197,11 +209,22 @@ pub struct RaiseRiskInput {
     pub mitigation: Option<String>,
     /// Owner (Membership).
     pub owner_id: Option<String>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 /// Raises a risk; any member doing work may.
 pub async fn raise_risk(db: &impl ConnectionTrait, session: &Session, i: RaiseRiskInput) -> AppResult<risk::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
+    let idem = i.idempotency_key.clone();
+    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "raiseRisk", idem.as_deref()).await? {
+        return risk::Entity::find_by_id(id)
+            .filter(risk::Column::OrgId.eq(org_id))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::not_found("risk"));
+    }
     let p = projects::get(db, org_id, decode_as(&i.project_id, "Project", "projectId")?).await?;
     let owner_id = match &i.owner_id {
         Some(g) => {
@@ -240,6 +263,7 @@ pub async fn raise_risk(db: &impl ConnectionTrait, session: &Session, i: RaiseRi
         data: serde_json::json!({ "title": r.title, "severity": r.severity, "level": risk_level(r.severity) }),
     };
     events::emit(db, session, org_id, event).await?;
+    idempotency::complete(db, org_id, "raiseRisk", idem.as_deref(), r.id).await?;
     Ok(r)
 }
 

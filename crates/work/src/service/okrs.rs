@@ -213,6 +213,9 @@ pub struct AddKeyResultInput {
     pub weight: Option<Decimal>,
     /// Owner (Membership).
     pub owner_id: Option<String>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 fn kr_weight(w: Decimal) -> AppResult<Decimal> {
@@ -238,6 +241,14 @@ pub async fn add_key_result(
     i: AddKeyResultInput,
 ) -> AppResult<key_result::Model> {
     let org_id = session.require(Permission::WorkManage)?;
+    let idem = i.idempotency_key.clone();
+    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "addKeyResult", idem.as_deref()).await? {
+        return key_result::Entity::find_by_id(id)
+            .filter(key_result::Column::OrgId.eq(org_id))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::not_found("key result"));
+    }
     let o = get(db, org_id, decode_as(&i.objective_id, "Objective", "objectiveId")?).await?;
     let start = kr_value("startValue", i.start_value.unwrap_or_default())?;
     let target = kr_value("targetValue", i.target_value)?;
@@ -260,6 +271,7 @@ pub async fn add_key_result(
     .insert(db)
     .await?;
     record(db, session, org_id, "key_result.add", "KeyResult", k.id, serde_json::json!({ "title": k.title })).await?;
+    idempotency::complete(db, org_id, "addKeyResult", idem.as_deref(), k.id).await?;
     Ok(k)
 }
 

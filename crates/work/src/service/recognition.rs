@@ -3,8 +3,8 @@
 
 use opsgraph_core::events::{self, DomainEvent};
 use opsgraph_core::id::{decode_as, new_id};
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -54,6 +54,9 @@ pub struct GiveFeedbackInput {
     pub project_id: Option<String>,
     /// The task it concerns.
     pub task_id: Option<String>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 /// Records feedback about a colleague.
@@ -63,6 +66,14 @@ pub async fn give_feedback(
     i: GiveFeedbackInput,
 ) -> AppResult<feedback::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
+    let idem = i.idempotency_key.clone();
+    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "giveFeedback", idem.as_deref()).await? {
+        return feedback::Entity::find_by_id(id)
+            .filter(feedback::Column::OrgId.eq(org_id))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::not_found("feedback"));
+    }
     let (me, to) = other_member(db, session, org_id, &i.to_id).await?;
     if !(1..=5).contains(&i.rating) {
         return Err(AppError::bad_input("rating", "rating must be between 1 and 5"));
@@ -108,6 +119,7 @@ pub async fn give_feedback(
         };
         events::emit(db, session, org_id, event).await?;
     }
+    idempotency::complete(db, org_id, "giveFeedback", idem.as_deref(), f.id).await?;
     Ok(f)
 }
 
@@ -123,11 +135,22 @@ pub struct GiveKudosInput {
     pub message: String,
     /// The project it concerns.
     pub project_id: Option<String>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 /// Recognises a colleague.
 pub async fn give_kudos(db: &impl ConnectionTrait, session: &Session, i: GiveKudosInput) -> AppResult<kudos::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
+    let idem = i.idempotency_key.clone();
+    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "giveKudos", idem.as_deref()).await? {
+        return kudos::Entity::find_by_id(id)
+            .filter(kudos::Column::OrgId.eq(org_id))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::not_found("kudos"));
+    }
     let (me, to) = other_member(db, session, org_id, &i.to_id).await?;
     let project_id = match &i.project_id {
         Some(g) => Some(projects::get(db, org_id, decode_as(g, "Project", "projectId")?).await?.id),
@@ -162,5 +185,6 @@ pub async fn give_kudos(db: &impl ConnectionTrait, session: &Session, i: GiveKud
         data: serde_json::json!({ "category": k.category, "message": k.message }),
     };
     events::emit(db, session, org_id, event).await?;
+    idempotency::complete(db, org_id, "giveKudos", idem.as_deref(), k.id).await?;
     Ok(k)
 }

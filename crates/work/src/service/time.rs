@@ -257,6 +257,9 @@ pub struct RequestTimeOffInput {
     pub hours_per_day: Option<Decimal>,
     /// Note.
     pub note: Option<String>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 async fn get_off(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<time_off::Model> {
@@ -274,6 +277,10 @@ pub async fn request_time_off(
     i: RequestTimeOffInput,
 ) -> AppResult<time_off::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
+    let idem = i.idempotency_key.clone();
+    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "requestTimeOff", idem.as_deref()).await? {
+        return get_off(db, org_id, id).await;
+    }
     let member = subject_member(db, session, org_id, i.membership_id.as_deref()).await?;
     if i.end_date < i.start_date {
         return Err(AppError::bad_input("endDate", "endDate must not be before startDate"));
@@ -334,6 +341,7 @@ pub async fn request_time_off(
         data: changes,
     };
     events::emit(db, session, org_id, event).await?;
+    idempotency::complete(db, org_id, "requestTimeOff", idem.as_deref(), t.id).await?;
     Ok(t)
 }
 

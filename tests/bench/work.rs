@@ -1,0 +1,74 @@
+//! Work-domain benchmark: 10,000 tasks over 200 projects (with staffing, milestones, risks,
+//! time entries and linked OKRs), then the project dashboard and "my work" queries through
+//! the real HTTP endpoint. Prints latency p50/p95 and SQL statements per request.
+//!
+//! Run: `./dev bench` (or `DATABASE_URL=... cargo bench -p opsgraph-e2e --bench work`).
+//! `BENCH_ITERATIONS` (default 50) sets the samples per query.
+
+#![allow(clippy::print_stdout)] // a benchmark reports its figures on stdout
+
+use std::time::{Duration, Instant};
+
+use opsgraph_e2e::{TestApp, data, portfolio};
+use serde_json::{Value, json};
+
+const PROJECTS: i32 = 200;
+const TASKS_PER_PROJECT: i32 = 50;
+
+const ONE_PROJECT: &str = "query($id: ID!) { node(id: $id) { ... on Project { key name client { name } \
+ manager { user { displayName } } members { nodes { allocationPercent membership { user { displayName } } } } \
+ taskStats { status count estimateHours loggedHours } \
+ tasks(first: 50) { totalCount nodes { identifier status assignee { user { displayName } } loggedHours } } \
+ milestones { nodes { name dueDate status } } \
+ risks(filter: { status: { eq: OPEN } }, orderBy: [{ field: SEVERITY, direction: DESC }]) { nodes { title level } } \
+ okrProgress hours { estimatedHours loggedHours } } } }";
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn measure(app: &TestApp, token: &str, name: &str, query: &str, vars: Value, n: usize) {
+    let first = app.gql(Some(token), query, vars.clone()).await;
+    data(&first);
+    let statements = first["extensions"]["sqlStatements"].as_u64().unwrap_or(0);
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let r = app.gql(Some(token), query, vars.clone()).await;
+        samples.push(t.elapsed());
+        assert!(r.get("errors").is_none(), "{name}: {r}");
+    }
+    samples.sort();
+    let mean = samples.iter().sum::<Duration>() / n as u32;
+    println!(
+        "{name:<38} p50 {:>8.2} ms   p95 {:>8.2} ms   mean {:>8.2} ms   statements {statements}",
+        percentile(&samples, 0.5).as_secs_f64() * 1e3,
+        percentile(&samples, 0.95).as_secs_f64() * 1e3,
+        mean.as_secs_f64() * 1e3,
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let n: usize = std::env::var("BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
+    let app = TestApp::spawn().await;
+    let (token, _) = app.sign_up("bench@example.com", "Bench Co").await;
+    let (org, me) = portfolio::owner_ids(&app.pool, "bench@example.com").await.expect("ids");
+    let t = Instant::now();
+    portfolio::seed(&app.pool, org, me, PROJECTS, TASKS_PER_PROJECT).await.expect("seed");
+    let tasks = app.count("SELECT count(*) AS n FROM tasks").await;
+    let entries = app.count("SELECT count(*) AS n FROM time_entries").await;
+    println!(
+        "seeded {PROJECTS} projects, {tasks} tasks, {entries} time entries in {:.1} s; {n} samples per query",
+        t.elapsed().as_secs_f64()
+    );
+    sea_orm::ConnectionTrait::execute_unprepared(&app.pool, "ANALYZE").await.expect("analyze");
+    let first = app.gql(Some(&token), "{ organization { projects(first: 1) { nodes { id } } } }", json!({})).await;
+    let project = data(&first)["organization"]["projects"]["nodes"][0]["id"].clone();
+    let due = (chrono::Utc::now().date_naive() + chrono::Days::new(14)).to_string();
+    measure(&app, &token, "dashboard: one project", ONE_PROJECT, json!({ "id": project }), n).await;
+    measure(&app, &token, "dashboard: 50 projects x 40 tasks", portfolio::DASHBOARD, json!({}), n).await;
+    measure(&app, &token, "my work: 50 of 10k, filtered+ordered", portfolio::MY_WORK, json!({ "due": due }), n).await;
+    app.finish().await;
+}
