@@ -79,6 +79,27 @@ async fn okrs_progress_and_links() {
     assert!((d["node"]["okrProgress"].as_f64().expect("f64") - 0.575).abs() < 1e-9);
     assert_eq!(d["node"]["objectives"].as_array().map(Vec::len), Some(1), "linking twice keeps one link");
     assert_eq!(d["objectives"]["totalCount"], 1);
+    let upd = "mutation($i: UpdateObjectiveInput!) { updateObjective(input: $i) { objective { status version owner { id } } } }";
+    let r =
+        app.gql(Some(&owner), upd, json!({ "i": { "id": o["id"], "expectedVersion": 1, "status": "ACHIEVED" } })).await;
+    assert_eq!(data(&r)["updateObjective"]["objective"]["status"], "ACHIEVED");
+    let stale = app.gql(Some(&owner), upd, json!({ "i": { "id": o["id"], "expectedVersion": 1, "title": "x" } })).await;
+    assert_eq!(code(&stale), Some("CONFLICT"));
+    let bad = app.gql(Some(&owner), upd, json!({ "i": { "id": o["id"], "expectedVersion": 2, "title": "" } })).await;
+    assert_eq!(field(&bad), Some("title"));
+    let t = data(
+        &app.gql(
+            Some(&owner),
+            "mutation($p: ID!) { createTask(input: { projectId: $p, title: \"KR work\" }) { task { id } } }",
+            json!({ "p": p }),
+        )
+        .await,
+    )["createTask"]["task"]["id"]
+        .clone();
+    data(&app.gql(Some(&owner), link, json!({ "o": o["id"], "s": t })).await);
+    let r = app.gql(Some(&dev), "query($t: ID!, $o: ID!) { t: node(id: $t) { ... on Task { objectives { id } } } o: node(id: $o) { ... on Objective { tasks { id } } } }", json!({ "t": t, "o": o["id"] })).await;
+    assert_eq!(data(&r)["t"]["objectives"], json!([{ "id": o["id"] }]));
+    assert_eq!(data(&r)["o"]["tasks"], json!([{ "id": t }]));
     let unlink = "mutation($o: ID!, $s: ID!) { unlinkObjective(input: { objectiveId: $o, subjectId: $s }) { objective { projects { id } } } }";
     let r = app.gql(Some(&owner), unlink, json!({ "o": o["id"], "s": p })).await;
     assert_eq!(data(&r)["unlinkObjective"]["objective"]["projects"], json!([]));

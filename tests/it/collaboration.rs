@@ -65,6 +65,22 @@ async fn staffing_watchers_and_project_lifecycle() {
         .await;
     assert_eq!(code(&stale), Some("CONFLICT"));
 
+    let staffed = "query($m: ID!) { node(id: $m) { ... on Membership { projectMemberships { totalCount nodes { project { key } } } } } }";
+    let r = app.gql(Some(&dev), staffed, json!({ "m": dev_id })).await;
+    assert_eq!(data(&r)["node"]["projectMemberships"]["nodes"][0]["project"]["key"], "STAFF");
+    let me = data(&app.gql(Some(&owner), "{ viewer { membership { id } } }", json!({})).await)["viewer"]["membership"]
+        ["id"]
+        .clone();
+    let temp = data(&app.gql(Some(&owner), add, json!({ "i": { "projectId": p, "membershipId": me } })).await)["addProjectMember"]["projectMember"]["id"]
+        .clone();
+    let rm = "mutation($id: ID!) { removeProjectMember(input: { id: $id }) { projectMember { id } } }";
+    let by_dev = app.gql(Some(&dev), rm, json!({ "id": temp })).await;
+    assert_eq!(code(&by_dev), Some("FORBIDDEN"));
+    data(&app.gql(Some(&owner), rm, json!({ "id": temp })).await);
+    let again = app.gql(Some(&owner), rm, json!({ "id": temp })).await;
+    assert_eq!(code(&again), Some("NOT_FOUND"));
+    assert_eq!(app.count("SELECT count(*) AS n FROM domain_events WHERE kind = 'project.member_removed'").await, 1);
+
     // Staffing made the developer a watcher; the creator watches too.
     let q = "query($id: ID!) { node(id: $id) { ... on Project { client { name accountId } members { totalCount } watchers { nodes { membership { user { email } } } } } } }";
     let r = app.gql(Some(&owner), q, json!({ "id": p })).await;
