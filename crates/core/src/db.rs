@@ -151,3 +151,20 @@ where
             crate::error::AppError::Conflict(format!("{what} was changed by someone else; reload and retry"))
         })
 }
+
+/// Row `id` of `E` in organisation `org_id` (the Rust-side tenant wall behind RLS), or
+/// NOT_FOUND naming `what`.
+pub async fn find_in_org<E>(
+    db: &impl ConnectionTrait,
+    org_col: E::Column,
+    org_id: Uuid,
+    id: Uuid,
+    what: &str,
+) -> crate::error::AppResult<E::Model>
+where
+    E: sea_orm::EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    use sea_orm::{ColumnTrait, QueryFilter};
+    E::find_by_id(id).filter(org_col.eq(org_id)).one(db).await?.ok_or_else(|| crate::error::AppError::not_found(what))
+}

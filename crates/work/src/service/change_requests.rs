@@ -2,12 +2,12 @@
 //! manager (PROPOSED -> APPROVED | REJECTED, or WITHDRAWN by the requester).
 
 use chrono::Utc;
-use opsgraph_core::db::update_versioned;
+use opsgraph_core::db::{find_in_org, update_versioned};
 use opsgraph_core::events::{self, DomainEvent};
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -48,11 +48,7 @@ pub struct ProposeChangeRequestInput {
 }
 
 async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<cr::Model> {
-    cr::Entity::find_by_id(id)
-        .filter(cr::Column::OrgId.eq(org_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("change request"))
+    find_in_org::<cr::Entity>(db, cr::Column::OrgId, org_id, id, "change request").await
 }
 
 async fn emit(db: &impl ConnectionTrait, session: &Session, c: &cr::Model, kind: &'static str) -> AppResult<()> {

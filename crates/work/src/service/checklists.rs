@@ -1,10 +1,10 @@
 //! Ordered checklists on tasks.
 
 use chrono::Utc;
-use opsgraph_core::db::update_versioned;
+use opsgraph_core::db::{find_in_org, update_versioned};
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, Set, Statement};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -25,11 +25,7 @@ pub struct AddChecklistItemInput {
 }
 
 async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<checklist_item::Model> {
-    checklist_item::Entity::find_by_id(id)
-        .filter(checklist_item::Column::OrgId.eq(org_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("checklist item"))
+    find_in_org::<checklist_item::Entity>(db, checklist_item::Column::OrgId, org_id, id, "checklist item").await
 }
 
 async fn record(

@@ -1,11 +1,11 @@
 //! Milestones and the risk register of a project.
 
 use chrono::{NaiveDate, Utc};
-use opsgraph_core::db::update_versioned;
+use opsgraph_core::db::{find_in_org, update_versioned};
 use opsgraph_core::events::{self, DomainEvent};
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Deserialize;
 
 use crate::entity::{milestone, risk};
@@ -60,11 +60,7 @@ pub async fn create_milestone(
     let org_id = session.require(Permission::WorkManage)?;
     let idem = i.idempotency_key.clone();
     if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "createMilestone", idem.as_deref()).await? {
-        return milestone::Entity::find_by_id(id)
-            .filter(milestone::Column::OrgId.eq(org_id))
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::not_found("milestone"));
+        return find_in_org::<milestone::Entity>(db, milestone::Column::OrgId, org_id, id, "milestone").await;
     }
     let p = projects::get(db, org_id, decode_as(&i.project_id, "Project", "projectId")?).await?;
     let m = milestone::ActiveModel {
@@ -129,11 +125,7 @@ pub async fn update_milestone(
 ) -> AppResult<milestone::Model> {
     let org_id = session.require(Permission::WorkManage)?;
     let id = decode_as(&i.id, "Milestone", "id")?;
-    let current = milestone::Entity::find_by_id(id)
-        .filter(milestone::Column::OrgId.eq(org_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("milestone"))?;
+    let current = find_in_org::<milestone::Entity>(db, milestone::Column::OrgId, org_id, id, "milestone").await?;
     let mut am: milestone::ActiveModel = current.clone().into();
     if let Some(n) = &i.name {
         am.name = Set(validate::text("name", n, 1, 200, false)?);
@@ -219,11 +211,7 @@ pub async fn raise_risk(db: &impl ConnectionTrait, session: &Session, i: RaiseRi
     let org_id = session.require(Permission::WorkWrite)?;
     let idem = i.idempotency_key.clone();
     if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "raiseRisk", idem.as_deref()).await? {
-        return risk::Entity::find_by_id(id)
-            .filter(risk::Column::OrgId.eq(org_id))
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::not_found("risk"));
+        return find_in_org::<risk::Entity>(db, risk::Column::OrgId, org_id, id, "risk").await;
     }
     let p = projects::get(db, org_id, decode_as(&i.project_id, "Project", "projectId")?).await?;
     let owner_id = match &i.owner_id {
@@ -290,11 +278,7 @@ pub struct UpdateRiskInput {
 pub async fn update_risk(db: &impl ConnectionTrait, session: &Session, i: UpdateRiskInput) -> AppResult<risk::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
     let id = decode_as(&i.id, "Risk", "id")?;
-    let current = risk::Entity::find_by_id(id)
-        .filter(risk::Column::OrgId.eq(org_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("risk"))?;
+    let current = find_in_org::<risk::Entity>(db, risk::Column::OrgId, org_id, id, "risk").await?;
     let mut am = risk::ActiveModel { ..Default::default() };
     if let Some(p) = i.probability {
         am.probability = Set(scale("probability", p)?);

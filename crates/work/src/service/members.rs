@@ -1,11 +1,11 @@
 //! Project members: who works on a project, in which role, at what allocation and when.
 
 use chrono::NaiveDate;
-use opsgraph_core::db::update_versioned;
+use opsgraph_core::db::{find_in_org, update_versioned};
 use opsgraph_core::events::{self, DomainEvent};
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde::Deserialize;
 
 use crate::entity::project_member;
@@ -110,11 +110,7 @@ pub async fn add(
 }
 
 async fn get(db: &impl ConnectionTrait, org_id: uuid::Uuid, id: uuid::Uuid) -> AppResult<project_member::Model> {
-    project_member::Entity::find_by_id(id)
-        .filter(project_member::Column::OrgId.eq(org_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("project member"))
+    find_in_org::<project_member::Entity>(db, project_member::Column::OrgId, org_id, id, "project member").await
 }
 
 /// Input of `updateProjectMember`.

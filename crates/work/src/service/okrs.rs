@@ -2,13 +2,13 @@
 //! projects and tasks; progress is computed, never stored.
 
 use chrono::NaiveDate;
-use opsgraph_core::db::update_versioned;
+use opsgraph_core::db::{find_in_org, update_versioned};
 use opsgraph_core::events::{self, DomainEvent};
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, Set, Statement};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -42,11 +42,7 @@ pub fn objective_progress(krs: &[key_result::Model]) -> f64 {
 
 /// Loads an objective of the active organisation.
 pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<objective::Model> {
-    objective::Entity::find_by_id(id)
-        .filter(objective::Column::OrgId.eq(org_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("objective"))
+    find_in_org::<objective::Entity>(db, objective::Column::OrgId, org_id, id, "objective").await
 }
 
 async fn opt_member(
@@ -243,11 +239,7 @@ pub async fn add_key_result(
     let org_id = session.require(Permission::WorkManage)?;
     let idem = i.idempotency_key.clone();
     if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "addKeyResult", idem.as_deref()).await? {
-        return key_result::Entity::find_by_id(id)
-            .filter(key_result::Column::OrgId.eq(org_id))
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::not_found("key result"));
+        return find_in_org::<key_result::Entity>(db, key_result::Column::OrgId, org_id, id, "key result").await;
     }
     let o = get(db, org_id, decode_as(&i.objective_id, "Objective", "objectiveId")?).await?;
     let start = kr_value("startValue", i.start_value.unwrap_or_default())?;
@@ -295,11 +287,7 @@ pub async fn check_in(
 ) -> AppResult<key_result::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
     let id = decode_as(&i.id, "KeyResult", "id")?;
-    let current = key_result::Entity::find_by_id(id)
-        .filter(key_result::Column::OrgId.eq(org_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("key result"))?;
+    let current = find_in_org::<key_result::Entity>(db, key_result::Column::OrgId, org_id, id, "key result").await?;
     let mut am = key_result::ActiveModel { ..Default::default() };
     am.current_value = Set(kr_value("currentValue", i.current_value)?);
     let updated = update_versioned(

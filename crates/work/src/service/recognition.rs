@@ -1,10 +1,11 @@
 //! Feedback (rated 1..5, private to subject, author and managers unless shared) and kudos
 //! (public recognition).
 
+use opsgraph_core::db::find_in_org;
 use opsgraph_core::events::{self, DomainEvent};
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -68,11 +69,7 @@ pub async fn give_feedback(
     let org_id = session.require(Permission::WorkWrite)?;
     let idem = i.idempotency_key.clone();
     if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "giveFeedback", idem.as_deref()).await? {
-        return feedback::Entity::find_by_id(id)
-            .filter(feedback::Column::OrgId.eq(org_id))
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::not_found("feedback"));
+        return find_in_org::<feedback::Entity>(db, feedback::Column::OrgId, org_id, id, "feedback").await;
     }
     let (me, to) = other_member(db, session, org_id, &i.to_id).await?;
     if !(1..=5).contains(&i.rating) {
@@ -145,11 +142,7 @@ pub async fn give_kudos(db: &impl ConnectionTrait, session: &Session, i: GiveKud
     let org_id = session.require(Permission::WorkWrite)?;
     let idem = i.idempotency_key.clone();
     if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "giveKudos", idem.as_deref()).await? {
-        return kudos::Entity::find_by_id(id)
-            .filter(kudos::Column::OrgId.eq(org_id))
-            .one(db)
-            .await?
-            .ok_or_else(|| AppError::not_found("kudos"));
+        return find_in_org::<kudos::Entity>(db, kudos::Column::OrgId, org_id, id, "kudos").await;
     }
     let (me, to) = other_member(db, session, org_id, &i.to_id).await?;
     let project_id = match &i.project_id {

@@ -2,7 +2,7 @@
 //! availability. Members log and request for themselves; managers may act for others.
 
 use chrono::{NaiveDate, Utc};
-use opsgraph_core::db::update_versioned;
+use opsgraph_core::db::{find_in_org, update_versioned};
 use opsgraph_core::events::{self, DomainEvent};
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
@@ -100,11 +100,7 @@ pub struct LogTimeInput {
 }
 
 async fn get_entry(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<time_entry::Model> {
-    time_entry::Entity::find_by_id(id)
-        .filter(time_entry::Column::OrgId.eq(org_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("time entry"))
+    find_in_org::<time_entry::Entity>(db, time_entry::Column::OrgId, org_id, id, "time entry").await
 }
 
 /// Logs hours.
@@ -263,11 +259,7 @@ pub struct RequestTimeOffInput {
 }
 
 async fn get_off(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<time_off::Model> {
-    time_off::Entity::find_by_id(id)
-        .filter(time_off::Column::OrgId.eq(org_id))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("time off"))
+    find_in_org::<time_off::Entity>(db, time_off::Column::OrgId, org_id, id, "time off").await
 }
 
 /// Requests time off; overlapping an open request or approved leave is CONFLICT.
