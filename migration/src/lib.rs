@@ -15,6 +15,7 @@ mod m20261123_000008_idempotency_keys;
 mod m20261123_000009_domain_events;
 mod m20261123_000010_work_collaboration;
 mod m20261123_000011_okrs_time;
+mod m20261123_000012_notification_dispatch;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_domain_events::Migration),
             Box::new(m20261123_000010_work_collaboration::Migration),
             Box::new(m20261123_000011_okrs_time::Migration),
+            Box::new(m20261123_000012_notification_dispatch::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ mod events;
 mod http;
 mod limits;
 mod members;
+mod notifications;
 mod organization;
 mod pagination;
 mod schema;

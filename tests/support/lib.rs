@@ -92,6 +92,9 @@ impl TestApp {
         config.expose_sql_count = true;
         config.db_pool_max = 4;
         config.max_depth = 20;
+        // Tests dispatch notifications explicitly (`dispatch::run_once`) unless they turn the
+        // background dispatcher on.
+        config.dispatch_interval_ms = 0;
         adjust(&mut config);
         let pool = opsgraph_server::db::connect(&url, config.db_pool_max).await?;
         let state = AppState::new(config, pool.clone())?;

@@ -16,7 +16,7 @@ use crate::id::new_id;
 pub const CHANNEL: &str = "opsgraph_events";
 
 /// One domain event.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct DomainEvent {
     /// `<entity>.<verb>`, e.g. `task.assigned` (owned by the emitting domain).
     pub kind: &'static str,
@@ -26,8 +26,11 @@ pub struct DomainEvent {
     pub subject_id: Uuid,
     /// The project it happened in, if any (for project-scoped streams and watchers).
     pub project_id: Option<Uuid>,
-    /// Members addressed directly (assignee, mentioned members), besides watchers.
+    /// Members addressed directly (assignee, mentioned members).
     pub recipients: Vec<Uuid>,
+    /// Members following along (watchers, the project manager), resolved by the emitting
+    /// domain when the event happens.
+    pub audience: Vec<Uuid>,
     /// Event details for notification texts.
     pub data: serde_json::Value,
 }
@@ -44,8 +47,8 @@ pub async fn emit(db: &impl ConnectionTrait, session: &Session, org_id: Uuid, ev
             "WITH c AS (INSERT INTO event_counters (org_id, last_seq) VALUES ($1, 1) \
                ON CONFLICT (org_id) DO UPDATE SET last_seq = event_counters.last_seq + 1 RETURNING last_seq), \
              e AS (INSERT INTO domain_events (org_id, seq, id, kind, subject_type, subject_id, project_id, \
-               actor_user_id, actor_membership_id, recipients, data) \
-               SELECT $1, c.last_seq, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM c RETURNING seq) \
+               actor_user_id, actor_membership_id, recipients, audience, data) \
+               SELECT $1, c.last_seq, $2, $3, $4, $5, $6, $7, $8, $9, $12, $10 FROM c RETURNING seq) \
              SELECT seq, pg_notify($11, $1::text || ':' || seq) AS n FROM e",
             [
                 org_id.into(),
@@ -59,6 +62,7 @@ pub async fn emit(db: &impl ConnectionTrait, session: &Session, org_id: Uuid, ev
                 event.recipients.into(),
                 event.data.into(),
                 CHANNEL.into(),
+                event.audience.into(),
             ],
         ))
         .await?

@@ -72,6 +72,9 @@ pub struct Config {
     /// Dataloader batching window in milliseconds.
     #[arg(long, env = "OPSGRAPH_LOADER_DELAY_MS", default_value_t = 2)]
     pub loader_delay_ms: u64,
+    /// How often the notification dispatcher looks for new events, in milliseconds (0: off).
+    #[arg(long, env = "OPSGRAPH_DISPATCH_INTERVAL_MS", default_value_t = 500)]
+    pub dispatch_interval_ms: u64,
     /// Adds `extensions.sqlStatements` to every response (for tests and profiling).
     #[arg(long, env = "OPSGRAPH_EXPOSE_SQL_COUNT", default_value_t = false, action = clap::ArgAction::Set)]
     pub expose_sql_count: bool,

@@ -5,6 +5,7 @@ pub mod config;
 pub mod db;
 pub mod graphiql;
 pub mod http;
+pub mod jobs;
 pub mod limits;
 pub mod seed;
 pub mod state;
@@ -20,8 +21,15 @@ pub async fn serve(
     state: state::AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let dispatcher = jobs::spawn_dispatcher(state.pool.clone(), state.config.dispatch_interval_ms, stopped);
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let _ = stop.send(true);
+    if let Some(d) = dispatcher {
+        let _ = d.await;
+    }
+    result
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -1,6 +1,7 @@
 //! The org domain's GraphQL contribution: thin resolvers over the services.
 
 pub mod auth;
+pub mod inbox;
 pub mod lists;
 pub mod mutation;
 pub mod query;
@@ -15,4 +16,5 @@ pub fn register(parts: &mut SchemaParts) {
     query::register(parts);
     auth::register(parts);
     mutation::register(parts);
+    inbox::register(parts);
 }

@@ -86,6 +86,8 @@ pub fn register(parts: &mut SchemaParts) {
             ("ASSIGNMENT", "Something was assigned to you."),
             ("REMINDER", "A reminder."),
             ("STATUS_CHANGE", "A status changed."),
+            ("COMMENT", "A new comment on something you follow."),
+            ("RECOGNITION", "Kudos or feedback for you."),
         ],
     ));
     for e in ["Role", "TeamKind", "SkillKind", "ApiKeyScope", "NotificationKind"] {

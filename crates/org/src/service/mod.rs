@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod dispatch;
 pub mod invitations;
 pub mod members;
 pub mod notifications;

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use opsgraph_core::db::{find_in_org, update_versioned};
-use opsgraph_core::events::{self, DomainEvent};
+use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use rust_decimal::Decimal;
@@ -12,6 +12,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::entity::change_request as cr;
+use crate::service::notify;
 use crate::service::projects;
 
 /// Change request statuses.
@@ -58,9 +59,10 @@ async fn emit(db: &impl ConnectionTrait, session: &Session, c: &cr::Model, kind:
         subject_id: c.id,
         project_id: Some(c.project_id),
         recipients: if kind == "change_request.proposed" { vec![] } else { c.requested_by.into_iter().collect() },
+        audience: vec![],
         data: serde_json::json!({ "title": c.title, "status": c.status }),
     };
-    events::emit(db, session, c.org_id, event).await?;
+    notify::emit(db, session, c.org_id, event, None).await?;
     Ok(())
 }
 

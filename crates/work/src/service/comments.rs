@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use opsgraph_core::db::update_versioned;
-use opsgraph_core::events::{self, DomainEvent};
+use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
@@ -12,6 +12,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::entity::comment;
+use crate::service::notify;
 use crate::service::watchers::{self, Subject};
 
 /// Comment kinds.
@@ -98,9 +99,10 @@ async fn emit(
         subject_id: c.id,
         project_id: Some(c.project_id),
         recipients: mentioned.clone(),
+        audience: vec![],
         data: serde_json::json!({ "taskId": c.task_id, "kind": c.kind, "excerpt": excerpt, "mentioned": mentioned }),
     };
-    events::emit(db, session, c.org_id, event).await?;
+    notify::emit(db, session, c.org_id, event, c.task_id).await?;
     Ok(())
 }
 

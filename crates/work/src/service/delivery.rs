@@ -2,13 +2,14 @@
 
 use chrono::{NaiveDate, Utc};
 use opsgraph_core::db::{find_in_org, update_versioned};
-use opsgraph_core::events::{self, DomainEvent};
+use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Deserialize;
 
 use crate::entity::{milestone, risk};
+use crate::service::notify;
 use crate::service::projects;
 
 /// Milestone statuses.
@@ -93,9 +94,10 @@ pub async fn create_milestone(
         subject_id: m.id,
         project_id: Some(m.project_id),
         recipients: p.manager_id.into_iter().collect(),
+        audience: vec![],
         data: changes,
     };
-    events::emit(db, session, org_id, event).await?;
+    notify::emit(db, session, org_id, event, None).await?;
     idempotency::complete(db, org_id, "createMilestone", idem.as_deref(), m.id).await?;
     Ok(m)
 }
@@ -177,9 +179,10 @@ pub async fn update_milestone(
         subject_id: id,
         project_id: Some(updated.project_id),
         recipients: vec![],
+        audience: vec![],
         data: serde_json::json!({ "name": updated.name, "changes": changes }),
     };
-    events::emit(db, session, org_id, event).await?;
+    notify::emit(db, session, org_id, event, None).await?;
     Ok(updated)
 }
 
@@ -248,9 +251,10 @@ pub async fn raise_risk(db: &impl ConnectionTrait, session: &Session, i: RaiseRi
         subject_id: r.id,
         project_id: Some(r.project_id),
         recipients: r.owner_id.into_iter().chain(p.manager_id).collect(),
+        audience: vec![],
         data: serde_json::json!({ "title": r.title, "severity": r.severity, "level": risk_level(r.severity) }),
     };
-    events::emit(db, session, org_id, event).await?;
+    notify::emit(db, session, org_id, event, None).await?;
     idempotency::complete(db, org_id, "raiseRisk", idem.as_deref(), r.id).await?;
     Ok(r)
 }
@@ -311,9 +315,10 @@ pub async fn update_risk(db: &impl ConnectionTrait, session: &Session, i: Update
         subject_id: id,
         project_id: Some(updated.project_id),
         recipients: vec![],
+        audience: vec![],
         data: serde_json::json!({ "title": updated.title, "changes": changes }),
     };
-    events::emit(db, session, org_id, event).await?;
+    notify::emit(db, session, org_id, event, None).await?;
     Ok(updated)
 }
 

@@ -2,13 +2,14 @@
 
 use chrono::NaiveDate;
 use opsgraph_core::db::{find_in_org, update_versioned};
-use opsgraph_core::events::{self, DomainEvent};
+use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde::Deserialize;
 
 use crate::entity::project_member;
+use crate::service::notify;
 use crate::service::projects;
 use crate::service::watchers::{self, Subject};
 
@@ -91,7 +92,7 @@ pub async fn add(
         },
     )
     .await?;
-    events::emit(
+    notify::emit(
         db,
         session,
         org_id,
@@ -101,8 +102,10 @@ pub async fn add(
             subject_id: p.id,
             project_id: Some(p.id),
             recipients: vec![m.id],
+            audience: vec![],
             data,
         },
+        None,
     )
     .await?;
     idempotency::complete(db, org_id, "addProjectMember", idem, row.id).await?;
@@ -201,7 +204,7 @@ pub async fn remove(db: &impl ConnectionTrait, session: &Session, gid: &str) -> 
         },
     )
     .await?;
-    events::emit(
+    notify::emit(
         db,
         session,
         org_id,
@@ -211,8 +214,10 @@ pub async fn remove(db: &impl ConnectionTrait, session: &Session, gid: &str) -> 
             subject_id: current.project_id,
             project_id: Some(current.project_id),
             recipients: vec![current.membership_id],
+            audience: vec![],
             data,
         },
+        None,
     )
     .await?;
     Ok(current)

@@ -7,6 +7,7 @@ pub mod comments;
 pub mod delivery;
 pub mod dependencies;
 pub mod members;
+pub mod notify;
 pub mod okrs;
 pub mod projects;
 pub mod recognition;

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use opsgraph_core::db::{find_in_org, update_versioned};
-use opsgraph_core::events::{self, DomainEvent};
+use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use rust_decimal::Decimal;
@@ -13,6 +13,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::entity::{key_result, objective};
+use crate::service::notify;
 use crate::service::watchers::Subject;
 
 /// Objective statuses.
@@ -312,9 +313,10 @@ pub async fn check_in(
         subject_id: id,
         project_id: None,
         recipients: vec![],
+        audience: vec![],
         data: serde_json::json!({ "objectiveId": updated.objective_id, "changes": changes }),
     };
-    events::emit(db, session, org_id, event).await?;
+    notify::emit(db, session, org_id, event, None).await?;
     Ok(updated)
 }
 

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use opsgraph_core::db::update_versioned;
-use opsgraph_core::events::{self, DomainEvent};
+use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -10,6 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::entity::project;
+use crate::service::notify;
 use crate::service::watchers::{self, Subject};
 
 /// The closed set of project statuses.
@@ -110,7 +111,7 @@ pub async fn create(
     if let Some(me) = session.membership_id {
         watchers::ensure(db, org_id, me, Subject::Project(p.id)).await?;
     }
-    events::emit(
+    notify::emit(
         db,
         session,
         org_id,
@@ -120,8 +121,10 @@ pub async fn create(
             subject_id: p.id,
             project_id: Some(p.id),
             recipients: p.manager_id.into_iter().collect(),
+            audience: vec![],
             data: serde_json::json!({ "key": p.key, "name": p.name }),
         },
+        None,
     )
     .await?;
     idempotency::complete(db, org_id, "createProject", idem, p.id).await?;
@@ -240,7 +243,7 @@ pub async fn update(
     )
     .await?;
     let kind = if current.status != updated.status { "project.status_changed" } else { "project.updated" };
-    events::emit(
+    notify::emit(
         db,
         session,
         org_id,
@@ -250,8 +253,10 @@ pub async fn update(
             subject_id: id,
             project_id: Some(id),
             recipients: vec![],
+            audience: vec![],
             data: changes,
         },
+        None,
     )
     .await?;
     Ok(updated)
@@ -285,7 +290,7 @@ pub async fn set_deleted(
         audit::AuditEntry { action, entity_type: "Project", entity_id: id, changes: serde_json::json!({}) },
     )
     .await?;
-    events::emit(
+    notify::emit(
         db,
         session,
         org_id,
@@ -295,8 +300,10 @@ pub async fn set_deleted(
             subject_id: id,
             project_id: Some(id),
             recipients: vec![],
+            audience: vec![],
             data: serde_json::json!({ "key": updated.key }),
         },
+        None,
     )
     .await?;
     Ok(updated)

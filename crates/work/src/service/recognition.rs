@@ -2,7 +2,7 @@
 //! (public recognition).
 
 use opsgraph_core::db::find_in_org;
-use opsgraph_core::events::{self, DomainEvent};
+use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
@@ -10,6 +10,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::entity::{feedback, kudos};
+use crate::service::notify;
 use crate::service::{projects, tasks};
 
 /// Kudos categories.
@@ -112,9 +113,10 @@ pub async fn give_feedback(
             subject_id: f.id,
             project_id,
             recipients: vec![to],
+            audience: vec![],
             data: serde_json::json!({ "rating": f.rating }),
         };
-        events::emit(db, session, org_id, event).await?;
+        notify::emit(db, session, org_id, event, None).await?;
     }
     idempotency::complete(db, org_id, "giveFeedback", idem.as_deref(), f.id).await?;
     Ok(f)
@@ -175,9 +177,10 @@ pub async fn give_kudos(db: &impl ConnectionTrait, session: &Session, i: GiveKud
         subject_id: k.id,
         project_id,
         recipients: vec![to],
+        audience: vec![],
         data: serde_json::json!({ "category": k.category, "message": k.message }),
     };
-    events::emit(db, session, org_id, event).await?;
+    notify::emit(db, session, org_id, event, None).await?;
     idempotency::complete(db, org_id, "giveKudos", idem.as_deref(), k.id).await?;
     Ok(k)
 }

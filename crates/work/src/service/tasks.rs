@@ -2,7 +2,7 @@
 //! workflow (server-kept `completedAt`), soft delete and restore.
 
 use chrono::{NaiveDate, Utc};
-use opsgraph_core::events::{self, DomainEvent};
+use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use rust_decimal::Decimal;
@@ -14,6 +14,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::entity::task;
+use crate::service::notify;
 use crate::service::watchers::{self, Subject};
 use crate::service::{projects, workflow};
 
@@ -62,9 +63,16 @@ async fn emit(
     recipients: Vec<Uuid>,
     data: serde_json::Value,
 ) -> AppResult<()> {
-    let event =
-        DomainEvent { kind, subject_type: "Task", subject_id: t.id, project_id: Some(t.project_id), recipients, data };
-    events::emit(db, session, t.org_id, event).await?;
+    let event = DomainEvent {
+        kind,
+        subject_type: "Task",
+        subject_id: t.id,
+        project_id: Some(t.project_id),
+        recipients,
+        audience: vec![],
+        data,
+    };
+    notify::emit(db, session, t.org_id, event, Some(t.id)).await?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use chrono::{NaiveDate, Utc};
 use opsgraph_core::db::{find_in_org, update_versioned};
-use opsgraph_core::events::{self, DomainEvent};
+use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::{decode_as, new_id};
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
 use rust_decimal::Decimal;
@@ -12,6 +12,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::entity::{time_entry, time_off};
+use crate::service::notify;
 use crate::service::{projects, tasks};
 
 /// Kinds of time off.
@@ -330,9 +331,10 @@ pub async fn request_time_off(
         subject_id: t.id,
         project_id: None,
         recipients: vec![],
+        audience: vec![],
         data: changes,
     };
-    events::emit(db, session, org_id, event).await?;
+    notify::emit(db, session, org_id, event, None).await?;
     idempotency::complete(db, org_id, "requestTimeOff", idem.as_deref(), t.id).await?;
     Ok(t)
 }
@@ -402,9 +404,10 @@ pub async fn decide_time_off(
         subject_id: current.id,
         project_id: None,
         recipients: vec![updated.membership_id],
+        audience: vec![],
         data: serde_json::json!({ "status": updated.status }),
     };
-    events::emit(db, session, org_id, event).await?;
+    notify::emit(db, session, org_id, event, None).await?;
     Ok(updated)
 }
 

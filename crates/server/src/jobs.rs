@@ -1,0 +1,34 @@
+//! Background jobs the server runs beside HTTP: the notification dispatcher.
+
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// Runs the notification dispatcher every `interval_ms` until `stop` turns true (none when
+/// the interval is 0). Several server instances may run it at once.
+pub fn spawn_dispatcher(
+    pool: DatabaseConnection,
+    interval_ms: u64,
+    mut stop: watch::Receiver<bool>,
+) -> Option<JoinHandle<()>> {
+    if interval_ms == 0 {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(interval_ms));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => break,
+            }
+            match opsgraph_org::service::dispatch::run_once(&pool).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(notifications = n, "dispatched"),
+                Err(e) => tracing::warn!(error = ?e, "notification dispatch failed; retrying next tick"),
+            }
+        }
+    }))
+}

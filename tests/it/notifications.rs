@@ -1,0 +1,174 @@
+//! Domain events become notifications: the right recipients (assignee, mentioned members,
+//! watchers), never the actor, per preferences (e-mail/push queued as pending), exactly once
+//! even with concurrent dispatchers; inbox operations; the background dispatcher.
+
+use opsgraph_e2e::{TestApp, code, data, field};
+use opsgraph_org::service::dispatch;
+use serde_json::{Value, json};
+
+const INBOX: &str = "{ viewer { unreadNotificationCount notifications(first: 50, orderBy: [{ field: CREATED_AT, direction: ASC }]) { totalCount nodes { id kind title } } } }";
+
+fn kinds(r: &Value) -> Vec<String> {
+    data(r)["viewer"]["notifications"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn events_reach_the_right_people_once() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("owner@notify.example", "Notify Co").await;
+    let (dev, dev_id) = app.member(&owner, "dev@notify.example", "MEMBER").await;
+    let (ana, _) = app.member(&owner, "ana@notify.example", "MEMBER").await;
+    let p = data(
+        &app.gql(
+            Some(&owner),
+            "mutation { createProject(input: { key: \"NTF\", name: \"Notify\" }) { project { id } } }",
+            json!({}),
+        )
+        .await,
+    )["createProject"]["project"]["id"]
+        .clone();
+    let t = data(&app.gql(Some(&owner), "mutation($p: ID!, $a: ID) { createTask(input: { projectId: $p, title: \"Fix login\", assigneeId: $a }) { task { id } } }", json!({ "p": p, "a": dev_id })).await)["createTask"]["task"]["id"].clone();
+    let comment =
+        "mutation($s: ID!, $b: String!) { addComment(input: { subjectId: $s, body: $b }) { comment { id } } }";
+    data(&app.gql(Some(&ana), comment, json!({ "s": t, "b": "@dev can you look at this?" })).await);
+    data(&app.gql(Some(&dev), "mutation($t: ID!) { transitionTask(input: { id: $t, status: IN_PROGRESS, expectedVersion: 1 }) { task { id } } }", json!({ "t": t })).await);
+
+    let created = dispatch::run_once(&app.pool).await.expect("dispatch");
+    assert_eq!(dispatch::run_once(&app.pool).await.expect("again"), 0, "nothing is dispatched twice");
+    // dev: assigned + mentioned (own status change not notified).
+    let r = app.gql(Some(&dev), INBOX, json!({})).await;
+    assert_eq!(kinds(&r), ["ASSIGNMENT", "MENTION"]);
+    assert_eq!(data(&r)["viewer"]["notifications"]["nodes"][0]["title"], "Assigned to you: Fix login");
+    // owner: watches project and task -> the comment and the status change, not their own creation.
+    let r = app.gql(Some(&owner), INBOX, json!({})).await;
+    assert_eq!(kinds(&r), ["COMMENT", "STATUS_CHANGE"]);
+    assert_eq!(data(&r)["viewer"]["notifications"]["nodes"][1]["title"], "Fix login: TODO → IN_PROGRESS");
+    // ana: started watching by commenting -> the status change only.
+    let r = app.gql(Some(&ana), INBOX, json!({})).await;
+    assert_eq!(kinds(&r), ["STATUS_CHANGE"]);
+    assert_eq!(created, 5);
+    // E-mail is queued for the assignment and the mention (default channels).
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM notification_deliveries WHERE channel = 'EMAIL' AND status = 'PENDING'")
+            .await,
+        2
+    );
+
+    // Preferences: ana turns in-app comments off and e-mail on.
+    let prefs =
+        app.gql(Some(&ana), "{ viewer { notificationPreferences { kind inApp email push } } }", json!({})).await;
+    let all = data(&prefs)["viewer"]["notificationPreferences"].as_array().expect("prefs").clone();
+    assert_eq!(all.len(), 10);
+    assert!(all.contains(&json!({ "kind": "MENTION", "inApp": true, "email": true, "push": false })));
+    let set = "mutation($i: SetNotificationPreferenceInput!) { setNotificationPreference(input: $i) { preference { kind inApp email push } } }";
+    let r = app.gql(Some(&ana), set, json!({ "i": { "kind": "COMMENT", "inApp": false, "email": true } })).await;
+    assert_eq!(
+        data(&r)["setNotificationPreference"]["preference"],
+        json!({ "kind": "COMMENT", "inApp": false, "email": true, "push": false })
+    );
+    let bad = app.gql(Some(&ana), set, json!({ "i": { "kind": "SHOUT" } })).await;
+    assert_eq!(code(&bad), Some("BAD_USER_INPUT"));
+    data(&app.gql(Some(&dev), comment, json!({ "s": t, "b": "Looking now" })).await);
+    dispatch::run_once(&app.pool).await.expect("dispatch");
+    let r = app.gql(Some(&ana), INBOX, json!({})).await;
+    assert_eq!(kinds(&r), ["STATUS_CHANGE"], "no in-app COMMENT for ana");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM notification_deliveries WHERE kind = 'COMMENT' AND channel = 'EMAIL'")
+            .await,
+        1
+    );
+
+    // Inbox operations.
+    let r = app.gql(Some(&dev), INBOX, json!({})).await;
+    assert_eq!(data(&r)["viewer"]["unreadNotificationCount"], 2);
+    let first = data(&r)["viewer"]["notifications"]["nodes"][0]["id"].clone();
+    let archive = "mutation($ids: [ID!]!, $a: Boolean) { archiveNotifications(input: { ids: $ids, archived: $a }) { updatedCount } }";
+    assert_eq!(
+        data(&app.gql(Some(&dev), archive, json!({ "ids": [first] })).await)["archiveNotifications"]["updatedCount"],
+        1
+    );
+    assert_eq!(
+        data(&app.gql(Some(&dev), archive, json!({ "ids": [first] })).await)["archiveNotifications"]["updatedCount"],
+        0
+    );
+    let r = app.gql(Some(&dev), "{ viewer { unreadNotificationCount notifications(filter: { archivedAt: { isNull: true } }) { totalCount } } }", json!({})).await;
+    assert_eq!(data(&r)["viewer"], json!({ "unreadNotificationCount": 1, "notifications": { "totalCount": 1 } }));
+    let theirs = app.gql(Some(&ana), archive, json!({ "ids": [first] })).await;
+    assert_eq!(data(&theirs)["archiveNotifications"]["updatedCount"], 0, "someone else's notification is untouched");
+    let too_many: Vec<Value> = (0..101).map(|_| first.clone()).collect();
+    let r = app.gql(Some(&dev), archive, json!({ "ids": too_many })).await;
+    assert_eq!(field(&r), Some("ids"));
+    let r = app.gql(Some(&dev), "mutation { markAllNotificationsRead { updatedCount } }", json!({})).await;
+    assert_eq!(data(&r)["markAllNotificationsRead"]["updatedCount"], 2);
+    let r = app.gql(Some(&dev), "{ viewer { unreadNotificationCount } }", json!({})).await;
+    assert_eq!(data(&r)["viewer"]["unreadNotificationCount"], 0);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn concurrent_dispatchers_never_duplicate() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("owner@race.example", "Race Co").await;
+    let (_, dev_id) = app.member(&owner, "dev@race.example", "MEMBER").await;
+    let p = data(
+        &app.gql(
+            Some(&owner),
+            "mutation { createProject(input: { key: \"RACE\", name: \"Race\" }) { project { id } } }",
+            json!({}),
+        )
+        .await,
+    )["createProject"]["project"]["id"]
+        .clone();
+    for i in 0..60 {
+        data(&app.gql(Some(&owner), "mutation($p: ID!, $a: ID, $t: String!) { createTask(input: { projectId: $p, title: $t, assigneeId: $a }) { task { id } } }", json!({ "p": p, "a": dev_id, "t": format!("t{i}") })).await);
+    }
+    let pools: Vec<_> = (0..4).map(|_| app.pool.clone()).collect();
+    let runs = futures_util::future::join_all(pools.iter().map(|p| async move {
+        let mut n = 0;
+        loop {
+            let k = dispatch::run_once(p).await.expect("dispatch");
+            if k == 0 {
+                break n;
+            }
+            n += k;
+        }
+    }))
+    .await;
+    assert_eq!(runs.iter().sum::<usize>(), 60, "{runs:?}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM notifications").await, 60);
+    assert_eq!(app.count("SELECT count(*) AS n FROM domain_events WHERE dispatched_at IS NULL").await, 0);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_background_dispatcher_delivers() {
+    let app = TestApp::spawn_with(|c| c.dispatch_interval_ms = 50).await;
+    let (owner, _) = app.sign_up("owner@bg.example", "Background Co").await;
+    let (dev, dev_id) = app.member(&owner, "dev@bg.example", "MEMBER").await;
+    let p = data(
+        &app.gql(
+            Some(&owner),
+            "mutation { createProject(input: { key: \"BG\", name: \"Bg\" }) { project { id } } }",
+            json!({}),
+        )
+        .await,
+    )["createProject"]["project"]["id"]
+        .clone();
+    data(&app.gql(Some(&owner), "mutation($p: ID!, $a: ID) { createTask(input: { projectId: $p, title: \"Ship\", assigneeId: $a }) { task { id } } }", json!({ "p": p, "a": dev_id })).await);
+    let mut seen = 0;
+    for _ in 0..100 {
+        let r = app.gql(Some(&dev), "{ viewer { unreadNotificationCount } }", json!({})).await;
+        seen = data(&r)["viewer"]["unreadNotificationCount"].as_i64().unwrap_or(0);
+        if seen > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen, 1, "the assignment arrives without anyone calling the dispatcher");
+    app.finish().await;
+}
