@@ -16,6 +16,7 @@ mod m20261123_000009_domain_events;
 mod m20261123_000010_work_collaboration;
 mod m20261123_000011_okrs_time;
 mod m20261123_000012_notification_dispatch;
+mod m20261123_000013_reminders;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_work_collaboration::Migration),
             Box::new(m20261123_000011_okrs_time::Migration),
             Box::new(m20261123_000012_notification_dispatch::Migration),
+            Box::new(m20261123_000013_reminders::Migration),
         ]
     }
 }

@@ -172,3 +172,59 @@ async fn the_background_dispatcher_delivers() {
     assert_eq!(seen, 1, "the assignment arrives without anyone calling the dispatcher");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn reminders_happen_once_across_instances() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("owner@remind.example", "Remind Co").await;
+    let (dev, dev_id) = app.member(&owner, "dev@remind.example", "MEMBER").await;
+    let p = data(
+        &app.gql(
+            Some(&owner),
+            "mutation { createProject(input: { key: \"REM\", name: \"Remind\" }) { project { id } } }",
+            json!({}),
+        )
+        .await,
+    )["createProject"]["project"]["id"]
+        .clone();
+    let today = chrono::Utc::now().date_naive();
+    let day = |d: i64| (today + chrono::Duration::days(d)).to_string();
+    let mk = "mutation($p: ID!, $a: ID, $t: String!, $d: Date) { createTask(input: { projectId: $p, title: $t, assigneeId: $a, dueDate: $d }) { task { id } } }";
+    for (title, due) in [("tomorrow", day(1)), ("late", day(-3)), ("next week", day(7))] {
+        data(&app.gql(Some(&owner), mk, json!({ "p": p, "a": dev_id, "t": title, "d": due })).await);
+    }
+    data(&app.gql(Some(&owner), mk, json!({ "p": p, "a": null, "t": "nobody's", "d": day(1) })).await);
+    data(&app.gql(Some(&owner), "mutation($p: ID!, $d: Date) { createMilestone(input: { projectId: $p, name: \"Beta\", dueDate: $d }) { milestone { id } } }", json!({ "p": p, "d": day(1) })).await);
+    dispatch::run_once(&app.pool).await.expect("dispatch creation events");
+
+    // Two instances run the job at the same moment: every reminder exactly once.
+    let (a, b) = tokio::join!(
+        opsgraph_work::service::reminders::run(&app.pool, today),
+        opsgraph_work::service::reminders::run(&app.pool, today)
+    );
+    assert_eq!(a.expect("a") + b.expect("b"), 3, "due tomorrow, overdue, milestone");
+    assert_eq!(opsgraph_work::service::reminders::run(&app.pool, today).await.expect("again"), 0);
+    dispatch::run_once(&app.pool).await.expect("dispatch reminders");
+    let r = app.gql(Some(&dev), "{ viewer { notifications(filter: { kind: { eq: REMINDER } }, orderBy: [{ field: CREATED_AT, direction: ASC }]) { nodes { title } } } }", json!({})).await;
+    let mut titles: Vec<String> = data(&r)["viewer"]["notifications"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["title"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    titles.sort();
+    assert_eq!(titles, ["Due tomorrow: tomorrow", "Overdue: late"]);
+    let r = app
+        .gql(
+            Some(&owner),
+            "{ viewer { notifications(filter: { kind: { eq: REMINDER } }) { nodes { title } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&r)["viewer"]["notifications"]["nodes"],
+        json!([{ "title": "Milestone due: Beta" }]),
+        "the project's watchers hear of the milestone"
+    );
+    app.finish().await;
+}

@@ -95,6 +95,7 @@ impl TestApp {
         // Tests dispatch notifications explicitly (`dispatch::run_once`) unless they turn the
         // background dispatcher on.
         config.dispatch_interval_ms = 0;
+        config.reminder_interval_secs = 0;
         adjust(&mut config);
         let pool = opsgraph_server::db::connect(&url, config.db_pool_max).await?;
         let state = AppState::new(config, pool.clone())?;

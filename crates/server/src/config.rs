@@ -75,6 +75,9 @@ pub struct Config {
     /// How often the notification dispatcher looks for new events, in milliseconds (0: off).
     #[arg(long, env = "OPSGRAPH_DISPATCH_INTERVAL_MS", default_value_t = 500)]
     pub dispatch_interval_ms: u64,
+    /// How often due/overdue reminders are produced, in seconds (0: off).
+    #[arg(long, env = "OPSGRAPH_REMINDER_INTERVAL_SECS", default_value_t = 300)]
+    pub reminder_interval_secs: u64,
     /// Adds `extensions.sqlStatements` to every response (for tests and profiling).
     #[arg(long, env = "OPSGRAPH_EXPOSE_SQL_COUNT", default_value_t = false, action = clap::ArgAction::Set)]
     pub expose_sql_count: bool,

@@ -1,4 +1,5 @@
-//! Background jobs the server runs beside HTTP: the notification dispatcher.
+//! Background jobs the server runs beside HTTP: the notification dispatcher and the
+//! scheduled reminders. Both are safe to run on several instances at once.
 
 use std::time::Duration;
 
@@ -28,6 +29,33 @@ pub fn spawn_dispatcher(
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(notifications = n, "dispatched"),
                 Err(e) => tracing::warn!(error = ?e, "notification dispatch failed; retrying next tick"),
+            }
+        }
+    }))
+}
+
+/// Emits due/overdue reminders every `interval_secs` until `stop` turns true (none when 0).
+pub fn spawn_reminders(
+    pool: DatabaseConnection,
+    interval_secs: u64,
+    mut stop: watch::Receiver<bool>,
+) -> Option<JoinHandle<()>> {
+    if interval_secs == 0 {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(interval_secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => break,
+            }
+            let today = chrono::Utc::now().date_naive();
+            match opsgraph_work::service::reminders::run(&pool, today).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reminders = n, "reminders emitted"),
+                Err(e) => tracing::warn!(error = ?e, "reminders failed; retrying next tick"),
             }
         }
     }))

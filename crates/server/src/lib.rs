@@ -22,12 +22,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let dispatcher = jobs::spawn_dispatcher(state.pool.clone(), state.config.dispatch_interval_ms, stopped);
+    let dispatcher = jobs::spawn_dispatcher(state.pool.clone(), state.config.dispatch_interval_ms, stopped.clone());
+    let reminders = jobs::spawn_reminders(state.pool.clone(), state.config.reminder_interval_secs, stopped);
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     let _ = stop.send(true);
-    if let Some(d) = dispatcher {
-        let _ = d.await;
+    for job in [dispatcher, reminders].into_iter().flatten() {
+        let _ = job.await;
     }
     result
 }

@@ -11,6 +11,7 @@ pub mod notify;
 pub mod okrs;
 pub mod projects;
 pub mod recognition;
+pub mod reminders;
 pub mod tasks;
 pub mod time;
 pub mod watchers;
