@@ -473,7 +473,6 @@ async fn my_work_views_and_blocked_tasks() {
     assert_eq!(titles(&r, "title"), ["\"stuck\""], "finishing the dependency unblocks");
     let r = app.gql(Some(&owner), q, json!({ "v": null })).await;
     assert_eq!(titles(&r, "title").len(), 4, "no view: every live task, done ones included");
-    let _ = late;
     app.finish().await;
 }
 
