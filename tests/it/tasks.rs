@@ -446,8 +446,7 @@ async fn my_work_views_and_blocked_tasks() {
     let p = project(&app, &owner, "VIEW").await;
     let today = chrono::Utc::now().date_naive();
     let day = |d: i64| (today + chrono::Duration::days(d)).to_string();
-    let late =
-        task(&app, &owner, json!({ "projectId": p, "title": "late", "assigneeId": me, "dueDate": day(-2) })).await;
+    task(&app, &owner, json!({ "projectId": p, "title": "late", "assigneeId": me, "dueDate": day(-2) })).await;
     let soon =
         task(&app, &owner, json!({ "projectId": p, "title": "soon", "assigneeId": me, "dueDate": day(3) })).await;
     let later =
