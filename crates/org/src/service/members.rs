@@ -379,3 +379,17 @@ pub async fn active_ids(db: &impl ConnectionTrait, org_id: Uuid, team_id: Option
         .await?;
     rows.iter().map(|r| Ok(r.try_get("", "id")?)).collect()
 }
+
+/// Resolves an optional Membership global id given in input `field` to a member of the
+/// organisation (NOT_FOUND for other tenants', BAD_USER_INPUT for other types).
+pub async fn resolve(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    gid: Option<&str>,
+    field: &str,
+) -> AppResult<Option<Uuid>> {
+    match gid {
+        Some(g) => Ok(Some(get(db, org_id, decode_as(g, "Membership", field)?).await?.id)),
+        None => Ok(None),
+    }
+}

@@ -275,3 +275,16 @@ pub async fn remove_member(
     .await?;
     Ok(t)
 }
+
+/// Resolves an optional Team global id given in input `field` to a team of the organisation.
+pub async fn resolve(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    gid: Option<&str>,
+    field: &str,
+) -> AppResult<Option<Uuid>> {
+    match gid {
+        Some(g) => Ok(Some(get(db, org_id, decode_as(g, "Team", field)?).await?.id)),
+        None => Ok(None),
+    }
+}

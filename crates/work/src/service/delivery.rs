@@ -217,12 +217,7 @@ pub async fn raise_risk(db: &impl ConnectionTrait, session: &Session, i: RaiseRi
         return find_in_org::<risk::Entity>(db, risk::Column::OrgId, org_id, id, "risk").await;
     }
     let p = projects::get(db, org_id, decode_as(&i.project_id, "Project", "projectId")?).await?;
-    let owner_id = match &i.owner_id {
-        Some(g) => {
-            Some(opsgraph_org::service::members::get(db, org_id, decode_as(g, "Membership", "ownerId")?).await?.id)
-        }
-        None => None,
-    };
+    let owner_id = opsgraph_org::service::members::resolve(db, org_id, i.owner_id.as_deref(), "ownerId").await?;
     let r = risk::ActiveModel {
         id: Set(new_id()),
         org_id: Set(org_id),

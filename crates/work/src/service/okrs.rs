@@ -46,20 +46,6 @@ pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult
     find_in_org::<objective::Entity>(db, objective::Column::OrgId, org_id, id, "objective").await
 }
 
-async fn opt_member(
-    db: &impl ConnectionTrait,
-    org_id: Uuid,
-    gid: Option<&str>,
-    field: &str,
-) -> AppResult<Option<Uuid>> {
-    match gid {
-        Some(g) => {
-            Ok(Some(opsgraph_org::service::members::get(db, org_id, decode_as(g, "Membership", field)?).await?.id))
-        }
-        None => Ok(None),
-    }
-}
-
 async fn record(
     db: &impl ConnectionTrait,
     session: &Session,
@@ -109,10 +95,7 @@ pub async fn create_objective(
     if i.period_end < i.period_start {
         return Err(AppError::bad_input("periodEnd", "periodEnd must not be before periodStart"));
     }
-    let team_id = match &i.team_id {
-        Some(g) => Some(opsgraph_org::service::teams::get(db, org_id, decode_as(g, "Team", "teamId")?).await?.id),
-        None => None,
-    };
+    let team_id = opsgraph_org::service::teams::resolve(db, org_id, i.team_id.as_deref(), "teamId").await?;
     let parent_id = match &i.parent_id {
         Some(g) => Some(get(db, org_id, decode_as(g, "Objective", "parentId")?).await?.id),
         None => None,
@@ -123,7 +106,7 @@ pub async fn create_objective(
         parent_id: Set(parent_id),
         title: Set(validate::text("title", &i.title, 1, 300, false)?),
         description: Set(validate::opt_text("description", i.description.as_deref(), 10_000, true)?),
-        owner_id: Set(opt_member(db, org_id, i.owner_id.as_deref(), "ownerId").await?),
+        owner_id: Set(opsgraph_org::service::members::resolve(db, org_id, i.owner_id.as_deref(), "ownerId").await?),
         team_id: Set(team_id),
         period_start: Set(i.period_start),
         period_end: Set(i.period_end),
@@ -169,7 +152,7 @@ pub async fn update_objective(
         am.status = Set(validate::one_of("status", s, &STATUSES)?);
     }
     if let Some(o) = &i.owner_id {
-        am.owner_id = Set(opt_member(db, org_id, o.as_deref(), "ownerId").await?);
+        am.owner_id = Set(opsgraph_org::service::members::resolve(db, org_id, o.as_deref(), "ownerId").await?);
     }
     let updated = update_versioned(
         db,
@@ -258,7 +241,7 @@ pub async fn add_key_result(
         target_value: Set(target),
         current_value: Set(kr_value("currentValue", i.current_value.unwrap_or(start))?),
         weight: Set(kr_weight(i.weight.unwrap_or(Decimal::ONE))?),
-        owner_id: Set(opt_member(db, org_id, i.owner_id.as_deref(), "ownerId").await?),
+        owner_id: Set(opsgraph_org::service::members::resolve(db, org_id, i.owner_id.as_deref(), "ownerId").await?),
         ..Default::default()
     }
     .insert(db)

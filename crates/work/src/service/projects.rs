@@ -70,16 +70,9 @@ pub async fn create(
     {
         return Err(AppError::bad_input("endDate", "endDate must not be before startDate"));
     }
-    let manager_id = match &input.manager_id {
-        Some(g) => {
-            Some(opsgraph_org::service::members::get(db, org_id, decode_as(g, "Membership", "managerId")?).await?.id)
-        }
-        None => None,
-    };
-    let team_id = match &input.team_id {
-        Some(g) => Some(opsgraph_org::service::teams::get(db, org_id, decode_as(g, "Team", "teamId")?).await?.id),
-        None => None,
-    };
+    let manager_id =
+        opsgraph_org::service::members::resolve(db, org_id, input.manager_id.as_deref(), "managerId").await?;
+    let team_id = opsgraph_org::service::teams::resolve(db, org_id, input.team_id.as_deref(), "teamId").await?;
     let p = project::ActiveModel {
         id: Set(new_id()),
         org_id: Set(org_id),
@@ -193,18 +186,10 @@ pub async fn update(
         am.status = Set(validate::one_of("status", s, &STATUSES)?);
     }
     if let Some(m) = &input.manager_id {
-        am.manager_id = Set(match m {
-            Some(g) => Some(
-                opsgraph_org::service::members::get(db, org_id, decode_as(g, "Membership", "managerId")?).await?.id,
-            ),
-            None => None,
-        });
+        am.manager_id = Set(opsgraph_org::service::members::resolve(db, org_id, m.as_deref(), "managerId").await?);
     }
     if let Some(t) = &input.team_id {
-        am.team_id = Set(match t {
-            Some(g) => Some(opsgraph_org::service::teams::get(db, org_id, decode_as(g, "Team", "teamId")?).await?.id),
-            None => None,
-        });
+        am.team_id = Set(opsgraph_org::service::teams::resolve(db, org_id, t.as_deref(), "teamId").await?);
     }
     if let Some(v) = input.start_date {
         am.start_date = Set(v);

@@ -50,10 +50,6 @@ pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult
         .ok_or_else(|| AppError::not_found("task"))
 }
 
-async fn member(db: &impl ConnectionTrait, org_id: Uuid, gid: &str, field: &str) -> AppResult<Uuid> {
-    Ok(opsgraph_org::service::members::get(db, org_id, decode_as(gid, "Membership", field)?).await?.id)
-}
-
 /// Emits `kind` about task `t`.
 async fn emit(
     db: &impl ConnectionTrait,
@@ -137,10 +133,8 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateT
     {
         return Err(AppError::bad_input("dueDate", "dueDate must not be before startDate"));
     }
-    let assignee_id = match &input.assignee_id {
-        Some(g) => Some(member(db, org_id, g, "assigneeId").await?),
-        None => None,
-    };
+    let assignee_id =
+        opsgraph_org::service::members::resolve(db, org_id, input.assignee_id.as_deref(), "assigneeId").await?;
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -253,10 +247,7 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateT
         am.priority = Set(validate::one_of("priority", p, &PRIORITIES)?);
     }
     if let Some(a) = &input.assignee_id {
-        am.assignee_id = Set(match a {
-            Some(g) => Some(member(db, org_id, g, "assigneeId").await?),
-            None => None,
-        });
+        am.assignee_id = Set(opsgraph_org::service::members::resolve(db, org_id, a.as_deref(), "assigneeId").await?);
     }
     if let Some(v) = input.start_date {
         am.start_date = Set(v);
