@@ -17,6 +17,7 @@ mod m20261123_000010_work_collaboration;
 mod m20261123_000011_okrs_time;
 mod m20261123_000012_notification_dispatch;
 mod m20261123_000013_reminders;
+mod m20261123_000014_live;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000011_okrs_time::Migration),
             Box::new(m20261123_000012_notification_dispatch::Migration),
             Box::new(m20261123_000013_reminders::Migration),
+            Box::new(m20261123_000014_live::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ mod errors;
 mod events;
 mod http;
 mod limits;
+mod live;
 mod members;
 mod notifications;
 mod organization;

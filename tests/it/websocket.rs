@@ -32,13 +32,12 @@ async fn connection_init_authenticates() {
         other => panic!("expected pong, got {other:?}"),
     }
 
-    // A bad token: the server closes the socket with the reason. (async-graphql 7.2 uses
-    // close code 1002 here; graphql-transport-ws suggests 4403: issue 4's own socket loop.)
+    // A bad token: the server closes the socket with 4403 and the reason.
     let mut bad = app.ws().await;
     init(&mut bad, json!({ "Authorization": "Bearer nope" })).await;
     match next(&mut bad).await {
         Some(Message::Close(Some(frame))) => {
-            assert_eq!(u16::from(frame.code), 1002);
+            assert_eq!(u16::from(frame.code), 4403);
             assert!(frame.reason.contains("invalid access token"), "{}", frame.reason);
         }
         other => panic!("expected close 4403, got {other:?}"),

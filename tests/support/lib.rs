@@ -1,6 +1,7 @@
 //! Test harness: every test gets its own database, cloned from a migrated template, and
 //! the real server on a loopback port; tests speak HTTP like a client.
 
+pub mod live;
 pub mod portfolio;
 
 use std::net::SocketAddr;
@@ -210,6 +211,19 @@ impl TestApp {
         row.try_get::<i64>("", "n").expect("column n")
     }
 
+    /// The test database's URL (for a second server instance).
+    pub fn database_url(&self) -> String {
+        let (base, _) = admin_url().expect("DATABASE_URL");
+        format!("{base}/{}", self.db_name)
+    }
+
+    /// Starts the server's graceful shutdown (the database stays until [`TestApp::finish`]).
+    pub fn shutdown(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+
     /// Stops the server and drops the database.
     pub async fn finish(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -274,5 +288,66 @@ impl TestApp {
             Some("graphql-transport-ws")
         );
         ws
+    }
+}
+
+/// The real `opsgraph serve` binary running as a separate OS process (another server
+/// instance), killed on drop.
+pub struct ServerProcess {
+    /// `http://127.0.0.1:port`.
+    pub base: String,
+    /// The process.
+    pub child: tokio::process::Child,
+}
+
+impl ServerProcess {
+    /// Starts `opsgraph serve` on `database_url` (already migrated) with `env` overrides,
+    /// on a free port; returns once it listens. The binary is the one cargo built next to
+    /// the test executable (`./dev test` builds it first).
+    pub async fn spawn(database_url: &str, env: &[(&str, &str)]) -> ServerProcess {
+        use tokio::io::AsyncBufReadExt;
+        let exe = std::env::current_exe().expect("test executable");
+        let bin = exe
+            .parent()
+            .and_then(|deps| deps.parent())
+            .map(|dir| dir.join("opsgraph"))
+            .filter(|p| p.exists())
+            .unwrap_or_else(|| panic!("the opsgraph binary is not built: run `cargo build -p opsgraph-server` first"));
+        let mut cmd = tokio::process::Command::new(bin);
+        cmd.arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("OPSGRAPH_BIND", "127.0.0.1:0")
+            .env("OPSGRAPH_DISPATCH_INTERVAL_MS", "0")
+            .env("OPSGRAPH_REMINDER_INTERVAL_SECS", "0")
+            .env("NO_COLOR", "1")
+            .env("RUST_LOG", "info,sqlx=warn,sea_orm=warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn opsgraph");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let base = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(at) = line.find("GraphiQL: http://") {
+                    let url = &line[at + "GraphiQL: ".len()..];
+                    return url.trim().trim_end_matches("/graphql").to_owned();
+                }
+            }
+            panic!("opsgraph exited before listening");
+        })
+        .await
+        .expect("opsgraph started within 30 s");
+        // Keep draining its output so the process never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        ServerProcess { base, child }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap_or_default()
     }
 }

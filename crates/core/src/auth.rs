@@ -146,6 +146,9 @@ pub struct Session {
     pub ip: Option<String>,
     /// Client user agent, if known.
     pub user_agent: Option<String>,
+    /// When the credentials stop being valid (unix seconds), if they expire: long-lived
+    /// connections close then.
+    pub expires_at: Option<i64>,
 }
 
 impl Session {
@@ -159,6 +162,7 @@ impl Session {
             request_id: request_id.into(),
             ip: None,
             user_agent: None,
+            expires_at: None,
         }
     }
 

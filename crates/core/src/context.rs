@@ -32,9 +32,15 @@ impl RequestCtx {
         Arc::new(RequestCtx { session, db, loader_delay, loaders: Mutex::new(HashMap::new()) })
     }
 
-    /// The context of the request a resolver runs in.
-    pub fn of<'a>(ctx: &ResolverContext<'a>) -> AppResult<&'a Arc<RequestCtx>> {
-        ctx.data::<Arc<RequestCtx>>().map_err(|_| AppError::internal("request context missing"))
+    /// The context of the request a resolver runs in: the request's, or for a subscription
+    /// the one of the event being resolved.
+    pub fn of(ctx: &ResolverContext<'_>) -> AppResult<Arc<RequestCtx>> {
+        if let Some(req) = ctx.data_opt::<Arc<RequestCtx>>() {
+            return Ok(req.clone());
+        }
+        ctx.data_opt::<EventSlot>()
+            .and_then(EventSlot::current)
+            .ok_or_else(|| AppError::internal("request context missing"))
     }
 
     /// Checks `perm`; returns the active organisation's id.
@@ -55,5 +61,23 @@ impl RequestCtx {
             Ok(l) => l,
             Err(_) => unreachable!("loader map is keyed by the loader's TypeId"),
         }
+    }
+}
+
+/// Where a subscription keeps the context of the event being resolved: each event runs
+/// with a fresh context (its own tenant transaction and loaders), swapped in before the
+/// event's payload is resolved (async-graphql resolves one event at a time).
+#[derive(Clone, Default)]
+pub struct EventSlot(Arc<Mutex<Option<Arc<RequestCtx>>>>);
+
+impl EventSlot {
+    /// The current event's context.
+    pub fn current(&self) -> Option<Arc<RequestCtx>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Installs `next` and returns the previous event's context (to be closed).
+    pub fn replace(&self, next: Option<Arc<RequestCtx>>) -> Option<Arc<RequestCtx>> {
+        std::mem::replace(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()), next)
     }
 }

@@ -27,39 +27,53 @@ pub struct Tenant {
 /// One transaction shared by all resolvers of a request. Implements [`ConnectionTrait`],
 /// so every service and loader runs on it; counts the statements it executes.
 pub struct TxDb {
-    txn: Mutex<Option<DatabaseTransaction>>,
+    txn: Mutex<State>,
     statements: AtomicU32,
+}
+
+enum State {
+    /// Not begun yet: begins (and sets the tenant) on the first statement.
+    Pending(DatabaseConnection, Tenant),
+    Open(DatabaseTransaction),
+    Done,
 }
 
 fn closed() -> DbErr {
     DbErr::Custom("transaction already finished".into())
 }
 
+fn tenant_statement(tenant: &Tenant) -> Statement {
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT set_config('role', $1, true), set_config('app.org_id', $2, true), \
+         set_config('app.user_id', $3, true), set_config('app.api_key_prefix', $4, true)",
+        [
+            APP_ROLE.into(),
+            opt(tenant.org_id.map(|u| u.to_string())).into(),
+            opt(tenant.user_id.map(|u| u.to_string())).into(),
+            opt(tenant.api_key_prefix.clone()).into(),
+        ],
+    )
+}
+
 impl TxDb {
     /// Begins a transaction as [`APP_ROLE`] for `tenant`.
     pub async fn begin(pool: &DatabaseConnection, tenant: &Tenant) -> Result<Self, DbErr> {
         let txn = pool.begin().await?;
-        let db = TxDb { txn: Mutex::new(Some(txn)), statements: AtomicU32::new(0) };
-        db.set_tenant(tenant).await?;
-        db.statements.store(0, Ordering::Relaxed);
-        Ok(db)
+        txn.query_one_raw(tenant_statement(tenant)).await?;
+        Ok(TxDb { txn: Mutex::new(State::Open(txn)), statements: AtomicU32::new(0) })
+    }
+
+    /// A transaction for `tenant` that begins only when its first statement runs (live
+    /// events whose payload needs no database never take a connection).
+    pub fn lazy(pool: &DatabaseConnection, tenant: Tenant) -> Self {
+        TxDb { txn: Mutex::new(State::Pending(pool.clone(), tenant)), statements: AtomicU32::new(0) }
     }
 
     /// Re-points the transaction at another tenant (used while authenticating).
     pub async fn set_tenant(&self, tenant: &Tenant) -> Result<(), DbErr> {
-        let opt = |v: Option<String>| v.unwrap_or_default();
-        self.query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT set_config('role', $1, true), set_config('app.org_id', $2, true), \
-             set_config('app.user_id', $3, true), set_config('app.api_key_prefix', $4, true)",
-            [
-                APP_ROLE.into(),
-                opt(tenant.org_id.map(|u| u.to_string())).into(),
-                opt(tenant.user_id.map(|u| u.to_string())).into(),
-                opt(tenant.api_key_prefix.clone()).into(),
-            ],
-        ))
-        .await?;
+        self.query_one_raw(tenant_statement(tenant)).await?;
         Ok(())
     }
 
@@ -70,22 +84,34 @@ impl TxDb {
 
     /// Commits. Later use of this handle fails.
     pub async fn commit(&self) -> Result<(), DbErr> {
-        match self.txn.lock().await.take() {
-            Some(txn) => txn.commit().await,
-            None => Err(closed()),
+        match std::mem::replace(&mut *self.txn.lock().await, State::Done) {
+            State::Open(txn) => txn.commit().await,
+            State::Pending(..) => Ok(()),
+            State::Done => Err(closed()),
         }
     }
 
     /// Rolls back. Later use of this handle fails.
     pub async fn rollback(&self) -> Result<(), DbErr> {
-        match self.txn.lock().await.take() {
-            Some(txn) => txn.rollback().await,
-            None => Ok(()),
+        match std::mem::replace(&mut *self.txn.lock().await, State::Done) {
+            State::Open(txn) => txn.rollback().await,
+            State::Pending(..) | State::Done => Ok(()),
         }
     }
 
-    fn count(&self) {
+    /// Runs `f` on the open transaction, beginning it first if it is still pending.
+    async fn with_txn<T>(&self, f: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, DbErr>) -> Result<T, DbErr> {
         self.statements.fetch_add(1, Ordering::Relaxed);
+        let mut guard = self.txn.lock().await;
+        if let State::Pending(pool, tenant) = &*guard {
+            let txn = pool.begin().await?;
+            txn.query_one_raw(tenant_statement(tenant)).await?;
+            *guard = State::Open(txn);
+        }
+        match &*guard {
+            State::Open(txn) => f(txn).await,
+            _ => Err(closed()),
+        }
     }
 }
 
@@ -96,27 +122,19 @@ impl ConnectionTrait for TxDb {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.count();
-        let guard = self.txn.lock().await;
-        guard.as_ref().ok_or_else(closed)?.execute_raw(stmt).await
+        self.with_txn(async |t| t.execute_raw(stmt).await).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.count();
-        let guard = self.txn.lock().await;
-        guard.as_ref().ok_or_else(closed)?.execute_unprepared(sql).await
+        self.with_txn(async |t| t.execute_unprepared(sql).await).await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.count();
-        let guard = self.txn.lock().await;
-        guard.as_ref().ok_or_else(closed)?.query_one_raw(stmt).await
+        self.with_txn(async |t| t.query_one_raw(stmt).await).await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.count();
-        let guard = self.txn.lock().await;
-        guard.as_ref().ok_or_else(closed)?.query_all_raw(stmt).await
+        self.with_txn(async |t| t.query_all_raw(stmt).await).await
     }
 }
 

@@ -69,3 +69,29 @@ pub async fn emit(db: &impl ConnectionTrait, session: &Session, org_id: Uuid, ev
         .ok_or_else(|| AppError::internal("event insert returned no row"))?;
     Ok(row.try_get("", "seq")?)
 }
+
+/// Deletes dispatched events older than `retention` in every organisation (in batches);
+/// returns how many. Subscriptions can resume only from within the window that remains.
+pub async fn prune(pool: &sea_orm::DatabaseConnection, retention: std::time::Duration) -> AppResult<u64> {
+    let hours = i64::try_from(retention.as_secs() / 3600).unwrap_or(i64::MAX);
+    let mut total = 0;
+    loop {
+        let db = crate::db::TxDb::begin(pool, &crate::db::Tenant::default()).await?;
+        db.execute_unprepared("SELECT set_config('app.system', 'pruner', true)").await?;
+        let n = db
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "DELETE FROM domain_events WHERE ctid = ANY(ARRAY(SELECT ctid FROM domain_events \
+                   WHERE created_at < now() - make_interval(hours => $1::int) AND dispatched_at IS NOT NULL \
+                   LIMIT 5000))",
+                [i32::try_from(hours).unwrap_or(i32::MAX).into()],
+            ))
+            .await?
+            .rows_affected();
+        db.commit().await?;
+        total += n;
+        if n < 5000 {
+            return Ok(total);
+        }
+    }
+}

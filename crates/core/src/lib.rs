@@ -13,6 +13,7 @@ pub mod gql;
 pub mod id;
 pub mod idempotency;
 pub mod input;
+pub mod live;
 pub mod loader;
 pub mod pagination;
 pub mod validate;

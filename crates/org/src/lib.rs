@@ -4,6 +4,7 @@
 pub mod entity;
 pub mod error;
 pub mod graphql;
+pub mod live;
 pub mod loader;
 pub mod seed;
 pub mod service;

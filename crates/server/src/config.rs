@@ -78,6 +78,32 @@ pub struct Config {
     /// How often due/overdue reminders are produced, in seconds (0: off).
     #[arg(long, env = "OPSGRAPH_REMINDER_INTERVAL_SECS", default_value_t = 300)]
     pub reminder_interval_secs: u64,
+    /// How long committed events stay in the outbox (and so how far back a subscription can
+    /// resume with `after`), in hours.
+    #[arg(long, env = "OPSGRAPH_EVENT_RETENTION_HOURS", default_value_t = 72)]
+    pub event_retention_hours: u64,
+    /// How often expired events are pruned, in seconds (0: never).
+    #[arg(long, env = "OPSGRAPH_PRUNE_INTERVAL_SECS", default_value_t = 600)]
+    pub prune_interval_secs: u64,
+    /// WebSocket read buffer per connection, in bytes.
+    #[arg(long, env = "OPSGRAPH_WS_READ_BUFFER", default_value_t = 4096)]
+    pub ws_read_buffer: usize,
+    /// Largest WebSocket message a client may send, in bytes.
+    #[arg(long, env = "OPSGRAPH_WS_MAX_MESSAGE", default_value_t = 64 * 1024)]
+    pub ws_max_message: usize,
+    /// Active subscriptions allowed per WebSocket connection.
+    #[arg(long, env = "OPSGRAPH_WS_MAX_SUBSCRIPTIONS", default_value_t = 25)]
+    pub ws_max_subscriptions: usize,
+    /// Outgoing messages queued per connection before the client counts as too slow and is
+    /// disconnected (close 4008; it resumes with `after`).
+    #[arg(long, env = "OPSGRAPH_WS_SEND_QUEUE", default_value_t = 256)]
+    pub ws_send_queue: usize,
+    /// Seconds between keep-alive pings; a connection silent for three intervals is closed.
+    #[arg(long, env = "OPSGRAPH_WS_KEEPALIVE_SECS", default_value_t = 15)]
+    pub ws_keepalive_secs: u64,
+    /// Seconds a client has to send `connection_init` (else close 4408).
+    #[arg(long, env = "OPSGRAPH_WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
+    pub ws_init_timeout_secs: u64,
     /// Adds `extensions.sqlStatements` to every response (for tests and profiling).
     #[arg(long, env = "OPSGRAPH_EXPOSE_SQL_COUNT", default_value_t = false, action = clap::ArgAction::Set)]
     pub expose_sql_count: bool,

@@ -1,12 +1,11 @@
 //! The HTTP surface: `POST /graphql` (one transaction per operation, tenant set first),
-//! GraphiQL, graphql-transport-ws on `/graphql/ws`, `/healthz`, `/readyz`.
+//! GraphiQL, graphql-transport-ws on `/graphql/ws` (see [`crate::ws`]), `/healthz`, `/readyz`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_graphql::{BatchRequest, Response, ServerError};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State, WebSocketUpgrade};
@@ -63,7 +62,7 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn error_response(err: AppError) -> Response {
+pub(crate) fn error_response(err: AppError) -> Response {
     let e = err.into_graphql();
     Response::from_errors(vec![ServerError {
         message: e.message,
@@ -80,12 +79,12 @@ fn bad_request(message: &str) -> axum::response::Response {
 }
 
 /// Who is calling, as read from the request (before authentication).
-struct Caller {
-    credentials: Credentials,
-    org_header: Option<String>,
-    request_id: String,
-    ip: String,
-    user_agent: Option<String>,
+pub(crate) struct Caller {
+    pub(crate) credentials: Credentials,
+    pub(crate) org_header: Option<String>,
+    pub(crate) request_id: String,
+    pub(crate) ip: String,
+    pub(crate) user_agent: Option<String>,
 }
 
 async fn graphql(
@@ -131,7 +130,7 @@ async fn graphql(
 
 /// Runs one operation in its own transaction: authenticate (which sets the tenant),
 /// execute, commit when there is no error, roll back otherwise.
-async fn execute(state: &AppState, caller: &Caller, req: async_graphql::Request) -> Response {
+pub(crate) async fn execute(state: &AppState, caller: &Caller, req: async_graphql::Request) -> Response {
     let operation = req.operation_name.clone().unwrap_or_else(|| "-".into());
     let span = tracing::info_span!("graphql", request_id = %caller.request_id, operation = %operation);
     async move {
@@ -152,17 +151,8 @@ async fn execute(state: &AppState, caller: &Caller, req: async_graphql::Request)
 
 async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> Response {
     let cfg = &state.config;
-    if let Err(msg) = limits::check_nesting(&req.query, cfg.max_recursion) {
-        return error_response(AppError::BadUserInput { field: None, message: msg });
-    }
-    if let Ok(doc) = async_graphql::parser::parse_query(&req.query) {
-        let aliases = limits::alias_count(&doc);
-        if aliases > cfg.max_aliases {
-            return error_response(AppError::BadUserInput {
-                field: None,
-                message: format!("too many aliases ({aliases} > {})", cfg.max_aliases),
-            });
-        }
+    if let Err(e) = limits::check(&req.query, cfg.max_recursion, cfg.max_aliases) {
+        return error_response(e);
     }
     let db = match TxDb::begin(&state.pool, &Tenant::default()).await {
         Ok(db) => Arc::new(db),
@@ -200,7 +190,7 @@ async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> 
 
 /// Every error carries a stable code: the library's own validation errors (no path) are
 /// BAD_USER_INPUT, its executor failures (with a path) INTERNAL.
-fn ensure_codes(resp: &mut Response) {
+pub(crate) fn ensure_codes(resp: &mut Response) {
     for err in &mut resp.errors {
         let ext = err.extensions.get_or_insert_with(Default::default);
         if ext.get("code").is_none() {
@@ -212,40 +202,18 @@ fn ensure_codes(resp: &mut Response) {
 
 async fn websocket(
     State(state): State<AppState>,
-    protocol: GraphQLProtocol,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> impl IntoResponse {
-    upgrade.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).read_buffer_size(16 * 1024).on_upgrade(
-        move |socket| {
-            let schema = state.schema.clone();
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| {
-                    let state = state.clone();
-                    async move {
-                        let auth = payload
-                            .get("Authorization")
-                            .or_else(|| payload.get("authorization"))
-                            .and_then(|v| v.as_str());
-                        let creds = Credentials::from_headers(auth, payload.get("X-Api-Key").and_then(|v| v.as_str()));
-                        let db = TxDb::begin(&state.pool, &Tenant::default())
-                            .await
-                            .map_err(|e| async_graphql::Error::new(e.to_string()))?;
-                        let session = opsgraph_org::authenticate(
-                            &db,
-                            &state.auth,
-                            &creds,
-                            None,
-                            Session::anonymous(uuid::Uuid::new_v4().to_string()),
-                        )
-                        .await;
-                        let _ = db.rollback().await;
-                        let session = session.map_err(AppError::into_graphql)?;
-                        let mut data = async_graphql::Data::default();
-                        data.insert(session);
-                        Ok(data)
-                    }
-                })
-                .serve()
-        },
-    )
+    let cfg = &state.config;
+    let user_agent = header(&headers, "user-agent").map(|s| s.chars().take(256).collect());
+    upgrade
+        .protocols([crate::ws::PROTOCOL])
+        .read_buffer_size(cfg.ws_read_buffer)
+        .write_buffer_size(0)
+        .max_write_buffer_size(cfg.ws_max_message.max(64 * 1024) * 4)
+        .max_message_size(cfg.ws_max_message)
+        .max_frame_size(cfg.ws_max_message)
+        .on_upgrade(move |socket| crate::ws::serve(state, socket, peer.ip().to_string(), user_agent))
 }

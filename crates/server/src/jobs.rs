@@ -1,5 +1,5 @@
-//! Background jobs the server runs beside HTTP: the notification dispatcher and the
-//! scheduled reminders. Both are safe to run on several instances at once.
+//! Background jobs the server runs beside HTTP: the notification dispatcher, the scheduled
+//! reminders and the outbox pruner. All are safe to run on several instances at once.
 
 use std::time::Duration;
 
@@ -56,6 +56,35 @@ pub fn spawn_reminders(
                 Ok(0) => {}
                 Ok(n) => tracing::info!(reminders = n, "reminders emitted"),
                 Err(e) => tracing::warn!(error = ?e, "reminders failed; retrying next tick"),
+            }
+        }
+    }))
+}
+
+/// Prunes dispatched events older than `retention_hours` every `interval_secs` until
+/// `stop` turns true (none when 0).
+pub fn spawn_pruner(
+    pool: DatabaseConnection,
+    interval_secs: u64,
+    retention_hours: u64,
+    mut stop: watch::Receiver<bool>,
+) -> Option<JoinHandle<()>> {
+    if interval_secs == 0 {
+        return None;
+    }
+    let retention = Duration::from_secs(retention_hours.saturating_mul(3600));
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(interval_secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => break,
+            }
+            match opsgraph_core::events::prune(&pool, retention).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(events = n, "expired events pruned"),
+                Err(e) => tracing::warn!(error = ?e, "event pruning failed; retrying next tick"),
             }
         }
     }))

@@ -10,26 +10,46 @@ pub mod limits;
 pub mod seed;
 pub mod state;
 pub mod telemetry;
+pub mod ws;
 
 use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 
-/// Serves `state` on `listener` until `shutdown` resolves (then drains gracefully).
+/// Serves `state` on `listener` until `shutdown` resolves, with the background jobs and
+/// the LISTEN connection of the live hubs; then drains HTTP, sends every WebSocket its
+/// close frame and stops the jobs.
 pub async fn serve(
     listener: TcpListener,
     state: state::AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    use std::sync::Arc;
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let dispatcher = jobs::spawn_dispatcher(state.pool.clone(), state.config.dispatch_interval_ms, stopped.clone());
-    let reminders = jobs::spawn_reminders(state.pool.clone(), state.config.reminder_interval_secs, stopped);
+    let cfg = state.config.clone();
+    let dispatcher = jobs::spawn_dispatcher(state.pool.clone(), cfg.dispatch_interval_ms, stopped.clone());
+    let reminders = jobs::spawn_reminders(state.pool.clone(), cfg.reminder_interval_secs, stopped.clone());
+    let pruner =
+        jobs::spawn_pruner(state.pool.clone(), cfg.prune_interval_secs, cfg.event_retention_hours, stopped.clone());
+    let hubs: Vec<Arc<dyn opsgraph_core::live::Wake>> =
+        vec![Arc::new(state.events.clone()), Arc::new(state.inbox.clone())];
+    let listen = opsgraph_core::live::listener::spawn(state.pool.clone(), hubs, stopped);
+    let sockets = state.sockets.clone();
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let closing = sockets.clone();
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Upgraded sockets are not part of HTTP draining: close them ourselves.
+            closing.close_all(std::time::Duration::from_secs(5)).await;
+        })
+        .await;
+    sockets.close_all(std::time::Duration::from_secs(5)).await;
     let _ = stop.send(true);
-    for job in [dispatcher, reminders].into_iter().flatten() {
+    for job in [dispatcher, reminders, pruner].into_iter().flatten() {
         let _ = job.await;
     }
+    let _ = listen.await;
     result
 }
 

@@ -2,6 +2,22 @@
 //! directives and recursion itself; these cover what it does not).
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use opsgraph_core::AppError;
+
+/// Both checks, as the client sees them (BAD_USER_INPUT).
+pub fn check(query: &str, max_nesting: usize, max_aliases: usize) -> Result<(), AppError> {
+    check_nesting(query, max_nesting).map_err(|message| AppError::BadUserInput { field: None, message })?;
+    if let Ok(doc) = async_graphql::parser::parse_query(query) {
+        let aliases = alias_count(&doc);
+        if aliases > max_aliases {
+            return Err(AppError::BadUserInput {
+                field: None,
+                message: format!("too many aliases ({aliases} > {max_aliases})"),
+            });
+        }
+    }
+    Ok(())
+}
 
 /// Rejects documents nested deeper than `max` brackets, without parsing (so a hostile
 /// document cannot exhaust the parser's stack).

@@ -1,13 +1,17 @@
 //! Process-wide state shared by all requests.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::dynamic::Schema;
+use opsgraph_core::live::{Hub, LiveConfig, Outbox};
+use opsgraph_org::live::Inbox;
 use sea_orm::DatabaseConnection;
 
 use crate::config::Config;
+use crate::ws::Sockets;
 
-/// The schema, the pool and the configuration.
+/// The schema, the pool, the configuration and the live hubs.
 #[derive(Clone)]
 pub struct AppState {
     /// The one schema.
@@ -18,12 +22,21 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Auth settings derived from the configuration.
     pub auth: opsgraph_org::AuthConfig,
+    /// Live fan-out of the event outbox (entity streams).
+    pub events: Hub<Outbox>,
+    /// Live fan-out of committed notifications.
+    pub inbox: Hub<Inbox>,
+    /// The open WebSocket connections.
+    pub sockets: Arc<Sockets>,
 }
 
 impl AppState {
     /// Builds the schema with the configured limits and connects nothing new.
     pub fn new(config: Config, pool: DatabaseConnection) -> anyhow::Result<Self> {
         let auth = config.auth();
+        let live = LiveConfig { loader_delay: Duration::from_millis(config.loader_delay_ms), ..LiveConfig::default() };
+        let events = Hub::new(pool.clone(), Outbox, live.clone());
+        let inbox = Hub::new(pool.clone(), Inbox, live);
         let mut builder = opsgraph_schema::builder()
             .map_err(|e| anyhow::anyhow!(e))?
             .limit_depth(config.max_depth)
@@ -31,11 +44,13 @@ impl AppState {
             .limit_directives(config.max_directives)
             .limit_recursive_depth(config.max_recursion)
             .data(auth.clone())
-            .data(pool.clone());
+            .data(pool.clone())
+            .data(events.clone())
+            .data(inbox.clone());
         if !config.introspection {
             builder = builder.disable_introspection();
         }
         let schema = builder.finish()?;
-        Ok(AppState { schema, pool, config: Arc::new(config), auth })
+        Ok(AppState { schema, pool, config: Arc::new(config), auth, events, inbox, sockets: Arc::default() })
     }
 }

@@ -3,5 +3,6 @@
 
 pub mod entity;
 pub mod graphql;
+pub mod live;
 pub mod loader;
 pub mod service;

@@ -22,7 +22,7 @@ where
     Field::new(name, TypeRef::named_nn(payload_type), move |ctx| {
         let f = f.clone();
         FieldFuture::new(async move {
-            let req = RequestCtx::of(&ctx)?.clone();
+            let req = RequestCtx::of(&ctx)?;
             let input: I = ctx
                 .args
                 .try_get("input")?
@@ -111,7 +111,7 @@ where
             let Some(id) = get(parent::<P>(&ctx)?) else {
                 return Ok(None);
             };
-            let req = RequestCtx::of(&ctx)?;
+            let req = &RequestCtx::of(&ctx)?;
             Ok(crate::loader::by_id::<E>(req, id).await?.map(FieldValue::owned_any))
         })
     })
@@ -128,7 +128,7 @@ where
     Field::new(name, TypeRef::named_nn(node_type), move |ctx| {
         FieldFuture::new(async move {
             let id = get(parent::<P>(&ctx)?);
-            let req = RequestCtx::of(&ctx)?;
+            let req = &RequestCtx::of(&ctx)?;
             let row = crate::loader::by_id::<E>(req, id)
                 .await?
                 .ok_or_else(|| AppError::internal(format!("dangling reference {id}")))?;
@@ -149,7 +149,7 @@ where
     let field = Field::new(name, TypeRef::named_nn(format!("{}Connection", spec.node)), move |ctx| {
         FieldFuture::new(async move {
             let id = get(parent::<P>(&ctx)?);
-            let req = RequestCtx::of(&ctx)?;
+            let req = &RequestCtx::of(&ctx)?;
             let q = crate::pagination::ListQuery::from_ctx(&ctx, R::spec())?;
             Ok(Some(FieldValue::owned_any(crate::loader::page_of::<R>(req, id, q).await?)))
         })
@@ -174,7 +174,7 @@ where
     let field = Field::new(name, TypeRef::named_nn(format!("{}Connection", spec.node)), move |ctx| {
         let base = base.clone();
         FieldFuture::new(async move {
-            let req = RequestCtx::of(&ctx)?;
+            let req = &RequestCtx::of(&ctx)?;
             let select = base(&ctx, req)?;
             let q = crate::pagination::ListQuery::from_ctx(&ctx, spec)?;
             Ok(Some(FieldValue::owned_any(crate::pagination::page(req.db.as_ref(), spec, &q, select).await?)))
@@ -194,7 +194,7 @@ where
     Field::new(name, TypeRef::named_nn_list_nn(node_type), move |ctx| {
         FieldFuture::new(async move {
             let id = get(parent::<P>(&ctx)?);
-            let req = RequestCtx::of(&ctx)?;
+            let req = &RequestCtx::of(&ctx)?;
             let rows = crate::loader::list_of::<R>(req, id).await?;
             Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
         })
@@ -221,7 +221,7 @@ where
     Field::new(name, TypeRef::named_nn_list_nn(node_type), move |ctx| {
         FieldFuture::new(async move {
             let id = get(parent::<P>(&ctx)?);
-            let req = RequestCtx::of(&ctx)?;
+            let req = &RequestCtx::of(&ctx)?;
             let links = crate::loader::list_of::<R>(req, id).await?;
             let ids: Vec<Uuid> = links.iter().filter_map(target).collect();
             let rows = crate::loader::many_by_id::<E>(req, ids).await?;

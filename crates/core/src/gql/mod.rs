@@ -177,6 +177,12 @@ impl SchemaParts {
             |v| matches!(v, Value::String(s) if s.parse::<rust_decimal::Decimal>().is_ok()),
         ));
         self.ty(scalar("JSON", "Any JSON value.", |_| true));
+        self.ty(scalar(
+            "EventSeq",
+            "A position in an organisation's event sequence: a 64-bit integer as a decimal string. \
+             Pass the last one a subscription delivered as its `after` argument to resume.",
+            |v| matches!(v, Value::String(s) if s.parse::<i64>().is_ok_and(|n| n >= 0)),
+        ));
         self.ty(Interface::new("Node")
             .description("An object with a globally unique, opaque ID.")
             .field(InterfaceField::new("id", TypeRef::named_nn(TypeRef::ID)).description("The global ID.")));
@@ -341,7 +347,7 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
 }
 
 async fn fetch_nodes(ctx: &ResolverContext<'_>, ids: Vec<String>) -> AppResult<Vec<Option<FieldValue<'static>>>> {
-    let req = RequestCtx::of(ctx)?.clone();
+    let req = RequestCtx::of(ctx)?;
     let registry = ctx.data::<NodeRegistry>().map_err(|_| AppError::internal("node registry missing"))?;
     let mut decoded = Vec::with_capacity(ids.len());
     let mut by_type: HashMap<String, Vec<Uuid>> = HashMap::new();

@@ -68,7 +68,7 @@ where
     Field::new(name, TypeRef::named_nn("AuthPayload"), move |ctx| {
         let f = f.clone();
         FieldFuture::new(async move {
-            let req = RequestCtx::of(&ctx)?.clone();
+            let req = RequestCtx::of(&ctx)?;
             let cfg = ctx.data::<AuthConfig>().map_err(|_| AppError::internal("auth config missing"))?.clone();
             let pool = ctx.data::<DatabaseConnection>().map_err(|_| AppError::internal("pool missing"))?.clone();
             let input: I =

@@ -27,7 +27,7 @@ pub fn register(parts: &mut SchemaParts) {
         "Viewer",
         Field::new("notificationPreferences", TypeRef::named_nn_list_nn("NotificationPreference"), |ctx| {
             FieldFuture::new(async move {
-                let req = RequestCtx::of(&ctx)?;
+                let req = &RequestCtx::of(&ctx)?;
                 let prefs = notifications::preferences(req).await?;
                 Ok(Some(FieldValue::list(prefs.into_iter().map(FieldValue::owned_any))))
             })
@@ -68,7 +68,7 @@ pub fn register(parts: &mut SchemaParts) {
     parts.mutation(
         Field::new("markAllNotificationsRead", nn("MarkNotificationsPayload"), |ctx| {
             FieldFuture::new(async move {
-                let req = RequestCtx::of(&ctx)?;
+                let req = &RequestCtx::of(&ctx)?;
                 Ok(Some(FieldValue::owned_any(notifications::mark_all_read(req).await?)))
             })
         })

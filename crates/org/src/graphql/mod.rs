@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod inbox;
 pub mod lists;
+pub mod live;
 pub mod mutation;
 pub mod query;
 pub mod types;
@@ -17,4 +18,5 @@ pub fn register(parts: &mut SchemaParts) {
     auth::register(parts);
     mutation::register(parts);
     inbox::register(parts);
+    live::register(parts);
 }

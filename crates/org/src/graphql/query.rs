@@ -19,7 +19,7 @@ pub fn register(parts: &mut SchemaParts) {
         .field(
             Field::new("user", TypeRef::named("User"), |ctx| {
                 FieldFuture::new(async move {
-                    let req = RequestCtx::of(&ctx)?;
+                    let req = &RequestCtx::of(&ctx)?;
                     let Ok(id) = req.session.user_id() else {
                         return Ok(None);
                     };
@@ -31,7 +31,7 @@ pub fn register(parts: &mut SchemaParts) {
         .field(
             Field::new("membership", TypeRef::named("Membership"), |ctx| {
                 FieldFuture::new(async move {
-                    let req = RequestCtx::of(&ctx)?;
+                    let req = &RequestCtx::of(&ctx)?;
                     let Some(id) = req.session.membership_id else {
                         return Ok(None);
                     };
@@ -43,7 +43,7 @@ pub fn register(parts: &mut SchemaParts) {
         .field(
             Field::new("organization", TypeRef::named("Organization"), |ctx| {
                 FieldFuture::new(async move {
-                    let req = RequestCtx::of(&ctx)?;
+                    let req = &RequestCtx::of(&ctx)?;
                     let Some(id) = req.session.org_id else {
                         return Ok(None);
                     };
@@ -55,7 +55,7 @@ pub fn register(parts: &mut SchemaParts) {
         .field(
             Field::new("role", TypeRef::named("Role"), |ctx| {
                 FieldFuture::new(async move {
-                    let req = RequestCtx::of(&ctx)?;
+                    let req = &RequestCtx::of(&ctx)?;
                     Ok(req.session.role.map(|r| FieldValue::value(opsgraph_core::gql::enum_value(r.as_str()))))
                 })
             })
@@ -65,7 +65,7 @@ pub fn register(parts: &mut SchemaParts) {
             lists::MEMBERS.args(
                 Field::new("memberships", TypeRef::named_nn("MembershipConnection"), |ctx| {
                     FieldFuture::new(async move {
-                        let req = RequestCtx::of(&ctx)?;
+                        let req = &RequestCtx::of(&ctx)?;
                         let q = ListQuery::from_ctx(&ctx, &lists::MEMBERS)?;
                         let conn = match req.session.user_id() {
                             Ok(uid) => opsgraph_core::loader::page_of::<lists::MembershipsOfUser>(req, uid, q).await?,
@@ -93,7 +93,7 @@ pub fn register(parts: &mut SchemaParts) {
         .field(
             Field::new("unreadNotificationCount", TypeRef::named_nn(TypeRef::INT), |ctx| {
                 FieldFuture::new(async move {
-                    let req = RequestCtx::of(&ctx)?;
+                    let req = &RequestCtx::of(&ctx)?;
                     let org = req.require(Permission::NotificationsOwn)?;
                     let Some(me) = req.session.membership_id else {
                         return Ok(Some(FieldValue::value(0)));
@@ -121,7 +121,7 @@ pub fn register(parts: &mut SchemaParts) {
     parts.query(
         Field::new("organization", TypeRef::named_nn("Organization"), |ctx| {
             FieldFuture::new(async move {
-                let req = RequestCtx::of(&ctx)?;
+                let req = &RequestCtx::of(&ctx)?;
                 let org = req.require(Permission::OrgRead)?;
                 let o = opsgraph_core::loader::by_id::<organization::Entity>(req, org)
                     .await?

@@ -146,7 +146,7 @@ fn user_object() -> Object {
             Field::new("email", nullable(S), |ctx| {
                 FieldFuture::new(async move {
                     let u = parent::<U>(&ctx)?;
-                    let req = RequestCtx::of(&ctx)?;
+                    let req = &RequestCtx::of(&ctx)?;
                     let own = req.session.user_id().ok() == Some(u.id);
                     Ok(Some(FieldValue::value(if own || req.session.can(Permission::MembersRead) {
                         u.email.clone().into()
@@ -178,7 +178,7 @@ fn rate_field(name: &'static str, desc: &str, get: fn(&membership::Model) -> Opt
     Field::new(name, nullable("Money"), move |ctx| {
         FieldFuture::new(async move {
             let m = parent::<membership::Model>(&ctx)?;
-            let req = RequestCtx::of(&ctx)?;
+            let req = &RequestCtx::of(&ctx)?;
             if req.session.membership_id != Some(m.id) {
                 req.require(Permission::RatesRead)?;
             }
@@ -415,7 +415,7 @@ pub fn organization_lists(parts: &mut SchemaParts) {
         "Organization",
         Field::new("settings", TypeRef::named_nn_list_nn("OrgSetting"), |ctx| {
             FieldFuture::new(async move {
-                let req = RequestCtx::of(&ctx)?;
+                let req = &RequestCtx::of(&ctx)?;
                 let org = req.require(Permission::SettingsRead)?;
                 let rows = org_setting::Entity::find()
                     .filter(org_setting::Column::OrgId.eq(org))

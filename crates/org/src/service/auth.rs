@@ -423,7 +423,8 @@ pub async fn authenticate(
             let membership: Option<Uuid> = row.try_get("", "membership_id")?;
             let role: Option<String> = row.try_get("", "role")?;
             let member_ok: Option<bool> = row.try_get("", "member_ok")?;
-            let mut session = Session { actor: Actor::User { user_id: claims.sub }, ..base };
+            let mut session =
+                Session { actor: Actor::User { user_id: claims.sub }, expires_at: Some(claims.exp), ..base };
             if let (Some(m), Some(role), Some(true)) = (membership, role.as_deref().and_then(Role::parse), member_ok) {
                 session.org_id = org;
                 session.membership_id = Some(m);
@@ -466,19 +467,25 @@ pub async fn authenticate(
                 [key.id.into()],
             ))
             .await?;
-            let role = match key.scope.as_str() {
-                "ADMIN" => Role::Admin,
-                "WRITE" => Role::Member,
-                _ => Role::Viewer,
-            };
+            let role = key_role(&key.scope);
             Ok(Session {
                 actor: Actor::ApiKey { key_id: key.id },
                 org_id: Some(key.org_id),
                 membership_id: None,
                 role: Some(role),
+                expires_at: key.expires_at.map(|e| e.timestamp()),
                 ..base
             })
         }
+    }
+}
+
+/// The role an API key of `scope` acts with.
+pub fn key_role(scope: &str) -> Role {
+    match scope {
+        "ADMIN" => Role::Admin,
+        "WRITE" => Role::Member,
+        _ => Role::Viewer,
     }
 }
 

@@ -1,9 +1,11 @@
 //! The notification dispatcher: turns committed domain events into inbox notifications for
 //! the right members (addressed recipients and the event's audience, never the actor),
 //! according to each member's preferences; e-mail and push are recorded as pending
-//! deliveries. Safe on several instances at once: events are claimed with
-//! `FOR UPDATE SKIP LOCKED` and a notification is unique per (member, event), so a retry or
-//! a second dispatcher never duplicates one.
+//! deliveries. Safe on several instances at once: an organisation is dispatched by one of
+//! them at a time (transaction-scoped advisory lock, so notifications commit in event
+//! order), events are claimed with `FOR UPDATE SKIP LOCKED`, and a notification is unique
+//! per (member, event), so a retry or a second dispatcher never duplicates one. Committed
+//! notifications are announced with `NOTIFY opsgraph_inbox, '<org>:<seq>'`.
 
 use std::collections::HashMap;
 
@@ -121,6 +123,22 @@ pub async fn run_once(pool: &DatabaseConnection) -> AppResult<usize> {
 /// Dispatches one batch of an organisation's events in its own tenant transaction.
 pub async fn dispatch_org(pool: &DatabaseConnection, org: Uuid) -> AppResult<usize> {
     let db = TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await?;
+    // One dispatcher per organisation at a time, so notifications commit in event order
+    // (live inbox streams rely on it); another instance busy with it will also take the rest.
+    let locked = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_try_advisory_xact_lock(hashtextextended('opsgraph.dispatch:' || $1::text, 0)) AS locked",
+            [org.into()],
+        ))
+        .await?
+        .map(|r| r.try_get::<bool>("", "locked"))
+        .transpose()?
+        .unwrap_or(false);
+    if !locked {
+        db.commit().await?;
+        return Ok(0);
+    }
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -182,6 +200,15 @@ pub async fn dispatch_org(pool: &DatabaseConnection, org: Uuid) -> AppResult<usi
     }
     let created = n.insert(&db, org).await?;
     let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    if created > 0 {
+        // Wake-up for live inbox streams, sent on commit.
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2::text || ':' || $3::text)",
+            [crate::live::INBOX_CHANNEL.into(), org.into(), seqs.iter().max().copied().unwrap_or_default().into()],
+        ))
+        .await?;
+    }
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE domain_events SET dispatched_at = now() WHERE org_id = $1 AND seq = ANY($2)",

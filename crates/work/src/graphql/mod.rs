@@ -18,6 +18,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 pub mod collab;
 pub mod delivery;
 pub mod dependencies;
+pub mod live;
 pub mod okrs;
 pub mod people;
 pub mod tasks;
@@ -252,6 +253,7 @@ pub fn register(parts: &mut SchemaParts) {
     collab::register(parts);
     okrs::register(parts);
     time::register(parts);
+    live::register(parts);
     parts.mutation(mutation(
         "createProject",
         "CreateProjectInput",

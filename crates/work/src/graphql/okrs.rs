@@ -113,7 +113,7 @@ pub fn register(parts: &mut SchemaParts) {
                 Field::new("progress", nn(TypeRef::FLOAT), |ctx| {
                     FieldFuture::new(async move {
                         let o = parent::<O>(&ctx)?;
-                        let req = RequestCtx::of(&ctx)?;
+                        let req = &RequestCtx::of(&ctx)?;
                         Ok(Some(FieldValue::value(progress_of(req, o.id).await?)))
                     })
                 })
@@ -196,7 +196,7 @@ pub fn register(parts: &mut SchemaParts) {
         Field::new("okrProgress", TypeRef::named(TypeRef::FLOAT), |ctx| {
             FieldFuture::new(async move {
                 let p = parent::<project::Model>(&ctx)?;
-                let req = RequestCtx::of(&ctx)?;
+                let req = &RequestCtx::of(&ctx)?;
                 let links = list_of::<LinksOfProject>(req, p.id).await?;
                 if links.is_empty() {
                     return Ok(None);

@@ -136,7 +136,7 @@ fn feedback_field(name: &str, desc: &str, received: bool) -> Field {
     let field = Field::new(name, TypeRef::named_nn("FeedbackConnection"), move |ctx| {
         FieldFuture::new(async move {
             let m = parent::<membership::Model>(&ctx)?;
-            let req = RequestCtx::of(&ctx)?;
+            let req = &RequestCtx::of(&ctx)?;
             req.require(Permission::WorkRead)?;
             let q = ListQuery::from_ctx(&ctx, &FEEDBACK)?;
             let manager = req.session.can(Permission::WorkManage);
@@ -258,7 +258,7 @@ pub fn register(parts: &mut SchemaParts) {
                 Field::new("membership", nn("Membership"), |ctx| {
                     FieldFuture::new(async move {
                         let w = parent::<Watching>(&ctx)?;
-                        let req = RequestCtx::of(&ctx)?;
+                        let req = &RequestCtx::of(&ctx)?;
                         let m = opsgraph_core::loader::by_id::<membership::Entity>(req, w.membership_id)
                             .await?
                             .ok_or_else(|| AppError::not_found("membership"))?;

@@ -178,7 +178,7 @@ pub fn register(parts: &mut SchemaParts) {
                 Field::new("identifier", nn(TypeRef::STRING), |ctx| {
                     FieldFuture::new(async move {
                         let t = parent::<T>(&ctx)?;
-                        let req = RequestCtx::of(&ctx)?;
+                        let req = &RequestCtx::of(&ctx)?;
                         let key = opsgraph_core::loader::by_id::<project::Entity>(req, t.project_id)
                             .await?
                             .map(|p| p.key)
@@ -233,7 +233,7 @@ pub fn register(parts: &mut SchemaParts) {
                         if crate::service::workflow::is_closed(&t.status) {
                             return Ok(Some(FieldValue::value(false)));
                         }
-                        let req = RequestCtx::of(&ctx)?;
+                        let req = &RequestCtx::of(&ctx)?;
                         let waiting = req
                             .loader(crate::loader::WaitingTasks)
                             .load_one(t.id)
@@ -270,7 +270,7 @@ pub fn register(parts: &mut SchemaParts) {
         Field::new("taskStats", TypeRef::named_nn_list_nn("TaskStatusStat"), |ctx| {
             FieldFuture::new(async move {
                 let p = parent::<project::Model>(&ctx)?;
-                let req = RequestCtx::of(&ctx)?;
+                let req = &RequestCtx::of(&ctx)?;
                 let loader = req.loader(crate::loader::TaskStatsByProject);
                 let mut stats = loader
                     .load_one(p.id)

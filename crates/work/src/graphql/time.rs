@@ -251,7 +251,7 @@ pub fn register(parts: &mut SchemaParts) {
                 Field::new("membership", nn("Membership"), |ctx| {
                     FieldFuture::new(async move {
                         let m = parent::<MemberCapacity>(&ctx)?;
-                        let req = RequestCtx::of(&ctx)?;
+                        let req = &RequestCtx::of(&ctx)?;
                         let row = opsgraph_core::loader::by_id::<membership::Entity>(req, m.membership_id)
                             .await?
                             .ok_or_else(|| AppError::not_found("membership"))?;
@@ -289,7 +289,7 @@ pub fn register(parts: &mut SchemaParts) {
         Field::new("hours", nn("ProjectHours"), |ctx| {
             FieldFuture::new(async move {
                 let p = parent::<project::Model>(&ctx)?;
-                let req = RequestCtx::of(&ctx)?;
+                let req = &RequestCtx::of(&ctx)?;
                 let h = req.loader(HoursByProject).load_one(p.id).await.map_err(|e| AppError::internal(e.as_str()))?;
                 Ok(Some(FieldValue::owned_any(h.unwrap_or_default())))
             })
@@ -301,7 +301,7 @@ pub fn register(parts: &mut SchemaParts) {
         Field::new("loggedHours", nn("Decimal"), |ctx| {
             FieldFuture::new(async move {
                 let t = parent::<task::Model>(&ctx)?;
-                let req = RequestCtx::of(&ctx)?;
+                let req = &RequestCtx::of(&ctx)?;
                 let h = req.loader(HoursByTask).load_one(t.id).await.map_err(|e| AppError::internal(e.as_str()))?;
                 Ok(Some(FieldValue::value(dec(&h.unwrap_or_default()))))
             })
@@ -326,7 +326,7 @@ pub fn register(parts: &mut SchemaParts) {
         Field::new("availability", TypeRef::named_nn_list_nn("DayAvailability"), |ctx| {
             FieldFuture::new(async move {
                 let m = parent::<membership::Model>(&ctx)?;
-                let req = RequestCtx::of(&ctx)?;
+                let req = &RequestCtx::of(&ctx)?;
                 let mut rows = opsgraph_core::loader::list_of::<AvailabilityOf>(req, m.id).await?;
                 if rows.len() != 7 {
                     rows = (1..=7i16)
@@ -351,7 +351,7 @@ pub fn register(parts: &mut SchemaParts) {
             Field::new("capacity", TypeRef::named_nn_list_nn("CapacityWeek"), |ctx| {
                 FieldFuture::new(async move {
                     let m = parent::<membership::Model>(&ctx)?;
-                    let req = RequestCtx::of(&ctx)?;
+                    let req = &RequestCtx::of(&ctx)?;
                     req.require(Permission::WorkRead)?;
                     let (from, weeks) = capacity_args(&ctx)?;
                     let rows = capacities(req, vec![m.id], from, weeks).await?;
@@ -365,7 +365,7 @@ pub fn register(parts: &mut SchemaParts) {
     parts.query(capacity_field_args(
         Field::new("capacity", TypeRef::named_nn_list_nn("MemberCapacity"), |ctx| {
             FieldFuture::new(async move {
-                let req = RequestCtx::of(&ctx)?;
+                let req = &RequestCtx::of(&ctx)?;
                 let org = req.require(Permission::WorkRead)?;
                 let (from, weeks) = capacity_args(&ctx)?;
                 let team = match ctx.args.get("teamId") {

@@ -1,0 +1,367 @@
+//! Live streams behind subscriptions: ordered, resumable, shared per organisation.
+//!
+//! A [`Source`] is an ordered per-organisation sequence kept in PostgreSQL (the event
+//! outbox, a domain's notifications) and announced on a NOTIFY channel. Each server process
+//! keeps one [`Hub`] per source; the hub runs at most one feed per organisation, which reads
+//! new items once and broadcasts them to every subscriber of that organisation in the
+//! process. [`listener::spawn`] turns NOTIFY payloads (`<org>:<seq>`) into wake-ups, and
+//! wakes every feed after a reconnect (notifications sent meanwhile are lost, the rows are
+//! not); feeds also poll slowly as a safety net. A [`Cursor`] (one subscriber) replays
+//! from the database after its `after` position, then follows the feed, skipping what it
+//! has seen; a gap in a gapless sequence or a lagging receiver sends it back to the
+//! database. So every subscriber sees every item once, in order.
+
+pub mod listener;
+mod outbox;
+mod scope;
+mod stream;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{Notify, broadcast, watch};
+use uuid::Uuid;
+
+pub use outbox::{LiveEvent, Outbox, check_resume};
+pub use scope::Scope;
+pub use stream::{LiveSession, after_arg, after_input, follow, seq_field};
+
+use crate::db::{Tenant, TxDb};
+use crate::error::{AppError, AppResult};
+
+/// An ordered per-organisation sequence of items stored in PostgreSQL.
+pub trait Source: Send + Sync + 'static {
+    /// One item.
+    type Item: Send + Sync + 'static;
+    /// The NOTIFY channel announcing new items (payload `<org>:<seq>`).
+    const CHANNEL: &'static str;
+    /// Whether sequence numbers have no gaps (a gap then means "go back to the database").
+    const GAPLESS: bool;
+    /// The item's position.
+    fn seq(item: &Self::Item) -> i64;
+    /// Items of `org` after position `after`, in order; whole positions, about `limit` of them.
+    fn fetch(
+        &self,
+        db: &TxDb,
+        org: Uuid,
+        after: i64,
+        limit: i64,
+    ) -> impl Future<Output = AppResult<Vec<Self::Item>>> + Send;
+    /// The newest position of `org` now.
+    fn head(&self, db: &TxDb, org: Uuid) -> impl Future<Output = AppResult<i64>> + Send;
+}
+
+/// Tuning of the live path.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    /// Items a feed buffers per organisation before a slow subscriber lags (and replays
+    /// from the database).
+    pub feed_capacity: usize,
+    /// How often a feed looks at the database without being woken (safety net).
+    pub poll: Duration,
+    /// Items read per database round trip.
+    pub page: i64,
+    /// Batch window of the permission loaders shared by the subscribers of one batch.
+    pub loader_delay: Duration,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        LiveConfig {
+            feed_capacity: 4096,
+            poll: Duration::from_secs(10),
+            page: 500,
+            loader_delay: Duration::from_millis(2),
+        }
+    }
+}
+
+/// One item as handed to subscribers, with the [`Scope`] shared by everyone receiving the
+/// same batch (so their permission checks batch into one statement).
+pub struct Delivery<T> {
+    /// The item.
+    pub item: Arc<T>,
+    /// The batch's loader scope.
+    pub scope: Arc<Scope>,
+}
+
+impl<T> Clone for Delivery<T> {
+    fn clone(&self) -> Self {
+        Delivery { item: self.item.clone(), scope: self.scope.clone() }
+    }
+}
+
+/// Something the NOTIFY listener can wake.
+pub trait Wake: Send + Sync {
+    /// The channel it listens to.
+    fn channel(&self) -> &'static str;
+    /// New items of `org` were committed.
+    fn wake(&self, org: Uuid);
+    /// Anything may have been missed (listener reconnected).
+    fn wake_all(&self);
+}
+
+/// The per-process fan-out of one [`Source`].
+pub struct Hub<S: Source> {
+    inner: Arc<Inner<S>>,
+}
+
+impl<S: Source> Clone for Hub<S> {
+    fn clone(&self) -> Self {
+        Hub { inner: self.inner.clone() }
+    }
+}
+
+struct Inner<S: Source> {
+    pool: DatabaseConnection,
+    source: S,
+    cfg: LiveConfig,
+    feeds: Mutex<HashMap<Uuid, Arc<Feed<S>>>>,
+}
+
+struct Feed<S: Source> {
+    org: Uuid,
+    tx: broadcast::Sender<Delivery<S::Item>>,
+    wake: Notify,
+    started: watch::Sender<bool>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl<S: Source> Hub<S> {
+    /// A hub reading `source` from `pool`.
+    pub fn new(pool: DatabaseConnection, source: S, cfg: LiveConfig) -> Self {
+        Hub { inner: Arc::new(Inner { pool, source, cfg, feeds: Mutex::new(HashMap::new()) }) }
+    }
+
+    /// Organisations with a running feed in this process.
+    pub fn active_feeds(&self) -> usize {
+        lock(&self.inner.feeds).len()
+    }
+
+    /// Follows `org` for a subscriber acting as `tenant`: from `after` (replaying what was
+    /// missed; it must lie within the retention window) or from now.
+    pub async fn subscribe(&self, tenant: Tenant, org: Uuid, after: Option<i64>) -> AppResult<Cursor<S>> {
+        if tenant.org_id != Some(org) {
+            return Err(AppError::Forbidden("not a member of this organisation".into()));
+        }
+        let (feed, rx) = {
+            let mut feeds = lock(&self.inner.feeds);
+            let feed = feeds
+                .entry(org)
+                .or_insert_with(|| {
+                    let feed = Arc::new(Feed {
+                        org,
+                        tx: broadcast::channel(self.inner.cfg.feed_capacity.max(1)).0,
+                        wake: Notify::new(),
+                        started: watch::channel(false).0,
+                    });
+                    tokio::spawn(run_feed(self.inner.clone(), feed.clone()));
+                    feed
+                })
+                .clone();
+            let rx = feed.tx.subscribe();
+            (feed, rx)
+        };
+        // Positions are read only once the feed knows where it starts, so nothing committed
+        // in between can fall between the replay and the feed.
+        let mut started = feed.started.subscribe();
+        if started.wait_for(|s| *s).await.is_err() {
+            return Err(AppError::internal("live feed stopped"));
+        }
+        let db = TxDb::begin(&self.inner.pool, &tenant).await?;
+        let pos = match after {
+            Some(after) => {
+                check_resume(&db, org, after).await?;
+                after
+            }
+            None => self.inner.source.head(&db, org).await?,
+        };
+        db.commit().await?;
+        Ok(Cursor {
+            hub: self.inner.clone(),
+            org,
+            tenant,
+            rx,
+            pos,
+            backlog: VecDeque::new(),
+            replay: after.is_some(),
+            keep: Box::new(|_| true),
+        })
+    }
+}
+
+impl<S: Source> Wake for Hub<S> {
+    fn channel(&self) -> &'static str {
+        S::CHANNEL
+    }
+
+    fn wake(&self, org: Uuid) {
+        if let Some(feed) = lock(&self.inner.feeds).get(&org) {
+            feed.wake.notify_one();
+        }
+    }
+
+    fn wake_all(&self) {
+        for feed in lock(&self.inner.feeds).values() {
+            feed.wake.notify_one();
+        }
+    }
+}
+
+/// Reads `org`'s new items whenever woken (or every `poll`) and broadcasts them; retires
+/// when nobody listens any more.
+async fn run_feed<S: Source>(inner: Arc<Inner<S>>, feed: Arc<Feed<S>>) {
+    let org = feed.org;
+    let tenant = Tenant { org_id: Some(org), ..Default::default() };
+    let mut last = loop {
+        let head = async {
+            let db = TxDb::begin(&inner.pool, &tenant).await?;
+            let head = inner.source.head(&db, org).await?;
+            db.commit().await?;
+            AppResult::Ok(head)
+        };
+        match head.await {
+            Ok(h) => break h,
+            Err(e) => {
+                tracing::warn!(error = ?e, %org, "live feed cannot start; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    };
+    feed.started.send_replace(true);
+    loop {
+        loop {
+            let page = async {
+                let db = TxDb::begin(&inner.pool, &tenant).await?;
+                let items = inner.source.fetch(&db, org, last, inner.cfg.page).await?;
+                db.commit().await?;
+                AppResult::Ok(items)
+            };
+            match page.await {
+                Ok(items) if items.is_empty() => break,
+                Ok(items) => {
+                    let scope = Arc::new(Scope::new(inner.pool.clone(), org, inner.cfg.loader_delay));
+                    for item in items {
+                        last = last.max(S::seq(&item));
+                        let _ = feed.tx.send(Delivery { item: Arc::new(item), scope: scope.clone() });
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = ?e, %org, "live feed read failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    break;
+                }
+            }
+        }
+        {
+            let mut feeds = lock(&inner.feeds);
+            if feed.tx.receiver_count() == 0 {
+                feeds.remove(&org);
+                return;
+            }
+        }
+        tokio::select! {
+            _ = feed.wake.notified() => {}
+            _ = tokio::time::sleep(inner.cfg.poll) => {}
+        }
+    }
+}
+
+/// One subscriber's position in an organisation's sequence.
+pub struct Cursor<S: Source> {
+    hub: Arc<Inner<S>>,
+    org: Uuid,
+    tenant: Tenant,
+    rx: broadcast::Receiver<Delivery<S::Item>>,
+    pos: i64,
+    backlog: VecDeque<Delivery<S::Item>>,
+    replay: bool,
+    keep: Keep<S::Item>,
+}
+
+/// A subscriber's synchronous item filter.
+type Keep<T> = Box<dyn Fn(&T) -> bool + Send + Sync>;
+
+enum Step {
+    Deliver,
+    Skip,
+    Gap,
+}
+
+impl<S: Source> Cursor<S> {
+    /// Only items for which `keep` holds are delivered (a cheap, synchronous filter:
+    /// the subscriber's member, project, …).
+    pub fn keep(mut self, keep: impl Fn(&S::Item) -> bool + Send + Sync + 'static) -> Self {
+        self.keep = Box::new(keep);
+        self
+    }
+
+    /// The position of the last item seen.
+    pub fn position(&self) -> i64 {
+        self.pos
+    }
+
+    fn step(&mut self, item: &S::Item) -> Step {
+        let seq = S::seq(item);
+        if S::GAPLESS {
+            if seq <= self.pos {
+                return Step::Skip;
+            }
+            if seq > self.pos + 1 {
+                return Step::Gap;
+            }
+            self.pos = seq;
+            if (self.keep)(item) { Step::Deliver } else { Step::Skip }
+        } else {
+            // Not gapless (several items may share a position): filter first, then skip
+            // what was seen; the kept items of one subscriber have increasing positions.
+            if !(self.keep)(item) || seq <= self.pos {
+                return Step::Skip;
+            }
+            self.pos = seq;
+            Step::Deliver
+        }
+    }
+
+    /// The next item, waiting for it if need be.
+    pub async fn next(&mut self) -> AppResult<Delivery<S::Item>> {
+        loop {
+            if let Some(d) = self.backlog.pop_front() {
+                match self.step(&d.item) {
+                    Step::Deliver => return Ok(d),
+                    Step::Skip => continue,
+                    Step::Gap => {
+                        // Cannot happen within one ordered read; re-read rather than guess.
+                        self.backlog.clear();
+                        self.replay = true;
+                        continue;
+                    }
+                }
+            }
+            if self.replay {
+                let db = TxDb::begin(&self.hub.pool, &self.tenant).await?;
+                let items = self.hub.source.fetch(&db, self.org, self.pos, self.hub.cfg.page).await?;
+                db.commit().await?;
+                self.replay = !items.is_empty();
+                let scope = Arc::new(Scope::new(self.hub.pool.clone(), self.org, self.hub.cfg.loader_delay));
+                self.backlog.extend(items.into_iter().map(|i| Delivery { item: Arc::new(i), scope: scope.clone() }));
+                continue;
+            }
+            match self.rx.recv().await {
+                Ok(d) => match self.step(&d.item) {
+                    Step::Deliver => return Ok(d),
+                    Step::Skip => {}
+                    Step::Gap => self.replay = true,
+                },
+                Err(RecvError::Lagged(_)) => self.replay = true,
+                Err(RecvError::Closed) => return Err(AppError::internal("live feed closed")),
+            }
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The loader scope one batch of live items shares among all its subscribers.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_graphql::dataloader::DataLoader;
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::context::MAX_BATCH;
+
+/// Loaders shared by every subscriber receiving one batch of an organisation's items: the
+/// per-event permission checks of a thousand subscribers become one statement per loader.
+/// Loaders read in their own short tenant transactions (`pool`, `org_id`).
+pub struct Scope {
+    pool: DatabaseConnection,
+    org_id: Uuid,
+    delay: Duration,
+    loaders: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl Scope {
+    /// A scope for `org_id`'s batch; loaders wait `delay` for keys to gather.
+    pub fn new(pool: DatabaseConnection, org_id: Uuid, delay: Duration) -> Self {
+        Scope { pool, org_id, delay, loaders: Mutex::new(HashMap::new()) }
+    }
+
+    /// The organisation of the batch.
+    pub fn org_id(&self) -> Uuid {
+        self.org_id
+    }
+
+    /// The batch's [`DataLoader`] of type `L`, created on first use with `make(pool, org)`.
+    pub fn loader<L: Send + Sync + 'static>(
+        &self,
+        make: impl FnOnce(DatabaseConnection, Uuid) -> L,
+    ) -> Arc<DataLoader<L>> {
+        let mut map = self.loaders.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(TypeId::of::<L>()).or_insert_with(|| {
+            let loader = DataLoader::new(make(self.pool.clone(), self.org_id), tokio::spawn)
+                .delay(self.delay)
+                .max_batch_size(MAX_BATCH);
+            Arc::new(loader) as Arc<dyn Any + Send + Sync>
+        });
+        match entry.clone().downcast::<DataLoader<L>>() {
+            Ok(l) => l,
+            Err(_) => unreachable!("loader map is keyed by the loader's TypeId"),
+        }
+    }
+}

@@ -1,0 +1,417 @@
+//! The graphql-transport-ws endpoint (`/graphql/ws`), our own loop rather than the
+//! library's so that it can enforce what a long-lived connection needs: authentication in
+//! `connection_init` (bearer token or API key) and a close (4403) when those credentials
+//! expire; a cap on subscriptions per connection; keep-alive pings and an idle cut-off; a
+//! bounded send queue (a client that does not keep up is disconnected with 1013 and resumes
+//! with `after`); and a close frame (1001) to every socket on graceful shutdown.
+//!
+//! Queries and mutations sent over the socket run exactly like HTTP ones (authenticated
+//! again, one transaction). Subscriptions re-authenticate when they start and then run
+//! with a per-event context (see `opsgraph_core::live`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use async_graphql::Response;
+use async_graphql::parser::types::OperationType;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use opsgraph_core::context::EventSlot;
+use opsgraph_core::live::LiveSession;
+use opsgraph_core::{AppError, Session, Tenant, TxDb};
+use opsgraph_org::Credentials;
+use serde_json::{Value, json};
+use tokio::sync::{Notify, mpsc};
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
+use crate::http::{Caller, ensure_codes, error_response};
+use crate::state::AppState;
+
+/// The only sub-protocol spoken.
+pub const PROTOCOL: &str = "graphql-transport-ws";
+
+/// Close codes of the protocol (and two of RFC 6455).
+pub mod close {
+    /// Invalid message.
+    pub const BAD_REQUEST: u16 = 4400;
+    /// Subscribe before `connection_ack`.
+    pub const UNAUTHORIZED: u16 = 4401;
+    /// Credentials rejected or expired.
+    pub const FORBIDDEN: u16 = 4403;
+    /// No `connection_init` in time.
+    pub const INIT_TIMEOUT: u16 = 4408;
+    /// Two subscriptions with one id.
+    pub const DUPLICATE_ID: u16 = 4409;
+    /// A second `connection_init`.
+    pub const TOO_MANY_INITS: u16 = 4429;
+    /// The server shuts down.
+    pub const GOING_AWAY: u16 = 1001;
+    /// The client reads too slowly; reconnect and resume with `after`.
+    pub const TRY_AGAIN_LATER: u16 = 1013;
+}
+
+/// Counts open sockets and tells them to close on shutdown.
+#[derive(Default)]
+pub struct Sockets {
+    open: std::sync::atomic::AtomicUsize,
+    closed: Notify,
+    closing: tokio::sync::watch::Sender<bool>,
+}
+
+impl Sockets {
+    /// Open sockets now.
+    pub fn open(&self) -> usize {
+        self.open.load(Ordering::SeqCst)
+    }
+
+    /// Tells every socket to send its close frame, then waits (at most `grace`) for all
+    /// of them to finish.
+    pub async fn close_all(&self, grace: Duration) {
+        self.closing.send_replace(true);
+        let deadline = Instant::now() + grace;
+        while self.open() > 0 {
+            let notified = self.closed.notified();
+            if self.open() == 0 || tokio::time::timeout_at(deadline, notified).await.is_err() {
+                break;
+            }
+        }
+    }
+}
+
+struct OpenGuard(Arc<Sockets>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::SeqCst);
+        self.0.closed.notify_waiters();
+    }
+}
+
+/// Why a connection ends.
+enum End {
+    Close(u16, &'static str),
+    CloseWith(u16, String),
+    Drop,
+}
+
+struct Conn {
+    state: AppState,
+    ip: String,
+    user_agent: Option<String>,
+    out: mpsc::Sender<Message>,
+    slow: Arc<Notify>,
+    /// Credentials and organisation from `connection_init`, once acknowledged.
+    auth: Option<(Credentials, Option<String>)>,
+    subs: HashMap<String, AbortHandle>,
+    done_tx: mpsc::UnboundedSender<String>,
+}
+
+fn text(v: Value) -> Message {
+    Message::Text(Utf8Bytes::from(v.to_string()))
+}
+
+fn close_frame(code: u16, reason: impl Into<String>) -> Message {
+    let reason: String = reason.into().chars().take(120).collect();
+    Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(reason) }))
+}
+
+/// Serves one upgraded socket until it closes.
+pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: Option<String>) {
+    let sockets = state.sockets.clone();
+    sockets.open.fetch_add(1, Ordering::SeqCst);
+    let _guard = OpenGuard(sockets.clone());
+    let mut closing = sockets.closing.subscribe();
+    let cfg = state.config.clone();
+    let (mut sink, mut stream) = socket.split();
+    let (out, mut out_rx) = mpsc::channel::<Message>(cfg.ws_send_queue.max(1));
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<String>();
+    let slow = Arc::new(Notify::new());
+    let mut conn = Conn { state, ip, user_agent, out, slow: slow.clone(), auth: None, subs: HashMap::new(), done_tx };
+    let keepalive = Duration::from_secs(cfg.ws_keepalive_secs.max(1));
+    let mut ping = tokio::time::interval_at(Instant::now() + keepalive, keepalive);
+    let mut last_heard = Instant::now();
+    let init_deadline = tokio::time::sleep(Duration::from_secs(cfg.ws_init_timeout_secs));
+    tokio::pin!(init_deadline);
+    let expiry = tokio::time::sleep(Duration::from_secs(u32::MAX.into()));
+    tokio::pin!(expiry);
+    let write_timeout = keepalive;
+
+    let end = loop {
+        tokio::select! {
+            frame = stream.next() => {
+                last_heard = Instant::now();
+                let msg = match frame {
+                    Some(Ok(m)) => m,
+                    Some(Err(_)) | None => break End::Drop,
+                };
+                match msg {
+                    Message::Text(t) => match conn.handle(t.as_str()).await {
+                        Ok(Some(exp)) => expiry.as_mut().reset(exp),
+                        Ok(None) => {}
+                        Err(end) => break end,
+                    },
+                    Message::Binary(_) => break End::Close(close::BAD_REQUEST, "binary messages are not supported"),
+                    Message::Close(_) => break End::Drop,
+                    Message::Ping(_) | Message::Pong(_) => {}
+                }
+            }
+            Some(msg) = out_rx.recv() => {
+                match tokio::time::timeout(write_timeout, sink.send(msg)).await {
+                    Ok(Ok(())) => {}
+                    _ => break End::Drop,
+                }
+            }
+            Some(id) = done_rx.recv() => {
+                conn.subs.remove(&id);
+            }
+            _ = slow.notified() => break End::Close(close::TRY_AGAIN_LATER, "too slow: reconnect and resume with `after`"),
+            _ = ping.tick() => {
+                if last_heard.elapsed() > keepalive * 3 {
+                    break End::Close(close::GOING_AWAY, "no traffic; connection idle");
+                }
+                if tokio::time::timeout(write_timeout, sink.send(Message::Ping(Default::default()))).await.is_err() {
+                    break End::Drop;
+                }
+            }
+            _ = &mut init_deadline, if conn.auth.is_none() => {
+                break End::Close(close::INIT_TIMEOUT, "Connection initialisation timeout");
+            }
+            _ = &mut expiry => break End::Close(close::FORBIDDEN, "Forbidden: credentials expired"),
+            _ = async { let _ = closing.wait_for(|c| *c).await; } => break End::Close(close::GOING_AWAY, "server shutting down"),
+        }
+    };
+    for (_, sub) in conn.subs.drain() {
+        sub.abort();
+    }
+    let frame = match end {
+        End::Close(code, reason) => Some(close_frame(code, reason)),
+        End::CloseWith(code, reason) => Some(close_frame(code, reason)),
+        End::Drop => None,
+    };
+    if let Some(frame) = frame {
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            sink.send(frame).await?;
+            sink.flush().await
+        })
+        .await;
+    }
+}
+
+impl Conn {
+    fn send(&self, v: Value) -> Result<(), End> {
+        match self.out.try_send(text(v)) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                Err(End::Close(close::TRY_AGAIN_LATER, "too slow: reconnect and resume with `after`"))
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(End::Drop),
+        }
+    }
+
+    fn caller(&self) -> Option<Caller> {
+        self.auth.as_ref().map(|(credentials, org)| Caller {
+            credentials: credentials.clone(),
+            org_header: org.clone(),
+            request_id: uuid::Uuid::new_v4().to_string(),
+            ip: self.ip.clone(),
+            user_agent: self.user_agent.clone(),
+        })
+    }
+
+    /// Handles one client message; returns a new expiry instant after `connection_init`.
+    async fn handle(&mut self, raw: &str) -> Result<Option<Instant>, End> {
+        let msg: Value = serde_json::from_str(raw).map_err(|_| End::Close(close::BAD_REQUEST, "Invalid message"))?;
+        let kind = msg.get("type").and_then(Value::as_str).unwrap_or_default();
+        match kind {
+            "connection_init" => {
+                if self.auth.is_some() {
+                    return Err(End::Close(close::TOO_MANY_INITS, "Too many initialisation requests"));
+                }
+                let payload = msg.get("payload").cloned().unwrap_or(Value::Null);
+                let field = |names: &[&str]| {
+                    payload.as_object().and_then(|o| {
+                        o.iter()
+                            .find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
+                            .and_then(|(_, v)| v.as_str())
+                    })
+                };
+                let credentials = Credentials::from_headers(field(&["authorization"]), field(&["x-api-key", "apiKey"]));
+                let org = field(&["x-organization-id", "organizationId"]).map(str::to_owned);
+                self.auth = Some((credentials, org));
+                let session = match self.authenticate().await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let message = e.into_graphql().message;
+                        return Err(End::CloseWith(close::FORBIDDEN, format!("Forbidden: {message}")));
+                    }
+                };
+                self.send(json!({ "type": "connection_ack" }))?;
+                let expiry = session.expires_at.map(|exp| {
+                    let left = exp - chrono::Utc::now().timestamp();
+                    Instant::now() + Duration::from_secs(left.max(0).unsigned_abs())
+                });
+                Ok(expiry)
+            }
+            "ping" => {
+                self.send(json!({ "type": "pong" }))?;
+                Ok(None)
+            }
+            "pong" => Ok(None),
+            "subscribe" => {
+                let Some(caller) = self.caller() else {
+                    return Err(End::Close(close::UNAUTHORIZED, "Unauthorized"));
+                };
+                let id = msg.get("id").and_then(Value::as_str).filter(|s| !s.is_empty() && s.len() <= 128);
+                let Some(id) = id.map(str::to_owned) else {
+                    return Err(End::Close(close::BAD_REQUEST, "Invalid message: subscribe needs an id"));
+                };
+                if self.subs.contains_key(&id) {
+                    return Err(End::CloseWith(close::DUPLICATE_ID, format!("Subscriber for {id} already exists")));
+                }
+                let Some(req) =
+                    msg.get("payload").and_then(|p| serde_json::from_value::<async_graphql::Request>(p.clone()).ok())
+                else {
+                    return Err(End::Close(close::BAD_REQUEST, "Invalid message: bad subscribe payload"));
+                };
+                if self.subs.len() >= self.state.config.ws_max_subscriptions {
+                    let err = AppError::BadUserInput {
+                        field: None,
+                        message: format!(
+                            "at most {} active subscriptions per connection",
+                            self.state.config.ws_max_subscriptions
+                        ),
+                    };
+                    self.send_errors(&id, error_response(err))?;
+                    return Ok(None);
+                }
+                let handle = self.start(id.clone(), caller, req);
+                self.subs.insert(id, handle);
+                Ok(None)
+            }
+            "complete" => {
+                if let Some(id) = msg.get("id").and_then(Value::as_str)
+                    && let Some(sub) = self.subs.remove(id)
+                {
+                    sub.abort();
+                }
+                Ok(None)
+            }
+            _ => Err(End::Close(close::BAD_REQUEST, "Invalid message: unknown type")),
+        }
+    }
+
+    fn send_errors(&self, id: &str, resp: Response) -> Result<(), End> {
+        let errors = serde_json::to_value(&resp.errors).unwrap_or(Value::Array(vec![]));
+        self.send(json!({ "type": "error", "id": id, "payload": errors }))
+    }
+
+    /// Authenticates the connection's credentials now (in a rolled-back transaction).
+    async fn authenticate(&self) -> Result<Session, AppError> {
+        let Some(caller) = self.caller() else {
+            return Err(AppError::Unauthenticated("send connection_init first".into()));
+        };
+        authenticate(&self.state, &caller).await
+    }
+
+    /// Runs one operation in its own task, streaming its results into the send queue.
+    fn start(&self, id: String, caller: Caller, req: async_graphql::Request) -> AbortHandle {
+        let state = self.state.clone();
+        let out = self.out.clone();
+        let slow = self.slow.clone();
+        let done = self.done_tx.clone();
+        let task = tokio::spawn(async move {
+            let push = |v: Value| match out.try_send(text(v)) {
+                Ok(()) => true,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    slow.notify_one();
+                    false
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            };
+            let error = |resp: &Response| {
+                let errors = serde_json::to_value(&resp.errors).unwrap_or(Value::Array(vec![]));
+                json!({ "type": "error", "id": id, "payload": errors })
+            };
+            let next = |resp: &Response| json!({ "type": "next", "id": id, "payload": resp });
+            let complete = json!({ "type": "complete", "id": id });
+            if is_subscription(&req) {
+                match subscribe(&state, &caller, req).await {
+                    Err(resp) => {
+                        push(error(&resp));
+                    }
+                    Ok(mut stream) => {
+                        let mut ok = true;
+                        while let Some(mut resp) = stream.next().await {
+                            ensure_codes(&mut resp);
+                            if resp.data == async_graphql::Value::Null && !resp.errors.is_empty() {
+                                push(error(&resp));
+                                ok = false;
+                                break;
+                            }
+                            if !push(next(&resp)) {
+                                ok = false;
+                                break;
+                            }
+                        }
+                        if ok {
+                            push(complete);
+                        }
+                    }
+                }
+            } else {
+                let resp = crate::http::execute(&state, &caller, req).await;
+                if push(next(&resp)) {
+                    push(complete);
+                }
+            }
+            let _ = done.send(id.clone());
+        });
+        task.abort_handle()
+    }
+}
+
+fn is_subscription(req: &async_graphql::Request) -> bool {
+    let Ok(doc) = async_graphql::parser::parse_query(&req.query) else {
+        return false;
+    };
+    let wanted = req.operation_name.as_deref();
+    doc.operations
+        .iter()
+        .find(|(name, _)| wanted.is_none() || name.map(|n| n.as_str()) == wanted)
+        .is_some_and(|(_, op)| op.node.ty == OperationType::Subscription)
+}
+
+async fn authenticate(state: &AppState, caller: &Caller) -> Result<Session, AppError> {
+    let db = TxDb::begin(&state.pool, &Tenant::default()).await?;
+    let base = Session {
+        ip: Some(caller.ip.clone()),
+        user_agent: caller.user_agent.clone(),
+        ..Session::anonymous(caller.request_id.clone())
+    };
+    let session =
+        opsgraph_org::authenticate(&db, &state.auth, &caller.credentials, caller.org_header.as_deref(), base).await;
+    let _ = db.rollback().await;
+    let session = session?;
+    if session.actor == opsgraph_core::Actor::Anonymous {
+        return Err(AppError::Unauthenticated("sign in first: send a bearer token or an API key".into()));
+    }
+    Ok(session)
+}
+
+/// Starts a subscription operation: limits, fresh authentication, then the stream.
+async fn subscribe(
+    state: &AppState,
+    caller: &Caller,
+    req: async_graphql::Request,
+) -> Result<futures_util::stream::BoxStream<'static, Response>, Response> {
+    let cfg = &state.config;
+    crate::limits::check(&req.query, cfg.max_recursion, cfg.max_aliases).map_err(error_response)?;
+    let session = authenticate(state, caller).await.map_err(error_response)?;
+    let live =
+        LiveSession { session, pool: state.pool.clone(), loader_delay: Duration::from_millis(cfg.loader_delay_ms) };
+    let req = req.data(live).data(EventSlot::default());
+    Ok(state.schema.execute_stream(req).boxed())
+}

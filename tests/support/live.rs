@@ -1,0 +1,112 @@
+//! A graphql-transport-ws client for tests and the live benchmark (tokio-tungstenite):
+//! connect and authenticate, subscribe, read `next` / `error` / `complete` messages and
+//! close frames.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::Ws;
+
+/// What the server sent.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    /// A protocol message (`connection_ack`, `next`, `error`, `complete`, `pong`).
+    Msg(Value),
+    /// A close frame: code and reason.
+    Closed(u16, String),
+    /// Nothing within the wait.
+    Silent,
+}
+
+/// One client connection.
+pub struct Live {
+    ws: Ws,
+}
+
+/// Opens `/graphql/ws` of `base` (`http://host:port`) with the subprotocol.
+pub async fn open(base: &str) -> Live {
+    let url = format!("{}/graphql/ws", base.replace("http://", "ws://"));
+    let mut req = url.into_client_request().expect("request");
+    req.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().expect("header"));
+    let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("ws connect");
+    Live { ws }
+}
+
+impl Live {
+    /// Opens a socket and authenticates with bearer `token`; panics unless acknowledged.
+    pub async fn connect(base: &str, token: &str) -> Live {
+        let mut live = open(base).await;
+        live.init(json!({ "Authorization": format!("Bearer {token}") })).await;
+        match live.recv(Duration::from_secs(10)).await {
+            Frame::Msg(m) if m["type"] == "connection_ack" => live,
+            other => panic!("expected connection_ack, got {other:?}"),
+        }
+    }
+
+    /// Sends a raw protocol message.
+    pub async fn send(&mut self, msg: Value) {
+        self.ws.send(Message::text(msg.to_string())).await.expect("send");
+    }
+
+    /// Sends `connection_init` with `payload`.
+    pub async fn init(&mut self, payload: Value) {
+        self.send(json!({ "type": "connection_init", "payload": payload })).await;
+    }
+
+    /// Starts operation `id`.
+    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) {
+        self.send(json!({ "type": "subscribe", "id": id, "payload": { "query": query, "variables": variables } }))
+            .await;
+    }
+
+    /// Stops operation `id`.
+    pub async fn complete(&mut self, id: &str) {
+        self.send(json!({ "type": "complete", "id": id })).await;
+    }
+
+    /// The next protocol message or close frame (pings are answered by the library and skipped).
+    pub async fn recv(&mut self, wait: Duration) -> Frame {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return Frame::Silent,
+                Ok(None) | Ok(Some(Err(_))) => return Frame::Closed(1006, "connection lost".into()),
+                Ok(Some(Ok(Message::Text(t)))) => return Frame::Msg(serde_json::from_str(&t).expect("json message")),
+                Ok(Some(Ok(Message::Close(f)))) => {
+                    return f.map_or(Frame::Closed(1005, String::new()), |f| {
+                        Frame::Closed(u16::from(f.code), f.reason.to_string())
+                    });
+                }
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+
+    /// The `data` of the next `next` message of operation `id` (panics on anything else).
+    pub async fn next_data(&mut self, id: &str) -> Value {
+        match self.recv(Duration::from_secs(10)).await {
+            Frame::Msg(m) if m["type"] == "next" && m["id"] == id => {
+                assert!(m["payload"].get("errors").is_none(), "errors in next: {m}");
+                m["payload"]["data"].clone()
+            }
+            other => panic!("expected next for {id}, got {other:?}"),
+        }
+    }
+
+    /// Asserts nothing arrives within `wait`.
+    pub async fn assert_silent(&mut self, wait: Duration) {
+        match self.recv(wait).await {
+            Frame::Silent => {}
+            other => panic!("expected silence, got {other:?}"),
+        }
+    }
+
+    /// Closes the socket from the client side.
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
