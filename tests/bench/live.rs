@@ -1,0 +1,205 @@
+//! Live-path benchmark: N concurrent graphql-transport-ws subscribers (distinct members, all
+//! staffed on one project, each following `taskChanged`) on a separate `opsgraph serve`
+//! process; a producer creates tasks at a fixed rate through HTTP. Reports delivery latency
+//! p50/p95/p99 (commit timestamp → client receipt), lost and duplicated events per
+//! subscriber, and the server's resident memory per connection.
+//!
+//! Run: `./dev bench live` (1,000 subscribers); by hand e.g.
+//! `BENCH_SUBSCRIBERS=10000 ./dev bench live`. `BENCH_RATE` (events/s, default 20) and
+//! `BENCH_SECONDS` (default 10) set the load.
+
+#![allow(clippy::print_stdout)] // a benchmark reports its figures on stdout
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use opsgraph_e2e::live::{Frame, Live};
+use opsgraph_e2e::{ServerProcess, TestApp, data};
+use opsgraph_org::service::tokens::{Claims, sign};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde_json::json;
+
+const SUB: &str = "subscription($p: ID!, $a: EventSeq) { taskChanged(projectId: $p, after: $a) { seq occurredAt } }";
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let n = env("BENCH_SUBSCRIBERS", 1000) as usize;
+    let rate = env("BENCH_RATE", 20);
+    let seconds = env("BENCH_SECONDS", 10);
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("bench@live.example", "Live Bench").await;
+    let r = app
+        .gql(
+            Some(&owner),
+            "mutation { createProject(input: { key: \"LIVE\", name: \"Live\" }) { project { id } } }",
+            json!({}),
+        )
+        .await;
+    let project = data(&r)["createProject"]["project"]["id"].as_str().expect("project").to_owned();
+    // N members staffed on the project (set-based SQL: setup only).
+    let stmt = |sql: &str| Statement::from_sql_and_values(DbBackend::Postgres, sql, [(n as i64).into()]);
+    for sql in [
+        "INSERT INTO users (id, email, first_name) SELECT gen_random_uuid(), 'sub' || g || '@live.example', 'Sub' FROM generate_series(1, $1) g",
+        "INSERT INTO memberships (id, org_id, user_id, role, is_active) SELECT gen_random_uuid(), o.org_id, u.id, 'MEMBER', true \
+           FROM users u, (SELECT org_id FROM memberships LIMIT 1) o WHERE u.email LIKE 'sub%@live.example' AND $1 > 0",
+        "INSERT INTO project_members (id, org_id, project_id, membership_id) SELECT gen_random_uuid(), m.org_id, p.id, m.id \
+           FROM memberships m JOIN users u ON u.id = m.user_id, projects p WHERE u.email LIKE 'sub%@live.example' AND $1 > 0",
+    ] {
+        app.pool.execute_raw(stmt(sql)).await.expect("seed");
+    }
+    let rows = app
+        .pool
+        .query_all_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT u.id AS uid, m.org_id FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.email LIKE 'sub%@live.example'",
+        ))
+        .await
+        .expect("members");
+    let secret = opsgraph_server::config::Config::for_database("postgres://x/y").jwt_secret;
+    let now = chrono::Utc::now().timestamp();
+    let tokens: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let claims = Claims {
+                sub: r.try_get("", "uid").expect("uid"),
+                org: Some(r.try_get("", "org_id").expect("org")),
+                iat: now,
+                exp: now + 3600,
+            };
+            sign(secret.as_bytes(), &claims)
+        })
+        .collect();
+    let server = ServerProcess::spawn(&app.database_url(), &[("OPSGRAPH_DB_POOL_MAX", "16")]).await;
+    let head = app.count("SELECT coalesce(max(last_seq), 0) AS n FROM event_counters").await.to_string();
+    // Warm the server up with one connection so the baseline holds its lazily built parts.
+    let mut warm = Live::connect(&server.base, &tokens[0]).await;
+    warm.subscribe("w", SUB, json!({ "p": project, "a": head })).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_before = rss_kib(server.pid());
+
+    let expected = (rate * seconds) as usize;
+    let deadline = Instant::now() + Duration::from_secs(seconds + 60);
+    let connected = Instant::now();
+    let mut handles = Vec::with_capacity(n);
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(n.max(1));
+    for (i, token) in tokens.into_iter().enumerate() {
+        let base = server.base.clone();
+        let (project, head, ready) = (project.clone(), head.clone(), ready_tx.clone());
+        if i % 200 == 199 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        handles.push(tokio::spawn(async move {
+            let mut ws = Live::connect(&base, &token).await;
+            ws.subscribe("t", SUB, json!({ "p": project, "a": head })).await;
+            let _ = ready.send(()).await;
+            let mut seqs = Vec::with_capacity(expected);
+            let mut latencies = Vec::with_capacity(expected);
+            while seqs.len() < expected && Instant::now() < deadline {
+                match ws.recv(Duration::from_secs(5)).await {
+                    Frame::Msg(m) if m["type"] == "next" => {
+                        let e = &m["payload"]["data"]["taskChanged"];
+                        let at = e["occurredAt"].as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+                        if let Some(at) = at {
+                            let ms =
+                                (chrono::Utc::now() - at.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0);
+                            latencies.push(ms as f64 / 1000.0);
+                        }
+                        seqs.push(e["seq"].as_str().and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1));
+                    }
+                    Frame::Silent => {}
+                    other => panic!("subscriber {i}: {other:?}"),
+                }
+            }
+            (ws, seqs, latencies)
+        }));
+    }
+    drop(ready_tx);
+    let mut ready = 0;
+    while ready < n && ready_rx.recv().await.is_some() {
+        ready += 1;
+    }
+    let connect_secs = connected.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_connected = rss_kib(server.pid());
+
+    // The producer: tasks created at a fixed rate through the other process's HTTP.
+    let client = reqwest::Client::new();
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
+    let produced = Instant::now();
+    for k in 0..expected {
+        tick.tick().await;
+        let body = json!({ "query": "mutation($p: ID!, $t: String!) { createTask(input: { projectId: $p, title: $t }) { task { id } } }", "variables": { "p": project, "t": format!("Task {k}") } });
+        let r: serde_json::Value = client
+            .post(format!("{}/graphql", server.base))
+            .bearer_auth(&owner)
+            .json(&body)
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+        assert!(r.get("errors").is_none(), "{r}");
+    }
+    let produce_secs = produced.elapsed().as_secs_f64();
+    let mut all = vec![];
+    let (mut lost, mut duplicated, mut out_of_order) = (0usize, 0usize, 0usize);
+    let mut sockets = vec![];
+    for h in handles {
+        let (ws, seqs, lat) = h.await.expect("subscriber");
+        let distinct: HashSet<i64> = seqs.iter().copied().collect();
+        duplicated += seqs.len() - distinct.len();
+        lost += expected.saturating_sub(distinct.len());
+        out_of_order += seqs.windows(2).filter(|w| w[0] >= w[1]).count();
+        all.extend(lat);
+        sockets.push(ws);
+    }
+    let rss_after = rss_kib(server.pid());
+    all.sort_by(f64::total_cmp);
+    println!(
+        "live benchmark: {n} subscribers (taskChanged, distinct staffed members), {rate} events/s for {seconds} s"
+    );
+    println!("  connected + subscribed in {connect_secs:.2} s; {expected} events produced in {produce_secs:.2} s");
+    println!(
+        "  delivery latency (commit -> client): p50 {:.1} ms   p95 {:.1} ms   p99 {:.1} ms   max {:.1} ms   ({} deliveries)",
+        pct(&all, 0.5),
+        pct(&all, 0.95),
+        pct(&all, 0.99),
+        all.last().copied().unwrap_or(f64::NAN),
+        all.len()
+    );
+    println!("  lost {lost}   duplicated {duplicated}   out of order {out_of_order}");
+    println!(
+        "  server RSS: {:.1} MiB before, {:.1} MiB with {n} subscribers ({:.1} KiB per connection), {:.1} MiB after the run",
+        rss_before as f64 / 1024.0,
+        rss_connected as f64 / 1024.0,
+        (rss_connected.saturating_sub(rss_before)) as f64 / n.max(1) as f64,
+        rss_after as f64 / 1024.0
+    );
+    for ws in sockets {
+        ws.close().await;
+    }
+    warm.close().await;
+    drop(server);
+    app.finish().await;
+}
