@@ -3,89 +3,76 @@
 
 use std::time::Duration;
 
+use opsgraph_core::AppResult;
 use sea_orm::DatabaseConnection;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// Runs the notification dispatcher every `interval_ms` until `stop` turns true (none when
-/// the interval is 0). Several server instances may run it at once.
+/// Runs `pass` every `every` until `stop` turns true (none when `every` is zero); `what`
+/// names the job in logs. A failed pass is logged and retried at the next tick.
+fn spawn_every<F, Fut>(
+    what: &'static str,
+    every: Duration,
+    pool: DatabaseConnection,
+    mut stop: watch::Receiver<bool>,
+    pass: F,
+) -> Option<JoinHandle<()>>
+where
+    F: Fn(DatabaseConnection) -> Fut + Send + 'static,
+    Fut: Future<Output = AppResult<u64>> + Send,
+{
+    if every.is_zero() {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => break,
+            }
+            match pass(pool.clone()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(job = what, items = n, "background pass"),
+                Err(e) => tracing::warn!(job = what, error = ?e, "background pass failed; retrying next tick"),
+            }
+        }
+    }))
+}
+
+/// Runs the notification dispatcher every `interval_ms` (none when 0).
 pub fn spawn_dispatcher(
     pool: DatabaseConnection,
     interval_ms: u64,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Option<JoinHandle<()>> {
-    if interval_ms == 0 {
-        return None;
-    }
-    Some(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(interval_ms));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stop.changed() => break,
-            }
-            match opsgraph_org::service::dispatch::run_once(&pool).await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(notifications = n, "dispatched"),
-                Err(e) => tracing::warn!(error = ?e, "notification dispatch failed; retrying next tick"),
-            }
-        }
-    }))
+    spawn_every("dispatch", Duration::from_millis(interval_ms), pool, stop, |pool| async move {
+        Ok(opsgraph_org::service::dispatch::run_once(&pool).await? as u64)
+    })
 }
 
-/// Emits due/overdue reminders every `interval_secs` until `stop` turns true (none when 0).
+/// Emits due/overdue reminders every `interval_secs` (none when 0).
 pub fn spawn_reminders(
     pool: DatabaseConnection,
     interval_secs: u64,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Option<JoinHandle<()>> {
-    if interval_secs == 0 {
-        return None;
-    }
-    Some(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(interval_secs));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stop.changed() => break,
-            }
-            let today = chrono::Utc::now().date_naive();
-            match opsgraph_work::service::reminders::run(&pool, today).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(reminders = n, "reminders emitted"),
-                Err(e) => tracing::warn!(error = ?e, "reminders failed; retrying next tick"),
-            }
-        }
-    }))
+    spawn_every("reminders", Duration::from_secs(interval_secs), pool, stop, |pool| async move {
+        let today = chrono::Utc::now().date_naive();
+        Ok(opsgraph_work::service::reminders::run(&pool, today).await? as u64)
+    })
 }
 
-/// Prunes dispatched events older than `retention_hours` every `interval_secs` until
-/// `stop` turns true (none when 0).
+/// Prunes dispatched events older than `retention_hours` every `interval_secs` (none when 0).
 pub fn spawn_pruner(
     pool: DatabaseConnection,
     interval_secs: u64,
     retention_hours: u64,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> Option<JoinHandle<()>> {
-    if interval_secs == 0 {
-        return None;
-    }
     let retention = Duration::from_secs(retention_hours.saturating_mul(3600));
-    Some(tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(interval_secs));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = stop.changed() => break,
-            }
-            match opsgraph_core::events::prune(&pool, retention).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(events = n, "expired events pruned"),
-                Err(e) => tracing::warn!(error = ?e, "event pruning failed; retrying next tick"),
-            }
-        }
-    }))
+    spawn_every("prune", Duration::from_secs(interval_secs), pool, stop, move |pool| async move {
+        opsgraph_core::events::prune(&pool, retention).await
+    })
 }
