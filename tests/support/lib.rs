@@ -92,14 +92,15 @@ impl TestApp {
         let mut config = Config::for_database(&url);
         config.expose_sql_count = true;
         config.db_pool_max = 4;
+        config.live_pool_max = 2;
         config.max_depth = 20;
         // Tests dispatch notifications explicitly (`dispatch::run_once`) unless they turn the
         // background dispatcher on.
         config.dispatch_interval_ms = 0;
         config.reminder_interval_secs = 0;
         adjust(&mut config);
-        let pool = opsgraph_server::db::connect(&url, config.db_pool_max).await?;
-        let state = AppState::new(config, pool.clone())?;
+        let (pool, live_pool) = opsgraph_server::db::pools(&config).await?;
+        let state = AppState::new(config, pool.clone(), live_pool)?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr: SocketAddr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();

@@ -24,12 +24,25 @@ pub struct RequestCtx {
     pub db: Arc<TxDb>,
     loader_delay: Duration,
     loaders: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    /// Errors of fields resolved to `null` (see [`crate::exec`]), and whether a non-null
+    /// root field failed (then `data` is null).
+    field_errors: Mutex<(Vec<async_graphql::ServerError>, bool)>,
+    /// The user a sign-in mutation of this request authenticated (the session is still
+    /// the anonymous caller's).
+    signed_in: Mutex<Option<uuid::Uuid>>,
 }
 
 impl RequestCtx {
     /// A context for `session` on `db`; loaders batch what arrives within `loader_delay`.
     pub fn new(session: Session, db: Arc<TxDb>, loader_delay: Duration) -> Arc<Self> {
-        Arc::new(RequestCtx { session, db, loader_delay, loaders: Mutex::new(HashMap::new()) })
+        Arc::new(RequestCtx {
+            session,
+            db,
+            loader_delay,
+            loaders: Mutex::new(HashMap::new()),
+            field_errors: Mutex::default(),
+            signed_in: Mutex::default(),
+        })
     }
 
     /// The context of the request a resolver runs in: the request's, or for a subscription
@@ -41,6 +54,33 @@ impl RequestCtx {
         ctx.data_opt::<EventSlot>()
             .and_then(EventSlot::current)
             .ok_or_else(|| AppError::internal("request context missing"))
+    }
+
+    /// Records that a sign-in in this request authenticated `user`: what this request
+    /// returns about that user is then shown as to the user themself.
+    pub fn mark_signed_in(&self, user: uuid::Uuid) {
+        *self.signed_in.lock().unwrap_or_else(|p| p.into_inner()) = Some(user);
+    }
+
+    /// Whether `user` is the caller (by the session, or by a sign-in of this request).
+    pub fn is_self(&self, user: uuid::Uuid) -> bool {
+        self.session.user_id().ok() == Some(user)
+            || *self.signed_in.lock().unwrap_or_else(|p| p.into_inner()) == Some(user)
+    }
+
+    /// Records the error of a field that resolved to `null`.
+    pub fn push_field_error(&self, err: async_graphql::ServerError) {
+        self.field_errors.lock().unwrap_or_else(|p| p.into_inner()).0.push(err);
+    }
+
+    /// A non-null root field failed: the response's `data` must be null.
+    pub fn set_data_null(&self) {
+        self.field_errors.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
+    }
+
+    /// Takes the recorded field errors and the data-null flag.
+    pub fn take_field_errors(&self) -> (Vec<async_graphql::ServerError>, bool) {
+        std::mem::take(&mut *self.field_errors.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Checks `perm`; returns the active organisation's id.

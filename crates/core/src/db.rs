@@ -29,6 +29,11 @@ pub struct Tenant {
 pub struct TxDb {
     txn: Mutex<State>,
     statements: AtomicU32,
+    pool: DatabaseConnection,
+    /// The tenant last set (durable writes run under it).
+    tenant: std::sync::Mutex<Tenant>,
+    /// Writes that must persist whatever the request's outcome (see [`TxDb::durable`]).
+    durable: std::sync::Mutex<Vec<Statement>>,
 }
 
 enum State {
@@ -62,19 +67,87 @@ impl TxDb {
     pub async fn begin(pool: &DatabaseConnection, tenant: &Tenant) -> Result<Self, DbErr> {
         let txn = pool.begin().await?;
         txn.query_one_raw(tenant_statement(tenant)).await?;
-        Ok(TxDb { txn: Mutex::new(State::Open(txn)), statements: AtomicU32::new(0) })
+        Ok(Self::with_state(pool, tenant.clone(), State::Open(txn)))
+    }
+
+    fn with_state(pool: &DatabaseConnection, tenant: Tenant, state: State) -> Self {
+        TxDb {
+            txn: Mutex::new(state),
+            statements: AtomicU32::new(0),
+            pool: pool.clone(),
+            tenant: std::sync::Mutex::new(tenant),
+            durable: std::sync::Mutex::new(Vec::new()),
+        }
     }
 
     /// A transaction for `tenant` that begins only when its first statement runs (live
     /// events whose payload needs no database never take a connection).
     pub fn lazy(pool: &DatabaseConnection, tenant: Tenant) -> Self {
-        TxDb { txn: Mutex::new(State::Pending(pool.clone(), tenant)), statements: AtomicU32::new(0) }
+        Self::with_state(pool, tenant.clone(), State::Pending(pool.clone(), tenant))
     }
 
     /// Re-points the transaction at another tenant (used while authenticating).
     pub async fn set_tenant(&self, tenant: &Tenant) -> Result<(), DbErr> {
         self.query_one_raw(tenant_statement(tenant)).await?;
+        *self.tenant.lock().unwrap_or_else(|p| p.into_inner()) = tenant.clone();
         Ok(())
+    }
+
+    /// Queues a write that must persist even if the request fails (a failed sign-in
+    /// attempt, the revocation of a reused refresh token). It runs when the request ends:
+    /// in its transaction before the commit, or, when the request rolls back, in a new
+    /// transaction taken only after the request's connection went back to the pool, so a
+    /// request never holds one connection while waiting for a second.
+    pub fn durable(&self, stmt: Statement) {
+        self.durable.lock().unwrap_or_else(|p| p.into_inner()).push(stmt);
+    }
+
+    /// Marks a savepoint (not counted as a statement of the request).
+    pub async fn savepoint(&self, name: &str) -> Result<(), DbErr> {
+        self.raw(&format!("SAVEPOINT {name}")).await
+    }
+
+    /// Releases a savepoint: what ran since it stays part of the transaction.
+    pub async fn release(&self, name: &str) -> Result<(), DbErr> {
+        self.raw(&format!("RELEASE SAVEPOINT {name}")).await
+    }
+
+    /// Undoes everything since the savepoint (also after a failed statement).
+    pub async fn rollback_to(&self, name: &str) -> Result<(), DbErr> {
+        self.raw(&format!("ROLLBACK TO SAVEPOINT {name}")).await?;
+        self.release(name).await
+    }
+
+    async fn raw(&self, sql: &str) -> Result<(), DbErr> {
+        let guard = self.txn.lock().await;
+        match &*guard {
+            State::Open(txn) => txn.execute_unprepared(sql).await.map(|_| ()),
+            State::Pending(..) => Ok(()),
+            State::Done => Err(closed()),
+        }
+    }
+
+    /// Ends the request: commits (durable writes first) when `commit`, else rolls back
+    /// and then writes the durable statements in a transaction of their own.
+    pub async fn finish(&self, commit: bool) -> Result<(), DbErr> {
+        let durable = std::mem::take(&mut *self.durable.lock().unwrap_or_else(|p| p.into_inner()));
+        if commit {
+            for stmt in durable {
+                self.execute_raw(stmt).await?;
+            }
+            return self.commit().await;
+        }
+        self.rollback().await?;
+        if durable.is_empty() {
+            return Ok(());
+        }
+        let tenant = self.tenant.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let txn = self.pool.begin().await?;
+        txn.query_one_raw(tenant_statement(&tenant)).await?;
+        for stmt in durable {
+            txn.execute_raw(stmt).await?;
+        }
+        txn.commit().await
     }
 
     /// Statements executed so far (excluding the tenant set-up).
@@ -156,7 +229,12 @@ where
 {
     use sea_orm::{ColumnTrait, QueryFilter};
     am.not_set(id_col);
-    am.set(version_col, (expected + 1).into());
+    // `expected` comes from the client: no version can be i32::MAX (it could never be
+    // bumped), so that is a stale version, not an overflow.
+    let Some(next) = expected.checked_add(1) else {
+        return Err(crate::error::AppError::Conflict(format!("{what} was changed by someone else; reload and retry")));
+    };
+    am.set(version_col, next.into());
     E::update_many()
         .set(am)
         .filter(id_col.eq(id))

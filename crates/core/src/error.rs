@@ -20,6 +20,11 @@ pub enum ErrorCode {
     BadUserInput,
     /// The change conflicts with the current state (stale version, duplicate, last owner...).
     Conflict,
+    /// Too many attempts; `extensions.retryAfter` says after how many seconds to retry.
+    RateLimited,
+    /// A dependency (the database) is unreachable right now; retry after
+    /// `extensions.retryAfter` seconds (HTTP 503 with `Retry-After`).
+    ServiceUnavailable,
     /// Something failed on our side; details are in the server log only.
     Internal,
 }
@@ -33,6 +38,8 @@ impl ErrorCode {
             Self::NotFound => "NOT_FOUND",
             Self::BadUserInput => "BAD_USER_INPUT",
             Self::Conflict => "CONFLICT",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -58,6 +65,15 @@ pub enum AppError {
     },
     /// Conflicts with the current state.
     Conflict(String),
+    /// Throttled: retry after the given number of seconds.
+    RateLimited {
+        /// Why.
+        message: String,
+        /// Seconds until a retry may succeed.
+        retry_after_secs: u64,
+    },
+    /// The database cannot be reached now (the cause is logged).
+    Unavailable(String),
     /// An internal failure; the message is logged, never shown.
     Internal(String),
 }
@@ -86,7 +102,8 @@ impl AppError {
         match self {
             Self::Unauthenticated(m) | Self::Forbidden(m) | Self::Conflict(m) => m.clone(),
             Self::NotFound(what) => format!("{what} not found"),
-            Self::BadUserInput { message, .. } => message.clone(),
+            Self::BadUserInput { message, .. } | Self::RateLimited { message, .. } => message.clone(),
+            Self::Unavailable(_) => "the service is temporarily unavailable; retry shortly".to_owned(),
             Self::Internal(_) => "internal error".to_owned(),
         }
     }
@@ -99,6 +116,8 @@ impl AppError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,
             Self::Conflict(_) => ErrorCode::Conflict,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -111,16 +130,28 @@ impl AppError {
                 tracing::error!(error = %detail, "internal error");
                 "internal error".to_owned()
             }
+            Self::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "database unavailable");
+                self.message()
+            }
             other => other.message(),
         };
         let field = match &self {
             Self::BadUserInput { field, .. } => field.clone(),
             _ => None,
         };
+        let retry_after = match &self {
+            Self::RateLimited { retry_after_secs, .. } => Some(*retry_after_secs),
+            Self::Unavailable(_) => Some(RETRY_AFTER_UNAVAILABLE_SECS),
+            _ => None,
+        };
         async_graphql::Error::new(message).extend_with(|_, ext| {
             ext.set("code", code.as_str());
             if let Some(field) = field {
                 ext.set("field", field);
+            }
+            if let Some(secs) = retry_after {
+                ext.set("retryAfter", secs);
             }
         })
     }
@@ -132,9 +163,38 @@ impl From<AppError> for async_graphql::Error {
     }
 }
 
+/// Seconds a client waits before retrying when the database is unreachable.
+pub const RETRY_AFTER_UNAVAILABLE_SECS: u64 = 2;
+
 impl From<DbErr> for AppError {
     fn from(err: DbErr) -> Self {
+        if is_unavailable(&err) {
+            return Self::Unavailable(err.to_string());
+        }
         map_db_error(&err).unwrap_or_else(|| Self::Internal(err.to_string()))
+    }
+}
+
+/// Whether `err` means the database cannot be reached (no connection within the acquire
+/// timeout, connection refused or lost, server shutting down) rather than a failed
+/// statement.
+pub fn is_unavailable(err: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    let runtime = match err {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(r) | DbErr::Exec(r) | DbErr::Query(r) => r,
+        _ => return false,
+    };
+    use sea_orm::SqlxError as E;
+    match runtime {
+        RuntimeErr::SqlxError(e) => match e.as_ref() {
+            E::Io(_) | E::PoolTimedOut | E::PoolClosed | E::Tls(_) | E::Protocol(_) | E::WorkerCrashed => true,
+            other => other.as_database_error().and_then(|d| d.code()).is_some_and(|c| {
+                // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
+                matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+            }),
+        },
+        _ => false,
     }
 }
 

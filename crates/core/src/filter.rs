@@ -218,11 +218,11 @@ fn operand(kind: FieldKind, v: &Value, path: &str) -> AppResult<sea_orm::Value> 
         (FieldKind::Enum(_), Value::String(s)) => s.clone().into(),
         (FieldKind::Id(ty), Value::String(s)) => id::decode_as(s, ty, path)?.into(),
         (FieldKind::DateTime, Value::String(s)) => {
-            chrono::DateTime::parse_from_rfc3339(s).map_err(|_| bad(path, "expected an RFC 3339 timestamp"))?.into()
+            crate::validate::iso_datetime(s).ok_or_else(|| bad(path, "expected an RFC 3339 timestamp"))?.into()
         }
-        (FieldKind::Date, Value::String(s)) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map_err(|_| bad(path, "expected a date YYYY-MM-DD"))?
-            .into(),
+        (FieldKind::Date, Value::String(s)) => {
+            crate::validate::iso_date(s).ok_or_else(|| bad(path, "expected a date YYYY-MM-DD"))?.into()
+        }
         (FieldKind::Int, Value::Number(n)) => n.as_i64().ok_or_else(|| bad(path, "expected an integer"))?.into(),
         (FieldKind::Boolean, Value::Boolean(b)) => (*b).into(),
         _ => return Err(bad(path, "value has the wrong type")),

@@ -8,6 +8,7 @@ pub mod context;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod exec;
 pub mod filter;
 pub mod gql;
 pub mod id;

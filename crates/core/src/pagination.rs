@@ -261,7 +261,7 @@ fn from_json(kind: SortKind, v: &serde_json::Value) -> Option<sea_orm::Value> {
         SortKind::Text => v.as_str()?.to_owned().into(),
         SortKind::Uuid => Uuid::parse_str(v.as_str()?).ok()?.into(),
         SortKind::DateTime => chrono::DateTime::parse_from_rfc3339(v.as_str()?).ok()?.into(),
-        SortKind::Date => chrono::NaiveDate::parse_from_str(v.as_str()?, "%Y-%m-%d").ok()?.into(),
+        SortKind::Date => crate::validate::iso_date(v.as_str()?)?.into(),
         SortKind::Int => v.as_i64()?.into(),
     })
 }

@@ -101,6 +101,41 @@ pub fn slugify(name: &str) -> String {
     s
 }
 
+/// Earliest and latest years a date or instant may have (anything outside is a typo or
+/// an attack on date arithmetic, not a plan).
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+
+/// A strict ISO 8601 calendar date `YYYY-MM-DD` (zero-padded) within [`YEARS`].
+pub fn iso_date(s: &str) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    let b = s.as_bytes();
+    let shape = b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shape {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().filter(|d| YEARS.contains(&d.year()))
+}
+
+/// A strict RFC 3339 instant within [`YEARS`].
+pub fn iso_datetime(s: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    use chrono::Datelike;
+    let d = chrono::DateTime::parse_from_rfc3339(s).ok()?;
+    (s.len() >= 20 && YEARS.contains(&d.year())).then_some(d)
+}
+
+/// [`iso_date`] as BAD_USER_INPUT naming `field`.
+pub fn date(field: &str, s: &str) -> AppResult<chrono::NaiveDate> {
+    iso_date(s).ok_or_else(|| {
+        AppError::bad_input(
+            field,
+            format!("{field} must be a date YYYY-MM-DD between {} and {}", YEARS.start(), YEARS.end()),
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +161,26 @@ mod tests {
     fn slugs() {
         assert_eq!(slugify("Acme Studios, Ltd."), "acme-studios-ltd");
         assert_eq!(slugify("!"), "org-");
+    }
+
+    #[test]
+    fn dates_are_strict_and_sane() {
+        assert!(iso_date("2026-01-31").is_some());
+        for bad in [
+            "2026-1-1",
+            "0000-01-01",
+            "0001-01-01",
+            "2026-02-30",
+            "3000-01-01",
+            "2026-01-01T00:00:00Z",
+            "+2026-01-01",
+            " 2026-01-01",
+        ] {
+            assert!(iso_date(bad).is_none(), "{bad}");
+        }
+        assert!(iso_datetime("2026-05-01T09:30:00Z").is_some());
+        assert!(iso_datetime("2026-05-01T09:30:00+02:00").is_some());
+        assert!(iso_datetime("0001-05-01T09:30:00Z").is_none());
+        assert!(iso_datetime("2026-05-01").is_none());
     }
 }

@@ -8,9 +8,10 @@ pub enum OrgError {
     /// Wrong email or password (never says which).
     #[error("invalid email or password")]
     InvalidCredentials,
-    /// Too many failed sign-ins for this account or address.
-    #[error("too many failed sign-in attempts; try again later")]
-    RateLimited,
+    /// Too many failed sign-ins from this address (for this account, or in all); retry
+    /// after the given number of seconds.
+    #[error("too many failed sign-in attempts; try again in {0} s")]
+    RateLimited(u64),
     /// The access token is missing, malformed or expired.
     #[error("{0}")]
     InvalidToken(&'static str),
@@ -30,7 +31,7 @@ impl From<OrgError> for AppError {
         let msg = e.to_string();
         match e {
             OrgError::InvalidCredentials | OrgError::InvalidToken(_) => AppError::Unauthenticated(msg),
-            OrgError::RateLimited => AppError::Forbidden(msg),
+            OrgError::RateLimited(secs) => AppError::RateLimited { message: msg, retry_after_secs: secs },
             OrgError::EmailTaken => AppError::Conflict(msg),
             OrgError::LastOwner => AppError::Conflict(msg),
             OrgError::NotAMember => AppError::NotFound("organisation".into()),

@@ -20,5 +20,5 @@ pub fn builder() -> Result<SchemaBuilder, String> {
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> Result<String, String> {
     let schema: Schema = builder()?.finish().map_err(|e| e.to_string())?;
-    Ok(schema.sdl())
+    Ok(schema.sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by()))
 }

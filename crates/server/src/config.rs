@@ -104,6 +104,20 @@ pub struct Config {
     /// Seconds a client has to send `connection_init` (else close 4408).
     #[arg(long, env = "OPSGRAPH_WS_INIT_TIMEOUT_SECS", default_value_t = 10)]
     pub ws_init_timeout_secs: u64,
+    /// Origins allowed to call the API from a browser (comma separated; `*` for any).
+    /// Empty: no cross-origin browser calls.
+    #[arg(long, env = "OPSGRAPH_CORS_ORIGINS", default_value = "")]
+    pub cors_origins: String,
+    /// Whether allowed origins may send credentials (cookies); never with `*`.
+    #[arg(long, env = "OPSGRAPH_CORS_CREDENTIALS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub cors_credentials: bool,
+    /// Longest wait for a pooled database connection, in milliseconds; past it a request
+    /// answers SERVICE_UNAVAILABLE (HTTP 503, `Retry-After`).
+    #[arg(long, env = "OPSGRAPH_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3000)]
+    pub db_acquire_timeout_ms: u64,
+    /// Connections of the live-delivery pool (subscriptions never wait behind requests).
+    #[arg(long, env = "OPSGRAPH_LIVE_POOL_MAX", default_value_t = 4)]
+    pub live_pool_max: u32,
     /// Adds `extensions.sqlStatements` to every response (for tests and profiling).
     #[arg(long, env = "OPSGRAPH_EXPOSE_SQL_COUNT", default_value_t = false, action = clap::ArgAction::Set)]
     pub expose_sql_count: bool,
@@ -151,6 +165,26 @@ impl Config {
             anyhow::bail!("set OPSGRAPH_JWT_SECRET in production");
         }
         Ok(())
+    }
+
+    /// The allowed CORS origins.
+    pub fn cors_origins(&self) -> Vec<String> {
+        self.cors_origins
+            .split(',')
+            .map(|s| s.trim().trim_end_matches('/').to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    /// The document limits checked before execution.
+    pub fn limits(&self) -> crate::limits::Limits {
+        crate::limits::Limits {
+            depth: self.max_depth,
+            fields: self.max_complexity,
+            aliases: self.max_aliases,
+            directives: self.max_directives,
+            nesting: self.max_recursion,
+        }
     }
 
     /// The auth settings for the org domain.

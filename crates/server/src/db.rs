@@ -1,7 +1,11 @@
 //! Database start-up: create the database if missing, connect, migrate.
 
+use std::time::Duration;
+
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
 use sea_orm_migration::MigratorTrait;
+
+use crate::config::Config;
 
 /// Creates the database named in `url` if it does not exist (connecting to `postgres`).
 pub async fn ensure_database(url: &str) -> anyhow::Result<()> {
@@ -28,11 +32,25 @@ pub async fn ensure_database(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Connects a pool of at most `max` connections.
+/// Connects a pool of at most `max` connections (default acquire timeout).
 pub async fn connect(url: &str, max: u32) -> anyhow::Result<DatabaseConnection> {
+    connect_with(url, max, Duration::from_secs(3)).await
+}
+
+/// Connects a pool of at most `max` connections; waiting for a connection (or for a new
+/// one to open) gives up after `acquire`, so an unreachable database fails requests fast.
+pub async fn connect_with(url: &str, max: u32, acquire: Duration) -> anyhow::Result<DatabaseConnection> {
     let mut opts = ConnectOptions::new(url.to_owned());
-    opts.max_connections(max).min_connections(1).sqlx_logging(false);
+    opts.max_connections(max).min_connections(1).acquire_timeout(acquire).connect_timeout(acquire).sqlx_logging(false);
     Ok(Database::connect(opts).await?)
+}
+
+/// The request pool and the live-delivery pool of `config`.
+pub async fn pools(config: &Config) -> anyhow::Result<(DatabaseConnection, DatabaseConnection)> {
+    let acquire = Duration::from_millis(config.db_acquire_timeout_ms.max(1));
+    let pool = connect_with(&config.database_url, config.db_pool_max, acquire).await?;
+    let live = connect_with(&config.database_url, config.live_pool_max.max(1), acquire).await?;
+    Ok((pool, live))
 }
 
 /// Applies pending migrations.

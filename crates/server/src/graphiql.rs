@@ -61,6 +61,14 @@ pub async fn page() -> Html<&'static str> {
     Html(PAGE)
 }
 
+const FAVICON: &str = "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'><rect width='32' height='32' rx='6' fill='#1f4e79'/><circle cx='16' cy='16' r='8' fill='none' stroke='#fff' stroke-width='3'/></svg>";
+
+/// The site icon (browsers and GraphiQL ask for `/favicon.ico`).
+pub async fn favicon() -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")], FAVICON)
+        .into_response()
+}
+
 /// The vendored GraphiQL assets.
 pub async fn asset(Path(file): Path<String>) -> Response {
     let (body, mime): (&'static [u8], &str) = match file.as_str() {

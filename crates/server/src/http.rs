@@ -1,7 +1,11 @@
-//! The HTTP surface: `POST /graphql` (one transaction per operation, tenant set first),
-//! GraphiQL, graphql-transport-ws on `/graphql/ws` (see [`crate::ws`]), `/healthz`, `/readyz`.
+//! The HTTP surface (GraphQL over HTTP): `POST /graphql` with `application/json` (anything
+//! else is 415, so a cross-site form cannot post without a CORS preflight), `GET /graphql`
+//! for queries (never mutations) or GraphiQL for a browser asking for HTML, CORS for the
+//! configured origins, graphql-transport-ws on `/graphql/ws` (see [`crate::ws`]),
+//! `/healthz`, `/readyz`. One transaction per operation, tenant set first.
 
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,23 +16,26 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
+use futures_util::FutureExt;
 use opsgraph_core::{AppError, RequestCtx, Session, Tenant, TxDb};
 use opsgraph_org::Credentials;
 use tracing::Instrument;
 
-use crate::limits;
 use crate::state::AppState;
+use crate::{limits, wire};
 
 /// The router of the whole API.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
     Router::new()
-        .route("/graphql", get(crate::graphiql::page).post(graphql))
+        .route("/graphql", get(graphql_get).post(graphql).options(crate::cors::preflight))
         .route("/graphql/ws", get(websocket))
         .route("/assets/{file}", get(crate::graphiql::asset))
+        .route("/favicon.ico", get(crate::graphiql::favicon))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::cors::headers))
         .with_state(state)
 }
 
@@ -36,14 +43,17 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Ready when the database answers and is migrated; answers within a second either way.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     use sea_orm::ConnectionTrait;
-    let db_ok = state.pool.execute_unprepared("SELECT 1").await.is_ok();
-    let migrated = db_ok && crate::db::migrations_current(&state.pool).await;
-    match (db_ok, migrated) {
-        (true, true) => (StatusCode::OK, "ready"),
-        (false, _) => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
-        (true, false) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending"),
+    let check = async {
+        let db_ok = state.pool.execute_unprepared("SELECT 1").await.is_ok();
+        (db_ok, db_ok && crate::db::migrations_current(&state.pool).await)
+    };
+    match tokio::time::timeout(Duration::from_millis(900), check).await {
+        Ok((true, true)) => (StatusCode::OK, "ready"),
+        Ok((false, _)) | Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unreachable"),
+        Ok((true, false)) => (StatusCode::SERVICE_UNAVAILABLE, "migrations pending"),
     }
 }
 
@@ -87,30 +97,42 @@ pub(crate) struct Caller {
     pub(crate) user_agent: Option<String>,
 }
 
+fn caller(headers: &HeaderMap, peer: SocketAddr) -> Caller {
+    Caller {
+        credentials: Credentials::from_headers(header(headers, "authorization"), header(headers, "x-api-key")),
+        org_header: header(headers, "x-organization-id").map(str::to_owned),
+        request_id: request_id(headers),
+        ip: peer.ip().to_string(),
+        user_agent: header(headers, "user-agent").map(|s| s.chars().take(256).collect()),
+    }
+}
+
+/// `POST /graphql`: one operation or a batch, as `application/json`.
 async fn graphql(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> axum::response::Response {
-    let caller = Caller {
-        credentials: Credentials::from_headers(header(&headers, "authorization"), header(&headers, "x-api-key")),
-        org_header: header(&headers, "x-organization-id").map(str::to_owned),
-        request_id: request_id(&headers),
-        ip: peer.ip().to_string(),
-        user_agent: header(&headers, "user-agent").map(|s| s.chars().take(256).collect()),
-    };
+    let media = wire::ResponseMedia::negotiate(&headers);
+    if !wire::is_json_request(&headers) {
+        return wire::unsupported_media_type();
+    }
+    let caller = caller(&headers, peer);
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(_) => return bad_request("the body must be a GraphQL request as JSON"),
     };
-    let rid = HeaderValue::from_str(&caller.request_id).ok();
     let body = match batch {
-        BatchRequest::Single(req) => serde_json::to_vec(&execute(&state, &caller, req).await),
+        BatchRequest::Single(req) => {
+            let resp = execute(&state, &caller, req).await;
+            return wire::respond(media, &resp, &caller.request_id);
+        }
         BatchRequest::Batch(reqs) => {
             if reqs.len() > state.config.max_batch {
                 return bad_request(&format!("at most {} operations per batch", state.config.max_batch));
             }
+            // Each operation of a batch runs (and commits) on its own, in order.
             let mut out = Vec::with_capacity(reqs.len());
             for req in reqs {
                 out.push(execute(&state, &caller, req).await);
@@ -118,14 +140,34 @@ async fn graphql(
             serde_json::to_vec(&out)
         }
     };
-    let mut resp = match body {
-        Ok(b) => ([(header::CONTENT_TYPE, "application/json")], b).into_response(),
-        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-    };
-    if let Some(rid) = rid {
-        resp.headers_mut().insert("x-request-id", rid);
+    wire::json_body(media, body, &caller.request_id)
+}
+
+/// `GET /graphql`: GraphiQL for a browser asking for HTML, else a query from the URL
+/// (`query`, `variables`, `operationName`); a mutation over GET is 405.
+async fn graphql_get(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> axum::response::Response {
+    if wire::wants_html(&headers) {
+        return crate::graphiql::page().await.into_response();
     }
-    resp
+    let media = wire::ResponseMedia::negotiate(&headers);
+    let req = match wire::request_from_url(query.as_deref().unwrap_or_default()) {
+        Ok(r) => r,
+        Err(msg) => return bad_request(&msg),
+    };
+    if wire::is_mutation(&req) {
+        let mut resp = bad_request("mutations are only accepted over POST");
+        *resp.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return resp;
+    }
+    let caller = caller(&headers, peer);
+    let resp = execute(&state, &caller, req).await;
+    wire::respond(media, &resp, &caller.request_id)
 }
 
 /// Runs one operation in its own transaction: authenticate (which sets the tenant),
@@ -151,12 +193,12 @@ pub(crate) async fn execute(state: &AppState, caller: &Caller, req: async_graphq
 
 async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> Response {
     let cfg = &state.config;
-    if let Err(e) = limits::check(&req.query, cfg.max_recursion, cfg.max_aliases) {
+    if let Err(e) = limits::check(&req.query, &cfg.limits()) {
         return error_response(e);
     }
     let db = match TxDb::begin(&state.pool, &Tenant::default()).await {
         Ok(db) => Arc::new(db),
-        Err(e) => return error_response(AppError::internal(e)),
+        Err(e) => return error_response(AppError::from(e)),
     };
     let base = Session {
         ip: Some(caller.ip.clone()),
@@ -169,17 +211,33 @@ async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> 
         {
             Ok(s) => s,
             Err(e) => {
-                let _ = db.rollback().await;
+                let _ = db.finish(false).await;
                 return error_response(e);
             }
         };
     let before = db.statement_count();
     let ctx = RequestCtx::new(session, db.clone(), Duration::from_millis(cfg.loader_delay_ms));
-    let mut resp = state.schema.execute(req.data(ctx)).await;
+    let executed = AssertUnwindSafe(state.schema.execute(req.data(ctx))).catch_unwind().await;
+    let mut resp = match executed {
+        Ok(resp) => resp,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(request_id = %caller.request_id, panic = %what, "resolver panicked; rolled back");
+            let _ = db.finish(false).await;
+            return error_response(AppError::internal(format!("panic: {what}")));
+        }
+    };
     ensure_codes(&mut resp);
     let statements = db.statement_count() - before;
-    let outcome = if resp.errors.is_empty() { db.commit().await } else { db.rollback().await };
-    if let Err(e) = outcome {
+    // Failed mutation fields were already rolled back to their savepoints; what `data`
+    // acknowledges is committed. `data: null` (nothing ran, or a non-null root failed)
+    // commits nothing.
+    let commit = resp.data != async_graphql::Value::Null;
+    if let Err(e) = db.finish(commit).await {
         return error_response(AppError::from(e));
     }
     if cfg.expose_sql_count {

@@ -2,6 +2,7 @@
 //! tenant-scoped transaction, telemetry and the CLI. It only wires the domain crates.
 
 pub mod config;
+pub mod cors;
 pub mod db;
 pub mod graphiql;
 pub mod http;
@@ -10,6 +11,7 @@ pub mod limits;
 pub mod seed;
 pub mod state;
 pub mod telemetry;
+pub mod wire;
 pub mod ws;
 
 use std::net::SocketAddr;

@@ -1,22 +1,143 @@
-//! Document limits checked before execution (async-graphql checks depth, complexity,
-//! directives and recursion itself; these cover what it does not).
+//! Document limits, checked on the document once before validation and execution.
+//!
+//! Fragments are expanded by size arithmetic, not by walking: each fragment's totals
+//! (fields, aliases, directives, depth) are computed once and memoised, and a spread adds
+//! the fragment's totals. A document that doubles one fragment twenty times therefore costs
+//! twenty small additions, and is refused in microseconds; async-graphql's own validation
+//! (which expands spreads) only ever sees documents whose expanded size is bounded.
+//! `__typename` counts like any field.
+
+use std::collections::HashMap;
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Name, Positioned};
 use opsgraph_core::AppError;
 
-/// Both checks, as the client sees them (BAD_USER_INPUT).
-pub fn check(query: &str, max_nesting: usize, max_aliases: usize) -> Result<(), AppError> {
-    check_nesting(query, max_nesting).map_err(|message| AppError::BadUserInput { field: None, message })?;
-    if let Ok(doc) = async_graphql::parser::parse_query(query) {
-        let aliases = alias_count(&doc);
-        if aliases > max_aliases {
-            return Err(AppError::BadUserInput {
-                field: None,
-                message: format!("too many aliases ({aliases} > {max_aliases})"),
-            });
-        }
+/// The bounds a document must stay within (expanded sizes, summed over its operations).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Deepest field nesting.
+    pub depth: usize,
+    /// Fields after fragment expansion (`__typename` included).
+    pub fields: usize,
+    /// Aliased fields after fragment expansion.
+    pub aliases: usize,
+    /// Directives after fragment expansion.
+    pub directives: usize,
+    /// Bracket nesting of the raw text (protects the parser's stack).
+    pub nesting: usize,
+}
+
+/// Expanded totals of a selection set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Fields.
+    pub fields: u64,
+    /// Aliased fields.
+    pub aliases: u64,
+    /// Directives.
+    pub directives: u64,
+    /// Depth of field nesting.
+    pub depth: u64,
+}
+
+impl Totals {
+    fn add(&mut self, o: Totals) {
+        self.fields = self.fields.saturating_add(o.fields);
+        self.aliases = self.aliases.saturating_add(o.aliases);
+        self.directives = self.directives.saturating_add(o.directives);
+        self.depth = self.depth.max(o.depth);
+    }
+}
+
+fn bad(message: String) -> AppError {
+    AppError::BadUserInput { field: None, message }
+}
+
+/// Every limit, as the client sees it (BAD_USER_INPUT). Unparsable documents pass here
+/// and get the parser's own error later.
+pub fn check(query: &str, limits: &Limits) -> Result<(), AppError> {
+    check_nesting(query, limits.nesting).map_err(bad)?;
+    let Ok(doc) = async_graphql::parser::parse_query(query) else { return Ok(()) };
+    let t = document_totals(&doc).map_err(bad)?;
+    let over = |what: &str, n: u64, max: usize| (n > max as u64).then(|| bad(format!("{what} ({n} > {max})")));
+    if let Some(e) = over("query is nested too deeply", t.depth, limits.depth)
+        .or_else(|| over("too many fields once fragments are expanded", t.fields, limits.fields))
+        .or_else(|| over("too many aliases", t.aliases, limits.aliases))
+        .or_else(|| over("too many directives", t.directives, limits.directives))
+    {
+        return Err(e);
     }
     Ok(())
+}
+
+/// Expanded totals of all operations of `doc` (depth: the deepest). A fragment cycle is an
+/// error.
+pub fn document_totals(doc: &ExecutableDocument) -> Result<Totals, String> {
+    let mut sizer = Sizer { doc, memo: HashMap::new(), visiting: Vec::new() };
+    let mut total = Totals::default();
+    for (_, op) in doc.operations.iter() {
+        let mut t = sizer.set(&op.node.selection_set.node)?;
+        t.directives = t.directives.saturating_add(op.node.directives.len() as u64);
+        total.add(t);
+    }
+    Ok(total)
+}
+
+struct Sizer<'d> {
+    doc: &'d ExecutableDocument,
+    memo: HashMap<&'d Name, Totals>,
+    visiting: Vec<&'d Name>,
+}
+
+impl<'d> Sizer<'d> {
+    fn set(&mut self, set: &'d SelectionSet) -> Result<Totals, String> {
+        let mut t = Totals::default();
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(f) => {
+                    let sub = self.set(&f.node.selection_set.node)?;
+                    t.add(Totals {
+                        fields: sub.fields.saturating_add(1),
+                        aliases: sub.aliases.saturating_add(u64::from(f.node.alias.is_some())),
+                        directives: sub.directives.saturating_add(f.node.directives.len() as u64),
+                        depth: sub.depth.saturating_add(1),
+                    });
+                }
+                Selection::InlineFragment(fr) => {
+                    let mut sub = self.set(&fr.node.selection_set.node)?;
+                    sub.directives = sub.directives.saturating_add(fr.node.directives.len() as u64);
+                    t.add(sub);
+                }
+                Selection::FragmentSpread(sp) => {
+                    let mut sub = self.fragment(&sp.node.fragment_name)?;
+                    sub.directives = sub.directives.saturating_add(sp.node.directives.len() as u64);
+                    t.add(sub);
+                }
+            }
+        }
+        Ok(t)
+    }
+
+    fn fragment(&mut self, name: &'d Positioned<Name>) -> Result<Totals, String> {
+        let name = &name.node;
+        if let Some(t) = self.memo.get(name) {
+            return Ok(*t);
+        }
+        let Some(frag) = self.doc.fragments.get(name) else {
+            // Unknown fragments are reported by validation.
+            return Ok(Totals::default());
+        };
+        if self.visiting.contains(&name) {
+            return Err(format!("fragment {name} spreads itself"));
+        }
+        self.visiting.push(name);
+        let mut t = self.set(&frag.node.selection_set.node)?;
+        t.directives = t.directives.saturating_add(frag.node.directives.len() as u64);
+        self.visiting.pop();
+        self.memo.insert(name, t);
+        Ok(t)
+    }
 }
 
 /// Rejects documents nested deeper than `max` brackets, without parsing (so a hostile
@@ -53,32 +174,6 @@ pub fn check_nesting(query: &str, max: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// Counts aliased fields in the whole document.
-pub fn alias_count(doc: &ExecutableDocument) -> usize {
-    fn walk(set: &SelectionSet, n: &mut usize) {
-        for item in &set.items {
-            match &item.node {
-                Selection::Field(f) => {
-                    if f.node.alias.is_some() {
-                        *n += 1;
-                    }
-                    walk(&f.node.selection_set.node, n);
-                }
-                Selection::FragmentSpread(_) => {}
-                Selection::InlineFragment(fr) => walk(&fr.node.selection_set.node, n),
-            }
-        }
-    }
-    let mut n = 0;
-    for (_, op) in doc.operations.iter() {
-        walk(&op.node.selection_set.node, &mut n);
-    }
-    for frag in doc.fragments.values() {
-        walk(&frag.node.selection_set.node, &mut n);
-    }
-    n
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,11 +184,44 @@ mod tests {
         assert!(check_nesting(&"{a".repeat(10), 5).is_err());
     }
 
+    fn totals(q: &str) -> Totals {
+        let doc = async_graphql::parser::parse_query(q).ok();
+        doc.and_then(|d| document_totals(&d).ok()).unwrap_or_default()
+    }
+
     #[test]
-    fn counts_aliases() {
-        let doc = async_graphql::parser::parse_query(
-            "{ a: viewer { b: user { id } } ...F } fragment F on Query { c: viewer { role } }",
-        );
-        assert_eq!(doc.map(|d| alias_count(&d)).ok(), Some(3));
+    fn counts_expanded_fields_aliases_and_depth() {
+        let t = totals("{ a: viewer { b: user { id } } ...F } fragment F on Query { c: viewer { role __typename } }");
+        assert_eq!(t, Totals { fields: 6, aliases: 3, directives: 0, depth: 3 });
+        let twice = totals("{ ...F ...F } fragment F on Query { x: __typename @skip(if: false) }");
+        assert_eq!(twice, Totals { fields: 2, aliases: 2, directives: 2, depth: 1 });
+    }
+
+    /// `F0 { __typename }`, each `Fi` spreading `F(i-1)` `width` times; the query spreads
+    /// the last one.
+    pub(crate) fn fan_out(levels: usize, width: usize) -> String {
+        let mut q = format!("{{ ...F{levels} }} fragment F0 on Query {{ __typename }}");
+        for i in 1..=levels {
+            let spreads = format!("...F{} ", i - 1).repeat(width);
+            q.push_str(&format!(" fragment F{i} on Query {{ {spreads}}}"));
+        }
+        q
+    }
+
+    #[test]
+    fn fragment_fan_out_is_sized_not_walked() {
+        assert_eq!(totals(&fan_out(22, 2)).fields, 1 << 22);
+        assert_eq!(totals(&fan_out(7, 10)).fields, 10_000_000);
+        assert_eq!(totals(&fan_out(60, 10)).fields, u64::MAX, "saturates instead of overflowing");
+        let limits = Limits { depth: 16, fields: 5000, aliases: 30, directives: 50, nesting: 32 };
+        assert!(check(&fan_out(22, 2), &limits).is_err());
+        assert!(check(&fan_out(3, 2), &limits).is_ok());
+    }
+
+    #[test]
+    fn fragment_cycles_are_refused() {
+        let doc =
+            async_graphql::parser::parse_query("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }");
+        assert!(doc.map(|d| document_totals(&d).is_err()).unwrap_or(false));
     }
 }

@@ -53,7 +53,7 @@ async fn main() -> anyhow::Result<()> {
             if migrate {
                 db::ensure_database(&config.database_url).await?;
             }
-            let pool = db::connect(&config.database_url, config.db_pool_max).await?;
+            let (pool, live_pool) = db::pools(&config).await?;
             if migrate {
                 db::migrate(&pool).await?;
             }
@@ -69,7 +69,7 @@ async fn main() -> anyhow::Result<()> {
                     opsgraph_server::seed::DEMO_PASSWORD
                 );
             }
-            let state = AppState::new(config, pool)?;
+            let state = AppState::new(config, pool, live_pool)?;
             serve(listener, state, shutdown_signal()).await?;
         }
         Command::Migrate { config } => {

@@ -18,6 +18,9 @@ pub struct AppState {
     pub schema: Schema,
     /// The database pool (owner role; requests switch to the RLS role per transaction).
     pub pool: DatabaseConnection,
+    /// The live-delivery pool: feeds, per-event transactions and re-checks of
+    /// subscriptions, so delivery never queues behind request traffic.
+    pub live_pool: DatabaseConnection,
     /// Configuration.
     pub config: Arc<Config>,
     /// Auth settings derived from the configuration.
@@ -32,25 +35,26 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the schema with the configured limits and connects nothing new.
-    pub fn new(config: Config, pool: DatabaseConnection) -> anyhow::Result<Self> {
+    pub fn new(config: Config, pool: DatabaseConnection, live_pool: DatabaseConnection) -> anyhow::Result<Self> {
         let auth = config.auth();
         let live = LiveConfig { loader_delay: Duration::from_millis(config.loader_delay_ms), ..LiveConfig::default() };
-        let events = Hub::new(pool.clone(), Outbox, live.clone());
-        let inbox = Hub::new(pool.clone(), Inbox, live);
+        let events = Hub::new(live_pool.clone(), Outbox, live.clone());
+        let inbox = Hub::new(live_pool.clone(), Inbox, live);
         let mut builder = opsgraph_schema::builder()
             .map_err(|e| anyhow::anyhow!(e))?
             .limit_depth(config.max_depth)
             .limit_complexity(config.max_complexity)
             .limit_directives(config.max_directives)
             .limit_recursive_depth(config.max_recursion)
+            .extension(opsgraph_core::exec::Semantics)
             .data(auth.clone())
-            .data(pool.clone())
             .data(events.clone())
             .data(inbox.clone());
         if !config.introspection {
-            builder = builder.disable_introspection();
+            // "Did you mean …" would leak the names introspection hides.
+            builder = builder.disable_introspection().disable_suggestions();
         }
         let schema = builder.finish()?;
-        Ok(AppState { schema, pool, config: Arc::new(config), auth, events, inbox, sockets: Arc::default() })
+        Ok(AppState { schema, pool, live_pool, config: Arc::new(config), auth, events, inbox, sockets: Arc::default() })
     }
 }

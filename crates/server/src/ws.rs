@@ -154,7 +154,11 @@ pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: O
                         Err(end) => break end,
                     },
                     Message::Binary(_) => break End::Close(close::BAD_REQUEST, "binary messages are not supported"),
-                    Message::Close(_) => break End::Drop,
+                    // Answer the client's close with the same code (RFC 6455 §5.5.1).
+                    Message::Close(frame) => break match frame {
+                        Some(f) => End::CloseWith(f.code, String::new()),
+                        None => End::Close(1000, ""),
+                    },
                     Message::Ping(_) | Message::Pong(_) => {}
                 }
             }
@@ -323,7 +327,7 @@ impl Conn {
         let slow = self.slow.clone();
         let done = self.done_tx.clone();
         let task = tokio::spawn(async move {
-            let push = |v: Value| match out.try_send(text(v)) {
+            let push_text = |v: String| match out.try_send(Message::Text(Utf8Bytes::from(v))) {
                 Ok(()) => true,
                 Err(mpsc::error::TrySendError::Full(_)) => {
                     slow.notify_one();
@@ -331,27 +335,37 @@ impl Conn {
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => false,
             };
+            let push = |v: Value| push_text(v.to_string());
             let error = |resp: &Response| {
                 let errors = serde_json::to_value(&resp.errors).unwrap_or(Value::Array(vec![]));
                 json!({ "type": "error", "id": id, "payload": errors })
             };
-            let next = |resp: &Response| json!({ "type": "next", "id": id, "payload": resp });
+            // Serialized from the response itself (not through `serde_json::Value`, whose
+            // maps sort their keys): fields keep the order the client selected them in.
+            let next = |resp: &Response| {
+                let payload = serde_json::to_string(resp).unwrap_or_else(|_| "null".into());
+                let id = serde_json::to_string(&id).unwrap_or_default();
+                format!(r#"{{"type":"next","id":{id},"payload":{payload}}}"#)
+            };
             let complete = json!({ "type": "complete", "id": id });
             if is_subscription(&req) {
                 match subscribe(&state, &caller, req).await {
                     Err(resp) => {
                         push(error(&resp));
                     }
-                    Ok(mut stream) => {
+                    Ok((slot, mut stream)) => {
                         let mut ok = true;
                         while let Some(mut resp) = stream.next().await {
+                            if let Some(event) = slot.current() {
+                                opsgraph_core::exec::merge_field_errors(&event, &mut resp);
+                            }
                             ensure_codes(&mut resp);
                             if resp.data == async_graphql::Value::Null && !resp.errors.is_empty() {
                                 push(error(&resp));
                                 ok = false;
                                 break;
                             }
-                            if !push(next(&resp)) {
+                            if !push_text(next(&resp)) {
                                 ok = false;
                                 break;
                             }
@@ -363,7 +377,7 @@ impl Conn {
                 }
             } else {
                 let resp = crate::http::execute(&state, &caller, req).await;
-                if push(next(&resp)) {
+                if push_text(next(&resp)) {
                     push(complete);
                 }
             }
@@ -398,6 +412,11 @@ async fn authenticate(state: &AppState, caller: &Caller) -> Result<Session, AppE
     if session.actor == opsgraph_core::Actor::Anonymous {
         return Err(AppError::Unauthenticated("sign in first: send a bearer token or an API key".into()));
     }
+    // Everything that streams belongs to an organisation: a deactivated member (whose
+    // token still names the organisation) or a user without one has nothing to follow.
+    if session.org_id.is_none() {
+        return Err(AppError::Forbidden("no active membership in an organisation".into()));
+    }
     Ok(session)
 }
 
@@ -406,12 +425,13 @@ async fn subscribe(
     state: &AppState,
     caller: &Caller,
     req: async_graphql::Request,
-) -> Result<futures_util::stream::BoxStream<'static, Response>, Response> {
+) -> Result<(EventSlot, futures_util::stream::BoxStream<'static, Response>), Response> {
     let cfg = &state.config;
-    crate::limits::check(&req.query, cfg.max_recursion, cfg.max_aliases).map_err(error_response)?;
+    crate::limits::check(&req.query, &cfg.limits()).map_err(error_response)?;
     let session = authenticate(state, caller).await.map_err(error_response)?;
     let live =
         LiveSession { session, pool: state.pool.clone(), loader_delay: Duration::from_millis(cfg.loader_delay_ms) };
-    let req = req.data(live).data(EventSlot::default());
-    Ok(state.schema.execute_stream(req).boxed())
+    let slot = EventSlot::default();
+    let req = req.data(live).data(slot.clone());
+    Ok((slot, state.schema.execute_stream(req).boxed()))
 }

@@ -12,14 +12,15 @@ use crate::context::RequestCtx;
 use crate::error::{AppError, AppResult};
 
 /// A root mutation taking one `input: <InputType>!` (deserialized into `I`) and returning
-/// `<Payload>!`. Input that does not deserialize is BAD_USER_INPUT.
+/// `<Payload>` (nullable: a failed mutation is `null` with its error, and is rolled back
+/// alone; see [`crate::exec`]). Input that does not deserialize is BAD_USER_INPUT.
 pub fn mutation<I, F, Fut>(name: &str, input_type: &str, payload_type: &str, desc: &str, f: F) -> Field
 where
     I: serde::de::DeserializeOwned + Send + 'static,
     F: Fn(Arc<RequestCtx>, I) -> Fut + Send + Sync + Clone + 'static,
     Fut: Future<Output = AppResult<FieldValue<'static>>> + Send + 'static,
 {
-    Field::new(name, TypeRef::named_nn(payload_type), move |ctx| {
+    Field::new(name, TypeRef::named(payload_type), move |ctx| {
         let f = f.clone();
         FieldFuture::new(async move {
             let req = RequestCtx::of(&ctx)?;

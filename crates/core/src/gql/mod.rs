@@ -160,27 +160,35 @@ impl SchemaParts {
     }
 
     fn add_shared_types(&mut self) {
-        let scalar = |name: &str, desc: &str, ok: fn(&Value) -> bool| Scalar::new(name).description(desc).validator(ok);
+        // `specifiedBy` lets code generators type the scalars (see the README's
+        // graphql-codegen mapping).
+        let scalar = |name: &str, desc: &str, spec: &str, ok: fn(&Value) -> bool| {
+            Scalar::new(name).description(desc).specified_by_url(spec).validator(ok)
+        };
         self.ty(scalar(
             "DateTime",
-            "An instant, RFC 3339 (e.g. `2026-05-01T09:30:00Z`).",
-            |v| matches!(v, Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok()),
+            "An instant, RFC 3339 with an offset (e.g. `2026-05-01T09:30:00Z`), years 1900..2999.",
+            "https://www.rfc-editor.org/rfc/rfc3339",
+            |v| matches!(v, Value::String(s) if crate::validate::iso_datetime(s).is_some()),
         ));
         self.ty(scalar(
             "Date",
-            "A calendar date, `YYYY-MM-DD`.",
-            |v| matches!(v, Value::String(s) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()),
+            "A calendar date, ISO 8601 / RFC 3339 `full-date` `YYYY-MM-DD` (zero-padded), years 1900..2999.",
+            "https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
+            |v| matches!(v, Value::String(s) if crate::validate::iso_date(s).is_some()),
         ));
         self.ty(scalar(
             "Decimal",
             "An exact decimal number, as a string (e.g. `\"120.50\"`).",
-            |v| matches!(v, Value::String(s) if s.parse::<rust_decimal::Decimal>().is_ok()),
+            "https://www.w3.org/TR/xmlschema11-2/#decimal",
+            |v| matches!(v, Value::String(s) if s.len() <= 40 && s.parse::<rust_decimal::Decimal>().is_ok()),
         ));
-        self.ty(scalar("JSON", "Any JSON value.", |_| true));
+        self.ty(scalar("JSON", "Any JSON value.", "https://www.rfc-editor.org/rfc/rfc8259", |_| true));
         self.ty(scalar(
             "EventSeq",
             "A position in an organisation's event sequence: a 64-bit integer as a decimal string. \
              Pass the last one a subscription delivered as its `after` argument to resume.",
+            "https://www.w3.org/TR/xmlschema11-2/#long",
             |v| matches!(v, Value::String(s) if s.parse::<i64>().is_ok_and(|n| n >= 0)),
         ));
         self.ty(Interface::new("Node")

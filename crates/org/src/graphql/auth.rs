@@ -1,12 +1,11 @@
 //! Identity mutations: sign-up, log-in, token refresh, log-out, organisation switch,
-//! invitations. They return `AuthPayload` and read the auth config and pool from the schema.
+//! invitations. They return `AuthPayload` and read the auth config from the schema.
 
 use std::sync::Arc;
 
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
 use opsgraph_core::gql::{SchemaParts, mutation, prop};
 use opsgraph_core::{AppError, AppResult, RequestCtx};
-use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 
 use super::mutation::{id, id_nn, s, s_nn};
@@ -62,18 +61,19 @@ fn auth_payload_object() -> Object {
 fn auth_mutation<I, F, Fut>(name: &str, input_type: &str, desc: &str, f: F) -> Field
 where
     I: serde::de::DeserializeOwned + Send + 'static,
-    F: Fn(Arc<RequestCtx>, AuthConfig, DatabaseConnection, I) -> Fut + Send + Sync + Clone + 'static,
+    F: Fn(Arc<RequestCtx>, AuthConfig, I) -> Fut + Send + Sync + Clone + 'static,
     Fut: Future<Output = AppResult<AuthTokens>> + Send + 'static,
 {
-    Field::new(name, TypeRef::named_nn("AuthPayload"), move |ctx| {
+    Field::new(name, TypeRef::named("AuthPayload"), move |ctx| {
         let f = f.clone();
         FieldFuture::new(async move {
             let req = RequestCtx::of(&ctx)?;
             let cfg = ctx.data::<AuthConfig>().map_err(|_| AppError::internal("auth config missing"))?.clone();
-            let pool = ctx.data::<DatabaseConnection>().map_err(|_| AppError::internal("pool missing"))?.clone();
             let input: I =
                 ctx.args.try_get("input")?.deserialize().map_err(|e| AppError::bad_input("input", e.message))?;
-            Ok(Some(FieldValue::owned_any(f(req, cfg, pool, input).await?)))
+            let tokens = f(req.clone(), cfg, input).await?;
+            req.mark_signed_in(tokens.user.id);
+            Ok(Some(FieldValue::owned_any(tokens)))
         })
     })
     .argument(InputValue::new("input", TypeRef::named_nn(input_type)).description("The mutation's input."))
@@ -122,19 +122,19 @@ pub fn register(parts: &mut SchemaParts) {
         "signUp",
         "SignUpInput",
         "Create an account and organisation; signs in.",
-        |req, cfg, _pool, i: auth::SignUpInput| async move { auth::sign_up(&req.db, &cfg, &req.session, i).await },
+        |req, cfg, i: auth::SignUpInput| async move { auth::sign_up(&req.db, &cfg, &req.session, i).await },
     ));
     parts.mutation(auth_mutation(
         "logIn",
         "LogInInput",
         "Sign in (rate limited per account and address).",
-        |req, cfg, pool, i: auth::LogInInput| async move { auth::log_in(&req.db, &pool, &cfg, &req.session, i).await },
+        |req, cfg, i: auth::LogInInput| async move { auth::log_in(&req.db, &cfg, &req.session, i).await },
     ));
     parts.mutation(auth_mutation(
         "refreshToken",
         "RefreshTokenInput",
         "Rotate a refresh token into a new token pair.",
-        |req, cfg, pool, i: TokenInput| async move { auth::refresh(&req.db, &pool, &cfg, &i.refresh_token).await },
+        |req, cfg, i: TokenInput| async move { auth::refresh(&req.db, &cfg, &i.refresh_token).await },
     ));
     parts.ty(input_object(
         "AcceptInvitationInput",
@@ -150,13 +150,13 @@ pub fn register(parts: &mut SchemaParts) {
         "acceptInvitation",
         "AcceptInvitationInput",
         "Set your password with an invitation and sign in.",
-        |req, cfg, _pool, i| async move { crate::service::invitations::accept(&req.db, &cfg, &req.session, i).await },
+        |req, cfg, i| async move { crate::service::invitations::accept(&req.db, &cfg, &req.session, i).await },
     ));
     parts.mutation(auth_mutation(
         "switchOrganization",
         "SwitchOrganizationInput",
         "New tokens with another of your organisations active.",
-        |req, cfg, _pool, i: OrgInput| async move {
+        |req, cfg, i: OrgInput| async move {
             auth::switch_organization(&req.db, &cfg, &req.session, &i.organization_id).await
         },
     ));

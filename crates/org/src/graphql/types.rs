@@ -147,7 +147,7 @@ fn user_object() -> Object {
                 FieldFuture::new(async move {
                     let u = parent::<U>(&ctx)?;
                     let req = &RequestCtx::of(&ctx)?;
-                    let own = req.session.user_id().ok() == Some(u.id);
+                    let own = req.is_self(u.id);
                     Ok(Some(FieldValue::value(if own || req.session.can(Permission::MembersRead) {
                         u.email.clone().into()
                     } else {

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use opsgraph_core::id::{decode_as, new_id};
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
+use opsgraph_core::{Actor, AppError, AppResult, Permission, Session, audit, validate};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::entity::api_key;
@@ -20,6 +20,10 @@ pub async fn create(
     expires_at: Option<DateTime<FixedOffset>>,
 ) -> AppResult<(api_key::Model, String)> {
     let org_id = session.require(Permission::ApiKeysManage)?;
+    // A leaked key must not be able to mint more keys (which would outlive its revocation).
+    if matches!(session.actor, Actor::ApiKey { .. }) {
+        return Err(AppError::Forbidden("API keys cannot create API keys; a person must create them".into()));
+    }
     let name = validate::text("name", name, 1, 100, false)?;
     if !SCOPES.contains(&scope) {
         return Err(AppError::bad_input("scope", "unknown scope"));

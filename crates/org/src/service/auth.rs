@@ -6,8 +6,8 @@ use opsgraph_core::id::new_id;
 use opsgraph_core::{Actor, AppError, AppResult, Role, Session, Tenant, TxDb, audit, validate};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, Set, Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    Set, Statement,
 };
 use uuid::Uuid;
 
@@ -138,39 +138,17 @@ pub struct LogInInput {
     pub organization_id: Option<String>,
 }
 
-/// Verifies credentials under the per-account and per-address rate limit; signs in.
-/// Failed attempts are recorded through `pool`, outside the request transaction, so they
-/// persist although the request fails.
-pub async fn log_in(
-    db: &TxDb,
-    pool: &DatabaseConnection,
-    cfg: &AuthConfig,
-    session: &Session,
-    input: LogInInput,
-) -> AppResult<AuthTokens> {
+/// Verifies credentials under the sign-in throttle (see [`throttle`]); signs in. Every
+/// attempt is recorded as a durable write of the request, so a failed one persists
+/// although the request fails, on the request's own connection.
+pub async fn log_in(db: &TxDb, cfg: &AuthConfig, session: &Session, input: LogInInput) -> AppResult<AuthTokens> {
     let email = input.email.trim().to_lowercase();
     if email.is_empty() || email.len() > 254 || email.contains('\0') || input.password.len() > 128 {
         return Err(OrgError::InvalidCredentials.into());
     }
     let ip = session.ip.clone().unwrap_or_else(|| "unknown".into());
-    let window = format!("{} seconds", cfg.failure_window.as_secs());
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT \
-               count(*) FILTER (WHERE lower(email) = $1) AS by_account, \
-               count(*) FILTER (WHERE ip = $2) AS by_ip \
-             FROM login_attempts WHERE NOT succeeded AND at > now() - $3::interval \
-               AND (lower(email) = $1 OR ip = $2)",
-            [email.clone().into(), ip.clone().into(), window.into()],
-        ))
-        .await?;
-    let (by_account, by_ip) = match row {
-        Some(r) => (r.try_get::<i64>("", "by_account")?, r.try_get::<i64>("", "by_ip")?),
-        None => (0, 0),
-    };
-    if by_account >= cfg.max_failures_per_account || by_ip >= cfg.max_failures_per_ip {
-        return Err(OrgError::RateLimited.into());
+    if let Some(wait) = throttle(db, cfg, &email, &ip).await? {
+        return Err(OrgError::RateLimited(wait).into());
     }
     let found = user::Entity::find()
         .filter(Expr::cust_with_values("lower(email) = $1", [email.clone()]))
@@ -190,12 +168,11 @@ pub async fn log_in(
             false
         }
     };
-    pool.execute_raw(Statement::from_sql_and_values(
+    db.durable(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO login_attempts (email, ip, succeeded) VALUES ($1, $2, $3)",
         [email.into(), ip.into(), ok.into()],
-    ))
-    .await?;
+    ));
     let Some(user) = found.filter(|_| ok) else {
         return Err(OrgError::InvalidCredentials.into());
     };
@@ -210,6 +187,52 @@ pub async fn log_in(
     let user = active.update(db).await?;
     audit_identity(db, session, user.id, org_id, "user.log_in").await?;
     issue(db, cfg, user, org_id, None).await
+}
+
+/// Seconds to wait before the next sign-in attempt from `ip` for `email`, if any.
+///
+/// Throttled per account **and address pair**, so nobody can lock a real owner out from
+/// elsewhere: the first `max_failures_per_account` failures of a pair since its last
+/// success are free, each further one doubles the wait after the latest failure (1 s, 2 s,
+/// 4 s, … capped at the window). One address failing on many accounts is capped at
+/// `max_failures_per_ip` per window.
+pub async fn throttle(db: &TxDb, cfg: &AuthConfig, email: &str, ip: &str) -> AppResult<Option<u64>> {
+    let window = cfg.failure_window.as_secs();
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "WITH recent AS (SELECT lower(email) AS email, succeeded, at FROM login_attempts \
+                             WHERE ip = $2 AND at > now() - make_interval(secs => $3)), \
+                  since AS (SELECT coalesce(max(at), '-infinity') AS ok_at FROM recent WHERE email = $1 AND succeeded) \
+             SELECT count(*) FILTER (WHERE r.email = $1 AND r.at > s.ok_at) AS pair_failures, \
+                    coalesce(extract(epoch FROM now() - max(r.at) FILTER (WHERE r.email = $1))::float8, 0) AS pair_since, \
+                    count(*) AS ip_failures, \
+                    coalesce(extract(epoch FROM min(r.at) + make_interval(secs => $3) - now())::float8, 0) AS ip_reset \
+             FROM recent r, since s WHERE NOT r.succeeded",
+            [email.into(), ip.into(), (window as f64).into()],
+        ))
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    let pair: i64 = r.try_get("", "pair_failures")?;
+    let since: f64 = r.try_get("", "pair_since")?;
+    let by_ip: i64 = r.try_get("", "ip_failures")?;
+    let ip_reset: f64 = r.try_get("", "ip_reset")?;
+    if by_ip >= cfg.max_failures_per_ip {
+        return Ok(Some(ip_reset.ceil().max(1.0) as u64));
+    }
+    let wait = backoff_secs(pair, cfg.max_failures_per_account, window);
+    let left = wait as f64 - since;
+    Ok((left > 0.0).then(|| left.ceil() as u64))
+}
+
+/// The back-off after `failures` consecutive failures of which `free` cost nothing:
+/// 0, then 1, 2, 4, … seconds, capped at `cap`.
+pub fn backoff_secs(failures: i64, free: i64, cap: u64) -> u64 {
+    let over = failures.saturating_sub(free);
+    if over < 0 {
+        return 0;
+    }
+    1u64.checked_shl(over.min(62) as u32).unwrap_or(u64::MAX).min(cap.max(1))
 }
 
 /// Records an identity event in the organisation it activates (none: nothing to record).
@@ -286,21 +309,29 @@ pub async fn issue_for(
     issue(db, cfg, user, org_id, None).await
 }
 
-/// Exchanges a refresh token for a new pair. A token used twice revokes its whole family
-/// (a stolen token is then useless to both parties); that revocation goes through `pool`
-/// so it persists although the request fails.
-pub async fn refresh(db: &TxDb, pool: &DatabaseConnection, cfg: &AuthConfig, token: &str) -> AppResult<AuthTokens> {
+/// Exchanges a refresh token for a new pair. Exactly one exchange of a token can win: it
+/// is spent with a conditional update (`… WHERE revoked_at IS NULL`), which concurrent
+/// exchanges wait on and then find spent. A token used twice revokes its whole family,
+/// the winner's new token included (a stolen token is then useless to both parties); the
+/// revocation is a durable write, so it persists although the request fails.
+pub async fn refresh(db: &TxDb, cfg: &AuthConfig, token: &str) -> AppResult<AuthTokens> {
     let hash = tokens::hash_secret(token);
     let Some(old) = refresh_token::Entity::find().filter(refresh_token::Column::TokenHash.eq(hash)).one(db).await?
     else {
         return Err(OrgError::InvalidToken("invalid refresh token").into());
     };
-    if old.revoked_at.is_some() {
-        revoke_family(pool, old.family_id).await?;
-        return Err(OrgError::InvalidToken("refresh token was already used; all sessions of it are revoked").into());
-    }
     if old.expires_at <= now() {
         return Err(OrgError::InvalidToken("refresh token expired").into());
+    }
+    let spent = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::current_timestamp())
+        .filter(refresh_token::Column::Id.eq(old.id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    if spent.rows_affected != 1 {
+        db.durable(revoke_family_statement(old.family_id));
+        return Err(OrgError::InvalidToken("refresh token was already used; all sessions of it are revoked").into());
     }
     let Some(user) =
         user::Entity::find_by_id(old.user_id).one(db).await?.filter(|u| u.is_active && u.deleted_at.is_none())
@@ -316,13 +347,15 @@ pub async fn refresh(db: &TxDb, pool: &DatabaseConnection, cfg: &AuthConfig, tok
         Some(o) => Some(o),
         None => pick_org(db, user.id, None).await?,
     };
-    let tokens = issue(db, cfg, user, org_id, Some(old.family_id)).await?;
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::current_timestamp())
-        .filter(refresh_token::Column::Id.eq(old.id))
-        .exec(db)
-        .await?;
-    Ok(tokens)
+    issue(db, cfg, user, org_id, Some(old.family_id)).await
+}
+
+fn revoke_family_statement(family: Uuid) -> Statement {
+    Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
+        [family.into()],
+    )
 }
 
 async fn revoke_family(db: &impl ConnectionTrait, family: Uuid) -> AppResult<()> {
@@ -459,6 +492,14 @@ pub async fn authenticate(
             }
             if key.expires_at.is_some_and(|e| e <= now()) {
                 return Err(OrgError::InvalidToken("API key expired").into());
+            }
+            // A key acts for its own organisation only: naming another one is NOT_FOUND,
+            // exactly as for a user who is not a member there.
+            if let Some(h) = org_override {
+                let wanted = opsgraph_core::id::decode_as(h, "Organization", "X-Organization-Id")?;
+                if wanted != key.org_id {
+                    return Err(OrgError::NotAMember.into());
+                }
             }
             db.set_tenant(&Tenant { org_id: Some(key.org_id), ..Default::default() }).await?;
             db.execute_raw(Statement::from_sql_and_values(

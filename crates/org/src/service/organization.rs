@@ -1,7 +1,7 @@
 //! The organisation's own profile.
 
 use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, audit, validate};
-use sea_orm::{EntityTrait, Set};
+use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use serde::Deserialize;
 
 use crate::entity::organization;
@@ -32,7 +32,7 @@ pub async fn update(req: &RequestCtx, i: UpdateOrgInput) -> AppResult<organizati
         am.domain = Set(validate::opt_text("domain", Some(d), 253, false)?);
     }
     if let Some(t) = &i.timezone {
-        am.timezone = Set(validate::text("timezone", t, 1, 64, false)?);
+        am.timezone = Set(timezone(db, t).await?);
     }
     if let Some(c) = &i.default_currency {
         am.default_currency = Set(validate::currency("defaultCurrency", c)?);
@@ -71,4 +71,21 @@ pub async fn update(req: &RequestCtx, i: UpdateOrgInput) -> AppResult<organizati
     )
     .await?;
     Ok(updated)
+}
+
+/// An IANA time zone name known to the database (`pg_timezone_names`, which PostgreSQL
+/// reads from the IANA tz database), in its canonical spelling.
+async fn timezone(db: &impl ConnectionTrait, value: &str) -> AppResult<String> {
+    let t = validate::text("timezone", value, 1, 64, false)?;
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT name FROM pg_timezone_names WHERE lower(name) = lower($1) LIMIT 1",
+            [t.clone().into()],
+        ))
+        .await?;
+    match row.map(|r| r.try_get::<String>("", "name")).transpose()? {
+        Some(name) if !name.starts_with("posix/") => Ok(name),
+        _ => Err(AppError::bad_input("timezone", format!("{t} is not an IANA time zone (e.g. Europe/Berlin)"))),
+    }
 }

@@ -87,7 +87,7 @@ fn capacity_args(ctx: &async_graphql::dynamic::ResolverContext<'_>) -> AppResult
     let bad_from = || AppError::bad_input("from", "from must be a date (YYYY-MM-DD)");
     let from = match ctx.args.get("from") {
         Some(v) if !v.is_null() => {
-            NaiveDate::parse_from_str(v.string().map_err(|_| bad_from())?, "%Y-%m-%d").map_err(|_| bad_from())?
+            opsgraph_core::validate::iso_date(v.string().map_err(|_| bad_from())?).ok_or_else(bad_from)?
         }
         _ => chrono::Utc::now().date_naive(),
     };
