@@ -39,6 +39,39 @@ pub enum SortKind {
     Date,
     /// Integer.
     Int,
+    /// An enum stored as text whose values have an order (priority, status, severity,
+    /// stage): sorts by the value's position in the list, lowest first.
+    Ranked(&'static [&'static str]),
+    /// A nullable calendar date; rows without one sort after every date.
+    DateOrLast,
+}
+
+/// The date that stands for "none" in [`SortKind::DateOrLast`].
+const NO_DATE: &str = "9999-12-31";
+
+impl SortKind {
+    /// The SQL expression sorted and compared for `col`.
+    fn expr(self, col: SimpleExpr) -> SimpleExpr {
+        match self {
+            SortKind::Ranked(values) => {
+                let list = values.iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect::<Vec<_>>().join(",");
+                Expr::cust_with_expr(format!("array_position(ARRAY[{list}]::text[], $1::text)"), col)
+            }
+            SortKind::DateOrLast => Expr::cust_with_expr(format!("COALESCE($1, DATE '{NO_DATE}')"), col),
+            _ => col,
+        }
+    }
+
+    /// The value compared against [`SortKind::expr`] for a cursor's stored value.
+    fn key(self, v: sea_orm::Value) -> SimpleExpr {
+        match (self, &v) {
+            (SortKind::Ranked(values), sea_orm::Value::String(Some(s))) => {
+                let rank = values.iter().position(|x| x == s).map(|i| i as i32 + 1);
+                SimpleExpr::from(rank)
+            }
+            _ => SimpleExpr::from(v),
+        }
+    }
 }
 
 /// One orderable field (a NOT NULL column, so keyset comparisons are total).
@@ -247,6 +280,7 @@ fn to_json(v: sea_orm::Value) -> AppResult<serde_json::Value> {
             serde_json::Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
         }
         V::ChronoDate(Some(d)) => serde_json::Value::String(d.to_string()),
+        V::ChronoDate(None) => serde_json::Value::String(NO_DATE.to_owned()),
         V::Int(Some(i)) => i.into(),
         V::BigInt(Some(i)) => i.into(),
         V::SmallInt(Some(i)) => i.into(),
@@ -263,6 +297,12 @@ fn from_json(kind: SortKind, v: &serde_json::Value) -> Option<sea_orm::Value> {
         SortKind::DateTime => chrono::DateTime::parse_from_rfc3339(v.as_str()?).ok()?.into(),
         SortKind::Date => crate::validate::iso_date(v.as_str()?)?.into(),
         SortKind::Int => v.as_i64()?.into(),
+        SortKind::Ranked(values) => values.iter().find(|x| Some(**x) == v.as_str())?.to_string().into(),
+        SortKind::DateOrLast => {
+            let s = v.as_str()?;
+            let none = || (s == NO_DATE).then(|| chrono::NaiveDate::from_ymd_opt(9999, 12, 31)).flatten();
+            crate::validate::iso_date(s).or_else(none)?.into()
+        }
     })
 }
 
@@ -298,13 +338,13 @@ fn keyset<C: ColumnTrait>(order: &[(C, SortKind, bool)], values: Vec<sea_orm::Va
     let mut any = Condition::any();
     for k in 0..order.len() {
         let mut all = Condition::all();
-        for (i, (col, _, _)) in order.iter().enumerate().take(k) {
-            all = all.add(Expr::col(col.as_column_ref()).eq(values[i].clone()));
+        for (i, (col, kind, _)) in order.iter().enumerate().take(k) {
+            all = all.add(kind.expr(Expr::col(col.as_column_ref()).into()).eq(kind.key(values[i].clone())));
         }
-        let (col, _, desc) = &order[k];
+        let (col, kind, desc) = &order[k];
         let greater = after != *desc;
-        let c = Expr::col(col.as_column_ref());
-        let v = values[k].clone();
+        let c = kind.expr(Expr::col(col.as_column_ref()).into());
+        let v = kind.key(values[k].clone());
         all = all.add(if greater { c.gt(v) } else { c.lt(v) });
         any = any.add(all);
     }
@@ -312,10 +352,10 @@ fn keyset<C: ColumnTrait>(order: &[(C, SortKind, bool)], values: Vec<sea_orm::Va
 }
 
 /// Columns and directions of an ORDER BY.
-type SqlOrder<E> = Vec<(<E as EntityTrait>::Column, Order)>;
+type SqlOrder = Vec<(SimpleExpr, Order)>;
 
 /// Applies filter and cursors to `base`; returns the query and the order to apply.
-fn prepare<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery, base: Select<E>) -> AppResult<(Select<E>, SqlOrder<E>)> {
+fn prepare<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery, base: Select<E>) -> AppResult<(Select<E>, SqlOrder)> {
     let order = effective_order(spec, q);
     let mut sel = base;
     if let Some(f) = &q.filter {
@@ -328,8 +368,12 @@ fn prepare<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery, base: Select<E>) -
         sel = sel.filter(keyset(&order, decode_cursor(spec, q, c, "before")?, false));
     }
     let flip = q.backward();
-    let sql_order =
-        order.iter().map(|(c, _, desc)| (*c, if *desc != flip { Order::Desc } else { Order::Asc })).collect();
+    let sql_order = order
+        .iter()
+        .map(|(c, kind, desc)| {
+            (kind.expr(Expr::col(c.as_column_ref()).into()), if *desc != flip { Order::Desc } else { Order::Asc })
+        })
+        .collect();
     Ok((sel, sql_order))
 }
 
@@ -378,8 +422,8 @@ where
         None
     };
     let (mut sel, order) = prepare(spec, q, base)?;
-    for (c, o) in order {
-        sel = sel.order_by(c, o);
+    for (e, o) in order {
+        sel = sel.order_by(e, o);
     }
     let rows = sel.limit(q.limit() + 1).all(db).await?;
     finish(spec, q, rows, total)
@@ -419,8 +463,8 @@ where
     }
     let (sel, order) = prepare(spec, q, base)?;
     let mut window = WindowStatement::partition_by(partition.as_column_ref());
-    for (c, o) in &order {
-        window.order_by_expr(Expr::col(c.as_column_ref()), o.clone());
+    for (e, o) in &order {
+        window.order_by_expr(e.clone(), o.clone());
     }
     let mut inner = sel.into_query();
     inner.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("__rn"));

@@ -429,8 +429,11 @@ async fn subscribe(
     let cfg = &state.config;
     crate::limits::check(&req.query, &cfg.limits()).map_err(error_response)?;
     let session = authenticate(state, caller).await.map_err(error_response)?;
-    let live =
-        LiveSession { session, pool: state.pool.clone(), loader_delay: Duration::from_millis(cfg.loader_delay_ms) };
+    let live = LiveSession {
+        session,
+        pool: state.live_pool.clone(),
+        loader_delay: Duration::from_millis(cfg.loader_delay_ms),
+    };
     let slot = EventSlot::default();
     let req = req.data(live).data(slot.clone());
     Ok((slot, state.schema.execute_stream(req).boxed()))

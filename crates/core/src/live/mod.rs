@@ -273,6 +273,9 @@ async fn run_feed<S: Source>(inner: Arc<Inner<S>>, feed: Arc<Feed<S>>) {
     }
 }
 
+/// How long live reads wait before retrying while the database is unreachable.
+pub const UNAVAILABLE_RETRY: Duration = Duration::from_millis(500);
+
 /// One subscriber's position in an organisation's sequence.
 pub struct Cursor<S: Source> {
     hub: Arc<Inner<S>>,
@@ -345,9 +348,23 @@ impl<S: Source> Cursor<S> {
                 }
             }
             if self.replay {
-                let db = TxDb::begin(&self.hub.pool, &self.tenant).await?;
-                let items = self.hub.source.fetch(&db, self.org, self.pos, self.hub.cfg.page).await?;
-                db.commit().await?;
+                let read = async {
+                    let db = TxDb::begin(&self.hub.pool, &self.tenant).await?;
+                    let items = self.hub.source.fetch(&db, self.org, self.pos, self.hub.cfg.page).await?;
+                    db.commit().await?;
+                    AppResult::Ok(items)
+                };
+                let items = match read.await {
+                    Ok(items) => items,
+                    // The database is restarting: wait and read again from the outbox,
+                    // which is the truth; the subscriber loses nothing.
+                    Err(AppError::Unavailable(e)) => {
+                        tracing::warn!(error = %e, org = %self.org, "live replay waits for the database");
+                        tokio::time::sleep(UNAVAILABLE_RETRY).await;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 self.replay = !items.is_empty();
                 let scope = Arc::new(Scope::new(self.hub.pool.clone(), self.org, self.hub.cfg.loader_delay));
                 self.backlog.extend(items.into_iter().map(|i| Delivery { item: Arc::new(i), scope: scope.clone() }));

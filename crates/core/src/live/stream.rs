@@ -93,7 +93,13 @@ where
                     return Some((Err(e.into_graphql()), st));
                 }
             };
-            match (st.admit)(d.clone()).await {
+            let mut admitted = (st.admit)(d.clone()).await;
+            // A database restart must not end the subscription: re-check once it is back.
+            while let Err(AppError::Unavailable(_)) = admitted {
+                tokio::time::sleep(super::UNAVAILABLE_RETRY).await;
+                admitted = (st.admit)(d.clone()).await;
+            }
+            match admitted {
                 Ok(true) => {
                     st.slot.replace(Some(st.live.event_ctx()));
                     return Some((Ok(FieldValue::owned_any(d.item)), st));

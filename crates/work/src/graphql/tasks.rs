@@ -42,8 +42,9 @@ pub static TASKS: LazyLock<ListSpec<task::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![
             sk("NUMBER", C::Number, S::Int),
-            sk("STATUS", C::Status, S::Text),
-            sk("PRIORITY", C::Priority, S::Text),
+            sk("STATUS", C::Status, S::Ranked(&crate::service::workflow::STATUSES)),
+            sk("PRIORITY", C::Priority, S::Ranked(&tasks::PRIORITIES)),
+            sk("DUE_DATE", C::DueDate, S::DateOrLast),
             sk("CREATED_AT", C::CreatedAt, S::DateTime),
             sk("UPDATED_AT", C::UpdatedAt, S::DateTime),
         ],
