@@ -42,18 +42,31 @@ async fn sign_up_log_in_and_viewer() {
     app.finish().await;
 }
 
+/// Issue 9, item 9: failures throttle the (account, address) pair with a growing back-off
+/// and a retry-after; the real owner signing in from elsewhere is never locked out.
 #[tokio::test]
-async fn log_in_is_rate_limited_per_account() {
+async fn log_in_is_throttled_per_account_and_address() {
     let app = TestApp::spawn_with(|c| c.login_max_failures_account = 3).await;
     app.sign_up("grace@example.com", "Cobol Co").await;
+    let attacker: std::net::IpAddr = [127, 0, 0, 2].into();
+    let wrong = json!({ "i": { "email": "grace@example.com", "password": "wrong password!" } });
     for _ in 0..3 {
-        let r =
-            app.gql(None, LOGIN, json!({ "i": { "email": "grace@example.com", "password": "wrong password!" } })).await;
+        let r = app.gql_from(attacker, None, LOGIN, wrong.clone()).await;
         assert_eq!(code(&r), Some("UNAUTHENTICATED"));
     }
-    let blocked = app.gql(None, LOGIN, json!({ "i": { "email": "grace@example.com", "password": PASSWORD } })).await;
-    assert_eq!(code(&blocked), Some("FORBIDDEN"), "even the right password is refused while limited: {blocked}");
-    assert!(blocked["errors"][0]["message"].as_str().unwrap_or_default().contains("too many"));
+    // The 4th failure is allowed but starts the back-off (1 s, then 2 s, …).
+    let r = app.gql_from(attacker, None, LOGIN, wrong.clone()).await;
+    assert_eq!(code(&r), Some("UNAUTHENTICATED"));
+    let right = json!({ "i": { "email": "grace@example.com", "password": PASSWORD } });
+    let blocked = app.gql_from(attacker, None, LOGIN, right.clone()).await;
+    assert_eq!(code(&blocked), Some("RATE_LIMITED"), "the attacker's address waits: {blocked}");
+    let retry = blocked["errors"][0]["extensions"]["retryAfter"].as_u64().unwrap_or(0);
+    assert!((1..=2).contains(&retry), "retryAfter grows from 1 s: {blocked}");
+    assert_eq!(blocked["data"]["logIn"], serde_json::Value::Null);
+    // The owner, elsewhere, is not locked out.
+    let owner = app.gql(None, LOGIN, right).await;
+    assert!(owner["data"]["logIn"]["accessToken"].is_string(), "{owner}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM login_attempts WHERE NOT succeeded").await, 4);
     app.finish().await;
 }
 
@@ -253,7 +266,8 @@ async fn log_in_is_rate_limited_per_address() {
         assert_eq!(code(&r), Some("UNAUTHENTICATED"));
     }
     let blocked = app.gql(None, LOGIN, json!({ "i": { "email": "victim@example.com", "password": PASSWORD } })).await;
-    assert_eq!(code(&blocked), Some("FORBIDDEN"));
+    assert_eq!(code(&blocked), Some("RATE_LIMITED"));
+    assert!(blocked["errors"][0]["extensions"]["retryAfter"].as_u64().is_some_and(|s| s >= 1));
     app.finish().await;
 }
 

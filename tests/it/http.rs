@@ -7,7 +7,8 @@ async fn health_readiness_and_graphiql() {
     let app = TestApp::spawn().await;
     assert_eq!(app.get("/healthz").await, (200, "ok".to_owned()));
     assert_eq!(app.get("/readyz").await, (200, "ready".to_owned()));
-    let (status, page) = app.get("/graphql").await;
+    let (status, _, page) =
+        app.request(reqwest::Method::GET, "/graphql", &[("accept", "text/html,application/xhtml+xml")], None).await;
     assert_eq!(status, 200);
     assert!(
         page.contains("/assets/graphiql.min.js") && !page.contains("unpkg") && !page.contains("cdn"),

@@ -50,7 +50,7 @@ async fn abusive_documents_are_rejected() {
     let app2 = TestApp::spawn_with(|c| c.max_complexity = 15).await;
     let (t2, _) = app2.sign_up("l@example.com", "Limits").await;
     let r = app2.gql(Some(&t2), "{ organization { members { nodes { id role jobTitle department hireDate isActive joinedAt createdAt updatedAt version user { id email firstName lastName displayName avatarUrl } } } } }", json!({})).await;
-    assert!(r["errors"][0]["message"].as_str().unwrap_or_default().to_lowercase().contains("complex"), "{r}");
+    assert!(r["errors"][0]["message"].as_str().unwrap_or_default().contains("too many fields"), "{r}");
     assert_eq!(code(&r), Some("BAD_USER_INPUT"));
     app2.finish().await;
     app.finish().await;

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real server over HTTP against a real PostgreSQL.
 
+mod accounts;
 mod auth;
 mod capacity;
 mod collaboration;
@@ -13,7 +14,9 @@ mod notifications;
 mod organization;
 mod pagination;
 mod schema;
+mod semantics;
 mod statements;
 mod tasks;
 mod tenancy;
 mod websocket;
+mod wire;

@@ -138,6 +138,40 @@ impl TestApp {
             .1
     }
 
+    /// Any HTTP request: returns status, headers and body text.
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> (u16, reqwest::header::HeaderMap, String) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        let resp = req.send().await.expect("request sent");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        (status, headers, resp.text().await.unwrap_or_default())
+    }
+
+    /// Runs a GraphQL operation from another client address (`127.0.0.x`).
+    pub async fn gql_from(&self, ip: std::net::IpAddr, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let client = reqwest::Client::builder().local_address(ip).build().expect("client");
+        let mut req = client
+            .post(format!("{}/graphql", self.base))
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&json!({ "query": query, "variables": variables })).expect("json"));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        req.send().await.expect("request sent").json::<Value>().await.unwrap_or(Value::Null)
+    }
+
     /// Runs a GET against the server.
     pub async fn get(&self, path: &str) -> (u16, String) {
         let resp = self.client.get(format!("{}{path}", self.base)).send().await.expect("request sent");

@@ -52,6 +52,17 @@ impl Live {
         self.ws.send(Message::text(msg.to_string())).await.expect("send");
     }
 
+    /// The next text message as sent (key order intact), if one arrives within `wait`.
+    pub async fn recv_raw(&mut self, wait: Duration) -> Option<String> {
+        loop {
+            match tokio::time::timeout(wait, self.ws.next()).await {
+                Ok(Some(Ok(Message::Text(t)))) => return Some(t.to_string()),
+                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                _ => return None,
+            }
+        }
+    }
+
     /// Sends `connection_init` with `payload`.
     pub async fn init(&mut self, payload: Value) {
         self.send(json!({ "type": "connection_init", "payload": payload })).await;
@@ -103,6 +114,13 @@ impl Live {
             Frame::Silent => {}
             other => panic!("expected silence, got {other:?}"),
         }
+    }
+
+    /// Sends a Close frame with `code` (the socket stays readable for the answer).
+    pub async fn close_with(&mut self, code: u16, reason: &str) {
+        use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+        let frame = CloseFrame { code: code.into(), reason: reason.to_owned().into() };
+        let _ = self.ws.send(Message::Close(Some(frame))).await;
     }
 
     /// Closes the socket from the client side.

@@ -339,11 +339,11 @@ fn keyset<C: ColumnTrait>(order: &[(C, SortKind, bool)], values: Vec<sea_orm::Va
     for k in 0..order.len() {
         let mut all = Condition::all();
         for (i, (col, kind, _)) in order.iter().enumerate().take(k) {
-            all = all.add(kind.expr(Expr::col(col.as_column_ref()).into()).eq(kind.key(values[i].clone())));
+            all = all.add(kind.expr(Expr::col(col.as_column_ref())).eq(kind.key(values[i].clone())));
         }
         let (col, kind, desc) = &order[k];
         let greater = after != *desc;
-        let c = kind.expr(Expr::col(col.as_column_ref()).into());
+        let c = kind.expr(Expr::col(col.as_column_ref()));
         let v = kind.key(values[k].clone());
         all = all.add(if greater { c.gt(v) } else { c.lt(v) });
         any = any.add(all);
@@ -371,7 +371,7 @@ fn prepare<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery, base: Select<E>) -
     let sql_order = order
         .iter()
         .map(|(c, kind, desc)| {
-            (kind.expr(Expr::col(c.as_column_ref()).into()), if *desc != flip { Order::Desc } else { Order::Asc })
+            (kind.expr(Expr::col(c.as_column_ref())), if *desc != flip { Order::Desc } else { Order::Asc })
         })
         .collect();
     Ok((sel, sql_order))

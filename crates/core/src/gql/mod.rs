@@ -354,14 +354,19 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
     vec![conn, edge]
 }
 
-async fn fetch_nodes(ctx: &ResolverContext<'_>, ids: Vec<String>) -> AppResult<Vec<Option<FieldValue<'static>>>> {
+/// Fetches `ids`; a malformed one is BAD_USER_INPUT naming `arg` (`id`, or `ids[i]`).
+async fn fetch_nodes(
+    ctx: &ResolverContext<'_>,
+    ids: Vec<String>,
+    arg: impl Fn(usize) -> String,
+) -> AppResult<Vec<Option<FieldValue<'static>>>> {
     let req = RequestCtx::of(ctx)?;
     let registry = ctx.data::<NodeRegistry>().map_err(|_| AppError::internal("node registry missing"))?;
     let mut decoded = Vec::with_capacity(ids.len());
     let mut by_type: HashMap<String, Vec<Uuid>> = HashMap::new();
     for (i, gid) in ids.iter().enumerate() {
-        let (ty, uuid) = id::decode(gid)
-            .map_err(|_| AppError::bad_input(format!("ids[{i}]"), format!("`{gid}` is not a valid ID")))?;
+        let (ty, uuid) =
+            id::decode(gid).map_err(|_| AppError::bad_input(arg(i), format!("`{gid}` is not a valid ID")))?;
         by_type.entry(ty.clone()).or_default().push(uuid);
         decoded.push((ty, uuid));
     }
@@ -381,7 +386,7 @@ fn node_field() -> Field {
     Field::new("node", TypeRef::named("Node"), |ctx| {
         FieldFuture::new(async move {
             let gid = ctx.args.try_get("id")?.string()?.to_owned();
-            let mut found = fetch_nodes(&ctx, vec![gid.clone()]).await?;
+            let mut found = fetch_nodes(&ctx, vec![gid.clone()], |_| "id".to_owned()).await?;
             match found.pop().flatten() {
                 Some(v) => Ok(Some(v)),
                 None => Err(AppError::not_found(format!("node {gid}")).into()),
@@ -400,7 +405,7 @@ fn nodes_field() -> Field {
                 return Err(AppError::bad_input("ids", "at most 100 ids").into());
             }
             let ids = list.iter().map(|v| v.string().map(str::to_owned)).collect::<Result<Vec<_>, _>>()?;
-            let found = fetch_nodes(&ctx, ids.clone()).await?;
+            let found = fetch_nodes(&ctx, ids.clone(), |i| format!("ids[{i}]")).await?;
             // The dynamic executor cannot place `null` in a list of interface values, so a
             // missing or invisible id fails the field, like `node` does.
             let mut values = Vec::with_capacity(found.len());
