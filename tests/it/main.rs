@@ -12,6 +12,7 @@ mod live;
 mod members;
 mod notifications;
 mod organization;
+mod outage;
 mod pagination;
 mod schema;
 mod semantics;

@@ -92,7 +92,7 @@ async fn close_frames_specified_by_and_favicon() {
     ws.init(json!({ "Authorization": format!("Bearer {t}") })).await;
     assert!(matches!(ws.recv(Duration::from_secs(10)).await, Frame::Msg(m) if m["type"] == "connection_ack"));
     ws.close_with(4000, "bye").await;
-    assert_eq!(ws.recv(Duration::from_secs(5)).await, Frame::Closed(4000, String::new()), "the close is echoed");
+    assert_eq!(ws.recv(Duration::from_secs(5)).await, Frame::Closed(4000, "bye".into()), "the close is echoed");
     let r = app.gql(None, "{ __schema { types { name specifiedByURL } } }", json!({})).await;
     let types = data(&r)["__schema"]["types"].as_array().cloned().unwrap_or_default();
     for scalar in ["Date", "DateTime", "Decimal", "JSON", "EventSeq"] {

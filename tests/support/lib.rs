@@ -3,6 +3,7 @@
 
 pub mod live;
 pub mod portfolio;
+pub mod proxy;
 
 use std::net::SocketAddr;
 

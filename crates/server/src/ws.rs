@@ -94,6 +94,8 @@ impl Drop for OpenGuard {
 enum End {
     Close(u16, &'static str),
     CloseWith(u16, String),
+    /// The client closed: send the queued close reply.
+    Echo,
     Drop,
 }
 
@@ -154,11 +156,9 @@ pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: O
                         Err(end) => break end,
                     },
                     Message::Binary(_) => break End::Close(close::BAD_REQUEST, "binary messages are not supported"),
-                    // Answer the client's close with the same code (RFC 6455 §5.5.1).
-                    Message::Close(frame) => break match frame {
-                        Some(f) => End::CloseWith(f.code, String::new()),
-                        None => End::Close(1000, ""),
-                    },
+                    // The library queued the answer to the client's close (same code,
+                    // RFC 6455 §5.5.1); flushing sends it.
+                    Message::Close(_) => break End::Echo,
                     Message::Ping(_) | Message::Pong(_) => {}
                 }
             }
@@ -193,6 +193,10 @@ pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: O
     let frame = match end {
         End::Close(code, reason) => Some(close_frame(code, reason)),
         End::CloseWith(code, reason) => Some(close_frame(code, reason)),
+        End::Echo => {
+            let _ = tokio::time::timeout(Duration::from_secs(2), sink.flush()).await;
+            None
+        }
         End::Drop => None,
     };
     if let Some(frame) = frame {

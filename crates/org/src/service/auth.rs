@@ -226,13 +226,26 @@ pub async fn throttle(db: &TxDb, cfg: &AuthConfig, email: &str, ip: &str) -> App
 }
 
 /// The back-off after `failures` consecutive failures of which `free` cost nothing:
-/// 0, then 1, 2, 4, … seconds, capped at `cap`.
+/// nothing up to `free` failures, then 1, 2, 4, … seconds, capped at `cap`.
 pub fn backoff_secs(failures: i64, free: i64, cap: u64) -> u64 {
     let over = failures.saturating_sub(free);
-    if over < 0 {
+    if over <= 0 {
         return 0;
     }
-    1u64.checked_shl(over.min(62) as u32).unwrap_or(u64::MAX).min(cap.max(1))
+    1u64.checked_shl((over - 1).min(62) as u32).unwrap_or(u64::MAX).min(cap.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_secs;
+
+    #[test]
+    fn back_off_doubles_after_the_free_attempts_and_is_capped() {
+        let waits: Vec<u64> = (0..=8).map(|n| backoff_secs(n, 5, 900)).collect();
+        assert_eq!(waits, [0, 0, 0, 0, 0, 0, 1, 2, 4]);
+        assert_eq!(backoff_secs(100, 5, 900), 900);
+        assert_eq!(backoff_secs(i64::MAX, i64::MIN, 900), 900, "no overflow");
+    }
 }
 
 /// Records an identity event in the organisation it activates (none: nothing to record).
