@@ -263,10 +263,26 @@ pub async fn set_deleted(
         .await?
         .filter(|p| p.deleted_at.is_some() != deleted)
         .ok_or_else(|| AppError::not_found("project"))?;
+    let stamp = chrono::Utc::now().fixed_offset();
     let mut am = project::ActiveModel { ..Default::default() };
-    am.deleted_at = Set(if deleted { Some(chrono::Utc::now().fixed_offset()) } else { None });
+    am.deleted_at = Set(if deleted { Some(stamp) } else { None });
     let updated =
         update_versioned(db, project::Column::Id, project::Column::Version, id, am, current.version, "project").await?;
+    // The tasks go with the project (stamped with the project's deletion time, so every
+    // list, count, aggregate and reminder that skips deleted tasks skips them too) and
+    // come back with it; tasks deleted on their own before stay deleted.
+    let (sql, stamp_value) = if deleted {
+        ("UPDATE tasks SET deleted_at = $2, version = version + 1 WHERE project_id = $1 AND deleted_at IS NULL", stamp)
+    } else {
+        let was = current.deleted_at.unwrap_or(stamp);
+        ("UPDATE tasks SET deleted_at = NULL, version = version + 1 WHERE project_id = $1 AND deleted_at = $2", was)
+    };
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        sql,
+        [id.into(), stamp_value.into()],
+    ))
+    .await?;
     let action = if deleted { "project.deleted" } else { "project.restored" };
     audit::record(
         db,

@@ -75,7 +75,8 @@ async fn run_org(db: &TxDb, org: Uuid, today: NaiveDate) -> AppResult<usize> {
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "WITH due AS (SELECT id, project_id, name, due_date FROM milestones WHERE org_id = $1 \
-                 AND status IN ('PLANNED','IN_PROGRESS') AND due_date = $2 + 1), \
+                 AND status IN ('PLANNED','IN_PROGRESS') AND due_date = $2 + 1 \
+                 AND project_id IN (SELECT id FROM projects WHERE org_id = $1 AND deleted_at IS NULL)), \
              sent AS (INSERT INTO reminders_sent (org_id, subject_id, kind, due_date) \
                SELECT $1, id, 'milestone.due', due_date FROM due ON CONFLICT DO NOTHING RETURNING subject_id) \
              SELECT d.id, d.project_id, d.name, d.due_date FROM due d JOIN sent s ON s.subject_id = d.id",
