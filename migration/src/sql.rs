@@ -1,11 +1,21 @@
 //! SQL snippets shared by migrations: tenant Row Level Security and grants.
 
 /// Enables and FORCES Row Level Security on a tenant table keyed by `org_id`.
+/// Frozen: the applied migrations up to 000014 use it; new tables use [`tenant_table`].
 pub fn tenant_rls(table: &str) -> String {
     format!(
         "ALTER TABLE {table} ENABLE ROW LEVEL SECURITY;\n\
          ALTER TABLE {table} FORCE ROW LEVEL SECURITY;\n\
          CREATE POLICY tenant_isolation ON {table} USING (org_id = app_org_id()) WITH CHECK (org_id = app_org_id());\n"
+    )
+}
+
+/// Row Level Security for a new tenant table: its organisation only, and nothing for a
+/// CLIENT session (replace `client_scope` when clients should see some rows).
+pub fn tenant_table(table: &str) -> String {
+    format!(
+        "{}CREATE POLICY client_scope ON {table} AS RESTRICTIVE USING (app_client_member() IS NULL);\n",
+        tenant_rls(table)
     )
 }
 

@@ -4,8 +4,10 @@
 
 use std::time::Duration;
 
+use opsgraph_core::{Tenant, TxDb};
 use opsgraph_e2e::live::{Frame, open};
 use opsgraph_e2e::{TestApp, code, data, field};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 
 const REFRESH: &str =
@@ -175,5 +177,115 @@ async fn dates_time_zones_and_argument_names_are_validated() {
     assert_eq!(data(&r)["updateOrganization"]["organization"]["timezone"], "Europe/Berlin", "{r}");
     let r = app.gql(Some(&t), "{ node(id: \"123\") { id } }", json!({})).await;
     assert_eq!((code(&r), field(&r)), (Some("BAD_USER_INPUT"), Some("id")), "{r}");
+    app.finish().await;
+}
+
+async fn create(app: &TestApp, token: &str, q: &str, vars: Value) -> Value {
+    let r = app.gql(Some(token), q, vars).await;
+    let obj = data(&r).as_object().and_then(|o| o.values().next().cloned()).unwrap_or(Value::Null);
+    obj.as_object().and_then(|o| o.values().next().cloned()).map(|n| n["id"].clone()).unwrap_or(Value::Null)
+}
+
+/// Item 16: a CLIENT reads exactly the projects they are staffed on (with their tasks and
+/// milestones), read-only, nothing else — in guards and in the database.
+#[tokio::test]
+async fn a_client_sees_only_their_projects() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("owner@example.com", "Agency").await;
+    let (client, client_member) = app.member(&owner, "buyer@client.example", "CLIENT").await;
+    let project = "mutation($k: String!) { createProject(input: { key: $k, name: $k }) { project { id } } }";
+    let mine = create(&app, &owner, project, json!({ "k": "MINE" })).await;
+    let theirs = create(&app, &owner, project, json!({ "k": "OTHER" })).await;
+    let staff = "mutation($p: ID!, $m: ID!) { addProjectMember(input: { projectId: $p, membershipId: $m }) { projectMember { id } } }";
+    data(&app.gql(Some(&owner), staff, json!({ "p": mine, "m": client_member })).await);
+    let task = "mutation($p: ID!, $t: String!) { createTask(input: { projectId: $p, title: $t }) { task { id } } }";
+    let visible = create(&app, &owner, task, json!({ "p": mine, "t": "Visible" })).await;
+    let hidden = create(&app, &owner, task, json!({ "p": theirs, "t": "Hidden" })).await;
+    let risk = "mutation($p: ID!) { raiseRisk(input: { projectId: $p, title: \"Internal\", probability: 3, impact: 3 }) { risk { id } } }";
+    data(&app.gql(Some(&owner), risk, json!({ "p": mine })).await);
+
+    let r = app
+        .gql(
+            Some(&client),
+            "{ organization { projects { nodes { key tasks { nodes { title } } risks { totalCount } } } } }",
+            json!({}),
+        )
+        .await;
+    let nodes = data(&r)["organization"]["projects"]["nodes"].clone();
+    assert_eq!(nodes.as_array().map(Vec::len), Some(1), "{r}");
+    assert_eq!(nodes[0]["key"], "MINE");
+    assert_eq!(nodes[0]["tasks"]["nodes"], json!([{ "title": "Visible" }]));
+    assert_eq!(nodes[0]["risks"]["totalCount"], 0, "the risk register is internal: {r}");
+    let node = "query($id: ID!) { node(id: $id) { id } }";
+    assert_eq!(data(&app.gql(Some(&client), node, json!({ "id": visible })).await)["node"]["id"], visible);
+    for other in [&theirs, &hidden] {
+        assert_eq!(code(&app.gql(Some(&client), node, json!({ "id": other })).await), Some("NOT_FOUND"));
+    }
+    for q in ["{ organization { members { totalCount } } }", "{ myWork { totalCount } }"] {
+        assert_eq!(code(&app.gql(Some(&client), q, json!({})).await), Some("FORBIDDEN"), "{q}");
+    }
+    let r = app.gql(Some(&client), task, json!({ "p": mine, "t": "Sneaky" })).await;
+    assert_eq!(code(&r), Some("FORBIDDEN"), "read-only: {r}");
+    // The database itself: unfiltered counts in a CLIENT request transaction.
+    let member = opsgraph_core::id::decode_as(client_member.as_str(), "Membership", "id").expect("member id");
+    let row = app
+        .pool
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT org_id FROM memberships WHERE id = $1",
+            [member.into()],
+        ))
+        .await
+        .ok()
+        .flatten()
+        .expect("membership row");
+    let org: uuid::Uuid = row.try_get("", "org_id").expect("org");
+    let tenant = Tenant { org_id: Some(org), client_member: Some(member), ..Default::default() };
+    let db = TxDb::begin(&app.pool, &tenant).await.expect("tx");
+    for (table, expected) in [("projects", 1), ("tasks", 1), ("risks", 0), ("memberships", 1), ("audit_log", 0)] {
+        let row = db
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, format!("SELECT count(*) AS n FROM {table}")))
+            .await
+            .ok()
+            .flatten()
+            .expect("count");
+        assert_eq!(row.try_get::<i64>("", "n").ok(), Some(expected), "{table}");
+    }
+    let _ = db.rollback().await;
+    app.finish().await;
+}
+
+/// Item 15: a deleted project's tasks leave every list (my work, the assignee's tasks,
+/// counts) and come back on restore; a task deleted on its own stays deleted.
+#[tokio::test]
+async fn deleted_projects_take_their_tasks_along() {
+    let app = TestApp::spawn().await;
+    let (t, _) = app.sign_up("owner@example.com", "Deleted").await;
+    let me =
+        data(&app.gql(Some(&t), "{ viewer { membership { id } } }", json!({})).await)["viewer"]["membership"]["id"]
+            .clone();
+    let project = "mutation($k: String!) { createProject(input: { key: $k, name: $k }) { project { id } } }";
+    let p = create(&app, &t, project, json!({ "k": "GONE" })).await;
+    let task = "mutation($p: ID!, $t: String!, $a: ID) { createTask(input: { projectId: $p, title: $t, assigneeId: $a }) { task { id } } }";
+    create(&app, &t, task, json!({ "p": p, "t": "one", "a": me })).await;
+    let alone = create(&app, &t, task, json!({ "p": p, "t": "deleted alone", "a": me })).await;
+    let del_task = "mutation($id: ID!) { deleteTask(input: { id: $id }) { task { isDeleted } } }";
+    data(&app.gql(Some(&t), del_task, json!({ "id": alone })).await);
+    let count =
+        "query($m: ID!) { myWork { totalCount } node(id: $m) { ... on Membership { assignedTasks { totalCount } } } }";
+    let counts = |r: &Value| {
+        (r["data"]["myWork"]["totalCount"].clone(), r["data"]["node"]["assignedTasks"]["totalCount"].clone())
+    };
+    assert_eq!(counts(&app.gql(Some(&t), count, json!({ "m": me })).await), (json!(1), json!(1)));
+    let del = "mutation($id: ID!) { deleteProject(input: { id: $id }) { project { isDeleted } } }";
+    data(&app.gql(Some(&t), del, json!({ "id": p })).await);
+    assert_eq!(counts(&app.gql(Some(&t), count, json!({ "m": me })).await), (json!(0), json!(0)));
+    let restore = "mutation($id: ID!) { restoreProject(input: { id: $id }) { project { isDeleted } } }";
+    data(&app.gql(Some(&t), restore, json!({ "id": p })).await);
+    assert_eq!(
+        counts(&app.gql(Some(&t), count, json!({ "m": me })).await),
+        (json!(1), json!(1)),
+        "the task deleted alone stays deleted"
+    );
     app.finish().await;
 }

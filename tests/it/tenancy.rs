@@ -14,7 +14,9 @@ async fn every_tenant_table_has_forced_rls() {
         .query_all_raw(Statement::from_string(
             DbBackend::Postgres,
             "SELECT c.relname AS name, c.relrowsecurity AS rls, c.relforcerowsecurity AS forced, \
-               EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid) AS has_policy \
+               EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid) AS has_policy, \
+               EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = c.oid AND p.polname = 'client_scope' \
+                       AND NOT p.polpermissive) AS client_scoped \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE n.nspname = 'public' AND c.relkind = 'r' \
                AND (EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname = 'org_id' AND NOT a.attisdropped) \
@@ -28,13 +30,16 @@ async fn every_tenant_table_has_forced_rls() {
         let name: String = r.try_get("", "name").expect("name");
         let ok = r.try_get::<bool>("", "rls").expect("rls")
             && r.try_get::<bool>("", "forced").expect("forced")
-            && r.try_get::<bool>("", "has_policy").expect("p");
+            && r.try_get::<bool>("", "has_policy").expect("p")
+            // Every tenant table says what a CLIENT may see of it (default: nothing).
+            && (r.try_get::<bool>("", "client_scoped").expect("c")
+                || ["organizations", "notifications", "notification_preferences"].contains(&name.as_str()));
         // refresh_tokens is per user (no tenant); it has a nullable org_id hint only.
         if !ok && name != "refresh_tokens" {
             missing.push(name);
         }
     }
-    assert!(missing.is_empty(), "tables without forced RLS: {missing:?}");
+    assert!(missing.is_empty(), "tables without forced RLS or a client_scope policy: {missing:?}");
     app.finish().await;
 }
 

@@ -59,6 +59,7 @@ impl Role {
             }
             OwnersManage => self == Owner,
             WorkRead => self != Client,
+            ProjectsRead => true,
             WorkWrite => matches!(self, Owner | Admin | Manager | Member),
             WorkManage => matches!(self, Owner | Admin | Manager),
         }
@@ -106,6 +107,10 @@ pub enum Permission {
     NotificationsOwn,
     /// Read projects and tasks.
     WorkRead,
+    /// Read the projects one may see, with their tasks and milestones: all of them for
+    /// staff; for a CLIENT only those they are staffed on (Row Level Security narrows the
+    /// rows, see `Tenant::client_member`).
+    ProjectsRead,
     /// Create and change tasks, log time.
     WorkWrite,
     /// Manage projects, members and plans.
@@ -152,6 +157,17 @@ pub struct Session {
 }
 
 impl Session {
+    /// What the session's transactions run as: its organisation and user, and for a
+    /// CLIENT its membership (which narrows Row Level Security to its projects).
+    pub fn tenant(&self) -> crate::db::Tenant {
+        let user_id = match self.actor {
+            Actor::User { user_id } => Some(user_id),
+            _ => None,
+        };
+        let client_member = if self.role == Some(Role::Client) { self.membership_id } else { None };
+        crate::db::Tenant { org_id: self.org_id, user_id, api_key_prefix: None, client_member }
+    }
+
     /// An anonymous session.
     pub fn anonymous(request_id: impl Into<String>) -> Self {
         Session {

@@ -22,6 +22,9 @@ pub struct Tenant {
     pub user_id: Option<Uuid>,
     /// API key prefix being authenticated (lets exactly that key row be read).
     pub api_key_prefix: Option<String>,
+    /// For a CLIENT session, its membership: Row Level Security then shows only the
+    /// projects it is staffed on (and their tasks and milestones).
+    pub client_member: Option<Uuid>,
 }
 
 /// One transaction shared by all resolvers of a request. Implements [`ConnectionTrait`],
@@ -52,12 +55,14 @@ fn tenant_statement(tenant: &Tenant) -> Statement {
     Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT set_config('role', $1, true), set_config('app.org_id', $2, true), \
-         set_config('app.user_id', $3, true), set_config('app.api_key_prefix', $4, true)",
+         set_config('app.user_id', $3, true), set_config('app.api_key_prefix', $4, true), \
+         set_config('app.client_member', $5, true)",
         [
             APP_ROLE.into(),
             opt(tenant.org_id.map(|u| u.to_string())).into(),
             opt(tenant.user_id.map(|u| u.to_string())).into(),
             opt(tenant.api_key_prefix.clone()).into(),
+            opt(tenant.client_member.map(|u| u.to_string())).into(),
         ],
     )
 }

@@ -11,7 +11,7 @@ use futures_util::stream::BoxStream;
 use sea_orm::DatabaseConnection;
 
 use super::{Cursor, Delivery, Source};
-use crate::auth::{Actor, Session};
+use crate::auth::Session;
 use crate::context::{EventSlot, RequestCtx};
 use crate::db::{Tenant, TxDb};
 use crate::error::{AppError, AppResult};
@@ -36,11 +36,7 @@ impl LiveSession {
 
     /// The tenant the subscriber's reads run as.
     pub fn tenant(&self) -> Tenant {
-        let user_id = match self.session.actor {
-            Actor::User { user_id } => Some(user_id),
-            _ => None,
-        };
-        Tenant { org_id: self.session.org_id, user_id, api_key_prefix: None }
+        self.session.tenant()
     }
 
     /// A fresh context for one event (its transaction begins only if the payload reads).

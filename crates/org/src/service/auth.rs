@@ -64,7 +64,8 @@ pub async fn sign_up(db: &TxDb, cfg: &AuthConfig, session: &Session, input: Sign
     let hash = password::hash(&pass)?;
     let user_id = new_id();
     let org_id = new_id();
-    db.set_tenant(&Tenant { org_id: Some(org_id), user_id: Some(user_id), api_key_prefix: None }).await?;
+    db.set_tenant(&Tenant { org_id: Some(org_id), user_id: Some(user_id), api_key_prefix: None, client_member: None })
+        .await?;
     let user = user::ActiveModel {
         id: Set(user_id),
         email: Set(email),
@@ -257,7 +258,8 @@ pub(crate) async fn audit_identity(
     action: &str,
 ) -> AppResult<()> {
     let Some(org) = org_id else { return Ok(()) };
-    db.set_tenant(&Tenant { org_id: Some(org), user_id: Some(user_id), api_key_prefix: None }).await?;
+    db.set_tenant(&Tenant { org_id: Some(org), user_id: Some(user_id), api_key_prefix: None, client_member: None })
+        .await?;
     let actor = Session { actor: Actor::User { user_id }, org_id: Some(org), membership_id: None, ..session.clone() };
     audit::record(
         db,
@@ -451,7 +453,13 @@ pub async fn authenticate(
                 Some(h) => Some(opsgraph_core::id::decode_as(h, "Organization", "X-Organization-Id")?),
                 None => claims.org,
             };
-            db.set_tenant(&Tenant { org_id: org, user_id: Some(claims.sub), api_key_prefix: None }).await?;
+            db.set_tenant(&Tenant {
+                org_id: org,
+                user_id: Some(claims.sub),
+                api_key_prefix: None,
+                client_member: None,
+            })
+            .await?;
             let row = db
                 .query_one_raw(Statement::from_sql_and_values(
                     DbBackend::Postgres,
@@ -475,6 +483,9 @@ pub async fn authenticate(
                 session.org_id = org;
                 session.membership_id = Some(m);
                 session.role = Some(role);
+                if role == Role::Client {
+                    db.set_tenant(&session.tenant()).await?;
+                }
             } else {
                 if org_override.is_some() {
                     return Err(OrgError::NotAMember.into());

@@ -153,7 +153,7 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<R>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |r| r.version.into()))
             .field(prop::<R>("createdAt", nn("DateTime"), "When it was raised.", |r| datetime(&r.created_at))),
     );
-    parts.node("Milestone", node_fetcher::<milestone::Entity>(Permission::WorkRead, |m| m.org_id));
+    parts.node("Milestone", node_fetcher::<milestone::Entity>(Permission::ProjectsRead, |m| m.org_id));
     parts.node("Risk", node_fetcher::<risk::Entity>(Permission::WorkRead, |r| r.org_id));
     parts.extend(
         "Project",

@@ -164,7 +164,7 @@ pub fn register(parts: &mut SchemaParts) {
             }))
             .field(prop::<P>("name", TypeRef::named(TypeRef::STRING), "Client name.", |p| opt(p.client_name.clone()))),
     );
-    parts.node("Project", node_fetcher::<project::Entity>(Permission::WorkRead, |p| p.org_id));
+    parts.node("Project", node_fetcher::<project::Entity>(Permission::ProjectsRead, |p| p.org_id));
     parts.extend(
         "Membership",
         page_field::<membership::Model, ProjectsOfManager>("managedProjects", "Projects this member manages.", |m| {
@@ -174,10 +174,15 @@ pub fn register(parts: &mut SchemaParts) {
     parts.extend("Team", page_field::<team::Model, ProjectsOfTeam>("projects", "Projects this team owns.", |t| t.id));
     parts.extend(
         "Organization",
-        list_field("projects", &PROJECTS, "Projects of the organisation.", |_, req| {
-            let org = req.require(Permission::WorkRead)?;
-            Ok(live(project::Entity::find()).filter(project::Column::OrgId.eq(org)))
-        }),
+        list_field(
+            "projects",
+            &PROJECTS,
+            "Projects of the organisation (for a CLIENT: the ones they are on).",
+            |_, req| {
+                let org = req.require(Permission::ProjectsRead)?;
+                Ok(live(project::Entity::find()).filter(project::Column::OrgId.eq(org)))
+            },
+        ),
     );
     parts.ty(input_object(
         "CreateProjectInput",

@@ -252,7 +252,7 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<T>("createdAt", nn("DateTime"), "When it was created.", |t| datetime(&t.created_at)))
             .field(prop::<T>("updatedAt", nn("DateTime"), "When it last changed.", |t| datetime(&t.updated_at))),
     );
-    parts.node("Task", node_fetcher::<task::Entity>(Permission::WorkRead, |t| t.org_id));
+    parts.node("Task", node_fetcher::<task::Entity>(Permission::ProjectsRead, |t| t.org_id));
     type St = crate::loader::StatusStat;
     parts.object(
         Object::new("TaskStatusStat")
