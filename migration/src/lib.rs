@@ -19,6 +19,7 @@ mod m20261123_000012_notification_dispatch;
 mod m20261123_000013_reminders;
 mod m20261123_000014_live;
 mod m20261124_000015_client_scope;
+mod m20261124_000016_signup_verification;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000013_reminders::Migration),
             Box::new(m20261123_000014_live::Migration),
             Box::new(m20261124_000015_client_scope::Migration),
+            Box::new(m20261124_000016_signup_verification::Migration),
         ]
     }
 }

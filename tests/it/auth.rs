@@ -24,8 +24,31 @@ async fn sign_up_log_in_and_viewer() {
     assert_eq!(v["organization"]["slug"], "analytical-engines");
     assert_eq!(v["memberships"]["nodes"].as_array().map(Vec::len), Some(1));
 
-    let dup = app.gql(None, "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken } }", json!({ "i": { "email": "ADA@example.com", "password": PASSWORD, "firstName": "A", "lastName": "B", "organizationName": "X" } })).await;
-    assert_eq!(code(&dup), Some("CONFLICT"));
+    // Item 10: signing up with a registered address answers exactly like a new one; the
+    // owner of the address gets a notice instead of a verification link.
+    let sign_up = "mutation($i: SignUpInput!) { signUp(input: $i) { message } }";
+    let input = |e: &str| json!({ "i": { "email": e, "password": PASSWORD, "firstName": "A", "lastName": "B", "organizationName": "X" } });
+    let dup = app.gql(None, sign_up, input("ADA@example.com")).await;
+    let fresh = app.gql(None, sign_up, input("newcomer@example.com")).await;
+    assert_eq!(
+        (&dup["data"], &dup["errors"]),
+        (&fresh["data"], &fresh["errors"]),
+        "no account enumeration through signUp"
+    );
+    assert!(dup["errors"].is_null(), "{dup}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM outbound_emails WHERE to_address = 'ada@example.com' AND kind = 'signup.existing'").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM signup_requests WHERE email = 'ada@example.com'").await,
+        1,
+        "only the first, verified sign-up"
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM users").await, 1, "nothing is created before verification");
+    let token = app.verification_token("newcomer@example.com").await.expect("verification e-mail");
+    let verify = "mutation($t: String!) { verifyEmail(input: { token: $t }) { accessToken user { email } } }";
+    let ok = app.gql(None, verify, json!({ "t": token })).await;
+    assert_eq!(data(&ok)["verifyEmail"]["user"]["email"], "newcomer@example.com");
+    let again = app.gql(None, verify, json!({ "t": token })).await;
+    assert_eq!(code(&again), Some("UNAUTHENTICATED"), "a token works once: {again}");
 
     let wrong =
         app.gql(None, LOGIN, json!({ "i": { "email": "ada@example.com", "password": "not the password" } })).await;

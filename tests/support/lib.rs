@@ -179,20 +179,49 @@ impl TestApp {
         (resp.status().as_u16(), resp.text().await.unwrap_or_default())
     }
 
-    /// Signs up `email` with a new organisation; returns (access token, refresh token).
+    /// Signs up `email` with a new organisation through the e-mail verification flow
+    /// (signUp, the token from the outbox e-mail, verifyEmail); returns (access token,
+    /// refresh token).
     pub async fn sign_up(&self, email: &str, org: &str) -> (String, String) {
         let r = self
             .gql(
                 None,
-                "mutation($i: SignUpInput!) { signUp(input: $i) { accessToken refreshToken } }",
+                "mutation($i: SignUpInput!) { signUp(input: $i) { message } }",
                 json!({ "i": { "email": email, "password": PASSWORD, "firstName": "Test", "lastName": "User", "organizationName": org } }),
             )
             .await;
-        let p = &r["data"]["signUp"];
+        assert!(r["data"]["signUp"]["message"].is_string(), "signUp failed: {r}");
+        let token =
+            self.verification_token(email).await.unwrap_or_else(|| panic!("no verification e-mail for {email}"));
+        let v = self
+            .gql(
+                None,
+                "mutation($t: String!) { verifyEmail(input: { token: $t }) { accessToken refreshToken } }",
+                json!({ "t": token }),
+            )
+            .await;
+        let p = &v["data"]["verifyEmail"];
         (
-            p["accessToken"].as_str().unwrap_or_else(|| panic!("signUp failed: {r}")).to_owned(),
+            p["accessToken"].as_str().unwrap_or_else(|| panic!("verifyEmail failed: {v}")).to_owned(),
             p["refreshToken"].as_str().unwrap_or_default().to_owned(),
         )
+    }
+
+    /// The token of the newest sign-up verification e-mail to `email`, read from the outbox.
+    pub async fn verification_token(&self, email: &str) -> Option<String> {
+        let row = self
+            .pool
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT body FROM outbound_emails WHERE to_address = lower($1) AND kind = 'signup.verify' \
+                 ORDER BY created_at DESC LIMIT 1",
+                [email.into()],
+            ))
+            .await
+            .ok()
+            .flatten()?;
+        let body: String = row.try_get("", "body").ok()?;
+        body.lines().find_map(|l| l.strip_prefix("token: ")).map(str::to_owned)
     }
 
     /// Adds a member with `role` through the API; they accept the invitation with

@@ -3,7 +3,7 @@
 
 use opsgraph_core::{Actor, Role, Session, Tenant, TxDb};
 use opsgraph_org::AuthConfig;
-use opsgraph_org::service::auth::{SignUpInput, sign_up};
+use opsgraph_org::service::auth::{NewAccount, SignUpInput, create_account};
 use opsgraph_org::service::invitations::{self, AcceptInvitationInput};
 use opsgraph_org::service::members::{AddMemberInput, add};
 use opsgraph_org::service::skills::{CreateSkillInput, create as create_skill, set_member_skill};
@@ -83,19 +83,14 @@ pub async fn demo(pool: &DatabaseConnection, auth: &AuthConfig) -> anyhow::Resul
 
 async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core::AppResult<()> {
     let anon = Session::anonymous("seed");
-    let tokens = sign_up(
-        db,
-        auth,
-        &anon,
-        SignUpInput {
-            email: format!("owner@{}", plan.domain),
-            password: DEMO_PASSWORD.into(),
-            first_name: plan.owner.0.into(),
-            last_name: plan.owner.1.into(),
-            organization_name: plan.org.into(),
-        },
-    )
-    .await?;
+    let account = NewAccount::from_input(SignUpInput {
+        email: format!("owner@{}", plan.domain),
+        password: DEMO_PASSWORD.into(),
+        first_name: plan.owner.0.into(),
+        last_name: plan.owner.1.into(),
+        organization_name: plan.org.into(),
+    })?;
+    let tokens = create_account(db, auth, &anon, account).await?;
     let org_id = tokens.org_id;
     let row = db
         .query_one_raw(Statement::from_sql_and_values(

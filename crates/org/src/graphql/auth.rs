@@ -57,6 +57,11 @@ fn auth_payload_object() -> Object {
         }))
 }
 
+#[derive(serde::Deserialize)]
+struct VerifyInput {
+    token: String,
+}
+
 /// An auth mutation: gets the request context, the auth config and the deserialized input.
 fn auth_mutation<I, F, Fut>(name: &str, input_type: &str, desc: &str, f: F) -> Field
 where
@@ -118,11 +123,27 @@ pub fn register(parts: &mut SchemaParts) {
         &[("organizationId", id_nn(), "The organisation.")],
     ));
     parts.object(auth_payload_object());
-    parts.mutation(auth_mutation(
+    parts.object(Object::new("SignUpPayload").description("What signUp answers (the same for every address).").field(
+        prop::<&'static str>("message", TypeRef::named_nn(TypeRef::STRING), "What to do next.", |m| (*m).into()),
+    ));
+    parts.mutation(mutation(
         "signUp",
         "SignUpInput",
-        "Create an account and organisation; signs in.",
-        |req, cfg, i: auth::SignUpInput| async move { auth::sign_up(&req.db, &cfg, &req.session, i).await },
+        "SignUpPayload",
+        "Start creating an account and organisation: a verification e-mail is sent (the answer never says whether \
+         the address is registered). Finish with verifyEmail.",
+        |req, i: auth::SignUpInput| async move { Ok(FieldValue::owned_any(auth::sign_up(&req.db, &req.session, i).await?)) },
+    ));
+    parts.ty(input_object(
+        "VerifyEmailInput",
+        "Finish a sign-up.",
+        &[("token", s_nn(), "The token of the verification e-mail.")],
+    ));
+    parts.mutation(auth_mutation(
+        "verifyEmail",
+        "VerifyEmailInput",
+        "Finish a sign-up with the e-mailed token: creates the account and organisation and signs in.",
+        |req, cfg, i: VerifyInput| async move { auth::verify_email(&req.db, &cfg, &req.session, &i.token).await },
     ));
     parts.mutation(auth_mutation(
         "logIn",
