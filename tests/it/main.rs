@@ -6,6 +6,7 @@ mod capacity;
 mod collaboration;
 mod errors;
 mod events;
+mod fuzz;
 mod http;
 mod limits;
 mod live;

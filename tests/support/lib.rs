@@ -1,6 +1,7 @@
 //! Test harness: every test gets its own database, cloned from a migrated template, and
 //! the real server on a loopback port; tests speak HTTP like a client.
 
+pub mod fuzz;
 pub mod live;
 pub mod portfolio;
 pub mod proxy;
