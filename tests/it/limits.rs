@@ -63,3 +63,30 @@ async fn introspection_can_be_disabled() {
     assert!(r["errors"].is_array() || r["data"]["__schema"].is_null(), "{r}");
     app.finish().await;
 }
+
+/// Issue 9, item 3: fragment fan-out (a 650-byte document expanding to millions of
+/// fields) is refused before execution, with or without login; `__typename` counts.
+/// The rejection time is asserted by `./dev bench limits`, not here.
+#[tokio::test]
+async fn fragment_fan_out_is_refused_before_execution() {
+    let app = TestApp::spawn().await;
+    let fan_out = |levels: usize, width: usize| {
+        let mut q = format!("{{ ...F{levels} }} fragment F0 on Query {{ __typename }}");
+        for i in 1..=levels {
+            q.push_str(&format!(" fragment F{i} on Query {{ {}}}", format!("...F{} ", i - 1).repeat(width)));
+        }
+        q
+    };
+    for (levels, width) in [(22, 2), (7, 10), (13, 2)] {
+        let r = app.gql(None, &fan_out(levels, width), json!({})).await;
+        assert_eq!(code(&r), Some("BAD_USER_INPUT"), "{levels}x{width}: {r}");
+        assert!(r["errors"][0]["message"].as_str().unwrap_or_default().contains("too many fields"), "{r}");
+        assert!(r["data"].is_null());
+    }
+    let cycle = app.gql(None, "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }", json!({})).await;
+    assert_eq!(code(&cycle), Some("BAD_USER_INPUT"));
+    // Small expansions still run.
+    let ok = app.gql(None, &fan_out(3, 2), json!({})).await;
+    assert_eq!(ok["data"]["__typename"], "Query", "{ok}");
+    app.finish().await;
+}
