@@ -18,6 +18,30 @@ use crate::pagination::{self, Connection, ListQuery, ListSpec};
 /// Loader errors are shared between waiters, so they are reference-counted messages.
 pub type LoadError = Arc<String>;
 
+const UNAVAILABLE: &str = "unavailable: ";
+
+/// A loader error from a database error, keeping "the database is unreachable" apart so
+/// it reaches the client as SERVICE_UNAVAILABLE (see [`failed`]).
+pub fn db_error(e: sea_orm::DbErr) -> LoadError {
+    if crate::error::is_unavailable(&e) { Arc::new(format!("{UNAVAILABLE}{e}")) } else { Arc::new(e.to_string()) }
+}
+
+/// A loader error from an [`AppError`].
+pub fn app_error(e: AppError) -> LoadError {
+    match e {
+        AppError::Unavailable(m) => Arc::new(format!("{UNAVAILABLE}{m}")),
+        other => Arc::new(format!("{other:?}")),
+    }
+}
+
+/// The error a resolver returns for a failed load.
+pub fn failed(e: &LoadError) -> AppError {
+    match e.strip_prefix(UNAVAILABLE) {
+        Some(m) => AppError::Unavailable(m.to_owned()),
+        None => AppError::internal(e.as_str()),
+    }
+}
+
 fn uuid_of(v: sea_orm::Value) -> Option<Uuid> {
     match v {
         sea_orm::Value::Uuid(Some(u)) => Some(u),
@@ -52,11 +76,7 @@ where
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, E::Model>, LoadError> {
         let col = pk_column::<E>();
-        let rows = E::find()
-            .filter(col.is_in(keys.iter().copied()))
-            .all(self.0.as_ref())
-            .await
-            .map_err(|e| Arc::new(e.to_string()))?;
+        let rows = E::find().filter(col.is_in(keys.iter().copied())).all(self.0.as_ref()).await.map_err(db_error)?;
         Ok(rows.into_iter().filter_map(|m| uuid_of(m.get(col)).map(|k| (k, m))).collect())
     }
 }
@@ -116,7 +136,7 @@ where
                 &parents,
             )
             .await
-            .map_err(|e| Arc::new(format!("{e:?}")))?;
+            .map_err(app_error)?;
             for (parent, conn) in pages {
                 out.insert((parent, q.clone()), conn);
             }
@@ -131,7 +151,7 @@ where
     E: EntityTrait + Send + Sync,
     E::Model: Clone + Send + Sync + 'static,
 {
-    req.loader(ById::<E>::new).load_one(id).await.map_err(|e| AppError::internal(e.as_str()))
+    req.loader(ById::<E>::new).load_one(id).await.map_err(|e| failed(&e))
 }
 
 /// Loads the connection page of `parent` through the request's [`PageBy`] loader.
@@ -145,7 +165,7 @@ where
         .loader(PageBy::<R>::new)
         .load_one((parent, Arc::new(q)))
         .await
-        .map_err(|e| AppError::internal(e.as_str()))?
+        .map_err(|e| failed(&e))?
         .unwrap_or_else(|| Connection::empty(want_total)))
 }
 
@@ -174,7 +194,7 @@ where
             .filter(col.is_in(keys.iter().copied()))
             .all(self.0.as_ref())
             .await
-            .map_err(|e| Arc::new(e.to_string()))?;
+            .map_err(db_error)?;
         let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
         for m in rows {
             if let Some(k) = uuid_of(m.get(col)) {
@@ -191,12 +211,7 @@ where
     R: ChildOf,
     <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
 {
-    Ok(req
-        .loader(ListOf::<R>::new)
-        .load_one(parent)
-        .await
-        .map_err(|e| AppError::internal(e.as_str()))?
-        .unwrap_or_default())
+    Ok(req.loader(ListOf::<R>::new).load_one(parent).await.map_err(|e| failed(&e))?.unwrap_or_default())
 }
 
 /// Rows of `E` for `ids` through the by-id loader, in the order of `ids` (missing skipped).
@@ -205,8 +220,7 @@ where
     E: EntityTrait + Send + Sync,
     E::Model: Clone + Send + Sync + 'static,
 {
-    let mut found =
-        req.loader(ById::<E>::new).load_many(ids.clone()).await.map_err(|e| AppError::internal(e.as_str()))?;
+    let mut found = req.loader(ById::<E>::new).load_many(ids.clone()).await.map_err(|e| failed(&e))?;
     Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 

@@ -10,7 +10,6 @@ use opsgraph_core::live::{Scope, Source};
 use opsgraph_core::loader::LoadError;
 use opsgraph_core::{Actor, AppError, AppResult, Permission, Role, Session, Tenant, TxDb};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
-use std::sync::Arc;
 use uuid::Uuid;
 
 /// The NOTIFY channel on which the dispatcher announces new notifications.
@@ -115,7 +114,7 @@ impl Loader<Principal> for Grants {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Principal]) -> Result<HashMap<Principal, Role>, LoadError> {
-        let err = |e: sea_orm::DbErr| Arc::new(e.to_string());
+        let err = opsgraph_core::loader::db_error;
         let (mut members, mut api_keys) = (vec![], vec![]);
         for k in keys {
             match k {
@@ -166,7 +165,7 @@ pub async fn recheck(scope: &Scope, session: &Session, perm: Permission) -> AppR
         .loader(Grants::new)
         .load_one(principal)
         .await
-        .map_err(|e| AppError::internal(e.to_string()))?
+        .map_err(|e| opsgraph_core::loader::failed(&e))?
         .ok_or_else(|| AppError::Forbidden("your access to this organisation has ended".into()))?;
     if !role.allows(perm) {
         return Err(AppError::Forbidden(format!("missing permission {perm:?}")));

@@ -4,7 +4,6 @@
 //! events with the next one.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
 use opsgraph_core::live::Scope;
@@ -32,7 +31,7 @@ impl Loader<(Uuid, Uuid)> for OnProject {
     type Error = LoadError;
 
     async fn load(&self, keys: &[(Uuid, Uuid)]) -> Result<HashMap<(Uuid, Uuid), bool>, LoadError> {
-        let err = |e: sea_orm::DbErr| Arc::new(e.to_string());
+        let err = opsgraph_core::loader::db_error;
         let members: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let projects: Vec<Uuid> = keys.iter().map(|k| k.1).collect();
         let db =
@@ -70,7 +69,7 @@ pub async fn recheck_project(scope: &Scope, session: &Session, project: Uuid) ->
             .loader(OnProject::new)
             .load_one((m, project))
             .await
-            .map_err(|e| AppError::internal(e.to_string()))?
+            .map_err(|e| opsgraph_core::loader::failed(&e))?
             .unwrap_or(false),
         _ => false,
     };

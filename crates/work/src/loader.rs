@@ -45,7 +45,7 @@ impl Loader<Uuid> for TaskStatsByProject {
                 [keys.to_vec().into()],
             ))
             .await
-            .map_err(|e| Arc::new(e.to_string()))?;
+            .map_err(opsgraph_core::loader::db_error)?;
         let mut out: HashMap<Uuid, Vec<StatusStat>> = HashMap::new();
         for r in rows {
             let get = || -> Result<(Uuid, StatusStat), sea_orm::DbErr> {
@@ -59,15 +59,15 @@ impl Loader<Uuid> for TaskStatsByProject {
                     },
                 ))
             };
-            let (p, s) = get().map_err(|e| Arc::new(e.to_string()))?;
+            let (p, s) = get().map_err(opsgraph_core::loader::db_error)?;
             out.entry(p).or_default().push(s);
         }
         Ok(out)
     }
 }
 
-fn load_err(e: impl std::fmt::Display) -> LoadError {
-    Arc::new(e.to_string())
+fn load_err(e: impl Into<opsgraph_core::AppError>) -> LoadError {
+    opsgraph_core::loader::app_error(e.into())
 }
 
 /// Estimated vs logged hours of a project (live tasks' estimates; all time entries).

@@ -90,7 +90,7 @@ where
                 .loader(crate::loader::ById::<E>::new)
                 .load_many(ids)
                 .await
-                .map_err(|e| AppError::internal(e.as_str()))?;
+                .map_err(|e| crate::loader::failed(&e))?;
             Ok(loaded
                 .into_iter()
                 .filter(|(_, m)| org_of(m) == org)

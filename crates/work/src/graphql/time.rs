@@ -120,7 +120,7 @@ async fn capacities(
 ) -> AppResult<Vec<(uuid::Uuid, Vec<WeekCapacity>)>> {
     let keys: Vec<_> = members.iter().map(|m| (*m, from, weeks)).collect();
     let mut found =
-        req.loader(CapacityByMember).load_many(keys.clone()).await.map_err(|e| AppError::internal(e.as_str()))?;
+        req.loader(CapacityByMember).load_many(keys.clone()).await.map_err(|e| opsgraph_core::loader::failed(&e))?;
     Ok(keys.into_iter().map(|k| (k.0, found.remove(&k).unwrap_or_default())).collect())
 }
 
@@ -290,7 +290,8 @@ pub fn register(parts: &mut SchemaParts) {
             FieldFuture::new(async move {
                 let p = parent::<project::Model>(&ctx)?;
                 let req = &RequestCtx::of(&ctx)?;
-                let h = req.loader(HoursByProject).load_one(p.id).await.map_err(|e| AppError::internal(e.as_str()))?;
+                let h =
+                    req.loader(HoursByProject).load_one(p.id).await.map_err(|e| opsgraph_core::loader::failed(&e))?;
                 Ok(Some(FieldValue::owned_any(h.unwrap_or_default())))
             })
         })
@@ -302,7 +303,7 @@ pub fn register(parts: &mut SchemaParts) {
             FieldFuture::new(async move {
                 let t = parent::<task::Model>(&ctx)?;
                 let req = &RequestCtx::of(&ctx)?;
-                let h = req.loader(HoursByTask).load_one(t.id).await.map_err(|e| AppError::internal(e.as_str()))?;
+                let h = req.loader(HoursByTask).load_one(t.id).await.map_err(|e| opsgraph_core::loader::failed(&e))?;
                 Ok(Some(FieldValue::value(dec(&h.unwrap_or_default()))))
             })
         })
