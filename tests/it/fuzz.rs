@@ -5,7 +5,7 @@
 //!   tenants' ids, NUL bytes, extreme numbers, bad dates): never INTERNAL, never a dropped
 //!   connection, and a rejected mutation changes nothing (a fingerprint of every table).
 //!   `FUZZ_ROUNDS` (default 1) and `FUZZ_SEED` run it longer by hand:
-//!   `FUZZ_ROUNDS=50 ./dev test -p opsgraph-e2e --test it fuzz -- --nocapture`.
+//!   `FUZZ_ROUNDS=50 FUZZ_SEED=1 ./dev test --test it fuzz -- --nocapture`.
 //! - **Cross-tenant walk**: every ID-taking argument and input field with the other
 //!   tenant's ids: no data of the other tenant in `data`, none of its rows changed.
 

@@ -121,3 +121,45 @@ async fn database_outage_fails_fast_and_subscriptions_survive() {
     ws.close().await;
     app.finish().await;
 }
+
+/// Item 6: live delivery has its own pool: with every request-pool connection held,
+/// events committed elsewhere (a second server process) still reach the subscriber.
+#[tokio::test]
+async fn live_delivery_does_not_queue_behind_requests() {
+    use sea_orm::TransactionTrait;
+    let app = TestApp::spawn_with(|c| {
+        c.db_pool_max = 2;
+        c.live_pool_max = 2;
+        c.db_acquire_timeout_ms = 500;
+    })
+    .await;
+    let (t, _) = app.sign_up("live@example.com", "Own pool").await;
+    let r = app
+        .gql(
+            Some(&t),
+            "mutation { createProject(input: { key: \"LP\", name: \"Live\" }) { project { id } } }",
+            json!({}),
+        )
+        .await;
+    let project = data(&r)["createProject"]["project"]["id"].clone();
+    let mut ws = Live::connect(&app.base, &t).await;
+    let head = app.count("SELECT coalesce(max(last_seq), 0) AS n FROM event_counters").await.to_string();
+    let sub = "subscription($p: ID!, $a: EventSeq) { taskChanged(projectId: $p, after: $a) { task { title } } }";
+    ws.subscribe("s", sub, json!({ "p": project, "a": head })).await;
+    let other = opsgraph_e2e::ServerProcess::spawn(&app.database_url(), &[]).await;
+    let post = |title: &str| {
+        let body = json!({ "query": "mutation($p: ID!, $t: String!) { createTask(input: { projectId: $p, title: $t }) { task { id } } }", "variables": { "p": project, "t": title } });
+        reqwest::Client::new().post(format!("{}/graphql", other.base)).bearer_auth(&t).json(&body).send()
+    };
+    post("warm-up").await.expect("created elsewhere");
+    assert_eq!(ws.next_data("s").await["taskChanged"]["task"]["title"], "warm-up");
+    // Hold every connection of the request pool.
+    let held = (app.pool.begin().await.expect("first"), app.pool.begin().await.expect("second"));
+    let starved = app.gql(Some(&t), "{ viewer { role } }", json!({})).await;
+    assert_eq!(code(&starved), Some("SERVICE_UNAVAILABLE"), "the request pool is exhausted: {starved}");
+    post("while saturated").await.expect("created elsewhere");
+    assert_eq!(ws.next_data("s").await["taskChanged"]["task"]["title"], "while saturated");
+    drop(held);
+    ws.close().await;
+    app.finish().await;
+}

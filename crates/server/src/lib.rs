@@ -35,7 +35,7 @@ pub async fn serve(
         jobs::spawn_pruner(state.pool.clone(), cfg.prune_interval_secs, cfg.event_retention_hours, stopped.clone());
     let hubs: Vec<Arc<dyn opsgraph_core::live::Wake>> =
         vec![Arc::new(state.events.clone()), Arc::new(state.inbox.clone())];
-    let listen = opsgraph_core::live::listener::spawn(state.pool.clone(), hubs, stopped);
+    let listen = opsgraph_core::live::listener::spawn(state.live_pool.clone(), hubs, stopped);
     let sockets = state.sockets.clone();
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let closing = sockets.clone();

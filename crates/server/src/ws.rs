@@ -360,8 +360,11 @@ impl Conn {
                     Ok((slot, mut stream)) => {
                         let mut ok = true;
                         while let Some(mut resp) = stream.next().await {
-                            if let Some(event) = slot.current() {
+                            // The event is resolved: take its errors and end its transaction
+                            // now, so no live connection is held while waiting for the next.
+                            if let Some(event) = slot.replace(None) {
                                 opsgraph_core::exec::merge_field_errors(&event, &mut resp);
+                                let _ = event.db.rollback().await;
                             }
                             ensure_codes(&mut resp);
                             if resp.data == async_graphql::Value::Null && !resp.errors.is_empty() {

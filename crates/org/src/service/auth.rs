@@ -341,7 +341,11 @@ pub async fn throttle(db: &TxDb, cfg: &AuthConfig, email: &str, ip: &str) -> App
         return Ok(Some(ip_reset.ceil().max(1.0) as u64));
     }
     let wait = backoff_secs(pair, cfg.max_failures_per_account, window);
-    let left = wait as f64 - since;
+    if wait == 0 {
+        return Ok(None);
+    }
+    // `since` is negative when a concurrent attempt committed after this transaction began.
+    let left = wait as f64 - since.max(0.0);
     Ok((left > 0.0).then(|| left.ceil() as u64))
 }
 
