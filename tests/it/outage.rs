@@ -50,6 +50,25 @@ async fn failing_sign_ins_never_starve_the_pool() {
     app.finish().await;
 }
 
+/// Signs up, creates a project and follows its tasks from the current head (so nothing
+/// committed while the subscription starts is missed): (token, project id, socket).
+async fn following_a_project(app: &TestApp, email: &str) -> (String, Value, Live) {
+    let (t, _) = app.sign_up(email, "Live org").await;
+    let r = app
+        .gql(
+            Some(&t),
+            "mutation { createProject(input: { key: \"LIVE\", name: \"Live\" }) { project { id } } }",
+            json!({}),
+        )
+        .await;
+    let project = data(&r)["createProject"]["project"]["id"].clone();
+    let mut ws = Live::connect(&app.base, &t).await;
+    let head = app.count("SELECT coalesce(max(last_seq), 0) AS n FROM event_counters").await.to_string();
+    let sub = "subscription($p: ID!, $a: EventSeq) { taskChanged(projectId: $p, after: $a) { kind task { title } } }";
+    ws.subscribe("s", sub, json!({ "p": project, "a": head })).await;
+    (t, project, ws)
+}
+
 async fn create_task(app: &TestApp, token: &str, project: &Value, title: &str) -> Value {
     app.gql(
         Some(token),
@@ -72,20 +91,7 @@ async fn database_outage_fails_fast_and_subscriptions_survive() {
         c.db_acquire_timeout_ms = 1000;
     })
     .await;
-    let (t, _) = app.sign_up("ops@example.com", "Outage").await;
-    let r = app
-        .gql(
-            Some(&t),
-            "mutation { createProject(input: { key: \"OUT\", name: \"Out\" }) { project { id } } }",
-            json!({}),
-        )
-        .await;
-    let project = data(&r)["createProject"]["project"]["id"].clone();
-    let mut ws = Live::connect(&app.base, &t).await;
-    // From the current head, so nothing committed while the subscription starts is missed.
-    let head = app.count("SELECT coalesce(max(last_seq), 0) AS n FROM event_counters").await.to_string();
-    let sub = "subscription($p: ID!, $a: EventSeq) { taskChanged(projectId: $p, after: $a) { kind task { title } } }";
-    ws.subscribe("s", sub, json!({ "p": project, "a": head })).await;
+    let (t, project, mut ws) = following_a_project(&app, "ops@example.com").await;
     data(&create_task(&app, &t, &project, "before").await);
     assert_eq!(ws.next_data("s").await["taskChanged"]["task"]["title"], "before");
 
@@ -133,19 +139,7 @@ async fn live_delivery_does_not_queue_behind_requests() {
         c.db_acquire_timeout_ms = 500;
     })
     .await;
-    let (t, _) = app.sign_up("live@example.com", "Own pool").await;
-    let r = app
-        .gql(
-            Some(&t),
-            "mutation { createProject(input: { key: \"LP\", name: \"Live\" }) { project { id } } }",
-            json!({}),
-        )
-        .await;
-    let project = data(&r)["createProject"]["project"]["id"].clone();
-    let mut ws = Live::connect(&app.base, &t).await;
-    let head = app.count("SELECT coalesce(max(last_seq), 0) AS n FROM event_counters").await.to_string();
-    let sub = "subscription($p: ID!, $a: EventSeq) { taskChanged(projectId: $p, after: $a) { task { title } } }";
-    ws.subscribe("s", sub, json!({ "p": project, "a": head })).await;
+    let (t, project, mut ws) = following_a_project(&app, "live@example.com").await;
     let other = opsgraph_e2e::ServerProcess::spawn(&app.database_url(), &[]).await;
     let post = |title: &str| {
         let body = json!({ "query": "mutation($p: ID!, $t: String!) { createTask(input: { projectId: $p, title: $t }) { task { id } } }", "variables": { "p": project, "t": title } });
