@@ -161,3 +161,27 @@ async fn extreme_numbers_get_clear_errors() {
     assert_eq!(data(&again)["organization"]["version"], org["version"]);
     app.finish().await;
 }
+
+/// Item 20: keys come back in selection order on every path, also when a loader-backed
+/// field completes after a plain one (the executor inserts in completion order).
+#[tokio::test]
+async fn keys_keep_selection_order() {
+    let app = TestApp::spawn().await;
+    let (t, _) = app.sign_up("owner@example.com", "Order").await;
+    let q = "{ organization { projects(first: 1) { totalCount } name } __typename viewer { role } zz: __typename }";
+    let body = serde_json::to_vec(&json!({ "query": q })).ok();
+    let auth = format!("Bearer {t}");
+    let headers = [("content-type", "application/json"), ("authorization", auth.as_str())];
+    let (_, _, raw) = app.request(reqwest::Method::POST, "/graphql", &headers, body).await;
+    let at = |k: &str| raw.find(k).unwrap_or(usize::MAX);
+    assert!(at("\"organization\"") < at("\"__typename\""), "{raw}");
+    assert!(at("\"__typename\"") < at("\"viewer\"") && at("\"viewer\"") < at("\"zz\""), "{raw}");
+    assert!(at("\"projects\"") < at("\"name\""), "{raw}");
+    let mut ws = Live::connect(&app.base, &t).await;
+    ws.subscribe("q", q, json!({})).await;
+    let raw = ws.recv_raw(Duration::from_secs(10)).await.unwrap_or_default();
+    let at = |k: &str| raw.find(k).unwrap_or(usize::MAX);
+    assert!(at("\"organization\"") < at("\"__typename\"") && at("\"viewer\"") < at("\"zz\""), "{raw}");
+    ws.close().await;
+    app.finish().await;
+}

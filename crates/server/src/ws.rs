@@ -353,6 +353,8 @@ impl Conn {
             };
             let complete = json!({ "type": "complete", "id": id });
             if is_subscription(&req) {
+                let doc = async_graphql::parser::parse_query(&req.query).ok();
+                let op_name = req.operation_name.clone();
                 match subscribe(&state, &caller, req).await {
                     Err(resp) => {
                         push(error(&resp));
@@ -365,6 +367,9 @@ impl Conn {
                             if let Some(event) = slot.replace(None) {
                                 opsgraph_core::exec::merge_field_errors(&event, &mut resp);
                                 let _ = event.db.rollback().await;
+                            }
+                            if let Some(doc) = &doc {
+                                opsgraph_core::exec::order::reorder(doc, op_name.as_deref(), &mut resp.data);
                             }
                             ensure_codes(&mut resp);
                             if resp.data == async_graphql::Value::Null && !resp.errors.is_empty() {

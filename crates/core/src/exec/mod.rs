@@ -9,11 +9,18 @@
 //!   back alone (its value is `null` with its error), the others stay and are committed.
 //!   A response therefore never acknowledges a write that is not committed, and never
 //!   hides one that is.
+//! - **Keys in selection order** on every path (see [`order`]).
 
-use std::sync::Arc;
+pub mod order;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, ResolveInfo};
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextResolve, ResolveInfo,
+};
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{PathSegment, QueryPathNode, QueryPathSegment, Response, ServerError, ServerResult, Value};
+use async_graphql::{ServerResult as Parsed, Variables};
 
 use crate::context::{EventSlot, RequestCtx};
 
@@ -26,11 +33,15 @@ pub struct Semantics;
 
 impl ExtensionFactory for Semantics {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(SemanticsExt)
+        Arc::new(SemanticsExt::default())
     }
 }
 
-struct SemanticsExt;
+/// Per operation: the parsed document (to restore the selection order of the response).
+#[derive(Default)]
+struct SemanticsExt {
+    doc: Mutex<Option<ExecutableDocument>>,
+}
 
 fn request_ctx(ctx: &ExtensionContext<'_>) -> Option<Arc<RequestCtx>> {
     if let Some(req) = ctx.data_opt::<Arc<RequestCtx>>() {
@@ -54,6 +65,18 @@ pub fn path_of(node: &QueryPathNode<'_>) -> Vec<PathSegment> {
 
 #[async_trait::async_trait]
 impl Extension for SemanticsExt {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> Parsed<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        *self.doc.lock().unwrap_or_else(|p| p.into_inner()) = Some(doc.clone());
+        Ok(doc)
+    }
+
     async fn execute(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -63,6 +86,9 @@ impl Extension for SemanticsExt {
         let mut resp = next.run(ctx, operation_name).await;
         if let Some(req) = request_ctx(ctx) {
             merge_field_errors(&req, &mut resp);
+        }
+        if let Some(doc) = self.doc.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            order::reorder(&doc, operation_name, &mut resp.data);
         }
         resp
     }
