@@ -54,8 +54,13 @@ impl SortKind {
     fn expr(self, col: SimpleExpr) -> SimpleExpr {
         match self {
             SortKind::Ranked(values) => {
-                let list = values.iter().map(|v| format!("'{}'", v.replace('\'', "''"))).collect::<Vec<_>>().join(",");
-                Expr::cust_with_expr(format!("array_position(ARRAY[{list}]::text[], $1::text)"), col)
+                // A CASE (not array_position, which unpacks the array for every row).
+                let arms: String = values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| format!(" WHEN '{}' THEN {}", v.replace('\'', "''"), i + 1))
+                    .collect();
+                Expr::cust_with_expr(format!("(CASE $1::text{arms} END)"), col)
             }
             SortKind::DateOrLast => Expr::cust_with_expr(format!("COALESCE($1, DATE '{NO_DATE}')"), col),
             _ => col,
