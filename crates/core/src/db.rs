@@ -41,7 +41,7 @@ pub struct TxDb {
 
 enum State {
     /// Not begun yet: begins (and sets the tenant) on the first statement.
-    Pending(DatabaseConnection, Tenant),
+    Pending,
     Open(DatabaseTransaction),
     Done,
 }
@@ -88,7 +88,7 @@ impl TxDb {
     /// A transaction for `tenant` that begins only when its first statement runs (live
     /// events whose payload needs no database never take a connection).
     pub fn lazy(pool: &DatabaseConnection, tenant: Tenant) -> Self {
-        Self::with_state(pool, tenant.clone(), State::Pending(pool.clone(), tenant))
+        Self::with_state(pool, tenant, State::Pending)
     }
 
     /// Re-points the transaction at another tenant (used while authenticating).
@@ -127,9 +127,17 @@ impl TxDb {
         let guard = self.txn.lock().await;
         match &*guard {
             State::Open(txn) => txn.execute_unprepared(sql).await.map(|_| ()),
-            State::Pending(..) => Ok(()),
+            State::Pending => Ok(()),
             State::Done => Err(closed()),
         }
+    }
+
+    /// A new transaction on the pool, set to the current tenant.
+    async fn open(&self) -> Result<DatabaseTransaction, DbErr> {
+        let tenant = self.tenant.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let txn = self.pool.begin().await?;
+        txn.query_one_raw(tenant_statement(&tenant)).await?;
+        Ok(txn)
     }
 
     /// Ends the request: commits (durable writes first) when `commit`, else rolls back
@@ -146,9 +154,7 @@ impl TxDb {
         if durable.is_empty() {
             return Ok(());
         }
-        let tenant = self.tenant.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let txn = self.pool.begin().await?;
-        txn.query_one_raw(tenant_statement(&tenant)).await?;
+        let txn = self.open().await?;
         for stmt in durable {
             txn.execute_raw(stmt).await?;
         }
@@ -164,7 +170,7 @@ impl TxDb {
     pub async fn commit(&self) -> Result<(), DbErr> {
         match std::mem::replace(&mut *self.txn.lock().await, State::Done) {
             State::Open(txn) => txn.commit().await,
-            State::Pending(..) => Ok(()),
+            State::Pending => Ok(()),
             State::Done => Err(closed()),
         }
     }
@@ -173,7 +179,7 @@ impl TxDb {
     pub async fn rollback(&self) -> Result<(), DbErr> {
         match std::mem::replace(&mut *self.txn.lock().await, State::Done) {
             State::Open(txn) => txn.rollback().await,
-            State::Pending(..) | State::Done => Ok(()),
+            State::Pending | State::Done => Ok(()),
         }
     }
 
@@ -181,10 +187,8 @@ impl TxDb {
     async fn with_txn<T>(&self, f: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, DbErr>) -> Result<T, DbErr> {
         self.statements.fetch_add(1, Ordering::Relaxed);
         let mut guard = self.txn.lock().await;
-        if let State::Pending(pool, tenant) = &*guard {
-            let txn = pool.begin().await?;
-            txn.query_one_raw(tenant_statement(tenant)).await?;
-            *guard = State::Open(txn);
+        if let State::Pending = &*guard {
+            *guard = State::Open(self.open().await?);
         }
         match &*guard {
             State::Open(txn) => f(txn).await,

@@ -3,9 +3,9 @@
 
 use opsgraph_core::{Actor, Role, Session, Tenant, TxDb};
 use opsgraph_org::AuthConfig;
-use opsgraph_org::service::auth::{NewAccount, SignUpInput, create_account};
 use opsgraph_org::service::invitations::{self, AcceptInvitationInput};
 use opsgraph_org::service::members::{AddMemberInput, add};
+use opsgraph_org::service::signup::{NewAccount, SignUpInput, create_account};
 use opsgraph_org::service::skills::{CreateSkillInput, create as create_skill, set_member_skill};
 use opsgraph_org::service::teams::{CreateTeamInput, add_member, create as create_team};
 use opsgraph_work::service::projects::{CreateProjectInput, create as create_project};

@@ -11,6 +11,7 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{Request, Response};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
+use opsgraph_core::exec::order::selected;
 
 /// Seconds a client should wait before retrying when the database is unavailable.
 pub const RETRY_AFTER_SECS: u64 = 2;
@@ -117,11 +118,7 @@ pub fn request_from_url(query: &str) -> Result<Request, String> {
 /// runs over GET).
 pub fn is_mutation(req: &Request) -> bool {
     let Ok(doc) = async_graphql::parser::parse_query(&req.query) else { return false };
-    let wanted = req.operation_name.as_deref();
-    doc.operations
-        .iter()
-        .find(|(name, _)| wanted.is_none() || name.map(|n| n.as_str()) == wanted)
-        .is_some_and(|(_, op)| op.node.ty != OperationType::Query)
+    selected(&doc, req.operation_name.as_deref()).is_some_and(|op| op.ty != OperationType::Query)
 }
 
 fn first_code(resp: &Response) -> Option<String> {

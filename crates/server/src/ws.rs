@@ -19,6 +19,7 @@ use async_graphql::parser::types::OperationType;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use opsgraph_core::context::EventSlot;
+use opsgraph_core::exec::order::selected;
 use opsgraph_core::live::LiveSession;
 use opsgraph_core::{AppError, Session, Tenant, TxDb};
 use opsgraph_org::Credentials;
@@ -352,9 +353,10 @@ impl Conn {
                 format!(r#"{{"type":"next","id":{id},"payload":{payload}}}"#)
             };
             let complete = json!({ "type": "complete", "id": id });
-            if is_subscription(&req) {
-                let doc = async_graphql::parser::parse_query(&req.query).ok();
-                let op_name = req.operation_name.clone();
+            let doc = async_graphql::parser::parse_query(&req.query).ok();
+            let op_name = req.operation_name.clone();
+            let selected = doc.as_ref().and_then(|d| selected(d, op_name.as_deref()));
+            if selected.is_some_and(|op| op.ty == OperationType::Subscription) {
                 match subscribe(&state, &caller, req).await {
                     Err(resp) => {
                         push(error(&resp));
@@ -397,17 +399,6 @@ impl Conn {
         });
         task.abort_handle()
     }
-}
-
-fn is_subscription(req: &async_graphql::Request) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&req.query) else {
-        return false;
-    };
-    let wanted = req.operation_name.as_deref();
-    doc.operations
-        .iter()
-        .find(|(name, _)| wanted.is_none() || name.map(|n| n.as_str()) == wanted)
-        .is_some_and(|(_, op)| op.node.ty == OperationType::Subscription)
 }
 
 async fn authenticate(state: &AppState, caller: &Caller) -> Result<Session, AppError> {

@@ -120,9 +120,7 @@ impl Extension for SemanticsExt {
             (Some(req), Err(_)) => {
                 if let Err(e) = req.db.rollback_to(SAVEPOINT).await {
                     tracing::error!(error = %e, "rolling back a mutation field failed");
-                    if let Some(req) = request_ctx(ctx) {
-                        req.set_data_null();
-                    }
+                    req.set_data_null();
                 }
             }
             _ => {}

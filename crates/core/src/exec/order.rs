@@ -4,21 +4,18 @@
 //! selection order (fragments expanded in place, first occurrence wins).
 
 use async_graphql::indexmap::IndexMap;
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, Selection, SelectionSet};
 use async_graphql::{Name, Value};
 
-/// The operation `name` selects in `doc` (the only one when `name` is `None`).
-fn operation<'d>(doc: &'d ExecutableDocument, name: Option<&str>) -> Option<&'d SelectionSet> {
-    doc.operations
-        .iter()
-        .find(|(n, _)| name.is_none() || n.map(|n| n.as_str()) == name)
-        .map(|(_, op)| &op.node.selection_set.node)
+/// The operation `name` selects in `doc` (the first one when `name` is `None`).
+pub fn selected<'d>(doc: &'d ExecutableDocument, name: Option<&str>) -> Option<&'d OperationDefinition> {
+    doc.operations.iter().find(|(n, _)| name.is_none() || n.map(|n| n.as_str()) == name).map(|(_, op)| &op.node)
 }
 
 /// Reorders `data` to the selection order of operation `name` of `doc`.
 pub fn reorder(doc: &ExecutableDocument, name: Option<&str>, data: &mut Value) {
-    if let Some(set) = operation(doc, name) {
-        apply(doc, &[set], data, 0);
+    if let Some(op) = selected(doc, name) {
+        apply(doc, &[&op.selection_set.node], data, 0);
     }
 }
 
@@ -60,20 +57,23 @@ fn keys<'d>(doc: &'d ExecutableDocument, sets: &[&'d SelectionSet]) -> Vec<(&'d 
 }
 
 fn apply(doc: &ExecutableDocument, sets: &[&SelectionSet], value: &mut Value, depth: usize) {
-    if depth > 64 {
-        return;
+    if depth <= 64 && matches!(value, Value::List(_) | Value::Object(_)) {
+        // One key order for the whole list: every item has the same selection.
+        apply_keys(doc, &keys(doc, sets), value, depth);
     }
+}
+
+fn apply_keys(doc: &ExecutableDocument, order: &[(&Name, Vec<&SelectionSet>)], value: &mut Value, depth: usize) {
     match value {
         Value::List(items) => {
             for item in items {
-                apply(doc, sets, item, depth + 1);
+                apply_keys(doc, order, item, depth + 1);
             }
         }
         Value::Object(map) => {
-            let order = keys(doc, sets);
             let mut old = std::mem::take(map);
             let mut sorted = IndexMap::with_capacity(old.len());
-            for (key, subs) in &order {
+            for (key, subs) in order {
                 if let Some(mut v) = old.shift_remove(*key) {
                     if !subs.iter().all(|s| s.items.is_empty()) {
                         apply(doc, subs, &mut v, depth + 1);

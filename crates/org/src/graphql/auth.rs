@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::mutation::{id, id_nn, s, s_nn};
 use crate::service::auth::{self, AuthTokens};
+use crate::service::signup;
 use crate::service::tokens::AuthConfig;
 use opsgraph_core::gql::input_object;
 
@@ -132,7 +133,9 @@ pub fn register(parts: &mut SchemaParts) {
         "SignUpPayload",
         "Start creating an account and organisation: a verification e-mail is sent (the answer never says whether \
          the address is registered). Finish with verifyEmail.",
-        |req, i: auth::SignUpInput| async move { Ok(FieldValue::owned_any(auth::sign_up(&req.db, &req.session, i).await?)) },
+        |req, i: signup::SignUpInput| async move {
+            Ok(FieldValue::owned_any(signup::sign_up(&req.db, &req.session, i).await?))
+        },
     ));
     parts.ty(input_object(
         "VerifyEmailInput",
@@ -143,7 +146,7 @@ pub fn register(parts: &mut SchemaParts) {
         "verifyEmail",
         "VerifyEmailInput",
         "Finish a sign-up with the e-mailed token: creates the account and organisation and signs in.",
-        |req, cfg, i: VerifyInput| async move { auth::verify_email(&req.db, &cfg, &req.session, &i.token).await },
+        |req, cfg, i: VerifyInput| async move { signup::verify_email(&req.db, &cfg, &req.session, &i.token).await },
     ));
     parts.mutation(auth_mutation(
         "logIn",

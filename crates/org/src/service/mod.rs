@@ -9,6 +9,8 @@ pub mod notifications;
 pub mod organization;
 pub mod password;
 pub mod settings;
+pub mod signup;
 pub mod skills;
 pub mod teams;
+pub mod throttle;
 pub mod tokens;
