@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 
-/// A member's role inside an organisation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A member's role; decides permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, opsgraph_derive::GqlEnum)]
 pub enum Role {
     /// Full control, including ownership and billing.
     Owner,
@@ -23,26 +23,6 @@ pub enum Role {
 }
 
 impl Role {
-    /// All roles, most powerful first.
-    pub const ALL: [Role; 6] = [Role::Owner, Role::Admin, Role::Manager, Role::Member, Role::Viewer, Role::Client];
-
-    /// The wire / database name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Owner => "OWNER",
-            Role::Admin => "ADMIN",
-            Role::Manager => "MANAGER",
-            Role::Member => "MEMBER",
-            Role::Viewer => "VIEWER",
-            Role::Client => "CLIENT",
-        }
-    }
-
-    /// Parses the wire / database name.
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
     /// Whether this role grants `perm`. The single role -> permission table of the platform.
     pub fn allows(self, perm: Permission) -> bool {
         use Permission::*;

@@ -11,3 +11,22 @@ where
 {
     Option::<T>::deserialize(d).map(Some)
 }
+
+/// A global ID argument (GraphQL `ID`), still encoded; decode it with
+/// [`crate::id::decode_as`] against the node type it must name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Deserialize, serde::Serialize)]
+#[serde(transparent)]
+pub struct Id(pub String);
+
+impl std::ops::Deref for Id {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Id {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}

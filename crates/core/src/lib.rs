@@ -2,6 +2,9 @@
 //! transaction, loaders), permissions, Relay pagination, filters, error codes, audit and
 //! the schema-composition helpers every domain crate builds on.
 
+// The derives name `::opsgraph_core`; this lets core use them on its own types.
+extern crate self as opsgraph_core;
+
 pub mod audit;
 pub mod auth;
 pub mod context;
@@ -16,6 +19,7 @@ pub mod idempotency;
 pub mod input;
 pub mod live;
 pub mod loader;
+pub mod node;
 pub mod pagination;
 pub mod validate;
 
@@ -23,3 +27,8 @@ pub use auth::{Actor, Permission, Role, Session};
 pub use context::RequestCtx;
 pub use db::{Tenant, TxDb};
 pub use error::{AppError, AppResult, ErrorCode};
+
+#[doc(hidden)]
+pub mod __private {
+    pub use uuid::Uuid;
+}

@@ -2,10 +2,12 @@
 //! notifications inbox and settings, with identity (sign-up, log-in, tokens).
 
 pub mod entity;
+pub mod enums;
 pub mod error;
 pub mod graphql;
 pub mod live;
 pub mod loader;
+pub mod nodes;
 pub mod seed;
 pub mod service;
 

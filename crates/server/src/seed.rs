@@ -1,13 +1,18 @@
 //! Demo data: two organisations with owners, members, teams, skills and projects, loaded
 //! through the domain services (so it obeys the same rules and audit as the API).
 
-use opsgraph_core::{Actor, Role, Session, Tenant, TxDb};
+use opsgraph_core::gql::GqlEnum;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
+use opsgraph_core::{Actor, AppError, AppResult, Role, Session, Tenant, TxDb};
 use opsgraph_org::AuthConfig;
+use opsgraph_org::nodes::{Membership, Skill, Team};
 use opsgraph_org::service::invitations::{self, AcceptInvitationInput};
 use opsgraph_org::service::members::{AddMemberInput, add};
 use opsgraph_org::service::signup::{NewAccount, SignUpInput, create_account};
 use opsgraph_org::service::skills::{CreateSkillInput, create as create_skill, set_member_skill};
 use opsgraph_org::service::teams::{CreateTeamInput, add_member, create as create_team};
+use opsgraph_work::nodes::{Comment, Objective, Project, Task, TimeOff};
 use opsgraph_work::service::projects::{CreateProjectInput, create as create_project};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 
@@ -81,7 +86,7 @@ pub async fn demo(pool: &DatabaseConnection, auth: &AuthConfig) -> anyhow::Resul
     Ok(())
 }
 
-async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core::AppResult<()> {
+async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> AppResult<()> {
     let anon = Session::anonymous("seed");
     let account = NewAccount::from_input(SignUpInput {
         email: format!("owner@{}", plan.domain),
@@ -117,12 +122,10 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
                 email: format!("{login}@{}", plan.domain),
                 first_name: Some(first.into()),
                 last_name: Some(last.into()),
-                role: (*role).into(),
+                role: e(role)?,
                 job_title: Some((*title).into()),
                 department: Some((*dept).into()),
-                manager_id: members
-                    .first()
-                    .map(|m: &opsgraph_org::entity::membership::Model| opsgraph_core::id::encode("Membership", m.id)),
+                manager_id: members.first().map(|m: &opsgraph_org::entity::membership::Model| gid::<Membership>(m.id)),
                 hire_date: chrono::NaiveDate::from_ymd_opt(2022, 1 + (members.len() as u32 % 12), 1),
                 cost_rate: Some(rust_decimal::Decimal::new(6000 + 500 * members.len() as i64, 2)),
                 bill_rate: Some(rust_decimal::Decimal::new(15000 + 1000 * members.len() as i64, 2)),
@@ -153,16 +156,15 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
             .await?,
         );
     }
-    let gid = |t: &str, id: uuid::Uuid| opsgraph_core::id::encode(t, id);
     let mut teams = Vec::new();
     for (i, (name, kind)) in plan.teams.iter().enumerate() {
-        let lead = members.get(i % members.len().max(1)).map(|m| gid("Membership", m.id));
+        let lead = members.get(i % members.len().max(1)).map(|m| gid::<Membership>(m.id));
         let t = create_team(
             db,
             &owner,
             CreateTeamInput {
                 name: (*name).into(),
-                kind: Some((*kind).into()),
+                kind: Some(e(kind)?),
                 description: Some(format!("The {name}.")),
                 parent_id: None,
                 lead_id: lead,
@@ -174,8 +176,8 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
                 add_member(
                     db,
                     &owner,
-                    &gid("Team", t.id),
-                    &gid("Membership", m.id),
+                    &gid::<Team>(t.id),
+                    &gid::<Membership>(m.id),
                     Some(if j == 0 { "Lead" } else { "Member" }),
                 )
                 .await?;
@@ -189,8 +191,8 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
                 set_member_skill(
                     db,
                     &owner,
-                    &gid("Membership", m.id),
-                    &gid("Skill", s.id),
+                    &gid::<Membership>(m.id),
+                    &gid::<Skill>(s.id),
                     ((i * 3 + j * 2) % 11) as i64,
                 )
                 .await?;
@@ -206,9 +208,9 @@ async fn seed_org(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> opsgraph_core
                 key: (*key).into(),
                 name: (*name).into(),
                 description: Some(format!("{name} for a demo client.")),
-                status: Some((*status).into()),
-                manager_id: members.get(1).or(members.first()).map(|m| gid("Membership", m.id)),
-                team_id: teams.get(i % teams.len().max(1)).map(|t| gid("Team", t.id)),
+                status: Some(e(status)?),
+                manager_id: members.get(1).or(members.first()).map(|m| gid::<Membership>(m.id)),
+                team_id: teams.get(i % teams.len().max(1)).map(|t| gid::<Team>(t.id)),
                 start_date: chrono::NaiveDate::from_ymd_opt(2026, 1 + i as u32, 1),
                 end_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
                 client_name: Some(plan.clients[i % plan.clients.len()].into()),
@@ -240,25 +242,24 @@ async fn seed_tasks(
     owner: &Session,
     project: &opsgraph_work::entity::project::Model,
     members: &[opsgraph_org::entity::membership::Model],
-) -> opsgraph_core::AppResult<Vec<opsgraph_work::entity::task::Model>> {
+) -> AppResult<Vec<opsgraph_work::entity::task::Model>> {
     use opsgraph_work::service::delivery::{self, CreateMilestoneInput, RaiseRiskInput};
     let mut created = Vec::new();
     use opsgraph_work::service::tasks::{self, CreateTaskInput};
-    let gid = |t: &str, id: uuid::Uuid| opsgraph_core::id::encode(t, id);
     for (i, (title, status, priority)) in TASK_TITLES.iter().enumerate() {
         let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 1 + i as u32);
         let t = tasks::create(
             db,
             owner,
             CreateTaskInput {
-                project_id: gid("Project", project.id),
+                project_id: gid::<Project>(project.id),
                 parent_id: None,
                 title: (*title).into(),
                 description: Some(format!("{title} for {}.", project.name)),
-                kind: Some(if i % 3 == 0 { "FEATURE" } else { "TASK" }.into()),
-                status: Some(if *status == "DONE" { "IN_PROGRESS" } else { status }.into()),
-                priority: Some((*priority).into()),
-                assignee_id: members.get(i % members.len().max(1)).map(|m| gid("Membership", m.id)),
+                kind: Some(e(if i % 3 == 0 { "FEATURE" } else { "TASK" })?),
+                status: Some(e(if *status == "DONE" { "IN_PROGRESS" } else { status })?),
+                priority: Some(e(priority)?),
+                assignee_id: members.get(i % members.len().max(1)).map(|m| gid::<Membership>(m.id)),
                 start_date: start,
                 due_date: start.and_then(|d| d.checked_add_days(chrono::Days::new(14))),
                 estimate_hours: Some(rust_decimal::Decimal::from(4 + 2 * i as i64)),
@@ -272,14 +273,14 @@ async fn seed_tasks(
                 db,
                 owner,
                 CreateTaskInput {
-                    project_id: gid("Project", project.id),
-                    parent_id: Some(gid("Task", t.id)),
+                    project_id: gid::<Project>(project.id),
+                    parent_id: Some(gid::<Task>(t.id)),
                     title: "Provision the staging database".into(),
                     description: None,
                     kind: None,
                     status: None,
                     priority: None,
-                    assignee_id: members.first().map(|m| gid("Membership", m.id)),
+                    assignee_id: members.first().map(|m| gid::<Membership>(m.id)),
                     start_date: None,
                     due_date: None,
                     estimate_hours: None,
@@ -295,7 +296,7 @@ async fn seed_tasks(
                 db,
                 owner,
                 CreateMilestoneInput {
-                    project_id: gid("Project", project.id),
+                    project_id: gid::<Project>(project.id),
                     name: name.into(),
                     description: None,
                     due_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1 + 14 * i as u32),
@@ -309,20 +310,20 @@ async fn seed_tasks(
                 db,
                 owner,
                 RaiseRiskInput {
-                    project_id: gid("Project", project.id),
+                    project_id: gid::<Project>(project.id),
                     title: title.into(),
                     description: None,
                     probability: p,
                     impact: imp,
                     mitigation: Some("Weekly review with the client.".into()),
-                    owner_id: members.first().map(|m| gid("Membership", m.id)),
+                    owner_id: members.first().map(|m| gid::<Membership>(m.id)),
                     idempotency_key: None,
                 },
             )
             .await?;
         }
         if *status == "DONE" {
-            tasks::transition(db, owner, &gid("Task", t.id), "DONE", t.version).await?;
+            tasks::transition(db, owner, &gid::<Task>(t.id), "DONE", t.version).await?;
         }
         created.push(t);
     }
@@ -340,10 +341,9 @@ async fn seed_collaboration(
     members: &[Member],
     tasks: &[opsgraph_work::entity::task::Model],
     index: usize,
-) -> opsgraph_core::AppResult<()> {
+) -> AppResult<()> {
     use opsgraph_work::service::{change_requests, checklists, comments, dependencies, members as staffing, time};
-    let gid = |t: &str, id: uuid::Uuid| opsgraph_core::id::encode(t, id);
-    let pid = gid("Project", project.id);
+    let pid = gid::<Project>(project.id);
     let today = chrono::Utc::now().date_naive();
     for (j, m) in members.iter().enumerate() {
         let allocation = [50, 40, 60, 30, 80, 20][(j + index) % 6];
@@ -352,7 +352,7 @@ async fn seed_collaboration(
             owner,
             staffing::AddProjectMemberInput {
                 project_id: pid.clone(),
-                membership_id: gid("Membership", m.id),
+                membership_id: gid::<Membership>(m.id),
                 role: Some(["Engagement lead", "Developer", "Designer", "Analyst"][j % 4].into()),
                 allocation_percent: Some(allocation),
                 start_date: project.start_date,
@@ -365,7 +365,7 @@ async fn seed_collaboration(
     // Design -> CI -> reports, and the guide waits for the design.
     for (task, on) in [(3usize, 2usize), (4, 3), (5, 2)] {
         if let (Some(t), Some(o)) = (tasks.get(task), tasks.get(on)) {
-            dependencies::add(db, owner, &gid("Task", t.id), &gid("Task", o.id), None).await?;
+            dependencies::add(db, owner, &gid::<Task>(t.id), &gid::<Task>(o.id), None).await?;
         }
     }
     if let Some(design) = tasks.get(2) {
@@ -375,7 +375,7 @@ async fn seed_collaboration(
             db,
             owner,
             comments::AddCommentInput {
-                subject_id: Some(gid("Task", design.id)),
+                subject_id: Some(gid::<Task>(design.id)),
                 parent_id: None,
                 kind: None,
                 body: format!("{mention_text} could you review the entity diagram before Thursday?"),
@@ -388,7 +388,7 @@ async fn seed_collaboration(
             owner,
             comments::AddCommentInput {
                 subject_id: None,
-                parent_id: Some(gid("Comment", c.id)),
+                parent_id: Some(gid::<Comment>(c.id)),
                 kind: None,
                 body: "Added the audit tables; ready for a second look.".into(),
                 idempotency_key: None,
@@ -400,7 +400,7 @@ async fn seed_collaboration(
                 db,
                 owner,
                 checklists::AddChecklistItemInput {
-                    task_id: gid("Task", design.id),
+                    task_id: gid::<Task>(design.id),
                     body: body.into(),
                     idempotency_key: None,
                 },
@@ -414,7 +414,7 @@ async fn seed_collaboration(
         comments::AddCommentInput {
             subject_id: Some(pid.clone()),
             parent_id: None,
-            kind: Some("UPDATE".into()),
+            kind: Some(e("UPDATE")?),
             body: format!("Week {}: on track; the data model is in review.", 40 + index),
             idempotency_key: None,
         },
@@ -428,9 +428,9 @@ async fn seed_collaboration(
                 db,
                 owner,
                 time::LogTimeInput {
-                    task_id: Some(gid("Task", t.id)),
+                    task_id: Some(gid::<Task>(t.id)),
                     project_id: None,
-                    membership_id: Some(gid("Membership", m.id)),
+                    membership_id: Some(gid::<Membership>(m.id)),
                     date: today - chrono::Days::new(back),
                     hours: rust_decimal::Decimal::new(150 + 50 * ((k + n) as i64 % 5), 2),
                     is_billable: Some(k != 1),
@@ -448,7 +448,7 @@ async fn seed_collaboration(
                 db,
                 owner,
                 time::RequestTimeOffInput {
-                    membership_id: Some(gid("Membership", m.id)),
+                    membership_id: Some(gid::<Membership>(m.id)),
                     kind: None,
                     start_date: start,
                     end_date: start + chrono::Days::new(4),
@@ -462,9 +462,9 @@ async fn seed_collaboration(
                 db,
                 owner,
                 time::DecideTimeOffInput {
-                    id: gid("TimeOff", off.id),
+                    id: gid::<TimeOff>(off.id),
                     expected_version: off.version,
-                    status: "APPROVED".into(),
+                    status: e("APPROVED")?,
                 },
             )
             .await?;
@@ -491,7 +491,7 @@ async fn seed_collaboration(
 }
 
 /// The e-mail local part of a demo member (their @mention handle).
-async fn demo_login(db: &TxDb, m: Option<&Member>) -> opsgraph_core::AppResult<String> {
+async fn demo_login(db: &TxDb, m: Option<&Member>) -> AppResult<String> {
     let Some(m) = m else { return Ok(String::new()) };
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
@@ -512,10 +512,9 @@ async fn seed_okrs(
     owner: &Session,
     projects: &[opsgraph_work::entity::project::Model],
     members: &[Member],
-) -> opsgraph_core::AppResult<()> {
+) -> AppResult<()> {
     use opsgraph_work::service::{okrs, recognition};
     use rust_decimal::Decimal;
-    let gid = |t: &str, id: uuid::Uuid| opsgraph_core::id::encode(t, id);
     let today = chrono::Utc::now().date_naive();
     let plan: [(&str, [KeyResultPlan; 2]); 2] = [
         ("Delight our clients", [("Client NPS", 30, 50, 42), ("Projects delivered on time (%)", 70, 95, 80)]),
@@ -528,7 +527,7 @@ async fn seed_okrs(
             okrs::CreateObjectiveInput {
                 title: (*title).into(),
                 description: None,
-                owner_id: members.get(n).map(|m| gid("Membership", m.id)),
+                owner_id: members.get(n).map(|m| gid::<Membership>(m.id)),
                 team_id: None,
                 parent_id: None,
                 period_start: today - chrono::Days::new(45),
@@ -542,7 +541,7 @@ async fn seed_okrs(
                 db,
                 owner,
                 okrs::AddKeyResultInput {
-                    objective_id: gid("Objective", o.id),
+                    objective_id: gid::<Objective>(o.id),
                     title: (*kr).into(),
                     unit: None,
                     start_value: Some(Decimal::from(*start)),
@@ -556,7 +555,7 @@ async fn seed_okrs(
             .await?;
         }
         for p in projects.iter().skip(n % 2) {
-            okrs::set_link(db, owner, &gid("Objective", o.id), &gid("Project", p.id), true).await?;
+            okrs::set_link(db, owner, &gid::<Objective>(o.id), &gid::<Project>(p.id), true).await?;
         }
     }
     if let (Some(to), Some(p)) = (members.get(1), projects.first()) {
@@ -564,14 +563,24 @@ async fn seed_okrs(
             db,
             owner,
             recognition::GiveKudosInput {
-                to_id: gid("Membership", to.id),
-                category: Some("QUALITY".into()),
+                to_id: gid::<Membership>(to.id),
+                category: Some(e("QUALITY")?),
                 message: "The new data model review was thorough and kind.".into(),
-                project_id: Some(gid("Project", p.id)),
+                project_id: Some(gid::<Project>(p.id)),
                 idempotency_key: None,
             },
         )
         .await?;
     }
     Ok(())
+}
+
+/// The global ID of `id` as an input.
+fn gid<N: NodeType>(id: uuid::Uuid) -> Id {
+    Id(N::gid(id))
+}
+
+/// The enum value named `s` (demo data names them as text).
+fn e<E: GqlEnum>(s: &str) -> AppResult<E> {
+    E::from_text(s).ok_or_else(|| AppError::internal(format!("seed: `{s}` is not a {}", E::NAME)))
 }

@@ -2,7 +2,9 @@
 //! projects and the edges between them and the org domain's people and teams.
 
 pub mod entity;
+pub mod enums;
 pub mod graphql;
 pub mod live;
 pub mod loader;
+pub mod nodes;
 pub mod service;

@@ -10,13 +10,14 @@ use uuid::Uuid;
 use super::{NodeFetcher, parent, prop};
 use crate::context::RequestCtx;
 use crate::error::{AppError, AppResult};
+use crate::node::{Model, NodeType};
 
 /// A root mutation taking one `input: <InputType>!` (deserialized into `I`) and returning
 /// `<Payload>` (nullable: a failed mutation is `null` with its error, and is rolled back
 /// alone; see [`crate::exec`]). Input that does not deserialize is BAD_USER_INPUT.
-pub fn mutation<I, F, Fut>(name: &str, input_type: &str, payload_type: &str, desc: &str, f: F) -> Field
+pub fn mutation<I, F, Fut>(name: &str, payload_type: &str, desc: &str, f: F) -> Field
 where
-    I: serde::de::DeserializeOwned + Send + 'static,
+    I: serde::de::DeserializeOwned + super::GqlInput + Send + 'static,
     F: Fn(Arc<RequestCtx>, I) -> Fut + Send + Sync + Clone + 'static,
     Fut: Future<Output = AppResult<FieldValue<'static>>> + Send + 'static,
 {
@@ -32,21 +33,49 @@ where
             Ok(Some(f(req, input).await?))
         })
     })
-    .argument(InputValue::new("input", TypeRef::named_nn(input_type)).description("The mutation's input."))
+    .argument(InputValue::new("input", TypeRef::named_nn(I::NAME)).description("The mutation's input."))
     .description(desc)
 }
 
-/// A payload type `<name> { <field>: <node_type>! }` whose parent value is the node itself.
-pub fn payload(name: &str, field: &str, node_type: &str, desc: &str) -> Object {
+/// A [`mutation`] returning `<N>Payload` (see [`payload`]); `node` is the node type's value.
+pub fn node_mutation<N, I, F, Fut>(_node: N, name: &str, desc: &str, f: F) -> Field
+where
+    N: NodeType,
+    I: serde::de::DeserializeOwned + super::GqlInput + Send + 'static,
+    F: Fn(Arc<RequestCtx>, I) -> Fut + Send + Sync + Clone + 'static,
+    Fut: Future<Output = AppResult<FieldValue<'static>>> + Send + 'static,
+{
+    mutation::<I, F, Fut>(name, &payload_name::<N>(), desc, f)
+}
+
+/// `<N>Payload`.
+pub fn payload_name<N: NodeType>() -> String {
+    format!("{}Payload", N::NAME)
+}
+
+/// The payload type `<N>Payload { <field>: <N>! }` whose parent value is the node itself.
+pub fn payload<N: NodeType>(field: &str, desc: &str) -> Object {
+    payload_named::<N>(&payload_name::<N>(), field, desc)
+}
+
+/// A payload type `<name> { <field>: <N>! }` whose parent value is the node itself.
+pub fn payload_named<N: NodeType>(name: &str, field: &str, desc: &str) -> Object {
+    payload_object(name, field, N::nn(), desc)
+}
+
+/// A payload type `<name> { <field>: <ty> }` whose parent value is the object itself
+/// (for payloads of object types that are not nodes).
+pub fn payload_object(name: &str, field: &str, ty: TypeRef, desc: &str) -> Object {
+    let what = ty.type_name().to_owned();
     Object::new(name).description(desc).field(
-        Field::new(field, TypeRef::named_nn(node_type), |ctx| {
+        Field::new(field, ty, |ctx| {
             FieldFuture::new(async move {
                 Ok(Some(FieldValue::borrowed_any(
                     ctx.parent_value.try_downcast_ref::<Box<dyn Any + Send + Sync>>().map(|b| b.as_ref())?,
                 )))
             })
         })
-        .description(format!("The {node_type}.")),
+        .description(format!("The {what}.")),
     )
 }
 
@@ -76,61 +105,60 @@ pub fn money_object() -> Object {
         }))
 }
 
-/// A [`NodeFetcher`] for entity `E`: needs `perm`, batches through the request's by-id
+/// A [`NodeFetcher`] for `N`: needs `N::READ`, batches through the request's by-id
 /// loader, and drops rows of other organisations (a second wall behind RLS).
-pub fn node_fetcher<E>(perm: crate::auth::Permission, org_of: fn(&E::Model) -> Uuid) -> NodeFetcher
+pub fn node_fetcher<N: NodeType>() -> NodeFetcher
 where
-    E: sea_orm::EntityTrait + Send + Sync,
-    E::Model: Clone + Send + Sync + 'static,
+    Model<N>: Clone + Send + Sync + 'static,
 {
     Arc::new(move |req: Arc<RequestCtx>, ids: Vec<Uuid>| {
         Box::pin(async move {
-            let org = req.require(perm)?;
+            let org = req.require(N::READ)?;
             let loaded = req
-                .loader(crate::loader::ById::<E>::new)
+                .loader(crate::loader::ById::<N::Entity>::new)
                 .load_many(ids)
                 .await
                 .map_err(|e| crate::loader::failed(&e))?;
             Ok(loaded
                 .into_iter()
-                .filter(|(_, m)| org_of(m) == org)
+                .filter(|(_, m)| N::org(m) == org)
                 .map(|(k, m)| (k, FieldValue::owned_any(m)))
                 .collect())
         })
     })
 }
 
-/// A reference to one `E` row (many-to-one) loaded through the by-id loader; nullable.
-pub fn ref_field<P, E>(name: &str, node_type: &str, desc: &str, get: fn(&P) -> Option<Uuid>) -> Field
+/// A reference to one `N` (many-to-one) loaded through the by-id loader; nullable.
+pub fn ref_field<P, N>(name: &str, desc: &str, get: fn(&P) -> Option<Uuid>) -> Field
 where
     P: Any + Send + Sync,
-    E: sea_orm::EntityTrait + Send + Sync,
-    E::Model: Clone + Send + Sync + 'static,
+    N: NodeType,
+    Model<N>: Clone + Send + Sync + 'static,
 {
-    Field::new(name, TypeRef::named(node_type), move |ctx| {
+    Field::new(name, N::nullable(), move |ctx| {
         FieldFuture::new(async move {
             let Some(id) = get(parent::<P>(&ctx)?) else {
                 return Ok(None);
             };
             let req = &RequestCtx::of(&ctx)?;
-            Ok(crate::loader::by_id::<E>(req, id).await?.map(FieldValue::owned_any))
+            Ok(crate::loader::by_id::<N::Entity>(req, id).await?.map(FieldValue::owned_any))
         })
     })
     .description(desc)
 }
 
-/// A required reference to one `E` row; a dangling one is INTERNAL (FKs forbid it).
-pub fn ref_field_nn<P, E>(name: &str, node_type: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
+/// A required reference to one `N`; a dangling one is INTERNAL (FKs forbid it).
+pub fn ref_field_nn<P, N>(name: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
 where
     P: Any + Send + Sync,
-    E: sea_orm::EntityTrait + Send + Sync,
-    E::Model: Clone + Send + Sync + 'static,
+    N: NodeType,
+    Model<N>: Clone + Send + Sync + 'static,
 {
-    Field::new(name, TypeRef::named_nn(node_type), move |ctx| {
+    Field::new(name, N::nn(), move |ctx| {
         FieldFuture::new(async move {
             let id = get(parent::<P>(&ctx)?);
             let req = &RequestCtx::of(&ctx)?;
-            let row = crate::loader::by_id::<E>(req, id)
+            let row = crate::loader::by_id::<N::Entity>(req, id)
                 .await?
                 .ok_or_else(|| AppError::internal(format!("dangling reference {id}")))?;
             Ok(Some(FieldValue::owned_any(row)))
@@ -185,14 +213,15 @@ where
     spec.args(field)
 }
 
-/// A `[<node_type>!]!` of all the parent's children through `R` (for small, bounded lists).
-pub fn list_of_field<P, R>(name: &str, node_type: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
+/// A `[N!]!` of all the parent's children through `R` (for small, bounded lists).
+pub fn list_of_field<P, R, N>(name: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
 where
     P: Any + Send + Sync,
-    R: crate::loader::ChildOf,
-    <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
+    N: NodeType,
+    R: crate::loader::ChildOf<Entity = N::Entity>,
+    Model<N>: Clone + Send + Sync + 'static,
 {
-    Field::new(name, TypeRef::named_nn_list_nn(node_type), move |ctx| {
+    Field::new(name, TypeRef::named_nn_list_nn(N::NAME), move |ctx| {
         FieldFuture::new(async move {
             let id = get(parent::<P>(&ctx)?);
             let req = &RequestCtx::of(&ctx)?;
@@ -203,11 +232,10 @@ where
     .description(desc)
 }
 
-/// A `[<node_type>!]!` of `E` rows reached through link rows of `R` (many-to-many):
-/// one statement for the links and one for the targets, per level.
-pub fn through_field<P, R, E>(
+/// A `[N!]!` reached through link rows of `R` (many-to-many): one statement for the
+/// links and one for the targets, per level.
+pub fn through_field<P, R, N>(
     name: &str,
-    node_type: &str,
     desc: &str,
     get: fn(&P) -> Uuid,
     target: fn(&<R::Entity as sea_orm::EntityTrait>::Model) -> Option<Uuid>,
@@ -216,16 +244,16 @@ where
     P: Any + Send + Sync,
     R: crate::loader::ChildOf,
     <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
-    E: sea_orm::EntityTrait + Send + Sync,
-    E::Model: Clone + Send + Sync + 'static,
+    N: NodeType,
+    Model<N>: Clone + Send + Sync + 'static,
 {
-    Field::new(name, TypeRef::named_nn_list_nn(node_type), move |ctx| {
+    Field::new(name, TypeRef::named_nn_list_nn(N::NAME), move |ctx| {
         FieldFuture::new(async move {
             let id = get(parent::<P>(&ctx)?);
             let req = &RequestCtx::of(&ctx)?;
             let links = crate::loader::list_of::<R>(req, id).await?;
             let ids: Vec<Uuid> = links.iter().filter_map(target).collect();
-            let rows = crate::loader::many_by_id::<E>(req, ids).await?;
+            let rows = crate::loader::many_by_id::<N::Entity>(req, ids).await?;
             Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
         })
     })

@@ -17,9 +17,12 @@ use uuid::Uuid;
 use crate::context::RequestCtx;
 use crate::error::{AppError, AppResult};
 use crate::id;
+use crate::node::{Model, NodeType};
 use crate::pagination::{Connection, Edge, PageInfo};
 
+mod decl;
 mod fields;
+pub use decl::*;
 pub use fields::*;
 
 /// Loads nodes of one type by id for `node` / `nodes`, applying the caller's permissions;
@@ -84,16 +87,45 @@ impl SchemaParts {
         self
     }
 
-    /// Adds `field` to the object type `type_name`, which may belong to a lower crate.
-    pub fn extend(&mut self, type_name: &str, field: Field) -> &mut Self {
+    /// Adds `field` to node type `N`, which may belong to a lower crate.
+    pub fn extend<N: NodeType>(&mut self, field: Field) -> &mut Self {
+        self.extend_named(N::NAME, field)
+    }
+
+    /// Adds `field` to the object type `type_name` (for object types that are not nodes).
+    pub fn extend_named(&mut self, type_name: &str, field: Field) -> &mut Self {
         self.extensions.push((type_name.to_owned(), field));
         self
     }
 
-    /// Makes `type_name` resolvable through `node(id:)` / `nodes(ids:)`.
-    pub fn node(&mut self, type_name: &str, fetcher: NodeFetcher) -> &mut Self {
-        self.nodes.insert(type_name.to_owned(), fetcher);
+    /// Makes `N` resolvable through `node(id:)` / `nodes(ids:)` (see [`node_fetcher`]).
+    pub fn node<N: NodeType>(&mut self) -> &mut Self
+    where
+        Model<N>: Clone + Send + Sync + 'static,
+    {
+        self.node_with::<N>(node_fetcher::<N>())
+    }
+
+    /// Makes `N` resolvable through `node(id:)` / `nodes(ids:)` with a custom fetcher.
+    pub fn node_with<N: NodeType>(&mut self, fetcher: NodeFetcher) -> &mut Self {
+        self.nodes.insert(N::NAME.to_owned(), fetcher);
         self
+    }
+
+    /// Adds enum `E` and its `<E>Filter` input.
+    pub fn enumeration<E: GqlEnum>(&mut self) -> &mut Self {
+        self.ty(E::enum_type());
+        self.ty(crate::filter::enum_filter_input(E::NAME))
+    }
+
+    /// Adds enum `E` without a filter input (for enums no list filters by).
+    pub fn enum_only<E: GqlEnum>(&mut self) -> &mut Self {
+        self.ty(E::enum_type())
+    }
+
+    /// Adds input object `I`.
+    pub fn input<I: GqlInput>(&mut self) -> &mut Self {
+        self.ty(I::input_object())
     }
 
     /// Adds the connection, filter and order types of a list.
@@ -238,15 +270,26 @@ pub fn prop<T: Any + Send + Sync>(name: &str, ty: TypeRef, desc: &str, f: fn(&T)
     .description(desc)
 }
 
-/// The `id: ID!` field of a node type whose model has a UUID `id`.
-pub fn id_field<T: Any + Send + Sync>(type_name: &'static str, get: fn(&T) -> Uuid) -> Field {
+/// The `id: ID!` field of node type `N`.
+pub fn id_field<N: NodeType>() -> Field
+where
+    Model<N>: Any + Send + Sync,
+{
     Field::new("id", TypeRef::named_nn(TypeRef::ID), move |ctx| {
         FieldFuture::new(async move {
-            let p = parent::<T>(&ctx)?;
-            Ok(Some(FieldValue::value(id::encode(type_name, get(p)))))
+            let p = parent::<Model<N>>(&ctx)?;
+            Ok(Some(FieldValue::value(N::gid(N::id(p)))))
         })
     })
     .description("The global ID.")
+}
+
+/// The object type of node type `N`: named after it, implementing `Node`, with its `id`.
+pub fn node_object<N: NodeType>(desc: &str) -> Object
+where
+    Model<N>: Any + Send + Sync,
+{
+    Object::new(N::NAME).description(desc).implement("Node").field(id_field::<N>())
 }
 
 /// A nullable value helper: `None` becomes `null`.
@@ -259,9 +302,15 @@ pub fn datetime(t: &chrono::DateTime<chrono::FixedOffset>) -> Value {
     Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
 
-/// A global ID value.
-pub fn gid(type_name: &str, id: Uuid) -> Value {
+/// A global ID value of a type known only at run time (polymorphic references such as a
+/// notification's subject).
+pub fn gid_named(type_name: &str, id: Uuid) -> Value {
     Value::String(id::encode(type_name, id))
+}
+
+/// A global ID value of node type `N`.
+pub fn gid<N: NodeType>(id: Uuid) -> Value {
+    Value::String(N::gid(id))
 }
 
 /// An enum value by name.

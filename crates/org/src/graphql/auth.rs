@@ -1,29 +1,44 @@
 //! Identity mutations: sign-up, log-in, token refresh, log-out, organisation switch,
 //! invitations. They return `AuthPayload` and read the auth config from the schema.
 
+use crate::nodes::User;
+use opsgraph_core::node::NodeType;
+use opsgraph_derive::GqlInput;
 use std::sync::Arc;
 
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
-use opsgraph_core::gql::{SchemaParts, mutation, prop};
+use opsgraph_core::gql::{GqlInput as GqlInputType, SchemaParts, mutation, prop};
+use opsgraph_core::input::Id;
 use opsgraph_core::{AppError, AppResult, RequestCtx};
 use serde::Deserialize;
 
-use super::mutation::{id, id_nn, s, s_nn};
+use super::mutation::{id, s_nn};
 use crate::service::auth::{self, AuthTokens};
 use crate::service::signup;
 use crate::service::tokens::AuthConfig;
-use opsgraph_core::gql::input_object;
 
-#[derive(Deserialize)]
+/// End a session.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
-struct TokenInput {
+struct LogOutInput {
+    /// The session's refresh token.
     refresh_token: String,
 }
 
-#[derive(Deserialize)]
+/// Exchange a refresh token.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
-struct OrgInput {
-    organization_id: String,
+struct RefreshTokenInput {
+    /// The refresh token.
+    refresh_token: String,
+}
+
+/// Activate another of your organisations.
+#[derive(Deserialize, GqlInput)]
+#[serde(rename_all = "camelCase")]
+struct SwitchOrganizationInput {
+    /// The organisation.
+    organization_id: Id,
 }
 
 fn auth_payload_object() -> Object {
@@ -46,7 +61,7 @@ fn auth_payload_object() -> Object {
             |a| a.refresh_token.clone().into(),
         ))
         .field(
-            Field::new("user", TypeRef::named_nn("User"), |ctx| {
+            Field::new("user", User::nn(), |ctx| {
                 FieldFuture::new(async move {
                     Ok(Some(FieldValue::owned_any(opsgraph_core::gql::parent::<A>(&ctx)?.user.clone())))
                 })
@@ -58,15 +73,17 @@ fn auth_payload_object() -> Object {
         }))
 }
 
-#[derive(serde::Deserialize)]
-struct VerifyInput {
+/// Finish a sign-up.
+#[derive(Deserialize, GqlInput)]
+struct VerifyEmailInput {
+    /// The token of the verification e-mail.
     token: String,
 }
 
 /// An auth mutation: gets the request context, the auth config and the deserialized input.
-fn auth_mutation<I, F, Fut>(name: &str, input_type: &str, desc: &str, f: F) -> Field
+fn auth_mutation<I, F, Fut>(name: &str, desc: &str, f: F) -> Field
 where
-    I: serde::de::DeserializeOwned + Send + 'static,
+    I: serde::de::DeserializeOwned + GqlInputType + Send + 'static,
     F: Fn(Arc<RequestCtx>, AuthConfig, I) -> Fut + Send + Sync + Clone + 'static,
     Fut: Future<Output = AppResult<AuthTokens>> + Send + 'static,
 {
@@ -82,54 +99,23 @@ where
             Ok(Some(FieldValue::owned_any(tokens)))
         })
     })
-    .argument(InputValue::new("input", TypeRef::named_nn(input_type)).description("The mutation's input."))
+    .argument(InputValue::new("input", TypeRef::named_nn(I::NAME)).description("The mutation's input."))
     .description(desc)
 }
 
 /// Registers the identity mutations and their types.
 pub fn register(parts: &mut SchemaParts) {
-    parts.ty(input_object(
-        "SignUpInput",
-        "Create an account and an organisation you own.",
-        &[
-            ("email", s_nn(), "Login e-mail."),
-            ("password", s_nn(), "At least 10 characters."),
-            ("firstName", s_nn(), "Given name."),
-            ("lastName", s_nn(), "Family name."),
-            ("organizationName", s_nn(), "Name of the new organisation."),
-        ],
-    ));
-    parts.ty(input_object(
-        "LogInInput",
-        "Sign in.",
-        &[
-            ("email", s_nn(), "Login e-mail."),
-            ("password", s_nn(), "Password."),
-            ("organizationId", id(), "Organisation to activate (default: your first)."),
-        ],
-    ));
-    parts.ty(input_object(
-        "RefreshTokenInput",
-        "Exchange a refresh token.",
-        &[("refreshToken", s_nn(), "The refresh token.")],
-    ));
-    parts.ty(input_object(
-        "LogOutInput",
-        "End a session.",
-        &[("refreshToken", s_nn(), "The session's refresh token.")],
-    ));
-    parts.ty(input_object(
-        "SwitchOrganizationInput",
-        "Activate another of your organisations.",
-        &[("organizationId", id_nn(), "The organisation.")],
-    ));
+    parts.input::<signup::SignUpInput>();
+    parts.input::<auth::LogInInput>();
+    parts.input::<RefreshTokenInput>();
+    parts.input::<LogOutInput>();
+    parts.input::<SwitchOrganizationInput>();
     parts.object(auth_payload_object());
     parts.object(Object::new("SignUpPayload").description("What signUp answers (the same for every address).").field(
         prop::<&'static str>("message", TypeRef::named_nn(TypeRef::STRING), "What to do next.", |m| (*m).into()),
     ));
     parts.mutation(mutation(
         "signUp",
-        "SignUpInput",
         "SignUpPayload",
         "Start creating an account and organisation: a verification e-mail is sent (the answer never says whether \
          the address is registered). Finish with verifyEmail.",
@@ -137,50 +123,32 @@ pub fn register(parts: &mut SchemaParts) {
             Ok(FieldValue::owned_any(signup::sign_up(&req.db, &req.session, i).await?))
         },
     ));
-    parts.ty(input_object(
-        "VerifyEmailInput",
-        "Finish a sign-up.",
-        &[("token", s_nn(), "The token of the verification e-mail.")],
-    ));
+    parts.input::<VerifyEmailInput>();
     parts.mutation(auth_mutation(
         "verifyEmail",
-        "VerifyEmailInput",
         "Finish a sign-up with the e-mailed token: creates the account and organisation and signs in.",
-        |req, cfg, i: VerifyInput| async move { signup::verify_email(&req.db, &cfg, &req.session, &i.token).await },
+        |req, cfg, i: VerifyEmailInput| async move { signup::verify_email(&req.db, &cfg, &req.session, &i.token).await },
     ));
     parts.mutation(auth_mutation(
         "logIn",
-        "LogInInput",
         "Sign in (rate limited per account and address).",
         |req, cfg, i: auth::LogInInput| async move { auth::log_in(&req.db, &cfg, &req.session, i).await },
     ));
     parts.mutation(auth_mutation(
         "refreshToken",
-        "RefreshTokenInput",
         "Rotate a refresh token into a new token pair.",
-        |req, cfg, i: TokenInput| async move { auth::refresh(&req.db, &cfg, &i.refresh_token).await },
+        |req, cfg, i: RefreshTokenInput| async move { auth::refresh(&req.db, &cfg, &i.refresh_token).await },
     ));
-    parts.ty(input_object(
-        "AcceptInvitationInput",
-        "Redeem an invitation.",
-        &[
-            ("token", s_nn(), "The invitation token from `addMember`."),
-            ("password", s_nn(), "Your password (an existing account must give its own)."),
-            ("firstName", s(), "Given name."),
-            ("lastName", s(), "Family name."),
-        ],
-    ));
+    parts.input::<crate::service::invitations::AcceptInvitationInput>();
     parts.mutation(auth_mutation(
         "acceptInvitation",
-        "AcceptInvitationInput",
         "Set your password with an invitation and sign in.",
         |req, cfg, i| async move { crate::service::invitations::accept(&req.db, &cfg, &req.session, i).await },
     ));
     parts.mutation(auth_mutation(
         "switchOrganization",
-        "SwitchOrganizationInput",
         "New tokens with another of your organisations active.",
-        |req, cfg, i: OrgInput| async move {
+        |req, cfg, i: SwitchOrganizationInput| async move {
             auth::switch_organization(&req.db, &cfg, &req.session, &i.organization_id).await
         },
     ));
@@ -192,10 +160,9 @@ pub fn register(parts: &mut SchemaParts) {
     )));
     parts.mutation(mutation(
         "logOut",
-        "LogOutInput",
         "LogOutPayload",
         "Revoke the session of a refresh token.",
-        |req, i: TokenInput| async move {
+        |req, i: LogOutInput| async move {
             Ok(FieldValue::owned_any(auth::log_out(&req.db, &req.session, &i.refresh_token).await?))
         },
     ));

@@ -2,7 +2,7 @@
 
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::RequestCtx;
-use opsgraph_core::gql::{SchemaParts, enum_value, input_object, mutation, payload, payload_value, prop};
+use opsgraph_core::gql::{SchemaParts, enum_value, mutation, payload_object, payload_value, prop};
 
 use crate::service::notifications::{self, Preference};
 
@@ -10,7 +10,7 @@ use crate::service::notifications::{self, Preference};
 pub fn register(parts: &mut SchemaParts) {
     type P = Preference;
     let nn = TypeRef::named_nn;
-    let b = || TypeRef::named(TypeRef::BOOLEAN);
+    let _b = || TypeRef::named(TypeRef::BOOLEAN);
     parts.object(
         Object::new("NotificationPreference")
             .description(
@@ -23,7 +23,7 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<P>("email", nn(TypeRef::BOOLEAN), "By e-mail.", |p| p.email.into()))
             .field(prop::<P>("push", nn(TypeRef::BOOLEAN), "By push notification.", |p| p.push.into())),
     );
-    parts.extend(
+    parts.extend_named(
         "Viewer",
         Field::new("notificationPreferences", TypeRef::named_nn_list_nn("NotificationPreference"), |ctx| {
             FieldFuture::new(async move {
@@ -34,33 +34,16 @@ pub fn register(parts: &mut SchemaParts) {
         })
         .description("Your channels per notification kind (defaults where you set none)."),
     );
-    parts.ty(input_object(
-        "ArchiveNotificationsInput",
-        "Archive notifications (or bring them back).",
-        &[
-            ("ids", TypeRef::named_nn_list_nn(TypeRef::ID), "The notifications (at most 100)."),
-            ("archived", b(), "True (default): archive; false: unarchive."),
-        ],
-    ));
-    parts.ty(input_object(
-        "SetNotificationPreferenceInput",
-        "Set your channels for one kind; omitted channels stay.",
-        &[
-            ("kind", nn("NotificationKind"), "The kind."),
-            ("inApp", b(), "In-app."),
-            ("email", b(), "E-mail."),
-            ("push", b(), "Push."),
-        ],
-    ));
-    parts.object(payload(
+    parts.input::<notifications::ArchiveInput>();
+    parts.input::<notifications::SetPreferenceInput>();
+    parts.object(payload_object(
         "NotificationPreferencePayload",
         "preference",
-        "NotificationPreference",
+        TypeRef::named_nn("NotificationPreference"),
         "Result of `setNotificationPreference`.",
     ));
     parts.mutation(mutation(
         "archiveNotifications",
-        "ArchiveNotificationsInput",
         "MarkNotificationsPayload",
         "Archive your notifications (archived ones leave the unread count).",
         |req, i| async move { Ok(FieldValue::owned_any(notifications::archive(&req, i).await?)) },
@@ -76,7 +59,6 @@ pub fn register(parts: &mut SchemaParts) {
     );
     parts.mutation(mutation(
         "setNotificationPreference",
-        "SetNotificationPreferenceInput",
         "NotificationPreferencePayload",
         "Choose the channels of one notification kind.",
         |req, i| async move { Ok(payload_value(notifications::set_preference(&req, i).await?)) },

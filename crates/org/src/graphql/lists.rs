@@ -1,5 +1,7 @@
 //! List specs (filters, orders) of the org node types and their relationships.
 
+use crate::nodes::{ApiKey, AuditEntry, MemberSkill, Membership, Notification, Skill, Team, TeamMember};
+use opsgraph_core::node::NodeType;
 use std::sync::LazyLock;
 
 use opsgraph_core::filter::{FieldKind as K, ff};
@@ -13,13 +15,13 @@ use crate::entity::{api_key, audit_entry, member_skill, membership, notification
 pub static MEMBERS: LazyLock<ListSpec<membership::Entity>> = LazyLock::new(|| {
     use membership::Column as C;
     ListSpec {
-        node: "Membership",
+        node: Membership::NAME,
         id: C::Id,
         filters: vec![
             ff("role", C::Role, K::Enum("Role")),
             ff("jobTitle", C::JobTitle, K::Text),
             ff("department", C::Department, K::Text),
-            ff("managerId", C::ManagerId, K::Id("Membership")),
+            ff("managerId", C::ManagerId, K::Id(Membership::NAME)),
             ff("hireDate", C::HireDate, K::Date),
             ff("isActive", C::IsActive, K::Boolean),
             ff("createdAt", C::CreatedAt, K::DateTime),
@@ -37,13 +39,13 @@ pub static MEMBERS: LazyLock<ListSpec<membership::Entity>> = LazyLock::new(|| {
 pub static TEAMS: LazyLock<ListSpec<team::Entity>> = LazyLock::new(|| {
     use team::Column as C;
     ListSpec {
-        node: "Team",
+        node: Team::NAME,
         id: C::Id,
         filters: vec![
             ff("name", C::Name, K::Text),
             ff("kind", C::Kind, K::Enum("TeamKind")),
-            ff("parentId", C::ParentId, K::Id("Team")),
-            ff("leadId", C::LeadId, K::Id("Membership")),
+            ff("parentId", C::ParentId, K::Id(Team::NAME)),
+            ff("leadId", C::LeadId, K::Id(Membership::NAME)),
             ff("createdAt", C::CreatedAt, K::DateTime),
         ],
         sorts: vec![sk("NAME", C::Name, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
@@ -55,9 +57,9 @@ pub static TEAMS: LazyLock<ListSpec<team::Entity>> = LazyLock::new(|| {
 pub static TEAM_MEMBERS: LazyLock<ListSpec<team_member::Entity>> = LazyLock::new(|| {
     use team_member::Column as C;
     ListSpec {
-        node: "TeamMember",
+        node: TeamMember::NAME,
         id: C::Id,
-        filters: vec![ff("role", C::Role, K::Text), ff("membershipId", C::MembershipId, K::Id("Membership"))],
+        filters: vec![ff("role", C::Role, K::Text), ff("membershipId", C::MembershipId, K::Id(Membership::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
     }
@@ -67,13 +69,13 @@ pub static TEAM_MEMBERS: LazyLock<ListSpec<team_member::Entity>> = LazyLock::new
 pub static SKILLS: LazyLock<ListSpec<skill::Entity>> = LazyLock::new(|| {
     use skill::Column as C;
     ListSpec {
-        node: "Skill",
+        node: Skill::NAME,
         id: C::Id,
         filters: vec![
             ff("name", C::Name, K::Text),
             ff("kind", C::Kind, K::Enum("SkillKind")),
             ff("category", C::Category, K::Text),
-            ff("parentId", C::ParentId, K::Id("Skill")),
+            ff("parentId", C::ParentId, K::Id(Skill::NAME)),
         ],
         sorts: vec![
             sk("NAME", C::Name, S::Text),
@@ -88,7 +90,7 @@ pub static SKILLS: LazyLock<ListSpec<skill::Entity>> = LazyLock::new(|| {
 pub static API_KEYS: LazyLock<ListSpec<api_key::Entity>> = LazyLock::new(|| {
     use api_key::Column as C;
     ListSpec {
-        node: "ApiKey",
+        node: ApiKey::NAME,
         id: C::Id,
         filters: vec![
             ff("name", C::Name, K::Text),
@@ -104,12 +106,12 @@ pub static API_KEYS: LazyLock<ListSpec<api_key::Entity>> = LazyLock::new(|| {
 pub static AUDIT: LazyLock<ListSpec<audit_entry::Entity>> = LazyLock::new(|| {
     use audit_entry::Column as C;
     ListSpec {
-        node: "AuditEntry",
+        node: AuditEntry::NAME,
         id: C::Id,
         filters: vec![
             ff("action", C::Action, K::Text),
             ff("entityType", C::EntityType, K::Text),
-            ff("actorMembershipId", C::ActorMembershipId, K::Id("Membership")),
+            ff("actorMembershipId", C::ActorMembershipId, K::Id(Membership::NAME)),
             ff("createdAt", C::CreatedAt, K::DateTime),
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
@@ -121,9 +123,9 @@ pub static AUDIT: LazyLock<ListSpec<audit_entry::Entity>> = LazyLock::new(|| {
 pub static MEMBER_SKILLS: LazyLock<ListSpec<member_skill::Entity>> = LazyLock::new(|| {
     use member_skill::Column as C;
     ListSpec {
-        node: "MemberSkill",
+        node: MemberSkill::NAME,
         id: C::Id,
-        filters: vec![ff("skillId", C::SkillId, K::Id("Skill")), ff("proficiency", C::Proficiency, K::Int)],
+        filters: vec![ff("skillId", C::SkillId, K::Id(Skill::NAME)), ff("proficiency", C::Proficiency, K::Int)],
         sorts: vec![sk("PROFICIENCY", C::Proficiency, S::Int), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
     }
@@ -133,7 +135,7 @@ pub static MEMBER_SKILLS: LazyLock<ListSpec<member_skill::Entity>> = LazyLock::n
 pub static NOTIFICATIONS: LazyLock<ListSpec<notification::Entity>> = LazyLock::new(|| {
     use notification::Column as C;
     ListSpec {
-        node: "Notification",
+        node: Notification::NAME,
         id: C::Id,
         filters: vec![
             ff("kind", C::Kind, K::Enum("NotificationKind")),

@@ -1,5 +1,6 @@
 //! `notificationAdded`: the viewer's new notifications, live and resumable.
 
+use crate::nodes::Notification;
 use std::sync::Arc;
 
 use async_graphql::dynamic::{Object, SubscriptionField, SubscriptionFieldFuture, TypeRef};
@@ -7,7 +8,6 @@ use opsgraph_core::gql::{SchemaParts, ref_field_nn};
 use opsgraph_core::live::{Hub, LiveSession, after_arg, after_input, follow, seq_field};
 use opsgraph_core::{AppError, Permission};
 
-use crate::entity::notification;
 use crate::live::{Inbox, InboxItem, recheck};
 
 /// Registers the notification stream.
@@ -16,9 +16,8 @@ pub fn register(parts: &mut SchemaParts) {
         Object::new("NotificationEvent")
             .description("A notification delivered live.")
             .field(seq_field::<InboxItem>(|n| n.seq))
-            .field(ref_field_nn::<Arc<InboxItem>, notification::Entity>(
+            .field(ref_field_nn::<Arc<InboxItem>, Notification>(
                 "notification",
-                "Notification",
                 "The notification, as in your inbox.",
                 |n| n.id,
             )),

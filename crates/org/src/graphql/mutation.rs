@@ -1,15 +1,20 @@
 //! Mutations of the org domain: identity, members, teams, skills, API keys, settings,
 //! notifications. Each takes one `input` and returns a payload.
 
+use crate::enums::ApiKeyScope;
+use crate::nodes::{ApiKey, MemberSkill, Membership, Organization, Skill, Team, TeamMember};
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
-use opsgraph_core::gql::{SchemaParts, input_object, mutation, payload, payload_value, prop};
+use opsgraph_core::Role;
+use opsgraph_core::gql::{
+    SchemaParts, mutation, node_mutation, payload, payload_named, payload_object, payload_value, prop,
+};
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
+use opsgraph_derive::GqlInput;
 use serde::Deserialize;
 
 use crate::service::{api_keys, members, skills, teams};
 
-pub(crate) fn s() -> TypeRef {
-    TypeRef::named(TypeRef::STRING)
-}
 pub(crate) fn s_nn() -> TypeRef {
     TypeRef::named_nn(TypeRef::STRING)
 }
@@ -23,45 +28,83 @@ pub(crate) fn int_nn() -> TypeRef {
     TypeRef::named_nn(TypeRef::INT)
 }
 
-#[derive(Deserialize)]
+/// Change a member's role.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
+#[gql(name = "ChangeMemberRoleInput")]
 struct RoleInput {
-    id: String,
-    role: String,
+    /// The membership.
+    id: Id,
+    /// The new role.
+    role: Role,
+    /// The version you last read.
     expected_version: i32,
 }
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct IdInput {
-    id: String,
-}
-#[derive(Deserialize)]
+opsgraph_core::id_input!(
+    /// Names one membership.
+    MemberIdInput,
+    "The membership."
+);
+opsgraph_core::id_input!(
+    /// Delete a team.
+    DeleteTeamInput,
+    "The team."
+);
+opsgraph_core::id_input!(
+    /// Revoke an API key.
+    RevokeApiKeyInput,
+    "The key."
+);
+opsgraph_core::id_input!(
+    /// Delete a catalog entry.
+    DeleteSkillInput,
+    "The entry."
+);
+/// A member's place in a team.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 struct TeamMemberInput {
-    team_id: String,
-    membership_id: String,
+    /// The team.
+    team_id: Id,
+    /// The member.
+    membership_id: Id,
+    /// Role in the team (add only).
     role: Option<String>,
 }
-#[derive(Deserialize)]
+/// Set a member's proficiency.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
+#[gql(name = "SetMemberSkillInput")]
 struct MemberSkillInput {
-    membership_id: String,
-    skill_id: String,
+    /// The member.
+    membership_id: Id,
+    /// The skill.
+    skill_id: Id,
+    /// 0 (none) to 10 (expert).
     proficiency: i64,
 }
-#[derive(Deserialize)]
+/// Create an API key.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
+#[gql(name = "CreateApiKeyInput")]
 struct ApiKeyInput {
+    /// Name.
     name: String,
-    scope: String,
+    /// What it may do.
+    scope: ApiKeyScope,
+    /// Expiry (default: never).
     expires_at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
 
-#[derive(Deserialize)]
+/// Remove a member's rating of a skill.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
+#[gql(name = "RemoveMemberSkillInput")]
 struct RemoveSkillInput {
-    membership_id: String,
-    skill_id: String,
+    /// The member.
+    membership_id: Id,
+    /// The skill.
+    skill_id: Id,
 }
 
 /// The parent of `AddMemberPayload`.
@@ -75,154 +118,41 @@ struct CreatedKey(crate::entity::api_key::Model, String);
 
 /// Registers the org mutations and their input / payload types.
 pub fn register(parts: &mut SchemaParts) {
-    for (name, field, node) in [
-        ("UpdateOrganizationPayload", "organization", "Organization"),
-        ("MembershipPayload", "membership", "Membership"),
-        ("TeamPayload", "team", "Team"),
-        ("TeamMemberPayload", "teamMember", "TeamMember"),
-        ("SkillPayload", "skill", "Skill"),
-        ("MemberSkillPayload", "memberSkill", "MemberSkill"),
-        ("ApiKeyPayload", "apiKey", "ApiKey"),
-        ("OrgSettingPayload", "setting", "OrgSetting"),
-    ] {
-        parts.object(payload(name, field, node, &format!("Result of a mutation changing a {node}.")));
-    }
-    parts.ty(input_object(
-        "UpdateOrganizationInput",
-        "Change the active organisation's profile.",
-        &[
-            ("expectedVersion", int_nn(), "The version you last read (stale = CONFLICT)."),
-            ("name", s(), "New name."),
-            ("domain", s(), "New domain."),
-            ("timezone", s(), "New IANA time zone."),
-            ("defaultCurrency", s(), "New default currency (ISO 4217)."),
-            ("fiscalYearStartMonth", TypeRef::named(TypeRef::INT), "New fiscal year start month (1-12)."),
-        ],
+    let changing = |node: &str| format!("Result of a mutation changing a {node}.");
+    parts.object(payload_named::<Organization>("UpdateOrganizationPayload", "organization", &changing("Organization")));
+    parts.object(payload::<Membership>("membership", &changing("Membership")));
+    parts.object(payload::<Team>("team", &changing("Team")));
+    parts.object(payload::<TeamMember>("teamMember", &changing("TeamMember")));
+    parts.object(payload::<Skill>("skill", &changing("Skill")));
+    parts.object(payload::<MemberSkill>("memberSkill", &changing("MemberSkill")));
+    parts.object(payload::<ApiKey>("apiKey", &changing("ApiKey")));
+    parts.object(payload_object(
+        "OrgSettingPayload",
+        "setting",
+        TypeRef::named_nn("OrgSetting"),
+        &changing("OrgSetting"),
     ));
-    parts.ty(input_object(
-        "AddMemberInput",
-        "Add a person to the organisation.",
-        &[
-            ("email", s_nn(), "Their e-mail; an existing account is reused."),
-            ("firstName", s(), "Given name (new accounts)."),
-            ("lastName", s(), "Family name (new accounts)."),
-            ("role", TypeRef::named_nn("Role"), "Role."),
-            ("jobTitle", s(), "Job title."),
-            ("department", s(), "Department."),
-            ("managerId", id(), "Line manager (Membership)."),
-            ("hireDate", TypeRef::named("Date"), "Hire date."),
-            ("costRate", TypeRef::named("Decimal"), "Internal cost per hour."),
-            ("billRate", TypeRef::named("Decimal"), "Billing rate per hour."),
-        ],
-    ));
-    parts.ty(input_object(
-        "UpdateMemberInput",
-        "Change a member's profile; omitted fields stay, null clears.",
-        &[
-            ("id", id_nn(), "The membership."),
-            ("expectedVersion", int_nn(), "The version you last read (stale = CONFLICT)."),
-            ("jobTitle", s(), "Job title."),
-            ("department", s(), "Department."),
-            ("managerId", id(), "Line manager (Membership)."),
-            ("hireDate", TypeRef::named("Date"), "Hire date."),
-            ("costRate", TypeRef::named("Decimal"), "Internal cost per hour."),
-            ("billRate", TypeRef::named("Decimal"), "Billing rate per hour."),
-        ],
-    ));
-    parts.ty(input_object(
-        "ChangeMemberRoleInput",
-        "Change a member's role.",
-        &[
-            ("id", id_nn(), "The membership."),
-            ("role", TypeRef::named_nn("Role"), "The new role."),
-            ("expectedVersion", int_nn(), "The version you last read."),
-        ],
-    ));
-    parts.ty(input_object("MemberIdInput", "Names one membership.", &[("id", id_nn(), "The membership.")]));
-    parts.ty(input_object(
-        "CreateTeamInput",
-        "Create a team.",
-        &[
-            ("name", s_nn(), "Unique name."),
-            ("kind", TypeRef::named("TeamKind"), "Kind (default TEAM)."),
-            ("description", s(), "Description."),
-            ("parentId", id(), "Enclosing team."),
-            ("leadId", id(), "Lead (Membership)."),
-        ],
-    ));
-    parts.ty(input_object(
-        "UpdateTeamInput",
-        "Change a team; omitted fields stay, null clears.",
-        &[
-            ("id", id_nn(), "The team."),
-            ("expectedVersion", int_nn(), "The version you last read."),
-            ("name", s(), "Name."),
-            ("kind", TypeRef::named("TeamKind"), "Kind."),
-            ("description", s(), "Description."),
-            ("parentId", id(), "Enclosing team."),
-            ("leadId", id(), "Lead (Membership)."),
-        ],
-    ));
-    parts.ty(input_object("DeleteTeamInput", "Delete a team.", &[("id", id_nn(), "The team.")]));
-    parts.ty(input_object(
-        "TeamMemberInput",
-        "A member's place in a team.",
-        &[
-            ("teamId", id_nn(), "The team."),
-            ("membershipId", id_nn(), "The member."),
-            ("role", s(), "Role in the team (add only)."),
-        ],
-    ));
-    parts.ty(input_object(
-        "CreateSkillInput",
-        "Add a catalog entry.",
-        &[
-            ("name", s_nn(), "Name."),
-            ("kind", TypeRef::named("SkillKind"), "Kind (default SKILL)."),
-            ("category", s(), "Category."),
-            ("description", s(), "Description."),
-            ("parentId", id(), "Parent entry."),
-            ("level", s(), "Seniority level."),
-        ],
-    ));
-    parts.ty(input_object(
-        "SetMemberSkillInput",
-        "Set a member's proficiency.",
-        &[
-            ("membershipId", id_nn(), "The member."),
-            ("skillId", id_nn(), "The skill."),
-            ("proficiency", int_nn(), "0 (none) to 10 (expert)."),
-        ],
-    ));
-    parts.ty(input_object(
-        "CreateApiKeyInput",
-        "Create an API key.",
-        &[
-            ("name", s_nn(), "Name."),
-            ("scope", TypeRef::named_nn("ApiKeyScope"), "What it may do."),
-            ("expiresAt", TypeRef::named("DateTime"), "Expiry (default: never)."),
-        ],
-    ));
-    parts.ty(input_object("RevokeApiKeyInput", "Revoke an API key.", &[("id", id_nn(), "The key.")]));
-    parts.ty(input_object(
-        "SetOrgSettingInput",
-        "Set one setting.",
-        &[("key", s_nn(), "Key (`a-z0-9_.`)."), ("value", TypeRef::named_nn("JSON"), "Value.")],
-    ));
-    parts.ty(input_object(
-        "MarkNotificationsInput",
-        "Mark notifications read or unread.",
-        &[
-            ("ids", TypeRef::named_nn_list_nn(TypeRef::ID), "The notifications (at most 100)."),
-            ("read", TypeRef::named(TypeRef::BOOLEAN), "True (default): read; false: unread."),
-        ],
-    ));
+    parts.input::<crate::service::organization::UpdateOrgInput>();
+    parts.input::<members::AddMemberInput>();
+    parts.input::<members::UpdateMemberInput>();
+    parts.input::<RoleInput>();
+    parts.input::<MemberIdInput>();
+    parts.input::<teams::CreateTeamInput>();
+    parts.input::<teams::UpdateTeamInput>();
+    parts.input::<DeleteTeamInput>();
+    parts.input::<TeamMemberInput>();
+    parts.input::<skills::CreateSkillInput>();
+    parts.input::<MemberSkillInput>();
+    parts.input::<ApiKeyInput>();
+    parts.input::<RevokeApiKeyInput>();
+    parts.input::<crate::service::settings::SettingInput>();
+    parts.input::<crate::service::notifications::MarkInput>();
 
     parts.object(
         Object::new("CreateApiKeyPayload")
             .description("A new API key and its secret, shown only this once.")
             .field(
-                Field::new("apiKey", TypeRef::named_nn("ApiKey"), |ctx| {
+                Field::new("apiKey", ApiKey::nn(), |ctx| {
                     FieldFuture::new(async move {
                         Ok(Some(FieldValue::borrowed_any(&opsgraph_core::gql::parent::<CreatedKey>(&ctx)?.0)))
                     })
@@ -261,7 +191,6 @@ pub fn register(parts: &mut SchemaParts) {
 
     parts.mutation(mutation(
         "updateOrganization",
-        "UpdateOrganizationInput",
         "UpdateOrganizationPayload",
         "Change the active organisation's profile.",
         |req, i: crate::service::organization::UpdateOrgInput| async move {
@@ -272,7 +201,7 @@ pub fn register(parts: &mut SchemaParts) {
         Object::new("AddMemberPayload")
             .description("A new member and their invitation token, shown only this once.")
             .field(
-                Field::new("membership", TypeRef::named_nn("Membership"), |ctx| {
+                Field::new("membership", Membership::nn(), |ctx| {
                     FieldFuture::new(async move {
                         Ok(Some(FieldValue::borrowed_any(&opsgraph_core::gql::parent::<AddedMember>(&ctx)?.0)))
                     })
@@ -288,7 +217,6 @@ pub fn register(parts: &mut SchemaParts) {
     );
     parts.mutation(mutation(
         "addMember",
-        "AddMemberInput",
         "AddMemberPayload",
         "Add a person to the organisation and invite them.",
         |req, i| async move {
@@ -297,61 +225,52 @@ pub fn register(parts: &mut SchemaParts) {
             Ok(FieldValue::owned_any(AddedMember(m, token)))
         },
     ));
-    parts.mutation(mutation(
-        "updateMember",
-        "UpdateMemberInput",
-        "MembershipPayload",
-        "Change a member's profile.",
-        |req, i| async move { Ok(payload_value(members::update(req.db.as_ref(), &req.session, i).await?)) },
-    ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(Membership, "updateMember", "Change a member's profile.", |req, i| async move {
+        Ok(payload_value(members::update(req.db.as_ref(), &req.session, i).await?))
+    }));
+    parts.mutation(node_mutation(
+        Membership,
         "changeMemberRole",
-        "ChangeMemberRoleInput",
-        "MembershipPayload",
         "Change a member's role (an organisation keeps an owner).",
         |req, i: RoleInput| async move {
             Ok(payload_value(
-                members::change_role(req.db.as_ref(), &req.session, &i.id, &i.role, i.expected_version).await?,
+                members::change_role(req.db.as_ref(), &req.session, &i.id, i.role, i.expected_version).await?,
             ))
         },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        Membership,
         "deactivateMember",
-        "MemberIdInput",
-        "MembershipPayload",
         "Deactivate a member.",
-        |req, i: IdInput| async move {
+        |req, i: MemberIdInput| async move {
             Ok(payload_value(members::set_active(req.db.as_ref(), &req.session, &i.id, false).await?))
         },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        Membership,
         "reactivateMember",
-        "MemberIdInput",
-        "MembershipPayload",
         "Reactivate a member.",
-        |req, i: IdInput| async move {
+        |req, i: MemberIdInput| async move {
             Ok(payload_value(members::set_active(req.db.as_ref(), &req.session, &i.id, true).await?))
         },
     ));
-    parts.mutation(mutation("createTeam", "CreateTeamInput", "TeamPayload", "Create a team.", |req, i| async move {
+    parts.mutation(node_mutation(Team, "createTeam", "Create a team.", |req, i| async move {
         Ok(payload_value(teams::create(req.db.as_ref(), &req.session, i).await?))
     }));
-    parts.mutation(mutation("updateTeam", "UpdateTeamInput", "TeamPayload", "Change a team.", |req, i| async move {
+    parts.mutation(node_mutation(Team, "updateTeam", "Change a team.", |req, i| async move {
         Ok(payload_value(teams::update(req.db.as_ref(), &req.session, i).await?))
     }));
     parts.mutation(mutation(
         "deleteTeam",
-        "DeleteTeamInput",
         "DeleteTeamPayload",
         "Delete a team without sub-teams.",
-        |req, i: IdInput| async move {
+        |req, i: DeleteTeamInput| async move {
             Ok(FieldValue::owned_any(teams::delete(req.db.as_ref(), &req.session, &i.id).await?))
         },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        TeamMember,
         "addTeamMember",
-        "TeamMemberInput",
-        "TeamMemberPayload",
         "Add a member to a team.",
         |req, i: TeamMemberInput| async move {
             Ok(payload_value(
@@ -360,59 +279,34 @@ pub fn register(parts: &mut SchemaParts) {
             ))
         },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        Team,
         "removeTeamMember",
-        "TeamMemberInput",
-        "TeamPayload",
         "Remove a member from a team.",
         |req, i: TeamMemberInput| async move {
             Ok(payload_value(teams::remove_member(req.db.as_ref(), &req.session, &i.team_id, &i.membership_id).await?))
         },
     ));
-    parts.mutation(mutation(
-        "createSkill",
-        "CreateSkillInput",
-        "SkillPayload",
-        "Add a skills-catalog entry.",
-        |req, i| async move { Ok(payload_value(skills::create(req.db.as_ref(), &req.session, i).await?)) },
-    ));
-    parts.ty(input_object(
-        "UpdateSkillInput",
-        "Change a catalog entry; omitted fields stay, null clears.",
-        &[
-            ("id", id_nn(), "The entry."),
-            ("name", s(), "Name."),
-            ("category", s(), "Category."),
-            ("description", s(), "Description."),
-            ("level", s(), "Seniority level."),
-        ],
-    ));
-    parts.ty(input_object("DeleteSkillInput", "Delete a catalog entry.", &[("id", id_nn(), "The entry.")]));
-    parts.ty(input_object(
-        "RemoveMemberSkillInput",
-        "Remove a member's rating of a skill.",
-        &[("membershipId", id_nn(), "The member."), ("skillId", id_nn(), "The skill.")],
-    ));
-    parts.mutation(mutation(
-        "updateSkill",
-        "UpdateSkillInput",
-        "SkillPayload",
-        "Change a skills-catalog entry.",
-        |req, i| async move { Ok(payload_value(skills::update(req.db.as_ref(), &req.session, i).await?)) },
-    ));
+    parts.mutation(node_mutation(Skill, "createSkill", "Add a skills-catalog entry.", |req, i| async move {
+        Ok(payload_value(skills::create(req.db.as_ref(), &req.session, i).await?))
+    }));
+    parts.input::<skills::UpdateSkillInput>();
+    parts.input::<DeleteSkillInput>();
+    parts.input::<RemoveSkillInput>();
+    parts.mutation(node_mutation(Skill, "updateSkill", "Change a skills-catalog entry.", |req, i| async move {
+        Ok(payload_value(skills::update(req.db.as_ref(), &req.session, i).await?))
+    }));
     parts.mutation(mutation(
         "deleteSkill",
-        "DeleteSkillInput",
         "DeleteSkillPayload",
         "Delete a catalog entry and its ratings.",
-        |req, i: IdInput| async move {
+        |req, i: DeleteSkillInput| async move {
             Ok(FieldValue::owned_any(DeletedSkill(skills::delete(req.db.as_ref(), &req.session, &i.id).await?)))
         },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        Membership,
         "removeMemberSkill",
-        "RemoveMemberSkillInput",
-        "MembershipPayload",
         "Remove a member's rating of a skill.",
         |req, i: RemoveSkillInput| async move {
             Ok(payload_value(
@@ -420,10 +314,9 @@ pub fn register(parts: &mut SchemaParts) {
             ))
         },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        MemberSkill,
         "setMemberSkill",
-        "SetMemberSkillInput",
-        "MemberSkillPayload",
         "Set a member's proficiency in a skill.",
         |req, i: MemberSkillInput| async move {
             Ok(payload_value(
@@ -434,29 +327,23 @@ pub fn register(parts: &mut SchemaParts) {
     ));
     parts.mutation(mutation(
         "createApiKey",
-        "CreateApiKeyInput",
         "CreateApiKeyPayload",
         "Create an API key; its secret is returned only here.",
         |req, i: ApiKeyInput| async move {
-            let (key, secret) =
-                api_keys::create(req.db.as_ref(), &req.session, &i.name, &i.scope, i.expires_at).await?;
+            let (key, secret) = api_keys::create(req.db.as_ref(), &req.session, &i.name, i.scope, i.expires_at).await?;
             Ok(FieldValue::owned_any(CreatedKey(key, secret)))
         },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        ApiKey,
         "revokeApiKey",
-        "RevokeApiKeyInput",
-        "ApiKeyPayload",
         "Revoke an API key.",
-        |req, i: IdInput| async move {
-            Ok(payload_value(
-                api_keys::revoke(req.db.as_ref(), &req.session, &i.id).await?,
-            ))
+        |req, i: RevokeApiKeyInput| async move {
+            Ok(payload_value(api_keys::revoke(req.db.as_ref(), &req.session, &i.id).await?))
         },
     ));
     parts.mutation(mutation(
         "setOrgSetting",
-        "SetOrgSettingInput",
         "OrgSettingPayload",
         "Set an organisation setting.",
         |req, i: crate::service::settings::SettingInput| async move {
@@ -465,7 +352,6 @@ pub fn register(parts: &mut SchemaParts) {
     ));
     parts.mutation(mutation(
         "markNotifications",
-        "MarkNotificationsInput",
         "MarkNotificationsPayload",
         "Mark your notifications read or unread.",
         |req, i: crate::service::notifications::MarkInput| async move {

@@ -1,7 +1,9 @@
 //! Root query fields of the org domain: `viewer` and `organization`.
 
+use crate::nodes::{Membership, Organization, User};
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::gql::{SchemaParts, list_field};
+use opsgraph_core::node::NodeType;
 use opsgraph_core::pagination::{Connection, ListQuery};
 use opsgraph_core::{AppError, Permission, RequestCtx};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -17,7 +19,7 @@ pub fn register(parts: &mut SchemaParts) {
     let viewer = Object::new("Viewer")
         .description("The caller: identity, active organisation, inbox.")
         .field(
-            Field::new("user", TypeRef::named("User"), |ctx| {
+            Field::new("user", User::nullable(), |ctx| {
                 FieldFuture::new(async move {
                     let req = &RequestCtx::of(&ctx)?;
                     let Ok(id) = req.session.user_id() else {
@@ -29,7 +31,7 @@ pub fn register(parts: &mut SchemaParts) {
             .description("The signed-in user (null for API keys)."),
         )
         .field(
-            Field::new("membership", TypeRef::named("Membership"), |ctx| {
+            Field::new("membership", Membership::nullable(), |ctx| {
                 FieldFuture::new(async move {
                     let req = &RequestCtx::of(&ctx)?;
                     let Some(id) = req.session.membership_id else {
@@ -41,7 +43,7 @@ pub fn register(parts: &mut SchemaParts) {
             .description("The caller's membership in the active organisation."),
         )
         .field(
-            Field::new("organization", TypeRef::named("Organization"), |ctx| {
+            Field::new("organization", Organization::nullable(), |ctx| {
                 FieldFuture::new(async move {
                     let req = &RequestCtx::of(&ctx)?;
                     let Some(id) = req.session.org_id else {
@@ -119,7 +121,7 @@ pub fn register(parts: &mut SchemaParts) {
         .description("The caller. Works unauthenticated too (all fields null)."),
     );
     parts.query(
-        Field::new("organization", TypeRef::named_nn("Organization"), |ctx| {
+        Field::new("organization", Organization::nn(), |ctx| {
             FieldFuture::new(async move {
                 let req = &RequestCtx::of(&ctx)?;
                 let org = req.require(Permission::OrgRead)?;

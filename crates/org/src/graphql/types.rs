@@ -1,10 +1,14 @@
 //! The org node types and enums.
 
+use crate::enums::{ApiKeyScope, NotificationKind, PlanTier, SkillKind, TeamKind};
+use crate::nodes::{
+    ApiKey, AuditEntry, MemberSkill, Membership, Notification, Organization, Skill, Team, TeamMember, User,
+};
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
+use opsgraph_core::Role;
 use opsgraph_core::gql::{
-    Money, SchemaParts, datetime, enum_type, enum_value, gid, id_field, node_fetcher, opt, page_field, parent, prop,
-    ref_field, ref_field_nn,
+    Money, SchemaParts, datetime, enum_value, node_object, opt, page_field, parent, prop, ref_field, ref_field_nn,
 };
 use opsgraph_core::{AppError, Permission, RequestCtx};
 
@@ -31,68 +35,12 @@ fn opt_ts(t: &Option<chrono::DateTime<chrono::FixedOffset>>) -> Value {
 
 /// Registers the org types, their lists and node fetchers.
 pub fn register(parts: &mut SchemaParts) {
-    parts.ty(enum_type(
-        "Role",
-        "A member's role; decides permissions.",
-        &[
-            ("OWNER", "Full control, including ownership."),
-            ("ADMIN", "Administers members, teams, keys and settings."),
-            ("MANAGER", "Manages teams, projects and people's work."),
-            ("MEMBER", "Works on assigned work."),
-            ("VIEWER", "Read-only access."),
-            ("CLIENT", "External client with portal access only."),
-        ],
-    ));
-    parts.ty(enum_type(
-        "TeamKind",
-        "What kind of group a team is.",
-        &[
-            ("TEAM", "A working team."),
-            ("STUDIO", "A studio."),
-            ("CREW", "A crew."),
-            ("DEPARTMENT", "A department."),
-            ("AREA", "A business area or region."),
-            ("PRACTICE", "A practice or discipline group."),
-        ],
-    ));
-    parts.ty(enum_type(
-        "SkillKind",
-        "What a catalog entry describes.",
-        &[("SKILL", "A skill."), ("DISCIPLINE", "A discipline."), ("TITLE", "A job title.")],
-    ));
-    parts.ty(enum_type(
-        "ApiKeyScope",
-        "What an API key may do.",
-        &[
-            ("READ", "Read like a VIEWER."),
-            ("WRITE", "Read and write like a MEMBER."),
-            ("ADMIN", "Administer like an ADMIN."),
-        ],
-    ));
-    parts.ty(enum_type(
-        "PlanTier",
-        "Subscription tier.",
-        &[("FREE", "Free."), ("STARTER", "Starter."), ("PROFESSIONAL", "Professional."), ("ENTERPRISE", "Enterprise.")],
-    ));
-    parts.ty(enum_type(
-        "NotificationKind",
-        "Kind of a notification.",
-        &[
-            ("INFO", "Information."),
-            ("SUCCESS", "Something succeeded."),
-            ("WARNING", "A warning."),
-            ("ERROR", "An error."),
-            ("MENTION", "You were mentioned."),
-            ("ASSIGNMENT", "Something was assigned to you."),
-            ("REMINDER", "A reminder."),
-            ("STATUS_CHANGE", "A status changed."),
-            ("COMMENT", "A new comment on something you follow."),
-            ("RECOGNITION", "Kudos or feedback for you."),
-        ],
-    ));
-    for e in ["Role", "TeamKind", "SkillKind", "ApiKeyScope", "NotificationKind"] {
-        parts.ty(opsgraph_core::filter::enum_filter_input(e));
-    }
+    parts.enumeration::<Role>();
+    parts.enumeration::<TeamKind>();
+    parts.enumeration::<SkillKind>();
+    parts.enumeration::<ApiKeyScope>();
+    parts.enum_only::<PlanTier>();
+    parts.enumeration::<NotificationKind>();
     parts.list(&*lists::MEMBERS).list(&*lists::TEAMS).list(&*lists::TEAM_MEMBERS).list(&*lists::SKILLS);
     parts.list(&*lists::MEMBER_SKILLS);
     parts.list(&*lists::API_KEYS).list(&*lists::AUDIT).list(&*lists::NOTIFICATIONS);
@@ -101,22 +49,19 @@ pub fn register(parts: &mut SchemaParts) {
     parts.object(team_member_object()).object(skill_object()).object(member_skill_object()).object(api_key_object());
     parts.object(audit_object()).object(notification_object()).object(setting_object());
 
-    parts.node("Organization", node_fetcher::<organization::Entity>(Permission::OrgRead, |o| o.id));
-    parts.node("Membership", node_fetcher::<membership::Entity>(Permission::MembersRead, |m| m.org_id));
-    parts.node("Team", node_fetcher::<team::Entity>(Permission::TeamsRead, |t| t.org_id));
-    parts.node("TeamMember", node_fetcher::<team_member::Entity>(Permission::TeamsRead, |t| t.org_id));
-    parts.node("Skill", node_fetcher::<skill::Entity>(Permission::SkillsRead, |s| s.org_id));
-    parts.node("MemberSkill", node_fetcher::<member_skill::Entity>(Permission::MembersRead, |s| s.org_id));
-    parts.node("ApiKey", node_fetcher::<api_key::Entity>(Permission::ApiKeysManage, |k| k.org_id));
-    parts.node("AuditEntry", node_fetcher::<audit_entry::Entity>(Permission::AuditRead, |a| a.org_id));
+    parts.node::<Organization>();
+    parts.node::<Membership>();
+    parts.node::<Team>();
+    parts.node::<TeamMember>();
+    parts.node::<Skill>();
+    parts.node::<MemberSkill>();
+    parts.node::<ApiKey>();
+    parts.node::<AuditEntry>();
 }
 
 fn organization_object() -> Object {
     type O = organization::Model;
-    Object::new("Organization")
-        .description("A tenant: a company using opsgraph. Everything else belongs to one.")
-        .implement("Node")
-        .field(id_field::<O>("Organization", |o| o.id))
+    node_object::<Organization>("A tenant: a company using opsgraph. Everything else belongs to one.")
         .field(prop::<O>("name", nn(S), "Display name.", |o| o.name.clone().into()))
         .field(prop::<O>("slug", nn(S), "Unique URL-safe name.", |o| o.slug.clone().into()))
         .field(prop::<O>("domain", nullable(S), "E-mail / web domain.", |o| opt(o.domain.clone())))
@@ -138,10 +83,7 @@ fn organization_object() -> Object {
 
 fn user_object() -> Object {
     type U = user::Model;
-    Object::new("User")
-        .description("A person's login identity, shared across organisations.")
-        .implement("Node")
-        .field(id_field::<U>("User", |u| u.id))
+    node_object::<User>("A person's login identity, shared across organisations.")
         .field(
             Field::new("email", nullable(S), |ctx| {
                 FieldFuture::new(async move {
@@ -200,18 +142,13 @@ fn rate_field(name: &'static str, desc: &str, get: fn(&membership::Model) -> Opt
 
 fn membership_object() -> Object {
     type M = membership::Model;
-    Object::new("Membership")
-        .description("A person inside an organisation: role and employee profile.")
-        .implement("Node")
-        .field(id_field::<M>("Membership", |m| m.id))
-        .field(ref_field_nn::<M, user::Entity>("user", "User", "The person's identity.", |m| m.user_id))
-        .field(ref_field_nn::<M, organization::Entity>("organization", "Organization", "The organisation.", |m| {
-            m.org_id
-        }))
+    node_object::<Membership>("A person inside an organisation: role and employee profile.")
+        .field(ref_field_nn::<M, User>("user", "The person's identity.", |m| m.user_id))
+        .field(ref_field_nn::<M, Organization>("organization", "The organisation.", |m| m.org_id))
         .field(prop::<M>("role", nn("Role"), "Role in the organisation.", |m| enum_value(&m.role)))
         .field(prop::<M>("jobTitle", nullable(S), "Job title.", |m| opt(m.job_title.clone())))
         .field(prop::<M>("department", nullable(S), "Department.", |m| opt(m.department.clone())))
-        .field(ref_field::<M, membership::Entity>("manager", "Membership", "Line manager.", |m| m.manager_id))
+        .field(ref_field::<M, Membership>("manager", "Line manager.", |m| m.manager_id))
         .field(page_field::<M, ReportsOf>("directReports", "Active members this person manages.", |m| m.id))
         .field(prop::<M>("hireDate", nullable("Date"), "Hire date.", |m| opt(m.hire_date.map(|d| d.to_string()))))
         .field(rate_field("costRate", "Internal cost per hour (needs RatesRead unless it is your own).", |m| {
@@ -231,16 +168,13 @@ fn membership_object() -> Object {
 
 fn team_object() -> Object {
     type T = team::Model;
-    Object::new("Team")
-        .description("A group of people: team, studio, crew, department, area or practice.")
-        .implement("Node")
-        .field(id_field::<T>("Team", |t| t.id))
+    node_object::<Team>("A group of people: team, studio, crew, department, area or practice.")
         .field(prop::<T>("name", nn(S), "Name, unique in the organisation.", |t| t.name.clone().into()))
         .field(prop::<T>("kind", nn("TeamKind"), "What kind of group.", |t| enum_value(&t.kind)))
         .field(prop::<T>("description", nullable(S), "Description.", |t| opt(t.description.clone())))
-        .field(ref_field::<T, team::Entity>("parent", "Team", "The enclosing team.", |t| t.parent_id))
+        .field(ref_field::<T, Team>("parent", "The enclosing team.", |t| t.parent_id))
         .field(page_field::<T, ChildTeams>("children", "Teams nested directly inside.", |t| t.id))
-        .field(ref_field::<T, membership::Entity>("lead", "Membership", "Who leads it.", |t| t.lead_id))
+        .field(ref_field::<T, Membership>("lead", "Who leads it.", |t| t.lead_id))
         .field(page_field::<T, TeamMembersOfTeam>("members", "The team's members.", |t| t.id))
         .field(prop::<T>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |t| t.version.into()))
         .field(prop::<T>("createdAt", nn("DateTime"), "When it was created.", |t| ts(&t.created_at)))
@@ -249,44 +183,30 @@ fn team_object() -> Object {
 
 fn team_member_object() -> Object {
     type T = team_member::Model;
-    Object::new("TeamMember")
-        .description("A member's place in a team.")
-        .implement("Node")
-        .field(id_field::<T>("TeamMember", |t| t.id))
-        .field(ref_field_nn::<T, team::Entity>("team", "Team", "The team.", |t| t.team_id))
-        .field(ref_field_nn::<T, membership::Entity>("membership", "Membership", "The member.", |t| t.membership_id))
+    node_object::<TeamMember>("A member's place in a team.")
+        .field(ref_field_nn::<T, Team>("team", "The team.", |t| t.team_id))
+        .field(ref_field_nn::<T, Membership>("membership", "The member.", |t| t.membership_id))
         .field(prop::<T>("role", nullable(S), "Role in the team.", |t| opt(t.role.clone())))
         .field(prop::<T>("createdAt", nn("DateTime"), "When they joined the team.", |t| ts(&t.created_at)))
 }
 
 fn skill_object() -> Object {
     type K = skill::Model;
-    Object::new("Skill")
-        .description("An entry of the skills catalog: a skill, discipline or job title.")
-        .implement("Node")
-        .field(id_field::<K>("Skill", |s| s.id))
+    node_object::<Skill>("An entry of the skills catalog: a skill, discipline or job title.")
         .field(prop::<K>("name", nn(S), "Name, unique per kind.", |s| s.name.clone().into()))
         .field(prop::<K>("kind", nn("SkillKind"), "Kind of entry.", |s| enum_value(&s.kind)))
         .field(prop::<K>("category", nullable(S), "Category.", |s| opt(s.category.clone())))
         .field(prop::<K>("description", nullable(S), "Description.", |s| opt(s.description.clone())))
-        .field(ref_field::<K, skill::Entity>(
-            "parent",
-            "Skill",
-            "Parent entry (e.g. the discipline of a title).",
-            |s| s.parent_id,
-        ))
+        .field(ref_field::<K, Skill>("parent", "Parent entry (e.g. the discipline of a title).", |s| s.parent_id))
         .field(prop::<K>("level", nullable(S), "Seniority level (titles).", |s| opt(s.level.clone())))
         .field(prop::<K>("createdAt", nn("DateTime"), "When it was created.", |s| ts(&s.created_at)))
 }
 
 fn member_skill_object() -> Object {
     type K = member_skill::Model;
-    Object::new("MemberSkill")
-        .description("How well a member masters a skill.")
-        .implement("Node")
-        .field(id_field::<K>("MemberSkill", |s| s.id))
-        .field(ref_field_nn::<K, membership::Entity>("membership", "Membership", "The member.", |s| s.membership_id))
-        .field(ref_field_nn::<K, skill::Entity>("skill", "Skill", "The skill.", |s| s.skill_id))
+    node_object::<MemberSkill>("How well a member masters a skill.")
+        .field(ref_field_nn::<K, Membership>("membership", "The member.", |s| s.membership_id))
+        .field(ref_field_nn::<K, Skill>("skill", "The skill.", |s| s.skill_id))
         .field(prop::<K>("proficiency", nn(TypeRef::INT), "Proficiency from 0 (none) to 10 (expert).", |s| {
             i32::from(s.proficiency).into()
         }))
@@ -295,16 +215,13 @@ fn member_skill_object() -> Object {
 
 fn api_key_object() -> Object {
     type K = api_key::Model;
-    Object::new("ApiKey")
-        .description("An organisation API key. The secret is shown only once, at creation.")
-        .implement("Node")
-        .field(id_field::<K>("ApiKey", |k| k.id))
+    node_object::<ApiKey>("An organisation API key. The secret is shown only once, at creation.")
         .field(prop::<K>("name", nn(S), "Name.", |k| k.name.clone().into()))
         .field(prop::<K>("prefix", nn(S), "Public prefix identifying the key (`ogk_<prefix>_...`).", |k| {
             k.prefix.clone().into()
         }))
         .field(prop::<K>("scope", nn("ApiKeyScope"), "What the key may do.", |k| enum_value(&k.scope)))
-        .field(ref_field::<K, membership::Entity>("createdBy", "Membership", "Who created it.", |k| k.created_by))
+        .field(ref_field::<K, Membership>("createdBy", "Who created it.", |k| k.created_by))
         .field(prop::<K>("expiresAt", nullable("DateTime"), "When it stops working.", |k| opt_ts(&k.expires_at)))
         .field(prop::<K>("lastUsedAt", nullable("DateTime"), "Last use (minute precision).", |k| {
             opt_ts(&k.last_used_at)
@@ -315,15 +232,10 @@ fn api_key_object() -> Object {
 
 fn audit_object() -> Object {
     type A = audit_entry::Model;
-    Object::new("AuditEntry")
-        .description("One recorded change: who did what to which object.")
-        .implement("Node")
-        .field(id_field::<A>("AuditEntry", |a| a.id))
+    node_object::<AuditEntry>("One recorded change: who did what to which object.")
         .field(prop::<A>("actorType", nn(S), "user, api_key, agent, system.", |a| a.actor_type.clone().into()))
-        .field(ref_field::<A, membership::Entity>("actor", "Membership", "The acting member, if a person.", |a| {
-            a.actor_membership_id
-        }))
-        .field(ref_field::<A, api_key::Entity>("apiKey", "ApiKey", "The acting API key, if any.", |a| a.api_key_id))
+        .field(ref_field::<A, Membership>("actor", "The acting member, if a person.", |a| a.actor_membership_id))
+        .field(ref_field::<A, ApiKey>("apiKey", "The acting API key, if any.", |a| a.api_key_id))
         .field(prop::<A>("action", nn(S), "What was done, e.g. `team.create`.", |a| a.action.clone().into()))
         .field(prop::<A>("entityType", nn(S), "Type of the changed object.", |a| a.entity_type.clone().into()))
         .field(prop::<A>("entityId", nullable(TypeRef::ID), "Global ID of the changed object.", |a| {
@@ -340,17 +252,14 @@ fn audit_object() -> Object {
 
 fn notification_object() -> Object {
     type N = notification::Model;
-    Object::new("Notification")
-        .description("An item in a member's inbox.")
-        .implement("Node")
-        .field(id_field::<N>("Notification", |n| n.id))
+    node_object::<Notification>("An item in a member's inbox.")
         .field(prop::<N>("kind", nn("NotificationKind"), "Kind.", |n| enum_value(&n.kind)))
         .field(prop::<N>("title", nn(S), "Title.", |n| n.title.clone().into()))
         .field(prop::<N>("body", nullable(S), "Body text.", |n| opt(n.body.clone())))
         .field(prop::<N>("link", nullable(S), "Where to go.", |n| opt(n.link.clone())))
         .field(prop::<N>("subjectId", nullable(TypeRef::ID), "Global ID of the object it is about.", |n| {
             match (&n.subject_type, n.subject_id) {
-                (Some(t), Some(id)) => gid(t, id),
+                (Some(t), Some(id)) => opsgraph_core::gql::gid_named(t, id),
                 _ => Value::Null,
             }
         }))
@@ -376,43 +285,37 @@ fn setting_object() -> Object {
 pub fn organization_lists(parts: &mut SchemaParts) {
     use opsgraph_core::gql::list_field;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-    parts.extend(
-        "Organization",
-        list_field("members", &lists::MEMBERS, "Members of the organisation.", |_, req| {
-            let org = req.require(Permission::MembersRead)?;
-            Ok(membership::Entity::find().filter(membership::Column::OrgId.eq(org)))
-        }),
-    );
-    parts.extend(
-        "Organization",
-        list_field("teams", &lists::TEAMS, "Teams of the organisation.", |_, req| {
-            let org = req.require(Permission::TeamsRead)?;
-            Ok(team::Entity::find().filter(team::Column::OrgId.eq(org)))
-        }),
-    );
-    parts.extend(
-        "Organization",
-        list_field("skills", &lists::SKILLS, "The skills catalog.", |_, req| {
-            let org = req.require(Permission::SkillsRead)?;
-            Ok(skill::Entity::find().filter(skill::Column::OrgId.eq(org)))
-        }),
-    );
-    parts.extend(
-        "Organization",
-        list_field("apiKeys", &lists::API_KEYS, "API keys (needs ApiKeysManage).", |_, req| {
+    parts.extend::<Organization>(list_field("members", &lists::MEMBERS, "Members of the organisation.", |_, req| {
+        let org = req.require(Permission::MembersRead)?;
+        Ok(membership::Entity::find().filter(membership::Column::OrgId.eq(org)))
+    }));
+    parts.extend::<Organization>(list_field("teams", &lists::TEAMS, "Teams of the organisation.", |_, req| {
+        let org = req.require(Permission::TeamsRead)?;
+        Ok(team::Entity::find().filter(team::Column::OrgId.eq(org)))
+    }));
+    parts.extend::<Organization>(list_field("skills", &lists::SKILLS, "The skills catalog.", |_, req| {
+        let org = req.require(Permission::SkillsRead)?;
+        Ok(skill::Entity::find().filter(skill::Column::OrgId.eq(org)))
+    }));
+    parts.extend::<Organization>(list_field(
+        "apiKeys",
+        &lists::API_KEYS,
+        "API keys (needs ApiKeysManage).",
+        |_, req| {
             let org = req.require(Permission::ApiKeysManage)?;
             Ok(api_key::Entity::find().filter(api_key::Column::OrgId.eq(org)))
-        }),
-    );
-    parts.extend(
-        "Organization",
-        list_field("auditLog", &lists::AUDIT, "The audit log (needs AuditRead).", |_, req| {
+        },
+    ));
+    parts.extend::<Organization>(list_field(
+        "auditLog",
+        &lists::AUDIT,
+        "The audit log (needs AuditRead).",
+        |_, req| {
             let org = req.require(Permission::AuditRead)?;
             Ok(audit_entry::Entity::find().filter(audit_entry::Column::OrgId.eq(org)))
-        }),
-    );
-    parts.extend(
-        "Organization",
+        },
+    ));
+    parts.extend::<Organization>(
         Field::new("settings", TypeRef::named_nn_list_nn("OrgSetting"), |ctx| {
             FieldFuture::new(async move {
                 let req = &RequestCtx::of(&ctx)?;
@@ -427,12 +330,9 @@ pub fn organization_lists(parts: &mut SchemaParts) {
         })
         .description("Organisation settings."),
     );
-    parts.extend(
-        "User",
-        page_field::<user::Model, MembershipsOfUser>(
-            "memberships",
-            "Organisations this user belongs to (visible: your own, or within the active organisation).",
-            |u| u.id,
-        ),
-    );
+    parts.extend::<User>(page_field::<user::Model, MembershipsOfUser>(
+        "memberships",
+        "Organisations this user belongs to (visible: your own, or within the active organisation).",
+        |u| u.id,
+    ));
 }

@@ -1,7 +1,10 @@
 //! Organisation API keys: shown once, stored as SHA-256, scoped, expiring, revocable.
 
+use crate::enums::ApiKeyScope;
+use crate::nodes::ApiKey;
 use chrono::{DateTime, FixedOffset, Utc};
-use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::id::new_id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{Actor, AppError, AppResult, Permission, Session, audit, validate};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
@@ -16,7 +19,7 @@ pub async fn create(
     db: &impl ConnectionTrait,
     session: &Session,
     name: &str,
-    scope: &str,
+    scope: ApiKeyScope,
     expires_at: Option<DateTime<FixedOffset>>,
 ) -> AppResult<(api_key::Model, String)> {
     let org_id = session.require(Permission::ApiKeysManage)?;
@@ -25,9 +28,7 @@ pub async fn create(
         return Err(AppError::Forbidden("API keys cannot create API keys; a person must create them".into()));
     }
     let name = validate::text("name", name, 1, 100, false)?;
-    if !SCOPES.contains(&scope) {
-        return Err(AppError::bad_input("scope", "unknown scope"));
-    }
+    let scope = scope.as_str();
     if expires_at.is_some_and(|e| e <= Utc::now()) {
         return Err(AppError::bad_input("expiresAt", "expiresAt must be in the future"));
     }
@@ -64,7 +65,7 @@ pub async fn create(
 /// Revokes a key (idempotent).
 pub async fn revoke(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<api_key::Model> {
     let org_id = session.require(Permission::ApiKeysManage)?;
-    let id = decode_as(gid, "ApiKey", "id")?;
+    let id = ApiKey::decode(gid, "id")?;
     let key = api_key::Entity::find_by_id(id)
         .filter(api_key::Column::OrgId.eq(org_id))
         .one(db)

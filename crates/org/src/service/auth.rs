@@ -4,7 +4,10 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use opsgraph_core::id::new_id;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{Actor, AppError, AppResult, Role, Session, Tenant, TxDb, audit};
+use opsgraph_derive::GqlInput;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
@@ -35,16 +38,16 @@ pub(crate) fn now() -> DateTime<FixedOffset> {
     Utc::now().fixed_offset()
 }
 
-/// Log-in input.
-#[derive(Debug, Clone, serde::Deserialize)]
+/// Sign in.
+#[derive(Debug, Clone, serde::Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct LogInInput {
     /// Login e-mail.
     pub email: String,
     /// Password.
     pub password: String,
-    /// Organisation to activate (global ID); default: the first active membership.
-    pub organization_id: Option<String>,
+    /// Organisation to activate (default: your first).
+    pub organization_id: Option<Id>,
 }
 
 /// Verifies credentials under the sign-in throttle (see [`throttle`]); signs in. Every
@@ -87,7 +90,7 @@ pub async fn log_in(db: &TxDb, cfg: &AuthConfig, session: &Session, input: LogIn
     };
     db.set_tenant(&Tenant { user_id: Some(user.id), ..Default::default() }).await?;
     let wanted = match &input.organization_id {
-        Some(gid) => Some(opsgraph_core::id::decode_as(gid, "Organization", "organizationId")?),
+        Some(gid) => Some(crate::nodes::Organization::decode(gid, "organizationId")?),
         None => None,
     };
     let org_id = pick_org(db, user.id, wanted).await?;
@@ -248,7 +251,7 @@ pub async fn switch_organization(
     org_gid: &str,
 ) -> AppResult<AuthTokens> {
     let user_id = session.user_id()?;
-    let org = opsgraph_core::id::decode_as(org_gid, "Organization", "organizationId")?;
+    let org = crate::nodes::Organization::decode(org_gid, "organizationId")?;
     let org_id = pick_org(db, user_id, Some(org)).await?;
     let user = user::Entity::find_by_id(user_id).one(db).await?.ok_or_else(|| AppError::not_found("user"))?;
     audit_identity(db, session, user_id, org_id, "user.switch_organization").await?;
@@ -294,7 +297,7 @@ pub async fn authenticate(
         Credentials::Bearer(token) => {
             let claims = tokens::verify(&cfg.jwt_secret, token, Utc::now().timestamp())?;
             let org = match org_override {
-                Some(h) => Some(opsgraph_core::id::decode_as(h, "Organization", "X-Organization-Id")?),
+                Some(h) => Some(crate::nodes::Organization::decode(h, "X-Organization-Id")?),
                 None => claims.org,
             };
             db.set_tenant(&Tenant {
@@ -364,7 +367,7 @@ pub async fn authenticate(
             // A key acts for its own organisation only: naming another one is NOT_FOUND,
             // exactly as for a user who is not a member there.
             if let Some(h) = org_override {
-                let wanted = opsgraph_core::id::decode_as(h, "Organization", "X-Organization-Id")?;
+                let wanted = crate::nodes::Organization::decode(h, "X-Organization-Id")?;
                 if wanted != key.org_id {
                     return Err(OrgError::NotAMember.into());
                 }

@@ -4,6 +4,7 @@
 use chrono::{Duration, Utc};
 use opsgraph_core::id::new_id;
 use opsgraph_core::{AppError, AppResult, Session, Tenant, TxDb, validate};
+use opsgraph_derive::GqlInput;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -39,17 +40,17 @@ pub async fn create(
     Ok(token)
 }
 
-/// Input of `acceptInvitation`.
-#[derive(Debug, Deserialize)]
+/// Redeem an invitation.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct AcceptInvitationInput {
-    /// The token from the invitation.
+    /// The invitation token from `addMember`.
     pub token: String,
-    /// The password to set (10..128 characters).
+    /// Your password (an existing account must give its own).
     pub password: String,
-    /// Given name (optional update).
+    /// Given name.
     pub first_name: Option<String>,
-    /// Family name (optional update).
+    /// Family name.
     pub last_name: Option<String>,
 }
 

@@ -1,10 +1,14 @@
 //! Members of an organisation: add/invite, profile, role changes (an organisation always
 //! keeps an active OWNER), deactivation.
 
+use crate::nodes::Membership;
 use chrono::{NaiveDate, Utc};
 use opsgraph_core::db::update_versioned;
-use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::id::new_id;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Role, Session, audit, validate};
+use opsgraph_derive::GqlInput;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
@@ -14,34 +18,30 @@ use uuid::Uuid;
 use crate::entity::{membership, user};
 use crate::error::OrgError;
 
-/// Input of `addMember`.
-#[derive(Debug, Deserialize)]
+/// Add a person to the organisation.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct AddMemberInput {
-    /// The person's e-mail; an existing account is reused, else one without password is created.
+    /// Their e-mail; an existing account is reused.
     pub email: String,
-    /// Given name (for new accounts).
+    /// Given name (new accounts).
     pub first_name: Option<String>,
-    /// Family name (for new accounts).
+    /// Family name (new accounts).
     pub last_name: Option<String>,
-    /// Role in the organisation.
-    pub role: String,
+    /// Role.
+    pub role: Role,
     /// Job title.
     pub job_title: Option<String>,
     /// Department.
     pub department: Option<String>,
-    /// Manager (Membership ID).
-    pub manager_id: Option<String>,
+    /// Line manager (Membership).
+    pub manager_id: Option<Id>,
     /// Hire date.
     pub hire_date: Option<NaiveDate>,
     /// Internal cost per hour.
     pub cost_rate: Option<Decimal>,
     /// Billing rate per hour.
     pub bill_rate: Option<Decimal>,
-}
-
-fn parse_role(field: &str, s: &str) -> AppResult<Role> {
-    Role::parse(s).ok_or_else(|| AppError::bad_input(field, "unknown role"))
 }
 
 fn rate(field: &str, v: Option<Decimal>) -> AppResult<Option<Decimal>> {
@@ -66,7 +66,7 @@ pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult
 pub async fn add(db: &impl ConnectionTrait, session: &Session, input: AddMemberInput) -> AppResult<membership::Model> {
     let org_id = session.require(Permission::MembersManage)?;
     let email = validate::email("email", &input.email)?;
-    let role = parse_role("role", &input.role)?;
+    let role = input.role;
     if role == Role::Owner {
         session.require(Permission::OwnersManage)?;
     }
@@ -75,7 +75,7 @@ pub async fn add(db: &impl ConnectionTrait, session: &Session, input: AddMemberI
     let job_title = validate::opt_text("jobTitle", input.job_title.as_deref(), 200, false)?;
     let department = validate::opt_text("department", input.department.as_deref(), 200, false)?;
     let manager_id = match &input.manager_id {
-        Some(g) => Some(get(db, org_id, decode_as(g, "Membership", "managerId")?).await?.id),
+        Some(g) => Some(get(db, org_id, Membership::decode(g, "managerId")?).await?.id),
         None => None,
     };
     let cost_rate = rate("costRate", input.cost_rate)?;
@@ -129,30 +129,30 @@ pub async fn add(db: &impl ConnectionTrait, session: &Session, input: AddMemberI
     Ok(m)
 }
 
-/// Input of `updateMember`.
-#[derive(Debug, Deserialize)]
+/// Change a member's profile; omitted fields stay, null clears.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateMemberInput {
-    /// The membership (global ID).
-    pub id: String,
-    /// The version the client last read (optimistic concurrency).
+    /// The membership.
+    pub id: Id,
+    /// The version you last read (stale = CONFLICT).
     pub expected_version: i32,
-    /// New job title (null clears).
+    /// Job title.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub job_title: Option<Option<String>>,
-    /// New department (null clears).
+    /// Department.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub department: Option<Option<String>>,
-    /// New manager (null clears).
+    /// Line manager (Membership).
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
-    pub manager_id: Option<Option<String>>,
-    /// New hire date.
+    pub manager_id: Option<Option<Id>>,
+    /// Hire date.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub hire_date: Option<Option<NaiveDate>>,
-    /// New cost rate.
+    /// Internal cost per hour.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub cost_rate: Option<Option<Decimal>>,
-    /// New bill rate.
+    /// Billing rate per hour.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub bill_rate: Option<Option<Decimal>>,
 }
@@ -164,7 +164,7 @@ pub async fn update(
     input: UpdateMemberInput,
 ) -> AppResult<membership::Model> {
     let org_id = session.require(Permission::MembersRead)?;
-    let id = decode_as(&input.id, "Membership", "id")?;
+    let id = Membership::decode(&input.id, "id")?;
     let current = get(db, org_id, id).await?;
     let own = session.membership_id == Some(id);
     let touches_admin = input.manager_id.is_some()
@@ -183,7 +183,7 @@ pub async fn update(
     }
     if let Some(v) = &input.manager_id {
         let mgr = match v {
-            Some(g) => Some(get(db, org_id, decode_as(g, "Membership", "managerId")?).await?.id),
+            Some(g) => Some(get(db, org_id, Membership::decode(g, "managerId")?).await?.id),
             None => None,
         };
         if mgr == Some(id) {
@@ -269,12 +269,11 @@ pub async fn change_role(
     db: &impl ConnectionTrait,
     session: &Session,
     gid: &str,
-    role: &str,
+    role: Role,
     expected: i32,
 ) -> AppResult<membership::Model> {
     let org_id = session.require(Permission::MembersManage)?;
-    let id = decode_as(gid, "Membership", "id")?;
-    let role = parse_role("role", role)?;
+    let id = Membership::decode(gid, "id")?;
     let current = get(db, org_id, id).await?;
     let was_owner = current.role == Role::Owner.as_str();
     if was_owner || role == Role::Owner {
@@ -312,7 +311,7 @@ pub async fn set_active(
     active: bool,
 ) -> AppResult<membership::Model> {
     let org_id = session.require(Permission::MembersManage)?;
-    let id = decode_as(gid, "Membership", "id")?;
+    let id = Membership::decode(gid, "id")?;
     let current = get(db, org_id, id).await?;
     if current.role == Role::Owner.as_str() {
         session.require(Permission::OwnersManage)?;
@@ -389,7 +388,7 @@ pub async fn resolve(
     field: &str,
 ) -> AppResult<Option<Uuid>> {
     match gid {
-        Some(g) => Ok(Some(get(db, org_id, decode_as(g, "Membership", field)?).await?.id)),
+        Some(g) => Ok(Some(get(db, org_id, Membership::decode(g, field)?).await?.id)),
         None => Ok(None),
     }
 }

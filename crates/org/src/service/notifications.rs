@@ -1,18 +1,25 @@
 //! The caller's notification inbox.
 
-use opsgraph_core::id::decode_as;
+use crate::enums::NotificationKind;
+use crate::nodes::Notification;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, audit};
+use opsgraph_derive::GqlInput;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
 use crate::entity::notification;
 
-/// Input of `markNotifications`.
-#[derive(Deserialize)]
+/// Mark notifications read or unread.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
+#[gql(name = "MarkNotificationsInput")]
 pub struct MarkInput {
-    pub ids: Vec<String>,
+    /// The notifications (at most 100).
+    pub ids: Vec<Id>,
+    /// True (default): read; false: unread.
     pub read: Option<bool>,
 }
 
@@ -23,7 +30,7 @@ pub async fn mark(req: &RequestCtx, i: MarkInput) -> AppResult<u64> {
     if i.ids.len() > 100 {
         return Err(AppError::bad_input("ids", "at most 100 ids"));
     }
-    let ids = i.ids.iter().map(|g| decode_as(g, "Notification", "ids")).collect::<AppResult<Vec<_>>>()?;
+    let ids = i.ids.iter().map(|g| Notification::decode(g, "ids")).collect::<AppResult<Vec<_>>>()?;
     let value = if i.read.unwrap_or(true) { Expr::current_timestamp() } else { Expr::cust("NULL") };
     let res = notification::Entity::update_many()
         .col_expr(notification::Column::ReadAt, value)
@@ -47,13 +54,14 @@ fn inbox_owner(req: &RequestCtx) -> AppResult<(uuid::Uuid, uuid::Uuid)> {
     Ok((org, me))
 }
 
-/// Input of `archiveNotifications`.
-#[derive(Deserialize)]
+/// Archive notifications (or bring them back).
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
+#[gql(name = "ArchiveNotificationsInput")]
 pub struct ArchiveInput {
     /// The notifications (at most 100).
-    pub ids: Vec<String>,
-    /// Archive (default) or bring back.
+    pub ids: Vec<Id>,
+    /// True (default): archive; false: unarchive.
     pub archived: Option<bool>,
 }
 
@@ -63,7 +71,7 @@ pub async fn archive(req: &RequestCtx, i: ArchiveInput) -> AppResult<u64> {
     if i.ids.len() > 100 {
         return Err(AppError::bad_input("ids", "at most 100 ids"));
     }
-    let ids = i.ids.iter().map(|g| decode_as(g, "Notification", "ids")).collect::<AppResult<Vec<_>>>()?;
+    let ids = i.ids.iter().map(|g| Notification::decode(g, "ids")).collect::<AppResult<Vec<_>>>()?;
     let archived = i.archived.unwrap_or(true);
     let value = if archived { Expr::current_timestamp() } else { Expr::cust("NULL") };
     let res = notification::Entity::update_many()
@@ -133,12 +141,13 @@ pub async fn preferences(req: &RequestCtx) -> AppResult<Vec<Preference>> {
         .collect())
 }
 
-/// Input of `setNotificationPreference`; omitted channels keep their current value.
-#[derive(Deserialize)]
+/// Set your channels for one kind; omitted channels stay.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
+#[gql(name = "SetNotificationPreferenceInput")]
 pub struct SetPreferenceInput {
-    /// Notification kind.
-    pub kind: String,
+    /// The kind.
+    pub kind: NotificationKind,
     /// In-app.
     pub in_app: Option<bool>,
     /// E-mail.
@@ -150,7 +159,7 @@ pub struct SetPreferenceInput {
 /// Sets the caller's channels for one kind.
 pub async fn set_preference(req: &RequestCtx, i: SetPreferenceInput) -> AppResult<Preference> {
     let (org, me) = inbox_owner(req)?;
-    let kind = opsgraph_core::validate::one_of("kind", &i.kind, &crate::service::dispatch::KINDS)?;
+    let kind = i.kind.as_str().to_owned();
     let current = preferences(req).await?.into_iter().find(|p| p.kind == kind);
     let (in_app, email, push) = match current {
         Some(p) => (i.in_app.unwrap_or(p.in_app), i.email.unwrap_or(p.email), i.push.unwrap_or(p.push)),

@@ -1,20 +1,28 @@
 //! The organisation's own profile.
 
 use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, audit, validate};
+use opsgraph_derive::GqlInput;
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use serde::Deserialize;
 
 use crate::entity::organization;
 
-/// Input of `updateOrganization`.
-#[derive(Deserialize)]
+/// Change the active organisation's profile.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
+#[gql(name = "UpdateOrganizationInput")]
 pub struct UpdateOrgInput {
+    /// The version you last read (stale = CONFLICT).
     pub expected_version: i32,
+    /// New name.
     pub name: Option<String>,
+    /// New domain.
     pub domain: Option<String>,
+    /// New IANA time zone.
     pub timezone: Option<String>,
+    /// New default currency (ISO 4217).
     pub default_currency: Option<String>,
+    /// New fiscal year start month (1-12).
     pub fiscal_year_start_month: Option<i16>,
 }
 

@@ -2,17 +2,21 @@
 
 use opsgraph_core::id::new_id;
 use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, audit, validate};
+use opsgraph_derive::GqlInput;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{EntityTrait, Set};
 use serde::Deserialize;
 
 use crate::entity::org_setting;
 
-/// Input of `setOrgSetting`.
-#[derive(Deserialize)]
+/// Set one setting.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
+#[gql(name = "SetOrgSettingInput")]
 pub struct SettingInput {
+    /// Key (`a-z0-9_.`).
     pub key: String,
+    /// Value.
     pub value: serde_json::Value,
 }
 

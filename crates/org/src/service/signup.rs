@@ -4,6 +4,7 @@
 
 use opsgraph_core::id::new_id;
 use opsgraph_core::{Actor, AppError, AppResult, Role, Session, Tenant, TxDb, audit, validate};
+use opsgraph_derive::GqlInput;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, Set, Statement};
 
@@ -13,19 +14,19 @@ use crate::service::auth::{AuthTokens, issue, now};
 use crate::service::password;
 use crate::service::tokens::{self, AuthConfig};
 
-/// Sign-up input.
-#[derive(Debug, Clone, serde::Deserialize)]
+/// Create an account and an organisation you own.
+#[derive(Debug, Clone, serde::Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct SignUpInput {
     /// Login e-mail.
     pub email: String,
-    /// Password (10..128 characters).
+    /// At least 10 characters.
     pub password: String,
     /// Given name.
     pub first_name: String,
     /// Family name.
     pub last_name: String,
-    /// Name of the organisation to create, owned by the new user.
+    /// Name of the new organisation.
     pub organization_name: String,
 }
 

@@ -1,7 +1,12 @@
 //! The skills catalog (skills, disciplines, titles) and members' proficiencies (0..10).
 
-use opsgraph_core::id::{decode_as, new_id};
+use crate::enums::SkillKind;
+use crate::nodes::{Membership, Skill};
+use opsgraph_core::id::new_id;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
+use opsgraph_derive::GqlInput;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
@@ -13,21 +18,21 @@ use crate::service::members;
 /// The closed set of catalog kinds.
 pub const KINDS: [&str; 3] = ["SKILL", "DISCIPLINE", "TITLE"];
 
-/// Input of `createSkill`.
-#[derive(Debug, Deserialize)]
+/// Add a catalog entry.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateSkillInput {
-    /// Name, unique per kind.
+    /// Name.
     pub name: String,
     /// Kind (default SKILL).
-    pub kind: Option<String>,
+    pub kind: Option<SkillKind>,
     /// Category.
     pub category: Option<String>,
     /// Description.
     pub description: Option<String>,
-    /// Parent entry (e.g. the discipline of a title).
-    pub parent_id: Option<String>,
-    /// Seniority level (titles).
+    /// Parent entry.
+    pub parent_id: Option<Id>,
+    /// Seniority level.
     pub level: Option<String>,
 }
 
@@ -43,12 +48,9 @@ pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult
 /// Adds a catalog entry.
 pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateSkillInput) -> AppResult<skill::Model> {
     let org_id = session.require(Permission::SkillsManage)?;
-    let kind = input.kind.unwrap_or_else(|| "SKILL".into());
-    if !KINDS.contains(&kind.as_str()) {
-        return Err(AppError::bad_input("kind", "unknown skill kind"));
-    }
+    let kind = input.kind.unwrap_or(SkillKind::Skill).as_str().to_owned();
     let parent_id = match &input.parent_id {
-        Some(g) => Some(get(db, org_id, decode_as(g, "Skill", "parentId")?).await?.id),
+        Some(g) => Some(get(db, org_id, Skill::decode(g, "parentId")?).await?.id),
         None => None,
     };
     let s = skill::ActiveModel {
@@ -88,11 +90,11 @@ pub async fn set_member_skill(
     proficiency: i64,
 ) -> AppResult<member_skill::Model> {
     let org_id = session.require(Permission::SkillsEditOwn)?;
-    let member = members::get(db, org_id, decode_as(member_gid, "Membership", "membershipId")?).await?;
+    let member = members::get(db, org_id, Membership::decode(member_gid, "membershipId")?).await?;
     if session.membership_id != Some(member.id) {
         session.require(Permission::MemberSkillsManage)?;
     }
-    let skill = get(db, org_id, decode_as(skill_gid, "Skill", "skillId")?).await?;
+    let skill = get(db, org_id, Skill::decode(skill_gid, "skillId")?).await?;
     if !(0..=10).contains(&proficiency) {
         return Err(AppError::bad_input("proficiency", "proficiency must be between 0 and 10"));
     }
@@ -131,21 +133,21 @@ pub async fn set_member_skill(
     Ok(saved)
 }
 
-/// Input of `updateSkill`.
-#[derive(Debug, Deserialize)]
+/// Change a catalog entry; omitted fields stay, null clears.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateSkillInput {
     /// The entry.
-    pub id: String,
-    /// New name.
+    pub id: Id,
+    /// Name.
     pub name: Option<String>,
-    /// New category (null clears).
+    /// Category.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub category: Option<Option<String>>,
-    /// New description (null clears).
+    /// Description.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub description: Option<Option<String>>,
-    /// New level (null clears).
+    /// Seniority level.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub level: Option<Option<String>>,
 }
@@ -153,7 +155,7 @@ pub struct UpdateSkillInput {
 /// Changes a catalog entry.
 pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateSkillInput) -> AppResult<skill::Model> {
     let org_id = session.require(Permission::SkillsManage)?;
-    let current = get(db, org_id, decode_as(&input.id, "Skill", "id")?).await?;
+    let current = get(db, org_id, Skill::decode(&input.id, "id")?).await?;
     let mut am: skill::ActiveModel = current.clone().into();
     if let Some(n) = &input.name {
         am.name = Set(validate::text("name", n, 1, 100, false)?);
@@ -191,7 +193,7 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateS
 /// Deletes a catalog entry and every member's rating of it.
 pub async fn delete(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<Uuid> {
     let org_id = session.require(Permission::SkillsManage)?;
-    let s = get(db, org_id, decode_as(gid, "Skill", "id")?).await?;
+    let s = get(db, org_id, Skill::decode(gid, "id")?).await?;
     if skill::Entity::find().filter(skill::Column::ParentId.eq(s.id)).one(db).await?.is_some() {
         return Err(AppError::Conflict("other entries have this one as parent; change them first".into()));
     }
@@ -219,11 +221,11 @@ pub async fn remove_member_skill(
     skill_gid: &str,
 ) -> AppResult<crate::entity::membership::Model> {
     let org_id = session.require(Permission::SkillsEditOwn)?;
-    let member = members::get(db, org_id, decode_as(member_gid, "Membership", "membershipId")?).await?;
+    let member = members::get(db, org_id, Membership::decode(member_gid, "membershipId")?).await?;
     if session.membership_id != Some(member.id) {
         session.require(Permission::MemberSkillsManage)?;
     }
-    let skill_id = decode_as(skill_gid, "Skill", "skillId")?;
+    let skill_id = Skill::decode(skill_gid, "skillId")?;
     let res = member_skill::Entity::delete_many()
         .filter(member_skill::Column::OrgId.eq(org_id))
         .filter(member_skill::Column::MembershipId.eq(member.id))

@@ -1,8 +1,13 @@
 //! Teams (team, studio, crew, department, area, practice) with parents, leads and members.
 
+use crate::enums::TeamKind;
+use crate::nodes::{Membership, Team};
 use opsgraph_core::db::update_versioned;
-use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::id::new_id;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
+use opsgraph_derive::GqlInput;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -13,48 +18,47 @@ use crate::service::members;
 /// The closed set of team kinds.
 pub const KINDS: [&str; 6] = ["TEAM", "STUDIO", "CREW", "DEPARTMENT", "AREA", "PRACTICE"];
 
-/// Input of `createTeam`.
-#[derive(Debug, Deserialize)]
+/// Create a team.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateTeamInput {
-    /// Unique name within the organisation.
+    /// Unique name.
     pub name: String,
     /// Kind (default TEAM).
-    pub kind: Option<String>,
+    pub kind: Option<TeamKind>,
     /// Description.
     pub description: Option<String>,
-    /// Parent team (Team ID).
-    pub parent_id: Option<String>,
-    /// Lead (Membership ID).
-    pub lead_id: Option<String>,
+    /// Enclosing team.
+    pub parent_id: Option<Id>,
+    /// Lead (Membership).
+    pub lead_id: Option<Id>,
 }
 
-/// Input of `updateTeam`.
-#[derive(Debug, Deserialize)]
+/// Change a team; omitted fields stay, null clears.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateTeamInput {
     /// The team.
-    pub id: String,
-    /// The version the client last read.
+    pub id: Id,
+    /// The version you last read.
     pub expected_version: i32,
-    /// New name.
+    /// Name.
     pub name: Option<String>,
-    /// New kind.
-    pub kind: Option<String>,
-    /// New description (null clears).
+    /// Kind.
+    pub kind: Option<TeamKind>,
+    /// Description.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub description: Option<Option<String>>,
-    /// New parent (null clears).
+    /// Enclosing team.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
-    pub parent_id: Option<Option<String>>,
-    /// New lead (null clears).
+    pub parent_id: Option<Option<Id>>,
+    /// Lead (Membership).
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
-    pub lead_id: Option<Option<String>>,
+    pub lead_id: Option<Option<Id>>,
 }
 
-fn kind(v: Option<&str>) -> AppResult<String> {
-    let k = v.unwrap_or("TEAM");
-    if KINDS.contains(&k) { Ok(k.to_owned()) } else { Err(AppError::bad_input("kind", "unknown team kind")) }
+fn kind(v: Option<TeamKind>) -> String {
+    v.unwrap_or(TeamKind::Team).as_str().to_owned()
 }
 
 /// Loads a team of the active organisation.
@@ -67,7 +71,7 @@ pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult
 }
 
 async fn resolve_parent(db: &impl ConnectionTrait, org_id: Uuid, team_id: Option<Uuid>, gid: &str) -> AppResult<Uuid> {
-    let parent = get(db, org_id, decode_as(gid, "Team", "parentId")?).await?.id;
+    let parent = get(db, org_id, Team::decode(gid, "parentId")?).await?.id;
     if let Some(me) = team_id {
         // Walk up from the new parent: reaching this team would close a cycle.
         let row = db
@@ -96,14 +100,14 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateT
         None => None,
     };
     let lead_id = match &input.lead_id {
-        Some(g) => Some(members::get(db, org_id, decode_as(g, "Membership", "leadId")?).await?.id),
+        Some(g) => Some(members::get(db, org_id, Membership::decode(g, "leadId")?).await?.id),
         None => None,
     };
     let t = team::ActiveModel {
         id: Set(new_id()),
         org_id: Set(org_id),
         name: Set(name),
-        kind: Set(kind(input.kind.as_deref())?),
+        kind: Set(kind(input.kind)),
         description: Set(validate::opt_text("description", input.description.as_deref(), 5000, true)?),
         parent_id: Set(parent_id),
         lead_id: Set(lead_id),
@@ -129,14 +133,14 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateT
 /// Updates a team (optimistic concurrency on `version`).
 pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateTeamInput) -> AppResult<team::Model> {
     let org_id = session.require(Permission::TeamsManage)?;
-    let id = decode_as(&input.id, "Team", "id")?;
+    let id = Team::decode(&input.id, "id")?;
     let current = get(db, org_id, id).await?;
     let mut am: team::ActiveModel = current.clone().into();
     if let Some(n) = &input.name {
         am.name = Set(validate::text("name", n, 1, 200, false)?);
     }
     if let Some(k) = &input.kind {
-        am.kind = Set(kind(Some(k))?);
+        am.kind = Set(kind(Some(*k)));
     }
     if let Some(d) = &input.description {
         am.description = Set(validate::opt_text("description", d.as_deref(), 5000, true)?);
@@ -149,7 +153,7 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateT
     }
     if let Some(l) = &input.lead_id {
         am.lead_id = Set(match l {
-            Some(g) => Some(members::get(db, org_id, decode_as(g, "Membership", "leadId")?).await?.id),
+            Some(g) => Some(members::get(db, org_id, Membership::decode(g, "leadId")?).await?.id),
             None => None,
         });
     }
@@ -187,7 +191,7 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateT
 /// Deletes a team (its memberships go with it; sub-teams must be moved first).
 pub async fn delete(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<Uuid> {
     let org_id = session.require(Permission::TeamsManage)?;
-    let t = get(db, org_id, decode_as(gid, "Team", "id")?).await?;
+    let t = get(db, org_id, Team::decode(gid, "id")?).await?;
     if team::Entity::find().filter(team::Column::ParentId.eq(t.id)).one(db).await?.is_some() {
         return Err(AppError::Conflict("the team has sub-teams; move or delete them first".into()));
     }
@@ -216,8 +220,8 @@ pub async fn add_member(
     role: Option<&str>,
 ) -> AppResult<team_member::Model> {
     let org_id = session.require(Permission::TeamsManage)?;
-    let t = get(db, org_id, decode_as(team_gid, "Team", "teamId")?).await?;
-    let m = members::get(db, org_id, decode_as(member_gid, "Membership", "membershipId")?).await?;
+    let t = get(db, org_id, Team::decode(team_gid, "teamId")?).await?;
+    let m = members::get(db, org_id, Membership::decode(member_gid, "membershipId")?).await?;
     let tm = team_member::ActiveModel {
         id: Set(new_id()),
         org_id: Set(org_id),
@@ -251,8 +255,8 @@ pub async fn remove_member(
     member_gid: &str,
 ) -> AppResult<team::Model> {
     let org_id = session.require(Permission::TeamsManage)?;
-    let t = get(db, org_id, decode_as(team_gid, "Team", "teamId")?).await?;
-    let member = decode_as(member_gid, "Membership", "membershipId")?;
+    let t = get(db, org_id, Team::decode(team_gid, "teamId")?).await?;
+    let member = Membership::decode(member_gid, "membershipId")?;
     let res = team_member::Entity::delete_many()
         .filter(team_member::Column::TeamId.eq(t.id))
         .filter(team_member::Column::MembershipId.eq(member))
@@ -284,7 +288,7 @@ pub async fn resolve(
     field: &str,
 ) -> AppResult<Option<Uuid>> {
     match gid {
-        Some(g) => Ok(Some(get(db, org_id, decode_as(g, "Team", field)?).await?.id)),
+        Some(g) => Ok(Some(get(db, org_id, Team::decode(g, field)?).await?.id)),
         None => Ok(None),
     }
 }

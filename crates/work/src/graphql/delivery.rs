@@ -1,17 +1,19 @@
 //! `Milestone` and `Risk`, with `Project.milestones` and `Project.risks`.
 
+use crate::enums::{MilestoneStatus, RiskLevel, RiskStatus};
+use crate::nodes::{Milestone, Project, Risk};
+use opsgraph_core::node::NodeType;
+use opsgraph_org::nodes::Membership;
 use std::sync::LazyLock;
 
-use async_graphql::dynamic::{Object, TypeRef};
-use opsgraph_core::Permission;
-use opsgraph_core::filter::{FieldKind as K, enum_filter_input, ff};
+use async_graphql::dynamic::TypeRef;
+use opsgraph_core::filter::{FieldKind as K, ff};
 use opsgraph_core::gql::{
-    SchemaParts, datetime, enum_type, enum_value, id_field, input_object, mutation, node_fetcher, opt, page_field,
-    payload, payload_value, prop, ref_field, ref_field_nn,
+    SchemaParts, datetime, enum_value, node_mutation, node_object, opt, page_field, payload, payload_value, prop,
+    ref_field, ref_field_nn,
 };
 use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
-use opsgraph_org::entity::membership;
 
 use crate::entity::{milestone, project, risk};
 use crate::service::delivery;
@@ -20,7 +22,7 @@ use crate::service::delivery;
 pub static MILESTONES: LazyLock<ListSpec<milestone::Entity>> = LazyLock::new(|| {
     use milestone::Column as C;
     ListSpec {
-        node: "Milestone",
+        node: Milestone::NAME,
         id: C::Id,
         filters: vec![ff("status", C::Status, K::Enum("MilestoneStatus")), ff("dueDate", C::DueDate, K::Date)],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
@@ -32,12 +34,12 @@ pub static MILESTONES: LazyLock<ListSpec<milestone::Entity>> = LazyLock::new(|| 
 pub static RISKS: LazyLock<ListSpec<risk::Entity>> = LazyLock::new(|| {
     use risk::Column as C;
     ListSpec {
-        node: "Risk",
+        node: Risk::NAME,
         id: C::Id,
         filters: vec![
             ff("status", C::Status, K::Enum("RiskStatus")),
             ff("severity", C::Severity, K::Int),
-            ff("ownerId", C::OwnerId, K::Id("Membership")),
+            ff("ownerId", C::OwnerId, K::Id(Membership::NAME)),
         ],
         sorts: vec![sk("SEVERITY", C::Severity, S::Int), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
@@ -78,41 +80,13 @@ pub fn register(parts: &mut SchemaParts) {
     type R = risk::Model;
     let nn = TypeRef::named_nn;
     let s = || TypeRef::named(TypeRef::STRING);
-    parts.ty(enum_type(
-        "MilestoneStatus",
-        "Where a milestone stands.",
-        &[
-            ("PLANNED", "Planned."),
-            ("IN_PROGRESS", "Being worked towards."),
-            ("ACHIEVED", "Reached."),
-            ("MISSED", "Not reached in time."),
-            ("CANCELLED", "Dropped."),
-        ],
-    ));
-    parts.ty(enum_type(
-        "RiskStatus",
-        "Where a risk stands.",
-        &[
-            ("OPEN", "Identified."),
-            ("MITIGATING", "Being mitigated."),
-            ("ACCEPTED", "Accepted as is."),
-            ("CLOSED", "No longer a risk."),
-        ],
-    ));
-    parts.ty(enum_type(
-        "RiskLevel",
-        "Band of a risk's severity (probability x impact, 1..25).",
-        &[("LOW", "1-4."), ("MEDIUM", "5-9."), ("HIGH", "10-16."), ("CRITICAL", "17-25.")],
-    ));
-    parts.ty(enum_filter_input("MilestoneStatus"));
-    parts.ty(enum_filter_input("RiskStatus"));
+    parts.enumeration::<MilestoneStatus>();
+    parts.enumeration::<RiskStatus>();
+    parts.enum_only::<RiskLevel>();
     parts.list(&*MILESTONES).list(&*RISKS);
     parts.object(
-        Object::new("Milestone")
-            .description("A dated goal of a project.")
-            .implement("Node")
-            .field(id_field::<M>("Milestone", |m| m.id))
-            .field(ref_field_nn::<M, project::Entity>("project", "Project", "The project.", |m| m.project_id))
+        node_object::<Milestone>("A dated goal of a project.")
+            .field(ref_field_nn::<M, Project>("project", "The project.", |m| m.project_id))
             .field(prop::<M>("name", nn(TypeRef::STRING), "Name.", |m| m.name.clone().into()))
             .field(prop::<M>("description", s(), "Description.", |m| opt(m.description.clone())))
             .field(prop::<M>("dueDate", TypeRef::named("Date"), "Due date.", |m| {
@@ -128,11 +102,8 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<M>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |m| m.version.into())),
     );
     parts.object(
-        Object::new("Risk")
-            .description("An entry of a project's risk register.")
-            .implement("Node")
-            .field(id_field::<R>("Risk", |r| r.id))
-            .field(ref_field_nn::<R, project::Entity>("project", "Project", "The project.", |r| r.project_id))
+        node_object::<Risk>("An entry of a project's risk register.")
+            .field(ref_field_nn::<R, Project>("project", "The project.", |r| r.project_id))
             .field(prop::<R>("title", nn(TypeRef::STRING), "Title.", |r| r.title.clone().into()))
             .field(prop::<R>("description", s(), "Description.", |r| opt(r.description.clone())))
             .field(prop::<R>("probability", nn(TypeRef::INT), "Probability 1 (rare) to 5 (almost certain).", |r| {
@@ -148,104 +119,37 @@ pub fn register(parts: &mut SchemaParts) {
                 enum_value(delivery::risk_level(r.severity))
             }))
             .field(prop::<R>("mitigation", s(), "Mitigation plan.", |r| opt(r.mitigation.clone())))
-            .field(ref_field::<R, membership::Entity>("owner", "Membership", "Who owns the risk.", |r| r.owner_id))
+            .field(ref_field::<R, Membership>("owner", "Who owns the risk.", |r| r.owner_id))
             .field(prop::<R>("status", nn("RiskStatus"), "Status.", |r| enum_value(&r.status)))
             .field(prop::<R>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |r| r.version.into()))
             .field(prop::<R>("createdAt", nn("DateTime"), "When it was raised.", |r| datetime(&r.created_at))),
     );
-    parts.node("Milestone", node_fetcher::<milestone::Entity>(Permission::ProjectsRead, |m| m.org_id));
-    parts.node("Risk", node_fetcher::<risk::Entity>(Permission::WorkRead, |r| r.org_id));
-    parts.extend(
-        "Project",
-        page_field::<project::Model, MilestonesOf>("milestones", "The project's milestones.", |p| p.id),
-    );
-    parts.extend("Project", page_field::<project::Model, RisksOf>("risks", "The project's risk register.", |p| p.id));
-    let id_nn = || TypeRef::named_nn(TypeRef::ID);
-    let int = || TypeRef::named(TypeRef::INT);
-    parts.ty(input_object(
-        "CreateMilestoneInput",
-        "Add a milestone.",
-        &[
-            ("projectId", id_nn(), "The project."),
-            ("name", nn(TypeRef::STRING), "Name."),
-            ("description", s(), "Description."),
-            ("dueDate", TypeRef::named("Date"), "Due date."),
-            (
-                "idempotencyKey",
-                TypeRef::named(TypeRef::STRING),
-                "Retrying with the same key returns the first result instead of a duplicate.",
-            ),
-        ],
+    parts.node::<Milestone>();
+    parts.node::<Risk>();
+    parts.extend::<Project>(page_field::<project::Model, MilestonesOf>(
+        "milestones",
+        "The project's milestones.",
+        |p| p.id,
     ));
-    parts.ty(input_object(
-        "UpdateMilestoneInput",
-        "Change a milestone; omitted fields stay.",
-        &[
-            ("id", id_nn(), "The milestone."),
-            ("expectedVersion", nn(TypeRef::INT), "The version you last read."),
-            ("name", s(), "Name."),
-            ("dueDate", TypeRef::named("Date"), "Due date (null clears)."),
-            ("status", TypeRef::named("MilestoneStatus"), "Status."),
-        ],
-    ));
-    parts.ty(input_object(
-        "RaiseRiskInput",
-        "Raise a risk.",
-        &[
-            ("projectId", id_nn(), "The project."),
-            ("title", nn(TypeRef::STRING), "Title."),
-            ("description", s(), "Description."),
-            ("probability", nn(TypeRef::INT), "1..5."),
-            ("impact", nn(TypeRef::INT), "1..5."),
-            ("mitigation", s(), "Mitigation plan."),
-            ("ownerId", TypeRef::named(TypeRef::ID), "Owner (Membership)."),
-            (
-                "idempotencyKey",
-                TypeRef::named(TypeRef::STRING),
-                "Retrying with the same key returns the first result instead of a duplicate.",
-            ),
-        ],
-    ));
-    parts.ty(input_object(
-        "UpdateRiskInput",
-        "Re-assess a risk; omitted fields stay.",
-        &[
-            ("id", id_nn(), "The risk."),
-            ("expectedVersion", nn(TypeRef::INT), "The version you last read."),
-            ("probability", int(), "1..5."),
-            ("impact", int(), "1..5."),
-            ("mitigation", s(), "Mitigation plan (null clears)."),
-            ("status", TypeRef::named("RiskStatus"), "Status."),
-        ],
-    ));
-    parts.object(payload("MilestonePayload", "milestone", "Milestone", "Result of a mutation changing a Milestone."));
-    parts.object(payload("RiskPayload", "risk", "Risk", "Result of a mutation changing a Risk."));
-    parts.mutation(mutation(
-        "createMilestone",
-        "CreateMilestoneInput",
-        "MilestonePayload",
-        "Add a milestone to a project.",
-        |req, i| async move { Ok(payload_value(delivery::create_milestone(req.db.as_ref(), &req.session, i).await?)) },
-    ));
-    parts.mutation(mutation(
-        "updateMilestone",
-        "UpdateMilestoneInput",
-        "MilestonePayload",
-        "Change a milestone.",
-        |req, i| async move { Ok(payload_value(delivery::update_milestone(req.db.as_ref(), &req.session, i).await?)) },
-    ));
-    parts.mutation(mutation(
-        "raiseRisk",
-        "RaiseRiskInput",
-        "RiskPayload",
-        "Raise a risk on a project.",
-        |req, i| async move { Ok(payload_value(delivery::raise_risk(req.db.as_ref(), &req.session, i).await?)) },
-    ));
-    parts.mutation(mutation(
-        "updateRisk",
-        "UpdateRiskInput",
-        "RiskPayload",
-        "Re-assess, mitigate or close a risk.",
-        |req, i| async move { Ok(payload_value(delivery::update_risk(req.db.as_ref(), &req.session, i).await?)) },
-    ));
+    parts.extend::<Project>(page_field::<project::Model, RisksOf>("risks", "The project's risk register.", |p| p.id));
+    let _id_nn = || TypeRef::named_nn(TypeRef::ID);
+    let _int = || TypeRef::named(TypeRef::INT);
+    parts.input::<delivery::CreateMilestoneInput>();
+    parts.input::<delivery::UpdateMilestoneInput>();
+    parts.input::<delivery::RaiseRiskInput>();
+    parts.input::<delivery::UpdateRiskInput>();
+    parts.object(payload::<Milestone>("milestone", "Result of a mutation changing a Milestone."));
+    parts.object(payload::<Risk>("risk", "Result of a mutation changing a Risk."));
+    parts.mutation(node_mutation(Milestone, "createMilestone", "Add a milestone to a project.", |req, i| async move {
+        Ok(payload_value(delivery::create_milestone(req.db.as_ref(), &req.session, i).await?))
+    }));
+    parts.mutation(node_mutation(Milestone, "updateMilestone", "Change a milestone.", |req, i| async move {
+        Ok(payload_value(delivery::update_milestone(req.db.as_ref(), &req.session, i).await?))
+    }));
+    parts.mutation(node_mutation(Risk, "raiseRisk", "Raise a risk on a project.", |req, i| async move {
+        Ok(payload_value(delivery::raise_risk(req.db.as_ref(), &req.session, i).await?))
+    }));
+    parts.mutation(node_mutation(Risk, "updateRisk", "Re-assess, mitigate or close a risk.", |req, i| async move {
+        Ok(payload_value(delivery::update_risk(req.db.as_ref(), &req.session, i).await?))
+    }));
 }

@@ -2,6 +2,9 @@
 //! `projectChanged(id)`, resumable from an event sequence number, each event re-checked
 //! against the subscriber's current access to the project.
 
+use crate::nodes::{Project, Task};
+use opsgraph_core::node::NodeType;
+use opsgraph_org::nodes::Membership;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,10 +12,8 @@ use async_graphql::dynamic::{InputValue, Object, SubscriptionField, Subscription
 use async_graphql::{Value, dynamic::ResolverContext};
 use opsgraph_core::gql::{SchemaParts, datetime, gid, prop, ref_field, ref_field_nn};
 use opsgraph_core::live::{Hub, LiveEvent, LiveSession, Outbox, Scope, after_arg, after_input, follow, seq_field};
-use opsgraph_core::{AppError, Permission, id};
-use opsgraph_org::entity::membership;
+use opsgraph_core::{AppError, Permission};
 
-use crate::entity::{project, task};
 use crate::live::recheck_project;
 
 type E = Arc<LiveEvent>;
@@ -29,9 +30,7 @@ fn common(obj: Object) -> Object {
         .field(prop::<E>("occurredAt", nn("DateTime"), "When it was committed.", |e| {
             datetime(&e.occurred_at.fixed_offset())
         }))
-        .field(ref_field::<E, membership::Entity>("actor", "Membership", "Who did it (null for the system).", |e| {
-            e.actor_membership_id
-        }))
+        .field(ref_field::<E, Membership>("actor", "Who did it (null for the system).", |e| e.actor_membership_id))
         .field(prop::<E>("data", nn("JSON"), "Details of the change (titles, from/to values, …).", |e| {
             Value::from_json(e.data.clone()).unwrap_or(Value::Null)
         }))
@@ -69,9 +68,9 @@ pub fn register(parts: &mut SchemaParts) {
     parts.object(
         common(Object::new("TaskEvent").description("Something that happened to a task."))
             .field(prop::<E>("taskId", nn(TypeRef::ID), "The task's global ID (also when it was deleted).", |e| {
-                gid("Task", e.subject_id)
+                gid::<Task>(e.subject_id)
             }))
-            .field(ref_field::<E, task::Entity>("task", "Task", "The task as it is now.", |e| Some(e.subject_id))),
+            .field(ref_field::<E, Task>("task", "The task as it is now.", |e| Some(e.subject_id))),
     );
     parts.object(
         common(Object::new("ProjectEvent").description("Something that happened in a project."))
@@ -82,9 +81,9 @@ pub fn register(parts: &mut SchemaParts) {
                 |e| Value::String(e.subject_type.clone()),
             ))
             .field(prop::<E>("subjectId", nn(TypeRef::ID), "The global ID of what changed.", |e| {
-                gid(&e.subject_type, e.subject_id)
+                opsgraph_core::gql::gid_named(&e.subject_type, e.subject_id)
             }))
-            .field(ref_field_nn::<E, project::Entity>("project", "Project", "The project as it is now.", |e| {
+            .field(ref_field_nn::<E, Project>("project", "The project as it is now.", |e| {
                 e.project_id.unwrap_or_default()
             })),
     );
@@ -92,7 +91,7 @@ pub fn register(parts: &mut SchemaParts) {
         SubscriptionField::new("taskChanged", nn("TaskEvent"), |ctx| {
             SubscriptionFieldFuture::new(async move {
                 let raw = ctx.args.try_get("projectId")?.string()?.to_owned();
-                let project_id = id::decode_as(&raw, "Project", "projectId")?;
+                let project_id = Project::decode(&raw, "projectId")?;
                 follow_project(&ctx, project_id, |e| e.subject_type == "Task").await
             })
         })
@@ -108,7 +107,7 @@ pub fn register(parts: &mut SchemaParts) {
         SubscriptionField::new("projectChanged", nn("ProjectEvent"), |ctx| {
             SubscriptionFieldFuture::new(async move {
                 let raw = ctx.args.try_get("id")?.string()?.to_owned();
-                let project_id = id::decode_as(&raw, "Project", "id")?;
+                let project_id = Project::decode(&raw, "id")?;
                 follow_project(&ctx, project_id, |_| true).await
             })
         })

@@ -1,14 +1,20 @@
 //! The work domain's GraphQL contribution, including the edges it owns onto org types
 //! (`Membership.managedProjects`, `Team.projects`).
 
+use crate::enums::ProjectStatus;
+use crate::nodes::Project;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
+use opsgraph_derive::GqlInput;
+use opsgraph_org::nodes::{Membership, Organization, Team};
 use std::sync::LazyLock;
 
-use async_graphql::dynamic::{Enum, EnumItem, Field, FieldFuture, FieldValue, Object, TypeRef};
+use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::Permission;
-use opsgraph_core::filter::{FieldKind as K, enum_filter_input, ff};
+use opsgraph_core::filter::{FieldKind as K, ff};
 use opsgraph_core::gql::{
-    SchemaParts, datetime, enum_value, gid, id_field, input_object, list_field, mutation, node_fetcher, opt,
-    page_field, parent, payload, payload_value, prop, ref_field,
+    SchemaParts, datetime, enum_value, list_field, node_mutation, node_object, opt, page_field, parent, payload,
+    payload_value, prop, ref_field,
 };
 use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
@@ -31,14 +37,14 @@ use crate::service::projects;
 pub static PROJECTS: LazyLock<ListSpec<project::Entity>> = LazyLock::new(|| {
     use project::Column as C;
     ListSpec {
-        node: "Project",
+        node: Project::NAME,
         id: C::Id,
         filters: vec![
             ff("key", C::Key, K::Text),
             ff("name", C::Name, K::Text),
             ff("status", C::Status, K::Enum("ProjectStatus")),
-            ff("managerId", C::ManagerId, K::Id("Membership")),
-            ff("teamId", C::TeamId, K::Id("Team")),
+            ff("managerId", C::ManagerId, K::Id(Membership::NAME)),
+            ff("teamId", C::TeamId, K::Id(Team::NAME)),
             ff("startDate", C::StartDate, K::Date),
             ff("endDate", C::EndDate, K::Date),
         ],
@@ -85,32 +91,22 @@ impl ChildOf for ProjectsOfTeam {
     }
 }
 
-#[derive(serde::Deserialize)]
+/// Names one project.
+#[derive(serde::Deserialize, GqlInput)]
+#[gql(name = "ProjectIdInput")]
 struct IdInput {
-    id: String,
+    /// The project.
+    id: Id,
 }
 
 /// Adds the work types, queries, mutations and edges onto org types.
 pub fn register(parts: &mut SchemaParts) {
     type P = project::Model;
     let nn = TypeRef::named_nn;
-    let statuses = [
-        ("PLANNING", "Being planned."),
-        ("ACTIVE", "Under way."),
-        ("ON_HOLD", "Paused."),
-        ("COMPLETED", "Delivered."),
-        ("CANCELLED", "Stopped for good."),
-    ];
-    parts.ty(statuses.iter().fold(Enum::new("ProjectStatus").description("Lifecycle of a project."), |e, (n, d)| {
-        e.item(EnumItem::new(*n).description(*d))
-    }));
-    parts.ty(enum_filter_input("ProjectStatus"));
+    parts.enumeration::<ProjectStatus>();
     parts.list(&*PROJECTS);
     parts.object(
-        Object::new("Project")
-            .description("A client engagement or internal initiative.")
-            .implement("Node")
-            .field(id_field::<P>("Project", |p| p.id))
+        node_object::<Project>("A client engagement or internal initiative.")
             .field(prop::<P>("key", nn(TypeRef::STRING), "Short key, prefix of task numbers (`ACME-42`).", |p| {
                 p.key.clone().into()
             }))
@@ -119,10 +115,8 @@ pub fn register(parts: &mut SchemaParts) {
                 opt(p.description.clone())
             }))
             .field(prop::<P>("status", nn("ProjectStatus"), "Lifecycle status.", |p| enum_value(&p.status)))
-            .field(ref_field::<P, membership::Entity>("manager", "Membership", "The project manager.", |p| {
-                p.manager_id
-            }))
-            .field(ref_field::<P, team::Entity>("team", "Team", "The owning team.", |p| p.team_id))
+            .field(ref_field::<P, Membership>("manager", "The project manager.", |p| p.manager_id))
+            .field(ref_field::<P, Team>("team", "The owning team.", |p| p.team_id))
             .field(prop::<P>("startDate", TypeRef::named("Date"), "Start date.", |p| {
                 opt(p.start_date.map(|d| d.to_string()))
             }))
@@ -160,92 +154,44 @@ pub fn register(parts: &mut SchemaParts) {
                  owns client accounts and contributes `Project.clientAccount`.",
             )
             .field(prop::<P>("accountId", TypeRef::named(TypeRef::ID), "The crm client account, once linked.", |p| {
-                p.client_account_id.map(|id| gid("ClientAccount", id)).unwrap_or_default()
+                p.client_account_id.map(|id| opsgraph_core::gql::gid_named("ClientAccount", id)).unwrap_or_default()
             }))
             .field(prop::<P>("name", TypeRef::named(TypeRef::STRING), "Client name.", |p| opt(p.client_name.clone()))),
     );
-    parts.node("Project", node_fetcher::<project::Entity>(Permission::ProjectsRead, |p| p.org_id));
-    parts.extend(
-        "Membership",
-        page_field::<membership::Model, ProjectsOfManager>("managedProjects", "Projects this member manages.", |m| {
-            m.id
-        }),
-    );
-    parts.extend("Team", page_field::<team::Model, ProjectsOfTeam>("projects", "Projects this team owns.", |t| t.id));
-    parts.extend(
-        "Organization",
-        list_field(
-            "projects",
-            &PROJECTS,
-            "Projects of the organisation (for a CLIENT: the ones they are on).",
-            |_, req| {
-                let org = req.require(Permission::ProjectsRead)?;
-                Ok(live(project::Entity::find()).filter(project::Column::OrgId.eq(org)))
-            },
-        ),
-    );
-    parts.ty(input_object(
-        "CreateProjectInput",
-        "Create a project.",
-        &[
-            ("key", nn(TypeRef::STRING), "Short key (2-10 upper-case letters/digits)."),
-            ("name", nn(TypeRef::STRING), "Name."),
-            ("description", TypeRef::named(TypeRef::STRING), "Description."),
-            ("status", TypeRef::named("ProjectStatus"), "Status (default PLANNING)."),
-            ("managerId", TypeRef::named(TypeRef::ID), "Manager (Membership)."),
-            ("teamId", TypeRef::named(TypeRef::ID), "Owning team."),
-            ("startDate", TypeRef::named("Date"), "Start date."),
-            ("endDate", TypeRef::named("Date"), "End date."),
-            ("clientName", TypeRef::named(TypeRef::STRING), "Client name (until crm links an account)."),
-            (
-                "idempotencyKey",
-                TypeRef::named(TypeRef::STRING),
-                "Retrying with the same key returns the first result instead of a duplicate.",
-            ),
-        ],
+    parts.node::<Project>();
+    parts.extend::<Membership>(page_field::<membership::Model, ProjectsOfManager>(
+        "managedProjects",
+        "Projects this member manages.",
+        |m| m.id,
     ));
-    parts.object(payload("ProjectPayload", "project", "Project", "Result of a mutation changing a Project."));
-    parts.ty(input_object(
-        "UpdateProjectInput",
-        "Change a project; omitted fields stay, null clears.",
-        &[
-            ("id", TypeRef::named_nn(TypeRef::ID), "The project."),
-            ("expectedVersion", nn(TypeRef::INT), "The version you last read."),
-            ("name", TypeRef::named(TypeRef::STRING), "Name."),
-            ("description", TypeRef::named(TypeRef::STRING), "Description."),
-            ("status", TypeRef::named("ProjectStatus"), "Status."),
-            ("managerId", TypeRef::named(TypeRef::ID), "Manager (Membership)."),
-            ("teamId", TypeRef::named(TypeRef::ID), "Owning team."),
-            ("startDate", TypeRef::named("Date"), "Start date."),
-            ("endDate", TypeRef::named("Date"), "End date."),
-            ("clientName", TypeRef::named(TypeRef::STRING), "Client name."),
-        ],
+    parts.extend::<Team>(page_field::<team::Model, ProjectsOfTeam>("projects", "Projects this team owns.", |t| t.id));
+    parts.extend::<Organization>(list_field(
+        "projects",
+        &PROJECTS,
+        "Projects of the organisation (for a CLIENT: the ones they are on).",
+        |_, req| {
+            let org = req.require(Permission::ProjectsRead)?;
+            Ok(live(project::Entity::find()).filter(project::Column::OrgId.eq(org)))
+        },
     ));
-    parts.ty(input_object(
-        "ProjectIdInput",
-        "Names one project.",
-        &[("id", TypeRef::named_nn(TypeRef::ID), "The project.")],
-    ));
-    parts.mutation(mutation(
-        "updateProject",
-        "UpdateProjectInput",
-        "ProjectPayload",
-        "Change a project.",
-        |req, i| async move { Ok(payload_value(projects::update(req.db.as_ref(), &req.session, i).await?)) },
-    ));
-    parts.mutation(mutation(
+    parts.input::<projects::CreateProjectInput>();
+    parts.object(payload::<Project>("project", "Result of a mutation changing a Project."));
+    parts.input::<projects::UpdateProjectInput>();
+    parts.input::<IdInput>();
+    parts.mutation(node_mutation(Project, "updateProject", "Change a project.", |req, i| async move {
+        Ok(payload_value(projects::update(req.db.as_ref(), &req.session, i).await?))
+    }));
+    parts.mutation(node_mutation(
+        Project,
         "deleteProject",
-        "ProjectIdInput",
-        "ProjectPayload",
         "Soft-delete a project (it and its tasks leave every list until restored).",
         |req, i: IdInput| async move {
             Ok(payload_value(projects::set_deleted(req.db.as_ref(), &req.session, &i.id, true).await?))
         },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        Project,
         "restoreProject",
-        "ProjectIdInput",
-        "ProjectPayload",
         "Restore a soft-deleted project.",
         |req, i: IdInput| async move {
             Ok(payload_value(projects::set_deleted(req.db.as_ref(), &req.session, &i.id, false).await?))
@@ -259,13 +205,9 @@ pub fn register(parts: &mut SchemaParts) {
     okrs::register(parts);
     time::register(parts);
     live::register(parts);
-    parts.mutation(mutation(
-        "createProject",
-        "CreateProjectInput",
-        "ProjectPayload",
-        "Create a project.",
-        |req, i| async move { Ok(payload_value(projects::create(req.db.as_ref(), &req.session, i).await?)) },
-    ));
+    parts.mutation(node_mutation(Project, "createProject", "Create a project.", |req, i| async move {
+        Ok(payload_value(projects::create(req.db.as_ref(), &req.session, i).await?))
+    }));
 }
 
 impl PagedChildOf for ProjectsOfTeam {

@@ -1,13 +1,19 @@
 //! People on the work: `ProjectMember` (allocation), watchers, feedback and kudos, with
 //! their edges onto `Project`, `Task` and the org domain's `Membership`.
 
+use crate::enums::KudosCategory;
+use crate::nodes::{Feedback, Kudos, Project, ProjectMember, Task};
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
+use opsgraph_derive::GqlInput;
+use opsgraph_org::nodes::{Membership, Organization};
 use std::sync::{Arc, LazyLock};
 
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
-use opsgraph_core::filter::{FieldKind as K, enum_filter_input, ff};
+use opsgraph_core::filter::{FieldKind as K, ff};
 use opsgraph_core::gql::{
-    NodeFetcher, SchemaParts, datetime, enum_type, enum_value, id_field, input_object, list_field, mutation,
-    node_fetcher, opt, page_field, parent, payload, payload_value, prop, ref_field, ref_field_nn,
+    NodeFetcher, SchemaParts, datetime, enum_value, id_field, list_field, mutation, node_fetcher, node_mutation,
+    node_object, opt, page_field, parent, payload, payload_value, prop, ref_field, ref_field_nn,
 };
 use opsgraph_core::loader::page_of;
 use opsgraph_core::pagination::{ListQuery, ListSpec, SortKind as S, sk};
@@ -23,10 +29,10 @@ use crate::service::{members, recognition, watchers};
 pub static PROJECT_MEMBERS: LazyLock<ListSpec<project_member::Entity>> = LazyLock::new(|| {
     use project_member::Column as C;
     ListSpec {
-        node: "ProjectMember",
+        node: ProjectMember::NAME,
         id: C::Id,
         filters: vec![
-            ff("membershipId", C::MembershipId, K::Id("Membership")),
+            ff("membershipId", C::MembershipId, K::Id(Membership::NAME)),
             ff("allocationPercent", C::AllocationPercent, K::Int),
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("ALLOCATION", C::AllocationPercent, S::Int)],
@@ -40,7 +46,7 @@ pub static WATCHERS: LazyLock<ListSpec<watcher::Entity>> = LazyLock::new(|| {
     ListSpec {
         node: "Watcher",
         id: C::Id,
-        filters: vec![ff("membershipId", C::MembershipId, K::Id("Membership"))],
+        filters: vec![ff("membershipId", C::MembershipId, K::Id(Membership::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
     }
@@ -50,9 +56,9 @@ pub static WATCHERS: LazyLock<ListSpec<watcher::Entity>> = LazyLock::new(|| {
 pub static FEEDBACK: LazyLock<ListSpec<feedback::Entity>> = LazyLock::new(|| {
     use feedback::Column as C;
     ListSpec {
-        node: "Feedback",
+        node: Feedback::NAME,
         id: C::Id,
-        filters: vec![ff("rating", C::Rating, K::Int), ff("projectId", C::ProjectId, K::Id("Project"))],
+        filters: vec![ff("rating", C::Rating, K::Int), ff("projectId", C::ProjectId, K::Id(Project::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("RATING", C::Rating, S::Int)],
         default_sort: "CREATED_AT",
     }
@@ -62,12 +68,12 @@ pub static FEEDBACK: LazyLock<ListSpec<feedback::Entity>> = LazyLock::new(|| {
 pub static KUDOS: LazyLock<ListSpec<kudos::Entity>> = LazyLock::new(|| {
     use kudos::Column as C;
     ListSpec {
-        node: "Kudos",
+        node: Kudos::NAME,
         id: C::Id,
         filters: vec![
             ff("category", C::Category, K::Enum("KudosCategory")),
-            ff("toId", C::ToId, K::Id("Membership")),
-            ff("fromId", C::FromId, K::Id("Membership")),
+            ff("toId", C::ToId, K::Id(Membership::NAME)),
+            ff("fromId", C::FromId, K::Id(Membership::NAME)),
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
@@ -111,17 +117,23 @@ fn date_str(d: Option<chrono::NaiveDate>) -> async_graphql::Value {
     opt(d.map(|d| d.to_string()))
 }
 
-#[derive(Deserialize)]
+/// Names one project member.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
+#[gql(name = "ProjectMemberIdInput")]
 struct IdInput {
-    id: String,
+    /// The project member.
+    id: Id,
 }
 
-#[derive(Deserialize)]
+/// Start or stop watching a project or task.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 struct WatchInput {
-    subject_id: String,
-    membership_id: Option<String>,
+    /// The Project or Task.
+    subject_id: Id,
+    /// Who (default: you; others need manager rights).
+    membership_id: Option<Id>,
 }
 
 /// Result of `watch` / `unwatch`.
@@ -155,7 +167,7 @@ fn feedback_field(name: &str, desc: &str, received: bool) -> Field {
 }
 
 fn feedback_fetcher() -> NodeFetcher {
-    let inner = node_fetcher::<feedback::Entity>(Permission::WorkRead, |f| f.org_id);
+    let inner = node_fetcher::<Feedback>();
     Arc::new(move |req: Arc<RequestCtx>, ids| {
         let inner = inner.clone();
         Box::pin(async move {
@@ -176,32 +188,15 @@ pub fn register(parts: &mut SchemaParts) {
     type Kd = kudos::Model;
     let nn = TypeRef::named_nn;
     let s = || TypeRef::named(TypeRef::STRING);
-    let id_nn = || TypeRef::named_nn(TypeRef::ID);
-    let id = || TypeRef::named(TypeRef::ID);
+    let _id_nn = || TypeRef::named_nn(TypeRef::ID);
+    let _id = || TypeRef::named(TypeRef::ID);
     let date = || TypeRef::named("Date");
     parts.list(&*PROJECT_MEMBERS).list(&*WATCHERS).list(&*FEEDBACK).list(&*KUDOS);
-    parts.ty(enum_type(
-        "KudosCategory",
-        "What a kudos recognises.",
-        &[
-            ("TEAMWORK", "Teamwork."),
-            ("QUALITY", "Quality of work."),
-            ("INNOVATION", "A new idea."),
-            ("CUSTOMER", "Care for a client."),
-            ("LEADERSHIP", "Leadership."),
-            ("GOING_EXTRA_MILE", "Going the extra mile."),
-        ],
-    ));
-    parts.ty(enum_filter_input("KudosCategory"));
+    parts.enumeration::<KudosCategory>();
     parts.object(
-        Object::new("ProjectMember")
-            .description("A member staffed on a project, with role and allocation.")
-            .implement("Node")
-            .field(id_field::<PM>("ProjectMember", |m| m.id))
-            .field(ref_field_nn::<PM, project::Entity>("project", "Project", "The project.", |m| m.project_id))
-            .field(ref_field_nn::<PM, membership::Entity>("membership", "Membership", "The member.", |m| {
-                m.membership_id
-            }))
+        node_object::<ProjectMember>("A member staffed on a project, with role and allocation.")
+            .field(ref_field_nn::<PM, Project>("project", "The project.", |m| m.project_id))
+            .field(ref_field_nn::<PM, Membership>("membership", "The member.", |m| m.membership_id))
             .field(prop::<PM>("role", s(), "Role on the project.", |m| opt(m.role.clone())))
             .field(prop::<PM>("allocationPercent", nn(TypeRef::INT), "Share of the member's capacity (0..100).", |m| {
                 i32::from(m.allocation_percent).into()
@@ -210,13 +205,11 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<PM>("endDate", date(), "Last day on the project.", |m| date_str(m.end_date)))
             .field(prop::<PM>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |m| m.version.into())),
     );
-    parts.node("ProjectMember", node_fetcher::<project_member::Entity>(Permission::WorkRead, |m| m.org_id));
+    parts.node::<ProjectMember>();
     parts.object(
         Object::new("Watcher")
             .description("A member following a project or task.")
-            .field(ref_field_nn::<W, membership::Entity>("membership", "Membership", "Who watches.", |w| {
-                w.membership_id
-            }))
+            .field(ref_field_nn::<W, Membership>("membership", "Who watches.", |w| w.membership_id))
             .field(prop::<W>("createdAt", nn("DateTime"), "Since when.", |w| datetime(&w.created_at))),
     );
     parts.object(
@@ -225,11 +218,11 @@ pub fn register(parts: &mut SchemaParts) {
                 "Rated feedback about a colleague (visible to its author, its subject when shared, and managers).",
             )
             .implement("Node")
-            .field(id_field::<F>("Feedback", |f| f.id))
-            .field(ref_field_nn::<F, membership::Entity>("author", "Membership", "Who wrote it.", |f| f.author_id))
-            .field(ref_field_nn::<F, membership::Entity>("subject", "Membership", "Who it is about.", |f| f.subject_id))
-            .field(ref_field::<F, project::Entity>("project", "Project", "The project it concerns.", |f| f.project_id))
-            .field(ref_field::<F, task::Entity>("task", "Task", "The task it concerns.", |f| f.task_id))
+            .field(id_field::<Feedback>())
+            .field(ref_field_nn::<F, Membership>("author", "Who wrote it.", |f| f.author_id))
+            .field(ref_field_nn::<F, Membership>("subject", "Who it is about.", |f| f.subject_id))
+            .field(ref_field::<F, Project>("project", "The project it concerns.", |f| f.project_id))
+            .field(ref_field::<F, Task>("task", "The task it concerns.", |f| f.task_id))
             .field(prop::<F>("rating", nn(TypeRef::INT), "1 (poor) .. 5 (outstanding).", |f| {
                 i32::from(f.rating).into()
             }))
@@ -237,25 +230,22 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<F>("isShared", nn(TypeRef::BOOLEAN), "Shared with its subject.", |f| f.is_shared.into()))
             .field(prop::<F>("createdAt", nn("DateTime"), "When it was given.", |f| datetime(&f.created_at))),
     );
-    parts.node("Feedback", feedback_fetcher());
+    parts.node_with::<Feedback>(feedback_fetcher());
     parts.object(
-        Object::new("Kudos")
-            .description("Public recognition of a colleague.")
-            .implement("Node")
-            .field(id_field::<Kd>("Kudos", |k| k.id))
-            .field(ref_field_nn::<Kd, membership::Entity>("from", "Membership", "Who gave it.", |k| k.from_id))
-            .field(ref_field_nn::<Kd, membership::Entity>("to", "Membership", "Who is recognised.", |k| k.to_id))
+        node_object::<Kudos>("Public recognition of a colleague.")
+            .field(ref_field_nn::<Kd, Membership>("from", "Who gave it.", |k| k.from_id))
+            .field(ref_field_nn::<Kd, Membership>("to", "Who is recognised.", |k| k.to_id))
             .field(prop::<Kd>("category", nn("KudosCategory"), "Category.", |k| enum_value(&k.category)))
             .field(prop::<Kd>("message", nn(TypeRef::STRING), "Why.", |k| k.message.clone().into()))
-            .field(ref_field::<Kd, project::Entity>("project", "Project", "The project it concerns.", |k| k.project_id))
+            .field(ref_field::<Kd, Project>("project", "The project it concerns.", |k| k.project_id))
             .field(prop::<Kd>("createdAt", nn("DateTime"), "When it was given.", |k| datetime(&k.created_at))),
     );
-    parts.node("Kudos", node_fetcher::<kudos::Entity>(Permission::WorkRead, |k| k.org_id));
+    parts.node::<Kudos>();
     parts.object(
         Object::new("WatchPayload")
             .description("Result of `watch` / `unwatch`.")
             .field(
-                Field::new("membership", nn("Membership"), |ctx| {
+                Field::new("membership", Membership::nn(), |ctx| {
                     FieldFuture::new(async move {
                         let w = parent::<Watching>(&ctx)?;
                         let req = &RequestCtx::of(&ctx)?;
@@ -272,141 +262,61 @@ pub fn register(parts: &mut SchemaParts) {
             })),
     );
 
-    parts.extend("Project", page_field::<project::Model, MembersOfProject>("members", "Who is staffed.", |p| p.id));
-    parts.extend("Project", page_field::<project::Model, WatchersOfProject>("watchers", "Who follows it.", |p| p.id));
-    parts.extend("Task", page_field::<task::Model, WatchersOfTask>("watchers", "Who follows it.", |t| t.id));
-    parts.extend(
-        "Membership",
-        page_field::<membership::Model, StaffingOfMember>(
-            "projectMemberships",
-            "Projects this member is staffed on.",
-            |m| m.id,
-        ),
-    );
-    parts.extend("Membership", page_field::<membership::Model, KudosTo>("kudosReceived", "Kudos received.", |m| m.id));
-    parts.extend(
-        "Membership",
-        feedback_field(
-            "feedbackReceived",
-            "Feedback about this member (shared feedback for the member; all of it for managers).",
-            true,
-        ),
-    );
-    parts.extend(
-        "Membership",
-        feedback_field("feedbackGiven", "Feedback this member wrote (the member and managers).", false),
-    );
-    parts.extend(
-        "Organization",
-        list_field("kudos", &KUDOS, "The organisation's kudos wall.", |_, req| {
-            let org = req.require(Permission::WorkRead)?;
-            Ok(kudos::Entity::find().filter(kudos::Column::OrgId.eq(org)))
-        }),
-    );
+    parts.extend::<Project>(page_field::<project::Model, MembersOfProject>("members", "Who is staffed.", |p| p.id));
+    parts.extend::<Project>(page_field::<project::Model, WatchersOfProject>("watchers", "Who follows it.", |p| p.id));
+    parts.extend::<Task>(page_field::<task::Model, WatchersOfTask>("watchers", "Who follows it.", |t| t.id));
+    parts.extend::<Membership>(page_field::<membership::Model, StaffingOfMember>(
+        "projectMemberships",
+        "Projects this member is staffed on.",
+        |m| m.id,
+    ));
+    parts.extend::<Membership>(page_field::<membership::Model, KudosTo>("kudosReceived", "Kudos received.", |m| m.id));
+    parts.extend::<Membership>(feedback_field(
+        "feedbackReceived",
+        "Feedback about this member (shared feedback for the member; all of it for managers).",
+        true,
+    ));
+    parts.extend::<Membership>(feedback_field(
+        "feedbackGiven",
+        "Feedback this member wrote (the member and managers).",
+        false,
+    ));
+    parts.extend::<Organization>(list_field("kudos", &KUDOS, "The organisation's kudos wall.", |_, req| {
+        let org = req.require(Permission::WorkRead)?;
+        Ok(kudos::Entity::find().filter(kudos::Column::OrgId.eq(org)))
+    }));
 
-    parts.ty(input_object(
-        "AddProjectMemberInput",
-        "Staff a member on a project.",
-        &[
-            ("projectId", id_nn(), "The project."),
-            ("membershipId", id_nn(), "The member."),
-            ("role", s(), "Role on the project."),
-            ("allocationPercent", TypeRef::named(TypeRef::INT), "Share of capacity 0..100 (default 100)."),
-            ("startDate", date(), "First day."),
-            ("endDate", date(), "Last day."),
-            ("idempotencyKey", s(), "Retrying with the same key returns the first result instead of a duplicate."),
-        ],
-    ));
-    parts.ty(input_object(
-        "UpdateProjectMemberInput",
-        "Change a project member; omitted fields stay, null clears.",
-        &[
-            ("id", id_nn(), "The project member."),
-            ("expectedVersion", nn(TypeRef::INT), "The version you last read."),
-            ("role", s(), "Role."),
-            ("allocationPercent", TypeRef::named(TypeRef::INT), "Allocation 0..100."),
-            ("startDate", date(), "First day."),
-            ("endDate", date(), "Last day."),
-        ],
-    ));
-    parts.ty(input_object(
-        "ProjectMemberIdInput",
-        "Names one project member.",
-        &[("id", id_nn(), "The project member.")],
-    ));
-    parts.ty(input_object(
-        "WatchInput",
-        "Start or stop watching a project or task.",
-        &[
-            ("subjectId", id_nn(), "The Project or Task."),
-            ("membershipId", id(), "Who (default: you; others need manager rights)."),
-        ],
-    ));
-    parts.ty(input_object(
-        "GiveFeedbackInput",
-        "Give feedback to a colleague.",
-        &[
-            ("toId", id_nn(), "Who it is about."),
-            ("rating", nn(TypeRef::INT), "1 (poor) .. 5 (outstanding)."),
-            ("body", s(), "Details."),
-            ("isShared", TypeRef::named(TypeRef::BOOLEAN), "Share with them (default true)."),
-            ("projectId", id(), "The project it concerns."),
-            ("taskId", id(), "The task it concerns."),
-            (
-                "idempotencyKey",
-                TypeRef::named(TypeRef::STRING),
-                "Retrying with the same key returns the first result instead of a duplicate.",
-            ),
-        ],
-    ));
-    parts.ty(input_object(
-        "GiveKudosInput",
-        "Recognise a colleague.",
-        &[
-            ("toId", id_nn(), "Who."),
-            ("category", TypeRef::named("KudosCategory"), "Category (default TEAMWORK)."),
-            ("message", nn(TypeRef::STRING), "Why."),
-            ("projectId", id(), "The project it concerns."),
-            (
-                "idempotencyKey",
-                TypeRef::named(TypeRef::STRING),
-                "Retrying with the same key returns the first result instead of a duplicate.",
-            ),
-        ],
-    ));
-    parts.object(payload(
-        "ProjectMemberPayload",
-        "projectMember",
-        "ProjectMember",
-        "Result of a mutation changing a ProjectMember.",
-    ));
-    parts.object(payload("FeedbackPayload", "feedback", "Feedback", "Result of `giveFeedback`."));
-    parts.object(payload("KudosPayload", "kudos", "Kudos", "Result of `giveKudos`."));
-    parts.mutation(mutation(
+    parts.input::<members::AddProjectMemberInput>();
+    parts.input::<members::UpdateProjectMemberInput>();
+    parts.input::<IdInput>();
+    parts.input::<WatchInput>();
+    parts.input::<recognition::GiveFeedbackInput>();
+    parts.input::<recognition::GiveKudosInput>();
+    parts.object(payload::<ProjectMember>("projectMember", "Result of a mutation changing a ProjectMember."));
+    parts.object(payload::<Feedback>("feedback", "Result of `giveFeedback`."));
+    parts.object(payload::<Kudos>("kudos", "Result of `giveKudos`."));
+    parts.mutation(node_mutation(
+        ProjectMember,
         "addProjectMember",
-        "AddProjectMemberInput",
-        "ProjectMemberPayload",
         "Staff a member on a project (they start watching it).",
         |req, i| async move { Ok(payload_value(members::add(req.db.as_ref(), &req.session, i).await?)) },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        ProjectMember,
         "updateProjectMember",
-        "UpdateProjectMemberInput",
-        "ProjectMemberPayload",
         "Change role, allocation or dates of a project member.",
         |req, i| async move { Ok(payload_value(members::update(req.db.as_ref(), &req.session, i).await?)) },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        ProjectMember,
         "removeProjectMember",
-        "ProjectMemberIdInput",
-        "ProjectMemberPayload",
         "Take a member off a project.",
         |req, i: IdInput| async move { Ok(payload_value(members::remove(req.db.as_ref(), &req.session, &i.id).await?)) },
     ));
     for (name, watching, desc) in
         [("watch", true, "Start watching a project or task."), ("unwatch", false, "Stop watching a project or task.")]
     {
-        parts.mutation(mutation(name, "WatchInput", "WatchPayload", desc, move |req, i: WatchInput| async move {
+        parts.mutation(mutation(name, "WatchPayload", desc, move |req, i: WatchInput| async move {
             let (_, m) = watchers::set_watching(
                 req.db.as_ref(),
                 &req.session,
@@ -418,18 +328,13 @@ pub fn register(parts: &mut SchemaParts) {
             Ok(FieldValue::owned_any(Watching { membership_id: m, watching }))
         }));
     }
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        Feedback,
         "giveFeedback",
-        "GiveFeedbackInput",
-        "FeedbackPayload",
         "Give rated feedback to a colleague.",
         |req, i| async move { Ok(payload_value(recognition::give_feedback(req.db.as_ref(), &req.session, i).await?)) },
     ));
-    parts.mutation(mutation(
-        "giveKudos",
-        "GiveKudosInput",
-        "KudosPayload",
-        "Recognise a colleague publicly.",
-        |req, i| async move { Ok(payload_value(recognition::give_kudos(req.db.as_ref(), &req.session, i).await?)) },
-    ));
+    parts.mutation(node_mutation(Kudos, "giveKudos", "Recognise a colleague publicly.", |req, i| async move {
+        Ok(payload_value(recognition::give_kudos(req.db.as_ref(), &req.session, i).await?))
+    }));
 }

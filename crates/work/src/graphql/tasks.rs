@@ -1,13 +1,19 @@
 //! The `Task` type, its lists and mutations, and `Membership.assignedTasks` (contributed by
 //! `work` onto the org type).
 
+use crate::enums::{MyWorkView, TaskKind, TaskPriority, TaskStatus};
+use crate::nodes::{Project, Task};
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
+use opsgraph_derive::GqlInput;
+use opsgraph_org::nodes::Membership;
 use std::sync::LazyLock;
 
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
-use opsgraph_core::filter::{FieldKind as K, enum_filter_input, ff};
+use opsgraph_core::filter::{FieldKind as K, ff};
 use opsgraph_core::gql::{
-    SchemaParts, datetime, enum_type, enum_value, id_field, input_object, mutation, node_fetcher, opt, page_field,
-    parent, payload, payload_value, prop, ref_field, ref_field_nn,
+    SchemaParts, datetime, enum_value, node_mutation, node_object, opt, page_field, parent, payload, payload_value,
+    prop, ref_field, ref_field_nn,
 };
 use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
@@ -23,7 +29,7 @@ use crate::service::tasks;
 pub static TASKS: LazyLock<ListSpec<task::Entity>> = LazyLock::new(|| {
     use task::Column as C;
     ListSpec {
-        node: "Task",
+        node: Task::NAME,
         id: C::Id,
         filters: vec![
             ff("search", C::Title, K::FullText("search")),
@@ -33,9 +39,9 @@ pub static TASKS: LazyLock<ListSpec<task::Entity>> = LazyLock::new(|| {
             ff("status", C::Status, K::Enum("TaskStatus")),
             ff("priority", C::Priority, K::Enum("TaskPriority")),
             ff("kind", C::Kind, K::Enum("TaskKind")),
-            ff("projectId", C::ProjectId, K::Id("Project")),
-            ff("assigneeId", C::AssigneeId, K::Id("Membership")),
-            ff("parentId", C::ParentId, K::Id("Task")),
+            ff("projectId", C::ProjectId, K::Id(Project::NAME)),
+            ff("assigneeId", C::AssigneeId, K::Id(Membership::NAME)),
+            ff("parentId", C::ParentId, K::Id(Task::NAME)),
             ff("dueDate", C::DueDate, K::Date),
             ff("completedAt", C::CompletedAt, K::DateTime),
             ff("createdAt", C::CreatedAt, K::DateTime),
@@ -110,23 +116,35 @@ task_relation!(
     AssigneeId
 );
 
-#[derive(Deserialize)]
+/// Move a task to another status.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
+#[gql(name = "TransitionTaskInput")]
 struct TransitionInput {
-    id: String,
-    status: String,
+    /// The task.
+    id: Id,
+    /// The new status.
+    status: TaskStatus,
+    /// The version you last read.
     expected_version: i32,
 }
-#[derive(Deserialize)]
+/// Reopen a DONE or CANCELLED task.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
+#[gql(name = "ReopenTaskInput")]
 struct ReopenInput {
-    id: String,
+    /// The task.
+    id: Id,
+    /// The version you last read.
     expected_version: i32,
 }
-#[derive(Deserialize)]
+/// Names one task.
+#[derive(Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
+#[gql(name = "TaskIdInput")]
 struct IdInput {
-    id: String,
+    /// The task.
+    id: Id,
 }
 
 /// Registers tasks.
@@ -135,45 +153,12 @@ pub fn register(parts: &mut SchemaParts) {
     let nn = TypeRef::named_nn;
     let s = || TypeRef::named(TypeRef::STRING);
     let id = || TypeRef::named(TypeRef::ID);
-    parts.ty(enum_type(
-        "TaskStatus",
-        "Where a task is in its workflow.",
-        &[
-            ("BACKLOG", "Not planned yet."),
-            ("TODO", "Planned, not started."),
-            ("IN_PROGRESS", "Being worked on."),
-            ("IN_REVIEW", "Waiting for review."),
-            ("BLOCKED", "Cannot proceed."),
-            ("DONE", "Finished (leaves only via reopenTask)."),
-            ("CANCELLED", "Will not be done (terminal unless reopened)."),
-        ],
-    ));
-    parts.ty(enum_type(
-        "TaskPriority",
-        "How urgent a task is.",
-        &[("LOW", "Low."), ("MEDIUM", "Medium."), ("HIGH", "High."), ("URGENT", "Urgent.")],
-    ));
-    parts.ty(enum_type(
-        "TaskKind",
-        "What kind of work a task is.",
-        &[
-            ("TASK", "A task."),
-            ("BUG", "A defect."),
-            ("FEATURE", "A feature."),
-            ("CHORE", "Maintenance."),
-            ("MEETING", "A meeting."),
-            ("RESEARCH", "Research."),
-        ],
-    ));
-    for e in ["TaskStatus", "TaskPriority", "TaskKind"] {
-        parts.ty(enum_filter_input(e));
-    }
+    parts.enumeration::<TaskStatus>();
+    parts.enumeration::<TaskPriority>();
+    parts.enumeration::<TaskKind>();
     parts.list(&*TASKS);
     parts.object(
-        Object::new("Task")
-            .description("A piece of work in a project, possibly with subtasks.")
-            .implement("Node")
-            .field(id_field::<T>("Task", |t| t.id))
+        node_object::<Task>("A piece of work in a project, possibly with subtasks.")
             .field(prop::<T>("number", nn(TypeRef::INT), "Number within the project.", |t| t.number.into()))
             .field(
                 Field::new("identifier", nn(TypeRef::STRING), |ctx| {
@@ -194,11 +179,11 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<T>("kind", nn("TaskKind"), "Kind of work.", |t| enum_value(&t.kind)))
             .field(prop::<T>("status", nn("TaskStatus"), "Workflow status.", |t| enum_value(&t.status)))
             .field(prop::<T>("priority", nn("TaskPriority"), "Priority.", |t| enum_value(&t.priority)))
-            .field(ref_field_nn::<T, project::Entity>("project", "Project", "The project.", |t| t.project_id))
-            .field(ref_field::<T, task::Entity>("parent", "Task", "The parent task.", |t| t.parent_id))
+            .field(ref_field_nn::<T, Project>("project", "The project.", |t| t.project_id))
+            .field(ref_field::<T, Task>("parent", "The parent task.", |t| t.parent_id))
             .field(page_field::<T, Subtasks>("subtasks", "Subtasks.", |t| t.id))
-            .field(ref_field::<T, membership::Entity>("assignee", "Membership", "Who does it.", |t| t.assignee_id))
-            .field(ref_field::<T, membership::Entity>("reporter", "Membership", "Who created it.", |t| t.reporter_id))
+            .field(ref_field::<T, Membership>("assignee", "Who does it.", |t| t.assignee_id))
+            .field(ref_field::<T, Membership>("reporter", "Who created it.", |t| t.reporter_id))
             .field(prop::<T>("startDate", TypeRef::named("Date"), "Start date.", |t| {
                 opt(t.start_date.map(|d| d.to_string()))
             }))
@@ -252,7 +237,7 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<T>("createdAt", nn("DateTime"), "When it was created.", |t| datetime(&t.created_at)))
             .field(prop::<T>("updatedAt", nn("DateTime"), "When it last changed.", |t| datetime(&t.updated_at))),
     );
-    parts.node("Task", node_fetcher::<task::Entity>(Permission::ProjectsRead, |t| t.org_id));
+    parts.node::<Task>();
     type St = crate::loader::StatusStat;
     parts.object(
         Object::new("TaskStatusStat")
@@ -266,8 +251,7 @@ pub fn register(parts: &mut SchemaParts) {
                 x.logged_hours.normalize().to_string().into()
             })),
     );
-    parts.extend(
-        "Project",
+    parts.extend::<Project>(
         Field::new("taskStats", TypeRef::named_nn_list_nn("TaskStatusStat"), |ctx| {
             FieldFuture::new(async move {
                 let p = parent::<project::Model>(&ctx)?;
@@ -285,16 +269,7 @@ pub fn register(parts: &mut SchemaParts) {
         })
         .description("Task count and estimate sum per status (board columns), statuses without tasks omitted."),
     );
-    parts.ty(enum_type(
-        "MyWorkView",
-        "A slice of \"my work\".",
-        &[
-            ("OPEN", "Everything not DONE or CANCELLED."),
-            ("OVERDUE", "Open and due before today."),
-            ("DUE_SOON", "Open and due within the next 7 days."),
-            ("BLOCKED", "Open and BLOCKED, or waiting on an unfinished dependency."),
-        ],
-    ));
+    parts.enum_only::<MyWorkView>();
     parts.query(
         opsgraph_core::gql::list_field(
             "myWork",
@@ -328,13 +303,14 @@ pub fn register(parts: &mut SchemaParts) {
                 .description("A predefined slice (combined with `filter`)."),
         ),
     );
-    parts.extend("Project", page_field::<project::Model, TasksOfProject>("tasks", "The project's tasks.", |p| p.id));
-    parts.extend(
-        "Membership",
-        page_field::<membership::Model, TasksOfAssignee>("assignedTasks", "Tasks assigned to this member.", |m| m.id),
-    );
+    parts.extend::<Project>(page_field::<project::Model, TasksOfProject>("tasks", "The project's tasks.", |p| p.id));
+    parts.extend::<Membership>(page_field::<membership::Model, TasksOfAssignee>(
+        "assignedTasks",
+        "Tasks assigned to this member.",
+        |m| m.id,
+    ));
 
-    let create_fields = [
+    let _create_fields = [
         ("projectId", TypeRef::named_nn(TypeRef::ID), "The project."),
         ("parentId", id(), "Parent task (makes this a subtask)."),
         ("title", TypeRef::named_nn(TypeRef::STRING), "Title."),
@@ -349,106 +325,54 @@ pub fn register(parts: &mut SchemaParts) {
         ("labels", TypeRef::named_nn_list(TypeRef::STRING), "Labels."),
         ("idempotencyKey", s(), "Retrying with the same key returns the first result instead of a duplicate."),
     ];
-    parts.ty(input_object("CreateTaskInput", "Create a task.", &create_fields));
-    parts.ty(input_object(
-        "UpdateTaskInput",
-        "Change a task; omitted fields stay, null clears. Status: transitionTask.",
-        &[
-            ("id", TypeRef::named_nn(TypeRef::ID), "The task."),
-            ("expectedVersion", TypeRef::named_nn(TypeRef::INT), "The version you last read (stale = CONFLICT)."),
-            ("title", s(), "Title."),
-            ("description", s(), "Description."),
-            ("kind", TypeRef::named("TaskKind"), "Kind."),
-            ("priority", TypeRef::named("TaskPriority"), "Priority."),
-            ("assigneeId", id(), "Assignee (null unassigns)."),
-            ("startDate", TypeRef::named("Date"), "Start date."),
-            ("dueDate", TypeRef::named("Date"), "Due date."),
-            ("estimateHours", TypeRef::named("Decimal"), "Estimated hours."),
-            ("labels", TypeRef::named_nn_list(TypeRef::STRING), "Labels (replaces the set)."),
-        ],
-    ));
-    parts.ty(input_object(
-        "TransitionTaskInput",
-        "Move a task to another status.",
-        &[
-            ("id", TypeRef::named_nn(TypeRef::ID), "The task."),
-            ("status", TypeRef::named_nn("TaskStatus"), "The new status."),
-            ("expectedVersion", TypeRef::named_nn(TypeRef::INT), "The version you last read."),
-        ],
-    ));
-    parts.ty(input_object(
-        "ReopenTaskInput",
-        "Reopen a DONE or CANCELLED task.",
-        &[
-            ("id", TypeRef::named_nn(TypeRef::ID), "The task."),
-            ("expectedVersion", TypeRef::named_nn(TypeRef::INT), "The version you last read."),
-        ],
-    ));
-    parts.ty(input_object("TaskIdInput", "Names one task.", &[("id", TypeRef::named_nn(TypeRef::ID), "The task.")]));
-    parts.ty(input_object(
-        "MoveTaskInput",
-        "Move a task on the board.",
-        &[
-            ("id", TypeRef::named_nn(TypeRef::ID), "The task."),
-            ("status", TypeRef::named("TaskStatus"), "Target column (default: its current one)."),
-            ("afterId", id(), "Place it right after this task of the column (default: at the top)."),
-        ],
-    ));
-    parts.object(payload("TaskPayload", "task", "Task", "Result of a mutation changing a Task."));
-    parts.mutation(mutation(
-        "createTask",
-        "CreateTaskInput",
-        "TaskPayload",
-        "Create a task (numbered per project).",
-        |req, i| async move { Ok(payload_value(tasks::create(req.db.as_ref(), &req.session, i).await?)) },
-    ));
-    parts.mutation(mutation(
-        "updateTask",
-        "UpdateTaskInput",
-        "TaskPayload",
-        "Change a task's fields.",
-        |req, i| async move { Ok(payload_value(tasks::update(req.db.as_ref(), &req.session, i).await?)) },
-    ));
-    parts.mutation(mutation(
+    parts.input::<tasks::CreateTaskInput>();
+    parts.input::<tasks::UpdateTaskInput>();
+    parts.input::<TransitionInput>();
+    parts.input::<ReopenInput>();
+    parts.input::<IdInput>();
+    parts.input::<tasks::MoveTaskInput>();
+    parts.object(payload::<Task>("task", "Result of a mutation changing a Task."));
+    parts.mutation(node_mutation(Task, "createTask", "Create a task (numbered per project).", |req, i| async move {
+        Ok(payload_value(tasks::create(req.db.as_ref(), &req.session, i).await?))
+    }));
+    parts.mutation(node_mutation(Task, "updateTask", "Change a task's fields.", |req, i| async move {
+        Ok(payload_value(tasks::update(req.db.as_ref(), &req.session, i).await?))
+    }));
+    parts.mutation(node_mutation(
+        Task,
         "transitionTask",
-        "TransitionTaskInput",
-        "TaskPayload",
         "Change a task's status under the workflow rules.",
         |req, i: TransitionInput| async move {
             Ok(payload_value(
-                tasks::transition(req.db.as_ref(), &req.session, &i.id, &i.status, i.expected_version).await?,
+                tasks::transition(req.db.as_ref(), &req.session, &i.id, i.status.as_str(), i.expected_version).await?,
             ))
         },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        Task,
         "reopenTask",
-        "ReopenTaskInput",
-        "TaskPayload",
         "Reopen a DONE or CANCELLED task into TODO.",
         |req, i: ReopenInput| async move {
             Ok(payload_value(tasks::reopen(req.db.as_ref(), &req.session, &i.id, i.expected_version).await?))
         },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        Task,
         "moveTask",
-        "MoveTaskInput",
-        "TaskPayload",
         "Reorder a task or move it to another column.",
         |req, i| async move { Ok(payload_value(tasks::move_task(req.db.as_ref(), &req.session, i).await?)) },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        Task,
         "deleteTask",
-        "TaskIdInput",
-        "TaskPayload",
         "Soft-delete a task and its subtasks.",
         |req, i: IdInput| async move {
             Ok(payload_value(tasks::set_deleted(req.db.as_ref(), &req.session, &i.id, true).await?))
         },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        Task,
         "restoreTask",
-        "TaskIdInput",
-        "TaskPayload",
         "Restore a soft-deleted task and its subtasks.",
         |req, i: IdInput| async move {
             Ok(payload_value(tasks::set_deleted(req.db.as_ref(), &req.session, &i.id, false).await?))

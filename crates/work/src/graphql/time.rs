@@ -1,16 +1,21 @@
 //! `TimeEntry`, `TimeOff`, availability and capacity, with hours on `Project`/`Task` and
 //! `Membership.timeEntries` / `Membership.capacity` contributed to the org type.
 
+use crate::enums::{TimeOffKind, TimeOffStatus};
+use crate::nodes::{Project, Task, TimeEntry, TimeOff};
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
+use opsgraph_derive::GqlInput;
+use opsgraph_org::nodes::{Membership, Organization, Team};
 use std::sync::LazyLock;
 
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
 use chrono::NaiveDate;
-use opsgraph_core::filter::{FieldKind as K, enum_filter_input, ff};
+use opsgraph_core::filter::{FieldKind as K, ff};
 use opsgraph_core::gql::{
-    SchemaParts, datetime, enum_type, enum_value, id_field, input_object, list_field, mutation, node_fetcher, opt,
-    page_field, parent, payload, payload_value, prop, ref_field, ref_field_nn,
+    SchemaParts, datetime, enum_value, list_field, mutation, node_mutation, node_object, opt, page_field, parent,
+    payload, payload_named, payload_value, prop, ref_field, ref_field_nn,
 };
-use opsgraph_core::id::decode_as;
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, relation};
 use opsgraph_org::entity::membership;
@@ -27,14 +32,14 @@ use crate::service::time;
 pub static TIME_ENTRIES: LazyLock<ListSpec<time_entry::Entity>> = LazyLock::new(|| {
     use time_entry::Column as C;
     ListSpec {
-        node: "TimeEntry",
+        node: TimeEntry::NAME,
         id: C::Id,
         filters: vec![
             ff("date", C::EntryDate, K::Date),
             ff("isBillable", C::IsBillable, K::Boolean),
-            ff("projectId", C::ProjectId, K::Id("Project")),
-            ff("taskId", C::TaskId, K::Id("Task")),
-            ff("membershipId", C::MembershipId, K::Id("Membership")),
+            ff("projectId", C::ProjectId, K::Id(Project::NAME)),
+            ff("taskId", C::TaskId, K::Id(Task::NAME)),
+            ff("membershipId", C::MembershipId, K::Id(Membership::NAME)),
         ],
         sorts: vec![sk("DATE", C::EntryDate, S::Date), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "DATE",
@@ -45,12 +50,12 @@ pub static TIME_ENTRIES: LazyLock<ListSpec<time_entry::Entity>> = LazyLock::new(
 pub static TIME_OFF: LazyLock<ListSpec<time_off::Entity>> = LazyLock::new(|| {
     use time_off::Column as C;
     ListSpec {
-        node: "TimeOff",
+        node: TimeOff::NAME,
         id: C::Id,
         filters: vec![
             ff("status", C::Status, K::Enum("TimeOffStatus")),
             ff("kind", C::Kind, K::Enum("TimeOffKind")),
-            ff("membershipId", C::MembershipId, K::Id("Membership")),
+            ff("membershipId", C::MembershipId, K::Id(Membership::NAME)),
             ff("startDate", C::StartDate, K::Date),
             ff("endDate", C::EndDate, K::Date),
         ],
@@ -130,9 +135,12 @@ struct MemberCapacity {
     weeks: Vec<WeekCapacity>,
 }
 
-#[derive(Deserialize)]
+/// Names one time entry.
+#[derive(Deserialize, GqlInput)]
+#[gql(name = "TimeEntryIdInput")]
 struct IdInput {
-    id: String,
+    /// The entry.
+    id: Id,
 }
 
 fn dec(d: &Decimal) -> async_graphql::Value {
@@ -148,44 +156,17 @@ pub fn register(parts: &mut SchemaParts) {
     type Ph = ProjectHours;
     let nn = TypeRef::named_nn;
     let s = || TypeRef::named(TypeRef::STRING);
-    let id_nn = || TypeRef::named_nn(TypeRef::ID);
-    let id = || TypeRef::named(TypeRef::ID);
-    let date_nn = || TypeRef::named_nn("Date");
+    let _id_nn = || TypeRef::named_nn(TypeRef::ID);
+    let _id = || TypeRef::named(TypeRef::ID);
+    let _date_nn = || TypeRef::named_nn("Date");
     parts.list(&*TIME_ENTRIES).list(&*TIME_OFF);
-    parts.ty(enum_type(
-        "TimeOffKind",
-        "Kind of leave.",
-        &[
-            ("VACATION", "Vacation."),
-            ("SICK", "Sick leave."),
-            ("PERSONAL", "Personal leave."),
-            ("PUBLIC_HOLIDAY", "Public holiday."),
-            ("PARENTAL", "Parental leave."),
-            ("OTHER", "Other."),
-        ],
-    ));
-    parts.ty(enum_type(
-        "TimeOffStatus",
-        "Where a time-off request stands (only APPROVED counts against capacity).",
-        &[
-            ("REQUESTED", "Awaiting a decision."),
-            ("APPROVED", "Approved."),
-            ("REJECTED", "Rejected."),
-            ("CANCELLED", "Cancelled."),
-        ],
-    ));
-    parts.ty(enum_filter_input("TimeOffKind"));
-    parts.ty(enum_filter_input("TimeOffStatus"));
+    parts.enumeration::<TimeOffKind>();
+    parts.enumeration::<TimeOffStatus>();
     parts.object(
-        Object::new("TimeEntry")
-            .description("Hours a member logged on a project (and task) on one day.")
-            .implement("Node")
-            .field(id_field::<Te>("TimeEntry", |t| t.id))
-            .field(ref_field_nn::<Te, membership::Entity>("membership", "Membership", "Who worked.", |t| {
-                t.membership_id
-            }))
-            .field(ref_field_nn::<Te, project::Entity>("project", "Project", "The project.", |t| t.project_id))
-            .field(ref_field::<Te, task::Entity>("task", "Task", "The task, if any.", |t| t.task_id))
+        node_object::<TimeEntry>("Hours a member logged on a project (and task) on one day.")
+            .field(ref_field_nn::<Te, Membership>("membership", "Who worked.", |t| t.membership_id))
+            .field(ref_field_nn::<Te, Project>("project", "The project.", |t| t.project_id))
+            .field(ref_field::<Te, Task>("task", "The task, if any.", |t| t.task_id))
             .field(prop::<Te>("date", nn("Date"), "The day.", |t| t.entry_date.to_string().into()))
             .field(prop::<Te>("hours", nn("Decimal"), "Hours.", |t| dec(&t.hours)))
             .field(prop::<Te>("isBillable", nn(TypeRef::BOOLEAN), "Billable to the client.", |t| t.is_billable.into()))
@@ -193,13 +174,10 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<Te>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |t| t.version.into()))
             .field(prop::<Te>("createdAt", nn("DateTime"), "When it was logged.", |t| datetime(&t.created_at))),
     );
-    parts.node("TimeEntry", node_fetcher::<time_entry::Entity>(Permission::WorkRead, |t| t.org_id));
+    parts.node::<TimeEntry>();
     parts.object(
-        Object::new("TimeOff")
-            .description("A leave request; approved leave reduces availability.")
-            .implement("Node")
-            .field(id_field::<To>("TimeOff", |t| t.id))
-            .field(ref_field_nn::<To, membership::Entity>("membership", "Membership", "Whose.", |t| t.membership_id))
+        node_object::<TimeOff>("A leave request; approved leave reduces availability.")
+            .field(ref_field_nn::<To, Membership>("membership", "Whose.", |t| t.membership_id))
             .field(prop::<To>("kind", nn("TimeOffKind"), "Kind.", |t| enum_value(&t.kind)))
             .field(prop::<To>("startDate", nn("Date"), "First day.", |t| t.start_date.to_string().into()))
             .field(prop::<To>("endDate", nn("Date"), "Last day (inclusive).", |t| t.end_date.to_string().into()))
@@ -208,10 +186,10 @@ pub fn register(parts: &mut SchemaParts) {
             }))
             .field(prop::<To>("status", nn("TimeOffStatus"), "Status.", |t| enum_value(&t.status)))
             .field(prop::<To>("note", s(), "Note.", |t| opt(t.note.clone())))
-            .field(ref_field::<To, membership::Entity>("decidedBy", "Membership", "Who decided.", |t| t.decided_by))
+            .field(ref_field::<To, Membership>("decidedBy", "Who decided.", |t| t.decided_by))
             .field(prop::<To>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |t| t.version.into())),
     );
-    parts.node("TimeOff", node_fetcher::<time_off::Entity>(Permission::WorkRead, |t| t.org_id));
+    parts.node::<TimeOff>();
     parts.object(
         Object::new("DayAvailability")
             .description("Hours a member is available on one weekday.")
@@ -248,7 +226,7 @@ pub fn register(parts: &mut SchemaParts) {
         Object::new("MemberCapacity")
             .description("A member's row in the capacity planner.")
             .field(
-                Field::new("membership", nn("Membership"), |ctx| {
+                Field::new("membership", Membership::nn(), |ctx| {
                     FieldFuture::new(async move {
                         let m = parent::<MemberCapacity>(&ctx)?;
                         let req = &RequestCtx::of(&ctx)?;
@@ -284,8 +262,7 @@ pub fn register(parts: &mut SchemaParts) {
             })),
     );
 
-    parts.extend(
-        "Project",
+    parts.extend::<Project>(
         Field::new("hours", nn("ProjectHours"), |ctx| {
             FieldFuture::new(async move {
                 let p = parent::<project::Model>(&ctx)?;
@@ -297,8 +274,7 @@ pub fn register(parts: &mut SchemaParts) {
         })
         .description("Estimated vs logged hours."),
     );
-    parts.extend(
-        "Task",
+    parts.extend::<Task>(
         Field::new("loggedHours", nn("Decimal"), |ctx| {
             FieldFuture::new(async move {
                 let t = parent::<task::Model>(&ctx)?;
@@ -309,21 +285,23 @@ pub fn register(parts: &mut SchemaParts) {
         })
         .description("Hours logged on this task (actuals)."),
     );
-    parts.extend(
-        "Project",
-        page_field::<project::Model, TimeOfProject>("timeEntries", "Time logged on the project.", |p| p.id),
-    );
-    parts.extend("Task", page_field::<task::Model, TimeOfTask>("timeEntries", "Time logged on the task.", |t| t.id));
-    parts.extend(
-        "Membership",
-        page_field::<membership::Model, TimeOfMember>("timeEntries", "Time this member logged.", |m| m.id),
-    );
-    parts.extend(
-        "Membership",
-        page_field::<membership::Model, TimeOffOfMember>("timeOff", "This member's time off.", |m| m.id),
-    );
-    parts.extend(
-        "Membership",
+    parts.extend::<Project>(page_field::<project::Model, TimeOfProject>(
+        "timeEntries",
+        "Time logged on the project.",
+        |p| p.id,
+    ));
+    parts.extend::<Task>(page_field::<task::Model, TimeOfTask>("timeEntries", "Time logged on the task.", |t| t.id));
+    parts.extend::<Membership>(page_field::<membership::Model, TimeOfMember>(
+        "timeEntries",
+        "Time this member logged.",
+        |m| m.id,
+    ));
+    parts.extend::<Membership>(page_field::<membership::Model, TimeOffOfMember>(
+        "timeOff",
+        "This member's time off.",
+        |m| m.id,
+    ));
+    parts.extend::<Membership>(
         Field::new("availability", TypeRef::named_nn_list_nn("DayAvailability"), |ctx| {
             FieldFuture::new(async move {
                 let m = parent::<membership::Model>(&ctx)?;
@@ -346,23 +324,20 @@ pub fn register(parts: &mut SchemaParts) {
         })
         .description("Weekly availability pattern (default 8 hours Monday to Friday)."),
     );
-    parts.extend(
-        "Membership",
-        capacity_field_args(
-            Field::new("capacity", TypeRef::named_nn_list_nn("CapacityWeek"), |ctx| {
-                FieldFuture::new(async move {
-                    let m = parent::<membership::Model>(&ctx)?;
-                    let req = &RequestCtx::of(&ctx)?;
-                    req.require(Permission::WorkRead)?;
-                    let (from, weeks) = capacity_args(&ctx)?;
-                    let rows = capacities(req, vec![m.id], from, weeks).await?;
-                    let weeks = rows.into_iter().next().map(|r| r.1).unwrap_or_default();
-                    Ok(Some(FieldValue::list(weeks.into_iter().map(FieldValue::owned_any))))
-                })
+    parts.extend::<Membership>(capacity_field_args(
+        Field::new("capacity", TypeRef::named_nn_list_nn("CapacityWeek"), |ctx| {
+            FieldFuture::new(async move {
+                let m = parent::<membership::Model>(&ctx)?;
+                let req = &RequestCtx::of(&ctx)?;
+                req.require(Permission::WorkRead)?;
+                let (from, weeks) = capacity_args(&ctx)?;
+                let rows = capacities(req, vec![m.id], from, weeks).await?;
+                let weeks = rows.into_iter().next().map(|r| r.1).unwrap_or_default();
+                Ok(Some(FieldValue::list(weeks.into_iter().map(FieldValue::owned_any))))
             })
-            .description("Weekly capacity: availability, time off, allocation, logged hours, free capacity."),
-        ),
-    );
+        })
+        .description("Weekly capacity: availability, time off, allocation, logged hours, free capacity."),
+    ));
     parts.query(capacity_field_args(
         Field::new("capacity", TypeRef::named_nn_list_nn("MemberCapacity"), |ctx| {
             FieldFuture::new(async move {
@@ -370,7 +345,7 @@ pub fn register(parts: &mut SchemaParts) {
                 let org = req.require(Permission::WorkRead)?;
                 let (from, weeks) = capacity_args(&ctx)?;
                 let team = match ctx.args.get("teamId") {
-                    Some(v) if !v.is_null() => Some(decode_as(v.string()?, "Team", "teamId")?),
+                    Some(v) if !v.is_null() => Some(Team::decode(v.string()?, "teamId")?),
                     _ => None,
                 };
                 let members = opsgraph_org::service::members::active_ids(req.db.as_ref(), org, team).await?;
@@ -383,122 +358,55 @@ pub fn register(parts: &mut SchemaParts) {
         .argument(InputValue::new("teamId", TypeRef::named(TypeRef::ID)).description("Only this team's members."))
         .description("The capacity planner: every active member (or a team's) per week, over-allocation flagged."),
     ));
-    parts.extend(
-        "Organization",
-        list_field(
-            "timeOff",
-            &TIME_OFF,
-            "Time off of the organisation (e.g. `status: { eq: REQUESTED }` to approve).",
-            |_, req| {
-                let org = req.require(Permission::WorkRead)?;
-                Ok(time_off::Entity::find().filter(time_off::Column::OrgId.eq(org)))
-            },
-        ),
-    );
+    parts.extend::<Organization>(list_field(
+        "timeOff",
+        &TIME_OFF,
+        "Time off of the organisation (e.g. `status: { eq: REQUESTED }` to approve).",
+        |_, req| {
+            let org = req.require(Permission::WorkRead)?;
+            Ok(time_off::Entity::find().filter(time_off::Column::OrgId.eq(org)))
+        },
+    ));
 
-    parts.ty(input_object(
-        "LogTimeInput",
-        "Log hours on a task or project.",
-        &[
-            ("taskId", id(), "The task (its project is implied)."),
-            ("projectId", id(), "The project (when no task)."),
-            ("membershipId", id(), "Whose time (default: yours; others need manager rights)."),
-            ("date", date_nn(), "The day."),
-            ("hours", nn("Decimal"), "Hours, 0.01..24."),
-            ("isBillable", TypeRef::named(TypeRef::BOOLEAN), "Billable (default true)."),
-            ("note", s(), "What was done."),
-            ("idempotencyKey", s(), "Retrying with the same key returns the first result instead of a duplicate."),
-        ],
-    ));
-    parts.ty(input_object(
-        "UpdateTimeEntryInput",
-        "Correct a time entry.",
-        &[
-            ("id", id_nn(), "The entry."),
-            ("expectedVersion", nn(TypeRef::INT), "The version you last read."),
-            ("hours", TypeRef::named("Decimal"), "Hours."),
-            ("date", TypeRef::named("Date"), "The day."),
-            ("isBillable", TypeRef::named(TypeRef::BOOLEAN), "Billable."),
-            ("note", s(), "Note (null clears)."),
-        ],
-    ));
-    parts.ty(input_object("TimeEntryIdInput", "Names one time entry.", &[("id", id_nn(), "The entry.")]));
-    parts.ty(input_object(
-        "RequestTimeOffInput",
-        "Request time off.",
-        &[
-            ("membershipId", id(), "Whose (default: yours)."),
-            ("kind", TypeRef::named("TimeOffKind"), "Kind (default VACATION)."),
-            ("startDate", date_nn(), "First day."),
-            ("endDate", date_nn(), "Last day (inclusive)."),
-            ("hoursPerDay", TypeRef::named("Decimal"), "Hours off per day (omit: whole days)."),
-            ("note", s(), "Note."),
-            (
-                "idempotencyKey",
-                TypeRef::named(TypeRef::STRING),
-                "Retrying with the same key returns the first result instead of a duplicate.",
-            ),
-        ],
-    ));
-    parts.ty(input_object(
-        "DecideTimeOffInput",
-        "Approve or reject (managers), or cancel (the requester) time off.",
-        &[
-            ("id", id_nn(), "The request."),
-            ("expectedVersion", nn(TypeRef::INT), "The version you last read."),
-            ("status", nn("TimeOffStatus"), "APPROVED, REJECTED or CANCELLED."),
-        ],
-    ));
-    parts.ty(input_object(
-        "DayHoursInput",
-        "Hours on one weekday.",
-        &[("weekday", nn(TypeRef::INT), "1 = Monday .. 7 = Sunday."), ("hours", nn("Decimal"), "Hours 0..24.")],
-    ));
-    parts.ty(input_object(
-        "SetAvailabilityInput",
-        "Replace a weekly availability pattern (days left out are 0; an empty list restores the default).",
-        &[
-            ("membershipId", id(), "Whose (default: yours)."),
-            ("days", TypeRef::named_nn_list_nn("DayHoursInput"), "The pattern."),
-        ],
-    ));
-    parts.object(payload("TimeEntryPayload", "timeEntry", "TimeEntry", "Result of a mutation changing a TimeEntry."));
-    parts.object(payload("TimeOffPayload", "timeOff", "TimeOff", "Result of a mutation changing a TimeOff."));
-    parts.object(payload("AvailabilityPayload", "membership", "Membership", "Result of `setAvailability`."));
-    parts.mutation(mutation("logTime", "LogTimeInput", "TimeEntryPayload", "Log hours.", |req, i| async move {
+    parts.input::<time::LogTimeInput>();
+    parts.input::<time::UpdateTimeEntryInput>();
+    parts.input::<IdInput>();
+    parts.input::<time::RequestTimeOffInput>();
+    parts.input::<time::DecideTimeOffInput>();
+    parts.input::<time::DayHours>();
+    parts.input::<time::SetAvailabilityInput>();
+    parts.object(payload::<TimeEntry>("timeEntry", "Result of a mutation changing a TimeEntry."));
+    parts.object(payload::<TimeOff>("timeOff", "Result of a mutation changing a TimeOff."));
+    parts.object(payload_named::<Membership>("AvailabilityPayload", "membership", "Result of `setAvailability`."));
+    parts.mutation(node_mutation(TimeEntry, "logTime", "Log hours.", |req, i| async move {
         Ok(payload_value(time::log_time(req.db.as_ref(), &req.session, i).await?))
     }));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        TimeEntry,
         "updateTimeEntry",
-        "UpdateTimeEntryInput",
-        "TimeEntryPayload",
         "Correct a time entry (its owner or a manager).",
         |req, i| async move { Ok(payload_value(time::update_entry(req.db.as_ref(), &req.session, i).await?)) },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        TimeEntry,
         "deleteTimeEntry",
-        "TimeEntryIdInput",
-        "TimeEntryPayload",
         "Delete a time entry (its owner or a manager).",
         |req, i: IdInput| async move { Ok(payload_value(time::delete_entry(req.db.as_ref(), &req.session, &i.id).await?)) },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        TimeOff,
         "requestTimeOff",
-        "RequestTimeOffInput",
-        "TimeOffPayload",
         "Request time off (overlapping open or approved leave is CONFLICT).",
         |req, i| async move { Ok(payload_value(time::request_time_off(req.db.as_ref(), &req.session, i).await?)) },
     ));
-    parts.mutation(mutation(
+    parts.mutation(node_mutation(
+        TimeOff,
         "decideTimeOff",
-        "DecideTimeOffInput",
-        "TimeOffPayload",
         "Approve, reject or cancel time off.",
         |req, i| async move { Ok(payload_value(time::decide_time_off(req.db.as_ref(), &req.session, i).await?)) },
     ));
     parts.mutation(mutation(
         "setAvailability",
-        "SetAvailabilityInput",
         "AvailabilityPayload",
         "Set a weekly availability pattern.",
         |req, i| async move {

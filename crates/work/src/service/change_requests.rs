@@ -1,11 +1,16 @@
 //! Change requests: proposed scope changes with schedule and cost impact, decided by a
 //! manager (PROPOSED -> APPROVED | REJECTED, or WITHDRAWN by the requester).
 
+use crate::enums::ChangeRequestStatus;
+use crate::nodes::{ChangeRequest, Project};
 use chrono::Utc;
 use opsgraph_core::db::{find_in_org, update_versioned};
 use opsgraph_core::events::DomainEvent;
-use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::id::new_id;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_derive::GqlInput;
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Deserialize;
@@ -18,21 +23,21 @@ use crate::service::projects;
 /// Change request statuses.
 pub const STATUSES: [&str; 4] = ["PROPOSED", "APPROVED", "REJECTED", "WITHDRAWN"];
 
-/// An amount with its currency, as GraphQL `MoneyInput`.
-#[derive(Debug, Deserialize)]
+/// An exact amount of money.
+#[derive(Debug, Deserialize, GqlInput)]
 pub struct MoneyInput {
-    /// Exact amount.
+    /// The amount.
     pub amount: Decimal,
     /// ISO 4217 code.
     pub currency: String,
 }
 
-/// Input of `proposeChangeRequest`.
-#[derive(Debug, Deserialize)]
+/// Propose a scope change.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct ProposeChangeRequestInput {
     /// The project.
-    pub project_id: String,
+    pub project_id: Id,
     /// Title.
     pub title: String,
     /// What changes.
@@ -77,7 +82,7 @@ pub async fn propose(
     if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "proposeChangeRequest", idem).await? {
         return get(db, org_id, id).await;
     }
-    let p = projects::get(db, org_id, decode_as(&i.project_id, "Project", "projectId")?).await?;
+    let p = projects::get(db, org_id, Project::decode(&i.project_id, "projectId")?).await?;
     let days = i.schedule_impact_days.unwrap_or(0);
     if !(-3650..=3650).contains(&days) {
         return Err(AppError::bad_input("scheduleImpactDays", "scheduleImpactDays must be within ±3650"));
@@ -114,16 +119,16 @@ pub async fn propose(
     Ok(c)
 }
 
-/// Input of `decideChangeRequest`.
-#[derive(Debug, Deserialize)]
+/// Approve or reject (managers), or withdraw (the requester) a proposed change.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct DecideChangeRequestInput {
     /// The change request.
-    pub id: String,
+    pub id: Id,
     /// The version you last read.
     pub expected_version: i32,
-    /// APPROVED, REJECTED (managers) or WITHDRAWN (the requester).
-    pub status: String,
+    /// APPROVED, REJECTED or WITHDRAWN.
+    pub status: ChangeRequestStatus,
     /// Why.
     pub note: Option<String>,
 }
@@ -131,8 +136,8 @@ pub struct DecideChangeRequestInput {
 /// Decides or withdraws a proposed change request.
 pub async fn decide(db: &impl ConnectionTrait, session: &Session, i: DecideChangeRequestInput) -> AppResult<cr::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let current = get(db, org_id, decode_as(&i.id, "ChangeRequest", "id")?).await?;
-    let status = validate::one_of("status", &i.status, &STATUSES[1..])?;
+    let current = get(db, org_id, ChangeRequest::decode(&i.id, "id")?).await?;
+    let status = validate::one_of("status", i.status.as_str(), &STATUSES[1..])?;
     if status == "WITHDRAWN" {
         if current.requested_by.is_none() || current.requested_by != session.membership_id {
             session.require(Permission::WorkManage)?;

@@ -1,9 +1,13 @@
 //! Ordered checklists on tasks.
 
+use crate::nodes::{ChecklistItem, Task};
 use chrono::Utc;
 use opsgraph_core::db::{find_in_org, update_versioned};
-use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::id::new_id;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_derive::GqlInput;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, Set, Statement};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -11,12 +15,12 @@ use uuid::Uuid;
 use crate::entity::checklist_item;
 use crate::service::tasks;
 
-/// Input of `addChecklistItem`.
-#[derive(Debug, Deserialize)]
+/// Append a checklist item.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct AddChecklistItemInput {
     /// The task.
-    pub task_id: String,
+    pub task_id: Id,
     /// What to check.
     pub body: String,
     /// Retrying with the same key returns the first result instead of a duplicate.
@@ -56,7 +60,7 @@ pub async fn add(
     if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "addChecklistItem", idem.as_deref()).await? {
         return get(db, org_id, id).await;
     }
-    let t = tasks::get(db, org_id, decode_as(&i.task_id, "Task", "taskId")?).await?;
+    let t = tasks::get(db, org_id, Task::decode(&i.task_id, "taskId")?).await?;
     let body = validate::text("body", &i.body, 1, 1000, false)?;
     // The task row lock serialises appends, so positions stay distinct.
     let row = db
@@ -88,21 +92,21 @@ pub async fn add(
     Ok(item)
 }
 
-/// Input of `updateChecklistItem`.
-#[derive(Debug, Deserialize)]
+/// Edit, tick or reorder a checklist item.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateChecklistItemInput {
     /// The item.
-    pub id: String,
+    pub id: Id,
     /// The version you last read.
     pub expected_version: i32,
     /// New text.
     pub body: Option<String>,
-    /// Ticked or not (`doneAt`/`doneBy` kept by the server).
+    /// Ticked or not.
     pub is_done: Option<bool>,
-    /// Place it right after this item of the same checklist (null: first).
+    /// Move right after this item (null: to the top; omit: stay).
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
-    pub after_id: Option<Option<String>>,
+    pub after_id: Option<Option<Id>>,
 }
 
 /// Edits, ticks or reorders an item.
@@ -112,7 +116,7 @@ pub async fn update(
     i: UpdateChecklistItemInput,
 ) -> AppResult<checklist_item::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let current = get(db, org_id, decode_as(&i.id, "ChecklistItem", "id")?).await?;
+    let current = get(db, org_id, ChecklistItem::decode(&i.id, "id")?).await?;
     let mut am = checklist_item::ActiveModel { ..Default::default() };
     if let Some(b) = &i.body {
         am.body = Set(validate::text("body", b, 1, 1000, false)?);
@@ -127,7 +131,7 @@ pub async fn update(
     if let Some(after) = &i.after_id {
         let lo = match after {
             Some(g) => {
-                let a = get(db, org_id, decode_as(g, "ChecklistItem", "afterId")?).await?;
+                let a = get(db, org_id, ChecklistItem::decode(g, "afterId")?).await?;
                 if a.task_id != current.task_id || a.id == current.id {
                     return Err(AppError::bad_input("afterId", "afterId must be another item of the same checklist"));
                 }
@@ -170,7 +174,7 @@ pub async fn update(
 /// Removes an item.
 pub async fn remove(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<checklist_item::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let current = get(db, org_id, decode_as(gid, "ChecklistItem", "id")?).await?;
+    let current = get(db, org_id, ChecklistItem::decode(gid, "id")?).await?;
     checklist_item::Entity::delete_by_id(current.id).exec(db).await?;
     record(db, session, org_id, "checklist_item.remove", current.id, serde_json::json!({ "body": current.body }))
         .await?;

@@ -2,11 +2,16 @@
 //! A mention is `@` followed by a member's e-mail or its local part (`@ana.silva`); the
 //! mentioned members are stored, start watching, and are addressed by the event.
 
+use crate::enums::CommentKind;
+use crate::nodes::Comment;
 use chrono::Utc;
 use opsgraph_core::db::update_versioned;
 use opsgraph_core::events::DomainEvent;
-use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::id::new_id;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_derive::GqlInput;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -106,17 +111,17 @@ async fn emit(
     Ok(())
 }
 
-/// Input of `addComment`.
-#[derive(Debug, Deserialize)]
+/// Post a comment or reply; `@handle` (an e-mail or its local part) mentions a member.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct AddCommentInput {
-    /// The Task or Project commented on (omit when replying).
-    pub subject_id: Option<String>,
-    /// The comment replied to (replies join the thread of its root).
-    pub parent_id: Option<String>,
-    /// COMMENT (default), UPDATE (status update) or REPORT.
-    pub kind: Option<String>,
-    /// Markdown body; `@handle` mentions a member.
+    /// The Task or Project (omit when replying).
+    pub subject_id: Option<Id>,
+    /// The comment replied to.
+    pub parent_id: Option<Id>,
+    /// Kind (default COMMENT).
+    pub kind: Option<CommentKind>,
+    /// Markdown body.
     pub body: String,
     /// Retrying with the same key returns the first result instead of a duplicate.
     #[serde(default)]
@@ -131,10 +136,10 @@ pub async fn add(db: &impl ConnectionTrait, session: &Session, i: AddCommentInpu
         return get(db, org_id, id).await;
     }
     let body = validate::text("body", &i.body, 1, 20_000, true)?;
-    let kind = validate::one_of("kind", i.kind.as_deref().unwrap_or("COMMENT"), &KINDS)?;
+    let kind = i.kind.unwrap_or(CommentKind::Comment).as_str().to_owned();
     let (project_id, task_id, parent_id) = match (&i.parent_id, &i.subject_id) {
         (Some(p), _) => {
-            let parent = get(db, org_id, decode_as(p, "Comment", "parentId")?).await?;
+            let parent = get(db, org_id, Comment::decode(p, "parentId")?).await?;
             if let Some(s) = &i.subject_id {
                 let subject = Subject::resolve(db, org_id, s, "subjectId").await?;
                 if subject.id() != parent.task_id.unwrap_or(parent.project_id) {
@@ -184,12 +189,12 @@ pub async fn add(db: &impl ConnectionTrait, session: &Session, i: AddCommentInpu
     Ok(c)
 }
 
-/// Input of `editComment`.
-#[derive(Debug, Deserialize)]
+/// Edit your comment.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct EditCommentInput {
     /// The comment.
-    pub id: String,
+    pub id: Id,
     /// The version you last read.
     pub expected_version: i32,
     /// The new body.
@@ -207,7 +212,7 @@ fn own(session: &Session, c: &comment::Model) -> AppResult<()> {
 /// Edits one's own comment (`editedAt` set; newly mentioned members are notified).
 pub async fn edit(db: &impl ConnectionTrait, session: &Session, i: EditCommentInput) -> AppResult<comment::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let current = get(db, org_id, decode_as(&i.id, "Comment", "id")?).await?;
+    let current = get(db, org_id, Comment::decode(&i.id, "id")?).await?;
     own(session, &current)?;
     let mut am = comment::ActiveModel { ..Default::default() };
     am.body = Set(validate::text("body", &i.body, 1, 20_000, true)?);
@@ -242,7 +247,7 @@ pub async fn edit(db: &impl ConnectionTrait, session: &Session, i: EditCommentIn
 /// Deletes a comment (its author, or a manager); replies stay, shown under a deleted root.
 pub async fn delete(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<comment::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let current = get(db, org_id, decode_as(gid, "Comment", "id")?).await?;
+    let current = get(db, org_id, Comment::decode(gid, "id")?).await?;
     if own(session, &current).is_err() {
         session.require(Permission::WorkManage)?;
     }

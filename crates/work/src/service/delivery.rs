@@ -1,10 +1,15 @@
 //! Milestones and the risk register of a project.
 
+use crate::enums::{MilestoneStatus, RiskStatus};
+use crate::nodes::{Milestone, Project, Risk};
 use chrono::{NaiveDate, Utc};
 use opsgraph_core::db::{find_in_org, update_versioned};
 use opsgraph_core::events::DomainEvent;
-use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::id::new_id;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_derive::GqlInput;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Deserialize;
 
@@ -35,12 +40,12 @@ fn scale(field: &str, v: i16) -> AppResult<i16> {
     }
 }
 
-/// Input of `createMilestone`.
-#[derive(Debug, Deserialize)]
+/// Add a milestone.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateMilestoneInput {
     /// The project.
-    pub project_id: String,
+    pub project_id: Id,
     /// Name.
     pub name: String,
     /// Description.
@@ -63,7 +68,7 @@ pub async fn create_milestone(
     if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "createMilestone", idem.as_deref()).await? {
         return find_in_org::<milestone::Entity>(db, milestone::Column::OrgId, org_id, id, "milestone").await;
     }
-    let p = projects::get(db, org_id, decode_as(&i.project_id, "Project", "projectId")?).await?;
+    let p = projects::get(db, org_id, Project::decode(&i.project_id, "projectId")?).await?;
     let m = milestone::ActiveModel {
         id: Set(new_id()),
         org_id: Set(org_id),
@@ -102,12 +107,12 @@ pub async fn create_milestone(
     Ok(m)
 }
 
-/// Input of `updateMilestone`.
-#[derive(Debug, Deserialize)]
+/// Change a milestone; omitted fields stay.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateMilestoneInput {
     /// The milestone.
-    pub id: String,
+    pub id: Id,
     /// The version you last read.
     pub expected_version: i32,
     /// Name.
@@ -115,8 +120,8 @@ pub struct UpdateMilestoneInput {
     /// Due date (null clears).
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub due_date: Option<Option<NaiveDate>>,
-    /// Status (ACHIEVED sets `achievedAt`).
-    pub status: Option<String>,
+    /// Status.
+    pub status: Option<MilestoneStatus>,
 }
 
 /// Changes a milestone.
@@ -126,7 +131,7 @@ pub async fn update_milestone(
     i: UpdateMilestoneInput,
 ) -> AppResult<milestone::Model> {
     let org_id = session.require(Permission::WorkManage)?;
-    let id = decode_as(&i.id, "Milestone", "id")?;
+    let id = Milestone::decode(&i.id, "id")?;
     let current = find_in_org::<milestone::Entity>(db, milestone::Column::OrgId, org_id, id, "milestone").await?;
     let mut am: milestone::ActiveModel = current.clone().into();
     if let Some(n) = &i.name {
@@ -136,7 +141,7 @@ pub async fn update_milestone(
         am.due_date = Set(d);
     }
     if let Some(s) = &i.status {
-        let s = validate::one_of("status", s, &MILESTONE_STATUSES)?;
+        let s = s.as_str().to_owned();
         am.achieved_at =
             Set(if s == "ACHIEVED" { current.achieved_at.or(Some(Utc::now().fixed_offset())) } else { None });
         am.status = Set(s);
@@ -186,24 +191,24 @@ pub async fn update_milestone(
     Ok(updated)
 }
 
-/// Input of `raiseRisk`.
-#[derive(Debug, Deserialize)]
+/// Raise a risk.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct RaiseRiskInput {
     /// The project.
-    pub project_id: String,
+    pub project_id: Id,
     /// Title.
     pub title: String,
     /// Description.
     pub description: Option<String>,
-    /// Probability 1..5.
+    /// 1..5.
     pub probability: i16,
-    /// Impact 1..5.
+    /// 1..5.
     pub impact: i16,
     /// Mitigation plan.
     pub mitigation: Option<String>,
     /// Owner (Membership).
-    pub owner_id: Option<String>,
+    pub owner_id: Option<Id>,
     /// Retrying with the same key returns the first result instead of a duplicate.
     #[serde(default)]
     pub idempotency_key: Option<String>,
@@ -216,7 +221,7 @@ pub async fn raise_risk(db: &impl ConnectionTrait, session: &Session, i: RaiseRi
     if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "raiseRisk", idem.as_deref()).await? {
         return find_in_org::<risk::Entity>(db, risk::Column::OrgId, org_id, id, "risk").await;
     }
-    let p = projects::get(db, org_id, decode_as(&i.project_id, "Project", "projectId")?).await?;
+    let p = projects::get(db, org_id, Project::decode(&i.project_id, "projectId")?).await?;
     let owner_id = opsgraph_org::service::members::resolve(db, org_id, i.owner_id.as_deref(), "ownerId").await?;
     let r = risk::ActiveModel {
         id: Set(new_id()),
@@ -254,29 +259,29 @@ pub async fn raise_risk(db: &impl ConnectionTrait, session: &Session, i: RaiseRi
     Ok(r)
 }
 
-/// Input of `updateRisk`.
-#[derive(Debug, Deserialize)]
+/// Re-assess a risk; omitted fields stay.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateRiskInput {
     /// The risk.
-    pub id: String,
+    pub id: Id,
     /// The version you last read.
     pub expected_version: i32,
-    /// Probability 1..5.
+    /// 1..5.
     pub probability: Option<i16>,
-    /// Impact 1..5.
+    /// 1..5.
     pub impact: Option<i16>,
     /// Mitigation plan (null clears).
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub mitigation: Option<Option<String>>,
     /// Status.
-    pub status: Option<String>,
+    pub status: Option<RiskStatus>,
 }
 
 /// Re-assesses or closes a risk.
 pub async fn update_risk(db: &impl ConnectionTrait, session: &Session, i: UpdateRiskInput) -> AppResult<risk::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let id = decode_as(&i.id, "Risk", "id")?;
+    let id = Risk::decode(&i.id, "id")?;
     let current = find_in_org::<risk::Entity>(db, risk::Column::OrgId, org_id, id, "risk").await?;
     let mut am = risk::ActiveModel { ..Default::default() };
     if let Some(p) = i.probability {
@@ -289,7 +294,7 @@ pub async fn update_risk(db: &impl ConnectionTrait, session: &Session, i: Update
         am.mitigation = Set(validate::opt_text("mitigation", m.as_deref(), 10_000, true)?);
     }
     if let Some(s) = &i.status {
-        am.status = Set(validate::one_of("status", s, &RISK_STATUSES)?);
+        am.status = Set(s.as_str().to_owned());
     }
     let updated =
         update_versioned(db, risk::Column::Id, risk::Column::Version, id, am, i.expected_version, "risk").await?;

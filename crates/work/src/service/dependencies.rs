@@ -1,7 +1,9 @@
 //! Task dependencies without cycles: adding one that would close a cycle is BAD_USER_INPUT
 //! naming the cycle (`ACME-1 → ACME-2 → ACME-3 → ACME-1`).
 
-use opsgraph_core::id::{decode_as, new_id};
+use crate::nodes::Task;
+use opsgraph_core::id::new_id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
 use uuid::Uuid;
@@ -22,8 +24,8 @@ pub async fn add(
     kind: Option<&str>,
 ) -> AppResult<task_dependency::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let task = tasks::get(db, org_id, decode_as(task_gid, "Task", "taskId")?).await?;
-    let on = tasks::get(db, org_id, decode_as(on_gid, "Task", "dependsOnId")?).await?;
+    let task = tasks::get(db, org_id, Task::decode(task_gid, "taskId")?).await?;
+    let on = tasks::get(db, org_id, Task::decode(on_gid, "dependsOnId")?).await?;
     let kind = kind.unwrap_or("FINISH_TO_START");
     if !KINDS.contains(&kind) {
         return Err(AppError::bad_input("kind", "unknown dependency kind"));
@@ -89,8 +91,8 @@ async fn cycle_path(db: &impl ConnectionTrait, org_id: Uuid, task: Uuid, on: Uui
 /// Removes a dependency; NOT_FOUND when there is none.
 pub async fn remove(db: &impl ConnectionTrait, session: &Session, task_gid: &str, on_gid: &str) -> AppResult<Uuid> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let task = decode_as(task_gid, "Task", "taskId")?;
-    let on = decode_as(on_gid, "Task", "dependsOnId")?;
+    let task = Task::decode(task_gid, "taskId")?;
+    let on = Task::decode(on_gid, "dependsOnId")?;
     let res = task_dependency::Entity::delete_many()
         .filter(task_dependency::Column::OrgId.eq(org_id))
         .filter(task_dependency::Column::TaskId.eq(task))

@@ -1,10 +1,15 @@
 //! Project members: who works on a project, in which role, at what allocation and when.
 
+use crate::nodes::{Project, ProjectMember};
 use chrono::NaiveDate;
 use opsgraph_core::db::{find_in_org, update_versioned};
 use opsgraph_core::events::DomainEvent;
-use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::id::new_id;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_derive::GqlInput;
+use opsgraph_org::nodes::Membership;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde::Deserialize;
 
@@ -28,21 +33,21 @@ fn dates(start: Option<NaiveDate>, end: Option<NaiveDate>) -> AppResult<()> {
     }
 }
 
-/// Input of `addProjectMember`.
-#[derive(Debug, Deserialize)]
+/// Staff a member on a project.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct AddProjectMemberInput {
     /// The project.
-    pub project_id: String,
+    pub project_id: Id,
     /// The member.
-    pub membership_id: String,
-    /// Role on the project (free text, e.g. "Tech lead").
+    pub membership_id: Id,
+    /// Role on the project.
     pub role: Option<String>,
-    /// Share of the member's capacity, 0..100 (default 100).
+    /// Share of capacity 0..100 (default 100).
     pub allocation_percent: Option<i16>,
-    /// First day on the project.
+    /// First day.
     pub start_date: Option<NaiveDate>,
-    /// Last day on the project.
+    /// Last day.
     pub end_date: Option<NaiveDate>,
     /// Retrying with the same key returns the first result instead of a duplicate.
     #[serde(default)]
@@ -60,9 +65,9 @@ pub async fn add(
     if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "addProjectMember", idem).await? {
         return get(db, org_id, id).await;
     }
-    let p = projects::get(db, org_id, decode_as(&i.project_id, "Project", "projectId")?).await?;
-    let m = opsgraph_org::service::members::get(db, org_id, decode_as(&i.membership_id, "Membership", "membershipId")?)
-        .await?;
+    let p = projects::get(db, org_id, Project::decode(&i.project_id, "projectId")?).await?;
+    let m =
+        opsgraph_org::service::members::get(db, org_id, Membership::decode(&i.membership_id, "membershipId")?).await?;
     dates(i.start_date, i.end_date)?;
     let row = project_member::ActiveModel {
         id: Set(new_id()),
@@ -116,23 +121,23 @@ async fn get(db: &impl ConnectionTrait, org_id: uuid::Uuid, id: uuid::Uuid) -> A
     find_in_org::<project_member::Entity>(db, project_member::Column::OrgId, org_id, id, "project member").await
 }
 
-/// Input of `updateProjectMember`.
-#[derive(Debug, Deserialize)]
+/// Change a project member; omitted fields stay, null clears.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateProjectMemberInput {
     /// The project member.
-    pub id: String,
+    pub id: Id,
     /// The version you last read.
     pub expected_version: i32,
-    /// Role (null clears).
+    /// Role.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub role: Option<Option<String>>,
     /// Allocation 0..100.
     pub allocation_percent: Option<i16>,
-    /// First day (null clears).
+    /// First day.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub start_date: Option<Option<NaiveDate>>,
-    /// Last day (null clears).
+    /// Last day.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub end_date: Option<Option<NaiveDate>>,
 }
@@ -144,7 +149,7 @@ pub async fn update(
     i: UpdateProjectMemberInput,
 ) -> AppResult<project_member::Model> {
     let org_id = session.require(Permission::WorkManage)?;
-    let id = decode_as(&i.id, "ProjectMember", "id")?;
+    let id = ProjectMember::decode(&i.id, "id")?;
     let current = get(db, org_id, id).await?;
     let mut am = project_member::ActiveModel { ..Default::default() };
     if let Some(r) = &i.role {
@@ -189,7 +194,7 @@ pub async fn update(
 /// Takes a member off a project.
 pub async fn remove(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<project_member::Model> {
     let org_id = session.require(Permission::WorkManage)?;
-    let current = get(db, org_id, decode_as(gid, "ProjectMember", "id")?).await?;
+    let current = get(db, org_id, ProjectMember::decode(gid, "id")?).await?;
     project_member::Entity::delete_by_id(current.id).exec(db).await?;
     let data = serde_json::json!({ "membershipId": current.membership_id });
     audit::record(

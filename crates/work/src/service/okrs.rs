@@ -1,11 +1,16 @@
 //! OKRs: objectives with key results (start -> target, checked in as `current`), linked to
 //! projects and tasks; progress is computed, never stored.
 
+use crate::enums::ObjectiveStatus;
+use crate::nodes::{KeyResult, Objective};
 use chrono::NaiveDate;
 use opsgraph_core::db::{find_in_org, update_versioned};
 use opsgraph_core::events::DomainEvent;
-use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::id::new_id;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_derive::GqlInput;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, Set, Statement};
@@ -58,8 +63,8 @@ async fn record(
     audit::record(db, session, org_id, audit::AuditEntry { action, entity_type, entity_id: id, changes }).await
 }
 
-/// Input of `createObjective`.
-#[derive(Debug, Deserialize)]
+/// Create an objective.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateObjectiveInput {
     /// Title.
@@ -67,11 +72,11 @@ pub struct CreateObjectiveInput {
     /// Description.
     pub description: Option<String>,
     /// Owner (Membership).
-    pub owner_id: Option<String>,
+    pub owner_id: Option<Id>,
     /// Owning team.
-    pub team_id: Option<String>,
-    /// Parent objective it contributes to.
-    pub parent_id: Option<String>,
+    pub team_id: Option<Id>,
+    /// Objective it contributes to.
+    pub parent_id: Option<Id>,
     /// First day of the period.
     pub period_start: NaiveDate,
     /// Last day of the period.
@@ -97,7 +102,7 @@ pub async fn create_objective(
     }
     let team_id = opsgraph_org::service::teams::resolve(db, org_id, i.team_id.as_deref(), "teamId").await?;
     let parent_id = match &i.parent_id {
-        Some(g) => Some(get(db, org_id, decode_as(g, "Objective", "parentId")?).await?.id),
+        Some(g) => Some(get(db, org_id, Objective::decode(g, "parentId")?).await?.id),
         None => None,
     };
     let o = objective::ActiveModel {
@@ -119,21 +124,21 @@ pub async fn create_objective(
     Ok(o)
 }
 
-/// Input of `updateObjective`.
-#[derive(Debug, Deserialize)]
+/// Change an objective; omitted fields stay.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateObjectiveInput {
     /// The objective.
-    pub id: String,
+    pub id: Id,
     /// The version you last read.
     pub expected_version: i32,
     /// Title.
     pub title: Option<String>,
     /// Status.
-    pub status: Option<String>,
+    pub status: Option<ObjectiveStatus>,
     /// Owner (null clears).
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
-    pub owner_id: Option<Option<String>>,
+    pub owner_id: Option<Option<Id>>,
 }
 
 /// Changes an objective.
@@ -143,13 +148,13 @@ pub async fn update_objective(
     i: UpdateObjectiveInput,
 ) -> AppResult<objective::Model> {
     let org_id = session.require(Permission::WorkManage)?;
-    let current = get(db, org_id, decode_as(&i.id, "Objective", "id")?).await?;
+    let current = get(db, org_id, Objective::decode(&i.id, "id")?).await?;
     let mut am = objective::ActiveModel { ..Default::default() };
     if let Some(t) = &i.title {
         am.title = Set(validate::text("title", t, 1, 300, false)?);
     }
     if let Some(s) = &i.status {
-        am.status = Set(validate::one_of("status", s, &STATUSES)?);
+        am.status = Set(s.as_str().to_owned());
     }
     if let Some(o) = &i.owner_id {
         am.owner_id = Set(opsgraph_org::service::members::resolve(db, org_id, o.as_deref(), "ownerId").await?);
@@ -173,15 +178,15 @@ pub async fn update_objective(
     Ok(updated)
 }
 
-/// Input of `addKeyResult`.
-#[derive(Debug, Deserialize)]
+/// Add a key result.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct AddKeyResultInput {
     /// The objective.
-    pub objective_id: String,
+    pub objective_id: Id,
     /// Title.
     pub title: String,
-    /// Unit (e.g. `%`, `EUR`, `NPS`).
+    /// Unit.
     pub unit: Option<String>,
     /// Baseline (default 0).
     pub start_value: Option<Decimal>,
@@ -189,10 +194,10 @@ pub struct AddKeyResultInput {
     pub target_value: Decimal,
     /// Current value (default: the baseline).
     pub current_value: Option<Decimal>,
-    /// Weight within the objective (default 1).
+    /// Weight (default 1).
     pub weight: Option<Decimal>,
-    /// Owner (Membership).
-    pub owner_id: Option<String>,
+    /// Owner.
+    pub owner_id: Option<Id>,
     /// Retrying with the same key returns the first result instead of a duplicate.
     #[serde(default)]
     pub idempotency_key: Option<String>,
@@ -225,7 +230,7 @@ pub async fn add_key_result(
     if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "addKeyResult", idem.as_deref()).await? {
         return find_in_org::<key_result::Entity>(db, key_result::Column::OrgId, org_id, id, "key result").await;
     }
-    let o = get(db, org_id, decode_as(&i.objective_id, "Objective", "objectiveId")?).await?;
+    let o = get(db, org_id, Objective::decode(&i.objective_id, "objectiveId")?).await?;
     let start = kr_value("startValue", i.start_value.unwrap_or_default())?;
     let target = kr_value("targetValue", i.target_value)?;
     if target == start {
@@ -251,15 +256,15 @@ pub async fn add_key_result(
     Ok(k)
 }
 
-/// Input of `checkInKeyResult`.
-#[derive(Debug, Deserialize)]
+/// Record a key result's current value.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckInKeyResultInput {
     /// The key result.
-    pub id: String,
+    pub id: Id,
     /// The version you last read.
     pub expected_version: i32,
-    /// The new current value.
+    /// The new value.
     pub current_value: Decimal,
 }
 
@@ -270,7 +275,7 @@ pub async fn check_in(
     i: CheckInKeyResultInput,
 ) -> AppResult<key_result::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let id = decode_as(&i.id, "KeyResult", "id")?;
+    let id = KeyResult::decode(&i.id, "id")?;
     let current = find_in_org::<key_result::Entity>(db, key_result::Column::OrgId, org_id, id, "key result").await?;
     let mut am = key_result::ActiveModel { ..Default::default() };
     am.current_value = Set(kr_value("currentValue", i.current_value)?);
@@ -312,7 +317,7 @@ pub async fn set_link(
     linked: bool,
 ) -> AppResult<objective::Model> {
     let org_id = session.require(Permission::WorkManage)?;
-    let o = get(db, org_id, decode_as(objective_gid, "Objective", "objectiveId")?).await?;
+    let o = get(db, org_id, Objective::decode(objective_gid, "objectiveId")?).await?;
     let subject = Subject::resolve(db, org_id, subject_gid, "subjectId").await?;
     let (p, t) = match subject {
         Subject::Project(p) => (Some(p), None),

@@ -1,10 +1,15 @@
 //! Projects (engagements / initiatives).
 
+use crate::enums::ProjectStatus;
+use crate::nodes::Project;
 use chrono::NaiveDate;
 use opsgraph_core::db::update_versioned;
 use opsgraph_core::events::DomainEvent;
-use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::id::new_id;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_derive::GqlInput;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -16,27 +21,27 @@ use crate::service::watchers::{self, Subject};
 /// The closed set of project statuses.
 pub const STATUSES: [&str; 5] = ["PLANNING", "ACTIVE", "ON_HOLD", "COMPLETED", "CANCELLED"];
 
-/// Input of `createProject`.
-#[derive(Debug, Deserialize)]
+/// Create a project.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateProjectInput {
-    /// Short upper-case key (e.g. `ACME`), prefix of task numbers.
+    /// Short key (2-10 upper-case letters/digits).
     pub key: String,
     /// Name.
     pub name: String,
     /// Description.
     pub description: Option<String>,
     /// Status (default PLANNING).
-    pub status: Option<String>,
-    /// Manager (Membership ID).
-    pub manager_id: Option<String>,
-    /// Owning team (Team ID).
-    pub team_id: Option<String>,
+    pub status: Option<ProjectStatus>,
+    /// Manager (Membership).
+    pub manager_id: Option<Id>,
+    /// Owning team.
+    pub team_id: Option<Id>,
     /// Start date.
     pub start_date: Option<NaiveDate>,
     /// End date.
     pub end_date: Option<NaiveDate>,
-    /// Client name (placeholder until the crm domain links a client account).
+    /// Client name (until crm links an account).
     pub client_name: Option<String>,
     /// Retrying with the same key returns the first result instead of a duplicate.
     #[serde(default)]
@@ -61,10 +66,7 @@ pub async fn create(
     {
         return Err(AppError::bad_input("key", "key must be 2-10 letters or digits, starting with a letter"));
     }
-    let status = input.status.unwrap_or_else(|| "PLANNING".into());
-    if !STATUSES.contains(&status.as_str()) {
-        return Err(AppError::bad_input("status", "unknown status"));
-    }
+    let status = input.status.unwrap_or(ProjectStatus::Planning).as_str().to_owned();
     if let (Some(s), Some(e)) = (input.start_date, input.end_date)
         && e < s
     {
@@ -134,12 +136,12 @@ pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult
         .ok_or_else(|| AppError::not_found("project"))
 }
 
-/// Input of `updateProject`; omitted fields stay, explicit nulls clear.
-#[derive(Debug, Deserialize)]
+/// Change a project; omitted fields stay, null clears.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateProjectInput {
     /// The project.
-    pub id: String,
+    pub id: Id,
     /// The version you last read.
     pub expected_version: i32,
     /// Name.
@@ -148,20 +150,20 @@ pub struct UpdateProjectInput {
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub description: Option<Option<String>>,
     /// Status.
-    pub status: Option<String>,
+    pub status: Option<ProjectStatus>,
     /// Manager (Membership).
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
-    pub manager_id: Option<Option<String>>,
+    pub manager_id: Option<Option<Id>>,
     /// Owning team.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
-    pub team_id: Option<Option<String>>,
+    pub team_id: Option<Option<Id>>,
     /// Start date.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub start_date: Option<Option<NaiveDate>>,
     /// End date.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub end_date: Option<Option<NaiveDate>>,
-    /// Client name placeholder.
+    /// Client name.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub client_name: Option<Option<String>>,
 }
@@ -173,7 +175,7 @@ pub async fn update(
     input: UpdateProjectInput,
 ) -> AppResult<project::Model> {
     let org_id = session.require(Permission::WorkManage)?;
-    let id = decode_as(&input.id, "Project", "id")?;
+    let id = Project::decode(&input.id, "id")?;
     let current = get(db, org_id, id).await?;
     let mut am = project::ActiveModel { ..Default::default() };
     if let Some(n) = &input.name {
@@ -183,7 +185,7 @@ pub async fn update(
         am.description = Set(validate::opt_text("description", d.as_deref(), 20000, true)?);
     }
     if let Some(s) = &input.status {
-        am.status = Set(validate::one_of("status", s, &STATUSES)?);
+        am.status = Set(s.as_str().to_owned());
     }
     if let Some(m) = &input.manager_id {
         am.manager_id = Set(opsgraph_org::service::members::resolve(db, org_id, m.as_deref(), "managerId").await?);
@@ -256,7 +258,7 @@ pub async fn set_deleted(
     deleted: bool,
 ) -> AppResult<project::Model> {
     let org_id = session.require(Permission::WorkManage)?;
-    let id = decode_as(gid, "Project", "id")?;
+    let id = Project::decode(gid, "id")?;
     let current = project::Entity::find_by_id(id)
         .filter(project::Column::OrgId.eq(org_id))
         .one(db)

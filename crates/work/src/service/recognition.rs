@@ -1,10 +1,16 @@
 //! Feedback (rated 1..5, private to subject, author and managers unless shared) and kudos
 //! (public recognition).
 
+use crate::enums::KudosCategory;
+use crate::nodes::{Project, Task};
 use opsgraph_core::db::find_in_org;
 use opsgraph_core::events::DomainEvent;
-use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::id::new_id;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_derive::GqlInput;
+use opsgraph_org::nodes::Membership;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -33,29 +39,29 @@ async fn other_member(
     let me = session
         .membership_id
         .ok_or_else(|| AppError::Forbidden("feedback and kudos come from people, not API keys".into()))?;
-    let to = opsgraph_org::service::members::get(db, org_id, decode_as(gid, "Membership", "toId")?).await?.id;
+    let to = opsgraph_org::service::members::get(db, org_id, Membership::decode(gid, "toId")?).await?.id;
     if to == me {
         return Err(AppError::bad_input("toId", "you cannot give this to yourself"));
     }
     Ok((me, to))
 }
 
-/// Input of `giveFeedback`.
-#[derive(Debug, Deserialize)]
+/// Give feedback to a colleague.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct GiveFeedbackInput {
-    /// Who the feedback is about.
-    pub to_id: String,
+    /// Who it is about.
+    pub to_id: Id,
     /// 1 (poor) .. 5 (outstanding).
     pub rating: i16,
     /// Details.
     pub body: Option<String>,
-    /// Shared with its subject (default true); managers always see it.
+    /// Share with them (default true).
     pub is_shared: Option<bool>,
     /// The project it concerns.
-    pub project_id: Option<String>,
+    pub project_id: Option<Id>,
     /// The task it concerns.
-    pub task_id: Option<String>,
+    pub task_id: Option<Id>,
     /// Retrying with the same key returns the first result instead of a duplicate.
     #[serde(default)]
     pub idempotency_key: Option<String>,
@@ -77,11 +83,11 @@ pub async fn give_feedback(
         return Err(AppError::bad_input("rating", "rating must be between 1 and 5"));
     }
     let project_id = match &i.project_id {
-        Some(g) => Some(projects::get(db, org_id, decode_as(g, "Project", "projectId")?).await?.id),
+        Some(g) => Some(projects::get(db, org_id, Project::decode(g, "projectId")?).await?.id),
         None => None,
     };
     let task_id = match &i.task_id {
-        Some(g) => Some(tasks::get(db, org_id, decode_as(g, "Task", "taskId")?).await?.id),
+        Some(g) => Some(tasks::get(db, org_id, Task::decode(g, "taskId")?).await?.id),
         None => None,
     };
     let f = feedback::ActiveModel {
@@ -122,18 +128,18 @@ pub async fn give_feedback(
     Ok(f)
 }
 
-/// Input of `giveKudos`.
-#[derive(Debug, Deserialize)]
+/// Recognise a colleague.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct GiveKudosInput {
-    /// Who is recognised.
-    pub to_id: String,
+    /// Who.
+    pub to_id: Id,
     /// Category (default TEAMWORK).
-    pub category: Option<String>,
+    pub category: Option<KudosCategory>,
     /// Why.
     pub message: String,
     /// The project it concerns.
-    pub project_id: Option<String>,
+    pub project_id: Option<Id>,
     /// Retrying with the same key returns the first result instead of a duplicate.
     #[serde(default)]
     pub idempotency_key: Option<String>,
@@ -148,7 +154,7 @@ pub async fn give_kudos(db: &impl ConnectionTrait, session: &Session, i: GiveKud
     }
     let (me, to) = other_member(db, session, org_id, &i.to_id).await?;
     let project_id = match &i.project_id {
-        Some(g) => Some(projects::get(db, org_id, decode_as(g, "Project", "projectId")?).await?.id),
+        Some(g) => Some(projects::get(db, org_id, Project::decode(g, "projectId")?).await?.id),
         None => None,
     };
     let k = kudos::ActiveModel {
@@ -156,7 +162,7 @@ pub async fn give_kudos(db: &impl ConnectionTrait, session: &Session, i: GiveKud
         org_id: Set(org_id),
         from_id: Set(me),
         to_id: Set(to),
-        category: Set(validate::one_of("category", i.category.as_deref().unwrap_or("TEAMWORK"), &KUDOS_CATEGORIES)?),
+        category: Set(i.category.unwrap_or(KudosCategory::Teamwork).as_str().to_owned()),
         message: Set(validate::text("message", &i.message, 1, 2000, true)?),
         project_id: Set(project_id),
         ..Default::default()

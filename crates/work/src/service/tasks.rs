@@ -1,10 +1,15 @@
 //! Tasks: creation with per-project numbers, edits with optimistic concurrency, the status
 //! workflow (server-kept `completedAt`), soft delete and restore.
 
+use crate::enums::{TaskKind, TaskPriority, TaskStatus};
+use crate::nodes::{Project, Task};
 use chrono::{NaiveDate, Utc};
 use opsgraph_core::events::DomainEvent;
-use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::id::new_id;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_derive::GqlInput;
 use rust_decimal::Decimal;
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter,
@@ -72,26 +77,26 @@ async fn emit(
     Ok(())
 }
 
-/// Input of `createTask`.
-#[derive(Debug, Deserialize)]
+/// Create a task.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateTaskInput {
     /// The project.
-    pub project_id: String,
-    /// Parent task (a subtask of it).
-    pub parent_id: Option<String>,
+    pub project_id: Id,
+    /// Parent task (makes this a subtask).
+    pub parent_id: Option<Id>,
     /// Title.
     pub title: String,
     /// Description (markdown).
     pub description: Option<String>,
     /// Kind (default TASK).
-    pub kind: Option<String>,
-    /// Initial status (default TODO; DONE/CANCELLED not allowed).
-    pub status: Option<String>,
+    pub kind: Option<TaskKind>,
+    /// Initial status (default TODO).
+    pub status: Option<TaskStatus>,
     /// Priority (default MEDIUM).
-    pub priority: Option<String>,
+    pub priority: Option<TaskPriority>,
     /// Assignee (Membership).
-    pub assignee_id: Option<String>,
+    pub assignee_id: Option<Id>,
     /// Start date.
     pub start_date: Option<NaiveDate>,
     /// Due date.
@@ -112,15 +117,15 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateT
     if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "createTask", idem).await? {
         return get(db, org_id, id).await;
     }
-    let project = projects::get(db, org_id, decode_as(&input.project_id, "Project", "projectId")?).await?;
+    let project = projects::get(db, org_id, Project::decode(&input.project_id, "projectId")?).await?;
     let title = validate::text("title", &input.title, 1, 500, false)?;
-    let status = validate::one_of("status", input.status.as_deref().unwrap_or("TODO"), &workflow::STATUSES)?;
+    let status = input.status.unwrap_or(TaskStatus::Todo).as_str().to_owned();
     if workflow::is_closed(&status) {
         return Err(AppError::bad_input("status", "a new task cannot start DONE or CANCELLED"));
     }
     let parent_id = match &input.parent_id {
         Some(g) => {
-            let p = get(db, org_id, decode_as(g, "Task", "parentId")?).await?;
+            let p = get(db, org_id, Task::decode(g, "parentId")?).await?;
             if p.project_id != project.id {
                 return Err(AppError::bad_input("parentId", "a subtask belongs to its parent's project"));
             }
@@ -155,9 +160,9 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateT
         number: Set(number),
         title: Set(title),
         description: Set(validate::opt_text("description", input.description.as_deref(), 50_000, true)?),
-        kind: Set(validate::one_of("kind", input.kind.as_deref().unwrap_or("TASK"), &KINDS)?),
+        kind: Set(input.kind.unwrap_or(TaskKind::Task).as_str().to_owned()),
         status: Set(status),
-        priority: Set(validate::one_of("priority", input.priority.as_deref().unwrap_or("MEDIUM"), &PRIORITIES)?),
+        priority: Set(input.priority.unwrap_or(TaskPriority::Medium).as_str().to_owned()),
         assignee_id: Set(assignee_id),
         reporter_id: Set(session.membership_id),
         start_date: Set(input.start_date),
@@ -190,33 +195,33 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateT
     Ok(t)
 }
 
-/// Input of `updateTask` (status changes go through `transitionTask`).
-#[derive(Debug, Deserialize)]
+/// Change a task; omitted fields stay, null clears. Status: transitionTask.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateTaskInput {
     /// The task.
-    pub id: String,
-    /// The version you last read.
+    pub id: Id,
+    /// The version you last read (stale = CONFLICT).
     pub expected_version: i32,
     /// Title.
     pub title: Option<String>,
-    /// Description (null clears).
+    /// Description.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub description: Option<Option<String>>,
     /// Kind.
-    pub kind: Option<String>,
+    pub kind: Option<TaskKind>,
     /// Priority.
-    pub priority: Option<String>,
+    pub priority: Option<TaskPriority>,
     /// Assignee (null unassigns).
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
-    pub assignee_id: Option<Option<String>>,
-    /// Start date (null clears).
+    pub assignee_id: Option<Option<Id>>,
+    /// Start date.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub start_date: Option<Option<NaiveDate>>,
-    /// Due date (null clears).
+    /// Due date.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub due_date: Option<Option<NaiveDate>>,
-    /// Estimated hours (null clears).
+    /// Estimated hours.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub estimate_hours: Option<Option<Decimal>>,
     /// Labels (replaces the set).
@@ -231,7 +236,7 @@ async fn save(db: &impl ConnectionTrait, id: Uuid, am: task::ActiveModel, expect
 /// Changes a task's fields.
 pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateTaskInput) -> AppResult<task::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let id = decode_as(&input.id, "Task", "id")?;
+    let id = Task::decode(&input.id, "id")?;
     let current = get(db, org_id, id).await?;
     let mut am: task::ActiveModel = current.clone().into();
     if let Some(t) = &input.title {
@@ -241,10 +246,10 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateT
         am.description = Set(validate::opt_text("description", d.as_deref(), 50_000, true)?);
     }
     if let Some(k) = &input.kind {
-        am.kind = Set(validate::one_of("kind", k, &KINDS)?);
+        am.kind = Set(k.as_str().to_owned());
     }
     if let Some(p) = &input.priority {
-        am.priority = Set(validate::one_of("priority", p, &PRIORITIES)?);
+        am.priority = Set(p.as_str().to_owned());
     }
     if let Some(a) = &input.assignee_id {
         am.assignee_id = Set(opsgraph_org::service::members::resolve(db, org_id, a.as_deref(), "assigneeId").await?);
@@ -351,7 +356,7 @@ pub async fn transition(
     expected: i32,
 ) -> AppResult<task::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let current = get(db, org_id, decode_as(gid, "Task", "id")?).await?;
+    let current = get(db, org_id, Task::decode(gid, "id")?).await?;
     workflow::check_transition(&current.status, status).map_err(|m| AppError::bad_input("status", m))?;
     set_status(db, session, org_id, current, status, expected, "task.status_change").await
 }
@@ -359,7 +364,7 @@ pub async fn transition(
 /// Reopens a DONE or CANCELLED task into TODO.
 pub async fn reopen(db: &impl ConnectionTrait, session: &Session, gid: &str, expected: i32) -> AppResult<task::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let current = get(db, org_id, decode_as(gid, "Task", "id")?).await?;
+    let current = get(db, org_id, Task::decode(gid, "id")?).await?;
     if !workflow::is_closed(&current.status) {
         return Err(AppError::bad_input("id", "only DONE or CANCELLED tasks can be reopened"));
     }
@@ -374,7 +379,7 @@ pub async fn set_deleted(
     deleted: bool,
 ) -> AppResult<task::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let id = decode_as(gid, "Task", "id")?;
+    let id = Task::decode(gid, "id")?;
     let current = task::Entity::find_by_id(id)
         .filter(task::Column::OrgId.eq(org_id))
         .one(db)
@@ -410,16 +415,16 @@ pub async fn set_deleted(
     Ok(t)
 }
 
-/// Input of `moveTask`.
-#[derive(Debug, Deserialize)]
+/// Move a task on the board.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct MoveTaskInput {
     /// The task.
-    pub id: String,
-    /// Target status column (default: its current one; workflow rules apply).
-    pub status: Option<String>,
-    /// Place it right after this task of the target column (null: at the top).
-    pub after_id: Option<String>,
+    pub id: Id,
+    /// Target column (default: its current one).
+    pub status: Option<TaskStatus>,
+    /// Place it right after this task of the column (default: at the top).
+    pub after_id: Option<Id>,
 }
 
 /// Moves a task within or across status columns. Moves in one project are serialised by a
@@ -427,7 +432,7 @@ pub struct MoveTaskInput {
 /// when neighbours get too close the column is renumbered.
 pub async fn move_task(db: &impl ConnectionTrait, session: &Session, input: MoveTaskInput) -> AppResult<task::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let id = decode_as(&input.id, "Task", "id")?;
+    let id = Task::decode(&input.id, "id")?;
     let current = get(db, org_id, id).await?;
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
@@ -436,11 +441,11 @@ pub async fn move_task(db: &impl ConnectionTrait, session: &Session, input: Move
     ))
     .await?;
     let current = get(db, org_id, id).await?;
-    let status = input.status.clone().unwrap_or_else(|| current.status.clone());
+    let status = input.status.map_or_else(|| current.status.clone(), |s| s.as_str().to_owned());
     workflow::check_transition(&current.status, &status).map_err(|m| AppError::bad_input("status", m))?;
     let after = match &input.after_id {
         Some(g) => {
-            let a = get(db, org_id, decode_as(g, "Task", "afterId")?).await?;
+            let a = get(db, org_id, Task::decode(g, "afterId")?).await?;
             if a.project_id != current.project_id || a.status != status || a.id == id {
                 return Err(AppError::bad_input("afterId", "afterId must be another task in the target column"));
             }
@@ -459,7 +464,7 @@ pub async fn move_task(db: &impl ConnectionTrait, session: &Session, input: Move
             ))
             .await?;
             let after = match &input.after_id {
-                Some(g) => Some(get(db, org_id, decode_as(g, "Task", "afterId")?).await?.position),
+                Some(g) => Some(get(db, org_id, Task::decode(g, "afterId")?).await?.position),
                 None => None,
             };
             next_position(db, &current, &status, after)

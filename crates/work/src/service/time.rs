@@ -1,11 +1,17 @@
 //! Time entries (hours logged on projects and tasks), time off requests and weekly
 //! availability. Members log and request for themselves; managers may act for others.
 
+use crate::enums::{TimeOffKind, TimeOffStatus};
+use crate::nodes::{Project, Task, TimeEntry, TimeOff};
 use chrono::{NaiveDate, Utc};
 use opsgraph_core::db::{find_in_org, update_versioned};
 use opsgraph_core::events::DomainEvent;
-use opsgraph_core::id::{decode_as, new_id};
+use opsgraph_core::id::new_id;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_derive::GqlInput;
+use opsgraph_org::nodes::Membership;
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
 use serde::Deserialize;
@@ -26,7 +32,7 @@ async fn subject_member(
     gid: Option<&str>,
 ) -> AppResult<Uuid> {
     let named = match gid {
-        Some(g) => Some(decode_as(g, "Membership", "membershipId")?),
+        Some(g) => Some(Membership::decode(g, "membershipId")?),
         None => None,
     };
     match named {
@@ -77,21 +83,21 @@ async fn day_total_ok(
     Ok(())
 }
 
-/// Input of `logTime`.
-#[derive(Debug, Deserialize)]
+/// Log hours on a task or project.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct LogTimeInput {
-    /// The task worked on (its project is implied).
-    pub task_id: Option<String>,
-    /// The project worked on (when no task is named).
-    pub project_id: Option<String>,
-    /// Whose time (default: the caller; others need manager rights).
-    pub membership_id: Option<String>,
+    /// The task (its project is implied).
+    pub task_id: Option<Id>,
+    /// The project (when no task).
+    pub project_id: Option<Id>,
+    /// Whose time (default: yours; others need manager rights).
+    pub membership_id: Option<Id>,
     /// The day.
     pub date: NaiveDate,
     /// Hours, 0.01..24.
     pub hours: Decimal,
-    /// Billable to the client (default true).
+    /// Billable (default true).
     pub is_billable: Option<bool>,
     /// What was done.
     pub note: Option<String>,
@@ -114,15 +120,15 @@ pub async fn log_time(db: &impl ConnectionTrait, session: &Session, i: LogTimeIn
     let member = subject_member(db, session, org_id, i.membership_id.as_deref()).await?;
     let (project_id, task_id) = match (&i.task_id, &i.project_id) {
         (Some(t), p) => {
-            let t = tasks::get(db, org_id, decode_as(t, "Task", "taskId")?).await?;
+            let t = tasks::get(db, org_id, Task::decode(t, "taskId")?).await?;
             if let Some(p) = p
-                && decode_as(p, "Project", "projectId")? != t.project_id
+                && Project::decode(p, "projectId")? != t.project_id
             {
                 return Err(AppError::bad_input("projectId", "the task belongs to another project"));
             }
             (t.project_id, Some(t.id))
         }
-        (None, Some(p)) => (projects::get(db, org_id, decode_as(p, "Project", "projectId")?).await?.id, None),
+        (None, Some(p)) => (projects::get(db, org_id, Project::decode(p, "projectId")?).await?.id, None),
         (None, None) => return Err(AppError::bad_input("taskId", "name a taskId or a projectId")),
     };
     let hours = entry_hours(i.hours)?;
@@ -156,12 +162,12 @@ pub async fn log_time(db: &impl ConnectionTrait, session: &Session, i: LogTimeIn
     Ok(e)
 }
 
-/// Input of `updateTimeEntry`.
-#[derive(Debug, Deserialize)]
+/// Correct a time entry.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateTimeEntryInput {
     /// The entry.
-    pub id: String,
+    pub id: Id,
     /// The version you last read.
     pub expected_version: i32,
     /// Hours.
@@ -182,7 +188,7 @@ pub async fn update_entry(
     i: UpdateTimeEntryInput,
 ) -> AppResult<time_entry::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let current = get_entry(db, org_id, decode_as(&i.id, "TimeEntry", "id")?).await?;
+    let current = get_entry(db, org_id, TimeEntry::decode(&i.id, "id")?).await?;
     own_or_manager(session, current.membership_id)?;
     let hours = entry_hours(i.hours.unwrap_or(current.hours))?;
     let date = i.date.unwrap_or(current.entry_date);
@@ -224,7 +230,7 @@ pub async fn update_entry(
 /// Deletes a time entry (its owner or a manager).
 pub async fn delete_entry(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<time_entry::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let current = get_entry(db, org_id, decode_as(gid, "TimeEntry", "id")?).await?;
+    let current = get_entry(db, org_id, TimeEntry::decode(gid, "id")?).await?;
     own_or_manager(session, current.membership_id)?;
     time_entry::Entity::delete_by_id(current.id).exec(db).await?;
     let changes = serde_json::json!({ "hours": current.hours.to_string(), "date": current.entry_date });
@@ -238,14 +244,14 @@ pub async fn delete_entry(db: &impl ConnectionTrait, session: &Session, gid: &st
     Ok(current)
 }
 
-/// Input of `requestTimeOff`.
-#[derive(Debug, Deserialize)]
+/// Request time off.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestTimeOffInput {
-    /// Whose (default: the caller).
-    pub membership_id: Option<String>,
+    /// Whose (default: yours).
+    pub membership_id: Option<Id>,
     /// Kind (default VACATION).
-    pub kind: Option<String>,
+    pub kind: Option<TimeOffKind>,
     /// First day.
     pub start_date: NaiveDate,
     /// Last day (inclusive).
@@ -303,7 +309,7 @@ pub async fn request_time_off(
         id: Set(new_id()),
         org_id: Set(org_id),
         membership_id: Set(member),
-        kind: Set(validate::one_of("kind", i.kind.as_deref().unwrap_or("VACATION"), &TIME_OFF_KINDS)?),
+        kind: Set(i.kind.unwrap_or(TimeOffKind::Vacation).as_str().to_owned()),
         start_date: Set(i.start_date),
         end_date: Set(i.end_date),
         hours_per_day: Set(i.hours_per_day),
@@ -339,16 +345,16 @@ pub async fn request_time_off(
     Ok(t)
 }
 
-/// Input of `decideTimeOff`.
-#[derive(Debug, Deserialize)]
+/// Approve or reject (managers), or cancel (the requester) time off.
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct DecideTimeOffInput {
     /// The request.
-    pub id: String,
+    pub id: Id,
     /// The version you last read.
     pub expected_version: i32,
-    /// APPROVED or REJECTED (managers), CANCELLED (the requester or a manager).
-    pub status: String,
+    /// APPROVED, REJECTED or CANCELLED.
+    pub status: TimeOffStatus,
 }
 
 /// Approves, rejects or cancels time off.
@@ -358,8 +364,8 @@ pub async fn decide_time_off(
     i: DecideTimeOffInput,
 ) -> AppResult<time_off::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
-    let current = get_off(db, org_id, decode_as(&i.id, "TimeOff", "id")?).await?;
-    let status = validate::one_of("status", &i.status, &["APPROVED", "REJECTED", "CANCELLED"])?;
+    let current = get_off(db, org_id, TimeOff::decode(&i.id, "id")?).await?;
+    let status = validate::one_of("status", i.status.as_str(), &["APPROVED", "REJECTED", "CANCELLED"])?;
     if status == "CANCELLED" {
         own_or_manager(session, current.membership_id)?;
         if !matches!(current.status.as_str(), "REQUESTED" | "APPROVED") {
@@ -411,23 +417,23 @@ pub async fn decide_time_off(
     Ok(updated)
 }
 
-/// One day of a weekly availability pattern.
-#[derive(Debug, Deserialize)]
+/// Hours on one weekday.
+#[derive(Debug, Deserialize, GqlInput)]
+#[gql(name = "DayHoursInput")]
 pub struct DayHours {
-    /// ISO weekday, 1 = Monday .. 7 = Sunday.
+    /// 1 = Monday .. 7 = Sunday.
     pub weekday: i16,
-    /// Hours available that day, 0..24.
+    /// Hours 0..24.
     pub hours: Decimal,
 }
 
-/// Input of `setAvailability`.
-#[derive(Debug, Deserialize)]
+/// Replace a weekly availability pattern (days left out are 0; an empty list restores the default).
+#[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
 pub struct SetAvailabilityInput {
-    /// Whose (default: the caller).
-    pub membership_id: Option<String>,
-    /// The weekly pattern; days left out are 0. An empty list restores the default
-    /// (8 hours Monday to Friday).
+    /// Whose (default: yours).
+    pub membership_id: Option<Id>,
+    /// The pattern.
     pub days: Vec<DayHours>,
 }
 

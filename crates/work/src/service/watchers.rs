@@ -3,7 +3,9 @@
 //! managers can add others.
 
 use opsgraph_core::id::{decode, new_id};
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit};
+use opsgraph_org::nodes::Membership;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
@@ -69,7 +71,7 @@ pub async fn ensure(db: &impl ConnectionTrait, org_id: Uuid, membership_id: Uuid
 fn target(session: &Session, membership_gid: Option<&str>) -> AppResult<Option<Uuid>> {
     match membership_gid {
         None => Ok(None),
-        Some(g) => Ok(Some(opsgraph_core::id::decode_as(g, "Membership", "membershipId")?)),
+        Some(g) => Ok(Some(Membership::decode(g, "membershipId")?)),
     }
     .and_then(|explicit| match explicit {
         Some(m) if Some(m) != session.membership_id => {

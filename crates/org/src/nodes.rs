@@ -1,0 +1,29 @@
+//! The org node types: the public handles other crates use to reference, extend and load
+//! org data (never the entity modules).
+
+use crate::entity::{
+    api_key, audit_entry, member_skill, membership, notification, organization, skill, team, team_member, user,
+};
+
+opsgraph_core::node_type! {
+    /// A tenant: a company using opsgraph.
+    pub Organization = organization, read OrgRead, tenant id;
+    /// A person's account (shared by their memberships).
+    pub User = user, read MembersRead, tenant id;
+    /// A user's membership in an organisation: the "person" of everything else.
+    pub Membership = membership, read MembersRead;
+    /// A team (also studios, departments, practices).
+    pub Team = team, read TeamsRead;
+    /// A member's place in a team.
+    pub TeamMember = team_member, read TeamsRead;
+    /// A catalog entry: skill, discipline or title.
+    pub Skill = skill, read SkillsRead;
+    /// A member's level in a skill.
+    pub MemberSkill = member_skill, read MembersRead;
+    /// An API key of the organisation.
+    pub ApiKey = api_key, read ApiKeysManage;
+    /// One row of the audit log.
+    pub AuditEntry = audit_entry, read AuditRead;
+    /// A notification in a member's inbox.
+    pub Notification = notification, read NotificationsOwn;
+}
