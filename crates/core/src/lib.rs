@@ -22,6 +22,7 @@ pub mod loader;
 pub mod node;
 pub mod pagination;
 pub mod validate;
+pub mod write;
 
 pub use auth::{Actor, Permission, Role, Session};
 pub use context::RequestCtx;

@@ -3,7 +3,8 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of `api_keys`.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[sea_orm(table_name = "api_keys")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -11,6 +12,7 @@ pub struct Model {
     pub org_id: Uuid,
     pub name: String,
     pub prefix: String,
+    #[serde(skip)]
     pub secret_hash: Vec<u8>,
     pub scope: String,
     pub created_by: Option<Uuid>,

@@ -3,13 +3,15 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of `invitations`.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[sea_orm(table_name = "invitations")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub org_id: Uuid,
     pub membership_id: Uuid,
+    #[serde(skip)]
     pub token_hash: Vec<u8>,
     pub invited_by: Option<Uuid>,
     pub expires_at: DateTimeWithTimeZone,

@@ -3,13 +3,15 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of `refresh_tokens`.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[sea_orm(table_name = "refresh_tokens")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub user_id: Uuid,
     pub family_id: Uuid,
+    #[serde(skip)]
     pub token_hash: Vec<u8>,
     pub org_id: Option<Uuid>,
     pub expires_at: DateTimeWithTimeZone,

@@ -3,7 +3,8 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of `users`.
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -12,6 +13,7 @@ pub struct Model {
     pub first_name: String,
     pub last_name: String,
     pub avatar_url: Option<String>,
+    #[serde(skip)]
     pub password_hash: Option<String>,
     pub preferences: Json,
     pub is_active: bool,

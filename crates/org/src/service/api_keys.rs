@@ -5,7 +5,8 @@ use crate::nodes::ApiKey;
 use chrono::{DateTime, FixedOffset, Utc};
 use opsgraph_core::id::new_id;
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{Actor, AppError, AppResult, Permission, Session, audit, validate};
+use opsgraph_core::write::Write;
+use opsgraph_core::{Actor, AppError, AppResult, Permission, Session, validate};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::entity::api_key;
@@ -47,18 +48,9 @@ pub async fn create(
     }
     .insert(db)
     .await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "api_key.create",
-            entity_type: "ApiKey",
-            entity_id: key.id,
-            changes: serde_json::json!({ "name": key.name, "scope": key.scope }),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }
+        .audit::<ApiKey>("api_key.create", key.id, serde_json::json!({ "name": key.name, "scope": key.scope }))
+        .await?;
     Ok((key, format!("ogk_{prefix}_{secret}")))
 }
 
@@ -77,17 +69,6 @@ pub async fn revoke(db: &impl ConnectionTrait, session: &Session, gid: &str) -> 
     let mut am: api_key::ActiveModel = key.into();
     am.revoked_at = Set(Some(Utc::now().fixed_offset()));
     let key = am.update(db).await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "api_key.revoke",
-            entity_type: "ApiKey",
-            entity_id: id,
-            changes: serde_json::json!({}),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }.audit::<ApiKey>("api_key.revoke", id, serde_json::json!({})).await?;
     Ok(key)
 }

@@ -7,6 +7,7 @@ use opsgraph_core::db::update_versioned;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
+use opsgraph_core::write::Write;
 use opsgraph_core::{AppError, AppResult, Permission, Role, Session, audit, validate};
 use opsgraph_derive::GqlInput;
 use rust_decimal::Decimal;
@@ -114,18 +115,9 @@ pub async fn add(db: &impl ConnectionTrait, session: &Session, input: AddMemberI
     }
     .insert(db)
     .await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "membership.add",
-            entity_type: "Membership",
-            entity_id: m.id,
-            changes: serde_json::json!({ "email": email, "role": m.role }),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }
+        .audit::<Membership>("membership.add", m.id, serde_json::json!({ "email": email, "role": m.role }))
+        .await?;
     Ok(m)
 }
 
@@ -201,15 +193,11 @@ pub async fn update(
         am.bill_rate = Set(rate("billRate", v)?);
     }
     let updated = save_versioned(db, id, am, input.expected_version).await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "membership.update",
-            entity_type: "Membership",
-            entity_id: id,
-            changes: audit::diff(&[
+    Write { db, session, org: org_id }
+        .audit::<Membership>(
+            "membership.update",
+            id,
+            audit::diff(&[
                 ("jobTitle", current.job_title.clone().into(), updated.job_title.clone().into()),
                 ("department", current.department.clone().into(), updated.department.clone().into()),
                 (
@@ -233,9 +221,8 @@ pub async fn update(
                     updated.bill_rate.map(|d| d.to_string()).into(),
                 ),
             ]),
-        },
-    )
-    .await?;
+        )
+        .await?;
     Ok(updated)
 }
 
@@ -288,18 +275,13 @@ pub async fn change_role(
     let mut am: membership::ActiveModel = current.clone().into();
     am.role = Set(role.as_str().into());
     let updated = save_versioned(db, id, am, expected).await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "membership.role_change",
-            entity_type: "Membership",
-            entity_id: id,
-            changes: audit::diff(&[("role", current.role.into(), updated.role.clone().into())]),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }
+        .audit::<Membership>(
+            "membership.role_change",
+            id,
+            audit::diff(&[("role", current.role.into(), updated.role.clone().into())]),
+        )
+        .await?;
     Ok(updated)
 }
 
@@ -325,18 +307,13 @@ pub async fn set_active(
     let mut am: membership::ActiveModel = current.clone().into();
     am.is_active = Set(active);
     let updated = save_versioned(db, id, am, current.version).await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: if active { "membership.reactivate" } else { "membership.deactivate" },
-            entity_type: "Membership",
-            entity_id: id,
-            changes: audit::diff(&[("isActive", current.is_active.into(), active.into())]),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }
+        .audit::<Membership>(
+            if active { "membership.reactivate" } else { "membership.deactivate" },
+            id,
+            audit::diff(&[("isActive", current.is_active.into(), active.into())]),
+        )
+        .await?;
     Ok(updated)
 }
 

@@ -1,5 +1,7 @@
 //! The organisation's own profile.
 
+use crate::nodes::Organization;
+use opsgraph_core::write::Write;
 use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, audit, validate};
 use opsgraph_derive::GqlInput;
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
@@ -61,23 +63,18 @@ pub async fn update(req: &RequestCtx, i: UpdateOrgInput) -> AppResult<organizati
         "organisation",
     )
     .await?;
-    audit::record(
-        db,
-        &req.session,
-        org,
-        audit::AuditEntry {
-            action: "organization.update",
-            entity_type: "Organization",
-            entity_id: org,
-            changes: audit::diff(&[
+    Write { db, session: &req.session, org }
+        .audit::<Organization>(
+            "organization.update",
+            org,
+            audit::diff(&[
                 ("name", current.name.into(), updated.name.clone().into()),
                 ("domain", current.domain.into(), updated.domain.clone().into()),
                 ("timezone", current.timezone.into(), updated.timezone.clone().into()),
                 ("defaultCurrency", current.default_currency.into(), updated.default_currency.clone().into()),
             ]),
-        },
-    )
-    .await?;
+        )
+        .await?;
     Ok(updated)
 }
 

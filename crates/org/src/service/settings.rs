@@ -1,7 +1,9 @@
 //! Per-organisation settings (key -> JSON).
 
+use crate::nodes::Organization;
 use opsgraph_core::id::new_id;
-use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, audit, validate};
+use opsgraph_core::write::Write;
+use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, validate};
 use opsgraph_derive::GqlInput;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{EntityTrait, Set};
@@ -47,17 +49,8 @@ pub async fn set(req: &RequestCtx, i: SettingInput) -> AppResult<org_setting::Mo
         )
         .exec_with_returning(req.db.as_ref())
         .await?;
-    audit::record(
-        req.db.as_ref(),
-        &req.session,
-        org,
-        audit::AuditEntry {
-            action: "setting.set",
-            entity_type: "Organization",
-            entity_id: org,
-            changes: serde_json::json!({ key: i.value }),
-        },
-    )
-    .await?;
+    Write { db: req.db.as_ref(), session: &req.session, org }
+        .audit::<Organization>("setting.set", org, serde_json::json!({ key: i.value }))
+        .await?;
     Ok(saved)
 }

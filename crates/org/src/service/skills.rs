@@ -5,6 +5,7 @@ use crate::nodes::{Membership, Skill};
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
+use opsgraph_core::write::Write;
 use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
 use opsgraph_derive::GqlInput;
 use sea_orm::sea_query::OnConflict;
@@ -66,18 +67,9 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateS
     }
     .insert(db)
     .await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "skill.create",
-            entity_type: "Skill",
-            entity_id: s.id,
-            changes: serde_json::json!({ "name": s.name, "kind": s.kind }),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }
+        .audit::<Skill>("skill.create", s.id, serde_json::json!({ "name": s.name, "kind": s.kind }))
+        .await?;
     Ok(s)
 }
 
@@ -118,18 +110,13 @@ pub async fn set_member_skill(
         )
         .exec_with_returning(db)
         .await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "member_skill.set",
-            entity_type: "Membership",
-            entity_id: member.id,
-            changes: serde_json::json!({ "skill": skill.name, "proficiency": proficiency }),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }
+        .audit::<Membership>(
+            "member_skill.set",
+            member.id,
+            serde_json::json!({ "skill": skill.name, "proficiency": proficiency }),
+        )
+        .await?;
     Ok(saved)
 }
 
@@ -170,23 +157,18 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateS
         am.level = Set(validate::opt_text("level", l.as_deref(), 50, false)?);
     }
     let updated = am.update(db).await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "skill.update",
-            entity_type: "Skill",
-            entity_id: updated.id,
-            changes: audit::diff(&[
+    Write { db, session, org: org_id }
+        .audit::<Skill>(
+            "skill.update",
+            updated.id,
+            audit::diff(&[
                 ("name", current.name.into(), updated.name.clone().into()),
                 ("category", current.category.into(), updated.category.clone().into()),
                 ("description", current.description.into(), updated.description.clone().into()),
                 ("level", current.level.into(), updated.level.clone().into()),
             ]),
-        },
-    )
-    .await?;
+        )
+        .await?;
     Ok(updated)
 }
 
@@ -198,18 +180,9 @@ pub async fn delete(db: &impl ConnectionTrait, session: &Session, gid: &str) -> 
         return Err(AppError::Conflict("other entries have this one as parent; change them first".into()));
     }
     skill::Entity::delete_by_id(s.id).exec(db).await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "skill.delete",
-            entity_type: "Skill",
-            entity_id: s.id,
-            changes: serde_json::json!({ "name": s.name }),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }
+        .audit::<Skill>("skill.delete", s.id, serde_json::json!({ "name": s.name }))
+        .await?;
     Ok(s.id)
 }
 
@@ -235,17 +208,8 @@ pub async fn remove_member_skill(
     if res.rows_affected == 0 {
         return Err(AppError::not_found("member skill"));
     }
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "member_skill.remove",
-            entity_type: "Membership",
-            entity_id: member.id,
-            changes: serde_json::json!({ "skillId": skill_id }),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }
+        .audit::<Membership>("member_skill.remove", member.id, serde_json::json!({ "skillId": skill_id }))
+        .await?;
     Ok(member)
 }

@@ -2,11 +2,11 @@
 
 use crate::enums::TeamKind;
 use crate::nodes::{Membership, Team};
-use opsgraph_core::db::update_versioned;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
+use opsgraph_core::write::{Updated, Write};
+use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
 use serde::Deserialize;
@@ -115,18 +115,9 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateT
     }
     .insert(db)
     .await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "team.create",
-            entity_type: "Team",
-            entity_id: t.id,
-            changes: serde_json::json!({ "name": t.name, "kind": t.kind }),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }
+        .audit::<Team>("team.create", t.id, serde_json::json!({ "name": t.name, "kind": t.kind }))
+        .await?;
     Ok(t)
 }
 
@@ -157,34 +148,9 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateT
             None => None,
         });
     }
-    let updated =
-        update_versioned(db, team::Column::Id, team::Column::Version, id, am, input.expected_version, "team").await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "team.update",
-            entity_type: "Team",
-            entity_id: id,
-            changes: audit::diff(&[
-                ("name", current.name.into(), updated.name.clone().into()),
-                ("kind", current.kind.into(), updated.kind.clone().into()),
-                ("description", current.description.into(), updated.description.clone().into()),
-                (
-                    "parentId",
-                    current.parent_id.map(|u| u.to_string()).into(),
-                    updated.parent_id.map(|u| u.to_string()).into(),
-                ),
-                (
-                    "leadId",
-                    current.lead_id.map(|u| u.to_string()).into(),
-                    updated.lead_id.map(|u| u.to_string()).into(),
-                ),
-            ]),
-        },
-    )
-    .await?;
+    let Updated { after: updated, .. } = Write { db, session, org: org_id }
+        .update::<Team, _>("team.update", current.clone(), am, input.expected_version)
+        .await?;
     Ok(updated)
 }
 
@@ -196,18 +162,9 @@ pub async fn delete(db: &impl ConnectionTrait, session: &Session, gid: &str) -> 
         return Err(AppError::Conflict("the team has sub-teams; move or delete them first".into()));
     }
     team::Entity::delete_by_id(t.id).exec(db).await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "team.delete",
-            entity_type: "Team",
-            entity_id: t.id,
-            changes: serde_json::json!({ "name": t.name }),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }
+        .audit::<Team>("team.delete", t.id, serde_json::json!({ "name": t.name }))
+        .await?;
     Ok(t.id)
 }
 
@@ -232,18 +189,9 @@ pub async fn add_member(
     }
     .insert(db)
     .await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "team.member_add",
-            entity_type: "Team",
-            entity_id: t.id,
-            changes: serde_json::json!({ "membershipId": m.id }),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }
+        .audit::<Team>("team.member_add", t.id, serde_json::json!({ "membershipId": m.id }))
+        .await?;
     Ok(tm)
 }
 
@@ -265,18 +213,9 @@ pub async fn remove_member(
     if res.rows_affected == 0 {
         return Err(AppError::not_found("team member"));
     }
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "team.member_remove",
-            entity_type: "Team",
-            entity_id: t.id,
-            changes: serde_json::json!({ "membershipId": member }),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }
+        .audit::<Team>("team.member_remove", t.id, serde_json::json!({ "membershipId": member }))
+        .await?;
     Ok(t)
 }
 

@@ -4,12 +4,13 @@
 use crate::enums::ChangeRequestStatus;
 use crate::nodes::{ChangeRequest, Project};
 use chrono::Utc;
-use opsgraph_core::db::{find_in_org, update_versioned};
+use opsgraph_core::db::find_in_org;
 use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_core::write::{Updated, Write};
+use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
@@ -79,7 +80,8 @@ pub async fn propose(
 ) -> AppResult<cr::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
     let idem = i.idempotency_key.as_deref();
-    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "proposeChangeRequest", idem).await? {
+    let w = Write { db, session, org: org_id };
+    if let Some(id) = w.replay("proposeChangeRequest", idem).await? {
         return get(db, org_id, id).await;
     }
     let p = projects::get(db, org_id, Project::decode(&i.project_id, "projectId")?).await?;
@@ -106,16 +108,8 @@ pub async fn propose(
     }
     .insert(db)
     .await?;
-    let changes = serde_json::json!({ "title": c.title, "scheduleImpactDays": days });
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry { action: "change_request.propose", entity_type: "ChangeRequest", entity_id: c.id, changes },
-    )
-    .await?;
     emit(db, session, &c, "change_request.proposed").await?;
-    idempotency::complete(db, org_id, "proposeChangeRequest", idem, c.id).await?;
+    w.created::<ChangeRequest>("change_request.propose", &c, ("proposeChangeRequest", idem)).await?;
     Ok(c)
 }
 
@@ -153,21 +147,9 @@ pub async fn decide(db: &impl ConnectionTrait, session: &Session, i: DecideChang
     am.decided_by = Set(session.membership_id);
     am.decided_at = Set(Some(Utc::now().fixed_offset()));
     am.decision_note = Set(validate::opt_text("note", i.note.as_deref(), 5000, true)?);
-    let updated =
-        update_versioned(db, cr::Column::Id, cr::Column::Version, current.id, am, i.expected_version, "change request")
-            .await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "change_request.decide",
-            entity_type: "ChangeRequest",
-            entity_id: current.id,
-            changes: audit::diff(&[("status", current.status.into(), updated.status.clone().into())]),
-        },
-    )
-    .await?;
+    let Updated { after: updated, .. } = Write { db, session, org: org_id }
+        .update::<ChangeRequest, _>("change_request.decide", current.clone(), am, i.expected_version)
+        .await?;
     emit(db, session, &updated, "change_request.decided").await?;
     Ok(updated)
 }

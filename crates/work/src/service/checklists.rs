@@ -2,13 +2,14 @@
 
 use crate::nodes::{ChecklistItem, Task};
 use chrono::Utc;
-use opsgraph_core::db::{find_in_org, update_versioned};
+use opsgraph_core::db::find_in_org;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_core::write::{Updated, Write};
+use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, Set, Statement};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, Set, Statement};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -32,23 +33,6 @@ async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult<che
     find_in_org::<checklist_item::Entity>(db, checklist_item::Column::OrgId, org_id, id, "checklist item").await
 }
 
-async fn record(
-    db: &impl ConnectionTrait,
-    session: &Session,
-    org_id: Uuid,
-    action: &str,
-    id: Uuid,
-    changes: serde_json::Value,
-) -> AppResult<()> {
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry { action, entity_type: "ChecklistItem", entity_id: id, changes },
-    )
-    .await
-}
-
 /// Appends an item to a task's checklist (at most 200 per task).
 pub async fn add(
     db: &impl ConnectionTrait,
@@ -57,7 +41,8 @@ pub async fn add(
 ) -> AppResult<checklist_item::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
     let idem = i.idempotency_key.clone();
-    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "addChecklistItem", idem.as_deref()).await? {
+    let w = Write { db, session, org: org_id };
+    if let Some(id) = w.replay("addChecklistItem", idem.as_deref()).await? {
         return get(db, org_id, id).await;
     }
     let t = tasks::get(db, org_id, Task::decode(&i.task_id, "taskId")?).await?;
@@ -87,8 +72,7 @@ pub async fn add(
     }
     .insert(db)
     .await?;
-    record(db, session, org_id, "checklist_item.add", item.id, serde_json::json!({ "body": item.body })).await?;
-    idempotency::complete(db, org_id, "addChecklistItem", idem.as_deref(), item.id).await?;
+    w.created::<ChecklistItem>("checklist_item.add", &item, ("addChecklistItem", idem.as_deref())).await?;
     Ok(item)
 }
 
@@ -152,22 +136,9 @@ pub async fn update(
             None => lo + 1024.0,
         });
     }
-    let updated = update_versioned(
-        db,
-        checklist_item::Column::Id,
-        checklist_item::Column::Version,
-        current.id,
-        am,
-        i.expected_version,
-        "checklist item",
-    )
-    .await?;
-    let changes = audit::diff(&[
-        ("body", current.body.into(), updated.body.clone().into()),
-        ("isDone", current.is_done.into(), updated.is_done.into()),
-        ("position", current.position.into(), updated.position.into()),
-    ]);
-    record(db, session, org_id, "checklist_item.update", current.id, changes).await?;
+    let Updated { after: updated, .. } = Write { db, session, org: org_id }
+        .update::<ChecklistItem, _>("checklist_item.update", current.clone(), am, i.expected_version)
+        .await?;
     Ok(updated)
 }
 
@@ -175,8 +146,5 @@ pub async fn update(
 pub async fn remove(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<checklist_item::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
     let current = get(db, org_id, ChecklistItem::decode(gid, "id")?).await?;
-    checklist_item::Entity::delete_by_id(current.id).exec(db).await?;
-    record(db, session, org_id, "checklist_item.remove", current.id, serde_json::json!({ "body": current.body }))
-        .await?;
-    Ok(current)
+    Write { db, session, org: org_id }.delete::<ChecklistItem>("checklist_item.remove", current).await
 }

@@ -5,12 +5,12 @@
 use crate::enums::CommentKind;
 use crate::nodes::Comment;
 use chrono::Utc;
-use opsgraph_core::db::update_versioned;
 use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_core::write::{Updated, Write};
+use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
 use serde::Deserialize;
@@ -132,7 +132,8 @@ pub struct AddCommentInput {
 pub async fn add(db: &impl ConnectionTrait, session: &Session, i: AddCommentInput) -> AppResult<comment::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
     let idem = i.idempotency_key.as_deref();
-    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "addComment", idem).await? {
+    let w = Write { db, session, org: org_id };
+    if let Some(id) = w.replay("addComment", idem).await? {
         return get(db, org_id, id).await;
     }
     let body = validate::text("body", &i.body, 1, 20_000, true)?;
@@ -172,20 +173,8 @@ pub async fn add(db: &impl ConnectionTrait, session: &Session, i: AddCommentInpu
         let subject = task_id.map(Subject::Task).unwrap_or(Subject::Project(project_id));
         watchers::ensure(db, org_id, me, subject).await?;
     }
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "comment.create",
-            entity_type: "Comment",
-            entity_id: c.id,
-            changes: serde_json::json!({ "kind": c.kind, "mentioned": mentioned }),
-        },
-    )
-    .await?;
     emit(db, session, &c, "comment.created", mentioned).await?;
-    idempotency::complete(db, org_id, "addComment", idem, c.id).await?;
+    w.created::<Comment>("comment.create", &c, ("addComment", idem)).await?;
     Ok(c)
 }
 
@@ -217,29 +206,10 @@ pub async fn edit(db: &impl ConnectionTrait, session: &Session, i: EditCommentIn
     let mut am = comment::ActiveModel { ..Default::default() };
     am.body = Set(validate::text("body", &i.body, 1, 20_000, true)?);
     am.edited_at = Set(Some(Utc::now().fixed_offset()));
-    let updated = update_versioned(
-        db,
-        comment::Column::Id,
-        comment::Column::Version,
-        current.id,
-        am,
-        i.expected_version,
-        "comment",
-    )
-    .await?;
+    let Updated { after: updated, .. } = Write { db, session, org: org_id }
+        .update::<Comment, _>("comment.edit", current.clone(), am, i.expected_version)
+        .await?;
     let mentioned = store_mentions(db, &updated).await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "comment.edit",
-            entity_type: "Comment",
-            entity_id: current.id,
-            changes: serde_json::json!({ "body": { "from": current.body, "to": updated.body } }),
-        },
-    )
-    .await?;
     emit(db, session, &updated, "comment.edited", mentioned).await?;
     Ok(updated)
 }
@@ -253,21 +223,9 @@ pub async fn delete(db: &impl ConnectionTrait, session: &Session, gid: &str) -> 
     }
     let mut am = comment::ActiveModel { ..Default::default() };
     am.deleted_at = Set(Some(Utc::now().fixed_offset()));
-    let updated =
-        update_versioned(db, comment::Column::Id, comment::Column::Version, current.id, am, current.version, "comment")
-            .await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "comment.delete",
-            entity_type: "Comment",
-            entity_id: current.id,
-            changes: serde_json::json!({}),
-        },
-    )
-    .await?;
+    let Updated { after: updated, .. } = Write { db, session, org: org_id }
+        .update::<Comment, _>("comment.delete", current.clone(), am, current.version)
+        .await?;
     Ok(updated)
 }
 

@@ -3,12 +3,13 @@
 use crate::enums::{MilestoneStatus, RiskStatus};
 use crate::nodes::{Milestone, Project, Risk};
 use chrono::{NaiveDate, Utc};
-use opsgraph_core::db::{find_in_org, update_versioned};
+use opsgraph_core::db::find_in_org;
 use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_core::write::{Updated, Write};
+use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Deserialize;
@@ -65,7 +66,8 @@ pub async fn create_milestone(
 ) -> AppResult<milestone::Model> {
     let org_id = session.require(Permission::WorkManage)?;
     let idem = i.idempotency_key.clone();
-    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "createMilestone", idem.as_deref()).await? {
+    let w = Write { db, session, org: org_id };
+    if let Some(id) = w.replay("createMilestone", idem.as_deref()).await? {
         return find_in_org::<milestone::Entity>(db, milestone::Column::OrgId, org_id, id, "milestone").await;
     }
     let p = projects::get(db, org_id, Project::decode(&i.project_id, "projectId")?).await?;
@@ -81,18 +83,6 @@ pub async fn create_milestone(
     .insert(db)
     .await?;
     let changes = serde_json::json!({ "name": m.name, "dueDate": m.due_date });
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "milestone.create",
-            entity_type: "Milestone",
-            entity_id: m.id,
-            changes: changes.clone(),
-        },
-    )
-    .await?;
     let event = DomainEvent {
         kind: "milestone.scheduled",
         subject_type: "Milestone",
@@ -103,7 +93,7 @@ pub async fn create_milestone(
         data: changes,
     };
     notify::emit(db, session, org_id, event, None).await?;
-    idempotency::complete(db, org_id, "createMilestone", idem.as_deref(), m.id).await?;
+    w.created::<Milestone>("milestone.create", &m, ("createMilestone", idem.as_deref())).await?;
     Ok(m)
 }
 
@@ -146,33 +136,9 @@ pub async fn update_milestone(
             Set(if s == "ACHIEVED" { current.achieved_at.or(Some(Utc::now().fixed_offset())) } else { None });
         am.status = Set(s);
     }
-    let updated = update_versioned(
-        db,
-        milestone::Column::Id,
-        milestone::Column::Version,
-        id,
-        am,
-        i.expected_version,
-        "milestone",
-    )
-    .await?;
-    let changes = audit::diff(&[
-        ("name", current.name.into(), updated.name.clone().into()),
-        ("status", current.status.clone().into(), updated.status.clone().into()),
-        ("dueDate", current.due_date.map(|d| d.to_string()).into(), updated.due_date.map(|d| d.to_string()).into()),
-    ]);
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "milestone.update",
-            entity_type: "Milestone",
-            entity_id: id,
-            changes: changes.clone(),
-        },
-    )
-    .await?;
+    let Updated { after: updated, changes, .. } = Write { db, session, org: org_id }
+        .update::<Milestone, _>("milestone.update", current.clone(), am, i.expected_version)
+        .await?;
     let kind = match updated.status.as_str() {
         "ACHIEVED" if current.status != "ACHIEVED" => "milestone.achieved",
         "MISSED" if current.status != "MISSED" => "milestone.missed",
@@ -218,7 +184,8 @@ pub struct RaiseRiskInput {
 pub async fn raise_risk(db: &impl ConnectionTrait, session: &Session, i: RaiseRiskInput) -> AppResult<risk::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
     let idem = i.idempotency_key.clone();
-    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "raiseRisk", idem.as_deref()).await? {
+    let w = Write { db, session, org: org_id };
+    if let Some(id) = w.replay("raiseRisk", idem.as_deref()).await? {
         return find_in_org::<risk::Entity>(db, risk::Column::OrgId, org_id, id, "risk").await;
     }
     let p = projects::get(db, org_id, Project::decode(&i.project_id, "projectId")?).await?;
@@ -237,14 +204,6 @@ pub async fn raise_risk(db: &impl ConnectionTrait, session: &Session, i: RaiseRi
     }
     .insert(db)
     .await?;
-    let changes = serde_json::json!({ "title": r.title, "severity": r.severity });
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry { action: "risk.raise", entity_type: "Risk", entity_id: r.id, changes },
-    )
-    .await?;
     let event = DomainEvent {
         kind: "risk.raised",
         subject_type: "Risk",
@@ -255,7 +214,7 @@ pub async fn raise_risk(db: &impl ConnectionTrait, session: &Session, i: RaiseRi
         data: serde_json::json!({ "title": r.title, "severity": r.severity, "level": risk_level(r.severity) }),
     };
     notify::emit(db, session, org_id, event, None).await?;
-    idempotency::complete(db, org_id, "raiseRisk", idem.as_deref(), r.id).await?;
+    w.created::<Risk>("risk.raise", &r, ("raiseRisk", idem.as_deref())).await?;
     Ok(r)
 }
 
@@ -296,19 +255,9 @@ pub async fn update_risk(db: &impl ConnectionTrait, session: &Session, i: Update
     if let Some(s) = &i.status {
         am.status = Set(s.as_str().to_owned());
     }
-    let updated =
-        update_versioned(db, risk::Column::Id, risk::Column::Version, id, am, i.expected_version, "risk").await?;
-    let changes = audit::diff(&[
-        ("severity", current.severity.into(), updated.severity.into()),
-        ("status", current.status.into(), updated.status.clone().into()),
-    ]);
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry { action: "risk.update", entity_type: "Risk", entity_id: id, changes: changes.clone() },
-    )
-    .await?;
+    let Updated { after: updated, changes, .. } = Write { db, session, org: org_id }
+        .update::<Risk, _>("risk.update", current.clone(), am, i.expected_version)
+        .await?;
     let event = DomainEvent {
         kind: "risk.updated",
         subject_type: "Risk",

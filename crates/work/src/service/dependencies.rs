@@ -4,7 +4,8 @@
 use crate::nodes::Task;
 use opsgraph_core::id::new_id;
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit};
+use opsgraph_core::write::Write;
+use opsgraph_core::{AppError, AppResult, Permission, Session};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
 use uuid::Uuid;
 
@@ -52,18 +53,9 @@ pub async fn add(
     }
     .insert(db)
     .await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "task.dependency_add",
-            entity_type: "Task",
-            entity_id: task.id,
-            changes: serde_json::json!({ "dependsOn": on.id, "kind": kind }),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }
+        .audit::<Task>("task.dependency_add", task.id, serde_json::json!({ "dependsOn": on.id, "kind": kind }))
+        .await?;
     Ok(dep)
 }
 
@@ -102,17 +94,8 @@ pub async fn remove(db: &impl ConnectionTrait, session: &Session, task_gid: &str
     if res.rows_affected == 0 {
         return Err(AppError::not_found("dependency"));
     }
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "task.dependency_remove",
-            entity_type: "Task",
-            entity_id: task,
-            changes: serde_json::json!({ "dependsOn": on }),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }
+        .audit::<Task>("task.dependency_remove", task, serde_json::json!({ "dependsOn": on }))
+        .await?;
     Ok(task)
 }

@@ -2,12 +2,13 @@
 
 use crate::nodes::{Project, ProjectMember};
 use chrono::NaiveDate;
-use opsgraph_core::db::{find_in_org, update_versioned};
+use opsgraph_core::db::find_in_org;
 use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_core::write::{Updated, Write};
+use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
 use opsgraph_org::nodes::Membership;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
@@ -62,7 +63,8 @@ pub async fn add(
 ) -> AppResult<project_member::Model> {
     let org_id = session.require(Permission::WorkManage)?;
     let idem = i.idempotency_key.as_deref();
-    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "addProjectMember", idem).await? {
+    let w = Write { db, session, org: org_id };
+    if let Some(id) = w.replay("addProjectMember", idem).await? {
         return get(db, org_id, id).await;
     }
     let p = projects::get(db, org_id, Project::decode(&i.project_id, "projectId")?).await?;
@@ -85,18 +87,6 @@ pub async fn add(
     watchers::ensure(db, org_id, m.id, Subject::Project(p.id)).await?;
     let data =
         serde_json::json!({ "membershipId": m.id, "allocationPercent": row.allocation_percent, "role": row.role });
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "project_member.add",
-            entity_type: "ProjectMember",
-            entity_id: row.id,
-            changes: data.clone(),
-        },
-    )
-    .await?;
     notify::emit(
         db,
         session,
@@ -113,7 +103,7 @@ pub async fn add(
         None,
     )
     .await?;
-    idempotency::complete(db, org_id, "addProjectMember", idem, row.id).await?;
+    w.created::<ProjectMember>("project_member.add", &row, ("addProjectMember", idem)).await?;
     Ok(row)
 }
 
@@ -165,29 +155,9 @@ pub async fn update(
         am.end_date = Set(v);
     }
     dates(i.start_date.unwrap_or(current.start_date), i.end_date.unwrap_or(current.end_date))?;
-    let updated = update_versioned(
-        db,
-        project_member::Column::Id,
-        project_member::Column::Version,
-        id,
-        am,
-        i.expected_version,
-        "project member",
-    )
-    .await?;
-    let changes = audit::diff(&[
-        ("role", audit::json(&current.role), audit::json(&updated.role)),
-        ("allocationPercent", current.allocation_percent.into(), updated.allocation_percent.into()),
-        ("startDate", audit::json(&current.start_date), audit::json(&updated.start_date)),
-        ("endDate", audit::json(&current.end_date), audit::json(&updated.end_date)),
-    ]);
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry { action: "project_member.update", entity_type: "ProjectMember", entity_id: id, changes },
-    )
-    .await?;
+    let Updated { after: updated, .. } = Write { db, session, org: org_id }
+        .update::<ProjectMember, _>("project_member.update", current.clone(), am, i.expected_version)
+        .await?;
     Ok(updated)
 }
 
@@ -197,18 +167,9 @@ pub async fn remove(db: &impl ConnectionTrait, session: &Session, gid: &str) -> 
     let current = get(db, org_id, ProjectMember::decode(gid, "id")?).await?;
     project_member::Entity::delete_by_id(current.id).exec(db).await?;
     let data = serde_json::json!({ "membershipId": current.membership_id });
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "project_member.remove",
-            entity_type: "ProjectMember",
-            entity_id: current.id,
-            changes: data.clone(),
-        },
-    )
-    .await?;
+    Write { db, session, org: org_id }
+        .audit::<ProjectMember>("project_member.remove", current.id, data.clone())
+        .await?;
     notify::emit(
         db,
         session,

@@ -4,12 +4,13 @@
 use crate::enums::ObjectiveStatus;
 use crate::nodes::{KeyResult, Objective};
 use chrono::NaiveDate;
-use opsgraph_core::db::{find_in_org, update_versioned};
+use opsgraph_core::db::find_in_org;
 use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_core::write::{Updated, Write};
+use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -51,18 +52,6 @@ pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult
     find_in_org::<objective::Entity>(db, objective::Column::OrgId, org_id, id, "objective").await
 }
 
-async fn record(
-    db: &impl ConnectionTrait,
-    session: &Session,
-    org_id: Uuid,
-    action: &str,
-    entity_type: &str,
-    id: Uuid,
-    changes: serde_json::Value,
-) -> AppResult<()> {
-    audit::record(db, session, org_id, audit::AuditEntry { action, entity_type, entity_id: id, changes }).await
-}
-
 /// Create an objective.
 #[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
@@ -94,7 +83,8 @@ pub async fn create_objective(
 ) -> AppResult<objective::Model> {
     let org_id = session.require(Permission::WorkManage)?;
     let idem = i.idempotency_key.as_deref();
-    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "createObjective", idem).await? {
+    let w = Write { db, session, org: org_id };
+    if let Some(id) = w.replay("createObjective", idem).await? {
         return get(db, org_id, id).await;
     }
     if i.period_end < i.period_start {
@@ -119,8 +109,7 @@ pub async fn create_objective(
     }
     .insert(db)
     .await?;
-    record(db, session, org_id, "objective.create", "Objective", o.id, serde_json::json!({ "title": o.title })).await?;
-    idempotency::complete(db, org_id, "createObjective", idem, o.id).await?;
+    w.created::<Objective>("objective.create", &o, ("createObjective", idem)).await?;
     Ok(o)
 }
 
@@ -159,22 +148,9 @@ pub async fn update_objective(
     if let Some(o) = &i.owner_id {
         am.owner_id = Set(opsgraph_org::service::members::resolve(db, org_id, o.as_deref(), "ownerId").await?);
     }
-    let updated = update_versioned(
-        db,
-        objective::Column::Id,
-        objective::Column::Version,
-        current.id,
-        am,
-        i.expected_version,
-        "objective",
-    )
-    .await?;
-    let changes = audit::diff(&[
-        ("title", current.title.into(), updated.title.clone().into()),
-        ("status", current.status.into(), updated.status.clone().into()),
-        ("ownerId", audit::json(&current.owner_id), audit::json(&updated.owner_id)),
-    ]);
-    record(db, session, org_id, "objective.update", "Objective", current.id, changes).await?;
+    let Updated { after: updated, .. } = Write { db, session, org: org_id }
+        .update::<Objective, _>("objective.update", current.clone(), am, i.expected_version)
+        .await?;
     Ok(updated)
 }
 
@@ -227,7 +203,8 @@ pub async fn add_key_result(
 ) -> AppResult<key_result::Model> {
     let org_id = session.require(Permission::WorkManage)?;
     let idem = i.idempotency_key.clone();
-    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "addKeyResult", idem.as_deref()).await? {
+    let w = Write { db, session, org: org_id };
+    if let Some(id) = w.replay("addKeyResult", idem.as_deref()).await? {
         return find_in_org::<key_result::Entity>(db, key_result::Column::OrgId, org_id, id, "key result").await;
     }
     let o = get(db, org_id, Objective::decode(&i.objective_id, "objectiveId")?).await?;
@@ -251,8 +228,7 @@ pub async fn add_key_result(
     }
     .insert(db)
     .await?;
-    record(db, session, org_id, "key_result.add", "KeyResult", k.id, serde_json::json!({ "title": k.title })).await?;
-    idempotency::complete(db, org_id, "addKeyResult", idem.as_deref(), k.id).await?;
+    w.created::<KeyResult>("key_result.add", &k, ("addKeyResult", idem.as_deref())).await?;
     Ok(k)
 }
 
@@ -279,22 +255,9 @@ pub async fn check_in(
     let current = find_in_org::<key_result::Entity>(db, key_result::Column::OrgId, org_id, id, "key result").await?;
     let mut am = key_result::ActiveModel { ..Default::default() };
     am.current_value = Set(kr_value("currentValue", i.current_value)?);
-    let updated = update_versioned(
-        db,
-        key_result::Column::Id,
-        key_result::Column::Version,
-        id,
-        am,
-        i.expected_version,
-        "key result",
-    )
-    .await?;
-    let changes = audit::diff(&[(
-        "currentValue",
-        current.current_value.to_string().into(),
-        updated.current_value.to_string().into(),
-    )]);
-    record(db, session, org_id, "key_result.check_in", "KeyResult", id, changes.clone()).await?;
+    let Updated { after: updated, changes, .. } = Write { db, session, org: org_id }
+        .update::<KeyResult, _>("key_result.check_in", current.clone(), am, i.expected_version)
+        .await?;
     let event = DomainEvent {
         kind: "key_result.checked_in",
         subject_type: "KeyResult",
@@ -341,7 +304,8 @@ pub async fn set_link(
         .rows_affected();
     if n > 0 {
         let action = if linked { "objective.link" } else { "objective.unlink" };
-        record(db, session, org_id, action, "Objective", o.id, serde_json::json!({ "subjectId": subject.id() }))
+        Write { db, session, org: org_id }
+            .audit::<Objective>(action, o.id, serde_json::json!({ "subjectId": subject.id() }))
             .await?;
     }
     Ok(o)

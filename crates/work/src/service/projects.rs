@@ -3,12 +3,12 @@
 use crate::enums::ProjectStatus;
 use crate::nodes::Project;
 use chrono::NaiveDate;
-use opsgraph_core::db::update_versioned;
 use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_core::write::{Updated, Write};
+use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde::Deserialize;
@@ -56,7 +56,8 @@ pub async fn create(
 ) -> AppResult<project::Model> {
     let org_id = session.require(Permission::WorkManage)?;
     let idem = input.idempotency_key.as_deref();
-    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "createProject", idem).await? {
+    let w = Write { db, session, org: org_id };
+    if let Some(id) = w.replay("createProject", idem).await? {
         return get(db, org_id, id).await;
     }
     let key = input.key.trim().to_uppercase();
@@ -91,18 +92,6 @@ pub async fn create(
     }
     .insert(db)
     .await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "project.create",
-            entity_type: "Project",
-            entity_id: p.id,
-            changes: serde_json::json!({ "key": p.key, "name": p.name }),
-        },
-    )
-    .await?;
     if let Some(me) = session.membership_id {
         watchers::ensure(db, org_id, me, Subject::Project(p.id)).await?;
     }
@@ -122,7 +111,7 @@ pub async fn create(
         None,
     )
     .await?;
-    idempotency::complete(db, org_id, "createProject", idem, p.id).await?;
+    w.created::<Project>("project.create", &p, ("createProject", idem)).await?;
     Ok(p)
 }
 
@@ -209,26 +198,9 @@ pub async fn update(
     if let Some(c) = &input.client_name {
         am.client_name = Set(validate::opt_text("clientName", c.as_deref(), 200, false)?);
     }
-    let updated =
-        update_versioned(db, project::Column::Id, project::Column::Version, id, am, input.expected_version, "project")
-            .await?;
-    let changes = audit::diff(&[
-        ("name", audit::json(&current.name), audit::json(&updated.name)),
-        ("description", audit::json(&current.description), audit::json(&updated.description)),
-        ("status", audit::json(&current.status), audit::json(&updated.status)),
-        ("managerId", audit::json(&current.manager_id), audit::json(&updated.manager_id)),
-        ("teamId", audit::json(&current.team_id), audit::json(&updated.team_id)),
-        ("startDate", audit::json(&current.start_date), audit::json(&updated.start_date)),
-        ("endDate", audit::json(&current.end_date), audit::json(&updated.end_date)),
-        ("clientName", audit::json(&current.client_name), audit::json(&updated.client_name)),
-    ]);
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry { action: "project.update", entity_type: "Project", entity_id: id, changes: changes.clone() },
-    )
-    .await?;
+    let Updated { after: updated, changes, .. } = Write { db, session, org: org_id }
+        .update::<Project, _>("project.update", current.clone(), am, input.expected_version)
+        .await?;
     let kind = if current.status != updated.status { "project.status_changed" } else { "project.updated" };
     notify::emit(
         db,
@@ -268,8 +240,9 @@ pub async fn set_deleted(
     let stamp = chrono::Utc::now().fixed_offset();
     let mut am = project::ActiveModel { ..Default::default() };
     am.deleted_at = Set(if deleted { Some(stamp) } else { None });
-    let updated =
-        update_versioned(db, project::Column::Id, project::Column::Version, id, am, current.version, "project").await?;
+    let action = if deleted { "project.deleted" } else { "project.restored" };
+    let Updated { after: updated, .. } =
+        Write { db, session, org: org_id }.update::<Project, _>(action, current.clone(), am, current.version).await?;
     // The tasks go with the project (stamped with the project's deletion time, so every
     // list, count, aggregate and reminder that skips deleted tasks skips them too) and
     // come back with it; tasks deleted on their own before stay deleted.
@@ -284,14 +257,6 @@ pub async fn set_deleted(
         sql,
         [id.into(), stamp_value.into()],
     ))
-    .await?;
-    let action = if deleted { "project.deleted" } else { "project.restored" };
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry { action, entity_type: "Project", entity_id: id, changes: serde_json::json!({}) },
-    )
     .await?;
     notify::emit(
         db,

@@ -2,13 +2,14 @@
 //! (public recognition).
 
 use crate::enums::KudosCategory;
-use crate::nodes::{Project, Task};
+use crate::nodes::{Feedback, Kudos, Project, Task};
 use opsgraph_core::db::find_in_org;
 use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_core::write::Write;
+use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
 use opsgraph_org::nodes::Membership;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
@@ -75,7 +76,8 @@ pub async fn give_feedback(
 ) -> AppResult<feedback::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
     let idem = i.idempotency_key.clone();
-    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "giveFeedback", idem.as_deref()).await? {
+    let w = Write { db, session, org: org_id };
+    if let Some(id) = w.replay("giveFeedback", idem.as_deref()).await? {
         return find_in_org::<feedback::Entity>(db, feedback::Column::OrgId, org_id, id, "feedback").await;
     }
     let (me, to) = other_member(db, session, org_id, &i.to_id).await?;
@@ -104,14 +106,6 @@ pub async fn give_feedback(
     }
     .insert(db)
     .await?;
-    let changes = serde_json::json!({ "subjectId": to, "rating": f.rating });
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry { action: "feedback.give", entity_type: "Feedback", entity_id: f.id, changes },
-    )
-    .await?;
     if f.is_shared {
         let event = DomainEvent {
             kind: "feedback.received",
@@ -124,7 +118,7 @@ pub async fn give_feedback(
         };
         notify::emit(db, session, org_id, event, None).await?;
     }
-    idempotency::complete(db, org_id, "giveFeedback", idem.as_deref(), f.id).await?;
+    w.created::<Feedback>("feedback.give", &f, ("giveFeedback", idem.as_deref())).await?;
     Ok(f)
 }
 
@@ -149,7 +143,8 @@ pub struct GiveKudosInput {
 pub async fn give_kudos(db: &impl ConnectionTrait, session: &Session, i: GiveKudosInput) -> AppResult<kudos::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
     let idem = i.idempotency_key.clone();
-    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "giveKudos", idem.as_deref()).await? {
+    let w = Write { db, session, org: org_id };
+    if let Some(id) = w.replay("giveKudos", idem.as_deref()).await? {
         return find_in_org::<kudos::Entity>(db, kudos::Column::OrgId, org_id, id, "kudos").await;
     }
     let (me, to) = other_member(db, session, org_id, &i.to_id).await?;
@@ -169,14 +164,6 @@ pub async fn give_kudos(db: &impl ConnectionTrait, session: &Session, i: GiveKud
     }
     .insert(db)
     .await?;
-    let changes = serde_json::json!({ "toId": to, "category": k.category });
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry { action: "kudos.give", entity_type: "Kudos", entity_id: k.id, changes },
-    )
-    .await?;
     let event = DomainEvent {
         kind: "kudos.received",
         subject_type: "Kudos",
@@ -187,6 +174,6 @@ pub async fn give_kudos(db: &impl ConnectionTrait, session: &Session, i: GiveKud
         data: serde_json::json!({ "category": k.category, "message": k.message }),
     };
     notify::emit(db, session, org_id, event, None).await?;
-    idempotency::complete(db, org_id, "giveKudos", idem.as_deref(), k.id).await?;
+    w.created::<Kudos>("kudos.give", &k, ("giveKudos", idem.as_deref())).await?;
     Ok(k)
 }

@@ -8,7 +8,8 @@ use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_core::write::{Updated, Write};
+use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
 use rust_decimal::Decimal;
 use sea_orm::{
@@ -112,11 +113,19 @@ pub struct CreateTaskInput {
 
 /// Creates a task with the project's next number (allocated atomically).
 pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateTaskInput) -> AppResult<task::Model> {
-    let org_id = session.require(Permission::WorkWrite)?;
-    let idem = input.idempotency_key.as_deref();
-    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "createTask", idem).await? {
-        return get(db, org_id, id).await;
+    let w = Write::new(db, session, Permission::WorkWrite)?;
+    let key = ("createTask", input.idempotency_key.as_deref());
+    if let Some(id) = w.replay(key.0, key.1).await? {
+        return get(db, w.org, id).await;
     }
+    let t = insert(&w, &input).await?;
+    w.created::<Task>("task.create", &t, key).await?;
+    Ok(t)
+}
+
+/// Validates and inserts a new task, then follows and announces it.
+async fn insert(w: &Write<'_, impl ConnectionTrait>, input: &CreateTaskInput) -> AppResult<task::Model> {
+    let (db, session, org_id) = (w.db, w.session, w.org);
     let project = projects::get(db, org_id, Project::decode(&input.project_id, "projectId")?).await?;
     let title = validate::text("title", &input.title, 1, 500, false)?;
     let status = input.status.unwrap_or(TaskStatus::Todo).as_str().to_owned();
@@ -169,29 +178,16 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateT
         due_date: Set(input.due_date),
         estimate_hours: Set(hours(input.estimate_hours)?),
         position: Set(position),
-        labels: Set(labels(input.labels)?),
+        labels: Set(labels(input.labels.clone())?),
         ..Default::default()
     }
     .insert(db)
-    .await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "task.create",
-            entity_type: "Task",
-            entity_id: t.id,
-            changes: serde_json::json!({ "number": format!("{}-{}", project.key, t.number), "title": t.title }),
-        },
-    )
     .await?;
     for m in session.membership_id.into_iter().chain(t.assignee_id) {
         watchers::ensure(db, org_id, m, Subject::Task(t.id)).await?;
     }
     let data = serde_json::json!({ "identifier": format!("{}-{}", project.key, t.number), "title": t.title });
     emit(db, session, &t, "task.created", t.assignee_id.into_iter().collect(), data).await?;
-    idempotency::complete(db, org_id, "createTask", idem, t.id).await?;
     Ok(t)
 }
 
@@ -228,14 +224,10 @@ pub struct UpdateTaskInput {
     pub labels: Option<Vec<String>>,
 }
 
-/// Saves `am` on task `id` if its version is still `expected` (CONFLICT otherwise).
-async fn save(db: &impl ConnectionTrait, id: Uuid, am: task::ActiveModel, expected: i32) -> AppResult<task::Model> {
-    opsgraph_core::db::update_versioned(db, task::Column::Id, task::Column::Version, id, am, expected, "task").await
-}
-
 /// Changes a task's fields.
 pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateTaskInput) -> AppResult<task::Model> {
-    let org_id = session.require(Permission::WorkWrite)?;
+    let w = Write::new(db, session, Permission::WorkWrite)?;
+    let org_id = w.org;
     let id = Task::decode(&input.id, "id")?;
     let current = get(db, org_id, id).await?;
     let mut am: task::ActiveModel = current.clone().into();
@@ -272,25 +264,8 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateT
     if input.labels.is_some() {
         am.labels = Set(labels(input.labels)?);
     }
-    let updated = save(db, id, am, input.expected_version).await?;
-    let changes = audit::diff(&[
-        ("title", audit::json(&current.title), audit::json(&updated.title)),
-        ("description", audit::json(&current.description), audit::json(&updated.description)),
-        ("kind", audit::json(&current.kind), audit::json(&updated.kind)),
-        ("priority", audit::json(&current.priority), audit::json(&updated.priority)),
-        ("assigneeId", audit::json(&current.assignee_id), audit::json(&updated.assignee_id)),
-        ("startDate", audit::json(&current.start_date), audit::json(&updated.start_date)),
-        ("dueDate", audit::json(&current.due_date), audit::json(&updated.due_date)),
-        ("estimateHours", audit::json(&current.estimate_hours), audit::json(&updated.estimate_hours)),
-        ("labels", audit::json(&current.labels), audit::json(&updated.labels)),
-    ]);
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry { action: "task.update", entity_type: "Task", entity_id: id, changes: changes.clone() },
-    )
-    .await?;
+    let Updated { after: updated, changes, .. } =
+        w.update::<Task, _>("task.update", current.clone(), am, input.expected_version).await?;
     match updated.assignee_id {
         Some(a) if current.assignee_id != Some(a) => {
             watchers::ensure(db, org_id, a, Subject::Task(id)).await?;
@@ -329,19 +304,8 @@ async fn set_status(
     let mut am: task::ActiveModel = current.clone().into();
     am.status = Set(to.to_owned());
     am.completed_at = Set(if to == "DONE" { current.completed_at.or(Some(Utc::now().fixed_offset())) } else { None });
-    let updated = save(db, current.id, am, expected).await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action,
-            entity_type: "Task",
-            entity_id: current.id,
-            changes: audit::diff(&[("status", current.status.clone().into(), updated.status.clone().into())]),
-        },
-    )
-    .await?;
+    let w = Write { db, session, org: org_id };
+    let updated = w.update::<Task, _>(action, current.clone(), am, expected).await?.after;
     let data = serde_json::json!({ "title": updated.title, "from": current.status, "to": updated.status });
     emit(db, session, &updated, "task.status_changed", updated.assignee_id.into_iter().collect(), data).await?;
     Ok(updated)
@@ -397,19 +361,10 @@ pub async fn set_deleted(
         [id.into(), stamp.into(), org_id.into()],
     ))
     .await?;
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: if deleted { "task.delete" } else { "task.restore" },
-            entity_type: "Task",
-            entity_id: id,
-            changes: serde_json::json!({}),
-        },
-    )
-    .await?;
     let t = task::Entity::find_by_id(id).one(db).await?.ok_or_else(|| AppError::not_found("task"))?;
+    let w = Write { db, session, org: org_id };
+    w.audit::<Task>(if deleted { "task.delete" } else { "task.restore" }, id, opsgraph_core::write::diff(&current, &t))
+        .await?;
     let kind = if deleted { "task.deleted" } else { "task.restored" };
     emit(db, session, &t, kind, vec![], serde_json::json!({ "title": t.title })).await?;
     Ok(t)
@@ -480,18 +435,8 @@ pub async fn move_task(db: &impl ConnectionTrait, session: &Session, input: Move
     };
     let mut am: task::ActiveModel = moved.clone().into();
     am.position = Set(position);
-    let saved = save(db, id, am, moved.version).await?;
-    if !status_changed {
-        let changes = serde_json::json!({ "position": { "from": current.position, "to": position } });
-        audit::record(
-            db,
-            session,
-            org_id,
-            audit::AuditEntry { action: "task.move", entity_type: "Task", entity_id: id, changes },
-        )
-        .await?;
-    }
-    Ok(saved)
+    let w = Write { db, session, org: org_id };
+    Ok(w.update::<Task, _>("task.move", moved.clone(), am, moved.version).await?.after)
 }
 
 /// The position between `after` (or the top) and the next task of the column; `None` when

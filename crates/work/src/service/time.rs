@@ -4,12 +4,13 @@
 use crate::enums::{TimeOffKind, TimeOffStatus};
 use crate::nodes::{Project, Task, TimeEntry, TimeOff};
 use chrono::{NaiveDate, Utc};
-use opsgraph_core::db::{find_in_org, update_versioned};
+use opsgraph_core::db::find_in_org;
 use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, idempotency, validate};
+use opsgraph_core::write::{Updated, Write};
+use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
 use opsgraph_org::nodes::Membership;
 use rust_decimal::Decimal;
@@ -114,7 +115,8 @@ async fn get_entry(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResu
 pub async fn log_time(db: &impl ConnectionTrait, session: &Session, i: LogTimeInput) -> AppResult<time_entry::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
     let idem = i.idempotency_key.as_deref();
-    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "logTime", idem).await? {
+    let w = Write { db, session, org: org_id };
+    if let Some(id) = w.replay("logTime", idem).await? {
         return get_entry(db, org_id, id).await;
     }
     let member = subject_member(db, session, org_id, i.membership_id.as_deref()).await?;
@@ -150,15 +152,7 @@ pub async fn log_time(db: &impl ConnectionTrait, session: &Session, i: LogTimeIn
     }
     .insert(db)
     .await?;
-    let changes = serde_json::json!({ "hours": e.hours.to_string(), "date": e.entry_date, "taskId": e.task_id });
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry { action: "time_entry.log", entity_type: "TimeEntry", entity_id: e.id, changes },
-    )
-    .await?;
-    idempotency::complete(db, org_id, "logTime", idem, e.id).await?;
+    w.created::<TimeEntry>("time_entry.log", &e, ("logTime", idem)).await?;
     Ok(e)
 }
 
@@ -202,28 +196,9 @@ pub async fn update_entry(
     if let Some(n) = &i.note {
         am.note = Set(validate::opt_text("note", n.as_deref(), 2000, true)?);
     }
-    let updated = update_versioned(
-        db,
-        time_entry::Column::Id,
-        time_entry::Column::Version,
-        current.id,
-        am,
-        i.expected_version,
-        "time entry",
-    )
-    .await?;
-    let changes = audit::diff(&[
-        ("hours", current.hours.to_string().into(), updated.hours.to_string().into()),
-        ("date", audit::json(&current.entry_date), audit::json(&updated.entry_date)),
-        ("isBillable", current.is_billable.into(), updated.is_billable.into()),
-    ]);
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry { action: "time_entry.update", entity_type: "TimeEntry", entity_id: current.id, changes },
-    )
-    .await?;
+    let Updated { after: updated, .. } = Write { db, session, org: org_id }
+        .update::<TimeEntry, _>("time_entry.update", current.clone(), am, i.expected_version)
+        .await?;
     Ok(updated)
 }
 
@@ -234,13 +209,7 @@ pub async fn delete_entry(db: &impl ConnectionTrait, session: &Session, gid: &st
     own_or_manager(session, current.membership_id)?;
     time_entry::Entity::delete_by_id(current.id).exec(db).await?;
     let changes = serde_json::json!({ "hours": current.hours.to_string(), "date": current.entry_date });
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry { action: "time_entry.delete", entity_type: "TimeEntry", entity_id: current.id, changes },
-    )
-    .await?;
+    Write { db, session, org: org_id }.audit::<TimeEntry>("time_entry.delete", current.id, changes).await?;
     Ok(current)
 }
 
@@ -277,7 +246,8 @@ pub async fn request_time_off(
 ) -> AppResult<time_off::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
     let idem = i.idempotency_key.clone();
-    if let idempotency::Claim::Done(id) = idempotency::claim(db, org_id, "requestTimeOff", idem.as_deref()).await? {
+    let w = Write { db, session, org: org_id };
+    if let Some(id) = w.replay("requestTimeOff", idem.as_deref()).await? {
         return get_off(db, org_id, id).await;
     }
     let member = subject_member(db, session, org_id, i.membership_id.as_deref()).await?;
@@ -319,18 +289,6 @@ pub async fn request_time_off(
     .insert(db)
     .await?;
     let changes = serde_json::json!({ "kind": t.kind, "startDate": t.start_date, "endDate": t.end_date });
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry {
-            action: "time_off.request",
-            entity_type: "TimeOff",
-            entity_id: t.id,
-            changes: changes.clone(),
-        },
-    )
-    .await?;
     let event = DomainEvent {
         kind: "time_off.requested",
         subject_type: "TimeOff",
@@ -341,7 +299,7 @@ pub async fn request_time_off(
         data: changes,
     };
     notify::emit(db, session, org_id, event, None).await?;
-    idempotency::complete(db, org_id, "requestTimeOff", idem.as_deref(), t.id).await?;
+    w.created::<TimeOff>("time_off.request", &t, ("requestTimeOff", idem.as_deref())).await?;
     Ok(t)
 }
 
@@ -386,24 +344,9 @@ pub async fn decide_time_off(
         am.decided_by = Set(session.membership_id);
         am.decided_at = Set(Some(Utc::now().fixed_offset()));
     }
-    let updated = update_versioned(
-        db,
-        time_off::Column::Id,
-        time_off::Column::Version,
-        current.id,
-        am,
-        i.expected_version,
-        "time off",
-    )
-    .await?;
-    let changes = audit::diff(&[("status", current.status.into(), updated.status.clone().into())]);
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry { action: "time_off.decide", entity_type: "TimeOff", entity_id: current.id, changes },
-    )
-    .await?;
+    let Updated { after: updated, .. } = Write { db, session, org: org_id }
+        .update::<TimeOff, _>("time_off.decide", current.clone(), am, i.expected_version)
+        .await?;
     let event = DomainEvent {
         kind: "time_off.decided",
         subject_type: "TimeOff",
@@ -480,12 +423,6 @@ pub async fn set_availability(
     let changes = serde_json::json!({
         "days": i.days.iter().map(|d| serde_json::json!({ "weekday": d.weekday, "hours": d.hours.to_string() })).collect::<Vec<_>>()
     });
-    audit::record(
-        db,
-        session,
-        org_id,
-        audit::AuditEntry { action: "availability.set", entity_type: "Membership", entity_id: member, changes },
-    )
-    .await?;
+    Write { db, session, org: org_id }.audit::<Membership>("availability.set", member, changes).await?;
     Ok(member)
 }
