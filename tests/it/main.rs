@@ -1,6 +1,7 @@
 //! End-to-end tests: the real server over HTTP against a real PostgreSQL.
 
 mod accounts;
+mod aggregates;
 mod auth;
 mod capacity;
 mod collaboration;

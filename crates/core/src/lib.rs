@@ -5,6 +5,7 @@
 // The derives name `::opsgraph_core`; this lets core use them on its own types.
 extern crate self as opsgraph_core;
 
+pub mod aggregate;
 pub mod audit;
 pub mod auth;
 pub mod context;

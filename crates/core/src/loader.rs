@@ -161,12 +161,15 @@ where
     <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
 {
     let want_total = q.want_total;
-    Ok(req
+    let q = Arc::new(q);
+    let mut conn = req
         .loader(PageBy::<R>::new)
-        .load_one((parent, Arc::new(q)))
+        .load_one((parent, q.clone()))
         .await
         .map_err(|e| failed(&e))?
-        .unwrap_or_else(|| Connection::empty(want_total)))
+        .unwrap_or_else(|| Connection::empty(want_total));
+    conn.agg = Some(Arc::new(crate::aggregate::ChildAggregate::<R> { parent, query: q, rel: PhantomData }));
+    Ok(conn)
 }
 
 /// All children of each parent through `R` (small, bounded lists such as key results or

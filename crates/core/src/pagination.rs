@@ -106,6 +106,10 @@ pub struct ListSpec<E: EntityTrait> {
     pub sorts: Vec<SortKey<E::Column>>,
     /// The order used when `orderBy` is absent (name of a sort key, ascending).
     pub default_sort: &'static str,
+    /// Numeric measures reported by `aggregate` and `groupBy` (besides the count).
+    pub aggregates: Vec<crate::aggregate::AggField<E::Column>>,
+    /// Fields `groupBy` accepts.
+    pub groups: Vec<crate::aggregate::GroupField<E::Column>>,
 }
 
 /// Parsed connection arguments; hashable so nested loaders can batch equal queries.
@@ -143,6 +147,8 @@ impl Hash for ListQuery {
 /// One page of a connection, ready for the `<Node>Connection` type.
 #[derive(Clone)]
 pub struct Connection {
+    /// Where `aggregate` and `groupBy` read from (the list's query without paging).
+    pub agg: Option<Arc<dyn crate::aggregate::AggregateSource>>,
     /// The edges, in order.
     pub edges: Vec<Edge>,
     /// Relay page info.
@@ -176,7 +182,7 @@ pub struct PageInfo {
 impl Connection {
     /// An empty connection (no parent rows, or nothing visible).
     pub fn empty(want_total: bool) -> Self {
-        Connection { edges: vec![], page_info: PageInfo::default(), total: want_total.then_some(0) }
+        Connection { agg: None, edges: vec![], page_info: PageInfo::default(), total: want_total.then_some(0) }
     }
 }
 
@@ -249,6 +255,29 @@ impl ListQuery {
             decode_cursor(spec, &q, c, "before")?;
         }
         Ok(q)
+    }
+
+    /// Every item of a list, in its default order, first page (for server-side uses of a
+    /// list such as board statistics).
+    pub fn all<E: EntityTrait>(spec: &ListSpec<E>) -> Self {
+        let idx = spec.sorts.iter().position(|s| s.name == spec.default_sort).unwrap_or(0);
+        ListQuery {
+            first: None,
+            after: None,
+            last: None,
+            before: None,
+            filter: None,
+            order: vec![(idx, false)],
+            want_total: false,
+        }
+    }
+
+    /// `base` narrowed by this query's filter (no cursors, no paging): what aggregates read.
+    pub fn filtered<E: EntityTrait>(&self, spec: &ListSpec<E>, base: Select<E>) -> AppResult<Select<E>> {
+        Ok(match &self.filter {
+            Some(f) => base.filter(filter::compile(&spec.filters, f)?),
+            None => base,
+        })
     }
 
     fn backward(&self) -> bool {
@@ -407,31 +436,28 @@ where
         start_cursor: edges.first().map(|e| e.cursor.clone()),
         end_cursor: edges.last().map(|e| e.cursor.clone()),
     };
-    Ok(Connection { edges, page_info, total })
+    Ok(Connection { agg: None, edges, page_info, total })
 }
 
-/// One page of `base` (already scoped by the caller) per the client's arguments.
-pub async fn page<E, C>(db: &C, spec: &ListSpec<E>, q: &ListQuery, base: Select<E>) -> AppResult<Connection>
+/// One page of `base` (already scoped by the caller) per the client's arguments; its
+/// `aggregate` / `groupBy` read `base` under the same filter.
+pub async fn page<E, C>(db: &C, spec: &'static ListSpec<E>, q: &ListQuery, base: Select<E>) -> AppResult<Connection>
 where
-    E: EntityTrait,
+    E: EntityTrait + Send + Sync,
     E::Model: Send + Sync + 'static,
+    Select<E>: Send + Sync,
     C: ConnectionTrait,
 {
-    let total = if q.want_total {
-        let mut counted = base.clone();
-        if let Some(f) = &q.filter {
-            counted = counted.filter(filter::compile(&spec.filters, f)?);
-        }
-        Some(counted.count(db).await? as i64)
-    } else {
-        None
-    };
+    let filtered = q.filtered(spec, base.clone())?;
+    let total = if q.want_total { Some(filtered.clone().count(db).await? as i64) } else { None };
     let (mut sel, order) = prepare(spec, q, base)?;
     for (e, o) in order {
         sel = sel.order_by(e, o);
     }
     let rows = sel.limit(q.limit() + 1).all(db).await?;
-    finish(spec, q, rows, total)
+    let mut conn = finish(spec, q, rows, total)?;
+    conn.agg = Some(Arc::new(crate::aggregate::RootAggregate { spec, select: filtered }));
+    Ok(conn)
 }
 
 /// One page per parent (`partition` column IN `parents`) in one statement, plus one
@@ -522,7 +548,12 @@ impl<E: EntityTrait> ListSpec<E> {
                     .description("Ascending or descending."),
             );
         let filter_input = filter::filter_input(node, &self.filters);
-        (crate::gql::connection_objects(node), vec![filter_input, order_input], vec![order_enum])
+        let (mut objects, mut enums) = (crate::gql::connection_objects(node), vec![order_enum]);
+        let (extra, conn) = crate::gql::aggregate_types(node, self);
+        objects[0] = conn(std::mem::replace(&mut objects[0], async_graphql::dynamic::Object::new("__placeholder")));
+        objects.extend(extra.0);
+        enums.extend(extra.1);
+        (objects, vec![filter_input, order_input], enums)
     }
 
     /// Adds `first/after/last/before/filter/orderBy` to a connection field.

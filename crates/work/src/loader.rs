@@ -25,47 +25,6 @@ pub struct StatusStat {
     pub logged_hours: Decimal,
 }
 
-/// Per-project board aggregates for many projects in one `GROUP BY`.
-pub struct TaskStatsByProject(pub Arc<TxDb>);
-
-impl Loader<Uuid> for TaskStatsByProject {
-    type Value = Vec<StatusStat>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<StatusStat>>, LoadError> {
-        let rows = self
-            .0
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT t.project_id, t.status, count(*) AS n, coalesce(sum(t.estimate_hours), 0) AS est, \
-                   coalesce(sum(te.h), 0) AS logged FROM tasks t LEFT JOIN (SELECT task_id, sum(hours) AS h \
-                   FROM time_entries WHERE project_id = ANY($1) AND task_id IS NOT NULL GROUP BY task_id) te \
-                   ON te.task_id = t.id \
-                 WHERE t.project_id = ANY($1) AND t.deleted_at IS NULL GROUP BY t.project_id, t.status",
-                [keys.to_vec().into()],
-            ))
-            .await
-            .map_err(opsgraph_core::loader::db_error)?;
-        let mut out: HashMap<Uuid, Vec<StatusStat>> = HashMap::new();
-        for r in rows {
-            let get = || -> Result<(Uuid, StatusStat), sea_orm::DbErr> {
-                Ok((
-                    r.try_get("", "project_id")?,
-                    StatusStat {
-                        status: r.try_get("", "status")?,
-                        count: r.try_get("", "n")?,
-                        estimate_hours: r.try_get("", "est")?,
-                        logged_hours: r.try_get("", "logged")?,
-                    },
-                ))
-            };
-            let (p, s) = get().map_err(opsgraph_core::loader::db_error)?;
-            out.entry(p).or_default().push(s);
-        }
-        Ok(out)
-    }
-}
-
 fn load_err(e: impl Into<opsgraph_core::AppError>) -> LoadError {
     opsgraph_core::loader::app_error(e.into())
 }

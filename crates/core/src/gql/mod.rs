@@ -20,7 +20,9 @@ use crate::id;
 use crate::node::{Model, NodeType};
 use crate::pagination::{Connection, Edge, PageInfo};
 
+mod aggregates;
 mod decl;
+pub use aggregates::aggregate_types;
 mod fields;
 pub use decl::*;
 pub use fields::*;
@@ -233,6 +235,7 @@ impl SchemaParts {
         for input in crate::filter::operator_inputs() {
             self.ty(input);
         }
+        self.ty(crate::aggregate::DateBucket::enum_type());
         self.object(page_info_object());
         self.object(money_object());
     }

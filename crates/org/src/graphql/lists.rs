@@ -1,6 +1,10 @@
 //! List specs (filters, orders) of the org node types and their relationships.
 
+use crate::enums::{ApiKeyScope, NotificationKind, SkillKind, TeamKind};
 use crate::nodes::{ApiKey, AuditEntry, MemberSkill, Membership, Notification, Skill, Team, TeamMember};
+use opsgraph_core::Role;
+use opsgraph_core::aggregate::{GroupKind as G, gf};
+use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::node::NodeType;
 use std::sync::LazyLock;
 
@@ -18,7 +22,7 @@ pub static MEMBERS: LazyLock<ListSpec<membership::Entity>> = LazyLock::new(|| {
         node: Membership::NAME,
         id: C::Id,
         filters: vec![
-            ff("role", C::Role, K::Enum("Role")),
+            ff("role", C::Role, K::Enum(Role::NAME)),
             ff("jobTitle", C::JobTitle, K::Text),
             ff("department", C::Department, K::Text),
             ff("managerId", C::ManagerId, K::Id(Membership::NAME)),
@@ -28,10 +32,19 @@ pub static MEMBERS: LazyLock<ListSpec<membership::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![
             sk("CREATED_AT", C::CreatedAt, S::DateTime),
-            sk("ROLE", C::Role, S::Text),
+            sk("ROLE", C::Role, S::Ranked(&Role::VALUES)),
             sk("UPDATED_AT", C::UpdatedAt, S::DateTime),
         ],
         default_sort: "CREATED_AT",
+        // Rates are not measures: they need RatesRead, which a list does not check.
+        aggregates: vec![],
+        groups: vec![
+            gf("ROLE", C::Role, G::Enum(&Role::VALUES)),
+            gf("DEPARTMENT", C::Department, G::Text),
+            gf("MANAGER", C::ManagerId, G::Id(Membership::NAME)),
+            gf("HIRE_DATE", C::HireDate, G::Date),
+            gf("IS_ACTIVE", C::IsActive, G::Text),
+        ],
     }
 });
 
@@ -43,13 +56,15 @@ pub static TEAMS: LazyLock<ListSpec<team::Entity>> = LazyLock::new(|| {
         id: C::Id,
         filters: vec![
             ff("name", C::Name, K::Text),
-            ff("kind", C::Kind, K::Enum("TeamKind")),
+            ff("kind", C::Kind, K::Enum(TeamKind::NAME)),
             ff("parentId", C::ParentId, K::Id(Team::NAME)),
             ff("leadId", C::LeadId, K::Id(Membership::NAME)),
             ff("createdAt", C::CreatedAt, K::DateTime),
         ],
         sorts: vec![sk("NAME", C::Name, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "NAME",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 
@@ -62,6 +77,8 @@ pub static TEAM_MEMBERS: LazyLock<ListSpec<team_member::Entity>> = LazyLock::new
         filters: vec![ff("role", C::Role, K::Text), ff("membershipId", C::MembershipId, K::Id(Membership::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 
@@ -73,16 +90,18 @@ pub static SKILLS: LazyLock<ListSpec<skill::Entity>> = LazyLock::new(|| {
         id: C::Id,
         filters: vec![
             ff("name", C::Name, K::Text),
-            ff("kind", C::Kind, K::Enum("SkillKind")),
+            ff("kind", C::Kind, K::Enum(SkillKind::NAME)),
             ff("category", C::Category, K::Text),
             ff("parentId", C::ParentId, K::Id(Skill::NAME)),
         ],
         sorts: vec![
             sk("NAME", C::Name, S::Text),
-            sk("KIND", C::Kind, S::Text),
+            sk("KIND", C::Kind, S::Ranked(&SkillKind::VALUES)),
             sk("CREATED_AT", C::CreatedAt, S::DateTime),
         ],
         default_sort: "NAME",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 
@@ -94,11 +113,13 @@ pub static API_KEYS: LazyLock<ListSpec<api_key::Entity>> = LazyLock::new(|| {
         id: C::Id,
         filters: vec![
             ff("name", C::Name, K::Text),
-            ff("scope", C::Scope, K::Enum("ApiKeyScope")),
+            ff("scope", C::Scope, K::Enum(ApiKeyScope::NAME)),
             ff("revokedAt", C::RevokedAt, K::DateTime),
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("NAME", C::Name, S::Text)],
         default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 
@@ -116,6 +137,8 @@ pub static AUDIT: LazyLock<ListSpec<audit_entry::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 
@@ -128,6 +151,8 @@ pub static MEMBER_SKILLS: LazyLock<ListSpec<member_skill::Entity>> = LazyLock::n
         filters: vec![ff("skillId", C::SkillId, K::Id(Skill::NAME)), ff("proficiency", C::Proficiency, K::Int)],
         sorts: vec![sk("PROFICIENCY", C::Proficiency, S::Int), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 
@@ -138,13 +163,15 @@ pub static NOTIFICATIONS: LazyLock<ListSpec<notification::Entity>> = LazyLock::n
         node: Notification::NAME,
         id: C::Id,
         filters: vec![
-            ff("kind", C::Kind, K::Enum("NotificationKind")),
+            ff("kind", C::Kind, K::Enum(NotificationKind::NAME)),
             ff("readAt", C::ReadAt, K::DateTime),
             ff("archivedAt", C::ArchivedAt, K::DateTime),
             ff("createdAt", C::CreatedAt, K::DateTime),
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 

@@ -2,6 +2,7 @@
 
 use crate::enums::{ChangeRequestStatus, CommentKind};
 use crate::nodes::{ChangeRequest, ChecklistItem, Comment, Project, Task};
+use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::node::NodeType;
 use opsgraph_org::nodes::Membership;
 use std::sync::LazyLock;
@@ -26,12 +27,14 @@ pub static COMMENTS: LazyLock<ListSpec<comment::Entity>> = LazyLock::new(|| {
         node: Comment::NAME,
         id: C::Id,
         filters: vec![
-            ff("kind", C::Kind, K::Enum("CommentKind")),
+            ff("kind", C::Kind, K::Enum(CommentKind::NAME)),
             ff("authorId", C::AuthorId, K::Id(Membership::NAME)),
             ff("createdAt", C::CreatedAt, K::DateTime),
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 
@@ -41,9 +44,11 @@ pub static CHANGE_REQUESTS: LazyLock<ListSpec<change_request::Entity>> = LazyLoc
     ListSpec {
         node: ChangeRequest::NAME,
         id: C::Id,
-        filters: vec![ff("status", C::Status, K::Enum("ChangeRequestStatus"))],
+        filters: vec![ff("status", C::Status, K::Enum(ChangeRequestStatus::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 

@@ -2,6 +2,7 @@
 
 use crate::enums::{MilestoneStatus, RiskLevel, RiskStatus};
 use crate::nodes::{Milestone, Project, Risk};
+use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::node::NodeType;
 use opsgraph_org::nodes::Membership;
 use std::sync::LazyLock;
@@ -24,9 +25,11 @@ pub static MILESTONES: LazyLock<ListSpec<milestone::Entity>> = LazyLock::new(|| 
     ListSpec {
         node: Milestone::NAME,
         id: C::Id,
-        filters: vec![ff("status", C::Status, K::Enum("MilestoneStatus")), ff("dueDate", C::DueDate, K::Date)],
+        filters: vec![ff("status", C::Status, K::Enum(MilestoneStatus::NAME)), ff("dueDate", C::DueDate, K::Date)],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 
@@ -37,12 +40,14 @@ pub static RISKS: LazyLock<ListSpec<risk::Entity>> = LazyLock::new(|| {
         node: Risk::NAME,
         id: C::Id,
         filters: vec![
-            ff("status", C::Status, K::Enum("RiskStatus")),
+            ff("status", C::Status, K::Enum(RiskStatus::NAME)),
             ff("severity", C::Severity, K::Int),
             ff("ownerId", C::OwnerId, K::Id(Membership::NAME)),
         ],
         sorts: vec![sk("SEVERITY", C::Severity, S::Int), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 

@@ -2,6 +2,7 @@
 
 use crate::enums::DependencyKind;
 use crate::nodes::{Task, TaskDependency};
+use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::node::NodeType;
 use std::sync::LazyLock;
 
@@ -27,9 +28,11 @@ pub static DEPENDENCIES: LazyLock<ListSpec<task_dependency::Entity>> = LazyLock:
     ListSpec {
         node: TaskDependency::NAME,
         id: C::Id,
-        filters: vec![ff("kind", C::Kind, K::Enum("DependencyKind"))],
+        filters: vec![ff("kind", C::Kind, K::Enum(DependencyKind::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 

@@ -3,6 +3,7 @@
 
 use crate::enums::ProjectStatus;
 use crate::nodes::Project;
+use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
 use opsgraph_derive::GqlInput;
@@ -42,7 +43,7 @@ pub static PROJECTS: LazyLock<ListSpec<project::Entity>> = LazyLock::new(|| {
         filters: vec![
             ff("key", C::Key, K::Text),
             ff("name", C::Name, K::Text),
-            ff("status", C::Status, K::Enum("ProjectStatus")),
+            ff("status", C::Status, K::Enum(ProjectStatus::NAME)),
             ff("managerId", C::ManagerId, K::Id(Membership::NAME)),
             ff("teamId", C::TeamId, K::Id(Team::NAME)),
             ff("startDate", C::StartDate, K::Date),
@@ -54,6 +55,8 @@ pub static PROJECTS: LazyLock<ListSpec<project::Entity>> = LazyLock::new(|| {
             sk("CREATED_AT", C::CreatedAt, S::DateTime),
         ],
         default_sort: "NAME",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 

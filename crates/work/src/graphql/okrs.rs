@@ -3,6 +3,7 @@
 
 use crate::enums::ObjectiveStatus;
 use crate::nodes::{KeyResult, Objective, Project, Task};
+use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
 use opsgraph_derive::GqlInput;
@@ -33,7 +34,7 @@ pub static OBJECTIVES: LazyLock<ListSpec<objective::Entity>> = LazyLock::new(|| 
         id: C::Id,
         filters: vec![
             ff("title", C::Title, K::Text),
-            ff("status", C::Status, K::Enum("ObjectiveStatus")),
+            ff("status", C::Status, K::Enum(ObjectiveStatus::NAME)),
             ff("ownerId", C::OwnerId, K::Id(Membership::NAME)),
             ff("teamId", C::TeamId, K::Id(Team::NAME)),
             ff("parentId", C::ParentId, K::Id(Objective::NAME)),
@@ -42,6 +43,8 @@ pub static OBJECTIVES: LazyLock<ListSpec<objective::Entity>> = LazyLock::new(|| 
         ],
         sorts: vec![sk("PERIOD_START", C::PeriodStart, S::Date), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "PERIOD_START",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 

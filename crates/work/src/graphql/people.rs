@@ -3,6 +3,7 @@
 
 use crate::enums::KudosCategory;
 use crate::nodes::{Feedback, Kudos, Project, ProjectMember, Task};
+use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
 use opsgraph_derive::GqlInput;
@@ -37,6 +38,8 @@ pub static PROJECT_MEMBERS: LazyLock<ListSpec<project_member::Entity>> = LazyLoc
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("ALLOCATION", C::AllocationPercent, S::Int)],
         default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 
@@ -49,6 +52,8 @@ pub static WATCHERS: LazyLock<ListSpec<watcher::Entity>> = LazyLock::new(|| {
         filters: vec![ff("membershipId", C::MembershipId, K::Id(Membership::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 
@@ -61,6 +66,8 @@ pub static FEEDBACK: LazyLock<ListSpec<feedback::Entity>> = LazyLock::new(|| {
         filters: vec![ff("rating", C::Rating, K::Int), ff("projectId", C::ProjectId, K::Id(Project::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("RATING", C::Rating, S::Int)],
         default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 
@@ -71,12 +78,14 @@ pub static KUDOS: LazyLock<ListSpec<kudos::Entity>> = LazyLock::new(|| {
         node: Kudos::NAME,
         id: C::Id,
         filters: vec![
-            ff("category", C::Category, K::Enum("KudosCategory")),
+            ff("category", C::Category, K::Enum(KudosCategory::NAME)),
             ff("toId", C::ToId, K::Id(Membership::NAME)),
             ff("fromId", C::FromId, K::Id(Membership::NAME)),
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 

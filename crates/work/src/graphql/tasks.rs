@@ -2,11 +2,19 @@
 //! `work` onto the org type).
 
 use crate::enums::{MyWorkView, TaskKind, TaskPriority, TaskStatus};
+use crate::loader::StatusStat;
 use crate::nodes::{Project, Task};
+use opsgraph_core::aggregate::{AggregateSource, ChildAggregate, grouping};
+use opsgraph_core::aggregate::{GroupKind as G, agg, agg_sql, gf};
+use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
+use opsgraph_core::pagination::ListQuery;
 use opsgraph_derive::GqlInput;
 use opsgraph_org::nodes::Membership;
+use rust_decimal::Decimal;
+use std::marker::PhantomData;
+use std::sync::Arc;
 use std::sync::LazyLock;
 
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
@@ -36,9 +44,9 @@ pub static TASKS: LazyLock<ListSpec<task::Entity>> = LazyLock::new(|| {
             ff("labels", C::Labels, K::Tags),
             ff("title", C::Title, K::Text),
             ff("description", C::Description, K::Text),
-            ff("status", C::Status, K::Enum("TaskStatus")),
-            ff("priority", C::Priority, K::Enum("TaskPriority")),
-            ff("kind", C::Kind, K::Enum("TaskKind")),
+            ff("status", C::Status, K::Enum(TaskStatus::NAME)),
+            ff("priority", C::Priority, K::Enum(TaskPriority::NAME)),
+            ff("kind", C::Kind, K::Enum(TaskKind::NAME)),
             ff("projectId", C::ProjectId, K::Id(Project::NAME)),
             ff("assigneeId", C::AssigneeId, K::Id(Membership::NAME)),
             ff("parentId", C::ParentId, K::Id(Task::NAME)),
@@ -48,13 +56,29 @@ pub static TASKS: LazyLock<ListSpec<task::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![
             sk("NUMBER", C::Number, S::Int),
-            sk("STATUS", C::Status, S::Ranked(&crate::service::workflow::STATUSES)),
-            sk("PRIORITY", C::Priority, S::Ranked(&tasks::PRIORITIES)),
+            sk("STATUS", C::Status, S::Ranked(&TaskStatus::VALUES)),
+            sk("PRIORITY", C::Priority, S::Ranked(&TaskPriority::VALUES)),
             sk("DUE_DATE", C::DueDate, S::DateOrLast),
             sk("CREATED_AT", C::CreatedAt, S::DateTime),
             sk("UPDATED_AT", C::UpdatedAt, S::DateTime),
         ],
         default_sort: "NUMBER",
+        aggregates: vec![
+            agg("estimateHours", C::EstimateHours),
+            agg_sql(
+                "loggedHours",
+                "(SELECT coalesce(sum(te.hours), 0) FROM time_entries te WHERE te.task_id = tasks.id)",
+            ),
+        ],
+        groups: vec![
+            gf("STATUS", C::Status, G::Enum(&TaskStatus::VALUES)),
+            gf("PRIORITY", C::Priority, G::Enum(&TaskPriority::VALUES)),
+            gf("KIND", C::Kind, G::Enum(&TaskKind::VALUES)),
+            gf("ASSIGNEE", C::AssigneeId, G::Id(Membership::NAME)),
+            gf("PROJECT", C::ProjectId, G::Id(Project::NAME)),
+            gf("DUE_DATE", C::DueDate, G::Date),
+            gf("COMPLETED_AT", C::CompletedAt, G::Date),
+        ],
     }
 });
 
@@ -238,7 +262,7 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<T>("updatedAt", nn("DateTime"), "When it last changed.", |t| datetime(&t.updated_at))),
     );
     parts.node::<Task>();
-    type St = crate::loader::StatusStat;
+    type St = StatusStat;
     parts.object(
         Object::new("TaskStatusStat")
             .description("Board aggregate of one status column.")
@@ -256,15 +280,20 @@ pub fn register(parts: &mut SchemaParts) {
             FieldFuture::new(async move {
                 let p = parent::<project::Model>(&ctx)?;
                 let req = &RequestCtx::of(&ctx)?;
-                let loader = req.loader(crate::loader::TaskStatsByProject);
-                let mut stats = loader
-                    .load_one(p.id)
-                    .await
-                    .map_err(|e| opsgraph_core::AppError::internal(e.as_str()))?
-                    .unwrap_or_default();
-                let order = |s: &str| crate::service::workflow::STATUSES.iter().position(|x| *x == s).unwrap_or(99);
-                stats.sort_by_key(|x| order(&x.status));
-                Ok(Some(FieldValue::list(stats.into_iter().map(FieldValue::owned_any))))
+                let by_status = ChildAggregate::<TasksOfProject> {
+                    parent: p.id,
+                    query: Arc::new(ListQuery::all(&TASKS)),
+                    rel: PhantomData,
+                };
+                let rows = by_status.run(req, Some(grouping(&TASKS, "STATUS")?)).await?;
+                let zero = |v: &[Option<Decimal>], i: usize| v.get(i).copied().flatten().unwrap_or_default();
+                let stats = rows.into_iter().map(|r| StatusStat {
+                    status: r.key.unwrap_or_default(),
+                    count: r.count,
+                    estimate_hours: zero(&r.sum, 0),
+                    logged_hours: zero(&r.sum, 1),
+                });
+                Ok(Some(FieldValue::list(stats.map(FieldValue::owned_any))))
             })
         })
         .description("Task count and estimate sum per status (board columns), statuses without tasks omitted."),

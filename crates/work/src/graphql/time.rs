@@ -3,6 +3,8 @@
 
 use crate::enums::{TimeOffKind, TimeOffStatus};
 use crate::nodes::{Project, Task, TimeEntry, TimeOff};
+use opsgraph_core::aggregate::{GroupKind as G, agg, gf};
+use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
 use opsgraph_derive::GqlInput;
@@ -43,6 +45,14 @@ pub static TIME_ENTRIES: LazyLock<ListSpec<time_entry::Entity>> = LazyLock::new(
         ],
         sorts: vec![sk("DATE", C::EntryDate, S::Date), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "DATE",
+        aggregates: vec![agg("hours", C::Hours)],
+        groups: vec![
+            gf("MEMBER", C::MembershipId, G::Id(Membership::NAME)),
+            gf("PROJECT", C::ProjectId, G::Id(Project::NAME)),
+            gf("TASK", C::TaskId, G::Id(Task::NAME)),
+            gf("DATE", C::EntryDate, G::Date),
+            gf("IS_BILLABLE", C::IsBillable, G::Text),
+        ],
     }
 });
 
@@ -53,14 +63,16 @@ pub static TIME_OFF: LazyLock<ListSpec<time_off::Entity>> = LazyLock::new(|| {
         node: TimeOff::NAME,
         id: C::Id,
         filters: vec![
-            ff("status", C::Status, K::Enum("TimeOffStatus")),
-            ff("kind", C::Kind, K::Enum("TimeOffKind")),
+            ff("status", C::Status, K::Enum(TimeOffStatus::NAME)),
+            ff("kind", C::Kind, K::Enum(TimeOffKind::NAME)),
             ff("membershipId", C::MembershipId, K::Id(Membership::NAME)),
             ff("startDate", C::StartDate, K::Date),
             ff("endDate", C::EndDate, K::Date),
         ],
         sorts: vec![sk("START_DATE", C::StartDate, S::Date), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "START_DATE",
+        aggregates: vec![],
+        groups: vec![],
     }
 });
 

@@ -1,0 +1,320 @@
+//! Aggregates and group-by for every list, from its [`ListSpec`]: `<N>Connection.aggregate`
+//! (count, sum, avg, min, max of the declared measures) and `<N>Connection.groupBy(field,
+//! bucket)` under the same filter and scope as the page, ignoring paging. One statement per
+//! level: a nested list's aggregates load for all parents at once (`GROUP BY parent`).
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Alias, Expr, SimpleExpr};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
+use uuid::Uuid;
+
+use crate::context::RequestCtx;
+use crate::db::TxDb;
+use crate::error::{AppError, AppResult};
+use crate::loader::{LoadError, PagedChildOf, app_error, failed};
+use crate::pagination::{ListQuery, ListSpec};
+
+/// Most groups one `groupBy` may return (filter first for more).
+pub const MAX_GROUPS: usize = 1000;
+
+/// What a measure adds up: a numeric column, or an SQL expression over the list's row
+/// (e.g. a correlated sum from another table of the same domain).
+pub enum Measure<C> {
+    /// A numeric column.
+    Column(C),
+    /// An SQL expression evaluated per row.
+    Sql(&'static str),
+}
+
+/// A numeric measure of a list: `sum`, `avg`, `min`, `max` report it by `name`.
+pub struct AggField<C> {
+    /// GraphQL field name in `<N>AggregateValues` (camelCase).
+    pub name: &'static str,
+    /// What it measures.
+    pub measure: Measure<C>,
+}
+
+/// A measure over a column.
+pub fn agg<C>(name: &'static str, column: C) -> AggField<C> {
+    AggField { name, measure: Measure::Column(column) }
+}
+
+/// A measure over an SQL expression.
+pub fn agg_sql<C>(name: &'static str, sql: &'static str) -> AggField<C> {
+    AggField { name, measure: Measure::Sql(sql) }
+}
+
+/// How a group key is written.
+#[derive(Debug, Clone, Copy)]
+pub enum GroupKind {
+    /// An enum stored as text; groups follow its rank (the values, lowest first).
+    Enum(&'static [&'static str]),
+    /// A reference to a node of the named type: the key is its global ID.
+    Id(&'static str),
+    /// A date or timestamp, bucketed by day, week, month, quarter or year: the key is the
+    /// bucket's first day.
+    Date,
+    /// Plain text.
+    Text,
+}
+
+/// A field lists can be grouped by.
+pub struct GroupField<C> {
+    /// Value in `<N>GroupField` (SCREAMING_SNAKE_CASE).
+    pub name: &'static str,
+    /// The column.
+    pub column: C,
+    /// How its keys are written.
+    pub kind: GroupKind,
+}
+
+/// The grouping by the group field named `name` of `spec` (days for dates).
+pub fn grouping<E: EntityTrait>(spec: &ListSpec<E>, name: &str) -> AppResult<Grouping> {
+    let field =
+        spec.groups.iter().position(|g| g.name == name).ok_or_else(|| AppError::internal("no such group field"))?;
+    Ok(Grouping { field, bucket: DateBucket::Day })
+}
+
+/// Shorthand constructor.
+pub fn gf<C>(name: &'static str, column: C, kind: GroupKind) -> GroupField<C> {
+    GroupField { name, column, kind }
+}
+
+/// A date bucket of `groupBy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, opsgraph_derive::GqlEnum)]
+pub enum DateBucket {
+    /// One group per day.
+    Day,
+    /// One group per ISO week (starting Monday).
+    Week,
+    /// One group per calendar month.
+    Month,
+    /// One group per calendar quarter.
+    Quarter,
+    /// One group per calendar year.
+    Year,
+}
+
+/// A `groupBy` request: the index of the group field and the bucket for dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Grouping {
+    /// Index into [`ListSpec::groups`].
+    pub field: usize,
+    /// Date bucket (dates only).
+    pub bucket: DateBucket,
+}
+
+/// One aggregate row: the whole list (no key) or one group.
+#[derive(Debug, Clone, Default)]
+pub struct AggRow {
+    /// The group key (`None` for the whole list, or rows without a value).
+    pub key: Option<String>,
+    /// Matching rows.
+    pub count: i64,
+    /// Per measure, in declaration order.
+    pub sum: Vec<Option<Decimal>>,
+    /// Per measure.
+    pub avg: Vec<Option<Decimal>>,
+    /// Per measure.
+    pub min: Vec<Option<Decimal>>,
+    /// Per measure.
+    pub max: Vec<Option<Decimal>>,
+}
+
+/// Where a connection's aggregates come from (set by the list that built the page).
+#[async_trait::async_trait]
+pub trait AggregateSource: Send + Sync {
+    /// The whole list's aggregate (`group` = `None`) or its groups.
+    async fn run(&self, req: &RequestCtx, group: Option<Grouping>) -> AppResult<Vec<AggRow>>;
+}
+
+fn key_expr<C: ColumnTrait>(g: &GroupField<C>, bucket: DateBucket) -> SimpleExpr {
+    let col = Expr::col(g.column.as_column_ref());
+    match g.kind {
+        GroupKind::Date => {
+            let unit = bucket.as_str().to_lowercase();
+            Expr::cust_with_expr(format!("to_char(date_trunc('{unit}', $1), 'YYYY-MM-DD')"), col)
+        }
+        _ => Expr::cust_with_expr("($1)::text", col),
+    }
+}
+
+fn measure_expr<C: ColumnTrait>(m: &Measure<C>, f: &str) -> SimpleExpr {
+    match m {
+        Measure::Column(c) => Expr::cust_with_expr(format!("({f}($1))::numeric"), Expr::col(c.as_column_ref())),
+        Measure::Sql(sql) => Expr::cust(format!("({f}({sql}))::numeric")),
+    }
+}
+
+/// Aggregates of `select` (already scoped and filtered), per `partition` value when given,
+/// per group when asked; one statement.
+async fn run<E, C>(
+    db: &C,
+    spec: &ListSpec<E>,
+    select: Select<E>,
+    partition: Option<E::Column>,
+    group: Option<Grouping>,
+) -> AppResult<Vec<(Option<Uuid>, AggRow)>>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+{
+    let mut sel = select.select_only();
+    if let Some(p) = partition {
+        sel = sel.column_as(p, "__p").group_by(Expr::col(Alias::new("__p")));
+    }
+    let grouped = match group {
+        Some(g) => Some(spec.groups.get(g.field).ok_or_else(|| AppError::bad_input("field", "unknown field"))?),
+        None => None,
+    };
+    if let (Some(gfield), Some(g)) = (grouped, group) {
+        sel = sel.column_as(key_expr(gfield, g.bucket), "__k").group_by(Expr::col(Alias::new("__k")));
+    }
+    sel = sel.column_as(Expr::cust("COUNT(*)"), "__n");
+    for (i, a) in spec.aggregates.iter().enumerate() {
+        for f in ["SUM", "AVG", "MIN", "MAX"] {
+            sel = sel.column_as(measure_expr(&a.measure, f), format!("{}{i}", f.to_lowercase()));
+        }
+    }
+    if grouped.is_some() {
+        sel = sel.limit(MAX_GROUPS as u64 + 1);
+    }
+    let stmt = db.get_database_backend().build(&sel.into_query());
+    let rows = db.query_all_raw(stmt).await?;
+    if rows.len() > MAX_GROUPS {
+        return Err(AppError::bad_input("field", format!("more than {MAX_GROUPS} groups; narrow the filter")));
+    }
+    let n = spec.aggregates.len();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let parent: Option<Uuid> = if partition.is_some() { Some(r.try_get("", "__p")?) } else { None };
+        let key: Option<String> = if grouped.is_some() { r.try_get("", "__k")? } else { None };
+        let read = |f: &str| -> Result<Vec<Option<Decimal>>, sea_orm::DbErr> {
+            (0..n).map(|i| r.try_get::<Option<Decimal>>("", &format!("{f}{i}"))).collect()
+        };
+        let key = match (grouped.map(|g| g.kind), key) {
+            (Some(GroupKind::Id(node)), Some(k)) => Uuid::parse_str(&k).ok().map(|u| crate::id::encode(node, u)),
+            (_, k) => k,
+        };
+        let row = AggRow {
+            key,
+            count: r.try_get("", "__n")?,
+            sum: read("sum")?,
+            avg: read("avg")?.into_iter().map(|d| d.map(|d| d.round_dp(6).normalize())).collect(),
+            min: read("min")?,
+            max: read("max")?,
+        };
+        out.push((parent, row));
+    }
+    if let Some(g) = grouped {
+        let rank = |k: &Option<String>| match (g.kind, k) {
+            (_, None) => (usize::MAX, String::new()),
+            (GroupKind::Enum(values), Some(k)) => {
+                (values.iter().position(|v| v == k).unwrap_or(values.len()), k.clone())
+            }
+            (_, Some(k)) => (0, k.clone()),
+        };
+        out.sort_by_key(|(_, r)| rank(&r.key));
+    }
+    Ok(out)
+}
+
+/// The aggregates of a root list: its scoped, filtered query.
+pub struct RootAggregate<E: EntityTrait> {
+    /// The list's declaration.
+    pub spec: &'static ListSpec<E>,
+    /// The list's query without paging.
+    pub select: Select<E>,
+}
+
+#[async_trait::async_trait]
+impl<E> AggregateSource for RootAggregate<E>
+where
+    E: EntityTrait + Send + Sync,
+    Select<E>: Send + Sync,
+{
+    async fn run(&self, req: &RequestCtx, group: Option<Grouping>) -> AppResult<Vec<AggRow>> {
+        let rows = run(req.db.as_ref(), self.spec, self.select.clone(), None, group).await?;
+        Ok(rows.into_iter().map(|(_, r)| r).collect())
+    }
+}
+
+/// The aggregates of one parent's nested list through `R`, batched across parents.
+pub struct ChildAggregate<R> {
+    /// The parent.
+    pub parent: Uuid,
+    /// The list's arguments (its filter applies).
+    pub query: Arc<ListQuery>,
+    /// The relationship.
+    pub rel: PhantomData<R>,
+}
+
+#[async_trait::async_trait]
+impl<R> AggregateSource for ChildAggregate<R>
+where
+    R: PagedChildOf,
+    <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
+{
+    async fn run(&self, req: &RequestCtx, group: Option<Grouping>) -> AppResult<Vec<AggRow>> {
+        let key = (self.parent, self.query.clone(), group);
+        let rows = req.loader(AggregateBy::<R>::new).load_one(key).await.map_err(|e| failed(&e))?;
+        Ok(match (rows, group) {
+            (Some(rows), _) => rows,
+            // No matching rows: groups are empty, the whole-list aggregate counts zero.
+            (None, Some(_)) => vec![],
+            (None, None) => vec![AggRow {
+                sum: vec![None; R::spec().aggregates.len()],
+                avg: vec![None; R::spec().aggregates.len()],
+                min: vec![None; R::spec().aggregates.len()],
+                max: vec![None; R::spec().aggregates.len()],
+                ..AggRow::default()
+            }],
+        })
+    }
+}
+
+/// Aggregate rows per (parent, arguments, grouping); equal arguments batch into one statement.
+pub struct AggregateBy<R>(Arc<TxDb>, PhantomData<R>);
+
+impl<R: PagedChildOf> AggregateBy<R> {
+    /// For the request's transaction.
+    pub fn new(db: Arc<TxDb>) -> Self {
+        AggregateBy(db, PhantomData)
+    }
+}
+
+type AggKey = (Uuid, Arc<ListQuery>, Option<Grouping>);
+
+impl<R> Loader<AggKey> for AggregateBy<R>
+where
+    R: PagedChildOf,
+    <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
+{
+    type Value = Vec<AggRow>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[AggKey]) -> Result<HashMap<AggKey, Vec<AggRow>>, LoadError> {
+        let mut batches: HashMap<(Arc<ListQuery>, Option<Grouping>), Vec<Uuid>> = HashMap::new();
+        for (parent, q, g) in keys {
+            batches.entry((q.clone(), *g)).or_default().push(*parent);
+        }
+        let mut out: HashMap<AggKey, Vec<AggRow>> = HashMap::new();
+        for ((q, g), parents) in batches {
+            let spec = R::spec();
+            let base = R::scope(R::Entity::find()).filter(R::column().is_in(parents.iter().copied()));
+            let select = q.filtered(spec, base).map_err(app_error)?;
+            let rows = run(self.0.as_ref(), spec, select, Some(R::column()), g).await.map_err(app_error)?;
+            for (parent, row) in rows {
+                if let Some(p) = parent {
+                    out.entry((p, q.clone(), g)).or_default().push(row);
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,157 @@
+//! The GraphQL side of [`crate::aggregate`]: `<N>Aggregate`, `<N>AggregateValues`,
+//! `<N>Group`, `<N>GroupField` and the `aggregate` / `groupBy` fields of `<N>Connection`.
+
+use std::sync::Arc;
+
+use async_graphql::dynamic::{Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
+use rust_decimal::Decimal;
+use sea_orm::EntityTrait;
+
+use super::{GqlEnum, parent};
+use crate::aggregate::{AggRow, DateBucket, GroupKind, Grouping};
+use crate::context::RequestCtx;
+use crate::error::AppError;
+use crate::pagination::{Connection, ListSpec};
+
+/// The measures of one aggregate function (`sum`, `avg`, ...), in declaration order.
+struct AggValues(Vec<Option<Decimal>>);
+
+type Extra = (Vec<Object>, Vec<Enum>);
+/// Reads one aggregate function's measures from a row.
+type Pick = fn(&AggRow) -> &Vec<Option<Decimal>>;
+
+/// The aggregate types of list `node` and a function adding `aggregate` / `groupBy` to its
+/// connection object.
+pub fn aggregate_types<E: EntityTrait>(node: &str, spec: &ListSpec<E>) -> (Extra, impl FnOnce(Object) -> Object) {
+    let measures: Vec<&'static str> = spec.aggregates.iter().map(|a| a.name).collect();
+    let values = format!("{node}AggregateValues");
+    let mut objects = Vec::new();
+    let mut enums = Vec::new();
+    if !measures.is_empty() {
+        let mut o = Object::new(&values).description(format!("Measures of {node} items (null when there are none)."));
+        for (i, m) in measures.iter().enumerate() {
+            o = o.field(Field::new(*m, TypeRef::named("Decimal"), move |ctx| {
+                FieldFuture::new(async move {
+                    let v = parent::<AggValues>(&ctx)?;
+                    Ok(v.0.get(i).copied().flatten().map(|d| FieldValue::value(d.normalize().to_string())))
+                })
+            }));
+        }
+        objects.push(o);
+    }
+    let with_values = |o: Object| -> Object {
+        let mut o = o.field(
+            Field::new("count", TypeRef::named_nn(TypeRef::INT), |ctx| {
+                FieldFuture::new(async move { Ok(Some(FieldValue::value(parent::<AggRow>(&ctx)?.count))) })
+            })
+            .description("How many items."),
+        );
+        if !measures.is_empty() {
+            let pick: [(&str, &str, Pick); 4] = [
+                ("sum", "Totals.", |r| &r.sum),
+                ("avg", "Averages.", |r| &r.avg),
+                ("min", "Smallest values.", |r| &r.min),
+                ("max", "Largest values.", |r| &r.max),
+            ];
+            for (name, desc, get) in pick {
+                o = o.field(
+                    Field::new(name, TypeRef::named_nn(&values), move |ctx| {
+                        FieldFuture::new(async move {
+                            Ok(Some(FieldValue::owned_any(AggValues(get(parent::<AggRow>(&ctx)?).clone()))))
+                        })
+                    })
+                    .description(desc),
+                );
+            }
+        }
+        o
+    };
+    let aggregate = format!("{node}Aggregate");
+    objects.push(with_values(
+        Object::new(&aggregate).description(format!("Aggregates of the {node} items matching the list's filter.")),
+    ));
+    let groups: Arc<Vec<(&'static str, GroupKind)>> = Arc::new(spec.groups.iter().map(|g| (g.name, g.kind)).collect());
+    let group = format!("{node}Group");
+    let group_field = format!("{node}GroupField");
+    if !groups.is_empty() {
+        objects.push(with_values(
+            Object::new(&group).description(format!("One group of {node} items.")).field(
+                Field::new("key", TypeRef::named(TypeRef::STRING), |ctx| {
+                    FieldFuture::new(async move { Ok(parent::<AggRow>(&ctx)?.key.clone().map(FieldValue::value)) })
+                })
+                .description("The group's value: an enum value, a global ID, or a bucket's first day (null: none)."),
+            ),
+        ));
+        let e = groups.iter().fold(
+            Enum::new(&group_field).description(format!("Fields {node} lists can be grouped by.")),
+            |e, (name, kind)| {
+                let how = if matches!(kind, GroupKind::Date) { " (bucketed)" } else { "" };
+                e.item(EnumItem::new(*name).description(format!("By {}{how}.", name.to_lowercase().replace('_', " "))))
+            },
+        );
+        enums.push(e);
+    }
+    let add = move |conn: Object| -> Object {
+        let conn = conn.field(
+            Field::new("aggregate", TypeRef::named_nn(&aggregate), |ctx| {
+                FieldFuture::new(async move {
+                    let rows = run(&ctx, None).await?;
+                    Ok(Some(FieldValue::owned_any(rows.into_iter().next().unwrap_or_default())))
+                })
+            })
+            .description("Count and measures of every matching item (all pages, same filter)."),
+        );
+        if groups.is_empty() {
+            return conn;
+        }
+        conn.field(
+            Field::new("groupBy", TypeRef::named_nn_list_nn(&group), move |ctx| {
+                let groups = groups.clone();
+                FieldFuture::new(async move {
+                    let grouping = grouping(&ctx, &groups)?;
+                    let rows = run(&ctx, Some(grouping)).await?;
+                    Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
+                })
+            })
+            .argument(InputValue::new("field", TypeRef::named_nn(&group_field)).description("What to group by."))
+            .argument(
+                InputValue::new("bucket", TypeRef::named(DateBucket::NAME))
+                    .description("For dates: the bucket (default DAY); not allowed for other fields."),
+            )
+            .description("Matching items grouped by one field (enums in their rank order), with their measures."),
+        )
+    };
+    ((objects, enums), add)
+}
+
+/// Reads `field` / `bucket` of `groupBy`.
+fn grouping(
+    ctx: &async_graphql::dynamic::ResolverContext<'_>,
+    groups: &[(&str, GroupKind)],
+) -> Result<Grouping, AppError> {
+    let value = ctx.args.get("field").ok_or_else(|| AppError::bad_input("field", "expected a group field"))?;
+    let name = value.enum_name().map_err(|_| AppError::bad_input("field", "expected a group field"))?;
+    let field =
+        groups.iter().position(|(n, _)| *n == name).ok_or_else(|| AppError::bad_input("field", "unknown field"))?;
+    let bucket = match ctx.args.get("bucket").filter(|v| !v.is_null()) {
+        None => DateBucket::Day,
+        Some(v) => {
+            if !matches!(groups[field].1, GroupKind::Date) {
+                return Err(AppError::bad_input("bucket", "bucket applies to date fields only"));
+            }
+            let b = v.enum_name().map_err(|_| AppError::bad_input("bucket", "expected a DateBucket"))?;
+            DateBucket::parse(b).ok_or_else(|| AppError::bad_input("bucket", "unknown bucket"))?
+        }
+    };
+    Ok(Grouping { field, bucket })
+}
+
+async fn run(
+    ctx: &async_graphql::dynamic::ResolverContext<'_>,
+    group: Option<Grouping>,
+) -> Result<Vec<AggRow>, AppError> {
+    let conn = parent::<Connection>(ctx)?;
+    let source = conn.agg.clone().ok_or_else(|| AppError::internal("this list has no aggregate source"))?;
+    let req = RequestCtx::of(ctx)?;
+    source.run(&req, group).await
+}
