@@ -20,5 +20,22 @@ check knowledge work crm finance ai schema server
 check finance ai schema server
 check ai finance schema server
 check schema server
+
+# A domain's rows are reached only through its public API (services, loaders, node types):
+# no other crate imports its `entity` module or names its tables in SQL.
+domains="org work crm knowledge finance ai"
+for owner in $domains; do
+  dir="crates/$owner/src"
+  tables=$( (grep -rhoP 'table_name = "\K[a-z_]+' "$dir/entity" 2>/dev/null || true) | sort -u | paste -sd'|' -)
+  for other in $domains schema server; do
+    [ "$other" = "$owner" ] && continue
+    if grep -rnE "opsgraph_$owner::entity" "crates/$other/src" 2>/dev/null; then
+      echo "forbidden import: opsgraph-$other uses opsgraph-$owner's entities (use its node types / services)" >&2; fail=1
+    fi
+    if [ -n "$tables" ] && grep -rniP "\b(from|join|into|update|table)\s+($tables)\b" "crates/$other/src" 2>/dev/null; then
+      echo "forbidden SQL: opsgraph-$other names tables of opsgraph-$owner (call its services)" >&2; fail=1
+    fi
+  done
+done
 [ $fail = 0 ] && echo "layers ok"
 exit $fail

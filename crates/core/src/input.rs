@@ -18,6 +18,13 @@ where
 #[serde(transparent)]
 pub struct Id(pub String);
 
+impl Id {
+    /// The global ID of node `id` of type `N`.
+    pub fn of<N: crate::node::NodeType>(id: uuid::Uuid) -> Self {
+        Id(N::gid(id))
+    }
+}
+
 impl std::ops::Deref for Id {
     type Target = str;
     fn deref(&self) -> &str {

@@ -1,1 +1,218 @@
+//! The org domain's demo data: organisations with owners, people, teams and skills, created
+//! through the org services (so it obeys the same rules and audit as the API). The server's
+//! `seed` command calls [`organisation`] for each of [`PLANS`] and hands the result to the
+//! other domains' seeds.
 
+use opsgraph_core::gql::GqlEnum;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
+use opsgraph_core::{Actor, AppResult, Role, Session, TxDb};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Statement};
+
+use crate::AuthConfig;
+use crate::entity::{membership, team};
+use crate::nodes::{Membership, Skill, Team};
+use crate::service::invitations::{self, AcceptInvitationInput};
+use crate::service::members::{AddMemberInput, add};
+use crate::service::signup::{NewAccount, SignUpInput, create_account};
+use crate::service::skills::{CreateSkillInput, create as create_skill, set_member_skill};
+use crate::service::teams::{CreateTeamInput, add_member, create as create_team};
+
+/// Password of every demo account.
+pub const DEMO_PASSWORD: &str = "opsgraph-demo-1";
+
+/// What the org seed made, for the seeds of the domains above it.
+pub struct DemoOrg {
+    /// The owner's session (seeds of other domains act as the owner).
+    pub owner: Session,
+    /// The people, in plan order.
+    pub members: Vec<membership::Model>,
+    /// Each person's sign-in handle (the local part of their e-mail), as in `members`.
+    pub logins: Vec<String>,
+    /// The teams, in plan order.
+    pub teams: Vec<team::Model>,
+}
+
+/// One demo organisation: its owner, people, teams and skills.
+pub struct OrgPlan {
+    /// Organisation name.
+    pub org: &'static str,
+    /// The demo's domain.
+    pub domain: &'static str,
+    /// The demo's owner.
+    pub owner: (&'static str, &'static str),
+    /// The demo's people.
+    pub people: &'static [(&'static str, &'static str, &'static str, &'static str, &'static str)],
+    /// The demo's teams.
+    pub teams: &'static [(&'static str, &'static str)],
+    /// The demo's skills.
+    pub skills: &'static [&'static str],
+}
+
+/// The demo organisations.
+pub const PLANS: [OrgPlan; 2] = [
+    OrgPlan {
+        org: "Acme Consulting",
+        domain: "acme.example",
+        owner: ("Ada", "Lovelace"),
+        people: &[
+            ("grace", "Grace Hopper", "ADMIN", "Head of Delivery", "Delivery"),
+            ("alan", "Alan Turing", "MANAGER", "Engagement Manager", "Delivery"),
+            ("edsger", "Edsger Dijkstra", "MEMBER", "Senior Engineer", "Engineering"),
+            ("barbara", "Barbara Liskov", "MEMBER", "Architect", "Engineering"),
+            ("ken", "Ken Thompson", "MEMBER", "Engineer", "Engineering"),
+            ("margaret", "Margaret Hamilton", "VIEWER", "Finance Analyst", "Finance"),
+        ],
+        teams: &[("Delivery", "DEPARTMENT"), ("Platform Studio", "STUDIO"), ("Data Crew", "CREW")],
+        skills: &["Rust", "PostgreSQL", "GraphQL", "Project Management", "Machine Learning"],
+    },
+    OrgPlan {
+        org: "Globex Studios",
+        domain: "globex.example",
+        owner: ("Hank", "Scorpio"),
+        people: &[
+            ("frank", "Frank Grimes", "MANAGER", "Producer", "Production"),
+            ("lisa", "Lisa Simpson", "MEMBER", "Designer", "Design"),
+            ("homer", "Homer Simpson", "MEMBER", "Safety Inspector", "Operations"),
+        ],
+        teams: &[("Design Studio", "STUDIO"), ("Operations", "AREA")],
+        skills: &["Figma", "Illustration", "Video Editing"],
+    },
+];
+
+/// Whether the demo organisations exist already.
+pub async fn present(pool: &DatabaseConnection) -> AppResult<bool> {
+    let row = pool
+        .query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT 1 AS x FROM users WHERE lower(email) = 'owner@acme.example'",
+        ))
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Creates one demo organisation through the org services (same rules and audit as the
+/// API): owner, people who can all sign in, teams with members, skills and ratings.
+pub async fn organisation(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> AppResult<DemoOrg> {
+    let anon = Session::anonymous("seed");
+    let account = NewAccount::from_input(SignUpInput {
+        email: format!("owner@{}", plan.domain),
+        password: DEMO_PASSWORD.into(),
+        first_name: plan.owner.0.into(),
+        last_name: plan.owner.1.into(),
+        organization_name: plan.org.into(),
+    })?;
+    let tokens = create_account(db, auth, &anon, account).await?;
+    let org_id = tokens.org_id;
+    let membership_id = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(tokens.user.id))
+        .filter(membership::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .map(|m| m.id);
+    let owner = Session {
+        actor: Actor::User { user_id: tokens.user.id },
+        org_id,
+        membership_id,
+        role: Some(Role::Owner),
+        ..anon
+    };
+    let mut members = Vec::new();
+    let mut logins = Vec::new();
+    for (login, name, role, title, dept) in plan.people {
+        let (first, last) = name.split_once(' ').unwrap_or((name, ""));
+        let m = add(
+            db,
+            &owner,
+            AddMemberInput {
+                email: format!("{login}@{}", plan.domain),
+                first_name: Some(first.into()),
+                last_name: Some(last.into()),
+                role: e(role)?,
+                job_title: Some((*title).into()),
+                department: Some((*dept).into()),
+                manager_id: members.first().map(|m: &membership::Model| gid::<Membership>(m.id)),
+                hire_date: chrono::NaiveDate::from_ymd_opt(2022, 1 + (members.len() as u32 % 12), 1),
+                cost_rate: Some(rust_decimal::Decimal::new(6000 + 500 * members.len() as i64, 2)),
+                bill_rate: Some(rust_decimal::Decimal::new(15000 + 1000 * members.len() as i64, 2)),
+            },
+        )
+        .await?;
+        // Every demo person can sign in: redeem their invitation with the demo password.
+        let token = invitations::create(db, &owner, m.org_id, m.id).await?;
+        let accept = AcceptInvitationInput { token, password: DEMO_PASSWORD.into(), first_name: None, last_name: None };
+        invitations::accept(db, auth, &owner, accept).await?;
+        logins.push((*login).to_owned());
+        members.push(m);
+    }
+    let mut skills = Vec::new();
+    for name in plan.skills {
+        skills.push(
+            create_skill(
+                db,
+                &owner,
+                CreateSkillInput {
+                    name: (*name).into(),
+                    kind: None,
+                    category: Some("Technical".into()),
+                    description: None,
+                    parent_id: None,
+                    level: None,
+                },
+            )
+            .await?,
+        );
+    }
+    let mut teams = Vec::new();
+    for (i, (name, kind)) in plan.teams.iter().enumerate() {
+        let lead = members.get(i % members.len().max(1)).map(|m| gid::<Membership>(m.id));
+        let t = create_team(
+            db,
+            &owner,
+            CreateTeamInput {
+                name: (*name).into(),
+                kind: Some(e(kind)?),
+                description: Some(format!("The {name}.")),
+                parent_id: None,
+                lead_id: lead,
+            },
+        )
+        .await?;
+        for (j, m) in members.iter().enumerate() {
+            if j % plan.teams.len() == i || j == 0 {
+                add_member(
+                    db,
+                    &owner,
+                    &gid::<Team>(t.id),
+                    &gid::<Membership>(m.id),
+                    Some(if j == 0 { "Lead" } else { "Member" }),
+                )
+                .await?;
+            }
+        }
+        teams.push(t);
+    }
+    for (i, m) in members.iter().enumerate() {
+        for (j, s) in skills.iter().enumerate() {
+            if (i + j) % 2 == 0 {
+                set_member_skill(
+                    db,
+                    &owner,
+                    &gid::<Membership>(m.id),
+                    &gid::<Skill>(s.id),
+                    ((i * 3 + j * 2) % 11) as i64,
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(DemoOrg { owner, members, logins, teams })
+}
+
+fn gid<N: NodeType>(id: uuid::Uuid) -> Id {
+    Id::of::<N>(id)
+}
+
+fn e<E: GqlEnum>(s: &str) -> AppResult<E> {
+    E::from_text_or_err(s)
+}

@@ -7,4 +7,5 @@ pub mod graphql;
 pub mod live;
 pub mod loader;
 pub mod nodes;
+pub mod seed;
 pub mod service;

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use async_graphql::Value;
 use async_graphql::dynamic::{Enum, EnumItem, Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
 use rust_decimal::Decimal;
 use sea_orm::EntityTrait;
@@ -30,12 +31,15 @@ pub fn aggregate_types<E: EntityTrait>(node: &str, spec: &ListSpec<E>) -> (Extra
     if !measures.is_empty() {
         let mut o = Object::new(&values).description(format!("Measures of {node} items (null when there are none)."));
         for (i, m) in measures.iter().enumerate() {
-            o = o.field(Field::new(*m, TypeRef::named("Decimal"), move |ctx| {
-                FieldFuture::new(async move {
-                    let v = parent::<AggValues>(&ctx)?;
-                    Ok(v.0.get(i).copied().flatten().map(|d| FieldValue::value(d.normalize().to_string())))
+            o = o.field(
+                Field::new(*m, TypeRef::named("Decimal"), move |ctx| {
+                    FieldFuture::new(async move {
+                        let v = parent::<AggValues>(&ctx)?;
+                        Ok(v.0.get(i).copied().flatten().map(|d| FieldValue::value(d.normalize().to_string())))
+                    })
                 })
-            }));
+                .description(format!("`{m}` over the items that have one.")),
+            );
         }
         objects.push(o);
     }
@@ -91,6 +95,7 @@ pub fn aggregate_types<E: EntityTrait>(node: &str, spec: &ListSpec<E>) -> (Extra
         );
         enums.push(e);
     }
+    let first_group = groups.first().map_or("", |g| g.0);
     let add = move |conn: Object| -> Object {
         let conn = conn.field(
             Field::new("aggregate", TypeRef::named_nn(&aggregate), |ctx| {
@@ -113,7 +118,11 @@ pub fn aggregate_types<E: EntityTrait>(node: &str, spec: &ListSpec<E>) -> (Extra
                     Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
                 })
             })
-            .argument(InputValue::new("field", TypeRef::named_nn(&group_field)).description("What to group by."))
+            .argument(
+                InputValue::new("field", TypeRef::named(&group_field))
+                    .default_value(Value::Enum(async_graphql::Name::new(first_group)))
+                    .description("What to group by (default: the first field)."),
+            )
             .argument(
                 InputValue::new("bucket", TypeRef::named(DateBucket::NAME))
                     .description("For dates: the bucket (default DAY); not allowed for other fields."),

@@ -38,6 +38,12 @@ pub trait GqlEnum: Sized + Copy + Send + Sync + 'static {
     /// The value whose database text is `s`.
     fn from_text(s: &str) -> Option<Self>;
 
+    /// The value whose database text is `s`, or INTERNAL (for texts the code itself holds,
+    /// such as demo data and stored rows).
+    fn from_text_or_err(s: &str) -> crate::AppResult<Self> {
+        Self::from_text(s).ok_or_else(|| crate::AppError::internal(format!("`{s}` is not a {}", Self::NAME)))
+    }
+
     /// This value for a GraphQL response.
     fn value(&self) -> async_graphql::Value {
         super::enum_value(self.as_str())

@@ -369,3 +369,16 @@ pub async fn resolve(
         None => Ok(None),
     }
 }
+
+/// Locks membership `id` until the transaction ends: writes that must see one member's
+/// totals one at a time (time logged per day) serialise on it.
+pub async fn lock(db: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
+    db.query_one_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "SELECT 1 AS x FROM memberships WHERE id = $1 FOR UPDATE",
+        [id.into()],
+    ))
+    .await?
+    .ok_or_else(|| AppError::not_found("membership"))?;
+    Ok(())
+}

@@ -94,3 +94,14 @@ async fn timezone(db: &impl ConnectionTrait, value: &str) -> AppResult<String> {
         _ => Err(AppError::bad_input("timezone", format!("{t} is not an IANA time zone (e.g. Europe/Berlin)"))),
     }
 }
+
+/// Ids of every live organisation (for system jobs running with `app.system` set).
+pub async fn active_ids(db: &impl ConnectionTrait) -> AppResult<Vec<uuid::Uuid>> {
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT id FROM organizations WHERE deleted_at IS NULL",
+        ))
+        .await?;
+    Ok(rows.iter().map(|r| r.try_get("", "id")).collect::<Result<_, _>>()?)
+}

@@ -5,6 +5,7 @@ use crate::enums::ProjectStatus;
 use crate::nodes::Project;
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
+use opsgraph_core::node::Model;
 use opsgraph_core::node::NodeType;
 use opsgraph_derive::GqlInput;
 use opsgraph_org::nodes::{Membership, Organization, Team};
@@ -19,7 +20,6 @@ use opsgraph_core::gql::{
 };
 use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
-use opsgraph_org::entity::{membership, team};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
 pub mod collab;
@@ -162,12 +162,12 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<P>("name", TypeRef::named(TypeRef::STRING), "Client name.", |p| opt(p.client_name.clone()))),
     );
     parts.node::<Project>();
-    parts.extend::<Membership>(page_field::<membership::Model, ProjectsOfManager>(
+    parts.extend::<Membership>(page_field::<Model<Membership>, ProjectsOfManager>(
         "managedProjects",
         "Projects this member manages.",
         |m| m.id,
     ));
-    parts.extend::<Team>(page_field::<team::Model, ProjectsOfTeam>("projects", "Projects this team owns.", |t| t.id));
+    parts.extend::<Team>(page_field::<Model<Team>, ProjectsOfTeam>("projects", "Projects this team owns.", |t| t.id));
     parts.extend::<Organization>(list_field(
         "projects",
         &PROJECTS,

@@ -5,6 +5,7 @@ use crate::enums::KudosCategory;
 use crate::nodes::{Feedback, Kudos, Project, ProjectMember, Task};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
+use opsgraph_core::node::Model;
 use opsgraph_core::node::NodeType;
 use opsgraph_derive::GqlInput;
 use opsgraph_org::nodes::{Membership, Organization};
@@ -19,7 +20,6 @@ use opsgraph_core::gql::{
 use opsgraph_core::loader::page_of;
 use opsgraph_core::pagination::{ListQuery, ListSpec, SortKind as S, sk};
 use opsgraph_core::{AppError, Permission, RequestCtx, relation};
-use opsgraph_org::entity::membership;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
@@ -156,7 +156,7 @@ struct Watching {
 fn feedback_field(name: &str, desc: &str, received: bool) -> Field {
     let field = Field::new(name, TypeRef::named_nn("FeedbackConnection"), move |ctx| {
         FieldFuture::new(async move {
-            let m = parent::<membership::Model>(&ctx)?;
+            let m = parent::<Model<Membership>>(&ctx)?;
             let req = &RequestCtx::of(&ctx)?;
             req.require(Permission::WorkRead)?;
             let q = ListQuery::from_ctx(&ctx, &FEEDBACK)?;
@@ -258,7 +258,7 @@ pub fn register(parts: &mut SchemaParts) {
                     FieldFuture::new(async move {
                         let w = parent::<Watching>(&ctx)?;
                         let req = &RequestCtx::of(&ctx)?;
-                        let m = opsgraph_core::loader::by_id::<membership::Entity>(req, w.membership_id)
+                        let m = opsgraph_core::loader::by_id::<<Membership as NodeType>::Entity>(req, w.membership_id)
                             .await?
                             .ok_or_else(|| AppError::not_found("membership"))?;
                         Ok(Some(FieldValue::owned_any(m)))
@@ -274,12 +274,12 @@ pub fn register(parts: &mut SchemaParts) {
     parts.extend::<Project>(page_field::<project::Model, MembersOfProject>("members", "Who is staffed.", |p| p.id));
     parts.extend::<Project>(page_field::<project::Model, WatchersOfProject>("watchers", "Who follows it.", |p| p.id));
     parts.extend::<Task>(page_field::<task::Model, WatchersOfTask>("watchers", "Who follows it.", |t| t.id));
-    parts.extend::<Membership>(page_field::<membership::Model, StaffingOfMember>(
+    parts.extend::<Membership>(page_field::<Model<Membership>, StaffingOfMember>(
         "projectMemberships",
         "Projects this member is staffed on.",
         |m| m.id,
     ));
-    parts.extend::<Membership>(page_field::<membership::Model, KudosTo>("kudosReceived", "Kudos received.", |m| m.id));
+    parts.extend::<Membership>(page_field::<Model<Membership>, KudosTo>("kudosReceived", "Kudos received.", |m| m.id));
     parts.extend::<Membership>(feedback_field(
         "feedbackReceived",
         "Feedback about this member (shared feedback for the member; all of it for managers).",

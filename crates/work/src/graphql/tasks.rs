@@ -8,6 +8,7 @@ use opsgraph_core::aggregate::{AggregateSource, ChildAggregate, grouping};
 use opsgraph_core::aggregate::{GroupKind as G, agg, agg_sql, gf};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
+use opsgraph_core::node::Model;
 use opsgraph_core::node::NodeType;
 use opsgraph_core::pagination::ListQuery;
 use opsgraph_derive::GqlInput;
@@ -26,7 +27,6 @@ use opsgraph_core::gql::{
 use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use opsgraph_core::{Permission, RequestCtx};
-use opsgraph_org::entity::membership;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 use serde::Deserialize;
 
@@ -333,7 +333,7 @@ pub fn register(parts: &mut SchemaParts) {
         ),
     );
     parts.extend::<Project>(page_field::<project::Model, TasksOfProject>("tasks", "The project's tasks.", |p| p.id));
-    parts.extend::<Membership>(page_field::<membership::Model, TasksOfAssignee>(
+    parts.extend::<Membership>(page_field::<Model<Membership>, TasksOfAssignee>(
         "assignedTasks",
         "Tasks assigned to this member.",
         |m| m.id,

@@ -6,6 +6,7 @@ use crate::nodes::{Project, Task, TimeEntry, TimeOff};
 use opsgraph_core::aggregate::{GroupKind as G, agg, gf};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
+use opsgraph_core::node::Model;
 use opsgraph_core::node::NodeType;
 use opsgraph_derive::GqlInput;
 use opsgraph_org::nodes::{Membership, Organization, Team};
@@ -20,7 +21,6 @@ use opsgraph_core::gql::{
 };
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, relation};
-use opsgraph_org::entity::membership;
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
@@ -242,9 +242,10 @@ pub fn register(parts: &mut SchemaParts) {
                     FieldFuture::new(async move {
                         let m = parent::<MemberCapacity>(&ctx)?;
                         let req = &RequestCtx::of(&ctx)?;
-                        let row = opsgraph_core::loader::by_id::<membership::Entity>(req, m.membership_id)
-                            .await?
-                            .ok_or_else(|| AppError::not_found("membership"))?;
+                        let row =
+                            opsgraph_core::loader::by_id::<<Membership as NodeType>::Entity>(req, m.membership_id)
+                                .await?
+                                .ok_or_else(|| AppError::not_found("membership"))?;
                         Ok(Some(FieldValue::owned_any(row)))
                     })
                 })
@@ -303,12 +304,12 @@ pub fn register(parts: &mut SchemaParts) {
         |p| p.id,
     ));
     parts.extend::<Task>(page_field::<task::Model, TimeOfTask>("timeEntries", "Time logged on the task.", |t| t.id));
-    parts.extend::<Membership>(page_field::<membership::Model, TimeOfMember>(
+    parts.extend::<Membership>(page_field::<Model<Membership>, TimeOfMember>(
         "timeEntries",
         "Time this member logged.",
         |m| m.id,
     ));
-    parts.extend::<Membership>(page_field::<membership::Model, TimeOffOfMember>(
+    parts.extend::<Membership>(page_field::<Model<Membership>, TimeOffOfMember>(
         "timeOff",
         "This member's time off.",
         |m| m.id,
@@ -316,7 +317,7 @@ pub fn register(parts: &mut SchemaParts) {
     parts.extend::<Membership>(
         Field::new("availability", TypeRef::named_nn_list_nn("DayAvailability"), |ctx| {
             FieldFuture::new(async move {
-                let m = parent::<membership::Model>(&ctx)?;
+                let m = parent::<Model<Membership>>(&ctx)?;
                 let req = &RequestCtx::of(&ctx)?;
                 let mut rows = opsgraph_core::loader::list_of::<AvailabilityOf>(req, m.id).await?;
                 if rows.len() != 7 {
@@ -339,7 +340,7 @@ pub fn register(parts: &mut SchemaParts) {
     parts.extend::<Membership>(capacity_field_args(
         Field::new("capacity", TypeRef::named_nn_list_nn("CapacityWeek"), |ctx| {
             FieldFuture::new(async move {
-                let m = parent::<membership::Model>(&ctx)?;
+                let m = parent::<Model<Membership>>(&ctx)?;
                 let req = &RequestCtx::of(&ctx)?;
                 req.require(Permission::WorkRead)?;
                 let (from, weeks) = capacity_args(&ctx)?;

@@ -16,14 +16,9 @@ use crate::service::notify;
 async fn organisations(pool: &DatabaseConnection) -> AppResult<Vec<Uuid>> {
     let db = TxDb::begin(pool, &Tenant::default()).await?;
     db.execute_unprepared("SELECT set_config('app.system', 'scheduler', true)").await?;
-    let rows = db
-        .query_all_raw(Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT id FROM organizations WHERE deleted_at IS NULL",
-        ))
-        .await?;
+    let ids = opsgraph_org::service::organization::active_ids(&db).await?;
     db.commit().await?;
-    Ok(rows.iter().map(|r| r.try_get("", "id")).collect::<Result<_, _>>()?)
+    Ok(ids)
 }
 
 /// Emits the reminders due on `today` in every organisation; returns how many were emitted.

@@ -67,16 +67,17 @@ async fn day_total_ok(
     hours: Decimal,
     replacing: Option<Uuid>,
 ) -> AppResult<()> {
-    // Lock the member's row: concurrent logs for one member are checked one at a time.
+    // Lock the member: concurrent logs for one member are checked one at a time.
+    opsgraph_org::service::members::lock(db, member).await?;
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT (SELECT coalesce(sum(hours), 0) FROM time_entries WHERE membership_id = m.id AND entry_date = $2 \
-               AND id IS DISTINCT FROM $3) AS total FROM memberships m WHERE m.id = $1 FOR UPDATE",
+            "SELECT coalesce(sum(hours), 0) AS total FROM time_entries WHERE membership_id = $1 AND entry_date = $2 \
+               AND id IS DISTINCT FROM $3",
             [member.into(), date.into(), replacing.into()],
         ))
         .await?
-        .ok_or_else(|| AppError::not_found("membership"))?;
+        .ok_or_else(|| AppError::internal("sum returned no row"))?;
     let total: Decimal = row.try_get("", "total")?;
     if total + hours > Decimal::from(24) {
         return Err(AppError::bad_input("hours", format!("{date} would have {} hours logged (max 24)", total + hours)));
