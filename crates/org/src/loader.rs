@@ -1,1 +1,39 @@
+//! Relationships and loaders of the org crate.
 
+use crate::entity::{member_skill, membership, team, team_member};
+use opsgraph_core::relation;
+use sea_orm::{ColumnTrait, QueryFilter};
+
+// Relationships, declared one way: the child entity, the column holding the parent id,
+// the list spec when the field is a connection, extra scoping.
+
+relation!(
+    /// Members of a team (paginated).
+    TeamMembersOfTeam, team_member, TeamId, spec = crate::graphql::lists::TEAM_MEMBERS
+);
+
+relation!(
+    /// Team rows of a membership.
+    TeamsOfMember, team_member, MembershipId, spec = crate::graphql::lists::TEAM_MEMBERS
+);
+
+relation!(
+    /// Direct reports of a manager (active only).
+    ReportsOf, membership, ManagerId, spec = crate::graphql::lists::MEMBERS,
+    scope = |s| s.filter(membership::Column::IsActive.eq(true))
+);
+
+relation!(
+    /// Sub-teams of a team.
+    ChildTeams, team, ParentId, spec = crate::graphql::lists::TEAMS
+);
+
+relation!(
+    /// Skills of a member.
+    SkillsOfMember, member_skill, MembershipId, spec = crate::graphql::lists::MEMBER_SKILLS
+);
+
+relation!(
+    /// Memberships of a user (all organisations the viewer belongs to).
+    MembershipsOfUser, membership, UserId, spec = crate::graphql::lists::MEMBERS
+);

@@ -1,5 +1,11 @@
 //! Loaders the work crate offers beyond the generic ones.
 
+use crate::entity::{
+    availability, change_request, checklist_item, comment, comment_mention, feedback, key_result, kudos, milestone,
+    objective_link, project, project_member, risk, task, task_dependency, time_entry, time_off, watcher,
+};
+use opsgraph_core::relation;
+use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -155,3 +161,174 @@ impl Loader<Uuid> for WaitingTasks {
             .map_err(load_err)
     }
 }
+
+// Relationships, declared one way: the child entity, the column holding the parent id,
+// the list spec when the field is a connection, extra scoping.
+
+relation!(
+    /// Root comments of a task (replies hang under them); deleted roots stay so threads keep their place.
+    CommentsOfTask, comment, TaskId, spec = crate::graphql::collab::COMMENTS, scope = |s| s.filter(comment::Column::ParentId.is_null())
+);
+
+relation!(
+    /// Root project-level comments (status updates and reports), not those on its tasks.
+    CommentsOfProject, comment, ProjectId, spec = crate::graphql::collab::COMMENTS,
+    scope = |s| s.filter(comment::Column::ParentId.is_null()).filter(comment::Column::TaskId.is_null())
+);
+
+relation!(
+    /// Replies of a root comment.
+    RepliesOf, comment, ParentId, spec = crate::graphql::collab::COMMENTS
+);
+
+relation!(
+    /// Mentions of a comment.
+    MentionsOf, comment_mention, CommentId
+);
+
+relation!(
+    /// A task's checklist, in order.
+    ChecklistOf, checklist_item, TaskId,
+    scope = |s| s.order_by_asc(checklist_item::Column::Position).order_by_asc(checklist_item::Column::Id)
+);
+
+relation!(
+    /// Change requests of a project.
+    ChangeRequestsOf, change_request, ProjectId, spec = crate::graphql::collab::CHANGE_REQUESTS
+);
+
+relation!(
+    /// Milestones of a project.
+    MilestonesOf, milestone, ProjectId, spec = crate::graphql::delivery::MILESTONES
+);
+
+relation!(
+    /// Risks of a project.
+    RisksOf, risk, ProjectId, spec = crate::graphql::delivery::RISKS
+);
+
+relation!(
+    /// What a task depends on.
+    DependenciesOf, task_dependency, TaskId, spec = crate::graphql::dependencies::DEPENDENCIES
+);
+
+relation!(
+    /// What depends on a task.
+    DependentsOf, task_dependency, DependsOnId, spec = crate::graphql::dependencies::DEPENDENCIES
+);
+
+relation!(
+    /// Projects a member manages.
+    ProjectsOfManager, project, ManagerId, spec = crate::graphql::PROJECTS,
+    scope = |s| s.filter(project::Column::DeletedAt.is_null())
+);
+
+relation!(
+    /// Projects a team owns.
+    ProjectsOfTeam, project, TeamId, spec = crate::graphql::PROJECTS,
+    scope = |s| s.filter(project::Column::DeletedAt.is_null())
+);
+
+relation!(
+    /// Key results of an objective.
+    KeyResultsOf, key_result, ObjectiveId,
+    scope = |s| s.order_by_asc(key_result::Column::CreatedAt).order_by_asc(key_result::Column::Id)
+);
+
+relation!(
+    /// Objective links of a project.
+    LinksOfProject, objective_link, ProjectId
+);
+
+relation!(
+    /// Objective links of a task.
+    LinksOfTask, objective_link, TaskId
+);
+
+relation!(
+    /// Links of an objective.
+    LinksOfObjective, objective_link, ObjectiveId
+);
+
+relation!(
+    /// Staffing of a project.
+    MembersOfProject, project_member, ProjectId, spec = crate::graphql::people::PROJECT_MEMBERS
+);
+
+relation!(
+    /// Project staffing of a member.
+    StaffingOfMember, project_member, MembershipId, spec = crate::graphql::people::PROJECT_MEMBERS
+);
+
+relation!(
+    /// Watchers of a project.
+    WatchersOfProject, watcher, ProjectId, spec = crate::graphql::people::WATCHERS
+);
+
+relation!(
+    /// Watchers of a task.
+    WatchersOfTask, watcher, TaskId, spec = crate::graphql::people::WATCHERS
+);
+
+relation!(
+    /// All feedback about a member.
+    FeedbackAbout, feedback, SubjectId, spec = crate::graphql::people::FEEDBACK
+);
+
+relation!(
+    /// Shared feedback about a member (what the member sees).
+    SharedFeedbackAbout, feedback, SubjectId, spec = crate::graphql::people::FEEDBACK, scope = |s| s.filter(feedback::Column::IsShared.eq(true))
+);
+
+relation!(
+    /// Feedback a member wrote.
+    FeedbackBy, feedback, AuthorId, spec = crate::graphql::people::FEEDBACK
+);
+
+relation!(
+    /// Kudos a member received.
+    KudosTo, kudos, ToId, spec = crate::graphql::people::KUDOS
+);
+
+relation!(
+    /// Tasks of a project.
+    TasksOfProject, task, ProjectId, spec = crate::graphql::tasks::TASKS,
+    scope = |s| s.filter(task::Column::DeletedAt.is_null())
+);
+
+relation!(
+    /// Subtasks of a task.
+    Subtasks, task, ParentId, spec = crate::graphql::tasks::TASKS,
+    scope = |s| s.filter(task::Column::DeletedAt.is_null())
+);
+
+relation!(
+    /// Tasks assigned to a member.
+    TasksOfAssignee, task, AssigneeId, spec = crate::graphql::tasks::TASKS,
+    scope = |s| s.filter(task::Column::DeletedAt.is_null())
+);
+
+relation!(
+    /// Time logged by a member.
+    TimeOfMember, time_entry, MembershipId, spec = crate::graphql::time::TIME_ENTRIES
+);
+
+relation!(
+    /// Time logged on a project.
+    TimeOfProject, time_entry, ProjectId, spec = crate::graphql::time::TIME_ENTRIES
+);
+
+relation!(
+    /// Time logged on a task.
+    TimeOfTask, time_entry, TaskId, spec = crate::graphql::time::TIME_ENTRIES
+);
+
+relation!(
+    /// Time off of a member.
+    TimeOffOfMember, time_off, MembershipId, spec = crate::graphql::time::TIME_OFF
+);
+
+relation!(
+    /// Availability pattern of a member.
+    AvailabilityOf, availability, MembershipId
+);

@@ -1,6 +1,9 @@
 //! List specs (filters, orders) of the org node types and their relationships.
 
 use crate::enums::{ApiKeyScope, NotificationKind, SkillKind, TeamKind};
+pub(crate) use crate::loader::{
+    ChildTeams, MembershipsOfUser, ReportsOf, SkillsOfMember, TeamMembersOfTeam, TeamsOfMember,
+};
 use crate::nodes::{ApiKey, AuditEntry, MemberSkill, Membership, Notification, Skill, Team, TeamMember};
 use opsgraph_core::Role;
 use opsgraph_core::aggregate::{GroupKind as G, gf};
@@ -9,9 +12,7 @@ use opsgraph_core::node::NodeType;
 use std::sync::LazyLock;
 
 use opsgraph_core::filter::{FieldKind as K, ff};
-use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
-use sea_orm::{ColumnTrait, QueryFilter, Select};
 
 use crate::entity::{api_key, audit_entry, member_skill, membership, notification, skill, team, team_member};
 
@@ -174,90 +175,3 @@ pub static NOTIFICATIONS: LazyLock<ListSpec<notification::Entity>> = LazyLock::n
         groups: vec![],
     }
 });
-
-/// Members of a team (paginated).
-pub struct TeamMembersOfTeam;
-impl ChildOf for TeamMembersOfTeam {
-    type Entity = team_member::Entity;
-    fn column() -> team_member::Column {
-        team_member::Column::TeamId
-    }
-}
-impl PagedChildOf for TeamMembersOfTeam {
-    fn spec() -> &'static LazyLock<ListSpec<team_member::Entity>> {
-        &TEAM_MEMBERS
-    }
-}
-
-/// Team rows of a membership.
-pub struct TeamsOfMember;
-impl ChildOf for TeamsOfMember {
-    type Entity = team_member::Entity;
-    fn column() -> team_member::Column {
-        team_member::Column::MembershipId
-    }
-}
-
-/// Direct reports of a manager (active only).
-pub struct ReportsOf;
-impl ChildOf for ReportsOf {
-    type Entity = membership::Entity;
-    fn column() -> membership::Column {
-        membership::Column::ManagerId
-    }
-    fn scope(select: Select<membership::Entity>) -> Select<membership::Entity> {
-        select.filter(membership::Column::IsActive.eq(true))
-    }
-}
-
-/// Sub-teams of a team.
-pub struct ChildTeams;
-impl ChildOf for ChildTeams {
-    type Entity = team::Entity;
-    fn column() -> team::Column {
-        team::Column::ParentId
-    }
-}
-
-/// Skills of a member.
-pub struct SkillsOfMember;
-impl ChildOf for SkillsOfMember {
-    type Entity = member_skill::Entity;
-    fn column() -> member_skill::Column {
-        member_skill::Column::MembershipId
-    }
-}
-
-/// Memberships of a user (all organisations the viewer belongs to).
-pub struct MembershipsOfUser;
-impl ChildOf for MembershipsOfUser {
-    type Entity = membership::Entity;
-    fn column() -> membership::Column {
-        membership::Column::UserId
-    }
-}
-impl PagedChildOf for TeamsOfMember {
-    fn spec() -> &'static LazyLock<ListSpec<team_member::Entity>> {
-        &TEAM_MEMBERS
-    }
-}
-impl PagedChildOf for ReportsOf {
-    fn spec() -> &'static LazyLock<ListSpec<membership::Entity>> {
-        &MEMBERS
-    }
-}
-impl PagedChildOf for ChildTeams {
-    fn spec() -> &'static LazyLock<ListSpec<team::Entity>> {
-        &TEAMS
-    }
-}
-impl PagedChildOf for SkillsOfMember {
-    fn spec() -> &'static LazyLock<ListSpec<member_skill::Entity>> {
-        &MEMBER_SKILLS
-    }
-}
-impl PagedChildOf for MembershipsOfUser {
-    fn spec() -> &'static LazyLock<ListSpec<membership::Entity>> {
-        &MEMBERS
-    }
-}

@@ -1,6 +1,9 @@
 //! Threaded `Comment`s (with mentions), task `ChecklistItem`s and `ChangeRequest`s.
 
 use crate::enums::{ChangeRequestStatus, CommentKind};
+pub(crate) use crate::loader::{
+    ChangeRequestsOf, ChecklistOf, CommentsOfProject, CommentsOfTask, MentionsOf, RepliesOf,
+};
 use crate::nodes::{ChangeRequest, ChecklistItem, Comment, Project, Task};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::node::NodeType;
@@ -14,10 +17,8 @@ use opsgraph_core::gql::{
     parent, payload, payload_value, prop, ref_field, ref_field_nn, through_field,
 };
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
-use opsgraph_core::relation;
-use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 
-use crate::entity::{change_request, checklist_item, comment, comment_mention, project, task};
+use crate::entity::{change_request, checklist_item, comment, project, task};
 use crate::service::{change_requests, checklists, comments};
 
 /// `Comment` lists.
@@ -51,33 +52,6 @@ pub static CHANGE_REQUESTS: LazyLock<ListSpec<change_request::Entity>> = LazyLoc
         groups: vec![],
     }
 });
-
-relation!(
-    /// Root comments of a task (replies hang under them); deleted roots stay so threads keep their place.
-    CommentsOfTask, comment, TaskId, spec = COMMENTS, scope = |s| s.filter(comment::Column::ParentId.is_null())
-);
-relation!(
-    /// Root project-level comments (status updates and reports), not those on its tasks.
-    CommentsOfProject, comment, ProjectId, spec = COMMENTS,
-    scope = |s| s.filter(comment::Column::ParentId.is_null()).filter(comment::Column::TaskId.is_null())
-);
-relation!(
-    /// Replies of a root comment.
-    RepliesOf, comment, ParentId, spec = COMMENTS
-);
-relation!(
-    /// Mentions of a comment.
-    MentionsOf, comment_mention, CommentId
-);
-relation!(
-    /// A task's checklist, in order.
-    ChecklistOf, checklist_item, TaskId,
-    scope = |s| s.order_by_asc(checklist_item::Column::Position).order_by_asc(checklist_item::Column::Id)
-);
-relation!(
-    /// Change requests of a project.
-    ChangeRequestsOf, change_request, ProjectId, spec = CHANGE_REQUESTS
-);
 
 fn when(t: &Option<chrono::DateTime<chrono::FixedOffset>>) -> async_graphql::Value {
     t.as_ref().map(datetime).unwrap_or_default()

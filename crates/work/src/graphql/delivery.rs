@@ -1,6 +1,7 @@
 //! `Milestone` and `Risk`, with `Project.milestones` and `Project.risks`.
 
 use crate::enums::{MilestoneStatus, RiskLevel, RiskStatus};
+pub(crate) use crate::loader::{MilestonesOf, RisksOf};
 use crate::nodes::{Milestone, Project, Risk};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::node::NodeType;
@@ -13,7 +14,6 @@ use opsgraph_core::gql::{
     SchemaParts, datetime, enum_value, node_mutation, node_object, opt, page_field, payload, payload_value, prop,
     ref_field, ref_field_nn,
 };
-use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 
 use crate::entity::{milestone, project, risk};
@@ -50,34 +50,6 @@ pub static RISKS: LazyLock<ListSpec<risk::Entity>> = LazyLock::new(|| {
         groups: vec![],
     }
 });
-
-/// Milestones of a project.
-pub struct MilestonesOf;
-impl ChildOf for MilestonesOf {
-    type Entity = milestone::Entity;
-    fn column() -> milestone::Column {
-        milestone::Column::ProjectId
-    }
-}
-impl PagedChildOf for MilestonesOf {
-    fn spec() -> &'static LazyLock<ListSpec<milestone::Entity>> {
-        &MILESTONES
-    }
-}
-
-/// Risks of a project.
-pub struct RisksOf;
-impl ChildOf for RisksOf {
-    type Entity = risk::Entity;
-    fn column() -> risk::Column {
-        risk::Column::ProjectId
-    }
-}
-impl PagedChildOf for RisksOf {
-    fn spec() -> &'static LazyLock<ListSpec<risk::Entity>> {
-        &RISKS
-    }
-}
 
 /// Registers milestones and risks.
 pub fn register(parts: &mut SchemaParts) {

@@ -1,6 +1,7 @@
 //! `TaskDependency` and the `Task.dependencies` / `Task.dependents` connections.
 
 use crate::enums::DependencyKind;
+pub(crate) use crate::loader::{DependenciesOf, DependentsOf};
 use crate::nodes::{Task, TaskDependency};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::node::NodeType;
@@ -14,7 +15,6 @@ use opsgraph_core::gql::{
     ref_field_nn,
 };
 use opsgraph_core::input::Id;
-use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use opsgraph_derive::GqlInput;
 use serde::Deserialize;
@@ -35,34 +35,6 @@ pub static DEPENDENCIES: LazyLock<ListSpec<task_dependency::Entity>> = LazyLock:
         groups: vec![],
     }
 });
-
-/// What a task depends on.
-pub struct DependenciesOf;
-impl ChildOf for DependenciesOf {
-    type Entity = task_dependency::Entity;
-    fn column() -> task_dependency::Column {
-        task_dependency::Column::TaskId
-    }
-}
-impl PagedChildOf for DependenciesOf {
-    fn spec() -> &'static LazyLock<ListSpec<task_dependency::Entity>> {
-        &DEPENDENCIES
-    }
-}
-
-/// What depends on a task.
-pub struct DependentsOf;
-impl ChildOf for DependentsOf {
-    type Entity = task_dependency::Entity;
-    fn column() -> task_dependency::Column {
-        task_dependency::Column::DependsOnId
-    }
-}
-impl PagedChildOf for DependentsOf {
-    fn spec() -> &'static LazyLock<ListSpec<task_dependency::Entity>> {
-        &DEPENDENCIES
-    }
-}
 
 /// A dependency between two tasks.
 #[derive(Deserialize, GqlInput)]

@@ -2,6 +2,7 @@
 //! (`Membership.managedProjects`, `Team.projects`).
 
 use crate::enums::ProjectStatus;
+pub(crate) use crate::loader::{ProjectsOfManager, ProjectsOfTeam};
 use crate::nodes::Project;
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
@@ -18,7 +19,6 @@ use opsgraph_core::gql::{
     SchemaParts, datetime, enum_value, list_field, node_mutation, node_object, opt, page_field, parent, payload,
     payload_value, prop, ref_field,
 };
-use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
@@ -62,36 +62,6 @@ pub static PROJECTS: LazyLock<ListSpec<project::Entity>> = LazyLock::new(|| {
 
 fn live(select: Select<project::Entity>) -> Select<project::Entity> {
     select.filter(project::Column::DeletedAt.is_null())
-}
-
-/// Projects a member manages.
-pub struct ProjectsOfManager;
-impl ChildOf for ProjectsOfManager {
-    type Entity = project::Entity;
-    fn column() -> project::Column {
-        project::Column::ManagerId
-    }
-    fn scope(select: Select<project::Entity>) -> Select<project::Entity> {
-        live(select)
-    }
-}
-
-impl PagedChildOf for ProjectsOfManager {
-    fn spec() -> &'static LazyLock<ListSpec<project::Entity>> {
-        &PROJECTS
-    }
-}
-
-/// Projects a team owns.
-pub struct ProjectsOfTeam;
-impl ChildOf for ProjectsOfTeam {
-    type Entity = project::Entity;
-    fn column() -> project::Column {
-        project::Column::TeamId
-    }
-    fn scope(select: Select<project::Entity>) -> Select<project::Entity> {
-        live(select)
-    }
 }
 
 /// Names one project.
@@ -211,10 +181,4 @@ pub fn register(parts: &mut SchemaParts) {
     parts.mutation(node_mutation(Project, "createProject", "Create a project.", |req, i| async move {
         Ok(payload_value(projects::create(req.db.as_ref(), &req.session, i).await?))
     }));
-}
-
-impl PagedChildOf for ProjectsOfTeam {
-    fn spec() -> &'static LazyLock<ListSpec<project::Entity>> {
-        &PROJECTS
-    }
 }

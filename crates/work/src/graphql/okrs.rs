@@ -2,6 +2,7 @@
 //! `Project.objectives` / `Project.okrProgress` for the dashboard.
 
 use crate::enums::ObjectiveStatus;
+pub(crate) use crate::loader::{KeyResultsOf, LinksOfObjective, LinksOfProject, LinksOfTask};
 use crate::nodes::{KeyResult, Objective, Project, Task};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
@@ -19,11 +20,11 @@ use opsgraph_core::gql::{
 };
 use opsgraph_core::loader::list_of;
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
-use opsgraph_core::{Permission, RequestCtx, relation};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use opsgraph_core::{Permission, RequestCtx};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
-use crate::entity::{key_result, objective, objective_link, project, task};
+use crate::entity::{key_result, objective, project, task};
 use crate::service::okrs;
 
 /// `Objective` lists.
@@ -47,24 +48,6 @@ pub static OBJECTIVES: LazyLock<ListSpec<objective::Entity>> = LazyLock::new(|| 
         groups: vec![],
     }
 });
-
-relation!(
-    /// Key results of an objective.
-    KeyResultsOf, key_result, ObjectiveId,
-    scope = |s| s.order_by_asc(key_result::Column::CreatedAt).order_by_asc(key_result::Column::Id)
-);
-relation!(
-    /// Objective links of a project.
-    LinksOfProject, objective_link, ProjectId
-);
-relation!(
-    /// Objective links of a task.
-    LinksOfTask, objective_link, TaskId
-);
-relation!(
-    /// Links of an objective.
-    LinksOfObjective, objective_link, ObjectiveId
-);
 
 async fn progress_of(req: &RequestCtx, objective_id: uuid::Uuid) -> opsgraph_core::AppResult<f64> {
     Ok(okrs::objective_progress(&list_of::<KeyResultsOf>(req, objective_id).await?))

@@ -2,6 +2,10 @@
 //! their edges onto `Project`, `Task` and the org domain's `Membership`.
 
 use crate::enums::KudosCategory;
+pub(crate) use crate::loader::{
+    FeedbackAbout, FeedbackBy, KudosTo, MembersOfProject, SharedFeedbackAbout, StaffingOfMember, WatchersOfProject,
+    WatchersOfTask,
+};
 use crate::nodes::{Feedback, Kudos, Project, ProjectMember, Task};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
@@ -19,7 +23,7 @@ use opsgraph_core::gql::{
 };
 use opsgraph_core::loader::page_of;
 use opsgraph_core::pagination::{ListQuery, ListSpec, SortKind as S, sk};
-use opsgraph_core::{AppError, Permission, RequestCtx, relation};
+use opsgraph_core::{AppError, Permission, RequestCtx};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
@@ -88,39 +92,6 @@ pub static KUDOS: LazyLock<ListSpec<kudos::Entity>> = LazyLock::new(|| {
         groups: vec![],
     }
 });
-
-relation!(
-    /// Staffing of a project.
-    MembersOfProject, project_member, ProjectId, spec = PROJECT_MEMBERS
-);
-relation!(
-    /// Project staffing of a member.
-    StaffingOfMember, project_member, MembershipId, spec = PROJECT_MEMBERS
-);
-relation!(
-    /// Watchers of a project.
-    WatchersOfProject, watcher, ProjectId, spec = WATCHERS
-);
-relation!(
-    /// Watchers of a task.
-    WatchersOfTask, watcher, TaskId, spec = WATCHERS
-);
-relation!(
-    /// All feedback about a member.
-    FeedbackAbout, feedback, SubjectId, spec = FEEDBACK
-);
-relation!(
-    /// Shared feedback about a member (what the member sees).
-    SharedFeedbackAbout, feedback, SubjectId, spec = FEEDBACK, scope = |s| s.filter(feedback::Column::IsShared.eq(true))
-);
-relation!(
-    /// Feedback a member wrote.
-    FeedbackBy, feedback, AuthorId, spec = FEEDBACK
-);
-relation!(
-    /// Kudos a member received.
-    KudosTo, kudos, ToId, spec = KUDOS
-);
 
 fn date_str(d: Option<chrono::NaiveDate>) -> async_graphql::Value {
     opt(d.map(|d| d.to_string()))

@@ -3,6 +3,7 @@
 
 use crate::enums::{MyWorkView, TaskKind, TaskPriority, TaskStatus};
 use crate::loader::StatusStat;
+pub(crate) use crate::loader::{Subtasks, TasksOfAssignee, TasksOfProject};
 use crate::nodes::{Project, Task};
 use opsgraph_core::aggregate::{AggregateSource, ChildAggregate, grouping};
 use opsgraph_core::aggregate::{GroupKind as G, agg, agg_sql, gf};
@@ -24,7 +25,6 @@ use opsgraph_core::gql::{
     SchemaParts, datetime, enum_value, node_mutation, node_object, opt, page_field, parent, payload, payload_value,
     prop, ref_field, ref_field_nn,
 };
-use opsgraph_core::loader::{ChildOf, PagedChildOf};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use opsgraph_core::{Permission, RequestCtx};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
@@ -103,42 +103,6 @@ fn my_work_view(base: Select<task::Entity>, view: &str) -> Select<task::Entity> 
         _ => open,
     }
 }
-
-macro_rules! task_relation {
-    ($(#[$doc:meta])* $name:ident, $col:ident) => {
-        $(#[$doc])*
-        pub struct $name;
-        impl ChildOf for $name {
-            type Entity = task::Entity;
-            fn column() -> task::Column {
-                task::Column::$col
-            }
-            fn scope(select: Select<task::Entity>) -> Select<task::Entity> {
-                live(select)
-            }
-        }
-        impl PagedChildOf for $name {
-            fn spec() -> &'static LazyLock<ListSpec<task::Entity>> {
-                &TASKS
-            }
-        }
-    };
-}
-task_relation!(
-    /// Tasks of a project.
-    TasksOfProject,
-    ProjectId
-);
-task_relation!(
-    /// Subtasks of a task.
-    Subtasks,
-    ParentId
-);
-task_relation!(
-    /// Tasks assigned to a member.
-    TasksOfAssignee,
-    AssigneeId
-);
 
 /// Move a task to another status.
 #[derive(Deserialize, GqlInput)]

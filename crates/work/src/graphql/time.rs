@@ -2,6 +2,7 @@
 //! `Membership.timeEntries` / `Membership.capacity` contributed to the org type.
 
 use crate::enums::{TimeOffKind, TimeOffStatus};
+pub(crate) use crate::loader::{AvailabilityOf, TimeOfMember, TimeOfProject, TimeOfTask, TimeOffOfMember};
 use crate::nodes::{Project, Task, TimeEntry, TimeOff};
 use opsgraph_core::aggregate::{GroupKind as G, agg, gf};
 use opsgraph_core::gql::GqlEnum;
@@ -20,7 +21,7 @@ use opsgraph_core::gql::{
     payload, payload_named, payload_value, prop, ref_field, ref_field_nn,
 };
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
-use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, relation};
+use opsgraph_core::{AppError, AppResult, Permission, RequestCtx};
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
@@ -75,27 +76,6 @@ pub static TIME_OFF: LazyLock<ListSpec<time_off::Entity>> = LazyLock::new(|| {
         groups: vec![],
     }
 });
-
-relation!(
-    /// Time logged by a member.
-    TimeOfMember, time_entry, MembershipId, spec = TIME_ENTRIES
-);
-relation!(
-    /// Time logged on a project.
-    TimeOfProject, time_entry, ProjectId, spec = TIME_ENTRIES
-);
-relation!(
-    /// Time logged on a task.
-    TimeOfTask, time_entry, TaskId, spec = TIME_ENTRIES
-);
-relation!(
-    /// Time off of a member.
-    TimeOffOfMember, time_off, MembershipId, spec = TIME_OFF
-);
-relation!(
-    /// Availability pattern of a member.
-    AvailabilityOf, availability, MembershipId
-);
 
 /// The most weeks one capacity request may span.
 pub const MAX_WEEKS: u32 = 26;
