@@ -5,6 +5,11 @@
 //!
 //! Run: `./dev bench limits` (`BENCH_ITERATIONS`, default 30).
 
+#![allow(
+    clippy::expect_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing, with its message; scenarios read top to bottom"
+)]
 #![allow(clippy::print_stdout)] // a benchmark reports its figures on stdout
 
 use std::time::{Duration, Instant};

@@ -8,6 +8,11 @@
 //! `BENCH_SUBSCRIBERS=10000 ./dev bench live`. `BENCH_RATE` (events/s, default 20) and
 //! `BENCH_SECONDS` (default 10) set the load.
 
+#![allow(
+    clippy::expect_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing, with its message; scenarios read top to bottom"
+)]
 #![allow(clippy::print_stdout)] // a benchmark reports its figures on stdout
 
 use std::collections::HashSet;

@@ -6,6 +6,11 @@
 //! `BENCH_ITERATIONS` (default 50) sets the samples per query, `BENCH_LOADER_DELAY_MS` the
 //! dataloader batching window (default 2, the server default).
 
+#![allow(
+    clippy::expect_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing, with its message; scenarios read top to bottom"
+)]
 #![allow(clippy::print_stdout)] // a benchmark reports its figures on stdout
 
 use std::time::{Duration, Instant};

@@ -1,5 +1,11 @@
 //! End-to-end tests: the real server over HTTP against a real PostgreSQL.
 
+#![allow(
+    clippy::expect_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing, with its message; scenarios read top to bottom"
+)]
+
 mod accounts;
 mod aggregates;
 mod auth;

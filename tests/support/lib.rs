@@ -1,6 +1,12 @@
 //! Test harness: every test gets its own database, cloned from a migrated template, and
 //! the real server on a loopback port; tests speak HTTP like a client.
 
+#![allow(
+    clippy::expect_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing, with its message; scenarios read top to bottom"
+)]
+
 pub mod fuzz;
 pub mod live;
 pub mod portfolio;

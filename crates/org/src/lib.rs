@@ -1,6 +1,7 @@
 //! The org domain: organisations, users, memberships, teams, skills, API keys, audit log,
 //! notifications inbox and settings, with identity (sign-up, log-in, tokens).
 
+#[allow(missing_docs, reason = "entity fields mirror the migration's columns; the GraphQL types document them")]
 pub mod entity;
 pub mod enums;
 pub mod error;

@@ -3,6 +3,7 @@
 //! `seed` command calls [`organisation`] for each of [`PLANS`] and hands the result to the
 //! other domains' seeds.
 
+use crate::nodes::{Membership, Skill, Team};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
@@ -10,8 +11,7 @@ use opsgraph_core::{Actor, AppResult, Role, Session, TxDb};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Statement};
 
 use crate::AuthConfig;
-use crate::entity::{membership, team};
-use crate::nodes::{Membership, Skill, Team};
+use crate::entity::{membership, skill, team};
 use crate::service::invitations::{self, AcceptInvitationInput};
 use crate::service::members::{AddMemberInput, add};
 use crate::service::signup::{NewAccount, SignUpInput, create_account};
@@ -117,81 +117,9 @@ pub async fn organisation(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> AppRe
         role: Some(Role::Owner),
         ..anon
     };
-    let mut members = Vec::new();
-    let mut logins = Vec::new();
-    for (login, name, role, title, dept) in plan.people {
-        let (first, last) = name.split_once(' ').unwrap_or((name, ""));
-        let m = add(
-            db,
-            &owner,
-            AddMemberInput {
-                email: format!("{login}@{}", plan.domain),
-                first_name: Some(first.into()),
-                last_name: Some(last.into()),
-                role: e(role)?,
-                job_title: Some((*title).into()),
-                department: Some((*dept).into()),
-                manager_id: members.first().map(|m: &membership::Model| gid::<Membership>(m.id)),
-                hire_date: chrono::NaiveDate::from_ymd_opt(2022, 1 + (members.len() as u32 % 12), 1),
-                cost_rate: Some(rust_decimal::Decimal::new(6000 + 500 * members.len() as i64, 2)),
-                bill_rate: Some(rust_decimal::Decimal::new(15000 + 1000 * members.len() as i64, 2)),
-            },
-        )
-        .await?;
-        // Every demo person can sign in: redeem their invitation with the demo password.
-        let token = invitations::create(db, &owner, m.org_id, m.id).await?;
-        let accept = AcceptInvitationInput { token, password: DEMO_PASSWORD.into(), first_name: None, last_name: None };
-        invitations::accept(db, auth, &owner, accept).await?;
-        logins.push((*login).to_owned());
-        members.push(m);
-    }
-    let mut skills = Vec::new();
-    for name in plan.skills {
-        skills.push(
-            create_skill(
-                db,
-                &owner,
-                CreateSkillInput {
-                    name: (*name).into(),
-                    kind: None,
-                    category: Some("Technical".into()),
-                    description: None,
-                    parent_id: None,
-                    level: None,
-                },
-            )
-            .await?,
-        );
-    }
-    let mut teams = Vec::new();
-    for (i, (name, kind)) in plan.teams.iter().enumerate() {
-        let lead = members.get(i % members.len().max(1)).map(|m| gid::<Membership>(m.id));
-        let t = create_team(
-            db,
-            &owner,
-            CreateTeamInput {
-                name: (*name).into(),
-                kind: Some(e(kind)?),
-                description: Some(format!("The {name}.")),
-                parent_id: None,
-                lead_id: lead,
-            },
-        )
-        .await?;
-        for (j, m) in members.iter().enumerate() {
-            if j % plan.teams.len() == i || j == 0 {
-                add_member(
-                    db,
-                    &owner,
-                    &gid::<Team>(t.id),
-                    &gid::<Membership>(m.id),
-                    Some(if j == 0 { "Lead" } else { "Member" }),
-                )
-                .await?;
-            }
-        }
-        teams.push(t);
-    }
+    let (members, logins) = people(db, auth, &owner, plan).await?;
+    let skills = skills(db, &owner, plan).await?;
+    let teams = teams(db, &owner, plan, &members).await?;
     for (i, m) in members.iter().enumerate() {
         for (j, s) in skills.iter().enumerate() {
             if (i + j) % 2 == 0 {
@@ -215,4 +143,104 @@ fn gid<N: NodeType>(id: uuid::Uuid) -> Id {
 
 fn e<E: GqlEnum>(s: &str) -> AppResult<E> {
     E::from_text_or_err(s)
+}
+
+/// The plan's people, each able to sign in with the demo password; with their handles.
+async fn people(
+    db: &TxDb,
+    auth: &AuthConfig,
+    owner: &Session,
+    plan: &OrgPlan,
+) -> AppResult<(Vec<membership::Model>, Vec<String>)> {
+    let mut members = Vec::new();
+    let mut logins = Vec::new();
+    for (login, name, role, title, dept) in plan.people {
+        let (first, last) = name.split_once(' ').unwrap_or((name, ""));
+        let m = add(
+            db,
+            owner,
+            AddMemberInput {
+                email: format!("{login}@{}", plan.domain),
+                first_name: Some(first.into()),
+                last_name: Some(last.into()),
+                role: e(role)?,
+                job_title: Some((*title).into()),
+                department: Some((*dept).into()),
+                manager_id: members.first().map(|m: &membership::Model| gid::<Membership>(m.id)),
+                hire_date: chrono::NaiveDate::from_ymd_opt(2022, 1 + (members.len() as u32 % 12), 1),
+                cost_rate: Some(rust_decimal::Decimal::new(6000 + 500 * members.len() as i64, 2)),
+                bill_rate: Some(rust_decimal::Decimal::new(15000 + 1000 * members.len() as i64, 2)),
+            },
+        )
+        .await?;
+        // Every demo person can sign in: redeem their invitation with the demo password.
+        let token = invitations::create(db, owner, m.org_id, m.id).await?;
+        let accept = AcceptInvitationInput { token, password: DEMO_PASSWORD.into(), first_name: None, last_name: None };
+        invitations::accept(db, auth, owner, accept).await?;
+        logins.push((*login).to_owned());
+        members.push(m);
+    }
+    Ok((members, logins))
+}
+
+/// The plan's skills catalog.
+async fn skills(db: &TxDb, owner: &Session, plan: &OrgPlan) -> AppResult<Vec<skill::Model>> {
+    let mut skills = Vec::new();
+    for name in plan.skills {
+        skills.push(
+            create_skill(
+                db,
+                owner,
+                CreateSkillInput {
+                    name: (*name).into(),
+                    kind: None,
+                    category: Some("Technical".into()),
+                    description: None,
+                    parent_id: None,
+                    level: None,
+                },
+            )
+            .await?,
+        );
+    }
+    Ok(skills)
+}
+
+/// The plan's teams, each led by a member, with members spread over them.
+async fn teams(
+    db: &TxDb,
+    owner: &Session,
+    plan: &OrgPlan,
+    members: &[membership::Model],
+) -> AppResult<Vec<team::Model>> {
+    let mut teams = Vec::new();
+    for (i, (name, kind)) in plan.teams.iter().enumerate() {
+        let lead = members.get(i % members.len().max(1)).map(|m| gid::<Membership>(m.id));
+        let t = create_team(
+            db,
+            owner,
+            CreateTeamInput {
+                name: (*name).into(),
+                kind: Some(e(kind)?),
+                description: Some(format!("The {name}.")),
+                parent_id: None,
+                lead_id: lead,
+            },
+        )
+        .await?;
+        for (j, m) in members.iter().enumerate() {
+            if j % plan.teams.len() == i || j == 0 {
+                add_member(
+                    db,
+                    owner,
+                    &gid::<Team>(t.id),
+                    &gid::<Membership>(m.id),
+                    Some(if j == 0 { "Lead" } else { "Member" }),
+                )
+                .await?;
+            }
+        }
+        teams.push(t);
+    }
+    Ok(teams)
 }

@@ -191,22 +191,7 @@ pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: O
     for (_, sub) in conn.subs.drain() {
         sub.abort();
     }
-    let frame = match end {
-        End::Close(code, reason) => Some(close_frame(code, reason)),
-        End::CloseWith(code, reason) => Some(close_frame(code, reason)),
-        End::Echo => {
-            let _ = tokio::time::timeout(Duration::from_secs(2), sink.flush()).await;
-            None
-        }
-        End::Drop => None,
-    };
-    if let Some(frame) = frame {
-        let _ = tokio::time::timeout(Duration::from_secs(2), async {
-            sink.send(frame).await?;
-            sink.flush().await
-        })
-        .await;
-    }
+    say_goodbye(&mut sink, end).await;
 }
 
 impl Conn {
@@ -440,4 +425,24 @@ async fn subscribe(
     let slot = EventSlot::default();
     let req = req.data(live).data(slot.clone());
     Ok((slot, state.schema.execute_stream(req).boxed()))
+}
+
+/// Ends the socket as `end` says: a close frame, the echo of the client's close, or nothing.
+async fn say_goodbye(sink: &mut futures_util::stream::SplitSink<WebSocket, Message>, end: End) {
+    let frame = match end {
+        End::Close(code, reason) => Some(close_frame(code, reason)),
+        End::CloseWith(code, reason) => Some(close_frame(code, reason)),
+        End::Echo => {
+            let _ = tokio::time::timeout(Duration::from_secs(2), sink.flush()).await;
+            None
+        }
+        End::Drop => None,
+    };
+    if let Some(frame) = frame {
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            sink.send(frame).await?;
+            sink.flush().await
+        })
+        .await;
+    }
 }

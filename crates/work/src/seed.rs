@@ -2,6 +2,7 @@
 //! dependencies, comments, time, change requests, kudos and OKRs for the demo organisations
 //! the org seed made, created through the work services.
 
+use crate::nodes::{Comment, Objective, Project, Task, TimeOff};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::{Model, NodeType};
@@ -10,7 +11,6 @@ use opsgraph_org::nodes::{Membership, Team};
 use opsgraph_org::seed::DemoOrg;
 
 use crate::entity::{project, task};
-use crate::nodes::{Comment, Objective, Project, Task, TimeOff};
 use crate::service::projects::{CreateProjectInput, create as create_project};
 
 /// One demo organisation's projects (key, name, status) and clients.
@@ -78,7 +78,6 @@ async fn seed_tasks(
     project: &project::Model,
     members: &[Model<Membership>],
 ) -> AppResult<Vec<task::Model>> {
-    use crate::service::delivery::{self, CreateMilestoneInput, RaiseRiskInput};
     let mut created = Vec::new();
     use crate::service::tasks::{self, CreateTaskInput};
     for (i, (title, status, priority)) in TASK_TITLES.iter().enumerate() {
@@ -104,58 +103,10 @@ async fn seed_tasks(
         )
         .await?;
         if i == 3 {
-            tasks::create(
-                db,
-                owner,
-                CreateTaskInput {
-                    project_id: gid::<Project>(project.id),
-                    parent_id: Some(gid::<Task>(t.id)),
-                    title: "Provision the staging database".into(),
-                    description: None,
-                    kind: None,
-                    status: None,
-                    priority: None,
-                    assignee_id: members.first().map(|m| gid::<Membership>(m.id)),
-                    start_date: None,
-                    due_date: None,
-                    estimate_hours: None,
-                    labels: None,
-                    idempotency_key: None,
-                },
-            )
-            .await?;
+            subtask(db, owner, project, &t, members).await?;
         }
         if i < 2 {
-            let name = if i == 0 { "Discovery complete" } else { "Beta release" };
-            delivery::create_milestone(
-                db,
-                owner,
-                CreateMilestoneInput {
-                    project_id: gid::<Project>(project.id),
-                    name: name.into(),
-                    description: None,
-                    due_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1 + 14 * i as u32),
-                    idempotency_key: None,
-                },
-            )
-            .await?;
-            let (title, p, imp) =
-                if i == 0 { ("Key client stakeholder leaves", 2, 5) } else { ("Legacy data quality", 4, 3) };
-            delivery::raise_risk(
-                db,
-                owner,
-                RaiseRiskInput {
-                    project_id: gid::<Project>(project.id),
-                    title: title.into(),
-                    description: None,
-                    probability: p,
-                    impact: imp,
-                    mitigation: Some("Weekly review with the client.".into()),
-                    owner_id: members.first().map(|m| gid::<Membership>(m.id)),
-                    idempotency_key: None,
-                },
-            )
-            .await?;
+            delivery_items(db, owner, project, members, i).await?;
         }
         if *status == "DONE" {
             tasks::transition(db, owner, &gid::<Task>(t.id), "DONE", t.version).await?;
@@ -178,26 +129,9 @@ async fn seed_collaboration(
     index: usize,
 ) -> AppResult<()> {
     let members = &org.members;
-    use crate::service::{change_requests, checklists, comments, dependencies, members as staffing, time};
+    use crate::service::{comments, dependencies};
     let pid = gid::<Project>(project.id);
-    let today = chrono::Utc::now().date_naive();
-    for (j, m) in members.iter().enumerate() {
-        let allocation = [50, 40, 60, 30, 80, 20][(j + index) % 6];
-        staffing::add(
-            db,
-            owner,
-            staffing::AddProjectMemberInput {
-                project_id: pid.clone(),
-                membership_id: gid::<Membership>(m.id),
-                role: Some(["Engagement lead", "Developer", "Designer", "Analyst"][j % 4].into()),
-                allocation_percent: Some(allocation),
-                start_date: project.start_date,
-                end_date: project.end_date,
-                idempotency_key: None,
-            },
-        )
-        .await?;
-    }
+    staff(db, owner, project, members, index).await?;
     // Design -> CI -> reports, and the guide waits for the design.
     for (task, on) in [(3usize, 2usize), (4, 3), (5, 2)] {
         if let (Some(t), Some(o)) = (tasks.get(task), tasks.get(on)) {
@@ -205,44 +139,7 @@ async fn seed_collaboration(
         }
     }
     if let Some(design) = tasks.get(2) {
-        let login = org.logins.get(1).cloned().unwrap_or_default();
-        let mention_text = if login.is_empty() { String::new() } else { format!("@{login}") };
-        let c = comments::add(
-            db,
-            owner,
-            comments::AddCommentInput {
-                subject_id: Some(gid::<Task>(design.id)),
-                parent_id: None,
-                kind: None,
-                body: format!("{mention_text} could you review the entity diagram before Thursday?"),
-                idempotency_key: None,
-            },
-        )
-        .await?;
-        comments::add(
-            db,
-            owner,
-            comments::AddCommentInput {
-                subject_id: None,
-                parent_id: Some(gid::<Comment>(c.id)),
-                kind: None,
-                body: "Added the audit tables; ready for a second look.".into(),
-                idempotency_key: None,
-            },
-        )
-        .await?;
-        for body in ["Entities reviewed", "Indexes agreed", "Migration plan written"] {
-            checklists::add(
-                db,
-                owner,
-                checklists::AddChecklistItemInput {
-                    task_id: gid::<Task>(design.id),
-                    body: body.into(),
-                    idempotency_key: None,
-                },
-            )
-            .await?;
-        }
+        discuss(db, owner, design, org).await?;
     }
     comments::add(
         db,
@@ -256,72 +153,9 @@ async fn seed_collaboration(
         },
     )
     .await?;
-    // Three weeks of logged time on the first tasks.
-    for (k, t) in tasks.iter().take(4).enumerate() {
-        for (n, m) in members.iter().enumerate().take(3) {
-            let back = 1 + ((k * 3 + n * 5) % 18) as u64;
-            time::log_time(
-                db,
-                owner,
-                time::LogTimeInput {
-                    task_id: Some(gid::<Task>(t.id)),
-                    project_id: None,
-                    membership_id: Some(gid::<Membership>(m.id)),
-                    date: today - chrono::Days::new(back),
-                    hours: rust_decimal::Decimal::new(150 + 50 * ((k + n) as i64 % 5), 2),
-                    is_billable: Some(k != 1),
-                    note: Some(format!("{} work", t.title)),
-                    idempotency_key: None,
-                },
-            )
-            .await?;
-        }
-    }
+    log_time(db, owner, tasks, members).await?;
     if index == 0 {
-        if let Some(m) = members.get(2) {
-            let start = today + chrono::Days::new(7);
-            let off = time::request_time_off(
-                db,
-                owner,
-                time::RequestTimeOffInput {
-                    membership_id: Some(gid::<Membership>(m.id)),
-                    kind: None,
-                    start_date: start,
-                    end_date: start + chrono::Days::new(4),
-                    hours_per_day: None,
-                    note: Some("Family trip".into()),
-                    idempotency_key: None,
-                },
-            )
-            .await?;
-            time::decide_time_off(
-                db,
-                owner,
-                time::DecideTimeOffInput {
-                    id: gid::<TimeOff>(off.id),
-                    expected_version: off.version,
-                    status: e("APPROVED")?,
-                },
-            )
-            .await?;
-        }
-        change_requests::propose(
-            db,
-            owner,
-            change_requests::ProposeChangeRequestInput {
-                project_id: pid.clone(),
-                title: "Add single sign-on".into(),
-                description: Some("The client asks for SSO with their identity provider.".into()),
-                impact: Some("Two extra weeks for one developer.".into()),
-                schedule_impact_days: Some(10),
-                cost_impact: Some(change_requests::MoneyInput {
-                    amount: rust_decimal::Decimal::new(1_250_000, 2),
-                    currency: "EUR".into(),
-                }),
-                idempotency_key: None,
-            },
-        )
-        .await?;
+        leave_and_change(db, owner, project, members).await?;
     }
     Ok(())
 }
@@ -399,4 +233,230 @@ fn gid<N: NodeType>(id: uuid::Uuid) -> Id {
 
 fn e<E: GqlEnum>(s: &str) -> AppResult<E> {
     E::from_text_or_err(s)
+}
+
+/// A subtask of `parent`.
+async fn subtask(
+    db: &TxDb,
+    owner: &Session,
+    project: &project::Model,
+    t: &task::Model,
+    members: &[Member],
+) -> AppResult<()> {
+    use crate::service::tasks::{self, CreateTaskInput};
+    tasks::create(
+        db,
+        owner,
+        CreateTaskInput {
+            project_id: gid::<Project>(project.id),
+            parent_id: Some(gid::<Task>(t.id)),
+            title: "Provision the staging database".into(),
+            description: None,
+            kind: None,
+            status: None,
+            priority: None,
+            assignee_id: members.first().map(|m| gid::<Membership>(m.id)),
+            start_date: None,
+            due_date: None,
+            estimate_hours: None,
+            labels: None,
+            idempotency_key: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A milestone and a risk (the `i`-th of two).
+async fn delivery_items(
+    db: &TxDb,
+    owner: &Session,
+    project: &project::Model,
+    members: &[Member],
+    i: usize,
+) -> AppResult<()> {
+    use crate::service::delivery::{self, CreateMilestoneInput, RaiseRiskInput};
+    let name = if i == 0 { "Discovery complete" } else { "Beta release" };
+    delivery::create_milestone(
+        db,
+        owner,
+        CreateMilestoneInput {
+            project_id: gid::<Project>(project.id),
+            name: name.into(),
+            description: None,
+            due_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1 + 14 * i as u32),
+            idempotency_key: None,
+        },
+    )
+    .await?;
+    let (title, p, imp) = if i == 0 { ("Key client stakeholder leaves", 2, 5) } else { ("Legacy data quality", 4, 3) };
+    delivery::raise_risk(
+        db,
+        owner,
+        RaiseRiskInput {
+            project_id: gid::<Project>(project.id),
+            title: title.into(),
+            description: None,
+            probability: p,
+            impact: imp,
+            mitigation: Some("Weekly review with the client.".into()),
+            owner_id: members.first().map(|m| gid::<Membership>(m.id)),
+            idempotency_key: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Everyone staffed on the project.
+async fn staff(
+    db: &TxDb,
+    owner: &Session,
+    project: &project::Model,
+    members: &[Member],
+    index: usize,
+) -> AppResult<()> {
+    use crate::service::members as staffing;
+    let pid = gid::<Project>(project.id);
+    for (j, m) in members.iter().enumerate() {
+        let allocation = [50, 40, 60, 30, 80, 20][(j + index) % 6];
+        staffing::add(
+            db,
+            owner,
+            staffing::AddProjectMemberInput {
+                project_id: pid.clone(),
+                membership_id: gid::<Membership>(m.id),
+                role: Some(["Engagement lead", "Developer", "Designer", "Analyst"][j % 4].into()),
+                allocation_percent: Some(allocation),
+                start_date: project.start_date,
+                end_date: project.end_date,
+                idempotency_key: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A comment thread with a mention and a checklist on the design task.
+async fn discuss(db: &TxDb, owner: &Session, design: &task::Model, org: &DemoOrg) -> AppResult<()> {
+    use crate::service::{checklists, comments};
+    let login = org.logins.get(1).cloned().unwrap_or_default();
+    let mention_text = if login.is_empty() { String::new() } else { format!("@{login}") };
+    let c = comments::add(
+        db,
+        owner,
+        comments::AddCommentInput {
+            subject_id: Some(gid::<Task>(design.id)),
+            parent_id: None,
+            kind: None,
+            body: format!("{mention_text} could you review the entity diagram before Thursday?"),
+            idempotency_key: None,
+        },
+    )
+    .await?;
+    comments::add(
+        db,
+        owner,
+        comments::AddCommentInput {
+            subject_id: None,
+            parent_id: Some(gid::<Comment>(c.id)),
+            kind: None,
+            body: "Added the audit tables; ready for a second look.".into(),
+            idempotency_key: None,
+        },
+    )
+    .await?;
+    for body in ["Entities reviewed", "Indexes agreed", "Migration plan written"] {
+        checklists::add(
+            db,
+            owner,
+            checklists::AddChecklistItemInput {
+                task_id: gid::<Task>(design.id),
+                body: body.into(),
+                idempotency_key: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Three weeks of logged time on the first tasks.
+async fn log_time(db: &TxDb, owner: &Session, tasks: &[task::Model], members: &[Member]) -> AppResult<()> {
+    use crate::service::time;
+    let today = chrono::Utc::now().date_naive();
+    for (k, t) in tasks.iter().take(4).enumerate() {
+        for (n, m) in members.iter().enumerate().take(3) {
+            let back = 1 + ((k * 3 + n * 5) % 18) as u64;
+            time::log_time(
+                db,
+                owner,
+                time::LogTimeInput {
+                    task_id: Some(gid::<Task>(t.id)),
+                    project_id: None,
+                    membership_id: Some(gid::<Membership>(m.id)),
+                    date: today - chrono::Days::new(back),
+                    hours: rust_decimal::Decimal::new(150 + 50 * ((k + n) as i64 % 5), 2),
+                    is_billable: Some(k != 1),
+                    note: Some(format!("{} work", t.title)),
+                    idempotency_key: None,
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Approved leave for one member and a change request with a cost.
+async fn leave_and_change(db: &TxDb, owner: &Session, project: &project::Model, members: &[Member]) -> AppResult<()> {
+    use crate::service::{change_requests, time};
+    let pid = gid::<Project>(project.id);
+    let today = chrono::Utc::now().date_naive();
+    if let Some(m) = members.get(2) {
+        let start = today + chrono::Days::new(7);
+        let off = time::request_time_off(
+            db,
+            owner,
+            time::RequestTimeOffInput {
+                membership_id: Some(gid::<Membership>(m.id)),
+                kind: None,
+                start_date: start,
+                end_date: start + chrono::Days::new(4),
+                hours_per_day: None,
+                note: Some("Family trip".into()),
+                idempotency_key: None,
+            },
+        )
+        .await?;
+        time::decide_time_off(
+            db,
+            owner,
+            time::DecideTimeOffInput {
+                id: gid::<TimeOff>(off.id),
+                expected_version: off.version,
+                status: e("APPROVED")?,
+            },
+        )
+        .await?;
+    }
+    change_requests::propose(
+        db,
+        owner,
+        change_requests::ProposeChangeRequestInput {
+            project_id: pid.clone(),
+            title: "Add single sign-on".into(),
+            description: Some("The client asks for SSO with their identity provider.".into()),
+            impact: Some("Two extra weeks for one developer.".into()),
+            schedule_impact_days: Some(10),
+            cost_impact: Some(change_requests::MoneyInput {
+                amount: rust_decimal::Decimal::new(1_250_000, 2),
+                currency: "EUR".into(),
+            }),
+            idempotency_key: None,
+        },
+    )
+    .await?;
+    Ok(())
 }

@@ -25,112 +25,124 @@ type Pick = fn(&AggRow) -> &Vec<Option<Decimal>>;
 /// connection object.
 pub fn aggregate_types<E: EntityTrait>(node: &str, spec: &ListSpec<E>) -> (Extra, impl FnOnce(Object) -> Object) {
     let measures: Vec<&'static str> = spec.aggregates.iter().map(|a| a.name).collect();
-    let values = format!("{node}AggregateValues");
-    let mut objects = Vec::new();
+    let values = (!measures.is_empty()).then(|| format!("{node}AggregateValues"));
+    let mut objects: Vec<Object> = values.iter().map(|v| values_object(node, v, &measures)).collect();
     let mut enums = Vec::new();
-    if !measures.is_empty() {
-        let mut o = Object::new(&values).description(format!("Measures of {node} items (null when there are none)."));
-        for (i, m) in measures.iter().enumerate() {
-            o = o.field(
-                Field::new(*m, TypeRef::named("Decimal"), move |ctx| {
-                    FieldFuture::new(async move {
-                        let v = parent::<AggValues>(&ctx)?;
-                        Ok(v.0.get(i).copied().flatten().map(|d| FieldValue::value(d.normalize().to_string())))
-                    })
-                })
-                .description(format!("`{m}` over the items that have one.")),
-            );
-        }
-        objects.push(o);
-    }
-    let with_values = |o: Object| -> Object {
-        let mut o = o.field(
-            Field::new("count", TypeRef::named_nn(TypeRef::INT), |ctx| {
-                FieldFuture::new(async move { Ok(Some(FieldValue::value(parent::<AggRow>(&ctx)?.count))) })
-            })
-            .description("How many items."),
-        );
-        if !measures.is_empty() {
-            let pick: [(&str, &str, Pick); 4] = [
-                ("sum", "Totals.", |r| &r.sum),
-                ("avg", "Averages.", |r| &r.avg),
-                ("min", "Smallest values.", |r| &r.min),
-                ("max", "Largest values.", |r| &r.max),
-            ];
-            for (name, desc, get) in pick {
-                o = o.field(
-                    Field::new(name, TypeRef::named_nn(&values), move |ctx| {
-                        FieldFuture::new(async move {
-                            Ok(Some(FieldValue::owned_any(AggValues(get(parent::<AggRow>(&ctx)?).clone()))))
-                        })
-                    })
-                    .description(desc),
-                );
-            }
-        }
-        o
-    };
     let aggregate = format!("{node}Aggregate");
-    objects.push(with_values(
-        Object::new(&aggregate).description(format!("Aggregates of the {node} items matching the list's filter.")),
-    ));
+    let desc = format!("Aggregates of the {node} items matching the list's filter.");
+    objects.push(with_values(Object::new(&aggregate).description(desc), values.as_deref()));
     let groups: Arc<Vec<(&'static str, GroupKind)>> = Arc::new(spec.groups.iter().map(|g| (g.name, g.kind)).collect());
-    let group = format!("{node}Group");
-    let group_field = format!("{node}GroupField");
+    let (group, group_field) = (format!("{node}Group"), format!("{node}GroupField"));
     if !groups.is_empty() {
-        objects.push(with_values(
-            Object::new(&group).description(format!("One group of {node} items.")).field(
-                Field::new("key", TypeRef::named(TypeRef::STRING), |ctx| {
-                    FieldFuture::new(async move { Ok(parent::<AggRow>(&ctx)?.key.clone().map(FieldValue::value)) })
-                })
-                .description("The group's value: an enum value, a global ID, or a bucket's first day (null: none)."),
-            ),
-        ));
-        let e = groups.iter().fold(
-            Enum::new(&group_field).description(format!("Fields {node} lists can be grouped by.")),
-            |e, (name, kind)| {
-                let how = if matches!(kind, GroupKind::Date) { " (bucketed)" } else { "" };
-                e.item(EnumItem::new(*name).description(format!("By {}{how}.", name.to_lowercase().replace('_', " "))))
-            },
-        );
-        enums.push(e);
+        objects.push(with_values(group_object(node, &group), values.as_deref()));
+        enums.push(group_field_enum(node, &group_field, &groups));
     }
-    let first_group = groups.first().map_or("", |g| g.0);
     let add = move |conn: Object| -> Object {
-        let conn = conn.field(
-            Field::new("aggregate", TypeRef::named_nn(&aggregate), |ctx| {
-                FieldFuture::new(async move {
-                    let rows = run(&ctx, None).await?;
-                    Ok(Some(FieldValue::owned_any(rows.into_iter().next().unwrap_or_default())))
-                })
-            })
-            .description("Count and measures of every matching item (all pages, same filter)."),
-        );
-        if groups.is_empty() {
-            return conn;
-        }
-        conn.field(
-            Field::new("groupBy", TypeRef::named_nn_list_nn(&group), move |ctx| {
-                let groups = groups.clone();
-                FieldFuture::new(async move {
-                    let grouping = grouping(&ctx, &groups)?;
-                    let rows = run(&ctx, Some(grouping)).await?;
-                    Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
-                })
-            })
-            .argument(
-                InputValue::new("field", TypeRef::named(&group_field))
-                    .default_value(Value::Enum(async_graphql::Name::new(first_group)))
-                    .description("What to group by (default: the first field)."),
-            )
-            .argument(
-                InputValue::new("bucket", TypeRef::named(DateBucket::NAME))
-                    .description("For dates: the bucket (default DAY); not allowed for other fields."),
-            )
-            .description("Matching items grouped by one field (enums in their rank order), with their measures."),
-        )
+        let conn = conn.field(aggregate_field(&aggregate));
+        if groups.is_empty() { conn } else { conn.field(group_by_field(&group, &group_field, groups)) }
     };
     ((objects, enums), add)
+}
+
+/// `<N>AggregateValues`: one nullable decimal per measure.
+fn values_object(node: &str, values: &str, measures: &[&'static str]) -> Object {
+    let mut o = Object::new(values).description(format!("Measures of {node} items (null when there are none)."));
+    for (i, m) in measures.iter().enumerate() {
+        o = o.field(
+            Field::new(*m, TypeRef::named("Decimal"), move |ctx| {
+                FieldFuture::new(async move {
+                    let v = parent::<AggValues>(&ctx)?;
+                    Ok(v.0.get(i).copied().flatten().map(|d| FieldValue::value(d.normalize().to_string())))
+                })
+            })
+            .description(format!("`{m}` over the items that have one.")),
+        );
+    }
+    o
+}
+
+/// Adds `count` and, when the list has measures, `sum` / `avg` / `min` / `max`.
+fn with_values(o: Object, values: Option<&str>) -> Object {
+    let mut o = o.field(
+        Field::new("count", TypeRef::named_nn(TypeRef::INT), |ctx| {
+            FieldFuture::new(async move { Ok(Some(FieldValue::value(parent::<AggRow>(&ctx)?.count))) })
+        })
+        .description("How many items."),
+    );
+    let Some(values) = values else { return o };
+    let pick: [(&str, &str, Pick); 4] = [
+        ("sum", "Totals.", |r| &r.sum),
+        ("avg", "Averages.", |r| &r.avg),
+        ("min", "Smallest values.", |r| &r.min),
+        ("max", "Largest values.", |r| &r.max),
+    ];
+    for (name, desc, get) in pick {
+        o = o.field(
+            Field::new(name, TypeRef::named_nn(values), move |ctx| {
+                FieldFuture::new(async move {
+                    Ok(Some(FieldValue::owned_any(AggValues(get(parent::<AggRow>(&ctx)?).clone()))))
+                })
+            })
+            .description(desc),
+        );
+    }
+    o
+}
+
+/// `<N>Group` with its `key`.
+fn group_object(node: &str, group: &str) -> Object {
+    Object::new(group).description(format!("One group of {node} items.")).field(
+        Field::new("key", TypeRef::named(TypeRef::STRING), |ctx| {
+            FieldFuture::new(async move { Ok(parent::<AggRow>(&ctx)?.key.clone().map(FieldValue::value)) })
+        })
+        .description("The group's value: an enum value, a global ID, or a bucket's first day (null: none)."),
+    )
+}
+
+/// `<N>GroupField`.
+fn group_field_enum(node: &str, name: &str, groups: &[(&'static str, GroupKind)]) -> Enum {
+    groups.iter().fold(
+        Enum::new(name).description(format!("Fields {node} lists can be grouped by.")),
+        |e, (n, kind)| {
+            let how = if matches!(kind, GroupKind::Date) { " (bucketed)" } else { "" };
+            e.item(EnumItem::new(*n).description(format!("By {}{how}.", n.to_lowercase().replace('_', " "))))
+        },
+    )
+}
+
+/// `<N>Connection.aggregate`.
+fn aggregate_field(aggregate: &str) -> Field {
+    Field::new("aggregate", TypeRef::named_nn(aggregate), |ctx| {
+        FieldFuture::new(async move {
+            let rows = run(&ctx, None).await?;
+            Ok(Some(FieldValue::owned_any(rows.into_iter().next().unwrap_or_default())))
+        })
+    })
+    .description("Count and measures of every matching item (all pages, same filter).")
+}
+
+/// `<N>Connection.groupBy(field, bucket)`.
+fn group_by_field(group: &str, group_field: &str, groups: Arc<Vec<(&'static str, GroupKind)>>) -> Field {
+    let first = groups.first().map_or("", |g| g.0);
+    let default = Value::Enum(async_graphql::Name::new(first));
+    Field::new("groupBy", TypeRef::named_nn_list_nn(group), move |ctx| {
+        let groups = groups.clone();
+        FieldFuture::new(async move {
+            let grouping = grouping(&ctx, &groups)?;
+            let rows = run(&ctx, Some(grouping)).await?;
+            Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
+        })
+    })
+    .argument(
+        InputValue::new("field", TypeRef::named(group_field))
+            .default_value(default)
+            .description("What to group by (default: the first field)."),
+    )
+    .argument(
+        InputValue::new("bucket", TypeRef::named(DateBucket::NAME))
+            .description("For dates: the bucket (default DAY); not allowed for other fields."),
+    )
+    .description("Matching items grouped by one field (enums in their rank order), with their measures.")
 }
 
 /// Reads `field` / `bucket` of `groupBy`.

@@ -2,6 +2,7 @@
 //! invitations. They return `AuthPayload` and read the auth config from the schema.
 
 use crate::nodes::User;
+use opsgraph_core::gql::scalar;
 use opsgraph_core::node::NodeType;
 use opsgraph_derive::GqlInput;
 use std::sync::Arc;
@@ -50,7 +51,7 @@ fn auth_payload_object() -> Object {
         }))
         .field(prop::<A>(
             "accessTokenExpiresAt",
-            TypeRef::named_nn("DateTime"),
+            TypeRef::named_nn(scalar::DATE_TIME),
             "When the access token expires.",
             |a| a.access_expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into(),
         ))

@@ -1,7 +1,9 @@
 //! Inbox operations beyond reading: archive, mark all read, and notification preferences.
 
+use crate::enums::NotificationKind;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::RequestCtx;
+use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::gql::{SchemaParts, enum_value, mutation, payload_object, payload_value, prop};
 
 use crate::service::notifications::{self, Preference};
@@ -16,7 +18,7 @@ pub fn register(parts: &mut SchemaParts) {
             .description(
                 "Channels of one notification kind for you (e-mail and push are queued as pending deliveries).",
             )
-            .field(prop::<P>("kind", nn("NotificationKind"), "The kind.", |p| enum_value(&p.kind)))
+            .field(prop::<P>("kind", NotificationKind::nn(), "The kind.", |p| enum_value(&p.kind)))
             .field(prop::<P>("inApp", nn(TypeRef::BOOLEAN), "In the inbox and on live subscriptions.", |p| {
                 p.in_app.into()
             }))

@@ -118,6 +118,15 @@ struct CreatedKey(crate::entity::api_key::Model, String);
 
 /// Registers the org mutations and their input / payload types.
 pub fn register(parts: &mut SchemaParts) {
+    inputs(parts);
+    update_organization_mutations(parts);
+    membership_mutations(parts);
+    membership_mutations_2(parts);
+    skill_mutations(parts);
+    set_org_setting_mutations(parts);
+}
+
+fn inputs(parts: &mut SchemaParts) {
     let changing = |node: &str| format!("Result of a mutation changing a {node}.");
     parts.object(payload_named::<Organization>("UpdateOrganizationPayload", "organization", &changing("Organization")));
     parts.object(payload::<Membership>("membership", &changing("Membership")));
@@ -147,7 +156,9 @@ pub fn register(parts: &mut SchemaParts) {
     parts.input::<RevokeApiKeyInput>();
     parts.input::<crate::service::settings::SettingInput>();
     parts.input::<crate::service::notifications::MarkInput>();
+}
 
+fn update_organization_mutations(parts: &mut SchemaParts) {
     parts.object(
         Object::new("CreateApiKeyPayload")
             .description("A new API key and its secret, shown only this once.")
@@ -197,6 +208,9 @@ pub fn register(parts: &mut SchemaParts) {
             Ok(payload_value(crate::service::organization::update(&req, i).await?))
         },
     ));
+}
+
+fn membership_mutations(parts: &mut SchemaParts) {
     parts.object(
         Object::new("AddMemberPayload")
             .description("A new member and their invitation token, shown only this once.")
@@ -246,6 +260,9 @@ pub fn register(parts: &mut SchemaParts) {
             Ok(payload_value(members::set_active(req.db.as_ref(), &req.session, &i.id, false).await?))
         },
     ));
+}
+
+fn membership_mutations_2(parts: &mut SchemaParts) {
     parts.mutation(node_mutation(
         Membership,
         "reactivateMember",
@@ -293,6 +310,9 @@ pub fn register(parts: &mut SchemaParts) {
     parts.input::<skills::UpdateSkillInput>();
     parts.input::<DeleteSkillInput>();
     parts.input::<RemoveSkillInput>();
+}
+
+fn skill_mutations(parts: &mut SchemaParts) {
     parts.mutation(node_mutation(Skill, "updateSkill", "Change a skills-catalog entry.", |req, i| async move {
         Ok(payload_value(skills::update(req.db.as_ref(), &req.session, i).await?))
     }));
@@ -342,6 +362,9 @@ pub fn register(parts: &mut SchemaParts) {
             Ok(payload_value(api_keys::revoke(req.db.as_ref(), &req.session, &i.id).await?))
         },
     ));
+}
+
+fn set_org_setting_mutations(parts: &mut SchemaParts) {
     parts.mutation(mutation(
         "setOrgSetting",
         "OrgSettingPayload",

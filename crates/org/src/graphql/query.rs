@@ -2,6 +2,8 @@
 
 use crate::nodes::{Membership, Organization, User};
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
+use opsgraph_core::Role;
+use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::gql::{SchemaParts, list_field};
 use opsgraph_core::node::NodeType;
 use opsgraph_core::pagination::{Connection, ListQuery};
@@ -16,7 +18,31 @@ pub struct Viewer;
 
 /// Registers `viewer` and `organization`.
 pub fn register(parts: &mut SchemaParts) {
-    let viewer = Object::new("Viewer")
+    parts.object(viewer_inbox(viewer_identity()));
+    parts.query(
+        Field::new("viewer", TypeRef::named_nn("Viewer"), |_| {
+            FieldFuture::new(async move { Ok(Some(FieldValue::owned_any(Viewer))) })
+        })
+        .description("The caller. Works unauthenticated too (all fields null)."),
+    );
+    parts.query(
+        Field::new("organization", Organization::nn(), |ctx| {
+            FieldFuture::new(async move {
+                let req = &RequestCtx::of(&ctx)?;
+                let org = req.require(Permission::OrgRead)?;
+                let o = opsgraph_core::loader::by_id::<organization::Entity>(req, org)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("organisation"))?;
+                Ok(Some(FieldValue::owned_any(o)))
+            })
+        })
+        .description("The active organisation."),
+    );
+}
+
+/// `Viewer` with who the caller is.
+fn viewer_identity() -> Object {
+    Object::new("Viewer")
         .description("The caller: identity, active organisation, inbox.")
         .field(
             Field::new("user", User::nullable(), |ctx| {
@@ -54,8 +80,13 @@ pub fn register(parts: &mut SchemaParts) {
             })
             .description("The active organisation."),
         )
+}
+
+/// `Viewer`'s inbox fields.
+fn viewer_inbox(viewer: Object) -> Object {
+    viewer
         .field(
-            Field::new("role", TypeRef::named("Role"), |ctx| {
+            Field::new("role", TypeRef::named(Role::NAME), |ctx| {
                 FieldFuture::new(async move {
                     let req = &RequestCtx::of(&ctx)?;
                     Ok(req.session.role.map(|r| FieldValue::value(opsgraph_core::gql::enum_value(r.as_str()))))
@@ -112,25 +143,5 @@ pub fn register(parts: &mut SchemaParts) {
                 })
             })
             .description("Unread, unarchived notifications in the inbox."),
-        );
-    parts.object(viewer);
-    parts.query(
-        Field::new("viewer", TypeRef::named_nn("Viewer"), |_| {
-            FieldFuture::new(async move { Ok(Some(FieldValue::owned_any(Viewer))) })
-        })
-        .description("The caller. Works unauthenticated too (all fields null)."),
-    );
-    parts.query(
-        Field::new("organization", Organization::nn(), |ctx| {
-            FieldFuture::new(async move {
-                let req = &RequestCtx::of(&ctx)?;
-                let org = req.require(Permission::OrgRead)?;
-                let o = opsgraph_core::loader::by_id::<organization::Entity>(req, org)
-                    .await?
-                    .ok_or_else(|| AppError::not_found("organisation"))?;
-                Ok(Some(FieldValue::owned_any(o)))
-            })
-        })
-        .description("The active organisation."),
-    );
+        )
 }

@@ -7,6 +7,8 @@ use crate::nodes::{
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::Role;
+use opsgraph_core::gql::GqlEnum;
+use opsgraph_core::gql::scalar;
 use opsgraph_core::gql::{
     Money, SchemaParts, datetime, enum_value, node_object, opt, page_field, parent, prop, ref_field, ref_field_nn,
 };
@@ -65,7 +67,7 @@ fn organization_object() -> Object {
         .field(prop::<O>("name", nn(S), "Display name.", |o| o.name.clone().into()))
         .field(prop::<O>("slug", nn(S), "Unique URL-safe name.", |o| o.slug.clone().into()))
         .field(prop::<O>("domain", nullable(S), "E-mail / web domain.", |o| opt(o.domain.clone())))
-        .field(prop::<O>("planTier", nn("PlanTier"), "Subscription tier.", |o| enum_value(&o.plan_tier)))
+        .field(prop::<O>("planTier", PlanTier::nn(), "Subscription tier.", |o| enum_value(&o.plan_tier)))
         .field(prop::<O>("defaultCurrency", nn(S), "ISO 4217 currency used when none is given.", |o| {
             o.default_currency.clone().into()
         }))
@@ -77,8 +79,8 @@ fn organization_object() -> Object {
             o.is_active.into()
         }))
         .field(prop::<O>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |o| o.version.into()))
-        .field(prop::<O>("createdAt", nn("DateTime"), "When it was created.", |o| ts(&o.created_at)))
-        .field(prop::<O>("updatedAt", nn("DateTime"), "When it last changed.", |o| ts(&o.updated_at)))
+        .field(prop::<O>("createdAt", nn(scalar::DATE_TIME), "When it was created.", |o| ts(&o.created_at)))
+        .field(prop::<O>("updatedAt", nn(scalar::DATE_TIME), "When it last changed.", |o| ts(&o.updated_at)))
 }
 
 fn user_object() -> Object {
@@ -112,8 +114,10 @@ fn user_object() -> Object {
             "False for invited people who never set a password.",
             |u| u.password_hash.is_some().into(),
         ))
-        .field(prop::<U>("lastLoginAt", nullable("DateTime"), "Last successful sign-in.", |u| opt_ts(&u.last_login_at)))
-        .field(prop::<U>("createdAt", nn("DateTime"), "When the account was created.", |u| ts(&u.created_at)))
+        .field(prop::<U>("lastLoginAt", nullable(scalar::DATE_TIME), "Last successful sign-in.", |u| {
+            opt_ts(&u.last_login_at)
+        }))
+        .field(prop::<U>("createdAt", nn(scalar::DATE_TIME), "When the account was created.", |u| ts(&u.created_at)))
 }
 
 fn rate_field(name: &'static str, desc: &str, get: fn(&membership::Model) -> Option<rust_decimal::Decimal>) -> Field {
@@ -145,12 +149,12 @@ fn membership_object() -> Object {
     node_object::<Membership>("A person inside an organisation: role and employee profile.")
         .field(ref_field_nn::<M, User>("user", "The person's identity.", |m| m.user_id))
         .field(ref_field_nn::<M, Organization>("organization", "The organisation.", |m| m.org_id))
-        .field(prop::<M>("role", nn("Role"), "Role in the organisation.", |m| enum_value(&m.role)))
+        .field(prop::<M>("role", Role::nn(), "Role in the organisation.", |m| enum_value(&m.role)))
         .field(prop::<M>("jobTitle", nullable(S), "Job title.", |m| opt(m.job_title.clone())))
         .field(prop::<M>("department", nullable(S), "Department.", |m| opt(m.department.clone())))
         .field(ref_field::<M, Membership>("manager", "Line manager.", |m| m.manager_id))
         .field(page_field::<M, ReportsOf>("directReports", "Active members this person manages.", |m| m.id))
-        .field(prop::<M>("hireDate", nullable("Date"), "Hire date.", |m| opt(m.hire_date.map(|d| d.to_string()))))
+        .field(prop::<M>("hireDate", nullable(scalar::DATE), "Hire date.", |m| opt(m.hire_date.map(|d| d.to_string()))))
         .field(rate_field("costRate", "Internal cost per hour (needs RatesRead unless it is your own).", |m| {
             m.cost_rate
         }))
@@ -160,25 +164,25 @@ fn membership_object() -> Object {
         .field(page_field::<M, TeamsOfMember>("teamMemberships", "Teams this member belongs to.", |m| m.id))
         .field(page_field::<M, SkillsOfMember>("skills", "Skills with proficiency.", |m| m.id))
         .field(prop::<M>("isActive", nn(TypeRef::BOOLEAN), "False once deactivated.", |m| m.is_active.into()))
-        .field(prop::<M>("joinedAt", nullable("DateTime"), "When the person joined.", |m| opt_ts(&m.joined_at)))
+        .field(prop::<M>("joinedAt", nullable(scalar::DATE_TIME), "When the person joined.", |m| opt_ts(&m.joined_at)))
         .field(prop::<M>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |m| m.version.into()))
-        .field(prop::<M>("createdAt", nn("DateTime"), "When the membership was created.", |m| ts(&m.created_at)))
-        .field(prop::<M>("updatedAt", nn("DateTime"), "When it last changed.", |m| ts(&m.updated_at)))
+        .field(prop::<M>("createdAt", nn(scalar::DATE_TIME), "When the membership was created.", |m| ts(&m.created_at)))
+        .field(prop::<M>("updatedAt", nn(scalar::DATE_TIME), "When it last changed.", |m| ts(&m.updated_at)))
 }
 
 fn team_object() -> Object {
     type T = team::Model;
     node_object::<Team>("A group of people: team, studio, crew, department, area or practice.")
         .field(prop::<T>("name", nn(S), "Name, unique in the organisation.", |t| t.name.clone().into()))
-        .field(prop::<T>("kind", nn("TeamKind"), "What kind of group.", |t| enum_value(&t.kind)))
+        .field(prop::<T>("kind", TeamKind::nn(), "What kind of group.", |t| enum_value(&t.kind)))
         .field(prop::<T>("description", nullable(S), "Description.", |t| opt(t.description.clone())))
         .field(ref_field::<T, Team>("parent", "The enclosing team.", |t| t.parent_id))
         .field(page_field::<T, ChildTeams>("children", "Teams nested directly inside.", |t| t.id))
         .field(ref_field::<T, Membership>("lead", "Who leads it.", |t| t.lead_id))
         .field(page_field::<T, TeamMembersOfTeam>("members", "The team's members.", |t| t.id))
         .field(prop::<T>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |t| t.version.into()))
-        .field(prop::<T>("createdAt", nn("DateTime"), "When it was created.", |t| ts(&t.created_at)))
-        .field(prop::<T>("updatedAt", nn("DateTime"), "When it last changed.", |t| ts(&t.updated_at)))
+        .field(prop::<T>("createdAt", nn(scalar::DATE_TIME), "When it was created.", |t| ts(&t.created_at)))
+        .field(prop::<T>("updatedAt", nn(scalar::DATE_TIME), "When it last changed.", |t| ts(&t.updated_at)))
 }
 
 fn team_member_object() -> Object {
@@ -187,19 +191,19 @@ fn team_member_object() -> Object {
         .field(ref_field_nn::<T, Team>("team", "The team.", |t| t.team_id))
         .field(ref_field_nn::<T, Membership>("membership", "The member.", |t| t.membership_id))
         .field(prop::<T>("role", nullable(S), "Role in the team.", |t| opt(t.role.clone())))
-        .field(prop::<T>("createdAt", nn("DateTime"), "When they joined the team.", |t| ts(&t.created_at)))
+        .field(prop::<T>("createdAt", nn(scalar::DATE_TIME), "When they joined the team.", |t| ts(&t.created_at)))
 }
 
 fn skill_object() -> Object {
     type K = skill::Model;
     node_object::<Skill>("An entry of the skills catalog: a skill, discipline or job title.")
         .field(prop::<K>("name", nn(S), "Name, unique per kind.", |s| s.name.clone().into()))
-        .field(prop::<K>("kind", nn("SkillKind"), "Kind of entry.", |s| enum_value(&s.kind)))
+        .field(prop::<K>("kind", SkillKind::nn(), "Kind of entry.", |s| enum_value(&s.kind)))
         .field(prop::<K>("category", nullable(S), "Category.", |s| opt(s.category.clone())))
         .field(prop::<K>("description", nullable(S), "Description.", |s| opt(s.description.clone())))
         .field(ref_field::<K, Skill>("parent", "Parent entry (e.g. the discipline of a title).", |s| s.parent_id))
         .field(prop::<K>("level", nullable(S), "Seniority level (titles).", |s| opt(s.level.clone())))
-        .field(prop::<K>("createdAt", nn("DateTime"), "When it was created.", |s| ts(&s.created_at)))
+        .field(prop::<K>("createdAt", nn(scalar::DATE_TIME), "When it was created.", |s| ts(&s.created_at)))
 }
 
 fn member_skill_object() -> Object {
@@ -210,7 +214,7 @@ fn member_skill_object() -> Object {
         .field(prop::<K>("proficiency", nn(TypeRef::INT), "Proficiency from 0 (none) to 10 (expert).", |s| {
             i32::from(s.proficiency).into()
         }))
-        .field(prop::<K>("updatedAt", nn("DateTime"), "When it last changed.", |s| ts(&s.updated_at)))
+        .field(prop::<K>("updatedAt", nn(scalar::DATE_TIME), "When it last changed.", |s| ts(&s.updated_at)))
 }
 
 fn api_key_object() -> Object {
@@ -220,14 +224,14 @@ fn api_key_object() -> Object {
         .field(prop::<K>("prefix", nn(S), "Public prefix identifying the key (`ogk_<prefix>_...`).", |k| {
             k.prefix.clone().into()
         }))
-        .field(prop::<K>("scope", nn("ApiKeyScope"), "What the key may do.", |k| enum_value(&k.scope)))
+        .field(prop::<K>("scope", ApiKeyScope::nn(), "What the key may do.", |k| enum_value(&k.scope)))
         .field(ref_field::<K, Membership>("createdBy", "Who created it.", |k| k.created_by))
-        .field(prop::<K>("expiresAt", nullable("DateTime"), "When it stops working.", |k| opt_ts(&k.expires_at)))
-        .field(prop::<K>("lastUsedAt", nullable("DateTime"), "Last use (minute precision).", |k| {
+        .field(prop::<K>("expiresAt", nullable(scalar::DATE_TIME), "When it stops working.", |k| opt_ts(&k.expires_at)))
+        .field(prop::<K>("lastUsedAt", nullable(scalar::DATE_TIME), "Last use (minute precision).", |k| {
             opt_ts(&k.last_used_at)
         }))
-        .field(prop::<K>("revokedAt", nullable("DateTime"), "When it was revoked.", |k| opt_ts(&k.revoked_at)))
-        .field(prop::<K>("createdAt", nn("DateTime"), "When it was created.", |k| ts(&k.created_at)))
+        .field(prop::<K>("revokedAt", nullable(scalar::DATE_TIME), "When it was revoked.", |k| opt_ts(&k.revoked_at)))
+        .field(prop::<K>("createdAt", nn(scalar::DATE_TIME), "When it was created.", |k| ts(&k.created_at)))
 }
 
 fn audit_object() -> Object {
@@ -241,19 +245,19 @@ fn audit_object() -> Object {
         .field(prop::<A>("entityId", nullable(TypeRef::ID), "Global ID of the changed object.", |a| {
             opt(a.entity_id.map(|id| opsgraph_core::id::encode(&a.entity_type, id)))
         }))
-        .field(prop::<A>("changes", nn("JSON"), "Changed fields: `{field: {from, to}}` or a snapshot.", |a| {
+        .field(prop::<A>("changes", nn(scalar::JSON), "Changed fields: `{field: {from, to}}` or a snapshot.", |a| {
             Value::from_json(a.changes.clone()).unwrap_or(Value::Null)
         }))
         .field(prop::<A>("ip", nullable(S), "Client address.", |a| opt(a.ip.clone())))
         .field(prop::<A>("userAgent", nullable(S), "Client user agent.", |a| opt(a.user_agent.clone())))
         .field(prop::<A>("requestId", nullable(S), "Request id (matches server logs).", |a| opt(a.request_id.clone())))
-        .field(prop::<A>("createdAt", nn("DateTime"), "When it happened.", |a| ts(&a.created_at)))
+        .field(prop::<A>("createdAt", nn(scalar::DATE_TIME), "When it happened.", |a| ts(&a.created_at)))
 }
 
 fn notification_object() -> Object {
     type N = notification::Model;
     node_object::<Notification>("An item in a member's inbox.")
-        .field(prop::<N>("kind", nn("NotificationKind"), "Kind.", |n| enum_value(&n.kind)))
+        .field(prop::<N>("kind", NotificationKind::nn(), "Kind.", |n| enum_value(&n.kind)))
         .field(prop::<N>("title", nn(S), "Title.", |n| n.title.clone().into()))
         .field(prop::<N>("body", nullable(S), "Body text.", |n| opt(n.body.clone())))
         .field(prop::<N>("link", nullable(S), "Where to go.", |n| opt(n.link.clone())))
@@ -263,13 +267,15 @@ fn notification_object() -> Object {
                 _ => Value::Null,
             }
         }))
-        .field(prop::<N>("data", nn("JSON"), "Extra structured data.", |n| {
+        .field(prop::<N>("data", nn(scalar::JSON), "Extra structured data.", |n| {
             Value::from_json(n.data.clone()).unwrap_or(Value::Null)
         }))
         .field(prop::<N>("isRead", nn(TypeRef::BOOLEAN), "Whether it has been read.", |n| n.read_at.is_some().into()))
-        .field(prop::<N>("readAt", nullable("DateTime"), "When it was read.", |n| opt_ts(&n.read_at)))
-        .field(prop::<N>("archivedAt", nullable("DateTime"), "When it was archived.", |n| opt_ts(&n.archived_at)))
-        .field(prop::<N>("createdAt", nn("DateTime"), "When it arrived.", |n| ts(&n.created_at)))
+        .field(prop::<N>("readAt", nullable(scalar::DATE_TIME), "When it was read.", |n| opt_ts(&n.read_at)))
+        .field(prop::<N>("archivedAt", nullable(scalar::DATE_TIME), "When it was archived.", |n| {
+            opt_ts(&n.archived_at)
+        }))
+        .field(prop::<N>("createdAt", nn(scalar::DATE_TIME), "When it arrived.", |n| ts(&n.created_at)))
 }
 
 fn setting_object() -> Object {
@@ -277,8 +283,10 @@ fn setting_object() -> Object {
     Object::new("OrgSetting")
         .description("One organisation setting.")
         .field(prop::<X>("key", nn(S), "Key (`a-z0-9_.`).", |s| s.key.clone().into()))
-        .field(prop::<X>("value", nn("JSON"), "Value.", |s| Value::from_json(s.value.clone()).unwrap_or(Value::Null)))
-        .field(prop::<X>("updatedAt", nn("DateTime"), "When it last changed.", |s| ts(&s.updated_at)))
+        .field(prop::<X>("value", nn(scalar::JSON), "Value.", |s| {
+            Value::from_json(s.value.clone()).unwrap_or(Value::Null)
+        }))
+        .field(prop::<X>("updatedAt", nn(scalar::DATE_TIME), "When it last changed.", |s| ts(&s.updated_at)))
 }
 
 /// Relationship fields added to `Organization` (lists scoped to it).

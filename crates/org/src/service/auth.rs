@@ -294,101 +294,8 @@ pub async fn authenticate(
 ) -> AppResult<Session> {
     match creds {
         Credentials::None => Ok(base),
-        Credentials::Bearer(token) => {
-            let claims = tokens::verify(&cfg.jwt_secret, token, Utc::now().timestamp())?;
-            let org = match org_override {
-                Some(h) => Some(crate::nodes::Organization::decode(h, "X-Organization-Id")?),
-                None => claims.org,
-            };
-            db.set_tenant(&Tenant {
-                org_id: org,
-                user_id: Some(claims.sub),
-                api_key_prefix: None,
-                client_member: None,
-            })
-            .await?;
-            let row = db
-                .query_one_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT u.is_active AND u.deleted_at IS NULL AS user_ok, m.id AS membership_id, m.role, m.is_active AS member_ok \
-                     FROM users u LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = $2 WHERE u.id = $1",
-                    [claims.sub.into(), org.into()],
-                ))
-                .await?;
-            let Some(row) = row else {
-                return Err(OrgError::InvalidToken("invalid access token").into());
-            };
-            if !row.try_get::<bool>("", "user_ok")? {
-                return Err(OrgError::InvalidToken("account is deactivated").into());
-            }
-            let membership: Option<Uuid> = row.try_get("", "membership_id")?;
-            let role: Option<String> = row.try_get("", "role")?;
-            let member_ok: Option<bool> = row.try_get("", "member_ok")?;
-            let mut session =
-                Session { actor: Actor::User { user_id: claims.sub }, expires_at: Some(claims.exp), ..base };
-            if let (Some(m), Some(role), Some(true)) = (membership, role.as_deref().and_then(Role::parse), member_ok) {
-                session.org_id = org;
-                session.membership_id = Some(m);
-                session.role = Some(role);
-                if role == Role::Client {
-                    db.set_tenant(&session.tenant()).await?;
-                }
-            } else {
-                if org_override.is_some() {
-                    return Err(OrgError::NotAMember.into());
-                }
-                db.set_tenant(&Tenant { user_id: Some(claims.sub), ..Default::default() }).await?;
-            }
-            Ok(session)
-        }
-        Credentials::ApiKey(raw) => {
-            let invalid = || AppError::from(OrgError::InvalidToken("invalid API key"));
-            let rest = raw.strip_prefix("ogk_").ok_or_else(invalid)?;
-            let (prefix, secret) = rest.split_once('_').ok_or_else(invalid)?;
-            if prefix.len() != 8 || secret.is_empty() || secret.len() > 100 {
-                return Err(invalid());
-            }
-            db.set_tenant(&Tenant { api_key_prefix: Some(prefix.to_owned()), ..Default::default() }).await?;
-            let key = api_key::Entity::find()
-                .filter(api_key::Column::Prefix.eq(prefix))
-                .one(db)
-                .await?
-                .ok_or_else(invalid)?;
-            let presented = tokens::hash_secret(secret);
-            if !constant_time_eq(&presented, &key.secret_hash) {
-                return Err(invalid());
-            }
-            if key.revoked_at.is_some() {
-                return Err(OrgError::InvalidToken("API key revoked").into());
-            }
-            if key.expires_at.is_some_and(|e| e <= now()) {
-                return Err(OrgError::InvalidToken("API key expired").into());
-            }
-            // A key acts for its own organisation only: naming another one is NOT_FOUND,
-            // exactly as for a user who is not a member there.
-            if let Some(h) = org_override {
-                let wanted = crate::nodes::Organization::decode(h, "X-Organization-Id")?;
-                if wanted != key.org_id {
-                    return Err(OrgError::NotAMember.into());
-                }
-            }
-            db.set_tenant(&Tenant { org_id: Some(key.org_id), ..Default::default() }).await?;
-            db.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
-                [key.id.into()],
-            ))
-            .await?;
-            let role = key_role(&key.scope);
-            Ok(Session {
-                actor: Actor::ApiKey { key_id: key.id },
-                org_id: Some(key.org_id),
-                membership_id: None,
-                role: Some(role),
-                expires_at: key.expires_at.map(|e| e.timestamp()),
-                ..base
-            })
-        }
+        Credentials::Bearer(token) => bearer(db, cfg, token, org_override, base).await,
+        Credentials::ApiKey(raw) => api_key(db, raw, org_override, base).await,
     }
 }
 
@@ -403,4 +310,101 @@ pub fn key_role(scope: &str) -> Role {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A user's access token: the user must be active; the organisation (the token's, or the
+/// override) applies only where they are an active member.
+async fn bearer(
+    db: &TxDb,
+    cfg: &AuthConfig,
+    token: &str,
+    org_override: Option<&str>,
+    base: Session,
+) -> AppResult<Session> {
+    let claims = tokens::verify(&cfg.jwt_secret, token, Utc::now().timestamp())?;
+    let org = match org_override {
+        Some(h) => Some(crate::nodes::Organization::decode(h, "X-Organization-Id")?),
+        None => claims.org,
+    };
+    db.set_tenant(&Tenant { org_id: org, user_id: Some(claims.sub), api_key_prefix: None, client_member: None })
+        .await?;
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT u.is_active AND u.deleted_at IS NULL AS user_ok, m.id AS membership_id, m.role, m.is_active AS member_ok \
+             FROM users u LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = $2 WHERE u.id = $1",
+            [claims.sub.into(), org.into()],
+        ))
+        .await?;
+    let Some(row) = row else {
+        return Err(OrgError::InvalidToken("invalid access token").into());
+    };
+    if !row.try_get::<bool>("", "user_ok")? {
+        return Err(OrgError::InvalidToken("account is deactivated").into());
+    }
+    let membership: Option<Uuid> = row.try_get("", "membership_id")?;
+    let role: Option<String> = row.try_get("", "role")?;
+    let member_ok: Option<bool> = row.try_get("", "member_ok")?;
+    let mut session = Session { actor: Actor::User { user_id: claims.sub }, expires_at: Some(claims.exp), ..base };
+    if let (Some(m), Some(role), Some(true)) = (membership, role.as_deref().and_then(Role::parse), member_ok) {
+        session.org_id = org;
+        session.membership_id = Some(m);
+        session.role = Some(role);
+        if role == Role::Client {
+            db.set_tenant(&session.tenant()).await?;
+        }
+    } else {
+        if org_override.is_some() {
+            return Err(OrgError::NotAMember.into());
+        }
+        db.set_tenant(&Tenant { user_id: Some(claims.sub), ..Default::default() }).await?;
+    }
+    Ok(session)
+}
+
+/// An API key `ogk_<prefix>_<secret>`: it must match, be unrevoked and unexpired, and acts
+/// for its own organisation only.
+async fn api_key(db: &TxDb, raw: &str, org_override: Option<&str>, base: Session) -> AppResult<Session> {
+    let invalid = || AppError::from(OrgError::InvalidToken("invalid API key"));
+    let rest = raw.strip_prefix("ogk_").ok_or_else(invalid)?;
+    let (prefix, secret) = rest.split_once('_').ok_or_else(invalid)?;
+    if prefix.len() != 8 || secret.is_empty() || secret.len() > 100 {
+        return Err(invalid());
+    }
+    db.set_tenant(&Tenant { api_key_prefix: Some(prefix.to_owned()), ..Default::default() }).await?;
+    let key = api_key::Entity::find().filter(api_key::Column::Prefix.eq(prefix)).one(db).await?.ok_or_else(invalid)?;
+    let presented = tokens::hash_secret(secret);
+    if !constant_time_eq(&presented, &key.secret_hash) {
+        return Err(invalid());
+    }
+    if key.revoked_at.is_some() {
+        return Err(OrgError::InvalidToken("API key revoked").into());
+    }
+    if key.expires_at.is_some_and(|e| e <= now()) {
+        return Err(OrgError::InvalidToken("API key expired").into());
+    }
+    // A key acts for its own organisation only: naming another one is NOT_FOUND,
+    // exactly as for a user who is not a member there.
+    if let Some(h) = org_override {
+        let wanted = crate::nodes::Organization::decode(h, "X-Organization-Id")?;
+        if wanted != key.org_id {
+            return Err(OrgError::NotAMember.into());
+        }
+    }
+    db.set_tenant(&Tenant { org_id: Some(key.org_id), ..Default::default() }).await?;
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+        [key.id.into()],
+    ))
+    .await?;
+    let role = key_role(&key.scope);
+    Ok(Session {
+        actor: Actor::ApiKey { key_id: key.id },
+        org_id: Some(key.org_id),
+        membership_id: None,
+        role: Some(role),
+        expires_at: key.expires_at.map(|e| e.timestamp()),
+        ..base
+    })
 }

@@ -139,30 +139,7 @@ pub async fn dispatch_org(pool: &DatabaseConnection, org: Uuid) -> AppResult<usi
         db.commit().await?;
         return Ok(0);
     }
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT seq, kind, subject_type, subject_id, actor_membership_id, recipients, audience, data \
-             FROM domain_events WHERE org_id = $1 AND dispatched_at IS NULL ORDER BY seq LIMIT $2 \
-             FOR UPDATE SKIP LOCKED",
-            [org.into(), BATCH.into()],
-        ))
-        .await?;
-    let events = rows
-        .iter()
-        .map(|r| {
-            Ok(Event {
-                seq: r.try_get("", "seq")?,
-                kind: r.try_get("", "kind")?,
-                subject_type: r.try_get("", "subject_type")?,
-                subject_id: r.try_get("", "subject_id")?,
-                actor: r.try_get("", "actor_membership_id")?,
-                recipients: r.try_get("", "recipients")?,
-                audience: r.try_get("", "audience")?,
-                data: r.try_get("", "data")?,
-            })
-        })
-        .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+    let events = pending_events(&db, org).await?;
     if events.is_empty() {
         db.commit().await?;
         return Ok(0);
@@ -171,57 +148,9 @@ pub async fn dispatch_org(pool: &DatabaseConnection, org: Uuid) -> AppResult<usi
     members.sort();
     members.dedup();
     let prefs = preferences(&db, &members).await?;
-    let mut n = Notifications::default();
-    for e in &events {
-        let reached = e
-            .recipients
-            .iter()
-            .map(|m| (*m, Reason::Direct))
-            .chain(e.audience.iter().filter(|m| !e.recipients.contains(m)).map(|m| (*m, Reason::Following)));
-        let mut seen = vec![];
-        for (member, reason) in reached {
-            if Some(member) == e.actor || seen.contains(&member) {
-                continue;
-            }
-            seen.push(member);
-            let Some((kind, title)) = render(&e.kind, &e.data, reason) else { continue };
-            let (in_app, email, push) =
-                prefs.get(&(member, kind.to_owned())).copied().unwrap_or_else(|| default_channels(kind));
-            let title: String = title.chars().take(255).collect();
-            if in_app {
-                n.push(member, kind, &title, e);
-            }
-            for (on, channel) in [(email, "EMAIL"), (push, "PUSH")] {
-                if on {
-                    n.deliveries.push((member, e.seq, channel, kind, title.clone()));
-                }
-            }
-        }
-    }
+    let n = fan_out(&events, &prefs);
     let created = n.insert(&db, org).await?;
-    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
-    if created > 0 {
-        // Wake-up for live inbox streams, sent on commit.
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_notify($1, $2::text || ':' || $3::text)",
-            [crate::live::INBOX_CHANNEL.into(), org.into(), seqs.iter().max().copied().unwrap_or_default().into()],
-        ))
-        .await?;
-    }
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE domain_events SET dispatched_at = now() WHERE org_id = $1 AND seq = ANY($2)",
-        [org.into(), seqs.into()],
-    ))
-    .await?;
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "UPDATE event_counters SET dispatched_seq = coalesce((SELECT min(seq) - 1 FROM domain_events \
-           WHERE org_id = $1 AND dispatched_at IS NULL), last_seq) WHERE org_id = $1",
-        [org.into()],
-    ))
-    .await?;
+    mark_dispatched(&db, org, &events, created).await?;
     db.commit().await?;
     Ok(created)
 }
@@ -316,6 +245,95 @@ impl Notifications {
         }
         Ok(created)
     }
+}
+
+/// The organisation's next undispatched events, locked for this dispatcher.
+async fn pending_events(db: &TxDb, org: Uuid) -> AppResult<Vec<Event>> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT seq, kind, subject_type, subject_id, actor_membership_id, recipients, audience, data \
+             FROM domain_events WHERE org_id = $1 AND dispatched_at IS NULL ORDER BY seq LIMIT $2 \
+             FOR UPDATE SKIP LOCKED",
+            [org.into(), BATCH.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Event {
+                seq: r.try_get("", "seq")?,
+                kind: r.try_get("", "kind")?,
+                subject_type: r.try_get("", "subject_type")?,
+                subject_id: r.try_get("", "subject_id")?,
+                actor: r.try_get("", "actor_membership_id")?,
+                recipients: r.try_get("", "recipients")?,
+                audience: r.try_get("", "audience")?,
+                data: r.try_get("", "data")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+        .map_err(Into::into)
+}
+
+/// The in-app notifications and channel deliveries of `events`, per recipient preferences
+/// (the actor is never notified of their own action; each member once per event).
+fn fan_out(events: &[Event], prefs: &HashMap<(Uuid, String), (bool, bool, bool)>) -> Notifications {
+    let mut n = Notifications::default();
+    for e in events {
+        let reached = e
+            .recipients
+            .iter()
+            .map(|m| (*m, Reason::Direct))
+            .chain(e.audience.iter().filter(|m| !e.recipients.contains(m)).map(|m| (*m, Reason::Following)));
+        let mut seen = vec![];
+        for (member, reason) in reached {
+            if Some(member) == e.actor || seen.contains(&member) {
+                continue;
+            }
+            seen.push(member);
+            let Some((kind, title)) = render(&e.kind, &e.data, reason) else { continue };
+            let (in_app, email, push) =
+                prefs.get(&(member, kind.to_owned())).copied().unwrap_or_else(|| default_channels(kind));
+            let title: String = title.chars().take(255).collect();
+            if in_app {
+                n.push(member, kind, &title, e);
+            }
+            for (on, channel) in [(email, "EMAIL"), (push, "PUSH")] {
+                if on {
+                    n.deliveries.push((member, e.seq, channel, kind, title.clone()));
+                }
+            }
+        }
+    }
+    n
+}
+
+/// Marks `events` dispatched and wakes live inbox streams when notifications were created.
+async fn mark_dispatched(db: &TxDb, org: Uuid, events: &[Event], created: usize) -> AppResult<()> {
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    if created > 0 {
+        // Wake-up for live inbox streams, sent on commit.
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2::text || ':' || $3::text)",
+            [crate::live::INBOX_CHANNEL.into(), org.into(), seqs.iter().max().copied().unwrap_or_default().into()],
+        ))
+        .await?;
+    }
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE domain_events SET dispatched_at = now() WHERE org_id = $1 AND seq = ANY($2)",
+        [org.into(), seqs.into()],
+    ))
+    .await?;
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE event_counters SET dispatched_seq = coalesce((SELECT min(seq) - 1 FROM domain_events \
+           WHERE org_id = $1 AND dispatched_at IS NULL), last_seq) WHERE org_id = $1",
+        [org.into()],
+    ))
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub(crate) use crate::loader::{
 };
 use crate::nodes::{ChangeRequest, ChecklistItem, Comment, Project, Task};
 use opsgraph_core::gql::GqlEnum;
+use opsgraph_core::gql::scalar;
 use opsgraph_core::node::NodeType;
 use opsgraph_org::nodes::Membership;
 use std::sync::LazyLock;
@@ -70,13 +71,16 @@ opsgraph_core::id_input!(
 
 /// Registers comments, checklists and change requests.
 pub fn register(parts: &mut SchemaParts) {
+    checklist_item_type(parts);
+    change_request_type(parts);
+    comment_mutations(parts);
+    checklist_item_mutations(parts);
+}
+
+fn checklist_item_type(parts: &mut SchemaParts) {
     type C = comment::Model;
     type Ci = checklist_item::Model;
-    type Cr = change_request::Model;
     let nn = TypeRef::named_nn;
-    let s = || TypeRef::named(TypeRef::STRING);
-    let _id_nn = || TypeRef::named_nn(TypeRef::ID);
-    let _id = || TypeRef::named(TypeRef::ID);
     parts.list(&*COMMENTS).list(&*CHANGE_REQUESTS);
     parts.enumeration::<CommentKind>();
     parts.enumeration::<ChangeRequestStatus>();
@@ -91,7 +95,7 @@ pub fn register(parts: &mut SchemaParts) {
             .field(ref_field::<C, Task>("task", "The task (null for project-level comments).", |c| c.task_id))
             .field(ref_field::<C, Comment>("parent", "The thread's root comment.", |c| c.parent_id))
             .field(page_field::<C, RepliesOf>("replies", "Replies, oldest first.", |c| c.id))
-            .field(prop::<C>("kind", nn("CommentKind"), "Kind.", |c| enum_value(&c.kind)))
+            .field(prop::<C>("kind", CommentKind::nn(), "Kind.", |c| enum_value(&c.kind)))
             .field(ref_field::<C, Membership>("author", "Who wrote it.", |c| c.author_id))
             .field(prop::<C>("body", nn(TypeRef::STRING), "Markdown body (empty once deleted).", |c| {
                 if c.deleted_at.is_some() { String::new().into() } else { c.body.clone().into() }
@@ -102,14 +106,14 @@ pub fn register(parts: &mut SchemaParts) {
                 |c| c.id,
                 |m| Some(m.membership_id),
             ))
-            .field(prop::<C>("editedAt", TypeRef::named("DateTime"), "When it was last edited.", |c| {
+            .field(prop::<C>("editedAt", TypeRef::named(scalar::DATE_TIME), "When it was last edited.", |c| {
                 when(&c.edited_at)
             }))
             .field(prop::<C>("isDeleted", nn(TypeRef::BOOLEAN), "Deleted by its author or a manager.", |c| {
                 c.deleted_at.is_some().into()
             }))
             .field(prop::<C>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |c| c.version.into()))
-            .field(prop::<C>("createdAt", nn("DateTime"), "When it was posted.", |c| datetime(&c.created_at))),
+            .field(prop::<C>("createdAt", nn(scalar::DATE_TIME), "When it was posted.", |c| datetime(&c.created_at))),
     );
     parts.node::<Comment>();
     parts.object(
@@ -117,12 +121,18 @@ pub fn register(parts: &mut SchemaParts) {
             .field(ref_field_nn::<Ci, Task>("task", "The task.", |c| c.task_id))
             .field(prop::<Ci>("body", nn(TypeRef::STRING), "What to check.", |c| c.body.clone().into()))
             .field(prop::<Ci>("isDone", nn(TypeRef::BOOLEAN), "Ticked.", |c| c.is_done.into()))
-            .field(prop::<Ci>("doneAt", TypeRef::named("DateTime"), "When it was ticked.", |c| when(&c.done_at)))
+            .field(prop::<Ci>("doneAt", TypeRef::named(scalar::DATE_TIME), "When it was ticked.", |c| when(&c.done_at)))
             .field(ref_field::<Ci, Membership>("doneBy", "Who ticked it.", |c| c.done_by))
             .field(prop::<Ci>("position", nn(TypeRef::FLOAT), "Order within the checklist.", |c| c.position.into()))
             .field(prop::<Ci>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |c| c.version.into())),
     );
     parts.node::<ChecklistItem>();
+}
+
+fn change_request_type(parts: &mut SchemaParts) {
+    type Cr = change_request::Model;
+    let nn = TypeRef::named_nn;
+    let s = || TypeRef::named(TypeRef::STRING);
     parts.object(
         node_object::<ChangeRequest>("A proposed change of a project's scope, with its impact and decision.")
             .field(ref_field_nn::<Cr, Project>("project", "The project.", |c| c.project_id))
@@ -146,13 +156,17 @@ pub fn register(parts: &mut SchemaParts) {
                 })
                 .description("Cost impact (negative: saving)."),
             )
-            .field(prop::<Cr>("status", nn("ChangeRequestStatus"), "Status.", |c| enum_value(&c.status)))
+            .field(prop::<Cr>("status", ChangeRequestStatus::nn(), "Status.", |c| enum_value(&c.status)))
             .field(ref_field::<Cr, Membership>("requestedBy", "Who proposed it.", |c| c.requested_by))
             .field(ref_field::<Cr, Membership>("decidedBy", "Who decided.", |c| c.decided_by))
-            .field(prop::<Cr>("decidedAt", TypeRef::named("DateTime"), "When it was decided.", |c| when(&c.decided_at)))
+            .field(prop::<Cr>("decidedAt", TypeRef::named(scalar::DATE_TIME), "When it was decided.", |c| {
+                when(&c.decided_at)
+            }))
             .field(prop::<Cr>("decisionNote", s(), "Why.", |c| opt(c.decision_note.clone())))
             .field(prop::<Cr>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |c| c.version.into()))
-            .field(prop::<Cr>("createdAt", nn("DateTime"), "When it was proposed.", |c| datetime(&c.created_at))),
+            .field(prop::<Cr>("createdAt", nn(scalar::DATE_TIME), "When it was proposed.", |c| {
+                datetime(&c.created_at)
+            })),
     );
     parts.node::<ChangeRequest>();
     parts.extend::<Task>(page_field::<task::Model, CommentsOfTask>(
@@ -175,7 +189,9 @@ pub fn register(parts: &mut SchemaParts) {
         "Proposed scope changes.",
         |p| p.id,
     ));
+}
 
+fn comment_mutations(parts: &mut SchemaParts) {
     parts.input::<comments::AddCommentInput>();
     parts.input::<comments::EditCommentInput>();
     parts.input::<CommentIdInput>();
@@ -217,6 +233,9 @@ pub fn register(parts: &mut SchemaParts) {
         "Edit, tick or reorder a checklist item.",
         |req, i| async move { Ok(payload_value(checklists::update(req.db.as_ref(), &req.session, i).await?)) },
     ));
+}
+
+fn checklist_item_mutations(parts: &mut SchemaParts) {
     parts.mutation(node_mutation(
         ChecklistItem,
         "removeChecklistItem",

@@ -4,6 +4,7 @@ use crate::enums::{MilestoneStatus, RiskLevel, RiskStatus};
 pub(crate) use crate::loader::{MilestonesOf, RisksOf};
 use crate::nodes::{Milestone, Project, Risk};
 use opsgraph_core::gql::GqlEnum;
+use opsgraph_core::gql::scalar;
 use opsgraph_core::node::NodeType;
 use opsgraph_org::nodes::Membership;
 use std::sync::LazyLock;
@@ -66,13 +67,13 @@ pub fn register(parts: &mut SchemaParts) {
             .field(ref_field_nn::<M, Project>("project", "The project.", |m| m.project_id))
             .field(prop::<M>("name", nn(TypeRef::STRING), "Name.", |m| m.name.clone().into()))
             .field(prop::<M>("description", s(), "Description.", |m| opt(m.description.clone())))
-            .field(prop::<M>("dueDate", TypeRef::named("Date"), "Due date.", |m| {
+            .field(prop::<M>("dueDate", TypeRef::named(scalar::DATE), "Due date.", |m| {
                 opt(m.due_date.map(|d| d.to_string()))
             }))
-            .field(prop::<M>("status", nn("MilestoneStatus"), "Status.", |m| enum_value(&m.status)))
+            .field(prop::<M>("status", MilestoneStatus::nn(), "Status.", |m| enum_value(&m.status)))
             .field(prop::<M>(
                 "achievedAt",
-                TypeRef::named("DateTime"),
+                TypeRef::named(scalar::DATE_TIME),
                 "When it was reached (kept by the server).",
                 |m| m.achieved_at.as_ref().map(datetime).unwrap_or(async_graphql::Value::Null),
             ))
@@ -92,14 +93,14 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<R>("severity", nn(TypeRef::INT), "Probability x impact (1..25).", |r| {
                 i32::from(r.severity).into()
             }))
-            .field(prop::<R>("level", nn("RiskLevel"), "Severity band.", |r| {
+            .field(prop::<R>("level", RiskLevel::nn(), "Severity band.", |r| {
                 enum_value(delivery::risk_level(r.severity))
             }))
             .field(prop::<R>("mitigation", s(), "Mitigation plan.", |r| opt(r.mitigation.clone())))
             .field(ref_field::<R, Membership>("owner", "Who owns the risk.", |r| r.owner_id))
-            .field(prop::<R>("status", nn("RiskStatus"), "Status.", |r| enum_value(&r.status)))
+            .field(prop::<R>("status", RiskStatus::nn(), "Status.", |r| enum_value(&r.status)))
             .field(prop::<R>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |r| r.version.into()))
-            .field(prop::<R>("createdAt", nn("DateTime"), "When it was raised.", |r| datetime(&r.created_at))),
+            .field(prop::<R>("createdAt", nn(scalar::DATE_TIME), "When it was raised.", |r| datetime(&r.created_at))),
     );
     parts.node::<Milestone>();
     parts.node::<Risk>();

@@ -4,6 +4,7 @@ use crate::enums::DependencyKind;
 pub(crate) use crate::loader::{DependenciesOf, DependentsOf};
 use crate::nodes::{Task, TaskDependency};
 use opsgraph_core::gql::GqlEnum;
+use opsgraph_core::gql::scalar;
 use opsgraph_core::node::NodeType;
 use std::sync::LazyLock;
 
@@ -59,8 +60,8 @@ pub fn register(parts: &mut SchemaParts) {
         node_object::<TaskDependency>("`task` depends on `dependsOn`.")
             .field(ref_field_nn::<D, Task>("task", "The dependent task.", |d| d.task_id))
             .field(ref_field_nn::<D, Task>("dependsOn", "The task it depends on.", |d| d.depends_on_id))
-            .field(prop::<D>("kind", nn("DependencyKind"), "How they depend.", |d| enum_value(&d.kind)))
-            .field(prop::<D>("createdAt", nn("DateTime"), "When it was added.", |d| datetime(&d.created_at))),
+            .field(prop::<D>("kind", DependencyKind::nn(), "How they depend.", |d| enum_value(&d.kind)))
+            .field(prop::<D>("createdAt", nn(scalar::DATE_TIME), "When it was added.", |d| datetime(&d.created_at))),
     );
     parts.node::<TaskDependency>();
     parts.extend::<Task>(page_field::<task::Model, DependenciesOf>(

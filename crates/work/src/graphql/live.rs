@@ -3,6 +3,7 @@
 //! against the subscriber's current access to the project.
 
 use crate::nodes::{Project, Task};
+use opsgraph_core::gql::scalar;
 use opsgraph_core::node::NodeType;
 use opsgraph_org::nodes::Membership;
 use std::sync::Arc;
@@ -27,11 +28,11 @@ fn common(obj: Object) -> Object {
             "What happened, `<entity>.<verb>` (e.g. `task.assigned`).",
             |e| Value::String(e.kind.clone()),
         ))
-        .field(prop::<E>("occurredAt", nn("DateTime"), "When it was committed.", |e| {
+        .field(prop::<E>("occurredAt", nn(scalar::DATE_TIME), "When it was committed.", |e| {
             datetime(&e.occurred_at.fixed_offset())
         }))
         .field(ref_field::<E, Membership>("actor", "Who did it (null for the system).", |e| e.actor_membership_id))
-        .field(prop::<E>("data", nn("JSON"), "Details of the change (titles, from/to values, …).", |e| {
+        .field(prop::<E>("data", nn(scalar::JSON), "Details of the change (titles, from/to values, …).", |e| {
             Value::from_json(e.data.clone()).unwrap_or(Value::Null)
         }))
 }

@@ -5,6 +5,7 @@ use crate::enums::ProjectStatus;
 pub(crate) use crate::loader::{ProjectsOfManager, ProjectsOfTeam};
 use crate::nodes::Project;
 use opsgraph_core::gql::GqlEnum;
+use opsgraph_core::gql::scalar;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::Model;
 use opsgraph_core::node::NodeType;
@@ -74,6 +75,12 @@ struct IdInput {
 
 /// Adds the work types, queries, mutations and edges onto org types.
 pub fn register(parts: &mut SchemaParts) {
+    project_type(parts);
+    project_mutations(parts);
+    project_mutations_2(parts);
+}
+
+fn project_type(parts: &mut SchemaParts) {
     type P = project::Model;
     let nn = TypeRef::named_nn;
     parts.enumeration::<ProjectStatus>();
@@ -87,19 +94,19 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<P>("description", TypeRef::named(TypeRef::STRING), "Description.", |p| {
                 opt(p.description.clone())
             }))
-            .field(prop::<P>("status", nn("ProjectStatus"), "Lifecycle status.", |p| enum_value(&p.status)))
+            .field(prop::<P>("status", ProjectStatus::nn(), "Lifecycle status.", |p| enum_value(&p.status)))
             .field(ref_field::<P, Membership>("manager", "The project manager.", |p| p.manager_id))
             .field(ref_field::<P, Team>("team", "The owning team.", |p| p.team_id))
-            .field(prop::<P>("startDate", TypeRef::named("Date"), "Start date.", |p| {
+            .field(prop::<P>("startDate", TypeRef::named(scalar::DATE), "Start date.", |p| {
                 opt(p.start_date.map(|d| d.to_string()))
             }))
-            .field(prop::<P>("endDate", TypeRef::named("Date"), "End date.", |p| {
+            .field(prop::<P>("endDate", TypeRef::named(scalar::DATE), "End date.", |p| {
                 opt(p.end_date.map(|d| d.to_string()))
             }))
             .field(prop::<P>("kind", nn(TypeRef::STRING), "ENGAGEMENT, INTERNAL or INITIATIVE.", |p| {
                 p.kind.clone().into()
             }))
-            .field(prop::<P>("deadline", TypeRef::named("Date"), "Contractual deadline.", |p| {
+            .field(prop::<P>("deadline", TypeRef::named(scalar::DATE), "Contractual deadline.", |p| {
                 opt(p.deadline.map(|d| d.to_string()))
             }))
             .field(prop::<P>("tags", TypeRef::named_nn_list_nn(TypeRef::STRING), "Tags.", |p| p.tags.clone().into()))
@@ -117,8 +124,8 @@ pub fn register(parts: &mut SchemaParts) {
                 p.deleted_at.is_some().into()
             }))
             .field(prop::<P>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |p| p.version.into()))
-            .field(prop::<P>("createdAt", nn("DateTime"), "When it was created.", |p| datetime(&p.created_at)))
-            .field(prop::<P>("updatedAt", nn("DateTime"), "When it last changed.", |p| datetime(&p.updated_at))),
+            .field(prop::<P>("createdAt", nn(scalar::DATE_TIME), "When it was created.", |p| datetime(&p.created_at)))
+            .field(prop::<P>("updatedAt", nn(scalar::DATE_TIME), "When it last changed.", |p| datetime(&p.updated_at))),
     );
     parts.object(
         Object::new("ProjectClient")
@@ -131,6 +138,9 @@ pub fn register(parts: &mut SchemaParts) {
             }))
             .field(prop::<P>("name", TypeRef::named(TypeRef::STRING), "Client name.", |p| opt(p.client_name.clone()))),
     );
+}
+
+fn project_mutations(parts: &mut SchemaParts) {
     parts.node::<Project>();
     parts.extend::<Membership>(page_field::<Model<Membership>, ProjectsOfManager>(
         "managedProjects",
@@ -175,6 +185,9 @@ pub fn register(parts: &mut SchemaParts) {
     delivery::register(parts);
     people::register(parts);
     collab::register(parts);
+}
+
+fn project_mutations_2(parts: &mut SchemaParts) {
     okrs::register(parts);
     time::register(parts);
     live::register(parts);

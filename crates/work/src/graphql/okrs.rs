@@ -5,6 +5,7 @@ use crate::enums::ObjectiveStatus;
 pub(crate) use crate::loader::{KeyResultsOf, LinksOfObjective, LinksOfProject, LinksOfTask};
 use crate::nodes::{KeyResult, Objective, Project, Task};
 use opsgraph_core::gql::GqlEnum;
+use opsgraph_core::gql::scalar;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
 use opsgraph_derive::GqlInput;
@@ -66,13 +67,15 @@ struct LinkInput {
 
 /// Registers OKRs.
 pub fn register(parts: &mut SchemaParts) {
+    objective_type(parts);
+    key_result_type(parts);
+    objective_mutations(parts);
+}
+
+fn objective_type(parts: &mut SchemaParts) {
     type O = objective::Model;
-    type Kr = key_result::Model;
     let nn = TypeRef::named_nn;
     let s = || TypeRef::named(TypeRef::STRING);
-    let _id_nn = || TypeRef::named_nn(TypeRef::ID);
-    let _id = || TypeRef::named(TypeRef::ID);
-    let _dec = || TypeRef::named("Decimal");
     parts.list(&*OBJECTIVES);
     parts.enumeration::<ObjectiveStatus>();
     parts.object(
@@ -82,11 +85,13 @@ pub fn register(parts: &mut SchemaParts) {
             .field(ref_field::<O, Membership>("owner", "Owner.", |o| o.owner_id))
             .field(ref_field::<O, Team>("team", "Owning team.", |o| o.team_id))
             .field(ref_field::<O, Objective>("parent", "The objective it contributes to.", |o| o.parent_id))
-            .field(prop::<O>("periodStart", nn("Date"), "First day of the period.", |o| {
+            .field(prop::<O>("periodStart", nn(scalar::DATE), "First day of the period.", |o| {
                 o.period_start.to_string().into()
             }))
-            .field(prop::<O>("periodEnd", nn("Date"), "Last day of the period.", |o| o.period_end.to_string().into()))
-            .field(prop::<O>("status", nn("ObjectiveStatus"), "Status.", |o| enum_value(&o.status)))
+            .field(prop::<O>("periodEnd", nn(scalar::DATE), "Last day of the period.", |o| {
+                o.period_end.to_string().into()
+            }))
+            .field(prop::<O>("status", ObjectiveStatus::nn(), "Status.", |o| enum_value(&o.status)))
             .field(list_of_field::<O, KeyResultsOf, KeyResult>("keyResults", "Key results, oldest first.", |o| o.id))
             .field(
                 Field::new("progress", nn(TypeRef::FLOAT), |ctx| {
@@ -106,9 +111,15 @@ pub fn register(parts: &mut SchemaParts) {
             ))
             .field(through_field::<O, LinksOfObjective, Task>("tasks", "Linked tasks.", |o| o.id, |l| l.task_id))
             .field(prop::<O>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |o| o.version.into()))
-            .field(prop::<O>("createdAt", nn("DateTime"), "When it was created.", |o| datetime(&o.created_at))),
+            .field(prop::<O>("createdAt", nn(scalar::DATE_TIME), "When it was created.", |o| datetime(&o.created_at))),
     );
     parts.node::<Objective>();
+}
+
+fn key_result_type(parts: &mut SchemaParts) {
+    type Kr = key_result::Model;
+    let nn = TypeRef::named_nn;
+    let s = || TypeRef::named(TypeRef::STRING);
     parts.object(
         node_object::<KeyResult>(
             "A measurable result: from `startValue` to `targetValue`, checked in as `currentValue`.",
@@ -116,12 +127,16 @@ pub fn register(parts: &mut SchemaParts) {
         .field(ref_field_nn::<Kr, Objective>("objective", "The objective.", |k| k.objective_id))
         .field(prop::<Kr>("title", nn(TypeRef::STRING), "Title.", |k| k.title.clone().into()))
         .field(prop::<Kr>("unit", s(), "Unit.", |k| opt(k.unit.clone())))
-        .field(prop::<Kr>("startValue", nn("Decimal"), "Baseline.", |k| k.start_value.normalize().to_string().into()))
-        .field(prop::<Kr>("targetValue", nn("Decimal"), "Target.", |k| k.target_value.normalize().to_string().into()))
-        .field(prop::<Kr>("currentValue", nn("Decimal"), "Latest check-in.", |k| {
+        .field(prop::<Kr>("startValue", nn(scalar::DECIMAL), "Baseline.", |k| {
+            k.start_value.normalize().to_string().into()
+        }))
+        .field(prop::<Kr>("targetValue", nn(scalar::DECIMAL), "Target.", |k| {
+            k.target_value.normalize().to_string().into()
+        }))
+        .field(prop::<Kr>("currentValue", nn(scalar::DECIMAL), "Latest check-in.", |k| {
             k.current_value.normalize().to_string().into()
         }))
-        .field(prop::<Kr>("weight", nn("Decimal"), "Weight within the objective.", |k| {
+        .field(prop::<Kr>("weight", nn(scalar::DECIMAL), "Weight within the objective.", |k| {
             k.weight.normalize().to_string().into()
         }))
         .field(prop::<Kr>("progress", nn(TypeRef::FLOAT), "0..1 from start to target (clamped).", |k| {
@@ -129,7 +144,7 @@ pub fn register(parts: &mut SchemaParts) {
         }))
         .field(ref_field::<Kr, Membership>("owner", "Owner.", |k| k.owner_id))
         .field(prop::<Kr>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |k| k.version.into()))
-        .field(prop::<Kr>("updatedAt", nn("DateTime"), "Last check-in or change.", |k| datetime(&k.updated_at))),
+        .field(prop::<Kr>("updatedAt", nn(scalar::DATE_TIME), "Last check-in or change.", |k| datetime(&k.updated_at))),
     );
     parts.node::<KeyResult>();
     parts.query(list_field("objectives", &OBJECTIVES, "The organisation's objectives (OKRs).", |_, req| {
@@ -163,7 +178,9 @@ pub fn register(parts: &mut SchemaParts) {
         })
         .description("Mean progress (0..1) of the objectives the project is linked to; null when none."),
     );
+}
 
+fn objective_mutations(parts: &mut SchemaParts) {
     parts.input::<okrs::CreateObjectiveInput>();
     parts.input::<okrs::UpdateObjectiveInput>();
     parts.input::<okrs::AddKeyResultInput>();

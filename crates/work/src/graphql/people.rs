@@ -8,6 +8,7 @@ pub(crate) use crate::loader::{
 };
 use crate::nodes::{Feedback, Kudos, Project, ProjectMember, Task};
 use opsgraph_core::gql::GqlEnum;
+use opsgraph_core::gql::scalar;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::Model;
 use opsgraph_core::node::NodeType;
@@ -162,15 +163,19 @@ fn feedback_fetcher() -> NodeFetcher {
 
 /// Registers project members, watchers, feedback and kudos.
 pub fn register(parts: &mut SchemaParts) {
+    project_member_type(parts);
+    inputs(parts);
+    project_member_mutations(parts);
+}
+
+fn project_member_type(parts: &mut SchemaParts) {
     type PM = project_member::Model;
     type W = watcher::Model;
     type F = feedback::Model;
     type Kd = kudos::Model;
     let nn = TypeRef::named_nn;
     let s = || TypeRef::named(TypeRef::STRING);
-    let _id_nn = || TypeRef::named_nn(TypeRef::ID);
-    let _id = || TypeRef::named(TypeRef::ID);
-    let date = || TypeRef::named("Date");
+    let date = || TypeRef::named(scalar::DATE);
     parts.list(&*PROJECT_MEMBERS).list(&*WATCHERS).list(&*FEEDBACK).list(&*KUDOS);
     parts.enumeration::<KudosCategory>();
     parts.object(
@@ -190,7 +195,7 @@ pub fn register(parts: &mut SchemaParts) {
         Object::new("Watcher")
             .description("A member following a project or task.")
             .field(ref_field_nn::<W, Membership>("membership", "Who watches.", |w| w.membership_id))
-            .field(prop::<W>("createdAt", nn("DateTime"), "Since when.", |w| datetime(&w.created_at))),
+            .field(prop::<W>("createdAt", nn(scalar::DATE_TIME), "Since when.", |w| datetime(&w.created_at))),
     );
     parts.object(
         Object::new("Feedback")
@@ -208,19 +213,23 @@ pub fn register(parts: &mut SchemaParts) {
             }))
             .field(prop::<F>("body", s(), "Details.", |f| opt(f.body.clone())))
             .field(prop::<F>("isShared", nn(TypeRef::BOOLEAN), "Shared with its subject.", |f| f.is_shared.into()))
-            .field(prop::<F>("createdAt", nn("DateTime"), "When it was given.", |f| datetime(&f.created_at))),
+            .field(prop::<F>("createdAt", nn(scalar::DATE_TIME), "When it was given.", |f| datetime(&f.created_at))),
     );
     parts.node_with::<Feedback>(feedback_fetcher());
     parts.object(
         node_object::<Kudos>("Public recognition of a colleague.")
             .field(ref_field_nn::<Kd, Membership>("from", "Who gave it.", |k| k.from_id))
             .field(ref_field_nn::<Kd, Membership>("to", "Who is recognised.", |k| k.to_id))
-            .field(prop::<Kd>("category", nn("KudosCategory"), "Category.", |k| enum_value(&k.category)))
+            .field(prop::<Kd>("category", KudosCategory::nn(), "Category.", |k| enum_value(&k.category)))
             .field(prop::<Kd>("message", nn(TypeRef::STRING), "Why.", |k| k.message.clone().into()))
             .field(ref_field::<Kd, Project>("project", "The project it concerns.", |k| k.project_id))
-            .field(prop::<Kd>("createdAt", nn("DateTime"), "When it was given.", |k| datetime(&k.created_at))),
+            .field(prop::<Kd>("createdAt", nn(scalar::DATE_TIME), "When it was given.", |k| datetime(&k.created_at))),
     );
     parts.node::<Kudos>();
+}
+
+fn inputs(parts: &mut SchemaParts) {
+    let nn = TypeRef::named_nn;
     parts.object(
         Object::new("WatchPayload")
             .description("Result of `watch` / `unwatch`.")
@@ -269,6 +278,9 @@ pub fn register(parts: &mut SchemaParts) {
     parts.input::<members::AddProjectMemberInput>();
     parts.input::<members::UpdateProjectMemberInput>();
     parts.input::<IdInput>();
+}
+
+fn project_member_mutations(parts: &mut SchemaParts) {
     parts.input::<WatchInput>();
     parts.input::<recognition::GiveFeedbackInput>();
     parts.input::<recognition::GiveKudosInput>();

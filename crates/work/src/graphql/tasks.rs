@@ -8,6 +8,7 @@ use crate::nodes::{Project, Task};
 use opsgraph_core::aggregate::{AggregateSource, ChildAggregate, grouping};
 use opsgraph_core::aggregate::{GroupKind as G, agg, agg_sql, gf};
 use opsgraph_core::gql::GqlEnum;
+use opsgraph_core::gql::scalar;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::Model;
 use opsgraph_core::node::NodeType;
@@ -137,48 +138,46 @@ struct IdInput {
 
 /// Registers tasks.
 pub fn register(parts: &mut SchemaParts) {
-    type T = task::Model;
-    let nn = TypeRef::named_nn;
-    let s = || TypeRef::named(TypeRef::STRING);
-    let id = || TypeRef::named(TypeRef::ID);
+    enums_and_lists(parts);
+    task_type(parts);
+    edges(parts);
+    queries(parts);
+    task_mutations(parts);
+    task_mutations_2(parts);
+}
+
+fn enums_and_lists(parts: &mut SchemaParts) {
     parts.enumeration::<TaskStatus>();
     parts.enumeration::<TaskPriority>();
     parts.enumeration::<TaskKind>();
     parts.list(&*TASKS);
+}
+
+fn task_type(parts: &mut SchemaParts) {
+    type T = task::Model;
+    let nn = TypeRef::named_nn;
+    let s = || TypeRef::named(TypeRef::STRING);
     parts.object(
         node_object::<Task>("A piece of work in a project, possibly with subtasks.")
             .field(prop::<T>("number", nn(TypeRef::INT), "Number within the project.", |t| t.number.into()))
-            .field(
-                Field::new("identifier", nn(TypeRef::STRING), |ctx| {
-                    FieldFuture::new(async move {
-                        let t = parent::<T>(&ctx)?;
-                        let req = &RequestCtx::of(&ctx)?;
-                        let key = opsgraph_core::loader::by_id::<project::Entity>(req, t.project_id)
-                            .await?
-                            .map(|p| p.key)
-                            .unwrap_or_default();
-                        Ok(Some(FieldValue::value(format!("{key}-{}", t.number))))
-                    })
-                })
-                .description("Human identifier, e.g. `ACME-42`."),
-            )
+            .field(identifier_field())
             .field(prop::<T>("title", nn(TypeRef::STRING), "Title.", |t| t.title.clone().into()))
             .field(prop::<T>("description", s(), "Description (markdown).", |t| opt(t.description.clone())))
-            .field(prop::<T>("kind", nn("TaskKind"), "Kind of work.", |t| enum_value(&t.kind)))
-            .field(prop::<T>("status", nn("TaskStatus"), "Workflow status.", |t| enum_value(&t.status)))
-            .field(prop::<T>("priority", nn("TaskPriority"), "Priority.", |t| enum_value(&t.priority)))
+            .field(prop::<T>("kind", TaskKind::nn(), "Kind of work.", |t| enum_value(&t.kind)))
+            .field(prop::<T>("status", TaskStatus::nn(), "Workflow status.", |t| enum_value(&t.status)))
+            .field(prop::<T>("priority", TaskPriority::nn(), "Priority.", |t| enum_value(&t.priority)))
             .field(ref_field_nn::<T, Project>("project", "The project.", |t| t.project_id))
             .field(ref_field::<T, Task>("parent", "The parent task.", |t| t.parent_id))
             .field(page_field::<T, Subtasks>("subtasks", "Subtasks.", |t| t.id))
             .field(ref_field::<T, Membership>("assignee", "Who does it.", |t| t.assignee_id))
             .field(ref_field::<T, Membership>("reporter", "Who created it.", |t| t.reporter_id))
-            .field(prop::<T>("startDate", TypeRef::named("Date"), "Start date.", |t| {
+            .field(prop::<T>("startDate", TypeRef::named(scalar::DATE), "Start date.", |t| {
                 opt(t.start_date.map(|d| d.to_string()))
             }))
-            .field(prop::<T>("dueDate", TypeRef::named("Date"), "Due date.", |t| {
+            .field(prop::<T>("dueDate", TypeRef::named(scalar::DATE), "Due date.", |t| {
                 opt(t.due_date.map(|d| d.to_string()))
             }))
-            .field(prop::<T>("estimateHours", TypeRef::named("Decimal"), "Estimated hours.", |t| {
+            .field(prop::<T>("estimateHours", TypeRef::named(scalar::DECIMAL), "Estimated hours.", |t| {
                 opt(t.estimate_hours.map(|d| d.to_string()))
             }))
             .field(prop::<T>("position", nn(TypeRef::FLOAT), "Manual order within its status column.", |t| {
@@ -189,7 +188,7 @@ pub fn register(parts: &mut SchemaParts) {
             }))
             .field(prop::<T>(
                 "completedAt",
-                TypeRef::named("DateTime"),
+                TypeRef::named(scalar::DATE_TIME),
                 "When it was completed (kept by the server).",
                 |t| t.completed_at.as_ref().map(datetime).unwrap_or(async_graphql::Value::Null),
             ))
@@ -197,45 +196,29 @@ pub fn register(parts: &mut SchemaParts) {
                 let today = chrono::Utc::now().date_naive();
                 (t.due_date.is_some_and(|d| d < today) && !crate::service::workflow::is_closed(&t.status)).into()
             }))
-            .field(
-                Field::new("isBlocked", nn(TypeRef::BOOLEAN), |ctx| {
-                    FieldFuture::new(async move {
-                        let t = parent::<T>(&ctx)?;
-                        if t.status == "BLOCKED" {
-                            return Ok(Some(FieldValue::value(true)));
-                        }
-                        if crate::service::workflow::is_closed(&t.status) {
-                            return Ok(Some(FieldValue::value(false)));
-                        }
-                        let req = &RequestCtx::of(&ctx)?;
-                        let waiting = req
-                            .loader(crate::loader::WaitingTasks)
-                            .load_one(t.id)
-                            .await
-                            .map_err(|e| opsgraph_core::AppError::internal(e.as_str()))?;
-                        Ok(Some(FieldValue::value(waiting.unwrap_or(false))))
-                    })
-                })
-                .description("BLOCKED, or open and waiting on an unfinished dependency."),
-            )
+            .field(is_blocked_field())
             .field(prop::<T>("isDeleted", nn(TypeRef::BOOLEAN), "Soft-deleted (restorable).", |t| {
                 t.deleted_at.is_some().into()
             }))
             .field(prop::<T>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |t| t.version.into()))
-            .field(prop::<T>("createdAt", nn("DateTime"), "When it was created.", |t| datetime(&t.created_at)))
-            .field(prop::<T>("updatedAt", nn("DateTime"), "When it last changed.", |t| datetime(&t.updated_at))),
+            .field(prop::<T>("createdAt", nn(scalar::DATE_TIME), "When it was created.", |t| datetime(&t.created_at)))
+            .field(prop::<T>("updatedAt", nn(scalar::DATE_TIME), "When it last changed.", |t| datetime(&t.updated_at))),
     );
-    parts.node::<Task>();
+}
+
+fn edges(parts: &mut SchemaParts) {
+    let nn = TypeRef::named_nn;
     type St = StatusStat;
+    parts.node::<Task>();
     parts.object(
         Object::new("TaskStatusStat")
             .description("Board aggregate of one status column.")
-            .field(prop::<St>("status", nn("TaskStatus"), "The status.", |x| enum_value(&x.status)))
+            .field(prop::<St>("status", TaskStatus::nn(), "The status.", |x| enum_value(&x.status)))
             .field(prop::<St>("count", nn(TypeRef::INT), "Live tasks in this status.", |x| x.count.into()))
-            .field(prop::<St>("estimateHours", nn("Decimal"), "Sum of their estimates.", |x| {
+            .field(prop::<St>("estimateHours", nn(scalar::DECIMAL), "Sum of their estimates.", |x| {
                 x.estimate_hours.to_string().into()
             }))
-            .field(prop::<St>("loggedHours", nn("Decimal"), "Hours logged on them (actuals).", |x| {
+            .field(prop::<St>("loggedHours", nn(scalar::DECIMAL), "Hours logged on them (actuals).", |x| {
                 x.logged_hours.normalize().to_string().into()
             })),
     );
@@ -263,6 +246,11 @@ pub fn register(parts: &mut SchemaParts) {
         .description("Task count and estimate sum per status (board columns), statuses without tasks omitted."),
     );
     parts.enum_only::<MyWorkView>();
+}
+
+fn queries(parts: &mut SchemaParts) {
+    let s = || TypeRef::named(TypeRef::STRING);
+    let id = || TypeRef::named(TypeRef::ID);
     parts.query(
         opsgraph_core::gql::list_field(
             "myWork",
@@ -292,7 +280,7 @@ pub fn register(parts: &mut SchemaParts) {
             },
         )
         .argument(
-            async_graphql::dynamic::InputValue::new("view", TypeRef::named("MyWorkView"))
+            async_graphql::dynamic::InputValue::new("view", TypeRef::named(MyWorkView::NAME))
                 .description("A predefined slice (combined with `filter`)."),
         ),
     );
@@ -308,16 +296,19 @@ pub fn register(parts: &mut SchemaParts) {
         ("parentId", id(), "Parent task (makes this a subtask)."),
         ("title", TypeRef::named_nn(TypeRef::STRING), "Title."),
         ("description", s(), "Description (markdown)."),
-        ("kind", TypeRef::named("TaskKind"), "Kind (default TASK)."),
-        ("status", TypeRef::named("TaskStatus"), "Initial status (default TODO)."),
-        ("priority", TypeRef::named("TaskPriority"), "Priority (default MEDIUM)."),
+        ("kind", TypeRef::named(TaskKind::NAME), "Kind (default TASK)."),
+        ("status", TypeRef::named(TaskStatus::NAME), "Initial status (default TODO)."),
+        ("priority", TypeRef::named(TaskPriority::NAME), "Priority (default MEDIUM)."),
         ("assigneeId", id(), "Assignee (Membership)."),
-        ("startDate", TypeRef::named("Date"), "Start date."),
-        ("dueDate", TypeRef::named("Date"), "Due date."),
-        ("estimateHours", TypeRef::named("Decimal"), "Estimated hours."),
+        ("startDate", TypeRef::named(scalar::DATE), "Start date."),
+        ("dueDate", TypeRef::named(scalar::DATE), "Due date."),
+        ("estimateHours", TypeRef::named(scalar::DECIMAL), "Estimated hours."),
         ("labels", TypeRef::named_nn_list(TypeRef::STRING), "Labels."),
         ("idempotencyKey", s(), "Retrying with the same key returns the first result instead of a duplicate."),
     ];
+}
+
+fn task_mutations(parts: &mut SchemaParts) {
     parts.input::<tasks::CreateTaskInput>();
     parts.input::<tasks::UpdateTaskInput>();
     parts.input::<TransitionInput>();
@@ -363,6 +354,9 @@ pub fn register(parts: &mut SchemaParts) {
             Ok(payload_value(tasks::set_deleted(req.db.as_ref(), &req.session, &i.id, true).await?))
         },
     ));
+}
+
+fn task_mutations_2(parts: &mut SchemaParts) {
     parts.mutation(node_mutation(
         Task,
         "restoreTask",
@@ -371,4 +365,47 @@ pub fn register(parts: &mut SchemaParts) {
             Ok(payload_value(tasks::set_deleted(req.db.as_ref(), &req.session, &i.id, false).await?))
         },
     ));
+}
+
+/// `Task.identifier`: the project key and number, e.g. `ACME-42`.
+fn identifier_field() -> Field {
+    type T = task::Model;
+    let nn = TypeRef::named_nn;
+    Field::new("identifier", nn(TypeRef::STRING), |ctx| {
+        FieldFuture::new(async move {
+            let t = parent::<T>(&ctx)?;
+            let req = &RequestCtx::of(&ctx)?;
+            let key = opsgraph_core::loader::by_id::<project::Entity>(req, t.project_id)
+                .await?
+                .map(|p| p.key)
+                .unwrap_or_default();
+            Ok(Some(FieldValue::value(format!("{key}-{}", t.number))))
+        })
+    })
+    .description("Human identifier, e.g. `ACME-42`.")
+}
+
+/// `Task.isBlocked`: BLOCKED, or open and waiting on an unfinished dependency.
+fn is_blocked_field() -> Field {
+    type T = task::Model;
+    let nn = TypeRef::named_nn;
+    Field::new("isBlocked", nn(TypeRef::BOOLEAN), |ctx| {
+        FieldFuture::new(async move {
+            let t = parent::<T>(&ctx)?;
+            if t.status == "BLOCKED" {
+                return Ok(Some(FieldValue::value(true)));
+            }
+            if crate::service::workflow::is_closed(&t.status) {
+                return Ok(Some(FieldValue::value(false)));
+            }
+            let req = &RequestCtx::of(&ctx)?;
+            let waiting = req
+                .loader(crate::loader::WaitingTasks)
+                .load_one(t.id)
+                .await
+                .map_err(|e| opsgraph_core::AppError::internal(e.as_str()))?;
+            Ok(Some(FieldValue::value(waiting.unwrap_or(false))))
+        })
+    })
+    .description("BLOCKED, or open and waiting on an unfinished dependency.")
 }

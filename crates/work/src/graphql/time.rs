@@ -6,6 +6,7 @@ pub(crate) use crate::loader::{AvailabilityOf, TimeOfMember, TimeOfProject, Time
 use crate::nodes::{Project, Task, TimeEntry, TimeOff};
 use opsgraph_core::aggregate::{GroupKind as G, agg, gf};
 use opsgraph_core::gql::GqlEnum;
+use opsgraph_core::gql::scalar;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::Model;
 use opsgraph_core::node::NodeType;
@@ -100,7 +101,7 @@ fn capacity_args(ctx: &async_graphql::dynamic::ResolverContext<'_>) -> AppResult
 
 fn capacity_field_args(f: Field) -> Field {
     f.argument(
-        InputValue::new("from", TypeRef::named("Date"))
+        InputValue::new("from", TypeRef::named(scalar::DATE))
             .description("A day of the first week (weeks start on Monday; default: this week)."),
     )
     .argument(
@@ -141,16 +142,20 @@ fn dec(d: &Decimal) -> async_graphql::Value {
 
 /// Registers time tracking, time off, availability and capacity.
 pub fn register(parts: &mut SchemaParts) {
+    time_entry_type(parts);
+    types(parts);
+    edges(parts);
+    queries(parts);
+    time_entry_mutations(parts);
+    time_off_mutations(parts);
+}
+
+fn time_entry_type(parts: &mut SchemaParts) {
     type Te = time_entry::Model;
     type To = time_off::Model;
     type Av = availability::Model;
-    type Wc = WeekCapacity;
-    type Ph = ProjectHours;
     let nn = TypeRef::named_nn;
     let s = || TypeRef::named(TypeRef::STRING);
-    let _id_nn = || TypeRef::named_nn(TypeRef::ID);
-    let _id = || TypeRef::named(TypeRef::ID);
-    let _date_nn = || TypeRef::named_nn("Date");
     parts.list(&*TIME_ENTRIES).list(&*TIME_OFF);
     parts.enumeration::<TimeOffKind>();
     parts.enumeration::<TimeOffStatus>();
@@ -159,24 +164,27 @@ pub fn register(parts: &mut SchemaParts) {
             .field(ref_field_nn::<Te, Membership>("membership", "Who worked.", |t| t.membership_id))
             .field(ref_field_nn::<Te, Project>("project", "The project.", |t| t.project_id))
             .field(ref_field::<Te, Task>("task", "The task, if any.", |t| t.task_id))
-            .field(prop::<Te>("date", nn("Date"), "The day.", |t| t.entry_date.to_string().into()))
-            .field(prop::<Te>("hours", nn("Decimal"), "Hours.", |t| dec(&t.hours)))
+            .field(prop::<Te>("date", nn(scalar::DATE), "The day.", |t| t.entry_date.to_string().into()))
+            .field(prop::<Te>("hours", nn(scalar::DECIMAL), "Hours.", |t| dec(&t.hours)))
             .field(prop::<Te>("isBillable", nn(TypeRef::BOOLEAN), "Billable to the client.", |t| t.is_billable.into()))
             .field(prop::<Te>("note", s(), "What was done.", |t| opt(t.note.clone())))
             .field(prop::<Te>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |t| t.version.into()))
-            .field(prop::<Te>("createdAt", nn("DateTime"), "When it was logged.", |t| datetime(&t.created_at))),
+            .field(prop::<Te>("createdAt", nn(scalar::DATE_TIME), "When it was logged.", |t| datetime(&t.created_at))),
     );
     parts.node::<TimeEntry>();
     parts.object(
         node_object::<TimeOff>("A leave request; approved leave reduces availability.")
             .field(ref_field_nn::<To, Membership>("membership", "Whose.", |t| t.membership_id))
-            .field(prop::<To>("kind", nn("TimeOffKind"), "Kind.", |t| enum_value(&t.kind)))
-            .field(prop::<To>("startDate", nn("Date"), "First day.", |t| t.start_date.to_string().into()))
-            .field(prop::<To>("endDate", nn("Date"), "Last day (inclusive).", |t| t.end_date.to_string().into()))
-            .field(prop::<To>("hoursPerDay", TypeRef::named("Decimal"), "Hours off per day (null: whole days).", |t| {
-                opt(t.hours_per_day.map(|h| h.normalize().to_string()))
-            }))
-            .field(prop::<To>("status", nn("TimeOffStatus"), "Status.", |t| enum_value(&t.status)))
+            .field(prop::<To>("kind", TimeOffKind::nn(), "Kind.", |t| enum_value(&t.kind)))
+            .field(prop::<To>("startDate", nn(scalar::DATE), "First day.", |t| t.start_date.to_string().into()))
+            .field(prop::<To>("endDate", nn(scalar::DATE), "Last day (inclusive).", |t| t.end_date.to_string().into()))
+            .field(prop::<To>(
+                "hoursPerDay",
+                TypeRef::named(scalar::DECIMAL),
+                "Hours off per day (null: whole days).",
+                |t| opt(t.hours_per_day.map(|h| h.normalize().to_string())),
+            ))
+            .field(prop::<To>("status", TimeOffStatus::nn(), "Status.", |t| enum_value(&t.status)))
             .field(prop::<To>("note", s(), "Note.", |t| opt(t.note.clone())))
             .field(ref_field::<To, Membership>("decidedBy", "Who decided.", |t| t.decided_by))
             .field(prop::<To>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |t| t.version.into())),
@@ -188,28 +196,42 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<Av>("weekday", nn(TypeRef::INT), "ISO weekday, 1 = Monday .. 7 = Sunday.", |a| {
                 i32::from(a.weekday).into()
             }))
-            .field(prop::<Av>("hours", nn("Decimal"), "Available hours.", |a| dec(&a.hours))),
+            .field(prop::<Av>("hours", nn(scalar::DECIMAL), "Available hours.", |a| dec(&a.hours))),
     );
+}
+
+fn types(parts: &mut SchemaParts) {
+    type Wc = WeekCapacity;
+    let nn = TypeRef::named_nn;
     parts.object(
         Object::new("CapacityWeek")
             .description("One member's capacity figures for one week (see the capacity maths in the README).")
-            .field(prop::<Wc>("weekStart", nn("Date"), "Monday of the week.", |w| w.week_start.to_string().into()))
-            .field(prop::<Wc>("capacityHours", nn("Decimal"), "Contracted hours (availability pattern).", |w| {
+            .field(prop::<Wc>("weekStart", nn(scalar::DATE), "Monday of the week.", |w| {
+                w.week_start.to_string().into()
+            }))
+            .field(prop::<Wc>("capacityHours", nn(scalar::DECIMAL), "Contracted hours (availability pattern).", |w| {
                 dec(&w.capacity_hours)
             }))
-            .field(prop::<Wc>("timeOffHours", nn("Decimal"), "Approved time off.", |w| dec(&w.time_off_hours)))
-            .field(prop::<Wc>("availableHours", nn("Decimal"), "Capacity minus time off.", |w| dec(&w.available_hours)))
-            .field(prop::<Wc>("allocatedHours", nn("Decimal"), "Booked by project allocations.", |w| {
+            .field(prop::<Wc>("timeOffHours", nn(scalar::DECIMAL), "Approved time off.", |w| dec(&w.time_off_hours)))
+            .field(prop::<Wc>("availableHours", nn(scalar::DECIMAL), "Capacity minus time off.", |w| {
+                dec(&w.available_hours)
+            }))
+            .field(prop::<Wc>("allocatedHours", nn(scalar::DECIMAL), "Booked by project allocations.", |w| {
                 dec(&w.allocated_hours)
             }))
             .field(prop::<Wc>("allocationPercent", nn(TypeRef::INT), "Allocated hours as % of capacity.", |w| {
                 w.allocation_percent.into()
             }))
-            .field(prop::<Wc>("loggedHours", nn("Decimal"), "Hours logged.", |w| dec(&w.logged_hours)))
-            .field(prop::<Wc>("billableHours", nn("Decimal"), "Billable hours logged.", |w| dec(&w.billable_hours)))
-            .field(prop::<Wc>("freeHours", nn("Decimal"), "Available minus allocated (negative: over-booked).", |w| {
-                dec(&w.free_hours)
+            .field(prop::<Wc>("loggedHours", nn(scalar::DECIMAL), "Hours logged.", |w| dec(&w.logged_hours)))
+            .field(prop::<Wc>("billableHours", nn(scalar::DECIMAL), "Billable hours logged.", |w| {
+                dec(&w.billable_hours)
             }))
+            .field(prop::<Wc>(
+                "freeHours",
+                nn(scalar::DECIMAL),
+                "Available minus allocated (negative: over-booked).",
+                |w| dec(&w.free_hours),
+            ))
             .field(prop::<Wc>("overAllocated", nn(TypeRef::BOOLEAN), "Allocated exceeds available.", |w| {
                 w.over_allocated.into()
             })),
@@ -244,15 +266,25 @@ pub fn register(parts: &mut SchemaParts) {
                 m.weeks.iter().any(|w| w.over_allocated).into()
             })),
     );
+}
+
+fn edges(parts: &mut SchemaParts) {
+    type Ph = ProjectHours;
+    let nn = TypeRef::named_nn;
     parts.object(
         Object::new("ProjectHours")
             .description("Hours of a project: estimated (live tasks) vs logged.")
-            .field(prop::<Ph>("estimatedHours", nn("Decimal"), "Sum of live tasks' estimates.", |h| dec(&h.estimated)))
-            .field(prop::<Ph>("loggedHours", nn("Decimal"), "Hours logged.", |h| dec(&h.logged)))
-            .field(prop::<Ph>("billableHours", nn("Decimal"), "Billable hours logged.", |h| dec(&h.billable)))
-            .field(prop::<Ph>("remainingHours", nn("Decimal"), "Estimated minus logged (never negative).", |h| {
-                dec(&(h.estimated - h.logged).max(Decimal::ZERO))
-            })),
+            .field(prop::<Ph>("estimatedHours", nn(scalar::DECIMAL), "Sum of live tasks' estimates.", |h| {
+                dec(&h.estimated)
+            }))
+            .field(prop::<Ph>("loggedHours", nn(scalar::DECIMAL), "Hours logged.", |h| dec(&h.logged)))
+            .field(prop::<Ph>("billableHours", nn(scalar::DECIMAL), "Billable hours logged.", |h| dec(&h.billable)))
+            .field(prop::<Ph>(
+                "remainingHours",
+                nn(scalar::DECIMAL),
+                "Estimated minus logged (never negative).",
+                |h| dec(&(h.estimated - h.logged).max(Decimal::ZERO)),
+            )),
     );
 
     parts.extend::<Project>(
@@ -268,7 +300,7 @@ pub fn register(parts: &mut SchemaParts) {
         .description("Estimated vs logged hours."),
     );
     parts.extend::<Task>(
-        Field::new("loggedHours", nn("Decimal"), |ctx| {
+        Field::new("loggedHours", nn(scalar::DECIMAL), |ctx| {
             FieldFuture::new(async move {
                 let t = parent::<task::Model>(&ctx)?;
                 let req = &RequestCtx::of(&ctx)?;
@@ -294,6 +326,9 @@ pub fn register(parts: &mut SchemaParts) {
         "This member's time off.",
         |m| m.id,
     ));
+}
+
+fn queries(parts: &mut SchemaParts) {
     parts.extend::<Membership>(
         Field::new("availability", TypeRef::named_nn_list_nn("DayAvailability"), |ctx| {
             FieldFuture::new(async move {
@@ -351,6 +386,9 @@ pub fn register(parts: &mut SchemaParts) {
         .argument(InputValue::new("teamId", TypeRef::named(TypeRef::ID)).description("Only this team's members."))
         .description("The capacity planner: every active member (or a team's) per week, over-allocation flagged."),
     ));
+}
+
+fn time_entry_mutations(parts: &mut SchemaParts) {
     parts.extend::<Organization>(list_field(
         "timeOff",
         &TIME_OFF,
@@ -392,6 +430,9 @@ pub fn register(parts: &mut SchemaParts) {
         "Request time off (overlapping open or approved leave is CONFLICT).",
         |req, i| async move { Ok(payload_value(time::request_time_off(req.db.as_ref(), &req.session, i).await?)) },
     ));
+}
+
+fn time_off_mutations(parts: &mut SchemaParts) {
     parts.mutation(node_mutation(
         TimeOff,
         "decideTimeOff",
