@@ -73,7 +73,8 @@ fn camel(ident: &str) -> String {
 /// A closed set of values declared once: `#[derive(GqlEnum)]` on a fieldless enum gives its
 /// GraphQL enum type (descriptions from doc comments), its database text
 /// (`SCREAMING_SNAKE_CASE` of the variant, or `#[gql(value = "...")]`), its rank (declaration
-/// order, lowest first: orderings follow it), `parse`, `as_str`, serde and `Display`.
+/// order, lowest first: orderings follow it), `parse`, `as_str`, serde, `Display`, and
+/// comparison with the stored text (`task.status == TaskStatus::Blocked`).
 #[proc_macro_derive(GqlEnum, attributes(gql))]
 pub fn derive_gql_enum(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -101,6 +102,7 @@ fn expand_enum(input: &DeriveInput) -> syn::Result<Tokens> {
     }
     let n = variants.len();
     let core = quote!(::opsgraph_core);
+    let text = text_impls(ident, &name);
     Ok(quote! {
         impl #ident {
             /// Every value, in rank order (lowest first).
@@ -134,6 +136,33 @@ fn expand_enum(input: &DeriveInput) -> syn::Result<Tokens> {
                 #ident::parse(s)
             }
         }
+        #text
+        impl #core::gql::InputType for #ident {
+            fn type_ref() -> ::async_graphql::dynamic::TypeRef {
+                ::async_graphql::dynamic::TypeRef::named_nn(#name)
+            }
+        }
+    })
+}
+
+/// Comparison with the stored text, `Display` and serde as the text.
+fn text_impls(ident: &syn::Ident, name: &str) -> Tokens {
+    quote! {
+        impl ::std::cmp::PartialEq<#ident> for ::std::string::String {
+            fn eq(&self, other: &#ident) -> bool {
+                self.as_str() == other.as_str()
+            }
+        }
+        impl ::std::cmp::PartialEq<#ident> for str {
+            fn eq(&self, other: &#ident) -> bool {
+                self == other.as_str()
+            }
+        }
+        impl ::std::cmp::PartialEq<#ident> for &str {
+            fn eq(&self, other: &#ident) -> bool {
+                *self == other.as_str()
+            }
+        }
         impl ::std::fmt::Display for #ident {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.as_str())
@@ -152,12 +181,7 @@ fn expand_enum(input: &DeriveInput) -> syn::Result<Tokens> {
                 })
             }
         }
-        impl #core::gql::InputType for #ident {
-            fn type_ref() -> ::async_graphql::dynamic::TypeRef {
-                ::async_graphql::dynamic::TypeRef::named_nn(#name)
-            }
-        }
-    })
+    }
 }
 
 /// An input declared once: `#[derive(GqlInput)]` on a `Deserialize` struct (camelCase

@@ -7,6 +7,7 @@
 //! per (member, event), so a retry or a second dispatcher never duplicates one. Committed
 //! notifications are announced with `NOTIFY opsgraph_inbox, '<org>:<seq>'`.
 
+use crate::enums::NotificationKind;
 use std::collections::HashMap;
 
 use opsgraph_core::id::new_id;
@@ -16,18 +17,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 /// Notification kinds (the `NotificationKind` enum).
-pub const KINDS: [&str; 10] = [
-    "INFO",
-    "SUCCESS",
-    "WARNING",
-    "ERROR",
-    "MENTION",
-    "ASSIGNMENT",
-    "REMINDER",
-    "STATUS_CHANGE",
-    "COMMENT",
-    "RECOGNITION",
-];
+pub const KINDS: [&str; 10] = NotificationKind::VALUES;
 
 /// Most events one dispatcher transaction claims per organisation.
 pub const BATCH: i64 = 500;

@@ -17,7 +17,7 @@ use crate::entity::{member_skill, skill};
 use crate::service::members;
 
 /// The closed set of catalog kinds.
-pub const KINDS: [&str; 3] = ["SKILL", "DISCIPLINE", "TITLE"];
+pub const KINDS: [&str; 3] = SkillKind::VALUES;
 
 /// Add a catalog entry.
 #[derive(Debug, Deserialize, GqlInput)]

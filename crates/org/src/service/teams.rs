@@ -16,7 +16,7 @@ use crate::entity::{team, team_member};
 use crate::service::members;
 
 /// The closed set of team kinds.
-pub const KINDS: [&str; 6] = ["TEAM", "STUDIO", "CREW", "DEPARTMENT", "AREA", "PRACTICE"];
+pub const KINDS: [&str; 6] = TeamKind::VALUES;
 
 /// Create a team.
 #[derive(Debug, Deserialize, GqlInput)]

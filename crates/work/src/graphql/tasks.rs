@@ -97,10 +97,12 @@ fn my_work_view(base: Select<task::Entity>, view: &str) -> Select<task::Entity> 
         "DUE_SOON" => open
             .filter(task::Column::DueDate.gte(today))
             .filter(task::Column::DueDate.lte(today + chrono::Days::new(7))),
-        "BLOCKED" => open.filter(sea_orm::Condition::any().add(task::Column::Status.eq("BLOCKED")).add(Expr::cust(
-            "EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks b ON b.id = d.depends_on_id \
+        "BLOCKED" => open.filter(
+            sea_orm::Condition::any().add(task::Column::Status.eq(TaskStatus::Blocked.as_str())).add(Expr::cust(
+                "EXISTS (SELECT 1 FROM task_dependencies d JOIN tasks b ON b.id = d.depends_on_id \
                  WHERE d.task_id = tasks.id AND b.deleted_at IS NULL AND b.status NOT IN ('DONE','CANCELLED'))",
-        ))),
+            )),
+        ),
         _ => open,
     }
 }
@@ -392,7 +394,7 @@ fn is_blocked_field() -> Field {
     Field::new("isBlocked", nn(TypeRef::BOOLEAN), |ctx| {
         FieldFuture::new(async move {
             let t = parent::<T>(&ctx)?;
-            if t.status == "BLOCKED" {
+            if t.status == TaskStatus::Blocked {
                 return Ok(Some(FieldValue::value(true)));
             }
             if crate::service::workflow::is_closed(&t.status) {

@@ -22,7 +22,7 @@ use crate::service::notify;
 use crate::service::projects;
 
 /// Change request statuses.
-pub const STATUSES: [&str; 4] = ["PROPOSED", "APPROVED", "REJECTED", "WITHDRAWN"];
+pub const STATUSES: [&str; 4] = ChangeRequestStatus::VALUES;
 
 /// An exact amount of money.
 #[derive(Debug, Deserialize, GqlInput)]
@@ -132,14 +132,14 @@ pub async fn decide(db: &impl ConnectionTrait, session: &Session, i: DecideChang
     let org_id = session.require(Permission::WorkWrite)?;
     let current = get(db, org_id, ChangeRequest::decode(&i.id, "id")?).await?;
     let status = validate::one_of("status", i.status.as_str(), &STATUSES[1..])?;
-    if status == "WITHDRAWN" {
+    if status == ChangeRequestStatus::Withdrawn {
         if current.requested_by.is_none() || current.requested_by != session.membership_id {
             session.require(Permission::WorkManage)?;
         }
     } else {
         session.require(Permission::WorkManage)?;
     }
-    if current.status != "PROPOSED" {
+    if current.status != ChangeRequestStatus::Proposed {
         return Err(AppError::bad_input("status", format!("the change request is already {}", current.status)));
     }
     let mut am = cr::ActiveModel { ..Default::default() };

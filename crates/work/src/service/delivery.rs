@@ -19,9 +19,9 @@ use crate::service::notify;
 use crate::service::projects;
 
 /// Milestone statuses.
-pub const MILESTONE_STATUSES: [&str; 5] = ["PLANNED", "IN_PROGRESS", "ACHIEVED", "MISSED", "CANCELLED"];
+pub const MILESTONE_STATUSES: [&str; 5] = MilestoneStatus::VALUES;
 /// Risk statuses.
-pub const RISK_STATUSES: [&str; 4] = ["OPEN", "MITIGATING", "ACCEPTED", "CLOSED"];
+pub const RISK_STATUSES: [&str; 4] = RiskStatus::VALUES;
 
 /// Severity band of `probability x impact` (1..25).
 pub fn risk_level(severity: i16) -> &'static str {
@@ -132,16 +132,19 @@ pub async fn update_milestone(
     }
     if let Some(s) = &i.status {
         let s = s.as_str().to_owned();
-        am.achieved_at =
-            Set(if s == "ACHIEVED" { current.achieved_at.or(Some(Utc::now().fixed_offset())) } else { None });
+        am.achieved_at = Set(if s == MilestoneStatus::Achieved {
+            current.achieved_at.or(Some(Utc::now().fixed_offset()))
+        } else {
+            None
+        });
         am.status = Set(s);
     }
     let Updated { after: updated, changes, .. } = Write { db, session, org: org_id }
         .update::<Milestone, _>("milestone.update", current.clone(), am, i.expected_version)
         .await?;
     let kind = match updated.status.as_str() {
-        "ACHIEVED" if current.status != "ACHIEVED" => "milestone.achieved",
-        "MISSED" if current.status != "MISSED" => "milestone.missed",
+        "ACHIEVED" if current.status != MilestoneStatus::Achieved => "milestone.achieved",
+        "MISSED" if current.status != MilestoneStatus::Missed => "milestone.missed",
         _ => "milestone.updated",
     };
     let event = DomainEvent {

@@ -1,6 +1,7 @@
 //! Task dependencies without cycles: adding one that would close a cycle is BAD_USER_INPUT
 //! naming the cycle (`ACME-1 → ACME-2 → ACME-3 → ACME-1`).
 
+use crate::enums::DependencyKind;
 use crate::nodes::Task;
 use opsgraph_core::id::new_id;
 use opsgraph_core::node::NodeType;
@@ -13,7 +14,7 @@ use crate::entity::task_dependency;
 use crate::service::tasks;
 
 /// The closed set of dependency kinds.
-pub const KINDS: [&str; 4] = ["FINISH_TO_START", "START_TO_START", "FINISH_TO_FINISH", "START_TO_FINISH"];
+pub const KINDS: [&str; 4] = DependencyKind::VALUES;
 
 /// Makes `task` depend on `depends_on`. Dependency edits of one organisation are serialised
 /// (transaction advisory lock) so two concurrent additions cannot close a cycle together.

@@ -23,7 +23,7 @@ use crate::service::notify;
 use crate::service::watchers::Subject;
 
 /// Objective statuses.
-pub const STATUSES: [&str; 5] = ["DRAFT", "ACTIVE", "ACHIEVED", "MISSED", "CANCELLED"];
+pub const STATUSES: [&str; 5] = ObjectiveStatus::VALUES;
 
 /// Progress of one key result, 0..1: how far `current` went from `start` towards `target`
 /// (works for decreasing targets too), clamped.

@@ -19,7 +19,7 @@ use crate::service::notify;
 use crate::service::watchers::{self, Subject};
 
 /// The closed set of project statuses.
-pub const STATUSES: [&str; 5] = ["PLANNING", "ACTIVE", "ON_HOLD", "COMPLETED", "CANCELLED"];
+pub const STATUSES: [&str; 5] = ProjectStatus::VALUES;
 
 /// Create a project.
 #[derive(Debug, Deserialize, GqlInput)]

@@ -21,8 +21,7 @@ use crate::service::notify;
 use crate::service::{projects, tasks};
 
 /// Kudos categories.
-pub const KUDOS_CATEGORIES: [&str; 6] =
-    ["TEAMWORK", "QUALITY", "INNOVATION", "CUSTOMER", "LEADERSHIP", "GOING_EXTRA_MILE"];
+pub const KUDOS_CATEGORIES: [&str; 6] = KudosCategory::VALUES;
 
 /// Whether the session may read feedback about `subject` written by `author`: the two of
 /// them, and managers.

@@ -25,9 +25,9 @@ use crate::service::watchers::{self, Subject};
 use crate::service::{projects, workflow};
 
 /// The closed sets of kinds and priorities.
-pub const KINDS: [&str; 6] = ["TASK", "BUG", "FEATURE", "CHORE", "MEETING", "RESEARCH"];
+pub const KINDS: [&str; 6] = TaskKind::VALUES;
 /// Priorities, lowest first.
-pub const PRIORITIES: [&str; 4] = ["LOW", "MEDIUM", "HIGH", "URGENT"];
+pub const PRIORITIES: [&str; 4] = TaskPriority::VALUES;
 
 fn hours(v: Option<Decimal>) -> AppResult<Option<Decimal>> {
     match v {
@@ -286,7 +286,7 @@ async fn set_status(
     expected: i32,
     action: &str,
 ) -> AppResult<task::Model> {
-    if to == "DONE" {
+    if to == TaskStatus::Done {
         let open = task::Entity::find()
             .filter(task::Column::OrgId.eq(org_id))
             .filter(task::Column::ParentId.eq(current.id))
@@ -303,7 +303,8 @@ async fn set_status(
     }
     let mut am: task::ActiveModel = current.clone().into();
     am.status = Set(to.to_owned());
-    am.completed_at = Set(if to == "DONE" { current.completed_at.or(Some(Utc::now().fixed_offset())) } else { None });
+    am.completed_at =
+        Set(if to == TaskStatus::Done { current.completed_at.or(Some(Utc::now().fixed_offset())) } else { None });
     let w = Write { db, session, org: org_id };
     let updated = w.update::<Task, _>(action, current.clone(), am, expected).await?.after;
     let data = serde_json::json!({ "title": updated.title, "from": current.status, "to": updated.status });

@@ -23,7 +23,7 @@ use crate::service::notify;
 use crate::service::{projects, tasks};
 
 /// Kinds of time off.
-pub const TIME_OFF_KINDS: [&str; 6] = ["VACATION", "SICK", "PERSONAL", "PUBLIC_HOLIDAY", "PARENTAL", "OTHER"];
+pub const TIME_OFF_KINDS: [&str; 6] = TimeOffKind::VALUES;
 
 /// The membership acted for: the caller, or (managers only) the one named.
 async fn subject_member(
@@ -325,7 +325,7 @@ pub async fn decide_time_off(
     let org_id = session.require(Permission::WorkWrite)?;
     let current = get_off(db, org_id, TimeOff::decode(&i.id, "id")?).await?;
     let status = validate::one_of("status", i.status.as_str(), &["APPROVED", "REJECTED", "CANCELLED"])?;
-    if status == "CANCELLED" {
+    if status == TimeOffStatus::Cancelled {
         own_or_manager(session, current.membership_id)?;
         if !matches!(current.status.as_str(), "REQUESTED" | "APPROVED") {
             return Err(AppError::bad_input(
@@ -335,13 +335,13 @@ pub async fn decide_time_off(
         }
     } else {
         session.require(Permission::WorkManage)?;
-        if current.status != "REQUESTED" {
+        if current.status != TimeOffStatus::Requested {
             return Err(AppError::bad_input("status", format!("the request is already {}", current.status)));
         }
     }
     let mut am = time_off::ActiveModel { ..Default::default() };
     am.status = Set(status.clone());
-    if status != "CANCELLED" {
+    if status != TimeOffStatus::Cancelled {
         am.decided_by = Set(session.membership_id);
         am.decided_at = Set(Some(Utc::now().fixed_offset()));
     }

@@ -1,7 +1,9 @@
 //! The task status state machine: which transitions are allowed, and why not.
 
+use crate::enums::TaskStatus;
+
 /// Task statuses, in board order.
-pub const STATUSES: [&str; 7] = ["BACKLOG", "TODO", "IN_PROGRESS", "IN_REVIEW", "BLOCKED", "DONE", "CANCELLED"];
+pub const STATUSES: [&str; 7] = TaskStatus::VALUES;
 
 /// Whether `status` counts as finished (no more work expected).
 pub fn is_closed(status: &str) -> bool {
