@@ -4,6 +4,7 @@
 #[allow(missing_docs, reason = "entity fields mirror the migration's columns; the GraphQL types document them")]
 pub mod entity;
 pub mod enums;
+pub mod error;
 pub mod graphql;
 pub mod live;
 pub mod loader;

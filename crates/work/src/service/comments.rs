@@ -3,6 +3,7 @@
 //! mentioned members are stored, start watching, and are addressed by the event.
 
 use crate::enums::CommentKind;
+use crate::error::WorkError;
 use crate::nodes::Comment;
 use chrono::Utc;
 use opsgraph_core::events::DomainEvent;
@@ -194,7 +195,7 @@ fn own(session: &Session, c: &comment::Model) -> AppResult<()> {
     if c.author_id.is_some() && c.author_id == session.membership_id {
         Ok(())
     } else {
-        Err(AppError::Forbidden("only the author can change a comment".into()))
+        Err(WorkError::NotTheAuthor.into())
     }
 }
 

@@ -2,6 +2,7 @@
 //! naming the cycle (`ACME-1 → ACME-2 → ACME-3 → ACME-1`).
 
 use crate::enums::DependencyKind;
+use crate::error::WorkError;
 use crate::nodes::Task;
 use opsgraph_core::id::new_id;
 use opsgraph_core::node::NodeType;
@@ -42,7 +43,7 @@ pub async fn add(
     ))
     .await?;
     if let Some(path) = cycle_path(db, org_id, task.id, on.id).await? {
-        return Err(AppError::bad_input("dependsOnId", format!("this dependency would close the cycle {path}")));
+        return Err(WorkError::Cycle(path).into());
     }
     let dep = task_dependency::ActiveModel {
         id: Set(new_id()),

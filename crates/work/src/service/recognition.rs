@@ -2,6 +2,7 @@
 //! (public recognition).
 
 use crate::enums::KudosCategory;
+use crate::error::WorkError;
 use crate::nodes::{Feedback, Kudos, Project, Task};
 use opsgraph_core::db::find_in_org;
 use opsgraph_core::events::DomainEvent;
@@ -36,9 +37,7 @@ async fn other_member(
     org_id: Uuid,
     gid: &str,
 ) -> AppResult<(Uuid, Uuid)> {
-    let me = session
-        .membership_id
-        .ok_or_else(|| AppError::Forbidden("feedback and kudos come from people, not API keys".into()))?;
+    let me = session.membership_id.ok_or(WorkError::NotAPerson)?;
     let to = opsgraph_org::service::members::get(db, org_id, Membership::decode(gid, "toId")?).await?.id;
     if to == me {
         return Err(AppError::bad_input("toId", "you cannot give this to yourself"));

@@ -2,6 +2,7 @@
 //! workflow (server-kept `completedAt`), soft delete and restore.
 
 use crate::enums::{TaskKind, TaskPriority, TaskStatus};
+use crate::error::WorkError;
 use crate::nodes::{Project, Task};
 use chrono::{NaiveDate, Utc};
 use opsgraph_core::events::DomainEvent;
@@ -352,7 +353,7 @@ pub async fn set_deleted(
         .filter(|t| t.deleted_at.is_some() != deleted)
         .ok_or_else(|| AppError::not_found("task"))?;
     if !deleted && let Some(parent) = current.parent_id {
-        get(db, org_id, parent).await.map_err(|_| AppError::Conflict("restore the parent task first".into()))?;
+        get(db, org_id, parent).await.map_err(|_| WorkError::ParentDeleted)?;
     }
     let stamp = if deleted { Some(Utc::now().fixed_offset()) } else { None };
     db.execute_raw(Statement::from_sql_and_values(

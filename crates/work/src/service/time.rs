@@ -2,6 +2,7 @@
 //! availability. Members log and request for themselves; managers may act for others.
 
 use crate::enums::{TimeOffKind, TimeOffStatus};
+use crate::error::WorkError;
 use crate::nodes::{Project, Task, TimeEntry, TimeOff};
 use chrono::{NaiveDate, Utc};
 use opsgraph_core::db::find_in_org;
@@ -271,10 +272,7 @@ pub async fn request_time_off(
         .one(db)
         .await?;
     if let Some(o) = overlap {
-        return Err(AppError::Conflict(format!(
-            "overlaps time off from {} to {} ({})",
-            o.start_date, o.end_date, o.status
-        )));
+        return Err(WorkError::TimeOffOverlap { start: o.start_date, end: o.end_date, status: o.status }.into());
     }
     let t = time_off::ActiveModel {
         id: Set(new_id()),
