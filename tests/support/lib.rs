@@ -14,54 +14,13 @@ pub mod proxy;
 
 use std::net::SocketAddr;
 
-use anyhow::Context;
 use opsgraph_server::config::Config;
 use opsgraph_server::state::AppState;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement};
-use sea_orm_migration::MigratorTrait;
 use serde_json::{Value, json};
-use tokio::sync::{OnceCell, oneshot};
+use tokio::sync::oneshot;
 
-static TEMPLATE: OnceCell<String> = OnceCell::const_new();
-
-fn admin_url() -> anyhow::Result<(String, String)> {
-    let url = std::env::var("DATABASE_URL")
-        .context("DATABASE_URL must point at a PostgreSQL with pgvector (./dev test sets it)")?;
-    let (base, _) = url.rsplit_once('/').context("DATABASE_URL needs a database name")?;
-    Ok((base.to_owned(), format!("{base}/postgres")))
-}
-
-async fn template() -> anyhow::Result<String> {
-    TEMPLATE
-        .get_or_try_init(|| async {
-            let (base, admin) = admin_url()?;
-            let name = format!("opsgraph_tpl_{}", opsgraph_migration::fingerprint());
-            let conn = Database::connect(admin.as_str()).await?;
-            conn.execute_unprepared("SELECT pg_advisory_lock(424242)").await?;
-            let exists = conn
-                .query_one_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT 1 AS x FROM pg_database WHERE datname = $1",
-                    [name.clone().into()],
-                ))
-                .await?
-                .is_some();
-            if !exists {
-                let building = format!("{name}_building");
-                conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {building}")).await?;
-                conn.execute_unprepared(&format!("CREATE DATABASE {building}")).await?;
-                let tpl = Database::connect(format!("{base}/{building}")).await?;
-                opsgraph_migration::Migrator::up(&tpl, None).await?;
-                tpl.close().await?;
-                conn.execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}")).await?;
-            }
-            conn.execute_unprepared("SELECT pg_advisory_unlock(424242)").await?;
-            conn.close().await?;
-            Ok(name)
-        })
-        .await
-        .cloned()
-}
+use opsgraph_testkit::{admin_url, template};
 
 /// A running server on its own database.
 pub struct TestApp {
@@ -302,12 +261,7 @@ impl TestApp {
             let _ = tx.send(());
         }
         let _ = self.pool.clone().close().await;
-        if let Ok((_, admin)) = admin_url()
-            && let Ok(conn) = Database::connect(admin.as_str()).await
-        {
-            let _ = conn.execute_unprepared(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db_name)).await;
-            let _ = conn.close().await;
-        }
+        opsgraph_testkit::drop_database(&self.db_name).await;
     }
 }
 
