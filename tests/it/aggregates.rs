@@ -151,3 +151,39 @@ async fn nested_aggregates_take_one_statement_per_level() {
     assert_eq!(counts[0], counts[1], "statement count must not depend on list sizes");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn money_is_summed_per_currency_never_across() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("money@example.com", "Money Co").await;
+    let p = project_with_tasks(&app, &owner).await;
+    for (title, amount, currency) in [("A", "100.50", "EUR"), ("B", "20", "EUR"), ("C", "70", "USD")] {
+        let cost = json!({ "amount": amount, "currency": currency });
+        let r = app
+            .gql(
+                Some(&owner),
+                "mutation($i: ProposeChangeRequestInput!) { proposeChangeRequest(input: $i) { changeRequest { id } } }",
+                json!({ "i": { "projectId": p, "title": title, "scheduleImpactDays": 2, "costImpact": cost } }),
+            )
+            .await;
+        data(&r);
+    }
+    let q = "query($p: ID!) { node(id: $p) { ... on Project { changeRequests {
+        aggregate { count sum { scheduleImpactDays costImpact { amount currency } } max { costImpact { amount currency } } avg { costImpact { amount currency } } }
+        groupBy(field: STATUS) { key count sum { costImpact { amount currency } } } } } } }";
+    let r = app.gql(Some(&owner), q, json!({ "p": p })).await;
+    let cr = &data(&r)["node"]["changeRequests"];
+    let a = &cr["aggregate"];
+    assert_eq!(a["count"], 3);
+    assert_eq!(a["sum"]["scheduleImpactDays"], "6");
+    assert_eq!(
+        a["sum"]["costImpact"],
+        json!([{ "amount": "120.50", "currency": "EUR" }, { "amount": "70.00", "currency": "USD" }])
+    );
+    assert_eq!(a["max"]["costImpact"][0], json!({ "amount": "100.50", "currency": "EUR" }));
+    assert_eq!(a["avg"]["costImpact"][0], json!({ "amount": "60.25", "currency": "EUR" }));
+    assert_eq!(cr["groupBy"][0]["key"], "PROPOSED");
+    assert_eq!(cr["groupBy"][0]["count"], 3);
+    assert_eq!(cr["groupBy"][0]["sum"]["costImpact"].as_array().map(Vec::len), Some(2));
+    app.finish().await;
+}

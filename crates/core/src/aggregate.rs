@@ -29,6 +29,13 @@ pub enum Measure<C> {
     Column(C),
     /// An SQL expression evaluated per row.
     Sql(&'static str),
+    /// An amount with its currency column: totals are per currency, never across.
+    Money {
+        /// The amount column.
+        amount: C,
+        /// The ISO 4217 currency column.
+        currency: C,
+    },
 }
 
 /// A numeric measure of a list: `sum`, `avg`, `min`, `max` report it by `name`.
@@ -42,6 +49,18 @@ pub struct AggField<C> {
 /// A measure over a column.
 pub fn agg<C>(name: &'static str, column: C) -> AggField<C> {
     AggField { name, measure: Measure::Column(column) }
+}
+
+/// A money measure: amount and currency columns.
+pub fn agg_money<C>(name: &'static str, amount: C, currency: C) -> AggField<C> {
+    AggField { name, measure: Measure::Money { amount, currency } }
+}
+
+impl<C> AggField<C> {
+    /// Whether the measure is money (reported per currency).
+    pub fn is_money(&self) -> bool {
+        matches!(self.measure, Measure::Money { .. })
+    }
 }
 
 /// A measure over an SQL expression.
@@ -109,9 +128,37 @@ pub struct Grouping {
     pub bucket: DateBucket,
 }
 
+/// The statistics of a money measure in one currency.
+#[derive(Debug, Clone)]
+pub struct MoneyStat {
+    /// ISO 4217 code.
+    pub currency: String,
+    /// Total.
+    pub sum: Decimal,
+    /// Smallest amount.
+    pub min: Decimal,
+    /// Largest amount.
+    pub max: Decimal,
+    /// How many amounts.
+    pub count: i64,
+}
+
+impl MoneyStat {
+    /// The mean amount.
+    pub fn avg(&self) -> Decimal {
+        mean(self.sum, self.count)
+    }
+}
+
+fn mean(sum: Decimal, count: i64) -> Decimal {
+    if count == 0 { Decimal::ZERO } else { (sum / Decimal::from(count)).round_dp(6).normalize() }
+}
+
 /// One aggregate row: the whole list (no key) or one group.
 #[derive(Debug, Clone, Default)]
 pub struct AggRow {
+    /// Per money measure (by measure index; empty for numeric ones): one entry per currency.
+    pub money: Vec<Vec<MoneyStat>>,
     /// The group key (`None` for the whole list, or rows without a value).
     pub key: Option<String>,
     /// Matching rows.
@@ -146,9 +193,21 @@ fn key_expr<C: ColumnTrait>(g: &GroupField<C>, bucket: DateBucket) -> SimpleExpr
 
 fn measure_expr<C: ColumnTrait>(m: &Measure<C>, f: &str) -> SimpleExpr {
     match m {
-        Measure::Column(c) => Expr::cust_with_expr(format!("({f}($1))::numeric"), Expr::col(c.as_column_ref())),
+        Measure::Column(c) | Measure::Money { amount: c, .. } => {
+            Expr::cust_with_expr(format!("({f}($1))::numeric"), Expr::col(c.as_column_ref()))
+        }
         Measure::Sql(sql) => Expr::cust(format!("({f}({sql}))::numeric")),
     }
+}
+
+/// What one statement row holds before rows of the same group (split by currency when the
+/// list has money measures) are folded together.
+struct Partial {
+    parent: Option<Uuid>,
+    key: Option<String>,
+    count: i64,
+    currencies: Vec<Option<String>>,
+    stats: Vec<[Option<Decimal>; 4]>,
 }
 
 /// Aggregates of `select` (already scoped and filtered), per `partition` value when given,
@@ -164,64 +223,145 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
-    let mut sel = select.select_only();
-    if let Some(p) = partition {
-        sel = sel.column_as(p, "__p").group_by(Expr::col(Alias::new("__p")));
-    }
     let grouped = match group {
         Some(g) => Some(spec.groups.get(g.field).ok_or_else(|| AppError::bad_input("field", "unknown field"))?),
         None => None,
     };
+    let mut sel = select.select_only();
+    if let Some(p) = partition {
+        sel = sel.column_as(p, "__p").group_by(Expr::col(Alias::new("__p")));
+    }
     if let (Some(gfield), Some(g)) = (grouped, group) {
         sel = sel.column_as(key_expr(gfield, g.bucket), "__k").group_by(Expr::col(Alias::new("__k")));
     }
     sel = sel.column_as(Expr::cust("COUNT(*)"), "__n");
     for (i, a) in spec.aggregates.iter().enumerate() {
-        for f in ["SUM", "AVG", "MIN", "MAX"] {
+        if let Measure::Money { currency, .. } = &a.measure {
+            sel = sel.column_as(*currency, format!("cur{i}")).group_by(Expr::col(Alias::new(format!("cur{i}"))));
+        }
+        for f in ["SUM", "MIN", "MAX", "COUNT"] {
             sel = sel.column_as(measure_expr(&a.measure, f), format!("{}{i}", f.to_lowercase()));
         }
     }
-    if grouped.is_some() {
-        sel = sel.limit(MAX_GROUPS as u64 + 1);
-    }
+    // Money measures split groups by currency: fold first, count groups after.
+    sel = sel.limit(if spec.aggregates.iter().any(AggField::is_money) { 100_000 } else { MAX_GROUPS as u64 + 1 });
     let stmt = db.get_database_backend().build(&sel.into_query());
     let rows = db.query_all_raw(stmt).await?;
-    if rows.len() > MAX_GROUPS {
+    let mut partials = Vec::with_capacity(rows.len());
+    for r in rows {
+        let n = spec.aggregates.len();
+        let get = |f: &str, i: usize| r.try_get::<Option<Decimal>>("", &format!("{f}{i}"));
+        let stats = (0..n)
+            .map(|i| Ok([get("sum", i)?, get("min", i)?, get("max", i)?, get("count", i)?]))
+            .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+        let currencies = (0..n)
+            .map(|i| if spec.aggregates[i].is_money() { r.try_get("", &format!("cur{i}")) } else { Ok(None) })
+            .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+        partials.push(Partial {
+            parent: if partition.is_some() { Some(r.try_get("", "__p")?) } else { None },
+            key: if grouped.is_some() { r.try_get("", "__k")? } else { None },
+            count: r.try_get("", "__n")?,
+            currencies,
+            stats,
+        });
+    }
+    let mut out = fold(spec, partials);
+    if grouped.is_some() && out.len() > MAX_GROUPS {
         return Err(AppError::bad_input("field", format!("more than {MAX_GROUPS} groups; narrow the filter")));
     }
-    let n = spec.aggregates.len();
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let parent: Option<Uuid> = if partition.is_some() { Some(r.try_get("", "__p")?) } else { None };
-        let key: Option<String> = if grouped.is_some() { r.try_get("", "__k")? } else { None };
-        let read = |f: &str| -> Result<Vec<Option<Decimal>>, sea_orm::DbErr> {
-            (0..n).map(|i| r.try_get::<Option<Decimal>>("", &format!("{f}{i}"))).collect()
-        };
-        let key = match (grouped.map(|g| g.kind), key) {
-            (Some(GroupKind::Id(node)), Some(k)) => Uuid::parse_str(&k).ok().map(|u| crate::id::encode(node, u)),
-            (_, k) => k,
-        };
-        let row = AggRow {
-            key,
-            count: r.try_get("", "__n")?,
-            sum: read("sum")?,
-            avg: read("avg")?.into_iter().map(|d| d.map(|d| d.round_dp(6).normalize())).collect(),
-            min: read("min")?,
-            max: read("max")?,
-        };
-        out.push((parent, row));
-    }
     if let Some(g) = grouped {
-        let rank = |k: &Option<String>| match (g.kind, k) {
-            (_, None) => (usize::MAX, String::new()),
-            (GroupKind::Enum(values), Some(k)) => {
-                (values.iter().position(|v| v == k).unwrap_or(values.len()), k.clone())
-            }
-            (_, Some(k)) => (0, k.clone()),
-        };
-        out.sort_by_key(|(_, r)| rank(&r.key));
+        finish_keys(g.kind, &mut out);
     }
     Ok(out)
+}
+
+/// Folds statement rows of the same (parent, key) into one row per group.
+fn fold<E: EntityTrait>(spec: &ListSpec<E>, partials: Vec<Partial>) -> Vec<(Option<Uuid>, AggRow)> {
+    let n = spec.aggregates.len();
+    let mut out: Vec<(Option<Uuid>, AggRow)> = Vec::new();
+    let mut cnt: Vec<Vec<Decimal>> = Vec::new();
+    let mut index: HashMap<(Option<Uuid>, Option<String>), usize> = HashMap::new();
+    for p in partials {
+        let at = *index.entry((p.parent, p.key.clone())).or_insert_with(|| {
+            let row = AggRow {
+                key: p.key.clone(),
+                money: vec![vec![]; n],
+                sum: vec![None; n],
+                avg: vec![None; n],
+                min: vec![None; n],
+                max: vec![None; n],
+                ..AggRow::default()
+            };
+            out.push((p.parent, row));
+            cnt.push(vec![Decimal::ZERO; n]);
+            out.len() - 1
+        });
+        let row = &mut out[at].1;
+        row.count += p.count;
+        for (i, [sum, min, max, count]) in p.stats.into_iter().enumerate() {
+            let c = count.unwrap_or_default();
+            match (&p.currencies[i], spec.aggregates[i].is_money()) {
+                (Some(cur), true) => add_money(&mut row.money[i], cur, sum, min, max, c),
+                (None, true) => {}
+                (_, false) => {
+                    row.sum[i] = add(row.sum[i], sum, |a, b| a + b);
+                    row.min[i] = add(row.min[i], min, Decimal::min);
+                    row.max[i] = add(row.max[i], max, Decimal::max);
+                    cnt[at][i] += c;
+                }
+            }
+        }
+    }
+    for ((_, row), cnt) in out.iter_mut().zip(cnt) {
+        row.avg = row.sum.iter().zip(cnt).map(|(s, c)| s.map(|s| mean(s, c.try_into().unwrap_or(i64::MAX)))).collect();
+        for m in &mut row.money {
+            m.sort_by(|a, b| a.currency.cmp(&b.currency));
+        }
+    }
+    out
+}
+
+fn add(a: Option<Decimal>, b: Option<Decimal>, f: fn(Decimal, Decimal) -> Decimal) -> Option<Decimal> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(f(a, b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn add_money(
+    stats: &mut Vec<MoneyStat>,
+    cur: &str,
+    sum: Option<Decimal>,
+    min: Option<Decimal>,
+    max: Option<Decimal>,
+    count: Decimal,
+) {
+    let (Some(sum), Some(min), Some(max)) = (sum, min, max) else { return };
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    match stats.iter_mut().find(|m| m.currency == cur) {
+        Some(m) => {
+            m.sum += sum;
+            m.min = m.min.min(min);
+            m.max = m.max.max(max);
+            m.count += count;
+        }
+        None => stats.push(MoneyStat { currency: cur.to_owned(), sum, min, max, count }),
+    }
+}
+
+/// Writes node keys as global IDs and orders groups: enums by rank, others by key, no value last.
+fn finish_keys(kind: GroupKind, out: &mut [(Option<Uuid>, AggRow)]) {
+    if let GroupKind::Id(node) = kind {
+        for (_, r) in out.iter_mut() {
+            r.key = r.key.as_deref().and_then(|k| Uuid::parse_str(k).ok()).map(|u| crate::id::encode(node, u));
+        }
+    }
+    let rank = |k: &Option<String>| match (kind, k) {
+        (_, None) => (usize::MAX, String::new()),
+        (GroupKind::Enum(values), Some(k)) => (values.iter().position(|v| v == k).unwrap_or(values.len()), k.clone()),
+        (_, Some(k)) => (0, k.clone()),
+    };
+    out.sort_by_key(|(_, r)| rank(&r.key));
 }
 
 /// The aggregates of a root list: its scoped, filtered query.
@@ -268,6 +408,7 @@ where
             // No matching rows: groups are empty, the whole-list aggregate counts zero.
             (None, Some(_)) => vec![],
             (None, None) => vec![AggRow {
+                money: vec![vec![]; R::spec().aggregates.len()],
                 sum: vec![None; R::spec().aggregates.len()],
                 avg: vec![None; R::spec().aggregates.len()],
                 min: vec![None; R::spec().aggregates.len()],

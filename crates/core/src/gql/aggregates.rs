@@ -8,23 +8,26 @@ use async_graphql::dynamic::{Enum, EnumItem, Field, FieldFuture, FieldValue, Inp
 use rust_decimal::Decimal;
 use sea_orm::EntityTrait;
 
-use super::{GqlEnum, parent};
-use crate::aggregate::{AggRow, DateBucket, GroupKind, Grouping};
+use super::{GqlEnum, Money, parent};
+use crate::aggregate::{AggRow, DateBucket, GroupKind, Grouping, MoneyStat};
 use crate::context::RequestCtx;
 use crate::error::AppError;
 use crate::pagination::{Connection, ListSpec};
 
-/// The measures of one aggregate function (`sum`, `avg`, ...), in declaration order.
-struct AggValues(Vec<Option<Decimal>>);
+/// The measures of one aggregate function (`sum`, `avg`, ...), in declaration order:
+/// numbers, and per money measure its amounts per currency.
+struct AggValues(Vec<Option<Decimal>>, Vec<Vec<Money>>);
 
 type Extra = (Vec<Object>, Vec<Enum>);
 /// Reads one aggregate function's measures from a row.
 type Pick = fn(&AggRow) -> &Vec<Option<Decimal>>;
+/// Reads one aggregate function's value from a currency's statistics.
+type PickMoney = fn(&MoneyStat) -> Decimal;
 
 /// The aggregate types of list `node` and a function adding `aggregate` / `groupBy` to its
 /// connection object.
 pub fn aggregate_types<E: EntityTrait>(node: &str, spec: &ListSpec<E>) -> (Extra, impl FnOnce(Object) -> Object) {
-    let measures: Vec<&'static str> = spec.aggregates.iter().map(|a| a.name).collect();
+    let measures: Vec<(&'static str, bool)> = spec.aggregates.iter().map(|a| (a.name, a.is_money())).collect();
     let values = (!measures.is_empty()).then(|| format!("{node}AggregateValues"));
     let mut objects: Vec<Object> = values.iter().map(|v| values_object(node, v, &measures)).collect();
     let mut enums = Vec::new();
@@ -45,9 +48,13 @@ pub fn aggregate_types<E: EntityTrait>(node: &str, spec: &ListSpec<E>) -> (Extra
 }
 
 /// `<N>AggregateValues`: one nullable decimal per measure.
-fn values_object(node: &str, values: &str, measures: &[&'static str]) -> Object {
+fn values_object(node: &str, values: &str, measures: &[(&'static str, bool)]) -> Object {
     let mut o = Object::new(values).description(format!("Measures of {node} items (null when there are none)."));
-    for (i, m) in measures.iter().enumerate() {
+    for (i, (m, money)) in measures.iter().enumerate() {
+        if *money {
+            o = o.field(money_measure(i, m));
+            continue;
+        }
         o = o.field(
             Field::new(*m, TypeRef::named("Decimal"), move |ctx| {
                 FieldFuture::new(async move {
@@ -61,6 +68,18 @@ fn values_object(node: &str, values: &str, measures: &[&'static str]) -> Object 
     o
 }
 
+/// A money measure: one amount per currency (never added across currencies).
+fn money_measure(i: usize, name: &str) -> Field {
+    Field::new(name, TypeRef::named_nn_list_nn(super::scalar::MONEY), move |ctx| {
+        FieldFuture::new(async move {
+            let v = parent::<AggValues>(&ctx)?;
+            let amounts = v.1.get(i).cloned().unwrap_or_default();
+            Ok(Some(FieldValue::list(amounts.into_iter().map(FieldValue::owned_any))))
+        })
+    })
+    .description(format!("`{name}` per currency, over the items that have one."))
+}
+
 /// Adds `count` and, when the list has measures, `sum` / `avg` / `min` / `max`.
 fn with_values(o: Object, values: Option<&str>) -> Object {
     let mut o = o.field(
@@ -70,17 +89,25 @@ fn with_values(o: Object, values: Option<&str>) -> Object {
         .description("How many items."),
     );
     let Some(values) = values else { return o };
-    let pick: [(&str, &str, Pick); 4] = [
-        ("sum", "Totals.", |r| &r.sum),
-        ("avg", "Averages.", |r| &r.avg),
-        ("min", "Smallest values.", |r| &r.min),
-        ("max", "Largest values.", |r| &r.max),
+    let pick: [(&str, &str, Pick, PickMoney); 4] = [
+        ("sum", "Totals.", |r| &r.sum, |m| m.sum),
+        ("avg", "Averages.", |r| &r.avg, MoneyStat::avg),
+        ("min", "Smallest values.", |r| &r.min, |m| m.min),
+        ("max", "Largest values.", |r| &r.max, |m| m.max),
     ];
-    for (name, desc, get) in pick {
+    for (name, desc, get, get_money) in pick {
         o = o.field(
             Field::new(name, TypeRef::named_nn(values), move |ctx| {
                 FieldFuture::new(async move {
-                    Ok(Some(FieldValue::owned_any(AggValues(get(parent::<AggRow>(&ctx)?).clone()))))
+                    let row = parent::<AggRow>(&ctx)?;
+                    let money = row
+                        .money
+                        .iter()
+                        .map(|m| {
+                            m.iter().map(|s| Money { amount: get_money(s), currency: s.currency.clone() }).collect()
+                        })
+                        .collect();
+                    Ok(Some(FieldValue::owned_any(AggValues(get(row).clone(), money))))
                 })
             })
             .description(desc),

@@ -5,6 +5,7 @@ pub(crate) use crate::loader::{
     ChangeRequestsOf, ChecklistOf, CommentsOfProject, CommentsOfTask, MentionsOf, RepliesOf,
 };
 use crate::nodes::{ChangeRequest, ChecklistItem, Comment, Project, Task};
+use opsgraph_core::aggregate::{GroupKind as G, agg, agg_money, gf};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::gql::scalar;
 use opsgraph_core::node::NodeType;
@@ -49,8 +50,14 @@ pub static CHANGE_REQUESTS: LazyLock<ListSpec<change_request::Entity>> = LazyLoc
         filters: vec![ff("status", C::Status, K::Enum(ChangeRequestStatus::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
-        aggregates: vec![],
-        groups: vec![],
+        aggregates: vec![
+            agg("scheduleImpactDays", C::ScheduleImpactDays),
+            agg_money("costImpact", C::CostImpactAmount, C::CostImpactCurrency),
+        ],
+        groups: vec![
+            gf("STATUS", C::Status, G::Enum(&ChangeRequestStatus::VALUES)),
+            gf("CREATED_AT", C::CreatedAt, G::Date),
+        ],
     }
 });
 
