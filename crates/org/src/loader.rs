@@ -9,31 +9,31 @@ use sea_orm::{ColumnTrait, QueryFilter};
 
 relation!(
     /// Members of a team (paginated).
-    TeamMembersOfTeam, team_member, TeamId, spec = crate::graphql::lists::TEAM_MEMBERS
+    TeamMembersOfTeam, team_member, TeamId, spec = crate::graphql::teams::TEAM_MEMBERS
 );
 
 relation!(
     /// Team rows of a membership.
-    TeamsOfMember, team_member, MembershipId, spec = crate::graphql::lists::TEAM_MEMBERS
+    TeamsOfMember, team_member, MembershipId, spec = crate::graphql::teams::TEAM_MEMBERS
 );
 
 relation!(
     /// Direct reports of a manager (active only).
-    ReportsOf, membership, ManagerId, spec = crate::graphql::lists::MEMBERS,
+    ReportsOf, membership, ManagerId, spec = crate::graphql::members::MEMBERS,
     scope = |s| s.filter(membership::Column::IsActive.eq(true))
 );
 
 relation!(
     /// Sub-teams of a team.
-    ChildTeams, team, ParentId, spec = crate::graphql::lists::TEAMS
+    ChildTeams, team, ParentId, spec = crate::graphql::teams::TEAMS
 );
 
 relation!(
     /// Skills of a member.
-    SkillsOfMember, member_skill, MembershipId, spec = crate::graphql::lists::MEMBER_SKILLS
+    SkillsOfMember, member_skill, MembershipId, spec = crate::graphql::skills::MEMBER_SKILLS
 );
 
 relation!(
     /// Memberships of a user (all organisations the viewer belongs to).
-    MembershipsOfUser, membership, UserId, spec = crate::graphql::lists::MEMBERS
+    MembershipsOfUser, membership, UserId, spec = crate::graphql::members::MEMBERS
 );

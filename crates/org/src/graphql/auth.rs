@@ -13,7 +13,7 @@ use opsgraph_core::input::Id;
 use opsgraph_core::{AppError, AppResult, RequestCtx};
 use serde::Deserialize;
 
-use super::mutation::{id, s_nn};
+use super::common::{id, s_nn};
 use crate::service::auth::{self, AuthTokens};
 use crate::service::signup;
 use crate::service::tokens::AuthConfig;

@@ -1,22 +1,27 @@
 //! The org domain's GraphQL contribution: thin resolvers over the services.
 
+pub mod api_keys;
 pub mod auth;
+mod common;
 pub mod inbox;
-pub mod lists;
 pub mod live;
-pub mod mutation;
-pub mod query;
-pub mod types;
+pub mod members;
+pub mod organization;
+pub mod skills;
+pub mod teams;
+pub mod viewer;
 
 use opsgraph_core::gql::SchemaParts;
 
 /// Adds the org types, queries and mutations.
 pub fn register(parts: &mut SchemaParts) {
-    types::register(parts);
-    types::organization_lists(parts);
-    query::register(parts);
+    organization::register(parts);
+    members::register(parts);
+    teams::register(parts);
+    skills::register(parts);
+    api_keys::register(parts);
+    viewer::register(parts);
     auth::register(parts);
-    mutation::register(parts);
     inbox::register(parts);
     live::register(parts);
 }

@@ -10,7 +10,6 @@ use opsgraph_core::pagination::{Connection, ListQuery};
 use opsgraph_core::{AppError, Permission, RequestCtx};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
-use super::lists;
 use crate::entity::{membership, notification, organization, user};
 
 /// The parent value of `Viewer`.
@@ -95,13 +94,15 @@ fn viewer_inbox(viewer: Object) -> Object {
             .description("The caller's effective role in the active organisation."),
         )
         .field(
-            lists::MEMBERS.args(
+            super::members::MEMBERS.args(
                 Field::new("memberships", TypeRef::named_nn("MembershipConnection"), |ctx| {
                     FieldFuture::new(async move {
                         let req = &RequestCtx::of(&ctx)?;
-                        let q = ListQuery::from_ctx(&ctx, &lists::MEMBERS)?;
+                        let q = ListQuery::from_ctx(&ctx, &super::members::MEMBERS)?;
                         let conn = match req.session.user_id() {
-                            Ok(uid) => opsgraph_core::loader::page_of::<lists::MembershipsOfUser>(req, uid, q).await?,
+                            Ok(uid) => {
+                                opsgraph_core::loader::page_of::<crate::loader::MembershipsOfUser>(req, uid, q).await?
+                            }
                             Err(_) => Connection::empty(q.want_total),
                         };
                         Ok(Some(FieldValue::owned_any(conn)))
@@ -112,7 +113,7 @@ fn viewer_inbox(viewer: Object) -> Object {
         )
         .field(list_field(
             "notifications",
-            &lists::NOTIFICATIONS,
+            &super::inbox::NOTIFICATIONS,
             "The caller's inbox, newest first by default when ordered DESC.",
             |_, req| {
                 let org = req.require(Permission::NotificationsOwn)?;
