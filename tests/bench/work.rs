@@ -55,6 +55,16 @@ async fn measure(app: &TestApp, token: &str, name: &str, query: &str, vars: Valu
     );
 }
 
+/// Every task of the viewer: totals, by status, and by month of due date.
+const AGGREGATES: &str = "{ myWork { aggregate { count sum { estimateHours loggedHours } } \
+    byStatus: groupBy(field: STATUS) { key count sum { estimateHours } } \
+    byMonth: groupBy(field: DUE_DATE, bucket: MONTH) { key count } } }";
+
+/// Per project (50): task counts by status and hours by week (one statement per level).
+const NESTED_AGGREGATES: &str = "{ organization { projects(first: 50) { nodes { key \
+    tasks { aggregate { count sum { estimateHours } } groupBy(field: STATUS) { key count } } \
+    timeEntries { groupBy(field: DATE, bucket: WEEK) { key sum { hours } } } } } } }";
+
 #[tokio::main]
 async fn main() {
     let n: usize = std::env::var("BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
@@ -78,5 +88,7 @@ async fn main() {
     measure(&app, &token, "dashboard: one project", ONE_PROJECT, json!({ "id": project }), n).await;
     measure(&app, &token, "dashboard: 50 projects x 40 tasks", portfolio::DASHBOARD, json!({}), n).await;
     measure(&app, &token, "my work: 50 of 10k, filtered+ordered", portfolio::MY_WORK, json!({ "due": due }), n).await;
+    measure(&app, &token, "aggregates: 10k tasks by status+month", AGGREGATES, json!({}), n).await;
+    measure(&app, &token, "aggregates: 50 projects x groupBy", NESTED_AGGREGATES, json!({}), n).await;
     app.finish().await;
 }

@@ -154,6 +154,22 @@ fn mean(sum: Decimal, count: i64) -> Decimal {
     if count == 0 { Decimal::ZERO } else { (sum / Decimal::from(count)).round_dp(6).normalize() }
 }
 
+/// What one aggregate field asks: the grouping (none: the whole list) and which measures
+/// (bit `i` = measure `i`; only selected measures are computed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AggQuery {
+    /// The grouping, if any.
+    pub group: Option<Grouping>,
+    /// The measures to compute.
+    pub measures: u64,
+}
+
+impl AggQuery {
+    fn wants(self, i: usize) -> bool {
+        i < 64 && self.measures & (1 << i) != 0
+    }
+}
+
 /// One aggregate row: the whole list (no key) or one group.
 #[derive(Debug, Clone, Default)]
 pub struct AggRow {
@@ -177,7 +193,7 @@ pub struct AggRow {
 #[async_trait::async_trait]
 pub trait AggregateSource: Send + Sync {
     /// The whole list's aggregate (`group` = `None`) or its groups.
-    async fn run(&self, req: &RequestCtx, group: Option<Grouping>) -> AppResult<Vec<AggRow>>;
+    async fn run(&self, req: &RequestCtx, q: AggQuery) -> AppResult<Vec<AggRow>>;
 }
 
 fn key_expr<C: ColumnTrait>(g: &GroupField<C>, bucket: DateBucket) -> SimpleExpr {
@@ -217,12 +233,13 @@ async fn run<E, C>(
     spec: &ListSpec<E>,
     select: Select<E>,
     partition: Option<E::Column>,
-    group: Option<Grouping>,
+    q: AggQuery,
 ) -> AppResult<Vec<(Option<Uuid>, AggRow)>>
 where
     E: EntityTrait,
     C: ConnectionTrait,
 {
+    let group = q.group;
     let grouped = match group {
         Some(g) => Some(spec.groups.get(g.field).ok_or_else(|| AppError::bad_input("field", "unknown field"))?),
         None => None,
@@ -235,7 +252,7 @@ where
         sel = sel.column_as(key_expr(gfield, g.bucket), "__k").group_by(Expr::col(Alias::new("__k")));
     }
     sel = sel.column_as(Expr::cust("COUNT(*)"), "__n");
-    for (i, a) in spec.aggregates.iter().enumerate() {
+    for (i, a) in spec.aggregates.iter().enumerate().filter(|(i, _)| q.wants(*i)) {
         if let Measure::Money { currency, .. } = &a.measure {
             sel = sel.column_as(*currency, format!("cur{i}")).group_by(Expr::col(Alias::new(format!("cur{i}"))));
         }
@@ -244,7 +261,8 @@ where
         }
     }
     // Money measures split groups by currency: fold first, count groups after.
-    sel = sel.limit(if spec.aggregates.iter().any(AggField::is_money) { 100_000 } else { MAX_GROUPS as u64 + 1 });
+    let money = spec.aggregates.iter().enumerate().any(|(i, a)| q.wants(i) && a.is_money());
+    sel = sel.limit(if money { 100_000 } else { MAX_GROUPS as u64 + 1 });
     let stmt = db.get_database_backend().build(&sel.into_query());
     let rows = db.query_all_raw(stmt).await?;
     let mut partials = Vec::with_capacity(rows.len());
@@ -252,11 +270,24 @@ where
         let n = spec.aggregates.len();
         let get = |f: &str, i: usize| r.try_get::<Option<Decimal>>("", &format!("{f}{i}"));
         let stats = (0..n)
-            .map(|i| Ok([get("sum", i)?, get("min", i)?, get("max", i)?, get("count", i)?]))
+            .map(|i| {
+                if q.wants(i) {
+                    Ok([get("sum", i)?, get("min", i)?, get("max", i)?, get("count", i)?])
+                } else {
+                    Ok([None; 4])
+                }
+            })
             .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
-        let currencies = (0..n)
-            .map(|i| if spec.aggregates[i].is_money() { r.try_get("", &format!("cur{i}")) } else { Ok(None) })
-            .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
+        let currencies =
+            (0..n)
+                .map(|i| {
+                    if q.wants(i) && spec.aggregates[i].is_money() {
+                        r.try_get("", &format!("cur{i}"))
+                    } else {
+                        Ok(None)
+                    }
+                })
+                .collect::<Result<Vec<_>, sea_orm::DbErr>>()?;
         partials.push(Partial {
             parent: if partition.is_some() { Some(r.try_get("", "__p")?) } else { None },
             key: if grouped.is_some() { r.try_get("", "__k")? } else { None },
@@ -378,8 +409,8 @@ where
     E: EntityTrait + Send + Sync,
     Select<E>: Send + Sync,
 {
-    async fn run(&self, req: &RequestCtx, group: Option<Grouping>) -> AppResult<Vec<AggRow>> {
-        let rows = run(req.db.as_ref(), self.spec, self.select.clone(), None, group).await?;
+    async fn run(&self, req: &RequestCtx, q: AggQuery) -> AppResult<Vec<AggRow>> {
+        let rows = run(req.db.as_ref(), self.spec, self.select.clone(), None, q).await?;
         Ok(rows.into_iter().map(|(_, r)| r).collect())
     }
 }
@@ -400,8 +431,8 @@ where
     R: PagedChildOf,
     <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
 {
-    async fn run(&self, req: &RequestCtx, group: Option<Grouping>) -> AppResult<Vec<AggRow>> {
-        let key = (self.parent, self.query.clone(), group);
+    async fn run(&self, req: &RequestCtx, q: AggQuery) -> AppResult<Vec<AggRow>> {
+        let (key, group) = ((self.parent, self.query.clone(), q), q.group);
         let rows = req.loader(AggregateBy::<R>::new).load_one(key).await.map_err(|e| failed(&e))?;
         Ok(match (rows, group) {
             (Some(rows), _) => rows,
@@ -429,7 +460,7 @@ impl<R: PagedChildOf> AggregateBy<R> {
     }
 }
 
-type AggKey = (Uuid, Arc<ListQuery>, Option<Grouping>);
+type AggKey = (Uuid, Arc<ListQuery>, AggQuery);
 
 impl<R> Loader<AggKey> for AggregateBy<R>
 where
@@ -440,7 +471,7 @@ where
     type Error = LoadError;
 
     async fn load(&self, keys: &[AggKey]) -> Result<HashMap<AggKey, Vec<AggRow>>, LoadError> {
-        let mut batches: HashMap<(Arc<ListQuery>, Option<Grouping>), Vec<Uuid>> = HashMap::new();
+        let mut batches: HashMap<(Arc<ListQuery>, AggQuery), Vec<Uuid>> = HashMap::new();
         for (parent, q, g) in keys {
             batches.entry((q.clone(), *g)).or_default().push(*parent);
         }

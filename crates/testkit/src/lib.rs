@@ -4,13 +4,13 @@
 //! Security, exactly as a request runs. Services are then tested as plain functions, without
 //! HTTP; the end-to-end suite (`tests/`) uses the same databases behind the real server.
 //!
-//! ```ignore
+//! ```text
 //! let db = opsgraph_testkit::TestDb::new().await?;
 //! let tx = db.system().await?;            // setup outside any tenant
 //! let tx = db.tenant(org_id).await?;      // what a request of `org_id` sees
 //! db.finish().await;                      // drops the database
 //! ```
-//! (`ignore`: the example needs a running PostgreSQL; `DATABASE_URL` names it.)
+//! (The example needs a running PostgreSQL; `DATABASE_URL` names it.)
 
 use anyhow::Context;
 use opsgraph_core::{Tenant, TxDb};

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use sea_orm::EntityTrait;
 
 use super::{GqlEnum, Money, parent};
-use crate::aggregate::{AggRow, DateBucket, GroupKind, Grouping, MoneyStat};
+use crate::aggregate::{AggQuery, AggRow, DateBucket, GroupKind, Grouping, MoneyStat};
 use crate::context::RequestCtx;
 use crate::error::AppError;
 use crate::pagination::{Connection, ListSpec};
@@ -40,9 +40,10 @@ pub fn aggregate_types<E: EntityTrait>(node: &str, spec: &ListSpec<E>) -> (Extra
         objects.push(with_values(group_object(node, &group), values.as_deref()));
         enums.push(group_field_enum(node, &group_field, &groups));
     }
+    let names: Arc<Vec<&'static str>> = Arc::new(measures.iter().map(|m| m.0).collect());
     let add = move |conn: Object| -> Object {
-        let conn = conn.field(aggregate_field(&aggregate));
-        if groups.is_empty() { conn } else { conn.field(group_by_field(&group, &group_field, groups)) }
+        let conn = conn.field(aggregate_field(&aggregate, names.clone()));
+        if groups.is_empty() { conn } else { conn.field(group_by_field(&group, &group_field, groups, names)) }
     };
     ((objects, enums), add)
 }
@@ -138,10 +139,11 @@ fn group_field_enum(node: &str, name: &str, groups: &[(&'static str, GroupKind)]
 }
 
 /// `<N>Connection.aggregate`.
-fn aggregate_field(aggregate: &str) -> Field {
-    Field::new("aggregate", TypeRef::named_nn(aggregate), |ctx| {
+fn aggregate_field(aggregate: &str, measures: Arc<Vec<&'static str>>) -> Field {
+    Field::new("aggregate", TypeRef::named_nn(aggregate), move |ctx| {
+        let measures = measures.clone();
         FieldFuture::new(async move {
-            let rows = run(&ctx, None).await?;
+            let rows = run(&ctx, None, &measures).await?;
             Ok(Some(FieldValue::owned_any(rows.into_iter().next().unwrap_or_default())))
         })
     })
@@ -149,14 +151,19 @@ fn aggregate_field(aggregate: &str) -> Field {
 }
 
 /// `<N>Connection.groupBy(field, bucket)`.
-fn group_by_field(group: &str, group_field: &str, groups: Arc<Vec<(&'static str, GroupKind)>>) -> Field {
+fn group_by_field(
+    group: &str,
+    group_field: &str,
+    groups: Arc<Vec<(&'static str, GroupKind)>>,
+    measures: Arc<Vec<&'static str>>,
+) -> Field {
     let first = groups.first().map_or("", |g| g.0);
     let default = Value::Enum(async_graphql::Name::new(first));
     Field::new("groupBy", TypeRef::named_nn_list_nn(group), move |ctx| {
-        let groups = groups.clone();
+        let (groups, measures) = (groups.clone(), measures.clone());
         FieldFuture::new(async move {
             let grouping = grouping(&ctx, &groups)?;
-            let rows = run(&ctx, Some(grouping)).await?;
+            let rows = run(&ctx, Some(grouping), &measures).await?;
             Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
         })
     })
@@ -194,12 +201,18 @@ fn grouping(
     Ok(Grouping { field, bucket })
 }
 
+/// Runs the aggregate of the parent connection, computing only the measures selected.
 async fn run(
     ctx: &async_graphql::dynamic::ResolverContext<'_>,
     group: Option<Grouping>,
+    measures: &[&'static str],
 ) -> Result<Vec<AggRow>, AppError> {
     let conn = parent::<Connection>(ctx)?;
     let source = conn.agg.clone().ok_or_else(|| AppError::internal("this list has no aggregate source"))?;
     let req = RequestCtx::of(ctx)?;
-    source.run(&req, group).await
+    let look = ctx.look_ahead();
+    let selected = |m: &str| ["sum", "avg", "min", "max"].iter().any(|f| look.field(f).field(m).exists());
+    let mask =
+        measures.iter().enumerate().filter(|(_, m)| selected(m)).fold(0u64, |acc, (i, _)| acc | (1 << i.min(63)));
+    source.run(&req, AggQuery { group, measures: mask }).await
 }

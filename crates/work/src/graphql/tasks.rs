@@ -5,7 +5,7 @@ use crate::enums::{MyWorkView, TaskKind, TaskPriority, TaskStatus};
 use crate::loader::StatusStat;
 pub(crate) use crate::loader::{Subtasks, TasksOfAssignee, TasksOfProject};
 use crate::nodes::{Project, Task};
-use opsgraph_core::aggregate::{AggregateSource, ChildAggregate, grouping};
+use opsgraph_core::aggregate::{AggQuery, AggregateSource, ChildAggregate, grouping};
 use opsgraph_core::aggregate::{GroupKind as G, agg, agg_sql, gf};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::gql::scalar;
@@ -68,7 +68,7 @@ pub static TASKS: LazyLock<ListSpec<task::Entity>> = LazyLock::new(|| {
             agg("estimateHours", C::EstimateHours),
             agg_sql(
                 "loggedHours",
-                "(SELECT coalesce(sum(te.hours), 0) FROM time_entries te WHERE te.task_id = tasks.id)",
+                "(SELECT coalesce(sum(te.hours), 0) FROM time_entries te WHERE te.org_id = tasks.org_id AND te.task_id = tasks.id)",
             ),
         ],
         groups: vec![
@@ -234,7 +234,9 @@ fn edges(parts: &mut SchemaParts) {
                     query: Arc::new(ListQuery::all(&TASKS)),
                     rel: PhantomData,
                 };
-                let rows = by_status.run(req, Some(grouping(&TASKS, "STATUS")?)).await?;
+                // Measures 0 and 1: estimateHours and loggedHours.
+                let q = AggQuery { group: Some(grouping(&TASKS, "STATUS")?), measures: 0b11 };
+                let rows = by_status.run(req, q).await?;
                 let zero = |v: &[Option<Decimal>], i: usize| v.get(i).copied().flatten().unwrap_or_default();
                 let stats = rows.into_iter().map(|r| StatusStat {
                     status: r.key.unwrap_or_default(),
