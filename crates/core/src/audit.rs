@@ -58,19 +58,3 @@ pub async fn record(
     .await?;
     Ok(())
 }
-
-/// `{"field": {"from": a, "to": b}}` for each pair that differs.
-pub fn diff(pairs: &[(&str, serde_json::Value, serde_json::Value)]) -> serde_json::Value {
-    let mut map = serde_json::Map::new();
-    for (name, from, to) in pairs {
-        if from != to {
-            map.insert((*name).to_owned(), serde_json::json!({ "from": from, "to": to }));
-        }
-    }
-    serde_json::Value::Object(map)
-}
-
-/// The JSON form of a field value for [`diff`] (`null` if it does not serialise).
-pub fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
-}

@@ -388,13 +388,11 @@ fn keyset<C: ColumnTrait>(order: &[(C, SortKind, bool)], values: Vec<sea_orm::Va
 /// Columns and directions of an ORDER BY.
 type SqlOrder = Vec<(SimpleExpr, Order)>;
 
-/// Applies filter and cursors to `base`; returns the query and the order to apply.
-fn prepare<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery, base: Select<E>) -> AppResult<(Select<E>, SqlOrder)> {
+/// Applies the cursors to `filtered` (the base already narrowed by [`ListQuery::filtered`]);
+/// returns the query and the order to apply.
+fn prepare<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery, filtered: Select<E>) -> AppResult<(Select<E>, SqlOrder)> {
     let order = effective_order(spec, q);
-    let mut sel = base;
-    if let Some(f) = &q.filter {
-        sel = sel.filter(filter::compile(&spec.filters, f)?);
-    }
+    let mut sel = filtered;
     if let Some(c) = &q.after {
         sel = sel.filter(keyset(&order, decode_cursor(spec, q, c, "after")?, true));
     }
@@ -448,9 +446,9 @@ where
     Select<E>: Send + Sync,
     C: ConnectionTrait,
 {
-    let filtered = q.filtered(spec, base.clone())?;
+    let filtered = q.filtered(spec, base)?;
     let total = if q.want_total { Some(filtered.clone().count(db).await? as i64) } else { None };
-    let (mut sel, order) = prepare(spec, q, base)?;
+    let (mut sel, order) = prepare(spec, q, filtered.clone())?;
     for (e, o) in order {
         sel = sel.order_by(e, o);
     }
@@ -475,14 +473,11 @@ where
     E::Model: Send + Sync + 'static,
     C: ConnectionTrait,
 {
-    let base = base.filter(partition.is_in(parents.iter().copied()));
+    let filtered = q.filtered(spec, base.filter(partition.is_in(parents.iter().copied())))?;
     let mut totals: HashMap<Uuid, i64> = HashMap::new();
     if q.want_total {
-        let mut counted = base.clone();
-        if let Some(f) = &q.filter {
-            counted = counted.filter(filter::compile(&spec.filters, f)?);
-        }
-        let rows: Vec<(Uuid, i64)> = counted
+        let rows: Vec<(Uuid, i64)> = filtered
+            .clone()
             .select_only()
             .column(partition)
             .column_as(Expr::cust("COUNT(*)"), "n")
@@ -492,7 +487,7 @@ where
             .await?;
         totals = rows.into_iter().collect();
     }
-    let (sel, order) = prepare(spec, q, base)?;
+    let (sel, order) = prepare(spec, q, filtered)?;
     let mut window = WindowStatement::partition_by(partition.as_column_ref());
     for (e, o) in &order {
         window.order_by_expr(e.clone(), o.clone());

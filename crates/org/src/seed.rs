@@ -6,7 +6,6 @@
 use crate::nodes::{Membership, Skill, Team};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
-use opsgraph_core::node::NodeType;
 use opsgraph_core::{Actor, AppResult, Role, Session, TxDb};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter, Statement};
 
@@ -126,8 +125,8 @@ pub async fn organisation(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> AppRe
                 set_member_skill(
                     db,
                     &owner,
-                    &gid::<Membership>(m.id),
-                    &gid::<Skill>(s.id),
+                    &Id::of::<Membership>(m.id),
+                    &Id::of::<Skill>(s.id),
                     ((i * 3 + j * 2) % 11) as i64,
                 )
                 .await?;
@@ -135,14 +134,6 @@ pub async fn organisation(db: &TxDb, auth: &AuthConfig, plan: &OrgPlan) -> AppRe
         }
     }
     Ok(DemoOrg { owner, members, logins, teams })
-}
-
-fn gid<N: NodeType>(id: uuid::Uuid) -> Id {
-    Id::of::<N>(id)
-}
-
-fn e<E: GqlEnum>(s: &str) -> AppResult<E> {
-    E::from_text_or_err(s)
 }
 
 /// The plan's people, each able to sign in with the demo password; with their handles.
@@ -163,10 +154,10 @@ async fn people(
                 email: format!("{login}@{}", plan.domain),
                 first_name: Some(first.into()),
                 last_name: Some(last.into()),
-                role: e(role)?,
+                role: GqlEnum::from_text_or_err(role)?,
                 job_title: Some((*title).into()),
                 department: Some((*dept).into()),
-                manager_id: members.first().map(|m: &membership::Model| gid::<Membership>(m.id)),
+                manager_id: members.first().map(|m: &membership::Model| Id::of::<Membership>(m.id)),
                 hire_date: chrono::NaiveDate::from_ymd_opt(2022, 1 + (members.len() as u32 % 12), 1),
                 cost_rate: Some(rust_decimal::Decimal::new(6000 + 500 * members.len() as i64, 2)),
                 bill_rate: Some(rust_decimal::Decimal::new(15000 + 1000 * members.len() as i64, 2)),
@@ -215,13 +206,13 @@ async fn teams(
 ) -> AppResult<Vec<team::Model>> {
     let mut teams = Vec::new();
     for (i, (name, kind)) in plan.teams.iter().enumerate() {
-        let lead = members.get(i % members.len().max(1)).map(|m| gid::<Membership>(m.id));
+        let lead = members.get(i % members.len().max(1)).map(|m| Id::of::<Membership>(m.id));
         let t = create_team(
             db,
             owner,
             CreateTeamInput {
                 name: (*name).into(),
-                kind: Some(e(kind)?),
+                kind: Some(GqlEnum::from_text_or_err(kind)?),
                 description: Some(format!("The {name}.")),
                 parent_id: None,
                 lead_id: lead,
@@ -233,8 +224,8 @@ async fn teams(
                 add_member(
                     db,
                     owner,
-                    &gid::<Team>(t.id),
-                    &gid::<Membership>(m.id),
+                    &Id::of::<Team>(t.id),
+                    &Id::of::<Membership>(m.id),
                     Some(if j == 0 { "Lead" } else { "Member" }),
                 )
                 .await?;

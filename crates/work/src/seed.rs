@@ -5,7 +5,7 @@
 use crate::nodes::{Comment, Objective, Project, Task, TimeOff};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::input::Id;
-use opsgraph_core::node::{Model, NodeType};
+use opsgraph_core::node::Model;
 use opsgraph_core::{AppResult, Session, TxDb};
 use opsgraph_org::nodes::{Membership, Team};
 use opsgraph_org::seed::DemoOrg;
@@ -43,9 +43,9 @@ pub async fn work(db: &TxDb, org: &DemoOrg, plan: &WorkPlan) -> AppResult<()> {
                 key: (*key).into(),
                 name: (*name).into(),
                 description: Some(format!("{name} for a demo client.")),
-                status: Some(e(status)?),
-                manager_id: members.get(1).or(members.first()).map(|m| gid::<Membership>(m.id)),
-                team_id: teams.get(i % teams.len().max(1)).map(|t| gid::<Team>(t.id)),
+                status: Some(GqlEnum::from_text_or_err(status)?),
+                manager_id: members.get(1).or(members.first()).map(|m| Id::of::<Membership>(m.id)),
+                team_id: teams.get(i % teams.len().max(1)).map(|t| Id::of::<Team>(t.id)),
                 start_date: chrono::NaiveDate::from_ymd_opt(2026, 1 + i as u32, 1),
                 end_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
                 client_name: Some(plan.clients[i % plan.clients.len()].into()),
@@ -86,14 +86,14 @@ async fn seed_tasks(
             db,
             owner,
             CreateTaskInput {
-                project_id: gid::<Project>(project.id),
+                project_id: Id::of::<Project>(project.id),
                 parent_id: None,
                 title: (*title).into(),
                 description: Some(format!("{title} for {}.", project.name)),
-                kind: Some(e(if i % 3 == 0 { "FEATURE" } else { "TASK" })?),
-                status: Some(e(if *status == "DONE" { "IN_PROGRESS" } else { status })?),
-                priority: Some(e(priority)?),
-                assignee_id: members.get(i % members.len().max(1)).map(|m| gid::<Membership>(m.id)),
+                kind: Some(GqlEnum::from_text_or_err(if i % 3 == 0 { "FEATURE" } else { "TASK" })?),
+                status: Some(GqlEnum::from_text_or_err(if *status == "DONE" { "IN_PROGRESS" } else { status })?),
+                priority: Some(GqlEnum::from_text_or_err(priority)?),
+                assignee_id: members.get(i % members.len().max(1)).map(|m| Id::of::<Membership>(m.id)),
                 start_date: start,
                 due_date: start.and_then(|d| d.checked_add_days(chrono::Days::new(14))),
                 estimate_hours: Some(rust_decimal::Decimal::from(4 + 2 * i as i64)),
@@ -109,7 +109,7 @@ async fn seed_tasks(
             delivery_items(db, owner, project, members, i).await?;
         }
         if *status == "DONE" {
-            tasks::transition(db, owner, &gid::<Task>(t.id), "DONE", t.version).await?;
+            tasks::transition(db, owner, &Id::of::<Task>(t.id), "DONE", t.version).await?;
         }
         created.push(t);
     }
@@ -130,12 +130,12 @@ async fn seed_collaboration(
 ) -> AppResult<()> {
     let members = &org.members;
     use crate::service::{comments, dependencies};
-    let pid = gid::<Project>(project.id);
+    let pid = Id::of::<Project>(project.id);
     staff(db, owner, project, members, index).await?;
     // Design -> CI -> reports, and the guide waits for the design.
     for (task, on) in [(3usize, 2usize), (4, 3), (5, 2)] {
         if let (Some(t), Some(o)) = (tasks.get(task), tasks.get(on)) {
-            dependencies::add(db, owner, &gid::<Task>(t.id), &gid::<Task>(o.id), None).await?;
+            dependencies::add(db, owner, &Id::of::<Task>(t.id), &Id::of::<Task>(o.id), None).await?;
         }
     }
     if let Some(design) = tasks.get(2) {
@@ -147,7 +147,7 @@ async fn seed_collaboration(
         comments::AddCommentInput {
             subject_id: Some(pid.clone()),
             parent_id: None,
-            kind: Some(e("UPDATE")?),
+            kind: Some(GqlEnum::from_text_or_err("UPDATE")?),
             body: format!("Week {}: on track; the data model is in review.", 40 + index),
             idempotency_key: None,
         },
@@ -179,7 +179,7 @@ async fn seed_okrs(db: &TxDb, owner: &Session, projects: &[project::Model], memb
             okrs::CreateObjectiveInput {
                 title: (*title).into(),
                 description: None,
-                owner_id: members.get(n).map(|m| gid::<Membership>(m.id)),
+                owner_id: members.get(n).map(|m| Id::of::<Membership>(m.id)),
                 team_id: None,
                 parent_id: None,
                 period_start: today - chrono::Days::new(45),
@@ -193,7 +193,7 @@ async fn seed_okrs(db: &TxDb, owner: &Session, projects: &[project::Model], memb
                 db,
                 owner,
                 okrs::AddKeyResultInput {
-                    objective_id: gid::<Objective>(o.id),
+                    objective_id: Id::of::<Objective>(o.id),
                     title: (*kr).into(),
                     unit: None,
                     start_value: Some(Decimal::from(*start)),
@@ -207,7 +207,7 @@ async fn seed_okrs(db: &TxDb, owner: &Session, projects: &[project::Model], memb
             .await?;
         }
         for p in projects.iter().skip(n % 2) {
-            okrs::set_link(db, owner, &gid::<Objective>(o.id), &gid::<Project>(p.id), true).await?;
+            okrs::set_link(db, owner, &Id::of::<Objective>(o.id), &Id::of::<Project>(p.id), true).await?;
         }
     }
     if let (Some(to), Some(p)) = (members.get(1), projects.first()) {
@@ -215,24 +215,16 @@ async fn seed_okrs(db: &TxDb, owner: &Session, projects: &[project::Model], memb
             db,
             owner,
             recognition::GiveKudosInput {
-                to_id: gid::<Membership>(to.id),
-                category: Some(e("QUALITY")?),
+                to_id: Id::of::<Membership>(to.id),
+                category: Some(GqlEnum::from_text_or_err("QUALITY")?),
                 message: "The new data model review was thorough and kind.".into(),
-                project_id: Some(gid::<Project>(p.id)),
+                project_id: Some(Id::of::<Project>(p.id)),
                 idempotency_key: None,
             },
         )
         .await?;
     }
     Ok(())
-}
-
-fn gid<N: NodeType>(id: uuid::Uuid) -> Id {
-    Id::of::<N>(id)
-}
-
-fn e<E: GqlEnum>(s: &str) -> AppResult<E> {
-    E::from_text_or_err(s)
 }
 
 /// A subtask of `parent`.
@@ -248,14 +240,14 @@ async fn subtask(
         db,
         owner,
         CreateTaskInput {
-            project_id: gid::<Project>(project.id),
-            parent_id: Some(gid::<Task>(t.id)),
+            project_id: Id::of::<Project>(project.id),
+            parent_id: Some(Id::of::<Task>(t.id)),
             title: "Provision the staging database".into(),
             description: None,
             kind: None,
             status: None,
             priority: None,
-            assignee_id: members.first().map(|m| gid::<Membership>(m.id)),
+            assignee_id: members.first().map(|m| Id::of::<Membership>(m.id)),
             start_date: None,
             due_date: None,
             estimate_hours: None,
@@ -281,7 +273,7 @@ async fn delivery_items(
         db,
         owner,
         CreateMilestoneInput {
-            project_id: gid::<Project>(project.id),
+            project_id: Id::of::<Project>(project.id),
             name: name.into(),
             description: None,
             due_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 1 + 14 * i as u32),
@@ -294,13 +286,13 @@ async fn delivery_items(
         db,
         owner,
         RaiseRiskInput {
-            project_id: gid::<Project>(project.id),
+            project_id: Id::of::<Project>(project.id),
             title: title.into(),
             description: None,
             probability: p,
             impact: imp,
             mitigation: Some("Weekly review with the client.".into()),
-            owner_id: members.first().map(|m| gid::<Membership>(m.id)),
+            owner_id: members.first().map(|m| Id::of::<Membership>(m.id)),
             idempotency_key: None,
         },
     )
@@ -317,7 +309,7 @@ async fn staff(
     index: usize,
 ) -> AppResult<()> {
     use crate::service::members as staffing;
-    let pid = gid::<Project>(project.id);
+    let pid = Id::of::<Project>(project.id);
     for (j, m) in members.iter().enumerate() {
         let allocation = [50, 40, 60, 30, 80, 20][(j + index) % 6];
         staffing::add(
@@ -325,7 +317,7 @@ async fn staff(
             owner,
             staffing::AddProjectMemberInput {
                 project_id: pid.clone(),
-                membership_id: gid::<Membership>(m.id),
+                membership_id: Id::of::<Membership>(m.id),
                 role: Some(["Engagement lead", "Developer", "Designer", "Analyst"][j % 4].into()),
                 allocation_percent: Some(allocation),
                 start_date: project.start_date,
@@ -347,7 +339,7 @@ async fn discuss(db: &TxDb, owner: &Session, design: &task::Model, org: &DemoOrg
         db,
         owner,
         comments::AddCommentInput {
-            subject_id: Some(gid::<Task>(design.id)),
+            subject_id: Some(Id::of::<Task>(design.id)),
             parent_id: None,
             kind: None,
             body: format!("{mention_text} could you review the entity diagram before Thursday?"),
@@ -360,7 +352,7 @@ async fn discuss(db: &TxDb, owner: &Session, design: &task::Model, org: &DemoOrg
         owner,
         comments::AddCommentInput {
             subject_id: None,
-            parent_id: Some(gid::<Comment>(c.id)),
+            parent_id: Some(Id::of::<Comment>(c.id)),
             kind: None,
             body: "Added the audit tables; ready for a second look.".into(),
             idempotency_key: None,
@@ -372,7 +364,7 @@ async fn discuss(db: &TxDb, owner: &Session, design: &task::Model, org: &DemoOrg
             db,
             owner,
             checklists::AddChecklistItemInput {
-                task_id: gid::<Task>(design.id),
+                task_id: Id::of::<Task>(design.id),
                 body: body.into(),
                 idempotency_key: None,
             },
@@ -393,9 +385,9 @@ async fn log_time(db: &TxDb, owner: &Session, tasks: &[task::Model], members: &[
                 db,
                 owner,
                 time::LogTimeInput {
-                    task_id: Some(gid::<Task>(t.id)),
+                    task_id: Some(Id::of::<Task>(t.id)),
                     project_id: None,
-                    membership_id: Some(gid::<Membership>(m.id)),
+                    membership_id: Some(Id::of::<Membership>(m.id)),
                     date: today - chrono::Days::new(back),
                     hours: rust_decimal::Decimal::new(150 + 50 * ((k + n) as i64 % 5), 2),
                     is_billable: Some(k != 1),
@@ -412,7 +404,7 @@ async fn log_time(db: &TxDb, owner: &Session, tasks: &[task::Model], members: &[
 /// Approved leave for one member and a change request with a cost.
 async fn leave_and_change(db: &TxDb, owner: &Session, project: &project::Model, members: &[Member]) -> AppResult<()> {
     use crate::service::{change_requests, time};
-    let pid = gid::<Project>(project.id);
+    let pid = Id::of::<Project>(project.id);
     let today = chrono::Utc::now().date_naive();
     if let Some(m) = members.get(2) {
         let start = today + chrono::Days::new(7);
@@ -420,7 +412,7 @@ async fn leave_and_change(db: &TxDb, owner: &Session, project: &project::Model, 
             db,
             owner,
             time::RequestTimeOffInput {
-                membership_id: Some(gid::<Membership>(m.id)),
+                membership_id: Some(Id::of::<Membership>(m.id)),
                 kind: None,
                 start_date: start,
                 end_date: start + chrono::Days::new(4),
@@ -434,9 +426,9 @@ async fn leave_and_change(db: &TxDb, owner: &Session, project: &project::Model, 
             db,
             owner,
             time::DecideTimeOffInput {
-                id: gid::<TimeOff>(off.id),
+                id: Id::of::<TimeOff>(off.id),
                 expected_version: off.version,
-                status: e("APPROVED")?,
+                status: GqlEnum::from_text_or_err("APPROVED")?,
             },
         )
         .await?;

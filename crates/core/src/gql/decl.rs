@@ -44,10 +44,6 @@ pub trait GqlEnum: Sized + Copy + Send + Sync + 'static {
         Self::from_text(s).ok_or_else(|| crate::AppError::internal(format!("`{s}` is not a {}", Self::NAME)))
     }
 
-    /// This value for a GraphQL response.
-    fn value(&self) -> async_graphql::Value {
-        super::enum_value(self.as_str())
-    }
     /// `Name!`.
     fn nn() -> TypeRef {
         TypeRef::named_nn(Self::NAME)

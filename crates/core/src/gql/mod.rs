@@ -241,18 +241,6 @@ impl SchemaParts {
     }
 }
 
-/// An enum type from `(value, description)` pairs.
-pub fn enum_type(name: &str, desc: &str, items: &[(&str, &str)]) -> Enum {
-    items.iter().fold(Enum::new(name).description(desc), |e, (n, d)| e.item(EnumItem::new(*n).description(*d)))
-}
-
-/// An input object type from `(field, type, description)` triples.
-pub fn input_object(name: &str, desc: &str, fields: &[(&str, TypeRef, &str)]) -> async_graphql::dynamic::InputObject {
-    fields.iter().fold(async_graphql::dynamic::InputObject::new(name).description(desc), |o, (n, t, d)| {
-        o.field(InputValue::new(*n, t.clone()).description(*d))
-    })
-}
-
 /// The parent object of the field being resolved, as `T`.
 pub fn parent<'a, T: Any>(ctx: &ResolverContext<'a>) -> AppResult<&'a T> {
     ctx.parent_value.downcast_ref::<T>().ok_or_else(|| AppError::internal("unexpected parent type"))

@@ -12,9 +12,6 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use crate::entity::api_key;
 use crate::service::tokens;
 
-/// The closed set of scopes: READ acts as VIEWER, WRITE as MEMBER, ADMIN as ADMIN.
-pub const SCOPES: [&str; 3] = ApiKeyScope::VALUES;
-
 /// Creates a key; returns it with the full secret, which is never shown again.
 pub async fn create(
     db: &impl ConnectionTrait,

@@ -7,7 +7,6 @@
 //! per (member, event), so a retry or a second dispatcher never duplicates one. Committed
 //! notifications are announced with `NOTIFY opsgraph_inbox, '<org>:<seq>'`.
 
-use crate::enums::NotificationKind;
 use std::collections::HashMap;
 
 use opsgraph_core::id::new_id;
@@ -15,9 +14,6 @@ use opsgraph_core::{AppResult, Tenant, TxDb};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde_json::Value;
 use uuid::Uuid;
-
-/// Notification kinds (the `NotificationKind` enum).
-pub const KINDS: [&str; 10] = NotificationKind::VALUES;
 
 /// Most events one dispatcher transaction claims per organisation.
 pub const BATCH: i64 = 500;

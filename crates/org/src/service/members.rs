@@ -3,12 +3,11 @@
 
 use crate::nodes::Membership;
 use chrono::{NaiveDate, Utc};
-use opsgraph_core::db::update_versioned;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
 use opsgraph_core::write::Write;
-use opsgraph_core::{AppError, AppResult, Permission, Role, Session, audit, validate};
+use opsgraph_core::{AppError, AppResult, Permission, Role, Session, validate};
 use opsgraph_derive::GqlInput;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::Expr;
@@ -192,48 +191,9 @@ pub async fn update(
     if let Some(v) = input.bill_rate {
         am.bill_rate = Set(rate("billRate", v)?);
     }
-    let updated = save_versioned(db, id, am, input.expected_version).await?;
-    Write { db, session, org: org_id }
-        .audit::<Membership>(
-            "membership.update",
-            id,
-            audit::diff(&[
-                ("jobTitle", current.job_title.clone().into(), updated.job_title.clone().into()),
-                ("department", current.department.clone().into(), updated.department.clone().into()),
-                (
-                    "managerId",
-                    current.manager_id.map(|u| u.to_string()).into(),
-                    updated.manager_id.map(|u| u.to_string()).into(),
-                ),
-                (
-                    "hireDate",
-                    current.hire_date.map(|d| d.to_string()).into(),
-                    updated.hire_date.map(|d| d.to_string()).into(),
-                ),
-                (
-                    "costRate",
-                    current.cost_rate.map(|d| d.to_string()).into(),
-                    updated.cost_rate.map(|d| d.to_string()).into(),
-                ),
-                (
-                    "billRate",
-                    current.bill_rate.map(|d| d.to_string()).into(),
-                    updated.bill_rate.map(|d| d.to_string()).into(),
-                ),
-            ]),
-        )
-        .await?;
+    let w = Write { db, session, org: org_id };
+    let updated = w.update::<Membership, _>("membership.update", current, am, input.expected_version).await?.after;
     Ok(updated)
-}
-
-/// Saves `am` on membership `id` if its version is still `expected` (else CONFLICT).
-async fn save_versioned(
-    db: &impl ConnectionTrait,
-    id: Uuid,
-    am: membership::ActiveModel,
-    expected: i32,
-) -> AppResult<membership::Model> {
-    update_versioned(db, membership::Column::Id, membership::Column::Version, id, am, expected, "membership").await
 }
 
 /// Locks the organisation's active owners (serialises concurrent demotions).
@@ -274,14 +234,8 @@ pub async fn change_role(
     }
     let mut am: membership::ActiveModel = current.clone().into();
     am.role = Set(role.as_str().into());
-    let updated = save_versioned(db, id, am, expected).await?;
-    Write { db, session, org: org_id }
-        .audit::<Membership>(
-            "membership.role_change",
-            id,
-            audit::diff(&[("role", current.role.into(), updated.role.clone().into())]),
-        )
-        .await?;
+    let w = Write { db, session, org: org_id };
+    let updated = w.update::<Membership, _>("membership.role_change", current, am, expected).await?.after;
     Ok(updated)
 }
 
@@ -306,14 +260,10 @@ pub async fn set_active(
     }
     let mut am: membership::ActiveModel = current.clone().into();
     am.is_active = Set(active);
-    let updated = save_versioned(db, id, am, current.version).await?;
-    Write { db, session, org: org_id }
-        .audit::<Membership>(
-            if active { "membership.reactivate" } else { "membership.deactivate" },
-            id,
-            audit::diff(&[("isActive", current.is_active.into(), active.into())]),
-        )
-        .await?;
+    let action = if active { "membership.reactivate" } else { "membership.deactivate" };
+    let expected = current.version;
+    let updated =
+        Write { db, session, org: org_id }.update::<Membership, _>(action, current, am, expected).await?.after;
     Ok(updated)
 }
 

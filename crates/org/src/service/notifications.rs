@@ -131,7 +131,7 @@ pub async fn preferences(req: &RequestCtx) -> AppResult<Vec<Preference>> {
         let kind: String = r.try_get("", "kind")?;
         set.insert(kind, (r.try_get("", "in_app")?, r.try_get("", "email")?, r.try_get("", "push")?));
     }
-    Ok(crate::service::dispatch::KINDS
+    Ok(NotificationKind::VALUES
         .iter()
         .map(|k| {
             let (in_app, email, push) =

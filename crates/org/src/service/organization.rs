@@ -2,7 +2,7 @@
 
 use crate::nodes::Organization;
 use opsgraph_core::write::Write;
-use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, audit, validate};
+use opsgraph_core::{AppError, AppResult, Permission, RequestCtx, validate};
 use opsgraph_derive::GqlInput;
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use serde::Deserialize;
@@ -53,28 +53,8 @@ pub async fn update(req: &RequestCtx, i: UpdateOrgInput) -> AppResult<organizati
         }
         am.fiscal_year_start_month = Set(m);
     }
-    let updated = opsgraph_core::db::update_versioned(
-        db,
-        organization::Column::Id,
-        organization::Column::Version,
-        org,
-        am,
-        i.expected_version,
-        "organisation",
-    )
-    .await?;
-    Write { db, session: &req.session, org }
-        .audit::<Organization>(
-            "organization.update",
-            org,
-            audit::diff(&[
-                ("name", current.name.into(), updated.name.clone().into()),
-                ("domain", current.domain.into(), updated.domain.clone().into()),
-                ("timezone", current.timezone.into(), updated.timezone.clone().into()),
-                ("defaultCurrency", current.default_currency.into(), updated.default_currency.clone().into()),
-            ]),
-        )
-        .await?;
+    let w = Write { db, session: &req.session, org };
+    let updated = w.update::<Organization, _>("organization.update", current, am, i.expected_version).await?.after;
     Ok(updated)
 }
 

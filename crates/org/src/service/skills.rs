@@ -6,7 +6,7 @@ use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
 use opsgraph_core::write::Write;
-use opsgraph_core::{AppError, AppResult, Permission, Session, audit, validate};
+use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -15,9 +15,6 @@ use uuid::Uuid;
 
 use crate::entity::{member_skill, skill};
 use crate::service::members;
-
-/// The closed set of catalog kinds.
-pub const KINDS: [&str; 3] = SkillKind::VALUES;
 
 /// Add a catalog entry.
 #[derive(Debug, Deserialize, GqlInput)]
@@ -156,19 +153,9 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateS
     if let Some(l) = &input.level {
         am.level = Set(validate::opt_text("level", l.as_deref(), 50, false)?);
     }
-    let updated = am.update(db).await?;
-    Write { db, session, org: org_id }
-        .audit::<Skill>(
-            "skill.update",
-            updated.id,
-            audit::diff(&[
-                ("name", current.name.into(), updated.name.clone().into()),
-                ("category", current.category.into(), updated.category.clone().into()),
-                ("description", current.description.into(), updated.description.clone().into()),
-                ("level", current.level.into(), updated.level.clone().into()),
-            ]),
-        )
-        .await?;
+    // The catalog has no version column: the last write wins.
+    let w = Write { db, session, org: org_id };
+    let updated = w.update::<Skill, _>("skill.update", current, am, 0).await?.after;
     Ok(updated)
 }
 

@@ -15,9 +15,6 @@ use uuid::Uuid;
 use crate::entity::{team, team_member};
 use crate::service::members;
 
-/// The closed set of team kinds.
-pub const KINDS: [&str; 6] = TeamKind::VALUES;
-
 /// Create a team.
 #[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]

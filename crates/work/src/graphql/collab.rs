@@ -1,9 +1,7 @@
 //! Threaded `Comment`s (with mentions), task `ChecklistItem`s and `ChangeRequest`s.
 
 use crate::enums::{ChangeRequestStatus, CommentKind};
-pub(crate) use crate::loader::{
-    ChangeRequestsOf, ChecklistOf, CommentsOfProject, CommentsOfTask, MentionsOf, RepliesOf,
-};
+use crate::loader::{ChangeRequestsOf, ChecklistOf, CommentsOfProject, CommentsOfTask, MentionsOf, RepliesOf};
 use crate::nodes::{ChangeRequest, ChecklistItem, Comment, Project, Task};
 use opsgraph_core::aggregate::{GroupKind as G, agg, agg_money, gf};
 use opsgraph_core::gql::GqlEnum;

@@ -1,7 +1,7 @@
 //! `Milestone` and `Risk`, with `Project.milestones` and `Project.risks`.
 
 use crate::enums::{MilestoneStatus, RiskLevel, RiskStatus};
-pub(crate) use crate::loader::{MilestonesOf, RisksOf};
+use crate::loader::{MilestonesOf, RisksOf};
 use crate::nodes::{Milestone, Project, Risk};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::gql::scalar;

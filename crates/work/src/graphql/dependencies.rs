@@ -1,7 +1,7 @@
 //! `TaskDependency` and the `Task.dependencies` / `Task.dependents` connections.
 
 use crate::enums::DependencyKind;
-pub(crate) use crate::loader::{DependenciesOf, DependentsOf};
+use crate::loader::{DependenciesOf, DependentsOf};
 use crate::nodes::{Task, TaskDependency};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::gql::scalar;

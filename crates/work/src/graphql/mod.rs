@@ -2,7 +2,7 @@
 //! (`Membership.managedProjects`, `Team.projects`).
 
 use crate::enums::ProjectStatus;
-pub(crate) use crate::loader::{ProjectsOfManager, ProjectsOfTeam};
+use crate::loader::{ProjectsOfManager, ProjectsOfTeam};
 use crate::nodes::Project;
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::gql::scalar;

@@ -2,7 +2,7 @@
 //! `Project.objectives` / `Project.okrProgress` for the dashboard.
 
 use crate::enums::ObjectiveStatus;
-pub(crate) use crate::loader::{KeyResultsOf, LinksOfObjective, LinksOfProject, LinksOfTask};
+use crate::loader::{KeyResultsOf, LinksOfObjective, LinksOfProject, LinksOfTask};
 use crate::nodes::{KeyResult, Objective, Project, Task};
 use opsgraph_core::gql::GqlEnum;
 use opsgraph_core::gql::scalar;

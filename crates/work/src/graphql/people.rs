@@ -2,7 +2,7 @@
 //! their edges onto `Project`, `Task` and the org domain's `Membership`.
 
 use crate::enums::KudosCategory;
-pub(crate) use crate::loader::{
+use crate::loader::{
     FeedbackAbout, FeedbackBy, KudosTo, MembersOfProject, SharedFeedbackAbout, StaffingOfMember, WatchersOfProject,
     WatchersOfTask,
 };

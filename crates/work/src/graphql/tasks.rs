@@ -3,7 +3,7 @@
 
 use crate::enums::{MyWorkView, TaskKind, TaskPriority, TaskStatus};
 use crate::loader::StatusStat;
-pub(crate) use crate::loader::{Subtasks, TasksOfAssignee, TasksOfProject};
+use crate::loader::{Subtasks, TasksOfAssignee, TasksOfProject};
 use crate::nodes::{Project, Task};
 use opsgraph_core::aggregate::{AggQuery, AggregateSource, ChildAggregate, grouping};
 use opsgraph_core::aggregate::{GroupKind as G, agg, agg_sql, gf};

@@ -2,7 +2,7 @@
 //! `Membership.timeEntries` / `Membership.capacity` contributed to the org type.
 
 use crate::enums::{TimeOffKind, TimeOffStatus};
-pub(crate) use crate::loader::{AvailabilityOf, TimeOfMember, TimeOfProject, TimeOfTask, TimeOffOfMember};
+use crate::loader::{AvailabilityOf, TimeOfMember, TimeOfProject, TimeOfTask, TimeOffOfMember};
 use crate::nodes::{Project, Task, TimeEntry, TimeOff};
 use opsgraph_core::aggregate::{GroupKind as G, agg, gf};
 use opsgraph_core::gql::GqlEnum;

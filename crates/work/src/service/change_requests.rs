@@ -21,9 +21,6 @@ use crate::entity::change_request as cr;
 use crate::service::notify;
 use crate::service::projects;
 
-/// Change request statuses.
-pub const STATUSES: [&str; 4] = ChangeRequestStatus::VALUES;
-
 /// An exact amount of money.
 #[derive(Debug, Deserialize, GqlInput)]
 pub struct MoneyInput {
@@ -131,7 +128,7 @@ pub struct DecideChangeRequestInput {
 pub async fn decide(db: &impl ConnectionTrait, session: &Session, i: DecideChangeRequestInput) -> AppResult<cr::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
     let current = get(db, org_id, ChangeRequest::decode(&i.id, "id")?).await?;
-    let status = validate::one_of("status", i.status.as_str(), &STATUSES[1..])?;
+    let status = validate::one_of("status", i.status.as_str(), &ChangeRequestStatus::VALUES[1..])?;
     if status == ChangeRequestStatus::Withdrawn {
         if current.requested_by.is_none() || current.requested_by != session.membership_id {
             session.require(Permission::WorkManage)?;

@@ -21,9 +21,6 @@ use crate::entity::comment;
 use crate::service::notify;
 use crate::service::watchers::{self, Subject};
 
-/// Comment kinds.
-pub const KINDS: [&str; 3] = CommentKind::VALUES;
-
 /// The distinct mention handles in `body`, lower-cased, in order of first appearance.
 /// `@` must start the text or follow a non-word character (so `a@b.com` is no mention);
 /// trailing dots are punctuation, not part of the handle.

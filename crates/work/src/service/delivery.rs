@@ -18,11 +18,6 @@ use crate::entity::{milestone, risk};
 use crate::service::notify;
 use crate::service::projects;
 
-/// Milestone statuses.
-pub const MILESTONE_STATUSES: [&str; 5] = MilestoneStatus::VALUES;
-/// Risk statuses.
-pub const RISK_STATUSES: [&str; 4] = RiskStatus::VALUES;
-
 /// Severity band of `probability x impact` (1..25).
 pub fn risk_level(severity: i16) -> &'static str {
     match severity {

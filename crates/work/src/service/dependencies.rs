@@ -14,9 +14,6 @@ use uuid::Uuid;
 use crate::entity::task_dependency;
 use crate::service::tasks;
 
-/// The closed set of dependency kinds.
-pub const KINDS: [&str; 4] = DependencyKind::VALUES;
-
 /// Makes `task` depend on `depends_on`. Dependency edits of one organisation are serialised
 /// (transaction advisory lock) so two concurrent additions cannot close a cycle together.
 pub async fn add(
@@ -30,7 +27,7 @@ pub async fn add(
     let task = tasks::get(db, org_id, Task::decode(task_gid, "taskId")?).await?;
     let on = tasks::get(db, org_id, Task::decode(on_gid, "dependsOnId")?).await?;
     let kind = kind.unwrap_or("FINISH_TO_START");
-    if !KINDS.contains(&kind) {
+    if !DependencyKind::VALUES.contains(&kind) {
         return Err(AppError::bad_input("kind", "unknown dependency kind"));
     }
     if task.id == on.id {

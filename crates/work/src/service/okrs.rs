@@ -22,9 +22,6 @@ use crate::entity::{key_result, objective};
 use crate::service::notify;
 use crate::service::watchers::Subject;
 
-/// Objective statuses.
-pub const STATUSES: [&str; 5] = ObjectiveStatus::VALUES;
-
 /// Progress of one key result, 0..1: how far `current` went from `start` towards `target`
 /// (works for decreasing targets too), clamped.
 pub fn key_result_progress(start: Decimal, target: Decimal, current: Decimal) -> f64 {

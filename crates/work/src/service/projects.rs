@@ -18,9 +18,6 @@ use crate::entity::project;
 use crate::service::notify;
 use crate::service::watchers::{self, Subject};
 
-/// The closed set of project statuses.
-pub const STATUSES: [&str; 5] = ProjectStatus::VALUES;
-
 /// Create a project.
 #[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]

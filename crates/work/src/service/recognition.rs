@@ -21,9 +21,6 @@ use crate::entity::{feedback, kudos};
 use crate::service::notify;
 use crate::service::{projects, tasks};
 
-/// Kudos categories.
-pub const KUDOS_CATEGORIES: [&str; 6] = KudosCategory::VALUES;
-
 /// Whether the session may read feedback about `subject` written by `author`: the two of
 /// them, and managers.
 pub fn can_read_feedback(session: &Session, f: &feedback::Model) -> bool {

@@ -25,11 +25,6 @@ use crate::service::notify;
 use crate::service::watchers::{self, Subject};
 use crate::service::{projects, workflow};
 
-/// The closed sets of kinds and priorities.
-pub const KINDS: [&str; 6] = TaskKind::VALUES;
-/// Priorities, lowest first.
-pub const PRIORITIES: [&str; 4] = TaskPriority::VALUES;
-
 fn hours(v: Option<Decimal>) -> AppResult<Option<Decimal>> {
     match v {
         Some(d) if d.is_sign_negative() || d > Decimal::from(100_000) => {

@@ -23,9 +23,6 @@ use crate::entity::{time_entry, time_off};
 use crate::service::notify;
 use crate::service::{projects, tasks};
 
-/// Kinds of time off.
-pub const TIME_OFF_KINDS: [&str; 6] = TimeOffKind::VALUES;
-
 /// The membership acted for: the caller, or (managers only) the one named.
 async fn subject_member(
     db: &impl ConnectionTrait,

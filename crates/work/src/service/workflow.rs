@@ -2,9 +2,6 @@
 
 use crate::enums::TaskStatus;
 
-/// Task statuses, in board order.
-pub const STATUSES: [&str; 7] = TaskStatus::VALUES;
-
 /// Whether `status` counts as finished (no more work expected).
 pub fn is_closed(status: &str) -> bool {
     matches!(status, "DONE" | "CANCELLED")
@@ -14,7 +11,7 @@ pub fn is_closed(status: &str) -> bool {
 /// other and to DONE or CANCELLED (BACKLOG must be planned into TODO before it can be DONE);
 /// DONE and CANCELLED only leave through `reopenTask`.
 pub fn check_transition(from: &str, to: &str) -> Result<(), String> {
-    if !STATUSES.contains(&to) {
+    if !TaskStatus::VALUES.contains(&to) {
         return Err(format!("unknown status {to}"));
     }
     if from == to {
