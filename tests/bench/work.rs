@@ -3,8 +3,7 @@
 //! the real HTTP endpoint. Prints latency p50/p95 and SQL statements per request.
 //!
 //! Run: `./dev bench` (or `DATABASE_URL=... cargo bench -p opsgraph-e2e --bench work`).
-//! `BENCH_ITERATIONS` (default 50) sets the samples per query, `BENCH_LOADER_DELAY_MS` the
-//! dataloader batching window (default 2, the server default).
+//! `BENCH_ITERATIONS` (default 50) sets the samples per query.
 
 #![allow(
     clippy::expect_used,
@@ -68,8 +67,7 @@ const NESTED_AGGREGATES: &str = "{ organization { projects(first: 50) { nodes { 
 #[tokio::main]
 async fn main() {
     let n: usize = std::env::var("BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
-    let delay: u64 = std::env::var("BENCH_LOADER_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
-    let app = TestApp::spawn_with(|c| c.loader_delay_ms = delay).await;
+    let app = TestApp::spawn().await;
     let (token, _) = app.sign_up("bench@example.com", "Bench Co").await;
     let (org, me) = portfolio::owner_ids(&app.pool, "bench@example.com").await.expect("ids");
     let t = Instant::now();
@@ -77,8 +75,7 @@ async fn main() {
     let tasks = app.count("SELECT count(*) AS n FROM tasks").await;
     let entries = app.count("SELECT count(*) AS n FROM time_entries").await;
     println!(
-        "seeded {PROJECTS} projects, {tasks} tasks, {entries} time entries in {:.1} s; {n} samples per query; \
-         loader window {delay} ms",
+        "seeded {PROJECTS} projects, {tasks} tasks, {entries} time entries in {:.1} s; {n} samples per query",
         t.elapsed().as_secs_f64()
     );
     sea_orm::ConnectionTrait::execute_unprepared(&app.pool, "ANALYZE").await.expect("analyze");

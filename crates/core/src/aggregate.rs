@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
+use crate::batch::Loader;
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Alias, Expr, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};

@@ -5,15 +5,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::dynamic::ResolverContext;
 
 use crate::auth::{Permission, Session};
+use crate::batch::{Batcher, Loader};
 use crate::db::TxDb;
 use crate::error::{AppError, AppResult};
-
-/// Most keys one loader batch takes (page sizes bound a level far below this).
-pub const MAX_BATCH: usize = 1_000_000;
 
 /// Everything one GraphQL request runs with. Created by the server per request (and per
 /// subscription event), shared by all resolvers of that request.
@@ -22,7 +19,6 @@ pub struct RequestCtx {
     pub session: Session,
     /// The request's transaction (tenant already set).
     pub db: Arc<TxDb>,
-    loader_delay: Duration,
     loaders: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     /// Errors of fields resolved to `null` (see [`crate::exec`]), and whether a non-null
     /// root field failed (then `data` is null).
@@ -33,12 +29,11 @@ pub struct RequestCtx {
 }
 
 impl RequestCtx {
-    /// A context for `session` on `db`; loaders batch what arrives within `loader_delay`.
-    pub fn new(session: Session, db: Arc<TxDb>, loader_delay: Duration) -> Arc<Self> {
+    /// A context for `session` on `db`.
+    pub fn new(session: Session, db: Arc<TxDb>) -> Arc<Self> {
         Arc::new(RequestCtx {
             session,
             db,
-            loader_delay,
             loaders: Mutex::new(HashMap::new()),
             field_errors: Mutex::default(),
             signed_in: Mutex::default(),
@@ -88,18 +83,20 @@ impl RequestCtx {
         self.session.require(perm)
     }
 
-    /// The request's [`DataLoader`] of type `L`, created on first use with `make`.
-    pub fn loader<L: Send + Sync + 'static>(&self, make: impl FnOnce(Arc<TxDb>) -> L) -> Arc<DataLoader<L>> {
+    /// The request's [`Batcher`] of loader `L`, created on first use with `make`. A level of
+    /// a query is one batch (see [`crate::batch`]).
+    pub fn loader<K, L>(&self, make: impl FnOnce(Arc<TxDb>) -> L) -> Arc<Batcher<K, L>>
+    where
+        K: Clone + Eq + std::hash::Hash + Send + Sync + 'static,
+        L: Loader<K>,
+    {
         let mut map = self.loaders.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = map.entry(TypeId::of::<L>()).or_insert_with(|| {
-            // Keys travel as one array parameter, so a level is one statement however wide it is.
-            let loader =
-                DataLoader::new(make(self.db.clone()), tokio::spawn).delay(self.loader_delay).max_batch_size(MAX_BATCH);
-            Arc::new(loader) as Arc<dyn Any + Send + Sync>
-        });
-        match entry.clone().downcast::<DataLoader<L>>() {
+        let entry = map
+            .entry(TypeId::of::<Batcher<K, L>>())
+            .or_insert_with(|| Arc::new(Batcher::new(make(self.db.clone()), Duration::ZERO)));
+        match entry.clone().downcast::<Batcher<K, L>>() {
             Ok(l) => l,
-            Err(_) => unreachable!("loader map is keyed by the loader's TypeId"),
+            Err(_) => unreachable!("loader map is keyed by the batcher's TypeId"),
         }
     }
 }

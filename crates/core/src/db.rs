@@ -91,9 +91,13 @@ impl TxDb {
         Self::with_state(pool, tenant, State::Pending)
     }
 
-    /// Re-points the transaction at another tenant (used while authenticating).
+    /// Re-points the transaction at another tenant (used while authenticating). A
+    /// transaction that has not begun only records it: it begins as that tenant.
     pub async fn set_tenant(&self, tenant: &Tenant) -> Result<(), DbErr> {
-        self.query_one_raw(tenant_statement(tenant)).await?;
+        let pending = matches!(&*self.txn.lock().await, State::Pending);
+        if !pending {
+            self.query_one_raw(tenant_statement(tenant)).await?;
+        }
         *self.tenant.lock().unwrap_or_else(|p| p.into_inner()) = tenant.clone();
         Ok(())
     }
@@ -124,12 +128,19 @@ impl TxDb {
     }
 
     async fn raw(&self, sql: &str) -> Result<(), DbErr> {
-        let guard = self.txn.lock().await;
-        match &*guard {
+        match &*self.opened().await? {
             State::Open(txn) => txn.execute_unprepared(sql).await.map(|_| ()),
-            State::Pending => Ok(()),
-            State::Done => Err(closed()),
+            _ => Err(closed()),
         }
+    }
+
+    /// The state, with the transaction begun if it was still pending.
+    async fn opened(&self) -> Result<tokio::sync::MutexGuard<'_, State>, DbErr> {
+        let mut guard = self.txn.lock().await;
+        if let State::Pending = &*guard {
+            *guard = State::Open(self.open().await?);
+        }
+        Ok(guard)
     }
 
     /// A new transaction on the pool, set to the current tenant.
@@ -186,11 +197,7 @@ impl TxDb {
     /// Runs `f` on the open transaction, beginning it first if it is still pending.
     async fn with_txn<T>(&self, f: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, DbErr>) -> Result<T, DbErr> {
         self.statements.fetch_add(1, Ordering::Relaxed);
-        let mut guard = self.txn.lock().await;
-        if let State::Pending = &*guard {
-            *guard = State::Open(self.open().await?);
-        }
-        match &*guard {
+        match &*self.opened().await? {
             State::Open(txn) => f(txn).await,
             _ => Err(closed()),
         }

@@ -7,6 +7,7 @@ extern crate self as opsgraph_core;
 
 pub mod aggregate;
 pub mod audit;
+pub mod batch;
 pub mod auth;
 pub mod context;
 pub mod db;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::{Arc, LazyLock};
 
-use async_graphql::dataloader::Loader;
+use crate::batch::Loader;
 use sea_orm::{ColumnTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter, Select};
 use uuid::Uuid;
 
@@ -56,7 +56,7 @@ fn pk_column<E: EntityTrait>() -> E::Column {
     }
 }
 
-/// Rows of `E` by primary key.
+/// Rows of `E` by primary key, shared (every field reading a row gets the same one).
 pub struct ById<E>(Arc<TxDb>, PhantomData<E>);
 
 impl<E: EntityTrait> ById<E> {
@@ -71,13 +71,13 @@ where
     E: EntityTrait + Send + Sync,
     E::Model: Clone + Send + Sync + 'static,
 {
-    type Value = E::Model;
+    type Value = Arc<E::Model>;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, E::Model>, LoadError> {
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<E::Model>>, LoadError> {
         let col = pk_column::<E>();
         let rows = E::find().filter(col.is_in(keys.iter().copied())).all(self.0.as_ref()).await.map_err(db_error)?;
-        Ok(rows.into_iter().filter_map(|m| uuid_of(m.get(col)).map(|k| (k, m))).collect())
+        Ok(rows.into_iter().filter_map(|m| uuid_of(m.get(col)).map(|k| (k, Arc::new(m)))).collect())
     }
 }
 
@@ -146,7 +146,7 @@ where
 }
 
 /// Loads one row by id through the request's [`ById`] loader.
-pub async fn by_id<E>(req: &RequestCtx, id: Uuid) -> AppResult<Option<E::Model>>
+pub async fn by_id<E>(req: &RequestCtx, id: Uuid) -> AppResult<Option<Arc<E::Model>>>
 where
     E: EntityTrait + Send + Sync,
     E::Model: Clone + Send + Sync + 'static,
@@ -218,7 +218,7 @@ where
 }
 
 /// Rows of `E` for `ids` through the by-id loader, in the order of `ids` (missing skipped).
-pub async fn many_by_id<E>(req: &RequestCtx, ids: Vec<Uuid>) -> AppResult<Vec<E::Model>>
+pub async fn many_by_id<E>(req: &RequestCtx, ids: Vec<Uuid>) -> AppResult<Vec<Arc<E::Model>>>
 where
     E: EntityTrait + Send + Sync,
     E::Model: Clone + Send + Sync + 'static,

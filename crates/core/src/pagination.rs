@@ -123,6 +123,9 @@ pub struct ListQuery {
     order: Vec<(usize, bool)>,
     /// Whether `totalCount` was selected.
     pub want_total: bool,
+    /// Whether a cursor (`edges.cursor`, `pageInfo.startCursor/endCursor`) was selected;
+    /// cursors are encoded only then.
+    pub want_cursors: bool,
 }
 
 impl PartialEq for ListQuery {
@@ -134,12 +137,13 @@ impl PartialEq for ListQuery {
             && self.filter.as_ref().map(Value::to_string) == o.filter.as_ref().map(Value::to_string)
             && self.order == o.order
             && self.want_total == o.want_total
+            && self.want_cursors == o.want_cursors
     }
 }
 impl Eq for ListQuery {}
 impl Hash for ListQuery {
     fn hash<H: Hasher>(&self, h: &mut H) {
-        (self.first, &self.after, self.last, &self.before, &self.order, self.want_total).hash(h);
+        (self.first, &self.after, self.last, &self.before, &self.order, self.want_total, self.want_cursors).hash(h);
         self.filter.as_ref().map(Value::to_string).hash(h);
     }
 }
@@ -245,8 +249,22 @@ impl ListQuery {
             let idx = spec.sorts.iter().position(|s| s.name == spec.default_sort).unwrap_or(0);
             order.push((idx, false));
         }
-        let want_total = ctx.look_ahead().field("totalCount").exists();
-        let q = ListQuery { first, after: text("after")?, last, before: text("before")?, filter, order, want_total };
+        let ahead = ctx.look_ahead();
+        let want_total = ahead.field("totalCount").exists();
+        let info = ahead.field("pageInfo");
+        let want_cursors = ahead.field("edges").field("cursor").exists()
+            || info.field("startCursor").exists()
+            || info.field("endCursor").exists();
+        let q = ListQuery {
+            first,
+            after: text("after")?,
+            last,
+            before: text("before")?,
+            filter,
+            order,
+            want_total,
+            want_cursors,
+        };
         // Validate cursors now so a bad cursor is BAD_USER_INPUT before any query runs.
         if let Some(c) = &q.after {
             decode_cursor(spec, &q, c, "after")?;
@@ -269,6 +287,7 @@ impl ListQuery {
             filter: None,
             order: vec![(idx, false)],
             want_total: false,
+            want_cursors: false,
         }
     }
 
@@ -426,7 +445,10 @@ where
     }
     let edges = rows
         .into_iter()
-        .map(|m| Ok(Edge { cursor: encode_cursor(spec, q, &m)?, node: Arc::new(m) as Arc<dyn Any + Send + Sync> }))
+        .map(|m| {
+            let cursor = if q.want_cursors { encode_cursor(spec, q, &m)? } else { String::new() };
+            Ok(Edge { cursor, node: Arc::new(m) as Arc<dyn Any + Send + Sync> })
+        })
         .collect::<AppResult<Vec<_>>>()?;
     let page_info = PageInfo {
         has_next_page: if q.backward() { q.before.is_some() } else { more },

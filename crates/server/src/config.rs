@@ -69,9 +69,10 @@ pub struct Config {
     /// Database pool size.
     #[arg(long, env = "OPSGRAPH_DB_POOL_MAX", default_value_t = 10)]
     pub db_pool_max: u32,
-    /// Dataloader batching window in milliseconds.
-    #[arg(long, env = "OPSGRAPH_LOADER_DELAY_MS", default_value_t = 2)]
-    pub loader_delay_ms: u64,
+    /// How long the permission re-checks of one live batch wait for the other subscribers'
+    /// keys, in milliseconds (request loaders need no window: see `opsgraph_core::batch`).
+    #[arg(long, env = "OPSGRAPH_LIVE_BATCH_WINDOW_MS", default_value_t = 2)]
+    pub live_batch_window_ms: u64,
     /// How often the notification dispatcher looks for new events, in milliseconds (0: off).
     #[arg(long, env = "OPSGRAPH_DISPATCH_INTERVAL_MS", default_value_t = 500)]
     pub dispatch_interval_ms: u64,

@@ -196,10 +196,8 @@ async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> 
     if let Err(e) = limits::check(&req.query, &cfg.limits()) {
         return error_response(e);
     }
-    let db = match TxDb::begin(&state.pool, &Tenant::default()).await {
-        Ok(db) => Arc::new(db),
-        Err(e) => return error_response(AppError::from(e)),
-    };
+    // Begins (as the authenticated tenant) with the first statement: one round trip less.
+    let db = Arc::new(TxDb::lazy(&state.pool, Tenant::default()));
     let base = Session {
         ip: Some(caller.ip.clone()),
         user_agent: caller.user_agent.clone(),
@@ -216,7 +214,7 @@ async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> 
             }
         };
     let before = db.statement_count();
-    let ctx = RequestCtx::new(session, db.clone(), Duration::from_millis(cfg.loader_delay_ms));
+    let ctx = RequestCtx::new(session, db.clone());
     let executed = AssertUnwindSafe(state.schema.execute(req.data(ctx))).catch_unwind().await;
     let mut resp = match executed {
         Ok(resp) => resp,

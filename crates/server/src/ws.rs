@@ -387,7 +387,7 @@ impl Conn {
 }
 
 async fn authenticate(state: &AppState, caller: &Caller) -> Result<Session, AppError> {
-    let db = TxDb::begin(&state.pool, &Tenant::default()).await?;
+    let db = TxDb::lazy(&state.pool, Tenant::default());
     let base = Session {
         ip: Some(caller.ip.clone()),
         user_agent: caller.user_agent.clone(),
@@ -417,11 +417,7 @@ async fn subscribe(
     let cfg = &state.config;
     crate::limits::check(&req.query, &cfg.limits()).map_err(error_response)?;
     let session = authenticate(state, caller).await.map_err(error_response)?;
-    let live = LiveSession {
-        session,
-        pool: state.live_pool.clone(),
-        loader_delay: Duration::from_millis(cfg.loader_delay_ms),
-    };
+    let live = LiveSession { session, pool: state.live_pool.clone() };
     let slot = EventSlot::default();
     let req = req.data(live).data(slot.clone());
     Ok((slot, state.schema.execute_stream(req).boxed()))

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::Loader;
+use opsgraph_core::batch::Loader;
 use opsgraph_core::live::Scope;
 use opsgraph_core::loader::LoadError;
 use opsgraph_core::{AppError, AppResult, Permission, Role, Session, Tenant, TxDb};

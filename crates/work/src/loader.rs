@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
+use opsgraph_core::batch::Loader;
 use opsgraph_core::TxDb;
 use opsgraph_core::loader::LoadError;
 use rust_decimal::Decimal;

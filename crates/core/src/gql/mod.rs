@@ -241,22 +241,35 @@ impl SchemaParts {
     }
 }
 
-/// The parent object of the field being resolved, as `T`.
+/// The parent object of the field being resolved, as `T` (held directly, or shared as
+/// `Arc<T>` by a loader).
 pub fn parent<'a, T: Any>(ctx: &ResolverContext<'a>) -> AppResult<&'a T> {
-    ctx.parent_value.downcast_ref::<T>().ok_or_else(|| AppError::internal("unexpected parent type"))
+    let v = &ctx.parent_value;
+    v.downcast_ref::<T>()
+        .or_else(|| v.downcast_ref::<Arc<T>>().map(Arc::as_ref))
+        .ok_or_else(|| AppError::internal("unexpected parent type"))
+}
+
+/// A field resolved without awaiting anything: its value (or error) is ready, so no
+/// future is allocated for it (most fields of a large response are such).
+pub fn ready<'a>(r: AppResult<Option<FieldValue<'a>>>) -> FieldFuture<'a> {
+    match r {
+        Ok(v) => FieldFuture::Value(v),
+        Err(e) => {
+            let e = async_graphql::Error::from(e);
+            FieldFuture::new(async move { Err::<Option<FieldValue<'a>>, _>(e) })
+        }
+    }
 }
 
 /// A synchronous field computed from the parent `T`.
 pub fn prop<T: Any + Send + Sync>(name: &str, ty: TypeRef, desc: &str, f: fn(&T) -> Value) -> Field {
     Field::new(name, ty, move |ctx| {
-        FieldFuture::new(async move {
-            let p = parent::<T>(&ctx)?;
-            // `null` must be `None`: custom scalars would reject a `Null` value.
-            Ok(match f(p) {
-                Value::Null => None,
-                v => Some(FieldValue::value(v)),
-            })
-        })
+        // `null` must be `None`: custom scalars would reject a `Null` value.
+        ready(parent::<T>(&ctx).map(|p| match f(p) {
+            Value::Null => None,
+            v => Some(FieldValue::value(v)),
+        }))
     })
     .description(desc)
 }
@@ -267,10 +280,7 @@ where
     Model<N>: Any + Send + Sync,
 {
     Field::new("id", TypeRef::named_nn(TypeRef::ID), move |ctx| {
-        FieldFuture::new(async move {
-            let p = parent::<Model<N>>(&ctx)?;
-            Ok(Some(FieldValue::value(N::gid(N::id(p)))))
-        })
+        ready(parent::<Model<N>>(&ctx).map(|p| Some(FieldValue::value(N::gid(N::id(p))))))
     })
     .description("The global ID.")
 }
@@ -345,10 +355,7 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
         ))
         .field(
             Field::new("node", TypeRef::named_nn(node), |ctx| {
-                FieldFuture::new(async move {
-                    let e = parent::<Edge>(&ctx)?;
-                    Ok(Some(FieldValue::borrowed_any(e.node.as_ref())))
-                })
+                ready(parent::<Edge>(&ctx).map(|e| Some(FieldValue::borrowed_any(e.node.as_ref()))))
             })
             .description("The item."),
         );
@@ -356,28 +363,24 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
         .description(format!("A page of {node} items."))
         .field(
             Field::new("edges", TypeRef::named_nn_list_nn(&edge_name), |ctx| {
-                FieldFuture::new(async move {
-                    let c = parent::<Connection>(&ctx)?;
-                    Ok(Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e)))))
-                })
+                ready(
+                    parent::<Connection>(&ctx)
+                        .map(|c| Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e))))),
+                )
             })
             .description("Items with their cursors."),
         )
         .field(
             Field::new("nodes", TypeRef::named_nn_list_nn(node), |ctx| {
-                FieldFuture::new(async move {
-                    let c = parent::<Connection>(&ctx)?;
-                    Ok(Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e.node.as_ref())))))
-                })
+                ready(parent::<Connection>(&ctx).map(|c| {
+                    Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e.node.as_ref()))))
+                }))
             })
             .description("The items, without cursors."),
         )
         .field(
             Field::new("pageInfo", TypeRef::named_nn("PageInfo"), |ctx| {
-                FieldFuture::new(async move {
-                    let c = parent::<Connection>(&ctx)?;
-                    Ok(Some(FieldValue::borrowed_any(&c.page_info)))
-                })
+                ready(parent::<Connection>(&ctx).map(|c| Some(FieldValue::borrowed_any(&c.page_info))))
             })
             .description("Paging information."),
         )

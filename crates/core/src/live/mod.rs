@@ -64,8 +64,9 @@ pub struct LiveConfig {
     pub poll: Duration,
     /// Items read per database round trip.
     pub page: i64,
-    /// Batch window of the permission loaders shared by the subscribers of one batch.
-    pub loader_delay: Duration,
+    /// How long the permission loaders shared by the subscribers of one batch wait for
+    /// the other subscribers' tasks to add their keys.
+    pub batch_window: Duration,
 }
 
 impl Default for LiveConfig {
@@ -74,7 +75,7 @@ impl Default for LiveConfig {
             feed_capacity: 4096,
             poll: Duration::from_secs(10),
             page: 500,
-            loader_delay: Duration::from_millis(2),
+            batch_window: Duration::from_millis(2),
         }
     }
 }
@@ -246,7 +247,7 @@ async fn run_feed<S: Source>(inner: Arc<Inner<S>>, feed: Arc<Feed<S>>) {
             match page.await {
                 Ok(items) if items.is_empty() => break,
                 Ok(items) => {
-                    let scope = Arc::new(Scope::new(inner.pool.clone(), org, inner.cfg.loader_delay));
+                    let scope = Arc::new(Scope::new(inner.pool.clone(), org, inner.cfg.batch_window));
                     for item in items {
                         last = last.max(S::seq(&item));
                         let _ = feed.tx.send(Delivery { item: Arc::new(item), scope: scope.clone() });
@@ -366,7 +367,7 @@ impl<S: Source> Cursor<S> {
                     Err(e) => return Err(e),
                 };
                 self.replay = !items.is_empty();
-                let scope = Arc::new(Scope::new(self.hub.pool.clone(), self.org, self.hub.cfg.loader_delay));
+                let scope = Arc::new(Scope::new(self.hub.pool.clone(), self.org, self.hub.cfg.batch_window));
                 self.backlog.extend(items.into_iter().map(|i| Delivery { item: Arc::new(i), scope: scope.clone() }));
                 continue;
             }

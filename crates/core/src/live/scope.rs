@@ -5,11 +5,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_graphql::dataloader::DataLoader;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::context::MAX_BATCH;
+use crate::batch::{Batcher, Loader};
 
 /// Loaders shared by every subscriber receiving one batch of an organisation's items: the
 /// per-event permission checks of a thousand subscribers become one statement per loader.
@@ -32,21 +31,19 @@ impl Scope {
         self.org_id
     }
 
-    /// The batch's [`DataLoader`] of type `L`, created on first use with `make(pool, org)`.
-    pub fn loader<L: Send + Sync + 'static>(
-        &self,
-        make: impl FnOnce(DatabaseConnection, Uuid) -> L,
-    ) -> Arc<DataLoader<L>> {
+    /// The batch's [`Batcher`] of loader `L`, created on first use with `make(pool, org)`.
+    pub fn loader<K, L>(&self, make: impl FnOnce(DatabaseConnection, Uuid) -> L) -> Arc<Batcher<K, L>>
+    where
+        K: Clone + Eq + std::hash::Hash + Send + Sync + 'static,
+        L: Loader<K>,
+    {
         let mut map = self.loaders.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = map.entry(TypeId::of::<L>()).or_insert_with(|| {
-            let loader = DataLoader::new(make(self.pool.clone(), self.org_id), tokio::spawn)
-                .delay(self.delay)
-                .max_batch_size(MAX_BATCH);
-            Arc::new(loader) as Arc<dyn Any + Send + Sync>
-        });
-        match entry.clone().downcast::<DataLoader<L>>() {
+        let entry = map
+            .entry(TypeId::of::<Batcher<K, L>>())
+            .or_insert_with(|| Arc::new(Batcher::new(make(self.pool.clone(), self.org_id), self.delay)));
+        match entry.clone().downcast::<Batcher<K, L>>() {
             Ok(l) => l,
-            Err(_) => unreachable!("loader map is keyed by the loader's TypeId"),
+            Err(_) => unreachable!("loader map is keyed by the batcher's TypeId"),
         }
     }
 }

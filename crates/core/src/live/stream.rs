@@ -3,7 +3,6 @@
 //! loaders).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_graphql::dynamic::{FieldValue, ResolverContext};
 use futures_util::StreamExt;
@@ -23,8 +22,6 @@ pub struct LiveSession {
     pub session: Session,
     /// The pool per-event transactions come from.
     pub pool: DatabaseConnection,
-    /// Loader batch window of per-event contexts.
-    pub loader_delay: Duration,
 }
 
 impl LiveSession {
@@ -41,7 +38,7 @@ impl LiveSession {
 
     /// A fresh context for one event (its transaction begins only if the payload reads).
     pub fn event_ctx(&self) -> Arc<RequestCtx> {
-        RequestCtx::new(self.session.clone(), Arc::new(TxDb::lazy(&self.pool, self.tenant())), self.loader_delay)
+        RequestCtx::new(self.session.clone(), Arc::new(TxDb::lazy(&self.pool, self.tenant())))
     }
 }
 

@@ -205,7 +205,7 @@ fn rate_field(name: &'static str, desc: &str, get: fn(&membership::Model) -> Opt
                 Some(c) => c.clone(),
                 None => opsgraph_core::loader::by_id::<organization::Entity>(req, m.org_id)
                     .await?
-                    .map(|o| o.default_currency)
+                    .map(|o| o.default_currency.clone())
                     .unwrap_or_else(|| "USD".into()),
             };
             Ok(Some(FieldValue::owned_any(Money { amount, currency })))

@@ -381,7 +381,7 @@ fn identifier_field() -> Field {
             let req = &RequestCtx::of(&ctx)?;
             let key = opsgraph_core::loader::by_id::<project::Entity>(req, t.project_id)
                 .await?
-                .map(|p| p.key)
+                .map(|p| p.key.clone())
                 .unwrap_or_default();
             Ok(Some(FieldValue::value(format!("{key}-{}", t.number))))
         })
