@@ -56,7 +56,8 @@ async fn portfolio(app: &TestApp, email: &str, projects: i32, tasks: i32) -> Str
 
 #[tokio::test]
 async fn project_dashboard_statement_count_is_constant() {
-    let app = TestApp::spawn().await;
+    // 32 requests at once queue for the pool (4 connections here) instead of timing out.
+    let app = TestApp::spawn_with(|c| c.db_acquire_timeout_ms = 60_000).await;
     let small = portfolio(&app, "small@example.com", 2, 3).await;
     let large = portfolio(&app, "large@example.com", 50, 40).await;
     let rs = app.gql(Some(&small), portfolio::DASHBOARD, json!({})).await;
@@ -82,7 +83,29 @@ async fn project_dashboard_statement_count_is_constant() {
         (0..32).map(|i| app.gql(Some(if i % 2 == 0 { &small } else { &large }), portfolio::DASHBOARD, json!({}))),
     )
     .await;
+    for r in &concurrent {
+        assert!(r.get("errors").is_none(), "{r}");
+    }
     let counts: Vec<u64> = concurrent.iter().map(count).collect();
     assert!(counts.iter().all(|c| *c == l), "32 concurrent requests: {counts:?}, alone {l}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn sibling_relationship_fields_share_one_batch() {
+    // `assignee` and `reporter` both read memberships by id. The fields of an object
+    // resolve concurrently (the executor patch in vendor/), so both join one batch: asking
+    // for both costs no statement more than asking for one. Serially it would cost one.
+    let app = TestApp::spawn().await;
+    let token = portfolio(&app, "siblings@example.com", 3, 4).await;
+    let count = |r: &serde_json::Value| r["extensions"]["sqlStatements"].as_u64().expect("sqlStatements");
+    let query = |f: &str| format!("{{ organization {{ projects {{ nodes {{ tasks {{ nodes {{ {f} }} }} }} }} }} }}");
+    let one = app.gql(Some(&token), &query("assignee { id }"), json!({})).await;
+    let both = app.gql(Some(&token), &query("assignee { id } reporter { id } title"), json!({})).await;
+    let task = &data(&both)["organization"]["projects"]["nodes"][0]["tasks"]["nodes"][0];
+    assert_eq!(task["assignee"], task["reporter"]);
+    let keys: Vec<&String> = task.as_object().expect("task").keys().collect();
+    assert_eq!(keys, ["assignee", "reporter", "title"], "keys in selection order");
+    assert_eq!(count(&one), count(&both));
     app.finish().await;
 }

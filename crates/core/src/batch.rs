@@ -1,17 +1,26 @@
 //! Batched keyed loads (the dataloader pattern) that dispatch when the request can make
-//! no more progress, not after a timer.
+//! no more progress, never after a timer.
 //!
-//! The first caller of a batch leads it: it yields to the executor until a full round of
-//! yielding adds no key (every sibling future that can reach this loader has done so),
-//! then runs one [`Loader::load`] for all keys and hands each waiter its values. All
-//! fields of one request run in one task, so a level of a query is one batch however
-//! wide it is, with no idle wait. Loads shared by several tasks (the subscribers of a
-//! live batch) add a short `window` before the rounds. A leader dropped before it
-//! finishes (its field was cancelled) closes its batch; the waiters then start a new one.
+//! The first caller of a batch leads it; the others join and wait for its outcome. When the
+//! leader dispatches depends on the [`Gate`]:
+//! - [`Gate::Driven`]: a request's execution runs inside [`drive`], which polls it and,
+//!   whenever a poll ends with nothing woken and no statement in flight (every field that
+//!   can reach a loader has done so), releases all gathered batches at once. A level of a
+//!   query is then one statement per loader whatever the data, the load or the timing.
+//! - [`Gate::Yield`]: without a driver (a subscription event's payload), the leader yields
+//!   until a round of yielding adds no key.
+//! - [`Gate::Window`]: keys come from several tasks (the subscribers of one live batch):
+//!   wait the window, then yield as above.
+//!
+//! A leader dropped before it finishes (its field was cancelled) closes its batch; the
+//! waiters then start a new one.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -24,6 +33,151 @@ pub trait Loader<K>: Send + Sync + 'static {
     type Error: Clone + Send + Sync + 'static;
     /// Loads `keys` (distinct) in one go.
     fn load(&self, keys: &[K]) -> impl Future<Output = Result<HashMap<K, Self::Value>, Self::Error>> + Send;
+}
+
+/// When a led batch dispatches (see the module documentation).
+#[derive(Clone)]
+pub enum Gate {
+    /// When the request's [`drive`]r finds it idle.
+    Driven(Arc<Idle>),
+    /// When a round of yielding adds no key.
+    Yield,
+    /// After the window, then as [`Gate::Yield`].
+    Window(Duration),
+}
+
+/// Closes a led batch to new keys (run by the driver when it releases the leader).
+type Seal = Box<dyn FnOnce() + Send>;
+
+impl Gate {
+    /// Waits until the batch may go; a driven gate seals it at the moment of release, so
+    /// keys arriving before the leader runs again start the next batch.
+    async fn open(&self, seal: Seal) {
+        match self {
+            Gate::Driven(idle) => idle.released(seal).await,
+            Gate::Yield => {}
+            Gate::Window(d) => tokio::time::sleep(*d).await,
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A leader waiting for its request to go idle.
+struct Ticket {
+    released: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+    seal: Mutex<Option<Seal>>,
+}
+
+/// What a [`drive`]r knows of its request: the leaders waiting for it to go idle, and
+/// whether a statement is in flight (then it is not idle: its result brings more keys).
+pub struct Idle {
+    waiting: Mutex<Vec<Arc<Ticket>>>,
+    busy: Box<dyn Fn() -> bool + Send + Sync>,
+}
+
+impl Idle {
+    /// For a request whose statements in flight `busy` tells.
+    pub fn new(busy: impl Fn() -> bool + Send + Sync + 'static) -> Arc<Self> {
+        Arc::new(Idle { waiting: Mutex::new(Vec::new()), busy: Box::new(busy) })
+    }
+
+    async fn released(&self, seal: Seal) {
+        let ticket = Arc::new(Ticket {
+            released: AtomicBool::new(false),
+            waker: Mutex::new(None),
+            seal: Mutex::new(Some(seal)),
+        });
+        lock(&self.waiting).push(ticket.clone());
+        std::future::poll_fn(|cx| {
+            if ticket.released.load(Ordering::Acquire) {
+                return Poll::Ready(());
+            }
+            *lock(&ticket.waker) = Some(cx.waker().clone());
+            if ticket.released.load(Ordering::Acquire) { Poll::Ready(()) } else { Poll::Pending }
+        })
+        .await;
+    }
+
+    /// Releases every waiting leader; whether there was one.
+    fn release_all(&self) -> bool {
+        let tickets = std::mem::take(&mut *lock(&self.waiting));
+        for t in &tickets {
+            if let Some(seal) = lock(&t.seal).take() {
+                seal();
+            }
+        }
+        for t in &tickets {
+            t.released.store(true, Ordering::Release);
+            if let Some(w) = lock(&t.waker).take() {
+                w.wake();
+            }
+        }
+        !tickets.is_empty()
+    }
+}
+
+/// Forwards wakes to the driver's task, counting them.
+struct Relay {
+    wakes: AtomicU64,
+    parent: Mutex<Option<Waker>>,
+}
+
+impl Wake for Relay {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wakes.fetch_add(1, Ordering::SeqCst);
+        if let Some(w) = lock(&self.parent).as_ref() {
+            w.wake_by_ref();
+        }
+    }
+}
+
+/// A request's execution under its [`Idle`] driver (see [`drive`]).
+pub struct Drive<F> {
+    fut: Pin<Box<tokio::task::coop::Unconstrained<F>>>,
+    idle: Arc<Idle>,
+    relay: Arc<Relay>,
+}
+
+/// Runs `fut` releasing the batches of `idle`'s leaders whenever a poll of it ends with
+/// nothing woken and no statement in flight. It runs without tokio's cooperative budget,
+/// whose deferred wake-ups would look like idleness.
+pub fn drive<F: Future>(idle: Arc<Idle>, fut: F) -> Drive<F> {
+    let relay = Arc::new(Relay { wakes: AtomicU64::new(0), parent: Mutex::new(None) });
+    Drive { fut: Box::pin(tokio::task::coop::unconstrained(fut)), idle, relay }
+}
+
+impl<F: Future> Future for Drive<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.get_mut();
+        {
+            let mut parent = lock(&this.relay.parent);
+            if !parent.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *parent = Some(cx.waker().clone());
+            }
+        }
+        let waker = Waker::from(this.relay.clone());
+        let mut inner = Context::from_waker(&waker);
+        loop {
+            let before = this.relay.wakes.load(Ordering::SeqCst);
+            if let Poll::Ready(v) = this.fut.as_mut().poll(&mut inner) {
+                return Poll::Ready(v);
+            }
+            let woken = this.relay.wakes.load(Ordering::SeqCst) != before;
+            if woken || (this.idle.busy)() || !this.idle.release_all() {
+                return Poll::Pending;
+            }
+        }
+    }
 }
 
 type Outcome<K, L> = Arc<Result<HashMap<K, <L as Loader<K>>::Value>, <L as Loader<K>>::Error>>;
@@ -44,8 +198,8 @@ struct State<K, L: Loader<K>> {
 /// One loader's batching within one scope (a request, or a live batch).
 pub struct Batcher<K, L: Loader<K>> {
     loader: L,
-    window: Duration,
-    state: Mutex<State<K, L>>,
+    gate: Gate,
+    state: Arc<Mutex<State<K, L>>>,
 }
 
 /// Closes the led batch if its leader is dropped before it dispatched, so that waiters
@@ -67,7 +221,7 @@ impl<K, L: Loader<K>> Drop for Lead<'_, K, L> {
 
 impl<K, L: Loader<K>> Batcher<K, L> {
     fn lock(&self) -> MutexGuard<'_, State<K, L>> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.state)
     }
 }
 
@@ -76,9 +230,9 @@ where
     K: Clone + Eq + Hash + Send + Sync + 'static,
     L: Loader<K>,
 {
-    /// Batches `loader`; `window` is waited before the rounds (zero within one task).
-    pub fn new(loader: L, window: Duration) -> Self {
-        Batcher { loader, window, state: Mutex::new(State { open: None, next_id: 0 }) }
+    /// Batches `loader`, dispatching as `gate` says.
+    pub fn new(loader: L, gate: Gate) -> Self {
+        Batcher { loader, gate, state: Arc::new(Mutex::new(State { open: None, next_id: 0 })) }
     }
 
     /// The value of `key`, if there is one.
@@ -138,19 +292,36 @@ where
 
     /// Waits until no more keys join, then loads the batch and publishes the outcome.
     async fn dispatch(&self, lead: Lead<'_, K, L>) -> Outcome<K, L> {
-        if !self.window.is_zero() {
-            tokio::time::sleep(self.window).await;
-        }
-        let mut seen = self.gathered(lead.id);
-        loop {
-            tokio::task::yield_now().await;
-            let now = self.gathered(lead.id);
-            if now == seen {
-                break;
+        let sealed = Arc::new(Mutex::new(None));
+        let seal = {
+            let (state, sealed, id) = (self.state.clone(), sealed.clone(), lead.id);
+            Box::new(move || {
+                let mut state = lock(&state);
+                if state.open.as_ref().is_some_and(|o| o.id == id) {
+                    *lock(&sealed) = state.open.take().map(|o| o.keys);
+                }
+            })
+        };
+        self.gate.open(seal).await;
+        if !matches!(self.gate, Gate::Driven(_)) {
+            let mut seen = self.gathered(lead.id);
+            loop {
+                tokio::task::yield_now().await;
+                let now = self.gathered(lead.id);
+                if now == seen {
+                    break;
+                }
+                seen = now;
             }
-            seen = now;
         }
-        let mut keys = self.lock().open.take().map(|o| o.keys).unwrap_or_default();
+        let sealed = lock(&sealed).take();
+        let mut keys = sealed
+            .or_else(|| {
+                let mut state = self.lock();
+                let mine = state.open.as_ref().is_some_and(|o| o.id == lead.id);
+                if mine { state.open.take().map(|o| o.keys) } else { None }
+            })
+            .unwrap_or_default();
         let mut distinct = HashSet::with_capacity(keys.len());
         keys.retain(|k| distinct.insert(k.clone()));
         let outcome = Arc::new(self.loader.load(&keys).await);
@@ -190,7 +361,7 @@ mod tests {
     #[tokio::test]
     async fn a_level_of_siblings_is_one_batch_without_a_timer() {
         let d = Arc::new(Double::default());
-        let b = Batcher::new(d.clone(), Duration::ZERO);
+        let b = Batcher::new(d.clone(), Gate::Yield);
         // 100 siblings, half of them arriving after an extra await of their own.
         let got = futures_util::future::join_all((1..=100u32).map(|k| {
             let b = &b;
@@ -210,10 +381,40 @@ mod tests {
         assert_eq!(batches(&d), vec![100, 2], "duplicates load once");
     }
 
+    /// Half the siblings first wait for a "statement" (a timer counted as in flight).
+    async fn staggered(b: &Batcher<u32, Arc<Double>>, busy: &AtomicUsize) -> Vec<Result<Option<u32>, String>> {
+        futures_util::future::join_all((1..=20u32).map(|k| async move {
+            if k % 2 == 1 {
+                busy.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                busy.fetch_sub(1, Ordering::SeqCst);
+            }
+            b.load_one(k).await
+        }))
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_driven_batch_waits_for_statements_in_flight() {
+        let busy = Arc::new(AtomicUsize::new(0));
+        let d = Arc::new(Double::default());
+        let flag = busy.clone();
+        let idle = Idle::new(move || flag.load(Ordering::SeqCst) > 0);
+        let b = Batcher::new(d.clone(), Gate::Driven(idle.clone()));
+        let got = drive(idle, staggered(&b, &busy)).await;
+        assert_eq!(batches(&d), vec![20], "one batch once nothing is in flight");
+        assert_eq!(got[19], Ok(Some(40)));
+        // Without a driver, the keys known before the timers fire go alone.
+        let d = Arc::new(Double::default());
+        let b = Batcher::new(d.clone(), Gate::Yield);
+        staggered(&b, &busy).await;
+        assert_eq!(batches(&d), vec![10, 10]);
+    }
+
     #[tokio::test]
     async fn an_error_reaches_every_waiter_of_its_batch() {
         let d = Arc::new(Double::default());
-        let b = Batcher::new(d.clone(), Duration::ZERO);
+        let b = Batcher::new(d.clone(), Gate::Yield);
         let got = futures_util::future::join_all([b.load_one(1), b.load_one(1000)]).await;
         assert_eq!(got, vec![Err("unlucky".to_owned()), Err("unlucky".to_owned())]);
         let many = b.load_many([2, 3]).await;
@@ -223,7 +424,7 @@ mod tests {
     #[tokio::test]
     async fn waiters_of_a_dropped_leader_start_a_new_batch() {
         let d = Arc::new(Double::default());
-        let b = Arc::new(Batcher::new(d.clone(), Duration::from_millis(50)));
+        let b = Arc::new(Batcher::new(d.clone(), Gate::Window(Duration::from_millis(50))));
         let polled = Arc::new(AtomicUsize::new(0));
         // The leader is cancelled while it waits for its window.
         let leader = {

@@ -3,12 +3,11 @@
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use async_graphql::dynamic::ResolverContext;
 
 use crate::auth::{Permission, Session};
-use crate::batch::{Batcher, Loader};
+use crate::batch::{Batcher, Gate, Idle, Loader};
 use crate::db::TxDb;
 use crate::error::{AppError, AppResult};
 
@@ -19,6 +18,8 @@ pub struct RequestCtx {
     pub session: Session,
     /// The request's transaction (tenant already set).
     pub db: Arc<TxDb>,
+    /// When its loaders' batches dispatch.
+    gate: Gate,
     loaders: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     /// Errors of fields resolved to `null` (see [`crate::exec`]), and whether a non-null
     /// root field failed (then `data` is null).
@@ -29,11 +30,33 @@ pub struct RequestCtx {
 }
 
 impl RequestCtx {
-    /// A context for `session` on `db`.
+    /// A context for `session` on `db` whose batches dispatch when a round of yielding adds
+    /// no key (a subscription event's payload: nothing drives it).
     pub fn new(session: Session, db: Arc<TxDb>) -> Arc<Self> {
+        Self::with_gate(session, db, Gate::Yield)
+    }
+
+    /// A context whose batches dispatch when its execution, run through [`Self::drive`],
+    /// can make no more progress.
+    pub fn driven(session: Session, db: Arc<TxDb>) -> Arc<Self> {
+        let busy = db.clone();
+        Self::with_gate(session, db, Gate::Driven(Idle::new(move || busy.in_flight())))
+    }
+
+    /// Runs the request's execution `fut`, releasing its loaders' batches whenever it is
+    /// idle (see [`crate::batch::drive`]). Only for a [`Self::driven`] context.
+    pub async fn drive<F: Future>(&self, fut: F) -> F::Output {
+        match &self.gate {
+            Gate::Driven(idle) => crate::batch::drive(idle.clone(), fut).await,
+            Gate::Yield | Gate::Window(_) => fut.await,
+        }
+    }
+
+    fn with_gate(session: Session, db: Arc<TxDb>, gate: Gate) -> Arc<Self> {
         Arc::new(RequestCtx {
             session,
             db,
+            gate,
             loaders: Mutex::new(HashMap::new()),
             field_errors: Mutex::default(),
             signed_in: Mutex::default(),
@@ -93,7 +116,7 @@ impl RequestCtx {
         let mut map = self.loaders.lock().unwrap_or_else(|p| p.into_inner());
         let entry = map
             .entry(TypeId::of::<Batcher<K, L>>())
-            .or_insert_with(|| Arc::new(Batcher::new(make(self.db.clone()), Duration::ZERO)));
+            .or_insert_with(|| Arc::new(Batcher::new(make(self.db.clone()), self.gate.clone())));
         match entry.clone().downcast::<Batcher<K, L>>() {
             Ok(l) => l,
             Err(_) => unreachable!("loader map is keyed by the batcher's TypeId"),

@@ -1,7 +1,7 @@
 //! The request's database handle: one transaction, tenant set with transaction-local
 //! settings under a role that Row Level Security applies to, every statement counted.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
@@ -32,6 +32,8 @@ pub struct Tenant {
 pub struct TxDb {
     txn: Mutex<State>,
     statements: AtomicU32,
+    /// Statements running or waiting for the transaction.
+    in_flight: AtomicUsize,
     pool: DatabaseConnection,
     /// The tenant last set (durable writes run under it).
     tenant: std::sync::Mutex<Tenant>,
@@ -79,6 +81,7 @@ impl TxDb {
         TxDb {
             txn: Mutex::new(state),
             statements: AtomicU32::new(0),
+            in_flight: AtomicUsize::new(0),
             pool: pool.clone(),
             tenant: std::sync::Mutex::new(tenant),
             durable: std::sync::Mutex::new(Vec::new()),
@@ -128,10 +131,17 @@ impl TxDb {
     }
 
     async fn raw(&self, sql: &str) -> Result<(), DbErr> {
+        let _busy = InFlight::new(&self.in_flight);
         match &*self.opened().await? {
             State::Open(txn) => txn.execute_unprepared(sql).await.map(|_| ()),
             _ => Err(closed()),
         }
+    }
+
+    /// Whether a statement is running or waiting for the transaction (its result may give
+    /// the request more work: see [`crate::batch::Idle`]).
+    pub fn in_flight(&self) -> bool {
+        self.in_flight.load(Ordering::SeqCst) > 0
     }
 
     /// The state, with the transaction begun if it was still pending.
@@ -197,10 +207,27 @@ impl TxDb {
     /// Runs `f` on the open transaction, beginning it first if it is still pending.
     async fn with_txn<T>(&self, f: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, DbErr>) -> Result<T, DbErr> {
         self.statements.fetch_add(1, Ordering::Relaxed);
+        let _busy = InFlight::new(&self.in_flight);
         match &*self.opened().await? {
             State::Open(txn) => f(txn).await,
             _ => Err(closed()),
         }
+    }
+}
+
+/// Counts a statement in flight while it lives.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn new(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::SeqCst);
+        InFlight(n)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -7,8 +7,8 @@ extern crate self as opsgraph_core;
 
 pub mod aggregate;
 pub mod audit;
-pub mod batch;
 pub mod auth;
+pub mod batch;
 pub mod context;
 pub mod db;
 pub mod error;

@@ -214,8 +214,8 @@ async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> 
             }
         };
     let before = db.statement_count();
-    let ctx = RequestCtx::new(session, db.clone());
-    let executed = AssertUnwindSafe(state.schema.execute(req.data(ctx))).catch_unwind().await;
+    let ctx = RequestCtx::driven(session, db.clone());
+    let executed = AssertUnwindSafe(ctx.drive(state.schema.execute(req.data(ctx.clone())))).catch_unwind().await;
     let mut resp = match executed {
         Ok(resp) => resp,
         Err(panic) => {

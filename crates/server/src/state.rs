@@ -37,7 +37,8 @@ impl AppState {
     /// Builds the schema with the configured limits and connects nothing new.
     pub fn new(config: Config, pool: DatabaseConnection, live_pool: DatabaseConnection) -> anyhow::Result<Self> {
         let auth = config.auth();
-        let live = LiveConfig { batch_window: Duration::from_millis(config.live_batch_window_ms), ..LiveConfig::default() };
+        let live =
+            LiveConfig { batch_window: Duration::from_millis(config.live_batch_window_ms), ..LiveConfig::default() };
         let events = Hub::new(live_pool.clone(), Outbox, live.clone());
         let inbox = Hub::new(live_pool.clone(), Inbox, live);
         let mut builder = opsgraph_schema::builder()

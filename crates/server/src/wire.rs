@@ -11,7 +11,7 @@ use async_graphql::parser::types::OperationType;
 use async_graphql::{Request, Response};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use opsgraph_core::exec::order::selected;
+use opsgraph_core::exec::selected;
 
 /// Seconds a client should wait before retrying when the database is unavailable.
 pub const RETRY_AFTER_SECS: u64 = 2;

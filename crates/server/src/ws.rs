@@ -19,7 +19,7 @@ use async_graphql::parser::types::OperationType;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use opsgraph_core::context::EventSlot;
-use opsgraph_core::exec::order::selected;
+use opsgraph_core::exec::selected;
 use opsgraph_core::live::LiveSession;
 use opsgraph_core::{AppError, Session, Tenant, TxDb};
 use opsgraph_org::Credentials;
@@ -354,9 +354,6 @@ impl Conn {
                             if let Some(event) = slot.replace(None) {
                                 opsgraph_core::exec::merge_field_errors(&event, &mut resp);
                                 let _ = event.db.rollback().await;
-                            }
-                            if let Some(doc) = &doc {
-                                opsgraph_core::exec::order::reorder(doc, op_name.as_deref(), &mut resp.data);
                             }
                             ensure_codes(&mut resp);
                             if resp.data == async_graphql::Value::Null && !resp.errors.is_empty() {

@@ -9,8 +9,8 @@ use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use opsgraph_core::batch::Loader;
 use opsgraph_core::TxDb;
+use opsgraph_core::batch::Loader;
 use opsgraph_core::loader::LoadError;
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};

@@ -9,18 +9,15 @@
 //!   back alone (its value is `null` with its error), the others stay and are committed.
 //!   A response therefore never acknowledges a write that is not committed, and never
 //!   hides one that is.
-//! - **Keys in selection order** on every path (see [`order`]).
+//!
+//! Response keys follow the selection order on every path: the executor (patched, see
+//! `vendor/README.md`) resolves an object's fields concurrently and inserts them in order.
 
-pub mod order;
+use std::sync::Arc;
 
-use std::sync::{Arc, Mutex};
-
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextResolve, ResolveInfo,
-};
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, ResolveInfo};
+use async_graphql::parser::types::{ExecutableDocument, OperationDefinition};
 use async_graphql::{PathSegment, QueryPathNode, QueryPathSegment, Response, ServerError, ServerResult, Value};
-use async_graphql::{ServerResult as Parsed, Variables};
 
 use crate::context::{EventSlot, RequestCtx};
 
@@ -37,10 +34,13 @@ impl ExtensionFactory for Semantics {
     }
 }
 
-/// Per operation: the parsed document (to restore the selection order of the response).
+/// Per operation (stateless).
 #[derive(Default)]
-struct SemanticsExt {
-    doc: Mutex<Option<ExecutableDocument>>,
+struct SemanticsExt;
+
+/// The operation `name` selects in `doc` (the first one when `name` is `None`).
+pub fn selected<'d>(doc: &'d ExecutableDocument, name: Option<&str>) -> Option<&'d OperationDefinition> {
+    doc.operations.iter().find(|(n, _)| name.is_none() || n.map(|n| n.as_str()) == name).map(|(_, op)| &op.node)
 }
 
 fn request_ctx(ctx: &ExtensionContext<'_>) -> Option<Arc<RequestCtx>> {
@@ -65,18 +65,6 @@ pub fn path_of(node: &QueryPathNode<'_>) -> Vec<PathSegment> {
 
 #[async_trait::async_trait]
 impl Extension for SemanticsExt {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> Parsed<ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        *self.doc.lock().unwrap_or_else(|p| p.into_inner()) = Some(doc.clone());
-        Ok(doc)
-    }
-
     async fn execute(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -86,9 +74,6 @@ impl Extension for SemanticsExt {
         let mut resp = next.run(ctx, operation_name).await;
         if let Some(req) = request_ctx(ctx) {
             merge_field_errors(&req, &mut resp);
-        }
-        if let Some(doc) = self.doc.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            order::reorder(&doc, operation_name, &mut resp.data);
         }
         resp
     }

@@ -359,41 +359,42 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
             })
             .description("The item."),
         );
-    let conn = Object::new(format!("{node}Connection"))
-        .description(format!("A page of {node} items."))
-        .field(
-            Field::new("edges", TypeRef::named_nn_list_nn(&edge_name), |ctx| {
-                ready(
-                    parent::<Connection>(&ctx)
-                        .map(|c| Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e))))),
-                )
-            })
-            .description("Items with their cursors."),
-        )
-        .field(
-            Field::new("nodes", TypeRef::named_nn_list_nn(node), |ctx| {
-                ready(parent::<Connection>(&ctx).map(|c| {
-                    Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e.node.as_ref()))))
-                }))
-            })
-            .description("The items, without cursors."),
-        )
-        .field(
-            Field::new("pageInfo", TypeRef::named_nn("PageInfo"), |ctx| {
-                ready(parent::<Connection>(&ctx).map(|c| Some(FieldValue::borrowed_any(&c.page_info))))
-            })
-            .description("Paging information."),
-        )
-        .field(
-            Field::new("totalCount", TypeRef::named_nn(TypeRef::INT), |ctx| {
-                FieldFuture::new(async move {
-                    let c = parent::<Connection>(&ctx)?;
-                    let total = c.total.ok_or_else(|| AppError::internal("totalCount not computed"))?;
-                    Ok(Some(FieldValue::value(total)))
+    let conn =
+        Object::new(format!("{node}Connection"))
+            .description(format!("A page of {node} items."))
+            .field(
+                Field::new("edges", TypeRef::named_nn_list_nn(&edge_name), |ctx| {
+                    ready(
+                        parent::<Connection>(&ctx)
+                            .map(|c| Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e))))),
+                    )
                 })
-            })
-            .description("How many items match, across all pages (computed only when asked)."),
-        );
+                .description("Items with their cursors."),
+            )
+            .field(
+                Field::new("nodes", TypeRef::named_nn_list_nn(node), |ctx| {
+                    ready(parent::<Connection>(&ctx).map(|c| {
+                        Some(FieldValue::list(c.edges.iter().map(|e| FieldValue::borrowed_any(e.node.as_ref()))))
+                    }))
+                })
+                .description("The items, without cursors."),
+            )
+            .field(
+                Field::new("pageInfo", TypeRef::named_nn("PageInfo"), |ctx| {
+                    ready(parent::<Connection>(&ctx).map(|c| Some(FieldValue::borrowed_any(&c.page_info))))
+                })
+                .description("Paging information."),
+            )
+            .field(
+                Field::new("totalCount", TypeRef::named_nn(TypeRef::INT), |ctx| {
+                    FieldFuture::new(async move {
+                        let c = parent::<Connection>(&ctx)?;
+                        let total = c.total.ok_or_else(|| AppError::internal("totalCount not computed"))?;
+                        Ok(Some(FieldValue::value(total)))
+                    })
+                })
+                .description("How many items match, across all pages (computed only when asked)."),
+            );
     vec![conn, edge]
 }
 

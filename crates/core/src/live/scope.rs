@@ -8,7 +8,7 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::batch::{Batcher, Loader};
+use crate::batch::{Batcher, Gate, Loader};
 
 /// Loaders shared by every subscriber receiving one batch of an organisation's items: the
 /// per-event permission checks of a thousand subscribers become one statement per loader.
@@ -40,7 +40,7 @@ impl Scope {
         let mut map = self.loaders.lock().unwrap_or_else(|p| p.into_inner());
         let entry = map
             .entry(TypeId::of::<Batcher<K, L>>())
-            .or_insert_with(|| Arc::new(Batcher::new(make(self.pool.clone(), self.org_id), self.delay)));
+            .or_insert_with(|| Arc::new(Batcher::new(make(self.pool.clone(), self.org_id), Gate::Window(self.delay))));
         match entry.clone().downcast::<Batcher<K, L>>() {
             Ok(l) => l,
             Err(_) => unreachable!("loader map is keyed by the batcher's TypeId"),
