@@ -30,12 +30,11 @@ pub struct Semantics;
 
 impl ExtensionFactory for Semantics {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(SemanticsExt::default())
+        Arc::new(SemanticsExt)
     }
 }
 
 /// Per operation (stateless).
-#[derive(Default)]
 struct SemanticsExt;
 
 /// The operation `name` selects in `doc` (the first one when `name` is `None`).
