@@ -10,7 +10,7 @@
 //! - [`Gate::Yield`]: without a driver (a subscription event's payload), the leader yields
 //!   until a round of yielding adds no key.
 //! - [`Gate::Window`]: keys come from several tasks (the subscribers of one live batch):
-//!   wait the window, then yield as above.
+//!   the batch takes what arrived within the window.
 //!
 //! A leader dropped before it finishes (its field was cancelled) closes its batch; the
 //! waiters then start a new one.
@@ -42,7 +42,7 @@ pub enum Gate {
     Driven(Arc<Idle>),
     /// When a round of yielding adds no key.
     Yield,
-    /// After the window, then as [`Gate::Yield`].
+    /// After the window.
     Window(Duration),
 }
 
@@ -139,6 +139,38 @@ impl Wake for Relay {
     }
 }
 
+/// Polls through `relay` until `poll` is ready or idle: a poll that ends with nothing
+/// woken and no statement in flight releases `idle`'s leaders and polls again.
+fn poll_driven<T>(
+    idle: &Idle,
+    relay: &Arc<Relay>,
+    cx: &Context<'_>,
+    mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>,
+) -> Poll<T> {
+    {
+        let mut parent = lock(&relay.parent);
+        if !parent.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            *parent = Some(cx.waker().clone());
+        }
+    }
+    let waker = Waker::from(relay.clone());
+    let mut inner = Context::from_waker(&waker);
+    loop {
+        let before = relay.wakes.load(Ordering::SeqCst);
+        if let Poll::Ready(v) = poll(&mut inner) {
+            return Poll::Ready(v);
+        }
+        let woken = relay.wakes.load(Ordering::SeqCst) != before;
+        if woken || (idle.busy)() || !idle.release_all() {
+            return Poll::Pending;
+        }
+    }
+}
+
+fn relay() -> Arc<Relay> {
+    Arc::new(Relay { wakes: AtomicU64::new(0), parent: Mutex::new(None) })
+}
+
 /// A request's execution under its [`Idle`] driver (see [`drive`]).
 pub struct Drive<F> {
     fut: Pin<Box<tokio::task::coop::Unconstrained<F>>>,
@@ -150,8 +182,7 @@ pub struct Drive<F> {
 /// nothing woken and no statement in flight. It runs without tokio's cooperative budget,
 /// whose deferred wake-ups would look like idleness.
 pub fn drive<F: Future>(idle: Arc<Idle>, fut: F) -> Drive<F> {
-    let relay = Arc::new(Relay { wakes: AtomicU64::new(0), parent: Mutex::new(None) });
-    Drive { fut: Box::pin(tokio::task::coop::unconstrained(fut)), idle, relay }
+    Drive { fut: Box::pin(tokio::task::coop::unconstrained(fut)), idle, relay: relay() }
 }
 
 impl<F: Future> Future for Drive<F> {
@@ -159,24 +190,30 @@ impl<F: Future> Future for Drive<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
-        {
-            let mut parent = lock(&this.relay.parent);
-            if !parent.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                *parent = Some(cx.waker().clone());
-            }
-        }
-        let waker = Waker::from(this.relay.clone());
-        let mut inner = Context::from_waker(&waker);
-        loop {
-            let before = this.relay.wakes.load(Ordering::SeqCst);
-            if let Poll::Ready(v) = this.fut.as_mut().poll(&mut inner) {
-                return Poll::Ready(v);
-            }
-            let woken = this.relay.wakes.load(Ordering::SeqCst) != before;
-            if woken || (this.idle.busy)() || !this.idle.release_all() {
-                return Poll::Pending;
-            }
-        }
+        poll_driven(&this.idle, &this.relay, cx, |inner| this.fut.as_mut().poll(inner))
+    }
+}
+
+/// A subscription's event stream under its [`Idle`] driver (see [`drive_stream`]).
+pub struct DriveStream<S> {
+    stream: Pin<Box<S>>,
+    idle: Arc<Idle>,
+    relay: Arc<Relay>,
+}
+
+/// [`drive`] for a stream (each event's payload is resolved inside `poll_next`). A
+/// cooperative-budget yield inside can release a batch early: more statements, never a
+/// wrong answer.
+pub fn drive_stream<S: futures_util::Stream>(idle: Arc<Idle>, stream: S) -> DriveStream<S> {
+    DriveStream { stream: Box::pin(stream), idle, relay: relay() }
+}
+
+impl<S: futures_util::Stream> futures_util::Stream for DriveStream<S> {
+    type Item = S::Item;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        let this = self.get_mut();
+        poll_driven(&this.idle, &this.relay, cx, |inner| this.stream.as_mut().poll_next(inner))
     }
 }
 
@@ -303,7 +340,9 @@ where
             })
         };
         self.gate.open(seal).await;
-        if !matches!(self.gate, Gate::Driven(_)) {
+        // Within one task, yield until a round adds no key. (A window's keys come from other
+        // tasks, which a busy runtime may not run for a while: no rounds there.)
+        if matches!(self.gate, Gate::Yield) {
             let mut seen = self.gathered(lead.id);
             loop {
                 tokio::task::yield_now().await;

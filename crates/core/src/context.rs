@@ -52,7 +52,8 @@ impl RequestCtx {
         }
     }
 
-    fn with_gate(session: Session, db: Arc<TxDb>, gate: Gate) -> Arc<Self> {
+    /// A context whose batches dispatch as `gate` says.
+    pub fn with_gate(session: Session, db: Arc<TxDb>, gate: Gate) -> Arc<Self> {
         Arc::new(RequestCtx {
             session,
             db,

@@ -24,6 +24,7 @@ use opsgraph_core::live::LiveSession;
 use opsgraph_core::{AppError, Session, Tenant, TxDb};
 use opsgraph_org::Credentials;
 use serde_json::{Value, json};
+use opsgraph_core::batch::{Idle, drive_stream};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
@@ -414,10 +415,13 @@ async fn subscribe(
     let cfg = &state.config;
     crate::limits::check(&req.query, &cfg.limits()).map_err(error_response)?;
     let session = authenticate(state, caller).await.map_err(error_response)?;
-    let live = LiveSession { session, pool: state.live_pool.clone() };
     let slot = EventSlot::default();
+    // The current event's statements in flight keep its driver from releasing batches.
+    let current = slot.clone();
+    let idle = Idle::new(move || current.current().is_some_and(|event| event.db.in_flight()));
+    let live = LiveSession { session, pool: state.live_pool.clone(), idle: idle.clone() };
     let req = req.data(live).data(slot.clone());
-    Ok((slot, state.schema.execute_stream(req).boxed()))
+    Ok((slot, drive_stream(idle, state.schema.execute_stream(req)).boxed()))
 }
 
 /// Ends the socket as `end` says: a close frame, the echo of the client's close, or nothing.

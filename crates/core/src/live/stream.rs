@@ -22,6 +22,9 @@ pub struct LiveSession {
     pub session: Session,
     /// The pool per-event transactions come from.
     pub pool: DatabaseConnection,
+    /// The subscription's driver state: each event's payload is resolved under
+    /// [`crate::batch::drive_stream`], so its loaders batch like a request's.
+    pub idle: Arc<crate::batch::Idle>,
 }
 
 impl LiveSession {
@@ -38,7 +41,8 @@ impl LiveSession {
 
     /// A fresh context for one event (its transaction begins only if the payload reads).
     pub fn event_ctx(&self) -> Arc<RequestCtx> {
-        RequestCtx::new(self.session.clone(), Arc::new(TxDb::lazy(&self.pool, self.tenant())))
+        let db = Arc::new(TxDb::lazy(&self.pool, self.tenant()));
+        RequestCtx::with_gate(self.session.clone(), db, crate::batch::Gate::Driven(self.idle.clone()))
     }
 }
 
