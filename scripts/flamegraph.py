@@ -13,7 +13,7 @@ import re
 import sys
 from collections import defaultdict
 
-WIDTH, ROW, MIN_PX = 1600, 16, 0.4
+WIDTH, ROW, MIN_PX = 1600, 16, 8.0
 
 
 def simplify(frame: str) -> str:

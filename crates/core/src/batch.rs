@@ -10,7 +10,8 @@
 //! - [`Gate::Yield`]: without a driver (a subscription event's payload), the leader yields
 //!   until a round of yielding adds no key.
 //! - [`Gate::Window`]: keys come from several tasks (the subscribers of one live batch):
-//!   the batch takes what arrived within the window.
+//!   the leader waits windows until one adds no key (bounded), so a thousand subscriber
+//!   tasks on a busy runtime still make one statement, not hundreds.
 //!
 //! A leader dropped before it finishes (its field was cancelled) closes its batch; the
 //! waiters then start a new one.
@@ -42,9 +43,12 @@ pub enum Gate {
     Driven(Arc<Idle>),
     /// When a round of yielding adds no key.
     Yield,
-    /// After the window.
+    /// After a window that added no key.
     Window(Duration),
 }
+
+/// Most windows a [`Gate::Window`] batch waits for keys that are still arriving.
+const QUIET_ROUNDS: usize = 20;
 
 /// Closes a led batch to new keys (run by the driver when it releases the leader).
 type Seal = Box<dyn FnOnce() + Send>;
@@ -55,8 +59,7 @@ impl Gate {
     async fn open(&self, seal: Seal) {
         match self {
             Gate::Driven(idle) => idle.released(seal).await,
-            Gate::Yield => {}
-            Gate::Window(d) => tokio::time::sleep(*d).await,
+            Gate::Yield | Gate::Window(_) => {}
         }
     }
 }
@@ -340,8 +343,20 @@ where
             })
         };
         self.gate.open(seal).await;
-        // Within one task, yield until a round adds no key. (A window's keys come from other
-        // tasks, which a busy runtime may not run for a while: no rounds there.)
+        // Keys from other tasks (a busy runtime may run them late): wait windows until one
+        // adds no key, at most `QUIET_ROUNDS` of them.
+        if let Gate::Window(d) = self.gate {
+            let mut seen = self.gathered(lead.id);
+            for _ in 0..QUIET_ROUNDS {
+                tokio::time::sleep(d).await;
+                let now = self.gathered(lead.id);
+                if now == seen {
+                    break;
+                }
+                seen = now;
+            }
+        }
+        // Within one task, yield until a round adds no key.
         if matches!(self.gate, Gate::Yield) {
             let mut seen = self.gathered(lead.id);
             loop {
