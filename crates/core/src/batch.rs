@@ -53,17 +53,6 @@ const QUIET_ROUNDS: usize = 20;
 /// Closes a led batch to new keys (run by the driver when it releases the leader).
 type Seal = Box<dyn FnOnce() + Send>;
 
-impl Gate {
-    /// Waits until the batch may go; a driven gate seals it at the moment of release, so
-    /// keys arriving before the leader runs again start the next batch.
-    async fn open(&self, seal: Seal) {
-        match self {
-            Gate::Driven(idle) => idle.released(seal).await,
-            Gate::Yield | Gate::Window(_) => {}
-        }
-    }
-}
-
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -220,6 +209,12 @@ impl<S: futures_util::Stream> futures_util::Stream for DriveStream<S> {
     }
 }
 
+/// Takes the keys of the open batch if it is still batch `id`.
+fn take_open<K, L: Loader<K>>(state: &Mutex<State<K, L>>, id: u64) -> Option<Vec<K>> {
+    let mut state = lock(state);
+    if state.open.as_ref().is_some_and(|o| o.id == id) { state.open.take().map(|o| o.keys) } else { None }
+}
+
 type Outcome<K, L> = Arc<Result<HashMap<K, <L as Loader<K>>::Value>, <L as Loader<K>>::Error>>;
 type Slot<K, L> = watch::Receiver<Option<Outcome<K, L>>>;
 
@@ -325,6 +320,19 @@ where
         (Some(Lead { batcher: self, id, tx }), rx)
     }
 
+    /// Pauses (at most `rounds` times) until a pause adds no key to batch `id`.
+    async fn until_quiet<P: Future<Output = ()>>(&self, id: u64, rounds: usize, mut pause: impl FnMut() -> P) {
+        let mut seen = self.gathered(id);
+        for _ in 0..rounds {
+            pause().await;
+            let now = self.gathered(id);
+            if now == seen {
+                break;
+            }
+            seen = now;
+        }
+    }
+
     /// Keys gathered so far by batch `id`.
     fn gathered(&self, id: u64) -> usize {
         self.lock().open.as_ref().filter(|o| o.id == id).map_or(0, |o| o.keys.len())
@@ -332,50 +340,29 @@ where
 
     /// Waits until no more keys join, then loads the batch and publishes the outcome.
     async fn dispatch(&self, lead: Lead<'_, K, L>) -> Outcome<K, L> {
-        let sealed = Arc::new(Mutex::new(None));
-        let seal = {
-            let (state, sealed, id) = (self.state.clone(), sealed.clone(), lead.id);
-            Box::new(move || {
-                let mut state = lock(&state);
-                if state.open.as_ref().is_some_and(|o| o.id == id) {
-                    *lock(&sealed) = state.open.take().map(|o| o.keys);
-                }
-            })
+        let id = lead.id;
+        let keys = match &self.gate {
+            // Sealed at the moment of release: keys arriving before the leader runs again
+            // start the next batch.
+            Gate::Driven(idle) => {
+                let sealed = Arc::new(Mutex::new(None));
+                let (state, slot) = (self.state.clone(), sealed.clone());
+                idle.released(Box::new(move || *lock(&slot) = take_open(&state, id))).await;
+                lock(&sealed).take()
+            }
+            // Keys from other tasks (a busy runtime may run them late): windows until one
+            // adds no key, at most `QUIET_ROUNDS` of them.
+            Gate::Window(d) => {
+                self.until_quiet(id, QUIET_ROUNDS, || tokio::time::sleep(*d)).await;
+                take_open(&self.state, id)
+            }
+            // Within one task: yield until a round adds no key.
+            Gate::Yield => {
+                self.until_quiet(id, usize::MAX, tokio::task::yield_now).await;
+                take_open(&self.state, id)
+            }
         };
-        self.gate.open(seal).await;
-        // Keys from other tasks (a busy runtime may run them late): wait windows until one
-        // adds no key, at most `QUIET_ROUNDS` of them.
-        if let Gate::Window(d) = self.gate {
-            let mut seen = self.gathered(lead.id);
-            for _ in 0..QUIET_ROUNDS {
-                tokio::time::sleep(d).await;
-                let now = self.gathered(lead.id);
-                if now == seen {
-                    break;
-                }
-                seen = now;
-            }
-        }
-        // Within one task, yield until a round adds no key.
-        if matches!(self.gate, Gate::Yield) {
-            let mut seen = self.gathered(lead.id);
-            loop {
-                tokio::task::yield_now().await;
-                let now = self.gathered(lead.id);
-                if now == seen {
-                    break;
-                }
-                seen = now;
-            }
-        }
-        let sealed = lock(&sealed).take();
-        let mut keys = sealed
-            .or_else(|| {
-                let mut state = self.lock();
-                let mine = state.open.as_ref().is_some_and(|o| o.id == lead.id);
-                if mine { state.open.take().map(|o| o.keys) } else { None }
-            })
-            .unwrap_or_default();
+        let mut keys = keys.unwrap_or_default();
         let mut distinct = HashSet::with_capacity(keys.len());
         keys.retain(|k| distinct.insert(k.clone()));
         let outcome = Arc::new(self.loader.load(&keys).await);
