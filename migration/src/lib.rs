@@ -20,6 +20,7 @@ mod m20261123_000013_reminders;
 mod m20261123_000014_live;
 mod m20261124_000015_client_scope;
 mod m20261124_000016_signup_verification;
+mod m20261202_000017_external_refs;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000014_live::Migration),
             Box::new(m20261124_000015_client_scope::Migration),
             Box::new(m20261124_000016_signup_verification::Migration),
+            Box::new(m20261202_000017_external_refs::Migration),
         ]
     }
 }

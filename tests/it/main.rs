@@ -25,6 +25,7 @@ mod pagination;
 mod schema;
 mod semantics;
 mod statements;
+mod sync;
 mod tasks;
 mod tenancy;
 mod websocket;

@@ -41,7 +41,7 @@ impl Role {
             WorkRead => self != Client,
             ProjectsRead => true,
             WorkWrite => matches!(self, Owner | Admin | Manager | Member),
-            WorkManage => matches!(self, Owner | Admin | Manager),
+            WorkManage | Integrate => matches!(self, Owner | Admin | Manager),
         }
     }
 }
@@ -95,6 +95,9 @@ pub enum Permission {
     WorkWrite,
     /// Manage projects, members and plans.
     WorkManage,
+    /// Run integrations: external references, upserts by reference and the change feed
+    /// (what is written also needs the domain's own permission).
+    Integrate,
 }
 
 /// Who is calling.

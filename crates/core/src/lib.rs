@@ -23,6 +23,7 @@ pub mod live;
 pub mod loader;
 pub mod node;
 pub mod pagination;
+pub mod sync;
 pub mod validate;
 pub mod write;
 

@@ -6,7 +6,7 @@
 //! `&impl ConnectionTrait`: they load, validate and build the row; `Write` persists the
 //! bookkeeping in the same transaction, so it exists exactly when the change does.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IdenStatic, Iterable};
+use sea_orm::{ActiveModelTrait, ActiveValue, ConnectionTrait, EntityTrait, IdenStatic, Iterable, ModelTrait};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -114,7 +114,8 @@ impl<'a, C: ConnectionTrait> Write<'a, C> {
 
     /// Saves `am` over `before` if its version is still `expected` (CONFLICT otherwise; a
     /// node without a `version` column is saved as is), then audits `action` with the
-    /// computed diff. Nothing is audited when nothing changed.
+    /// computed diff. When `am` sets no new value nothing is written (`changes` is empty and
+    /// `after` is `before`); nothing is audited when nothing changed.
     pub async fn update<N, A>(&self, action: &str, before: Model<N>, mut am: A, expected: i32) -> AppResult<Updated<N>>
     where
         N: NodeType,
@@ -124,6 +125,16 @@ impl<'a, C: ConnectionTrait> Write<'a, C> {
         let id = N::id(&before);
         let id_col = column::<N::Entity>("id").ok_or_else(|| AppError::internal("node without an id column"))?;
         let what = N::NAME.to_lowercase();
+        if sets_nothing_new(&before, &am) {
+            // Nothing to write: no version bump, no audit row (an upsert retried, an
+            // edit that restates the values), but a stale version is still a conflict.
+            if let Some(version) = column::<N::Entity>("version")
+                && before.get(version) != sea_orm::Value::Int(Some(expected))
+            {
+                return Err(AppError::Conflict(format!("{what} was changed by someone else; reload and retry")));
+            }
+            return Ok(Updated { after: before.clone(), before, changes: serde_json::json!({}) });
+        }
         let after = match column::<N::Entity>("version") {
             Some(version) => crate::db::update_versioned(self.db, id_col, version, id, am, expected, &what).await?,
             None => {
@@ -151,11 +162,29 @@ impl<'a, C: ConnectionTrait> Write<'a, C> {
         Ok(row)
     }
 
+    /// Emits `kind` about `N` row `id` addressed to nobody: a change that the change feed
+    /// and project streams see and that notifies no one.
+    pub async fn changed<N: NodeType>(&self, kind: &'static str, id: Uuid, project_id: Option<Uuid>) -> AppResult<i64> {
+        self.emit::<N>(kind, id, DomainEvent { project_id, ..DomainEvent::default() }).await
+    }
+
     /// Emits the domain event `kind` about `N` row `id` (see [`crate::events`]).
     pub async fn emit<N: NodeType>(&self, kind: &'static str, id: Uuid, event: DomainEvent) -> AppResult<i64> {
         let event = DomainEvent { kind, subject_type: N::NAME, subject_id: id, ..event };
         events::emit(self.db, self.session, self.org, event).await
     }
+}
+
+/// Whether every value `am` sets equals `before`'s.
+fn sets_nothing_new<M, A>(before: &M, am: &A) -> bool
+where
+    M: ModelTrait,
+    A: ActiveModelTrait<Entity = M::Entity>,
+{
+    <M::Entity as EntityTrait>::Column::iter().all(|c| match am.get(c) {
+        ActiveValue::Set(v) => before.get(c) == v,
+        _ => true,
+    })
 }
 
 async fn save_unversioned<N, A, C>(

@@ -11,6 +11,7 @@ pub mod loader;
 pub mod nodes;
 pub mod seed;
 pub mod service;
+pub mod sync;
 
 pub use service::auth::{Credentials, authenticate};
 pub use service::tokens::AuthConfig;

@@ -11,3 +11,4 @@ pub mod loader;
 pub mod nodes;
 pub mod seed;
 pub mod service;
+pub mod sync;

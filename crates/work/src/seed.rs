@@ -48,6 +48,8 @@ pub async fn work(db: &TxDb, org: &DemoOrg, plan: &WorkPlan) -> AppResult<()> {
                 team_id: teams.get(i % teams.len().max(1)).map(|t| Id::of::<Team>(t.id)),
                 start_date: chrono::NaiveDate::from_ymd_opt(2026, 1 + i as u32, 1),
                 end_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 31),
+                // Staggered from today, so "due in the next 30 days" finds some.
+                deadline: chrono::Utc::now().date_naive().checked_add_days(chrono::Days::new(12 * (i as u64 + 1))),
                 client_name: Some(plan.clients[i % plan.clients.len()].into()),
                 idempotency_key: None,
             },

@@ -37,6 +37,7 @@ async fn project(tx: &TxDb, org: &DemoOrg) -> anyhow::Result<Id> {
         team_id: None,
         start_date: None,
         end_date: None,
+        deadline: None,
         client_name: None,
         idempotency_key: None,
     };

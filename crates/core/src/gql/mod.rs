@@ -109,9 +109,13 @@ impl SchemaParts {
     }
 
     /// Makes `N` resolvable through `node(id:)` / `nodes(ids:)` with a custom fetcher.
-    pub fn node_with<N: NodeType>(&mut self, fetcher: NodeFetcher) -> &mut Self {
+    /// Also gives `N` its `externalRefs` field (see [`crate::sync`]).
+    pub fn node_with<N: NodeType>(&mut self, fetcher: NodeFetcher) -> &mut Self
+    where
+        Model<N>: Any + Send + Sync,
+    {
         self.nodes.insert(N::NAME.to_owned(), fetcher);
-        self
+        self.extend::<N>(crate::sync::external_refs_field::<N>())
     }
 
     /// Adds enum `E` and its `<E>Filter` input.
@@ -238,6 +242,7 @@ impl SchemaParts {
         self.ty(crate::aggregate::DateBucket::enum_type());
         self.object(page_info_object());
         self.object(money_object());
+        crate::sync::register(self);
     }
 }
 

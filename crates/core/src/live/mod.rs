@@ -178,7 +178,7 @@ impl<S: Source> Hub<S> {
         let db = TxDb::begin(&self.inner.pool, &tenant).await?;
         let pos = match after {
             Some(after) => {
-                check_resume(&db, org, after).await?;
+                check_resume(&db, org, after, "after").await?;
                 after
             }
             None => self.inner.source.head(&db, org).await?,

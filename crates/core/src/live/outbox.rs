@@ -83,9 +83,10 @@ impl super::Source for Outbox {
     }
 }
 
-/// Checks that resuming `org`'s streams after event `after` loses nothing: it must not be
-/// newer than the newest event, and every event after it must still be retained.
-pub async fn check_resume(db: &impl ConnectionTrait, org: Uuid, after: i64) -> AppResult<()> {
+/// Checks that resuming `org`'s streams after event `after` (the argument `field`) loses
+/// nothing: it must not be newer than the newest event, and every event after it must
+/// still be retained.
+pub async fn check_resume(db: &impl ConnectionTrait, org: Uuid, after: i64, field: &str) -> AppResult<()> {
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -98,15 +99,15 @@ pub async fn check_resume(db: &impl ConnectionTrait, org: Uuid, after: i64) -> A
     let head: i64 = row.try_get("", "head")?;
     let oldest: Option<i64> = row.try_get("", "oldest")?;
     if after < 0 || after > head {
-        return Err(AppError::bad_input("after", format!("no event {after} yet (the newest is {head})")));
+        return Err(AppError::bad_input(field, format!("no event {after} yet (the newest is {head})")));
     }
     let retained = after == head || oldest.is_some_and(|o| o <= after + 1);
     if !retained {
         return Err(AppError::bad_input(
-            "after",
+            field,
             format!(
                 "events after {after} are past the retention window (the oldest kept is {}); \
-                 reload, then subscribe without `after`",
+                 reload, then start again without `{field}`",
                 oldest.map_or_else(|| "none".to_owned(), |o| o.to_string())
             ),
         ));

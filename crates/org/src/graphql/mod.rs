@@ -24,4 +24,6 @@ pub fn register(parts: &mut SchemaParts) {
     auth::register(parts);
     inbox::register(parts);
     live::register(parts);
+    opsgraph_core::sync::upsert::register::<crate::nodes::Membership>(parts);
+    opsgraph_core::sync::upsert::register::<crate::nodes::Team>(parts);
 }

@@ -6,7 +6,7 @@ use chrono::{NaiveDate, Utc};
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
-use opsgraph_core::write::Write;
+use opsgraph_core::write::{Updated, Write};
 use opsgraph_core::{AppError, AppResult, Permission, Role, Session, validate};
 use opsgraph_derive::GqlInput;
 use rust_decimal::Decimal;
@@ -114,9 +114,9 @@ pub async fn add(db: &impl ConnectionTrait, session: &Session, input: AddMemberI
     }
     .insert(db)
     .await?;
-    Write { db, session, org: org_id }
-        .audit::<Membership>("membership.add", m.id, serde_json::json!({ "email": email, "role": m.role }))
-        .await?;
+    let w = Write { db, session, org: org_id };
+    w.audit::<Membership>("membership.add", m.id, serde_json::json!({ "email": email, "role": m.role })).await?;
+    w.changed::<Membership>("membership.added", m.id, None).await?;
     Ok(m)
 }
 
@@ -192,8 +192,9 @@ pub async fn update(
         am.bill_rate = Set(rate("billRate", v)?);
     }
     let w = Write { db, session, org: org_id };
-    let updated = w.update::<Membership, _>("membership.update", current, am, input.expected_version).await?.after;
-    Ok(updated)
+    let done = w.update::<Membership, _>("membership.update", current, am, input.expected_version).await?;
+    changed(&w, &done, "membership.updated").await?;
+    Ok(done.after)
 }
 
 /// Locks the organisation's active owners (serialises concurrent demotions).
@@ -235,8 +236,9 @@ pub async fn change_role(
     let mut am: membership::ActiveModel = current.clone().into();
     am.role = Set(role.as_str().into());
     let w = Write { db, session, org: org_id };
-    let updated = w.update::<Membership, _>("membership.role_change", current, am, expected).await?.after;
-    Ok(updated)
+    let done = w.update::<Membership, _>("membership.role_change", current, am, expected).await?;
+    changed(&w, &done, "membership.role_changed").await?;
+    Ok(done.after)
 }
 
 /// Deactivates (`active = false`) or reactivates a member; the last owner stays.
@@ -262,9 +264,18 @@ pub async fn set_active(
     am.is_active = Set(active);
     let action = if active { "membership.reactivate" } else { "membership.deactivate" };
     let expected = current.version;
-    let updated =
-        Write { db, session, org: org_id }.update::<Membership, _>(action, current, am, expected).await?.after;
-    Ok(updated)
+    let w = Write { db, session, org: org_id };
+    let done = w.update::<Membership, _>(action, current, am, expected).await?;
+    changed(&w, &done, if active { "membership.reactivated" } else { "membership.deactivated" }).await?;
+    Ok(done.after)
+}
+
+/// Emits `kind` about a membership update that changed something.
+async fn changed(w: &Write<'_, impl ConnectionTrait>, done: &Updated<Membership>, kind: &'static str) -> AppResult<()> {
+    if done.changes.as_object().is_some_and(|c| !c.is_empty()) {
+        w.changed::<Membership>(kind, done.after.id, None).await?;
+    }
+    Ok(())
 }
 
 /// Active members addressed by mention handles: an e-mail address or its local part

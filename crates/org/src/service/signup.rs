@@ -85,7 +85,14 @@ pub async fn sign_up(db: &TxDb, session: &Session, input: SignUpInput) -> AppRes
     Ok(SIGN_UP_SENT)
 }
 
-async fn queue_email(db: &TxDb, to: &str, kind: &str, subject: &str, body: &str) -> AppResult<()> {
+/// Queues an e-mail in the `outbound_emails` outbox (a mailer sends it).
+pub(crate) async fn queue_email(
+    db: &impl ConnectionTrait,
+    to: &str,
+    kind: &str,
+    subject: &str,
+    body: &str,
+) -> AppResult<()> {
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO outbound_emails (id, to_address, kind, subject, body) VALUES ($1, $2, $3, $4, $5)",

@@ -112,9 +112,9 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateT
     }
     .insert(db)
     .await?;
-    Write { db, session, org: org_id }
-        .audit::<Team>("team.create", t.id, serde_json::json!({ "name": t.name, "kind": t.kind }))
-        .await?;
+    let w = Write { db, session, org: org_id };
+    w.audit::<Team>("team.create", t.id, serde_json::json!({ "name": t.name, "kind": t.kind })).await?;
+    w.changed::<Team>("team.created", t.id, None).await?;
     Ok(t)
 }
 
@@ -145,9 +145,12 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateT
             None => None,
         });
     }
-    let Updated { after: updated, .. } = Write { db, session, org: org_id }
-        .update::<Team, _>("team.update", current.clone(), am, input.expected_version)
-        .await?;
+    let w = Write { db, session, org: org_id };
+    let Updated { after: updated, changes, .. } =
+        w.update::<Team, _>("team.update", current.clone(), am, input.expected_version).await?;
+    if changes.as_object().is_some_and(|c| !c.is_empty()) {
+        w.changed::<Team>("team.updated", updated.id, None).await?;
+    }
     Ok(updated)
 }
 
@@ -159,9 +162,10 @@ pub async fn delete(db: &impl ConnectionTrait, session: &Session, gid: &str) -> 
         return Err(AppError::Conflict("the team has sub-teams; move or delete them first".into()));
     }
     team::Entity::delete_by_id(t.id).exec(db).await?;
-    Write { db, session, org: org_id }
-        .audit::<Team>("team.delete", t.id, serde_json::json!({ "name": t.name }))
-        .await?;
+    let w = Write { db, session, org: org_id };
+    w.audit::<Team>("team.delete", t.id, serde_json::json!({ "name": t.name })).await?;
+    w.changed::<Team>("team.deleted", t.id, None).await?;
+    opsgraph_core::sync::refs::forget(db, org_id, t.id).await?;
     Ok(t.id)
 }
 

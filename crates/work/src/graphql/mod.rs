@@ -49,11 +49,13 @@ pub static PROJECTS: LazyLock<ListSpec<project::Entity>> = LazyLock::new(|| {
             ff("teamId", C::TeamId, K::Id(Team::NAME)),
             ff("startDate", C::StartDate, K::Date),
             ff("endDate", C::EndDate, K::Date),
+            ff("deadline", C::Deadline, K::Date),
         ],
         sorts: vec![
             sk("NAME", C::Name, S::Text),
             sk("KEY", C::Key, S::Text),
             sk("CREATED_AT", C::CreatedAt, S::DateTime),
+            sk("DEADLINE", C::Deadline, S::DateOrLast),
         ],
         default_sort: "NAME",
         aggregates: vec![],
@@ -191,6 +193,9 @@ fn project_mutations_2(parts: &mut SchemaParts) {
     okrs::register(parts);
     time::register(parts);
     live::register(parts);
+    opsgraph_core::sync::upsert::register::<Project>(parts);
+    opsgraph_core::sync::upsert::register::<crate::nodes::Task>(parts);
+    opsgraph_core::sync::upsert::register::<crate::nodes::TimeEntry>(parts);
     parts.mutation(node_mutation(Project, "createProject", "Create a project.", |req, i| async move {
         Ok(payload_value(projects::create(req.db.as_ref(), &req.session, i).await?))
     }));

@@ -38,6 +38,8 @@ pub struct CreateProjectInput {
     pub start_date: Option<NaiveDate>,
     /// End date.
     pub end_date: Option<NaiveDate>,
+    /// Contractual deadline (not before the start date).
+    pub deadline: Option<NaiveDate>,
     /// Client name (until crm links an account).
     pub client_name: Option<String>,
     /// Retrying with the same key returns the first result instead of a duplicate.
@@ -70,6 +72,7 @@ pub async fn create(
     {
         return Err(AppError::bad_input("endDate", "endDate must not be before startDate"));
     }
+    deadline_ok(input.start_date, input.deadline)?;
     let manager_id =
         opsgraph_org::service::members::resolve(db, org_id, input.manager_id.as_deref(), "managerId").await?;
     let team_id = opsgraph_org::service::teams::resolve(db, org_id, input.team_id.as_deref(), "teamId").await?;
@@ -84,6 +87,7 @@ pub async fn create(
         team_id: Set(team_id),
         start_date: Set(input.start_date),
         end_date: Set(input.end_date),
+        deadline: Set(input.deadline),
         client_name: Set(validate::opt_text("clientName", input.client_name.as_deref(), 200, false)?),
         ..Default::default()
     }
@@ -110,6 +114,13 @@ pub async fn create(
     .await?;
     w.created::<Project>("project.create", &p, ("createProject", idem)).await?;
     Ok(p)
+}
+
+fn deadline_ok(start: Option<NaiveDate>, deadline: Option<NaiveDate>) -> AppResult<()> {
+    match (start, deadline) {
+        (Some(s), Some(d)) if d < s => Err(AppError::bad_input("deadline", "deadline must not be before startDate")),
+        _ => Ok(()),
+    }
 }
 
 /// Loads a project of the active organisation (soft-deleted ones excluded).
@@ -149,6 +160,9 @@ pub struct UpdateProjectInput {
     /// End date.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub end_date: Option<Option<NaiveDate>>,
+    /// Contractual deadline (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub deadline: Option<Option<NaiveDate>>,
     /// Client name.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub client_name: Option<Option<String>>,
@@ -192,12 +206,19 @@ pub async fn update(
     {
         return Err(AppError::bad_input("endDate", "endDate must not be before startDate"));
     }
+    if let Some(v) = input.deadline {
+        am.deadline = Set(v);
+    }
+    deadline_ok(start, input.deadline.unwrap_or(current.deadline))?;
     if let Some(c) = &input.client_name {
         am.client_name = Set(validate::opt_text("clientName", c.as_deref(), 200, false)?);
     }
     let Updated { after: updated, changes, .. } = Write { db, session, org: org_id }
         .update::<Project, _>("project.update", current.clone(), am, input.expected_version)
         .await?;
+    if changes.as_object().is_some_and(serde_json::Map::is_empty) {
+        return Ok(updated);
+    }
     let kind = if current.status != updated.status { "project.status_changed" } else { "project.updated" };
     notify::emit(
         db,

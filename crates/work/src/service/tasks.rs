@@ -262,6 +262,9 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateT
     }
     let Updated { after: updated, changes, .. } =
         w.update::<Task, _>("task.update", current.clone(), am, input.expected_version).await?;
+    if changes.as_object().is_some_and(serde_json::Map::is_empty) {
+        return Ok(updated);
+    }
     match updated.assignee_id {
         Some(a) if current.assignee_id != Some(a) => {
             watchers::ensure(db, org_id, a, Subject::Task(id)).await?;

@@ -152,6 +152,7 @@ pub async fn log_time(db: &impl ConnectionTrait, session: &Session, i: LogTimeIn
     .insert(db)
     .await?;
     w.created::<TimeEntry>("time_entry.log", &e, ("logTime", idem)).await?;
+    w.changed::<TimeEntry>("time_entry.logged", e.id, Some(e.project_id)).await?;
     Ok(e)
 }
 
@@ -195,9 +196,12 @@ pub async fn update_entry(
     if let Some(n) = &i.note {
         am.note = Set(validate::opt_text("note", n.as_deref(), 2000, true)?);
     }
-    let Updated { after: updated, .. } = Write { db, session, org: org_id }
-        .update::<TimeEntry, _>("time_entry.update", current.clone(), am, i.expected_version)
-        .await?;
+    let w = Write { db, session, org: org_id };
+    let Updated { after: updated, changes, .. } =
+        w.update::<TimeEntry, _>("time_entry.update", current.clone(), am, i.expected_version).await?;
+    if changes.as_object().is_some_and(|c| !c.is_empty()) {
+        w.changed::<TimeEntry>("time_entry.updated", updated.id, Some(updated.project_id)).await?;
+    }
     Ok(updated)
 }
 
@@ -208,7 +212,10 @@ pub async fn delete_entry(db: &impl ConnectionTrait, session: &Session, gid: &st
     own_or_manager(session, current.membership_id)?;
     time_entry::Entity::delete_by_id(current.id).exec(db).await?;
     let changes = serde_json::json!({ "hours": current.hours.to_string(), "date": current.entry_date });
-    Write { db, session, org: org_id }.audit::<TimeEntry>("time_entry.delete", current.id, changes).await?;
+    let w = Write { db, session, org: org_id };
+    w.audit::<TimeEntry>("time_entry.delete", current.id, changes).await?;
+    w.changed::<TimeEntry>("time_entry.deleted", current.id, Some(current.project_id)).await?;
+    opsgraph_core::sync::refs::forget(db, org_id, current.id).await?;
     Ok(current)
 }
 
