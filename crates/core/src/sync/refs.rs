@@ -159,6 +159,23 @@ pub async fn set(db: &impl ConnectionTrait, org: Uuid, key: &RefKey, node_id: Uu
     Ok(())
 }
 
+/// Gives a node created by an upsert holding `key`'s lock (so no node has it) its reference.
+pub async fn insert_new(db: &impl ConnectionTrait, org: Uuid, key: &RefKey, node_id: Uuid) -> AppResult<()> {
+    db.execute_raw(stmt(
+        "INSERT INTO external_refs (id, org_id, system, external_id, node_type, node_id) VALUES ($1, $2, $3, $4, $5, $6)",
+        [
+            crate::id::new_id().into(),
+            org.into(),
+            key.system.clone().into(),
+            key.external_id.clone().into(),
+            key.node_type.clone().into(),
+            node_id.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Removes `node_id`'s reference in `system`; whether there was one.
 pub async fn remove(db: &impl ConnectionTrait, org: Uuid, node_id: Uuid, system: &str) -> AppResult<bool> {
     let done = db

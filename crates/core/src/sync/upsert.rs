@@ -152,7 +152,7 @@ async fn upsert_one<N: Upsert>(
         )));
     }
     let row = N::create(db, session, input).await?;
-    refs::set(db, org, key, N::id(&row), "externalRef").await?;
+    refs::insert_new(db, org, key, N::id(&row)).await?;
     Ok((UpsertStatus::Created, row))
 }
 

@@ -54,8 +54,11 @@ pub async fn update(req: &RequestCtx, i: UpdateOrgInput) -> AppResult<organizati
         am.fiscal_year_start_month = Set(m);
     }
     let w = Write { db, session: &req.session, org };
-    let updated = w.update::<Organization, _>("organization.update", current, am, i.expected_version).await?.after;
-    Ok(updated)
+    let done = w.update::<Organization, _>("organization.update", current, am, i.expected_version).await?;
+    if done.changes.as_object().is_some_and(|c| !c.is_empty()) {
+        w.changed::<Organization>("organization.updated", done.after.id, None).await?;
+    }
+    Ok(done.after)
 }
 
 /// An IANA time zone name known to the database (`pg_timezone_names`, which PostgreSQL

@@ -215,6 +215,8 @@ pub async fn create_account(db: &TxDb, cfg: &AuthConfig, session: &Session, a: N
         },
     )
     .await?;
+    let w = opsgraph_core::write::Write { db, session: &actor, org: org_id };
+    w.changed::<crate::nodes::Organization>("organization.created", org_id, None).await?;
     issue(db, cfg, user, Some(org_id), None).await
 }
 

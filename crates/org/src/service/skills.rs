@@ -64,9 +64,9 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, input: CreateS
     }
     .insert(db)
     .await?;
-    Write { db, session, org: org_id }
-        .audit::<Skill>("skill.create", s.id, serde_json::json!({ "name": s.name, "kind": s.kind }))
-        .await?;
+    let w = Write { db, session, org: org_id };
+    w.audit::<Skill>("skill.create", s.id, serde_json::json!({ "name": s.name, "kind": s.kind })).await?;
+    w.changed::<Skill>("skill.created", s.id, None).await?;
     Ok(s)
 }
 
@@ -107,13 +107,10 @@ pub async fn set_member_skill(
         )
         .exec_with_returning(db)
         .await?;
-    Write { db, session, org: org_id }
-        .audit::<Membership>(
-            "member_skill.set",
-            member.id,
-            serde_json::json!({ "skill": skill.name, "proficiency": proficiency }),
-        )
-        .await?;
+    let w = Write { db, session, org: org_id };
+    let changes = serde_json::json!({ "skill": skill.name, "proficiency": proficiency });
+    w.audit::<Membership>("member_skill.set", member.id, changes).await?;
+    w.changed::<Membership>("membership.skill_set", member.id, None).await?;
     Ok(saved)
 }
 
@@ -155,8 +152,11 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateS
     }
     // The catalog has no version column: the last write wins.
     let w = Write { db, session, org: org_id };
-    let updated = w.update::<Skill, _>("skill.update", current, am, 0).await?.after;
-    Ok(updated)
+    let done = w.update::<Skill, _>("skill.update", current, am, 0).await?;
+    if done.changes.as_object().is_some_and(|c| !c.is_empty()) {
+        w.changed::<Skill>("skill.updated", done.after.id, None).await?;
+    }
+    Ok(done.after)
 }
 
 /// Deletes a catalog entry and every member's rating of it.
@@ -167,9 +167,10 @@ pub async fn delete(db: &impl ConnectionTrait, session: &Session, gid: &str) -> 
         return Err(AppError::Conflict("other entries have this one as parent; change them first".into()));
     }
     skill::Entity::delete_by_id(s.id).exec(db).await?;
-    Write { db, session, org: org_id }
-        .audit::<Skill>("skill.delete", s.id, serde_json::json!({ "name": s.name }))
-        .await?;
+    let w = Write { db, session, org: org_id };
+    w.audit::<Skill>("skill.delete", s.id, serde_json::json!({ "name": s.name })).await?;
+    w.changed::<Skill>("skill.deleted", s.id, None).await?;
+    opsgraph_core::sync::refs::forget(db, org_id, s.id).await?;
     Ok(s.id)
 }
 
@@ -195,8 +196,8 @@ pub async fn remove_member_skill(
     if res.rows_affected == 0 {
         return Err(AppError::not_found("member skill"));
     }
-    Write { db, session, org: org_id }
-        .audit::<Membership>("member_skill.remove", member.id, serde_json::json!({ "skillId": skill_id }))
-        .await?;
+    let w = Write { db, session, org: org_id };
+    w.audit::<Membership>("member_skill.remove", member.id, serde_json::json!({ "skillId": skill_id })).await?;
+    w.changed::<Membership>("membership.skill_removed", member.id, None).await?;
     Ok(member)
 }

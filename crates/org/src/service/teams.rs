@@ -190,9 +190,9 @@ pub async fn add_member(
     }
     .insert(db)
     .await?;
-    Write { db, session, org: org_id }
-        .audit::<Team>("team.member_add", t.id, serde_json::json!({ "membershipId": m.id }))
-        .await?;
+    let w = Write { db, session, org: org_id };
+    w.audit::<Team>("team.member_add", t.id, serde_json::json!({ "membershipId": m.id })).await?;
+    w.changed::<Team>("team.member_added", t.id, None).await?;
     Ok(tm)
 }
 
@@ -214,9 +214,9 @@ pub async fn remove_member(
     if res.rows_affected == 0 {
         return Err(AppError::not_found("team member"));
     }
-    Write { db, session, org: org_id }
-        .audit::<Team>("team.member_remove", t.id, serde_json::json!({ "membershipId": member }))
-        .await?;
+    let w = Write { db, session, org: org_id };
+    w.audit::<Team>("team.member_remove", t.id, serde_json::json!({ "membershipId": member })).await?;
+    w.changed::<Team>("team.member_removed", t.id, None).await?;
     Ok(t)
 }
 

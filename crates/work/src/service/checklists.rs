@@ -73,6 +73,7 @@ pub async fn add(
     .insert(db)
     .await?;
     w.created::<ChecklistItem>("checklist_item.add", &item, ("addChecklistItem", idem.as_deref())).await?;
+    w.changed::<ChecklistItem>("checklist_item.added", item.id, None).await?;
     Ok(item)
 }
 
@@ -136,9 +137,12 @@ pub async fn update(
             None => lo + 1024.0,
         });
     }
-    let Updated { after: updated, .. } = Write { db, session, org: org_id }
-        .update::<ChecklistItem, _>("checklist_item.update", current.clone(), am, i.expected_version)
-        .await?;
+    let w = Write { db, session, org: org_id };
+    let Updated { after: updated, changes, .. } =
+        w.update::<ChecklistItem, _>("checklist_item.update", current.clone(), am, i.expected_version).await?;
+    if changes.as_object().is_some_and(|c| !c.is_empty()) {
+        w.changed::<ChecklistItem>("checklist_item.updated", updated.id, None).await?;
+    }
     Ok(updated)
 }
 
@@ -146,5 +150,8 @@ pub async fn update(
 pub async fn remove(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<checklist_item::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
     let current = get(db, org_id, ChecklistItem::decode(gid, "id")?).await?;
-    Write { db, session, org: org_id }.delete::<ChecklistItem>("checklist_item.remove", current).await
+    let w = Write { db, session, org: org_id };
+    let removed = w.delete::<ChecklistItem>("checklist_item.remove", current).await?;
+    w.changed::<ChecklistItem>("checklist_item.removed", removed.id, None).await?;
+    Ok(removed)
 }

@@ -52,9 +52,9 @@ pub async fn add(
     }
     .insert(db)
     .await?;
-    Write { db, session, org: org_id }
-        .audit::<Task>("task.dependency_add", task.id, serde_json::json!({ "dependsOn": on.id, "kind": kind }))
-        .await?;
+    let w = Write { db, session, org: org_id };
+    w.audit::<Task>("task.dependency_add", task.id, serde_json::json!({ "dependsOn": on.id, "kind": kind })).await?;
+    w.changed::<Task>("task.dependency_added", task.id, None).await?;
     Ok(dep)
 }
 
@@ -93,8 +93,8 @@ pub async fn remove(db: &impl ConnectionTrait, session: &Session, task_gid: &str
     if res.rows_affected == 0 {
         return Err(AppError::not_found("dependency"));
     }
-    Write { db, session, org: org_id }
-        .audit::<Task>("task.dependency_remove", task, serde_json::json!({ "dependsOn": on }))
-        .await?;
+    let w = Write { db, session, org: org_id };
+    w.audit::<Task>("task.dependency_remove", task, serde_json::json!({ "dependsOn": on })).await?;
+    w.changed::<Task>("task.dependency_removed", task, None).await?;
     Ok(task)
 }

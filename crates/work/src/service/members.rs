@@ -104,6 +104,7 @@ pub async fn add(
     )
     .await?;
     w.created::<ProjectMember>("project_member.add", &row, ("addProjectMember", idem)).await?;
+    w.changed::<ProjectMember>("project_member.added", row.id, None).await?;
     Ok(row)
 }
 
@@ -155,9 +156,12 @@ pub async fn update(
         am.end_date = Set(v);
     }
     dates(i.start_date.unwrap_or(current.start_date), i.end_date.unwrap_or(current.end_date))?;
-    let Updated { after: updated, .. } = Write { db, session, org: org_id }
-        .update::<ProjectMember, _>("project_member.update", current.clone(), am, i.expected_version)
-        .await?;
+    let w = Write { db, session, org: org_id };
+    let Updated { after: updated, changes, .. } =
+        w.update::<ProjectMember, _>("project_member.update", current.clone(), am, i.expected_version).await?;
+    if changes.as_object().is_some_and(|c| !c.is_empty()) {
+        w.changed::<ProjectMember>("project_member.updated", updated.id, Some(updated.project_id)).await?;
+    }
     Ok(updated)
 }
 
@@ -167,9 +171,9 @@ pub async fn remove(db: &impl ConnectionTrait, session: &Session, gid: &str) -> 
     let current = get(db, org_id, ProjectMember::decode(gid, "id")?).await?;
     project_member::Entity::delete_by_id(current.id).exec(db).await?;
     let data = serde_json::json!({ "membershipId": current.membership_id });
-    Write { db, session, org: org_id }
-        .audit::<ProjectMember>("project_member.remove", current.id, data.clone())
-        .await?;
+    let w = Write { db, session, org: org_id };
+    w.audit::<ProjectMember>("project_member.remove", current.id, data.clone()).await?;
+    w.changed::<ProjectMember>("project_member.removed", current.id, None).await?;
     notify::emit(
         db,
         session,

@@ -107,6 +107,7 @@ pub async fn create_objective(
     .insert(db)
     .await?;
     w.created::<Objective>("objective.create", &o, ("createObjective", idem)).await?;
+    w.changed::<Objective>("objective.created", o.id, None).await?;
     Ok(o)
 }
 
@@ -145,9 +146,12 @@ pub async fn update_objective(
     if let Some(o) = &i.owner_id {
         am.owner_id = Set(opsgraph_org::service::members::resolve(db, org_id, o.as_deref(), "ownerId").await?);
     }
-    let Updated { after: updated, .. } = Write { db, session, org: org_id }
-        .update::<Objective, _>("objective.update", current.clone(), am, i.expected_version)
-        .await?;
+    let w = Write { db, session, org: org_id };
+    let Updated { after: updated, changes, .. } =
+        w.update::<Objective, _>("objective.update", current.clone(), am, i.expected_version).await?;
+    if changes.as_object().is_some_and(|c| !c.is_empty()) {
+        w.changed::<Objective>("objective.updated", updated.id, None).await?;
+    }
     Ok(updated)
 }
 
@@ -226,6 +230,7 @@ pub async fn add_key_result(
     .insert(db)
     .await?;
     w.created::<KeyResult>("key_result.add", &k, ("addKeyResult", idem.as_deref())).await?;
+    w.changed::<KeyResult>("key_result.added", k.id, None).await?;
     Ok(k)
 }
 
@@ -301,9 +306,9 @@ pub async fn set_link(
         .rows_affected();
     if n > 0 {
         let action = if linked { "objective.link" } else { "objective.unlink" };
-        Write { db, session, org: org_id }
-            .audit::<Objective>(action, o.id, serde_json::json!({ "subjectId": subject.id() }))
-            .await?;
+        let w = Write { db, session, org: org_id };
+        w.audit::<Objective>(action, o.id, serde_json::json!({ "subjectId": subject.id() })).await?;
+        w.changed::<Objective>(if linked { "objective.linked" } else { "objective.unlinked" }, o.id, None).await?;
     }
     Ok(o)
 }

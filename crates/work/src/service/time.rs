@@ -426,6 +426,8 @@ pub async fn set_availability(
     let changes = serde_json::json!({
         "days": i.days.iter().map(|d| serde_json::json!({ "weekday": d.weekday, "hours": d.hours.to_string() })).collect::<Vec<_>>()
     });
-    Write { db, session, org: org_id }.audit::<Membership>("availability.set", member, changes).await?;
+    let w = Write { db, session, org: org_id };
+    w.audit::<Membership>("availability.set", member, changes).await?;
+    w.changed::<Membership>("membership.availability_set", member, None).await?;
     Ok(member)
 }
