@@ -410,3 +410,31 @@ async fn projects_due_in_the_next_30_days_soonest_first() {
     assert_eq!(data(&cleared)["updateProject"]["project"], json!({ "deadline": null, "version": 3 }));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn refs_and_the_feed_load_in_constant_statements() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Count Co").await;
+    let statements = |r: &Value| r["extensions"]["sqlStatements"].as_u64().expect("sqlStatements");
+    let refs =
+        "query($n: Int!) { organization { projects(first: $n) { nodes { key externalRefs { system externalId } } } } }";
+    let feed = "query($n: Int!) { changes(types: [\"Project\"], first: $n) { changes { node { id ... on Project { key externalRefs { externalId } } } } } }";
+    let mut counts = vec![];
+    for n in [2, 12] {
+        while app.count("SELECT count(*) AS n FROM projects").await < n {
+            let i = app.count("SELECT count(*) AS n FROM projects").await;
+            let up = json!({ "i": { "externalRef": { "system": "crm", "externalId": format!("p{i}") }, "key": format!("K{i}"), "name": "P" } });
+            data(
+                &app.gql(Some(&owner), "mutation($i: UpsertProjectInput!) { upsertProject(input: $i) { status } }", up)
+                    .await,
+            );
+        }
+        let r = app.gql(Some(&owner), refs, json!({ "n": n })).await;
+        assert_eq!(data(&r)["organization"]["projects"]["nodes"].as_array().map(Vec::len), Some(n as usize));
+        let f = app.gql(Some(&owner), feed, json!({ "n": n })).await;
+        assert_eq!(data(&f)["changes"]["changes"].as_array().map(Vec::len), Some(n as usize));
+        counts.push((statements(&r), statements(&f)));
+    }
+    assert_eq!(counts[0], counts[1], "statements grow with the number of nodes: {counts:?}");
+    app.finish().await;
+}
