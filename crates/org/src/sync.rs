@@ -67,13 +67,6 @@ impl Upsert for Membership {
     type Input = UpsertMembershipInput;
     const FIELD: &'static str = "membership";
 
-    fn external_ref(i: &Self::Input) -> &ExternalRefInput {
-        &i.external_ref
-    }
-    fn expected_version(i: &Self::Input) -> Option<i32> {
-        i.expected_version
-    }
-
     async fn create(db: &TxDb, session: &Session, i: &Self::Input) -> AppResult<membership::Model> {
         let input = AddMemberInput {
             email: required(&i.email, "email")?,
@@ -174,13 +167,6 @@ pub struct UpsertTeamInput {
 impl Upsert for Team {
     type Input = UpsertTeamInput;
     const FIELD: &'static str = "team";
-
-    fn external_ref(i: &Self::Input) -> &ExternalRefInput {
-        &i.external_ref
-    }
-    fn expected_version(i: &Self::Input) -> Option<i32> {
-        i.expected_version
-    }
 
     async fn create(db: &TxDb, session: &Session, i: &Self::Input) -> AppResult<team::Model> {
         let input = CreateTeamInput {

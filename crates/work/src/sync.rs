@@ -65,13 +65,6 @@ impl Upsert for Project {
     type Input = UpsertProjectInput;
     const FIELD: &'static str = "project";
 
-    fn external_ref(i: &Self::Input) -> &ExternalRefInput {
-        &i.external_ref
-    }
-    fn expected_version(i: &Self::Input) -> Option<i32> {
-        i.expected_version
-    }
-
     async fn create(db: &TxDb, session: &Session, i: &Self::Input) -> AppResult<project::Model> {
         let input = CreateProjectInput {
             key: required(&i.key, "key")?,
@@ -162,13 +155,6 @@ impl Upsert for Task {
     type Input = UpsertTaskInput;
     const FIELD: &'static str = "task";
 
-    fn external_ref(i: &Self::Input) -> &ExternalRefInput {
-        &i.external_ref
-    }
-    fn expected_version(i: &Self::Input) -> Option<i32> {
-        i.expected_version
-    }
-
     async fn create(db: &TxDb, session: &Session, i: &Self::Input) -> AppResult<task::Model> {
         let input = CreateTaskInput {
             project_id: required(&i.project_id, "projectId")?,
@@ -255,13 +241,6 @@ pub struct UpsertTimeEntryInput {
 impl Upsert for TimeEntry {
     type Input = UpsertTimeEntryInput;
     const FIELD: &'static str = "timeEntry";
-
-    fn external_ref(i: &Self::Input) -> &ExternalRefInput {
-        &i.external_ref
-    }
-    fn expected_version(i: &Self::Input) -> Option<i32> {
-        i.expected_version
-    }
 
     async fn create(db: &TxDb, session: &Session, i: &Self::Input) -> AppResult<time_entry::Model> {
         let input = LogTimeInput {

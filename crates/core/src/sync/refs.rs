@@ -142,37 +142,35 @@ pub async fn set(db: &impl ConnectionTrait, org: Uuid, key: &RefKey, node_id: Uu
             key.system, key.external_id, key.node_type
         )));
     }
-    db.execute_raw(stmt(
-        "INSERT INTO external_refs (id, org_id, system, external_id, node_type, node_id) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (org_id, node_id, system) DO UPDATE SET external_id = EXCLUDED.external_id",
-        [
-            crate::id::new_id().into(),
-            org.into(),
-            key.system.clone().into(),
-            key.external_id.clone().into(),
-            key.node_type.clone().into(),
-            node_id.into(),
-        ],
-    ))
-    .await?;
-    Ok(())
+    insert(
+        db,
+        org,
+        key,
+        node_id,
+        "ON CONFLICT (org_id, node_id, system) DO UPDATE SET external_id = EXCLUDED.external_id",
+    )
+    .await
 }
 
 /// Gives a node created by an upsert holding `key`'s lock (so no node has it) its reference.
 pub async fn insert_new(db: &impl ConnectionTrait, org: Uuid, key: &RefKey, node_id: Uuid) -> AppResult<()> {
-    db.execute_raw(stmt(
-        "INSERT INTO external_refs (id, org_id, system, external_id, node_type, node_id) VALUES ($1, $2, $3, $4, $5, $6)",
-        [
-            crate::id::new_id().into(),
-            org.into(),
-            key.system.clone().into(),
-            key.external_id.clone().into(),
-            key.node_type.clone().into(),
-            node_id.into(),
-        ],
-    ))
-    .await?;
+    insert(db, org, key, node_id, "").await
+}
+
+async fn insert(db: &impl ConnectionTrait, org: Uuid, key: &RefKey, node_id: Uuid, on_conflict: &str) -> AppResult<()> {
+    let sql = format!(
+        "INSERT INTO external_refs (id, org_id, system, external_id, node_type, node_id) \
+         VALUES ($1, $2, $3, $4, $5, $6) {on_conflict}"
+    );
+    let values: [sea_orm::Value; 6] = [
+        crate::id::new_id().into(),
+        org.into(),
+        key.system.clone().into(),
+        key.external_id.clone().into(),
+        key.node_type.clone().into(),
+        node_id.into(),
+    ];
+    db.execute_raw(stmt(&sql, values)).await?;
     Ok(())
 }
 

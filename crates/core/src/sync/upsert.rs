@@ -48,15 +48,12 @@ pub enum UpsertStatus {
 
 /// A node type integrations create or update by external reference.
 pub trait Upsert: NodeType {
-    /// `Upsert<Type>Input`: `externalRef`, `expectedVersion` and the node's fields (absent
-    /// keeps a value, `null` clears it; required ones must be given to create).
+    /// `Upsert<Type>Input`: `externalRef: ExternalRefInput!`, `expectedVersion: Int` (read
+    /// by the pipeline as [`Head`]) and the node's fields (absent keeps a value, `null`
+    /// clears it; required ones must be given to create).
     type Input: DeserializeOwned + GqlInput + Send + Sync + 'static;
     /// The payload field holding the node (`task`).
     const FIELD: &'static str;
-    /// The reference of `input`.
-    fn external_ref(input: &Self::Input) -> &ExternalRefInput;
-    /// The version the caller last read, if it gave one (CONFLICT when stale).
-    fn expected_version(input: &Self::Input) -> Option<i32>;
     /// Creates the node (BAD_USER_INPUT naming a required field that is missing).
     fn create(db: &TxDb, session: &Session, input: &Self::Input)
     -> impl Future<Output = AppResult<Model<Self>>> + Send;
@@ -82,6 +79,24 @@ pub fn unchanged<T: PartialEq>(given: Option<T>, current: T, field: &str) -> App
         Some(v) if v != current => Err(AppError::bad_input(field, format!("{field} cannot change once created"))),
         _ => Ok(()),
     }
+}
+
+/// What every upsert input holds besides the node's fields.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Head {
+    /// The node's id in the outside system.
+    pub external_ref: ExternalRefInput,
+    /// The version the caller last read, if it gave one (CONFLICT when stale).
+    pub expected_version: Option<i32>,
+}
+
+/// One upsert: the reference part and the domain's input (both read from one GraphQL input).
+pub struct Item<I> {
+    /// Reference and expected version.
+    pub head: Head,
+    /// The node's fields.
+    pub input: I,
 }
 
 /// A failed item of a partial bulk upsert.
@@ -133,9 +148,9 @@ async fn upsert_one<N: Upsert>(
     org: Uuid,
     key: &RefKey,
     known: Option<Uuid>,
-    input: &N::Input,
+    item: &Item<N::Input>,
 ) -> AppResult<(UpsertStatus, Model<N>)> {
-    let expected = N::expected_version(input);
+    let (expected, input) = (item.head.expected_version, &item.input);
     if let Some(id) = known {
         match N::update(db, session, id, expected, input).await? {
             Some((row, true)) => return Ok((UpsertStatus::Updated, row)),
@@ -173,19 +188,19 @@ async fn known(db: &TxDb, org: Uuid, keys: &[RefKey]) -> AppResult<HashMap<(Stri
 }
 
 /// Upserts one input (the `upsert<Type>` mutation).
-pub async fn upsert<N: Upsert>(req: &RequestCtx, input: &N::Input) -> AppResult<(UpsertStatus, Model<N>)> {
+pub async fn upsert<N: Upsert>(req: &RequestCtx, item: &Item<N::Input>) -> AppResult<(UpsertStatus, Model<N>)> {
     let org = req.require(Permission::Integrate)?;
-    let key = RefKey::new(N::NAME, N::external_ref(input), "externalRef")?;
+    let key = RefKey::new(N::NAME, &item.head.external_ref, "externalRef")?;
     refs::lock(req.db.as_ref(), org, std::slice::from_ref(&key)).await?;
     let node =
         known(&req.db, org, std::slice::from_ref(&key)).await?.remove(&(key.system.clone(), key.external_id.clone()));
-    upsert_one::<N>(&req.db, &req.session, org, &key, node, input).await
+    upsert_one::<N>(&req.db, &req.session, org, &key, node, item).await
 }
 
 /// Upserts `items` (the `upsert<Type>s` mutation; see the module docs for `partial`).
 pub async fn upsert_many<N: Upsert>(
     req: &RequestCtx,
-    items: &[N::Input],
+    items: &[Item<N::Input>],
     partial: bool,
 ) -> AppResult<Vec<Upserted<Model<N>>>> {
     let org = req.require(Permission::Integrate)?;
@@ -194,7 +209,7 @@ pub async fn upsert_many<N: Upsert>(
     }
     let mut keys = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        match RefKey::new(N::NAME, N::external_ref(item), "externalRef") {
+        match RefKey::new(N::NAME, &item.head.external_ref, "externalRef") {
             Err(e) if !partial => return Err(in_item(e, i)),
             key => keys.push(key),
         }
@@ -230,7 +245,7 @@ async fn item_result<N: Upsert>(
     org: Uuid,
     key: &RefKey,
     nodes: &mut HashMap<(String, String), Uuid>,
-    item: &N::Input,
+    item: &Item<N::Input>,
     partial: bool,
 ) -> AppResult<(UpsertStatus, Model<N>)> {
     let slot = (key.system.clone(), key.external_id.clone());
@@ -263,6 +278,14 @@ struct Bulk<I> {
     items: Vec<I>,
     #[serde(default)]
     partial: Option<bool>,
+}
+
+/// The items of a bulk input, each read twice: as [`Head`] and as the domain's input.
+fn items<I: DeserializeOwned>(ctx: &async_graphql::dynamic::ResolverContext<'_>) -> AppResult<(Vec<Item<I>>, bool)> {
+    let inputs: Bulk<I> = parse(ctx)?;
+    let heads: Bulk<Head> = parse(ctx)?;
+    let items = heads.items.into_iter().zip(inputs.items).map(|(head, input)| Item { head, input }).collect();
+    Ok((items, inputs.partial.unwrap_or(false)))
 }
 
 fn parse<T: DeserializeOwned>(ctx: &async_graphql::dynamic::ResolverContext<'_>) -> AppResult<T> {
@@ -310,8 +333,8 @@ where
     Field::new(format!("upsert{}", N::NAME), TypeRef::named(format!("{}UpsertPayload", N::NAME)), |ctx| {
         FieldFuture::new(async move {
             let req = RequestCtx::of(&ctx)?;
-            let input: N::Input = parse(&ctx)?;
-            let (status, row) = upsert::<N>(&req, &input).await?;
+            let item = Item { head: parse(&ctx)?, input: parse::<N::Input>(&ctx)? };
+            let (status, row) = upsert::<N>(&req, &item).await?;
             let done = Upserted { index: 0, outcome: Ok((status, Arc::new(row))) };
             Ok(Some(FieldValue::owned_any(done)))
         })
@@ -331,8 +354,8 @@ where
     Field::new(format!("upsert{}", plural(name)), TypeRef::named(format!("{name}UpsertsPayload")), |ctx| {
         FieldFuture::new(async move {
             let req = RequestCtx::of(&ctx)?;
-            let input: Bulk<N::Input> = parse(&ctx)?;
-            let results = upsert_many::<N>(&req, &input.items, input.partial.unwrap_or(false)).await?;
+            let (items, partial) = items::<N::Input>(&ctx)?;
+            let results = upsert_many::<N>(&req, &items, partial).await?;
             Ok(Some(FieldValue::owned_any(Outcomes(results))))
         })
     })
