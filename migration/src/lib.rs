@@ -21,6 +21,7 @@ mod m20261123_000014_live;
 mod m20261124_000015_client_scope;
 mod m20261124_000016_signup_verification;
 mod m20261202_000017_external_refs;
+mod m20261202_000018_crm;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000015_client_scope::Migration),
             Box::new(m20261124_000016_signup_verification::Migration),
             Box::new(m20261202_000017_external_refs::Migration),
+            Box::new(m20261202_000018_crm::Migration),
         ]
     }
 }

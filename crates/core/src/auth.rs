@@ -38,10 +38,10 @@ impl Role {
                 matches!(self, Owner | Admin)
             }
             OwnersManage => self == Owner,
-            WorkRead => self != Client,
+            WorkRead | CrmRead => self != Client,
             ProjectsRead => true,
-            WorkWrite => matches!(self, Owner | Admin | Manager | Member),
-            WorkManage | Integrate => matches!(self, Owner | Admin | Manager),
+            WorkWrite | CrmWrite => matches!(self, Owner | Admin | Manager | Member),
+            WorkManage | Integrate | CrmManage => matches!(self, Owner | Admin | Manager),
         }
     }
 }
@@ -95,6 +95,12 @@ pub enum Permission {
     WorkWrite,
     /// Manage projects, members and plans.
     WorkManage,
+    /// Read accounts, contacts, pipelines and deals.
+    CrmRead,
+    /// Create and change accounts, contacts, deals and interactions.
+    CrmWrite,
+    /// Manage pipelines, the industry catalog, merges and exchange rates.
+    CrmManage,
     /// Run integrations: external references, upserts by reference and the change feed
     /// (what is written also needs the domain's own permission).
     Integrate,

@@ -36,6 +36,11 @@ pub enum FieldKind {
     FullText(&'static str),
     /// A `text[]` column: containsAll, containsAny.
     Tags,
+    /// Typo-tolerant search (pg_trgm) over the given lower-cased SQL expressions (the
+    /// field's own column is unused): `like` matches when any expression is similar to the
+    /// text ("Jon Smyth" finds "John Smith") or contains it. Give each expression a
+    /// trigram index.
+    Similar(&'static [&'static str]),
 }
 
 impl FieldKind {
@@ -51,6 +56,7 @@ impl FieldKind {
             FieldKind::Enum(name) => format!("{name}Filter"),
             FieldKind::FullText(_) => "FullTextFilter".into(),
             FieldKind::Tags => "TagsFilter".into(),
+            FieldKind::Similar(_) => "SimilarFilter".into(),
         }
     }
 }
@@ -112,6 +118,11 @@ pub fn operator_inputs() -> Vec<InputObject> {
             "matches",
             TypeRef::named(TypeRef::STRING),
             "Web-search syntax: words, \"phrases\", -excluded, or.",
+        )),
+        InputObject::new("SimilarFilter").description("Typo-tolerant search (trigram similarity).").field(op(
+            "like",
+            TypeRef::named(TypeRef::STRING),
+            "Text to look for: similar words or a part, ignoring case (`jon smyth` finds John Smith).",
         )),
         InputObject::new("TagsFilter")
             .description("Conditions on a set of tags; all given operators must hold.")
@@ -270,9 +281,20 @@ fn field_condition<C: ColumnTrait>(field: &FilterField<C>, v: &Value, path: &str
                 }
                 Expr::cust_with_values(format!("\"{tsv}\" @@ websearch_to_tsquery('simple', $1)"), [q])
             }
+            (FieldKind::Similar(exprs), "like") => {
+                let q = text()?.to_lowercase();
+                if q.chars().count() > 200 {
+                    return Err(bad(&here, "at most 200 characters"));
+                }
+                let pattern = format!("%{}%", escape_like(&q));
+                let any = exprs.iter().map(|e| format!("({e} % $1 OR {e} LIKE $2)")).collect::<Vec<_>>().join(" OR ");
+                Expr::cust_with_values(format!("({any})"), [q, pattern])
+            }
             (FieldKind::Tags, "containsAll") => Expr::cust_with_values(format!("\"{column}\" @> $1"), [strings()?]),
             (FieldKind::Tags, "containsAny") => Expr::cust_with_values(format!("\"{column}\" && $1"), [strings()?]),
-            (FieldKind::FullText(_) | FieldKind::Tags, _) => return Err(bad(&here, "unknown operator")),
+            (FieldKind::FullText(_) | FieldKind::Tags | FieldKind::Similar(_), _) => {
+                return Err(bad(&here, "unknown operator"));
+            }
             _ => match op.as_str() {
                 "eq" => col().eq(one()?),
                 "ne" => col().ne(one()?),

@@ -9,6 +9,7 @@ pub mod aggregate;
 pub mod audit;
 pub mod auth;
 pub mod batch;
+pub mod board;
 pub mod context;
 pub mod db;
 pub mod error;

@@ -39,6 +39,8 @@ pub enum SortKind {
     Date,
     /// Integer.
     Int,
+    /// Floating point (manual board positions).
+    Float,
     /// An enum stored as text whose values have an order (priority, status, severity,
     /// stage): sorts by the value's position in the list, lowest first.
     Ranked(&'static [&'static str]),
@@ -337,6 +339,9 @@ fn to_json(v: sea_orm::Value) -> AppResult<serde_json::Value> {
         V::Int(Some(i)) => i.into(),
         V::BigInt(Some(i)) => i.into(),
         V::SmallInt(Some(i)) => i.into(),
+        V::Double(Some(f)) => serde_json::Number::from_f64(f)
+            .map(serde_json::Value::Number)
+            .ok_or_else(|| AppError::internal("non-finite position"))?,
         other => {
             return Err(AppError::internal(format!("unsupported sort value {other:?}")));
         }
@@ -350,6 +355,7 @@ fn from_json(kind: SortKind, v: &serde_json::Value) -> Option<sea_orm::Value> {
         SortKind::DateTime => chrono::DateTime::parse_from_rfc3339(v.as_str()?).ok()?.into(),
         SortKind::Date => crate::validate::iso_date(v.as_str()?)?.into(),
         SortKind::Int => v.as_i64()?.into(),
+        SortKind::Float => v.as_f64()?.into(),
         SortKind::Ranked(values) => values.iter().find(|x| Some(**x) == v.as_str())?.to_string().into(),
         SortKind::DateOrLast => {
             let s = v.as_str()?;

@@ -9,6 +9,7 @@ pub fn parts() -> SchemaParts {
     let mut parts = SchemaParts::new();
     opsgraph_org::graphql::register(&mut parts);
     opsgraph_work::graphql::register(&mut parts);
+    opsgraph_crm::graphql::register(&mut parts);
     parts
 }
 

@@ -105,6 +105,18 @@ pub fn money_object() -> Object {
         }))
 }
 
+/// A `Money` field of parent `P` (`nullable` when `get` may give `None`).
+pub fn money_field<P: Any + Send + Sync>(
+    name: &str,
+    nullable: bool,
+    desc: &str,
+    get: fn(&P) -> Option<Money>,
+) -> Field {
+    let ty = if nullable { TypeRef::named("Money") } else { TypeRef::named_nn("Money") };
+    Field::new(name, ty, move |ctx| super::ready(parent::<P>(&ctx).map(|p| get(p).map(FieldValue::owned_any))))
+        .description(desc)
+}
+
 /// A [`NodeFetcher`] for `N`: needs `N::READ`, batches through the request's by-id
 /// loader, and drops rows of other organisations (a second wall behind RLS).
 pub fn node_fetcher<N: NodeType>() -> NodeFetcher

@@ -88,3 +88,10 @@ pub async fn active_ids(db: &impl ConnectionTrait) -> AppResult<Vec<uuid::Uuid>>
         .await?;
     Ok(rows.iter().map(|r| r.try_get("", "id")).collect::<Result<_, _>>()?)
 }
+
+/// The default currency of organisation `org` (ISO 4217), for other domains' money.
+pub async fn default_currency(db: &impl ConnectionTrait, org: uuid::Uuid) -> AppResult<String> {
+    use sea_orm::EntityTrait;
+    let row = organization::Entity::find_by_id(org).one(db).await?;
+    row.map(|o| o.default_currency).ok_or_else(|| AppError::not_found("organization"))
+}

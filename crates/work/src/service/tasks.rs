@@ -5,6 +5,7 @@ use crate::enums::{TaskKind, TaskPriority, TaskStatus};
 use crate::error::WorkError;
 use crate::nodes::{Project, Task};
 use chrono::{NaiveDate, Utc};
+use opsgraph_core::board::Lane;
 use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
@@ -398,35 +399,13 @@ pub async fn move_task(db: &impl ConnectionTrait, session: &Session, input: Move
     let current = get(db, org_id, id).await?;
     let status = input.status.map_or_else(|| current.status.clone(), |s| s.as_str().to_owned());
     workflow::check_transition(&current.status, &status).map_err(|m| AppError::bad_input("status", m))?;
-    let after = match &input.after_id {
-        Some(g) => {
-            let a = get(db, org_id, Task::decode(g, "afterId")?).await?;
-            if a.project_id != current.project_id || a.status != status || a.id == id {
-                return Err(AppError::bad_input("afterId", "afterId must be another task in the target column"));
-            }
-            Some(a.position)
-        }
-        None => None,
+    let after = input.after_id.as_deref().map(|g| Task::decode(g, "afterId")).transpose()?;
+    let lane = Lane {
+        table: "tasks",
+        filter: "project_id = $1 AND status = $2 AND deleted_at IS NULL",
+        values: vec![current.project_id.into(), status.clone().into()],
     };
-    let position = match next_position(db, &current, &status, after).await? {
-        Some(p) => p,
-        None => {
-            db.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "UPDATE tasks t SET position = r.rn * 1024 FROM (SELECT id, row_number() OVER (ORDER BY position, id) AS rn \
-                 FROM tasks WHERE project_id = $1 AND status = $2 AND deleted_at IS NULL) r WHERE t.id = r.id",
-                [current.project_id.into(), status.clone().into()],
-            ))
-            .await?;
-            let after = match &input.after_id {
-                Some(g) => Some(get(db, org_id, Task::decode(g, "afterId")?).await?.position),
-                None => None,
-            };
-            next_position(db, &current, &status, after)
-                .await?
-                .ok_or_else(|| AppError::internal("no room after renumbering"))?
-        }
-    };
+    let position = lane.place(db, current.id, after, "afterId").await?;
     let status_changed = status != current.status;
     let moved = if status_changed {
         set_status(db, session, org_id, current.clone(), &status, current.version, "task.move").await?
@@ -437,29 +416,4 @@ pub async fn move_task(db: &impl ConnectionTrait, session: &Session, input: Move
     am.position = Set(position);
     let w = Write { db, session, org: org_id };
     Ok(w.update::<Task, _>("task.move", moved.clone(), am, moved.version).await?.after)
-}
-
-/// The position between `after` (or the top) and the next task of the column; `None` when
-/// the gap is exhausted.
-async fn next_position(
-    db: &impl ConnectionTrait,
-    t: &task::Model,
-    status: &str,
-    after: Option<f64>,
-) -> AppResult<Option<f64>> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT min(position) AS next FROM tasks WHERE project_id = $1 AND status = $2 AND deleted_at IS NULL \
-             AND id <> $3 AND ($4::float8 IS NULL OR position > $4)",
-            [t.project_id.into(), status.into(), t.id.into(), after.into()],
-        ))
-        .await?;
-    let next: Option<f64> = row.map(|r| r.try_get("", "next")).transpose()?.flatten();
-    let lo = after.unwrap_or(0.0);
-    Ok(match next {
-        None => Some(lo + 1024.0),
-        Some(hi) if hi - lo > 1e-6 => Some((lo + hi) / 2.0),
-        Some(_) => None,
-    })
 }

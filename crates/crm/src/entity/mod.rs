@@ -1,0 +1,9 @@
+//! The crm domain's tables.
+
+pub mod account;
+pub mod contact;
+pub mod deal;
+pub mod deal_stage_history;
+pub mod industry;
+pub mod pipeline;
+pub mod pipeline_stage;

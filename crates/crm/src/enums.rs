@@ -1,0 +1,57 @@
+//! The crm domain's closed value sets (GraphQL enums stored as their names).
+
+use opsgraph_derive::GqlEnum;
+
+/// Where a client company stands with us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum AccountStatus {
+    /// A prospect: no work yet.
+    Lead,
+    /// A current client.
+    Active,
+    /// No current work.
+    Inactive,
+    /// Left us.
+    Churned,
+}
+
+/// Company size band (employees).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum AccountSize {
+    /// 1-9.
+    Solo,
+    /// 10-49.
+    Small,
+    /// 50-249.
+    Medium,
+    /// 250-999.
+    Large,
+    /// 1,000 and more.
+    Enterprise,
+}
+
+/// Where a person stands in the funnel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum ContactStatus {
+    /// Not yet qualified.
+    Lead,
+    /// Qualified: a real opportunity.
+    Qualified,
+    /// At a client.
+    Customer,
+    /// Gone quiet.
+    Inactive,
+    /// Asked not to be contacted.
+    Unsubscribed,
+}
+
+/// What reaching a stage means for a deal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum StageKind {
+    /// Still in play.
+    Open,
+    /// Closed and won.
+    Won,
+    /// Closed and lost.
+    Lost,
+}

@@ -1,0 +1,202 @@
+//! The crm domain's GraphQL contribution: lists on `Organization`, the node types and
+//! their edges, and the mutations.
+
+use std::sync::LazyLock;
+
+use opsgraph_core::Permission;
+use opsgraph_core::aggregate::{GroupKind as G, agg_money, gf};
+use opsgraph_core::filter::{FieldKind as K, ff};
+use opsgraph_core::gql::{GqlEnum, SchemaParts, list_field};
+use opsgraph_core::node::NodeType;
+use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
+use opsgraph_org::nodes::{Membership, Organization};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::entity::{account, contact, deal, industry, pipeline};
+use crate::enums::{AccountSize, AccountStatus, ContactStatus, StageKind};
+use crate::nodes::{Account, Contact, Deal, Industry, Pipeline, PipelineStage};
+
+mod accounts;
+mod deals;
+mod mutations;
+
+/// `Account` lists.
+pub static ACCOUNTS: LazyLock<ListSpec<account::Entity>> = LazyLock::new(|| {
+    use account::Column as C;
+    ListSpec {
+        node: Account::NAME,
+        id: C::Id,
+        filters: vec![
+            ff("name", C::Name, K::Text),
+            ff("search", C::Name, K::Similar(&["lower(name)"])),
+            ff("status", C::Status, K::Enum(AccountStatus::NAME)),
+            ff("size", C::Size, K::Enum(AccountSize::NAME)),
+            ff("industryId", C::IndustryId, K::Id(Industry::NAME)),
+            ff("ownerId", C::OwnerId, K::Id(Membership::NAME)),
+            ff("country", C::Country, K::Text),
+            ff("tags", C::Tags, K::Tags),
+            ff("createdAt", C::CreatedAt, K::DateTime),
+        ],
+        sorts: vec![sk("NAME", C::Name, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
+        default_sort: "NAME",
+        aggregates: vec![],
+        groups: vec![
+            gf("STATUS", C::Status, G::Enum(&AccountStatus::VALUES)),
+            gf("SIZE", C::Size, G::Enum(&AccountSize::VALUES)),
+            gf("OWNER", C::OwnerId, G::Id(Membership::NAME)),
+            gf("INDUSTRY", C::IndustryId, G::Id(Industry::NAME)),
+        ],
+    }
+});
+
+/// `Contact` lists.
+pub static CONTACTS: LazyLock<ListSpec<contact::Entity>> = LazyLock::new(|| {
+    use contact::Column as C;
+    ListSpec {
+        node: Contact::NAME,
+        id: C::Id,
+        filters: vec![
+            ff(
+                "search",
+                C::LastName,
+                K::Similar(&[
+                    "lower(first_name || ' ' || last_name)",
+                    "lower(coalesce(email, ''))",
+                    "lower(coalesce(company, ''))",
+                ]),
+            ),
+            ff("firstName", C::FirstName, K::Text),
+            ff("lastName", C::LastName, K::Text),
+            ff("email", C::Email, K::Text),
+            ff("status", C::Status, K::Enum(ContactStatus::NAME)),
+            ff("accountId", C::AccountId, K::Id(Account::NAME)),
+            ff("ownerId", C::OwnerId, K::Id(Membership::NAME)),
+            ff("leadScore", C::LeadScore, K::Int),
+            ff("tags", C::Tags, K::Tags),
+            ff("lastContactedAt", C::LastContactedAt, K::DateTime),
+            ff("createdAt", C::CreatedAt, K::DateTime),
+        ],
+        sorts: vec![
+            sk("LAST_NAME", C::LastName, S::Text),
+            sk("FIRST_NAME", C::FirstName, S::Text),
+            sk("LEAD_SCORE", C::LeadScore, S::Int),
+            sk("CREATED_AT", C::CreatedAt, S::DateTime),
+        ],
+        default_sort: "LAST_NAME",
+        aggregates: vec![],
+        groups: vec![
+            gf("STATUS", C::Status, G::Enum(&ContactStatus::VALUES)),
+            gf("OWNER", C::OwnerId, G::Id(Membership::NAME)),
+            gf("ACCOUNT", C::AccountId, G::Id(Account::NAME)),
+        ],
+    }
+});
+
+/// `Deal` lists (a stage's `deals` is a column of the board, in board order).
+pub static DEALS: LazyLock<ListSpec<deal::Entity>> = LazyLock::new(|| {
+    use deal::Column as C;
+    ListSpec {
+        node: Deal::NAME,
+        id: C::Id,
+        filters: vec![
+            ff("name", C::Name, K::Text),
+            ff("pipelineId", C::PipelineId, K::Id(Pipeline::NAME)),
+            ff("stageId", C::StageId, K::Id(PipelineStage::NAME)),
+            ff("accountId", C::AccountId, K::Id(Account::NAME)),
+            ff("contactId", C::ContactId, K::Id(Contact::NAME)),
+            ff("ownerId", C::OwnerId, K::Id(Membership::NAME)),
+            ff("currency", C::Currency, K::Text),
+            ff("expectedCloseDate", C::ExpectedCloseDate, K::Date),
+            ff("actualCloseDate", C::ActualCloseDate, K::Date),
+            ff("createdAt", C::CreatedAt, K::DateTime),
+        ],
+        sorts: vec![
+            sk("POSITION", C::Position, S::Float),
+            sk("EXPECTED_CLOSE_DATE", C::ExpectedCloseDate, S::DateOrLast),
+            sk("NAME", C::Name, S::Text),
+            sk("CREATED_AT", C::CreatedAt, S::DateTime),
+        ],
+        default_sort: "POSITION",
+        aggregates: vec![agg_money("amount", C::Amount, C::Currency)],
+        groups: vec![
+            gf("STAGE", C::StageId, G::Id(PipelineStage::NAME)),
+            gf("OWNER", C::OwnerId, G::Id(Membership::NAME)),
+            gf("ACCOUNT", C::AccountId, G::Id(Account::NAME)),
+            gf("EXPECTED_CLOSE_DATE", C::ExpectedCloseDate, G::Date),
+            gf("CURRENCY", C::Currency, G::Text),
+        ],
+    }
+});
+
+/// `Pipeline` lists.
+pub static PIPELINES: LazyLock<ListSpec<pipeline::Entity>> = LazyLock::new(|| {
+    use pipeline::Column as C;
+    ListSpec {
+        node: Pipeline::NAME,
+        id: C::Id,
+        filters: vec![ff("name", C::Name, K::Text), ff("isDefault", C::IsDefault, K::Boolean)],
+        sorts: vec![sk("NAME", C::Name, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
+        default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
+    }
+});
+
+/// `Industry` lists.
+pub static INDUSTRIES: LazyLock<ListSpec<industry::Entity>> = LazyLock::new(|| {
+    use industry::Column as C;
+    ListSpec {
+        node: Industry::NAME,
+        id: C::Id,
+        filters: vec![ff("name", C::Name, K::Text)],
+        sorts: vec![sk("NAME", C::Name, S::Text)],
+        default_sort: "NAME",
+        aggregates: vec![],
+        groups: vec![],
+    }
+});
+
+/// Adds the crm types, lists, edges and mutations.
+pub fn register(parts: &mut SchemaParts) {
+    parts.enumeration::<AccountStatus>().enumeration::<AccountSize>().enumeration::<ContactStatus>();
+    parts.enum_only::<StageKind>();
+    parts.list(&*ACCOUNTS).list(&*CONTACTS).list(&*DEALS).list(&*PIPELINES).list(&*INDUSTRIES);
+    accounts::register(parts);
+    deals::register(parts);
+    mutations::register(parts);
+    lists(parts);
+}
+
+fn lists(parts: &mut SchemaParts) {
+    parts.extend::<Organization>(list_field(
+        "accounts",
+        &ACCOUNTS,
+        "Client accounts (live, not merged away).",
+        |_, req| {
+            let org = req.require(Permission::CrmRead)?;
+            Ok(account::Entity::find()
+                .filter(account::Column::OrgId.eq(org))
+                .filter(account::Column::DeletedAt.is_null())
+                .filter(account::Column::MergedIntoId.is_null()))
+        },
+    ));
+    parts.extend::<Organization>(list_field(
+        "contacts",
+        &CONTACTS,
+        "Contacts and leads; `filter: { search: { like: \"jon smyth\" } }` is typo-tolerant over name, e-mail and company.",
+        |_, req| {
+            let org = req.require(Permission::CrmRead)?;
+            Ok(contact::Entity::find().filter(contact::Column::OrgId.eq(org)).filter(contact::Column::DeletedAt.is_null()))
+        },
+    ));
+    parts.extend::<Organization>(list_field("deals", &DEALS, "Deals of every pipeline.", |_, req| {
+        let org = req.require(Permission::CrmRead)?;
+        Ok(deal::Entity::find().filter(deal::Column::OrgId.eq(org)).filter(deal::Column::DeletedAt.is_null()))
+    }));
+    parts.extend::<Organization>(list_field("pipelines", &PIPELINES, "Sales pipelines.", |_, req| {
+        Ok(pipeline::Entity::find().filter(pipeline::Column::OrgId.eq(req.require(Permission::CrmRead)?)))
+    }));
+    parts.extend::<Organization>(list_field("industries", &INDUSTRIES, "The industry catalog.", |_, req| {
+        Ok(industry::Entity::find().filter(industry::Column::OrgId.eq(req.require(Permission::CrmRead)?)))
+    }));
+}

@@ -1,0 +1,41 @@
+//! The crm domain's relationships, each one statement per level of a query.
+
+use crate::entity::{contact, deal, deal_stage_history, pipeline_stage};
+use opsgraph_core::relation;
+use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+
+relation!(
+    /// Live contacts of an account.
+    ContactsOfAccount, contact, AccountId, spec = crate::graphql::CONTACTS,
+    scope = |s| s.filter(contact::Column::DeletedAt.is_null())
+);
+
+relation!(
+    /// Live deals of an account.
+    DealsOfAccount, deal, AccountId, spec = crate::graphql::DEALS, scope = |s| s.filter(deal::Column::DeletedAt.is_null())
+);
+
+relation!(
+    /// Live deals of a contact (as primary contact).
+    DealsOfContact, deal, ContactId, spec = crate::graphql::DEALS, scope = |s| s.filter(deal::Column::DeletedAt.is_null())
+);
+
+relation!(
+    /// Live deals of a pipeline.
+    DealsOfPipeline, deal, PipelineId, spec = crate::graphql::DEALS, scope = |s| s.filter(deal::Column::DeletedAt.is_null())
+);
+
+relation!(
+    /// Live deals in a stage: one column of the board.
+    DealsOfStage, deal, StageId, spec = crate::graphql::DEALS, scope = |s| s.filter(deal::Column::DeletedAt.is_null())
+);
+
+relation!(
+    /// A pipeline's stages, in board order.
+    StagesOf, pipeline_stage, PipelineId, scope = |s| s.order_by_asc(pipeline_stage::Column::Position)
+);
+
+relation!(
+    /// A deal's stays in stages, oldest first.
+    HistoryOf, deal_stage_history, DealId, scope = |s| s.order_by_asc(deal_stage_history::Column::EnteredAt)
+);

@@ -1,0 +1,21 @@
+//! The crm node types: the public handles other crates use to reference, extend and load
+//! crm data (never the entity modules).
+
+use crate::entity::{account, contact, deal, deal_stage_history, industry, pipeline, pipeline_stage};
+
+opsgraph_core::node_type! {
+    /// A client company.
+    pub Account = account, read CrmRead;
+    /// A person at an account, or a standalone lead.
+    pub Contact = contact, read CrmRead;
+    /// An entry of the organisation's industry catalog.
+    pub Industry = industry, read CrmRead;
+    /// A sales pipeline.
+    pub Pipeline = pipeline, read CrmRead;
+    /// A stage of a pipeline.
+    pub PipelineStage = pipeline_stage, read CrmRead;
+    /// An opportunity in a pipeline.
+    pub Deal = deal, read CrmRead;
+    /// A deal's stay in one stage.
+    pub DealStageVisit = deal_stage_history, read CrmRead;
+}

@@ -1,0 +1,1 @@
+//! Demo data of the crm domain (filled in by `seed::crm`).

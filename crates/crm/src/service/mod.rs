@@ -1,0 +1,9 @@
+//! The crm domain's services: plain functions over a connection, each write through the
+//! platform's `Write` pipeline.
+
+pub mod accounts;
+pub mod checks;
+pub mod contacts;
+pub mod deals;
+pub mod industries;
+pub mod pipelines;
