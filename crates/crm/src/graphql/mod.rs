@@ -6,10 +6,12 @@ use std::sync::LazyLock;
 use opsgraph_core::Permission;
 use opsgraph_core::aggregate::{GroupKind as G, agg_money, gf};
 use opsgraph_core::filter::{FieldKind as K, ff};
-use opsgraph_core::gql::{GqlEnum, SchemaParts, list_field};
+use opsgraph_core::gql::{GqlEnum, SchemaParts, list_field, ref_field};
+use opsgraph_core::node::Model;
 use opsgraph_core::node::NodeType;
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use opsgraph_org::nodes::{Membership, Organization};
+use opsgraph_work::nodes::Project;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::entity::{account, contact, deal, industry, pipeline};
@@ -165,6 +167,11 @@ pub fn register(parts: &mut SchemaParts) {
     deals::register(parts);
     mutations::register(parts);
     lists(parts);
+    parts.extend::<Project>(ref_field::<Model<Project>, Account>(
+        "account",
+        "The client account (crm), once linked.",
+        |p| p.client_account_id,
+    ));
 }
 
 fn lists(parts: &mut SchemaParts) {

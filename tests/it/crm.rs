@@ -1,0 +1,277 @@
+//! The crm domain through the endpoint: accounts, contacts, search, pipelines, the deal
+//! board and its statement count.
+
+use opsgraph_e2e::{TestApp, code, data, field};
+use serde_json::{Value, json};
+
+async fn id(app: &TestApp, token: &str, q: &str, vars: Value, path: &[&str]) -> String {
+    let r = app.gql(Some(token), q, vars).await;
+    let mut v = data(&r);
+    for p in path {
+        v = &v[*p];
+    }
+    v.as_str().unwrap_or_else(|| panic!("no id at {path:?}: {r}")).to_owned()
+}
+
+const ACCOUNT: &str = "mutation($i: CreateAccountInput!) { createAccount(input: $i) { account { id name country website industry { name } version } } }";
+const CONTACT: &str = "mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id fullName email phone account { name } } } }";
+const SEARCH: &str =
+    "query($q: String!) { organization { contacts(filter: { search: { like: $q } }) { nodes { fullName } } } }";
+
+fn names(r: &Value) -> Vec<String> {
+    data(r)["organization"]["contacts"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["fullName"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn accounts_contacts_and_typo_tolerant_search() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Crm Co").await;
+    let ind = id(
+        &app,
+        &owner,
+        "mutation { createIndustry(input: { name: \"Retail\" }) { industry { id } } }",
+        json!({}),
+        &["createIndustry", "industry", "id"],
+    )
+    .await;
+    let dup = app
+        .gql(Some(&owner), "mutation { createIndustry(input: { name: \"retail\" }) { industry { id } } }", json!({}))
+        .await;
+    assert_eq!(code(&dup), Some("CONFLICT"));
+
+    let r = app.gql(Some(&owner), ACCOUNT, json!({ "i": { "name": "Acme Stores", "industryId": ind, "country": "gb", "website": "https://acme.example" } })).await;
+    let a = &data(&r)["createAccount"]["account"];
+    assert_eq!((a["country"].as_str(), a["industry"]["name"].as_str()), (Some("GB"), Some("Retail")));
+    let acme = a["id"].as_str().expect("id").to_owned();
+    for (input, f) in [
+        (json!({ "name": "X", "website": "acme.example" }), "website"),
+        (json!({ "name": "X", "country": "GBR" }), "country"),
+        (json!({ "name": "" }), "name"),
+    ] {
+        let bad = app.gql(Some(&owner), ACCOUNT, json!({ "i": input })).await;
+        assert_eq!((code(&bad), field(&bad)), (Some("BAD_USER_INPUT"), Some(f)));
+    }
+
+    let john = app
+        .gql(Some(&owner), CONTACT, json!({ "i": { "accountId": acme, "firstName": "John", "lastName": "Smith", "email": "John.Smith@Acme.example", "phone": "+44 20 7946-0958" } }))
+        .await;
+    let j = &data(&john)["createContact"]["contact"];
+    assert_eq!((j["phone"].as_str(), j["account"]["name"].as_str()), (Some("+442079460958"), Some("Acme Stores")));
+    let taken =
+        app.gql(Some(&owner), CONTACT, json!({ "i": { "firstName": "J", "email": "john.smith@acme.EXAMPLE" } })).await;
+    assert_eq!(code(&taken), Some("CONFLICT"));
+    let phone = app.gql(Some(&owner), CONTACT, json!({ "i": { "firstName": "P", "phone": "020 7946 0958" } })).await;
+    assert_eq!((code(&phone), field(&phone)), (Some("BAD_USER_INPUT"), Some("phone")));
+    for (first, last, company) in [("Jane", "Doe", "Globex"), ("Maria", "Garcia", "Initech")] {
+        data(
+            &app.gql(
+                Some(&owner),
+                CONTACT,
+                json!({ "i": { "firstName": first, "lastName": last, "company": company } }),
+            )
+            .await,
+        );
+    }
+
+    assert_eq!(names(&app.gql(Some(&owner), SEARCH, json!({ "q": "Jon Smyth" })).await), ["John Smith"]);
+    assert_eq!(names(&app.gql(Some(&owner), SEARCH, json!({ "q": "globx" })).await), ["Jane Doe"]);
+    assert_eq!(names(&app.gql(Some(&owner), SEARCH, json!({ "q": "acme.example" })).await), ["John Smith"]);
+    assert!(names(&app.gql(Some(&owner), SEARCH, json!({ "q": "zzzz" })).await).is_empty());
+
+    // A deleted contact frees its e-mail; a deleted account leaves the list until restored.
+    let jid = j["id"].as_str().expect("id");
+    data(
+        &app.gql(
+            Some(&owner),
+            "mutation($id: ID!) { deleteContact(input: { id: $id }) { contact { id } } }",
+            json!({ "id": jid }),
+        )
+        .await,
+    );
+    data(
+        &app.gql(Some(&owner), CONTACT, json!({ "i": { "firstName": "John", "email": "john.smith@acme.example" } }))
+            .await,
+    );
+    let del = "mutation($id: ID!) { deleteAccount(input: { id: $id }) { account { isDeleted } } }";
+    data(&app.gql(Some(&owner), del, json!({ "id": acme })).await);
+    let list = "{ organization { accounts { totalCount } } }";
+    assert_eq!(data(&app.gql(Some(&owner), list, json!({})).await)["organization"]["accounts"]["totalCount"], 0);
+    data(
+        &app.gql(
+            Some(&owner),
+            "mutation($id: ID!) { restoreAccount(input: { id: $id }) { account { id } } }",
+            json!({ "id": acme }),
+        )
+        .await,
+    );
+    let upd = "mutation($i: UpdateAccountInput!) { updateAccount(input: $i) { account { status version } } }";
+    let u = app.gql(Some(&owner), upd, json!({ "i": { "id": acme, "expectedVersion": 3, "status": "ACTIVE" } })).await;
+    assert_eq!(data(&u)["updateAccount"]["account"], json!({ "status": "ACTIVE", "version": 4 }));
+
+    // Who may: a viewer reads, cannot write; a client sees nothing of crm.
+    let (viewer, _) = app.member(&owner, "v@example.com", "VIEWER").await;
+    assert_eq!(data(&app.gql(Some(&viewer), list, json!({})).await)["organization"]["accounts"]["totalCount"], 1);
+    assert_eq!(code(&app.gql(Some(&viewer), ACCOUNT, json!({ "i": { "name": "V" } })).await), Some("FORBIDDEN"));
+    let (client, _) = app.member(&owner, "c@example.com", "CLIENT").await;
+    assert_eq!(code(&app.gql(Some(&client), list, json!({})).await), Some("FORBIDDEN"));
+    app.finish().await;
+}
+
+const PIPELINE: &str = "mutation { createPipeline(input: { name: \"Sales\", stages: [\
+    { name: \"Lead\", probability: 10 }, { name: \"Qualified\", probability: 30 }, { name: \"Proposal\", probability: 60 }, \
+    { name: \"Won\", probability: 100, kind: WON }, { name: \"Lost\", probability: 0, kind: LOST }] }) \
+    { pipeline { id isDefault stages { id name kind } } } }";
+const DEAL: &str = "mutation($i: CreateDealInput!) { createDeal(input: $i) { deal { id probability amount { amount currency } weightedAmount { amount } stage { name } } } }";
+const MOVE: &str = "mutation($i: MoveDealInput!) { moveDeal(input: $i) { deal { stage { name } actualCloseDate lostReason stageHistory { stage { name } leftAt } } } }";
+
+async fn pipeline(app: &TestApp, token: &str) -> Vec<String> {
+    let r = app.gql(Some(token), PIPELINE, json!({})).await;
+    let p = &data(&r)["createPipeline"]["pipeline"];
+    assert_eq!(p["isDefault"], true, "the first pipeline is the default");
+    p["stages"].as_array().expect("stages").iter().map(|s| s["id"].as_str().expect("id").to_owned()).collect()
+}
+
+async fn column(app: &TestApp, token: &str, stage: &str) -> Vec<String> {
+    let q = "query($id: ID!) { node(id: $id) { ... on PipelineStage { deals { nodes { name } } } } }";
+    let r = app.gql(Some(token), q, json!({ "id": stage })).await;
+    data(&r)["node"]["deals"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| n["name"].as_str().expect("n").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn deals_move_on_the_board_with_history() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Deal Co").await;
+    let no_pipeline = app.gql(Some(&owner), DEAL, json!({ "i": { "name": "Early" } })).await;
+    assert_eq!((code(&no_pipeline), field(&no_pipeline)), (Some("BAD_USER_INPUT"), Some("pipelineId")));
+    let stages = pipeline(&app, &owner).await;
+
+    let r =
+        app.gql(Some(&owner), DEAL, json!({ "i": { "name": "Big", "amount": "12345.67", "currency": "EUR" } })).await;
+    let d = &data(&r)["createDeal"]["deal"];
+    assert_eq!(d["stage"]["name"], "Lead");
+    assert_eq!((d["probability"].as_i64(), d["amount"]["currency"].as_str()), (Some(10), Some("EUR")));
+    assert_eq!(d["weightedAmount"]["amount"], "1234.57");
+    let big = d["id"].as_str().expect("id").to_owned();
+    let usd = app.gql(Some(&owner), DEAL, json!({ "i": { "name": "Default currency" } })).await;
+    assert_eq!(data(&usd)["createDeal"]["deal"]["amount"]["currency"], "USD");
+
+    // Order within a column: new deals go to the bottom; afterId places one.
+    for n in ["A", "B", "C"] {
+        data(&app.gql(Some(&owner), DEAL, json!({ "i": { "name": n, "stageId": stages[1] } })).await);
+    }
+    assert_eq!(column(&app, &owner, &stages[1]).await, ["A", "B", "C"]);
+    let ids = "query($id: ID!) { node(id: $id) { ... on PipelineStage { deals { nodes { id } } } } }";
+    let col = app.gql(Some(&owner), ids, json!({ "id": stages[1] })).await;
+    let (a, c) =
+        (data(&col)["node"]["deals"]["nodes"][0]["id"].clone(), data(&col)["node"]["deals"]["nodes"][2]["id"].clone());
+    data(&app.gql(Some(&owner), MOVE, json!({ "i": { "id": c, "afterId": a } })).await);
+    assert_eq!(column(&app, &owner, &stages[1]).await, ["A", "C", "B"]);
+    let self_after = app.gql(Some(&owner), MOVE, json!({ "i": { "id": c, "afterId": c } })).await;
+    assert_eq!(field(&self_after), Some("afterId"));
+
+    // Across stages: history, closing on WON / LOST, reopening.
+    let m = app.gql(Some(&owner), MOVE, json!({ "i": { "id": big, "stageId": stages[2] } })).await;
+    let h = &data(&m)["moveDeal"]["deal"]["stageHistory"];
+    assert_eq!((h[0]["stage"]["name"].as_str(), h[1]["stage"]["name"].as_str()), (Some("Lead"), Some("Proposal")));
+    assert!(h[0]["leftAt"].is_string() && h[1]["leftAt"].is_null());
+    let won = app.gql(Some(&owner), MOVE, json!({ "i": { "id": big, "stageId": stages[3] } })).await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    assert_eq!(data(&won)["moveDeal"]["deal"]["actualCloseDate"], json!(today));
+    let lost = app
+        .gql(Some(&owner), MOVE, json!({ "i": { "id": big, "stageId": stages[4], "lostReason": "Budget cut" } }))
+        .await;
+    assert_eq!(data(&lost)["moveDeal"]["deal"]["lostReason"], "Budget cut");
+    let reopened = app.gql(Some(&owner), MOVE, json!({ "i": { "id": big, "stageId": stages[0] } })).await;
+    assert_eq!(
+        (
+            data(&reopened)["moveDeal"]["deal"]["actualCloseDate"].clone(),
+            data(&reopened)["moveDeal"]["deal"]["lostReason"].clone()
+        ),
+        (Value::Null, Value::Null)
+    );
+    let kinds = app
+        .count("SELECT count(*) AS n FROM domain_events WHERE kind IN ('deal.won', 'deal.lost', 'deal.stage_changed')")
+        .await;
+    assert_eq!(kinds, 4);
+
+    // A stage of another pipeline is refused.
+    let other = "mutation { createPipeline(input: { name: \"Renewals\", stages: [{ name: \"Due\", probability: 50 }, { name: \"Renewed\", probability: 100, kind: WON }] }) { pipeline { stages { id } } } }";
+    let o = app.gql(Some(&owner), other, json!({})).await;
+    let foreign = data(&o)["createPipeline"]["pipeline"]["stages"][0]["id"].clone();
+    let wrong = app.gql(Some(&owner), MOVE, json!({ "i": { "id": big, "stageId": foreign } })).await;
+    assert_eq!((code(&wrong), field(&wrong)), (Some("BAD_USER_INPUT"), Some("stageId")));
+
+    // Money per currency and groups by stage through the aggregate machinery.
+    let agg = "{ organization { deals { aggregate { count sum { amount { amount currency } } } groupBy(field: STAGE) { key count } } } }";
+    let g = app.gql(Some(&owner), agg, json!({})).await;
+    assert_eq!(data(&g)["organization"]["deals"]["aggregate"]["count"], 5);
+    assert_eq!(data(&g)["organization"]["deals"]["groupBy"].as_array().map(Vec::len), Some(2));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn concurrent_moves_keep_a_stable_order() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Race Co").await;
+    let stages = pipeline(&app, &owner).await;
+    let mut deals = vec![];
+    for i in 0..8 {
+        let r = app.gql(Some(&owner), DEAL, json!({ "i": { "name": format!("D{i}") } })).await;
+        deals.push(data(&r)["createDeal"]["deal"]["id"].as_str().expect("id").to_owned());
+    }
+    let moves = deals.iter().map(|d| {
+        let vars = json!({ "i": { "id": d, "stageId": stages[1] } });
+        let (app, owner) = (&app, &owner);
+        async move { app.gql(Some(owner), MOVE, vars).await }
+    });
+    for r in futures_util::future::join_all(moves).await {
+        data(&r);
+    }
+    let col = column(&app, &owner, &stages[1]).await;
+    assert_eq!(col.len(), 8);
+    let distinct = app.count("SELECT count(DISTINCT position) AS n FROM deals").await;
+    assert_eq!(distinct, 8, "every deal has its own place");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_board_loads_in_constant_statements() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Board Co").await;
+    let stages = pipeline(&app, &owner).await;
+    let acct = id(&app, &owner, ACCOUNT, json!({ "i": { "name": "Acme" } }), &["createAccount", "account", "id"]).await;
+    let contact = id(
+        &app,
+        &owner,
+        CONTACT,
+        json!({ "i": { "firstName": "Ann", "accountId": acct } }),
+        &["createContact", "contact", "id"],
+    )
+    .await;
+    let board = "{ organization { pipelines { nodes { name stages { name deals(first: 20) { nodes { name amount { amount } probability \
+        account { name } contact { fullName } owner { user { displayName } } } } } } } } }";
+    let mut counts = vec![];
+    for total in [3, 30] {
+        while app.count("SELECT count(*) AS n FROM deals").await < total {
+            let i = app.count("SELECT count(*) AS n FROM deals").await;
+            let vars =
+                json!({ "i": { "name": format!("D{i}"), "stageId": stages[(i % 3) as usize], "contactId": contact } });
+            data(&app.gql(Some(&owner), DEAL, vars).await);
+        }
+        let r = app.gql(Some(&owner), board, json!({})).await;
+        data(&r);
+        counts.push(r["extensions"]["sqlStatements"].as_u64().expect("statements"));
+    }
+    assert_eq!(counts[0], counts[1], "board statements grow with deals: {counts:?}");
+    app.finish().await;
+}
