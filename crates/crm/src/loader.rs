@@ -39,3 +39,14 @@ relation!(
     /// A deal's stays in stages, oldest first.
     HistoryOf, deal_stage_history, DealId, scope = |s| s.order_by_asc(deal_stage_history::Column::EnteredAt)
 );
+
+/// The stage ids of pipeline `pipeline`, in board order (for seeds and services).
+pub async fn stages(db: &opsgraph_core::TxDb, pipeline: uuid::Uuid) -> opsgraph_core::AppResult<Vec<uuid::Uuid>> {
+    use sea_orm::EntityTrait;
+    let rows = pipeline_stage::Entity::find()
+        .filter(pipeline_stage::Column::PipelineId.eq(pipeline))
+        .order_by_asc(pipeline_stage::Column::Position)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|s| s.id).collect())
+}
