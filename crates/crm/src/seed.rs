@@ -15,8 +15,11 @@ use crate::service::{accounts, contacts, deals, industries, pipelines};
 
 const INDUSTRIES: [&str; 4] = ["Retail", "Manufacturing", "Financial services", "Public sector"];
 
-/// Accounts: name, industry index, country, contacts (first, last, title).
-const ACCOUNTS: [(&str, usize, &str, [(&str, &str, &str); 2]); 6] = [
+/// A demo person: first name, last name, title.
+type Person = (&'static str, &'static str, &'static str);
+
+/// Accounts: name, industry index, country, contacts.
+const ACCOUNTS: [(&str, usize, &str, [Person; 2]); 6] = [
     ("Acme Corporation", 1, "US", [("John", "Smith", "CTO"), ("Emily", "Chen", "Head of Procurement")]),
     ("Northwind Traders", 0, "GB", [("Oliver", "Brown", "COO"), ("Amelia", "Wilson", "IT Manager")]),
     ("Globex Retail", 0, "DE", [("Lukas", "Schmidt", "CIO"), ("Mia", "Weber", "Buyer")]),
@@ -139,7 +142,7 @@ fn contact(account: &uuid::Uuid, first: &str, last: &str, title: &str, company: 
 }
 
 fn deal(i: usize, account: &Id, contact: &Id, owner: Option<Id>) -> deals::CreateDealInput {
-    let currency = if i % 3 == 0 { "EUR" } else { "USD" };
+    let currency = if i.is_multiple_of(3) { "EUR" } else { "USD" };
     deals::CreateDealInput {
         name: format!("{} #{}", DEAL_NAMES[i % DEAL_NAMES.len()], i + 1),
         pipeline_id: None,
