@@ -275,3 +275,56 @@ async fn the_board_loads_in_constant_statements() {
     assert_eq!(counts[0], counts[1], "board statements grow with deals: {counts:?}");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn won_deals_become_projects_of_their_account() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Convert Co").await;
+    let stages = pipeline(&app, &owner).await;
+    let acct = id(&app, &owner, ACCOUNT, json!({ "i": { "name": "Acme" } }), &["createAccount", "account", "id"]).await;
+    let r = app
+        .gql(
+            Some(&owner),
+            DEAL,
+            json!({ "i": { "name": "Rebuild", "accountId": acct, "amount": "50000", "currency": "EUR" } }),
+        )
+        .await;
+    let deal = data(&r)["createDeal"]["deal"]["id"].as_str().expect("id").to_owned();
+    let convert = "mutation($i: ConvertDealToProjectInput!) { convertDealToProject(input: $i) { deal { project { key budget { amount currency } \
+        client { name accountId } account { name } } } } }";
+    let early = app.gql(Some(&owner), convert, json!({ "i": { "dealId": deal, "key": "ACME" } })).await;
+    assert_eq!(code(&early), Some("CONFLICT"), "an open deal is not converted");
+    data(&app.gql(Some(&owner), MOVE, json!({ "i": { "id": deal, "stageId": stages[3] } })).await);
+    let done = app.gql(Some(&owner), convert, json!({ "i": { "dealId": deal, "key": "ACME" } })).await;
+    let p = &data(&done)["convertDealToProject"]["deal"]["project"];
+    assert_eq!(
+        (p["key"].as_str(), p["account"]["name"].as_str(), p["client"]["name"].as_str()),
+        (Some("ACME"), Some("Acme"), Some("Acme"))
+    );
+    assert_eq!(p["client"]["accountId"], json!(acct));
+    assert_eq!(p["budget"], json!({ "amount": "50000.00", "currency": "EUR" }));
+    let again = app.gql(Some(&owner), convert, json!({ "i": { "dealId": deal, "key": "ACME2" } })).await;
+    assert_eq!(code(&again), Some("CONFLICT"));
+
+    // Account.projects, and linking another project by hand.
+    let other = id(
+        &app,
+        &owner,
+        "mutation { createProject(input: { key: \"OPS\", name: \"Ops\" }) { project { id } } }",
+        json!({}),
+        &["createProject", "project", "id"],
+    )
+    .await;
+    let link =
+        "mutation($i: SetProjectAccountInput!) { setProjectAccount(input: $i) { project { account { name } } } }";
+    let l = app.gql(Some(&owner), link, json!({ "i": { "projectId": other, "accountId": acct } })).await;
+    assert_eq!(data(&l)["setProjectAccount"]["project"]["account"]["name"], "Acme");
+    let q = "query($id: ID!) { node(id: $id) { ... on Account { projects { nodes { key } } } } }";
+    let keys = app.gql(Some(&owner), q, json!({ "id": acct })).await;
+    assert_eq!(
+        data(&keys)["node"]["projects"]["nodes"],
+        json!([{ "key": "OPS" }, { "key": "ACME" }]),
+        "ordered by name: Ops, Rebuild"
+    );
+    app.finish().await;
+}

@@ -332,3 +332,9 @@ relation!(
     /// Availability pattern of a member.
     AvailabilityOf, availability, MembershipId
 );
+
+relation!(
+    /// Live projects of a client account (the crm domain contributes `Account.projects`).
+    ProjectsOfClient, project, ClientAccountId, spec = crate::graphql::PROJECTS,
+    scope = |s| s.filter(project::Column::DeletedAt.is_null())
+);

@@ -29,6 +29,7 @@ pub struct Model {
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
     pub deleted_at: Option<DateTimeWithTimeZone>,
+    pub project_id: Option<Uuid>,
 }
 
 /// No declared relations: loaders and services join explicitly.

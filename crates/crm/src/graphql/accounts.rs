@@ -4,6 +4,7 @@ use async_graphql::Value;
 use async_graphql::dynamic::TypeRef;
 use opsgraph_core::gql::{SchemaParts, datetime, enum_value, node_object, opt, page_field, prop, ref_field, scalar};
 use opsgraph_org::nodes::Membership;
+use opsgraph_work::loader::ProjectsOfClient;
 
 use crate::entity::{account, contact, industry};
 use crate::enums::{AccountStatus, ContactStatus};
@@ -48,6 +49,7 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<A>("customFields", nn(scalar::JSON), "Custom fields.", |a| json(&a.custom_fields)))
             .field(page_field::<A, ContactsOfAccount>("contacts", "Its contacts.", |a| a.id))
             .field(page_field::<A, DealsOfAccount>("deals", "Its deals.", |a| a.id))
+            .field(page_field::<A, ProjectsOfClient>("projects", "Projects for this client (work).", |a| a.id))
             .field(prop::<A>("isDeleted", nn(TypeRef::BOOLEAN), "Soft-deleted (restorable).", |a| {
                 a.deleted_at.is_some().into()
             }))

@@ -10,6 +10,7 @@ use opsgraph_core::gql::{
 use opsgraph_core::loader::{ById, failed};
 use opsgraph_core::{AppError, AppResult};
 use opsgraph_org::nodes::Membership;
+use opsgraph_work::nodes::Project;
 use rust_decimal::Decimal;
 
 use crate::entity::{deal, deal_stage_history, pipeline, pipeline_stage};
@@ -84,6 +85,9 @@ pub fn register(parts: &mut SchemaParts) {
             .field(ref_field::<D, Account>("account", "The client account.", |d| d.account_id))
             .field(ref_field::<D, Contact>("contact", "The primary contact.", |d| d.contact_id))
             .field(ref_field::<D, Membership>("owner", "Who works it.", |d| d.owner_id))
+            .field(ref_field::<D, Project>("project", "The project it became (convertDealToProject).", |d| {
+                d.project_id
+            }))
             .field(money_field::<D>("amount", false, "Value.", |d| {
                 Some(Money { amount: d.amount, currency: d.currency.clone() })
             }))

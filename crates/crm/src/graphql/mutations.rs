@@ -6,7 +6,8 @@ use opsgraph_core::sync::upsert;
 
 use crate::nodes::{Account, Contact, Deal, Industry, Pipeline};
 use crate::service::pipelines::StageInput;
-use crate::service::{accounts, contacts, deals, industries, pipelines};
+use crate::service::{accounts, contacts, deals, industries, pipelines, projects};
+use opsgraph_work::nodes::Project;
 
 opsgraph_core::id_input!(
     /// Names one account.
@@ -104,6 +105,16 @@ fn deal_mutations(parts: &mut SchemaParts) {
         "moveDeal",
         "Move a deal on its board: another stage (recorded in its history; WON or LOST closes it) and/or another place.",
         |req, i| async move { Ok(payload_value(deals::move_deal(req.db.as_ref(), &req.session, i).await?)) },
+    ));
+    parts.input::<projects::SetProjectAccountInput>().input::<projects::ConvertDealToProjectInput>();
+    parts.mutation(node_mutation(Project, "setProjectAccount", "Link a project to its client account (or unlink it).", |req, i| async move {
+        Ok(payload_value(projects::set_project_account(req.db.as_ref(), &req.session, i).await?))
+    }));
+    parts.mutation(node_mutation(
+        Deal,
+        "convertDealToProject",
+        "Start the project a won deal sold: its client is the deal's account, its budget the deal's value.",
+        |req, i| async move { Ok(payload_value(projects::convert(req.db.as_ref(), &req.session, i).await?)) },
     ));
     parts.mutation(node_mutation(Deal, "deleteDeal", "Soft-delete a deal.", |req, i: DealIdInput| async move {
         Ok(payload_value(deals::delete(req.db.as_ref(), &req.session, &i.id).await?))

@@ -7,3 +7,4 @@ pub mod contacts;
 pub mod deals;
 pub mod industries;
 pub mod pipelines;
+pub mod projects;

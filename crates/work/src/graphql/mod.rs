@@ -17,8 +17,8 @@ use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::Permission;
 use opsgraph_core::filter::{FieldKind as K, ff};
 use opsgraph_core::gql::{
-    SchemaParts, datetime, enum_value, list_field, node_mutation, node_object, opt, page_field, parent, payload,
-    payload_value, prop, ref_field,
+    Money, SchemaParts, datetime, enum_value, list_field, money_field, node_mutation, node_object, opt, page_field,
+    parent, payload, payload_value, prop, ref_field,
 };
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
@@ -112,6 +112,12 @@ fn project_type(parts: &mut SchemaParts) {
                 opt(p.deadline.map(|d| d.to_string()))
             }))
             .field(prop::<P>("tags", TypeRef::named_nn_list_nn(TypeRef::STRING), "Tags.", |p| p.tags.clone().into()))
+            .field(money_field::<P>(
+                "budget",
+                true,
+                "Budget (from the deal it was sold in, or set by a manager).",
+                |p| p.budget_amount.zip(p.budget_currency.clone()).map(|(amount, currency)| Money { amount, currency }),
+            ))
             .field(
                 Field::new("client", TypeRef::named("ProjectClient"), |ctx| {
                     FieldFuture::new(async move {
@@ -136,7 +142,7 @@ fn project_type(parts: &mut SchemaParts) {
                  owns client accounts and contributes `Project.clientAccount`.",
             )
             .field(prop::<P>("accountId", TypeRef::named(TypeRef::ID), "The crm client account, once linked.", |p| {
-                p.client_account_id.map(|id| opsgraph_core::gql::gid_named("ClientAccount", id)).unwrap_or_default()
+                p.client_account_id.map(|id| opsgraph_core::gql::gid_named("Account", id)).unwrap_or_default()
             }))
             .field(prop::<P>("name", TypeRef::named(TypeRef::STRING), "Client name.", |p| opt(p.client_name.clone()))),
     );

@@ -294,3 +294,49 @@ pub async fn set_deleted(
     .await?;
     Ok(updated)
 }
+
+/// What another domain links to a project: its client account (id and name, kept here
+/// for display) and its budget (amount, ISO 4217 currency). `None` leaves a part as is.
+pub struct ClientLink {
+    /// The crm account and its name, or `Some(None)` to unlink.
+    pub account: Option<Option<(Uuid, String)>>,
+    /// Budget amount and currency.
+    pub budget: Option<(rust_decimal::Decimal, String)>,
+}
+
+/// Links project `id` to a client account and/or budget (for the crm domain, which checks
+/// the account): audited as `project.client_link`, announced as `project.updated`.
+pub async fn link_client(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    id: Uuid,
+    link: ClientLink,
+) -> AppResult<project::Model> {
+    let org_id = session.require(Permission::WorkManage)?;
+    let current = get(db, org_id, id).await?;
+    let mut am = project::ActiveModel { ..Default::default() };
+    if let Some(account) = link.account {
+        am.client_account_id = Set(account.as_ref().map(|a| a.0));
+        am.client_name = Set(account.map(|a| a.1));
+    }
+    if let Some((amount, currency)) = link.budget {
+        am.budget_amount = Set(Some(amount));
+        am.budget_currency = Set(Some(validate::currency("budget", &currency)?));
+    }
+    let w = Write { db, session, org: org_id };
+    let Updated { after, changes, .. } =
+        w.update::<Project, _>("project.client_link", current.clone(), am, current.version).await?;
+    if changes.as_object().is_some_and(|c| !c.is_empty()) {
+        let event = DomainEvent {
+            kind: "project.updated",
+            subject_type: Project::NAME,
+            subject_id: id,
+            project_id: Some(id),
+            recipients: vec![],
+            audience: vec![],
+            data: changes,
+        };
+        notify::emit(db, session, org_id, event, None).await?;
+    }
+    Ok(after)
+}
