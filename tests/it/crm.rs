@@ -328,3 +328,41 @@ async fn won_deals_become_projects_of_their_account() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_board_is_live_and_resumable() {
+    use opsgraph_e2e::live::Live;
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Live Deals").await;
+    let (viewer, _) = app.member(&owner, "v@example.com", "VIEWER").await;
+    let stages = pipeline(&app, &owner).await;
+    let q = "{ organization { pipelines { nodes { id } } } }";
+    let pipe = data(&app.gql(Some(&owner), q, json!({})).await)["organization"]["pipelines"]["nodes"][0]["id"].clone();
+    let other = "mutation { createPipeline(input: { name: \"Other\", stages: [{ name: \"A\", probability: 5 }, { name: \"B\", probability: 9 }] }) { pipeline { id } } }";
+    let other = data(&app.gql(Some(&owner), other, json!({})).await)["createPipeline"]["pipeline"]["id"].clone();
+    let sub = "subscription($p: ID!, $a: EventSeq) { dealChanged(pipelineId: $p, after: $a) { seq kind dealId deal { name stage { name } } } }";
+    let from = app.count("SELECT coalesce(max(last_seq), 0) AS n FROM event_counters").await.to_string();
+    let mut live = Live::connect(&app.base, &viewer).await;
+    live.subscribe("d", sub, json!({ "p": pipe, "a": from })).await;
+
+    let r = app.gql(Some(&owner), DEAL, json!({ "i": { "name": "Live one" } })).await;
+    let deal = data(&r)["createDeal"]["deal"]["id"].clone();
+    data(&app.gql(Some(&owner), DEAL, json!({ "i": { "name": "Elsewhere", "pipelineId": other } })).await);
+    data(&app.gql(Some(&owner), MOVE, json!({ "i": { "id": deal, "stageId": stages[1] } })).await);
+    let first = live.next_data("d").await;
+    assert_eq!(
+        (first["dealChanged"]["kind"].as_str(), first["dealChanged"]["dealId"].clone()),
+        (Some("deal.created"), deal.clone())
+    );
+    let second = live.next_data("d").await;
+    assert_eq!(second["dealChanged"]["kind"], "deal.stage_changed", "the other pipeline's deal is not on this board");
+    assert_eq!(second["dealChanged"]["deal"]["stage"]["name"], "Qualified");
+
+    // Resume after the first event: the move is replayed, once.
+    let seen = first["dealChanged"]["seq"].clone();
+    let mut again = Live::connect(&app.base, &viewer).await;
+    again.subscribe("r", sub, json!({ "p": pipe, "a": seen })).await;
+    assert_eq!(again.next_data("r").await["dealChanged"]["kind"], "deal.stage_changed");
+    again.assert_silent(std::time::Duration::from_millis(500)).await;
+    app.finish().await;
+}

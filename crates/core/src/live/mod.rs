@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 pub use outbox::{LiveEvent, Outbox, check_resume};
 pub use scope::Scope;
-pub use stream::{LiveSession, after_arg, after_input, follow, seq_field};
+pub use stream::{LiveSession, after_arg, after_input, event_object, follow, seq_field};
 
 use crate::db::{Tenant, TxDb};
 use crate::error::{AppError, AppResult};

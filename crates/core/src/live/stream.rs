@@ -143,3 +143,28 @@ pub fn seq_field<T: std::any::Any + Send + Sync>(get: fn(&T) -> i64) -> async_gr
     })
     .description("Its position in the organisation's event sequence (pass it as `after` to resume).")
 }
+
+/// An object type for events of the outbox with the fields every stream shares: `seq`,
+/// `kind`, `occurredAt` and `data` (domains add `actor` and their subject).
+pub fn event_object(name: &str, desc: &str) -> async_graphql::dynamic::Object {
+    use crate::gql::{datetime, prop, scalar};
+    use async_graphql::Value;
+    use async_graphql::dynamic::{Object, TypeRef};
+    type E = Arc<super::LiveEvent>;
+    let nn = TypeRef::named_nn;
+    Object::new(name)
+        .description(desc)
+        .field(seq_field::<super::LiveEvent>(|e| e.seq))
+        .field(prop::<E>(
+            "kind",
+            nn(TypeRef::STRING),
+            "What happened, `<entity>.<verb>` (e.g. `task.assigned`).",
+            |e| Value::String(e.kind.clone()),
+        ))
+        .field(prop::<E>("occurredAt", nn(scalar::DATE_TIME), "When it was committed.", |e| {
+            datetime(&e.occurred_at.fixed_offset())
+        }))
+        .field(prop::<E>("data", nn(scalar::JSON), "Details of the change (titles, from/to values, …).", |e| {
+            Value::from_json(e.data.clone()).unwrap_or(Value::Null)
+        }))
+}

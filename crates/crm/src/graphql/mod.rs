@@ -20,6 +20,7 @@ use crate::nodes::{Account, Contact, Deal, Industry, Pipeline, PipelineStage};
 
 mod accounts;
 mod deals;
+mod live;
 mod mutations;
 
 /// `Account` lists.
@@ -166,6 +167,7 @@ pub fn register(parts: &mut SchemaParts) {
     accounts::register(parts);
     deals::register(parts);
     mutations::register(parts);
+    live::register(parts);
     lists(parts);
     parts.extend::<Project>(ref_field::<Model<Project>, Account>(
         "account",

@@ -4,7 +4,7 @@
 
 use crate::entity::{deal, deal_stage_history, pipeline_stage};
 use crate::enums::StageKind;
-use crate::nodes::{Deal, PipelineStage};
+use crate::nodes::{Deal, Pipeline, PipelineStage};
 use crate::service::{accounts, contacts, pipelines};
 use chrono::{NaiveDate, Utc};
 use opsgraph_core::board::Lane;
@@ -170,15 +170,23 @@ async fn enter(
     Ok(())
 }
 
-/// Emits `kind` about deal `d`, addressed to its owner (unless they did it).
-async fn emit(
+/// Emits `kind` about deal `d`, addressed to its owner (unless they did it); `data` gains
+/// the deal's `pipelineId` and `stageId` (what a board's live stream follows).
+pub(crate) async fn emit(
     w: &Write<'_, impl ConnectionTrait>,
     d: &deal::Model,
     kind: &'static str,
     data: serde_json::Value,
 ) -> AppResult<()> {
     let recipients = d.owner_id.filter(|o| Some(*o) != w.session.membership_id).into_iter().collect();
-    w.emit::<Deal>(kind, d.id, DomainEvent { recipients, data, ..DomainEvent::default() }).await?;
+    let mut data = match data {
+        serde_json::Value::Object(m) => m,
+        other => serde_json::Map::from_iter([("details".to_owned(), other)]),
+    };
+    data.insert("pipelineId".into(), Pipeline::gid(d.pipeline_id).into());
+    data.insert("stageId".into(), PipelineStage::gid(d.stage_id).into());
+    let event = DomainEvent { recipients, data: serde_json::Value::Object(data), ..DomainEvent::default() };
+    w.emit::<Deal>(kind, d.id, event).await?;
     Ok(())
 }
 
@@ -326,7 +334,7 @@ pub async fn move_deal(db: &impl ConnectionTrait, session: &Session, i: MoveDeal
         let data = serde_json::json!({ "name": after.name, "fromStageId": current.stage_id, "toStage": target.name });
         emit(&w, &after, kind, data).await?;
     } else {
-        w.changed::<Deal>("deal.moved", after.id, None).await?;
+        emit(&w, &after, "deal.moved", serde_json::json!({ "name": after.name })).await?;
     }
     Ok(after)
 }

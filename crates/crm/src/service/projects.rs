@@ -102,6 +102,6 @@ pub async fn convert(
     let mut am: deal::ActiveModel = d.clone().into();
     am.project_id = Set(Some(project.id));
     let after = w.update::<Deal, _>("deal.convert", d.clone(), am, d.version).await?.after;
-    w.changed::<Deal>("deal.converted", after.id, Some(project.id)).await?;
+    deals::emit(&w, &after, "deal.converted", serde_json::json!({ "projectId": Project::gid(project.id) })).await?;
     Ok(after)
 }

@@ -3,7 +3,6 @@
 //! against the subscriber's current access to the project.
 
 use crate::nodes::{Project, Task};
-use opsgraph_core::gql::scalar;
 use opsgraph_core::node::NodeType;
 use opsgraph_org::nodes::Membership;
 use std::sync::Arc;
@@ -11,30 +10,17 @@ use std::time::Duration;
 
 use async_graphql::dynamic::{InputValue, Object, SubscriptionField, SubscriptionFieldFuture, TypeRef};
 use async_graphql::{Value, dynamic::ResolverContext};
-use opsgraph_core::gql::{SchemaParts, datetime, gid, prop, ref_field, ref_field_nn};
-use opsgraph_core::live::{Hub, LiveEvent, LiveSession, Outbox, Scope, after_arg, after_input, follow, seq_field};
+use opsgraph_core::gql::{SchemaParts, gid, prop, ref_field, ref_field_nn};
+use opsgraph_core::live::{Hub, LiveEvent, LiveSession, Outbox, Scope, after_arg, after_input, event_object, follow};
 use opsgraph_core::{AppError, Permission};
 
 use crate::live::recheck_project;
 
 type E = Arc<LiveEvent>;
 
-fn common(obj: Object) -> Object {
-    let nn = TypeRef::named_nn;
-    obj.field(seq_field::<LiveEvent>(|e| e.seq))
-        .field(prop::<E>(
-            "kind",
-            nn(TypeRef::STRING),
-            "What happened, `<entity>.<verb>` (e.g. `task.assigned`).",
-            |e| Value::String(e.kind.clone()),
-        ))
-        .field(prop::<E>("occurredAt", nn(scalar::DATE_TIME), "When it was committed.", |e| {
-            datetime(&e.occurred_at.fixed_offset())
-        }))
+fn common(name: &str, desc: &str) -> Object {
+    event_object(name, desc)
         .field(ref_field::<E, Membership>("actor", "Who did it (null for the system).", |e| e.actor_membership_id))
-        .field(prop::<E>("data", nn(scalar::JSON), "Details of the change (titles, from/to values, …).", |e| {
-            Value::from_json(e.data.clone()).unwrap_or(Value::Null)
-        }))
 }
 
 /// Follows project `project_id`'s events that `keep` selects, after checking access.
@@ -67,14 +53,14 @@ async fn follow_project<'a>(
 pub fn register(parts: &mut SchemaParts) {
     let nn = TypeRef::named_nn;
     parts.object(
-        common(Object::new("TaskEvent").description("Something that happened to a task."))
+        common("TaskEvent", "Something that happened to a task.")
             .field(prop::<E>("taskId", nn(TypeRef::ID), "The task's global ID (also when it was deleted).", |e| {
                 gid::<Task>(e.subject_id)
             }))
             .field(ref_field::<E, Task>("task", "The task as it is now.", |e| Some(e.subject_id))),
     );
     parts.object(
-        common(Object::new("ProjectEvent").description("Something that happened in a project."))
+        common("ProjectEvent", "Something that happened in a project.")
             .field(prop::<E>(
                 "subjectType",
                 nn(TypeRef::STRING),
