@@ -23,6 +23,7 @@ mod m20261124_000016_signup_verification;
 mod m20261202_000017_external_refs;
 mod m20261202_000018_crm;
 mod m20261202_000019_crm_work_links;
+mod m20261202_000020_crm_interactions;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000017_external_refs::Migration),
             Box::new(m20261202_000018_crm::Migration),
             Box::new(m20261202_000019_crm_work_links::Migration),
+            Box::new(m20261202_000020_crm_interactions::Migration),
         ]
     }
 }

@@ -366,3 +366,64 @@ async fn the_board_is_live_and_resumable() {
     again.assert_silent(std::time::Duration::from_millis(500)).await;
     app.finish().await;
 }
+
+#[tokio::test]
+async fn interactions_keep_last_contacted_and_fill_the_timeline() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Timeline Co").await;
+    let stages = pipeline(&app, &owner).await;
+    let acct = id(&app, &owner, ACCOUNT, json!({ "i": { "name": "Acme" } }), &["createAccount", "account", "id"]).await;
+    let ann = id(
+        &app,
+        &owner,
+        CONTACT,
+        json!({ "i": { "firstName": "Ann", "accountId": acct } }),
+        &["createContact", "contact", "id"],
+    )
+    .await;
+    let bob = id(
+        &app,
+        &owner,
+        CONTACT,
+        json!({ "i": { "firstName": "Bob", "accountId": acct } }),
+        &["createContact", "contact", "id"],
+    )
+    .await;
+    let deal =
+        data(&app.gql(Some(&owner), DEAL, json!({ "i": { "name": "Pilot", "accountId": acct } })).await)["createDeal"]
+            ["deal"]["id"]
+            .clone();
+    data(&app.gql(Some(&owner), MOVE, json!({ "i": { "id": deal, "stageId": stages[3] } })).await);
+
+    let log = "mutation($i: LogInteractionInput!) { logInteraction(input: $i) { interaction { id account { name } contacts { firstName } recordingSeconds } } }";
+    let call = json!({ "i": { "kind": "CALL", "direction": "OUTBOUND", "subject": "Kick-off", "occurredAt": "2026-11-20T10:00:00Z", "contactIds": [ann, bob, ann],
+        "recording": { "url": "s3://calls/1.ogg", "seconds": 1800, "transcript": "Hello" } } });
+    let r = app.gql(Some(&owner), log, call).await;
+    let i = &data(&r)["logInteraction"]["interaction"];
+    assert_eq!(i["account"]["name"], "Acme", "the account comes from the contacts");
+    assert_eq!(i["contacts"].as_array().map(Vec::len), Some(2), "a contact named twice takes part once");
+    assert_eq!(i["recordingSeconds"], 1800);
+    let note = json!({ "i": { "kind": "NOTE", "body": "Older note", "occurredAt": "2026-11-01T10:00:00Z", "contactIds": [ann] } });
+    data(&app.gql(Some(&owner), log, note).await);
+    let future = json!({ "i": { "kind": "NOTE", "occurredAt": "2999-01-01T00:00:00Z", "contactIds": [] } });
+    assert_eq!(field(&app.gql(Some(&owner), log, future).await), Some("occurredAt"));
+
+    // lastContactedAt moves forward only.
+    let q = "query($id: ID!) { node(id: $id) { ... on Contact { lastContactedAt timeline { source kind } } } }";
+    let a = app.gql(Some(&owner), q, json!({ "id": ann })).await;
+    assert_eq!(data(&a)["node"]["lastContactedAt"], "2026-11-20T10:00:00.000Z");
+    assert_eq!(
+        data(&a)["node"]["timeline"],
+        json!([{ "source": "INTERACTION", "kind": "CALL" }, { "source": "INTERACTION", "kind": "NOTE" }])
+    );
+
+    // The account's timeline merges interactions and deal milestones, newest first.
+    let t = "query($id: ID!, $n: Int) { node(id: $id) { ... on Account { timeline(first: $n) { source kind deal { name } interaction { subject } } } } }";
+    let tl = app.gql(Some(&owner), t, json!({ "id": acct, "n": 10 })).await;
+    let kinds: Vec<&str> =
+        data(&tl)["node"]["timeline"].as_array().expect("t").iter().map(|e| e["kind"].as_str().expect("k")).collect();
+    assert_eq!(kinds, ["deal.won", "deal.created", "CALL", "NOTE"]);
+    let two = app.gql(Some(&owner), t, json!({ "id": acct, "n": 2 })).await;
+    assert_eq!(data(&two)["node"]["timeline"].as_array().map(Vec::len), Some(2));
+    app.finish().await;
+}

@@ -55,3 +55,27 @@ pub enum StageKind {
     /// Closed and lost.
     Lost,
 }
+
+/// What kind of touchpoint an interaction was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum InteractionKind {
+    /// A phone or video call (possibly recorded).
+    Call,
+    /// An e-mail.
+    Email,
+    /// A meeting.
+    Meeting,
+    /// A note for the record.
+    Note,
+    /// A chat, SMS or social message.
+    Message,
+}
+
+/// Who reached out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum Direction {
+    /// They contacted us.
+    Inbound,
+    /// We contacted them.
+    Outbound,
+}

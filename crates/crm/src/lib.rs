@@ -11,3 +11,4 @@ pub mod nodes;
 pub mod seed;
 pub mod service;
 pub mod sync;
+pub mod timeline;

@@ -1,6 +1,6 @@
 //! The crm domain's relationships, each one statement per level of a query.
 
-use crate::entity::{contact, deal, deal_stage_history, pipeline_stage};
+use crate::entity::{contact, deal, deal_stage_history, interaction, interaction_participant, pipeline_stage};
 use opsgraph_core::relation;
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 
@@ -28,6 +28,16 @@ relation!(
 relation!(
     /// Live deals in a stage: one column of the board.
     DealsOfStage, deal, StageId, spec = crate::graphql::DEALS, scope = |s| s.filter(deal::Column::DeletedAt.is_null())
+);
+
+relation!(
+    /// Interactions with an account.
+    InteractionsOfAccount, interaction, AccountId, spec = crate::graphql::INTERACTIONS
+);
+
+relation!(
+    /// The contacts who took part in an interaction.
+    ParticipantsOf, interaction_participant, InteractionId
 );
 
 relation!(

@@ -1,7 +1,7 @@
 //! The crm node types: the public handles other crates use to reference, extend and load
 //! crm data (never the entity modules).
 
-use crate::entity::{account, contact, deal, deal_stage_history, industry, pipeline, pipeline_stage};
+use crate::entity::{account, contact, deal, deal_stage_history, industry, interaction, pipeline, pipeline_stage};
 
 opsgraph_core::node_type! {
     /// A client company.
@@ -18,4 +18,6 @@ opsgraph_core::node_type! {
     pub Deal = deal, read CrmRead;
     /// A deal's stay in one stage.
     pub DealStageVisit = deal_stage_history, read CrmRead;
+    /// A call, e-mail, meeting, note or message with contacts.
+    pub Interaction = interaction, read CrmRead;
 }

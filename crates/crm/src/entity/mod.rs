@@ -5,5 +5,7 @@ pub mod contact;
 pub mod deal;
 pub mod deal_stage_history;
 pub mod industry;
+pub mod interaction;
+pub mod interaction_participant;
 pub mod pipeline;
 pub mod pipeline_stage;

@@ -14,12 +14,13 @@ use opsgraph_org::nodes::{Membership, Organization};
 use opsgraph_work::nodes::Project;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::entity::{account, contact, deal, industry, pipeline};
-use crate::enums::{AccountSize, AccountStatus, ContactStatus, StageKind};
-use crate::nodes::{Account, Contact, Deal, Industry, Pipeline, PipelineStage};
+use crate::entity::{account, contact, deal, industry, interaction, pipeline};
+use crate::enums::{AccountSize, AccountStatus, ContactStatus, InteractionKind, StageKind};
+use crate::nodes::{Account, Contact, Deal, Industry, Interaction, Pipeline, PipelineStage};
 
 mod accounts;
 mod deals;
+mod interactions;
 mod live;
 mod mutations;
 
@@ -131,6 +132,28 @@ pub static DEALS: LazyLock<ListSpec<deal::Entity>> = LazyLock::new(|| {
     }
 });
 
+/// `Interaction` lists.
+pub static INTERACTIONS: LazyLock<ListSpec<interaction::Entity>> = LazyLock::new(|| {
+    use interaction::Column as C;
+    ListSpec {
+        node: Interaction::NAME,
+        id: C::Id,
+        filters: vec![
+            ff("kind", C::Kind, K::Enum(InteractionKind::NAME)),
+            ff("dealId", C::DealId, K::Id(Deal::NAME)),
+            ff("memberId", C::MemberId, K::Id(Membership::NAME)),
+            ff("occurredAt", C::OccurredAt, K::DateTime),
+        ],
+        sorts: vec![sk("OCCURRED_AT", C::OccurredAt, S::DateTime)],
+        default_sort: "OCCURRED_AT",
+        aggregates: vec![],
+        groups: vec![
+            gf("KIND", C::Kind, G::Enum(&InteractionKind::VALUES)),
+            gf("MEMBER", C::MemberId, G::Id(Membership::NAME)),
+        ],
+    }
+});
+
 /// `Pipeline` lists.
 pub static PIPELINES: LazyLock<ListSpec<pipeline::Entity>> = LazyLock::new(|| {
     use pipeline::Column as C;
@@ -168,6 +191,7 @@ pub fn register(parts: &mut SchemaParts) {
     deals::register(parts);
     mutations::register(parts);
     live::register(parts);
+    interactions::register(parts);
     lists(parts);
     parts.extend::<Project>(ref_field::<Model<Project>, Account>(
         "account",

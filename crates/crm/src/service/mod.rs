@@ -6,5 +6,6 @@ pub mod checks;
 pub mod contacts;
 pub mod deals;
 pub mod industries;
+pub mod interactions;
 pub mod pipelines;
 pub mod projects;
