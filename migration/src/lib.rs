@@ -24,6 +24,7 @@ mod m20261202_000017_external_refs;
 mod m20261202_000018_crm;
 mod m20261202_000019_crm_work_links;
 mod m20261202_000020_crm_interactions;
+mod m20261202_000021_exchange_rates;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000018_crm::Migration),
             Box::new(m20261202_000019_crm_work_links::Migration),
             Box::new(m20261202_000020_crm_interactions::Migration),
+            Box::new(m20261202_000021_exchange_rates::Migration),
         ]
     }
 }

@@ -427,3 +427,58 @@ async fn interactions_keep_last_contacted_and_fill_the_timeline() {
     assert_eq!(data(&two)["node"]["timeline"].as_array().map(Vec::len), Some(2));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn pipeline_numbers_convert_at_dated_rates_and_report_what_they_cannot() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Numbers Co").await;
+    let stages = pipeline(&app, &owner).await;
+    let rate = "mutation($c: String!, $r: Decimal!, $d: Date!) { setExchangeRate(input: { currency: $c, rate: $r, validFrom: $d }) { exchangeRate { rate } } }";
+    data(&app.gql(Some(&owner), rate, json!({ "c": "EUR", "r": "1.1", "d": "2026-01-01" })).await);
+    data(&app.gql(Some(&owner), rate, json!({ "c": "EUR", "r": "1.2", "d": "2026-06-01" })).await);
+    let own = app.gql(Some(&owner), rate, json!({ "c": "USD", "r": "1", "d": "2026-01-01" })).await;
+    assert_eq!(field(&own), Some("currency"));
+    let (manager, _) = app.member(&owner, "m@example.com", "MANAGER").await;
+    assert_eq!(
+        code(&app.gql(Some(&manager), rate, json!({ "c": "GBP", "r": "1.3", "d": "2026-01-01" })).await),
+        Some("FORBIDDEN")
+    );
+
+    let deals = [
+        json!({ "name": "D1", "amount": "1000", "currency": "USD", "expectedCloseDate": "2026-12-15" }),
+        json!({ "name": "D2", "amount": "1000", "currency": "EUR", "expectedCloseDate": "2026-03-01" }),
+        json!({ "name": "D3", "amount": "1000", "currency": "EUR", "expectedCloseDate": "2026-07-01", "stageId": stages[1] }),
+        json!({ "name": "D4", "amount": "500", "currency": "GBP" }),
+        json!({ "name": "D5", "amount": "333.33", "currency": "USD", "probability": 33, "stageId": stages[2] }),
+        json!({ "name": "D6", "amount": "200", "currency": "USD" }),
+        json!({ "name": "D7", "amount": "100", "currency": "USD" }),
+    ];
+    let mut ids = vec![];
+    for d in deals {
+        ids.push(data(&app.gql(Some(&owner), DEAL, json!({ "i": d })).await)["createDeal"]["deal"]["id"].clone());
+    }
+    data(&app.gql(Some(&owner), MOVE, json!({ "i": { "id": ids[5], "stageId": stages[3] } })).await);
+    data(&app.gql(Some(&owner), MOVE, json!({ "i": { "id": ids[6], "stageId": stages[4] } })).await);
+
+    let q = "{ organization { pipelines { nodes { numbers { currency stages { stage { name } count total { amount } weighted { amount } } \
+        byMonth { month count total { amount } } unconverted { count total { amount currency } } won lost winRate averageCycleDays } } } } }";
+    let r = app.gql(Some(&owner), q, json!({})).await;
+    let n = &data(&r)["organization"]["pipelines"]["nodes"][0]["numbers"];
+    assert_eq!(n["currency"], "USD");
+    let stage = |i: usize| {
+        (
+            n["stages"][i]["count"].clone(),
+            n["stages"][i]["total"]["amount"].clone(),
+            n["stages"][i]["weighted"]["amount"].clone(),
+        )
+    };
+    assert_eq!(stage(0), (json!(2), json!("2100.00"), json!("210.00")), "USD 1000 + EUR 1000 at 1.1; GBP left out");
+    assert_eq!(stage(1), (json!(1), json!("1200.00"), json!("360.00")), "EUR at the June rate");
+    assert_eq!(stage(2), (json!(1), json!("333.33"), json!("110.00")), "333.33 x 33% = 109.9989 -> 110.00");
+    assert_eq!(stage(3), (json!(1), json!("200.00"), json!("200.00")));
+    assert_eq!(n["unconverted"], json!([{ "count": 1, "total": { "amount": "500.00", "currency": "GBP" } }]));
+    assert_eq!((n["won"].clone(), n["lost"].clone(), n["winRate"].clone()), (json!(1), json!(1), json!(0.5)));
+    let months: Vec<Value> = n["byMonth"].as_array().expect("m").iter().map(|m| m["month"].clone()).collect();
+    assert_eq!(months, [json!("2026-03-01"), json!("2026-07-01"), json!("2026-12-01"), Value::Null]);
+    app.finish().await;
+}

@@ -1,7 +1,9 @@
 //! The crm node types: the public handles other crates use to reference, extend and load
 //! crm data (never the entity modules).
 
-use crate::entity::{account, contact, deal, deal_stage_history, industry, interaction, pipeline, pipeline_stage};
+use crate::entity::{
+    account, contact, deal, deal_stage_history, exchange_rate, industry, interaction, pipeline, pipeline_stage,
+};
 
 opsgraph_core::node_type! {
     /// A client company.
@@ -20,4 +22,6 @@ opsgraph_core::node_type! {
     pub DealStageVisit = deal_stage_history, read CrmRead;
     /// A call, e-mail, meeting, note or message with contacts.
     pub Interaction = interaction, read CrmRead;
+    /// An exchange rate into the organisation's currency, valid from a date.
+    pub ExchangeRate = exchange_rate, read CrmRead;
 }

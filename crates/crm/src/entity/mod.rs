@@ -4,6 +4,7 @@ pub mod account;
 pub mod contact;
 pub mod deal;
 pub mod deal_stage_history;
+pub mod exchange_rate;
 pub mod industry;
 pub mod interaction;
 pub mod interaction_participant;

@@ -39,11 +39,11 @@ fn probability_fields() -> [Field; 2] {
         FieldFuture::new(async move {
             let d = parent::<deal::Model>(&ctx)?;
             let p = probability(RequestCtx::of(&ctx)?.as_ref(), d).await?;
-            let amount = (d.amount * Decimal::from(p) / Decimal::from(100)).round_dp(2);
+            let amount = crate::service::forecast::cents(d.amount * Decimal::from(p) / Decimal::from(100));
             Ok(Some(FieldValue::owned_any(Money { amount, currency: d.currency.clone() })))
         })
     })
-    .description("Amount x probability (rounded to cents, half to even).");
+    .description("Amount x probability / 100, rounded to cents half away from zero.");
     [p, w]
 }
 

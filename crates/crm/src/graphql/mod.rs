@@ -23,6 +23,7 @@ mod deals;
 mod interactions;
 mod live;
 mod mutations;
+mod numbers;
 
 /// `Account` lists.
 pub static ACCOUNTS: LazyLock<ListSpec<account::Entity>> = LazyLock::new(|| {
@@ -192,6 +193,7 @@ pub fn register(parts: &mut SchemaParts) {
     mutations::register(parts);
     live::register(parts);
     interactions::register(parts);
+    numbers::register(parts);
     lists(parts);
     parts.extend::<Project>(ref_field::<Model<Project>, Account>(
         "account",

@@ -1,0 +1,158 @@
+//! Pipeline numbers: per stage, per owner and per month of expected close, the count, the
+//! total and the weighted total (amount x probability) of deals, converted into the
+//! organisation's currency at the rate valid on the deal's date; deals whose currency has
+//! no rate on that date are reported apart (`unconverted`), never summed at a guessed rate.
+//! Win rate and average cycle time cover the deals closed in a period.
+//!
+//! Rounding, written once: a deal's converted amount is `amount x rate` unrounded; each
+//! reported total is rounded to cents (half away from zero) after summing; a deal's
+//! weighted amount is `amount x probability / 100` rounded the same way.
+//! The deal's date is its actual close date, else its expected close date, else today.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use opsgraph_core::TxDb;
+use opsgraph_core::batch::Loader;
+use opsgraph_core::loader::{LoadError, db_error};
+use rust_decimal::{Decimal, RoundingStrategy};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use uuid::Uuid;
+
+/// Rounds money to cents, half away from zero (the rule of every reported total).
+pub fn cents(v: Decimal) -> Decimal {
+    v.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Count, total and weighted total of a group of deals, in the organisation's currency.
+#[derive(Debug, Clone, Default)]
+pub struct Numbers {
+    /// The group's key: a stage id, an owner id, or a month's first day.
+    pub key: Option<String>,
+    /// Deals converted and counted.
+    pub count: i64,
+    /// Sum of their amounts.
+    pub total: Decimal,
+    /// Sum of amount x probability.
+    pub weighted: Decimal,
+}
+
+/// Deals left out of the totals for want of a rate.
+#[derive(Debug, Clone)]
+pub struct Unconverted {
+    /// Their currency.
+    pub currency: String,
+    /// How many.
+    pub count: i64,
+    /// Their total in that currency.
+    pub total: Decimal,
+}
+
+/// The numbers of one pipeline.
+#[derive(Debug, Clone, Default)]
+pub struct Forecast {
+    /// The currency of every total.
+    pub currency: String,
+    /// Per stage, in board order (stages without deals included).
+    pub stages: Vec<Numbers>,
+    /// Open deals per owner.
+    pub by_owner: Vec<Numbers>,
+    /// Open deals per month of expected close.
+    pub by_month: Vec<Numbers>,
+    /// Deals without a rate, per currency.
+    pub unconverted: Vec<Unconverted>,
+    /// Deals won in the period.
+    pub won: i64,
+    /// Deals lost in the period.
+    pub lost: i64,
+    /// Mean days from opening to winning, over the deals won in the period.
+    pub average_cycle_days: Option<f64>,
+}
+
+/// Forecasts by (pipeline, organisation currency, period start, period end).
+pub struct Forecasts(pub Arc<TxDb>);
+
+/// The loader's key.
+pub type Key = (Uuid, String, Option<NaiveDate>, Option<NaiveDate>);
+
+const SQL: &str = "WITH x AS ( \
+   SELECT d.*, s.kind, coalesce(d.probability, s.probability) AS p, \
+     CASE WHEN d.currency = $2 THEN 1::numeric ELSE (SELECT r.rate FROM exchange_rates r WHERE r.org_id = d.org_id \
+       AND r.currency = d.currency AND r.valid_from <= coalesce(d.actual_close_date, d.expected_close_date, current_date) \
+       ORDER BY r.valid_from DESC LIMIT 1) END AS rate \
+   FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id WHERE d.pipeline_id = $1 AND d.deleted_at IS NULL), \
+ g AS ( \
+   SELECT 'stage' AS dim, st.id::text AS key, st.position AS ord, count(x.id) AS n, sum(x.amount * x.rate) AS t, sum(x.amount * x.rate * x.p / 100) AS w \
+     FROM pipeline_stages st LEFT JOIN x ON x.stage_id = st.id AND x.rate IS NOT NULL WHERE st.pipeline_id = $1 GROUP BY st.id, st.position \
+   UNION ALL SELECT 'owner', owner_id::text, 0, count(*), sum(amount * rate), sum(amount * rate * p / 100) FROM x \
+     WHERE kind = 'OPEN' AND rate IS NOT NULL GROUP BY owner_id \
+   UNION ALL SELECT 'month', to_char(date_trunc('month', expected_close_date), 'YYYY-MM-DD'), 0, count(*), sum(amount * rate), \
+     sum(amount * rate * p / 100) FROM x WHERE kind = 'OPEN' AND rate IS NOT NULL GROUP BY 2 \
+   UNION ALL SELECT 'unconverted', currency, 0, count(*), sum(amount), NULL FROM x WHERE rate IS NULL GROUP BY currency \
+   UNION ALL SELECT 'closed', kind, 0, count(*), avg(actual_close_date - created_at::date), NULL FROM x \
+     WHERE kind <> 'OPEN' AND ($3::date IS NULL OR actual_close_date >= $3) AND ($4::date IS NULL OR actual_close_date <= $4) GROUP BY kind) \
+ SELECT dim, key, n, t::text AS t, w::text AS w FROM g ORDER BY dim, ord, key";
+
+impl Loader<Key> for Forecasts {
+    type Value = Arc<Forecast>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Arc<Forecast>>, LoadError> {
+        let mut out = HashMap::new();
+        for key in keys {
+            let (pipeline, currency, from, to) = key.clone();
+            let values: [sea_orm::Value; 4] = [pipeline.into(), currency.clone().into(), from.into(), to.into()];
+            let rows = self
+                .0
+                .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, SQL, values))
+                .await
+                .map_err(db_error)?;
+            let mut f = Forecast { currency, ..Forecast::default() };
+            for r in rows {
+                let dim: String = r.try_get("", "dim").map_err(db_error)?;
+                let key: Option<String> = r.try_get("", "key").map_err(db_error)?;
+                let n: i64 = r.try_get("", "n").map_err(db_error)?;
+                let dec = |c: &str| -> Result<Decimal, LoadError> {
+                    let s: Option<String> = r.try_get("", c).map_err(db_error)?;
+                    Ok(s.and_then(|s| s.parse().ok()).unwrap_or_default())
+                };
+                let numbers =
+                    Numbers { key: key.clone(), count: n, total: cents(dec("t")?), weighted: cents(dec("w")?) };
+                match dim.as_str() {
+                    "stage" => f.stages.push(numbers),
+                    "owner" => f.by_owner.push(numbers),
+                    "month" => f.by_month.push(numbers),
+                    "unconverted" => f.unconverted.push(Unconverted {
+                        currency: key.unwrap_or_default(),
+                        count: n,
+                        total: dec("t")?,
+                    }),
+                    _ => match key.as_deref() {
+                        Some("WON") => {
+                            f.won = n;
+                            f.average_cycle_days = dec("t")?.to_string().parse().ok();
+                        }
+                        _ => f.lost = n,
+                    },
+                }
+            }
+            out.insert(key.clone(), Arc::new(f));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cents_round_half_away_from_zero() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap_or_default();
+        assert_eq!(cents(d("1234.565")), d("1234.57"));
+        assert_eq!(cents(d("1234.575")), d("1234.58"));
+        assert_eq!(cents(d("0.005")), d("0.01"));
+        assert_eq!(cents(d("2.004999")), d("2.00"));
+    }
+}
