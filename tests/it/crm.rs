@@ -482,3 +482,85 @@ async fn pipeline_numbers_convert_at_dated_rates_and_report_what_they_cannot() {
     assert_eq!(months, [json!("2026-03-01"), json!("2026-07-01"), json!("2026-12-01"), Value::Null]);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn merging_duplicates_dry_run_then_apply() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Merge Co").await;
+    pipeline(&app, &owner).await;
+    let keep = id(&app, &owner, ACCOUNT, json!({ "i": { "name": "Acme" } }), &["createAccount", "account", "id"]).await;
+    let dup = id(
+        &app,
+        &owner,
+        ACCOUNT,
+        json!({ "i": { "name": "ACME Inc", "website": "https://acme.example", "country": "US" } }),
+        &["createAccount", "account", "id"],
+    )
+    .await;
+    let c1 = id(
+        &app,
+        &owner,
+        CONTACT,
+        json!({ "i": { "firstName": "Ann", "accountId": dup, "email": "ann@acme.example" } }),
+        &["createContact", "contact", "id"],
+    )
+    .await;
+    let c2 = id(
+        &app,
+        &owner,
+        CONTACT,
+        json!({ "i": { "firstName": "Ann", "lastName": "Lee", "phone": "+15550100200" } }),
+        &["createContact", "contact", "id"],
+    )
+    .await;
+    data(&app.gql(Some(&owner), DEAL, json!({ "i": { "name": "Dup deal", "accountId": dup, "contactId": c2 } })).await);
+    let p = id(
+        &app,
+        &owner,
+        "mutation { createProject(input: { key: \"DUP\", name: \"Dup\" }) { project { id } } }",
+        json!({}),
+        &["createProject", "project", "id"],
+    )
+    .await;
+    data(&app.gql(Some(&owner), "mutation($p: ID!, $a: ID!) { setProjectAccount(input: { projectId: $p, accountId: $a }) { project { id } } }", json!({ "p": p, "a": dup })).await);
+
+    let merge = "mutation($i: MergeInput!) { mergeAccounts(input: $i) { dryRun contacts deals interactions projects filledFields account { name website } } }";
+    let before = app.count("SELECT count(*) AS n FROM audit_log").await;
+    let dry = app.gql(Some(&owner), merge, json!({ "i": { "targetId": keep, "sourceId": dup, "dryRun": true } })).await;
+    assert_eq!(
+        data(&dry)["mergeAccounts"],
+        json!({ "dryRun": true, "contacts": 1, "deals": 1, "interactions": 0, "projects": 1, "filledFields": ["website", "country"], "account": { "name": "Acme", "website": null } })
+    );
+    assert_eq!(app.count("SELECT count(*) AS n FROM audit_log").await, before, "a dry run writes nothing");
+    let done = app.gql(Some(&owner), merge, json!({ "i": { "targetId": keep, "sourceId": dup } })).await;
+    assert_eq!(data(&done)["mergeAccounts"]["account"]["website"], "https://acme.example");
+    let q = "query($id: ID!) { node(id: $id) { ... on Account { contacts { totalCount } deals { totalCount } projects { totalCount } } } }";
+    let a = app.gql(Some(&owner), q, json!({ "id": keep })).await;
+    assert_eq!(
+        data(&a)["node"],
+        json!({ "contacts": { "totalCount": 1 }, "deals": { "totalCount": 1 }, "projects": { "totalCount": 1 } })
+    );
+    assert_eq!(
+        data(&app.gql(Some(&owner), "{ organization { accounts { totalCount } } }", json!({})).await)["organization"]["accounts"]
+            ["totalCount"],
+        1
+    );
+    let restore = app
+        .gql(
+            Some(&owner),
+            "mutation($id: ID!) { restoreAccount(input: { id: $id }) { account { id } } }",
+            json!({ "id": dup }),
+        )
+        .await;
+    assert_eq!(code(&restore), Some("NOT_FOUND"), "a merged account is not restorable");
+
+    // Contacts: the duplicate's e-mail moves to the target, its deal too.
+    let cm = "mutation($i: MergeInput!) { mergeContacts(input: $i) { deals filledFields contact { email phone deals { totalCount } } } }";
+    let m = app.gql(Some(&owner), cm, json!({ "i": { "targetId": c2, "sourceId": c1 } })).await;
+    let r = &data(&m)["mergeContacts"];
+    assert_eq!(r["contact"]["email"], "ann@acme.example");
+    assert_eq!(r["contact"]["phone"], "+15550100200");
+    let self_merge = app.gql(Some(&owner), cm, json!({ "i": { "targetId": c2, "sourceId": c2 } })).await;
+    assert_eq!(field(&self_merge), Some("sourceId"));
+    app.finish().await;
+}

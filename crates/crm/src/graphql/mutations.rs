@@ -1,7 +1,9 @@
 //! The crm mutations: industries, accounts, contacts, pipelines and deals (each with its
 //! `<Type>Payload`), and upsert by external reference for accounts, contacts and deals.
 
-use opsgraph_core::gql::{SchemaParts, node_mutation, payload, payload_value};
+use crate::service::merge::{self, MergeInput, MergeReport};
+use async_graphql::dynamic::{FieldValue, Object, TypeRef};
+use opsgraph_core::gql::{SchemaParts, mutation, node_mutation, payload, payload_value, prop, ref_field_nn};
 use opsgraph_core::sync::upsert;
 
 use crate::nodes::{Account, Contact, Deal, Industry, Pipeline};
@@ -40,6 +42,7 @@ pub fn register(parts: &mut SchemaParts) {
     parts.object(payload::<Deal>("deal", "Result of a mutation changing a Deal."));
     account_mutations(parts);
     deal_mutations(parts);
+    merges(parts);
     upsert::register::<Account>(parts);
     upsert::register::<Contact>(parts);
     upsert::register::<Deal>(parts);
@@ -119,4 +122,53 @@ fn deal_mutations(parts: &mut SchemaParts) {
     parts.mutation(node_mutation(Deal, "deleteDeal", "Soft-delete a deal.", |req, i: DealIdInput| async move {
         Ok(payload_value(deals::delete(req.db.as_ref(), &req.session, &i.id).await?))
     }));
+}
+
+fn merge_payload<N: opsgraph_core::node::NodeType>(name: &str, field: &str) -> Object
+where
+    opsgraph_core::node::Model<N>: Clone + Send + Sync + 'static,
+{
+    let int = || TypeRef::named_nn(TypeRef::INT);
+    Object::new(name)
+        .description(format!("What merging into a {} did (or, in a dry run, would do).", N::NAME))
+        .field(ref_field_nn::<MergeReport, N>(field, "The target, which stays.", |r| r.target))
+        .field(prop::<MergeReport>("dryRun", TypeRef::named_nn(TypeRef::BOOLEAN), "Nothing was written.", |r| {
+            r.dry_run.into()
+        }))
+        .field(prop::<MergeReport>("contacts", int(), "Contacts moved to the target.", |r| {
+            i32::try_from(r.contacts).unwrap_or(i32::MAX).into()
+        }))
+        .field(prop::<MergeReport>("deals", int(), "Deals moved to the target.", |r| {
+            i32::try_from(r.deals).unwrap_or(i32::MAX).into()
+        }))
+        .field(prop::<MergeReport>("interactions", int(), "Interactions moved to the target.", |r| {
+            i32::try_from(r.interactions).unwrap_or(i32::MAX).into()
+        }))
+        .field(prop::<MergeReport>("projects", int(), "Projects moved to the target.", |r| {
+            i32::try_from(r.projects).unwrap_or(i32::MAX).into()
+        }))
+        .field(prop::<MergeReport>(
+            "filledFields",
+            TypeRef::named_nn_list_nn(TypeRef::STRING),
+            "Target fields that took the source's value.",
+            |r| async_graphql::Value::List(r.filled.iter().map(|f| async_graphql::Value::String(f.clone())).collect()),
+        ))
+}
+
+fn merges(parts: &mut SchemaParts) {
+    parts.input::<MergeInput>();
+    parts.object(merge_payload::<Account>("AccountMergePayload", "account"));
+    parts.object(merge_payload::<Contact>("ContactMergePayload", "contact"));
+    parts.mutation(mutation(
+        "mergeAccounts",
+        "AccountMergePayload",
+        "Merge a duplicate account into another: its contacts, deals, interactions and projects move; `dryRun` only reports.",
+        |req, i| async move { Ok(FieldValue::owned_any(merge::accounts(req.db.as_ref(), &req.session, i).await?)) },
+    ));
+    parts.mutation(mutation(
+        "mergeContacts",
+        "ContactMergePayload",
+        "Merge a duplicate contact into another: its deals and interactions move; `dryRun` only reports.",
+        |req, i| async move { Ok(FieldValue::owned_any(merge::contacts(req.db.as_ref(), &req.session, i).await?)) },
+    ));
 }

@@ -8,6 +8,7 @@ pub mod deals;
 pub mod forecast;
 pub mod industries;
 pub mod interactions;
+pub mod merge;
 pub mod pipelines;
 pub mod projects;
 pub mod rates;

@@ -340,3 +340,35 @@ pub async fn link_client(
     }
     Ok(after)
 }
+
+/// How many live projects have client account `account` (for crm's merge dry run).
+pub async fn count_for_client(db: &impl ConnectionTrait, org_id: Uuid, account: Uuid) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(project::Entity::find()
+        .filter(project::Column::OrgId.eq(org_id))
+        .filter(project::Column::ClientAccountId.eq(account))
+        .filter(project::Column::DeletedAt.is_null())
+        .count(db)
+        .await?)
+}
+
+/// Moves every project of client account `from` to account `to` (named `name`) when crm
+/// merges two accounts; returns how many moved.
+pub async fn move_client(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    from: Uuid,
+    to: Uuid,
+    name: &str,
+) -> AppResult<u64> {
+    let org_id = session.require(Permission::WorkManage)?;
+    let done = db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "UPDATE projects SET client_account_id = $3, client_name = $4, version = version + 1 \
+             WHERE org_id = $1 AND client_account_id = $2",
+            [org_id.into(), from.into(), to.into(), name.into()],
+        ))
+        .await?;
+    Ok(done.rows_affected())
+}
