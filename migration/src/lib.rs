@@ -25,6 +25,7 @@ mod m20261202_000018_crm;
 mod m20261202_000019_crm_work_links;
 mod m20261202_000020_crm_interactions;
 mod m20261202_000021_exchange_rates;
+mod m20261202_000022_crm_proposals_feedback;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000019_crm_work_links::Migration),
             Box::new(m20261202_000020_crm_interactions::Migration),
             Box::new(m20261202_000021_exchange_rates::Migration),
+            Box::new(m20261202_000022_crm_proposals_feedback::Migration),
         ]
     }
 }

@@ -564,3 +564,74 @@ async fn merging_duplicates_dry_run_then_apply() {
     assert_eq!(field(&self_merge), Some("sourceId"));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn proposals_are_revised_sent_accepted_and_win_their_deal_and_feedback_averages() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Proposal Co").await;
+    pipeline(&app, &owner).await;
+    let acct = id(&app, &owner, ACCOUNT, json!({ "i": { "name": "Acme" } }), &["createAccount", "account", "id"]).await;
+    let deal = data(
+        &app.gql(
+            Some(&owner),
+            DEAL,
+            json!({ "i": { "name": "Pilot", "accountId": acct, "amount": "9000", "currency": "EUR" } }),
+        )
+        .await,
+    )["createDeal"]["deal"]["id"]
+        .clone();
+    let create = "mutation($i: CreateProposalInput!) { createProposal(input: $i) { proposal { id status revision amount { amount currency } account { name } } } }";
+    let r = app
+        .gql(
+            Some(&owner),
+            create,
+            json!({ "i": { "dealId": deal, "title": "Pilot proposal", "validUntil": "2999-01-01" } }),
+        )
+        .await;
+    let p = &data(&r)["createProposal"]["proposal"];
+    assert_eq!(
+        (p["status"].as_str(), p["revision"].as_i64(), p["account"]["name"].as_str()),
+        (Some("DRAFT"), Some(1), Some("Acme"))
+    );
+    assert_eq!(p["amount"], json!({ "amount": "9000.00", "currency": "EUR" }), "value from the deal");
+    let pid = p["id"].clone();
+    let revise =
+        "mutation($i: ReviseProposalInput!) { reviseProposal(input: $i) { proposal { revision amount { amount } } } }";
+    let rv = app.gql(Some(&owner), revise, json!({ "i": { "id": pid, "expectedVersion": 1, "amount": "8500" } })).await;
+    assert_eq!(data(&rv)["reviseProposal"]["proposal"], json!({ "revision": 2, "amount": { "amount": "8500.00" } }));
+    let decide = "mutation($i: DecideProposalInput!) { decideProposal(input: $i) { proposal { status deal { stage { kind } } } } }";
+    let early = app.gql(Some(&owner), decide, json!({ "i": { "id": pid, "status": "ACCEPTED" } })).await;
+    assert_eq!(field(&early), Some("status"), "a draft is sent before it is accepted");
+    data(&app.gql(Some(&owner), decide, json!({ "i": { "id": pid, "status": "SENT" } })).await);
+    let sent_revise =
+        app.gql(Some(&owner), revise, json!({ "i": { "id": pid, "expectedVersion": 3, "title": "x" } })).await;
+    assert_eq!(code(&sent_revise), Some("CONFLICT"));
+    let won = app.gql(Some(&owner), decide, json!({ "i": { "id": pid, "status": "ACCEPTED", "winDeal": true } })).await;
+    assert_eq!(
+        data(&won)["decideProposal"]["proposal"],
+        json!({ "status": "ACCEPTED", "deal": { "stage": { "kind": "WON" } } })
+    );
+    let expired = app
+        .gql(Some(&owner), create, json!({ "i": { "accountId": acct, "title": "Old", "validUntil": "2020-01-01" } }))
+        .await;
+    let old = data(&expired)["createProposal"]["proposal"]["id"].clone();
+    let sent = app.gql(Some(&owner), decide, json!({ "i": { "id": old, "status": "SENT" } })).await;
+    assert_eq!(data(&sent)["decideProposal"]["proposal"]["status"], "EXPIRED");
+
+    let give = "mutation($i: GiveClientFeedbackInput!) { giveClientFeedback(input: $i) { feedback { id rating } } }";
+    for rating in [5, 4, 4] {
+        data(
+            &app.gql(Some(&owner), give, json!({ "i": { "accountId": acct, "rating": rating, "comment": "ok" } }))
+                .await,
+        );
+    }
+    let bad = app.gql(Some(&owner), give, json!({ "i": { "accountId": acct, "rating": 6 } })).await;
+    assert_eq!(field(&bad), Some("rating"));
+    let q = "query($id: ID!) { node(id: $id) { ... on Account { averageRating feedback { totalCount } proposals { totalCount } } } }";
+    let a = app.gql(Some(&owner), q, json!({ "id": acct })).await;
+    assert_eq!(
+        data(&a)["node"],
+        json!({ "averageRating": 4.33, "feedback": { "totalCount": 3 }, "proposals": { "totalCount": 2 } })
+    );
+    app.finish().await;
+}

@@ -79,3 +79,18 @@ pub enum Direction {
     /// We contacted them.
     Outbound,
 }
+
+/// Where a proposal stands (EXPIRED is derived: SENT past its validity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum ProposalStatus {
+    /// Being written; every change is a new revision.
+    Draft,
+    /// With the client.
+    Sent,
+    /// The client said yes.
+    Accepted,
+    /// The client said no.
+    Rejected,
+    /// Sent, and past its validity without an answer.
+    Expired,
+}

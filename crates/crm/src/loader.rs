@@ -1,6 +1,8 @@
 //! The crm domain's relationships, each one statement per level of a query.
 
-use crate::entity::{contact, deal, deal_stage_history, interaction, interaction_participant, pipeline_stage};
+use crate::entity::{
+    client_feedback, contact, deal, deal_stage_history, interaction, interaction_participant, pipeline_stage, proposal,
+};
 use opsgraph_core::relation;
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 
@@ -38,6 +40,21 @@ relation!(
 relation!(
     /// The contacts who took part in an interaction.
     ParticipantsOf, interaction_participant, InteractionId
+);
+
+relation!(
+    /// Proposals to an account.
+    ProposalsOfAccount, proposal, AccountId, spec = crate::graphql::PROPOSALS
+);
+
+relation!(
+    /// Proposals of a deal.
+    ProposalsOfDeal, proposal, DealId, scope = |s| s.order_by_asc(proposal::Column::CreatedAt)
+);
+
+relation!(
+    /// Feedback about an account.
+    FeedbackOfAccount, client_feedback, AccountId, spec = crate::graphql::FEEDBACK
 );
 
 relation!(

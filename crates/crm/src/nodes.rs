@@ -2,7 +2,8 @@
 //! crm data (never the entity modules).
 
 use crate::entity::{
-    account, contact, deal, deal_stage_history, exchange_rate, industry, interaction, pipeline, pipeline_stage,
+    account, client_feedback, contact, deal, deal_stage_history, exchange_rate, industry, interaction, pipeline,
+    pipeline_stage, proposal,
 };
 
 opsgraph_core::node_type! {
@@ -24,4 +25,8 @@ opsgraph_core::node_type! {
     pub Interaction = interaction, read CrmRead;
     /// An exchange rate into the organisation's currency, valid from a date.
     pub ExchangeRate = exchange_rate, read CrmRead;
+    /// A proposal to a client, for a deal or an account.
+    pub Proposal = proposal, read CrmRead;
+    /// A client's rating of our work, with our response.
+    pub ClientFeedback = client_feedback, read CrmRead;
 }

@@ -1,6 +1,7 @@
 //! The crm domain's tables.
 
 pub mod account;
+pub mod client_feedback;
 pub mod contact;
 pub mod deal;
 pub mod deal_stage_history;
@@ -10,3 +11,4 @@ pub mod interaction;
 pub mod interaction_participant;
 pub mod pipeline;
 pub mod pipeline_stage;
+pub mod proposal;

@@ -14,9 +14,9 @@ use opsgraph_org::nodes::{Membership, Organization};
 use opsgraph_work::nodes::Project;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::entity::{account, contact, deal, industry, interaction, pipeline};
+use crate::entity::{account, client_feedback, contact, deal, industry, interaction, pipeline, proposal};
 use crate::enums::{AccountSize, AccountStatus, ContactStatus, InteractionKind, StageKind};
-use crate::nodes::{Account, Contact, Deal, Industry, Interaction, Pipeline, PipelineStage};
+use crate::nodes::{Account, ClientFeedback, Contact, Deal, Industry, Interaction, Pipeline, PipelineStage, Proposal};
 
 mod accounts;
 mod deals;
@@ -24,6 +24,7 @@ mod interactions;
 mod live;
 mod mutations;
 mod numbers;
+mod proposals;
 
 /// `Account` lists.
 pub static ACCOUNTS: LazyLock<ListSpec<account::Entity>> = LazyLock::new(|| {
@@ -155,6 +156,34 @@ pub static INTERACTIONS: LazyLock<ListSpec<interaction::Entity>> = LazyLock::new
     }
 });
 
+/// `Proposal` lists.
+pub static PROPOSALS: LazyLock<ListSpec<proposal::Entity>> = LazyLock::new(|| {
+    use proposal::Column as C;
+    ListSpec {
+        node: Proposal::NAME,
+        id: C::Id,
+        filters: vec![ff("dealId", C::DealId, K::Id(Deal::NAME)), ff("validUntil", C::ValidUntil, K::Date)],
+        sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("VALID_UNTIL", C::ValidUntil, S::DateOrLast)],
+        default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
+    }
+});
+
+/// `ClientFeedback` lists.
+pub static FEEDBACK: LazyLock<ListSpec<client_feedback::Entity>> = LazyLock::new(|| {
+    use client_feedback::Column as C;
+    ListSpec {
+        node: ClientFeedback::NAME,
+        id: C::Id,
+        filters: vec![ff("rating", C::Rating, K::Int), ff("createdAt", C::CreatedAt, K::DateTime)],
+        sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("RATING", C::Rating, S::Int)],
+        default_sort: "CREATED_AT",
+        aggregates: vec![opsgraph_core::aggregate::agg("rating", C::Rating)],
+        groups: vec![],
+    }
+});
+
 /// `Pipeline` lists.
 pub static PIPELINES: LazyLock<ListSpec<pipeline::Entity>> = LazyLock::new(|| {
     use pipeline::Column as C;
@@ -194,6 +223,7 @@ pub fn register(parts: &mut SchemaParts) {
     live::register(parts);
     interactions::register(parts);
     numbers::register(parts);
+    proposals::register(parts);
     lists(parts);
     parts.extend::<Project>(ref_field::<Model<Project>, Account>(
         "account",

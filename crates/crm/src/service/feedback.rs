@@ -1,0 +1,109 @@
+//! Client feedback: a rating (1..5) and a comment about an account's work, optionally one
+//! project, and our response.
+
+use crate::entity::client_feedback;
+use crate::nodes::{Account, ClientFeedback};
+use crate::service::accounts;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
+use opsgraph_core::write::Write;
+use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
+use opsgraph_derive::GqlInput;
+use opsgraph_work::nodes::Project;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde::Deserialize;
+
+/// Record a client's feedback.
+#[derive(Debug, Deserialize, GqlInput)]
+#[serde(rename_all = "camelCase")]
+pub struct GiveClientFeedbackInput {
+    /// The account.
+    pub account_id: Id,
+    /// The project it is about, if one.
+    pub project_id: Option<Id>,
+    /// 1 (poor) to 5 (excellent).
+    pub rating: i32,
+    /// What they said.
+    pub comment: Option<String>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+/// Records feedback.
+pub async fn give(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    i: GiveClientFeedbackInput,
+) -> AppResult<client_feedback::Model> {
+    let w = Write::new(db, session, Permission::CrmWrite)?;
+    let key = ("giveClientFeedback", i.idempotency_key.as_deref());
+    if let Some(id) = w.replay(key.0, key.1).await? {
+        return opsgraph_core::db::find_in_org::<client_feedback::Entity>(
+            db,
+            client_feedback::Column::OrgId,
+            w.org,
+            id,
+            "feedback",
+        )
+        .await;
+    }
+    let account = accounts::get(db, w.org, Account::decode(&i.account_id, "accountId")?).await?;
+    if !(1..=5).contains(&i.rating) {
+        return Err(AppError::bad_input("rating", "rating must be 1..5"));
+    }
+    let project = match &i.project_id {
+        Some(g) => Some(opsgraph_work::service::projects::get(db, w.org, Project::decode(g, "projectId")?).await?.id),
+        None => None,
+    };
+    let row = client_feedback::ActiveModel {
+        id: Set(opsgraph_core::id::new_id()),
+        org_id: Set(w.org),
+        account_id: Set(account.id),
+        project_id: Set(project),
+        rating: Set(i16::try_from(i.rating).unwrap_or(1)),
+        comment: Set(validate::opt_text("comment", i.comment.as_deref(), 5000, true)?),
+        given_by: Set(session.membership_id),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    w.created::<ClientFeedback>("client_feedback.give", &row, key).await?;
+    w.changed::<ClientFeedback>("client_feedback.given", row.id, project).await?;
+    Ok(row)
+}
+
+/// Answer a client's feedback.
+#[derive(Debug, Deserialize, GqlInput)]
+#[serde(rename_all = "camelCase")]
+pub struct RespondToFeedbackInput {
+    /// The feedback.
+    pub id: Id,
+    /// Our response (replaces an earlier one).
+    pub response: String,
+}
+
+/// Records our response.
+pub async fn respond(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    i: RespondToFeedbackInput,
+) -> AppResult<client_feedback::Model> {
+    let w = Write::new(db, session, Permission::CrmWrite)?;
+    let id = ClientFeedback::decode(&i.id, "id")?;
+    let current = opsgraph_core::db::find_in_org::<client_feedback::Entity>(
+        db,
+        client_feedback::Column::OrgId,
+        w.org,
+        id,
+        "feedback",
+    )
+    .await?;
+    let mut am: client_feedback::ActiveModel = current.clone().into();
+    am.response = Set(Some(validate::text("response", &i.response, 1, 5000, true)?));
+    am.responded_at = Set(Some(chrono::Utc::now().fixed_offset()));
+    am.responded_by = Set(session.membership_id);
+    let after = w.update::<ClientFeedback, _>("client_feedback.respond", current.clone(), am, 0).await?.after;
+    w.changed::<ClientFeedback>("client_feedback.answered", after.id, after.project_id).await?;
+    Ok(after)
+}
