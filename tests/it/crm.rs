@@ -635,3 +635,25 @@ async fn proposals_are_revised_sent_accepted_and_win_their_deal_and_feedback_ave
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn owners_are_notified_through_the_dispatcher() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Notify Co").await;
+    let (rep, rep_id) = app.member(&owner, "rep@example.com", "MEMBER").await;
+    let stages = pipeline(&app, &owner).await;
+    let r = app.gql(Some(&owner), DEAL, json!({ "i": { "name": "Pilot", "ownerId": rep_id } })).await;
+    let deal = data(&r)["createDeal"]["deal"]["id"].clone();
+    data(&app.gql(Some(&owner), MOVE, json!({ "i": { "id": deal, "stageId": stages[3] } })).await);
+    data(&app.gql(Some(&rep), CONTACT, json!({ "i": { "firstName": "Self" } })).await);
+    opsgraph_org::service::dispatch::run_once(&app.pool).await.expect("dispatch");
+    let inbox =
+        "{ viewer { notifications(orderBy: [{ field: CREATED_AT, direction: ASC }]) { nodes { kind title } } } }";
+    let n = app.gql(Some(&rep), inbox, json!({})).await;
+    assert_eq!(
+        data(&n)["viewer"]["notifications"]["nodes"],
+        json!([{ "kind": "ASSIGNMENT", "title": "Deal assigned to you: Pilot" }, { "kind": "SUCCESS", "title": "Deal won: Pilot" }]),
+        "what they did themselves does not notify them"
+    );
+    app.finish().await;
+}

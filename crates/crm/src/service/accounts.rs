@@ -93,6 +93,11 @@ async fn emit(
     data: serde_json::Value,
 ) -> AppResult<()> {
     let recipients = a.owner_id.filter(|o| Some(*o) != w.session.membership_id).into_iter().collect();
+    let mut data = data;
+    if matches!(kind, "account.created" | "account.assigned") && data.is_object() {
+        data["notify"] =
+            serde_json::json!({ "kind": "ASSIGNMENT", "title": format!("Account assigned to you: {}", a.name) });
+    }
     w.emit::<Account>(kind, a.id, DomainEvent { recipients, data, ..DomainEvent::default() }).await?;
     Ok(())
 }

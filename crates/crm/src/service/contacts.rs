@@ -136,7 +136,12 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, i: CreateConta
 /// Emits `kind` about contact `c`, addressed to its owner (unless they did it).
 async fn emit(w: &Write<'_, impl ConnectionTrait>, c: &contact::Model, kind: &'static str) -> AppResult<()> {
     let recipients = c.owner_id.filter(|o| Some(*o) != w.session.membership_id).into_iter().collect();
-    let data = serde_json::json!({ "name": format!("{} {}", c.first_name, c.last_name).trim() });
+    let name = format!("{} {}", c.first_name, c.last_name).trim().to_owned();
+    let mut data = serde_json::json!({ "name": name });
+    if matches!(kind, "contact.created" | "contact.assigned") {
+        data["notify"] =
+            serde_json::json!({ "kind": "ASSIGNMENT", "title": format!("Contact assigned to you: {name}") });
+    }
     w.emit::<Contact>(kind, c.id, DomainEvent { recipients, data, ..DomainEvent::default() }).await?;
     Ok(())
 }

@@ -183,6 +183,16 @@ pub(crate) async fn emit(
         serde_json::Value::Object(m) => m,
         other => serde_json::Map::from_iter([("details".to_owned(), other)]),
     };
+    let notice = match kind {
+        "deal.created" | "deal.assigned" => Some(("ASSIGNMENT", format!("Deal assigned to you: {}", d.name))),
+        "deal.won" => Some(("SUCCESS", format!("Deal won: {}", d.name))),
+        "deal.lost" => Some(("WARNING", format!("Deal lost: {}", d.name))),
+        "deal.stage_changed" => Some(("STATUS_CHANGE", format!("Deal moved: {}", d.name))),
+        _ => None,
+    };
+    if let Some((k, title)) = notice {
+        data.insert("notify".into(), serde_json::json!({ "kind": k, "title": title }));
+    }
     data.insert("pipelineId".into(), Pipeline::gid(d.pipeline_id).into());
     data.insert("stageId".into(), PipelineStage::gid(d.stage_id).into());
     let event = DomainEvent { recipients, data: serde_json::Value::Object(data), ..DomainEvent::default() };

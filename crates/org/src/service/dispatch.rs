@@ -62,8 +62,22 @@ pub fn render(kind: &str, data: &Value, reason: Reason) -> Option<(&'static str,
         }
         ("kudos.received", Direct) => ("RECOGNITION", format!("Kudos: {}", text(data, "message"))),
         ("feedback.received", Direct) => ("RECOGNITION", "You received feedback".to_owned()),
+        (_, Direct) => return announced(data),
         _ => return None,
     })
+}
+
+/// The kinds a domain may announce itself (`data.notify`).
+const KINDS: [&str; 9] =
+    ["ASSIGNMENT", "STATUS_CHANGE", "MENTION", "COMMENT", "WARNING", "SUCCESS", "REMINDER", "INFO", "RECOGNITION"];
+
+/// A notification an event spells out for its direct recipients: `data.notify = { kind,
+/// title }` (how domains above org announce their events without org knowing them).
+fn announced(data: &Value) -> Option<(&'static str, String)> {
+    let n = data.get("notify")?;
+    let kind = KINDS.iter().find(|k| n.get("kind").and_then(Value::as_str) == Some(**k))?;
+    let title: String = n.get("title").and_then(Value::as_str)?.chars().take(300).collect();
+    Some((kind, title))
 }
 
 /// Default channels of a kind when a member set no preference: in-app always; e-mail for
@@ -339,5 +353,14 @@ mod tests {
         assert_eq!(render("comment.created", &d, Reason::Following).map(|x| x.0), Some("COMMENT"));
         assert_eq!(render("comment.edited", &d, Reason::Following), None);
         assert_eq!(render("key_result.checked_in", &d, Reason::Direct), None);
+    }
+
+    #[test]
+    fn other_domains_announce_their_events() {
+        let d = serde_json::json!({ "notify": { "kind": "SUCCESS", "title": "Deal won: Pilot" } });
+        assert_eq!(render("deal.won", &d, Reason::Direct), Some(("SUCCESS", "Deal won: Pilot".to_owned())));
+        assert_eq!(render("deal.won", &d, Reason::Following), None);
+        let bad = serde_json::json!({ "notify": { "kind": "SPAM", "title": "x" } });
+        assert_eq!(render("deal.won", &bad, Reason::Direct), None);
     }
 }
