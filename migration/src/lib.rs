@@ -26,6 +26,7 @@ mod m20261202_000019_crm_work_links;
 mod m20261202_000020_crm_interactions;
 mod m20261202_000021_exchange_rates;
 mod m20261202_000022_crm_proposals_feedback;
+mod m20261202_000023_crm_segments;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000020_crm_interactions::Migration),
             Box::new(m20261202_000021_exchange_rates::Migration),
             Box::new(m20261202_000022_crm_proposals_feedback::Migration),
+            Box::new(m20261202_000023_crm_segments::Migration),
         ]
     }
 }

@@ -657,3 +657,51 @@ async fn owners_are_notified_through_the_dispatcher() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn segments_follow_their_contacts_and_campaigns_freeze_them() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Segment Co").await;
+    for (first, status) in [("Ann", "LEAD"), ("Bob", "QUALIFIED"), ("Cid", "LEAD")] {
+        data(&app.gql(Some(&owner), CONTACT, json!({ "i": { "firstName": first } })).await);
+        if status != "LEAD" {
+            let q =
+                "query($n: String!) { organization { contacts(filter: { firstName: { eq: $n } }) { nodes { id } } } }";
+            let id = data(&app.gql(Some(&owner), q, json!({ "n": first })).await)["organization"]["contacts"]["nodes"]
+                [0]["id"]
+                .clone();
+            let up = "mutation($id: ID!, $s: ContactStatus!) { updateContact(input: { id: $id, expectedVersion: 1, status: $s }) { contact { id } } }";
+            data(&app.gql(Some(&owner), up, json!({ "id": id, "s": status })).await);
+        }
+    }
+    let seg = "mutation($i: CreateSegmentInput!) { createSegment(input: $i) { segment { id contacts { nodes { firstName } } } } }";
+    let r =
+        app.gql(Some(&owner), seg, json!({ "i": { "name": "Leads", "filter": { "status": { "eq": "LEAD" } } } })).await;
+    let s = &data(&r)["createSegment"]["segment"];
+    assert_eq!(s["contacts"]["nodes"], json!([{ "firstName": "Ann" }, { "firstName": "Cid" }]));
+    let bad =
+        app.gql(Some(&owner), seg, json!({ "i": { "name": "Bad", "filter": { "leadScore": { "gt": "x" } } } })).await;
+    assert_eq!(code(&bad), Some("BAD_USER_INPUT"));
+
+    let camp = "mutation($s: ID!) { createCampaign(input: { name: \"Hello\", segmentId: $s }) { campaign { id recipients { contact { firstName } status } } } }";
+    let c = app.gql(Some(&owner), camp, json!({ "s": s["id"] })).await;
+    let cid = data(&c)["createCampaign"]["campaign"]["id"].clone();
+    assert_eq!(data(&c)["createCampaign"]["campaign"]["recipients"].as_array().map(Vec::len), Some(2));
+    // A new lead joins the segment, not the frozen campaign.
+    data(&app.gql(Some(&owner), CONTACT, json!({ "i": { "firstName": "Dee" } })).await);
+    let q = "query($s: ID!, $c: ID!) { s: node(id: $s) { ... on Segment { contacts { totalCount } } } c: node(id: $c) { ... on Campaign { recipients { contact { id firstName } } } } }";
+    let now = app.gql(Some(&owner), q, json!({ "s": s["id"], "c": cid })).await;
+    assert_eq!(data(&now)["s"]["contacts"]["totalCount"], 3);
+    let recipients = data(&now)["c"]["recipients"].as_array().expect("r").clone();
+    assert_eq!(recipients.len(), 2);
+    let set = "mutation($c: ID!, $p: ID!) { setRecipientStatus(input: { campaignId: $c, contactId: $p, status: OPENED }) { campaign { recipients { status } } } }";
+    let opened = app.gql(Some(&owner), set, json!({ "c": cid, "p": recipients[0]["contact"]["id"] })).await;
+    let statuses: Vec<&str> = data(&opened)["setRecipientStatus"]["campaign"]["recipients"]
+        .as_array()
+        .expect("r")
+        .iter()
+        .map(|r| r["status"].as_str().expect("s"))
+        .collect();
+    assert!(statuses.contains(&"OPENED") && statuses.contains(&"PENDING"));
+    app.finish().await;
+}

@@ -94,3 +94,22 @@ pub enum ProposalStatus {
     /// Sent, and past its validity without an answer.
     Expired,
 }
+
+/// Where one recipient of a campaign stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum RecipientStatus {
+    /// Not sent yet.
+    Pending,
+    /// Handed to the mailer.
+    Sent,
+    /// Delivered.
+    Delivered,
+    /// Opened.
+    Opened,
+    /// A link was clicked.
+    Clicked,
+    /// Bounced.
+    Bounced,
+    /// Asked not to be contacted.
+    Unsubscribed,
+}

@@ -1,7 +1,8 @@
 //! The crm domain's relationships, each one statement per level of a query.
 
 use crate::entity::{
-    client_feedback, contact, deal, deal_stage_history, interaction, interaction_participant, pipeline_stage, proposal,
+    campaign_recipient, client_feedback, contact, deal, deal_stage_history, interaction, interaction_participant,
+    pipeline_stage, proposal,
 };
 use opsgraph_core::relation;
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
@@ -55,6 +56,11 @@ relation!(
 relation!(
     /// Feedback about an account.
     FeedbackOfAccount, client_feedback, AccountId, spec = crate::graphql::FEEDBACK
+);
+
+relation!(
+    /// A campaign's recipients.
+    RecipientsOf, campaign_recipient, CampaignId, scope = |s| s.order_by_asc(campaign_recipient::Column::ContactId)
 );
 
 relation!(

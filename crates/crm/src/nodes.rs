@@ -2,8 +2,8 @@
 //! crm data (never the entity modules).
 
 use crate::entity::{
-    account, client_feedback, contact, deal, deal_stage_history, exchange_rate, industry, interaction, pipeline,
-    pipeline_stage, proposal,
+    account, campaign, client_feedback, contact, deal, deal_stage_history, exchange_rate, industry, interaction,
+    pipeline, pipeline_stage, proposal, segment,
 };
 
 opsgraph_core::node_type! {
@@ -29,4 +29,8 @@ opsgraph_core::node_type! {
     pub Proposal = proposal, read CrmRead;
     /// A client's rating of our work, with our response.
     pub ClientFeedback = client_feedback, read CrmRead;
+    /// A saved contact filter; its members are computed when read.
+    pub Segment = segment, read CrmRead;
+    /// A send to a segment's contacts, frozen when created.
+    pub Campaign = campaign, read CrmRead;
 }

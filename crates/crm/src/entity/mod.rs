@@ -1,6 +1,8 @@
 //! The crm domain's tables.
 
 pub mod account;
+pub mod campaign;
+pub mod campaign_recipient;
 pub mod client_feedback;
 pub mod contact;
 pub mod deal;
@@ -12,3 +14,4 @@ pub mod interaction_participant;
 pub mod pipeline;
 pub mod pipeline_stage;
 pub mod proposal;
+pub mod segment;

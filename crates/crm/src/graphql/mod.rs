@@ -14,9 +14,13 @@ use opsgraph_org::nodes::{Membership, Organization};
 use opsgraph_work::nodes::Project;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::entity::{account, client_feedback, contact, deal, industry, interaction, pipeline, proposal};
+use crate::entity::{
+    account, campaign, client_feedback, contact, deal, industry, interaction, pipeline, proposal, segment,
+};
 use crate::enums::{AccountSize, AccountStatus, ContactStatus, InteractionKind, StageKind};
-use crate::nodes::{Account, ClientFeedback, Contact, Deal, Industry, Interaction, Pipeline, PipelineStage, Proposal};
+use crate::nodes::{
+    Account, Campaign, ClientFeedback, Contact, Deal, Industry, Interaction, Pipeline, PipelineStage, Proposal, Segment,
+};
 
 mod accounts;
 mod deals;
@@ -25,6 +29,7 @@ mod live;
 mod mutations;
 mod numbers;
 mod proposals;
+mod segments;
 
 /// `Account` lists.
 pub static ACCOUNTS: LazyLock<ListSpec<account::Entity>> = LazyLock::new(|| {
@@ -184,6 +189,34 @@ pub static FEEDBACK: LazyLock<ListSpec<client_feedback::Entity>> = LazyLock::new
     }
 });
 
+/// `Segment` lists.
+pub static SEGMENTS: LazyLock<ListSpec<segment::Entity>> = LazyLock::new(|| {
+    use segment::Column as C;
+    ListSpec {
+        node: Segment::NAME,
+        id: C::Id,
+        filters: vec![ff("name", C::Name, K::Text)],
+        sorts: vec![sk("NAME", C::Name, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
+        default_sort: "NAME",
+        aggregates: vec![],
+        groups: vec![],
+    }
+});
+
+/// `Campaign` lists.
+pub static CAMPAIGNS: LazyLock<ListSpec<campaign::Entity>> = LazyLock::new(|| {
+    use campaign::Column as C;
+    ListSpec {
+        node: Campaign::NAME,
+        id: C::Id,
+        filters: vec![ff("name", C::Name, K::Text), ff("segmentId", C::SegmentId, K::Id(Segment::NAME))],
+        sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("NAME", C::Name, S::Text)],
+        default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
+    }
+});
+
 /// `Pipeline` lists.
 pub static PIPELINES: LazyLock<ListSpec<pipeline::Entity>> = LazyLock::new(|| {
     use pipeline::Column as C;
@@ -224,6 +257,7 @@ pub fn register(parts: &mut SchemaParts) {
     interactions::register(parts);
     numbers::register(parts);
     proposals::register(parts);
+    segments::register(parts);
     lists(parts);
     parts.extend::<Project>(ref_field::<Model<Project>, Account>(
         "account",

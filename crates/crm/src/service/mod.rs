@@ -14,3 +14,4 @@ pub mod pipelines;
 pub mod projects;
 pub mod proposals;
 pub mod rates;
+pub mod segments;
