@@ -705,3 +705,31 @@ async fn segments_follow_their_contacts_and_campaigns_freeze_them() {
     assert!(statuses.contains(&"OPENED") && statuses.contains(&"PENDING"));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn lead_rules_score_and_route_new_contacts() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Rules Co").await;
+    let (_rep, rep_id) = app.member(&owner, "rep@example.com", "MEMBER").await;
+    let rule = "mutation($i: CreateLeadRuleInput!) { createLeadRule(input: $i) { leadRule { id } } }";
+    for input in [
+        json!({ "kind": "SCORING", "name": "Execs", "field": "TITLE", "operator": "CONTAINS", "value": "chief", "points": 30 }),
+        json!({ "kind": "SCORING", "name": "Big co", "field": "EMAIL", "operator": "ENDS_WITH", "value": "@big.example", "points": 20 }),
+        json!({ "kind": "ROUTING", "name": "Big co to rep", "field": "EMAIL", "operator": "ENDS_WITH", "value": "@big.example", "assignToId": rep_id }),
+    ] {
+        data(&app.gql(Some(&owner), rule, json!({ "i": input })).await);
+    }
+    let no_member = app.gql(Some(&owner), rule, json!({ "i": { "kind": "ROUTING", "name": "x", "field": "TITLE", "operator": "EQUALS", "value": "x" } })).await;
+    assert_eq!(field(&no_member), Some("assignToId"));
+    let create = "mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id leadScore owner { id } } } }";
+    let big = app.gql(Some(&owner), create, json!({ "i": { "firstName": "Zoe", "email": "zoe@big.example", "title": "Chief of Staff" } })).await;
+    let c = &data(&big)["createContact"]["contact"];
+    assert_eq!((c["leadScore"].as_i64(), c["owner"]["id"].as_str()), (Some(50), Some(rep_id.as_str())));
+    let small = app.gql(Some(&owner), create, json!({ "i": { "firstName": "Yan", "email": "yan@small.example", "title": "Engineer" } })).await;
+    assert_eq!(data(&small)["createContact"]["contact"]["leadScore"], 0);
+    // The score follows changes.
+    let up = "mutation($id: ID!) { updateContact(input: { id: $id, expectedVersion: 1, title: \"Engineer\" }) { contact { leadScore } } }";
+    let u = app.gql(Some(&owner), up, json!({ "id": c["id"] })).await;
+    assert_eq!(data(&u)["updateContact"]["contact"]["leadScore"], 20);
+    app.finish().await;
+}

@@ -113,3 +113,40 @@ pub enum RecipientStatus {
     /// Asked not to be contacted.
     Unsubscribed,
 }
+
+/// What a lead rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum LeadRuleKind {
+    /// Adds its points to the lead score of every contact it matches.
+    Scoring,
+    /// Gives a new contact it matches an owner (the first match by position wins).
+    Routing,
+}
+
+/// The contact field a lead rule looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum LeadField {
+    /// Source.
+    Source,
+    /// Job title.
+    Title,
+    /// Company name (or the account's name).
+    Company,
+    /// Status.
+    Status,
+    /// E-mail address.
+    Email,
+    /// One of its tags.
+    Tag,
+}
+
+/// How a lead rule compares (always ignoring case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum LeadOperator {
+    /// The whole value.
+    Equals,
+    /// A part of it.
+    Contains,
+    /// Its end (`@acme.example` for e-mail domains).
+    EndsWith,
+}

@@ -3,7 +3,7 @@
 
 use crate::entity::{
     account, campaign, client_feedback, contact, deal, deal_stage_history, exchange_rate, industry, interaction,
-    pipeline, pipeline_stage, proposal, segment,
+    lead_rule, pipeline, pipeline_stage, proposal, segment,
 };
 
 opsgraph_core::node_type! {
@@ -33,4 +33,6 @@ opsgraph_core::node_type! {
     pub Segment = segment, read CrmRead;
     /// A send to a segment's contacts, frozen when created.
     pub Campaign = campaign, read CrmRead;
+    /// A scoring or routing rule for leads.
+    pub LeadRule = lead_rule, read CrmRead;
 }

@@ -11,6 +11,7 @@ pub mod exchange_rate;
 pub mod industry;
 pub mod interaction;
 pub mod interaction_participant;
+pub mod lead_rule;
 pub mod pipeline;
 pub mod pipeline_stage;
 pub mod proposal;

@@ -15,11 +15,12 @@ use opsgraph_work::nodes::Project;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::entity::{
-    account, campaign, client_feedback, contact, deal, industry, interaction, pipeline, proposal, segment,
+    account, campaign, client_feedback, contact, deal, industry, interaction, lead_rule, pipeline, proposal, segment,
 };
 use crate::enums::{AccountSize, AccountStatus, ContactStatus, InteractionKind, StageKind};
 use crate::nodes::{
-    Account, Campaign, ClientFeedback, Contact, Deal, Industry, Interaction, Pipeline, PipelineStage, Proposal, Segment,
+    Account, Campaign, ClientFeedback, Contact, Deal, Industry, Interaction, LeadRule, Pipeline, PipelineStage,
+    Proposal, Segment,
 };
 
 mod accounts;
@@ -29,6 +30,7 @@ mod live;
 mod mutations;
 mod numbers;
 mod proposals;
+mod rules;
 mod segments;
 
 /// `Account` lists.
@@ -217,6 +219,20 @@ pub static CAMPAIGNS: LazyLock<ListSpec<campaign::Entity>> = LazyLock::new(|| {
     }
 });
 
+/// `LeadRule` lists.
+pub static LEAD_RULES: LazyLock<ListSpec<lead_rule::Entity>> = LazyLock::new(|| {
+    use lead_rule::Column as C;
+    ListSpec {
+        node: LeadRule::NAME,
+        id: C::Id,
+        filters: vec![ff("kind", C::Kind, K::Enum(crate::enums::LeadRuleKind::NAME))],
+        sorts: vec![sk("POSITION", C::Position, S::Int), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
+        default_sort: "POSITION",
+        aggregates: vec![],
+        groups: vec![],
+    }
+});
+
 /// `Pipeline` lists.
 pub static PIPELINES: LazyLock<ListSpec<pipeline::Entity>> = LazyLock::new(|| {
     use pipeline::Column as C;
@@ -258,6 +274,7 @@ pub fn register(parts: &mut SchemaParts) {
     numbers::register(parts);
     proposals::register(parts);
     segments::register(parts);
+    rules::register(parts);
     lists(parts);
     parts.extend::<Project>(ref_field::<Model<Project>, Account>(
         "account",

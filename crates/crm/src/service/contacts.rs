@@ -4,7 +4,7 @@
 use crate::entity::contact;
 use crate::enums::ContactStatus;
 use crate::nodes::Contact;
-use crate::service::{accounts, checks};
+use crate::service::{accounts, checks, lead_rules};
 use opsgraph_core::events::DomainEvent;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::{Id, patch};
@@ -128,9 +128,28 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, i: CreateConta
     }
     .insert(db)
     .await?;
+    let row = apply_rules(db, row, i.owner_id.is_none()).await?;
     w.created::<Contact>("contact.create", &row, key).await?;
     emit(&w, &row, "contact.created").await?;
     Ok(row)
+}
+
+/// Applies the organisation's lead rules to `c`: its score, and (a new contact without a
+/// named owner) the owner of the first matching routing rule. System-kept: no version bump.
+async fn apply_rules(db: &impl ConnectionTrait, c: contact::Model, route: bool) -> AppResult<contact::Model> {
+    let rules = lead_rules::active(db, c.org_id).await?;
+    let score = lead_rules::score(&rules, &c);
+    let owner = if route { lead_rules::route(&rules, &c).or(c.owner_id) } else { c.owner_id };
+    if score == c.lead_score && owner == c.owner_id {
+        return Ok(c);
+    }
+    contact::Entity::update_many()
+        .col_expr(contact::Column::LeadScore, Expr::value(score))
+        .col_expr(contact::Column::OwnerId, Expr::value(owner))
+        .filter(contact::Column::Id.eq(c.id))
+        .exec(db)
+        .await?;
+    Ok(contact::Model { lead_score: score, owner_id: owner, ..c })
 }
 
 /// Emits `kind` about contact `c`, addressed to its owner (unless they did it).
@@ -231,6 +250,7 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, i: UpdateConta
     }
     let Updated { after, changes, .. } =
         w.update::<Contact, _>("contact.update", current.clone(), am, i.expected_version).await?;
+    let after = apply_rules(db, after, false).await?;
     if changes.as_object().is_some_and(|c| !c.is_empty()) {
         emit(&w, &after, if after.owner_id != current.owner_id { "contact.assigned" } else { "contact.updated" })
             .await?;

@@ -9,6 +9,7 @@ pub mod feedback;
 pub mod forecast;
 pub mod industries;
 pub mod interactions;
+pub mod lead_rules;
 pub mod merge;
 pub mod pipelines;
 pub mod projects;
