@@ -719,13 +719,32 @@ async fn lead_rules_score_and_route_new_contacts() {
     ] {
         data(&app.gql(Some(&owner), rule, json!({ "i": input })).await);
     }
-    let no_member = app.gql(Some(&owner), rule, json!({ "i": { "kind": "ROUTING", "name": "x", "field": "TITLE", "operator": "EQUALS", "value": "x" } })).await;
+    let no_member = app
+        .gql(
+            Some(&owner),
+            rule,
+            json!({ "i": { "kind": "ROUTING", "name": "x", "field": "TITLE", "operator": "EQUALS", "value": "x" } }),
+        )
+        .await;
     assert_eq!(field(&no_member), Some("assignToId"));
-    let create = "mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id leadScore owner { id } } } }";
-    let big = app.gql(Some(&owner), create, json!({ "i": { "firstName": "Zoe", "email": "zoe@big.example", "title": "Chief of Staff" } })).await;
+    let create =
+        "mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id leadScore owner { id } } } }";
+    let big = app
+        .gql(
+            Some(&owner),
+            create,
+            json!({ "i": { "firstName": "Zoe", "email": "zoe@big.example", "title": "Chief of Staff" } }),
+        )
+        .await;
     let c = &data(&big)["createContact"]["contact"];
     assert_eq!((c["leadScore"].as_i64(), c["owner"]["id"].as_str()), (Some(50), Some(rep_id.as_str())));
-    let small = app.gql(Some(&owner), create, json!({ "i": { "firstName": "Yan", "email": "yan@small.example", "title": "Engineer" } })).await;
+    let small = app
+        .gql(
+            Some(&owner),
+            create,
+            json!({ "i": { "firstName": "Yan", "email": "yan@small.example", "title": "Engineer" } }),
+        )
+        .await;
     assert_eq!(data(&small)["createContact"]["contact"]["leadScore"], 0);
     // The score follows changes.
     let up = "mutation($id: ID!) { updateContact(input: { id: $id, expectedVersion: 1, title: \"Engineer\" }) { contact { leadScore } } }";

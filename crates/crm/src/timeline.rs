@@ -51,21 +51,25 @@ impl Timelines {
 
 fn sql(owner: Owner) -> String {
     let (interactions, deals) = match owner {
-        Owner::Account => ("i.account_id = k.id", "d.account_id = k.id"),
+        Owner::Account => ("interactions i WHERE i.account_id = k.id", "d.account_id = k.id"),
         Owner::Contact => (
-            "EXISTS (SELECT 1 FROM interaction_participants p WHERE p.interaction_id = i.id AND p.contact_id = k.id)",
+            "interaction_participants p JOIN interactions i ON i.id = p.interaction_id WHERE p.contact_id = k.id",
             "d.contact_id = k.id",
         ),
     };
+    // Each part reads at most `$2` rows per parent through its index (newest first), then
+    // the two are merged and cut again.
     format!(
         "SELECT parent, at, source, kind, subject, data FROM ( \
            SELECT *, row_number() OVER (PARTITION BY parent ORDER BY at DESC, subject DESC) AS n FROM ( \
-             SELECT k.id AS parent, i.occurred_at AS at, 'INTERACTION' AS source, i.kind, i.id AS subject, '{{}}'::jsonb AS data \
-               FROM unnest($1::uuid[]) k(id) JOIN interactions i ON {interactions} \
+             SELECT k.id AS parent, x.* FROM unnest($1::uuid[]) k(id) CROSS JOIN LATERAL ( \
+               SELECT i.occurred_at AS at, 'INTERACTION' AS source, i.kind, i.id AS subject, '{{}}'::jsonb AS data \
+               FROM {interactions} ORDER BY i.occurred_at DESC, i.id DESC LIMIT $2) x \
              UNION ALL \
-             SELECT k.id, e.created_at, 'DEAL', e.kind, e.subject_id, e.data \
-               FROM unnest($1::uuid[]) k(id) JOIN deals d ON {deals} \
-               JOIN domain_events e ON e.org_id = d.org_id AND e.subject_id = d.id AND e.kind IN ({DEAL_KINDS}) \
+             SELECT k.id, x.* FROM unnest($1::uuid[]) k(id) CROSS JOIN LATERAL ( \
+               SELECT e.created_at AS at, 'DEAL' AS source, e.kind, e.subject_id AS subject, e.data \
+               FROM deals d JOIN domain_events e ON e.org_id = d.org_id AND e.subject_id = d.id AND e.kind IN ({DEAL_KINDS}) \
+               WHERE {deals} ORDER BY e.created_at DESC, e.subject_id DESC LIMIT $2) x \
            ) u) t WHERE n <= $2 ORDER BY parent, at DESC, subject DESC"
     )
 }
