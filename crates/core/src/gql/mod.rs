@@ -51,6 +51,36 @@ pub struct SchemaParts {
 #[derive(Clone, Default)]
 pub struct NodeRegistry(pub Arc<HashMap<String, NodeFetcher>>);
 
+impl NodeRegistry {
+    /// The schema's registry.
+    pub fn of(ctx: &ResolverContext<'_>) -> AppResult<NodeRegistry> {
+        ctx.data::<NodeRegistry>().cloned().map_err(|_| AppError::internal("node registry missing"))
+    }
+
+    /// Whether `ty` is a node type.
+    pub fn has(&self, ty: &str) -> bool {
+        self.0.contains_key(ty)
+    }
+
+    /// Node `ty`/`id` as the caller may see it (its type's read permission applies; loads
+    /// batch through the by-id loader), for a field of the object type `ty`; `None` when
+    /// missing or hidden.
+    pub async fn fetch_object(
+        &self,
+        req: Arc<RequestCtx>,
+        ty: &str,
+        id: Uuid,
+    ) -> AppResult<Option<FieldValue<'static>>> {
+        let Some(fetch) = self.0.get(ty) else { return Ok(None) };
+        Ok(fetch(req, vec![id]).await?.remove(&id))
+    }
+
+    /// [`Self::fetch_object`] for a field of the `Node` interface (typed with `ty`).
+    pub async fn fetch_node(&self, req: Arc<RequestCtx>, ty: &str, id: Uuid) -> AppResult<Option<FieldValue<'static>>> {
+        Ok(self.fetch_object(req, ty, id).await?.map(|v| v.with_type(ty.to_owned())))
+    }
+}
+
 impl SchemaParts {
     /// Parts holding the shared types (scalars, `Node`, `PageInfo`, filters, directions).
     pub fn new() -> Self {
@@ -410,7 +440,7 @@ async fn fetch_nodes(
     arg: impl Fn(usize) -> String,
 ) -> AppResult<Vec<Option<FieldValue<'static>>>> {
     let req = RequestCtx::of(ctx)?;
-    let registry = ctx.data::<NodeRegistry>().map_err(|_| AppError::internal("node registry missing"))?;
+    let registry = NodeRegistry::of(ctx)?;
     let mut decoded = Vec::with_capacity(ids.len());
     let mut by_type: HashMap<String, Vec<Uuid>> = HashMap::new();
     for (i, gid) in ids.iter().enumerate() {

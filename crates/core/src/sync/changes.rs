@@ -114,8 +114,8 @@ fn changes_field() -> Field {
             let org = req.require(Permission::Integrate)?;
             let (since, types, first) = args(&ctx)?;
             if let Some(types) = &types {
-                let registry = ctx.data::<NodeRegistry>().map_err(|_| AppError::internal("node registry missing"))?;
-                if let Some((i, t)) = types.iter().enumerate().find(|(_, t)| !registry.0.contains_key(t.as_str())) {
+                let registry = NodeRegistry::of(&ctx)?;
+                if let Some((i, t)) = types.iter().enumerate().find(|(_, t)| !registry.has(t)) {
                     return Err(AppError::bad_input(format!("types[{i}]"), format!("`{t}` is not a node type")).into());
                 }
             }
@@ -148,11 +148,7 @@ fn node_field() -> Field {
     Field::new("node", TypeRef::named("Node"), |ctx| {
         FieldFuture::new(async move {
             let c = parent::<Change>(&ctx)?;
-            let req = RequestCtx::of(&ctx)?;
-            let registry = ctx.data::<NodeRegistry>().map_err(|_| AppError::internal("node registry missing"))?;
-            let Some(fetch) = registry.0.get(&c.node_type) else { return Ok(None) };
-            let mut found = fetch(req, vec![c.node_id]).await?;
-            Ok(found.remove(&c.node_id).map(|v| v.with_type(c.node_type.clone())))
+            Ok(NodeRegistry::of(&ctx)?.fetch_node(RequestCtx::of(&ctx)?, &c.node_type, c.node_id).await?)
         })
     })
     .description("The node as it is now; null when it was deleted since (or is not visible).")

@@ -60,17 +60,6 @@ struct RefTarget {
     id: uuid::Uuid,
 }
 
-/// Node `ty`/`id` through the registry (the caller's read permission applies).
-async fn fetch_node(
-    req: Arc<RequestCtx>,
-    registry: &NodeRegistry,
-    ty: &str,
-    id: uuid::Uuid,
-) -> AppResult<Option<FieldValue<'static>>> {
-    let Some(fetch) = registry.0.get(ty) else { return Ok(None) };
-    Ok(fetch(req, vec![id]).await?.remove(&id).map(|v| v.with_type(ty.to_owned())))
-}
-
 async fn set_external_ref(
     req: Arc<RequestCtx>,
     registry: &NodeRegistry,
@@ -78,7 +67,7 @@ async fn set_external_ref(
 ) -> AppResult<RefTarget> {
     let org = req.require(Permission::Integrate)?;
     let (ty, id) = crate::id::decode(&i.node_id).map_err(|_| AppError::bad_input("nodeId", "not a valid ID"))?;
-    if fetch_node(req.clone(), registry, &ty, id).await?.is_none() {
+    if registry.fetch_node(req.clone(), &ty, id).await?.is_none() {
         return Err(AppError::not_found(format!("node {}", i.node_id.0)));
     }
     let db = req.db.as_ref();
@@ -103,18 +92,14 @@ async fn set_external_ref(
     Ok(RefTarget { ty, id })
 }
 
-fn registry(ctx: &async_graphql::dynamic::ResolverContext<'_>) -> AppResult<NodeRegistry> {
-    ctx.data::<NodeRegistry>().cloned().map_err(|_| AppError::internal("node registry missing"))
-}
-
 fn node_by_external_ref() -> Field {
     Field::new("nodeByExternalRef", TypeRef::named("Node"), |ctx| {
         FieldFuture::new(async move {
             let req = RequestCtx::of(&ctx)?;
             let org = req.require(Permission::Integrate)?;
-            let registry = registry(&ctx)?;
+            let registry = NodeRegistry::of(&ctx)?;
             let ty = ctx.args.try_get("type")?.string()?.to_owned();
-            if !registry.0.contains_key(&ty) {
+            if !registry.has(&ty) {
                 return Err(AppError::bad_input("type", format!("`{ty}` is not a node type")).into());
             }
             let input = ExternalRefInput {
@@ -124,7 +109,7 @@ fn node_by_external_ref() -> Field {
             let key = refs::RefKey::new(&ty, &input, "")?;
             let found = refs::find(req.db.as_ref(), org, &ty, &key.system, vec![key.external_id.clone()]).await?;
             let Some(id) = found.get(&key.external_id).copied() else { return Ok(None) };
-            Ok(fetch_node(req, &registry, &ty, id).await?)
+            Ok(registry.fetch_node(req, &ty, id).await?)
         })
     })
     .argument(InputValue::new("system", TypeRef::named_nn(TypeRef::STRING)).description("The outside system."))
@@ -152,7 +137,7 @@ pub fn register(parts: &mut SchemaParts) {
             Field::new("node", TypeRef::named_nn("Node"), |ctx| {
                 FieldFuture::new(async move {
                     let t = parent::<RefTarget>(&ctx)?;
-                    let node = fetch_node(RequestCtx::of(&ctx)?, &registry(&ctx)?, &t.ty, t.id).await?;
+                    let node = NodeRegistry::of(&ctx)?.fetch_node(RequestCtx::of(&ctx)?, &t.ty, t.id).await?;
                     Ok(Some(node.ok_or_else(|| AppError::not_found("node"))?))
                 })
             })
@@ -168,7 +153,7 @@ pub fn register(parts: &mut SchemaParts) {
                     .try_get("input")?
                     .deserialize()
                     .map_err(|e| AppError::bad_input("input", format!("invalid input: {}", e.message)))?;
-                let target = set_external_ref(req, &registry(&ctx)?, input).await?;
+                let target = set_external_ref(req, &NodeRegistry::of(&ctx)?, input).await?;
                 Ok(Some(FieldValue::owned_any(target)))
             })
         })

@@ -106,11 +106,7 @@ fn key_ref(name: &'static str, ty: &'static str, desc: &str) -> Field {
         FieldFuture::new(async move {
             let r = parent::<Row>(&ctx)?;
             let Some(id) = r.0.key.as_deref().and_then(|k| k.parse::<uuid::Uuid>().ok()) else { return Ok(None) };
-            let req = RequestCtx::of(&ctx)?;
-            let registry =
-                ctx.data::<opsgraph_core::gql::NodeRegistry>().map_err(|_| AppError::internal("registry"))?;
-            let Some(fetch) = registry.0.get(ty) else { return Ok(None) };
-            Ok(fetch(req, vec![id]).await?.remove(&id))
+            Ok(opsgraph_core::gql::NodeRegistry::of(&ctx)?.fetch_object(RequestCtx::of(&ctx)?, ty, id).await?)
         })
     })
     .description(desc)

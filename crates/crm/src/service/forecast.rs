@@ -70,7 +70,8 @@ pub struct Forecast {
     pub average_cycle_days: Option<f64>,
 }
 
-/// Forecasts by (pipeline, organisation currency, period start, period end).
+/// Forecasts by (pipeline, organisation currency, period start, period end); a level of a
+/// query is one statement per period.
 pub struct Forecasts(pub Arc<TxDb>);
 
 /// The loader's key.
@@ -81,63 +82,83 @@ const SQL: &str = "WITH x AS ( \
      CASE WHEN d.currency = $2 THEN 1::numeric ELSE (SELECT r.rate FROM exchange_rates r WHERE r.org_id = d.org_id \
        AND r.currency = d.currency AND r.valid_from <= coalesce(d.actual_close_date, d.expected_close_date, current_date) \
        ORDER BY r.valid_from DESC LIMIT 1) END AS rate \
-   FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id WHERE d.pipeline_id = $1 AND d.deleted_at IS NULL), \
+   FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id WHERE d.pipeline_id = ANY($1) AND d.deleted_at IS NULL), \
  g AS ( \
-   SELECT 'stage' AS dim, st.id::text AS key, st.position AS ord, count(x.id) AS n, sum(x.amount * x.rate) AS t, sum(x.amount * x.rate * x.p / 100) AS w \
-     FROM pipeline_stages st LEFT JOIN x ON x.stage_id = st.id AND x.rate IS NOT NULL WHERE st.pipeline_id = $1 GROUP BY st.id, st.position \
-   UNION ALL SELECT 'owner', owner_id::text, 0, count(*), sum(amount * rate), sum(amount * rate * p / 100) FROM x \
-     WHERE kind = 'OPEN' AND rate IS NOT NULL GROUP BY owner_id \
-   UNION ALL SELECT 'month', to_char(date_trunc('month', expected_close_date), 'YYYY-MM-DD'), 0, count(*), sum(amount * rate), \
-     sum(amount * rate * p / 100) FROM x WHERE kind = 'OPEN' AND rate IS NOT NULL GROUP BY 2 \
-   UNION ALL SELECT 'unconverted', currency, 0, count(*), sum(amount), NULL FROM x WHERE rate IS NULL GROUP BY currency \
-   UNION ALL SELECT 'closed', kind, 0, count(*), avg(actual_close_date - created_at::date), NULL FROM x \
-     WHERE kind <> 'OPEN' AND ($3::date IS NULL OR actual_close_date >= $3) AND ($4::date IS NULL OR actual_close_date <= $4) GROUP BY kind) \
- SELECT dim, key, n, t::text AS t, w::text AS w FROM g ORDER BY dim, ord, key";
+   SELECT st.pipeline_id AS pid, 'stage' AS dim, st.id::text AS key, st.position AS ord, count(x.id) AS n, \
+     sum(x.amount * x.rate) AS t, sum(x.amount * x.rate * x.p / 100) AS w \
+     FROM pipeline_stages st LEFT JOIN x ON x.stage_id = st.id AND x.rate IS NOT NULL WHERE st.pipeline_id = ANY($1) \
+     GROUP BY st.pipeline_id, st.id, st.position \
+   UNION ALL SELECT pipeline_id, 'owner', owner_id::text, 0, count(*), sum(amount * rate), sum(amount * rate * p / 100) FROM x \
+     WHERE kind = 'OPEN' AND rate IS NOT NULL GROUP BY pipeline_id, owner_id \
+   UNION ALL SELECT pipeline_id, 'month', to_char(date_trunc('month', expected_close_date), 'YYYY-MM-DD'), 0, count(*), \
+     sum(amount * rate), sum(amount * rate * p / 100) FROM x WHERE kind = 'OPEN' AND rate IS NOT NULL GROUP BY 1, 3 \
+   UNION ALL SELECT pipeline_id, 'unconverted', currency, 0, count(*), sum(amount), NULL FROM x WHERE rate IS NULL \
+     GROUP BY pipeline_id, currency \
+   UNION ALL SELECT pipeline_id, 'closed', kind, 0, count(*), avg(actual_close_date - created_at::date), NULL FROM x \
+     WHERE kind <> 'OPEN' AND ($3::date IS NULL OR actual_close_date >= $3) AND ($4::date IS NULL OR actual_close_date <= $4) \
+     GROUP BY pipeline_id, kind) \
+ SELECT pid, dim, key, n, t::text AS t, w::text AS w FROM g ORDER BY pid, dim, ord, key";
+
+/// Adds one statement row to its pipeline's forecast.
+fn add(f: &mut Forecast, r: &sea_orm::QueryResult) -> Result<(), LoadError> {
+    let dim: String = r.try_get("", "dim").map_err(db_error)?;
+    let key: Option<String> = r.try_get("", "key").map_err(db_error)?;
+    let n: i64 = r.try_get("", "n").map_err(db_error)?;
+    let dec = |c: &str| -> Result<Decimal, LoadError> {
+        let s: Option<String> = r.try_get("", c).map_err(db_error)?;
+        Ok(s.and_then(|s| s.parse().ok()).unwrap_or_default())
+    };
+    let numbers = Numbers { key: key.clone(), count: n, total: cents(dec("t")?), weighted: cents(dec("w")?) };
+    match dim.as_str() {
+        "stage" => f.stages.push(numbers),
+        "owner" => f.by_owner.push(numbers),
+        "month" => f.by_month.push(numbers),
+        "unconverted" => {
+            f.unconverted.push(Unconverted { currency: key.unwrap_or_default(), count: n, total: dec("t")? })
+        }
+        _ => match key.as_deref() {
+            Some("WON") => {
+                f.won = n;
+                f.average_cycle_days = dec("t")?.to_string().parse().ok();
+            }
+            _ => f.lost = n,
+        },
+    }
+    Ok(())
+}
 
 impl Loader<Key> for Forecasts {
     type Value = Arc<Forecast>;
     type Error = LoadError;
 
+    /// One statement per distinct (currency, period) of the batch, for all its pipelines.
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Arc<Forecast>>, LoadError> {
+        let mut periods: HashMap<(String, Option<NaiveDate>, Option<NaiveDate>), Vec<Uuid>> = HashMap::new();
+        for (pipeline, currency, from, to) in keys {
+            periods.entry((currency.clone(), *from, *to)).or_default().push(*pipeline);
+        }
         let mut out = HashMap::new();
-        for key in keys {
-            let (pipeline, currency, from, to) = key.clone();
-            let values: [sea_orm::Value; 4] = [pipeline.into(), currency.clone().into(), from.into(), to.into()];
+        for ((currency, from, to), pipelines) in periods {
+            let values: [sea_orm::Value; 4] =
+                [pipelines.clone().into(), currency.clone().into(), from.into(), to.into()];
             let rows = self
                 .0
                 .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, SQL, values))
                 .await
                 .map_err(db_error)?;
-            let mut f = Forecast { currency, ..Forecast::default() };
-            for r in rows {
-                let dim: String = r.try_get("", "dim").map_err(db_error)?;
-                let key: Option<String> = r.try_get("", "key").map_err(db_error)?;
-                let n: i64 = r.try_get("", "n").map_err(db_error)?;
-                let dec = |c: &str| -> Result<Decimal, LoadError> {
-                    let s: Option<String> = r.try_get("", c).map_err(db_error)?;
-                    Ok(s.and_then(|s| s.parse().ok()).unwrap_or_default())
-                };
-                let numbers =
-                    Numbers { key: key.clone(), count: n, total: cents(dec("t")?), weighted: cents(dec("w")?) };
-                match dim.as_str() {
-                    "stage" => f.stages.push(numbers),
-                    "owner" => f.by_owner.push(numbers),
-                    "month" => f.by_month.push(numbers),
-                    "unconverted" => f.unconverted.push(Unconverted {
-                        currency: key.unwrap_or_default(),
-                        count: n,
-                        total: dec("t")?,
-                    }),
-                    _ => match key.as_deref() {
-                        Some("WON") => {
-                            f.won = n;
-                            f.average_cycle_days = dec("t")?.to_string().parse().ok();
-                        }
-                        _ => f.lost = n,
-                    },
+            let mut by_pipeline: HashMap<Uuid, Forecast> = pipelines
+                .iter()
+                .map(|p| (*p, Forecast { currency: currency.clone(), ..Forecast::default() }))
+                .collect();
+            for r in &rows {
+                let pid: Uuid = r.try_get("", "pid").map_err(db_error)?;
+                if let Some(f) = by_pipeline.get_mut(&pid) {
+                    add(f, r)?;
                 }
             }
-            out.insert(key.clone(), Arc::new(f));
+            for (pid, f) in by_pipeline {
+                out.insert((pid, currency.clone(), from, to), Arc::new(f));
+            }
         }
         Ok(out)
     }

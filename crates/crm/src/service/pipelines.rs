@@ -10,9 +10,7 @@ use opsgraph_core::node::NodeType;
 use opsgraph_core::write::Write;
 use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -139,9 +137,4 @@ pub async fn stage(
         }
     };
     found.ok_or_else(|| AppError::bad_input("stageId", "the stage is not in the deal's pipeline"))
-}
-
-/// How many pipelines `org` has.
-pub async fn count(db: &impl ConnectionTrait, org: Uuid) -> AppResult<u64> {
-    Ok(pipeline::Entity::find().filter(pipeline::Column::OrgId.eq(org)).count(db).await?)
 }
