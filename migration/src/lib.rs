@@ -28,6 +28,7 @@ mod m20261202_000021_exchange_rates;
 mod m20261202_000022_crm_proposals_feedback;
 mod m20261202_000023_crm_segments;
 mod m20261202_000024_crm_lead_rules;
+mod m20261202_000025_client_portal;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000022_crm_proposals_feedback::Migration),
             Box::new(m20261202_000023_crm_segments::Migration),
             Box::new(m20261202_000024_crm_lead_rules::Migration),
+            Box::new(m20261202_000025_client_portal::Migration),
         ]
     }
 }

@@ -186,8 +186,9 @@ async fn create(app: &TestApp, token: &str, q: &str, vars: Value) -> Value {
     obj.as_object().and_then(|o| o.values().next().cloned()).map(|n| n["id"].clone()).unwrap_or(Value::Null)
 }
 
-/// Item 16: a CLIENT reads exactly the projects they are staffed on (with their tasks and
-/// milestones), read-only, nothing else — in guards and in the database.
+/// Item 16: a CLIENT staffed on a project reads it (with its client-visible tasks and its
+/// milestones), read-only, nothing else — in guards and in the database. (A CLIENT linked
+/// to an account through a contact reads that account's projects: `portal.rs`.)
 #[tokio::test]
 async fn a_client_sees_only_their_projects() {
     let app = TestApp::spawn().await;
@@ -198,8 +199,10 @@ async fn a_client_sees_only_their_projects() {
     let theirs = create(&app, &owner, project, json!({ "k": "OTHER" })).await;
     let staff = "mutation($p: ID!, $m: ID!) { addProjectMember(input: { projectId: $p, membershipId: $m }) { projectMember { id } } }";
     data(&app.gql(Some(&owner), staff, json!({ "p": mine, "m": client_member })).await);
-    let task = "mutation($p: ID!, $t: String!) { createTask(input: { projectId: $p, title: $t }) { task { id } } }";
+    let task = "mutation($p: ID!, $t: String!) { createTask(input: { projectId: $p, title: $t, clientVisible: true }) { task { id } } }";
     let visible = create(&app, &owner, task, json!({ "p": mine, "t": "Visible" })).await;
+    let internal = "mutation($p: ID!) { createTask(input: { projectId: $p, title: \"Internal\" }) { task { id } } }";
+    let internal = create(&app, &owner, internal, json!({ "p": mine })).await;
     let hidden = create(&app, &owner, task, json!({ "p": theirs, "t": "Hidden" })).await;
     let risk = "mutation($p: ID!) { raiseRisk(input: { projectId: $p, title: \"Internal\", probability: 3, impact: 3 }) { risk { id } } }";
     data(&app.gql(Some(&owner), risk, json!({ "p": mine })).await);
@@ -218,7 +221,7 @@ async fn a_client_sees_only_their_projects() {
     assert_eq!(nodes[0]["risks"]["totalCount"], 0, "the risk register is internal: {r}");
     let node = "query($id: ID!) { node(id: $id) { id } }";
     assert_eq!(data(&app.gql(Some(&client), node, json!({ "id": visible })).await)["node"]["id"], visible);
-    for other in [&theirs, &hidden] {
+    for other in [&theirs, &hidden, &internal] {
         assert_eq!(code(&app.gql(Some(&client), node, json!({ "id": other })).await), Some("NOT_FOUND"));
     }
     for q in ["{ organization { members { totalCount } } }", "{ myWork { totalCount } }"] {

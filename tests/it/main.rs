@@ -23,6 +23,7 @@ mod notifications;
 mod organization;
 mod outage;
 mod pagination;
+mod portal;
 mod schema;
 mod semantics;
 mod statements;

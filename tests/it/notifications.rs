@@ -161,7 +161,7 @@ async fn the_background_dispatcher_delivers() {
         .clone();
     data(&app.gql(Some(&owner), "mutation($p: ID!, $a: ID) { createTask(input: { projectId: $p, title: \"Ship\", assigneeId: $a }) { task { id } } }", json!({ "p": p, "a": dev_id })).await);
     let mut seen = 0;
-    for _ in 0..100 {
+    for _ in 0..300 {
         let r = app.gql(Some(&dev), "{ viewer { unreadNotificationCount } }", json!({})).await;
         seen = data(&r)["viewer"]["unreadNotificationCount"].as_i64().unwrap_or(0);
         if seen > 0 {

@@ -66,6 +66,14 @@ async fn one_query_touches_every_field() {
     let query = format!("{{ {} }}", selection(&types, "Query", &mut seen));
     let r = app.gql(Some(&token), &query, json!({})).await;
     data(&r);
+    // The demo's client portal login reads its account's project and client-visible tasks.
+    let client = app.log_in_as(opsgraph_crm::seed::PORTAL_LOGINS[0], opsgraph_server::seed::DEMO_PASSWORD).await;
+    let portal = "{ viewer { clientAccount { name projects { nodes { key tasks { totalCount } } } } } }";
+    let r = app.gql(Some(&client), portal, json!({})).await;
+    assert_eq!(
+        data(&r)["viewer"]["clientAccount"],
+        json!({ "name": "Acme Corporation", "projects": { "nodes": [{ "key": "ACME", "tasks": { "totalCount": 5 } }] } })
+    );
     let objects: BTreeSet<String> = types
         .values()
         .filter(|t| t["kind"] == "OBJECT")

@@ -175,13 +175,18 @@ impl TestApp {
 
     /// The token of the newest sign-up verification e-mail to `email`, read from the outbox.
     pub async fn verification_token(&self, email: &str) -> Option<String> {
+        self.emailed_token(email, "signup.verify").await
+    }
+
+    /// The token of the newest e-mail of `kind` (`signup.verify`, `member.invite`) to `email`.
+    pub async fn emailed_token(&self, email: &str, kind: &str) -> Option<String> {
         let row = self
             .pool
             .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "SELECT body FROM outbound_emails WHERE to_address = lower($1) AND kind = 'signup.verify' \
+                "SELECT body FROM outbound_emails WHERE to_address = lower($1) AND kind = $2 \
                  ORDER BY created_at DESC LIMIT 1",
-                [email.into()],
+                [email.into(), kind.into()],
             ))
             .await
             .ok()

@@ -39,7 +39,8 @@ impl Role {
             }
             OwnersManage => self == Owner,
             WorkRead | CrmRead => self != Client,
-            ProjectsRead => true,
+            ProjectsRead | AccountsRead => true,
+            ClientRespond => matches!(self, Owner | Admin | Manager | Member | Client),
             WorkWrite | CrmWrite => matches!(self, Owner | Admin | Manager | Member),
             WorkManage | Integrate | CrmManage => matches!(self, Owner | Admin | Manager),
         }
@@ -97,6 +98,13 @@ pub enum Permission {
     WorkManage,
     /// Read accounts, contacts, pipelines and deals.
     CrmRead,
+    /// Read the accounts one may see, with their proposals and feedback: all of them for
+    /// staff; for a CLIENT only the account of the contact it is linked to (Row Level
+    /// Security narrows the rows; drafts stay hidden).
+    AccountsRead,
+    /// Give client feedback and answer proposals: staff who write crm data, and a CLIENT
+    /// for its own account.
+    ClientRespond,
     /// Create and change accounts, contacts, deals and interactions.
     CrmWrite,
     /// Manage pipelines, the industry catalog, merges and exchange rates.
@@ -218,6 +226,8 @@ mod tests {
         assert!(Role::Manager.allows(Permission::TeamsManage));
         assert!(!Role::Viewer.allows(Permission::WorkWrite));
         assert!(!Role::Client.allows(Permission::MembersRead));
+        assert!(!Role::Client.allows(Permission::CrmRead) && Role::Client.allows(Permission::AccountsRead));
+        assert!(Role::Client.allows(Permission::ClientRespond) && !Role::Viewer.allows(Permission::ClientRespond));
         for r in Role::ALL {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }

@@ -90,7 +90,7 @@ impl<'a, C: ConnectionTrait> Write<'a, C> {
     /// request with the same key created (return that row instead of creating another), or
     /// `None` when this request must create it and then call [`Write::created`].
     pub async fn replay(&self, operation: &str, key: Option<&str>) -> AppResult<Option<Uuid>> {
-        Ok(match idempotency::claim(self.db, self.org, operation, key).await? {
+        Ok(match idempotency::claim(self.db, self.org, &self.operation(operation), key).await? {
             Claim::Done(id) => Some(id),
             Claim::Fresh => None,
         })
@@ -109,7 +109,16 @@ impl<'a, C: ConnectionTrait> Write<'a, C> {
         Model<N>: Serialize,
     {
         self.audit::<N>(action, N::id(row), serde_json::Value::Object(snapshot_of(row))).await?;
-        idempotency::complete(self.db, self.org, operation, key, N::id(row)).await
+        idempotency::complete(self.db, self.org, &self.operation(operation), key, N::id(row)).await
+    }
+
+    /// The idempotency scope of `operation`: a CLIENT's keys are its own (`op@membership`,
+    /// the only ones Row Level Security lets it read); staff share the organisation's.
+    fn operation(&self, operation: &str) -> String {
+        match (self.session.role, self.session.membership_id) {
+            (Some(crate::auth::Role::Client), Some(m)) => format!("{operation}@{m}"),
+            _ => operation.to_owned(),
+        }
     }
 
     /// Saves `am` over `before` if its version is still `expected` (CONFLICT otherwise; a

@@ -8,7 +8,7 @@ use crate::entity::{
 
 opsgraph_core::node_type! {
     /// A client company.
-    pub Account = account, read CrmRead;
+    pub Account = account, read AccountsRead;
     /// A person at an account, or a standalone lead.
     pub Contact = contact, read CrmRead;
     /// An entry of the organisation's industry catalog.
@@ -26,9 +26,9 @@ opsgraph_core::node_type! {
     /// An exchange rate into the organisation's currency, valid from a date.
     pub ExchangeRate = exchange_rate, read CrmRead;
     /// A proposal to a client, for a deal or an account.
-    pub Proposal = proposal, read CrmRead;
+    pub Proposal = proposal, read AccountsRead;
     /// A client's rating of our work, with our response.
-    pub ClientFeedback = client_feedback, read CrmRead;
+    pub ClientFeedback = client_feedback, read AccountsRead;
     /// A saved contact filter; its members are computed when read.
     pub Segment = segment, read CrmRead;
     /// A send to a segment's contacts, frozen when created.

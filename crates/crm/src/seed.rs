@@ -11,7 +11,12 @@ use rust_decimal::Decimal;
 
 use crate::nodes::{Account, Contact, Deal, Industry, PipelineStage};
 use crate::service::pipelines::{CreatePipelineInput, StageInput};
-use crate::service::{accounts, contacts, deals, industries, pipelines};
+use crate::service::projects::SetProjectAccountInput;
+use crate::service::{accounts, contacts, deals, industries, pipelines, portal};
+use opsgraph_org::AuthConfig;
+use opsgraph_org::seed::DEMO_PASSWORD;
+use opsgraph_org::service::invitations::{self, AcceptInvitationInput};
+use opsgraph_work::nodes::Project;
 
 const INDUSTRIES: [&str; 4] = ["Retail", "Manufacturing", "Financial services", "Public sector"];
 
@@ -48,8 +53,9 @@ const DEAL_NAMES: [&str; 8] = [
     "Training",
 ];
 
-/// Creates one organisation's crm data.
-pub async fn crm(db: &TxDb, org: &DemoOrg) -> AppResult<()> {
+/// Creates one organisation's crm data; links `projects` to the accounts their client names
+/// and gives the first project's client a portal login (see [`PORTAL_LOGINS`]).
+pub async fn crm(db: &TxDb, auth: &AuthConfig, org: &DemoOrg, projects: &[Model<Project>]) -> AppResult<()> {
     let owner = &org.owner;
     let mut industry_ids = vec![];
     for name in INDUSTRIES {
@@ -63,6 +69,16 @@ pub async fn crm(db: &TxDb, org: &DemoOrg) -> AppResult<()> {
         for (first, last, title) in staff {
             let c = contacts::create(db, owner, contact(&a.id, first, last, title, name)).await?;
             people.push((Id::of::<Account>(a.id), Id::of::<Contact>(c.id)));
+        }
+        for p in projects.iter().filter(|p| p.client_name.as_deref() == Some(*name)) {
+            let link = SetProjectAccountInput {
+                project_id: Id::of::<Project>(p.id),
+                account_id: Some(Id::of::<Account>(a.id)),
+            };
+            crate::service::projects::set_project_account(db, owner, link).await?;
+            if projects.first().is_some_and(|f| f.id == p.id) {
+                portal_login(db, auth, org, people[people.len() - 2].1.clone()).await?;
+            }
         }
     }
     let stage_inputs = STAGES
@@ -96,6 +112,21 @@ pub async fn crm(db: &TxDb, org: &DemoOrg) -> AppResult<()> {
             deals::move_deal(db, owner, mv).await?;
         }
     }
+    Ok(())
+}
+
+/// The demo client portal logins (the first project's client's first contact), password
+/// [`opsgraph_org::seed::DEMO_PASSWORD`].
+pub const PORTAL_LOGINS: [&str; 2] = ["john.smith@acmecorporation.example", "lukas.schmidt@globexretail.example"];
+
+/// Gives `contact` portal access and redeems its invitation with the demo password.
+async fn portal_login(db: &TxDb, auth: &AuthConfig, org: &DemoOrg, contact: Id) -> AppResult<()> {
+    let owner = &org.owner;
+    let c = portal::set_access(db, owner, portal::SetPortalAccessInput { contact_id: contact, enabled: true }).await?;
+    let Some(m) = c.membership_id else { return Ok(()) };
+    let token = invitations::create(db, owner, c.org_id, m).await?;
+    let accept = AcceptInvitationInput { token, password: DEMO_PASSWORD.into(), first_name: None, last_name: None };
+    invitations::accept(db, auth, owner, accept).await?;
     Ok(())
 }
 

@@ -21,7 +21,6 @@ use crate::enums::TeamKind;
 use crate::nodes::{Membership, Team};
 use crate::service::invitations;
 use crate::service::members::{self, AddMemberInput, UpdateMemberInput};
-use crate::service::signup::queue_email;
 use crate::service::teams::{self, CreateTeamInput, UpdateTeamInput};
 
 /// Create or update the member an outside system's reference names. Absent fields keep
@@ -81,7 +80,7 @@ impl Upsert for Membership {
             bill_rate: i.bill_rate.flatten(),
         };
         let m = members::add(db, session, input).await?;
-        invite(db, session, &m, &i.email.clone().unwrap_or_default()).await?;
+        invitations::send(db, session, m.org_id, m.id, &i.email.clone().unwrap_or_default()).await?;
         match i.is_active {
             Some(false) => members::set_active(db, session, &Membership::gid(m.id), false).await,
             _ => Ok(m),
@@ -126,18 +125,6 @@ impl Upsert for Membership {
         let changed = row.version != current.version;
         Ok(Some((row, changed)))
     }
-}
-
-/// Invites a member an integration added, by e-mail (the invitation token is never
-/// returned to the integration).
-async fn invite(db: &TxDb, session: &Session, m: &membership::Model, email: &str) -> AppResult<()> {
-    let token = invitations::create(db, session, m.org_id, m.id).await?;
-    let body = format!(
-        "You were added to an organisation on opsgraph. Set your password with the mutation \
-         acceptInvitation(input: {{ token: \"{token}\", password: \"...\" }}) within {} days.\ntoken: {token}",
-        invitations::VALIDITY_DAYS
-    );
-    queue_email(db, email.trim(), "member.invite", "You are invited to opsgraph", &body).await
 }
 
 /// Create or update the team an outside system's reference names. Absent fields keep

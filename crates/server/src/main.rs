@@ -71,7 +71,9 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("GraphiQL: http://{}/graphql", listener.local_addr()?);
             if seed {
                 tracing::info!(
-                    "demo logins: owner@acme.example, owner@globex.example (and grace@, alan@acme.example, ...), password {}",
+                    "demo logins: owner@acme.example, owner@globex.example (and grace@, alan@acme.example, ...); \
+                     client portal: {}; password {}",
+                    opsgraph_crm::seed::PORTAL_LOGINS.join(", "),
                     opsgraph_server::seed::DEMO_PASSWORD
                 );
             }

@@ -17,8 +17,8 @@ pub async fn demo(pool: &DatabaseConnection, auth: &AuthConfig) -> anyhow::Resul
         let db = TxDb::begin(pool, &Tenant::default()).await?;
         let seeded = async {
             let org = opsgraph_org::seed::organisation(&db, auth, org_plan).await?;
-            opsgraph_work::seed::work(&db, &org, work_plan).await?;
-            opsgraph_crm::seed::crm(&db, &org).await
+            let projects = opsgraph_work::seed::work(&db, &org, work_plan).await?;
+            opsgraph_crm::seed::crm(&db, auth, &org, &projects).await
         };
         seeded.await.map_err(|e| anyhow::anyhow!("seeding {}: {e:?}", org_plan.org))?;
         db.commit().await?;

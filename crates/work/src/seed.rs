@@ -31,8 +31,8 @@ pub const PLANS: [WorkPlan; 2] = [
 ];
 
 /// Creates one organisation's projects with their tasks, delivery, collaboration, time and
-/// OKRs through the work services, acting as the demo owner.
-pub async fn work(db: &TxDb, org: &DemoOrg, plan: &WorkPlan) -> AppResult<()> {
+/// OKRs through the work services, acting as the demo owner; returns the projects.
+pub async fn work(db: &TxDb, org: &DemoOrg, plan: &WorkPlan) -> AppResult<Vec<project::Model>> {
     let (owner, members, teams) = (&org.owner, &org.members, &org.teams);
     let mut projects = Vec::new();
     for (i, (key, name, status)) in plan.projects.iter().enumerate() {
@@ -60,7 +60,7 @@ pub async fn work(db: &TxDb, org: &DemoOrg, plan: &WorkPlan) -> AppResult<()> {
         projects.push(project);
     }
     seed_okrs(db, owner, &projects, members).await?;
-    Ok(())
+    Ok(projects)
 }
 
 const TASK_TITLES: [(&str, &str, &str); 8] = [
@@ -100,6 +100,7 @@ async fn seed_tasks(
                 due_date: start.and_then(|d| d.checked_add_days(chrono::Days::new(14))),
                 estimate_hours: Some(rust_decimal::Decimal::from(4 + 2 * i as i64)),
                 labels: Some(vec!["demo".into()]),
+                client_visible: Some(i < 5),
                 idempotency_key: None,
             },
         )
@@ -254,6 +255,7 @@ async fn subtask(
             due_date: None,
             estimate_hours: None,
             labels: None,
+            client_visible: None,
             idempotency_key: None,
         },
     )

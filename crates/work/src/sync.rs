@@ -149,6 +149,8 @@ pub struct UpsertTaskInput {
     pub estimate_hours: Option<Option<Decimal>>,
     /// Labels (replaces the set).
     pub labels: Option<Vec<String>>,
+    /// Shown to the project's client in the portal.
+    pub client_visible: Option<bool>,
 }
 
 impl Upsert for Task {
@@ -169,6 +171,7 @@ impl Upsert for Task {
             due_date: i.due_date.flatten(),
             estimate_hours: i.estimate_hours.flatten(),
             labels: i.labels.clone(),
+            client_visible: i.client_visible,
             idempotency_key: None,
         };
         tasks::create(db, session, input).await
@@ -199,6 +202,7 @@ impl Upsert for Task {
             due_date: i.due_date,
             estimate_hours: i.estimate_hours,
             labels: i.labels.clone(),
+            client_visible: i.client_visible,
         };
         let mut row = tasks::update(db, session, input).await?;
         if let Some(status) = i.status

@@ -59,6 +59,7 @@ fn new_task(project: &Id, title: &str, key: Option<&str>) -> tasks::CreateTaskIn
         due_date: None,
         estimate_hours: None,
         labels: None,
+        client_visible: None,
         idempotency_key: key.map(Into::into),
     }
 }
@@ -101,6 +102,7 @@ async fn creates_replay_and_updates_audit_their_diff() -> anyhow::Result<()> {
         due_date: Some(chrono::NaiveDate::from_ymd_opt(2026, 5, 1)),
         estimate_hours: None,
         labels: None,
+        client_visible: None,
     };
     let updated = tasks::update(&tx, &org.owner, update).await.map_err(err)?;
     assert_eq!(updated.version, first.version + 1);
@@ -143,5 +145,6 @@ fn empty() -> tasks::UpdateTaskInput {
         due_date: None,
         estimate_hours: None,
         labels: None,
+        client_visible: None,
     }
 }

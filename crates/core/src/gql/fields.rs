@@ -186,11 +186,25 @@ where
     R: crate::loader::PagedChildOf,
     <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
 {
+    page_field_for::<P, R>(None, name, desc, get)
+}
+
+/// [`page_field`] that needs `perm` when given (FORBIDDEN otherwise), for connections some
+/// readers of the parent must not see.
+pub fn page_field_for<P, R>(perm: Option<crate::Permission>, name: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
+where
+    P: Any + Send + Sync,
+    R: crate::loader::PagedChildOf,
+    <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
+{
     let spec = R::spec();
     let field = Field::new(name, TypeRef::named_nn(format!("{}Connection", spec.node)), move |ctx| {
         FieldFuture::new(async move {
             let id = get(parent::<P>(&ctx)?);
             let req = &RequestCtx::of(&ctx)?;
+            if let Some(perm) = perm {
+                req.require(perm)?;
+            }
             let q = crate::pagination::ListQuery::from_ctx(&ctx, R::spec())?;
             Ok(Some(FieldValue::owned_any(crate::loader::page_of::<R>(req, id, q).await?)))
         })

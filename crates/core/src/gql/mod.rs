@@ -309,6 +309,25 @@ pub fn prop<T: Any + Send + Sync>(name: &str, ty: TypeRef, desc: &str, f: fn(&T)
     .description(desc)
 }
 
+/// [`prop`] that needs `perm` (FORBIDDEN otherwise): for the fields of an object that some
+/// of its readers must not see (a CLIENT reading its own account sees no internal notes).
+pub fn prop_for<T: Any + Send + Sync>(
+    perm: crate::Permission,
+    name: &str,
+    ty: TypeRef,
+    desc: &str,
+    f: fn(&T) -> Value,
+) -> Field {
+    Field::new(name, ty, move |ctx| {
+        let value = RequestCtx::of(&ctx).and_then(|req| req.require(perm)).and_then(|_| parent::<T>(&ctx));
+        ready(value.map(|p| match f(p) {
+            Value::Null => None,
+            v => Some(FieldValue::value(v)),
+        }))
+    })
+    .description(desc)
+}
+
 /// The `id: ID!` field of node type `N`.
 pub fn id_field<N: NodeType>() -> Field
 where

@@ -25,6 +25,7 @@ pub struct Model {
     pub tags: Vec<String>,
     pub custom_fields: Json,
     pub merged_into_id: Option<Uuid>,
+    pub membership_id: Option<Uuid>,
     pub version: i32,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,

@@ -2,7 +2,9 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::TypeRef;
-use opsgraph_core::gql::{SchemaParts, datetime, enum_value, node_object, opt, page_field, prop, ref_field, scalar};
+use opsgraph_core::gql::{
+    SchemaParts, datetime, enum_value, node_object, opt, page_field, page_field_for, prop, prop_for, ref_field, scalar,
+};
 use opsgraph_org::nodes::Membership;
 use opsgraph_work::loader::ProjectsOfClient;
 
@@ -10,6 +12,7 @@ use crate::entity::{account, contact, industry};
 use crate::enums::{AccountStatus, ContactStatus};
 use crate::loader::{ContactsOfAccount, DealsOfAccount, DealsOfContact};
 use crate::nodes::{Account, Contact, Industry};
+use opsgraph_core::Permission;
 use opsgraph_core::gql::GqlEnum;
 
 fn tags(v: &[String]) -> Value {
@@ -19,6 +22,9 @@ fn tags(v: &[String]) -> Value {
 fn json(v: &serde_json::Value) -> Value {
     Value::from_json(v.clone()).unwrap_or(Value::Null)
 }
+
+/// What a CLIENT reading its own account may not see (internal notes, the sales side).
+const CRM: Permission = Permission::CrmRead;
 
 /// Registers the account, contact and industry types.
 pub fn register(parts: &mut SchemaParts) {
@@ -43,14 +49,14 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<A>("address", s(), "Street address.", |a| opt(a.address.clone())))
             .field(prop::<A>("city", s(), "City.", |a| opt(a.city.clone())))
             .field(prop::<A>("country", s(), "Country (ISO 3166 alpha-2).", |a| opt(a.country.clone())))
-            .field(prop::<A>("status", AccountStatus::nn(), "Status.", |a| enum_value(&a.status)))
+            .field(prop_for::<A>(CRM, "status", AccountStatus::nn(), "Status.", |a| enum_value(&a.status)))
             .field(ref_field::<A, Membership>("owner", "Who looks after it.", |a| a.owner_id))
-            .field(prop::<A>("tags", TypeRef::named_nn_list_nn(TypeRef::STRING), "Tags.", |a| tags(&a.tags)))
-            .field(prop::<A>("customFields", nn(scalar::JSON), "Custom fields.", |a| json(&a.custom_fields)))
-            .field(page_field::<A, ContactsOfAccount>("contacts", "Its contacts.", |a| a.id))
-            .field(page_field::<A, DealsOfAccount>("deals", "Its deals.", |a| a.id))
+            .field(prop_for::<A>(CRM, "tags", TypeRef::named_nn_list_nn(TypeRef::STRING), "Tags.", |a| tags(&a.tags)))
+            .field(prop_for::<A>(CRM, "customFields", nn(scalar::JSON), "Custom fields.", |a| json(&a.custom_fields)))
+            .field(page_field_for::<A, ContactsOfAccount>(Some(CRM), "contacts", "Its contacts.", |a| a.id))
+            .field(page_field_for::<A, DealsOfAccount>(Some(CRM), "deals", "Its deals.", |a| a.id))
             .field(page_field::<A, ProjectsOfClient>("projects", "Projects for this client (work).", |a| a.id))
-            .field(prop::<A>("isDeleted", nn(TypeRef::BOOLEAN), "Soft-deleted (restorable).", |a| {
+            .field(prop_for::<A>(CRM, "isDeleted", nn(TypeRef::BOOLEAN), "Soft-deleted (restorable).", |a| {
                 a.deleted_at.is_some().into()
             }))
             .field(prop::<A>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |a| a.version.into()))

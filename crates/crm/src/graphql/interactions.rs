@@ -3,14 +3,14 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
-use opsgraph_core::AppError;
 use opsgraph_core::context::RequestCtx;
 use opsgraph_core::gql::{
-    GqlEnum, SchemaParts, datetime, enum_value, node_mutation, node_object, opt, page_field, parent, payload,
+    GqlEnum, SchemaParts, datetime, enum_value, node_mutation, node_object, opt, page_field_for, parent, payload,
     payload_value, prop, ref_field, scalar, through_field,
 };
 use opsgraph_core::loader::failed;
 use opsgraph_core::node::{Model, NodeType};
+use opsgraph_core::{AppError, Permission};
 use opsgraph_org::nodes::Membership;
 
 use crate::entity::interaction;
@@ -37,6 +37,7 @@ where
                 return Err(AppError::bad_input("first", format!("first must be 1..{MAX_TIMELINE}")).into());
             }
             let req = RequestCtx::of(&ctx)?;
+            req.require(Permission::CrmRead)?;
             let entries = req.loader(Timelines::new).load_one((owner, id, first)).await.map_err(|e| failed(&e))?;
             let list: Vec<Entry> = entries.map(|e| e.as_ref().clone()).unwrap_or_default();
             Ok(Some(FieldValue::list(list.into_iter().map(FieldValue::owned_any))))
@@ -109,7 +110,8 @@ pub fn register(parts: &mut SchemaParts) {
     );
     parts.node::<Interaction>();
     parts.object(entry_object());
-    parts.extend::<Account>(page_field::<Model<Account>, InteractionsOfAccount>(
+    parts.extend::<Account>(page_field_for::<Model<Account>, InteractionsOfAccount>(
+        Some(Permission::CrmRead),
         "interactions",
         "Its interactions (`orderBy: [{ field: OCCURRED_AT, direction: DESC }]` for newest first).",
         |a| a.id,

@@ -29,6 +29,7 @@ mod interactions;
 mod live;
 mod mutations;
 mod numbers;
+mod portal;
 mod proposals;
 mod rules;
 mod segments;
@@ -274,6 +275,7 @@ pub fn register(parts: &mut SchemaParts) {
     numbers::register(parts);
     proposals::register(parts);
     segments::register(parts);
+    portal::register(parts);
     rules::register(parts);
     lists(parts);
     parts.extend::<Project>(ref_field::<Model<Project>, Account>(

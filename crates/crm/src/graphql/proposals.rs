@@ -109,6 +109,9 @@ pub fn register(parts: &mut SchemaParts) {
             .field(ref_field::<F, Project>("project", "The project it is about.", |f| f.project_id))
             .field(prop::<F>("rating", nn(TypeRef::INT), "1 (poor) to 5 (excellent).", |f| i32::from(f.rating).into()))
             .field(prop::<F>("comment", s(), "What they said.", |f| opt(f.comment.clone())))
+            .field(ref_field::<F, Membership>("givenBy", "Who recorded it (the client's login, or our staff).", |f| {
+                f.given_by
+            }))
             .field(prop::<F>("response", s(), "Our response.", |f| opt(f.response.clone())))
             .field(prop::<F>("respondedAt", dt(), "When we responded.", |f| {
                 f.responded_at.as_ref().map(datetime).unwrap_or(Value::Null)

@@ -3,7 +3,8 @@
 
 use crate::entity::client_feedback;
 use crate::nodes::{Account, ClientFeedback};
-use crate::service::accounts;
+use crate::service::{accounts, portal};
+use opsgraph_core::events::DomainEvent;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
 use opsgraph_core::write::Write;
@@ -30,13 +31,14 @@ pub struct GiveClientFeedbackInput {
     pub idempotency_key: Option<String>,
 }
 
-/// Records feedback.
+/// Records feedback: staff who write crm data, or a CLIENT for its own account. The
+/// account's owner is notified.
 pub async fn give(
     db: &impl ConnectionTrait,
     session: &Session,
     i: GiveClientFeedbackInput,
 ) -> AppResult<client_feedback::Model> {
-    let w = Write::new(db, session, Permission::CrmWrite)?;
+    let w = Write::new(db, session, Permission::ClientRespond)?;
     let key = ("giveClientFeedback", i.idempotency_key.as_deref());
     if let Some(id) = w.replay(key.0, key.1).await? {
         return opsgraph_core::db::find_in_org::<client_feedback::Entity>(
@@ -49,11 +51,18 @@ pub async fn give(
         .await;
     }
     let account = accounts::get(db, w.org, Account::decode(&i.account_id, "accountId")?).await?;
+    portal::guard_account(db, session, account.id).await?;
     if !(1..=5).contains(&i.rating) {
         return Err(AppError::bad_input("rating", "rating must be 1..5"));
     }
     let project = match &i.project_id {
-        Some(g) => Some(opsgraph_work::service::projects::get(db, w.org, Project::decode(g, "projectId")?).await?.id),
+        Some(g) => {
+            let p = opsgraph_work::service::projects::get(db, w.org, Project::decode(g, "projectId")?).await?;
+            if p.client_account_id != Some(account.id) {
+                return Err(AppError::bad_input("projectId", "the project is not this account's"));
+            }
+            Some(p.id)
+        }
         None => None,
     };
     let row = client_feedback::ActiveModel {
@@ -69,7 +78,14 @@ pub async fn give(
     .insert(db)
     .await?;
     w.created::<ClientFeedback>("client_feedback.give", &row, key).await?;
-    w.changed::<ClientFeedback>("client_feedback.given", row.id, project).await?;
+    let title = format!("Feedback from {}: {}/5", account.name, row.rating);
+    let event = DomainEvent {
+        project_id: project,
+        recipients: account.owner_id.filter(|o| Some(*o) != session.membership_id).into_iter().collect(),
+        data: serde_json::json!({ "rating": row.rating, "notify": { "kind": "COMMENT", "title": title } }),
+        ..DomainEvent::default()
+    };
+    w.emit::<ClientFeedback>("client_feedback.given", row.id, event).await?;
     Ok(row)
 }
 

@@ -168,6 +168,7 @@ mod tests {
             tags: tags.iter().map(|s| (*s).to_owned()).collect(),
             custom_fields: serde_json::json!({}),
             merged_into_id: None,
+            membership_id: None,
             version: 1,
             created_at: t,
             updated_at: t,

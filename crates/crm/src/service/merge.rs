@@ -145,6 +145,7 @@ pub async fn contacts(db: &impl ConnectionTrait, session: &Session, i: MergeInpu
     fill("title", &target.title, &source.title, &mut am.title, &mut r.filled);
     fill("company", &target.company, &source.company, &mut am.company, &mut r.filled);
     fill("ownerId", &target.owner_id, &source.owner_id, &mut am.owner_id, &mut r.filled);
+    fill("portalMemberId", &target.membership_id, &source.membership_id, &mut am.membership_id, &mut r.filled);
     if source.last_contacted_at > target.last_contacted_at {
         am.last_contacted_at = Set(source.last_contacted_at);
     }
@@ -161,9 +162,10 @@ pub async fn contacts(db: &impl ConnectionTrait, session: &Session, i: MergeInpu
     )
     .await?;
     exec(db, "DELETE FROM interaction_participants WHERE contact_id = $1", ids()).await?;
-    // The source leaves first, so its e-mail is free for the target.
+    // The source leaves first, so its e-mail and portal login are free for the target.
     let mut gone: contact::ActiveModel = source.clone().into();
     gone.merged_into_id = Set(Some(target.id));
+    gone.membership_id = Set(None);
     gone.deleted_at = Set(Some(chrono::Utc::now().fixed_offset()));
     w.update::<Contact, _>("contact.merged", source.clone(), gone, source.version).await?;
     w.update::<Contact, _>("contact.merge_into", target.clone(), am, target.version).await?;

@@ -12,6 +12,7 @@ pub mod interactions;
 pub mod lead_rules;
 pub mod merge;
 pub mod pipelines;
+pub mod portal;
 pub mod projects;
 pub mod proposals;
 pub mod rates;

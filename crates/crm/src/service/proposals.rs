@@ -5,12 +5,13 @@
 use crate::entity::{pipeline_stage, proposal};
 use crate::enums::{ProposalStatus, StageKind};
 use crate::nodes::{Deal, PipelineStage, Proposal};
-use crate::service::{accounts, deals};
+use crate::service::{accounts, deals, portal};
 use chrono::{NaiveDate, Utc};
+use opsgraph_core::events::DomainEvent;
 use opsgraph_core::input::{Id, patch};
 use opsgraph_core::node::NodeType;
 use opsgraph_core::write::Write;
-use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
+use opsgraph_core::{AppError, AppResult, Permission, Role, Session, validate};
 use opsgraph_derive::GqlInput;
 use rust_decimal::Decimal;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -187,8 +188,16 @@ pub async fn decide(
     session: &Session,
     i: DecideProposalInput,
 ) -> AppResult<proposal::Model> {
-    let w = Write::new(db, session, Permission::CrmWrite)?;
+    let w = Write::new(db, session, Permission::ClientRespond)?;
     let current = get(db, w.org, &i.id).await?;
+    if session.role == Some(Role::Client) {
+        portal::guard_account(db, session, current.account_id).await?;
+        if i.status == ProposalStatus::Sent || i.win_deal == Some(true) {
+            return Err(AppError::Forbidden("a client accepts or rejects; sending and winning deals is ours".into()));
+        }
+    } else {
+        session.require(Permission::CrmWrite)?;
+    }
     let now = Utc::now().fixed_offset();
     let seen = status(&current, now.date_naive());
     let ok = matches!(
@@ -215,11 +224,29 @@ pub async fn decide(
         ProposalStatus::Accepted => "proposal.accepted",
         _ => "proposal.rejected",
     };
-    w.changed::<Proposal>(kind, after.id, None).await?;
+    announce(&w, &after, kind).await?;
     if i.status == ProposalStatus::Accepted && i.win_deal.unwrap_or(false) {
         win(db, session, &after).await?;
     }
     Ok(after)
+}
+
+/// Emits `kind`; a client's answer notifies the account's owner.
+async fn announce(w: &Write<'_, impl ConnectionTrait>, p: &proposal::Model, kind: &'static str) -> AppResult<()> {
+    if w.session.role != Some(Role::Client) {
+        w.changed::<Proposal>(kind, p.id, None).await?;
+        return Ok(());
+    }
+    let account = accounts::get(w.db, w.org, p.account_id).await?;
+    let verb = if kind == "proposal.accepted" { "accepted" } else { "rejected" };
+    let title = format!("{} {verb} the proposal \"{}\"", account.name, p.title);
+    let event = DomainEvent {
+        recipients: account.owner_id.into_iter().collect(),
+        data: serde_json::json!({ "notify": { "kind": "STATUS_CHANGE", "title": title } }),
+        ..DomainEvent::default()
+    };
+    w.emit::<Proposal>(kind, p.id, event).await?;
+    Ok(())
 }
 
 /// Moves the proposal's deal to its pipeline's first WON stage.

@@ -40,6 +40,23 @@ pub async fn create(
     Ok(token)
 }
 
+/// Invites member `membership_id` by e-mail to `email`: the token goes only into the
+/// e-mail (for members added by an integration or given portal access).
+pub async fn send(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    org_id: Uuid,
+    membership_id: Uuid,
+    email: &str,
+) -> AppResult<()> {
+    let token = create(db, session, org_id, membership_id).await?;
+    let body = format!(
+        "You were added to an organisation on opsgraph. Set your password with the mutation \
+         acceptInvitation(input: {{ token: \"{token}\", password: \"...\" }}) within {VALIDITY_DAYS} days.\ntoken: {token}"
+    );
+    crate::service::signup::queue_email(db, email.trim(), "member.invite", "You are invited to opsgraph", &body).await
+}
+
 /// Redeem an invitation.
 #[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]

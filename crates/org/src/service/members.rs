@@ -62,6 +62,24 @@ pub async fn get(db: &impl ConnectionTrait, org_id: Uuid, id: Uuid) -> AppResult
         .ok_or_else(|| AppError::not_found("membership"))
 }
 
+/// The membership in `org_id` of the user with e-mail `email` (any case), if any.
+pub async fn find_by_email(
+    db: &impl ConnectionTrait,
+    org_id: Uuid,
+    email: &str,
+) -> AppResult<Option<membership::Model>> {
+    let Some(u) =
+        user::Entity::find().filter(Expr::cust_with_values("lower(email) = lower($1)", [email])).one(db).await?
+    else {
+        return Ok(None);
+    };
+    Ok(membership::Entity::find()
+        .filter(membership::Column::OrgId.eq(org_id))
+        .filter(membership::Column::UserId.eq(u.id))
+        .one(db)
+        .await?)
+}
+
 /// Adds a person to the organisation.
 pub async fn add(db: &impl ConnectionTrait, session: &Session, input: AddMemberInput) -> AppResult<membership::Model> {
     let org_id = session.require(Permission::MembersManage)?;

@@ -25,6 +25,7 @@ pub struct Model {
     pub estimate_hours: Option<Decimal>,
     pub position: f64,
     pub labels: Vec<String>,
+    pub client_visible: bool,
     pub completed_at: Option<DateTimeWithTimeZone>,
     pub version: i32,
     pub created_at: DateTimeWithTimeZone,

@@ -43,6 +43,7 @@ pub static TASKS: LazyLock<ListSpec<task::Entity>> = LazyLock::new(|| {
         filters: vec![
             ff("search", C::Title, K::FullText("search")),
             ff("labels", C::Labels, K::Tags),
+            ff("clientVisible", C::ClientVisible, K::Boolean),
             ff("title", C::Title, K::Text),
             ff("description", C::Description, K::Text),
             ff("status", C::Status, K::Enum(TaskStatus::NAME)),
@@ -189,6 +190,12 @@ fn task_type(parts: &mut SchemaParts) {
                 t.labels.clone().into()
             }))
             .field(prop::<T>(
+                "clientVisible",
+                TypeRef::named_nn(TypeRef::BOOLEAN),
+                "Shown to the project's client in the portal.",
+                |t| t.client_visible.into(),
+            ))
+            .field(prop::<T>(
                 "completedAt",
                 TypeRef::named(scalar::DATE_TIME),
                 "When it was completed (kept by the server).",
@@ -253,8 +260,6 @@ fn edges(parts: &mut SchemaParts) {
 }
 
 fn queries(parts: &mut SchemaParts) {
-    let s = || TypeRef::named(TypeRef::STRING);
-    let id = || TypeRef::named(TypeRef::ID);
     parts.query(
         opsgraph_core::gql::list_field(
             "myWork",
@@ -294,22 +299,6 @@ fn queries(parts: &mut SchemaParts) {
         "Tasks assigned to this member.",
         |m| m.id,
     ));
-
-    let _create_fields = [
-        ("projectId", TypeRef::named_nn(TypeRef::ID), "The project."),
-        ("parentId", id(), "Parent task (makes this a subtask)."),
-        ("title", TypeRef::named_nn(TypeRef::STRING), "Title."),
-        ("description", s(), "Description (markdown)."),
-        ("kind", TypeRef::named(TaskKind::NAME), "Kind (default TASK)."),
-        ("status", TypeRef::named(TaskStatus::NAME), "Initial status (default TODO)."),
-        ("priority", TypeRef::named(TaskPriority::NAME), "Priority (default MEDIUM)."),
-        ("assigneeId", id(), "Assignee (Membership)."),
-        ("startDate", TypeRef::named(scalar::DATE), "Start date."),
-        ("dueDate", TypeRef::named(scalar::DATE), "Due date."),
-        ("estimateHours", TypeRef::named(scalar::DECIMAL), "Estimated hours."),
-        ("labels", TypeRef::named_nn_list(TypeRef::STRING), "Labels."),
-        ("idempotencyKey", s(), "Retrying with the same key returns the first result instead of a duplicate."),
-    ];
 }
 
 fn task_mutations(parts: &mut SchemaParts) {

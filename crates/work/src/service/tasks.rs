@@ -103,6 +103,8 @@ pub struct CreateTaskInput {
     pub estimate_hours: Option<Decimal>,
     /// Labels.
     pub labels: Option<Vec<String>>,
+    /// Shown to the project's client in the portal (default false).
+    pub client_visible: Option<bool>,
     /// Retrying with the same key returns the first result instead of a duplicate.
     #[serde(default)]
     pub idempotency_key: Option<String>,
@@ -176,6 +178,7 @@ async fn insert(w: &Write<'_, impl ConnectionTrait>, input: &CreateTaskInput) ->
         estimate_hours: Set(hours(input.estimate_hours)?),
         position: Set(position),
         labels: Set(labels(input.labels.clone())?),
+        client_visible: Set(input.client_visible.unwrap_or(false)),
         ..Default::default()
     }
     .insert(db)
@@ -219,6 +222,8 @@ pub struct UpdateTaskInput {
     pub estimate_hours: Option<Option<Decimal>>,
     /// Labels (replaces the set).
     pub labels: Option<Vec<String>>,
+    /// Shown to the project's client in the portal.
+    pub client_visible: Option<bool>,
 }
 
 /// Changes a task's fields.
@@ -260,6 +265,9 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, input: UpdateT
     }
     if input.labels.is_some() {
         am.labels = Set(labels(input.labels)?);
+    }
+    if let Some(v) = input.client_visible {
+        am.client_visible = Set(v);
     }
     let Updated { after: updated, changes, .. } =
         w.update::<Task, _>("task.update", current.clone(), am, input.expected_version).await?;
