@@ -29,6 +29,7 @@ mod m20261202_000022_crm_proposals_feedback;
 mod m20261202_000023_crm_segments;
 mod m20261202_000024_crm_lead_rules;
 mod m20261202_000025_client_portal;
+mod m20261202_000026_crm_conversations;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000023_crm_segments::Migration),
             Box::new(m20261202_000024_crm_lead_rules::Migration),
             Box::new(m20261202_000025_client_portal::Migration),
+            Box::new(m20261202_000026_crm_conversations::Migration),
         ]
     }
 }

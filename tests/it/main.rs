@@ -11,6 +11,7 @@ mod aggregates;
 mod auth;
 mod capacity;
 mod collaboration;
+mod conversations;
 mod crm;
 mod errors;
 mod events;

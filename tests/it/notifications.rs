@@ -169,7 +169,12 @@ async fn the_background_dispatcher_delivers() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(seen, 1, "the assignment arrives without anyone calling the dispatcher");
+    let pending = app.count("SELECT count(*) AS n FROM event_counters WHERE last_seq > dispatched_seq").await;
+    let rows = app.count("SELECT count(*) AS n FROM notifications").await;
+    assert_eq!(
+        seen, 1,
+        "the assignment arrives without anyone calling the dispatcher (pending {pending}, rows {rows})"
+    );
     app.finish().await;
 }
 

@@ -150,3 +150,66 @@ pub enum LeadOperator {
     /// Its end (`@acme.example` for e-mail domains).
     EndsWith,
 }
+
+/// The channel of a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum ConversationChannel {
+    /// E-mail.
+    Email,
+    /// Text messages.
+    Sms,
+    /// Phone calls.
+    Call,
+    /// WhatsApp.
+    Whatsapp,
+    /// Social networks' direct messages.
+    Social,
+    /// The website's live chat.
+    LiveChat,
+}
+
+/// Where a conversation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum ConversationStatus {
+    /// Open: in the inbox.
+    Active,
+    /// Put away; a new inbound message reopens it.
+    Archived,
+    /// Done; a new inbound message reopens it.
+    Closed,
+    /// Junk; stays out of the inbox.
+    Spam,
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum SenderType {
+    /// The contact.
+    Contact,
+    /// One of our members.
+    Member,
+    /// An AI agent.
+    Agent,
+    /// The system (automated notices).
+    System,
+}
+
+/// What a phone number can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum PhoneCapability {
+    /// Voice calls.
+    Voice,
+    /// Text messages.
+    Sms,
+    /// Picture messages.
+    Mms,
+}
+
+/// Whether a phone number is in use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum PhoneNumberStatus {
+    /// In use.
+    Active,
+    /// Given back to the provider.
+    Released,
+}

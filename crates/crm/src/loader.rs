@@ -1,8 +1,8 @@
 //! The crm domain's relationships, each one statement per level of a query.
 
 use crate::entity::{
-    campaign_recipient, client_feedback, contact, deal, deal_stage_history, interaction, interaction_participant,
-    pipeline_stage, proposal,
+    campaign_recipient, client_feedback, contact, conversation, deal, deal_stage_history, interaction,
+    interaction_participant, pipeline_stage, proposal,
 };
 use opsgraph_core::relation;
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
@@ -36,6 +36,16 @@ relation!(
 relation!(
     /// Interactions with an account.
     InteractionsOfAccount, interaction, AccountId, spec = crate::graphql::INTERACTIONS
+);
+
+relation!(
+    /// The messages of a conversation.
+    MessagesOf, interaction, ConversationId, spec = crate::graphql::INTERACTIONS
+);
+
+relation!(
+    /// A contact's conversations.
+    ConversationsOfContact, conversation, ContactId, spec = crate::graphql::CONVERSATIONS
 );
 
 relation!(

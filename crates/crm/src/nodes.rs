@@ -2,8 +2,8 @@
 //! crm data (never the entity modules).
 
 use crate::entity::{
-    account, campaign, client_feedback, contact, deal, deal_stage_history, exchange_rate, industry, interaction,
-    lead_rule, pipeline, pipeline_stage, proposal, segment,
+    account, campaign, client_feedback, contact, conversation, deal, deal_stage_history, exchange_rate, industry,
+    interaction, lead_rule, phone_number, pipeline, pipeline_stage, proposal, segment,
 };
 
 opsgraph_core::node_type! {
@@ -35,4 +35,8 @@ opsgraph_core::node_type! {
     pub Campaign = campaign, read CrmRead;
     /// A scoring or routing rule for leads.
     pub LeadRule = lead_rule, read CrmRead;
+    /// A thread with a contact on one channel; its messages are interactions.
+    pub Conversation = conversation, read CrmRead;
+    /// A phone number the organisation calls and texts from.
+    pub PhoneNumber = phone_number, read CrmRead;
 }

@@ -50,10 +50,15 @@ impl Timelines {
 }
 
 fn sql(owner: Owner) -> String {
-    let (interactions, deals) = match owner {
-        Owner::Account => ("interactions i WHERE i.account_id = k.id", "d.account_id = k.id"),
+    // A contact's participations carry their interaction's time, so both orders are an
+    // index read: (org_id, account_id, occurred_at) and (contact_id, occurred_at, interaction_id).
+    let (interactions, order, deals) = match owner {
+        Owner::Account => {
+            ("interactions i WHERE i.account_id = k.id", "i.occurred_at DESC, i.id DESC", "d.account_id = k.id")
+        }
         Owner::Contact => (
             "interaction_participants p JOIN interactions i ON i.id = p.interaction_id WHERE p.contact_id = k.id",
+            "p.occurred_at DESC, p.interaction_id DESC",
             "d.contact_id = k.id",
         ),
     };
@@ -64,7 +69,7 @@ fn sql(owner: Owner) -> String {
            SELECT *, row_number() OVER (PARTITION BY parent ORDER BY at DESC, subject DESC) AS n FROM ( \
              SELECT k.id AS parent, x.* FROM unnest($1::uuid[]) k(id) CROSS JOIN LATERAL ( \
                SELECT i.occurred_at AS at, 'INTERACTION' AS source, i.kind, i.id AS subject, '{{}}'::jsonb AS data \
-               FROM {interactions} ORDER BY i.occurred_at DESC, i.id DESC LIMIT $2) x \
+               FROM {interactions} ORDER BY {order} LIMIT $2) x \
              UNION ALL \
              SELECT k.id, x.* FROM unnest($1::uuid[]) k(id) CROSS JOIN LATERAL ( \
                SELECT e.created_at AS at, 'DEAL' AS source, e.kind, e.subject_id AS subject, e.data \

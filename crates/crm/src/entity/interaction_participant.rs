@@ -12,6 +12,7 @@ pub struct Model {
     pub interaction_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub contact_id: Uuid,
+    pub occurred_at: DateTimeWithTimeZone,
 }
 
 /// No declared relations: loaders and services join explicitly.

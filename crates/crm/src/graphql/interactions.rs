@@ -14,9 +14,9 @@ use opsgraph_core::{AppError, Permission};
 use opsgraph_org::nodes::Membership;
 
 use crate::entity::interaction;
-use crate::enums::{Direction, InteractionKind};
+use crate::enums::{Direction, InteractionKind, SenderType};
 use crate::loader::{InteractionsOfAccount, ParticipantsOf};
-use crate::nodes::{Account, Contact, Deal, Interaction};
+use crate::nodes::{Account, Contact, Conversation, Deal, Interaction};
 use crate::service::interactions::{self, LogInteractionInput, RecordingInput};
 use crate::timeline::{Entry, Owner, Timelines};
 
@@ -106,7 +106,20 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<I>("recordingSeconds", TypeRef::named(TypeRef::INT), "The recording's length.", |i| {
                 opt(i.recording_seconds)
             }))
-            .field(prop::<I>("transcript", s(), "The recording's transcript.", |i| opt(i.transcript.clone()))),
+            .field(prop::<I>("transcript", s(), "The recording's transcript.", |i| opt(i.transcript.clone())))
+            .field(ref_field::<I, Conversation>("conversation", "The conversation it is a message of.", |i| {
+                i.conversation_id
+            }))
+            .field(prop::<I>("senderType", TypeRef::named(SenderType::NAME), "Who wrote it (messages).", |i| {
+                i.sender_type.as_deref().map(enum_value).unwrap_or(Value::Null)
+            }))
+            .field(prop::<I>("deliveredAt", TypeRef::named(scalar::DATE_TIME), "When it was delivered.", |i| {
+                i.delivered_at.as_ref().map(datetime).unwrap_or(Value::Null)
+            }))
+            .field(prop::<I>("readAt", TypeRef::named(scalar::DATE_TIME), "When an inbound message was read.", |i| {
+                i.read_at.as_ref().map(datetime).unwrap_or(Value::Null)
+            }))
+            .field(prop::<I>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |i| i.version.into())),
     );
     parts.node::<Interaction>();
     parts.object(entry_object());

@@ -15,15 +15,20 @@ use opsgraph_work::nodes::Project;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::entity::{
-    account, campaign, client_feedback, contact, deal, industry, interaction, lead_rule, pipeline, proposal, segment,
+    account, campaign, client_feedback, contact, conversation, deal, industry, interaction, lead_rule, phone_number,
+    pipeline, proposal, segment,
 };
-use crate::enums::{AccountSize, AccountStatus, ContactStatus, InteractionKind, StageKind};
+use crate::enums::{
+    AccountSize, AccountStatus, ContactStatus, ConversationChannel, ConversationStatus, InteractionKind,
+    PhoneNumberStatus, StageKind,
+};
 use crate::nodes::{
-    Account, Campaign, ClientFeedback, Contact, Deal, Industry, Interaction, LeadRule, Pipeline, PipelineStage,
-    Proposal, Segment,
+    Account, Campaign, ClientFeedback, Contact, Conversation, Deal, Industry, Interaction, LeadRule, PhoneNumber,
+    Pipeline, PipelineStage, Proposal, Segment,
 };
 
 mod accounts;
+mod conversations;
 mod deals;
 mod interactions;
 mod live;
@@ -234,6 +239,47 @@ pub static LEAD_RULES: LazyLock<ListSpec<lead_rule::Entity>> = LazyLock::new(|| 
     }
 });
 
+/// `Conversation` lists (the inbox: newest message first by default).
+pub static CONVERSATIONS: LazyLock<ListSpec<conversation::Entity>> = LazyLock::new(|| {
+    use conversation::Column as C;
+    ListSpec {
+        node: Conversation::NAME,
+        id: C::Id,
+        filters: vec![
+            ff("status", C::Status, K::Enum(ConversationStatus::NAME)),
+            ff("channel", C::Channel, K::Enum(ConversationChannel::NAME)),
+            ff("assigneeId", C::AssigneeId, K::Id(Membership::NAME)),
+            ff("contactId", C::ContactId, K::Id(Contact::NAME)),
+            ff("accountId", C::AccountId, K::Id(Account::NAME)),
+            ff("unreadCount", C::UnreadCount, K::Int),
+            ff("tags", C::Tags, K::Tags),
+            ff("lastMessageAt", C::LastMessageAt, K::DateTime),
+        ],
+        sorts: vec![sk("LAST_MESSAGE_AT", C::LastMessageAt, S::DateTime), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
+        default_sort: "LAST_MESSAGE_AT",
+        aggregates: vec![],
+        groups: vec![
+            gf("STATUS", C::Status, G::Enum(&ConversationStatus::VALUES)),
+            gf("CHANNEL", C::Channel, G::Enum(&ConversationChannel::VALUES)),
+            gf("ASSIGNEE", C::AssigneeId, G::Id(Membership::NAME)),
+        ],
+    }
+});
+
+/// `PhoneNumber` lists.
+pub static PHONE_NUMBERS: LazyLock<ListSpec<phone_number::Entity>> = LazyLock::new(|| {
+    use phone_number::Column as C;
+    ListSpec {
+        node: PhoneNumber::NAME,
+        id: C::Id,
+        filters: vec![ff("number", C::Number, K::Text), ff("status", C::Status, K::Enum(PhoneNumberStatus::NAME))],
+        sorts: vec![sk("NUMBER", C::Number, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
+        default_sort: "NUMBER",
+        aggregates: vec![],
+        groups: vec![],
+    }
+});
+
 /// `Pipeline` lists.
 pub static PIPELINES: LazyLock<ListSpec<pipeline::Entity>> = LazyLock::new(|| {
     use pipeline::Column as C;
@@ -276,6 +322,7 @@ pub fn register(parts: &mut SchemaParts) {
     proposals::register(parts);
     segments::register(parts);
     portal::register(parts);
+    conversations::register(parts);
     rules::register(parts);
     lists(parts);
     parts.extend::<Project>(ref_field::<Model<Project>, Account>(

@@ -154,10 +154,13 @@ pub async fn contacts(db: &impl ConnectionTrait, session: &Session, i: MergeInpu
     }
     let moves = vec![Value::from(source.id), Value::from(target.id)];
     exec(db, "UPDATE deals SET contact_id = $2, version = version + 1 WHERE contact_id = $1", moves.clone()).await?;
+    exec(db, "UPDATE conversations SET contact_id = $2, version = version + 1 WHERE contact_id = $1", moves.clone())
+        .await?;
     exec(
         db,
-        "INSERT INTO interaction_participants (org_id, interaction_id, contact_id) \
-         SELECT org_id, interaction_id, $2 FROM interaction_participants WHERE contact_id = $1 ON CONFLICT DO NOTHING",
+        "INSERT INTO interaction_participants (org_id, interaction_id, contact_id, occurred_at) \
+         SELECT org_id, interaction_id, $2, occurred_at FROM interaction_participants WHERE contact_id = $1 \
+         ON CONFLICT DO NOTHING",
         moves.clone(),
     )
     .await?;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod checks;
 pub mod contacts;
+pub mod conversations;
 pub mod deals;
 pub mod feedback;
 pub mod forecast;
@@ -11,6 +12,7 @@ pub mod industries;
 pub mod interactions;
 pub mod lead_rules;
 pub mod merge;
+pub mod phone_numbers;
 pub mod pipelines;
 pub mod portal;
 pub mod projects;
