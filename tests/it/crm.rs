@@ -484,6 +484,38 @@ async fn pipeline_numbers_convert_at_dated_rates_and_report_what_they_cannot() {
 }
 
 #[tokio::test]
+async fn lifetime_value_sums_won_deals_at_their_close_date_rate() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Value Co").await;
+    let stages = pipeline(&app, &owner).await;
+    let rate = "mutation($r: Decimal!, $d: Date!) { setExchangeRate(input: { currency: \"EUR\", rate: $r, validFrom: $d }) { exchangeRate { rate } } }";
+    data(&app.gql(Some(&owner), rate, json!({ "r": "1.1", "d": "2020-01-01" })).await);
+    let acct =
+        id(&app, &owner, ACCOUNT, json!({ "i": { "name": "Loyal" } }), &["createAccount", "account", "id"]).await;
+    for (amount, currency, won) in
+        [("1000", "USD", true), ("1000", "EUR", true), ("500", "GBP", true), ("9999", "USD", false)]
+    {
+        let d = json!({ "name": "D", "amount": amount, "currency": currency, "accountId": acct });
+        let deal = data(&app.gql(Some(&owner), DEAL, json!({ "i": d })).await)["createDeal"]["deal"]["id"].clone();
+        if won {
+            data(&app.gql(Some(&owner), MOVE, json!({ "i": { "id": deal, "stageId": stages[3] } })).await);
+        }
+    }
+    let q = "query($id: ID!) { node(id: $id) { ... on Account { lifetimeValue { total { amount currency } wonDeals unconverted { count total { amount currency } } } } } }";
+    let r = app.gql(Some(&owner), q, json!({ "id": acct })).await;
+    assert_eq!(
+        data(&r)["node"]["lifetimeValue"],
+        json!({
+            "total": { "amount": "2100.00", "currency": "USD" },
+            "wonDeals": 2,
+            "unconverted": [{ "count": 1, "total": { "amount": "500.00", "currency": "GBP" } }]
+        }),
+        "USD 1000 + EUR 1000 x 1.1; GBP has no rate; the open deal does not count"
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
 async fn merging_duplicates_dry_run_then_apply() {
     let app = TestApp::spawn().await;
     let (owner, _) = app.sign_up("o@example.com", "Merge Co").await;
@@ -703,6 +735,20 @@ async fn segments_follow_their_contacts_and_campaigns_freeze_them() {
         .map(|r| r["status"].as_str().expect("s"))
         .collect();
     assert!(statuses.contains(&"OPENED") && statuses.contains(&"PENDING"));
+    // The segment is edited (a bad filter changes nothing) and deleted; the campaign stays.
+    let up = "mutation($i: UpdateSegmentInput!) { updateSegment(input: $i) { segment { name version contacts { totalCount } } } }";
+    let bad = app.gql(Some(&owner), up, json!({ "i": { "id": s["id"], "expectedVersion": 1, "name": "X", "filter": { "leadScore": { "gt": "x" } } } })).await;
+    assert_eq!(code(&bad), Some("BAD_USER_INPUT"));
+    let r = app.gql(Some(&owner), up, json!({ "i": { "id": s["id"], "expectedVersion": 1, "name": "Qualified", "filter": { "status": { "eq": "QUALIFIED" } } } })).await;
+    assert_eq!(
+        data(&r)["updateSegment"]["segment"],
+        json!({ "name": "Qualified", "version": 2, "contacts": { "totalCount": 1 } })
+    );
+    let del = "mutation($id: ID!) { deleteSegment(input: { id: $id }) { segment { id } } }";
+    data(&app.gql(Some(&owner), del, json!({ "id": s["id"] })).await);
+    let after = app.gql(Some(&owner), q, json!({ "s": s["id"], "c": cid })).await;
+    assert_eq!(code(&after), Some("NOT_FOUND"));
+    assert_eq!(after["data"]["c"]["recipients"].as_array().map(Vec::len), Some(2), "{after}");
     app.finish().await;
 }
 

@@ -1,4 +1,4 @@
-//! `Pipeline.numbers`, exchange rates and `setExchangeRate`.
+//! `Pipeline.numbers`, `Account.lifetimeValue`, exchange rates and `setExchangeRate`.
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
@@ -16,8 +16,8 @@ use opsgraph_org::nodes::{Membership, Organization};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::entity::exchange_rate;
-use crate::nodes::{ExchangeRate, Pipeline, PipelineStage};
-use crate::service::forecast::{Forecast, Forecasts, Numbers, Unconverted};
+use crate::nodes::{Account, ExchangeRate, Pipeline, PipelineStage};
+use crate::service::forecast::{Forecast, Forecasts, Lifetime, LifetimeValues, Numbers, Unconverted};
 use crate::service::rates::{self, SetExchangeRateInput};
 
 /// `ExchangeRate` lists.
@@ -47,18 +47,36 @@ fn date_arg(ctx: &async_graphql::dynamic::ResolverContext<'_>, name: &str) -> Ap
     }
 }
 
+/// The organisation's currency (crm figures are converted into it), after CrmRead.
+async fn org_currency(req: &RequestCtx) -> AppResult<String> {
+    let org = req.require(Permission::CrmRead)?;
+    let orgs =
+        req.loader(ById::<<Organization as NodeType>::Entity>::new).load_one(org).await.map_err(|e| failed(&e))?;
+    Ok(orgs.ok_or_else(|| AppError::not_found("organization"))?.default_currency.clone())
+}
+
+fn lifetime_field() -> Field {
+    Field::new("lifetimeValue", TypeRef::named_nn("LifetimeValue"), |ctx| {
+        FieldFuture::new(async move {
+            let a = parent::<Model<Account>>(&ctx)?;
+            let req = RequestCtx::of(&ctx)?;
+            let key = (a.id, org_currency(&req).await?);
+            let l = req.loader(LifetimeValues).load_one(key).await.map_err(|e| failed(&e))?;
+            Ok(Some(FieldValue::owned_any(l.ok_or_else(|| AppError::internal("no lifetime value"))?)))
+        })
+    })
+    .description(
+        "What the account has brought: its won deals, each converted into the organisation's currency at the \
+         rate valid on its close date (finance adds paid invoices when it lands).",
+    )
+}
+
 fn numbers_field() -> Field {
     Field::new("numbers", TypeRef::named_nn("PipelineNumbers"), |ctx| {
         FieldFuture::new(async move {
             let p = parent::<Model<Pipeline>>(&ctx)?;
             let req = RequestCtx::of(&ctx)?;
-            let org = req.require(Permission::CrmRead)?;
-            let orgs = req
-                .loader(ById::<<Organization as NodeType>::Entity>::new)
-                .load_one(org)
-                .await
-                .map_err(|e| failed(&e))?;
-            let currency = orgs.ok_or_else(|| AppError::not_found("organization"))?.default_currency.clone();
+            let currency = org_currency(&req).await?;
             let key = (p.id, currency, date_arg(&ctx, "closedFrom")?, date_arg(&ctx, "closedTo")?);
             let f = req.loader(Forecasts).load_one(key).await.map_err(|e| failed(&e))?;
             Ok(Some(FieldValue::owned_any(f.ok_or_else(|| AppError::internal("no forecast"))?)))
@@ -137,6 +155,25 @@ pub fn register(parts: &mut SchemaParts) {
                 Some(Money { amount: u.total, currency: u.currency.clone() })
             })),
     );
+    type L = Lifetime;
+    parts.object(
+        Object::new("LifetimeValue")
+            .description("An account's won business, in the organisation's currency.")
+            .field(money_field::<L>("total", false, "Won deals' total (rounded to cents after summing).", |l| {
+                Some(Money { amount: l.total, currency: l.currency.clone() })
+            }))
+            .field(prop::<L>("wonDeals", nn(TypeRef::INT), "Won deals counted in the total.", |l| l.won.into()))
+            .field(
+                Field::new("unconverted", TypeRef::named_nn_list_nn("UnconvertedMoney"), |ctx| {
+                    FieldFuture::new(async move {
+                        let l = parent::<L>(&ctx)?;
+                        Ok(Some(FieldValue::list(l.unconverted.iter().map(|u| FieldValue::owned_any(u.clone())))))
+                    })
+                })
+                .description("Won deals without a rate on their date, per currency (not in the total)."),
+            ),
+    );
+    parts.extend::<Account>(lifetime_field());
     parts.object(
         Object::new("PipelineNumbers")
             .description("The numbers of a pipeline, in the organisation's currency.")

@@ -17,7 +17,9 @@ use crate::entity::{campaign, campaign_recipient, segment};
 use crate::enums::RecipientStatus;
 use crate::loader::RecipientsOf;
 use crate::nodes::{Campaign, Contact, Segment};
-use crate::service::segments::{self, CreateCampaignInput, CreateSegmentInput, SetRecipientStatusInput};
+use crate::service::segments::{
+    self, CreateCampaignInput, CreateSegmentInput, SetRecipientStatusInput, UpdateSegmentInput,
+};
 
 fn recipients() -> Field {
     Field::new("recipients", TypeRef::named_nn_list_nn("CampaignRecipient"), |ctx| {
@@ -29,6 +31,12 @@ fn recipients() -> Field {
     })
     .description("Its recipients (frozen when it was created), with their status.")
 }
+
+opsgraph_core::id_input!(
+    /// Names one segment.
+    SegmentIdInput,
+    "The segment."
+);
 
 /// Registers segments and campaigns.
 pub fn register(parts: &mut SchemaParts) {
@@ -46,6 +54,7 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<S>("filter", nn(scalar::JSON), "The contact filter.", |s| {
                 Value::from_json(s.filter.clone()).unwrap_or(Value::Null)
             }))
+            .field(prop::<S>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |s| s.version.into()))
             .field(list_field("contacts", &super::CONTACTS, "Its members now.", |ctx, req| {
                 let org = req.require(Permission::CrmRead)?;
                 let s = parent::<S>(ctx)?;
@@ -78,6 +87,7 @@ pub fn register(parts: &mut SchemaParts) {
         Ok(segment::Entity::find().filter(segment::Column::OrgId.eq(req.require(Permission::CrmRead)?)))
     }));
     parts.input::<CreateSegmentInput>().input::<CreateCampaignInput>().input::<SetRecipientStatusInput>();
+    parts.input::<UpdateSegmentInput>().input::<SegmentIdInput>();
     parts.object(payload::<Segment>("segment", "Result of a mutation changing a Segment."));
     parts.object(payload::<Campaign>("campaign", "Result of a mutation changing a Campaign."));
     parts.mutation(node_mutation(
@@ -85,6 +95,20 @@ pub fn register(parts: &mut SchemaParts) {
         "createSegment",
         "Save a contact filter as a segment.",
         |req, i| async move { Ok(payload_value(segments::create(req.db.as_ref(), &req.session, i).await?)) },
+    ));
+    parts.mutation(node_mutation(
+        Segment,
+        "updateSegment",
+        "Change a segment's name, description or filter.",
+        |req, i| async move { Ok(payload_value(segments::update(req.db.as_ref(), &req.session, i).await?)) },
+    ));
+    parts.mutation(node_mutation(
+        Segment,
+        "deleteSegment",
+        "Delete a segment (its campaigns keep their recipients).",
+        |req, i: SegmentIdInput| async move {
+            Ok(payload_value(segments::delete(req.db.as_ref(), &req.session, &i.id).await?))
+        },
     ));
     parts.mutation(node_mutation(
         Campaign,

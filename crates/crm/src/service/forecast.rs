@@ -77,11 +77,17 @@ pub struct Forecasts(pub Arc<TxDb>);
 /// The loader's key.
 pub type Key = (Uuid, String, Option<NaiveDate>, Option<NaiveDate>);
 
-const SQL: &str = "WITH x AS ( \
-   SELECT d.*, s.kind, coalesce(d.probability, s.probability) AS p, \
-     CASE WHEN d.currency = $2 THEN 1::numeric ELSE (SELECT r.rate FROM exchange_rates r WHERE r.org_id = d.org_id \
-       AND r.currency = d.currency AND r.valid_from <= coalesce(d.actual_close_date, d.expected_close_date, current_date) \
-       ORDER BY r.valid_from DESC LIMIT 1) END AS rate \
+/// The rate that converts deal `d` into currency `$2` on the deal's date (1 in that
+/// currency; NULL when no rate is valid then): the one conversion rule of crm figures.
+const RATE: &str = "CASE WHEN d.currency = $2 THEN 1::numeric ELSE (SELECT r.rate FROM exchange_rates r \
+   WHERE r.org_id = d.org_id AND r.currency = d.currency \
+     AND r.valid_from <= coalesce(d.actual_close_date, d.expected_close_date, current_date) \
+   ORDER BY r.valid_from DESC LIMIT 1) END";
+
+static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH x AS ( \
+   SELECT d.*, s.kind, coalesce(d.probability, s.probability) AS p, {RATE} AS rate \
    FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id WHERE d.pipeline_id = ANY($1) AND d.deleted_at IS NULL), \
  g AS ( \
    SELECT st.pipeline_id AS pid, 'stage' AS dim, st.id::text AS key, st.position AS ord, count(x.id) AS n, \
@@ -97,7 +103,9 @@ const SQL: &str = "WITH x AS ( \
    UNION ALL SELECT pipeline_id, 'closed', kind, 0, count(*), avg(actual_close_date - created_at::date), NULL FROM x \
      WHERE kind <> 'OPEN' AND ($3::date IS NULL OR actual_close_date >= $3) AND ($4::date IS NULL OR actual_close_date <= $4) \
      GROUP BY pipeline_id, kind) \
- SELECT pid, dim, key, n, t::text AS t, w::text AS w FROM g ORDER BY pid, dim, ord, key";
+ SELECT pid, dim, key, n, t::text AS t, w::text AS w FROM g ORDER BY pid, dim, ord, key"
+    )
+});
 
 /// Adds one statement row to its pipeline's forecast.
 fn add(f: &mut Forecast, r: &sea_orm::QueryResult) -> Result<(), LoadError> {
@@ -143,7 +151,7 @@ impl Loader<Key> for Forecasts {
                 [pipelines.clone().into(), currency.clone().into(), from.into(), to.into()];
             let rows = self
                 .0
-                .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, SQL, values))
+                .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, SQL.as_str(), values))
                 .await
                 .map_err(db_error)?;
             let mut by_pipeline: HashMap<Uuid, Forecast> = pipelines
@@ -159,6 +167,68 @@ impl Loader<Key> for Forecasts {
             for (pid, f) in by_pipeline {
                 out.insert((pid, currency.clone(), from, to), Arc::new(f));
             }
+        }
+        Ok(out)
+    }
+}
+
+/// An account's lifetime value: its won deals, converted like the pipeline numbers.
+#[derive(Debug, Clone, Default)]
+pub struct Lifetime {
+    /// The currency of `total`.
+    pub currency: String,
+    /// Won deals converted and counted.
+    pub won: i64,
+    /// Their total (rounded to cents once, after summing).
+    pub total: Decimal,
+    /// Won deals without a rate, per currency.
+    pub unconverted: Vec<Unconverted>,
+}
+
+/// Lifetime values by (account, organisation currency): one statement per level.
+pub struct LifetimeValues(pub Arc<TxDb>);
+
+static LIFETIME_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH x AS (SELECT d.account_id, d.currency, d.amount, {RATE} AS rate FROM deals d \
+           JOIN pipeline_stages s ON s.id = d.stage_id \
+           WHERE d.account_id = ANY($1) AND s.kind = 'WON' AND d.deleted_at IS NULL) \
+         SELECT account_id, NULL AS currency, count(*) AS n, sum(amount * rate)::text AS t FROM x \
+           WHERE rate IS NOT NULL GROUP BY account_id \
+         UNION ALL SELECT account_id, currency, count(*), sum(amount)::text FROM x WHERE rate IS NULL \
+           GROUP BY account_id, currency ORDER BY 1, 2 NULLS FIRST"
+    )
+});
+
+impl Loader<(Uuid, String)> for LifetimeValues {
+    type Value = Arc<Lifetime>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[(Uuid, String)]) -> Result<HashMap<(Uuid, String), Arc<Lifetime>>, LoadError> {
+        let mut by_currency: HashMap<String, Vec<Uuid>> = HashMap::new();
+        for (account, currency) in keys {
+            by_currency.entry(currency.clone()).or_default().push(*account);
+        }
+        let mut out = HashMap::new();
+        for (currency, accounts) in by_currency {
+            let values: [sea_orm::Value; 2] = [accounts.clone().into(), currency.clone().into()];
+            let stmt = Statement::from_sql_and_values(DbBackend::Postgres, LIFETIME_SQL.as_str(), values);
+            let rows = self.0.query_all_raw(stmt).await.map_err(db_error)?;
+            let zero = Lifetime { currency: currency.clone(), total: Decimal::new(0, 2), ..Lifetime::default() };
+            let mut each: HashMap<Uuid, Lifetime> = accounts.iter().map(|a| (*a, zero.clone())).collect();
+            for r in &rows {
+                let account: Uuid = r.try_get("", "account_id").map_err(db_error)?;
+                let other: Option<String> = r.try_get("", "currency").map_err(db_error)?;
+                let n: i64 = r.try_get("", "n").map_err(db_error)?;
+                let t: Option<String> = r.try_get("", "t").map_err(db_error)?;
+                let t: Decimal = t.and_then(|s| s.parse().ok()).unwrap_or_default();
+                let Some(l) = each.get_mut(&account) else { continue };
+                match other {
+                    None => (l.won, l.total) = (n, cents(t)),
+                    Some(c) => l.unconverted.push(Unconverted { currency: c, count: n, total: t }),
+                }
+            }
+            out.extend(each.into_iter().map(|(a, l)| ((a, currency.clone()), Arc::new(l))));
         }
         Ok(out)
     }

@@ -77,6 +77,60 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, i: CreateSegme
     Ok(row)
 }
 
+/// Change a segment; omitted fields stay.
+#[derive(Debug, Deserialize, GqlInput)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateSegmentInput {
+    /// The segment.
+    pub id: Id,
+    /// The version you last read (stale = CONFLICT).
+    pub expected_version: i32,
+    /// Name.
+    pub name: Option<String>,
+    /// What it is for (null clears).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub description: Option<Option<String>>,
+    /// Who is in it (checked now; campaigns already created keep their recipients).
+    pub filter: Option<ContactFilterValue>,
+}
+
+/// Updates a segment.
+pub async fn update(db: &impl ConnectionTrait, session: &Session, i: UpdateSegmentInput) -> AppResult<segment::Model> {
+    let w = Write::new(db, session, Permission::CrmWrite)?;
+    let current = get(db, w.org, &i.id, "id").await?;
+    let mut am: segment::ActiveModel = current.clone().into();
+    if let Some(n) = &i.name {
+        am.name = Set(validate::text("name", n, 1, 200, false)?);
+    }
+    if let Some(d) = &i.description {
+        am.description = Set(validate::opt_text("description", d.as_deref(), 2000, true)?);
+    }
+    if let Some(f) = i.filter {
+        members(w.org, &f.0, "filter")?;
+        am.filter = Set(f.0);
+    }
+    let done = w.update::<Segment, _>("segment.update", current, am, i.expected_version).await?;
+    if !done.changes.as_object().is_some_and(serde_json::Map::is_empty) {
+        w.changed::<Segment>("segment.updated", done.after.id, None).await?;
+    }
+    Ok(done.after)
+}
+
+/// Deletes a segment (its campaigns stay, with their frozen recipients).
+pub async fn delete(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<segment::Model> {
+    let w = Write::new(db, session, Permission::CrmWrite)?;
+    let current = get(db, w.org, gid, "id").await?;
+    let row = w.delete::<Segment>("segment.delete", current).await?;
+    w.changed::<Segment>("segment.deleted", row.id, None).await?;
+    Ok(row)
+}
+
+/// The segment `gid` of `org`.
+async fn get(db: &impl ConnectionTrait, org: Uuid, gid: &str, field: &str) -> AppResult<segment::Model> {
+    let id = Segment::decode(gid, field)?;
+    opsgraph_core::db::find_in_org::<segment::Entity>(db, segment::Column::OrgId, org, id, "segment").await
+}
+
 /// Start a campaign to a segment.
 #[derive(Debug, Deserialize, GqlInput)]
 #[serde(rename_all = "camelCase")]
