@@ -480,6 +480,31 @@ async fn pipeline_numbers_convert_at_dated_rates_and_report_what_they_cannot() {
     assert_eq!((n["won"].clone(), n["lost"].clone(), n["winRate"].clone()), (json!(1), json!(1), json!(0.5)));
     let months: Vec<Value> = n["byMonth"].as_array().expect("m").iter().map(|m| m["month"].clone()).collect();
     assert_eq!(months, [json!("2026-03-01"), json!("2026-07-01"), json!("2026-12-01"), Value::Null]);
+
+    // The same figures from the platform's aggregates on any deal list, by any group field.
+    let q = "{ organization { deals { aggregate { count sum { convertedAmount { amount currency } unconvertedAmount { amount currency } } } \
+        groupBy(field: STAGE) { count sum { convertedAmount { amount } weightedAmount { amount } } } } } }";
+    let r = app.gql(Some(&owner), q, json!({})).await;
+    let deals = &data(&r)["organization"]["deals"];
+    assert_eq!(
+        deals["aggregate"],
+        json!({ "count": 7, "sum": {
+            "convertedAmount": [{ "amount": "3933.33", "currency": "USD" }],
+            "unconvertedAmount": [{ "amount": "500.00", "currency": "GBP" }]
+        } }),
+        "1000 + 1100 + 1200 + 333.33 + 200 + 100; GBP reported apart"
+    );
+    let groups: Vec<(Value, Value, Value)> = deals["groupBy"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| {
+            let amount = |m: &str| g["sum"][m][0]["amount"].clone();
+            (g["count"].clone(), amount("convertedAmount"), amount("weightedAmount"))
+        })
+        .collect();
+    assert_eq!(groups[0], (json!(3), json!("2100.00"), json!("210.00")), "the GBP deal counts, converts nothing");
+    assert_eq!(groups[2], (json!(1), json!("333.33"), json!("110.00")), "rounded once, after summing");
     app.finish().await;
 }
 

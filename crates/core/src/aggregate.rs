@@ -36,6 +36,16 @@ pub enum Measure<C> {
         /// The ISO 4217 currency column.
         currency: C,
     },
+    /// Money computed per row by SQL expressions over the list's row, e.g. an amount
+    /// converted into the organisation's currency at the rate of the row's date. Rows whose
+    /// amount is NULL (nothing to convert with) are left out of every statistic, never
+    /// guessed; a companion measure can report them.
+    SqlMoney {
+        /// The amount expression.
+        amount: &'static str,
+        /// The ISO 4217 currency expression.
+        currency: &'static str,
+    },
 }
 
 /// A numeric measure of a list: `sum`, `avg`, `min`, `max` report it by `name`.
@@ -56,10 +66,15 @@ pub fn agg_money<C>(name: &'static str, amount: C, currency: C) -> AggField<C> {
     AggField { name, measure: Measure::Money { amount, currency } }
 }
 
+/// A money measure computed by SQL (see [`Measure::SqlMoney`]).
+pub fn agg_money_sql<C>(name: &'static str, amount: &'static str, currency: &'static str) -> AggField<C> {
+    AggField { name, measure: Measure::SqlMoney { amount, currency } }
+}
+
 impl<C> AggField<C> {
     /// Whether the measure is money (reported per currency).
     pub fn is_money(&self) -> bool {
-        matches!(self.measure, Measure::Money { .. })
+        matches!(self.measure, Measure::Money { .. } | Measure::SqlMoney { .. })
     }
 }
 
@@ -141,12 +156,16 @@ pub struct MoneyStat {
     pub max: Decimal,
     /// How many amounts.
     pub count: i64,
+    /// Computed per row by SQL ([`Measure::SqlMoney`]): reported in cents
+    /// ([`crate::money::cents`], after summing).
+    pub computed: bool,
 }
 
 impl MoneyStat {
-    /// The mean amount.
+    /// The mean amount (in cents when computed).
     pub fn avg(&self) -> Decimal {
-        mean(self.sum, self.count)
+        let m = mean(self.sum, self.count);
+        if self.computed { crate::money::cents(m) } else { m }
     }
 }
 
@@ -212,7 +231,7 @@ fn measure_expr<C: ColumnTrait>(m: &Measure<C>, f: &str) -> SimpleExpr {
         Measure::Column(c) | Measure::Money { amount: c, .. } => {
             Expr::cust_with_expr(format!("({f}($1))::numeric"), Expr::col(c.as_column_ref()))
         }
-        Measure::Sql(sql) => Expr::cust(format!("({f}({sql}))::numeric")),
+        Measure::Sql(sql) | Measure::SqlMoney { amount: sql, .. } => Expr::cust(format!("({f}({sql}))::numeric")),
     }
 }
 
@@ -253,8 +272,13 @@ where
     }
     sel = sel.column_as(Expr::cust("COUNT(*)"), "__n");
     for (i, a) in spec.aggregates.iter().enumerate().filter(|(i, _)| q.wants(*i)) {
-        if let Measure::Money { currency, .. } = &a.measure {
-            sel = sel.column_as(*currency, format!("cur{i}")).group_by(Expr::col(Alias::new(format!("cur{i}"))));
+        let currency = match &a.measure {
+            Measure::Money { currency, .. } => Some(Expr::col(currency.as_column_ref())),
+            Measure::SqlMoney { currency, .. } => Some(Expr::cust(*currency)),
+            _ => None,
+        };
+        if let Some(c) = currency {
+            sel = sel.column_as(c, format!("cur{i}")).group_by(Expr::col(Alias::new(format!("cur{i}"))));
         }
         for f in ["SUM", "MIN", "MAX", "COUNT"] {
             sel = sel.column_as(measure_expr(&a.measure, f), format!("{}{i}", f.to_lowercase()));
@@ -332,7 +356,7 @@ fn fold<E: EntityTrait>(spec: &ListSpec<E>, partials: Vec<Partial>) -> Vec<(Opti
         for (i, [sum, min, max, count]) in p.stats.into_iter().enumerate() {
             let c = count.unwrap_or_default();
             match (&p.currencies[i], spec.aggregates[i].is_money()) {
-                (Some(cur), true) => add_money(&mut row.money[i], cur, sum, min, max, c),
+                (Some(cur), true) => add_money(&mut row.money[i], cur, [sum, min, max], c),
                 (None, true) => {}
                 (_, false) => {
                     row.sum[i] = add(row.sum[i], sum, |a, b| a + b);
@@ -345,8 +369,14 @@ fn fold<E: EntityTrait>(spec: &ListSpec<E>, partials: Vec<Partial>) -> Vec<(Opti
     }
     for ((_, row), cnt) in out.iter_mut().zip(cnt) {
         row.avg = row.sum.iter().zip(cnt).map(|(s, c)| s.map(|s| mean(s, c.try_into().unwrap_or(i64::MAX)))).collect();
-        for m in &mut row.money {
+        for (i, m) in row.money.iter_mut().enumerate() {
             m.sort_by(|a, b| a.currency.cmp(&b.currency));
+            if matches!(spec.aggregates[i].measure, Measure::SqlMoney { .. }) {
+                for stat in m.iter_mut() {
+                    let c = crate::money::cents;
+                    (stat.sum, stat.min, stat.max, stat.computed) = (c(stat.sum), c(stat.min), c(stat.max), true);
+                }
+            }
         }
     }
     out
@@ -359,14 +389,7 @@ fn add(a: Option<Decimal>, b: Option<Decimal>, f: fn(Decimal, Decimal) -> Decima
     }
 }
 
-fn add_money(
-    stats: &mut Vec<MoneyStat>,
-    cur: &str,
-    sum: Option<Decimal>,
-    min: Option<Decimal>,
-    max: Option<Decimal>,
-    count: Decimal,
-) {
+fn add_money(stats: &mut Vec<MoneyStat>, cur: &str, [sum, min, max]: [Option<Decimal>; 3], count: Decimal) {
     let (Some(sum), Some(min), Some(max)) = (sum, min, max) else { return };
     let count = i64::try_from(count).unwrap_or(i64::MAX);
     match stats.iter_mut().find(|m| m.currency == cur) {
@@ -376,7 +399,7 @@ fn add_money(
             m.max = m.max.max(max);
             m.count += count;
         }
-        None => stats.push(MoneyStat { currency: cur.to_owned(), sum, min, max, count }),
+        None => stats.push(MoneyStat { currency: cur.to_owned(), sum, min, max, count, computed: false }),
     }
 }
 

@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod input;
 pub mod live;
 pub mod loader;
+pub mod money;
 pub mod node;
 pub mod pagination;
 pub mod sync;

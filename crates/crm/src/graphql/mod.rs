@@ -4,7 +4,9 @@
 use std::sync::LazyLock;
 
 use opsgraph_core::Permission;
-use opsgraph_core::aggregate::{GroupKind as G, agg_money, gf};
+use opsgraph_core::aggregate::{GroupKind as G, agg_money, agg_money_sql, agg_sql, gf};
+
+use crate::service::forecast;
 use opsgraph_core::filter::{FieldKind as K, ff};
 use opsgraph_core::gql::{GqlEnum, SchemaParts, list_field, ref_field};
 use opsgraph_core::node::Model;
@@ -136,7 +138,13 @@ pub static DEALS: LazyLock<ListSpec<deal::Entity>> = LazyLock::new(|| {
             sk("CREATED_AT", C::CreatedAt, S::DateTime),
         ],
         default_sort: "POSITION",
-        aggregates: vec![agg_money("amount", C::Amount, C::Currency)],
+        aggregates: vec![
+            agg_money("amount", C::Amount, C::Currency),
+            agg_money_sql("convertedAmount", *forecast::CONVERTED, forecast::ORG_CURRENCY),
+            agg_money_sql("weightedAmount", *forecast::WEIGHTED, forecast::ORG_CURRENCY),
+            agg_money_sql("unconvertedAmount", *forecast::UNCONVERTED, "deals.currency"),
+            agg_sql("cycleDays", "(deals.actual_close_date - deals.created_at::date)"),
+        ],
         groups: vec![
             gf("STAGE", C::StageId, G::Id(PipelineStage::NAME)),
             gf("OWNER", C::OwnerId, G::Id(Membership::NAME)),

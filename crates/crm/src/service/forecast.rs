@@ -10,20 +10,17 @@
 //! The deal's date is its actual close date, else its expected close date, else today.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use chrono::NaiveDate;
 use opsgraph_core::TxDb;
 use opsgraph_core::batch::Loader;
 use opsgraph_core::loader::{LoadError, db_error};
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
-/// Rounds money to cents, half away from zero (the rule of every reported total).
-pub fn cents(v: Decimal) -> Decimal {
-    v.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-}
+pub use opsgraph_core::money::cents;
 
 /// Count, total and weighted total of a group of deals, in the organisation's currency.
 #[derive(Debug, Clone, Default)]
@@ -77,17 +74,46 @@ pub struct Forecasts(pub Arc<TxDb>);
 /// The loader's key.
 pub type Key = (Uuid, String, Option<NaiveDate>, Option<NaiveDate>);
 
-/// The rate that converts deal `d` into currency `$2` on the deal's date (1 in that
-/// currency; NULL when no rate is valid then): the one conversion rule of crm figures.
-const RATE: &str = "CASE WHEN d.currency = $2 THEN 1::numeric ELSE (SELECT r.rate FROM exchange_rates r \
-   WHERE r.org_id = d.org_id AND r.currency = d.currency \
-     AND r.valid_from <= coalesce(d.actual_close_date, d.expected_close_date, current_date) \
-   ORDER BY r.valid_from DESC LIMIT 1) END";
+/// The rate that converts a deal row `t` into currency `target` on the deal's date (1 in
+/// that currency; NULL when no rate is valid then): the one conversion rule of crm figures,
+/// used by the pipeline numbers, lifetime values and the deal list's converted measures.
+fn rate(t: &str, target: &str) -> String {
+    format!(
+        "CASE WHEN {t}.currency = {target} THEN 1::numeric ELSE (SELECT r.rate FROM exchange_rates r \
+           WHERE r.org_id = {t}.org_id AND r.currency = {t}.currency \
+             AND r.valid_from <= coalesce({t}.actual_close_date, {t}.expected_close_date, current_date) \
+           ORDER BY r.valid_from DESC LIMIT 1) END"
+    )
+}
 
-static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+/// The organisation's currency, for a row of `deals`.
+pub const ORG_CURRENCY: &str = "(SELECT o.default_currency FROM organizations o WHERE o.id = deals.org_id)";
+
+fn leak(s: String) -> &'static str {
+    s.leak()
+}
+
+/// A deal's amount in the organisation's currency (NULL without a rate).
+pub static CONVERTED: LazyLock<&'static str> =
+    LazyLock::new(|| leak(format!("deals.amount * ({})", rate("deals", ORG_CURRENCY))));
+
+/// A deal's amount x probability (its own, else its stage's) in the organisation's currency.
+pub static WEIGHTED: LazyLock<&'static str> = LazyLock::new(|| {
+    leak(format!(
+        "deals.amount * ({}) * coalesce(deals.probability, \
+           (SELECT s.probability FROM pipeline_stages s WHERE s.id = deals.stage_id)) / 100",
+        rate("deals", ORG_CURRENCY)
+    ))
+});
+
+/// A deal's amount in its own currency when no rate converts it (else NULL).
+pub static UNCONVERTED: LazyLock<&'static str> =
+    LazyLock::new(|| leak(format!("CASE WHEN ({}) IS NULL THEN deals.amount END", rate("deals", ORG_CURRENCY))));
+
+static SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH x AS ( \
-   SELECT d.*, s.kind, coalesce(d.probability, s.probability) AS p, {RATE} AS rate \
+   SELECT d.*, s.kind, coalesce(d.probability, s.probability) AS p, {} AS rate \
    FROM deals d JOIN pipeline_stages s ON s.id = d.stage_id WHERE d.pipeline_id = ANY($1) AND d.deleted_at IS NULL), \
  g AS ( \
    SELECT st.pipeline_id AS pid, 'stage' AS dim, st.id::text AS key, st.position AS ord, count(x.id) AS n, \
@@ -103,7 +129,8 @@ static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
    UNION ALL SELECT pipeline_id, 'closed', kind, 0, count(*), avg(actual_close_date - created_at::date), NULL FROM x \
      WHERE kind <> 'OPEN' AND ($3::date IS NULL OR actual_close_date >= $3) AND ($4::date IS NULL OR actual_close_date <= $4) \
      GROUP BY pipeline_id, kind) \
- SELECT pid, dim, key, n, t::text AS t, w::text AS w FROM g ORDER BY pid, dim, ord, key"
+ SELECT pid, dim, key, n, t::text AS t, w::text AS w FROM g ORDER BY pid, dim, ord, key",
+        rate("d", "$2")
     )
 });
 
@@ -188,15 +215,16 @@ pub struct Lifetime {
 /// Lifetime values by (account, organisation currency): one statement per level.
 pub struct LifetimeValues(pub Arc<TxDb>);
 
-static LIFETIME_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+static LIFETIME_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "WITH x AS (SELECT d.account_id, d.currency, d.amount, {RATE} AS rate FROM deals d \
+        "WITH x AS (SELECT d.account_id, d.currency, d.amount, {} AS rate FROM deals d \
            JOIN pipeline_stages s ON s.id = d.stage_id \
            WHERE d.account_id = ANY($1) AND s.kind = 'WON' AND d.deleted_at IS NULL) \
          SELECT account_id, NULL AS currency, count(*) AS n, sum(amount * rate)::text AS t FROM x \
            WHERE rate IS NOT NULL GROUP BY account_id \
          UNION ALL SELECT account_id, currency, count(*), sum(amount)::text FROM x WHERE rate IS NULL \
-           GROUP BY account_id, currency ORDER BY 1, 2 NULLS FIRST"
+           GROUP BY account_id, currency ORDER BY 1, 2 NULLS FIRST",
+        rate("d", "$2")
     )
 });
 
@@ -231,19 +259,5 @@ impl Loader<(Uuid, String)> for LifetimeValues {
             out.extend(each.into_iter().map(|(a, l)| ((a, currency.clone()), Arc::new(l))));
         }
         Ok(out)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cents_round_half_away_from_zero() {
-        let d = |s: &str| s.parse::<Decimal>().unwrap_or_default();
-        assert_eq!(cents(d("1234.565")), d("1234.57"));
-        assert_eq!(cents(d("1234.575")), d("1234.58"));
-        assert_eq!(cents(d("0.005")), d("0.01"));
-        assert_eq!(cents(d("2.004999")), d("2.00"));
     }
 }
