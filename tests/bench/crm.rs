@@ -27,6 +27,10 @@ const CONTACT_TIMELINE: &str = "query($id: ID!) { node(id: $id) { ... on Contact
 const NUMBERS: &str = "query($id: ID!) { node(id: $id) { ... on Pipeline { numbers { currency stages { count total { amount } weighted { amount } } \
     byOwner { count total { amount } } byMonth { month count } unconverted { count } winRate averageCycleDays } } } }";
 
+const DEAL_AGGREGATES: &str = "{ organization { deals { aggregate { count sum { convertedAmount { amount } weightedAmount { amount } \
+    unconvertedAmount { amount } } } groupBy(field: STAGE) { key count sum { convertedAmount { amount } weightedAmount { amount } } } } } }";
+const RATE: &str = "mutation { setExchangeRate(input: { currency: \"EUR\", rate: \"1.08\", validFrom: \"2020-01-01\" }) { exchangeRate { rate } } }";
+
 const SEED: [&str; 5] = [
     "INSERT INTO accounts (id, org_id, name, status, owner_id) \
      SELECT gen_random_uuid(), $1, 'Account ' || g, 'ACTIVE', $2 FROM generate_series(1, 500) g",
@@ -46,9 +50,9 @@ const SEED: [&str; 5] = [
        CASE WHEN g <= 10000 THEN (SELECT id FROM accounts WHERE org_id = $1 AND name = 'Account 1') \
             ELSE (SELECT id FROM accounts WHERE org_id = $1 AND name = 'Account ' || (1 + g % 500)) END, $2 \
      FROM generate_series(1, 50000) g",
-    "INSERT INTO interaction_participants (org_id, interaction_id, contact_id) \
-     SELECT i.org_id, i.id, (SELECT c.id FROM contacts c WHERE c.account_id = i.account_id ORDER BY c.id LIMIT 1) \
-     FROM interactions i WHERE i.org_id = $1",
+    "INSERT INTO interaction_participants (org_id, interaction_id, contact_id, occurred_at) \
+     SELECT i.org_id, i.id, (SELECT c.id FROM contacts c WHERE c.account_id = i.account_id ORDER BY c.id LIMIT 1), \
+       i.occurred_at FROM interactions i WHERE i.org_id = $1",
 ];
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -127,6 +131,8 @@ async fn main() {
         n,
     )
     .await;
+    data(&app.gql(Some(&token), RATE, json!({})).await);
     measure(&app, &token, "pipeline numbers: 3k deals, 2 currencies", NUMBERS, json!({ "id": pipeline }), n).await;
+    measure(&app, &token, "deal list aggregates converted, by stage", DEAL_AGGREGATES, json!({}), n).await;
     app.finish().await;
 }

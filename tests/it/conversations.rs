@@ -33,6 +33,14 @@ async fn conversations_keep_their_counters_and_tell_the_assignee() {
     );
     let phone = n["id"].as_str().expect("id").to_owned();
     assert_eq!(code(&app.gql(Some(&owner), number, json!({ "n": "+14155550100" })).await), Some("CONFLICT"));
+    let keyed = "mutation($n: String!) { createPhoneNumber(input: { number: $n, idempotencyKey: \"pn-1\" }) { phoneNumber { id } } }";
+    let first = app.gql(Some(&owner), keyed, json!({ "n": "+14155550199" })).await;
+    let retry = app.gql(Some(&owner), keyed, json!({ "n": "+14155550199" })).await;
+    assert_eq!(
+        data(&first)["createPhoneNumber"],
+        data(&retry)["createPhoneNumber"],
+        "a retried create is the same number"
+    );
     let bad = app.gql(Some(&owner), number, json!({ "n": "0415 555" })).await;
     assert_eq!((code(&bad), field(&bad)), (Some("BAD_USER_INPUT"), Some("number")));
     assert_eq!(code(&app.gql(Some(&rep), number, json!({ "n": "+14155550101" })).await), Some("FORBIDDEN"));

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::batch::Loader;
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Alias, Expr, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, SimpleExpr};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select};
 use uuid::Uuid;
 
@@ -226,13 +226,62 @@ fn key_expr<C: ColumnTrait>(g: &GroupField<C>, bucket: DateBucket) -> SimpleExpr
     }
 }
 
-fn measure_expr<C: ColumnTrait>(m: &Measure<C>, f: &str) -> SimpleExpr {
+/// A measure's value for one row.
+fn measure_expr<C: ColumnTrait>(m: &Measure<C>) -> SimpleExpr {
     match m {
-        Measure::Column(c) | Measure::Money { amount: c, .. } => {
-            Expr::cust_with_expr(format!("({f}($1))::numeric"), Expr::col(c.as_column_ref()))
-        }
-        Measure::Sql(sql) | Measure::SqlMoney { amount: sql, .. } => Expr::cust(format!("({f}({sql}))::numeric")),
+        Measure::Column(c) | Measure::Money { amount: c, .. } => Expr::col(c.as_column_ref()),
+        Measure::Sql(sql) | Measure::SqlMoney { amount: sql, .. } => Expr::cust(*sql),
     }
+}
+
+/// The currency of a money measure's row.
+fn currency_expr<C: ColumnTrait>(m: &Measure<C>) -> Option<SimpleExpr> {
+    match m {
+        Measure::Money { currency, .. } => Some(Expr::col(currency.as_column_ref())),
+        Measure::SqlMoney { currency, .. } => Some(Expr::cust(*currency)),
+        _ => None,
+    }
+}
+
+/// The aggregate statement: the list's rows with their partition, group key, currencies and
+/// measure values computed once each (`m<i>`, however many functions use them), grouped
+/// outside: `SELECT __p, __k, cur<i>, count(*), sum(m<i>), min, max, count FROM (rows) GROUP BY ..`.
+fn statement<E: EntityTrait>(
+    spec: &ListSpec<E>,
+    select: Select<E>,
+    partition: Option<E::Column>,
+    grouped: Option<(&GroupField<E::Column>, Grouping)>,
+    q: AggQuery,
+) -> SelectStatement {
+    let mut inner = select.select_only();
+    let mut outer = Query::select();
+    let keep = |outer: &mut SelectStatement, name: String| {
+        outer.expr_as(Expr::col(Alias::new(&name)), Alias::new(&name)).group_by_col(Alias::new(&name));
+    };
+    if let Some(p) = partition {
+        inner = inner.column_as(p, "__p");
+        keep(&mut outer, "__p".into());
+    }
+    if let Some((gfield, g)) = grouped {
+        inner = inner.column_as(key_expr(gfield, g.bucket), "__k");
+        keep(&mut outer, "__k".into());
+    }
+    outer.expr_as(Expr::cust("COUNT(*)"), Alias::new("__n"));
+    for (i, a) in spec.aggregates.iter().enumerate().filter(|(i, _)| q.wants(*i)) {
+        if let Some(c) = currency_expr(&a.measure) {
+            inner = inner.column_as(c, format!("cur{i}"));
+            keep(&mut outer, format!("cur{i}"));
+        }
+        inner = inner.column_as(measure_expr(&a.measure), format!("m{i}"));
+        for f in ["SUM", "MIN", "MAX", "COUNT"] {
+            outer.expr_as(Expr::cust(format!("({f}(m{i}))::numeric")), Alias::new(format!("{}{i}", f.to_lowercase())));
+        }
+    }
+    outer.from_subquery(inner.into_query(), Alias::new("__x"));
+    // Money measures split groups by currency: fold first, count groups after.
+    let money = spec.aggregates.iter().enumerate().any(|(i, a)| q.wants(i) && a.is_money());
+    outer.limit(if money { 100_000 } else { MAX_GROUPS as u64 + 1 });
+    outer
 }
 
 /// What one statement row holds before rows of the same group (split by currency when the
@@ -263,31 +312,8 @@ where
         Some(g) => Some(spec.groups.get(g.field).ok_or_else(|| AppError::bad_input("field", "unknown field"))?),
         None => None,
     };
-    let mut sel = select.select_only();
-    if let Some(p) = partition {
-        sel = sel.column_as(p, "__p").group_by(Expr::col(Alias::new("__p")));
-    }
-    if let (Some(gfield), Some(g)) = (grouped, group) {
-        sel = sel.column_as(key_expr(gfield, g.bucket), "__k").group_by(Expr::col(Alias::new("__k")));
-    }
-    sel = sel.column_as(Expr::cust("COUNT(*)"), "__n");
-    for (i, a) in spec.aggregates.iter().enumerate().filter(|(i, _)| q.wants(*i)) {
-        let currency = match &a.measure {
-            Measure::Money { currency, .. } => Some(Expr::col(currency.as_column_ref())),
-            Measure::SqlMoney { currency, .. } => Some(Expr::cust(*currency)),
-            _ => None,
-        };
-        if let Some(c) = currency {
-            sel = sel.column_as(c, format!("cur{i}")).group_by(Expr::col(Alias::new(format!("cur{i}"))));
-        }
-        for f in ["SUM", "MIN", "MAX", "COUNT"] {
-            sel = sel.column_as(measure_expr(&a.measure, f), format!("{}{i}", f.to_lowercase()));
-        }
-    }
-    // Money measures split groups by currency: fold first, count groups after.
-    let money = spec.aggregates.iter().enumerate().any(|(i, a)| q.wants(i) && a.is_money());
-    sel = sel.limit(if money { 100_000 } else { MAX_GROUPS as u64 + 1 });
-    let stmt = db.get_database_backend().build(&sel.into_query());
+    let sel = statement(spec, select, partition, grouped.zip(group), q);
+    let stmt = db.get_database_backend().build(&sel);
     let rows = db.query_all_raw(stmt).await?;
     let mut partials = Vec::with_capacity(rows.len());
     for r in rows {

@@ -86,8 +86,9 @@ fn rate(t: &str, target: &str) -> String {
     )
 }
 
-/// The organisation's currency, for a row of `deals`.
-pub const ORG_CURRENCY: &str = "(SELECT o.default_currency FROM organizations o WHERE o.id = deals.org_id)";
+/// The request organisation's currency (Row Level Security keeps every deal row in that
+/// organisation; uncorrelated, so evaluated once per statement).
+pub const ORG_CURRENCY: &str = "(SELECT o.default_currency FROM organizations o WHERE o.id = app_org_id())";
 
 fn leak(s: String) -> &'static str {
     s.leak()

@@ -34,6 +34,9 @@ pub struct CreateLeadRuleInput {
     pub assign_to_id: Option<Id>,
     /// Order among routing rules (lowest first).
     pub position: Option<i32>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 /// Adds a rule (CrmManage); scores of existing contacts follow on their next change.
@@ -43,6 +46,12 @@ pub async fn create(
     i: CreateLeadRuleInput,
 ) -> AppResult<lead_rule::Model> {
     let w = Write::new(db, session, Permission::CrmManage)?;
+    let key_text = i.idempotency_key.clone();
+    let key = ("createLeadRule", key_text.as_deref());
+    if let Some(id) = w.replay(key.0, key.1).await? {
+        return opsgraph_core::db::find_in_org::<lead_rule::Entity>(db, lead_rule::Column::OrgId, w.org, id, "rule")
+            .await;
+    }
     let points = i.points.unwrap_or(0);
     if !(-1000..=1000).contains(&points) {
         return Err(AppError::bad_input("points", "points must be -1000..1000"));
@@ -66,7 +75,7 @@ pub async fn create(
     }
     .insert(db)
     .await?;
-    w.created::<LeadRule>("lead_rule.create", &row, ("createLeadRule", None)).await?;
+    w.created::<LeadRule>("lead_rule.create", &row, key).await?;
     w.changed::<LeadRule>("lead_rule.created", row.id, None).await?;
     Ok(row)
 }

@@ -33,6 +33,9 @@ pub struct CreatePhoneNumberInput {
     pub monthly_price: Option<Decimal>,
     /// Currency of the price (default: the organisation's).
     pub currency: Option<String>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 fn caps(v: &[PhoneCapability]) -> Vec<String> {
@@ -58,6 +61,11 @@ pub async fn create(
     i: CreatePhoneNumberInput,
 ) -> AppResult<phone_number::Model> {
     let w = Write::new(db, session, Permission::CrmManage)?;
+    let key_text = i.idempotency_key.clone();
+    let key = ("createPhoneNumber", key_text.as_deref());
+    if let Some(id) = w.replay(key.0, key.1).await? {
+        return get(db, w.org, id).await;
+    }
     let number = checks::phone("number", &i.number)?;
     let monthly = price(i.monthly_price)?;
     let currency = match (&monthly, &i.currency) {
@@ -86,7 +94,7 @@ pub async fn create(
     }
     .insert(db)
     .await?;
-    w.created::<PhoneNumber>("phone_number.create", &row, ("createPhoneNumber", None)).await?;
+    w.created::<PhoneNumber>("phone_number.create", &row, key).await?;
     w.changed::<PhoneNumber>("phone_number.created", row.id, None).await?;
     Ok(row)
 }

@@ -56,11 +56,20 @@ pub struct CreateSegmentInput {
     pub description: Option<String>,
     /// Who is in it: the same filter as `Organization.contacts(filter:)`.
     pub filter: ContactFilterValue,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 /// Creates a segment (the filter is checked now).
 pub async fn create(db: &impl ConnectionTrait, session: &Session, i: CreateSegmentInput) -> AppResult<segment::Model> {
     let w = Write::new(db, session, Permission::CrmWrite)?;
+    let key_text = i.idempotency_key.clone();
+    let key = ("createSegment", key_text.as_deref());
+    if let Some(id) = w.replay(key.0, key.1).await? {
+        return opsgraph_core::db::find_in_org::<segment::Entity>(db, segment::Column::OrgId, w.org, id, "segment")
+            .await;
+    }
     members(w.org, &i.filter.0, "filter")?;
     let row = segment::ActiveModel {
         id: Set(opsgraph_core::id::new_id()),
@@ -72,7 +81,7 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, i: CreateSegme
     }
     .insert(db)
     .await?;
-    w.created::<Segment>("segment.create", &row, ("createSegment", None)).await?;
+    w.created::<Segment>("segment.create", &row, key).await?;
     w.changed::<Segment>("segment.created", row.id, None).await?;
     Ok(row)
 }
@@ -141,6 +150,9 @@ pub struct CreateCampaignInput {
     pub segment_id: Id,
     /// Subject line.
     pub subject: Option<String>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 /// Most recipients one campaign freezes.
@@ -153,6 +165,12 @@ pub async fn create_campaign(
     i: CreateCampaignInput,
 ) -> AppResult<campaign::Model> {
     let w = Write::new(db, session, Permission::CrmWrite)?;
+    let key_text = i.idempotency_key.clone();
+    let key = ("createCampaign", key_text.as_deref());
+    if let Some(id) = w.replay(key.0, key.1).await? {
+        return opsgraph_core::db::find_in_org::<campaign::Entity>(db, campaign::Column::OrgId, w.org, id, "campaign")
+            .await;
+    }
     let seg_id = Segment::decode(&i.segment_id, "segmentId")?;
     let seg =
         opsgraph_core::db::find_in_org::<segment::Entity>(db, segment::Column::OrgId, w.org, seg_id, "segment").await?;
@@ -182,7 +200,7 @@ pub async fn create_campaign(
         [w.org.into(), row.id.into(), ids.into()],
     ))
     .await?;
-    w.created::<Campaign>("campaign.create", &row, ("createCampaign", None)).await?;
+    w.created::<Campaign>("campaign.create", &row, key).await?;
     w.changed::<Campaign>("campaign.created", row.id, None).await?;
     Ok(row)
 }
