@@ -87,8 +87,8 @@ fn rate(t: &str, target: &str) -> String {
 }
 
 /// The request organisation's currency (Row Level Security keeps every deal row in that
-/// organisation; uncorrelated, so evaluated once per statement).
-pub const ORG_CURRENCY: &str = "(SELECT o.default_currency FROM organizations o WHERE o.id = app_org_id())";
+/// organisation).
+pub const ORG_CURRENCY: &str = opsgraph_org::service::organization::DEFAULT_CURRENCY_SQL;
 
 fn leak(s: String) -> &'static str {
     s.leak()

@@ -89,6 +89,10 @@ pub async fn active_ids(db: &impl ConnectionTrait) -> AppResult<Vec<uuid::Uuid>>
     Ok(rows.iter().map(|r| r.try_get("", "id")).collect::<Result<_, _>>()?)
 }
 
+/// The request organisation's default currency as an SQL scalar (uncorrelated, so evaluated
+/// once per statement), for other domains' statements that convert money into it.
+pub const DEFAULT_CURRENCY_SQL: &str = "(SELECT o.default_currency FROM organizations o WHERE o.id = app_org_id())";
+
 /// The default currency of organisation `org` (ISO 4217), for other domains' money.
 pub async fn default_currency(db: &impl ConnectionTrait, org: uuid::Uuid) -> AppResult<String> {
     use sea_orm::EntityTrait;
