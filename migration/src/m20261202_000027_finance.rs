@@ -114,6 +114,7 @@ CREATE TABLE payments (
   org_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
   invoice_id uuid NOT NULL,
   kind text NOT NULL DEFAULT 'PAYMENT' CHECK (kind IN ('PAYMENT','REFUND')),
+  refund_of_id uuid,
   amount numeric(18,2) NOT NULL CHECK (amount > 0),
   currency text NOT NULL CHECK (currency ~ '^[A-Z]{3}$'),
   applied numeric(18,2) NOT NULL CHECK (applied >= 0 AND applied <= amount),
@@ -126,7 +127,9 @@ CREATE TABLE payments (
   CONSTRAINT payments_org_id_id_key UNIQUE (org_id, id),
   CONSTRAINT payments_external_ref_key UNIQUE (org_id, external_ref),
   FOREIGN KEY (org_id, invoice_id) REFERENCES invoices (org_id, id),
-  FOREIGN KEY (org_id, recorded_by) REFERENCES memberships (org_id, id) ON DELETE SET NULL (recorded_by)
+  FOREIGN KEY (org_id, refund_of_id) REFERENCES payments (org_id, id),
+  FOREIGN KEY (org_id, recorded_by) REFERENCES memberships (org_id, id) ON DELETE SET NULL (recorded_by),
+  CHECK ((kind = 'REFUND') = (refund_of_id IS NOT NULL))
 );
 CREATE INDEX payments_invoice_idx ON payments (invoice_id);
 

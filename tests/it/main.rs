@@ -15,6 +15,7 @@ mod conversations;
 mod crm;
 mod errors;
 mod events;
+mod finance;
 mod fuzz;
 mod http;
 mod limits;

@@ -42,7 +42,10 @@ impl Role {
             ProjectsRead | AccountsRead => true,
             ClientRespond => matches!(self, Owner | Admin | Manager | Member | Client),
             WorkWrite | CrmWrite => matches!(self, Owner | Admin | Manager | Member),
-            WorkManage | Integrate | CrmManage => matches!(self, Owner | Admin | Manager),
+            WorkManage | Integrate | CrmManage | FinanceWrite => matches!(self, Owner | Admin | Manager),
+            FinanceRead => matches!(self, Owner | Admin | Manager | Viewer),
+            InvoicesRead => matches!(self, Owner | Admin | Manager | Viewer | Client),
+            FinanceManage => matches!(self, Owner | Admin),
         }
     }
 }
@@ -109,6 +112,15 @@ pub enum Permission {
     CrmWrite,
     /// Manage pipelines, the industry catalog, merges and exchange rates.
     CrmManage,
+    /// Read invoices, payments, the fiscal calendar and project financials.
+    FinanceRead,
+    /// Read the invoices one may see: all of them for finance readers; for a CLIENT its
+    /// account's issued ones (Row Level Security narrows the rows).
+    InvoicesRead,
+    /// Draft, issue, send and void invoices, record payments.
+    FinanceWrite,
+    /// Keep the fiscal calendar: create years, close and reopen periods.
+    FinanceManage,
     /// Run integrations: external references, upserts by reference and the change feed
     /// (what is written also needs the domain's own permission).
     Integrate,

@@ -10,6 +10,7 @@ pub fn parts() -> SchemaParts {
     opsgraph_org::graphql::register(&mut parts);
     opsgraph_work::graphql::register(&mut parts);
     opsgraph_crm::graphql::register(&mut parts);
+    opsgraph_finance::graphql::register(&mut parts);
     parts
 }
 

@@ -247,10 +247,24 @@ where
     R: crate::loader::ChildOf<Entity = N::Entity>,
     Model<N>: Clone + Send + Sync + 'static,
 {
+    list_of_field_for::<P, R, N>(None, name, desc, get)
+}
+
+/// [`list_of_field`] that needs `perm` when given (FORBIDDEN otherwise).
+pub fn list_of_field_for<P, R, N>(perm: Option<crate::Permission>, name: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
+where
+    P: Any + Send + Sync,
+    N: NodeType,
+    R: crate::loader::ChildOf<Entity = N::Entity>,
+    Model<N>: Clone + Send + Sync + 'static,
+{
     Field::new(name, TypeRef::named_nn_list_nn(N::NAME), move |ctx| {
         FieldFuture::new(async move {
             let id = get(parent::<P>(&ctx)?);
             let req = &RequestCtx::of(&ctx)?;
+            if let Some(perm) = perm {
+                req.require(perm)?;
+            }
             let rows = crate::loader::list_of::<R>(req, id).await?;
             Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
         })

@@ -70,3 +70,25 @@ pub async fn set(
     w.changed::<ExchangeRate>("exchange_rate.set", saved.id, None).await?;
     Ok(saved)
 }
+
+/// The rate converting `currency` into organisation `org`'s currency on `day` (1 for the
+/// organisation's own; `None` when no rate is valid then): for documents that snapshot it.
+pub async fn rate_on(
+    db: &impl ConnectionTrait,
+    org: uuid::Uuid,
+    currency: &str,
+    day: NaiveDate,
+) -> AppResult<Option<Decimal>> {
+    use sea_orm::QueryOrder;
+    if currency == opsgraph_org::service::organization::default_currency(db, org).await? {
+        return Ok(Some(Decimal::ONE));
+    }
+    let row = exchange_rate::Entity::find()
+        .filter(exchange_rate::Column::OrgId.eq(org))
+        .filter(exchange_rate::Column::Currency.eq(currency))
+        .filter(exchange_rate::Column::ValidFrom.lte(day))
+        .order_by_desc(exchange_rate::Column::ValidFrom)
+        .one(db)
+        .await?;
+    Ok(row.map(|r| r.rate))
+}

@@ -99,3 +99,11 @@ pub async fn default_currency(db: &impl ConnectionTrait, org: uuid::Uuid) -> App
     let row = organization::Entity::find_by_id(org).one(db).await?;
     row.map(|o| o.default_currency).ok_or_else(|| AppError::not_found("organization"))
 }
+
+/// The month (1..12) organisation `org`'s fiscal year starts in.
+pub async fn fiscal_start_month(db: &impl ConnectionTrait, org: uuid::Uuid) -> AppResult<u32> {
+    use sea_orm::EntityTrait;
+    let row = organization::Entity::find_by_id(org).one(db).await?;
+    let month = row.map(|o| o.fiscal_year_start_month).ok_or_else(|| AppError::not_found("organization"))?;
+    Ok(u32::try_from(month).unwrap_or(1).clamp(1, 12))
+}

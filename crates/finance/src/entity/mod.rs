@@ -1,0 +1,8 @@
+//! The finance domain's tables.
+
+pub mod account_credit;
+pub mod fiscal_period;
+pub mod fiscal_year;
+pub mod invoice;
+pub mod invoice_line;
+pub mod payment;

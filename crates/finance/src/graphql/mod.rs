@@ -1,0 +1,122 @@
+//! The finance domain's GraphQL contribution: the fiscal calendar, invoices with lines,
+//! payments and credit notes, their lists on `Organization`, `Account` and `Project`, and
+//! the mutations.
+
+use std::sync::LazyLock;
+
+use opsgraph_core::Permission;
+use opsgraph_core::aggregate::{GroupKind as G, agg_money, agg_money_sql, gf};
+use opsgraph_core::filter::{FieldKind as K, ff};
+use opsgraph_core::gql::{GqlEnum, SchemaParts, list_field, list_of_field_for, page_field_for};
+use opsgraph_core::node::{Model, NodeType};
+use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
+use opsgraph_crm::nodes::Account;
+use opsgraph_org::nodes::Organization;
+use opsgraph_work::nodes::Project;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::entity::{fiscal_year, invoice};
+use crate::enums::{InvoiceKind, InvoiceStatus};
+use crate::loader::{CreditsOfAccount, InvoicesOfAccount, InvoicesOfProject};
+use crate::nodes::{AccountCredit, FiscalYear, Invoice};
+
+mod calendar;
+mod invoices;
+mod mutations;
+
+/// What is still open on an issued invoice (its own currency).
+const OUTSTANDING: &str = "CASE WHEN invoices.status IN ('ISSUED','SENT','PARTIALLY_PAID') AND invoices.kind = 'INVOICE' \
+    THEN invoices.total - invoices.paid_total - invoices.credited_total END";
+
+/// `Invoice` lists (newest issue first by default).
+pub static INVOICES: LazyLock<ListSpec<invoice::Entity>> = LazyLock::new(|| {
+    use invoice::Column as C;
+    ListSpec {
+        node: Invoice::NAME,
+        id: C::Id,
+        filters: vec![
+            ff("number", C::Number, K::Text),
+            ff("kind", C::Kind, K::Enum(InvoiceKind::NAME)),
+            ff("status", C::Status, K::Enum(InvoiceStatus::NAME)),
+            ff("accountId", C::AccountId, K::Id(Account::NAME)),
+            ff("projectId", C::ProjectId, K::Id(Project::NAME)),
+            ff("currency", C::Currency, K::Text),
+            ff("issueDate", C::IssueDate, K::Date),
+            ff("dueDate", C::DueDate, K::Date),
+        ],
+        sorts: vec![
+            sk("ISSUE_DATE", C::IssueDate, S::DateOrLast),
+            sk("DUE_DATE", C::DueDate, S::DateOrLast),
+            sk("NUMBER", C::Number, S::Text),
+            sk("CREATED_AT", C::CreatedAt, S::DateTime),
+        ],
+        default_sort: "CREATED_AT",
+        aggregates: vec![
+            agg_money("total", C::Total, C::Currency),
+            agg_money("paid", C::PaidTotal, C::Currency),
+            agg_money_sql("outstanding", OUTSTANDING, "invoices.currency"),
+        ],
+        groups: vec![
+            gf("STATUS", C::Status, G::Enum(&InvoiceStatus::VALUES)),
+            gf("ACCOUNT", C::AccountId, G::Id(Account::NAME)),
+            gf("PROJECT", C::ProjectId, G::Id(Project::NAME)),
+            gf("ISSUE_DATE", C::IssueDate, G::Date),
+            gf("CURRENCY", C::Currency, G::Text),
+        ],
+    }
+});
+
+/// `FiscalYear` lists.
+pub static FISCAL_YEARS: LazyLock<ListSpec<fiscal_year::Entity>> = LazyLock::new(|| {
+    use fiscal_year::Column as C;
+    ListSpec {
+        node: FiscalYear::NAME,
+        id: C::Id,
+        filters: vec![ff("year", C::Year, K::Int)],
+        sorts: vec![sk("YEAR", C::Year, S::Int)],
+        default_sort: "YEAR",
+        aggregates: vec![],
+        groups: vec![],
+    }
+});
+
+/// Adds the finance types, lists, edges and mutations.
+pub fn register(parts: &mut SchemaParts) {
+    calendar::register(parts);
+    invoices::register(parts);
+    mutations::register(parts);
+    parts.list(&*INVOICES).list(&*FISCAL_YEARS);
+    parts.extend::<Organization>(list_field(
+        "invoices",
+        &INVOICES,
+        "Invoices and credit notes (`filter: { status: { eq: SENT } }`; aggregates: total, paid, outstanding per currency).",
+        |_, req| Ok(invoice::Entity::find().filter(invoice::Column::OrgId.eq(req.require(Permission::FinanceRead)?))),
+    ));
+    parts.extend::<Organization>(list_field("fiscalYears", &FISCAL_YEARS, "The fiscal calendar.", |_, req| {
+        Ok(fiscal_year::Entity::find().filter(fiscal_year::Column::OrgId.eq(req.require(Permission::FinanceRead)?)))
+    }));
+    parts.extend::<Account>(page_field_for::<Model<Account>, InvoicesOfAccount>(
+        Some(Permission::InvoicesRead),
+        "invoices",
+        "Its invoices and credit notes (a client sees its issued ones).",
+        |a| a.id,
+    ));
+    parts.extend::<Account>(list_of_field_for::<Model<Account>, CreditsOfAccount, AccountCredit>(
+        Some(Permission::FinanceRead),
+        "credits",
+        "Credit it holds from over-payments and credit notes (finance readers).",
+        |a| a.id,
+    ));
+    parts.extend::<Project>(page_field_for::<Model<Project>, InvoicesOfProject>(
+        Some(Permission::InvoicesRead),
+        "invoices",
+        "Invoices and credit notes billing this project.",
+        |p| p.id,
+    ));
+}
+
+/// The enum every finance type uses, registered once.
+pub(crate) fn enums(parts: &mut SchemaParts) {
+    parts.enumeration::<InvoiceKind>().enumeration::<InvoiceStatus>();
+    parts.enum_only::<crate::enums::PaymentMethod>().enum_only::<crate::enums::PaymentKind>();
+}

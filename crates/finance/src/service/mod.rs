@@ -1,0 +1,7 @@
+//! The finance domain's services: plain functions over a connection, each write through
+//! the platform's `Write` pipeline.
+
+pub mod fiscal;
+pub mod invoices;
+pub mod numbering;
+pub mod payments;

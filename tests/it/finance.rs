@@ -1,0 +1,244 @@
+//! The finance domain through the endpoint: the fiscal calendar, invoices from draft to
+//! paid, gapless numbers under concurrency, payments, refunds, credit notes and voids.
+
+use std::collections::BTreeSet;
+
+use opsgraph_e2e::{TestApp, code, data, field};
+use serde_json::{Value, json};
+
+const CREATE: &str = "mutation($i: CreateInvoiceInput!) { createInvoice(input: $i) { invoice { id status number subtotal { amount } taxTotal { amount } total { amount currency } version } } }";
+const ISSUE: &str = "mutation($id: ID!, $v: Int!, $d: Date) { issueInvoice(input: { id: $id, expectedVersion: $v, issueDate: $d }) { invoice { number status issueDate dueDate total { amount } } } }";
+const PAY: &str = "mutation($i: RecordPaymentInput!) { recordPayment(input: $i) { payment { id applied { amount } invoice { status paidTotal { amount } outstanding { amount } } } } }";
+
+async fn account(app: &TestApp, token: &str, name: &str) -> String {
+    let q = "mutation($n: String!) { createAccount(input: { name: $n }) { account { id } } }";
+    data(&app.gql(Some(token), q, json!({ "n": name })).await)["createAccount"]["account"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned()
+}
+
+fn lines() -> Value {
+    json!([
+        { "description": "Consulting", "quantity": "3", "unitPrice": "33.335", "taxRate": "20" },
+        { "description": "Travel", "quantity": "1", "unitPrice": "50.00" }
+    ])
+}
+
+#[tokio::test]
+async fn an_invoice_from_draft_to_paid_credited_and_refunded() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Money Co").await;
+    let acct = account(&app, &owner, "Client Co").await;
+
+    // Lines are validated; totals follow the one rounding rule.
+    let bad = app.gql(Some(&owner), CREATE, json!({ "i": { "accountId": acct, "lines": lines() } })).await;
+    assert_eq!((code(&bad), field(&bad)), (Some("BAD_USER_INPUT"), Some("lines[0].unitPrice")), "{bad}");
+    let good = json!([
+        { "description": "Consulting", "quantity": "3", "unitPrice": "33.34", "taxRate": "20" },
+        { "description": "Travel", "quantity": "1", "unitPrice": "50.00" }
+    ]);
+    let r = app
+        .gql(Some(&owner), CREATE, json!({ "i": { "accountId": acct, "lines": good, "idempotencyKey": "inv-1" } }))
+        .await;
+    let inv = data(&r)["createInvoice"]["invoice"].clone();
+    assert_eq!(
+        (inv["subtotal"]["amount"].as_str(), inv["taxTotal"]["amount"].as_str(), inv["total"]["amount"].as_str()),
+        (Some("150.02"), Some("20.00"), Some("170.02")),
+        "100.02 + 50.00; tax 20.004 -> 20.00"
+    );
+    assert_eq!((inv["status"].as_str(), inv["number"].is_null()), (Some("DRAFT"), true));
+    let again = app
+        .gql(Some(&owner), CREATE, json!({ "i": { "accountId": acct, "lines": [], "idempotencyKey": "inv-1" } }))
+        .await;
+    assert_eq!(data(&again)["createInvoice"]["invoice"]["id"], inv["id"], "a retried create is the same draft");
+    let id = inv["id"].as_str().expect("id").to_owned();
+
+    // Issued: numbered, dated, final.
+    let r = app.gql(Some(&owner), ISSUE, json!({ "id": id, "v": inv["version"], "d": "2026-11-10" })).await;
+    let issued = &data(&r)["issueInvoice"]["invoice"];
+    assert_eq!(
+        (issued["number"].as_str(), issued["status"].as_str(), issued["dueDate"].as_str()),
+        (Some("INV-2026-0001"), Some("ISSUED"), Some("2026-12-10"))
+    );
+    let upd =
+        "mutation($id: ID!) { updateInvoice(input: { id: $id, expectedVersion: 2, notes: \"x\" }) { invoice { id } } }";
+    assert_eq!(code(&app.gql(Some(&owner), upd, json!({ "id": id })).await), Some("BAD_USER_INPUT"), "issued is final");
+
+    // Partial payment, a retried one, then an over-payment: PAID, the rest is credit.
+    let pay = |amount: &str, r: &str| json!({ "i": { "invoiceId": id, "amount": amount, "method": "BANK_TRANSFER", "paidOn": "2026-11-20", "externalRef": r } });
+    let r = app.gql(Some(&owner), PAY, pay("100.00", "bank-1")).await;
+    let p1 = data(&r)["recordPayment"]["payment"].clone();
+    assert_eq!(p1["invoice"]["status"], "PARTIALLY_PAID");
+    let retry = app.gql(Some(&owner), PAY, pay("100.00", "bank-1")).await;
+    assert_eq!(data(&retry)["recordPayment"]["payment"]["id"], p1["id"], "a retried payment is recorded once");
+    let clash = app.gql(Some(&owner), PAY, pay("5.00", "bank-1")).await;
+    assert_eq!(code(&clash), Some("CONFLICT"));
+    let r = app.gql(Some(&owner), PAY, pay("100.00", "bank-2")).await;
+    let p2 = &data(&r)["recordPayment"]["payment"];
+    assert_eq!(
+        (
+            p2["applied"]["amount"].as_str(),
+            p2["invoice"]["status"].as_str(),
+            p2["invoice"]["outstanding"]["amount"].as_str()
+        ),
+        (Some("70.02"), Some("PAID"), Some("0.00"))
+    );
+    let credits = "query($a: ID!) { node(id: $a) { ... on Account { credits { amount { amount } reason } } } }";
+    assert_eq!(
+        data(&app.gql(Some(&owner), credits, json!({ "a": acct })).await)["node"]["credits"],
+        json!([{ "amount": { "amount": "29.98" }, "reason": "over-payment of INV-2026-0001" }]),
+        "the over-payment became the account's credit"
+    );
+
+    // A paid invoice cannot be voided; a refund opens it again.
+    let void = "mutation($id: ID!) { voidInvoice(input: { id: $id, reason: \"typo\" }) { invoice { status } } }";
+    assert_eq!(code(&app.gql(Some(&owner), void, json!({ "id": id })).await), Some("BAD_USER_INPUT"));
+    let refund = "mutation($p: ID!, $a: Decimal!) { refundPayment(input: { paymentId: $p, amount: $a }) { payment { kind invoice { status paidTotal { amount } } } } }";
+    let too_much = app.gql(Some(&owner), refund, json!({ "p": p1["id"], "a": "100.01" })).await;
+    assert_eq!(code(&too_much), Some("BAD_USER_INPUT"));
+    let r = app.gql(Some(&owner), refund, json!({ "p": p1["id"], "a": "20.02" })).await;
+    let inv_after = &data(&r)["refundPayment"]["payment"]["invoice"];
+    assert_eq!(
+        (inv_after["status"].as_str(), inv_after["paidTotal"]["amount"].as_str()),
+        (Some("PARTIALLY_PAID"), Some("150.00"))
+    );
+
+    // Credit notes: their own series, never more than is creditable.
+    let cn = "mutation($id: ID!, $p: String!) { issueCreditNote(input: { invoiceId: $id, lines: [{ description: \"Discount\", quantity: \"1\", unitPrice: $p }] }) { invoice { number kind total { amount } creditOf { creditedTotal { amount } status } } } }";
+    let over = app.gql(Some(&owner), cn, json!({ "id": id, "p": "170.03" })).await;
+    assert_eq!(code(&over), Some("BAD_USER_INPUT"), "{over}");
+    let r = app.gql(Some(&owner), cn, json!({ "id": id, "p": "20.02" })).await;
+    let note = &data(&r)["issueCreditNote"]["invoice"];
+    assert_eq!(note["number"], "CN-2026-0001");
+    assert_eq!(
+        (note["creditOf"]["creditedTotal"]["amount"].as_str(), note["creditOf"]["status"].as_str()),
+        (Some("20.02"), Some("PAID"))
+    );
+
+    // A second invoice: issued and voided while unpaid; its number stays used.
+    let r = app.gql(Some(&owner), CREATE, json!({ "i": { "accountId": acct, "lines": [{ "description": "x", "quantity": "1", "unitPrice": "10" }] } })).await;
+    let second = data(&r)["createInvoice"]["invoice"].clone();
+    let r =
+        app.gql(Some(&owner), ISSUE, json!({ "id": second["id"], "v": second["version"], "d": "2026-11-11" })).await;
+    assert_eq!(data(&r)["issueInvoice"]["invoice"]["number"], "INV-2026-0002");
+    assert_eq!(
+        data(&app.gql(Some(&owner), void, json!({ "id": second["id"] })).await)["voidInvoice"]["invoice"]["status"],
+        "VOID"
+    );
+
+    let q = "query($a: ID!) { node(id: $a) { ... on Account { invoices(filter: { kind: { eq: INVOICE } }) { nodes { number status } aggregate { sum { total { amount } outstanding { amount } } } } } } }";
+    let r = app.gql(Some(&owner), q, json!({ "a": acct })).await;
+    let list = &data(&r)["node"]["invoices"];
+    assert_eq!(list["nodes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(list["aggregate"]["sum"]["total"], json!([{ "amount": "180.02" }]));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn closed_periods_take_no_postings_and_finance_needs_its_roles() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Calendar Co").await;
+    let (member, _) = app.member(&owner, "m@example.com", "MEMBER").await;
+    let (viewer, _) = app.member(&owner, "v@example.com", "VIEWER").await;
+    let acct = account(&app, &owner, "Client Co").await;
+    let year = "mutation { createFiscalYear(input: { year: 2026 }) { fiscalYear { year startDate endDate periods { id number startDate } } } }";
+    let r = app.gql(Some(&owner), year, json!({})).await;
+    let y = &data(&r)["createFiscalYear"]["fiscalYear"];
+    assert_eq!((y["startDate"].as_str(), y["endDate"].as_str()), (Some("2026-01-01"), Some("2026-12-31")));
+    assert_eq!(y["periods"].as_array().map(Vec::len), Some(12));
+    let november = y["periods"][10]["id"].clone();
+    assert_eq!(code(&app.gql(Some(&owner), year, json!({})).await), Some("CONFLICT"));
+    let close = "mutation($id: ID!) { closeFiscalPeriod(input: { id: $id }) { fiscalPeriod { isClosed } } }";
+    assert_eq!(code(&app.gql(Some(&member), close, json!({ "id": november })).await), Some("FORBIDDEN"));
+    assert_eq!(
+        data(&app.gql(Some(&owner), close, json!({ "id": november })).await)["closeFiscalPeriod"]["fiscalPeriod"]["isClosed"],
+        true
+    );
+
+    let r = app.gql(Some(&owner), CREATE, json!({ "i": { "accountId": acct, "lines": [{ "description": "x", "quantity": "2", "unitPrice": "10" }] } })).await;
+    let inv = data(&r)["createInvoice"]["invoice"].clone();
+    let r = app.gql(Some(&owner), ISSUE, json!({ "id": inv["id"], "v": inv["version"], "d": "2026-11-30" })).await;
+    assert_eq!((code(&r), field(&r)), (Some("BAD_USER_INPUT"), Some("issueDate")), "{r}");
+    let r = app.gql(Some(&owner), ISSUE, json!({ "id": inv["id"], "v": inv["version"], "d": "2026-10-31" })).await;
+    assert_eq!(data(&r)["issueInvoice"]["invoice"]["number"], "INV-2026-0001", "the refused issue used no number");
+    let r = app
+        .gql(
+            Some(&owner),
+            PAY,
+            json!({ "i": { "invoiceId": inv["id"], "amount": "5", "method": "CASH", "paidOn": "2026-11-01" } }),
+        )
+        .await;
+    assert_eq!((code(&r), field(&r)), (Some("BAD_USER_INPUT"), Some("paidOn")));
+
+    // Members see no finance; viewers read it and change nothing.
+    let list = "{ organization { invoices { totalCount } } }";
+    assert_eq!(code(&app.gql(Some(&member), list, json!({})).await), Some("FORBIDDEN"));
+    assert_eq!(data(&app.gql(Some(&viewer), list, json!({})).await)["organization"]["invoices"]["totalCount"], 1);
+    let r = app.gql(Some(&viewer), CREATE, json!({ "i": { "accountId": acct } })).await;
+    assert_eq!(code(&r), Some("FORBIDDEN"));
+    app.finish().await;
+}
+
+/// 50 drafts issued from 10 concurrent connections get INV-…-0001..0050, each once.
+#[tokio::test]
+async fn concurrent_issuing_numbers_without_gaps_or_duplicates() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Busy Co").await;
+    let acct = account(&app, &owner, "Client Co").await;
+    let mut drafts = vec![];
+    for n in 0..50 {
+        let i = json!({ "accountId": acct, "lines": [{ "description": format!("Work {n}"), "quantity": "1", "unitPrice": "100" }] });
+        drafts.push(data(&app.gql(Some(&owner), CREATE, json!({ "i": i })).await)["createInvoice"]["invoice"].clone());
+    }
+    let mut numbers = BTreeSet::new();
+    for chunk in drafts.chunks(10) {
+        let issues = chunk.iter().map(|d| app.gql(Some(&owner), ISSUE, json!({ "id": d["id"], "v": d["version"] })));
+        for r in futures_util::future::join_all(issues).await {
+            let n = data(&r)["issueInvoice"]["invoice"]["number"].as_str().expect("number").to_owned();
+            assert!(numbers.insert(n.clone()), "{n} twice");
+        }
+    }
+    let year = chrono::Utc::now().format("%Y").to_string();
+    let expected: BTreeSet<String> = (1..=50).map(|n| format!("INV-{year}-{n:04}")).collect();
+    assert_eq!(numbers, expected);
+    app.finish().await;
+}
+
+/// The client portal reads its account's issued invoices, never drafts or others'.
+#[tokio::test]
+async fn a_client_reads_its_own_issued_invoices() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Portal Money Co").await;
+    let mine = account(&app, &owner, "Client Co").await;
+    let theirs = account(&app, &owner, "Other Co").await;
+    let contact = "mutation($a: ID!) { createContact(input: { firstName: \"Cara\", email: \"cara@client.example\", accountId: $a }) { contact { id } } }";
+    let cara =
+        data(&app.gql(Some(&owner), contact, json!({ "a": mine })).await)["createContact"]["contact"]["id"].clone();
+    let grant = "mutation($c: ID!) { setPortalAccess(input: { contactId: $c, enabled: true }) { contact { id } } }";
+    data(&app.gql(Some(&owner), grant, json!({ "c": cara })).await);
+    let token = app.emailed_token("cara@client.example", "member.invite").await.expect("invitation");
+    let accept = "mutation($t: String!) { acceptInvitation(input: { token: $t, password: \"correct horse battery staple\" }) { accessToken } }";
+    let client = data(&app.gql(None, accept, json!({ "t": token })).await)["acceptInvitation"]["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    for (a, issue) in [(&mine, true), (&mine, false), (&theirs, true)] {
+        let i = json!({ "accountId": a, "lines": [{ "description": "x", "quantity": "1", "unitPrice": "10" }] });
+        let d = data(&app.gql(Some(&owner), CREATE, json!({ "i": i })).await)["createInvoice"]["invoice"].clone();
+        if issue {
+            data(&app.gql(Some(&owner), ISSUE, json!({ "id": d["id"], "v": d["version"] })).await);
+        }
+    }
+    let q = "{ viewer { clientAccount { invoices { nodes { status total { amount } lines { description } } } } } }";
+    let r = app.gql(Some(&client), q, json!({})).await;
+    assert_eq!(
+        data(&r)["viewer"]["clientAccount"]["invoices"]["nodes"],
+        json!([{ "status": "ISSUED", "total": { "amount": "10.00" }, "lines": [{ "description": "x" }] }])
+    );
+    assert_eq!(
+        code(&app.gql(Some(&client), "{ organization { invoices { totalCount } } }", json!({})).await),
+        Some("FORBIDDEN")
+    );
+    app.finish().await;
+}
