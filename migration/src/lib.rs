@@ -31,6 +31,7 @@ mod m20261202_000024_crm_lead_rules;
 mod m20261202_000025_client_portal;
 mod m20261202_000026_crm_conversations;
 mod m20261202_000027_finance;
+mod m20261202_000028_finance_expenses;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000025_client_portal::Migration),
             Box::new(m20261202_000026_crm_conversations::Migration),
             Box::new(m20261202_000027_finance::Migration),
+            Box::new(m20261202_000028_finance_expenses::Migration),
         ]
     }
 }

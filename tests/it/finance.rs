@@ -242,3 +242,73 @@ async fn a_client_reads_its_own_issued_invoices() {
     );
     app.finish().await;
 }
+
+/// Expenses are decided by someone else; billing a project's month drafts one line per
+/// member (hours x bill rate) and one per rebillable expense, each item once; voiding the
+/// invoice releases them.
+#[tokio::test]
+async fn expenses_and_billing_the_work() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Billing Co").await;
+    let (manager, _) = app.member(&owner, "mgr@example.com", "MANAGER").await;
+    let (dev, dev_id) = app.member(&owner, "dev@example.com", "MEMBER").await;
+    let acct = account(&app, &owner, "Client Co").await;
+    let rate = "mutation($id: ID!) { updateMember(input: { id: $id, expectedVersion: 1, billRate: \"150.00\" }) { membership { id } } }";
+    data(&app.gql(Some(&owner), rate, json!({ "id": dev_id })).await);
+    let p = data(
+        &app.gql(
+            Some(&owner),
+            "mutation { createProject(input: { key: \"BILL\", name: \"Bill\" }) { project { id } } }",
+            json!({}),
+        )
+        .await,
+    )["createProject"]["project"]["id"]
+        .clone();
+    let link =
+        "mutation($p: ID!, $a: ID) { setProjectAccount(input: { projectId: $p, accountId: $a }) { project { id } } }";
+    data(&app.gql(Some(&owner), link, json!({ "p": p, "a": acct })).await);
+    let log = "mutation($p: ID!, $d: Date!, $h: Decimal!, $b: Boolean) { logTime(input: { projectId: $p, date: $d, hours: $h, isBillable: $b }) { timeEntry { id } } }";
+    for (d, h, b) in
+        [("2026-11-02", "3", true), ("2026-11-03", "2", true), ("2026-11-04", "1", false), ("2026-12-01", "4", true)]
+    {
+        data(&app.gql(Some(&dev), log, json!({ "p": p, "d": d, "h": h, "b": b })).await);
+    }
+
+    let submit = "mutation($i: SubmitExpenseInput!) { submitExpense(input: $i) { expense { id status amount { amount currency } } } }";
+    let trip = json!({ "category": "TRAVEL", "description": "Train to the client", "amount": "120.50", "spentOn": "2026-11-04", "projectId": p, "billable": true, "vendor": "Rail Co" });
+    let e = data(&app.gql(Some(&dev), submit, json!({ "i": trip })).await)["submitExpense"]["expense"].clone();
+    assert_eq!(e["status"], "SUBMITTED");
+    let own = json!({ "category": "MEALS", "description": "Lunch", "amount": "12", "spentOn": "2026-11-04" });
+    let mine =
+        data(&app.gql(Some(&manager), submit, json!({ "i": own })).await)["submitExpense"]["expense"]["id"].clone();
+    let decide = "mutation($id: ID!, $s: ExpenseStatus!) { decideExpense(input: { id: $id, status: $s }) { expense { status decidedBy { id } } } }";
+    assert_eq!(
+        code(&app.gql(Some(&manager), decide, json!({ "id": mine, "s": "APPROVED" })).await),
+        Some("FORBIDDEN"),
+        "not one's own"
+    );
+    assert_eq!(code(&app.gql(Some(&dev), decide, json!({ "id": e["id"], "s": "APPROVED" })).await), Some("FORBIDDEN"));
+    let r = app.gql(Some(&manager), decide, json!({ "id": e["id"], "s": "APPROVED" })).await;
+    assert_eq!(data(&r)["decideExpense"]["expense"]["status"], "APPROVED");
+    let my = data(&app.gql(Some(&dev), "{ myExpenses { totalCount } }", json!({})).await)["myExpenses"]["totalCount"]
+        .clone();
+    assert_eq!(my, 1);
+
+    let bill = "mutation($p: ID!) { billProject(input: { projectId: $p, from: \"2026-11-01\", to: \"2026-11-30\" }) { invoice { id version total { amount } lines { description quantity unitPrice amount } } } }";
+    let r = app.gql(Some(&owner), bill, json!({ "p": p })).await;
+    let inv = data(&r)["billProject"]["invoice"].clone();
+    assert_eq!(inv["total"]["amount"], "870.50", "5 h x 150 + 120.50: {inv}");
+    let lines = inv["lines"].as_array().expect("lines");
+    assert_eq!((lines[0]["quantity"].as_str(), lines[0]["unitPrice"].as_str()), (Some("5"), Some("150.00")));
+    assert_eq!(lines[1]["description"], "Expense 2026-11-04: Train to the client (Rail Co)");
+    let again = app.gql(Some(&owner), bill, json!({ "p": p })).await;
+    assert_eq!(code(&again), Some("BAD_USER_INPUT"), "everything is billed once: {again}");
+
+    // Issued, then voided: the work is released and can be billed again.
+    data(&app.gql(Some(&owner), ISSUE, json!({ "id": inv["id"], "v": inv["version"] })).await);
+    let void = "mutation($id: ID!) { voidInvoice(input: { id: $id, reason: \"wrong month\" }) { invoice { status } } }";
+    data(&app.gql(Some(&owner), void, json!({ "id": inv["id"] })).await);
+    let r = app.gql(Some(&owner), bill, json!({ "p": p })).await;
+    assert_eq!(data(&r)["billProject"]["invoice"]["total"]["amount"], "870.50");
+    app.finish().await;
+}

@@ -51,3 +51,37 @@ pub enum PaymentKind {
     /// We paid back.
     Refund,
 }
+
+/// What an expense was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum ExpenseCategory {
+    /// Travel.
+    Travel,
+    /// Meals.
+    Meals,
+    /// Hotels.
+    Lodging,
+    /// Software and subscriptions.
+    Software,
+    /// Hardware.
+    Hardware,
+    /// Marketing.
+    Marketing,
+    /// Office costs.
+    Office,
+    /// Anything else.
+    Other,
+}
+
+/// Where an expense stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum ExpenseStatus {
+    /// Waiting for a decision.
+    Submitted,
+    /// Approved (billable ones can be invoiced).
+    Approved,
+    /// Rejected.
+    Rejected,
+    /// Paid back to the member.
+    Reimbursed,
+}

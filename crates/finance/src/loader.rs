@@ -1,6 +1,6 @@
 //! The finance domain's relationships, each one statement per level of a query.
 
-use crate::entity::{account_credit, fiscal_period, invoice, invoice_line, payment};
+use crate::entity::{account_credit, expense, fiscal_period, invoice, invoice_line, payment};
 use opsgraph_core::relation;
 use sea_orm::QueryOrder;
 
@@ -42,4 +42,9 @@ relation!(
     /// Credit an account holds, oldest first.
     CreditsOfAccount, account_credit, AccountId,
     scope = |s| s.order_by_asc(account_credit::Column::CreatedAt)
+);
+
+relation!(
+    /// A member's expenses.
+    ExpensesOfMember, expense, MemberId, spec = crate::graphql::EXPENSES
 );

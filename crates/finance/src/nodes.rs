@@ -1,6 +1,6 @@
 //! The finance node types: the public handles other crates use (never the entities).
 
-use crate::entity::{account_credit, fiscal_period, fiscal_year, invoice, invoice_line, payment};
+use crate::entity::{account_credit, expense, fiscal_period, fiscal_year, invoice, invoice_line, payment};
 
 opsgraph_core::node_type! {
     /// A fiscal year of the organisation.
@@ -15,4 +15,6 @@ opsgraph_core::node_type! {
     pub Payment = payment, read InvoicesRead;
     /// Credit an account holds from an over-payment.
     pub AccountCredit = account_credit, read FinanceRead;
+    /// Money a member spent, to be approved and reimbursed.
+    pub Expense = expense, read FinanceRead;
 }

@@ -1,6 +1,7 @@
 //! The finance domain's tables.
 
 pub mod account_credit;
+pub mod expense;
 pub mod fiscal_period;
 pub mod fiscal_year;
 pub mod invoice;

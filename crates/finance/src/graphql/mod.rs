@@ -21,12 +21,15 @@ use crate::loader::{CreditsOfAccount, InvoicesOfAccount, InvoicesOfProject};
 use crate::nodes::{AccountCredit, FiscalYear, Invoice};
 
 mod calendar;
+mod expenses;
 mod invoices;
 mod mutations;
 
 /// What is still open on an issued invoice (its own currency).
 const OUTSTANDING: &str = "CASE WHEN invoices.status IN ('ISSUED','SENT','PARTIALLY_PAID') AND invoices.kind = 'INVOICE' \
     THEN invoices.total - invoices.paid_total - invoices.credited_total END";
+
+pub use expenses::EXPENSES;
 
 /// `Invoice` lists (newest issue first by default).
 pub static INVOICES: LazyLock<ListSpec<invoice::Entity>> = LazyLock::new(|| {
@@ -85,6 +88,7 @@ pub fn register(parts: &mut SchemaParts) {
     calendar::register(parts);
     invoices::register(parts);
     mutations::register(parts);
+    expenses::register(parts);
     parts.list(&*INVOICES).list(&*FISCAL_YEARS);
     parts.extend::<Organization>(list_field(
         "invoices",

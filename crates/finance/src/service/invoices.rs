@@ -334,6 +334,7 @@ pub async fn void(db: &impl ConnectionTrait, session: &Session, i: VoidInvoiceIn
     am.voided_at = Set(Some(Utc::now().fixed_offset()));
     am.void_reason = Set(Some(validate::text("reason", &i.reason, 1, 500, false)?));
     let after = w.update::<Invoice, _>("invoice.void", current.clone(), am, current.version).await?.after;
+    crate::service::billing::release(db, after.id).await?;
     let title = format!("Invoice {} voided", after.number.clone().unwrap_or_default());
     emit(&w, &after, "invoice.voided", Some(("WARNING", title))).await?;
     Ok(after)

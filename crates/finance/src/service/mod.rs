@@ -1,6 +1,8 @@
 //! The finance domain's services: plain functions over a connection, each write through
 //! the platform's `Write` pipeline.
 
+pub mod billing;
+pub mod expenses;
 pub mod fiscal;
 pub mod invoices;
 pub mod numbering;

@@ -321,6 +321,13 @@ pub async fn resolve_handles(
     rows.iter().map(|r| Ok((r.try_get("", "handle")?, r.try_get("", "id")?))).collect()
 }
 
+/// A member's name as people read it: full name, or the e-mail's local part.
+pub async fn display_name(db: &impl ConnectionTrait, m: &membership::Model) -> AppResult<String> {
+    let u = user::Entity::find_by_id(m.user_id).one(db).await?.ok_or_else(|| AppError::not_found("user"))?;
+    let full = format!("{} {}", u.first_name, u.last_name).trim().to_owned();
+    Ok(if full.is_empty() { u.email.split('@').next().unwrap_or_default().to_owned() } else { full })
+}
+
 /// Ids of the organisation's active members, optionally only those of `team_id`.
 pub async fn active_ids(db: &impl ConnectionTrait, org_id: Uuid, team_id: Option<Uuid>) -> AppResult<Vec<Uuid>> {
     let rows = db

@@ -431,3 +431,23 @@ pub async fn set_availability(
     w.changed::<Membership>("membership.availability_set", member, None).await?;
     Ok(member)
 }
+
+/// The billable time entries of `project` dated `from..=to` (for invoicing), oldest first.
+pub async fn billable_entries(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    project: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<time_entry::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(time_entry::Entity::find()
+        .filter(time_entry::Column::OrgId.eq(org))
+        .filter(time_entry::Column::ProjectId.eq(project))
+        .filter(time_entry::Column::IsBillable.eq(true))
+        .filter(time_entry::Column::EntryDate.between(from, to))
+        .order_by_asc(time_entry::Column::EntryDate)
+        .order_by_asc(time_entry::Column::Id)
+        .all(db)
+        .await?)
+}
