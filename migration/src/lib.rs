@@ -73,9 +73,11 @@ impl MigratorTrait for Migrator {
     }
 }
 
-/// A stable fingerprint of the migration list (names), e.g. for naming test templates.
+/// A stable fingerprint of the migrations (their names and source), e.g. for naming test
+/// templates.
 pub fn fingerprint() -> String {
-    let names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+    let mut names: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+    names.push(env!("MIGRATION_SOURCE_HASH").to_owned());
     let mut h: u64 = 0xcbf29ce484222325;
     for b in names.join(",").bytes() {
         h ^= u64::from(b);

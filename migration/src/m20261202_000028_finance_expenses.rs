@@ -11,6 +11,8 @@ pub struct Migration;
 
 const UP: &str = r#"
 ALTER TABLE time_entries ADD CONSTRAINT time_entries_org_id_id_key UNIQUE (org_id, id);
+-- The day the overdue job announced an invoice (once per invoice, whatever the instances).
+ALTER TABLE invoices ADD COLUMN overdue_notified_on date;
 
 CREATE TABLE expenses (
   id uuid PRIMARY KEY,
@@ -76,7 +78,8 @@ impl MigrationTrait for Migration {
             .get_connection()
             .execute_unprepared(
                 "DROP TABLE IF EXISTS billed_items, expenses; \
-                 ALTER TABLE time_entries DROP CONSTRAINT IF EXISTS time_entries_org_id_id_key;",
+                 ALTER TABLE time_entries DROP CONSTRAINT IF EXISTS time_entries_org_id_id_key; \
+                 ALTER TABLE invoices DROP COLUMN IF EXISTS overdue_notified_on;",
             )
             .await?;
         Ok(())

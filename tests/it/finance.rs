@@ -312,3 +312,31 @@ async fn expenses_and_billing_the_work() {
     assert_eq!(data(&r)["billProject"]["invoice"]["total"]["amount"], "870.50");
     app.finish().await;
 }
+
+/// The overdue job announces an invoice past due once, to the account's owner.
+#[tokio::test]
+async fn overdue_invoices_are_announced_once() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Late Co").await;
+    let (rep, rep_id) = app.member(&owner, "rep@example.com", "MANAGER").await;
+    let acct = account(&app, &owner, "Slow Payer").await;
+    let own = "mutation($a: ID!, $m: ID!) { updateAccount(input: { id: $a, expectedVersion: 1, ownerId: $m }) { account { id } } }";
+    data(&app.gql(Some(&owner), own, json!({ "a": acct, "m": rep_id })).await);
+    let i = json!({ "accountId": acct, "lines": [{ "description": "x", "quantity": "1", "unitPrice": "10" }] });
+    let d = data(&app.gql(Some(&owner), CREATE, json!({ "i": i })).await)["createInvoice"]["invoice"].clone();
+    data(&app.gql(Some(&owner), ISSUE, json!({ "id": d["id"], "v": d["version"], "d": "2026-09-01" })).await);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 15).expect("date");
+    assert_eq!(opsgraph_finance::service::overdue::run(&app.pool, today).await.expect("job"), 1);
+    assert_eq!(opsgraph_finance::service::overdue::run(&app.pool, today).await.expect("job"), 0, "once");
+    opsgraph_org::service::dispatch::run_once(&app.pool).await.expect("dispatch");
+    let inbox = "{ viewer { notifications { nodes { kind title } } } }";
+    let nodes = data(&app.gql(Some(&rep), inbox, json!({})).await)["viewer"]["notifications"]["nodes"].clone();
+    let warnings: Vec<&Value> = nodes.as_array().expect("nodes").iter().filter(|n| n["kind"] == "WARNING").collect();
+    assert_eq!(
+        warnings,
+        [&json!({ "kind": "WARNING", "title": "Invoice INV-2026-0001 to Slow Payer is overdue (due 2026-10-01)" })]
+    );
+    let q = "query($id: ID!) { node(id: $id) { ... on Invoice { isOverdue } } }";
+    assert_eq!(data(&app.gql(Some(&owner), q, json!({ "id": d["id"] })).await)["node"]["isOverdue"], true);
+    app.finish().await;
+}

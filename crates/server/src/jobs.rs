@@ -52,7 +52,7 @@ pub fn spawn_dispatcher(
     })
 }
 
-/// Emits due/overdue reminders every `interval_secs` (none when 0).
+/// Emits due/overdue reminders and overdue invoices every `interval_secs` (none when 0).
 pub fn spawn_reminders(
     pool: DatabaseConnection,
     interval_secs: u64,
@@ -60,7 +60,9 @@ pub fn spawn_reminders(
 ) -> Option<JoinHandle<()>> {
     spawn_every("reminders", Duration::from_secs(interval_secs), pool, stop, |pool| async move {
         let today = chrono::Utc::now().date_naive();
-        Ok(opsgraph_work::service::reminders::run(&pool, today).await? as u64)
+        let reminders = opsgraph_work::service::reminders::run(&pool, today).await?;
+        let overdue = opsgraph_finance::service::overdue::run(&pool, today).await?;
+        Ok((reminders + overdue) as u64)
     })
 }
 

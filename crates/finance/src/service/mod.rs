@@ -6,4 +6,5 @@ pub mod expenses;
 pub mod fiscal;
 pub mod invoices;
 pub mod numbering;
+pub mod overdue;
 pub mod payments;
