@@ -309,7 +309,40 @@ async fn expenses_and_billing_the_work() {
     let void = "mutation($id: ID!) { voidInvoice(input: { id: $id, reason: \"wrong month\" }) { invoice { status } } }";
     data(&app.gql(Some(&owner), void, json!({ "id": inv["id"] })).await);
     let r = app.gql(Some(&owner), bill, json!({ "p": p })).await;
-    assert_eq!(data(&r)["billProject"]["invoice"]["total"]["amount"], "870.50");
+    let inv = data(&r)["billProject"]["invoice"].clone();
+    assert_eq!(inv["total"]["amount"], "870.50");
+
+    // The project's financials, derived live: the voided invoice does not count.
+    data(&app.gql(Some(&owner), ISSUE, json!({ "id": inv["id"], "v": inv["version"], "d": "2026-11-30" })).await);
+    let pay = json!({ "i": { "invoiceId": inv["id"], "amount": "500", "method": "CARD", "paidOn": "2026-11-30" } });
+    data(&app.gql(Some(&owner), PAY, pay).await);
+    let cost = "mutation($id: ID!) { updateMember(input: { id: $id, expectedVersion: 2, costRate: \"60.00\" }) { membership { id } } }";
+    data(&app.gql(Some(&owner), cost, json!({ "id": dev_id })).await);
+    let q = "query($p: ID!) { node(id: $p) { ... on Project { financials(from: \"2026-11-01\", to: \"2026-11-30\") { \
+        invoiced { amount currency } paid { amount } outstanding { amount } expenses { amount } labourCost { amount } \
+        margin { amount } marginPercent hours unconvertedDocuments } } } }";
+    let r = app.gql(Some(&owner), q, json!({ "p": p })).await;
+    assert_eq!(
+        data(&r)["node"]["financials"],
+        json!({
+            "invoiced": { "amount": "870.50", "currency": "USD" }, "paid": { "amount": "500.00" },
+            "outstanding": { "amount": "370.50" }, "expenses": { "amount": "120.50" },
+            "labourCost": { "amount": "360.00" }, "margin": { "amount": "390.00" }, "marginPercent": "44.8",
+            "hours": "6", "unconvertedDocuments": 0
+        }),
+        "6 h x 60 (the December hours are out of range; non-billable hours cost too)"
+    );
+    assert_eq!(code(&app.gql(Some(&dev), q, json!({ "p": p })).await), Some("FORBIDDEN"));
+    // One level of financials costs the same statements for 1 project and for 3.
+    let all = "{ organization { projects { nodes { financials { margin { amount } } } } } }";
+    let one = app.gql(Some(&owner), all, json!({})).await["extensions"]["sqlStatements"].clone();
+    for key in ["B2", "B3"] {
+        let mk = "mutation($k: String!) { createProject(input: { key: $k, name: $k }) { project { id } } }";
+        data(&app.gql(Some(&owner), mk, json!({ "k": key })).await);
+    }
+    let three = app.gql(Some(&owner), all, json!({})).await;
+    assert_eq!(data(&three)["organization"]["projects"]["nodes"].as_array().map(Vec::len), Some(3));
+    assert_eq!(three["extensions"]["sqlStatements"], one, "no statement per project");
     app.finish().await;
 }
 

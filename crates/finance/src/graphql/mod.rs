@@ -22,6 +22,7 @@ use crate::nodes::{AccountCredit, FiscalYear, Invoice};
 
 mod calendar;
 mod expenses;
+mod financials;
 mod invoices;
 mod mutations;
 
@@ -89,6 +90,7 @@ pub fn register(parts: &mut SchemaParts) {
     invoices::register(parts);
     mutations::register(parts);
     expenses::register(parts);
+    financials::register(parts);
     parts.list(&*INVOICES).list(&*FISCAL_YEARS);
     parts.extend::<Organization>(list_field(
         "invoices",

@@ -3,6 +3,7 @@
 
 pub mod billing;
 pub mod expenses;
+pub mod financials;
 pub mod fiscal;
 pub mod invoices;
 pub mod numbering;

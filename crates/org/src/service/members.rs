@@ -321,6 +321,15 @@ pub async fn resolve_handles(
     rows.iter().map(|r| Ok((r.try_get("", "handle")?, r.try_get("", "id")?))).collect()
 }
 
+/// Members `ids` of `org` (any state), one statement: for rates and names in other domains.
+pub async fn many(db: &impl ConnectionTrait, org_id: Uuid, ids: &[Uuid]) -> AppResult<Vec<membership::Model>> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::OrgId.eq(org_id))
+        .filter(membership::Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?)
+}
+
 /// A member's name as people read it: full name, or the e-mail's local part.
 pub async fn display_name(db: &impl ConnectionTrait, m: &membership::Model) -> AppResult<String> {
     let u = user::Entity::find_by_id(m.user_id).one(db).await?.ok_or_else(|| AppError::not_found("user"))?;

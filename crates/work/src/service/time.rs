@@ -451,3 +451,26 @@ pub async fn billable_entries(
         .all(db)
         .await?)
 }
+
+/// Hours logged per (project, member) on `projects` in an optional date range, one
+/// statement (for financials): `(project, member, hours)`.
+pub async fn hours_by_member(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    projects: &[Uuid],
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> AppResult<Vec<(Uuid, Uuid, Decimal)>> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT project_id, membership_id, sum(hours) AS hours FROM time_entries \
+             WHERE org_id = $1 AND project_id = ANY($2) AND ($3::date IS NULL OR entry_date >= $3) \
+               AND ($4::date IS NULL OR entry_date <= $4) GROUP BY project_id, membership_id",
+            [org.into(), projects.to_vec().into(), from.into(), to.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("", "project_id")?, r.try_get("", "membership_id")?, r.try_get("", "hours")?)))
+        .collect()
+}

@@ -1,0 +1,123 @@
+//! `Project.financials`: the project's money, derived live.
+
+use std::sync::Arc;
+
+use async_graphql::Value;
+use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
+use opsgraph_core::context::RequestCtx;
+use opsgraph_core::gql::{Money, SchemaParts, money_field, parent, prop, scalar};
+use opsgraph_core::loader::failed;
+use opsgraph_core::node::{Model, NodeType};
+use opsgraph_core::{AppError, AppResult, Permission};
+use opsgraph_org::nodes::Organization;
+use opsgraph_work::nodes::Project;
+use rust_decimal::Decimal;
+
+use crate::nodes::FiscalPeriod;
+use crate::service::financials::{Financials, FinancialsLoader};
+
+/// The figures with the project's budget (in the organisation's currency, if it is).
+struct Figures(Arc<Financials>, Option<Decimal>);
+
+fn date_arg(ctx: &async_graphql::dynamic::ResolverContext<'_>, name: &str) -> AppResult<Option<chrono::NaiveDate>> {
+    match ctx.args.get(name) {
+        Some(v) if !v.is_null() => {
+            let s = v.string().map_err(|_| AppError::bad_input(name, "expected a Date"))?;
+            opsgraph_core::validate::date(name, s).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The range asked: a fiscal period's days, or `from`/`to`.
+async fn range(
+    ctx: &async_graphql::dynamic::ResolverContext<'_>,
+    req: &RequestCtx,
+    org: uuid::Uuid,
+) -> AppResult<(Option<chrono::NaiveDate>, Option<chrono::NaiveDate>)> {
+    let Some(gid) = ctx.args.get("period").filter(|v| !v.is_null()) else {
+        return Ok((date_arg(ctx, "from")?, date_arg(ctx, "to")?));
+    };
+    let id =
+        FiscalPeriod::decode(gid.string().map_err(|_| AppError::bad_input("period", "expected an ID"))?, "period")?;
+    let p = opsgraph_core::loader::by_id::<<FiscalPeriod as NodeType>::Entity>(req, id)
+        .await?
+        .filter(|p| p.org_id == org)
+        .ok_or_else(|| AppError::not_found("fiscal period"))?;
+    Ok((Some(p.start_date), Some(p.end_date)))
+}
+
+fn financials_field() -> Field {
+    Field::new("financials", TypeRef::named_nn("ProjectFinancials"), |ctx| {
+        FieldFuture::new(async move {
+            let p = parent::<Model<Project>>(&ctx)?;
+            let req = RequestCtx::of(&ctx)?;
+            let org = req.require(Permission::FinanceRead)?;
+            let orgs = opsgraph_core::loader::by_id::<<Organization as NodeType>::Entity>(&req, org).await?;
+            let currency = orgs.ok_or_else(|| AppError::not_found("organization"))?.default_currency.clone();
+            let (from, to) = range(&ctx, &req, org).await?;
+            let budget = p.budget_amount.filter(|_| p.budget_currency.as_deref() == Some(currency.as_str()));
+            let key = (p.id, org, currency, from, to);
+            let f = req.loader(FinancialsLoader).load_one(key).await.map_err(|e| failed(&e))?;
+            let f = f.ok_or_else(|| AppError::internal("no financials"))?;
+            Ok(Some(FieldValue::owned_any(Figures(f, budget))))
+        })
+    })
+    .argument(InputValue::new("period", TypeRef::named(TypeRef::ID)).description("A fiscal period (its days)."))
+    .argument(InputValue::new("from", TypeRef::named(scalar::DATE)).description("From this day (without `period`)."))
+    .argument(InputValue::new("to", TypeRef::named(scalar::DATE)).description("To this day (without `period`)."))
+    .description(
+        "Invoiced, paid, outstanding, expenses, labour cost, margin and burn, derived live in the organisation's \
+         currency (finance readers).",
+    )
+}
+
+/// Registers `ProjectFinancials` and `Project.financials`.
+pub fn register(parts: &mut SchemaParts) {
+    type F = Figures;
+    parts.object(
+        Object::new("ProjectFinancials")
+            .description("A project's money over a range, in the organisation's currency.")
+            .field(money_field::<F>("invoiced", false, "Invoiced, net of credit notes.", |f| money(f.0.invoiced, f)))
+            .field(money_field::<F>("paid", false, "Paid on its invoices.", |f| money(f.0.paid, f)))
+            .field(money_field::<F>("outstanding", false, "Still open on its invoices.", |f| money(f.0.outstanding, f)))
+            .field(money_field::<F>("expenses", false, "Approved expenses.", |f| money(f.0.expenses, f)))
+            .field(money_field::<F>("labourCost", false, "Hours x each member's cost rate.", |f| {
+                money(f.0.labour_cost, f)
+            }))
+            .field(money_field::<F>("margin", false, "Invoiced - labour - expenses.", |f| money(f.0.margin(), f)))
+            .field(money_field::<F>(
+                "budget",
+                true,
+                "The project's budget (when in the organisation's currency).",
+                |f| f.1.map(|b| Money { amount: b, currency: f.0.currency.clone() }),
+            ))
+            .field(prop::<F>("hours", TypeRef::named_nn(scalar::DECIMAL), "Hours logged.", |f| {
+                f.0.hours.normalize().to_string().into()
+            }))
+            .field(prop::<F>("marginPercent", TypeRef::named(scalar::DECIMAL), "Margin / invoiced, in percent.", |f| {
+                percent(f.0.margin_percent())
+            }))
+            .field(prop::<F>(
+                "burnPercent",
+                TypeRef::named(scalar::DECIMAL),
+                "(Labour + expenses) / budget, in percent.",
+                |f| percent(f.0.burn_percent(f.1)),
+            ))
+            .field(prop::<F>(
+                "unconvertedDocuments",
+                TypeRef::named_nn(TypeRef::INT),
+                "Invoices and expenses left out for want of a rate.",
+                |f| f.0.unconverted.into(),
+            )),
+    );
+    parts.extend::<Project>(financials_field());
+}
+
+fn money(v: Decimal, f: &Figures) -> Option<Money> {
+    Some(Money { amount: v, currency: f.0.currency.clone() })
+}
+
+fn percent(v: Option<Decimal>) -> Value {
+    v.map(|d| Value::String(d.normalize().to_string())).unwrap_or(Value::Null)
+}
