@@ -60,8 +60,11 @@ impl Financials {
 /// Financials by (project, organisation currency, from, to).
 pub struct FinancialsLoader(pub Arc<TxDb>);
 
-/// The loader's key.
+/// The loader's key: (project, organisation, its currency, from, to).
 pub type Key = (Uuid, Uuid, String, Option<NaiveDate>, Option<NaiveDate>);
+
+/// A batch's group: (organisation, currency, from, to).
+type Range = (Uuid, String, Option<NaiveDate>, Option<NaiveDate>);
 
 const INVOICES: &str = "SELECT project_id, \
    sum(CASE WHEN kind = 'INVOICE' THEN total ELSE -total END * rate_to_org) AS invoiced, \
@@ -144,7 +147,7 @@ impl Loader<Key> for FinancialsLoader {
 
     /// Four statements per distinct (organisation, currency, range) of the batch.
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Arc<Financials>>, LoadError> {
-        let mut groups: HashMap<(Uuid, String, Option<NaiveDate>, Option<NaiveDate>), Vec<Uuid>> = HashMap::new();
+        let mut groups: HashMap<Range, Vec<Uuid>> = HashMap::new();
         for (project, org, currency, from, to) in keys {
             groups.entry((*org, currency.clone(), *from, *to)).or_default().push(*project);
         }
