@@ -66,6 +66,16 @@ async fn one_query_touches_every_field() {
     let query = format!("{{ {} }}", selection(&types, "Query", &mut seen));
     let r = app.gql(Some(&token), &query, json!({})).await;
     data(&r);
+    // The demo's finance: a year of invoices, some paid, some open and overdue, a draft.
+    let fin = "{ organization { invoices { aggregate { count } groupBy(field: STATUS) { key count } } } }";
+    let r = app.gql(Some(&token), fin, json!({})).await;
+    let groups: Vec<String> = data(&r)["organization"]["invoices"]["groupBy"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| g["key"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(groups, ["DRAFT", "SENT", "PARTIALLY_PAID", "PAID"], "{r}");
     // The demo's client portal login reads its account's project and client-visible tasks.
     let client = app.log_in_as(opsgraph_crm::seed::PORTAL_LOGINS[0], opsgraph_server::seed::DEMO_PASSWORD).await;
     let portal = "{ viewer { clientAccount { name projects { nodes { key tasks { totalCount } } } } } }";

@@ -8,5 +8,6 @@ pub mod enums;
 pub mod graphql;
 pub mod loader;
 pub mod nodes;
+pub mod seed;
 pub mod service;
 pub mod totals;
