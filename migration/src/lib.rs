@@ -32,6 +32,7 @@ mod m20261202_000025_client_portal;
 mod m20261202_000026_crm_conversations;
 mod m20261202_000027_finance;
 mod m20261202_000028_finance_expenses;
+mod m20261202_000029_finance_forecasts;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000026_crm_conversations::Migration),
             Box::new(m20261202_000027_finance::Migration),
             Box::new(m20261202_000028_finance_expenses::Migration),
+            Box::new(m20261202_000029_finance_forecasts::Migration),
         ]
     }
 }

@@ -343,6 +343,22 @@ async fn expenses_and_billing_the_work() {
     let three = app.gql(Some(&owner), all, json!({})).await;
     assert_eq!(data(&three)["organization"]["projects"]["nodes"].as_array().map(Vec::len), Some(3));
     assert_eq!(three["extensions"]["sqlStatements"], one, "no statement per project");
+
+    // Forecasts: one per project and month, replaced when set again.
+    let set = "mutation($p: ID!, $c: Decimal!) { setForecast(input: { projectId: $p, month: \"2027-01-15\", revenue: \"1000\", cost: \"600\", confidence: $c }) { forecast { id month version confidence } } }";
+    let first =
+        data(&app.gql(Some(&owner), set, json!({ "p": p, "c": "0.8" })).await)["setForecast"]["forecast"].clone();
+    assert_eq!((first["month"].as_str(), first["version"].as_i64()), (Some("2027-01-01"), Some(1)));
+    let again =
+        data(&app.gql(Some(&owner), set, json!({ "p": p, "c": "0.6" })).await)["setForecast"]["forecast"].clone();
+    assert_eq!((again["id"].clone(), again["version"].as_i64()), (first["id"].clone(), Some(2)));
+    let bad = app.gql(Some(&owner), set, json!({ "p": p, "c": "1.5" })).await;
+    assert_eq!((code(&bad), field(&bad)), (Some("BAD_USER_INPUT"), Some("confidence")));
+    let list = "query($p: ID!) { node(id: $p) { ... on Project { forecasts { confidence revenue { amount } } } } }";
+    assert_eq!(
+        data(&app.gql(Some(&owner), list, json!({ "p": p })).await)["node"]["forecasts"],
+        json!([{ "confidence": "0.6", "revenue": { "amount": "1000.00" } }])
+    );
     app.finish().await;
 }
 

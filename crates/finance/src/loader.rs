@@ -1,6 +1,6 @@
 //! The finance domain's relationships, each one statement per level of a query.
 
-use crate::entity::{account_credit, expense, fiscal_period, invoice, invoice_line, payment};
+use crate::entity::{account_credit, expense, fiscal_period, forecast, invoice, invoice_line, payment};
 use opsgraph_core::relation;
 use sea_orm::QueryOrder;
 
@@ -47,4 +47,10 @@ relation!(
 relation!(
     /// A member's expenses.
     ExpensesOfMember, expense, MemberId, spec = crate::graphql::EXPENSES
+);
+
+relation!(
+    /// A project's forecasts, by month.
+    ForecastsOf, forecast, ProjectId,
+    scope = |s| s.order_by_asc(forecast::Column::Month)
 );

@@ -1,6 +1,6 @@
 //! The finance node types: the public handles other crates use (never the entities).
 
-use crate::entity::{account_credit, expense, fiscal_period, fiscal_year, invoice, invoice_line, payment};
+use crate::entity::{account_credit, expense, fiscal_period, fiscal_year, forecast, invoice, invoice_line, payment};
 
 opsgraph_core::node_type! {
     /// A fiscal year of the organisation.
@@ -17,4 +17,6 @@ opsgraph_core::node_type! {
     pub AccountCredit = account_credit, read FinanceRead;
     /// Money a member spent, to be approved and reimbursed.
     pub Expense = expense, read FinanceRead;
+    /// A project's expected revenue and cost for one month, with a confidence.
+    pub Forecast = forecast, read FinanceRead;
 }

@@ -1,11 +1,14 @@
-//! `Project.financials`: the project's money, derived live.
+//! `Project.financials` (the project's money, derived live) and its forecasts.
 
 use std::sync::Arc;
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
 use opsgraph_core::context::RequestCtx;
-use opsgraph_core::gql::{Money, SchemaParts, money_field, parent, prop, scalar};
+use opsgraph_core::gql::{
+    Money, SchemaParts, list_of_field_for, money_field, node_mutation, node_object, opt, parent, payload,
+    payload_value, prop, ref_field_nn, scalar,
+};
 use opsgraph_core::loader::failed;
 use opsgraph_core::node::{Model, NodeType};
 use opsgraph_core::{AppError, AppResult, Permission};
@@ -13,8 +16,11 @@ use opsgraph_org::nodes::Organization;
 use opsgraph_work::nodes::Project;
 use rust_decimal::Decimal;
 
-use crate::nodes::FiscalPeriod;
+use crate::entity::forecast;
+use crate::loader::ForecastsOf;
+use crate::nodes::{FiscalPeriod, Forecast};
 use crate::service::financials::{Financials, FinancialsLoader};
+use crate::service::forecasts::{self, SetForecastInput};
 
 /// The figures with the project's budget (in the organisation's currency, if it is).
 struct Figures(Arc<Financials>, Option<Decimal>);
@@ -112,6 +118,45 @@ pub fn register(parts: &mut SchemaParts) {
             )),
     );
     parts.extend::<Project>(financials_field());
+    forecasts(parts);
+}
+
+fn forecasts(parts: &mut SchemaParts) {
+    type P = forecast::Model;
+    let nn = TypeRef::named_nn;
+    parts.object(
+        node_object::<Forecast>("A project's expected revenue and cost for one month.")
+            .field(ref_field_nn::<P, Project>("project", "The project.", |f| f.project_id))
+            .field(prop::<P>("month", nn(scalar::DATE), "The month's first day.", |f| {
+                Value::String(f.month.to_string())
+            }))
+            .field(money_field::<P>("revenue", false, "Expected revenue.", |f| {
+                Some(Money { amount: f.revenue, currency: f.currency.clone() })
+            }))
+            .field(money_field::<P>("cost", false, "Expected cost.", |f| {
+                Some(Money { amount: f.cost, currency: f.currency.clone() })
+            }))
+            .field(prop::<P>("confidence", nn(scalar::DECIMAL), "How sure (0..1).", |f| {
+                f.confidence.normalize().to_string().into()
+            }))
+            .field(prop::<P>("note", TypeRef::named(TypeRef::STRING), "Why.", |f| opt(f.note.clone())))
+            .field(prop::<P>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |f| f.version.into())),
+    );
+    parts.node::<Forecast>();
+    parts.extend::<Project>(list_of_field_for::<Model<Project>, ForecastsOf, Forecast>(
+        Some(Permission::FinanceRead),
+        "forecasts",
+        "Its monthly revenue and cost forecasts (finance readers).",
+        |p| p.id,
+    ));
+    parts.input::<SetForecastInput>();
+    parts.object(payload::<Forecast>("forecast", "Result of setForecast."));
+    parts.mutation(node_mutation(
+        Forecast,
+        "setForecast",
+        "Set a project's forecast for a month.",
+        |req, i| async move { Ok(payload_value(forecasts::set(req.db.as_ref(), &req.session, i).await?)) },
+    ));
 }
 
 fn money(v: Decimal, f: &Figures) -> Option<Money> {

@@ -5,6 +5,7 @@ pub mod billing;
 pub mod expenses;
 pub mod financials;
 pub mod fiscal;
+pub mod forecasts;
 pub mod invoices;
 pub mod numbering;
 pub mod overdue;
