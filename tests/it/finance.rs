@@ -344,6 +344,20 @@ async fn expenses_and_billing_the_work() {
     assert_eq!(data(&three)["organization"]["projects"]["nodes"].as_array().map(Vec::len), Some(3));
     assert_eq!(three["extensions"]["sqlStatements"], one, "no statement per project");
 
+    // The organisation's P&L by month.
+    let pnl = "{ organization { profitAndLoss(from: \"2026-11-01\", to: \"2026-12-31\") { month revenue { amount } labourCost { amount } expenses { amount } margin { amount currency } } } }";
+    let r = app.gql(Some(&owner), pnl, json!({})).await;
+    assert_eq!(
+        data(&r)["organization"]["profitAndLoss"],
+        json!([
+            { "month": "2026-11-01", "revenue": { "amount": "870.50" }, "labourCost": { "amount": "360.00" },
+              "expenses": { "amount": "120.50" }, "margin": { "amount": "390.00", "currency": "USD" } },
+            { "month": "2026-12-01", "revenue": { "amount": "0.00" }, "labourCost": { "amount": "240.00" },
+              "expenses": { "amount": "0.00" }, "margin": { "amount": "-240.00", "currency": "USD" } }
+        ])
+    );
+    assert_eq!(code(&app.gql(Some(&dev), pnl, json!({})).await), Some("FORBIDDEN"));
+
     // Forecasts: one per project and month, replaced when set again.
     let set = "mutation($p: ID!, $c: Decimal!) { setForecast(input: { projectId: $p, month: \"2027-01-15\", revenue: \"1000\", cost: \"600\", confidence: $c }) { forecast { id month version confidence } } }";
     let first =

@@ -1,4 +1,5 @@
-//! `Project.financials` (the project's money, derived live) and its forecasts.
+//! `Project.financials` (the project's money, derived live), its forecasts, and the
+//! organisation's P&L by month.
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ use crate::loader::ForecastsOf;
 use crate::nodes::{FiscalPeriod, Forecast};
 use crate::service::financials::{Financials, FinancialsLoader};
 use crate::service::forecasts::{self, SetForecastInput};
+use crate::service::pnl;
 
 /// The figures with the project's budget (in the organisation's currency, if it is).
 struct Figures(Arc<Financials>, Option<Decimal>);
@@ -119,6 +121,53 @@ pub fn register(parts: &mut SchemaParts) {
     );
     parts.extend::<Project>(financials_field());
     forecasts(parts);
+    pnl(parts);
+}
+
+/// One month of the P&L with the currency of its amounts.
+struct PnlRow(pnl::Month, String);
+
+fn pnl(parts: &mut SchemaParts) {
+    type R = PnlRow;
+    parts.object(
+        Object::new("PnlMonth")
+            .description("One month of the organisation's P&L, in its currency.")
+            .field(prop::<R>("month", TypeRef::named_nn(scalar::DATE), "The month's first day.", |r| {
+                r.0.month.map(|d| Value::String(d.to_string())).unwrap_or(Value::Null)
+            }))
+            .field(money_field::<R>("revenue", false, "Invoiced, net of credit notes.", |r| pnl_money(r.0.revenue, r)))
+            .field(money_field::<R>("labourCost", false, "Hours x cost rates.", |r| pnl_money(r.0.labour_cost, r)))
+            .field(money_field::<R>("expenses", false, "Approved expenses.", |r| pnl_money(r.0.expenses, r)))
+            .field(money_field::<R>("margin", false, "Revenue - labour - expenses.", |r| pnl_money(r.0.margin(), r)))
+            .field(prop::<R>(
+                "unconvertedDocuments",
+                TypeRef::named_nn(TypeRef::INT),
+                "Left out for want of a rate.",
+                |r| r.0.unconverted.into(),
+            )),
+    );
+    parts.extend::<Organization>(
+        Field::new("profitAndLoss", TypeRef::named_nn_list_nn("PnlMonth"), |ctx| {
+            FieldFuture::new(async move {
+                let req = RequestCtx::of(&ctx)?;
+                let from = date_arg(&ctx, "from")?.ok_or_else(|| AppError::bad_input("from", "from is required"))?;
+                let to = date_arg(&ctx, "to")?.ok_or_else(|| AppError::bad_input("to", "to is required"))?;
+                let (currency, months) = pnl::by_month(req.db.as_ref(), &req.session, from, to).await?;
+                Ok(Some(FieldValue::list(
+                    months.into_iter().map(move |m| FieldValue::owned_any(PnlRow(m, currency.clone()))),
+                )))
+            })
+        })
+        .argument(InputValue::new("from", TypeRef::named_nn(scalar::DATE)).description("First month (any day of it)."))
+        .argument(InputValue::new("to", TypeRef::named_nn(scalar::DATE)).description("Last month (at most 36 months)."))
+        .description(
+            "Revenue, labour cost, expenses and margin by month, in the organisation's currency (finance readers).",
+        ),
+    );
+}
+
+fn pnl_money(v: Decimal, r: &PnlRow) -> Option<Money> {
+    Some(Money { amount: v, currency: r.1.clone() })
 }
 
 fn forecasts(parts: &mut SchemaParts) {

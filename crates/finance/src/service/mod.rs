@@ -10,3 +10,4 @@ pub mod invoices;
 pub mod numbering;
 pub mod overdue;
 pub mod payments;
+pub mod pnl;

@@ -474,3 +474,24 @@ pub async fn hours_by_member(
         .map(|r| Ok((r.try_get("", "project_id")?, r.try_get("", "membership_id")?, r.try_get("", "hours")?)))
         .collect()
 }
+
+/// Hours logged per (month, member) over all projects in `from..=to`, one statement (for
+/// the organisation's P&L): `(first day of the month, member, hours)`.
+pub async fn hours_by_month(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> AppResult<Vec<(NaiveDate, Uuid, Decimal)>> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT date_trunc('month', entry_date)::date AS month, membership_id, sum(hours) AS hours \
+             FROM time_entries WHERE org_id = $1 AND entry_date BETWEEN $2 AND $3 GROUP BY 1, 2",
+            [org.into(), from.into(), to.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("", "month")?, r.try_get("", "membership_id")?, r.try_get("", "hours")?)))
+        .collect()
+}
