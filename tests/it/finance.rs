@@ -312,6 +312,17 @@ async fn expenses_and_billing_the_work() {
     let inv = data(&r)["billProject"]["invoice"].clone();
     assert_eq!(inv["total"]["amount"], "870.50");
 
+    // Each billed entry knows its line; the account what it owes.
+    let entries = "query($m: ID!) { node(id: $m) { ... on Membership { timeEntries { nodes { date invoiceLine { description } } } } } }";
+    let r = app.gql(Some(&owner), entries, json!({ "m": dev_id })).await;
+    let billed: Vec<&Value> = data(&r)["node"]["timeEntries"]["nodes"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| !e["invoiceLine"].is_null())
+        .collect();
+    assert_eq!(billed.len(), 2, "the two billable November entries: {r}");
+
     // The project's financials, derived live: the voided invoice does not count.
     data(&app.gql(Some(&owner), ISSUE, json!({ "id": inv["id"], "v": inv["version"], "d": "2026-11-30" })).await);
     let pay = json!({ "i": { "invoiceId": inv["id"], "amount": "500", "method": "CARD", "paidOn": "2026-11-30" } });
@@ -333,6 +344,11 @@ async fn expenses_and_billing_the_work() {
         "6 h x 60 (the December hours are out of range; non-billable hours cost too)"
     );
     assert_eq!(code(&app.gql(Some(&dev), q, json!({ "p": p })).await), Some("FORBIDDEN"));
+    let owes = "query($a: ID!) { node(id: $a) { ... on Account { outstanding { amount currency } } } }";
+    assert_eq!(
+        data(&app.gql(Some(&owner), owes, json!({ "a": acct })).await)["node"]["outstanding"],
+        json!([{ "amount": "370.50", "currency": "USD" }])
+    );
     // One level of financials costs the same statements for 1 project and for 3.
     let all = "{ organization { projects { nodes { financials { margin { amount } } } } } }";
     let one = app.gql(Some(&owner), all, json!({})).await["extensions"]["sqlStatements"].clone();

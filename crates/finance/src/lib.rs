@@ -6,6 +6,7 @@
 pub mod entity;
 pub mod enums;
 pub mod graphql;
+pub mod links;
 pub mod loader;
 pub mod nodes;
 pub mod seed;

@@ -113,6 +113,7 @@ pub fn register(parts: &mut SchemaParts) {
         "Credit it holds from over-payments and credit notes (finance readers).",
         |a| a.id,
     ));
+    edges(parts);
     parts.extend::<Project>(page_field_for::<Model<Project>, InvoicesOfProject>(
         Some(Permission::InvoicesRead),
         "invoices",
@@ -125,4 +126,44 @@ pub fn register(parts: &mut SchemaParts) {
 pub(crate) fn enums(parts: &mut SchemaParts) {
     parts.enumeration::<InvoiceKind>().enumeration::<InvoiceStatus>();
     parts.enum_only::<crate::enums::PaymentMethod>().enum_only::<crate::enums::PaymentKind>();
+}
+
+/// `Account.outstanding` and `TimeEntry.invoiceLine`, batched per level.
+fn edges(parts: &mut SchemaParts) {
+    use async_graphql::dynamic::{Field, FieldFuture, FieldValue, TypeRef};
+    use opsgraph_core::context::RequestCtx;
+    use opsgraph_core::gql::{Money, parent};
+    use opsgraph_core::loader::failed;
+    use opsgraph_work::nodes::TimeEntry;
+
+    use crate::links::{LineOfEntry, Outstanding};
+    use crate::nodes::InvoiceLine;
+
+    parts.extend::<Account>(
+        Field::new("outstanding", TypeRef::named_nn_list_nn(opsgraph_core::gql::scalar::MONEY), |ctx| {
+            FieldFuture::new(async move {
+                let a = parent::<Model<Account>>(&ctx)?;
+                let req = RequestCtx::of(&ctx)?;
+                req.require(Permission::InvoicesRead)?;
+                let open = req.loader(Outstanding).load_one(a.id).await.map_err(|e| failed(&e))?.unwrap_or_default();
+                let money = open.iter().map(|(c, v)| FieldValue::owned_any(Money { amount: *v, currency: c.clone() }));
+                Ok(Some(FieldValue::list(money.collect::<Vec<_>>())))
+            })
+        })
+        .description("What its issued invoices still owe, per currency."),
+    );
+    parts.extend::<TimeEntry>(
+        Field::new("invoiceLine", InvoiceLine::nullable(), |ctx| {
+            FieldFuture::new(async move {
+                let e = parent::<Model<TimeEntry>>(&ctx)?;
+                let req = RequestCtx::of(&ctx)?;
+                req.require(Permission::InvoicesRead)?;
+                let line = req.loader(LineOfEntry).load_one(e.id).await.map_err(|e| failed(&e))?.flatten();
+                let Some(line) = line else { return Ok(None) };
+                let row = opsgraph_core::loader::by_id::<<InvoiceLine as NodeType>::Entity>(&req, line).await?;
+                Ok(row.map(FieldValue::owned_any))
+            })
+        })
+        .description("The invoice line that bills this entry (finance readers)."),
+    );
 }
