@@ -18,6 +18,27 @@ async fn account(app: &TestApp, token: &str, name: &str) -> String {
         .to_owned()
 }
 
+/// The strings a PDF shows (`(...) Tj`), unescaped.
+fn pdf_text(pdf: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut chars = pdf.chars();
+    while let Some(c) = chars.next() {
+        if c != '(' {
+            continue;
+        }
+        let mut s = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => s.extend(chars.next()),
+                ')' => break,
+                c => s.push(c),
+            }
+        }
+        out.push(s);
+    }
+    out
+}
+
 fn lines() -> Value {
     json!([
         { "description": "Consulting", "quantity": "3", "unitPrice": "33.335", "taxRate": "20" },
@@ -61,6 +82,23 @@ async fn an_invoice_from_draft_to_paid_credited_and_refunded() {
         (issued["number"].as_str(), issued["status"].as_str(), issued["dueDate"].as_str()),
         (Some("INV-2026-0001"), Some("ISSUED"), Some("2026-12-10"))
     );
+    // The document people send: a PDF whose text reads back.
+    let auth = format!("Bearer {owner}");
+    let path = format!("/invoices/{id}.pdf");
+    let (status, headers, pdf) = app.request(reqwest::Method::GET, &path, &[("authorization", &auth)], None).await;
+    assert_eq!((status, headers.get("content-type").and_then(|v| v.to_str().ok())), (200, Some("application/pdf")));
+    assert!(pdf.starts_with("%PDF-"));
+    let text = pdf_text(&pdf);
+    for want in [
+        "INVOICE INV-2026-0001",
+        "Billed to: Client Co",
+        "Consulting | 3 | 33.34 | 20 | 100.02",
+        "Travel | 1 | 50.00 | 0 | 50.00",
+        "Total: 170.02 USD",
+    ] {
+        assert!(text.iter().any(|t| t == want), "{want} in {text:?}");
+    }
+    assert_eq!(app.request(reqwest::Method::GET, &path, &[], None).await.0, 401);
     let upd =
         "mutation($id: ID!) { updateInvoice(input: { id: $id, expectedVersion: 2, notes: \"x\" }) { invoice { id } } }";
     assert_eq!(code(&app.gql(Some(&owner), upd, json!({ "id": id })).await), Some("BAD_USER_INPUT"), "issued is final");
@@ -223,12 +261,20 @@ async fn a_client_reads_its_own_issued_invoices() {
         .as_str()
         .expect("token")
         .to_owned();
+    let mut ids = vec![];
     for (a, issue) in [(&mine, true), (&mine, false), (&theirs, true)] {
         let i = json!({ "accountId": a, "lines": [{ "description": "x", "quantity": "1", "unitPrice": "10" }] });
         let d = data(&app.gql(Some(&owner), CREATE, json!({ "i": i })).await)["createInvoice"]["invoice"].clone();
         if issue {
             data(&app.gql(Some(&owner), ISSUE, json!({ "id": d["id"], "v": d["version"] })).await);
         }
+        ids.push(d["id"].as_str().expect("id").to_owned());
+    }
+    // Its own issued invoice as a PDF; not the draft, not another account's.
+    let auth = format!("Bearer {client}");
+    for (id, status) in [(&ids[0], 200), (&ids[1], 404), (&ids[2], 404)] {
+        let path = format!("/invoices/{id}.pdf");
+        assert_eq!(app.request(reqwest::Method::GET, &path, &[("authorization", &auth)], None).await.0, status, "{id}");
     }
     let q = "{ viewer { clientAccount { invoices { nodes { status total { amount } lines { description } } } } } }";
     let r = app.gql(Some(&client), q, json!({})).await;

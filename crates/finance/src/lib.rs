@@ -9,6 +9,7 @@ pub mod graphql;
 pub mod links;
 pub mod loader;
 pub mod nodes;
+pub mod pdf;
 pub mod seed;
 pub mod service;
 pub mod totals;

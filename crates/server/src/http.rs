@@ -2,7 +2,8 @@
 //! else is 415, so a cross-site form cannot post without a CORS preflight), `GET /graphql`
 //! for queries (never mutations) or GraphiQL for a browser asking for HTML, CORS for the
 //! configured origins, graphql-transport-ws on `/graphql/ws` (see [`crate::ws`]),
-//! `/healthz`, `/readyz`. One transaction per operation, tenant set first.
+//! `/invoices/<id>.pdf` (see [`crate::documents`]), `/healthz`, `/readyz`. One transaction
+//! per operation, tenant set first.
 
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(websocket))
         .route("/assets/{file}", get(crate::graphiql::asset))
         .route("/favicon.ico", get(crate::graphiql::favicon))
+        .route("/invoices/{file}", get(crate::documents::invoice_pdf))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -97,7 +99,7 @@ pub(crate) struct Caller {
     pub(crate) user_agent: Option<String>,
 }
 
-fn caller(headers: &HeaderMap, peer: SocketAddr) -> Caller {
+pub(crate) fn caller(headers: &HeaderMap, peer: SocketAddr) -> Caller {
     Caller {
         credentials: Credentials::from_headers(header(headers, "authorization"), header(headers, "x-api-key")),
         org_header: header(headers, "x-organization-id").map(str::to_owned),

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod cors;
 pub mod db;
+pub mod documents;
 pub mod graphiql;
 pub mod http;
 pub mod jobs;

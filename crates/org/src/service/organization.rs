@@ -107,3 +107,10 @@ pub async fn fiscal_start_month(db: &impl ConnectionTrait, org: uuid::Uuid) -> A
     let month = row.map(|o| o.fiscal_year_start_month).ok_or_else(|| AppError::not_found("organization"))?;
     Ok(u32::try_from(month).unwrap_or(1).clamp(1, 12))
 }
+
+/// The name of organisation `org` (for documents other domains print).
+pub async fn name(db: &impl ConnectionTrait, org: uuid::Uuid) -> AppResult<String> {
+    use sea_orm::EntityTrait;
+    let row = organization::Entity::find_by_id(org).one(db).await?;
+    row.map(|o| o.name).ok_or_else(|| AppError::not_found("organization"))
+}
