@@ -465,3 +465,45 @@ async fn overdue_invoices_are_announced_once() {
     assert_eq!(data(&app.gql(Some(&owner), q, json!({ "id": d["id"] })).await)["node"]["isOverdue"], true);
     app.finish().await;
 }
+
+/// Property: whatever credit notes are attempted, in whatever amounts, the credited total
+/// never exceeds the invoice's total, and every refusal changes nothing.
+#[tokio::test]
+async fn credit_notes_never_exceed_what_is_creditable() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Credit Co").await;
+    let acct = account(&app, &owner, "Client Co").await;
+    let i = json!({ "accountId": acct, "lines": [{ "description": "x", "quantity": "3", "unitPrice": "33.33", "taxRate": "19" }] });
+    let d = data(&app.gql(Some(&owner), CREATE, json!({ "i": i })).await)["createInvoice"]["invoice"].clone();
+    let total = data(&app.gql(Some(&owner), ISSUE, json!({ "id": d["id"], "v": d["version"] })).await)["issueInvoice"]
+        ["invoice"]["total"]["amount"]
+        .as_str()
+        .expect("total")
+        .parse::<f64>()
+        .expect("number");
+    let cn = "mutation($id: ID!, $p: String!) { issueCreditNote(input: { invoiceId: $id, lines: [{ description: \"c\", quantity: \"1\", unitPrice: $p }] }) { invoice { creditOf { creditedTotal { amount } } } } }";
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut credited_cents: i64 = 0;
+    for _ in 0..25 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let cents = 1 + (seed % 6_000) as i64;
+        let price = format!("{}.{:02}", cents / 100, cents % 100);
+        let r = app.gql(Some(&owner), cn, json!({ "id": d["id"], "p": price })).await;
+        let fits = credited_cents + cents <= (total * 100.0).round() as i64;
+        if fits {
+            let now = data(&r)["issueCreditNote"]["invoice"]["creditOf"]["creditedTotal"]["amount"].clone();
+            credited_cents += cents;
+            assert_eq!(now, json!(format!("{}.{:02}", credited_cents / 100, credited_cents % 100)));
+        } else {
+            assert_eq!(code(&r), Some("BAD_USER_INPUT"), "{price} over {credited_cents}: {r}");
+        }
+    }
+    assert!(credited_cents as f64 <= total * 100.0);
+    let notes = app.count("SELECT count(*) AS n FROM invoices WHERE kind = 'CREDIT_NOTE'").await;
+    let sum =
+        app.count("SELECT coalesce(sum(total * 100), 0)::bigint AS n FROM invoices WHERE kind = 'CREDIT_NOTE'").await;
+    assert_eq!(sum, credited_cents, "refusals left no credit note behind ({notes} issued)");
+    app.finish().await;
+}
