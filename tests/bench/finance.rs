@@ -1,0 +1,88 @@
+//! The finance benchmark: 50 client projects with 10,000 time entries, 2,000 issued
+//! invoices over a year and 500 expenses (set-based SQL, setup only), then the
+//! organisation's P&L by month and `projects(first: 50) { financials }` through the real
+//! HTTP endpoint: p50/p95 and statements per request.
+
+use std::time::{Duration, Instant};
+
+use opsgraph_e2e::{TestApp, data, portfolio};
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde_json::{Value, json};
+
+const PNL: &str = "{ organization { profitAndLoss(from: \"2025-12-01\", to: \"2026-11-30\") { month revenue { amount } \
+    labourCost { amount } expenses { amount } margin { amount } } } }";
+const FINANCIALS: &str = "{ organization { projects(first: 50) { nodes { key financials { invoiced { amount } \
+    paid { amount } outstanding { amount } expenses { amount } labourCost { amount } margin { amount } marginPercent } } } } }";
+
+const SEED: [&str; 5] = [
+    "INSERT INTO accounts (id, org_id, name, status) SELECT gen_random_uuid(), $1, 'Client of ' || p.key, 'ACTIVE' \
+     FROM projects p WHERE p.org_id = $1",
+    "UPDATE projects p SET client_account_id = a.id FROM accounts a WHERE a.org_id = $1 AND a.name = 'Client of ' || p.key",
+    "UPDATE memberships SET cost_rate = 60, bill_rate = 150, rate_currency = 'USD' WHERE id = $2",
+    "INSERT INTO invoices (id, org_id, kind, number, account_id, project_id, status, currency, issue_date, due_date, \
+       subtotal, tax_total, total, paid_total, rate_to_org) \
+     SELECT gen_random_uuid(), $1, 'INVOICE', 'INV-B-' || lpad(g::text, 5, '0'), p.client_account_id, p.id, \
+       (ARRAY['PAID','PARTIALLY_PAID','SENT'])[1 + g % 3], 'USD', d, d + 30, 1000, 200, 1200, \
+       (ARRAY[1200, 600, 0])[1 + g % 3], 1 \
+     FROM (SELECT p.*, row_number() OVER (ORDER BY p.id) AS rn FROM projects p WHERE p.org_id = $1) p \
+     JOIN generate_series(1, 2000) g ON g % 50 = p.rn - 1 \
+     CROSS JOIN LATERAL (SELECT date '2025-12-01' + (g % 360) AS d) x",
+    "INSERT INTO expenses (id, org_id, member_id, project_id, category, description, amount, currency, spent_on, status) \
+     SELECT gen_random_uuid(), $1, $2, p.id, 'TRAVEL', 'Trip ' || g, 80 + g % 40, 'USD', date '2025-12-01' + (g % 360), \
+       'APPROVED' \
+     FROM (SELECT p.*, row_number() OVER (ORDER BY p.id) AS rn FROM projects p WHERE p.org_id = $1) p \
+     JOIN generate_series(1, 500) g ON g % 50 = p.rn - 1",
+];
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn measure(app: &TestApp, token: &str, name: &str, query: &str, n: usize) {
+    let first = app.gql(Some(token), query, Value::Null).await;
+    data(&first);
+    let statements = first["extensions"]["sqlStatements"].as_u64().unwrap_or(0);
+    let mut samples = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let r = app.gql(Some(token), query, json!({})).await;
+        samples.push(t.elapsed());
+        assert!(r.get("errors").is_none(), "{name}: {r}");
+    }
+    samples.sort();
+    println!(
+        "{name:<44} p50 {:>8.2} ms   p95 {:>8.2} ms   statements {statements}",
+        percentile(&samples, 0.5).as_secs_f64() * 1e3,
+        percentile(&samples, 0.95).as_secs_f64() * 1e3,
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let n: usize = std::env::var("BENCH_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
+    let app = TestApp::spawn().await;
+    let (token, _) = app.sign_up("bench@example.com", "Finance Bench Co").await;
+    let (org, me) = portfolio::owner_ids(&app.pool, "bench@example.com").await.expect("ids");
+    let t = Instant::now();
+    portfolio::seed(&app.pool, org, me, 50, 200).await.expect("portfolio");
+    for sql in SEED {
+        app.pool
+            .execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [org.into(), me.into()]))
+            .await
+            .expect("seed");
+    }
+    app.pool.execute_unprepared("ANALYZE").await.expect("analyze");
+    let count = |t: &str| format!("SELECT count(*) AS n FROM {t}");
+    println!(
+        "seeded {} projects, {} time entries, {} invoices, {} expenses in {:.1} s; {n} samples per query",
+        app.count(&count("projects")).await,
+        app.count(&count("time_entries")).await,
+        app.count(&count("invoices")).await,
+        app.count(&count("expenses")).await,
+        t.elapsed().as_secs_f64()
+    );
+    measure(&app, &token, "P&L: 12 months", PNL, n).await;
+    measure(&app, &token, "projects(first: 50) { financials }", FINANCIALS, n).await;
+    app.finish().await;
+}
