@@ -2,6 +2,11 @@
 //! invoices over a year and 500 expenses (set-based SQL, setup only), then the
 //! organisation's P&L by month and `projects(first: 50) { financials }` through the real
 //! HTTP endpoint: p50/p95 and statements per request.
+//!
+//! Run: `./dev bench finance`. `BENCH_ITERATIONS` (default 50) sets the samples per query.
+
+#![allow(clippy::expect_used, reason = "benchmark code: a failed expectation is the run failing, with its message")]
+#![allow(clippy::print_stdout)] // a benchmark reports its figures on stdout
 
 use std::time::{Duration, Instant};
 

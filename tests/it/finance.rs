@@ -110,6 +110,10 @@ async fn an_invoice_from_draft_to_paid_credited_and_refunded() {
     assert_eq!(p1["invoice"]["status"], "PARTIALLY_PAID");
     let retry = app.gql(Some(&owner), PAY, pay("100.00", "bank-1")).await;
     assert_eq!(data(&retry)["recordPayment"]["payment"]["id"], p1["id"], "a retried payment is recorded once");
+    // Without an external reference, an idempotency key does the same.
+    let keyed = json!({ "i": { "invoiceId": id, "amount": "0.01", "method": "CASH", "paidOn": "2026-11-20", "idempotencyKey": "cash-1" } });
+    let k1 = data(&app.gql(Some(&owner), PAY, keyed.clone()).await)["recordPayment"]["payment"]["id"].clone();
+    assert_eq!(data(&app.gql(Some(&owner), PAY, keyed).await)["recordPayment"]["payment"]["id"], k1);
     let clash = app.gql(Some(&owner), PAY, pay("5.00", "bank-1")).await;
     assert_eq!(code(&clash), Some("CONFLICT"));
     let r = app.gql(Some(&owner), PAY, pay("100.00", "bank-2")).await;
@@ -120,12 +124,12 @@ async fn an_invoice_from_draft_to_paid_credited_and_refunded() {
             p2["invoice"]["status"].as_str(),
             p2["invoice"]["outstanding"]["amount"].as_str()
         ),
-        (Some("70.02"), Some("PAID"), Some("0.00"))
+        (Some("70.01"), Some("PAID"), Some("0.00"))
     );
     let credits = "query($a: ID!) { node(id: $a) { ... on Account { credits { amount { amount } reason } } } }";
     assert_eq!(
         data(&app.gql(Some(&owner), credits, json!({ "a": acct })).await)["node"]["credits"],
-        json!([{ "amount": { "amount": "29.98" }, "reason": "over-payment of INV-2026-0001" }]),
+        json!([{ "amount": { "amount": "29.99" }, "reason": "over-payment of INV-2026-0001" }]),
         "the over-payment became the account's credit"
     );
 

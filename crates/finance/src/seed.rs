@@ -1,7 +1,7 @@
 //! The finance domain's demo data, created through the finance services as the demo owner:
 //! the current fiscal year, a year of monthly invoices for every project with a client
-//! account (paid, partly paid, overdue and one still a draft), and members' expenses,
-//! approved or waiting.
+//! account (paid, partly paid, overdue and one still a draft) with three months of
+//! forecasts, and members' expenses, approved or waiting.
 
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use opsgraph_core::input::Id;
@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 
 use crate::enums::{ExpenseCategory, ExpenseStatus, PaymentMethod};
 use crate::nodes::{Expense, Invoice};
-use crate::service::{expenses, fiscal, invoices, payments};
+use crate::service::{expenses, fiscal, forecasts, invoices, payments};
 
 /// Creates one organisation's finance data.
 pub async fn finance(db: &TxDb, org: &DemoOrg, projects: &[Model<Project>]) -> AppResult<()> {
@@ -27,6 +27,20 @@ pub async fn finance(db: &TxDb, org: &DemoOrg, projects: &[Model<Project>]) -> A
         for month in (1..=12u32).rev() {
             let Some(day) = today.with_day(1).and_then(|d| d.checked_sub_months(Months::new(month))) else { continue };
             monthly(db, org, &project, account, day, month, n).await?;
+        }
+        for ahead in 0..3u32 {
+            let Some(month) = today.with_day(1).and_then(|d| d.checked_add_months(Months::new(ahead))) else {
+                continue;
+            };
+            let forecast = forecasts::SetForecastInput {
+                project_id: Id::of::<Project>(project.id),
+                month,
+                revenue: Decimal::from(9_000 + 1_000 * ahead as i64),
+                cost: Decimal::from(5_500 + 500 * ahead as i64),
+                confidence: Decimal::new(90 - 15 * ahead as i64, 2),
+                note: None,
+            };
+            forecasts::set(db, owner, forecast).await?;
         }
     }
     for (i, m) in org.members.iter().enumerate().take(3) {
@@ -95,6 +109,7 @@ async fn monthly(
             paid_on: Some(on),
             external_ref: Some(format!("bank-{}", sent.number.clone().unwrap_or_default())),
             note: None,
+            idempotency_key: None,
         };
         payments::record(db, owner, pay).await?;
     }

@@ -150,16 +150,24 @@ fn pnl(parts: &mut SchemaParts) {
         Field::new("profitAndLoss", TypeRef::named_nn_list_nn("PnlMonth"), |ctx| {
             FieldFuture::new(async move {
                 let req = RequestCtx::of(&ctx)?;
-                let from = date_arg(&ctx, "from")?.ok_or_else(|| AppError::bad_input("from", "from is required"))?;
-                let to = date_arg(&ctx, "to")?.ok_or_else(|| AppError::bad_input("to", "to is required"))?;
+                let today = chrono::Utc::now().date_naive();
+                let to = date_arg(&ctx, "to")?.unwrap_or(today);
+                let year_before = to.checked_sub_months(chrono::Months::new(11)).unwrap_or(to);
+                let from = date_arg(&ctx, "from")?.unwrap_or(year_before);
                 let (currency, months) = pnl::by_month(req.db.as_ref(), &req.session, from, to).await?;
                 Ok(Some(FieldValue::list(
                     months.into_iter().map(move |m| FieldValue::owned_any(PnlRow(m, currency.clone()))),
                 )))
             })
         })
-        .argument(InputValue::new("from", TypeRef::named_nn(scalar::DATE)).description("First month (any day of it)."))
-        .argument(InputValue::new("to", TypeRef::named_nn(scalar::DATE)).description("Last month (at most 36 months)."))
+        .argument(
+            InputValue::new("from", TypeRef::named(scalar::DATE))
+                .description("First month (any day of it; default: eleven months before `to`)."),
+        )
+        .argument(
+            InputValue::new("to", TypeRef::named(scalar::DATE))
+                .description("Last month (default: this month; at most 36 months in all)."),
+        )
         .description(
             "Revenue, labour cost, expenses and margin by month, in the organisation's currency (finance readers).",
         ),

@@ -38,6 +38,9 @@ pub struct RecordPaymentInput {
     pub external_ref: Option<String>,
     /// A note.
     pub note: Option<String>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 fn amount(v: Decimal) -> AppResult<Decimal> {
@@ -45,6 +48,15 @@ fn amount(v: Decimal) -> AppResult<Decimal> {
         return Err(AppError::bad_input("amount", "amount must be > 0 with at most 2 decimals and 12 digits"));
     }
     Ok(v)
+}
+
+/// The payment (or refund) `id` of `org`.
+pub async fn get(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> AppResult<payment::Model> {
+    payment::Entity::find_by_id(id)
+        .filter(payment::Column::OrgId.eq(org))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("payment"))
 }
 
 /// The payment with external reference `r` in `org`, if any.
@@ -60,6 +72,10 @@ async fn by_ref(db: &impl ConnectionTrait, org: Uuid, r: &str) -> AppResult<Opti
 /// owner; `payment.recorded` otherwise).
 pub async fn record(db: &impl ConnectionTrait, session: &Session, i: RecordPaymentInput) -> AppResult<payment::Model> {
     let w = Write::new(db, session, Permission::FinanceWrite)?;
+    let key = ("recordPayment", i.idempotency_key.as_deref());
+    if let Some(id) = w.replay(key.0, key.1).await? {
+        return get(db, w.org, id).await;
+    }
     let value = amount(i.amount)?;
     let external = validate::opt_text("externalRef", i.external_ref.as_deref(), 200, false)?;
     let inv = invoices::lock(db, w.org, Invoice::decode(&i.invoice_id, "invoiceId")?).await?;
@@ -95,7 +111,7 @@ pub async fn record(db: &impl ConnectionTrait, session: &Session, i: RecordPayme
     }
     .insert(db)
     .await?;
-    w.created::<Payment>("payment.record", &row, ("recordPayment", None)).await?;
+    w.created::<Payment>("payment.record", &row, key).await?;
     if value > applied {
         let reason = format!("over-payment of {}", inv.number.clone().unwrap_or_default());
         invoices::add_credit(db, w.org, inv.account_id, Some(row.id), value - applied, &inv.currency, &reason).await?;
@@ -144,11 +160,18 @@ pub struct RefundPaymentInput {
     pub external_ref: Option<String>,
     /// Why.
     pub note: Option<String>,
+    /// Retrying with the same key returns the first result instead of a duplicate.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 /// Refunds part of a payment; the invoice is open again by that much (`payment.refunded`).
 pub async fn refund(db: &impl ConnectionTrait, session: &Session, i: RefundPaymentInput) -> AppResult<payment::Model> {
     let w = Write::new(db, session, Permission::FinanceWrite)?;
+    let key = ("refundPayment", i.idempotency_key.as_deref());
+    if let Some(id) = w.replay(key.0, key.1).await? {
+        return get(db, w.org, id).await;
+    }
     let value = amount(i.amount)?;
     let original = payment::Entity::find_by_id(Payment::decode(&i.payment_id, "paymentId")?)
         .filter(payment::Column::OrgId.eq(w.org))
@@ -193,7 +216,7 @@ pub async fn refund(db: &impl ConnectionTrait, session: &Session, i: RefundPayme
     }
     .insert(db)
     .await?;
-    w.created::<Payment>("payment.refund", &row, ("refundPayment", None)).await?;
+    w.created::<Payment>("payment.refund", &row, key).await?;
     settle(&w, &inv, inv.paid_total - value).await?;
     let data = serde_json::json!({ "amount": value.to_string() });
     w.emit::<Payment>("payment.refunded", row.id, DomainEvent { data, ..DomainEvent::default() }).await?;
