@@ -8,9 +8,9 @@
 #![allow(clippy::expect_used, reason = "benchmark code: a failed expectation is the run failing, with its message")]
 #![allow(clippy::print_stdout)] // a benchmark reports its figures on stdout
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use opsgraph_e2e::{TestApp, data, portfolio};
+use opsgraph_e2e::{TestApp, bench, data, portfolio};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 
@@ -55,28 +55,8 @@ const SEED: [&str; 5] = [
        i.occurred_at FROM interactions i WHERE i.org_id = $1",
 ];
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 async fn measure(app: &TestApp, token: &str, name: &str, query: &str, vars: Value, n: usize) {
-    let first = app.gql(Some(token), query, vars.clone()).await;
-    data(&first);
-    let statements = first["extensions"]["sqlStatements"].as_u64().unwrap_or(0);
-    let mut samples = Vec::with_capacity(n);
-    for _ in 0..n {
-        let t = Instant::now();
-        let r = app.gql(Some(token), query, vars.clone()).await;
-        samples.push(t.elapsed());
-        assert!(r.get("errors").is_none(), "{name}: {r}");
-    }
-    samples.sort();
-    println!(
-        "{name:<40} p50 {:>8.2} ms   p95 {:>8.2} ms   statements {statements}",
-        percentile(&samples, 0.5).as_secs_f64() * 1e3,
-        percentile(&samples, 0.95).as_secs_f64() * 1e3,
-    );
+    println!("{}", bench::measure(app, token, query, vars, n).await.line(name));
 }
 
 async fn one(app: &TestApp, sql: &str) -> String {

@@ -8,11 +8,10 @@
 #![allow(clippy::expect_used, reason = "benchmark code: a failed expectation is the run failing, with its message")]
 #![allow(clippy::print_stdout)] // a benchmark reports its figures on stdout
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use opsgraph_e2e::{TestApp, data, portfolio};
+use opsgraph_e2e::{TestApp, bench, portfolio};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
-use serde_json::{Value, json};
 
 const PNL: &str = "{ organization { profitAndLoss(from: \"2025-12-01\", to: \"2026-11-30\") { month revenue { amount } \
     labourCost { amount } expenses { amount } margin { amount } } } }";
@@ -39,28 +38,8 @@ const SEED: [&str; 5] = [
      JOIN generate_series(1, 500) g ON g % 50 = p.rn - 1",
 ];
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 async fn measure(app: &TestApp, token: &str, name: &str, query: &str, n: usize) {
-    let first = app.gql(Some(token), query, Value::Null).await;
-    data(&first);
-    let statements = first["extensions"]["sqlStatements"].as_u64().unwrap_or(0);
-    let mut samples = Vec::with_capacity(n);
-    for _ in 0..n {
-        let t = Instant::now();
-        let r = app.gql(Some(token), query, json!({})).await;
-        samples.push(t.elapsed());
-        assert!(r.get("errors").is_none(), "{name}: {r}");
-    }
-    samples.sort();
-    println!(
-        "{name:<44} p50 {:>8.2} ms   p95 {:>8.2} ms   statements {statements}",
-        percentile(&samples, 0.5).as_secs_f64() * 1e3,
-        percentile(&samples, 0.95).as_secs_f64() * 1e3,
-    );
+    println!("{}", bench::measure(app, token, query, serde_json::json!({}), n).await.line(name));
 }
 
 #[tokio::main]

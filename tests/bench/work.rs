@@ -12,9 +12,9 @@
 )]
 #![allow(clippy::print_stdout)] // a benchmark reports its figures on stdout
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use opsgraph_e2e::{TestApp, data, portfolio};
+use opsgraph_e2e::{TestApp, bench, data, portfolio};
 use serde_json::{Value, json};
 
 const PROJECTS: i32 = 200;
@@ -28,30 +28,8 @@ const ONE_PROJECT: &str = "query($id: ID!) { node(id: $id) { ... on Project { ke
  risks(filter: { status: { eq: OPEN } }, orderBy: [{ field: SEVERITY, direction: DESC }]) { nodes { title level } } \
  okrProgress hours { estimatedHours loggedHours } } } }";
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 async fn measure(app: &TestApp, token: &str, name: &str, query: &str, vars: Value, n: usize) {
-    let first = app.gql(Some(token), query, vars.clone()).await;
-    data(&first);
-    let statements = first["extensions"]["sqlStatements"].as_u64().unwrap_or(0);
-    let mut samples = Vec::with_capacity(n);
-    for _ in 0..n {
-        let t = Instant::now();
-        let r = app.gql(Some(token), query, vars.clone()).await;
-        samples.push(t.elapsed());
-        assert!(r.get("errors").is_none(), "{name}: {r}");
-    }
-    samples.sort();
-    let mean = samples.iter().sum::<Duration>() / n as u32;
-    println!(
-        "{name:<38} p50 {:>8.2} ms   p95 {:>8.2} ms   mean {:>8.2} ms   statements {statements}",
-        percentile(&samples, 0.5).as_secs_f64() * 1e3,
-        percentile(&samples, 0.95).as_secs_f64() * 1e3,
-        mean.as_secs_f64() * 1e3,
-    );
+    println!("{}", bench::measure(app, token, query, vars, n).await.line(name));
 }
 
 /// Every task of the viewer: totals, by status, and by month of due date.

@@ -4,10 +4,8 @@
 
 use std::time::Duration;
 
-use opsgraph_core::{Tenant, TxDb};
 use opsgraph_e2e::live::{Frame, open};
 use opsgraph_e2e::{TestApp, code, data, field};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 
 const REFRESH: &str =
@@ -230,31 +228,10 @@ async fn a_client_sees_only_their_projects() {
     let r = app.gql(Some(&client), task, json!({ "p": mine, "t": "Sneaky" })).await;
     assert_eq!(code(&r), Some("FORBIDDEN"), "read-only: {r}");
     // The database itself: unfiltered counts in a CLIENT request transaction.
-    let member = opsgraph_core::id::decode_as(client_member.as_str(), "Membership", "id").expect("member id");
-    let row = app
-        .pool
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT org_id FROM memberships WHERE id = $1",
-            [member.into()],
-        ))
-        .await
-        .ok()
-        .flatten()
-        .expect("membership row");
-    let org: uuid::Uuid = row.try_get("", "org_id").expect("org");
-    let tenant = Tenant { org_id: Some(org), client_member: Some(member), ..Default::default() };
-    let db = TxDb::begin(&app.pool, &tenant).await.expect("tx");
-    for (table, expected) in [("projects", 1), ("tasks", 1), ("risks", 0), ("memberships", 1), ("audit_log", 0)] {
-        let row = db
-            .query_one_raw(Statement::from_string(DbBackend::Postgres, format!("SELECT count(*) AS n FROM {table}")))
-            .await
-            .ok()
-            .flatten()
-            .expect("count");
-        assert_eq!(row.try_get::<i64>("", "n").ok(), Some(expected), "{table}");
-    }
-    let _ = db.rollback().await;
+    let tables = ["projects", "tasks", "risks", "memberships", "audit_log"];
+    let counts = app.counts_as_client(&client_member, &tables).await;
+    let expected: Vec<(String, i64)> = tables.iter().zip([1, 1, 0, 1, 0]).map(|(t, n)| ((*t).to_owned(), n)).collect();
+    assert_eq!(counts, expected);
     app.finish().await;
 }
 

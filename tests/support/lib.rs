@@ -7,6 +7,7 @@
     reason = "test code: a failed expectation is the test failing, with its message; scenarios read top to bottom"
 )]
 
+pub mod bench;
 pub mod fuzz;
 pub mod live;
 pub mod portfolio;
@@ -234,6 +235,36 @@ impl TestApp {
             )
             .await;
         r["data"]["logIn"]["accessToken"].as_str().unwrap_or_else(|| panic!("logIn failed: {r}")).to_owned()
+    }
+
+    /// Row counts of `tables` in a transaction with only a CLIENT member's tenant settings
+    /// (`member_gid` is its Membership id): what Row Level Security lets that client see.
+    pub async fn counts_as_client(&self, member_gid: &str, tables: &[&str]) -> Vec<(String, i64)> {
+        use opsgraph_core::{Tenant, TxDb};
+        let member = opsgraph_core::id::decode_as(member_gid, "Membership", "id").expect("member id");
+        let row = self
+            .pool
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT org_id FROM memberships WHERE id = $1",
+                [member.into()],
+            ))
+            .await
+            .ok()
+            .flatten()
+            .expect("membership row");
+        let org: uuid::Uuid = row.try_get("", "org_id").expect("org");
+        let tenant = Tenant { org_id: Some(org), client_member: Some(member), ..Default::default() };
+        let db = TxDb::begin(&self.pool, &tenant).await.expect("tx");
+        let mut out = vec![];
+        for table in tables {
+            let sql = format!("SELECT count(*) AS n FROM {table}");
+            let row =
+                db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.ok().flatten().expect("count");
+            out.push(((*table).to_owned(), row.try_get::<i64>("", "n").expect("n")));
+        }
+        let _ = db.rollback().await;
+        out
     }
 
     /// One scalar from SQL as the owner role (test assertions only).
