@@ -11,6 +11,9 @@ pub struct Migration;
 
 const UP: &str = r#"
 ALTER TABLE time_entries ADD CONSTRAINT time_entries_org_id_id_key UNIQUE (org_id, id);
+-- Invoiced time is frozen: work refuses to change or delete it (finance sets the flag
+-- through work's service when it bills an entry and clears it when the invoice is voided).
+ALTER TABLE time_entries ADD COLUMN billed boolean NOT NULL DEFAULT false;
 -- The day the overdue job announced an invoice (once per invoice, whatever the instances).
 ALTER TABLE invoices ADD COLUMN overdue_notified_on date;
 
@@ -27,6 +30,7 @@ CREATE TABLE expenses (
   spent_on date NOT NULL,
   receipt_url text CHECK (length(receipt_url) <= 1000),
   billable boolean NOT NULL DEFAULT false,
+  rate_to_org numeric(18,8),
   status text NOT NULL DEFAULT 'SUBMITTED' CHECK (status IN ('SUBMITTED','APPROVED','REJECTED','REIMBURSED')),
   decided_by uuid,
   decided_at timestamptz,
@@ -79,6 +83,7 @@ impl MigrationTrait for Migration {
             .execute_unprepared(
                 "DROP TABLE IF EXISTS billed_items, expenses; \
                  ALTER TABLE time_entries DROP CONSTRAINT IF EXISTS time_entries_org_id_id_key; \
+                 ALTER TABLE time_entries DROP COLUMN IF EXISTS billed; \
                  ALTER TABLE invoices DROP COLUMN IF EXISTS overdue_notified_on;",
             )
             .await?;

@@ -31,9 +31,10 @@ const SEED: [&str; 5] = [
      FROM (SELECT p.*, row_number() OVER (ORDER BY p.id) AS rn FROM projects p WHERE p.org_id = $1) p \
      JOIN generate_series(1, 2000) g ON g % 50 = p.rn - 1 \
      CROSS JOIN LATERAL (SELECT date '2025-12-01' + (g % 360) AS d) x",
-    "INSERT INTO expenses (id, org_id, member_id, project_id, category, description, amount, currency, spent_on, status) \
+    "INSERT INTO expenses (id, org_id, member_id, project_id, category, description, amount, currency, spent_on, status, \
+       rate_to_org) \
      SELECT gen_random_uuid(), $1, $2, p.id, 'TRAVEL', 'Trip ' || g, 80 + g % 40, 'USD', date '2025-12-01' + (g % 360), \
-       'APPROVED' \
+       'APPROVED', 1 \
      FROM (SELECT p.*, row_number() OVER (ORDER BY p.id) AS rn FROM projects p WHERE p.org_id = $1) p \
      JOIN generate_series(1, 500) g ON g % 50 = p.rn - 1",
 ];

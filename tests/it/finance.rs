@@ -318,10 +318,12 @@ async fn expenses_and_billing_the_work() {
         "mutation($p: ID!, $a: ID) { setProjectAccount(input: { projectId: $p, accountId: $a }) { project { id } } }";
     data(&app.gql(Some(&owner), link, json!({ "p": p, "a": acct })).await);
     let log = "mutation($p: ID!, $d: Date!, $h: Decimal!, $b: Boolean) { logTime(input: { projectId: $p, date: $d, hours: $h, isBillable: $b }) { timeEntry { id } } }";
+    let mut entries = vec![];
     for (d, h, b) in
         [("2026-11-02", "3", true), ("2026-11-03", "2", true), ("2026-11-04", "1", false), ("2026-12-01", "4", true)]
     {
-        data(&app.gql(Some(&dev), log, json!({ "p": p, "d": d, "h": h, "b": b })).await);
+        let r = app.gql(Some(&dev), log, json!({ "p": p, "d": d, "h": h, "b": b })).await;
+        entries.push(data(&r)["logTime"]["timeEntry"]["id"].clone());
     }
 
     let submit = "mutation($i: SubmitExpenseInput!) { submitExpense(input: $i) { expense { id status amount { amount currency } } } }";
@@ -353,11 +355,19 @@ async fn expenses_and_billing_the_work() {
     assert_eq!(lines[1]["description"], "Expense 2026-11-04: Train to the client (Rail Co)");
     let again = app.gql(Some(&owner), bill, json!({ "p": p })).await;
     assert_eq!(code(&again), Some("BAD_USER_INPUT"), "everything is billed once: {again}");
+    // Invoiced time is frozen until the invoice is voided.
+    let edit = "mutation($id: ID!) { updateTimeEntry(input: { id: $id, expectedVersion: 1, note: \"fixed\" }) { timeEntry { note } } }";
+    let frozen = app.gql(Some(&dev), edit, json!({ "id": entries[0] })).await;
+    assert_eq!(code(&frozen), Some("BAD_USER_INPUT"), "{frozen}");
+    let del = "mutation($id: ID!) { deleteTimeEntry(input: { id: $id }) { timeEntry { id } } }";
+    assert_eq!(code(&app.gql(Some(&dev), del, json!({ "id": entries[1] })).await), Some("BAD_USER_INPUT"));
+    data(&app.gql(Some(&dev), edit, json!({ "id": entries[2] })).await);
 
     // Issued, then voided: the work is released and can be billed again.
     data(&app.gql(Some(&owner), ISSUE, json!({ "id": inv["id"], "v": inv["version"] })).await);
     let void = "mutation($id: ID!) { voidInvoice(input: { id: $id, reason: \"wrong month\" }) { invoice { status } } }";
     data(&app.gql(Some(&owner), void, json!({ "id": inv["id"] })).await);
+    data(&app.gql(Some(&dev), edit, json!({ "id": entries[0] })).await);
     let r = app.gql(Some(&owner), bill, json!({ "p": p })).await;
     let inv = data(&r)["billProject"]["invoice"].clone();
     assert_eq!(inv["total"]["amount"], "870.50");

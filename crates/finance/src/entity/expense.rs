@@ -20,6 +20,7 @@ pub struct Model {
     pub spent_on: Date,
     pub receipt_url: Option<String>,
     pub billable: bool,
+    pub rate_to_org: Option<Decimal>,
     pub status: String,
     pub decided_by: Option<Uuid>,
     pub decided_at: Option<DateTimeWithTimeZone>,

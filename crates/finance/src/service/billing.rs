@@ -167,6 +167,8 @@ pub async fn bill_project(
     let draft = invoices::create(db, session, input).await?;
     opsgraph_core::idempotency::complete(db, org, key.0, key.1, draft.id).await?;
     let lines = invoices::lines_of(db, draft.id).await?;
+    let entries: Vec<Uuid> = planned.iter().flat_map(|p| p.1.iter().copied()).collect();
+    opsgraph_work::service::time::set_billed(db, org, &entries, true).await?;
     for (line, (_, entries, expenses)) in lines.iter().zip(&planned) {
         db.execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -180,13 +182,17 @@ pub async fn bill_project(
     Ok(draft)
 }
 
-/// Releases what invoice `id` billed (it was voided).
-pub async fn release(db: &impl ConnectionTrait, id: Uuid) -> AppResult<()> {
-    db.execute_raw(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "DELETE FROM billed_items WHERE invoice_id = $1",
-        [id.into()],
-    ))
-    .await?;
-    Ok(())
+/// Releases what invoice `id` of `org` billed (it was voided, or its lines replaced): the
+/// items can be billed again and the time entries edited again.
+pub async fn release(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> AppResult<()> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "DELETE FROM billed_items WHERE invoice_id = $1 RETURNING time_entry_id",
+            [id.into()],
+        ))
+        .await?;
+    let entries: Vec<Uuid> =
+        rows.iter().filter_map(|r| r.try_get::<Option<Uuid>>("", "time_entry_id").ok().flatten()).collect();
+    opsgraph_work::service::time::set_billed(db, org, &entries, false).await
 }

@@ -1,6 +1,7 @@
 //! Expenses: a member submits what they spent (category, vendor, amount, date, receipt,
 //! project, billable); a finance writer other than the submitter approves or rejects it;
-//! approved expenses are reimbursed, and billable ones can be invoiced (`billing`).
+//! approved expenses are reimbursed, and billable ones can be invoiced (`billing`). The
+//! exchange rate of the day it was spent is kept with it (for the P&L and financials).
 
 use chrono::{NaiveDate, Utc};
 use opsgraph_core::events::DomainEvent;
@@ -93,10 +94,11 @@ pub async fn submit(db: &impl ConnectionTrait, session: &Session, i: SubmitExpen
         vendor: Set(validate::opt_text("vendor", i.vendor.as_deref(), 200, false)?),
         description: Set(validate::text("description", &i.description, 1, 1000, false)?),
         amount: Set(i.amount),
-        currency: Set(currency),
+        currency: Set(currency.clone()),
         spent_on: Set(i.spent_on),
         receipt_url: Set(validate::opt_text("receiptUrl", i.receipt_url.as_deref(), 1000, false)?),
         billable: Set(i.billable.unwrap_or(false)),
+        rate_to_org: Set(opsgraph_crm::service::rates::rate_on(db, w.org, &currency, i.spent_on).await?),
         ..Default::default()
     }
     .insert(db)

@@ -1,8 +1,9 @@
 //! Project financials, derived live (000 engagement_financials): what a project was
 //! invoiced (net of credit notes), paid and still owes, its approved expenses, its labour
 //! cost (hours x the member's cost rate), margin and burn against budget, over an optional
-//! date range, in the organisation's currency. Invoices convert with the rate snapshot of
-//! their issue; documents in another currency without a rate are counted, not summed.
+//! date range, in the organisation's currency. Invoices and expenses convert with the rate
+//! snapshot of their date; documents in another currency without a rate are counted, not
+//! summed.
 //! A level of a query is four statements however many projects it asks for.
 
 use std::collections::HashMap;
@@ -75,8 +76,8 @@ const INVOICES: &str = "SELECT project_id, \
  FROM invoices WHERE org_id = $1 AND project_id = ANY($2) AND status NOT IN ('DRAFT','VOID') \
    AND ($3::date IS NULL OR issue_date >= $3) AND ($4::date IS NULL OR issue_date <= $4) GROUP BY project_id";
 
-const EXPENSES: &str = "SELECT project_id, sum(amount) FILTER (WHERE currency = $5) AS amount, \
-   count(*) FILTER (WHERE currency <> $5) AS unconverted \
+const EXPENSES: &str = "SELECT project_id, sum(amount * rate_to_org) AS amount, \
+   count(*) FILTER (WHERE rate_to_org IS NULL) AS unconverted \
  FROM expenses WHERE org_id = $1 AND project_id = ANY($2) AND status IN ('APPROVED','REIMBURSED') \
    AND ($3::date IS NULL OR spent_on >= $3) AND ($4::date IS NULL OR spent_on <= $4) GROUP BY project_id";
 
@@ -96,7 +97,7 @@ impl FinancialsLoader {
         let zero = Financials { currency: currency.to_owned(), ..Financials::default() };
         let mut out: HashMap<Uuid, Financials> = projects.iter().map(|p| (*p, zero.clone())).collect();
         let values = |n: usize| -> Vec<sea_orm::Value> {
-            let all = [org.into(), projects.to_vec().into(), from.into(), to.into(), currency.into()];
+            let all = [org.into(), projects.to_vec().into(), from.into(), to.into()];
             all.into_iter().take(n).collect()
         };
         for r in db

@@ -241,6 +241,7 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, i: UpdateInvoi
         am.project_id = Set(project(db, w.org, p.as_ref(), "projectId").await?);
     }
     if let Some(l) = &i.lines {
+        crate::service::billing::release(db, w.org, current.id).await?;
         let checked = lines(db, w.org, l).await?;
         let (subtotal, tax, total) = write_lines(db, &current, &checked).await?;
         (am.subtotal, am.tax_total, am.total) = (Set(subtotal), Set(tax), Set(total));
@@ -334,7 +335,7 @@ pub async fn void(db: &impl ConnectionTrait, session: &Session, i: VoidInvoiceIn
     am.voided_at = Set(Some(Utc::now().fixed_offset()));
     am.void_reason = Set(Some(validate::text("reason", &i.reason, 1, 500, false)?));
     let after = w.update::<Invoice, _>("invoice.void", current.clone(), am, current.version).await?.after;
-    crate::service::billing::release(db, after.id).await?;
+    crate::service::billing::release(db, w.org, after.id).await?;
     let title = format!("Invoice {} voided", after.number.clone().unwrap_or_default());
     emit(&w, &after, "invoice.voided", Some(("WARNING", title))).await?;
     Ok(after)

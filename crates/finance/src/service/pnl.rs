@@ -42,7 +42,7 @@ const REVENUE: &str = "SELECT date_trunc('month', issue_date)::date AS month, \
  FROM invoices WHERE org_id = $1 AND status NOT IN ('DRAFT','VOID') AND issue_date BETWEEN $2 AND $3 GROUP BY 1";
 
 const EXPENSES: &str = "SELECT date_trunc('month', spent_on)::date AS month, \
-   sum(amount) FILTER (WHERE currency = $4) AS amount, count(*) FILTER (WHERE currency <> $4) AS unconverted \
+   sum(amount * rate_to_org) AS amount, count(*) FILTER (WHERE rate_to_org IS NULL) AS unconverted \
  FROM expenses WHERE org_id = $1 AND status IN ('APPROVED','REIMBURSED') AND spent_on BETWEEN $2 AND $3 GROUP BY 1";
 
 /// The months of `from..=to` (whole months), each with its figures.
@@ -63,9 +63,8 @@ pub async fn by_month(
     }
     let last = end.checked_add_months(Months::new(1)).and_then(|d| d.pred_opt()).unwrap_or(end);
     for (sql, revenue) in [(REVENUE, true), (EXPENSES, false)] {
-        let values: Vec<sea_orm::Value> = vec![org.into(), start.into(), last.into(), currency.clone().into()];
-        let n = if revenue { 3 } else { 4 };
-        let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, values.into_iter().take(n));
+        let values: Vec<sea_orm::Value> = vec![org.into(), start.into(), last.into()];
+        let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, values);
         for r in db.query_all_raw(stmt).await? {
             let Some(slot) = out.get_mut(&r.try_get::<NaiveDate>("", "month")?) else { continue };
             let amount = r.try_get::<Option<Decimal>>("", "amount")?.unwrap_or_default();

@@ -16,6 +16,7 @@ pub struct Model {
     pub entry_date: Date,
     pub hours: Decimal,
     pub is_billable: bool,
+    pub billed: bool,
     pub note: Option<String>,
     pub version: i32,
     pub created_at: DateTimeWithTimeZone,

@@ -184,6 +184,7 @@ pub async fn update_entry(
     let org_id = session.require(Permission::WorkWrite)?;
     let current = get_entry(db, org_id, TimeEntry::decode(&i.id, "id")?).await?;
     own_or_manager(session, current.membership_id)?;
+    not_billed(&current)?;
     let hours = entry_hours(i.hours.unwrap_or(current.hours))?;
     let date = i.date.unwrap_or(current.entry_date);
     day_total_ok(db, current.membership_id, date, hours, Some(current.id)).await?;
@@ -205,11 +206,20 @@ pub async fn update_entry(
     Ok(updated)
 }
 
+/// Invoiced time is frozen (BAD_USER_INPUT): void or credit the invoice first.
+fn not_billed(e: &time_entry::Model) -> AppResult<()> {
+    if e.billed {
+        return Err(AppError::bad_input("id", "this time was invoiced: void the invoice (or credit it) first"));
+    }
+    Ok(())
+}
+
 /// Deletes a time entry (its owner or a manager).
 pub async fn delete_entry(db: &impl ConnectionTrait, session: &Session, gid: &str) -> AppResult<time_entry::Model> {
     let org_id = session.require(Permission::WorkWrite)?;
     let current = get_entry(db, org_id, TimeEntry::decode(gid, "id")?).await?;
     own_or_manager(session, current.membership_id)?;
+    not_billed(&current)?;
     time_entry::Entity::delete_by_id(current.id).exec(db).await?;
     let changes = serde_json::json!({ "hours": current.hours.to_string(), "date": current.entry_date });
     let w = Write { db, session, org: org_id };
@@ -494,4 +504,19 @@ pub async fn hours_by_month(
     rows.iter()
         .map(|r| Ok((r.try_get("", "month")?, r.try_get("", "membership_id")?, r.try_get("", "hours")?)))
         .collect()
+}
+
+/// Marks time entries `ids` of `org` invoiced (`billed`) or not (finance calls this when it
+/// bills them and when it releases them); frozen entries cannot be changed or deleted.
+pub async fn set_billed(db: &impl ConnectionTrait, org: Uuid, ids: &[Uuid], billed: bool) -> AppResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE time_entries SET billed = $3 WHERE org_id = $1 AND id = ANY($2)",
+        [org.into(), ids.to_vec().into(), billed.into()],
+    ))
+    .await?;
+    Ok(())
 }
