@@ -470,6 +470,8 @@ async fn overdue_invoices_are_announced_once() {
     opsgraph_org::service::dispatch::run_once(&app.pool).await.expect("dispatch");
     let inbox = "{ viewer { notifications { nodes { kind title } } } }";
     let nodes = data(&app.gql(Some(&rep), inbox, json!({})).await)["viewer"]["notifications"]["nodes"].clone();
+    let kinds: Vec<&str> = nodes.as_array().expect("nodes").iter().filter_map(|n| n["title"].as_str()).collect();
+    assert!(kinds.contains(&"Invoice INV-2026-0001 issued: 10.00 USD"), "the owner hears of the issue: {kinds:?}");
     let warnings: Vec<&Value> = nodes.as_array().expect("nodes").iter().filter(|n| n["kind"] == "WARNING").collect();
     assert_eq!(
         warnings,

@@ -290,7 +290,9 @@ pub async fn issue(db: &impl ConnectionTrait, session: &Session, i: IssueInvoice
     am.rate_to_org = Set(opsgraph_crm::service::rates::rate_on(db, w.org, &current.currency, day).await?);
     am.issued_at = Set(Some(Utc::now().fixed_offset()));
     let after = w.update::<Invoice, _>("invoice.issue", current.clone(), am, i.expected_version).await?.after;
-    emit(&w, &after, "invoice.issued", None).await?;
+    let title =
+        format!("Invoice {} issued: {} {}", after.number.clone().unwrap_or_default(), after.total, after.currency);
+    emit(&w, &after, "invoice.issued", Some(("INFO", title))).await?;
     Ok(after)
 }
 
@@ -305,7 +307,8 @@ pub async fn send(db: &impl ConnectionTrait, session: &Session, gid: &Id) -> App
     am.status = Set(InvoiceStatus::Sent.as_str().to_owned());
     am.sent_at = Set(Some(Utc::now().fixed_offset()));
     let after = w.update::<Invoice, _>("invoice.send", current.clone(), am, current.version).await?.after;
-    emit(&w, &after, "invoice.sent", None).await?;
+    let title = format!("Invoice {} sent", after.number.clone().unwrap_or_default());
+    emit(&w, &after, "invoice.sent", Some(("INFO", title))).await?;
     Ok(after)
 }
 
