@@ -21,8 +21,12 @@ pub async fn invoice_pdf(db: &impl ConnectionTrait, session: &Session, id: Uuid)
         return Err(AppError::bad_input("id", "a draft has no document yet: issue it first"));
     };
     let lines = invoices::lines_of(db, inv.id).await?;
-    let account =
-        opsgraph_crm::service::accounts::get(db, org, inv.account_id).await.map(|a| a.name).unwrap_or_default();
+    // A soft-deleted account's invoices still print, without its name.
+    let account = match opsgraph_crm::service::accounts::get(db, org, inv.account_id).await {
+        Ok(a) => a.name,
+        Err(AppError::NotFound(_)) => String::new(),
+        Err(e) => return Err(e),
+    };
     let issuer = opsgraph_org::service::organization::name(db, org).await?;
     Ok((format!("{number}.pdf"), render(&issuer, &account, &inv, &lines)))
 }

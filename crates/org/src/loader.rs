@@ -37,3 +37,10 @@ relation!(
     /// Memberships of a user (all organisations the viewer belongs to).
     MembershipsOfUser, membership, UserId, spec = crate::graphql::members::MEMBERS
 );
+
+/// The request organisation's default currency, through the request's by-id loader (one
+/// statement however many fields of a level ask), for other domains' money figures.
+pub async fn default_currency(req: &opsgraph_core::RequestCtx, org: uuid::Uuid) -> opsgraph_core::AppResult<String> {
+    let row = opsgraph_core::loader::by_id::<crate::entity::organization::Entity>(req, org).await?;
+    Ok(row.ok_or_else(|| opsgraph_core::AppError::not_found("organization"))?.default_currency.clone())
+}

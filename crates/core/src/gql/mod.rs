@@ -285,6 +285,17 @@ pub fn parent<'a, T: Any>(ctx: &ResolverContext<'a>) -> AppResult<&'a T> {
         .ok_or_else(|| AppError::internal("unexpected parent type"))
 }
 
+/// The optional `Date` argument `name` of a field (BAD_USER_INPUT on `name` when malformed).
+pub fn date_arg(ctx: &ResolverContext<'_>, name: &str) -> AppResult<Option<chrono::NaiveDate>> {
+    match ctx.args.get(name) {
+        Some(v) if !v.is_null() => {
+            let s = v.string().map_err(|_| AppError::bad_input(name, "expected a Date"))?;
+            crate::validate::date(name, s).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
 /// A field resolved without awaiting anything: its value (or error) is ready, so no
 /// future is allocated for it (most fields of a large response are such).
 pub fn ready<'a>(r: AppResult<Option<FieldValue<'a>>>) -> FieldFuture<'a> {

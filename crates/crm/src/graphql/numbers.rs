@@ -5,10 +5,10 @@ use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object,
 use opsgraph_core::context::RequestCtx;
 use opsgraph_core::filter::{FieldKind as K, ff};
 use opsgraph_core::gql::{
-    Money, SchemaParts, list_field, money_field, node_mutation, node_object, parent, payload, payload_value, prop,
-    scalar,
+    Money, SchemaParts, date_arg, list_field, money_field, node_mutation, node_object, parent, payload, payload_value,
+    prop, scalar,
 };
-use opsgraph_core::loader::{ById, failed};
+use opsgraph_core::loader::failed;
 use opsgraph_core::node::{Model, NodeType};
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use opsgraph_core::{AppError, AppResult, Permission};
@@ -37,22 +37,9 @@ pub static EXCHANGE_RATES: std::sync::LazyLock<ListSpec<exchange_rate::Entity>> 
 /// `Numbers` as an object with its currency (the organisation's).
 struct Row(Numbers, String);
 
-fn date_arg(ctx: &async_graphql::dynamic::ResolverContext<'_>, name: &str) -> AppResult<Option<chrono::NaiveDate>> {
-    match ctx.args.get(name) {
-        Some(v) if !v.is_null() => {
-            let s = v.string().map_err(|_| AppError::bad_input(name, "expected a Date"))?;
-            opsgraph_core::validate::date(name, s).map(Some)
-        }
-        _ => Ok(None),
-    }
-}
-
 /// The organisation's currency (crm figures are converted into it), after CrmRead.
 async fn org_currency(req: &RequestCtx) -> AppResult<String> {
-    let org = req.require(Permission::CrmRead)?;
-    let orgs =
-        req.loader(ById::<<Organization as NodeType>::Entity>::new).load_one(org).await.map_err(|e| failed(&e))?;
-    Ok(orgs.ok_or_else(|| AppError::not_found("organization"))?.default_currency.clone())
+    opsgraph_org::loader::default_currency(req, req.require(Permission::CrmRead)?).await
 }
 
 fn lifetime_field() -> Field {

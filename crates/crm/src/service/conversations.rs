@@ -13,7 +13,7 @@ use opsgraph_core::node::NodeType;
 use opsgraph_core::write::Write;
 use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbBackend, Set, Statement};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -111,11 +111,8 @@ async fn announce(
 
 /// The conversation `id` of `org`.
 pub async fn get(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> AppResult<conversation::Model> {
-    conversation::Entity::find_by_id(id)
-        .filter(conversation::Column::OrgId.eq(org))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("conversation"))
+    opsgraph_core::db::find_in_org::<conversation::Entity>(db, conversation::Column::OrgId, org, id, "conversation")
+        .await
 }
 
 /// Change a conversation: status, assignee, subject, tags; omitted fields stay.

@@ -143,9 +143,6 @@ pub async fn update(
 
 /// The number `id` of `org`.
 pub async fn get(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> AppResult<phone_number::Model> {
-    phone_number::Entity::find_by_id(id)
-        .filter(phone_number::Column::OrgId.eq(org))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("phone number"))
+    opsgraph_core::db::find_in_org::<phone_number::Entity>(db, phone_number::Column::OrgId, org, id, "phone number")
+        .await
 }

@@ -7,7 +7,7 @@ use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
 use opsgraph_core::context::RequestCtx;
 use opsgraph_core::gql::{
-    Money, SchemaParts, list_of_field_for, money_field, node_mutation, node_object, opt, parent, payload,
+    Money, SchemaParts, date_arg, list_of_field_for, money_field, node_mutation, node_object, opt, parent, payload,
     payload_value, prop, ref_field_nn, scalar,
 };
 use opsgraph_core::loader::failed;
@@ -26,16 +26,6 @@ use crate::service::pnl;
 
 /// The figures with the project's budget (in the organisation's currency, if it is).
 struct Figures(Arc<Financials>, Option<Decimal>);
-
-fn date_arg(ctx: &async_graphql::dynamic::ResolverContext<'_>, name: &str) -> AppResult<Option<chrono::NaiveDate>> {
-    match ctx.args.get(name) {
-        Some(v) if !v.is_null() => {
-            let s = v.string().map_err(|_| AppError::bad_input(name, "expected a Date"))?;
-            opsgraph_core::validate::date(name, s).map(Some)
-        }
-        _ => Ok(None),
-    }
-}
 
 /// The range asked: a fiscal period's days, or `from`/`to`.
 async fn range(
@@ -61,8 +51,7 @@ fn financials_field() -> Field {
             let p = parent::<Model<Project>>(&ctx)?;
             let req = RequestCtx::of(&ctx)?;
             let org = req.require(Permission::FinanceRead)?;
-            let orgs = opsgraph_core::loader::by_id::<<Organization as NodeType>::Entity>(&req, org).await?;
-            let currency = orgs.ok_or_else(|| AppError::not_found("organization"))?.default_currency.clone();
+            let currency = opsgraph_org::loader::default_currency(&req, org).await?;
             let (from, to) = range(&ctx, &req, org).await?;
             let budget = p.budget_amount.filter(|_| p.budget_currency.as_deref() == Some(currency.as_str()));
             let key = (p.id, org, currency, from, to);

@@ -13,7 +13,7 @@ use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
 use opsgraph_work::nodes::Project;
 use rust_decimal::Decimal;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -51,11 +51,7 @@ pub struct SubmitExpenseInput {
 
 /// The expense `id` of `org`.
 pub async fn get(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> AppResult<expense::Model> {
-    expense::Entity::find_by_id(id)
-        .filter(expense::Column::OrgId.eq(org))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("expense"))
+    opsgraph_core::db::find_in_org::<expense::Entity>(db, expense::Column::OrgId, org, id, "expense").await
 }
 
 /// Submits the caller's expense (`expense.submitted`).

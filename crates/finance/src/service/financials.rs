@@ -96,12 +96,9 @@ impl FinancialsLoader {
         let db = self.0.as_ref();
         let zero = Financials { currency: currency.to_owned(), ..Financials::default() };
         let mut out: HashMap<Uuid, Financials> = projects.iter().map(|p| (*p, zero.clone())).collect();
-        let values = |n: usize| -> Vec<sea_orm::Value> {
-            let all = [org.into(), projects.to_vec().into(), from.into(), to.into()];
-            all.into_iter().take(n).collect()
-        };
+        let values = || -> Vec<sea_orm::Value> { vec![org.into(), projects.to_vec().into(), from.into(), to.into()] };
         for r in db
-            .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, INVOICES, values(4)))
+            .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, INVOICES, values()))
             .await
             .map_err(db_error)?
         {
@@ -110,7 +107,7 @@ impl FinancialsLoader {
             f.unconverted += r.try_get::<i64>("", "unconverted").map_err(db_error)?;
         }
         for r in db
-            .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, EXPENSES, values(5)))
+            .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, EXPENSES, values()))
             .await
             .map_err(db_error)?
         {

@@ -67,11 +67,7 @@ pub struct CreateInvoiceInput {
 
 /// A live invoice of `org` (NOT_FOUND otherwise).
 pub async fn get(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> AppResult<invoice::Model> {
-    invoice::Entity::find_by_id(id)
-        .filter(invoice::Column::OrgId.eq(org))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("invoice"))
+    opsgraph_core::db::find_in_org::<invoice::Entity>(db, invoice::Column::OrgId, org, id, "invoice").await
 }
 
 async fn project(db: &impl ConnectionTrait, org: Uuid, gid: Option<&Id>, field: &str) -> AppResult<Option<Uuid>> {

@@ -52,11 +52,7 @@ fn amount(v: Decimal) -> AppResult<Decimal> {
 
 /// The payment (or refund) `id` of `org`.
 pub async fn get(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> AppResult<payment::Model> {
-    payment::Entity::find_by_id(id)
-        .filter(payment::Column::OrgId.eq(org))
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::not_found("payment"))
+    opsgraph_core::db::find_in_org::<payment::Entity>(db, payment::Column::OrgId, org, id, "payment").await
 }
 
 /// The payment with external reference `r` in `org`, if any.
