@@ -177,6 +177,38 @@ impl<'a, C: ConnectionTrait> Write<'a, C> {
         self.emit::<N>(kind, id, DomainEvent { project_id, ..DomainEvent::default() }).await
     }
 
+    /// `to` without the writer: nobody is addressed about what they did themselves.
+    pub fn others(&self, to: impl IntoIterator<Item = Uuid>) -> Vec<Uuid> {
+        let mut out: Vec<Uuid> = vec![];
+        for m in to {
+            if Some(m) != self.session.membership_id && !out.contains(&m) {
+                out.push(m);
+            }
+        }
+        out
+    }
+
+    /// Emits `kind` about `N` row `id` addressed to `to` (see [`Write::others`]) with the
+    /// notification `(kind, title)` the dispatcher shows them (`data.notify`, for domains
+    /// above org); `event` carries the project and the other details.
+    pub async fn notify<N: NodeType>(
+        &self,
+        kind: &'static str,
+        id: Uuid,
+        to: impl IntoIterator<Item = Uuid>,
+        (note, title): (&str, String),
+        event: DomainEvent,
+    ) -> AppResult<i64> {
+        let mut data = match event.data {
+            serde_json::Value::Object(m) => m,
+            serde_json::Value::Null => serde_json::Map::new(),
+            other => serde_json::Map::from_iter([("details".to_owned(), other)]),
+        };
+        data.insert("notify".into(), serde_json::json!({ "kind": note, "title": title }));
+        let recipients = self.others(to);
+        self.emit::<N>(kind, id, DomainEvent { recipients, data: serde_json::Value::Object(data), ..event }).await
+    }
+
     /// Emits the domain event `kind` about `N` row `id` (see [`crate::events`]).
     pub async fn emit<N: NodeType>(&self, kind: &'static str, id: Uuid, event: DomainEvent) -> AppResult<i64> {
         let event = DomainEvent { kind, subject_type: N::NAME, subject_id: id, ..event };

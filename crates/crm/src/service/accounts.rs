@@ -92,7 +92,7 @@ async fn emit(
     kind: &'static str,
     data: serde_json::Value,
 ) -> AppResult<()> {
-    let recipients = a.owner_id.filter(|o| Some(*o) != w.session.membership_id).into_iter().collect();
+    let recipients = w.others(a.owner_id);
     let mut data = data;
     if matches!(kind, "account.created" | "account.assigned") && data.is_object() {
         data["notify"] =

@@ -154,7 +154,7 @@ async fn apply_rules(db: &impl ConnectionTrait, c: contact::Model, route: bool) 
 
 /// Emits `kind` about contact `c`, addressed to its owner (unless they did it).
 async fn emit(w: &Write<'_, impl ConnectionTrait>, c: &contact::Model, kind: &'static str) -> AppResult<()> {
-    let recipients = c.owner_id.filter(|o| Some(*o) != w.session.membership_id).into_iter().collect();
+    let recipients = w.others(c.owner_id);
     let name = format!("{} {}", c.first_name, c.last_name).trim().to_owned();
     let mut data = serde_json::json!({ "name": name });
     if matches!(kind, "contact.created" | "contact.assigned") {

@@ -101,11 +101,10 @@ async fn announce(
     kind: &'static str,
     notify: String,
 ) -> AppResult<()> {
-    let recipients: Vec<Uuid> = c.assignee_id.filter(|a| Some(*a) != w.session.membership_id).into_iter().collect();
     let note = if kind == "conversation.message_received" { "MENTION" } else { "ASSIGNMENT" };
-    let data =
-        serde_json::json!({ "channel": c.channel, "status": c.status, "notify": { "kind": note, "title": notify } });
-    w.emit::<Conversation>(kind, c.id, DomainEvent { recipients, data, ..DomainEvent::default() }).await?;
+    let data = serde_json::json!({ "channel": c.channel, "status": c.status });
+    w.notify::<Conversation>(kind, c.id, c.assignee_id, (note, notify), DomainEvent { data, ..DomainEvent::default() })
+        .await?;
     Ok(())
 }
 

@@ -178,7 +178,7 @@ pub(crate) async fn emit(
     kind: &'static str,
     data: serde_json::Value,
 ) -> AppResult<()> {
-    let recipients = d.owner_id.filter(|o| Some(*o) != w.session.membership_id).into_iter().collect();
+    let recipients = w.others(d.owner_id);
     let mut data = match data {
         serde_json::Value::Object(m) => m,
         other => serde_json::Map::from_iter([("details".to_owned(), other)]),

@@ -81,11 +81,10 @@ pub async fn give(
     let title = format!("Feedback from {}: {}/5", account.name, row.rating);
     let event = DomainEvent {
         project_id: project,
-        recipients: account.owner_id.filter(|o| Some(*o) != session.membership_id).into_iter().collect(),
-        data: serde_json::json!({ "rating": row.rating, "notify": { "kind": "COMMENT", "title": title } }),
+        data: serde_json::json!({ "rating": row.rating }),
         ..DomainEvent::default()
     };
-    w.emit::<ClientFeedback>("client_feedback.given", row.id, event).await?;
+    w.notify::<ClientFeedback>("client_feedback.given", row.id, account.owner_id, ("COMMENT", title), event).await?;
     Ok(row)
 }
 

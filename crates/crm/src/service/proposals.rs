@@ -240,12 +240,7 @@ async fn announce(w: &Write<'_, impl ConnectionTrait>, p: &proposal::Model, kind
     let account = accounts::get(w.db, w.org, p.account_id).await?;
     let verb = if kind == "proposal.accepted" { "accepted" } else { "rejected" };
     let title = format!("{} {verb} the proposal \"{}\"", account.name, p.title);
-    let event = DomainEvent {
-        recipients: account.owner_id.into_iter().collect(),
-        data: serde_json::json!({ "notify": { "kind": "STATUS_CHANGE", "title": title } }),
-        ..DomainEvent::default()
-    };
-    w.emit::<Proposal>(kind, p.id, event).await?;
+    w.notify::<Proposal>(kind, p.id, account.owner_id, ("STATUS_CHANGE", title), DomainEvent::default()).await?;
     Ok(())
 }
 

@@ -142,13 +142,8 @@ pub async fn decide(db: &impl ConnectionTrait, session: &Session, i: DecideExpen
         _ => ("expense.rejected", "rejected"),
     };
     let title = format!("Expense {verb}: {} {} {}", after.description, after.amount, after.currency);
-    let event = DomainEvent {
-        project_id: after.project_id,
-        recipients: vec![after.member_id],
-        data: serde_json::json!({ "notify": { "kind": "STATUS_CHANGE", "title": title } }),
-        ..DomainEvent::default()
-    };
-    w.emit::<Expense>(kind, after.id, event).await?;
+    let event = DomainEvent { project_id: after.project_id, ..DomainEvent::default() };
+    w.notify::<Expense>(kind, after.id, [after.member_id], ("STATUS_CHANGE", title), event).await?;
     Ok(after)
 }
 

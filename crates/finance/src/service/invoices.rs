@@ -180,15 +180,15 @@ async fn emit(
     kind: &'static str,
     notify: Option<(&str, String)>,
 ) -> AppResult<()> {
-    let mut data = serde_json::json!({ "number": inv.number, "status": inv.status, "total": inv.total.to_string() });
-    let mut recipients = vec![];
-    if let Some((k, title)) = notify {
-        data["notify"] = serde_json::json!({ "kind": k, "title": title });
-        let account = opsgraph_crm::service::accounts::get(w.db, w.org, inv.account_id).await?;
-        recipients = account.owner_id.filter(|o| Some(*o) != w.session.membership_id).into_iter().collect();
-    }
-    let event = DomainEvent { project_id: inv.project_id, recipients, data, ..DomainEvent::default() };
-    w.emit::<Invoice>(kind, inv.id, event).await?;
+    let data = serde_json::json!({ "number": inv.number, "status": inv.status, "total": inv.total.to_string() });
+    let event = DomainEvent { project_id: inv.project_id, data, ..DomainEvent::default() };
+    match notify {
+        Some(note) => {
+            let account = opsgraph_crm::service::accounts::get(w.db, w.org, inv.account_id).await?;
+            w.notify::<Invoice>(kind, inv.id, account.owner_id, note, event).await?
+        }
+        None => w.emit::<Invoice>(kind, inv.id, event).await?,
+    };
     Ok(())
 }
 

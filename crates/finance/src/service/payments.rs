@@ -134,11 +134,10 @@ async fn announce_paid(w: &Write<'_, impl ConnectionTrait>, inv: &invoice::Model
     let title = format!("Invoice {} paid", inv.number.clone().unwrap_or_default());
     let event = DomainEvent {
         project_id: inv.project_id,
-        recipients: account.owner_id.filter(|o| Some(*o) != w.session.membership_id).into_iter().collect(),
-        data: serde_json::json!({ "number": inv.number, "notify": { "kind": "SUCCESS", "title": title } }),
+        data: serde_json::json!({ "number": inv.number }),
         ..DomainEvent::default()
     };
-    w.emit::<Invoice>("invoice.paid", inv.id, event).await?;
+    w.notify::<Invoice>("invoice.paid", inv.id, account.owner_id, ("SUCCESS", title), event).await?;
     Ok(())
 }
 
