@@ -11,12 +11,8 @@ use uuid::Uuid;
 
 /// Announces the invoices overdue on `today` in every organisation; returns how many.
 pub async fn run(pool: &DatabaseConnection, today: NaiveDate) -> AppResult<usize> {
-    let db = TxDb::begin(pool, &Tenant::default()).await?;
-    db.execute_unprepared("SELECT set_config('app.system', 'scheduler', true)").await?;
-    let orgs = opsgraph_org::service::organization::active_ids(&db).await?;
-    db.commit().await?;
     let mut n = 0;
-    for org in orgs {
+    for org in opsgraph_org::service::organization::scheduled_ids(pool).await? {
         let db = TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await?;
         n += run_org(&db, org, today).await?;
         db.commit().await?;

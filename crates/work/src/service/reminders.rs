@@ -12,19 +12,10 @@ use uuid::Uuid;
 
 use crate::service::notify;
 
-/// Organisations to look at (the job's one cross-tenant read).
-async fn organisations(pool: &DatabaseConnection) -> AppResult<Vec<Uuid>> {
-    let db = TxDb::begin(pool, &Tenant::default()).await?;
-    db.execute_unprepared("SELECT set_config('app.system', 'scheduler', true)").await?;
-    let ids = opsgraph_org::service::organization::active_ids(&db).await?;
-    db.commit().await?;
-    Ok(ids)
-}
-
 /// Emits the reminders due on `today` in every organisation; returns how many were emitted.
 pub async fn run(pool: &DatabaseConnection, today: NaiveDate) -> AppResult<usize> {
     let mut n = 0;
-    for org in organisations(pool).await? {
+    for org in opsgraph_org::service::organization::scheduled_ids(pool).await? {
         let db = TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await?;
         n += run_org(&db, org, today).await?;
         db.commit().await?;
