@@ -245,7 +245,8 @@ fn kind_of(channel: &str) -> InteractionKind {
     }
 }
 
-/// Moves the thread's counters for message `m` (and reopens it when asked) in one statement.
+/// Moves the thread's counters for message `m` (and reopens it when asked) in one
+/// statement that returns the thread as it is now.
 async fn bump(
     db: &impl ConnectionTrait,
     thread: &conversation::Model,
@@ -253,21 +254,20 @@ async fn bump(
     inbound: bool,
     reopen: bool,
 ) -> AppResult<conversation::Model> {
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
+    use sea_orm::EntityTrait;
+    conversation::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "UPDATE conversations SET message_count = message_count + 1, \
                unread_count = unread_count + CASE WHEN $2 THEN 1 ELSE 0 END, \
                last_message_at = greatest(last_message_at, $3), \
                status = CASE WHEN $4 THEN 'ACTIVE' ELSE status END, version = version + 1 \
-             WHERE id = $1 RETURNING version",
+             WHERE id = $1 RETURNING *",
             [thread.id.into(), inbound.into(), m.occurred_at.into(), reopen.into()],
         ))
-        .await?;
-    if row.is_none() {
-        return Err(AppError::not_found("conversation"));
-    }
-    get(db, thread.org_id, thread.id).await
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("conversation"))
 }
 
 /// Marks every unread inbound message of a conversation read; returns the conversation.
