@@ -15,8 +15,7 @@ use crate::entity::{account_credit, invoice, invoice_line, payment};
 use crate::enums::{InvoiceKind, InvoiceStatus, PaymentKind, PaymentMethod};
 use crate::loader::{CreditNotesOf, LinesOf, PaymentsOf};
 use crate::nodes::{AccountCredit, Invoice, InvoiceLine, Payment};
-use crate::service::invoices::is_overdue;
-use crate::totals;
+use crate::service::invoices::{is_overdue, open_amount};
 
 fn money(amount: Decimal, currency: &str) -> Option<Money> {
     Some(Money { amount, currency: currency.to_owned() })
@@ -112,12 +111,7 @@ fn invoice_object(parts: &mut SchemaParts) {
             money(i.credited_total, &i.currency)
         }))
         .field(money_field::<I>("outstanding", false, "Still open: total - paid - credited.", |i| {
-            let open = match i.status.as_str() {
-                "DRAFT" | "VOID" => Decimal::ZERO,
-                _ if i.kind != "INVOICE" => Decimal::ZERO,
-                _ => totals::outstanding(i.total, i.paid_total, i.credited_total),
-            };
-            money(open, &i.currency)
+            money(open_amount(i), &i.currency)
         }))
         .field(prop::<I>(
             "rateToOrganizationCurrency",

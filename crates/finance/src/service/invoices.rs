@@ -472,11 +472,19 @@ pub async fn add_credit(
     Ok(())
 }
 
+/// Whether `inv` is an issued invoice (not a credit note) that something may still be owed on.
+pub fn is_open(inv: &invoice::Model) -> bool {
+    matches!(inv.status.as_str(), "ISSUED" | "SENT" | "PARTIALLY_PAID") && inv.kind == "INVOICE"
+}
+
+/// What is still owed on `inv` (0.00 unless it is open).
+pub fn open_amount(inv: &invoice::Model) -> Decimal {
+    if is_open(inv) { totals::outstanding(inv.total, inv.paid_total, inv.credited_total) } else { Decimal::new(0, 2) }
+}
+
 /// Whether an issued invoice is past due with something still open on `today`.
 pub fn is_overdue(inv: &invoice::Model, today: NaiveDate) -> bool {
-    matches!(inv.status.as_str(), "ISSUED" | "SENT" | "PARTIALLY_PAID")
-        && inv.kind == "INVOICE"
-        && inv.due_date.is_some_and(|d| d < today)
+    is_open(inv) && inv.due_date.is_some_and(|d| d < today)
 }
 
 /// The lines of `invoice` in order (for documents and tests).
