@@ -33,6 +33,7 @@ mod m20261202_000026_crm_conversations;
 mod m20261202_000027_finance;
 mod m20261202_000028_finance_expenses;
 mod m20261202_000029_finance_forecasts;
+mod m20261202_000030_member_rates;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000027_finance::Migration),
             Box::new(m20261202_000028_finance_expenses::Migration),
             Box::new(m20261202_000029_finance_forecasts::Migration),
+            Box::new(m20261202_000030_member_rates::Migration),
         ]
     }
 }

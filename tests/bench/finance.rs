@@ -1,5 +1,5 @@
 //! The finance benchmark: 50 client projects with 10,000 time entries, 2,000 issued
-//! invoices over a year and 500 expenses (set-based SQL, setup only), then the
+//! invoices over a year, 500 expenses and a raise of the member's rates in June (set-based SQL, setup only), then the
 //! organisation's P&L by month and `projects(first: 50) { financials }` through the real
 //! HTTP endpoint: p50/p95 and statements per request.
 //!
@@ -22,7 +22,9 @@ const SEED: [&str; 5] = [
     "INSERT INTO accounts (id, org_id, name, status) SELECT gen_random_uuid(), $1, 'Client of ' || p.key, 'ACTIVE' \
      FROM projects p WHERE p.org_id = $1",
     "UPDATE projects p SET client_account_id = a.id FROM accounts a WHERE a.org_id = $1 AND a.name = 'Client of ' || p.key",
-    "UPDATE memberships SET cost_rate = 60, bill_rate = 150, rate_currency = 'USD' WHERE id = $2",
+    "INSERT INTO member_rates (id, org_id, membership_id, valid, cost_rate, bill_rate) VALUES \
+     (gen_random_uuid(), $1, $2, daterange(NULL, '2026-06-01'), 60, 150), \
+     (gen_random_uuid(), $1, $2, daterange('2026-06-01', NULL), 66, 165)",
     "INSERT INTO invoices (id, org_id, kind, number, account_id, project_id, status, currency, issue_date, due_date, \
        subtotal, tax_total, total, paid_total, rate_to_org) \
      SELECT gen_random_uuid(), $1, 'INVOICE', 'INV-B-' || lpad(g::text, 5, '0'), p.client_account_id, p.id, \

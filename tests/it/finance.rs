@@ -387,7 +387,7 @@ async fn expenses_and_billing_the_work() {
     data(&app.gql(Some(&owner), ISSUE, json!({ "id": inv["id"], "v": inv["version"], "d": "2026-11-30" })).await);
     let pay = json!({ "i": { "invoiceId": inv["id"], "amount": "500", "method": "CARD", "paidOn": "2026-11-30" } });
     data(&app.gql(Some(&owner), PAY, pay).await);
-    let cost = "mutation($id: ID!) { updateMember(input: { id: $id, expectedVersion: 2, costRate: \"60.00\" }) { membership { id } } }";
+    let cost = "mutation($id: ID!) { updateMember(input: { id: $id, expectedVersion: 2, costRate: \"60.00\", ratesValidFrom: \"2026-11-01\" }) { membership { id } } }";
     data(&app.gql(Some(&owner), cost, json!({ "id": dev_id })).await);
     let q = "query($p: ID!) { node(id: $p) { ... on Project { financials(from: \"2026-11-01\", to: \"2026-11-30\") { \
         invoiced { amount currency } paid { amount } outstanding { amount } expenses { amount } labourCost { amount } \

@@ -26,6 +26,7 @@ mod organization;
 mod outage;
 mod pagination;
 mod portal;
+mod rates;
 mod schema;
 mod semantics;
 mod statements;

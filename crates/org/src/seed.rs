@@ -13,6 +13,7 @@ use crate::AuthConfig;
 use crate::entity::{membership, skill, team};
 use crate::service::invitations::{self, AcceptInvitationInput};
 use crate::service::members::{AddMemberInput, add};
+use crate::service::rates::{self, RateChange};
 use crate::service::signup::{NewAccount, SignUpInput, create_account};
 use crate::service::skills::{CreateSkillInput, create as create_skill, set_member_skill};
 use crate::service::teams::{CreateTeamInput, add_member, create as create_team};
@@ -168,6 +169,17 @@ async fn people(
         let token = invitations::create(db, owner, m.org_id, m.id).await?;
         let accept = AcceptInvitationInput { token, password: DEMO_PASSWORD.into(), first_name: None, last_name: None };
         invitations::accept(db, auth, owner, accept).await?;
+        if members.len() % 2 == 1 {
+            // Every other person got a raise half a year ago: older work keeps the old rates.
+            let from = chrono::Utc::now().date_naive() - chrono::Days::new(182);
+            let raise = |r: i64| Some(Some(rust_decimal::Decimal::new(r, 2)));
+            let change = RateChange {
+                from: Some(from),
+                cost: raise(6500 + 500 * members.len() as i64),
+                bill: raise(16500 + 1000 * members.len() as i64),
+            };
+            rates::set(db, m.org_id, m.id, &change).await?;
+        }
         logins.push((*login).to_owned());
         members.push(m);
     }

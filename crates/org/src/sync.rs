@@ -60,6 +60,9 @@ pub struct UpsertMembershipInput {
     /// Billing rate per hour.
     #[serde(default, deserialize_with = "patch")]
     pub bill_rate: Option<Option<Decimal>>,
+    /// First day changed rates apply (default today).
+    #[serde(default)]
+    pub rates_valid_from: Option<NaiveDate>,
 }
 
 impl Upsert for Membership {
@@ -110,6 +113,7 @@ impl Upsert for Membership {
             hire_date: i.hire_date,
             cost_rate: i.cost_rate,
             bill_rate: i.bill_rate,
+            rates_valid_from: i.rates_valid_from,
         };
         let mut row = members::update(db, session, input).await?;
         if let Some(role) = i.role

@@ -1,8 +1,8 @@
 //! Billing the work: a project's uninvoiced billable time and approved billable expenses of
-//! a date range become one draft invoice. Time is one line per member (hours x the member's
-//! bill rate); each expense is a line. Every time entry and expense is recorded against its
-//! line in `billed_items` (unique), so it is billed at most once; replacing the draft's
-//! lines or voiding the invoice releases them.
+//! a date range become one draft invoice. Time is one line per member and bill rate (hours
+//! x the member's bill rate on each entry's day); each expense is a line. Every time entry
+//! and expense is recorded against its line in `billed_items` (unique), so it is billed at
+//! most once; replacing the draft's lines or voiding the invoice releases them.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +13,7 @@ use opsgraph_core::write::Write;
 use opsgraph_core::{AppError, AppResult, Permission, Session};
 use opsgraph_crm::nodes::Account;
 use opsgraph_derive::GqlInput;
+use opsgraph_org::nodes::Membership;
 use opsgraph_work::nodes::Project;
 use rust_decimal::Decimal;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement};
@@ -54,7 +55,11 @@ async fn billed(db: &impl ConnectionTrait, column: &str, ids: &[Uuid]) -> AppRes
 /// A line with the items it bills: (time entries, expenses).
 type Planned = (InvoiceLineInput, Vec<Uuid>, Vec<Uuid>);
 
-/// Time as one line per member at their bill rate.
+/// A member's billable hours at one bill rate: (hours, first day, last day, entries).
+type AtRate = (Decimal, NaiveDate, NaiveDate, Vec<Uuid>);
+
+/// Time as one line per member and bill rate: each entry is priced at its member's bill
+/// rate on its day, so a raise inside the range makes two lines.
 async fn time_lines(
     db: &impl ConnectionTrait,
     org: Uuid,
@@ -64,23 +69,33 @@ async fn time_lines(
     let entries = opsgraph_work::service::time::billable_entries(db, org, project, i.from, i.to).await?;
     let ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
     let done = billed(db, "time_entry_id", &ids).await?;
-    let mut by_member: BTreeMap<Uuid, (Decimal, Vec<Uuid>)> = BTreeMap::new();
-    for e in entries.iter().filter(|e| !done.contains(&e.id)) {
-        let slot = by_member.entry(e.membership_id).or_default();
-        slot.0 += e.hours;
-        slot.1.push(e.id);
-    }
-    let mut out = vec![];
-    let mut missing = vec![];
-    for (member, (hours, entries)) in by_member {
-        let m = opsgraph_org::service::members::get(db, org, member).await?;
-        let Some(rate) = m.bill_rate else {
-            missing.push(m.id.to_string());
+    let open: Vec<_> = entries.iter().filter(|e| !done.contains(&e.id)).collect();
+    let days: Vec<(Uuid, NaiveDate)> = open.iter().map(|e| (e.membership_id, e.entry_date)).collect();
+    let rates = opsgraph_org::service::rates::at(db, org, &days).await?;
+    let mut groups: BTreeMap<(Uuid, Decimal), AtRate> = BTreeMap::new();
+    let mut missing = BTreeMap::new();
+    for e in open {
+        let Some(rate) = rates.get(&(e.membership_id, e.entry_date)).and_then(|r| r.bill) else {
+            missing.entry(e.membership_id).or_insert(e.entry_date);
             continue;
         };
-        let who = opsgraph_org::service::members::display_name(db, &m).await?;
+        let slot = groups.entry((e.membership_id, rate)).or_insert((Decimal::ZERO, e.entry_date, e.entry_date, vec![]));
+        slot.0 += e.hours;
+        slot.2 = e.entry_date;
+        slot.3.push(e.id);
+    }
+    if !missing.is_empty() {
+        let who: Vec<String> = missing.iter().map(|(m, day)| format!("{} on {day}", Membership::gid(*m))).collect();
+        return Err(AppError::bad_input("projectId", format!("members without a bill rate: {}", who.join(", "))));
+    }
+    let members: Vec<Uuid> = groups.keys().map(|k| k.0).collect();
+    let names = opsgraph_org::service::members::many(db, org, &members).await?;
+    let mut out = vec![];
+    for ((member, rate), (hours, first, last, entries)) in groups {
+        let m = names.iter().find(|m| m.id == member).ok_or_else(|| AppError::not_found("membership"))?;
+        let who = opsgraph_org::service::members::display_name(db, m).await?;
         let line = InvoiceLineInput {
-            description: format!("Services {} to {}: {who}", i.from, i.to),
+            description: format!("Services {first} to {last}: {who}"),
             quantity: hours,
             unit_price: rate,
             tax_rate: None,
@@ -88,9 +103,7 @@ async fn time_lines(
         };
         out.push((line, entries, vec![]));
     }
-    if !missing.is_empty() {
-        return Err(AppError::bad_input("projectId", format!("members without a bill rate: {}", missing.join(", "))));
-    }
+    out.sort_by_key(|(l, ..)| l.description.clone());
     Ok(out)
 }
 

@@ -1,6 +1,6 @@
 //! Project financials, derived live (000 engagement_financials): what a project was
 //! invoiced (net of credit notes), paid and still owes, its approved expenses, its labour
-//! cost (hours x the member's cost rate), margin and burn against budget, over an optional
+//! cost (hours x the member's cost rate on each day), margin and burn against budget, over an optional
 //! date range, in the organisation's currency. Invoices and expenses convert with the rate
 //! snapshot of their date; documents in another currency without a rate are counted, not
 //! summed.
@@ -33,7 +33,7 @@ pub struct Financials {
     pub expenses: Decimal,
     /// Hours logged.
     pub hours: Decimal,
-    /// Hours x each member's cost rate.
+    /// Hours x each member's cost rate on the entry's day.
     pub labour_cost: Decimal,
     /// Invoices and expenses left out for want of a rate (another currency).
     pub unconverted: i64,
@@ -115,19 +115,11 @@ impl FinancialsLoader {
             f.expenses = dec(&r, "amount")?;
             f.unconverted += r.try_get::<i64>("", "unconverted").map_err(db_error)?;
         }
-        let hours =
-            opsgraph_work::service::time::hours_by_member(db, org, projects, from, to).await.map_err(app_error)?;
-        let members: Vec<Uuid> = hours.iter().map(|h| h.1).collect();
-        let rates: HashMap<Uuid, Option<Decimal>> = opsgraph_org::service::members::many(db, org, &members)
-            .await
-            .map_err(app_error)?
-            .into_iter()
-            .map(|m| (m.id, m.cost_rate))
-            .collect();
-        for (project, member, h) in hours {
+        for (project, l) in
+            opsgraph_work::service::time::labour_by_project(db, org, projects, from, to).await.map_err(app_error)?
+        {
             let Some(f) = out.get_mut(&project) else { continue };
-            f.hours += h;
-            f.labour_cost += h * rates.get(&member).copied().flatten().unwrap_or_default();
+            (f.hours, f.labour_cost) = (l.hours, l.cost);
         }
         for f in out.values_mut() {
             for v in [&mut f.invoiced, &mut f.paid, &mut f.outstanding, &mut f.expenses, &mut f.labour_cost] {
@@ -143,7 +135,7 @@ impl Loader<Key> for FinancialsLoader {
     type Value = Arc<Financials>;
     type Error = LoadError;
 
-    /// Four statements per distinct (organisation, currency, range) of the batch.
+    /// Three statements per distinct (organisation, currency, range) of the batch.
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Arc<Financials>>, LoadError> {
         let mut groups: HashMap<Range, Vec<Uuid>> = HashMap::new();
         for (project, org, currency, from, to) in keys {

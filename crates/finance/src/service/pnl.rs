@@ -1,15 +1,14 @@
 //! The organisation's P&L by month: revenue (invoices net of credit notes, at their
-//! issue-rate snapshot), labour cost (hours x the member's cost rate) and approved
-//! expenses, in the organisation's currency; four statements for any range.
+//! issue-rate snapshot), labour cost (hours x the member's cost rate on each day) and approved
+//! expenses, in the organisation's currency; three statements for any range.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, Months, NaiveDate};
 use opsgraph_core::money::cents;
 use opsgraph_core::{AppError, AppResult, Permission, Session};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
-use uuid::Uuid;
 
 /// Most months one P&L covers.
 pub const MAX_MONTHS: u32 = 36;
@@ -76,16 +75,9 @@ pub async fn by_month(
             slot.unconverted += r.try_get::<i64>("", "unconverted")?;
         }
     }
-    let hours = opsgraph_work::service::time::hours_by_month(db, org, start, last).await?;
-    let members: Vec<Uuid> = hours.iter().map(|h| h.1).collect();
-    let rates: HashMap<Uuid, Option<Decimal>> = opsgraph_org::service::members::many(db, org, &members)
-        .await?
-        .into_iter()
-        .map(|m| (m.id, m.cost_rate))
-        .collect();
-    for (month, member, h) in hours {
+    for (month, l) in opsgraph_work::service::time::labour_by_month(db, org, start, last).await? {
         if let Some(slot) = out.get_mut(&month) {
-            slot.labour_cost += h * rates.get(&member).copied().flatten().unwrap_or_default();
+            slot.labour_cost = l.cost;
         }
     }
     let rows = out

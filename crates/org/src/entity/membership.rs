@@ -16,8 +16,6 @@ pub struct Model {
     pub department: Option<String>,
     pub manager_id: Option<Uuid>,
     pub hire_date: Option<Date>,
-    pub cost_rate: Option<Decimal>,
-    pub bill_rate: Option<Decimal>,
     pub rate_currency: Option<String>,
     pub invited_by: Option<Uuid>,
     pub joined_at: Option<DateTimeWithTimeZone>,

@@ -1,10 +1,11 @@
 //! `User` and `Membership`: types, the member list and the member mutations.
 
 use super::common::{S, nn, nullable, opt_ts, s_nn, ts};
-use crate::entity::{membership, organization, user};
+use crate::entity::{membership, user};
 use crate::loader::{MembershipsOfUser, ReportsOf, SkillsOfMember, TeamsOfMember};
 use crate::nodes::{Membership, Organization, User};
 use crate::service::members;
+use crate::service::rates::{RateHistoryLoader, RatePeriod, Rates};
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::aggregate::{GroupKind as G, gf};
@@ -15,11 +16,13 @@ use opsgraph_core::gql::{
     payload_value, prop, ref_field, ref_field_nn, scalar,
 };
 use opsgraph_core::input::Id;
+use opsgraph_core::loader::failed;
 use opsgraph_core::node::NodeType;
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use opsgraph_core::{Permission, RequestCtx, Role};
 use opsgraph_derive::GqlInput;
 use serde::Deserialize;
+use std::sync::Arc;
 use std::sync::LazyLock;
 
 /// Registers this area.
@@ -35,6 +38,7 @@ pub fn register(parts: &mut SchemaParts) {
     parts.list(&*super::teams::TEAM_MEMBERS);
     parts.object(user_object());
     parts.object(membership_object());
+    parts.object(member_rate_object());
     parts.node::<Membership>();
     parts.extend::<User>(page_field::<user::Model, MembershipsOfUser>(
         "memberships",
@@ -190,28 +194,88 @@ pub static MEMBERS: LazyLock<ListSpec<membership::Entity>> = LazyLock::new(|| {
     }
 });
 
-fn rate_field(name: &'static str, desc: &str, get: fn(&membership::Model) -> Option<rust_decimal::Decimal>) -> Field {
+/// The rates a viewer reads of member `m`: theirs, or anyone's with RatesRead.
+async fn rate_history(req: &RequestCtx, m: &membership::Model) -> opsgraph_core::AppResult<RateHistory> {
+    if req.session.membership_id != Some(m.id) {
+        req.require(Permission::RatesRead)?;
+    }
+    let currency = match &m.rate_currency {
+        Some(c) => c.clone(),
+        None => crate::loader::default_currency(req, m.org_id).await?,
+    };
+    let periods =
+        req.loader(RateHistoryLoader).load_one((m.org_id, m.id)).await.map_err(|e| failed(&e))?.unwrap_or_default();
+    Ok(RateHistory { periods, currency })
+}
+
+/// A member's rate periods with their currency.
+struct RateHistory {
+    periods: Arc<Vec<RatePeriod>>,
+    currency: String,
+}
+
+/// A rate period as GraphQL sees it.
+struct RateRow(RatePeriod, String);
+
+fn money(amount: Option<rust_decimal::Decimal>, currency: &str) -> Option<FieldValue<'static>> {
+    amount.map(|amount| FieldValue::owned_any(Money { amount, currency: currency.to_owned() }))
+}
+
+fn rate_field(name: &'static str, desc: &str, get: fn(&Rates) -> Option<rust_decimal::Decimal>) -> Field {
     Field::new(name, nullable("Money"), move |ctx| {
         FieldFuture::new(async move {
             let m = parent::<membership::Model>(&ctx)?;
-            let req = &RequestCtx::of(&ctx)?;
-            if req.session.membership_id != Some(m.id) {
-                req.require(Permission::RatesRead)?;
-            }
-            let Some(amount) = get(m) else {
-                return Ok(None);
-            };
-            let currency = match &m.rate_currency {
-                Some(c) => c.clone(),
-                None => opsgraph_core::loader::by_id::<organization::Entity>(req, m.org_id)
-                    .await?
-                    .map(|o| o.default_currency.clone())
-                    .unwrap_or_else(|| "USD".into()),
-            };
-            Ok(Some(FieldValue::owned_any(Money { amount, currency })))
+            let h = rate_history(&*RequestCtx::of(&ctx)?, m).await?;
+            let today = chrono::Utc::now().date_naive();
+            let now = h.periods.iter().find(|p| p.covers(today));
+            Ok(money(now.and_then(|p| get(&p.rates)), &h.currency))
         })
     })
     .description(desc)
+}
+
+fn rate_history_field() -> Field {
+    Field::new("rateHistory", TypeRef::named_nn_list_nn("MemberRate"), |ctx| {
+        FieldFuture::new(async move {
+            let m = parent::<membership::Model>(&ctx)?;
+            let h = rate_history(&*RequestCtx::of(&ctx)?, m).await?;
+            let rows = h.periods.iter().map(|p| FieldValue::owned_any(RateRow(p.clone(), h.currency.clone())));
+            Ok(Some(FieldValue::list(rows)))
+        })
+    })
+    .description(
+        "Cost and bill rates over time, oldest first: time is priced at the rates of its day (needs RatesRead \
+         unless it is your own).",
+    )
+}
+
+fn member_rate_object() -> Object {
+    Object::new("MemberRate")
+        .description("A member's rates over one period of days.")
+        .field(prop::<RateRow>("validFrom", nullable(scalar::DATE), "First day (null: since the start).", |r| {
+            opt(r.0.from.map(|d| d.to_string()))
+        }))
+        .field(prop::<RateRow>("validUntil", nullable(scalar::DATE), "Last day (null: still in effect).", |r| {
+            opt(r.0.until.map(|d| d.to_string()))
+        }))
+        .field(
+            Field::new("costRate", nullable("Money"), |ctx| {
+                FieldFuture::new(async move {
+                    let r = parent::<RateRow>(&ctx)?;
+                    Ok(money(r.0.rates.cost, &r.1))
+                })
+            })
+            .description("Internal cost per hour."),
+        )
+        .field(
+            Field::new("billRate", nullable("Money"), |ctx| {
+                FieldFuture::new(async move {
+                    let r = parent::<RateRow>(&ctx)?;
+                    Ok(money(r.0.rates.bill, &r.1))
+                })
+            })
+            .description("Billing rate per hour."),
+        )
 }
 
 fn membership_object() -> Object {
@@ -225,12 +289,13 @@ fn membership_object() -> Object {
         .field(ref_field::<M, Membership>("manager", "Line manager.", |m| m.manager_id))
         .field(page_field::<M, ReportsOf>("directReports", "Active members this person manages.", |m| m.id))
         .field(prop::<M>("hireDate", nullable(scalar::DATE), "Hire date.", |m| opt(m.hire_date.map(|d| d.to_string()))))
-        .field(rate_field("costRate", "Internal cost per hour (needs RatesRead unless it is your own).", |m| {
-            m.cost_rate
+        .field(rate_field("costRate", "Internal cost per hour today (needs RatesRead unless it is your own).", |r| {
+            r.cost
         }))
-        .field(rate_field("billRate", "Billing rate per hour (needs RatesRead unless it is your own).", |m| {
-            m.bill_rate
+        .field(rate_field("billRate", "Billing rate per hour today (needs RatesRead unless it is your own).", |r| {
+            r.bill
         }))
+        .field(rate_history_field())
         .field(page_field::<M, TeamsOfMember>("teamMemberships", "Teams this member belongs to.", |m| m.id))
         .field(page_field::<M, SkillsOfMember>("skills", "Skills with proficiency.", |m| m.id))
         .field(prop::<M>("isActive", nn(TypeRef::BOOLEAN), "False once deactivated.", |m| m.is_active.into()))

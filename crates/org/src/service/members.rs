@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::entity::{membership, user};
 use crate::error::OrgError;
+use crate::service::rates::{self, RateChange};
 
 /// Add a person to the organisation.
 #[derive(Debug, Deserialize, GqlInput)]
@@ -42,15 +43,6 @@ pub struct AddMemberInput {
     pub cost_rate: Option<Decimal>,
     /// Billing rate per hour.
     pub bill_rate: Option<Decimal>,
-}
-
-fn rate(field: &str, v: Option<Decimal>) -> AppResult<Option<Decimal>> {
-    match v {
-        Some(d) if d.is_sign_negative() || d.scale() > 2 || d > Decimal::from(1_000_000_000) => {
-            Err(AppError::bad_input(field, format!("{field} must be between 0 and 1e9 with at most 2 decimals")))
-        }
-        other => Ok(other),
-    }
 }
 
 /// Loads a membership of the active organisation (NOT_FOUND for other tenants' ids).
@@ -96,8 +88,11 @@ pub async fn add(db: &impl ConnectionTrait, session: &Session, input: AddMemberI
         Some(g) => Some(get(db, org_id, Membership::decode(g, "managerId")?).await?.id),
         None => None,
     };
-    let cost_rate = rate("costRate", input.cost_rate)?;
-    let bill_rate = rate("billRate", input.bill_rate)?;
+    let rates = RateChange {
+        from: None,
+        cost: input.cost_rate.map(|v| rates::validate("costRate", Some(v))).transpose()?,
+        bill: input.bill_rate.map(|v| rates::validate("billRate", Some(v))).transpose()?,
+    };
     let existing =
         user::Entity::find().filter(Expr::cust_with_values("lower(email) = $1", [email.clone()])).one(db).await?;
     let user_id = match existing {
@@ -124,14 +119,13 @@ pub async fn add(db: &impl ConnectionTrait, session: &Session, input: AddMemberI
         department: Set(department),
         manager_id: Set(manager_id),
         hire_date: Set(input.hire_date),
-        cost_rate: Set(cost_rate),
-        bill_rate: Set(bill_rate),
         invited_by: Set(session.user_id().ok()),
         joined_at: Set(Some(Utc::now().fixed_offset())),
         ..Default::default()
     }
     .insert(db)
     .await?;
+    rates::set(db, org_id, m.id, &rates).await?;
     let w = Write { db, session, org: org_id };
     w.audit::<Membership>("membership.add", m.id, serde_json::json!({ "email": email, "role": m.role })).await?;
     w.changed::<Membership>("membership.added", m.id, None).await?;
@@ -158,12 +152,16 @@ pub struct UpdateMemberInput {
     /// Hire date.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub hire_date: Option<Option<NaiveDate>>,
-    /// Internal cost per hour.
+    /// Internal cost per hour, from `ratesValidFrom` on.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub cost_rate: Option<Option<Decimal>>,
-    /// Billing rate per hour.
+    /// Billing rate per hour, from `ratesValidFrom` on.
     #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
     pub bill_rate: Option<Option<Decimal>>,
+    /// First day the rates given apply, until the next recorded change (default: today, or
+    /// since the start for a member's first rates).
+    #[serde(default)]
+    pub rates_valid_from: Option<NaiveDate>,
 }
 
 /// Updates a member's profile; members may edit their own title and department.
@@ -203,14 +201,33 @@ pub async fn update(
     if let Some(v) = input.hire_date {
         am.hire_date = Set(v);
     }
-    if let Some(v) = input.cost_rate {
-        am.cost_rate = Set(rate("costRate", v)?);
+    let from = match input.rates_valid_from {
+        Some(day) => Some(day),
+        // A member's first rates hold since the start; later ones from today.
+        None if (input.cost_rate.is_some() || input.bill_rate.is_some()) && rates::recorded(db, org_id, id).await? => {
+            Some(Utc::now().date_naive())
+        }
+        None => None,
+    };
+    let change = RateChange {
+        from,
+        cost: input.cost_rate.map(|v| rates::validate("costRate", v)).transpose()?,
+        bill: input.bill_rate.map(|v| rates::validate("billRate", v)).transpose()?,
+    };
+    if input.rates_valid_from.is_some() && change.is_empty() {
+        return Err(AppError::bad_input("ratesValidFrom", "give costRate or billRate with ratesValidFrom"));
     }
-    if let Some(v) = input.bill_rate {
-        am.bill_rate = Set(rate("billRate", v)?);
+    let rates_changed = rates::set(db, org_id, id, &change).await?;
+    if rates_changed {
+        // A change of rates is a change of the member: a new version, even alone.
+        am.updated_at = Set(Utc::now().fixed_offset());
     }
     let w = Write { db, session, org: org_id };
     let done = w.update::<Membership, _>("membership.update", current, am, input.expected_version).await?;
+    if rates_changed {
+        let audit = serde_json::json!({ "from": change.from, "costRate": change.cost, "billRate": change.bill });
+        w.audit::<Membership>("membership.rates", id, audit).await?;
+    }
     changed(&w, &done, "membership.updated").await?;
     Ok(done.after)
 }

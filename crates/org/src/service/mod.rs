@@ -8,6 +8,7 @@ pub mod members;
 pub mod notifications;
 pub mod organization;
 pub mod password;
+pub mod rates;
 pub mod settings;
 pub mod signup;
 pub mod skills;

@@ -462,48 +462,60 @@ pub async fn billable_entries(
         .await?)
 }
 
-/// Hours logged per (project, member) on `projects` in an optional date range, one
-/// statement (for financials): `(project, member, hours)`.
-pub async fn hours_by_member(
+/// Hours and their labour cost: each entry's hours x its member's cost rate on its day
+/// (org's rate history); entries without a cost rate count as hours at no cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Labour {
+    /// Hours logged.
+    pub hours: Decimal,
+    /// Their cost.
+    pub cost: Decimal,
+}
+
+fn labour_sql(group: &str, filter: &str) -> String {
+    format!(
+        "SELECT {group} AS k, sum(t.hours) AS hours, coalesce(sum(t.hours * r.cost_rate), 0) AS cost \
+         FROM time_entries t {} WHERE t.org_id = $1 AND {filter} GROUP BY 1",
+        opsgraph_org::service::rates::join_sql("r", "t.membership_id", "t.entry_date")
+    )
+}
+
+async fn labour<K: sea_orm::TryGetable + Eq + std::hash::Hash>(
+    db: &impl ConnectionTrait,
+    sql: String,
+    values: Vec<sea_orm::Value>,
+) -> AppResult<std::collections::HashMap<K, Labour>> {
+    let rows = db.query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("", "k")?, Labour { hours: r.try_get("", "hours")?, cost: r.try_get("", "cost")? })))
+        .collect()
+}
+
+/// Labour per project of `projects` in an optional date range, one statement (for
+/// financials).
+pub async fn labour_by_project(
     db: &impl ConnectionTrait,
     org: Uuid,
     projects: &[Uuid],
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> AppResult<Vec<(Uuid, Uuid, Decimal)>> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT project_id, membership_id, sum(hours) AS hours FROM time_entries \
-             WHERE org_id = $1 AND project_id = ANY($2) AND ($3::date IS NULL OR entry_date >= $3) \
-               AND ($4::date IS NULL OR entry_date <= $4) GROUP BY project_id, membership_id",
-            [org.into(), projects.to_vec().into(), from.into(), to.into()],
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("", "project_id")?, r.try_get("", "membership_id")?, r.try_get("", "hours")?)))
-        .collect()
+) -> AppResult<std::collections::HashMap<Uuid, Labour>> {
+    let filter = "t.project_id = ANY($2) AND ($3::date IS NULL OR t.entry_date >= $3) \
+                  AND ($4::date IS NULL OR t.entry_date <= $4)";
+    let values = vec![org.into(), projects.to_vec().into(), from.into(), to.into()];
+    labour(db, labour_sql("t.project_id", filter), values).await
 }
 
-/// Hours logged per (month, member) over all projects in `from..=to`, one statement (for
-/// the organisation's P&L): `(first day of the month, member, hours)`.
-pub async fn hours_by_month(
+/// Labour per month (its first day) over all projects in `from..=to`, one statement (for
+/// the organisation's P&L).
+pub async fn labour_by_month(
     db: &impl ConnectionTrait,
     org: Uuid,
     from: NaiveDate,
     to: NaiveDate,
-) -> AppResult<Vec<(NaiveDate, Uuid, Decimal)>> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT date_trunc('month', entry_date)::date AS month, membership_id, sum(hours) AS hours \
-             FROM time_entries WHERE org_id = $1 AND entry_date BETWEEN $2 AND $3 GROUP BY 1, 2",
-            [org.into(), from.into(), to.into()],
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| Ok((r.try_get("", "month")?, r.try_get("", "membership_id")?, r.try_get("", "hours")?)))
-        .collect()
+) -> AppResult<std::collections::HashMap<NaiveDate, Labour>> {
+    let sql = labour_sql("date_trunc('month', t.entry_date)::date", "t.entry_date BETWEEN $2 AND $3");
+    labour(db, sql, vec![org.into(), from.into(), to.into()]).await
 }
 
 /// Marks time entries `ids` of `org` invoiced (`billed`) or not (finance calls this when it
