@@ -473,10 +473,13 @@ pub struct Labour {
 }
 
 fn labour_sql(group: &str, filter: &str) -> String {
+    // Hours per (key, member, day) first, so each member's day is priced once.
     format!(
-        "SELECT {group} AS k, sum(t.hours) AS hours, coalesce(sum(t.hours * r.cost_rate), 0) AS cost \
-         FROM time_entries t {} WHERE t.org_id = $1 AND {filter} GROUP BY 1",
-        opsgraph_org::service::rates::join_sql("r", "t.membership_id", "t.entry_date")
+        "SELECT d.k, sum(d.hours) AS hours, coalesce(sum(d.hours * r.cost_rate), 0) AS cost FROM \
+           (SELECT {group} AS k, t.membership_id, t.entry_date, sum(t.hours) AS hours FROM time_entries t \
+            WHERE t.org_id = $1 AND {filter} GROUP BY 1, 2, 3) d \
+         {} GROUP BY 1",
+        opsgraph_org::service::rates::join_sql("r", "d.membership_id", "d.entry_date")
     )
 }
 
