@@ -34,6 +34,7 @@ mod m20261202_000027_finance;
 mod m20261202_000028_finance_expenses;
 mod m20261202_000029_finance_forecasts;
 mod m20261202_000030_member_rates;
+mod m20261202_000031_knowledge;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000028_finance_expenses::Migration),
             Box::new(m20261202_000029_finance_forecasts::Migration),
             Box::new(m20261202_000030_member_rates::Migration),
+            Box::new(m20261202_000031_knowledge::Migration),
         ]
     }
 }

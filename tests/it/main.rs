@@ -18,6 +18,7 @@ mod events;
 mod finance;
 mod fuzz;
 mod http;
+mod knowledge;
 mod limits;
 mod live;
 mod members;

@@ -39,13 +39,13 @@ impl Role {
             }
             OwnersManage => self == Owner,
             WorkRead | CrmRead => self != Client,
-            ProjectsRead | AccountsRead => true,
+            ProjectsRead | AccountsRead | KnowledgeRead => true,
             ClientRespond => matches!(self, Owner | Admin | Manager | Member | Client),
-            WorkWrite | CrmWrite => matches!(self, Owner | Admin | Manager | Member),
+            WorkWrite | CrmWrite | KnowledgeWrite => matches!(self, Owner | Admin | Manager | Member),
             WorkManage | Integrate | CrmManage | FinanceWrite => matches!(self, Owner | Admin | Manager),
             FinanceRead => matches!(self, Owner | Admin | Manager | Viewer),
             InvoicesRead => matches!(self, Owner | Admin | Manager | Viewer | Client),
-            FinanceManage => matches!(self, Owner | Admin),
+            FinanceManage | KnowledgeManage => matches!(self, Owner | Admin),
         }
     }
 }
@@ -121,6 +121,13 @@ pub enum Permission {
     FinanceWrite,
     /// Keep the fiscal calendar: create years, close and reopen periods.
     FinanceManage,
+    /// Read the knowledge collections one may see and search them (Row Level Security
+    /// decides which: visibility and grants; a CLIENT only what is granted to it).
+    KnowledgeRead,
+    /// Create collections and write documents in the collections one may write.
+    KnowledgeWrite,
+    /// Manage every non-private collection of the organisation.
+    KnowledgeManage,
     /// Run integrations: external references, upserts by reference and the change feed
     /// (what is written also needs the domain's own permission).
     Integrate,
@@ -174,7 +181,8 @@ impl Session {
             _ => None,
         };
         let client_member = if self.role == Some(Role::Client) { self.membership_id } else { None };
-        crate::db::Tenant { org_id: self.org_id, user_id, api_key_prefix: None, client_member }
+        let member = self.membership_id.zip(self.role.map(Role::as_str));
+        crate::db::Tenant { org_id: self.org_id, user_id, api_key_prefix: None, client_member, member }
     }
 
     /// An anonymous session.

@@ -25,6 +25,9 @@ pub struct Tenant {
     /// For a CLIENT session, its membership: Row Level Security then shows only the
     /// projects it is staffed on (and their tasks and milestones).
     pub client_member: Option<Uuid>,
+    /// The caller's membership and role (`app.member_id`, `app.role`), for policies that
+    /// depend on who reads (knowledge collections' visibility).
+    pub member: Option<(Uuid, &'static str)>,
 }
 
 /// One transaction shared by all resolvers of a request. Implements [`ConnectionTrait`],
@@ -58,13 +61,16 @@ fn tenant_statement(tenant: &Tenant) -> Statement {
         DbBackend::Postgres,
         "SELECT set_config('role', $1, true), set_config('app.org_id', $2, true), \
          set_config('app.user_id', $3, true), set_config('app.api_key_prefix', $4, true), \
-         set_config('app.client_member', $5, true)",
+         set_config('app.client_member', $5, true), set_config('app.member_id', $6, true), \
+         set_config('app.role', $7, true)",
         [
             APP_ROLE.into(),
             opt(tenant.org_id.map(|u| u.to_string())).into(),
             opt(tenant.user_id.map(|u| u.to_string())).into(),
             opt(tenant.api_key_prefix.clone()).into(),
             opt(tenant.client_member.map(|u| u.to_string())).into(),
+            opt(tenant.member.map(|(m, _)| m.to_string())).into(),
+            tenant.member.map(|(_, r)| r).unwrap_or_default().into(),
         ],
     )
 }

@@ -11,6 +11,7 @@ pub fn parts() -> SchemaParts {
     opsgraph_work::graphql::register(&mut parts);
     opsgraph_crm::graphql::register(&mut parts);
     opsgraph_finance::graphql::register(&mut parts);
+    opsgraph_knowledge::graphql::register(&mut parts);
     parts
 }
 

@@ -76,6 +76,9 @@ pub struct Config {
     /// How often the notification dispatcher looks for new events, in milliseconds (0: off).
     #[arg(long, env = "OPSGRAPH_DISPATCH_INTERVAL_MS", default_value_t = 500)]
     pub dispatch_interval_ms: u64,
+    /// How often the knowledge indexer looks for chunks to embed, in milliseconds (0: off).
+    #[arg(long, env = "OPSGRAPH_INDEX_INTERVAL_MS", default_value_t = 500)]
+    pub index_interval_ms: u64,
     /// How often due/overdue reminders are produced, in seconds (0: off).
     #[arg(long, env = "OPSGRAPH_REMINDER_INTERVAL_SECS", default_value_t = 300)]
     pub reminder_interval_secs: u64,

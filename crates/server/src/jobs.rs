@@ -1,5 +1,5 @@
 //! Background jobs the server runs beside HTTP: the notification dispatcher, the scheduled
-//! reminders and the outbox pruner. All are safe to run on several instances at once.
+//! reminders, the knowledge indexer and the outbox pruner. All are safe to run on several instances at once.
 
 use std::time::Duration;
 
@@ -49,6 +49,17 @@ pub fn spawn_dispatcher(
 ) -> Option<JoinHandle<()>> {
     spawn_every("dispatch", Duration::from_millis(interval_ms), pool, stop, |pool| async move {
         Ok(opsgraph_org::service::dispatch::run_once(&pool).await? as u64)
+    })
+}
+
+/// Embeds new knowledge chunks every `interval_ms` (none when 0).
+pub fn spawn_indexer(
+    pool: DatabaseConnection,
+    interval_ms: u64,
+    stop: watch::Receiver<bool>,
+) -> Option<JoinHandle<()>> {
+    spawn_every("index", Duration::from_millis(interval_ms), pool, stop, |pool| async move {
+        opsgraph_knowledge::service::indexer::run(&pool).await
     })
 }
 

@@ -32,6 +32,7 @@ pub async fn serve(
     let cfg = state.config.clone();
     let dispatcher = jobs::spawn_dispatcher(state.pool.clone(), cfg.dispatch_interval_ms, stopped.clone());
     let reminders = jobs::spawn_reminders(state.pool.clone(), cfg.reminder_interval_secs, stopped.clone());
+    let indexer = jobs::spawn_indexer(state.pool.clone(), cfg.index_interval_ms, stopped.clone());
     let pruner =
         jobs::spawn_pruner(state.pool.clone(), cfg.prune_interval_secs, cfg.event_retention_hours, stopped.clone());
     let hubs: Vec<Arc<dyn opsgraph_core::live::Wake>> =
@@ -49,7 +50,7 @@ pub async fn serve(
         .await;
     sockets.close_all(std::time::Duration::from_secs(5)).await;
     let _ = stop.send(true);
-    for job in [dispatcher, reminders, pruner].into_iter().flatten() {
+    for job in [dispatcher, reminders, indexer, pruner].into_iter().flatten() {
         let _ = job.await;
     }
     let _ = listen.await;

@@ -46,12 +46,13 @@ impl MiniLm {
     /// Loads `model.safetensors`, `config.json` and `tokenizer.json` from `dir`.
     pub fn load(dir: &Path) -> Result<Self, EmbedError> {
         let path = |f: &str| -> PathBuf { dir.join(f) };
-        let config: Config = serde_json::from_str(&std::fs::read_to_string(path("config.json")).map_err(files)?)
-            .map_err(files)?;
+        let config: Config =
+            serde_json::from_str(&std::fs::read_to_string(path("config.json")).map_err(files)?).map_err(files)?;
         let mut tokenizer = Tokenizer::from_file(path("tokenizer.json")).map_err(files)?;
         let truncation = TruncationParams { max_length: MAX_TOKENS, ..TruncationParams::default() };
         tokenizer.with_truncation(Some(truncation)).map_err(files)?;
-        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..PaddingParams::default() }));
+        tokenizer
+            .with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..PaddingParams::default() }));
         let device = Device::Cpu;
         let weights = std::fs::read(path("model.safetensors")).map_err(files)?;
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &device)?;

@@ -110,8 +110,14 @@ pub(crate) async fn audit_identity(
     action: &str,
 ) -> AppResult<()> {
     let Some(org) = org_id else { return Ok(()) };
-    db.set_tenant(&Tenant { org_id: Some(org), user_id: Some(user_id), api_key_prefix: None, client_member: None })
-        .await?;
+    db.set_tenant(&Tenant {
+        org_id: Some(org),
+        user_id: Some(user_id),
+        api_key_prefix: None,
+        client_member: None,
+        member: None,
+    })
+    .await?;
     let actor = Session { actor: Actor::User { user_id }, org_id: Some(org), membership_id: None, ..session.clone() };
     audit::record(
         db,
@@ -326,12 +332,22 @@ async fn bearer(
         Some(h) => Some(crate::nodes::Organization::decode(h, "X-Organization-Id")?),
         None => claims.org,
     };
-    db.set_tenant(&Tenant { org_id: org, user_id: Some(claims.sub), api_key_prefix: None, client_member: None })
-        .await?;
+    db.set_tenant(&Tenant {
+        org_id: org,
+        user_id: Some(claims.sub),
+        api_key_prefix: None,
+        client_member: None,
+        member: None,
+    })
+    .await?;
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT u.is_active AND u.deleted_at IS NULL AS user_ok, m.id AS membership_id, m.role, m.is_active AS member_ok \
+            // Also tells Row Level Security who reads (`app.member_id`, `app.role`) in the
+            // same round trip; a non-member is reset below.
+            "SELECT u.is_active AND u.deleted_at IS NULL AS user_ok, m.id AS membership_id, m.role, m.is_active AS member_ok, \
+               set_config('app.member_id', CASE WHEN m.is_active THEN m.id::text ELSE '' END, true) AS a, \
+               set_config('app.role', CASE WHEN m.is_active THEN m.role ELSE '' END, true) AS b \
              FROM users u LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = $2 WHERE u.id = $1",
             [claims.sub.into(), org.into()],
         ))

@@ -169,8 +169,14 @@ pub async fn create_account(db: &TxDb, cfg: &AuthConfig, session: &Session, a: N
     let NewAccount { email, password_hash: hash, first_name: first, last_name: last, organization_name: org_name } = a;
     let user_id = new_id();
     let org_id = new_id();
-    db.set_tenant(&Tenant { org_id: Some(org_id), user_id: Some(user_id), api_key_prefix: None, client_member: None })
-        .await?;
+    db.set_tenant(&Tenant {
+        org_id: Some(org_id),
+        user_id: Some(user_id),
+        api_key_prefix: None,
+        client_member: None,
+        member: None,
+    })
+    .await?;
     let user = user::ActiveModel {
         id: Set(user_id),
         email: Set(email),

@@ -232,3 +232,17 @@ pub async fn resolve(
         None => Ok(None),
     }
 }
+
+/// The teams member `member` of `org_id` belongs to, one statement (for other domains'
+/// access rules).
+pub async fn team_ids_of(db: &impl ConnectionTrait, org_id: Uuid, member: Uuid) -> AppResult<Vec<Uuid>> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT tm.team_id FROM team_members tm JOIN teams t ON t.id = tm.team_id \
+             WHERE t.org_id = $1 AND tm.membership_id = $2",
+            [org_id.into(), member.into()],
+        ))
+        .await?;
+    Ok(rows.iter().map(|r| r.try_get("", "team_id")).collect::<Result<_, _>>()?)
+}

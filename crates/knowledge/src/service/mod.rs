@@ -1,0 +1,6 @@
+//! The knowledge domain's operations: validate -> build -> save, on any connection.
+
+pub mod collections;
+pub mod documents;
+pub mod indexer;
+pub mod search;
