@@ -18,7 +18,8 @@ check work crm knowledge finance ai schema server
 # crm sits above work: it owns the edges between them (Project.account, Account.projects,
 # convertDealToProject), as work owns its edges onto org (docs/architecture.md).
 check crm knowledge finance ai schema server
-check knowledge work crm finance ai schema server
+# knowledge sits above work and crm: it owns the edges from documents to their entities.
+check knowledge finance ai schema server
 check finance ai schema server
 check ai finance schema server
 check schema server

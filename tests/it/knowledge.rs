@@ -168,6 +168,14 @@ async fn documents_keep_every_revision() {
     assert_eq!((doc["revision"].as_i64(), doc["indexStatus"].as_str()), (Some(2), Some("PENDING")));
     assert_eq!(titles(&app, &owner, "laptops", "KEYWORD", Value::Null).await, ["Plan"]);
     assert!(titles(&app, &owner, "onboarding", "KEYWORD", Value::Null).await.is_empty(), "old chunks are gone");
+    let diff = "query($id: ID!) { node(id: $id) { ... on Document { diff(from: 1, to: 2) { change text oldLine newLine } } } }";
+    assert_eq!(
+        data(&app.gql(Some(&owner), diff, json!({ "id": d["id"] })).await)["node"]["diff"],
+        json!([
+            { "change": "DELETE", "text": "First draft about onboarding.", "oldLine": 1, "newLine": null },
+            { "change": "INSERT", "text": "Second draft about laptops.", "oldLine": null, "newLine": 1 }
+        ])
+    );
     let restore = "mutation($id: ID!) { restoreDocumentRevision(input: { id: $id, expectedVersion: 2, revision: 1 }) { document { revision body versions { nodes { revision body } } } } }";
     let r =
         data(&app.gql(Some(&owner), restore, json!({ "id": d["id"] })).await)["restoreDocumentRevision"]["document"]
@@ -181,5 +189,70 @@ async fn documents_keep_every_revision() {
     let back = "mutation($id: ID!) { restoreDocument(input: { id: $id }) { document { id } } }";
     data(&app.gql(Some(&owner), back, json!({ "id": d["id"] })).await);
     assert_eq!(titles(&app, &owner, "onboarding", "KEYWORD", Value::Null).await, ["Plan"]);
+    app.finish().await;
+}
+
+/// Documents link to other domains' entities both ways, relate by meaning, and a search's
+/// statement count does not grow with its hits.
+#[tokio::test]
+async fn links_related_documents_and_constant_statements() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Link Co").await;
+    let c = id(
+        &app,
+        &owner,
+        COLLECTION,
+        json!({ "name": "Wiki", "visibility": "ORGANIZATION" }),
+        ["createCollection", "collection"],
+    )
+    .await;
+    let mut docs = vec![];
+    for (title, body) in [
+        ("Expenses", EXPENSES),
+        ("Holidays", HOLIDAYS),
+        ("Deploy", RUNBOOK),
+        ("Travel", "Book trains early; flights need approval. Keep every receipt of the trip."),
+    ] {
+        let input = json!({ "collectionId": c, "kind": "ARTICLE", "title": title, "body": body });
+        docs.push(
+            data(&app.gql(Some(&owner), DOC, json!({ "i": input })).await)["createDocument"]["document"]["id"].clone(),
+        );
+    }
+    let p = data(
+        &app.gql(
+            Some(&owner),
+            "mutation { createProject(input: { key: \"KB\", name: \"KB\" }) { project { id } } }",
+            json!({}),
+        )
+        .await,
+    )["createProject"]["project"]["id"]
+        .clone();
+    let link = "mutation($d: ID!, $t: ID!, $l: Boolean) { linkDocument(input: { documentId: $d, targetId: $t, linked: $l }) { document { id } } }";
+    data(&app.gql(Some(&owner), link, json!({ "d": docs[2], "t": p })).await);
+    data(&app.gql(Some(&owner), link, json!({ "d": docs[2], "t": p })).await);
+    let both = "query($p: ID!, $d: ID!) { p: node(id: $p) { ... on Project { documents { title } } } \
+        d: node(id: $d) { ... on Document { linkedTo { id } } } }";
+    let r = app.gql(Some(&owner), both, json!({ "p": p, "d": docs[2] })).await;
+    assert_eq!(data(&r)["p"]["documents"], json!([{ "title": "Deploy" }]), "linking twice links once");
+    assert_eq!(data(&r)["d"]["linkedTo"], json!([{ "id": p }]));
+    let filtered = titles(&app, &owner, "rollback", "KEYWORD", json!({ "project": p })).await;
+    assert_eq!(filtered, ["Deploy"]);
+    assert_eq!(code(&app.gql(Some(&owner), link, json!({ "d": docs[2], "t": c })).await), Some("BAD_USER_INPUT"));
+    data(&app.gql(Some(&owner), link, json!({ "d": docs[2], "t": p, "l": false })).await);
+    assert_eq!(data(&app.gql(Some(&owner), both, json!({ "p": p, "d": docs[2] })).await)["p"]["documents"], json!([]));
+
+    index(&app).await;
+    let related = "query($d: ID!) { node(id: $d) { ... on Document { related(first: 1) { title } } } }";
+    let r = app.gql(Some(&owner), related, json!({ "d": docs[0] })).await;
+    assert_eq!(data(&r)["node"]["related"], json!([{ "title": "Travel" }]), "expenses relate to travel");
+
+    let deep = "query($q: String!) { search(query: $q, mode: KEYWORD, first: 10) { nodes { document { title collection { name } author { user { email } } } } } }";
+    let one = app.gql(Some(&owner), deep, json!({ "q": "kubernetes" })).await;
+    let many = app.gql(Some(&owner), deep, json!({ "q": "approval or receipt or kubernetes" })).await;
+    assert!(
+        data(&many)["search"]["nodes"].as_array().map(Vec::len)
+            > data(&one)["search"]["nodes"].as_array().map(Vec::len)
+    );
+    assert_eq!(one["extensions"]["sqlStatements"], many["extensions"]["sqlStatements"], "{one} {many}");
     app.finish().await;
 }

@@ -464,7 +464,7 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
 }
 
 /// Fetches `ids`; a malformed one is BAD_USER_INPUT naming `arg` (`id`, or `ids[i]`).
-async fn fetch_nodes(
+pub async fn fetch_nodes(
     ctx: &ResolverContext<'_>,
     ids: Vec<String>,
     arg: impl Fn(usize) -> String,

@@ -1,6 +1,7 @@
 //! The knowledge domain's GraphQL: collections, folders, documents and their versions, the
 //! lists over them and the mutations; `search` lives in [`search`].
 
+pub mod links;
 pub mod search;
 
 use std::sync::LazyLock;
@@ -334,4 +335,5 @@ pub fn register(parts: &mut SchemaParts) {
     ));
     mutations(parts);
     search::register(parts);
+    links::register(parts);
 }

@@ -341,3 +341,58 @@ pub async fn restore_revision(
     };
     update(db, session, input).await
 }
+
+/// Node types a document can be linked to.
+pub const LINKABLE: [&str; 5] = ["Task", "Project", "Deal", "Account", "Contact"];
+
+/// The entity `gid` names, checked to exist and be visible to the session (NOT_FOUND).
+async fn target(db: &impl ConnectionTrait, org: Uuid, gid: &str) -> AppResult<(&'static str, Uuid)> {
+    let (ty, id) = opsgraph_core::id::decode(gid).map_err(|_| AppError::bad_input("targetId", "not an ID"))?;
+    let ty = LINKABLE
+        .into_iter()
+        .find(|t| *t == ty)
+        .ok_or_else(|| AppError::bad_input("targetId", format!("documents link to {}", LINKABLE.join(", "))))?;
+    match ty {
+        "Task" => opsgraph_work::service::tasks::get(db, org, id).await.map(|_| ())?,
+        "Project" => opsgraph_work::service::projects::get(db, org, id).await.map(|_| ())?,
+        "Deal" => opsgraph_crm::service::deals::get(db, org, id).await.map(|_| ())?,
+        "Account" => opsgraph_crm::service::accounts::get(db, org, id).await.map(|_| ())?,
+        _ => opsgraph_crm::service::contacts::get(db, org, id).await.map(|_| ())?,
+    }
+    Ok((ty, id))
+}
+
+/// Link a document to a task, project, deal, account or contact, or unlink it.
+#[derive(Debug, Deserialize, GqlInput)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkDocumentInput {
+    /// The document.
+    pub document_id: Id,
+    /// The entity.
+    pub target_id: Id,
+    /// False unlinks (default true).
+    pub linked: Option<bool>,
+}
+
+/// Links or unlinks a document and an entity the session can see.
+pub async fn link(db: &impl ConnectionTrait, session: &Session, i: LinkDocumentInput) -> AppResult<document::Model> {
+    let w = Write::new(db, session, Permission::KnowledgeWrite)?;
+    let d = get(db, w.org, Document::decode(&i.document_id, "documentId")?).await?;
+    collections::writable(db, session, d.collection_id).await?;
+    let (ty, id) = target(db, w.org, &i.target_id).await?;
+    let linked = i.linked.unwrap_or(true);
+    let sql = if linked {
+        "INSERT INTO document_links (id, org_id, document_id, target_type, target_id) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (document_id, target_type, target_id) DO NOTHING"
+    } else {
+        "DELETE FROM document_links WHERE $1::uuid IS NOT NULL AND org_id = $2 AND document_id = $3 \
+         AND target_type = $4 AND target_id = $5"
+    };
+    let values = [new_id().into(), w.org.into(), d.id.into(), ty.into(), id.into()];
+    let done = db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
+    if done.rows_affected() > 0 {
+        let action = if linked { "document.link" } else { "document.unlink" };
+        w.audit::<Document>(action, d.id, serde_json::json!({ "type": ty, "id": id })).await?;
+    }
+    Ok(d)
+}

@@ -277,7 +277,9 @@ pub fn snippet(text: &str, query: &str, width: usize) -> (String, Vec<(usize, us
         |from: usize, w: &[char]| (from..lower.len().saturating_sub(w.len() - 1)).find(|&i| lower[i..].starts_with(w));
     let first =
         if same { words.iter().filter_map(|w| find(0, &w.chars().collect::<Vec<_>>())).min().unwrap_or(0) } else { 0 };
-    let start = first.saturating_sub(width / 4);
+    // Start at the text's start when the first match is near it, else at a word start a
+    // little before the match.
+    let start = if first <= width / 3 { 0 } else { first - width / 4 };
     let start = (start..first).find(|&i| i == 0 || chars[i - 1].is_whitespace()).unwrap_or(start);
     let end = (start + width).min(chars.len());
     let out: String = chars[start..end].iter().collect();
