@@ -197,21 +197,30 @@ fn policies() -> String {
         "chunk_embeddings",
     ] {
         sql.push_str(&tenant_table(t));
-        // Clients read what is granted to them: the visibility policy decides for everyone.
+        // Replaced below: the collection's visibility decides for everyone, clients included.
         sql.push_str(&format!("DROP POLICY client_scope ON {t};\n"));
     }
-    sql.push_str(&format!("CREATE POLICY visible ON collections AS RESTRICTIVE USING (({COLLECTION_VISIBLE}) AND (app_client_member() IS NULL OR (visibility <> 'PRIVATE' AND id IN (SELECT g.collection_id FROM collection_grants g WHERE g.membership_id = app_client_member()))));\n"));
+    // Each table's client_scope says what a CLIENT (and, here, anyone) may read of it.
+    sql.push_str(&format!("CREATE POLICY visible ON collections AS RESTRICTIVE USING ({COLLECTION_VISIBLE});\n"));
+    sql.push_str(
+        "CREATE POLICY client_scope ON collections AS RESTRICTIVE USING (app_client_member() IS NULL OR \
+         (visibility <> 'PRIVATE' AND id IN (SELECT g.collection_id FROM collection_grants g \
+           WHERE g.membership_id = app_client_member())));\n",
+    );
     // Grants may not read collections back (the collections policy reads grants): staff see
     // the organisation's grant rows, a client only its own.
-    sql.push_str("CREATE POLICY visible ON collection_grants AS RESTRICTIVE USING (app_client_member() IS NULL OR membership_id = app_client_member());\n");
+    sql.push_str(
+        "CREATE POLICY client_scope ON collection_grants AS RESTRICTIVE \
+         USING (app_client_member() IS NULL OR membership_id = app_client_member());\n",
+    );
     for t in ["folders", "documents", "chunks", "chunk_embeddings"] {
         sql.push_str(&format!(
-            "CREATE POLICY visible ON {t} AS RESTRICTIVE USING (collection_id IN (SELECT c.id FROM collections c));\n"
+            "CREATE POLICY client_scope ON {t} AS RESTRICTIVE USING (collection_id IN (SELECT c.id FROM collections c));\n"
         ));
     }
     for t in ["document_versions", "document_links"] {
         sql.push_str(&format!(
-            "CREATE POLICY visible ON {t} AS RESTRICTIVE USING (document_id IN (SELECT d.id FROM documents d));\n"
+            "CREATE POLICY client_scope ON {t} AS RESTRICTIVE USING (document_id IN (SELECT d.id FROM documents d));\n"
         ));
     }
     for t in ["collections", "folders"] {

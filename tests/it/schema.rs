@@ -13,25 +13,39 @@ fn schema_graphql_is_current() {
     assert!(built == committed, "schema.graphql is stale: run `cargo run -p opsgraph-server -- export-schema`");
 }
 
-const INTROSPECT: &str = "{ __schema { types { name kind fields { name args { name type { kind } } type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
+const INTROSPECT: &str = "{ __schema { types { name kind fields { name args { name type { kind name ofType { kind name ofType { kind name } } } } type { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } }";
 
 fn named(t: &Value) -> (String, String) {
     let mut t = t;
-    while t["name"].is_null() {
+    while t["name"].is_null() && !t["ofType"].is_null() {
         t = &t["ofType"];
     }
     (t["name"].as_str().unwrap_or_default().to_owned(), t["kind"].as_str().unwrap_or_default().to_owned())
 }
 
+/// Values for required arguments: (name, type, value).
+const SAMPLE_ARGS: [(&str, &str, &str); 3] =
+    [("query", "String", "\"vacation\""), ("from", "Int", "1"), ("to", "Int", "1")];
+
 fn selection(types: &HashMap<String, Value>, ty: &str, seen: &mut BTreeSet<String>) -> String {
     seen.insert(ty.to_owned());
     let mut out = vec!["__typename".to_owned()];
     for f in types[ty]["fields"].as_array().cloned().unwrap_or_default() {
-        let required_arg = f["args"].as_array().is_some_and(|a| a.iter().any(|x| x["type"]["kind"] == "NON_NULL"));
-        if required_arg {
+        // Required arguments get a sample value when one is known, else the field is skipped.
+        let mut args = vec![];
+        let mut known = true;
+        for a in f["args"].as_array().cloned().unwrap_or_default().iter().filter(|x| x["type"]["kind"] == "NON_NULL") {
+            let (ty, _) = named(&a["type"]);
+            match SAMPLE_ARGS.iter().find(|(n, t, _)| a["name"] == *n && ty == *t) {
+                Some((n, _, v)) => args.push(format!("{n}: {v}")),
+                None => known = false,
+            }
+        }
+        if !known {
             continue;
         }
-        let name = f["name"].as_str().unwrap_or_default().to_owned();
+        let field = f["name"].as_str().unwrap_or_default().to_owned();
+        let name = if args.is_empty() { field } else { format!("{field}({})", args.join(", ")) };
         let (target, kind) = named(&f["type"]);
         match kind.as_str() {
             "OBJECT" | "INTERFACE" if !seen.contains(&target) => {

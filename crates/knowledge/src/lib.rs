@@ -10,4 +10,5 @@ pub mod enums;
 pub mod graphql;
 pub mod loader;
 pub mod nodes;
+pub mod seed;
 pub mod service;

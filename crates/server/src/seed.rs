@@ -19,7 +19,8 @@ pub async fn demo(pool: &DatabaseConnection, auth: &AuthConfig) -> anyhow::Resul
             let org = opsgraph_org::seed::organisation(&db, auth, org_plan).await?;
             let projects = opsgraph_work::seed::work(&db, &org, work_plan).await?;
             opsgraph_crm::seed::crm(&db, auth, &org, &projects).await?;
-            opsgraph_finance::seed::finance(&db, &org, &projects).await
+            opsgraph_finance::seed::finance(&db, &org, &projects).await?;
+            opsgraph_knowledge::seed::knowledge(&db, &org).await
         };
         seeded.await.map_err(|e| anyhow::anyhow!("seeding {}: {e:?}", org_plan.org))?;
         db.commit().await?;
