@@ -3,6 +3,7 @@
 //! grant), documents with revisions, keyword search at once, semantic and hybrid search
 //! once the background indexer has embedded the chunks with the local model.
 
+use opsgraph_e2e::live::Live;
 use opsgraph_e2e::{TestApp, code, data};
 use serde_json::{Value, json};
 
@@ -254,5 +255,44 @@ async fn links_related_documents_and_constant_statements() {
             > data(&one)["search"]["nodes"].as_array().map(Vec::len)
     );
     assert_eq!(one["extensions"]["sqlStatements"], many["extensions"]["sqlStatements"], "{one} {many}");
+    app.finish().await;
+}
+
+/// A collection's documents live: saved (PENDING), then indexed by the background indexer,
+/// in commit order; someone who cannot read the collection cannot follow it.
+#[tokio::test]
+async fn index_status_is_live() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Live Know").await;
+    let (other, _) = app.member(&owner, "x@example.com", "MEMBER").await;
+    let c = id(
+        &app,
+        &owner,
+        COLLECTION,
+        json!({ "name": "Mine", "visibility": "PRIVATE" }),
+        ["createCollection", "collection"],
+    )
+    .await;
+    let sub = "subscription($c: ID!, $a: EventSeq) { documentChanged(collectionId: $c, after: $a) { kind documentId document { indexStatus } } }";
+    let from = app.count("SELECT coalesce(max(last_seq), 0) AS n FROM event_counters").await.to_string();
+    let mut live = Live::connect(&app.base, &owner).await;
+    live.subscribe("k", sub, json!({ "c": c, "a": from })).await;
+    let input = json!({ "collectionId": c, "kind": "NOTE", "title": "Live", "body": "A note to index." });
+    let d = data(&app.gql(Some(&owner), DOC, json!({ "i": input })).await)["createDocument"]["document"]["id"].clone();
+    let saved = live.next_data("k").await;
+    assert_eq!(
+        (saved["documentChanged"]["kind"].as_str(), saved["documentChanged"]["documentId"].clone()),
+        (Some("document.saved"), d)
+    );
+    index(&app).await;
+    let indexed = live.next_data("k").await;
+    assert_eq!(indexed["documentChanged"]["kind"], "document.indexed");
+    assert_eq!(indexed["documentChanged"]["document"]["indexStatus"], "INDEXED");
+    let mut outsider = Live::connect(&app.base, &other).await;
+    outsider.subscribe("o", sub, json!({ "c": c, "a": from })).await;
+    match outsider.recv(std::time::Duration::from_secs(10)).await {
+        opsgraph_e2e::live::Frame::Msg(m) => assert!(m.to_string().contains("NOT_FOUND"), "{m}"),
+        other => panic!("expected an error, got {other:?}"),
+    }
     app.finish().await;
 }

@@ -2,6 +2,7 @@
 //! lists over them and the mutations; `search` lives in [`search`].
 
 pub mod links;
+pub mod live;
 pub mod search;
 
 use std::sync::LazyLock;
@@ -336,4 +337,5 @@ pub fn register(parts: &mut SchemaParts) {
     mutations(parts);
     search::register(parts);
     links::register(parts);
+    live::register(parts);
 }

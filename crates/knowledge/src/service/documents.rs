@@ -100,6 +100,17 @@ async fn folder_in(db: &impl ConnectionTrait, org: Uuid, collection: Uuid, gid: 
     Ok(f.id)
 }
 
+/// The event data of a document: its collection, for `documentChanged`.
+pub fn event_data(collection: Uuid) -> serde_json::Value {
+    serde_json::json!({ "collectionId": Collection::gid(collection) })
+}
+
+async fn announce(w: &Write<'_, impl ConnectionTrait>, kind: &'static str, d: &document::Model) -> AppResult<()> {
+    let event = opsgraph_core::events::DomainEvent { data: event_data(d.collection_id), ..Default::default() };
+    w.emit::<Document>(kind, d.id, event).await?;
+    Ok(())
+}
+
 /// Creates a document (revision 1), its chunks and its first version row.
 pub async fn create(
     db: &impl ConnectionTrait,
@@ -137,7 +148,7 @@ pub async fn create(
     .await?;
     save_revision(db, &row, session.membership_id).await?;
     w.created::<Document>("document.create", &row, key).await?;
-    w.changed::<Document>("document.saved", row.id, None).await?;
+    announce(&w, "document.saved", &row).await?;
     Ok(row)
 }
 
@@ -273,7 +284,7 @@ pub async fn update(
     let done = w.update::<Document, _>("document.update", current, am, i.expected_version).await?;
     if new_content {
         save_revision(db, &done.after, session.membership_id).await?;
-        w.changed::<Document>("document.saved", done.after.id, None).await?;
+        announce(&w, "document.saved", &done.after).await?;
     }
     Ok(done.after)
 }
@@ -298,7 +309,7 @@ pub async fn set_deleted(
     let version = current.version;
     let action = if deleted { "document.delete" } else { "document.restore" };
     let done = w.update::<Document, _>(action, current, am, version).await?;
-    w.changed::<Document>(if deleted { "document.deleted" } else { "document.restored" }, id, None).await?;
+    announce(&w, if deleted { "document.deleted" } else { "document.restored" }, &done.after).await?;
     Ok(done.after)
 }
 

@@ -35,10 +35,10 @@ const DONE: &str = "UPDATE documents d SET index_status = 'INDEXED', index_error
   WHERE d.org_id = $1 AND d.index_status <> 'INDEXED' AND d.deleted_at IS NULL \
     AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.document_id = d.id \
       AND NOT EXISTS (SELECT 1 FROM chunk_embeddings e WHERE e.chunk_id = c.id AND e.model = $2)) \
-  RETURNING d.id";
+  RETURNING d.id, d.collection_id";
 
 const FAILED: &str = "UPDATE documents SET index_status = 'FAILED', index_error = $2, \
-  index_attempts = index_attempts + 1 WHERE id = ANY($1)";
+  index_attempts = index_attempts + 1 WHERE id = ANY($1) RETURNING id, collection_id";
 
 async fn system_tx(pool: &DatabaseConnection, org: Uuid) -> AppResult<TxDb> {
     let db = TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await?;
@@ -97,7 +97,9 @@ pub async fn run_org(pool: &DatabaseConnection, org: Uuid) -> AppResult<u64> {
                 tracing::warn!(%org, error = %reason, "embedding failed; the documents are retried");
                 docs.dedup();
                 let values: Vec<Value> = vec![docs.into(), reason.into()];
-                db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, FAILED, values)).await?;
+                let failed =
+                    db.query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, FAILED, values)).await?;
+                announce(&db, org, "document.index_failed", &failed).await?;
                 db.commit().await?;
                 return Ok(total);
             }
@@ -109,12 +111,18 @@ pub async fn run_org(pool: &DatabaseConnection, org: Uuid) -> AppResult<u64> {
 async fn finish(db: &TxDb, org: Uuid) -> AppResult<()> {
     let values: Vec<Value> = vec![org.into(), minilm::MODEL.into()];
     let done = db.query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, DONE, values)).await?;
-    for r in done {
+    announce(db, org, "document.indexed", &done).await
+}
+
+/// Raises `kind` for each returned document (`id`, `collection_id`).
+async fn announce(db: &TxDb, org: Uuid, kind: &'static str, rows: &[sea_orm::QueryResult]) -> AppResult<()> {
+    for r in rows {
         let id: Uuid = r.try_get("", "id")?;
         let event = DomainEvent {
-            kind: "document.indexed",
+            kind,
             subject_type: <crate::nodes::Document as NodeType>::NAME,
             subject_id: id,
+            data: crate::service::documents::event_data(r.try_get("", "collection_id")?),
             ..DomainEvent::default()
         };
         opsgraph_core::events::emit(db, &Session::anonymous("indexer"), org, event).await?;
