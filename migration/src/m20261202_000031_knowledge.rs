@@ -146,7 +146,7 @@ CREATE TABLE chunks (
   char_end integer NOT NULL,
   tsv tsvector NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
-  CONSTRAINT chunks_key UNIQUE (document_id, position),
+  CONSTRAINT chunks_key UNIQUE (document_id, document_version, position),
   FOREIGN KEY (org_id, document_id) REFERENCES documents (org_id, id) ON DELETE CASCADE
 );
 CREATE INDEX chunks_tsv_idx ON chunks USING gin (tsv);

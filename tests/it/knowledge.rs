@@ -296,3 +296,42 @@ async fn index_status_is_live() {
     }
     app.finish().await;
 }
+
+/// An edit re-embeds only the chunks whose text changed.
+#[tokio::test]
+async fn an_edit_reembeds_only_what_changed() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Edit Co").await;
+    let c = id(
+        &app,
+        &owner,
+        COLLECTION,
+        json!({ "name": "Long", "visibility": "PRIVATE" }),
+        ["createCollection", "collection"],
+    )
+    .await;
+    let paragraph = |n: usize| {
+        format!("## Section {n}\n\n")
+            + &(0..12)
+                .map(|i| format!("Fact {i} of section {n} is written down here for the record."))
+                .collect::<Vec<_>>()
+                .join(" ")
+    };
+    let body = |last: &str| (0..6).map(paragraph).collect::<Vec<_>>().join("\n\n") + "\n\n" + last;
+    let input = json!({ "collectionId": c, "kind": "ARTICLE", "title": "Long", "body": body("The end.") });
+    let d = data(&app.gql(Some(&owner), DOC, json!({ "i": input })).await)["createDocument"]["document"]["id"].clone();
+    let first = index(&app).await;
+    assert!(first >= 3, "a long body makes several chunks ({first})");
+    let upd = "mutation($i: UpdateDocumentInput!) { updateDocument(input: $i) { document { revision } } }";
+    let edit = json!({ "i": { "id": d, "expectedVersion": 1, "body": body("A different ending, rewritten.") } });
+    data(&app.gql(Some(&owner), upd, edit).await);
+    let chunks = app.count("SELECT count(*) AS n FROM chunks").await as u64;
+    let second = index(&app).await;
+    assert!(second >= 1 && second < chunks, "re-embedded {second} of {chunks} chunks");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM chunk_embeddings").await as u64,
+        chunks,
+        "every chunk embedded once"
+    );
+    app.finish().await;
+}

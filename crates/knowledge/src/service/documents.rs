@@ -170,18 +170,34 @@ async fn save_revision(db: &impl ConnectionTrait, d: &document::Model, author: O
     replace_chunks(db, d).await
 }
 
-/// Replaces `d`'s chunks with those of its current body, in two statements.
+/// Replaces `d`'s chunks with those of its current body. A new chunk whose text an old
+/// chunk had keeps that chunk's embeddings, so an edit re-embeds only what it changed.
 pub async fn replace_chunks(db: &impl ConnectionTrait, d: &document::Model) -> AppResult<()> {
+    let pieces = chunking::split(&d.body, crate::embed::chunk_tokenizer());
+    if !pieces.is_empty() {
+        insert_chunks(db, d, &pieces).await?;
+        db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, REUSE, [d.id.into(), d.revision.into()]))
+            .await?;
+    }
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
-        "DELETE FROM chunks WHERE document_id = $1",
-        [d.id.into()],
+        "DELETE FROM chunks WHERE document_id = $1 AND document_version <> $2",
+        [d.id.into(), d.revision.into()],
     ))
     .await?;
-    let pieces = chunking::split(&d.body, crate::embed::chunk_tokenizer());
-    if pieces.is_empty() {
-        return Ok(());
-    }
+    Ok(())
+}
+
+/// Copies the embeddings of a document's old chunks to its new chunks of the same text.
+const REUSE: &str = "INSERT INTO chunk_embeddings (chunk_id, org_id, collection_id, document_id, model, dimensions, embedding) \
+  SELECT DISTINCT ON (n.id, e.model) n.id, e.org_id, n.collection_id, e.document_id, e.model, e.dimensions, e.embedding \
+  FROM chunks n JOIN chunks o ON o.document_id = n.document_id AND o.document_version <> n.document_version \
+    AND o.text = n.text \
+  JOIN chunk_embeddings e ON e.chunk_id = o.id \
+  WHERE n.document_id = $1 AND n.document_version = $2 ORDER BY n.id, e.model, o.document_version DESC \
+  ON CONFLICT (chunk_id, model) DO NOTHING";
+
+async fn insert_chunks(db: &impl ConnectionTrait, d: &document::Model, pieces: &[chunking::Piece]) -> AppResult<()> {
     let ids: Vec<Uuid> = pieces.iter().map(|_| new_id()).collect();
     let col = |f: fn(&chunking::Piece) -> i32| -> Vec<i32> { pieces.iter().map(f).collect() };
     let texts: Vec<String> = pieces.iter().map(|p| p.text.clone()).collect();

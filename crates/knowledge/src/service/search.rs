@@ -173,13 +173,25 @@ pub fn vector_literal(v: &[f32]) -> String {
 /// Semantic hits, nearest first; the index scan goes on until `n` rows pass the filters.
 async fn semantic(db: &impl ConnectionTrait, r: &Request, n: usize) -> AppResult<Vec<(Uuid, f64)>> {
     let q = embed_query(&r.query).await?;
+    nearest(db, &r.filter, &q, n).await
+}
+
+/// The `n` chunks nearest to `vector` (the local model's space) that pass `filter` and the
+/// session's Row Level Security: an HNSW scan that goes on (`hnsw.iterative_scan`) until
+/// `n` rows pass, re-sorted by exact distance. `(chunk, cosine distance)`, nearest first.
+pub async fn nearest(
+    db: &impl ConnectionTrait,
+    filter: &Filter,
+    vector: &[f32],
+    n: usize,
+) -> AppResult<Vec<(Uuid, f64)>> {
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true)",
         [n.clamp(40, 1000).to_string().into()],
     ))
     .await?;
-    let mut v = values(vector_literal(&q).into(), &r.filter);
+    let mut v = values(vector_literal(vector).into(), filter);
     v.push(minilm::MODEL.into());
     v.push((n as i64).into());
     let sql = format!(
