@@ -164,6 +164,9 @@ CREATE TABLE chunk_embeddings (
   created_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (chunk_id, model)
 );
+-- A selective filter (a few collections) is answered exactly from this index instead of
+-- walking the HNSW graph past thousands of rows the filter drops.
+CREATE INDEX chunk_embeddings_collection_idx ON chunk_embeddings (collection_id, model);
 CREATE INDEX chunk_embeddings_minilm_idx ON chunk_embeddings
   USING hnsw ((embedding::vector(384)) vector_cosine_ops) WHERE model = 'all-MiniLM-L6-v2';
 CREATE INDEX chunk_embeddings_1536_idx ON chunk_embeddings

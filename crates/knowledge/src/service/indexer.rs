@@ -4,7 +4,8 @@
 //! embedded once per model (the embeddings' primary key is chunk and model). A failed
 //! batch marks its documents FAILED with the reason and is retried on later passes (up to
 //! [`MAX_ATTEMPTS`]); a document whose chunks are all embedded becomes INDEXED and raises
-//! `document.indexed`.
+//! `document.indexed`. A batch takes chunks of similar length (by token count), so little of
+//! it is padding.
 
 use opsgraph_core::events::DomainEvent;
 use opsgraph_core::node::NodeType;
@@ -24,7 +25,7 @@ const PENDING: &str = "SELECT c.id, c.text, c.document_id, c.collection_id FROM 
   WHERE c.document_id IN (SELECT d.id FROM documents d WHERE d.org_id = $1 AND d.index_status <> 'INDEXED' \
     AND d.deleted_at IS NULL AND d.index_attempts < $4) \
   AND NOT EXISTS (SELECT 1 FROM chunk_embeddings e WHERE e.chunk_id = c.id AND e.model = $2) \
-  ORDER BY c.document_id, c.position LIMIT $3 FOR UPDATE OF c SKIP LOCKED";
+  ORDER BY c.token_count, c.id LIMIT $3 FOR UPDATE OF c SKIP LOCKED";
 
 const INSERT: &str = "INSERT INTO chunk_embeddings (chunk_id, org_id, collection_id, document_id, model, dimensions, embedding) \
   SELECT u.id, $1, u.collection_id, u.document_id, $2, $3, u.v::vector \

@@ -188,7 +188,7 @@ pub async fn nearest(
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', $1, true)",
-        [n.clamp(40, 1000).to_string().into()],
+        [ef_search(n).to_string().into()],
     ))
     .await?;
     let mut v = values(vector_literal(vector).into(), filter);
@@ -197,10 +197,17 @@ pub async fn nearest(
     let sql = format!(
         "SELECT id, score FROM (SELECT e.chunk_id AS id, \
            (e.embedding::vector(384) <=> $1::vector(384))::float8 AS score FROM chunk_embeddings e \
-         WHERE e.model = $8 AND e.document_id IN (SELECT d.id FROM documents d WHERE {FILTER}) \
+         WHERE e.model = $8 AND ($2::uuid[] IS NULL OR e.collection_id = ANY($2)) \
+           AND e.document_id IN (SELECT d.id FROM documents d WHERE {FILTER}) \
          ORDER BY e.embedding::vector(384) <=> $1::vector(384) LIMIT $9) s ORDER BY score, id"
     );
     ranked(db, sql, v).await
+}
+
+/// HNSW's candidate list for `n` hits: ten per hit, 100..1000 (pgvector's default of 40
+/// lost recall at 100k vectors: 0.59 at 10 hits in `./dev bench knowledge`).
+pub fn ef_search(n: usize) -> usize {
+    n.saturating_mul(10).clamp(100, 1000)
 }
 
 /// Fuses ranked lists: each hit scores the sum of `weight / (k + rank)` over the lists it is in.
