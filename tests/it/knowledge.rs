@@ -335,3 +335,47 @@ async fn an_edit_reembeds_only_what_changed() {
     );
     app.finish().await;
 }
+
+/// Folders nest inside one collection and never into themselves; documents file into them.
+#[tokio::test]
+async fn folders_nest_within_their_collection() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Folder Co").await;
+    let (reader, _) = app.member(&owner, "r@example.com", "VIEWER").await;
+    let mk = |name: &str| json!({ "name": name, "visibility": "ORGANIZATION" });
+    let c = id(&app, &owner, COLLECTION, mk("Wiki"), ["createCollection", "collection"]).await;
+    let other = id(&app, &owner, COLLECTION, mk("Other"), ["createCollection", "collection"]).await;
+    let folder = "mutation($i: CreateFolderInput!) { createFolder(input: $i) { folder { id version parent { id } } } }";
+    let top =
+        id(&app, &owner, folder, json!({ "collectionId": c, "name": "Policies" }), ["createFolder", "folder"]).await;
+    let sub = id(
+        &app,
+        &owner,
+        folder,
+        json!({ "collectionId": c, "name": "Travel", "parentId": top }),
+        ["createFolder", "folder"],
+    )
+    .await;
+    let across =
+        app.gql(Some(&owner), folder, json!({ "i": { "collectionId": other, "name": "X", "parentId": top } })).await;
+    assert_eq!(code(&across), Some("BAD_USER_INPUT"), "{across}");
+    let viewer = app.gql(Some(&reader), folder, json!({ "i": { "collectionId": c, "name": "Mine" } })).await;
+    assert_eq!(code(&viewer), Some("FORBIDDEN"));
+    let mv = "mutation($id: ID!, $p: ID) { updateFolder(input: { id: $id, expectedVersion: 1, parentId: $p }) { folder { parent { id } } } }";
+    assert_eq!(
+        code(&app.gql(Some(&owner), mv, json!({ "id": top, "p": sub })).await),
+        Some("BAD_USER_INPUT"),
+        "no cycles"
+    );
+    let r = app.gql(Some(&owner), mv, json!({ "id": sub, "p": Value::Null })).await;
+    assert_eq!(data(&r)["updateFolder"]["folder"]["parent"], Value::Null);
+    let input =
+        json!({ "collectionId": c, "folderId": sub, "kind": "NOTE", "title": "Trains", "body": "Standard class." });
+    data(&app.gql(Some(&owner), DOC, json!({ "i": input })).await);
+    let list = "query($c: ID!, $f: ID!) { node(id: $c) { ... on Collection { folders { totalCount } \
+        documents(filter: { folderId: { eq: $f } }) { nodes { title folder { id } } } } } }";
+    let r = app.gql(Some(&reader), list, json!({ "c": c, "f": sub })).await;
+    assert_eq!(data(&r)["node"]["folders"]["totalCount"], 2);
+    assert_eq!(data(&r)["node"]["documents"]["nodes"], json!([{ "title": "Trains", "folder": { "id": sub } }]));
+    app.finish().await;
+}

@@ -25,7 +25,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use crate::entity::{collection, collection_grant, document, document_version, folder};
 use crate::enums::{Access, CollectionKind, DocumentKind, IndexStatus, SearchMode, Visibility};
 use crate::nodes::{Collection, Document, DocumentVersion, Folder};
-use crate::service::{collections, documents};
+use crate::service::{collections, documents, folders};
 
 /// `Collection` lists.
 pub static COLLECTIONS: LazyLock<ListSpec<collection::Entity>> = LazyLock::new(|| {
@@ -235,7 +235,9 @@ fn other_objects(parts: &mut SchemaParts) {
         node_object::<Folder>("A folder of a collection.")
             .field(prop::<F>("name", nn(TypeRef::STRING), "Name.", |f| text(&f.name)))
             .field(ref_field_nn::<F, Collection>("collection", "Its collection.", |f| f.collection_id))
-            .field(ref_field::<F, Folder>("parent", "The folder it is in.", |f| f.parent_id)),
+            .field(ref_field::<F, Folder>("parent", "The folder it is in.", |f| f.parent_id))
+            .field(prop::<F>("position", nn(TypeRef::INT), "Place among its siblings.", |f| f.position.into()))
+            .field(prop::<F>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |f| f.version.into())),
     );
     parts.object(
         Object::new("CollectionGrant")
@@ -278,6 +280,20 @@ fn mutations(parts: &mut SchemaParts) {
         "setCollectionAccess",
         "Grant READ or WRITE on a collection to a member or team, or revoke it (no access).",
         |req, i| async move { Ok(payload_value(collections::grant(req.db.as_ref(), &req.session, i).await?)) },
+    ));
+    parts.object(payload::<Folder>("folder", "Result of a mutation changing a Folder."));
+    parts.input::<folders::CreateFolderInput>().input::<folders::UpdateFolderInput>();
+    parts.mutation(node_mutation(
+        Folder,
+        "createFolder",
+        "Create a folder in a collection you may write in.",
+        |req, i| async move { Ok(payload_value(folders::create(req.db.as_ref(), &req.session, i).await?)) },
+    ));
+    parts.mutation(node_mutation(
+        Folder,
+        "updateFolder",
+        "Rename a folder or move it (never into itself; null parent: the top).",
+        |req, i| async move { Ok(payload_value(folders::update(req.db.as_ref(), &req.session, i).await?)) },
     ));
     parts.mutation(node_mutation(
         Document,

@@ -2,5 +2,6 @@
 
 pub mod collections;
 pub mod documents;
+pub mod folders;
 pub mod indexer;
 pub mod search;
