@@ -212,8 +212,19 @@ const RUNBOOK: [(&str, &str); 3] = [
     ),
 ];
 
-fn tags(s: &str) -> Option<Vec<String>> {
-    Some(s.split(',').map(str::to_owned).collect())
+/// A new document of `collection` tagged with the comma-separated `tags`.
+fn page(collection: uuid::Uuid, kind: DocumentKind, title: &str, body: &str, tags: &str) -> CreateDocumentInput {
+    CreateDocumentInput {
+        collection_id: Id::of::<Collection>(collection),
+        folder_id: None,
+        kind,
+        title: title.into(),
+        body: body.into(),
+        source_url: None,
+        language: None,
+        tags: Some(tags.split(',').map(str::to_owned).collect()),
+        idempotency_key: None,
+    }
 }
 
 /// Seeds one demo organisation's knowledge, acting as its owner.
@@ -234,18 +245,7 @@ pub async fn knowledge(db: &TxDb, org: &DemoOrg) -> AppResult<()> {
         collections::create(db, owner, collection("Company handbook", Visibility::Organization, None)).await?;
     let mut pages = vec![];
     for (title, t, body) in HANDBOOK {
-        let input = CreateDocumentInput {
-            collection_id: Id::of::<Collection>(handbook.id),
-            folder_id: None,
-            kind: DocumentKind::WikiPage,
-            title: title.into(),
-            body: body.into(),
-            source_url: None,
-            language: None,
-            tags: tags(t),
-            idempotency_key: None,
-        };
-        pages.push(documents::create(db, owner, input).await?);
+        pages.push(documents::create(db, owner, page(handbook.id, DocumentKind::WikiPage, title, body, t)).await?);
     }
     for (i, body) in REVISIONS {
         let page = &pages[i];
@@ -265,17 +265,7 @@ pub async fn knowledge(db: &TxDb, org: &DemoOrg) -> AppResult<()> {
         let space = collection("Engineering runbooks", Visibility::Team, Some(Id::of::<Team>(team.id)));
         let runbooks = collections::create(db, owner, space).await?;
         for (title, body) in RUNBOOK {
-            let input = CreateDocumentInput {
-                collection_id: Id::of::<Collection>(runbooks.id),
-                folder_id: None,
-                kind: DocumentKind::Article,
-                title: title.into(),
-                body: body.into(),
-                source_url: None,
-                language: None,
-                tags: tags("engineering,operations"),
-                idempotency_key: None,
-            };
+            let input = page(runbooks.id, DocumentKind::Article, title, body, "engineering,operations");
             documents::create(db, owner, input).await?;
         }
     }
