@@ -10,7 +10,13 @@ use opsgraph_core::loader::{LoadError, db_error};
 use sea_orm::{FromQueryResult, Statement};
 use uuid::Uuid;
 
-use crate::entity::document;
+use crate::entity::{collection_grant, document};
+
+opsgraph_core::relation!(
+    /// The grants of a collection.
+    GrantsOf, collection_grant, CollectionId,
+    scope = |s| sea_orm::QueryOrder::order_by_asc(s, collection_grant::Column::CreatedAt)
+);
 
 /// `(target type, target id)` of each document's links, by document id.
 pub struct LinksOf(pub Arc<TxDb>);

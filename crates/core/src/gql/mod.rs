@@ -75,6 +75,27 @@ impl NodeRegistry {
         Ok(fetch(req, vec![id]).await?.remove(&id))
     }
 
+    /// Nodes `(type, id)` for a field of the `Node` interface, in order (`None` where missing
+    /// or hidden); one batch per type.
+    pub async fn fetch_nodes(
+        &self,
+        req: Arc<RequestCtx>,
+        keys: Vec<(String, Uuid)>,
+    ) -> AppResult<Vec<Option<FieldValue<'static>>>> {
+        let mut by_type: HashMap<&str, Vec<Uuid>> = HashMap::new();
+        for (ty, id) in &keys {
+            by_type.entry(ty.as_str()).or_default().push(*id);
+        }
+        let mut found: HashMap<(String, Uuid), FieldValue<'static>> = HashMap::new();
+        for (ty, ids) in by_type {
+            let Some(fetch) = self.0.get(ty) else { continue };
+            for (id, value) in fetch(req.clone(), ids).await? {
+                found.insert((ty.to_owned(), id), value.with_type(ty.to_owned()));
+            }
+        }
+        Ok(keys.into_iter().map(|k| found.remove(&k)).collect())
+    }
+
     /// [`Self::fetch_object`] for a field of the `Node` interface (typed with `ty`).
     pub async fn fetch_node(&self, req: Arc<RequestCtx>, ty: &str, id: Uuid) -> AppResult<Option<FieldValue<'static>>> {
         Ok(self.fetch_object(req, ty, id).await?.map(|v| v.with_type(ty.to_owned())))
@@ -464,31 +485,16 @@ pub fn connection_objects(node: &str) -> Vec<Object> {
 }
 
 /// Fetches `ids`; a malformed one is BAD_USER_INPUT naming `arg` (`id`, or `ids[i]`).
-pub async fn fetch_nodes(
+async fn fetch_nodes(
     ctx: &ResolverContext<'_>,
     ids: Vec<String>,
     arg: impl Fn(usize) -> String,
 ) -> AppResult<Vec<Option<FieldValue<'static>>>> {
-    let req = RequestCtx::of(ctx)?;
-    let registry = NodeRegistry::of(ctx)?;
     let mut decoded = Vec::with_capacity(ids.len());
-    let mut by_type: HashMap<String, Vec<Uuid>> = HashMap::new();
     for (i, gid) in ids.iter().enumerate() {
-        let (ty, uuid) =
-            id::decode(gid).map_err(|_| AppError::bad_input(arg(i), format!("`{gid}` is not a valid ID")))?;
-        by_type.entry(ty.clone()).or_default().push(uuid);
-        decoded.push((ty, uuid));
+        decoded.push(id::decode(gid).map_err(|_| AppError::bad_input(arg(i), format!("`{gid}` is not a valid ID")))?);
     }
-    let mut found: HashMap<(String, Uuid), FieldValue<'static>> = HashMap::new();
-    for (ty, uuids) in by_type {
-        let Some(fetch) = registry.0.get(&ty) else {
-            continue;
-        };
-        for (uuid, value) in fetch(req.clone(), uuids).await? {
-            found.insert((ty.clone(), uuid), value.with_type(ty.clone()));
-        }
-    }
-    Ok(decoded.into_iter().map(|k| found.remove(&k)).collect())
+    NodeRegistry::of(ctx)?.fetch_nodes(RequestCtx::of(ctx)?, decoded).await
 }
 
 fn node_field() -> Field {

@@ -1,6 +1,7 @@
 //! The knowledge domain's GraphQL: collections, folders, documents and their versions, the
 //! lists over them and the mutations; `search` lives in [`search`].
 
+pub mod diff;
 pub mod links;
 pub mod live;
 pub mod search;
@@ -24,8 +25,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::entity::{collection, collection_grant, document, document_version, folder};
 use crate::enums::{Access, CollectionKind, DocumentKind, IndexStatus, SearchMode, Visibility};
+use crate::loader::GrantsOf;
 use crate::nodes::{Collection, Document, DocumentVersion, Folder};
 use crate::service::{collections, documents, folders};
+use opsgraph_core::loader::list_of;
 
 /// `Collection` lists.
 pub static COLLECTIONS: LazyLock<ListSpec<collection::Entity>> = LazyLock::new(|| {
@@ -122,11 +125,7 @@ fn grants_field() -> Field {
     Field::new("grants", TypeRef::named_nn_list_nn("CollectionGrant"), |ctx| {
         FieldFuture::new(async move {
             let c = parent::<collection::Model>(&ctx)?;
-            let req = RequestCtx::of(&ctx)?;
-            let rows = collection_grant::Entity::find()
-                .filter(collection_grant::Column::CollectionId.eq(c.id))
-                .all(req.db.as_ref())
-                .await?;
+            let rows = list_of::<GrantsOf>(RequestCtx::of(&ctx)?.as_ref(), c.id).await?;
             Ok(Some(FieldValue::list(rows.into_iter().map(FieldValue::owned_any))))
         })
     })
@@ -138,7 +137,14 @@ fn can_write_field() -> Field {
         FieldFuture::new(async move {
             let c = parent::<collection::Model>(&ctx)?;
             let req = RequestCtx::of(&ctx)?;
-            Ok(Some(FieldValue::value(collections::can_write(req.db.as_ref(), &req.session, c).await?)))
+            let answer = match collections::write_without_grants(&req.session, c) {
+                Some(answer) => answer,
+                None => {
+                    let grants = list_of::<GrantsOf>(req.as_ref(), c.id).await?;
+                    collections::granted_write(req.db.as_ref(), &req.session, c, &grants).await?
+                }
+            };
+            Ok(Some(FieldValue::value(answer)))
         })
     })
     .description("Whether you may write documents here.")
@@ -353,5 +359,6 @@ pub fn register(parts: &mut SchemaParts) {
     mutations(parts);
     search::register(parts);
     links::register(parts);
+    diff::register(parts);
     live::register(parts);
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
 use chrono::{DateTime, FixedOffset};
-use opsgraph_core::gql::{GqlEnum, SchemaParts, connection_objects, parent, prop};
+use opsgraph_core::gql::{GqlEnum, SchemaParts, connection_objects, parent, prop, ref_field_nn};
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
 use opsgraph_core::pagination::{Connection, Edge, PageInfo};
@@ -47,6 +47,9 @@ pub struct SearchFusion {
     /// Weight of the semantic rank (default 1).
     pub semantic_weight: Option<f64>,
 }
+
+/// A character range of a snippet.
+struct TextRange(usize, usize);
 
 /// A hit as GraphQL reads it.
 struct HitView {
@@ -175,19 +178,7 @@ fn hit_object() -> Object {
     let nn = TypeRef::named_nn;
     Object::new("SearchHit")
         .description("A matching chunk of a document.")
-        .field(
-            Field::new("document", nn(Document::NAME), |ctx| {
-                FieldFuture::new(async move {
-                    let h = parent::<H>(&ctx)?;
-                    let req = RequestCtx::of(&ctx)?;
-                    let row = opsgraph_core::loader::by_id::<<Document as NodeType>::Entity>(&req, h.hit.document_id)
-                        .await?
-                        .ok_or_else(|| AppError::not_found("document"))?;
-                    Ok(Some(FieldValue::owned_any(row)))
-                })
-            })
-            .description("The document."),
-        )
+        .field(ref_field_nn::<H, Document>("document", "The document.", |h| h.hit.document_id))
         .field(prop::<H>("text", nn(TypeRef::STRING), "The chunk's text.", |h| h.hit.text.clone().into()))
         .field(prop::<H>("position", nn(TypeRef::INT), "The chunk's place in the document, from 0.", |h| {
             h.hit.position.into()
@@ -198,19 +189,15 @@ fn hit_object() -> Object {
         .field(prop::<H>("snippet", nn(TypeRef::STRING), "A window of the chunk around the first query word.", |h| {
             h.snippet.clone().into()
         }))
-        .field(prop::<H>("highlights", TypeRef::named_nn_list_nn("TextRange"), "Query words in the snippet.", |h| {
-            async_graphql::Value::List(
-                h.highlights
-                    .iter()
-                    .map(|(s, e)| {
-                        let mut m = async_graphql::indexmap::IndexMap::new();
-                        m.insert(async_graphql::Name::new("start"), async_graphql::Value::from(*s as i64));
-                        m.insert(async_graphql::Name::new("end"), async_graphql::Value::from(*e as i64));
-                        async_graphql::Value::Object(m)
-                    })
-                    .collect(),
-            )
-        }))
+        .field(
+            Field::new("highlights", TypeRef::named_nn_list_nn("TextRange"), |ctx| {
+                FieldFuture::new(async move {
+                    let h = parent::<H>(&ctx)?;
+                    Ok(Some(FieldValue::list(h.highlights.iter().map(|r| FieldValue::owned_any(TextRange(r.0, r.1))))))
+                })
+            })
+            .description("Query words in the snippet."),
+        )
         .field(prop::<H>("keywordRank", TypeRef::named(TypeRef::INT), "Rank in the keyword list (1 = best).", |h| {
             opt_i(h.hit.keyword_rank)
         }))
@@ -246,18 +233,12 @@ pub fn register(parts: &mut SchemaParts) {
     parts.object(
         Object::new("TextRange")
             .description("A range of characters [start, end).")
-            .field(
-                Field::new("start", TypeRef::named_nn(TypeRef::INT), |ctx| {
-                    FieldFuture::new(async move { Ok(ctx.parent_value.as_value().and_then(|v| pick(v, "start"))) })
-                })
-                .description("First character."),
-            )
-            .field(
-                Field::new("end", TypeRef::named_nn(TypeRef::INT), |ctx| {
-                    FieldFuture::new(async move { Ok(ctx.parent_value.as_value().and_then(|v| pick(v, "end"))) })
-                })
-                .description("One past the last."),
-            ),
+            .field(prop::<TextRange>("start", TypeRef::named_nn(TypeRef::INT), "First character.", |r| {
+                (r.0 as i64).into()
+            }))
+            .field(prop::<TextRange>("end", TypeRef::named_nn(TypeRef::INT), "One past the last.", |r| {
+                (r.1 as i64).into()
+            })),
     );
     parts.object(hit_object());
     for o in connection_objects("SearchHit") {
@@ -272,11 +253,4 @@ fn opt_f(v: Option<f64>) -> async_graphql::Value {
 
 fn opt_i(v: Option<usize>) -> async_graphql::Value {
     v.map_or(async_graphql::Value::Null, |v| async_graphql::Value::from(v as i64))
-}
-
-fn pick(v: &async_graphql::Value, key: &str) -> Option<FieldValue<'static>> {
-    match v {
-        async_graphql::Value::Object(m) => m.get(key).cloned().map(FieldValue::value),
-        _ => None,
-    }
 }

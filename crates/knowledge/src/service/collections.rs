@@ -76,25 +76,45 @@ pub async fn get(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> AppResult<co
     Ok(c)
 }
 
-/// Whether the session may write documents in `c`: its owner; anyone with knowledge
-/// management rights unless it is private; a WRITE grant to the member or one of their
-/// teams; or, for a shared (non-private) collection, any writer who can read it.
-pub async fn can_write(db: &impl ConnectionTrait, session: &Session, c: &collection::Model) -> AppResult<bool> {
-    if session.require(Permission::KnowledgeWrite).is_err() {
-        return Ok(false);
+/// Whether the session may write documents in `c` whatever its grants say: its owner, or
+/// any writer for a shared (non-private) collection, yes; someone without knowledge write
+/// rights or without a membership, no; `None` when the grants decide.
+pub fn write_without_grants(session: &Session, c: &collection::Model) -> Option<bool> {
+    if session.require(Permission::KnowledgeWrite).is_err() || session.membership_id.is_none() {
+        return Some(false);
     }
-    let me = session.membership_id;
-    if me == Some(c.owner_id) || c.visibility != Visibility::Private.as_str() {
+    (session.membership_id == Some(c.owner_id) || c.visibility != Visibility::Private.as_str()).then_some(true)
+}
+
+/// Whether `grants` (of `c`) give the session WRITE, to itself or to one of its teams
+/// (read only when a WRITE grant names a team).
+pub async fn granted_write(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    c: &collection::Model,
+    grants: &[collection_grant::Model],
+) -> AppResult<bool> {
+    let Some(me) = session.membership_id else { return Ok(false) };
+    let writes: Vec<_> = grants.iter().filter(|g| g.access == Access::Write.as_str()).collect();
+    if writes.iter().any(|g| g.membership_id == Some(me)) {
         return Ok(true);
     }
-    let Some(me) = me else { return Ok(false) };
+    if !writes.iter().any(|g| g.team_id.is_some()) {
+        return Ok(false);
+    }
     let teams = opsgraph_org::service::teams::team_ids_of(db, c.org_id, me).await?;
-    let grants = collection_grant::Entity::find()
-        .filter(collection_grant::Column::CollectionId.eq(c.id))
-        .filter(collection_grant::Column::Access.eq(Access::Write.as_str()))
-        .all(db)
-        .await?;
-    Ok(grants.iter().any(|g| g.membership_id == Some(me) || g.team_id.is_some_and(|t| teams.contains(&t))))
+    Ok(writes.iter().any(|g| g.team_id.is_some_and(|t| teams.contains(&t))))
+}
+
+/// Whether the session may write documents in `c` (see [`write_without_grants`] and
+/// [`granted_write`]).
+pub async fn can_write(db: &impl ConnectionTrait, session: &Session, c: &collection::Model) -> AppResult<bool> {
+    if let Some(answer) = write_without_grants(session, c) {
+        return Ok(answer);
+    }
+    let grants =
+        collection_grant::Entity::find().filter(collection_grant::Column::CollectionId.eq(c.id)).all(db).await?;
+    granted_write(db, session, c, &grants).await
 }
 
 /// Loads a collection the session may write in (FORBIDDEN when it may only read it).
