@@ -249,7 +249,7 @@ async fn links_related_documents_and_constant_statements() {
 
     let deep = "query($q: String!) { search(query: $q, mode: KEYWORD, first: 10) { nodes { document { title collection { name } author { user { email } } } } } }";
     let one = app.gql(Some(&owner), deep, json!({ "q": "kubernetes" })).await;
-    let many = app.gql(Some(&owner), deep, json!({ "q": "approval or receipt or kubernetes" })).await;
+    let many = app.gql(Some(&owner), deep, json!({ "q": "approval receipt kubernetes" })).await;
     assert!(
         data(&many)["search"]["nodes"].as_array().map(Vec::len)
             > data(&one)["search"]["nodes"].as_array().map(Vec::len)

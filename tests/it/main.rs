@@ -29,6 +29,7 @@ mod pagination;
 mod portal;
 mod rates;
 mod schema;
+mod search_eval;
 mod semantics;
 mod statements;
 mod sync;

@@ -8,6 +8,7 @@
 )]
 
 pub mod bench;
+pub mod eval;
 pub mod fuzz;
 pub mod live;
 pub mod portfolio;

@@ -201,7 +201,7 @@ fn hit_object() -> Object {
         .field(prop::<H>("keywordRank", TypeRef::named(TypeRef::INT), "Rank in the keyword list (1 = best).", |h| {
             opt_i(h.hit.keyword_rank)
         }))
-        .field(prop::<H>("keywordScore", TypeRef::named(TypeRef::FLOAT), "Full-text (or trigram) score.", |h| {
+        .field(prop::<H>("keywordScore", TypeRef::named(TypeRef::FLOAT), "Share of the query the chunk matched, 0..1: the weight (inverse document frequency) of the words it holds for a plain question, 1 for a query in search syntax (all words, phrases, exclusions), the trigram similarity for a typo match. Scales the keyword rank in HYBRID.", |h| {
             opt_f(h.hit.keyword_score)
         }))
         .field(prop::<H>("vectorRank", TypeRef::named(TypeRef::INT), "Rank in the semantic list (1 = nearest).", |h| {

@@ -78,7 +78,7 @@ pub struct Hit {
     pub char_end: i32,
     /// 1-based rank in the keyword list.
     pub keyword_rank: Option<usize>,
-    /// Full-text (or trigram) score.
+    /// Share of the query matched (0..1; see [`keyword`]).
     pub keyword_score: Option<f64>,
     /// 1-based rank in the semantic list.
     pub vector_rank: Option<usize>,
@@ -123,17 +123,45 @@ async fn ranked(db: &impl ConnectionTrait, sql: String, values: Vec<Value>) -> A
     rows.iter().map(|r| Ok((r.try_get("", "id")?, r.try_get::<f64>("", "score")?))).collect()
 }
 
-/// Keyword hits, best first: full text, else trigram similarity (typos).
+/// Keyword hits, best first. A plain question (no quotes, `-` or `or`) matches chunks
+/// holding any of its words, scored like BM25 without length normalisation: the sum of the
+/// inverse document frequencies of the words held (rare words weigh, stop words vanish),
+/// ties broken by full-text rank. A query using search syntax keeps its exact meaning (every
+/// word, phrases, exclusions). Trigram similarity answers when nothing matches (typos).
 async fn keyword(db: &impl ConnectionTrait, r: &Request, n: usize) -> AppResult<Vec<(Uuid, f64)>> {
     let mut v = values(r.query.clone().into(), &r.filter);
     v.push(r.language.clone().into());
     v.push((n as i64).into());
-    let full = format!(
-        "SELECT c.id, ts_rank_cd(c.tsv, q.q)::float8 AS score FROM chunks c JOIN documents d ON d.id = c.document_id, \
-           (SELECT websearch_to_tsquery($8::regconfig, $1) || websearch_to_tsquery('simple', $1) AS q) q \
-         WHERE c.tsv @@ q.q AND {FILTER} ORDER BY score DESC, c.id LIMIT $9"
-    );
-    let hits = ranked(db, full, v.clone()).await?;
+    let hits = if plain(&r.query) {
+        let (terms, weights) = term_weights(db, &r.query, &r.language).await?;
+        if terms.is_empty() {
+            vec![]
+        } else {
+            let total: f64 = weights.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+            v.push(terms.join(" | ").into());
+            v.push(terms.into());
+            v.push(weights.into());
+            v.push(total.into());
+            // The share of the query's weight a chunk holds; full-text rank breaks ties.
+            let any = format!(
+                "SELECT c.id, ((SELECT sum(u.w) FROM unnest($11::text[], $12::float8[]) u(t, w) \
+                   WHERE c.tsv @@ u.t::tsquery) / $13 + ts_rank(c.tsv, $10::tsquery) / 1000)::float8 AS score \
+                 FROM chunks c JOIN documents d ON d.id = c.document_id \
+                 WHERE c.tsv @@ $10::tsquery AND $8::text IS NOT NULL AND {FILTER} ORDER BY score DESC, c.id LIMIT $9"
+            );
+            let hits = ranked(db, any, v.clone()).await?;
+            v.truncate(9);
+            hits
+        }
+    } else {
+        // Every word matched: a share of 1 (the rank orders).
+        let all = format!(
+            "SELECT c.id, 1::float8 AS score FROM chunks c JOIN documents d ON d.id = c.document_id, \
+               (SELECT websearch_to_tsquery($8::regconfig, $1) || websearch_to_tsquery('simple', $1) AS q) q \
+             WHERE c.tsv @@ q.q AND {FILTER} ORDER BY ts_rank_cd(c.tsv, q.q) DESC, c.id LIMIT $9"
+        );
+        ranked(db, all, v.clone()).await?
+    };
     if !hits.is_empty() {
         return Ok(hits);
     }
@@ -149,6 +177,42 @@ async fn keyword(db: &impl ConnectionTrait, r: &Request, n: usize) -> AppResult<
          WHERE $1 <% c.text AND $8::text IS NOT NULL AND {FILTER} ORDER BY score DESC, c.id LIMIT $9"
     );
     ranked(db, fuzzy, v).await
+}
+
+/// Most chunks counted for a word's document frequency (and for the total): beyond it a
+/// word is common, and counting on would cost more than it tells.
+const DF_CAP: i64 = 5000;
+
+/// The query's words as quoted lexemes (its language's stems and the words as written)
+/// with their inverse document frequency over the chunks the session can read, in one
+/// statement: `ln(1 + (N - df + 0.5) / (df + 0.5))`, BM25's IDF.
+async fn term_weights(db: &impl ConnectionTrait, query: &str, language: &str) -> AppResult<(Vec<String>, Vec<f64>)> {
+    let sql = "WITH lex AS (SELECT DISTINCT quote_literal(l) AS t \
+         FROM unnest(tsvector_to_array(to_tsvector($1::regconfig, $2) || to_tsvector('simple', $2))) l), \
+       n AS (SELECT count(*)::float8 AS n FROM (SELECT 1 FROM chunks LIMIT $3) x) \
+       SELECT lex.t, ln(1 + (n.n - d.df + 0.5) / (d.df + 0.5))::float8 AS idf FROM lex, n, \
+         LATERAL (SELECT count(*)::float8 AS df FROM (SELECT 1 FROM chunks c WHERE c.tsv @@ lex.t::tsquery LIMIT $3) y) d \
+       ORDER BY lex.t";
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [language.into(), query.into(), DF_CAP.into()],
+        ))
+        .await?;
+    let mut terms = vec![];
+    let mut weights = vec![];
+    for r in rows {
+        terms.push(r.try_get::<String>("", "t")?);
+        weights.push(r.try_get::<f64>("", "idf")?.max(0.0));
+    }
+    Ok((terms, weights))
+}
+
+/// A query with no search syntax (quoted phrases, `-word`, `or`): its words may be matched
+/// one by one.
+pub fn plain(query: &str) -> bool {
+    !query.contains('"') && !query.split_whitespace().any(|w| w.starts_with('-') || w.eq_ignore_ascii_case("or"))
 }
 
 /// The query's embedding with the local model (off the async threads).
@@ -210,14 +274,16 @@ pub fn ef_search(n: usize) -> usize {
     n.saturating_mul(10).clamp(100, 1000)
 }
 
-/// Fuses ranked lists: each hit scores the sum of `weight / (k + rank)` over the lists it is in.
+/// Fuses ranked lists: each hit scores the sum of `weight / (k + rank)` over the lists it is
+/// in, a keyword hit's weight scaled by the share of the query it matched (a chunk holding
+/// only a question's common words adds little).
 pub fn fuse(keyword: &[(Uuid, f64)], semantic: &[(Uuid, f64)], (k, wk, ws): (f64, f64, f64)) -> Vec<Hit> {
     let mut by: HashMap<Uuid, Hit> = HashMap::new();
     for (i, (id, score)) in keyword.iter().enumerate() {
         let h = by.entry(*id).or_insert_with(|| Hit { chunk_id: *id, ..Hit::default() });
         h.keyword_rank = Some(i + 1);
         h.keyword_score = Some(*score);
-        h.fused += wk / (k + (i + 1) as f64);
+        h.fused += wk * score.clamp(0.0, 1.0).powi(2) / (k + (i + 1) as f64);
     }
     for (i, (id, distance)) in semantic.iter().enumerate() {
         let h = by.entry(*id).or_insert_with(|| Hit { chunk_id: *id, ..Hit::default() });
@@ -327,7 +393,7 @@ mod tests {
 
     #[test]
     fn fusion_rewards_agreement() {
-        let kw = [(id(1), 0.9), (id(2), 0.5)];
+        let kw = [(id(1), 1.0), (id(2), 1.0)];
         let sem = [(id(2), 0.1), (id(3), 0.2)];
         let hits = fuse(&kw, &sem, (60.0, 1.0, 1.0));
         assert_eq!(hits[0].chunk_id, id(2), "in both lists beats first in one");
@@ -336,6 +402,17 @@ mod tests {
         assert_eq!(hits.len(), 3);
         let kw_only = fuse(&kw, &sem, (60.0, 1.0, 0.0));
         assert_eq!(kw_only[0].chunk_id, id(1), "weights move the ranking");
+    }
+
+    #[test]
+    fn a_partial_keyword_match_weighs_less() {
+        let kw = [(id(1), 0.5)];
+        let sem = [(id(2), 0.1)];
+        let hits = fuse(&kw, &sem, (60.0, 1.0, 1.0));
+        assert_eq!(hits[0].chunk_id, id(2), "first by meaning beats first by half the words");
+        assert!((hits[1].fused - 0.25 / 61.0).abs() < 1e-12, "weighted by the share squared");
+        assert!(plain("How long is a proposal valid?"));
+        assert!(!plain("\"helm rollback\" -canary") && !plain("vpn or proxy"));
     }
 
     #[test]
