@@ -35,6 +35,7 @@ mod m20261202_000028_finance_expenses;
 mod m20261202_000029_finance_forecasts;
 mod m20261202_000030_member_rates;
 mod m20261202_000031_knowledge;
+mod m20261203_000032_embedding_models;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -75,6 +76,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000029_finance_forecasts::Migration),
             Box::new(m20261202_000030_member_rates::Migration),
             Box::new(m20261202_000031_knowledge::Migration),
+            Box::new(m20261203_000032_embedding_models::Migration),
         ]
     }
 }

@@ -145,11 +145,11 @@ async fn recall(app: &TestApp, a: (Uuid, Uuid), target: Option<Uuid>, what: &str
     let t = Instant::now();
     for q in &qs {
         let db = TxDb::begin(&app.pool, &tenant).await.expect("tx");
-        let approx = nearest(&db, &filter, q, 10).await.expect("approximate");
+        let approx = nearest(&db, &filter, app.models.default_model(), q, 10).await.expect("approximate");
         db.rollback().await.expect("rollback");
         let db = TxDb::begin(&app.pool, &tenant).await.expect("tx");
         db.execute_unprepared("SET LOCAL enable_indexscan = off").await.expect("exact");
-        let exact = nearest(&db, &filter, q, 10).await.expect("exact");
+        let exact = nearest(&db, &filter, app.models.default_model(), q, 10).await.expect("exact");
         db.rollback().await.expect("rollback");
         let want: HashSet<Uuid> = exact.iter().map(|h| h.0).collect();
         found += approx.iter().filter(|h| want.contains(&h.0)).count();
@@ -203,7 +203,7 @@ async fn ingestion(app: &TestApp, owner: &str) {
     }
     let saved = t.elapsed();
     let t = Instant::now();
-    let embedded = opsgraph_knowledge::service::indexer::run(&app.pool).await.expect("indexer");
+    let embedded = app.index().await;
     let took = t.elapsed().as_secs_f64();
     println!(
         "ingestion: {docs} documents saved and chunked in {:.2} s; {embedded} chunks embedded in {took:.2} s = {:.0} chunks/s",

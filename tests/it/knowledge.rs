@@ -38,7 +38,7 @@ async fn titles(app: &TestApp, token: &str, q: &str, mode: &str, filter: Value) 
 }
 
 async fn index(app: &TestApp) -> u64 {
-    opsgraph_knowledge::service::indexer::run(&app.pool).await.expect("indexer pass")
+    app.index().await
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ mod capacity;
 mod collaboration;
 mod conversations;
 mod crm;
+mod embeddings;
 mod errors;
 mod events;
 mod finance;

@@ -134,7 +134,7 @@ pub async fn load(app: &TestApp) -> (String, HashMap<String, String>) {
         let id = data(&r)["createDocument"]["document"]["id"].as_str().expect("document id").to_owned();
         slugs.insert(id, d.id);
     }
-    opsgraph_knowledge::service::indexer::run(&app.pool).await.expect("indexer pass");
+    app.index().await;
     (owner, slugs)
 }
 

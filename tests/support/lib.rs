@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod eval;
+pub mod fake_openai;
 pub mod fuzz;
 pub mod live;
 pub mod portfolio;
@@ -32,6 +33,8 @@ pub struct TestApp {
     pub pool: DatabaseConnection,
     /// The database name.
     pub db_name: String,
+    /// The embedding models the server offers.
+    pub models: opsgraph_knowledge::embed::Models,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -40,6 +43,11 @@ impl TestApp {
     /// Spawns with default configuration.
     pub async fn spawn() -> TestApp {
         Self::spawn_with(|_| {}).await
+    }
+
+    /// One pass of the knowledge indexer with the server's models; the chunks embedded.
+    pub async fn index(&self) -> u64 {
+        opsgraph_knowledge::service::indexer::run(&self.pool, &self.models).await.expect("indexer pass")
     }
 
     /// Spawns after `adjust` changed the configuration.
@@ -72,6 +80,7 @@ impl TestApp {
         adjust(&mut config);
         let (pool, live_pool) = opsgraph_server::db::pools(&config).await?;
         let state = AppState::new(config, pool.clone(), live_pool)?;
+        let models = state.models.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr: SocketAddr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
@@ -82,6 +91,7 @@ impl TestApp {
             base: format!("http://{addr}"),
             pool,
             db_name,
+            models,
             client: reqwest::Client::new(),
             shutdown: Some(tx),
         })

@@ -75,3 +75,12 @@ pub enum SearchMode {
     /// Both, fused by reciprocal rank.
     Hybrid,
 }
+
+/// What runs an embedding model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum EmbeddingProvider {
+    /// In process, offline (all-MiniLM-L6-v2 with candle).
+    Local,
+    /// An OpenAI-compatible `/embeddings` endpoint.
+    OpenaiCompatible,
+}

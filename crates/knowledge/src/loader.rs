@@ -76,19 +76,25 @@ impl Loader<Uuid> for LinkedDocuments {
     }
 }
 
-/// The documents nearest to each document (by the mean of its chunk embeddings), keyed by
-/// (document, how many); one statement per batch.
-pub struct Related(pub Arc<TxDb>);
+/// The documents nearest to each document (by the mean of its chunk embeddings in its
+/// collection's model), keyed by (document, how many); one statement per configured model
+/// per batch.
+pub struct Related(pub Arc<TxDb>, pub crate::embed::Models);
 
-const RELATED: &str = "WITH src AS (SELECT e.document_id AS id, avg(e.embedding::vector(384)) AS v \
-    FROM chunk_embeddings e WHERE e.document_id = ANY($1) AND e.model = $2 GROUP BY 1) \
-  SELECT src.id AS source, n.document_id, n.distance FROM src CROSS JOIN LATERAL ( \
-    SELECT x.document_id, min(x.distance) AS distance FROM ( \
-      SELECT e.document_id, (e.embedding::vector(384) <=> src.v)::float8 AS distance FROM chunk_embeddings e \
-      WHERE e.model = $2 AND e.document_id <> src.id \
-        AND e.document_id IN (SELECT d.id FROM documents d WHERE d.deleted_at IS NULL) \
-      ORDER BY e.embedding::vector(384) <=> src.v LIMIT $3 * 4) x \
-    GROUP BY x.document_id ORDER BY 2, 1 LIMIT $3) n";
+fn related_sql(dims: usize) -> String {
+    format!(
+        "WITH src AS (SELECT e.document_id AS id, avg(e.embedding::vector({dims})) AS v \
+           FROM chunk_embeddings e WHERE e.document_id = ANY($1) AND e.model = $2 AND e.dimensions = {dims} \
+             AND e.collection_id IN (SELECT k.id FROM collections k WHERE k.embedding_model = $2) GROUP BY 1) \
+         SELECT src.id AS source, n.document_id, n.distance FROM src CROSS JOIN LATERAL ( \
+           SELECT x.document_id, min(x.distance) AS distance FROM ( \
+             SELECT e.document_id, (e.embedding::vector({dims}) <=> src.v)::float8 AS distance FROM chunk_embeddings e \
+             WHERE e.model = $2 AND e.dimensions = {dims} AND e.document_id <> src.id \
+               AND e.document_id IN (SELECT d.id FROM documents d WHERE d.deleted_at IS NULL) \
+             ORDER BY e.embedding::vector({dims}) <=> src.v LIMIT $3 * 4) x \
+           GROUP BY x.document_id ORDER BY 2, 1 LIMIT $3) n"
+    )
+}
 
 impl Loader<(Uuid, i64)> for Related {
     type Value = Arc<Vec<(Uuid, f64)>>;
@@ -98,16 +104,13 @@ impl Loader<(Uuid, i64)> for Related {
         use sea_orm::ConnectionTrait;
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
         let most = keys.iter().map(|k| k.1).max().unwrap_or(0);
-        let model = crate::embed::minilm::MODEL;
-        let rows = self
-            .0
-            .query_all_raw(Statement::from_sql_and_values(
-                sea_orm::DbBackend::Postgres,
-                RELATED,
-                [ids.into(), model.into(), most.into()],
-            ))
-            .await
-            .map_err(db_error)?;
+        let mut rows = vec![];
+        for model in self.1.all() {
+            let values: [sea_orm::Value; 3] = [ids.clone().into(), model.name.clone().into(), most.into()];
+            let sql = related_sql(model.dimensions);
+            let stmt = Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, values);
+            rows.extend(self.0.query_all_raw(stmt).await.map_err(db_error)?);
+        }
         let mut near: HashMap<Uuid, Vec<(Uuid, f64)>> = HashMap::new();
         for r in rows {
             let source: Uuid = r.try_get("", "source").map_err(db_error)?;

@@ -8,6 +8,7 @@ use opsgraph_core::{AppResult, TxDb};
 use opsgraph_org::nodes::Team;
 use opsgraph_org::seed::DemoOrg;
 
+use crate::embed::Models;
 use crate::enums::{DocumentKind, Visibility};
 use crate::nodes::Collection;
 use crate::service::collections::{self, CreateCollectionInput};
@@ -239,10 +240,16 @@ pub async fn knowledge(db: &TxDb, org: &DemoOrg) -> AppResult<()> {
         team_id: team,
         project_id: None,
         language: None,
+        embedding_model: None,
         idempotency_key: None,
     };
-    let handbook =
-        collections::create(db, owner, collection("Company handbook", Visibility::Organization, None)).await?;
+    let handbook = collections::create(
+        db,
+        owner,
+        &Models::default(),
+        collection("Company handbook", Visibility::Organization, None),
+    )
+    .await?;
     let mut pages = vec![];
     for (title, t, body) in HANDBOOK {
         pages.push(documents::create(db, owner, page(handbook.id, DocumentKind::WikiPage, title, body, t)).await?);
@@ -263,7 +270,7 @@ pub async fn knowledge(db: &TxDb, org: &DemoOrg) -> AppResult<()> {
     }
     if let Some(team) = org.teams.first() {
         let space = collection("Engineering runbooks", Visibility::Team, Some(Id::of::<Team>(team.id)));
-        let runbooks = collections::create(db, owner, space).await?;
+        let runbooks = collections::create(db, owner, &Models::default(), space).await?;
         for (title, body) in RUNBOOK {
             let input = page(runbooks.id, DocumentKind::Article, title, body, "engineering,operations");
             documents::create(db, owner, input).await?;

@@ -122,6 +122,31 @@ pub struct Config {
     /// Connections of the live-delivery pool (subscriptions never wait behind requests).
     #[arg(long, env = "OPSGRAPH_LIVE_POOL_MAX", default_value_t = 4)]
     pub live_pool_max: u32,
+    /// Base URL of an OpenAI-compatible embeddings endpoint (`…/v1`), offered beside the
+    /// local model; unset: the local model only.
+    #[arg(long, env = "OPSGRAPH_EMBED_REMOTE_URL")]
+    pub embed_remote_url: Option<String>,
+    /// Its API key (sent as a bearer token; never logged or returned).
+    #[arg(long, env = "OPSGRAPH_EMBED_REMOTE_KEY", hide_env_values = true)]
+    pub embed_remote_key: Option<String>,
+    /// The remote model's name.
+    #[arg(long, env = "OPSGRAPH_EMBED_REMOTE_MODEL", default_value = "text-embedding-3-small")]
+    pub embed_remote_model: String,
+    /// The remote model's dimensions.
+    #[arg(long, env = "OPSGRAPH_EMBED_REMOTE_DIMENSIONS", default_value_t = 1536)]
+    pub embed_remote_dimensions: usize,
+    /// Ask the remote model for that many dimensions (models that shorten their vectors).
+    #[arg(long, env = "OPSGRAPH_EMBED_REMOTE_SEND_DIMENSIONS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub embed_remote_send_dimensions: bool,
+    /// Seconds one remote embedding call may take.
+    #[arg(long, env = "OPSGRAPH_EMBED_REMOTE_TIMEOUT_SECS", default_value_t = 30)]
+    pub embed_remote_timeout_secs: u64,
+    /// Retries of a remote call after a 429, a 5xx or a network failure.
+    #[arg(long, env = "OPSGRAPH_EMBED_REMOTE_RETRIES", default_value_t = 3)]
+    pub embed_remote_retries: u32,
+    /// The embedding model new collections use (default: the local all-MiniLM-L6-v2).
+    #[arg(long, env = "OPSGRAPH_EMBED_DEFAULT")]
+    pub embed_default: Option<String>,
     /// Adds `extensions.sqlStatements` to every response (for tests and profiling).
     #[arg(long, env = "OPSGRAPH_EXPOSE_SQL_COUNT", default_value_t = false, action = clap::ArgAction::Set)]
     pub expose_sql_count: bool,
@@ -146,6 +171,21 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
+    /// The embedding models this configuration offers.
+    pub fn embedding_models(&self) -> anyhow::Result<opsgraph_knowledge::embed::Models> {
+        use opsgraph_knowledge::embed::{Models, openai};
+        let remote = self.embed_remote_url.as_ref().map(|url| openai::Settings {
+            base_url: url.clone(),
+            api_key: self.embed_remote_key.clone(),
+            model: self.embed_remote_model.clone(),
+            dimensions: self.embed_remote_dimensions,
+            request_dimensions: self.embed_remote_send_dimensions,
+            timeout: Duration::from_secs(self.embed_remote_timeout_secs),
+            max_retries: self.embed_remote_retries,
+        });
+        Models::new(remote, self.embed_default.as_deref()).map_err(|e| anyhow::anyhow!(e))
+    }
+
     /// A configuration for `database_url` with every default (tests, tools).
     pub fn for_database(database_url: &str) -> Self {
         use clap::Parser;

@@ -55,11 +55,13 @@ pub fn spawn_dispatcher(
 /// Embeds new knowledge chunks every `interval_ms` (none when 0).
 pub fn spawn_indexer(
     pool: DatabaseConnection,
+    models: opsgraph_knowledge::embed::Models,
     interval_ms: u64,
     stop: watch::Receiver<bool>,
 ) -> Option<JoinHandle<()>> {
-    spawn_every("index", Duration::from_millis(interval_ms), pool, stop, |pool| async move {
-        opsgraph_knowledge::service::indexer::run(&pool).await
+    spawn_every("index", Duration::from_millis(interval_ms), pool, stop, move |pool| {
+        let models = models.clone();
+        async move { opsgraph_knowledge::service::indexer::run(&pool, &models).await }
     })
 }
 

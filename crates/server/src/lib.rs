@@ -32,7 +32,13 @@ pub async fn serve(
     let cfg = state.config.clone();
     let dispatcher = jobs::spawn_dispatcher(state.pool.clone(), cfg.dispatch_interval_ms, stopped.clone());
     let reminders = jobs::spawn_reminders(state.pool.clone(), cfg.reminder_interval_secs, stopped.clone());
-    let indexer = jobs::spawn_indexer(state.pool.clone(), cfg.index_interval_ms, stopped.clone());
+    let (pool, models) = (state.pool.clone(), state.models.clone());
+    tokio::spawn(async move {
+        if let Err(e) = opsgraph_knowledge::service::indexer::ensure_indexes(&pool, &models).await {
+            tracing::error!(error = ?e, "could not create the embedding models' indexes");
+        }
+    });
+    let indexer = jobs::spawn_indexer(state.pool.clone(), state.models.clone(), cfg.index_interval_ms, stopped.clone());
     let pruner =
         jobs::spawn_pruner(state.pool.clone(), cfg.prune_interval_secs, cfg.event_retention_hours, stopped.clone());
     let hubs: Vec<Arc<dyn opsgraph_core::live::Wake>> =

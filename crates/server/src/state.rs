@@ -31,12 +31,15 @@ pub struct AppState {
     pub inbox: Hub<Inbox>,
     /// The open WebSocket connections.
     pub sockets: Arc<Sockets>,
+    /// The embedding models offered (search, collections, the indexer).
+    pub models: opsgraph_knowledge::embed::Models,
 }
 
 impl AppState {
     /// Builds the schema with the configured limits and connects nothing new.
     pub fn new(config: Config, pool: DatabaseConnection, live_pool: DatabaseConnection) -> anyhow::Result<Self> {
         let auth = config.auth();
+        let models = config.embedding_models()?;
         let live =
             LiveConfig { batch_window: Duration::from_millis(config.live_batch_window_ms), ..LiveConfig::default() };
         let events = Hub::new(live_pool.clone(), Outbox, live.clone());
@@ -50,12 +53,23 @@ impl AppState {
             .extension(opsgraph_core::exec::Semantics)
             .data(auth.clone())
             .data(events.clone())
-            .data(inbox.clone());
+            .data(inbox.clone())
+            .data(models.clone());
         if !config.introspection {
             // "Did you mean …" would leak the names introspection hides.
             builder = builder.disable_introspection().disable_suggestions();
         }
         let schema = builder.finish()?;
-        Ok(AppState { schema, pool, live_pool, config: Arc::new(config), auth, events, inbox, sockets: Arc::default() })
+        Ok(AppState {
+            schema,
+            pool,
+            live_pool,
+            config: Arc::new(config),
+            auth,
+            events,
+            inbox,
+            sockets: Arc::default(),
+            models,
+        })
     }
 }

@@ -48,6 +48,34 @@ where
     mutation::<I, F, Fut>(name, &payload_name::<N>(), desc, f)
 }
 
+/// A [`node_mutation`] that also receives the schema's data of type `D` (process-wide
+/// services the server registered, such as the embedding models), or `D::default()` when the
+/// schema carries none (a schema built only to print it).
+pub fn node_mutation_with<N, D, I, F, Fut>(_node: N, name: &str, desc: &str, f: F) -> Field
+where
+    N: NodeType,
+    D: Clone + Default + Send + Sync + 'static,
+    I: serde::de::DeserializeOwned + super::GqlInput + Send + 'static,
+    F: Fn(Arc<RequestCtx>, D, I) -> Fut + Send + Sync + Clone + 'static,
+    Fut: Future<Output = AppResult<FieldValue<'static>>> + Send + 'static,
+{
+    Field::new(name, TypeRef::named(payload_name::<N>()), move |ctx| {
+        let f = f.clone();
+        let data = ctx.data_opt::<D>().cloned().unwrap_or_default();
+        FieldFuture::new(async move {
+            let req = RequestCtx::of(&ctx)?;
+            let input: I = ctx
+                .args
+                .try_get("input")?
+                .deserialize()
+                .map_err(|e| AppError::bad_input("input", format!("invalid input: {}", e.message)))?;
+            Ok(Some(f(req, data, input).await?))
+        })
+    })
+    .argument(InputValue::new("input", TypeRef::named_nn(I::NAME)).description("The mutation's input."))
+    .description(desc)
+}
+
 /// `<N>Payload`.
 pub fn payload_name<N: NodeType>() -> String {
     format!("{}Payload", N::NAME)

@@ -18,6 +18,7 @@ pub struct Model {
     pub project_id: Option<Uuid>,
     pub owner_id: Uuid,
     pub language: String,
+    pub embedding_model: String,
     pub version: i32,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,

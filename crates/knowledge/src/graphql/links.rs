@@ -79,7 +79,12 @@ pub fn related() -> Field {
             if !(1..=20).contains(&first) {
                 return Err(opsgraph_core::AppError::bad_input("first", "first is 1..20").into());
             }
-            let near = req.loader(crate::loader::Related).load_one((d.id, first)).await.map_err(|e| failed(&e))?;
+            let models = ctx.data_opt::<crate::embed::Models>().cloned().unwrap_or_default();
+            let near = req
+                .loader(|db| crate::loader::Related(db, models))
+                .load_one((d.id, first))
+                .await
+                .map_err(|e| failed(&e))?;
             let ids: Vec<uuid::Uuid> = near.unwrap_or_default().iter().map(|(id, _)| *id).collect();
             let docs = opsgraph_core::loader::many_by_id::<document::Entity>(&req, ids).await?;
             let out: Vec<FieldValue<'static>> =

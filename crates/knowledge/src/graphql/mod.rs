@@ -4,6 +4,7 @@
 pub mod diff;
 pub mod links;
 pub mod live;
+pub mod models;
 pub mod search;
 
 use std::sync::LazyLock;
@@ -13,8 +14,8 @@ use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::aggregate::{GroupKind as G, gf};
 use opsgraph_core::filter::{FieldKind as K, ff};
 use opsgraph_core::gql::{
-    GqlEnum, SchemaParts, datetime, enum_value, list_field, node_mutation, node_object, opt, parent, payload,
-    payload_value, prop, ref_field, ref_field_nn,
+    GqlEnum, SchemaParts, datetime, enum_value, list_field, node_mutation, node_mutation_with, node_object, opt,
+    parent, payload, payload_value, prop, ref_field, ref_field_nn,
 };
 use opsgraph_core::node::NodeType;
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
@@ -23,6 +24,7 @@ use opsgraph_org::nodes::{Membership, Organization, Team};
 use opsgraph_work::nodes::Project;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
+use crate::embed::Models;
 use crate::entity::{collection, collection_grant, document, document_version, folder};
 use crate::enums::{Access, CollectionKind, DocumentKind, IndexStatus, SearchMode, Visibility};
 use crate::loader::GrantsOf;
@@ -166,6 +168,12 @@ fn collection_object() -> Object {
         .field(ref_field::<C, Project>("project", "Its project (PROJECT visibility).", |c| c.project_id))
         .field(ref_field_nn::<C, Membership>("owner", "Who owns it.", |c| c.owner_id))
         .field(prop::<C>("language", nn(TypeRef::STRING), "Text search language.", |c| text(&c.language)))
+        .field(prop::<C>(
+            "embeddingModel",
+            nn(TypeRef::STRING),
+            "The model that embeds its documents (one of `embeddingModels`).",
+            |c| text(&c.embedding_model),
+        ))
         .field(prop::<C>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |c| c.version.into()))
         .field(prop::<C>("createdAt", nn(opsgraph_core::gql::scalar::DATE_TIME), "Created.", |c| {
             datetime(&c.created_at)
@@ -254,24 +262,29 @@ fn other_objects(parts: &mut SchemaParts) {
     );
 }
 
-fn mutations(parts: &mut SchemaParts) {
+/// The mutations of collections.
+fn collection_mutations(parts: &mut SchemaParts) {
     parts.object(payload::<Collection>("collection", "Result of a mutation changing a Collection."));
     parts.object(payload::<Document>("document", "Result of a mutation changing a Document."));
     parts.input::<collections::CreateCollectionInput>().input::<collections::UpdateCollectionInput>();
     parts.input::<collections::GrantCollectionInput>().input::<CollectionIdInput>();
     parts.input::<documents::CreateDocumentInput>().input::<documents::UpdateDocumentInput>();
     parts.input::<documents::RestoreRevisionInput>().input::<DocumentIdInput>();
-    parts.mutation(node_mutation(
+    parts.mutation(node_mutation_with(
         Collection,
         "createCollection",
         "Create a collection you own.",
-        |req, i| async move { Ok(payload_value(collections::create(req.db.as_ref(), &req.session, i).await?)) },
+        |req, models: Models, i| async move {
+            Ok(payload_value(collections::create(req.db.as_ref(), &req.session, &models, i).await?))
+        },
     ));
-    parts.mutation(node_mutation(
+    parts.mutation(node_mutation_with(
         Collection,
         "updateCollection",
-        "Rename a collection or change who reads it.",
-        |req, i| async move { Ok(payload_value(collections::update(req.db.as_ref(), &req.session, i).await?)) },
+        "Rename a collection, change who reads it or the model that embeds its documents.",
+        |req, models: Models, i| async move {
+            Ok(payload_value(collections::update(req.db.as_ref(), &req.session, &models, i).await?))
+        },
     ));
     parts.mutation(node_mutation(
         Collection,
@@ -287,6 +300,10 @@ fn mutations(parts: &mut SchemaParts) {
         "Grant READ or WRITE on a collection to a member or team, or revoke it (no access).",
         |req, i| async move { Ok(payload_value(collections::grant(req.db.as_ref(), &req.session, i).await?)) },
     ));
+}
+
+fn mutations(parts: &mut SchemaParts) {
+    collection_mutations(parts);
     parts.object(payload::<Folder>("folder", "Result of a mutation changing a Folder."));
     parts.input::<folders::CreateFolderInput>().input::<folders::UpdateFolderInput>();
     parts.mutation(node_mutation(
@@ -341,6 +358,7 @@ fn mutations(parts: &mut SchemaParts) {
 pub fn register(parts: &mut SchemaParts) {
     parts.enumeration::<Visibility>().enumeration::<CollectionKind>().enumeration::<DocumentKind>();
     parts.enumeration::<IndexStatus>().enumeration::<Access>().enum_only::<SearchMode>();
+    parts.enum_only::<crate::enums::EmbeddingProvider>();
     parts.list(&*COLLECTIONS).list(&*DOCUMENTS).list(&*VERSIONS).list(&*FOLDERS);
     parts.object(collection_object()).object(document_object());
     other_objects(parts);
@@ -358,6 +376,7 @@ pub fn register(parts: &mut SchemaParts) {
     ));
     mutations(parts);
     search::register(parts);
+    models::register(parts);
     links::register(parts);
     diff::register(parts);
     live::register(parts);

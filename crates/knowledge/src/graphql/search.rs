@@ -129,7 +129,8 @@ async fn run(ctx: &async_graphql::dynamic::ResolverContext<'_>) -> async_graphql
         language,
         fusion: weights,
     };
-    let found = search::search(req.db.as_ref(), &req.session, &r).await?;
+    let models = ctx.data_opt::<crate::embed::Models>().cloned().unwrap_or_default();
+    let found = search::search(req.db.as_ref(), &req.session, &models, &r).await?;
     let edges: Vec<Edge> = found
         .hits
         .into_iter()
@@ -168,8 +169,8 @@ fn search_field() -> Field {
     )
     .argument(InputValue::new("fusion", TypeRef::named("SearchFusion")).description("HYBRID's fusion parameters."))
     .description(
-        "Search the documents you can read: keyword (full text, typo-tolerant), semantic (local embeddings) or \
-         hybrid (reciprocal rank fusion). Documents are keyword-searchable when saved, semantically once indexed.",
+        "Search the documents you can read: keyword (full text, typo-tolerant), semantic (each collection's \
+         embedding model) or hybrid (reciprocal rank fusion). Documents are keyword-searchable when saved, semantically once indexed.",
     )
 }
 

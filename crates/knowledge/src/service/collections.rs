@@ -13,6 +13,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde::Deserialize;
 use uuid::Uuid;
 
+use crate::embed::Models;
 use crate::entity::{collection, collection_grant};
 use crate::enums::{Access, CollectionKind, Visibility};
 use crate::nodes::Collection;
@@ -61,6 +62,9 @@ pub struct CreateCollectionInput {
     pub project_id: Option<Id>,
     /// Text search language of its documents (default english).
     pub language: Option<String>,
+    /// The embedding model of its documents (one of `embeddingModels`; default the
+    /// server's default model).
+    pub embedding_model: Option<String>,
     /// Retrying with the same key returns the first result instead of a duplicate.
     #[serde(default)]
     pub idempotency_key: Option<String>,
@@ -153,10 +157,22 @@ async fn scope(
     }
 }
 
+/// Checks a model name against the models the server offers.
+pub fn embedding_model(models: &Models, name: Option<&str>) -> AppResult<String> {
+    match name.map(str::trim) {
+        None => Ok(models.default_model().name.clone()),
+        Some(n) if models.get(n).is_some() => Ok(n.to_owned()),
+        Some(_) => {
+            Err(AppError::bad_input("embeddingModel", format!("embeddingModel must be one of {}", models.names())))
+        }
+    }
+}
+
 /// Creates a collection owned by the caller.
 pub async fn create(
     db: &impl ConnectionTrait,
     session: &Session,
+    models: &Models,
     i: CreateCollectionInput,
 ) -> AppResult<collection::Model> {
     let w = Write::new(db, session, Permission::KnowledgeWrite)?;
@@ -180,6 +196,7 @@ pub async fn create(
         project_id: Set(project),
         owner_id: Set(owner),
         language: Set(language("language", i.language.as_deref(), "english")?),
+        embedding_model: Set(embedding_model(models, i.embedding_model.as_deref())?),
         ..Default::default()
     }
     .insert(db)
@@ -208,6 +225,9 @@ pub struct UpdateCollectionInput {
     pub team_id: Option<Id>,
     /// Its project (PROJECT visibility).
     pub project_id: Option<Id>,
+    /// Another embedding model: every document is embedded again with it in the background
+    /// (semantic search uses the new model once a document is INDEXED again).
+    pub embedding_model: Option<String>,
 }
 
 /// Only its owner or a knowledge manager (for a shared one) changes a collection itself.
@@ -225,6 +245,7 @@ fn may_manage(session: &Session, c: &collection::Model) -> AppResult<()> {
 pub async fn update(
     db: &impl ConnectionTrait,
     session: &Session,
+    models: &Models,
     i: UpdateCollectionInput,
 ) -> AppResult<collection::Model> {
     let w = Write::new(db, session, Permission::KnowledgeWrite)?;
@@ -246,7 +267,15 @@ pub async fn update(
         am.team_id = Set(team);
         am.project_id = Set(project);
     }
+    let model = i.embedding_model.as_deref().map(|m| embedding_model(models, Some(m))).transpose()?;
+    let remodel = model.as_ref().is_some_and(|m| *m != current.embedding_model);
+    if let Some(m) = model {
+        am.embedding_model = Set(m);
+    }
     let done = w.update::<Collection, _>("collection.update", current, am, i.expected_version).await?;
+    if remodel {
+        crate::service::documents::reindex_collection(db, done.after.id).await?;
+    }
     w.changed::<Collection>("collection.updated", done.after.id, None).await?;
     Ok(done.after)
 }

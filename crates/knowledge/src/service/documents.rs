@@ -423,3 +423,16 @@ pub async fn link(db: &impl ConnectionTrait, session: &Session, i: LinkDocumentI
     }
     Ok(d)
 }
+
+/// Puts every live document of a collection back to PENDING (its embedding model changed):
+/// the indexer embeds them again with the collection's model.
+pub async fn reindex_collection(db: &impl ConnectionTrait, collection: Uuid) -> AppResult<()> {
+    db.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "UPDATE documents SET index_status = 'PENDING', index_error = NULL, index_attempts = 0 \
+         WHERE collection_id = $1 AND deleted_at IS NULL",
+        [collection.into()],
+    ))
+    .await?;
+    Ok(())
+}

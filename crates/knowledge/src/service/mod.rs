@@ -3,5 +3,6 @@
 pub mod collections;
 pub mod documents;
 pub mod folders;
+pub mod imports;
 pub mod indexer;
 pub mod search;

@@ -1,7 +1,7 @@
 //! Search over the chunks a session can read (Row Level Security filters every statement):
 //! KEYWORD (full text in the query's language and word for word, with a trigram fallback
-//! for typos), SEMANTIC (nearest embeddings of the local model; pgvector's iterative index
-//! scan keeps `first` hits under a narrow filter) and HYBRID (reciprocal rank fusion of
+//! for typos), SEMANTIC (nearest embeddings in each searched collection's model; pgvector's
+//! iterative index scan keeps `first` hits under a narrow filter) and HYBRID (reciprocal rank fusion of
 //! both). Hits carry their scores, a snippet with highlights and a citation.
 
 use std::collections::HashMap;
@@ -11,7 +11,7 @@ use opsgraph_core::{AppError, AppResult, Permission, Session};
 use sea_orm::{ConnectionTrait, DbBackend, QueryResult, Statement, Value};
 use uuid::Uuid;
 
-use crate::embed::minilm;
+use crate::embed::{Model, Models};
 use crate::enums::SearchMode;
 
 /// Most hits one page returns.
@@ -215,16 +215,12 @@ pub fn plain(query: &str) -> bool {
     !query.contains('"') && !query.split_whitespace().any(|w| w.starts_with('-') || w.eq_ignore_ascii_case("or"))
 }
 
-/// The query's embedding with the local model (off the async threads).
-async fn embed_query(text: &str) -> AppResult<Vec<f32>> {
-    let text = text.to_owned();
-    let out = tokio::task::spawn_blocking(move || {
-        let model = crate::embed::local_model()?;
-        model.embed(&[text.as_str()]).map_err(|e| e.to_string())
-    })
-    .await
-    .map_err(|e| AppError::internal(format!("embedding task: {e}")))?
-    .map_err(|e| AppError::Unavailable(format!("semantic search is unavailable: {e}")))?;
+/// The query's embedding with `model`.
+async fn embed_query(model: &Model, text: &str) -> AppResult<Vec<f32>> {
+    let out = model
+        .embed(vec![text.to_owned()])
+        .await
+        .map_err(|e| AppError::Unavailable(format!("semantic search is unavailable: {e}")))?;
     out.into_iter().next().ok_or_else(|| AppError::internal("no query embedding"))
 }
 
@@ -234,18 +230,49 @@ pub fn vector_literal(v: &[f32]) -> String {
     format!("[{}]", parts.join(","))
 }
 
-/// Semantic hits, nearest first; the index scan goes on until `n` rows pass the filters.
-async fn semantic(db: &impl ConnectionTrait, r: &Request, n: usize) -> AppResult<Vec<(Uuid, f64)>> {
-    let q = embed_query(&r.query).await?;
-    nearest(db, &r.filter, &q, n).await
+/// Semantic hits, nearest first: per embedding model of the searched collections (one
+/// statement finds them), the query embedded with it and its nearest chunks; several
+/// models' lists interleave by rank (their distances are not comparable).
+async fn semantic(db: &impl ConnectionTrait, models: &Models, r: &Request, n: usize) -> AppResult<Vec<(Uuid, f64)>> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT DISTINCT embedding_model FROM collections WHERE deleted_at IS NULL \
+             AND ($1::uuid[] IS NULL OR id = ANY($1)) ORDER BY 1",
+            [r.filter.collections.clone().into()],
+        ))
+        .await?;
+    let mut lists = vec![];
+    for row in rows {
+        let name: String = row.try_get("", "embedding_model")?;
+        if let Some(model) = models.get(&name) {
+            let q = embed_query(model, &r.query).await?;
+            lists.push(nearest(db, &r.filter, model, &q, n).await?);
+        }
+    }
+    Ok(interleave(lists, n))
 }
 
-/// The `n` chunks nearest to `vector` (the local model's space) that pass `filter` and the
-/// session's Row Level Security: an HNSW scan that goes on (`hnsw.iterative_scan`) until
-/// `n` rows pass, re-sorted by exact distance. `(chunk, cosine distance)`, nearest first.
+/// Merges ranked lists by rank (then distance), each chunk once, at most `n`.
+pub fn interleave(lists: Vec<Vec<(Uuid, f64)>>, n: usize) -> Vec<(Uuid, f64)> {
+    if lists.len() == 1 {
+        return lists.into_iter().flatten().take(n).collect();
+    }
+    let mut all: Vec<(usize, Uuid, f64)> =
+        lists.into_iter().flat_map(|l| l.into_iter().enumerate().map(|(i, (id, d))| (i, id, d))).collect();
+    all.sort_by(|a, b| a.0.cmp(&b.0).then(a.2.total_cmp(&b.2)));
+    let mut seen = std::collections::HashSet::new();
+    all.into_iter().filter(|(_, id, _)| seen.insert(*id)).map(|(_, id, d)| (id, d)).take(n).collect()
+}
+
+/// The `n` chunks nearest to `vector` (in `model`'s space) that pass `filter`, belong to a
+/// collection embedding with `model`, and pass the session's Row Level Security: an HNSW
+/// scan (the model's own index) that goes on (`hnsw.iterative_scan`) until `n` rows pass,
+/// re-sorted by exact distance. `(chunk, cosine distance)`, nearest first.
 pub async fn nearest(
     db: &impl ConnectionTrait,
     filter: &Filter,
+    model: &Model,
     vector: &[f32],
     n: usize,
 ) -> AppResult<Vec<(Uuid, f64)>> {
@@ -256,14 +283,18 @@ pub async fn nearest(
     ))
     .await?;
     let mut v = values(vector_literal(vector).into(), filter);
-    v.push(minilm::MODEL.into());
+    v.push(model.name.clone().into());
     v.push((n as i64).into());
+    // The cast's dimensions and the dimensions test are literals so the planner matches the
+    // model's partial HNSW index.
+    let dims = model.dimensions;
     let sql = format!(
         "SELECT id, score FROM (SELECT e.chunk_id AS id, \
-           (e.embedding::vector(384) <=> $1::vector(384))::float8 AS score FROM chunk_embeddings e \
-         WHERE e.model = $8 AND ($2::uuid[] IS NULL OR e.collection_id = ANY($2)) \
-           AND e.document_id IN (SELECT d.id FROM documents d WHERE {FILTER}) \
-         ORDER BY e.embedding::vector(384) <=> $1::vector(384) LIMIT $9) s ORDER BY score, id"
+           (e.embedding::vector({dims}) <=> $1::vector({dims}))::float8 AS score FROM chunk_embeddings e \
+         WHERE e.model = $8 AND e.dimensions = {dims} AND ($2::uuid[] IS NULL OR e.collection_id = ANY($2)) \
+           AND e.document_id IN (SELECT d.id FROM documents d WHERE {FILTER} \
+             AND d.collection_id IN (SELECT k.id FROM collections k WHERE k.embedding_model = $8)) \
+         ORDER BY e.embedding::vector({dims}) <=> $1::vector({dims}) LIMIT $9) s ORDER BY score, id"
     );
     ranked(db, sql, v).await
 }
@@ -307,8 +338,8 @@ fn fill(h: &mut Hit, r: &QueryResult) -> Result<(), sea_orm::DbErr> {
     Ok(())
 }
 
-/// Runs a search for `session`.
-pub async fn search(db: &impl ConnectionTrait, session: &Session, r: &Request) -> AppResult<Found> {
+/// Runs a search for `session` with the server's embedding `models`.
+pub async fn search(db: &impl ConnectionTrait, session: &Session, models: &Models, r: &Request) -> AppResult<Found> {
     session.require(Permission::KnowledgeRead)?;
     if r.query.trim().is_empty() || r.query.len() > 1000 {
         return Err(AppError::bad_input("query", "query must be 1..1000 bytes"));
@@ -323,7 +354,7 @@ pub async fn search(db: &impl ConnectionTrait, session: &Session, r: &Request) -
     };
     let sem = match r.mode {
         SearchMode::Keyword => vec![],
-        _ => semantic(db, r, n).await?,
+        _ => semantic(db, models, r, n).await?,
     };
     let mut hits = fuse(&kw, &sem, r.fusion);
     let total = hits.len();

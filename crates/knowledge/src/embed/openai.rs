@@ -1,0 +1,167 @@
+//! An OpenAI-compatible embeddings endpoint (`POST {base}/embeddings`, as OpenAI, Azure's
+//! compatible route, Ollama, vLLM, llama.cpp and LiteLLM serve it): batched inputs, float
+//! vectors put back in input order by their `index`, a timeout per call, and retries with
+//! exponential back-off on 429 and 5xx (honouring `Retry-After`). Errors name the status
+//! and the provider's message, never the key.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// How to reach the endpoint.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Base URL, e.g. `https://api.openai.com/v1` (`/embeddings` is appended).
+    pub base_url: String,
+    /// Bearer token, if the endpoint needs one.
+    pub api_key: Option<String>,
+    /// The model to ask for (and the name stored beside its vectors).
+    pub model: String,
+    /// The vectors' dimensions.
+    pub dimensions: usize,
+    /// Send `dimensions` in the request (models that can shorten their vectors, such as
+    /// text-embedding-3; others reject the field).
+    pub request_dimensions: bool,
+    /// Per-call timeout.
+    pub timeout: Duration,
+    /// Retries after a 429, a 5xx or a network failure.
+    pub max_retries: u32,
+}
+
+/// The client.
+#[derive(Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    url: String,
+    settings: Settings,
+}
+
+#[derive(Deserialize)]
+struct Item {
+    index: usize,
+    embedding: Vec<f32>,
+}
+
+#[derive(Deserialize)]
+struct Reply {
+    data: Vec<Item>,
+}
+
+/// The delay before retry `attempt` (0-based): the server's `Retry-After` seconds when
+/// given (at most 30), else 250 ms doubling, at most 8 s.
+pub fn backoff(attempt: u32, retry_after: Option<u64>) -> Duration {
+    match retry_after {
+        Some(secs) => Duration::from_secs(secs.min(30)),
+        None => Duration::from_millis(250u64.saturating_mul(1 << attempt.min(5))).min(Duration::from_secs(8)),
+    }
+}
+
+impl Client {
+    /// A client for `settings` (the URL must be http or https).
+    pub fn new(settings: Settings) -> Result<Client, String> {
+        let base = settings.base_url.trim_end_matches('/');
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(format!("embedding endpoint must be an http(s) URL, not {base:?}"));
+        }
+        if settings.dimensions == 0 || settings.model.trim().is_empty() {
+            return Err("embedding endpoint needs a model name and its dimensions".into());
+        }
+        let http =
+            reqwest::Client::builder().timeout(settings.timeout).build().map_err(|e| format!("http client: {e}"))?;
+        Ok(Client { http, url: format!("{base}/embeddings"), settings })
+    }
+
+    fn body(&self, texts: &[String]) -> Value {
+        let mut body = json!({ "model": self.settings.model, "input": texts, "encoding_format": "float" });
+        if self.settings.request_dimensions {
+            body["dimensions"] = json!(self.settings.dimensions);
+        }
+        body
+    }
+
+    /// One vector per text, in order.
+    pub async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, String> {
+        if texts.is_empty() {
+            return Ok(vec![]);
+        }
+        let body = self.body(texts);
+        let mut attempt = 0;
+        loop {
+            let mut req = self.http.post(&self.url).json(&body);
+            if let Some(key) = &self.settings.api_key {
+                req = req.bearer_auth(key);
+            }
+            let (retry_after, why) = match req.send().await {
+                Ok(resp) if resp.status().is_success() => return self.parse(resp, texts.len()).await,
+                Ok(resp) => {
+                    let status = resp.status();
+                    let after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok());
+                    let why = format!("embedding endpoint answered {status}: {}", message(resp).await);
+                    if !(status.as_u16() == 429 || status.is_server_error()) {
+                        return Err(why);
+                    }
+                    (after, why)
+                }
+                Err(e) => (None, format!("embedding endpoint unreachable: {}", e.without_url())),
+            };
+            if attempt >= self.settings.max_retries {
+                return Err(why);
+            }
+            tracing::debug!(attempt, reason = %why, "embedding request retried");
+            tokio::time::sleep(backoff(attempt, retry_after)).await;
+            attempt += 1;
+        }
+    }
+
+    async fn parse(&self, resp: reqwest::Response, n: usize) -> Result<Vec<Vec<f32>>, String> {
+        let reply: Reply = resp.json().await.map_err(|e| format!("embedding endpoint reply: {}", e.without_url()))?;
+        let mut out: Vec<Option<Vec<f32>>> = vec![None; n];
+        for item in reply.data {
+            let slot = out.get_mut(item.index).ok_or(format!("embedding reply has index {} of {n}", item.index))?;
+            *slot = Some(item.embedding);
+        }
+        out.into_iter().enumerate().map(|(i, v)| v.ok_or(format!("embedding reply lacks input {i}"))).collect()
+    }
+}
+
+/// The provider's error message (OpenAI's `{"error": {"message"}}`), at most 200 characters.
+async fn message(resp: reqwest::Response) -> String {
+    let text = resp.text().await.unwrap_or_default();
+    let msg = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+        .unwrap_or(text);
+    msg.chars().take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_honours_retry_after() {
+        assert_eq!(backoff(0, None), Duration::from_millis(250));
+        assert_eq!(backoff(2, None), Duration::from_secs(1));
+        assert_eq!(backoff(40, None), Duration::from_secs(8));
+        assert_eq!(backoff(0, Some(3)), Duration::from_secs(3));
+        assert_eq!(backoff(0, Some(3600)), Duration::from_secs(30));
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        let s = Settings {
+            base_url: "ftp://x".into(),
+            api_key: None,
+            model: "m".into(),
+            dimensions: 8,
+            request_dimensions: false,
+            timeout: Duration::from_secs(1),
+            max_retries: 0,
+        };
+        assert!(Client::new(s.clone()).is_err());
+        let ok = Client::new(Settings { base_url: "http://localhost:1/v1/".into(), ..s.clone() });
+        assert_eq!(ok.map(|c| c.url), Ok("http://localhost:1/v1/embeddings".to_owned()));
+        assert!(Client::new(Settings { base_url: "http://x".into(), dimensions: 0, ..s }).is_err());
+    }
+}
