@@ -21,8 +21,22 @@ where
     F: Fn(Arc<RequestCtx>, I) -> Fut + Send + Sync + Clone + 'static,
     Fut: Future<Output = AppResult<FieldValue<'static>>> + Send + 'static,
 {
+    mutation_with::<(), I, _, _>(name, payload_type, desc, move |req, (), i| f(req, i))
+}
+
+/// A [`mutation`] that also receives the schema's data of type `D` (process-wide services
+/// the server registered, such as the embedding models), or `D::default()` when the schema
+/// carries none (a schema built only to print it).
+pub fn mutation_with<D, I, F, Fut>(name: &str, payload_type: &str, desc: &str, f: F) -> Field
+where
+    D: Clone + Default + Send + Sync + 'static,
+    I: serde::de::DeserializeOwned + super::GqlInput + Send + 'static,
+    F: Fn(Arc<RequestCtx>, D, I) -> Fut + Send + Sync + Clone + 'static,
+    Fut: Future<Output = AppResult<FieldValue<'static>>> + Send + 'static,
+{
     Field::new(name, TypeRef::named(payload_type), move |ctx| {
         let f = f.clone();
+        let data = ctx.data_opt::<D>().cloned().unwrap_or_default();
         FieldFuture::new(async move {
             let req = RequestCtx::of(&ctx)?;
             let input: I = ctx
@@ -30,7 +44,7 @@ where
                 .try_get("input")?
                 .deserialize()
                 .map_err(|e| AppError::bad_input("input", format!("invalid input: {}", e.message)))?;
-            Ok(Some(f(req, input).await?))
+            Ok(Some(f(req, data, input).await?))
         })
     })
     .argument(InputValue::new("input", TypeRef::named_nn(I::NAME)).description("The mutation's input."))
@@ -48,9 +62,8 @@ where
     mutation::<I, F, Fut>(name, &payload_name::<N>(), desc, f)
 }
 
-/// A [`node_mutation`] that also receives the schema's data of type `D` (process-wide
-/// services the server registered, such as the embedding models), or `D::default()` when the
-/// schema carries none (a schema built only to print it).
+/// A [`node_mutation`] that also receives the schema's data of type `D` (see
+/// [`mutation_with`]).
 pub fn node_mutation_with<N, D, I, F, Fut>(_node: N, name: &str, desc: &str, f: F) -> Field
 where
     N: NodeType,
@@ -59,21 +72,7 @@ where
     F: Fn(Arc<RequestCtx>, D, I) -> Fut + Send + Sync + Clone + 'static,
     Fut: Future<Output = AppResult<FieldValue<'static>>> + Send + 'static,
 {
-    Field::new(name, TypeRef::named(payload_name::<N>()), move |ctx| {
-        let f = f.clone();
-        let data = ctx.data_opt::<D>().cloned().unwrap_or_default();
-        FieldFuture::new(async move {
-            let req = RequestCtx::of(&ctx)?;
-            let input: I = ctx
-                .args
-                .try_get("input")?
-                .deserialize()
-                .map_err(|e| AppError::bad_input("input", format!("invalid input: {}", e.message)))?;
-            Ok(Some(f(req, data, input).await?))
-        })
-    })
-    .argument(InputValue::new("input", TypeRef::named_nn(I::NAME)).description("The mutation's input."))
-    .description(desc)
+    mutation_with::<D, I, F, Fut>(name, &payload_name::<N>(), desc, f)
 }
 
 /// `<N>Payload`.

@@ -1,9 +1,9 @@
 //! The embedding models a server offers (`Query.embeddingModels`) and the import of vectors
 //! made elsewhere (`importEmbeddings`).
 
-use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
-use opsgraph_core::gql::{GqlEnum, SchemaParts, enum_value, prop};
-use opsgraph_core::{AppError, Permission, RequestCtx};
+use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
+use opsgraph_core::gql::{GqlEnum, SchemaParts, enum_value, mutation_with, prop};
+use opsgraph_core::{Permission, RequestCtx};
 
 use crate::embed::{Model, Models, Provider};
 use crate::enums::EmbeddingProvider;
@@ -55,23 +55,15 @@ fn models_field() -> Field {
 }
 
 fn import_field() -> Field {
-    Field::new("importEmbeddings", TypeRef::named("ImportEmbeddingsPayload"), |ctx| {
-        let models = ctx.data_opt::<Models>().cloned().unwrap_or_default();
-        FieldFuture::new(async move {
-            let req = RequestCtx::of(&ctx)?;
-            let input: ImportEmbeddingsInput = ctx
-                .args
-                .try_get("input")?
-                .deserialize()
-                .map_err(|e| AppError::bad_input("input", format!("invalid input: {}", e.message)))?;
-            let done = imports::import(req.db.as_ref(), &req.session, &models, input).await?;
-            Ok(Some(FieldValue::owned_any(done)))
-        })
-    })
-    .argument(InputValue::new("input", TypeRef::named_nn("ImportEmbeddingsInput")).description("The vectors."))
-    .description(
+    mutation_with(
+        "importEmbeddings",
+        "ImportEmbeddingsPayload",
         "Import document vectors made elsewhere (such as 1536-dimension ada-002 vectors) as another model: each is \
          stored on the document's lead chunk (knowledge admins; all or nothing).",
+        |req, models: Models, input: ImportEmbeddingsInput| async move {
+            let done = imports::import(req.db.as_ref(), &req.session, &models, input).await?;
+            Ok(FieldValue::owned_any(done))
+        },
     )
 }
 
