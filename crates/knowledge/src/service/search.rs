@@ -133,12 +133,15 @@ async fn keyword(db: &impl ConnectionTrait, r: &Request, n: usize) -> AppResult<
     v.push(r.language.clone().into());
     v.push((n as i64).into());
     let hits = if plain(&r.query) {
-        let (terms, weights) = term_weights(db, &r.query, &r.language).await?;
-        if terms.is_empty() {
-            vec![]
+        let (terms, weights, common) = term_weights(db, &r.query, &r.language).await?;
+        // Words in at least DF_CAP chunks weigh almost nothing and would make every chunk a
+        // candidate: they score but do not select.
+        let selective: Vec<&String> = terms.iter().zip(&common).filter(|(_, c)| !**c).map(|(t, _)| t).collect();
+        if selective.is_empty() {
+            all_words(db, v.clone()).await?
         } else {
             let total: f64 = weights.iter().sum::<f64>().max(f64::MIN_POSITIVE);
-            v.push(terms.join(" | ").into());
+            v.push(selective.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(" | ").into());
             v.push(terms.into());
             v.push(weights.into());
             v.push(total.into());
@@ -154,13 +157,7 @@ async fn keyword(db: &impl ConnectionTrait, r: &Request, n: usize) -> AppResult<
             hits
         }
     } else {
-        // Every word matched: a share of 1 (the rank orders).
-        let all = format!(
-            "SELECT c.id, 1::float8 AS score FROM chunks c JOIN documents d ON d.id = c.document_id, \
-               (SELECT websearch_to_tsquery($8::regconfig, $1) || websearch_to_tsquery('simple', $1) AS q) q \
-             WHERE c.tsv @@ q.q AND {FILTER} ORDER BY ts_rank_cd(c.tsv, q.q) DESC, c.id LIMIT $9"
-        );
-        ranked(db, all, v.clone()).await?
+        all_words(db, v.clone()).await?
     };
     if !hits.is_empty() {
         return Ok(hits);
@@ -179,6 +176,17 @@ async fn keyword(db: &impl ConnectionTrait, r: &Request, n: usize) -> AppResult<
     ranked(db, fuzzy, v).await
 }
 
+/// Chunks holding every word of the query (websearch syntax: phrases, `-word`, `or`), a share
+/// of 1 each, ordered by full-text rank.
+async fn all_words(db: &impl ConnectionTrait, v: Vec<Value>) -> AppResult<Vec<(Uuid, f64)>> {
+    let sql = format!(
+        "SELECT c.id, 1::float8 AS score FROM chunks c JOIN documents d ON d.id = c.document_id, \
+           (SELECT websearch_to_tsquery($8::regconfig, $1) || websearch_to_tsquery('simple', $1) AS q) q \
+         WHERE c.tsv @@ q.q AND {FILTER} ORDER BY ts_rank_cd(c.tsv, q.q) DESC, c.id LIMIT $9"
+    );
+    ranked(db, sql, v).await
+}
+
 /// Most chunks counted for a word's document frequency (and for the total): beyond it a
 /// word is common, and counting on would cost more than it tells.
 const DF_CAP: i64 = 5000;
@@ -186,11 +194,16 @@ const DF_CAP: i64 = 5000;
 /// The query's words as quoted lexemes (its language's stems and the words as written)
 /// with their inverse document frequency over the chunks the session can read, in one
 /// statement: `ln(1 + (N - df + 0.5) / (df + 0.5))`, BM25's IDF.
-async fn term_weights(db: &impl ConnectionTrait, query: &str, language: &str) -> AppResult<(Vec<String>, Vec<f64>)> {
+/// Also says which words are common (in [`DF_CAP`] chunks or more).
+async fn term_weights(
+    db: &impl ConnectionTrait,
+    query: &str,
+    language: &str,
+) -> AppResult<(Vec<String>, Vec<f64>, Vec<bool>)> {
     let sql = "WITH lex AS (SELECT DISTINCT quote_literal(l) AS t \
          FROM unnest(tsvector_to_array(to_tsvector($1::regconfig, $2) || to_tsvector('simple', $2))) l), \
        n AS (SELECT count(*)::float8 AS n FROM (SELECT 1 FROM chunks LIMIT $3) x) \
-       SELECT lex.t, ln(1 + (n.n - d.df + 0.5) / (d.df + 0.5))::float8 AS idf FROM lex, n, \
+       SELECT lex.t, ln(1 + (n.n - d.df + 0.5) / (d.df + 0.5))::float8 AS idf, d.df >= $3 AS common FROM lex, n, \
          LATERAL (SELECT count(*)::float8 AS df FROM (SELECT 1 FROM chunks c WHERE c.tsv @@ lex.t::tsquery LIMIT $3) y) d \
        ORDER BY lex.t";
     let rows = db
@@ -202,11 +215,13 @@ async fn term_weights(db: &impl ConnectionTrait, query: &str, language: &str) ->
         .await?;
     let mut terms = vec![];
     let mut weights = vec![];
+    let mut common = vec![];
     for r in rows {
         terms.push(r.try_get::<String>("", "t")?);
         weights.push(r.try_get::<f64>("", "idf")?.max(0.0));
+        common.push(r.try_get::<bool>("", "common")?);
     }
-    Ok((terms, weights))
+    Ok((terms, weights, common))
 }
 
 /// A query with no search syntax (quoted phrases, `-word`, `or`): its words may be matched
