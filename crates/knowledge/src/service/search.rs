@@ -134,8 +134,8 @@ async fn keyword(db: &impl ConnectionTrait, r: &Request, n: usize) -> AppResult<
     v.push((n as i64).into());
     let hits = if plain(&r.query) {
         let (terms, weights, common) = term_weights(db, &r.query, &r.language).await?;
-        // Words in at least DF_CAP chunks weigh almost nothing and would make every chunk a
-        // candidate: they score but do not select.
+        // Common words weigh almost nothing and would make every chunk a candidate: they
+        // score but do not select.
         let selective: Vec<&String> = terms.iter().zip(&common).filter(|(_, c)| !**c).map(|(t, _)| t).collect();
         if selective.is_empty() {
             all_words(db, v.clone()).await?
@@ -187,14 +187,17 @@ async fn all_words(db: &impl ConnectionTrait, v: Vec<Value>) -> AppResult<Vec<(U
     ranked(db, sql, v).await
 }
 
-/// Most chunks counted for a word's document frequency (and for the total): beyond it a
-/// word is common, and counting on would cost more than it tells.
-const DF_CAP: i64 = 5000;
+/// Chunks read to estimate the words' document frequencies: all of them in a small corpus,
+/// a sample of this many in a large one (one pass, whatever the words).
+const SAMPLE: i64 = 2000;
+/// In a sampled corpus, a word in this share of the sample or more is common.
+const COMMON: f64 = 0.05;
 
 /// The query's words as quoted lexemes (its language's stems and the words as written)
-/// with their inverse document frequency over the chunks the session can read, in one
-/// statement: `ln(1 + (N - df + 0.5) / (df + 0.5))`, BM25's IDF.
-/// Also says which words are common (in [`DF_CAP`] chunks or more).
+/// with their inverse document frequency, `ln(1 + (N - df + 0.5) / (df + 0.5))` (BM25's),
+/// over the chunks the session can read, in one statement: exact up to [`SAMPLE`] chunks,
+/// estimated from a sample of that many beyond. Also says which words are common (a share
+/// of [`COMMON`] or more of a sampled corpus).
 async fn term_weights(
     db: &impl ConnectionTrait,
     query: &str,
@@ -202,15 +205,17 @@ async fn term_weights(
 ) -> AppResult<(Vec<String>, Vec<f64>, Vec<bool>)> {
     let sql = "WITH lex AS (SELECT DISTINCT quote_literal(l) AS t \
          FROM unnest(tsvector_to_array(to_tsvector($1::regconfig, $2) || to_tsvector('simple', $2))) l), \
-       n AS (SELECT count(*)::float8 AS n FROM (SELECT 1 FROM chunks LIMIT $3) x) \
-       SELECT lex.t, ln(1 + (n.n - d.df + 0.5) / (d.df + 0.5))::float8 AS idf, d.df >= $3 AS common FROM lex, n, \
-         LATERAL (SELECT count(*)::float8 AS df FROM (SELECT 1 FROM chunks c WHERE c.tsv @@ lex.t::tsquery LIMIT $3) y) d \
+       s AS MATERIALIZED (SELECT c.tsv FROM chunks c LIMIT $3), \
+       n AS (SELECT count(*)::float8 AS n FROM s) \
+       SELECT lex.t, ln(1 + (n.n - d.df + 0.5) / (d.df + 0.5))::float8 AS idf, \
+         n.n >= $3 AND d.df >= n.n * $4 AS common FROM lex, n, \
+         LATERAL (SELECT count(*)::float8 AS df FROM s WHERE s.tsv @@ lex.t::tsquery) d \
        ORDER BY lex.t";
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             sql,
-            [language.into(), query.into(), DF_CAP.into()],
+            [language.into(), query.into(), SAMPLE.into(), COMMON.into()],
         ))
         .await?;
     let mut terms = vec![];
