@@ -24,6 +24,7 @@ pub mod live;
 pub mod loader;
 pub mod money;
 pub mod node;
+pub mod outbound;
 pub mod pagination;
 pub mod sync;
 pub mod validate;

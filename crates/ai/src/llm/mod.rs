@@ -3,6 +3,7 @@
 
 pub mod gguf_tokenizer;
 pub mod local;
+pub mod openai;
 
 /// Who said a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

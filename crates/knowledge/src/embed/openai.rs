@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use opsgraph_core::outbound::{backoff, error_message, retryable};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -48,15 +49,6 @@ struct Reply {
     data: Vec<Item>,
 }
 
-/// The delay before retry `attempt` (0-based): the server's `Retry-After` seconds when
-/// given (at most 30), else 250 ms doubling, at most 8 s.
-pub fn backoff(attempt: u32, retry_after: Option<u64>) -> Duration {
-    match retry_after {
-        Some(secs) => Duration::from_secs(secs.min(30)),
-        None => Duration::from_millis(250u64.saturating_mul(1 << attempt.min(5))).min(Duration::from_secs(8)),
-    }
-}
-
 impl Client {
     /// A client for `settings` (the URL must be http or https).
     pub fn new(settings: Settings) -> Result<Client, String> {
@@ -97,8 +89,9 @@ impl Client {
                 Ok(resp) => {
                     let status = resp.status();
                     let after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok());
-                    let why = format!("embedding endpoint answered {status}: {}", message(resp).await);
-                    if !(status.as_u16() == 429 || status.is_server_error()) {
+                    let body = resp.text().await.unwrap_or_default();
+                    let why = format!("embedding endpoint answered {status}: {}", error_message(&body));
+                    if !retryable(status.as_u16()) {
                         return Err(why);
                     }
                     (after, why)
@@ -125,28 +118,9 @@ impl Client {
     }
 }
 
-/// The provider's error message (OpenAI's `{"error": {"message"}}`), at most 200 characters.
-async fn message(resp: reqwest::Response) -> String {
-    let text = resp.text().await.unwrap_or_default();
-    let msg = serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-        .unwrap_or(text);
-    msg.chars().take(200).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_and_honours_retry_after() {
-        assert_eq!(backoff(0, None), Duration::from_millis(250));
-        assert_eq!(backoff(2, None), Duration::from_secs(1));
-        assert_eq!(backoff(40, None), Duration::from_secs(8));
-        assert_eq!(backoff(0, Some(3)), Duration::from_secs(3));
-        assert_eq!(backoff(0, Some(3600)), Duration::from_secs(30));
-    }
 
     #[test]
     fn settings_are_checked() {
