@@ -7,6 +7,7 @@
 )]
 
 mod accounts;
+mod agents;
 mod aggregates;
 mod auth;
 mod capacity;

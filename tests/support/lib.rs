@@ -77,6 +77,8 @@ impl TestApp {
         config.reminder_interval_secs = 0;
         // Tests run the knowledge indexer explicitly (`indexer::run`) for determinism.
         config.index_interval_ms = 0;
+        // And the ai runner (`runner::run_once`).
+        config.ai_interval_ms = 0;
         adjust(&mut config);
         let (pool, live_pool) = opsgraph_server::db::pools(&config).await?;
         let state = AppState::new(config, pool.clone(), live_pool)?;

@@ -1,4 +1,10 @@
-//! opsgraph's ai domain: language models (a local one in process, OpenAI-compatible
-//! providers), agents, conversations and runs. This first part is the local model.
+//! opsgraph's ai domain: language models (SmolLM2 in process, OpenAI-compatible providers),
+//! agents, and conversations whose replies stream over a subscription.
 
+#[allow(missing_docs, reason = "entity fields mirror the migration's columns; the GraphQL types document them")]
+pub mod entity;
+pub mod enums;
+pub mod graphql;
 pub mod llm;
+pub mod nodes;
+pub mod service;

@@ -45,7 +45,8 @@ impl Role {
             WorkManage | Integrate | CrmManage | FinanceWrite => matches!(self, Owner | Admin | Manager),
             FinanceRead => matches!(self, Owner | Admin | Manager | Viewer),
             InvoicesRead => matches!(self, Owner | Admin | Manager | Viewer | Client),
-            FinanceManage | KnowledgeManage => matches!(self, Owner | Admin),
+            FinanceManage | KnowledgeManage | AiManage => matches!(self, Owner | Admin),
+            AiUse => matches!(self, Owner | Admin | Manager | Member),
         }
     }
 }
@@ -128,6 +129,10 @@ pub enum Permission {
     KnowledgeWrite,
     /// Manage every non-private collection of the organisation.
     KnowledgeManage,
+    /// Talk to the organisation's agents: start conversations, send messages.
+    AiUse,
+    /// Configure agents.
+    AiManage,
     /// Run integrations: external references, upserts by reference and the change feed
     /// (what is written also needs the domain's own permission).
     Integrate,

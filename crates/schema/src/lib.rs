@@ -12,6 +12,7 @@ pub fn parts() -> SchemaParts {
     opsgraph_crm::graphql::register(&mut parts);
     opsgraph_finance::graphql::register(&mut parts);
     opsgraph_knowledge::graphql::register(&mut parts);
+    opsgraph_ai::graphql::register(&mut parts);
     parts
 }
 

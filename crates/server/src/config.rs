@@ -79,6 +79,9 @@ pub struct Config {
     /// How often the knowledge indexer looks for chunks to embed, in milliseconds (0: off).
     #[arg(long, env = "OPSGRAPH_INDEX_INTERVAL_MS", default_value_t = 500)]
     pub index_interval_ms: u64,
+    /// How often the ai runner looks for replies to write, in milliseconds (0: off).
+    #[arg(long, env = "OPSGRAPH_AI_INTERVAL_MS", default_value_t = 200)]
+    pub ai_interval_ms: u64,
     /// How often due/overdue reminders are produced, in seconds (0: off).
     #[arg(long, env = "OPSGRAPH_REMINDER_INTERVAL_SECS", default_value_t = 300)]
     pub reminder_interval_secs: u64,

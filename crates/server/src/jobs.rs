@@ -65,6 +65,17 @@ pub fn spawn_indexer(
     })
 }
 
+/// Writes the agents' queued replies every `interval_ms` (none when 0).
+pub fn spawn_ai_runner(
+    pool: DatabaseConnection,
+    interval_ms: u64,
+    stop: watch::Receiver<bool>,
+) -> Option<JoinHandle<()>> {
+    spawn_every("ai", Duration::from_millis(interval_ms), pool, stop, |pool| async move {
+        opsgraph_ai::service::runner::run_once(&pool).await
+    })
+}
+
 /// Emits due/overdue reminders and overdue invoices every `interval_secs` (none when 0).
 pub fn spawn_reminders(
     pool: DatabaseConnection,

@@ -1,0 +1,5 @@
+//! The ai tables.
+
+pub mod agent;
+pub mod conversation;
+pub mod message;

@@ -1,0 +1,70 @@
+//! `conversationEvents(conversationId, after)`: a conversation's messages as they are
+//! created and as a reply streams (`message.delta` events carry the new text; the message
+//! holds the text so far), resumable with `after`; each event re-checked against the
+//! subscriber's current right to use agents.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::dynamic::{InputValue, SubscriptionField, SubscriptionFieldFuture, TypeRef};
+use opsgraph_core::gql::{SchemaParts, gid, prop, ref_field};
+use opsgraph_core::live::{Hub, LiveEvent, LiveSession, Outbox, Scope, after_arg, after_input, event_object, follow};
+use opsgraph_core::node::NodeType;
+use opsgraph_core::{AppError, Permission};
+
+use crate::nodes::{AgentConversation, AgentMessage};
+
+type E = Arc<LiveEvent>;
+
+/// Registers `ConversationEvent` and `conversationEvents`.
+pub fn register(parts: &mut SchemaParts) {
+    let nn = TypeRef::named_nn;
+    parts.object(
+        event_object(
+            "ConversationEvent",
+            "Something that happened in a conversation: `message.created`, `message.delta` (more of a reply's text), \
+             `message.completed`, `message.failed`.",
+        )
+        .field(prop::<E>("messageId", nn(TypeRef::ID), "The message's global ID.", |e| {
+            gid::<AgentMessage>(e.subject_id)
+        }))
+        .field(prop::<E>("delta", TypeRef::named(TypeRef::STRING), "The new text of a `message.delta`.", |e| {
+            e.data.get("delta").and_then(|d| d.as_str()).map_or(async_graphql::Value::Null, |d| d.to_owned().into())
+        }))
+        .field(ref_field::<E, AgentMessage>("message", "The message as it is now.", |e| Some(e.subject_id))),
+    );
+    parts.subscription(
+        SubscriptionField::new("conversationEvents", nn("ConversationEvent"), |ctx| {
+            SubscriptionFieldFuture::new(async move {
+                let raw = ctx.args.try_get("conversationId")?.string()?.to_owned();
+                let conversation = AgentConversation::decode(&raw, "conversationId")?;
+                let live = LiveSession::of(&ctx)?;
+                let session = live.session.clone();
+                let org = session.require(Permission::AiUse)?;
+                let after = after_arg(&ctx)?;
+                let db = opsgraph_core::TxDb::begin(&live.pool, &live.tenant()).await.map_err(AppError::from)?;
+                let found = crate::service::conversations::get(&db, org, conversation).await;
+                db.rollback().await.map_err(AppError::from)?;
+                found?;
+                let scope = Scope::new(live.pool.clone(), org, Duration::ZERO);
+                opsgraph_org::live::recheck(&scope, &session, Permission::AiUse).await?;
+                let hub = ctx.data::<Hub<Outbox>>().map_err(|_| AppError::internal("event hub missing"))?;
+                let gid = AgentConversation::gid(conversation);
+                let cursor = hub.subscribe(live.tenant(), org, after).await?.keep(move |e| {
+                    e.subject_type == AgentMessage::NAME
+                        && e.data.get("conversationId").and_then(|v| v.as_str()) == Some(gid.as_str())
+                });
+                Ok(follow(&ctx, cursor, move |d| {
+                    let session = session.clone();
+                    async move { opsgraph_org::live::recheck(&d.scope, &session, Permission::AiUse).await.map(|_| true) }
+                })?)
+            })
+        })
+        .argument(InputValue::new("conversationId", nn(TypeRef::ID)).description("Your conversation."))
+        .argument(after_input())
+        .description(
+            "A conversation's messages in commit order, with the agent's reply streaming as `message.delta` events. \
+             Only the conversation's member may follow it.",
+        ),
+    );
+}

@@ -1,0 +1,174 @@
+//! The ai domain's GraphQL: agents, conversations and messages, the lists over them, the
+//! mutations, and `conversationEvents` ([`live`]).
+
+pub mod live;
+
+use std::sync::LazyLock;
+
+use async_graphql::Value;
+use async_graphql::dynamic::{Object, TypeRef};
+use opsgraph_core::filter::{FieldKind as K, ff};
+use opsgraph_core::gql::{
+    GqlEnum, SchemaParts, datetime, enum_value, list_field, node_mutation, node_object, opt, parent, payload,
+    payload_value, prop, ref_field_nn,
+};
+use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
+use opsgraph_core::{Permission, node::NodeType};
+use opsgraph_org::nodes::{Membership, Organization};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::entity::{agent, conversation, message};
+use crate::enums::{AgentStatus, MessageRole, MessageStatus};
+use crate::nodes::{Agent, AgentConversation, AgentMessage};
+use crate::service::{agents, conversations};
+
+/// `Agent` lists.
+pub static AGENTS: LazyLock<ListSpec<agent::Entity>> = LazyLock::new(|| {
+    use agent::Column as C;
+    ListSpec {
+        node: Agent::NAME,
+        id: C::Id,
+        filters: vec![ff("name", C::Name, K::Text), ff("status", C::Status, K::Enum(AgentStatus::NAME))],
+        sorts: vec![sk("NAME", C::Name, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
+        default_sort: "NAME",
+        aggregates: vec![],
+        groups: vec![],
+    }
+});
+
+/// `AgentConversation` lists.
+pub static CONVERSATIONS: LazyLock<ListSpec<conversation::Entity>> = LazyLock::new(|| {
+    use conversation::Column as C;
+    ListSpec {
+        node: AgentConversation::NAME,
+        id: C::Id,
+        filters: vec![ff("title", C::Title, K::Text), ff("agentId", C::AgentId, K::Id(Agent::NAME))],
+        sorts: vec![sk("UPDATED_AT", C::UpdatedAt, S::DateTime), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
+        default_sort: "UPDATED_AT",
+        aggregates: vec![],
+        groups: vec![],
+    }
+});
+
+/// `AgentMessage` lists.
+pub static MESSAGES: LazyLock<ListSpec<message::Entity>> = LazyLock::new(|| {
+    use message::Column as C;
+    ListSpec {
+        node: AgentMessage::NAME,
+        id: C::Id,
+        filters: vec![ff("role", C::Role, K::Enum(MessageRole::NAME))],
+        sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
+        default_sort: "CREATED_AT",
+        aggregates: vec![],
+        groups: vec![],
+    }
+});
+
+fn text(s: &str) -> Value {
+    s.to_owned().into()
+}
+
+fn agent_object() -> Object {
+    type A = agent::Model;
+    let nn = TypeRef::named_nn;
+    node_object::<Agent>("A configured assistant: its model, instructions and generation settings.")
+        .field(prop::<A>("name", nn(TypeRef::STRING), "Name.", |a| text(&a.name)))
+        .field(prop::<A>("description", TypeRef::named(TypeRef::STRING), "What it is for.", |a| {
+            opt(a.description.clone())
+        }))
+        .field(prop::<A>("model", nn(TypeRef::STRING), "The language model it runs on.", |a| text(&a.model)))
+        .field(prop::<A>("systemPrompt", nn(TypeRef::STRING), "Its instructions.", |a| text(&a.system_prompt)))
+        .field(prop::<A>("status", AgentStatus::nn(), "Whether it answers.", |a| enum_value(&a.status)))
+        .field(ref_field_nn::<A, Membership>("owner", "Who configured it.", |a| a.owner_id))
+        .field(prop::<A>("avatarUrl", TypeRef::named(TypeRef::STRING), "Picture.", |a| opt(a.avatar_url.clone())))
+        .field(prop::<A>("maxTokens", nn(TypeRef::INT), "Longest reply, in tokens.", |a| a.max_tokens.into()))
+        .field(prop::<A>("temperature", nn(TypeRef::FLOAT), "Sampling temperature (0: deterministic).", |a| {
+            a.temperature.into()
+        }))
+        .field(prop::<A>("createdAt", nn(opsgraph_core::gql::scalar::DATE_TIME), "Created.", |a| {
+            datetime(&a.created_at)
+        }))
+}
+
+fn conversation_object() -> Object {
+    type C = conversation::Model;
+    let nn = TypeRef::named_nn;
+    node_object::<AgentConversation>("A member's conversation with an agent (only its member reads it).")
+        .field(prop::<C>("title", nn(TypeRef::STRING), "Title.", |c| text(&c.title)))
+        .field(ref_field_nn::<C, Agent>("agent", "The agent.", |c| c.agent_id))
+        .field(ref_field_nn::<C, Membership>("member", "The member.", |c| c.member_id))
+        .field(prop::<C>("createdAt", nn(opsgraph_core::gql::scalar::DATE_TIME), "Started.", |c| {
+            datetime(&c.created_at)
+        }))
+        .field(list_field("messages", &MESSAGES, "Its messages, oldest first.", |ctx, req| {
+            req.require(Permission::AiUse)?;
+            let c = parent::<C>(ctx)?;
+            Ok(message::Entity::find().filter(message::Column::ConversationId.eq(c.id)))
+        }))
+}
+
+fn message_object() -> Object {
+    type M = message::Model;
+    let nn = TypeRef::named_nn;
+    node_object::<AgentMessage>("One turn of a conversation; a reply streams over conversationEvents while STREAMING.")
+        .field(ref_field_nn::<M, AgentConversation>("conversation", "Its conversation.", |m| m.conversation_id))
+        .field(prop::<M>("role", MessageRole::nn(), "Who said it.", |m| enum_value(&m.role)))
+        .field(prop::<M>("content", nn(TypeRef::STRING), "Its text (so far, while STREAMING).", |m| text(&m.content)))
+        .field(prop::<M>("status", MessageStatus::nn(), "Where a reply is in its life.", |m| enum_value(&m.status)))
+        .field(prop::<M>("error", TypeRef::named(TypeRef::STRING), "Why generation failed.", |m| opt(m.error.clone())))
+        .field(prop::<M>("model", TypeRef::named(TypeRef::STRING), "The model that wrote a reply.", |m| {
+            opt(m.model.clone())
+        }))
+        .field(prop::<M>("tokensIn", nn(TypeRef::INT), "Prompt tokens of a reply.", |m| m.tokens_in.into()))
+        .field(prop::<M>("tokensOut", nn(TypeRef::INT), "Generated tokens of a reply.", |m| m.tokens_out.into()))
+        .field(prop::<M>("latencyMs", TypeRef::named(TypeRef::INT), "Time to the complete reply.", |m| {
+            opt(m.latency_ms)
+        }))
+        .field(prop::<M>("createdAt", nn(opsgraph_core::gql::scalar::DATE_TIME), "Sent.", |m| datetime(&m.created_at)))
+}
+
+fn mutations(parts: &mut SchemaParts) {
+    parts.object(payload::<Agent>("agent", "Result of a mutation changing an Agent."));
+    parts.object(payload::<AgentConversation>("conversation", "Result of a mutation changing a AgentConversation."));
+    parts.object(payload::<AgentMessage>("message", "Result of a mutation adding a AgentMessage."));
+    parts.input::<agents::CreateAgentInput>();
+    parts.input::<conversations::StartConversationInput>().input::<conversations::SendMessageInput>();
+    parts.mutation(node_mutation(Agent, "createAgent", "Configure an agent (admins).", |req, i| async move {
+        Ok(payload_value(agents::create(req.db.as_ref(), &req.session, i).await?))
+    }));
+    parts.mutation(node_mutation(
+        AgentConversation,
+        "startConversation",
+        "Start a conversation with an active agent.",
+        |req, i| async move { Ok(payload_value(conversations::start(req.db.as_ref(), &req.session, i).await?)) },
+    ));
+    parts.mutation(node_mutation(
+        AgentMessage,
+        "sendMessage",
+        "Say something in your conversation: returns the agent's reply, PENDING; follow it with conversationEvents.",
+        |req, i| async move { Ok(payload_value(conversations::send(req.db.as_ref(), &req.session, i).await?)) },
+    ));
+}
+
+/// Registers the ai domain.
+pub fn register(parts: &mut SchemaParts) {
+    parts.enumeration::<AgentStatus>().enumeration::<MessageRole>().enumeration::<MessageStatus>();
+    parts.list(&*AGENTS).list(&*CONVERSATIONS).list(&*MESSAGES);
+    parts.object(agent_object()).object(conversation_object()).object(message_object());
+    parts.node::<Agent>().node::<AgentConversation>().node::<AgentMessage>();
+    parts.extend::<Organization>(list_field("agents", &AGENTS, "The organisation's agents.", |_, req| {
+        let org = req.require(Permission::AiUse)?;
+        Ok(agent::Entity::find().filter(agent::Column::OrgId.eq(org)))
+    }));
+    parts.extend::<Organization>(list_field(
+        "agentConversations",
+        &CONVERSATIONS,
+        "Your conversations with agents.",
+        |_, req| {
+            let org = req.require(Permission::AiUse)?;
+            Ok(conversation::Entity::find().filter(conversation::Column::OrgId.eq(org)))
+        },
+    ));
+    mutations(parts);
+    live::register(parts);
+}

@@ -1,0 +1,99 @@
+//! Agents and conversations through the endpoint: an admin configures an agent, a member
+//! talks with it, the reply is written by the local model and streams over
+//! `conversationEvents` piece by piece, the finished message records its tokens and
+//! latency, and nobody else reads the conversation.
+
+use opsgraph_e2e::live::Live;
+use opsgraph_e2e::{TestApp, code, data, field};
+use serde_json::{Value, json};
+
+const AGENT: &str = "mutation($i: CreateAgentInput!) { createAgent(input: $i) { agent { id model status } } }";
+const START: &str = "mutation($i: StartConversationInput!) { startConversation(input: $i) { conversation { id } } }";
+const SEND: &str = "mutation($i: SendMessageInput!) { sendMessage(input: $i) { message { id role status content } } }";
+const SUB: &str = "subscription($c: ID!, $a: EventSeq) { conversationEvents(conversationId: $c, after: $a) { kind messageId delta message { status content } } }";
+
+#[tokio::test]
+async fn a_reply_streams_from_the_local_model() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Agents Co").await;
+    let (member, _) = app.member(&owner, "m@example.com", "MEMBER").await;
+    let (other, _) = app.member(&owner, "x@example.com", "MEMBER").await;
+    let (client, _) = app.member(&owner, "c@example.com", "CLIENT").await;
+
+    let input = json!({ "name": "Helper", "systemPrompt": "You are a helpful assistant. Answer in one short sentence.",
+                        "maxTokens": 24 });
+    assert_eq!(
+        code(&app.gql(Some(&member), AGENT, json!({ "i": input })).await),
+        Some("FORBIDDEN"),
+        "admins configure"
+    );
+    let bad = app.gql(Some(&owner), AGENT, json!({ "i": { "name": "X", "maxTokens": 0 } })).await;
+    assert_eq!((code(&bad), field(&bad)), (Some("BAD_USER_INPUT"), Some("maxTokens")));
+    let r = app.gql(Some(&owner), AGENT, json!({ "i": input })).await;
+    let agent = data(&r)["createAgent"]["agent"].clone();
+    assert_eq!((agent["model"].as_str(), agent["status"].as_str()), (Some("SmolLM2-135M-Instruct"), Some("ACTIVE")));
+    let listed = app.gql(Some(&member), "{ organization { agents { nodes { name } } } }", json!({})).await;
+    assert_eq!(data(&listed)["organization"]["agents"]["nodes"], json!([{ "name": "Helper" }]));
+
+    let r = app.gql(Some(&member), START, json!({ "i": { "agentId": agent["id"], "title": "Geography" } })).await;
+    let conversation = data(&r)["startConversation"]["conversation"]["id"].clone();
+    assert_eq!(
+        code(&app.gql(Some(&client), START, json!({ "i": { "agentId": agent["id"] } })).await),
+        Some("FORBIDDEN")
+    );
+
+    let from = app.count("SELECT coalesce(max(last_seq), 0) AS n FROM event_counters").await.to_string();
+    let mut live = Live::connect(&app.base, &member).await;
+    live.subscribe("c", SUB, json!({ "c": conversation, "a": from })).await;
+    let send = json!({ "conversationId": conversation, "content": "What is the capital of France?" });
+    let r = app.gql(Some(&member), SEND, json!({ "i": send })).await;
+    let reply = data(&r)["sendMessage"]["message"].clone();
+    assert_eq!((reply["role"].as_str(), reply["status"].as_str()), (Some("ASSISTANT"), Some("PENDING")));
+    for role in ["USER", "ASSISTANT"] {
+        let e = live.next_data("c").await;
+        assert_eq!(e["conversationEvents"]["kind"], "message.created", "{role}");
+    }
+
+    assert_eq!(opsgraph_ai::service::runner::run_once(&app.pool).await.expect("runner"), 1);
+    let mut streamed = String::new();
+    let mut deltas = 0;
+    let last: Value = loop {
+        let e = live.next_data("c").await["conversationEvents"].clone();
+        assert_eq!(e["messageId"], reply["id"]);
+        match e["kind"].as_str() {
+            Some("message.delta") => {
+                streamed.push_str(e["delta"].as_str().unwrap_or_default());
+                deltas += 1;
+            }
+            _ => break e,
+        }
+    };
+    assert_eq!(last["kind"], "message.completed", "{last}");
+    assert!(deltas >= 1, "the reply streamed");
+    assert_eq!(last["message"]["content"].as_str(), Some(streamed.as_str()), "the deltas add up to the reply");
+    assert!(streamed.contains("Paris"), "{streamed}");
+
+    let q = "query($c: ID!) { node(id: $c) { ... on AgentConversation { title messages { nodes { role status content tokensIn \
+             tokensOut latencyMs model } } } } }";
+    let r = app.gql(Some(&member), q, json!({ "c": conversation })).await;
+    let msgs = data(&r)["node"]["messages"]["nodes"].clone();
+    assert_eq!(msgs[0]["role"], "USER");
+    assert_eq!((msgs[1]["role"].as_str(), msgs[1]["status"].as_str()), (Some("ASSISTANT"), Some("COMPLETE")));
+    assert!(
+        msgs[1]["tokensIn"].as_i64() > Some(10) && msgs[1]["tokensOut"].as_i64().is_some_and(|t| (1..=24).contains(&t))
+    );
+    assert!(msgs[1]["latencyMs"].as_i64().is_some());
+    assert_eq!(msgs[1]["model"], "SmolLM2-135M-Instruct");
+
+    // Only its member reads the conversation, or follows it.
+    assert_eq!(code(&app.gql(Some(&other), q, json!({ "c": conversation })).await), Some("NOT_FOUND"));
+    let send_other = app.gql(Some(&other), SEND, json!({ "i": send })).await;
+    assert_eq!(code(&send_other), Some("NOT_FOUND"));
+    let mut outsider = Live::connect(&app.base, &other).await;
+    outsider.subscribe("o", SUB, json!({ "c": conversation, "a": from })).await;
+    match outsider.recv(std::time::Duration::from_secs(10)).await {
+        opsgraph_e2e::live::Frame::Msg(m) => assert!(m.to_string().contains("NOT_FOUND"), "{m}"),
+        other => panic!("expected an error, got {other:?}"),
+    }
+    app.finish().await;
+}
