@@ -1,4 +1,5 @@
-//! The ai domain's first tables: agents (configured assistants), conversations of a member
+//! The ai domain's first tables: agents (configured assistants, optionally grounded in a
+//! knowledge collection), conversations of a member
 //! with an agent, and their messages (role, content, tokens, cost in micro-units, latency,
 //! citations, and the status of a reply being generated). A member reads their own
 //! conversations; agents are read by all staff. Clients see none of it.
@@ -23,11 +24,13 @@ CREATE TABLE agents (
   avatar_url text,
   max_tokens integer NOT NULL DEFAULT 256 CHECK (max_tokens BETWEEN 1 AND 4096),
   temperature double precision NOT NULL DEFAULT 0 CHECK (temperature BETWEEN 0 AND 2),
+  knowledge_collection_id uuid,
   version integer NOT NULL DEFAULT 1,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (org_id, id),
-  FOREIGN KEY (org_id, owner_id) REFERENCES memberships (org_id, id)
+  FOREIGN KEY (org_id, owner_id) REFERENCES memberships (org_id, id),
+  FOREIGN KEY (org_id, knowledge_collection_id) REFERENCES collections (org_id, id)
 );
 CREATE INDEX agents_org_idx ON agents (org_id, name);
 

@@ -54,7 +54,7 @@ async fn a_reply_streams_from_the_local_model() {
         assert_eq!(e["conversationEvents"]["kind"], "message.created", "{role}");
     }
 
-    assert_eq!(opsgraph_ai::service::runner::run_once(&app.pool).await.expect("runner"), 1);
+    assert_eq!(opsgraph_ai::service::runner::run_once(&app.pool, &app.models).await.expect("runner"), 1);
     let mut streamed = String::new();
     let mut deltas = 0;
     let last: Value = loop {
@@ -95,5 +95,59 @@ async fn a_reply_streams_from_the_local_model() {
         opsgraph_e2e::live::Frame::Msg(m) => assert!(m.to_string().contains("NOT_FOUND"), "{m}"),
         other => panic!("expected an error, got {other:?}"),
     }
+    app.finish().await;
+}
+
+/// An agent bound to a knowledge collection answers from it and cites the passages, which
+/// it retrieves as the member it talks with: a collection the member may not read gives
+/// no passages.
+#[tokio::test]
+async fn grounded_replies_cite_what_the_member_may_read() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("o@example.com", "Grounded Co").await;
+    let (member, _) = app.member(&owner, "m@example.com", "MEMBER").await;
+    let collection = "mutation($i: CreateCollectionInput!) { createCollection(input: $i) { collection { id } } }";
+    let doc = "mutation($i: CreateDocumentInput!) { createDocument(input: $i) { document { id } } }";
+    let mut agents = vec![];
+    for (name, visibility, title, body) in [
+        (
+            "Handbook",
+            "ORGANIZATION",
+            "VPN errors",
+            "Error 809 means the network blocks the VPN protocol. Switch the client to the SSL fallback.",
+        ),
+        ("Secrets", "PRIVATE", "Board notes", "Error 809 is also the code name of the secret acquisition."),
+    ] {
+        let r = app.gql(Some(&owner), collection, json!({ "i": { "name": name, "visibility": visibility } })).await;
+        let c = data(&r)["createCollection"]["collection"]["id"].clone();
+        let input = json!({ "collectionId": c, "kind": "WIKI_PAGE", "title": title, "body": body });
+        data(&app.gql(Some(&owner), doc, json!({ "i": input })).await);
+        let other = json!({ "collectionId": c, "kind": "NOTE", "title": "Lunch", "body": "Lunch is served at noon in the kitchen." });
+        data(&app.gql(Some(&owner), doc, json!({ "i": other })).await);
+        let input = json!({ "name": format!("{name} helper"), "maxTokens": 16, "knowledgeCollectionId": c });
+        let r = app.gql(Some(&owner), AGENT, json!({ "i": input })).await;
+        agents.push(data(&r)["createAgent"]["agent"]["id"].clone());
+    }
+    app.index().await;
+    let mut cited = vec![];
+    for agent in &agents {
+        let r = app.gql(Some(&member), START, json!({ "i": { "agentId": agent } })).await;
+        let conversation = data(&r)["startConversation"]["conversation"]["id"].clone();
+        let send = json!({ "conversationId": conversation, "content": "What does VPN error 809 mean?" });
+        let reply =
+            data(&app.gql(Some(&member), SEND, json!({ "i": send })).await)["sendMessage"]["message"]["id"].clone();
+        opsgraph_ai::service::runner::run_once(&app.pool, &app.models).await.expect("runner");
+        let q = "query($m: ID!) { node(id: $m) { ... on AgentMessage { status content citations { title documentRevision \
+                 charStart charEnd document { title } } } } }";
+        let r = app.gql(Some(&member), q, json!({ "m": reply })).await;
+        let m = data(&r)["node"].clone();
+        assert_eq!(m["status"], "COMPLETE", "{m}");
+        cited.push(m["citations"].clone());
+    }
+    let first = &cited[0][0];
+    assert_eq!((first["title"].as_str(), first["documentRevision"].as_i64()), (Some("VPN errors"), Some(1)));
+    assert_eq!(first["document"]["title"], "VPN errors");
+    assert!(first["charEnd"].as_i64() > first["charStart"].as_i64());
+    assert_eq!(cited[1], json!([]), "the member may not read the private collection");
     app.finish().await;
 }

@@ -19,6 +19,7 @@ pub struct Model {
     pub avatar_url: Option<String>,
     pub max_tokens: i32,
     pub temperature: f64,
+    pub knowledge_collection_id: Option<Uuid>,
     pub version: i32,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,

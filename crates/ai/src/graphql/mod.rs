@@ -6,14 +6,15 @@ pub mod live;
 use std::sync::LazyLock;
 
 use async_graphql::Value;
-use async_graphql::dynamic::{Object, TypeRef};
+use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::filter::{FieldKind as K, ff};
 use opsgraph_core::gql::{
     GqlEnum, SchemaParts, datetime, enum_value, list_field, node_mutation, node_object, opt, parent, payload,
-    payload_value, prop, ref_field_nn,
+    payload_value, prop, ref_field, ref_field_nn,
 };
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use opsgraph_core::{Permission, node::NodeType};
+use opsgraph_knowledge::nodes::{Collection, Document};
 use opsgraph_org::nodes::{Membership, Organization};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
@@ -85,9 +86,56 @@ fn agent_object() -> Object {
         .field(prop::<A>("temperature", nn(TypeRef::FLOAT), "Sampling temperature (0: deterministic).", |a| {
             a.temperature.into()
         }))
+        .field(ref_field::<A, Collection>(
+            "knowledgeCollection",
+            "The knowledge collection it answers from, citing what it used.",
+            |a| a.knowledge_collection_id,
+        ))
         .field(prop::<A>("createdAt", nn(opsgraph_core::gql::scalar::DATE_TIME), "Created.", |a| {
             datetime(&a.created_at)
         }))
+}
+
+/// A passage a reply answered from.
+struct Citation {
+    document_id: Option<uuid::Uuid>,
+    revision: i64,
+    start: i64,
+    end: i64,
+    title: String,
+}
+
+impl Citation {
+    fn all(v: &serde_json::Value) -> Vec<Citation> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| Citation {
+                document_id: c["documentId"].as_str().and_then(|s| s.parse().ok()),
+                revision: c["revision"].as_i64().unwrap_or(0),
+                start: c["charStart"].as_i64().unwrap_or(0),
+                end: c["charEnd"].as_i64().unwrap_or(0),
+                title: c["title"].as_str().unwrap_or_default().to_owned(),
+            })
+            .collect()
+    }
+}
+
+fn citation_object() -> Object {
+    let nn = TypeRef::named_nn;
+    Object::new("Citation")
+        .description("A passage of a knowledge document that a reply answered from.")
+        .field(ref_field::<Citation, Document>("document", "The document (null if you may no longer read it).", |c| {
+            c.document_id
+        }))
+        .field(prop::<Citation>("title", nn(TypeRef::STRING), "The document's title when cited.", |c| text(&c.title)))
+        .field(prop::<Citation>("documentRevision", nn(TypeRef::INT), "The revision the passage is from.", |c| {
+            c.revision.into()
+        }))
+        .field(prop::<Citation>("charStart", nn(TypeRef::INT), "First character in that revision's body.", |c| {
+            c.start.into()
+        }))
+        .field(prop::<Citation>("charEnd", nn(TypeRef::INT), "One past the last.", |c| c.end.into()))
 }
 
 fn conversation_object() -> Object {
@@ -125,6 +173,15 @@ fn message_object() -> Object {
             opt(m.latency_ms)
         }))
         .field(prop::<M>("createdAt", nn(opsgraph_core::gql::scalar::DATE_TIME), "Sent.", |m| datetime(&m.created_at)))
+        .field(
+            Field::new("citations", TypeRef::named_nn_list_nn("Citation"), |ctx| {
+                FieldFuture::new(async move {
+                    let m = parent::<M>(&ctx)?;
+                    Ok(Some(FieldValue::list(Citation::all(&m.citations).into_iter().map(FieldValue::owned_any))))
+                })
+            })
+            .description("The knowledge passages a reply answered from."),
+        )
 }
 
 fn mutations(parts: &mut SchemaParts) {
@@ -154,7 +211,7 @@ fn mutations(parts: &mut SchemaParts) {
 pub fn register(parts: &mut SchemaParts) {
     parts.enumeration::<AgentStatus>().enumeration::<MessageRole>().enumeration::<MessageStatus>();
     parts.list(&*AGENTS).list(&*CONVERSATIONS).list(&*MESSAGES);
-    parts.object(agent_object()).object(conversation_object()).object(message_object());
+    parts.object(agent_object()).object(conversation_object()).object(message_object()).object(citation_object());
     parts.node::<Agent>().node::<AgentConversation>().node::<AgentMessage>();
     parts.extend::<Organization>(list_field("agents", &AGENTS, "The organisation's agents.", |_, req| {
         let org = req.require(Permission::AiUse)?;

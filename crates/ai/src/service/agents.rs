@@ -1,9 +1,13 @@
 //! Agents: configured assistants with a model, a system prompt and generation settings.
 
 use opsgraph_core::id::new_id;
+use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::write::Write;
 use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
+use opsgraph_knowledge::nodes::Collection;
+use opsgraph_knowledge::service::collections;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -34,6 +38,9 @@ pub struct CreateAgentInput {
     pub temperature: Option<f64>,
     /// Picture.
     pub avatar_url: Option<String>,
+    /// A knowledge collection it answers from (retrieving with hybrid search as the member
+    /// it talks with, citing what it used).
+    pub knowledge_collection_id: Option<Id>,
 }
 
 /// Creates an agent owned by the caller (agent managers).
@@ -52,6 +59,10 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, i: CreateAgent
     if !(0.0..=2.0).contains(&temperature) {
         return Err(AppError::bad_input("temperature", "temperature is 0..2"));
     }
+    let collection = match &i.knowledge_collection_id {
+        Some(g) => Some(collections::get(db, w.org, Collection::decode(g, "knowledgeCollectionId")?).await?.id),
+        None => None,
+    };
     let row = agent::ActiveModel {
         id: Set(new_id()),
         org_id: Set(w.org),
@@ -66,6 +77,7 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, i: CreateAgent
         avatar_url: Set(validate::opt_text("avatarUrl", i.avatar_url.as_deref(), 2000, false)?),
         max_tokens: Set(max_tokens),
         temperature: Set(temperature),
+        knowledge_collection_id: Set(collection),
         ..Default::default()
     }
     .insert(db)

@@ -2,4 +2,5 @@
 
 pub mod agents;
 pub mod conversations;
+pub mod grounding;
 pub mod runner;

@@ -20,7 +20,8 @@ use crate::enums::{MessageRole, MessageStatus};
 use crate::llm::local::{self, LocalLlm};
 use crate::llm::{Completion, Message as Turn, Params, Role};
 use crate::nodes::AgentMessage;
-use crate::service::{agents, conversations};
+use crate::service::{agents, conversations, grounding};
+use opsgraph_knowledge::embed::Models;
 
 /// How often streamed text is written and announced.
 pub const FLUSH: Duration = Duration::from_millis(100);
@@ -52,12 +53,13 @@ pub fn local_model() -> Result<Arc<LocalLlm>, String> {
     .clone()
 }
 
-/// One pass over every organisation; returns the replies written.
-pub async fn run_once(pool: &DatabaseConnection) -> AppResult<u64> {
+/// One pass over every organisation; returns the replies written. `models` embed the
+/// questions of agents grounded in a knowledge collection.
+pub async fn run_once(pool: &DatabaseConnection, models: &Models) -> AppResult<u64> {
     let mut done = 0;
     for org in opsgraph_org::service::organization::scheduled_ids(pool).await? {
         while let Some((id, conversation)) = claim(pool, org).await? {
-            reply(pool, org, id, conversation).await?;
+            reply(pool, models, org, id, conversation).await?;
             done += 1;
         }
     }
@@ -71,8 +73,16 @@ async fn claim(pool: &DatabaseConnection, org: Uuid) -> AppResult<Option<(Uuid, 
     row.map(|r| Ok((r.try_get("", "id")?, r.try_get("", "conversation_id")?))).transpose()
 }
 
+/// What a reply is written from: the turns, the settings, and for a grounded agent where
+/// to look (member, collection, question).
+struct Prompt {
+    turns: Vec<Turn>,
+    params: Params,
+    grounding: Option<(Uuid, Uuid, String)>,
+}
+
 /// The prompt of reply `id`: the agent's instructions and the conversation before it.
-async fn prompt(pool: &DatabaseConnection, org: Uuid, id: Uuid, conversation: Uuid) -> AppResult<(Vec<Turn>, Params)> {
+async fn prompt(pool: &DatabaseConnection, org: Uuid, id: Uuid, conversation: Uuid) -> AppResult<Prompt> {
     let db = system_tx(pool, org).await?;
     let c = conversations::get(&db, org, conversation).await?;
     let agent = agents::get(&db, org, c.agent_id).await?;
@@ -95,14 +105,37 @@ async fn prompt(pool: &DatabaseConnection, org: Uuid, id: Uuid, conversation: Uu
         temperature: agent.temperature,
         ..Params::default()
     };
-    Ok((turns, params))
+    let question = turns.iter().rev().find(|t| t.role == Role::User).map(|t| t.content.clone());
+    let grounding = agent.knowledge_collection_id.zip(question).map(|(k, q)| (c.member_id, k, q));
+    Ok(Prompt { turns, params, grounding })
+}
+
+/// The passages a grounded reply answers from (none when retrieval fails: logged, and the
+/// reply is written without them).
+async fn sources(pool: &DatabaseConnection, models: &Models, org: Uuid, p: &Prompt) -> Vec<grounding::Source> {
+    let Some((member, collection, question)) = &p.grounding else { return vec![] };
+    match grounding::retrieve(pool, models, org, *member, *collection, question).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(%org, error = ?e, "retrieval failed; answering without passages");
+            vec![]
+        }
+    }
 }
 
 /// Generates reply `id`, streaming its text, and records the outcome.
-async fn reply(pool: &DatabaseConnection, org: Uuid, id: Uuid, conversation: Uuid) -> AppResult<()> {
+async fn reply(pool: &DatabaseConnection, models: &Models, org: Uuid, id: Uuid, conversation: Uuid) -> AppResult<()> {
     let started = Instant::now();
+    let mut cited = serde_json::json!([]);
     let outcome = match prompt(pool, org, id, conversation).await {
-        Ok((turns, params)) => generate(pool, org, id, conversation, turns, params).await,
+        Ok(mut p) => {
+            let found = sources(pool, models, org, &p).await;
+            if let Some(system) = p.turns.first_mut() {
+                system.content = grounding::instructions(&system.content, &found);
+            }
+            cited = grounding::citations(&found);
+            generate(pool, org, id, conversation, p.turns, p.params).await
+        }
         Err(e) => {
             tracing::warn!(%org, message = %id, error = ?e, "reply prompt unreadable");
             Err("the conversation could not be read".to_owned())
@@ -113,13 +146,14 @@ async fn reply(pool: &DatabaseConnection, org: Uuid, id: Uuid, conversation: Uui
     let kind = match outcome {
         Ok(done) => {
             let sql = "UPDATE agent_messages SET status = 'COMPLETE', content = $2, tokens_in = $3, tokens_out = $4, \
-                       latency_ms = $5 WHERE id = $1";
+                       latency_ms = $5, citations = $6 WHERE id = $1";
             let values: Vec<Value> = vec![
                 id.into(),
                 done.text.into(),
                 (done.tokens_in as i32).into(),
                 (done.tokens_out as i32).into(),
                 latency.into(),
+                cited.into(),
             ];
             db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
             "message.completed"
