@@ -7,4 +7,5 @@ pub mod enums;
 pub mod graphql;
 pub mod llm;
 pub mod nodes;
+pub mod seed;
 pub mod service;

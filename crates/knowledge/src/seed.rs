@@ -228,8 +228,9 @@ fn page(collection: uuid::Uuid, kind: DocumentKind, title: &str, body: &str, tag
     }
 }
 
-/// Seeds one demo organisation's knowledge, acting as its owner.
-pub async fn knowledge(db: &TxDb, org: &DemoOrg) -> AppResult<()> {
+/// Seeds one demo organisation's knowledge, acting as its owner; returns its handbook
+/// collection.
+pub async fn knowledge(db: &TxDb, org: &DemoOrg) -> AppResult<uuid::Uuid> {
     let owner = &org.owner;
     db.set_tenant(&owner.tenant()).await?;
     let collection = |name: &str, visibility, team: Option<Id>| CreateCollectionInput {
@@ -276,5 +277,5 @@ pub async fn knowledge(db: &TxDb, org: &DemoOrg) -> AppResult<()> {
             documents::create(db, owner, input).await?;
         }
     }
-    Ok(())
+    Ok(handbook.id)
 }

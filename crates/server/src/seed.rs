@@ -20,7 +20,8 @@ pub async fn demo(pool: &DatabaseConnection, auth: &AuthConfig) -> anyhow::Resul
             let projects = opsgraph_work::seed::work(&db, &org, work_plan).await?;
             opsgraph_crm::seed::crm(&db, auth, &org, &projects).await?;
             opsgraph_finance::seed::finance(&db, &org, &projects).await?;
-            opsgraph_knowledge::seed::knowledge(&db, &org).await
+            let handbook = opsgraph_knowledge::seed::knowledge(&db, &org).await?;
+            opsgraph_ai::seed::ai(&db, &org, handbook).await
         };
         seeded.await.map_err(|e| anyhow::anyhow!("seeding {}: {e:?}", org_plan.org))?;
         db.commit().await?;
