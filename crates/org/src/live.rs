@@ -172,3 +172,46 @@ pub async fn recheck(scope: &Scope, session: &Session, perm: Permission) -> AppR
     }
     Ok(role)
 }
+
+/// A subscription to the events of a parent's children (a collection's documents, a
+/// pipeline's deals, a conversation's messages), resumable with `after`: the parent node
+/// named by argument `arg` must be visible to the subscriber when it starts (NOT_FOUND
+/// otherwise, through its type's own node fetch and Row Level Security); events are those
+/// of `subject` nodes whose data's `key` is the parent's global ID; `perm` is re-checked
+/// before each delivery (losing it ends the stream with FORBIDDEN).
+pub async fn follow_children<'a, P: opsgraph_core::node::NodeType>(
+    ctx: &async_graphql::dynamic::ResolverContext<'_>,
+    arg: &str,
+    perm: Permission,
+    subject: &'static str,
+    key: &'static str,
+) -> async_graphql::Result<
+    futures_util::stream::BoxStream<'a, async_graphql::Result<async_graphql::dynamic::FieldValue<'a>>>,
+> {
+    use opsgraph_core::live::{Hub, LiveSession, Outbox, after_arg, follow};
+    let raw = ctx.args.try_get(arg)?.string()?.to_owned();
+    let parent = P::decode(&raw, arg)?;
+    let live = LiveSession::of(ctx)?;
+    let session = live.session.clone();
+    let org = session.require(perm)?;
+    let after = after_arg(ctx)?;
+    let db = std::sync::Arc::new(TxDb::begin(&live.pool, &live.tenant()).await?);
+    let req = opsgraph_core::RequestCtx::new(session.clone(), db);
+    let registry = opsgraph_core::gql::NodeRegistry::of(ctx)?;
+    let found = registry.fetch_nodes(req, vec![(P::NAME.to_owned(), parent)]).await?;
+    if !matches!(found.first(), Some(Some(_))) {
+        return Err(AppError::not_found(P::NAME).into());
+    }
+    let scope = Scope::new(live.pool.clone(), org, std::time::Duration::ZERO);
+    recheck(&scope, &session, perm).await?;
+    let hub = ctx.data::<Hub<Outbox>>().map_err(|_| AppError::internal("event hub missing"))?;
+    let gid = P::gid(parent);
+    let cursor = hub
+        .subscribe(live.tenant(), org, after)
+        .await?
+        .keep(move |e| e.subject_type == subject && e.data.get(key).and_then(|v| v.as_str()) == Some(gid.as_str()));
+    Ok(follow(ctx, cursor, move |d| {
+        let session = session.clone();
+        async move { recheck(&d.scope, &session, perm).await.map(|_| true) }
+    })?)
+}

@@ -4,13 +4,12 @@
 //! subscriber's current right to use agents.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_graphql::dynamic::{InputValue, SubscriptionField, SubscriptionFieldFuture, TypeRef};
+use opsgraph_core::Permission;
 use opsgraph_core::gql::{SchemaParts, gid, prop, ref_field};
-use opsgraph_core::live::{Hub, LiveEvent, LiveSession, Outbox, Scope, after_arg, after_input, event_object, follow};
+use opsgraph_core::live::{LiveEvent, after_input, event_object};
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{AppError, Permission};
 
 use crate::nodes::{AgentConversation, AgentMessage};
 
@@ -36,28 +35,14 @@ pub fn register(parts: &mut SchemaParts) {
     parts.subscription(
         SubscriptionField::new("conversationEvents", nn("ConversationEvent"), |ctx| {
             SubscriptionFieldFuture::new(async move {
-                let raw = ctx.args.try_get("conversationId")?.string()?.to_owned();
-                let conversation = AgentConversation::decode(&raw, "conversationId")?;
-                let live = LiveSession::of(&ctx)?;
-                let session = live.session.clone();
-                let org = session.require(Permission::AiUse)?;
-                let after = after_arg(&ctx)?;
-                let db = opsgraph_core::TxDb::begin(&live.pool, &live.tenant()).await.map_err(AppError::from)?;
-                let found = crate::service::conversations::get(&db, org, conversation).await;
-                db.rollback().await.map_err(AppError::from)?;
-                found?;
-                let scope = Scope::new(live.pool.clone(), org, Duration::ZERO);
-                opsgraph_org::live::recheck(&scope, &session, Permission::AiUse).await?;
-                let hub = ctx.data::<Hub<Outbox>>().map_err(|_| AppError::internal("event hub missing"))?;
-                let gid = AgentConversation::gid(conversation);
-                let cursor = hub.subscribe(live.tenant(), org, after).await?.keep(move |e| {
-                    e.subject_type == AgentMessage::NAME
-                        && e.data.get("conversationId").and_then(|v| v.as_str()) == Some(gid.as_str())
-                });
-                Ok(follow(&ctx, cursor, move |d| {
-                    let session = session.clone();
-                    async move { opsgraph_org::live::recheck(&d.scope, &session, Permission::AiUse).await.map(|_| true) }
-                })?)
+                opsgraph_org::live::follow_children::<AgentConversation>(
+                    &ctx,
+                    "conversationId",
+                    Permission::AiUse,
+                    AgentMessage::NAME,
+                    "conversationId",
+                )
+                .await
             })
         })
         .argument(InputValue::new("conversationId", nn(TypeRef::ID)).description("Your conversation."))

@@ -3,13 +3,12 @@
 //! re-checked against the subscriber's current right to read crm.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_graphql::dynamic::{InputValue, SubscriptionField, SubscriptionFieldFuture, TypeRef};
+use opsgraph_core::Permission;
 use opsgraph_core::gql::{SchemaParts, gid, prop, ref_field};
-use opsgraph_core::live::{Hub, LiveEvent, LiveSession, Outbox, Scope, after_arg, after_input, event_object, follow};
+use opsgraph_core::live::{LiveEvent, after_input, event_object};
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{AppError, Permission};
 use opsgraph_org::nodes::Membership;
 
 use crate::nodes::{Deal, Pipeline};
@@ -30,27 +29,14 @@ pub fn register(parts: &mut SchemaParts) {
     parts.subscription(
         SubscriptionField::new("dealChanged", nn("DealEvent"), |ctx| {
             SubscriptionFieldFuture::new(async move {
-                let raw = ctx.args.try_get("pipelineId")?.string()?.to_owned();
-                let pipeline = Pipeline::decode(&raw, "pipelineId")?;
-                let live = LiveSession::of(&ctx)?;
-                let session = live.session.clone();
-                let org = session.require(Permission::CrmRead)?;
-                let after = after_arg(&ctx)?;
-                let db = opsgraph_core::TxDb::begin(&live.pool, &live.tenant()).await.map_err(AppError::from)?;
-                let found = crate::service::pipelines::resolve(&db, org, Some(&opsgraph_core::input::Id(raw.clone()))).await;
-                db.rollback().await.map_err(AppError::from)?;
-                found.map_err(|_| AppError::not_found("pipeline"))?;
-                let scope = Scope::new(live.pool.clone(), org, Duration::ZERO);
-                opsgraph_org::live::recheck(&scope, &session, Permission::CrmRead).await?;
-                let hub = ctx.data::<Hub<Outbox>>().map_err(|_| AppError::internal("event hub missing"))?;
-                let gid = Pipeline::gid(pipeline);
-                let cursor = hub.subscribe(live.tenant(), org, after).await?.keep(move |e| {
-                    e.subject_type == Deal::NAME && e.data.get("pipelineId").and_then(|v| v.as_str()) == Some(gid.as_str())
-                });
-                Ok(follow(&ctx, cursor, move |d| {
-                    let session = session.clone();
-                    async move { opsgraph_org::live::recheck(&d.scope, &session, Permission::CrmRead).await.map(|_| true) }
-                })?)
+                opsgraph_org::live::follow_children::<Pipeline>(
+                    &ctx,
+                    "pipelineId",
+                    Permission::CrmRead,
+                    Deal::NAME,
+                    "pipelineId",
+                )
+                .await
             })
         })
         .argument(InputValue::new("pipelineId", nn(TypeRef::ID)).description("The pipeline whose board to follow."))
