@@ -1,7 +1,54 @@
-//! Calls to services outside (model providers, webhook receivers): how long to wait before
-//! a retry, and what of a provider's error body a message may repeat.
+//! Calls to services outside (model providers, webhook receivers): a JSON POST retried with
+//! back-off on 429, 5xx and network failures, and what of a provider's error body a message
+//! may repeat (never the key, never the URL).
 
 use std::time::Duration;
+
+/// Where and how to POST.
+pub struct Endpoint<'a> {
+    /// The client (with its timeout).
+    pub http: &'a reqwest::Client,
+    /// The URL.
+    pub url: &'a str,
+    /// Bearer token, if any.
+    pub api_key: Option<&'a str>,
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// What it is, for messages ("embedding endpoint", "provider").
+    pub what: &'a str,
+}
+
+/// POSTs `body` until a success, a status not worth retrying, or the retries run out;
+/// the error names the status and the service's own message.
+pub async fn post_json(e: &Endpoint<'_>, body: &serde_json::Value) -> Result<reqwest::Response, String> {
+    let mut attempt = 0;
+    loop {
+        let mut req = e.http.post(e.url).json(body);
+        if let Some(key) = e.api_key {
+            req = req.bearer_auth(key);
+        }
+        let (retry_after, why) = match req.send().await {
+            Ok(resp) if resp.status().is_success() => return Ok(resp),
+            Ok(resp) => {
+                let status = resp.status();
+                let after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok());
+                let why =
+                    format!("{} answered {status}: {}", e.what, error_message(&resp.text().await.unwrap_or_default()));
+                if !retryable(status.as_u16()) {
+                    return Err(why);
+                }
+                (after, why)
+            }
+            Err(err) => (None, format!("{} unreachable: {}", e.what, err.without_url())),
+        };
+        if attempt >= e.max_retries {
+            return Err(why);
+        }
+        tracing::debug!(attempt, reason = %why, "request retried");
+        tokio::time::sleep(backoff(attempt, retry_after)).await;
+        attempt += 1;
+    }
+}
 
 /// The delay before retry `attempt` (0-based): the server's `Retry-After` seconds when
 /// given (at most 30), else 250 ms doubling, at most 8 s.

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use opsgraph_core::outbound::{backoff, error_message, retryable};
+use opsgraph_core::outbound::{Endpoint, error_message, post_json};
 use serde_json::{Value, json};
 
 use super::{Message, Role};
@@ -231,38 +231,6 @@ impl Client {
         body
     }
 
-    /// Opens the stream, retrying a refused or failed start.
-    async fn open(&self, body: &Value) -> Result<reqwest::Response, String> {
-        let mut attempt = 0;
-        loop {
-            let mut req = self.http.post(&self.url).json(body);
-            if let Some(key) = &self.settings.api_key {
-                req = req.bearer_auth(key);
-            }
-            let (retry_after, why) = match req.send().await {
-                Ok(resp) if resp.status().is_success() => return Ok(resp),
-                Ok(resp) => {
-                    let status = resp.status();
-                    let after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok());
-                    let why = format!(
-                        "provider answered {status}: {}",
-                        error_message(&resp.text().await.unwrap_or_default())
-                    );
-                    if !retryable(status.as_u16()) {
-                        return Err(why);
-                    }
-                    (after, why)
-                }
-                Err(e) => (None, format!("provider unreachable: {}", e.without_url())),
-            };
-            if attempt >= self.settings.max_retries {
-                return Err(why);
-            }
-            tokio::time::sleep(backoff(attempt, retry_after)).await;
-            attempt += 1;
-        }
-    }
-
     /// Streams a reply to `messages`, passing each delta to `on_delta` as it arrives.
     pub async fn chat(
         &self,
@@ -271,7 +239,15 @@ impl Client {
         max_tokens: u32,
         mut on_delta: impl FnMut(Delta),
     ) -> Result<Reply, String> {
-        let mut resp = self.open(&self.body(messages, tools, max_tokens)).await?;
+        let endpoint = Endpoint {
+            http: &self.http,
+            url: &self.url,
+            api_key: self.settings.api_key.as_deref(),
+            max_retries: self.settings.max_retries,
+            what: "provider",
+        };
+        // Retried only before the stream starts: deltas once passed on are not taken back.
+        let mut resp = post_json(&endpoint, &self.body(messages, tools, max_tokens)).await?;
         let (mut sse, mut acc) = (SseParser::default(), Accumulator::default());
         let mut pending: Vec<u8> = vec![];
         loop {

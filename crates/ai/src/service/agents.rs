@@ -8,7 +8,7 @@ use opsgraph_core::{AppError, AppResult, Permission, Session, validate};
 use opsgraph_derive::GqlInput;
 use opsgraph_knowledge::nodes::Collection;
 use opsgraph_knowledge::service::collections;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -84,17 +84,6 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, i: CreateAgent
     .await?;
     w.created::<Agent>("agent.create", &row, ("createAgent", None)).await?;
     Ok(row)
-}
-
-/// The organisation's agents, by name.
-pub async fn list(db: &impl ConnectionTrait, session: &Session) -> AppResult<Vec<agent::Model>> {
-    let org = session.require(Permission::AiUse)?;
-    Ok(agent::Entity::find()
-        .filter(agent::Column::OrgId.eq(org))
-        .order_by_asc(agent::Column::Name)
-        .order_by_asc(agent::Column::Id)
-        .all(db)
-        .await?)
 }
 
 /// An agent of the organisation (NOT_FOUND otherwise).

@@ -52,16 +52,17 @@ pub fn event_data(conversation: Uuid, delta: Option<&str>) -> serde_json::Value 
     }
 }
 
-/// Raises `kind` on message `id` of `conversation`.
+/// Raises `kind` on message `id` of `conversation` (from a request or the runner).
 pub async fn announce(
-    w: &Write<'_, impl ConnectionTrait>,
-    kind: &'static str,
-    id: Uuid,
-    conversation: Uuid,
+    db: &impl ConnectionTrait,
+    session: &Session,
+    org: Uuid,
+    (kind, id, conversation): (&'static str, Uuid, Uuid),
     delta: Option<&str>,
 ) -> AppResult<i64> {
-    w.emit::<AgentMessage>(kind, id, DomainEvent { data: event_data(conversation, delta), ..DomainEvent::default() })
-        .await
+    let data = event_data(conversation, delta);
+    let event = DomainEvent { kind, subject_type: AgentMessage::NAME, subject_id: id, data, ..DomainEvent::default() };
+    opsgraph_core::events::emit(db, session, org, event).await
 }
 
 /// Starts a conversation of the caller with an active agent.
@@ -123,7 +124,7 @@ pub async fn send(db: &impl ConnectionTrait, session: &Session, i: SendMessageIn
         }
         .insert(db)
         .await?;
-        announce(&w, "message.created", row.id, c.id, None).await?;
+        announce(db, session, w.org, ("message.created", row.id, c.id), None).await?;
         rows.push(row);
     }
     rows.pop().ok_or_else(|| AppError::internal("no reply row"))

@@ -4,11 +4,11 @@
 //! stores them as the reply's citations (document, revision, character range).
 
 use opsgraph_core::auth::{Actor, Role};
-use opsgraph_core::{AppResult, Session, Tenant, TxDb};
+use opsgraph_core::{AppResult, Session, TxDb};
 use opsgraph_knowledge::embed::Models;
 use opsgraph_knowledge::enums::SearchMode;
 use opsgraph_knowledge::service::search::{self, Filter, RRF_K, Request};
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -32,11 +32,10 @@ pub struct Source {
     pub text: String,
 }
 
-/// The session of member `member` (their user and role), to act with their rights.
-async fn member_session(pool: &DatabaseConnection, org: Uuid, member: Uuid) -> AppResult<Session> {
-    let db = TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await?;
-    let m = opsgraph_org::service::members::get(&db, org, member).await?;
-    db.rollback().await?;
+/// The session of the member a conversation is with (their user and role), to act with
+/// their rights; read in the caller's transaction.
+pub async fn member_session(db: &impl ConnectionTrait, org: Uuid, member: Uuid) -> AppResult<Session> {
+    let m = opsgraph_org::service::members::get(db, org, member).await?;
     Ok(Session {
         actor: Actor::User { user_id: m.user_id },
         org_id: Some(org),
@@ -46,16 +45,15 @@ async fn member_session(pool: &DatabaseConnection, org: Uuid, member: Uuid) -> A
     })
 }
 
-/// The passages of `collection` nearest `question`, as member `member` may read them.
+/// The passages of `collection` nearest `question`, as `session` (the member) may read
+/// them: the search and one statement for the documents' titles.
 pub async fn retrieve(
     pool: &DatabaseConnection,
     models: &Models,
-    org: Uuid,
-    member: Uuid,
+    session: &Session,
     collection: Uuid,
     question: &str,
 ) -> AppResult<Vec<Source>> {
-    let session = member_session(pool, org, member).await?;
     let db = TxDb::begin(pool, &session.tenant()).await?;
     let request = Request {
         query: question.chars().take(1000).collect(),
@@ -66,20 +64,24 @@ pub async fn retrieve(
         language: "english".into(),
         fusion: (RRF_K, 1.0, 1.0),
     };
-    let found = search::search(&db, &session, models, &request).await?;
-    let mut out = vec![];
-    for h in found.hits {
-        let doc = opsgraph_knowledge::service::documents::get(&db, org, h.document_id).await?;
-        out.push(Source {
-            document_id: h.document_id,
-            revision: h.document_version,
-            char_start: h.char_start,
-            char_end: h.char_end,
-            title: doc.title,
-            text: h.text,
-        });
-    }
+    let found = search::search(&db, session, models, &request).await?;
+    let ids = found.hits.iter().map(|h| h.document_id).collect();
+    let titles = opsgraph_knowledge::service::documents::titles(&db, ids).await?;
     db.rollback().await?;
+    let out = found
+        .hits
+        .into_iter()
+        .filter_map(|h| {
+            Some(Source {
+                title: titles.get(&h.document_id)?.clone(),
+                document_id: h.document_id,
+                revision: h.document_version,
+                char_start: h.char_start,
+                char_end: h.char_end,
+                text: h.text,
+            })
+        })
+        .collect();
     Ok(out)
 }
 

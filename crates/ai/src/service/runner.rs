@@ -10,8 +10,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use opsgraph_core::events::DomainEvent;
-use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Session, Tenant, TxDb};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use uuid::Uuid;
@@ -19,7 +17,6 @@ use uuid::Uuid;
 use crate::enums::{MessageRole, MessageStatus};
 use crate::llm::local::{self, LocalLlm};
 use crate::llm::{Completion, Message as Turn, Params, Role};
-use crate::nodes::AgentMessage;
 use crate::service::{agents, conversations, grounding};
 use opsgraph_knowledge::embed::Models;
 
@@ -74,11 +71,11 @@ async fn claim(pool: &DatabaseConnection, org: Uuid) -> AppResult<Option<(Uuid, 
 }
 
 /// What a reply is written from: the turns, the settings, and for a grounded agent where
-/// to look (member, collection, question).
+/// to look (as the member: their session, the collection, the question).
 struct Prompt {
     turns: Vec<Turn>,
     params: Params,
-    grounding: Option<(Uuid, Uuid, String)>,
+    grounding: Option<(Session, Uuid, String)>,
 }
 
 /// The prompt of reply `id`: the agent's instructions and the conversation before it.
@@ -87,6 +84,10 @@ async fn prompt(pool: &DatabaseConnection, org: Uuid, id: Uuid, conversation: Uu
     let c = conversations::get(&db, org, conversation).await?;
     let agent = agents::get(&db, org, c.agent_id).await?;
     let history = conversations::messages(&db, conversation).await?;
+    let member = match agent.knowledge_collection_id {
+        Some(_) => Some(grounding::member_session(&db, org, c.member_id).await?),
+        None => None,
+    };
     db.commit().await?;
     let system = if agent.system_prompt.trim().is_empty() { DEFAULT_PROMPT } else { &agent.system_prompt };
     let mut turns = vec![Turn::new(Role::System, system)];
@@ -106,7 +107,7 @@ async fn prompt(pool: &DatabaseConnection, org: Uuid, id: Uuid, conversation: Uu
         ..Params::default()
     };
     let question = turns.iter().rev().find(|t| t.role == Role::User).map(|t| t.content.clone());
-    let grounding = agent.knowledge_collection_id.zip(question).map(|(k, q)| (c.member_id, k, q));
+    let grounding = member.zip(agent.knowledge_collection_id).zip(question).map(|((m, k), q)| (m, k, q));
     Ok(Prompt { turns, params, grounding })
 }
 
@@ -114,7 +115,7 @@ async fn prompt(pool: &DatabaseConnection, org: Uuid, id: Uuid, conversation: Uu
 /// reply is written without them).
 async fn sources(pool: &DatabaseConnection, models: &Models, org: Uuid, p: &Prompt) -> Vec<grounding::Source> {
     let Some((member, collection, question)) = &p.grounding else { return vec![] };
-    match grounding::retrieve(pool, models, org, *member, *collection, question).await {
+    match grounding::retrieve(pool, models, member, *collection, question).await {
         Ok(s) => s,
         Err(e) => {
             tracing::warn!(%org, error = ?e, "retrieval failed; answering without passages");
@@ -166,27 +167,9 @@ async fn reply(pool: &DatabaseConnection, models: &Models, org: Uuid, id: Uuid, 
             "message.failed"
         }
     };
-    announce(&db, org, kind, id, conversation, None).await?;
+    conversations::announce(&db, &session(), org, (kind, id, conversation), None).await?;
     db.commit().await?;
     Ok(())
-}
-
-async fn announce(
-    db: &TxDb,
-    org: Uuid,
-    kind: &'static str,
-    id: Uuid,
-    conversation: Uuid,
-    delta: Option<&str>,
-) -> AppResult<()> {
-    let event = DomainEvent {
-        kind,
-        subject_type: AgentMessage::NAME,
-        subject_id: id,
-        data: conversations::event_data(conversation, delta),
-        ..DomainEvent::default()
-    };
-    opsgraph_core::events::emit(db, &session(), org, event).await.map(|_| ())
 }
 
 /// Appends `text` to the reply and announces it, in one transaction.
@@ -194,7 +177,7 @@ async fn flush(pool: &DatabaseConnection, org: Uuid, id: Uuid, conversation: Uui
     let db = system_tx(pool, org).await?;
     let sql = "UPDATE agent_messages SET content = content || $2 WHERE id = $1";
     db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [id.into(), text.into()])).await?;
-    announce(&db, org, "message.delta", id, conversation, Some(text)).await?;
+    conversations::announce(&db, &session(), org, ("message.delta", id, conversation), Some(text)).await?;
     db.commit().await?;
     Ok(())
 }

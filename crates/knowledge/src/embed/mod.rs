@@ -52,14 +52,19 @@ impl Model {
     pub const MAX_INDEXED_DIMENSIONS: usize = 2000;
 }
 
-/// The models a server offers; the first is the default for new collections.
+/// The models a server offers; the first is the default for new collections. Cheap to
+/// clone (resolvers take it from the schema's data per request).
 #[derive(Debug, Clone)]
-pub struct Models(Vec<Model>);
+pub struct Models(Arc<Vec<Model>>);
 
 impl Default for Models {
     /// The local model alone.
     fn default() -> Self {
-        Models(vec![Model { name: minilm::MODEL.into(), dimensions: minilm::DIMENSIONS, provider: Provider::Local }])
+        Models(Arc::new(vec![Model {
+            name: minilm::MODEL.into(),
+            dimensions: minilm::DIMENSIONS,
+            provider: Provider::Local,
+        }]))
     }
 }
 
@@ -67,7 +72,7 @@ impl Models {
     /// The local model and, when configured, an OpenAI-compatible one; `default` names the
     /// model new collections use (the local one when `None`).
     pub fn new(remote: Option<openai::Settings>, default: Option<&str>) -> Result<Models, String> {
-        let mut models = Models::default().0;
+        let mut models: Vec<Model> = Models::default().0.to_vec();
         if let Some(s) = remote {
             if models.iter().any(|m| m.name == s.model) {
                 return Err(format!("embedding model {} is configured twice", s.model));
@@ -83,7 +88,7 @@ impl Models {
                 .ok_or(format!("default embedding model {d} is not configured"))?;
             models.swap(0, at);
         }
-        Ok(Models(models))
+        Ok(Models(Arc::new(models)))
     }
 
     /// Every model, the default first.

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use opsgraph_core::outbound::{backoff, error_message, retryable};
+use opsgraph_core::outbound::{Endpoint, post_json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -77,34 +77,15 @@ impl Client {
         if texts.is_empty() {
             return Ok(vec![]);
         }
-        let body = self.body(texts);
-        let mut attempt = 0;
-        loop {
-            let mut req = self.http.post(&self.url).json(&body);
-            if let Some(key) = &self.settings.api_key {
-                req = req.bearer_auth(key);
-            }
-            let (retry_after, why) = match req.send().await {
-                Ok(resp) if resp.status().is_success() => return self.parse(resp, texts.len()).await,
-                Ok(resp) => {
-                    let status = resp.status();
-                    let after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse().ok());
-                    let body = resp.text().await.unwrap_or_default();
-                    let why = format!("embedding endpoint answered {status}: {}", error_message(&body));
-                    if !retryable(status.as_u16()) {
-                        return Err(why);
-                    }
-                    (after, why)
-                }
-                Err(e) => (None, format!("embedding endpoint unreachable: {}", e.without_url())),
-            };
-            if attempt >= self.settings.max_retries {
-                return Err(why);
-            }
-            tracing::debug!(attempt, reason = %why, "embedding request retried");
-            tokio::time::sleep(backoff(attempt, retry_after)).await;
-            attempt += 1;
-        }
+        let endpoint = Endpoint {
+            http: &self.http,
+            url: &self.url,
+            api_key: self.settings.api_key.as_deref(),
+            max_retries: self.settings.max_retries,
+            what: "embedding endpoint",
+        };
+        let resp = post_json(&endpoint, &self.body(texts)).await?;
+        self.parse(resp, texts.len()).await
     }
 
     async fn parse(&self, resp: reqwest::Response, n: usize) -> Result<Vec<Vec<f32>>, String> {

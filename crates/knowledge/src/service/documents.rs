@@ -75,6 +75,16 @@ pub struct CreateDocumentInput {
     pub idempotency_key: Option<String>,
 }
 
+/// The titles of the live documents among `ids` the session can read, in one statement.
+pub async fn titles(db: &impl ConnectionTrait, ids: Vec<Uuid>) -> AppResult<std::collections::HashMap<Uuid, String>> {
+    let rows = document::Entity::find()
+        .filter(document::Column::Id.is_in(ids))
+        .filter(document::Column::DeletedAt.is_null())
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|d| (d.id, d.title)).collect())
+}
+
 /// Loads a live document the session can read.
 pub async fn get(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> AppResult<document::Model> {
     let d =

@@ -4,19 +4,21 @@
 //! current revision) under the given model name; the model's HNSW index serves it when that
 //! model is configured, and a collection switched to it embeds only the chunks still missing.
 
+use std::collections::HashSet;
+
 use opsgraph_core::input::Id;
+use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Permission, Session};
 use opsgraph_derive::GqlInput;
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::embed::{Model, Models};
-use opsgraph_core::node::NodeType;
-
+use crate::entity::document;
 use crate::nodes::Document;
+use crate::service::collections;
 use crate::service::search::vector_literal;
-use crate::service::{collections, documents};
 
 /// Most vectors one call imports.
 pub const MAX_ITEMS: usize = 100;
@@ -91,18 +93,29 @@ pub async fn import(
 ) -> AppResult<Imported> {
     let org = session.require(Permission::KnowledgeManage)?;
     let (model, dims) = checked(models, &i)?;
-    let mut ids: Vec<Uuid> = vec![];
-    let mut literals: Vec<String> = vec![];
-    for v in &i.vectors {
-        let doc = documents::get(db, org, Document::decode(&v.document_id, "vectors.documentId")?).await?;
-        collections::writable(db, session, doc.collection_id).await?;
-        if ids.contains(&doc.id) {
-            return Err(AppError::bad_input("vectors", "a document appears twice"));
-        }
-        ids.push(doc.id);
-        let v32: Vec<f32> = v.embedding.iter().map(|x| *x as f32).collect();
-        literals.push(vector_literal(&v32));
+    let ids: Vec<Uuid> =
+        i.vectors.iter().map(|v| Document::decode(&v.document_id, "vectors.documentId")).collect::<AppResult<_>>()?;
+    if ids.iter().collect::<HashSet<_>>().len() != ids.len() {
+        return Err(AppError::bad_input("vectors", "a document appears twice"));
     }
+    // The documents in one statement, then each of their collections checked once.
+    let docs = document::Entity::find()
+        .filter(document::Column::OrgId.eq(org))
+        .filter(document::Column::Id.is_in(ids.clone()))
+        .filter(document::Column::DeletedAt.is_null())
+        .all(db)
+        .await?;
+    if docs.len() != ids.len() {
+        return Err(AppError::not_found("document"));
+    }
+    for collection in docs.iter().map(|d| d.collection_id).collect::<HashSet<_>>() {
+        collections::writable(db, session, collection).await?;
+    }
+    let literals: Vec<String> = i
+        .vectors
+        .iter()
+        .map(|v| vector_literal(&v.embedding.iter().map(|x| *x as f32).collect::<Vec<f32>>()))
+        .collect();
     let values: Vec<Value> =
         vec![org.into(), model.clone().into(), (dims as i32).into(), ids.clone().into(), literals.into()];
     let stored = db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, STORE, values)).await?;

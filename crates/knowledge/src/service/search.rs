@@ -251,9 +251,15 @@ pub fn vector_literal(v: &[f32]) -> String {
 }
 
 /// Semantic hits, nearest first: per embedding model of the searched collections (one
-/// statement finds them), the query embedded with it and its nearest chunks; several
-/// models' lists interleave by rank (their distances are not comparable).
+/// statement finds them when the server offers several), the query embedded with it and
+/// its nearest chunks; several models' lists interleave by rank (their distances are not
+/// comparable).
 async fn semantic(db: &impl ConnectionTrait, models: &Models, r: &Request, n: usize) -> AppResult<Vec<(Uuid, f64)>> {
+    if let [only] = models.all() {
+        // `nearest` keeps to the collections embedding with it.
+        let q = embed_query(only, &r.query).await?;
+        return nearest(db, &r.filter, only, &q, n).await;
+    }
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
