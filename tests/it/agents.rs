@@ -7,7 +7,7 @@ use opsgraph_e2e::live::Live;
 use opsgraph_e2e::{TestApp, code, data, field};
 use serde_json::{Value, json};
 
-const AGENT: &str = "mutation($i: CreateAgentInput!) { createAgent(input: $i) { agent { id model status } } }";
+const AGENT: &str = "mutation($i: CreateAgentInput!) { createAgent(input: $i) { agent { id model { name } status } } }";
 const START: &str = "mutation($i: StartConversationInput!) { startConversation(input: $i) { conversation { id } } }";
 const SEND: &str = "mutation($i: SendMessageInput!) { sendMessage(input: $i) { message { id role status content } } }";
 const SUB: &str = "subscription($c: ID!, $a: EventSeq) { conversationEvents(conversationId: $c, after: $a) { kind messageId delta message { status content } } }";
@@ -31,7 +31,10 @@ async fn a_reply_streams_from_the_local_model() {
     assert_eq!((code(&bad), field(&bad)), (Some("BAD_USER_INPUT"), Some("maxTokens")));
     let r = app.gql(Some(&owner), AGENT, json!({ "i": input })).await;
     let agent = data(&r)["createAgent"]["agent"].clone();
-    assert_eq!((agent["model"].as_str(), agent["status"].as_str()), (Some("SmolLM2-135M-Instruct"), Some("ACTIVE")));
+    assert_eq!(
+        (agent["model"]["name"].as_str(), agent["status"].as_str()),
+        (Some("SmolLM2-135M-Instruct"), Some("ACTIVE"))
+    );
     let listed = app.gql(Some(&member), "{ organization { agents { nodes { name } } } }", json!({})).await;
     assert_eq!(data(&listed)["organization"]["agents"]["nodes"], json!([{ "name": "Helper" }]));
 
@@ -54,7 +57,7 @@ async fn a_reply_streams_from_the_local_model() {
         assert_eq!(e["conversationEvents"]["kind"], "message.created", "{role}");
     }
 
-    assert_eq!(opsgraph_ai::service::runner::run_once(&app.pool, &app.models).await.expect("runner"), 1);
+    assert_eq!(app.run_agents().await, 1);
     let mut streamed = String::new();
     let mut deltas = 0;
     let last: Value = loop {
@@ -74,7 +77,7 @@ async fn a_reply_streams_from_the_local_model() {
     assert!(streamed.contains("Paris"), "{streamed}");
 
     let q = "query($c: ID!) { node(id: $c) { ... on AgentConversation { title messages { nodes { role status content tokensIn \
-             tokensOut latencyMs model } } } } }";
+             tokensOut latencyMs model run { status steps tokensIn tokensOut trigger cost { amount currency } } } } } } }";
     let r = app.gql(Some(&member), q, json!({ "c": conversation })).await;
     let msgs = data(&r)["node"]["messages"]["nodes"].clone();
     assert_eq!(msgs[0]["role"], "USER");
@@ -84,6 +87,16 @@ async fn a_reply_streams_from_the_local_model() {
     );
     assert!(msgs[1]["latencyMs"].as_i64().is_some());
     assert_eq!(msgs[1]["model"], "SmolLM2-135M-Instruct");
+    // The run and the ledger: one model call, its exact tokens, and the local model is free.
+    let run = &msgs[1]["run"];
+    assert_eq!(
+        (run["status"].as_str(), run["trigger"].as_str(), run["steps"].as_i64()),
+        (Some("COMPLETE"), Some("CHAT"), Some(1))
+    );
+    assert_eq!(run["tokensIn"].as_str(), Some(msgs[1]["tokensIn"].to_string().as_str()));
+    assert_eq!(run["cost"], json!({ "amount": "0", "currency": "USD" }));
+    let ledger = app.count("SELECT sum(tokens_out)::bigint AS n FROM ai_usage").await;
+    assert_eq!(Some(ledger), msgs[1]["tokensOut"].as_i64());
 
     // Only its member reads the conversation, or follows it.
     assert_eq!(code(&app.gql(Some(&other), q, json!({ "c": conversation })).await), Some("NOT_FOUND"));
@@ -136,7 +149,7 @@ async fn grounded_replies_cite_what_the_member_may_read() {
         let send = json!({ "conversationId": conversation, "content": "What does VPN error 809 mean?" });
         let reply =
             data(&app.gql(Some(&member), SEND, json!({ "i": send })).await)["sendMessage"]["message"]["id"].clone();
-        opsgraph_ai::service::runner::run_once(&app.pool, &app.models).await.expect("runner");
+        app.run_agents().await;
         let q = "query($m: ID!) { node(id: $m) { ... on AgentMessage { status content citations { title documentRevision \
                  charStart charEnd document { title } } } } }";
         let r = app.gql(Some(&member), q, json!({ "m": reply })).await;

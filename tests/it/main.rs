@@ -7,6 +7,7 @@
 )]
 
 mod accounts;
+mod agent_tools;
 mod agents;
 mod aggregates;
 mod auth;

@@ -24,8 +24,14 @@ fn named(t: &Value) -> (String, String) {
 }
 
 /// Values for required arguments: (name, type, value).
-const SAMPLE_ARGS: [(&str, &str, &str); 3] =
-    [("query", "String", "\"vacation\""), ("from", "Int", "1"), ("to", "Int", "1")];
+const SAMPLE_ARGS: [(&str, &str, &str); 6] = [
+    ("query", "String", "\"vacation\""),
+    ("from", "Int", "1"),
+    ("to", "Int", "1"),
+    ("from", "Date", "\"2026-01-01\""),
+    ("to", "Date", "\"2026-12-31\""),
+    ("groupBy", "UsageGrouping", "DAY"),
+];
 
 fn selection(types: &HashMap<String, Value>, ty: &str, seen: &mut BTreeSet<String>) -> String {
     seen.insert(ty.to_owned());

@@ -9,6 +9,7 @@
 
 pub mod bench;
 pub mod eval;
+pub mod fake_chat;
 pub mod fake_openai;
 pub mod fuzz;
 pub mod live;
@@ -35,6 +36,8 @@ pub struct TestApp {
     pub db_name: String,
     /// The embedding models the server offers.
     pub models: opsgraph_knowledge::embed::Models,
+    /// The ai runtime (models and secrets key) the server runs agents with.
+    pub ai: opsgraph_ai::service::Runtime,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -48,6 +51,11 @@ impl TestApp {
     /// One pass of the knowledge indexer with the server's models; the chunks embedded.
     pub async fn index(&self) -> u64 {
         opsgraph_knowledge::service::indexer::run(&self.pool, &self.models).await.expect("indexer pass")
+    }
+
+    /// One pass of the ai runner; the replies written.
+    pub async fn run_agents(&self) -> u64 {
+        opsgraph_ai::service::runner::run_once(&self.pool, &self.ai).await.expect("ai runner pass")
     }
 
     /// Spawns after `adjust` changed the configuration.
@@ -83,6 +91,7 @@ impl TestApp {
         let (pool, live_pool) = opsgraph_server::db::pools(&config).await?;
         let state = AppState::new(config, pool.clone(), live_pool)?;
         let models = state.models.clone();
+        let ai = state.ai.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr: SocketAddr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
@@ -94,6 +103,7 @@ impl TestApp {
             pool,
             db_name,
             models,
+            ai,
             client: reqwest::Client::new(),
             shutdown: Some(tx),
         })

@@ -15,7 +15,8 @@ pub async fn ai(db: &TxDb, org: &DemoOrg, handbook: Uuid) -> AppResult<()> {
     let input = CreateAgentInput {
         name: "Handbook assistant".into(),
         description: Some("Answers questions about the company handbook, citing its pages.".into()),
-        model: None,
+        model_id: None,
+        tools: None,
         system_prompt: Some("You are the company's handbook assistant. Answer briefly and cite the passages.".into()),
         max_tokens: Some(160),
         temperature: None,

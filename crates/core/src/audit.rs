@@ -33,12 +33,17 @@ pub async fn record(
         Actor::Anonymous => ("anonymous", None, None),
         Actor::User { user_id } => ("user", Some(user_id), None),
         Actor::ApiKey { key_id } => ("api_key", None, Some(key_id)),
+        Actor::Agent { user_id, .. } => ("agent", Some(user_id), None),
+    };
+    let agent = match session.actor {
+        Actor::Agent { agent_id, run_id, message_id, .. } => Some((agent_id, run_id, message_id)),
+        _ => None,
     };
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "INSERT INTO audit_log (id, org_id, actor_type, actor_user_id, actor_membership_id, api_key_id, action, \
-         entity_type, entity_id, changes, ip, user_agent, request_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+         entity_type, entity_id, changes, ip, user_agent, request_id, agent_id, agent_run_id, agent_message_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         [
             new_id().into(),
             org_id.into(),
@@ -53,6 +58,9 @@ pub async fn record(
             session.ip.clone().into(),
             session.user_agent.clone().into(),
             session.request_id.clone().into(),
+            agent.map(|a| a.0).into(),
+            agent.map(|a| a.1).into(),
+            agent.map(|a| a.2).into(),
         ],
     ))
     .await?;

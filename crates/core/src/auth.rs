@@ -153,6 +153,18 @@ pub enum Actor {
         /// The key's id.
         key_id: Uuid,
     },
+    /// An AI agent acting for a member (with that member's rights, never more): its writes
+    /// are audited with the run and message that made them.
+    Agent {
+        /// The agent.
+        agent_id: Uuid,
+        /// The user the agent acts for.
+        user_id: Uuid,
+        /// The run.
+        run_id: Uuid,
+        /// The message whose tool call wrote.
+        message_id: Uuid,
+    },
 }
 
 /// The authenticated caller of one request: actor, active organisation, role.
@@ -181,10 +193,7 @@ impl Session {
     /// What the session's transactions run as: its organisation and user, and for a
     /// CLIENT its membership (which narrows Row Level Security to its projects).
     pub fn tenant(&self) -> crate::db::Tenant {
-        let user_id = match self.actor {
-            Actor::User { user_id } => Some(user_id),
-            _ => None,
-        };
+        let user_id = self.acting_user();
         let client_member = if self.role == Some(Role::Client) { self.membership_id } else { None };
         let member = self.membership_id.zip(self.role.map(Role::as_str));
         crate::db::Tenant { org_id: self.org_id, user_id, api_key_prefix: None, client_member, member }
@@ -204,10 +213,18 @@ impl Session {
         }
     }
 
-    /// The signed-in user, or UNAUTHENTICATED.
+    /// The user the session acts for: the signed-in user, or the one an agent acts for.
+    pub fn acting_user(&self) -> Option<Uuid> {
+        match self.actor {
+            Actor::User { user_id } | Actor::Agent { user_id, .. } => Some(user_id),
+            Actor::ApiKey { .. } | Actor::Anonymous => None,
+        }
+    }
+
+    /// The signed-in user (or the user an agent acts for), or UNAUTHENTICATED.
     pub fn user_id(&self) -> AppResult<Uuid> {
         match self.actor {
-            Actor::User { user_id } => Ok(user_id),
+            Actor::User { user_id } | Actor::Agent { user_id, .. } => Ok(user_id),
             Actor::ApiKey { .. } => {
                 Err(AppError::Forbidden("this operation needs a signed-in user, not an API key".into()))
             }

@@ -22,6 +22,8 @@ pub enum ErrorCode {
     Conflict,
     /// Too many attempts; `extensions.retryAfter` says after how many seconds to retry.
     RateLimited,
+    /// A spending limit is reached (e.g. the organisation's monthly AI budget).
+    QuotaExceeded,
     /// A dependency (the database) is unreachable right now; retry after
     /// `extensions.retryAfter` seconds (HTTP 503 with `Retry-After`).
     ServiceUnavailable,
@@ -39,6 +41,7 @@ impl ErrorCode {
             Self::BadUserInput => "BAD_USER_INPUT",
             Self::Conflict => "CONFLICT",
             Self::RateLimited => "RATE_LIMITED",
+            Self::QuotaExceeded => "QUOTA_EXCEEDED",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
@@ -72,6 +75,8 @@ pub enum AppError {
         /// Seconds until a retry may succeed.
         retry_after_secs: u64,
     },
+    /// A spending limit is reached.
+    QuotaExceeded(String),
     /// The database cannot be reached now (the cause is logged).
     Unavailable(String),
     /// An internal failure; the message is logged, never shown.
@@ -100,7 +105,7 @@ impl AppError {
     /// The client-facing message (internal details excluded).
     pub fn message(&self) -> String {
         match self {
-            Self::Unauthenticated(m) | Self::Forbidden(m) | Self::Conflict(m) => m.clone(),
+            Self::Unauthenticated(m) | Self::Forbidden(m) | Self::Conflict(m) | Self::QuotaExceeded(m) => m.clone(),
             Self::NotFound(what) => format!("{what} not found"),
             Self::BadUserInput { message, .. } | Self::RateLimited { message, .. } => message.clone(),
             Self::Unavailable(_) => "the service is temporarily unavailable; retry shortly".to_owned(),
@@ -117,6 +122,7 @@ impl AppError {
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
             Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }

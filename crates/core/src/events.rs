@@ -8,7 +8,7 @@
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
-use crate::auth::{Actor, Session};
+use crate::auth::Session;
 use crate::error::{AppError, AppResult};
 use crate::id::new_id;
 
@@ -37,10 +37,7 @@ pub struct DomainEvent {
 
 /// Appends `event` to the organisation's outbox; returns its sequence number.
 pub async fn emit(db: &impl ConnectionTrait, session: &Session, org_id: Uuid, event: DomainEvent) -> AppResult<i64> {
-    let user_id = match session.actor {
-        Actor::User { user_id } => Some(user_id),
-        _ => None,
-    };
+    let user_id = session.acting_user();
     let row = db
         .query_one_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,

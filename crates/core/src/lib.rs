@@ -26,6 +26,7 @@ pub mod money;
 pub mod node;
 pub mod outbound;
 pub mod pagination;
+pub mod secrets;
 pub mod sync;
 pub mod validate;
 pub mod write;

@@ -24,6 +24,10 @@ pub struct Config {
     /// HMAC key of access tokens (at least 32 bytes).
     #[arg(long, env = "OPSGRAPH_JWT_SECRET", default_value = DEV_JWT_SECRET, hide_default_value = true)]
     pub jwt_secret: String,
+    /// AES-256 key (64 hex digits) that seals secrets at rest, such as language-model
+    /// providers' API keys. Changing it makes the stored ones unreadable.
+    #[arg(long, env = "OPSGRAPH_SECRET_KEY", default_value = opsgraph_core::secrets::DEV_KEY, hide_default_value = true)]
+    pub secret_key: String,
     /// Access-token lifetime in seconds.
     #[arg(long, env = "OPSGRAPH_ACCESS_TTL_SECS", default_value_t = 900)]
     pub access_ttl_secs: u64,
@@ -166,6 +170,7 @@ impl std::fmt::Debug for Config {
             .field("bind", &self.bind)
             .field("env", &self.env)
             .field("jwt_secret", &"<redacted>")
+            .field("secret_key", &"<redacted>")
             .field("max_depth", &self.max_depth)
             .field("max_complexity", &self.max_complexity)
             .field("introspection", &self.introspection)
@@ -211,6 +216,11 @@ impl Config {
         if self.env == "production" && self.jwt_secret == DEV_JWT_SECRET {
             anyhow::bail!("set OPSGRAPH_JWT_SECRET in production");
         }
+        if self.env == "production" && self.secret_key == opsgraph_core::secrets::DEV_KEY {
+            anyhow::bail!("set OPSGRAPH_SECRET_KEY in production");
+        }
+        opsgraph_core::secrets::Sealer::from_hex(&self.secret_key)
+            .map_err(|e| anyhow::anyhow!("OPSGRAPH_SECRET_KEY: {e}"))?;
         Ok(())
     }
 

@@ -68,13 +68,13 @@ pub fn spawn_indexer(
 /// Writes the agents' queued replies every `interval_ms` (none when 0).
 pub fn spawn_ai_runner(
     pool: DatabaseConnection,
-    models: opsgraph_knowledge::embed::Models,
+    rt: opsgraph_ai::service::Runtime,
     interval_ms: u64,
     stop: watch::Receiver<bool>,
 ) -> Option<JoinHandle<()>> {
     spawn_every("ai", Duration::from_millis(interval_ms), pool, stop, move |pool| {
-        let models = models.clone();
-        async move { opsgraph_ai::service::runner::run_once(&pool, &models).await }
+        let rt = rt.clone();
+        async move { opsgraph_ai::service::runner::run_once(&pool, &rt).await }
     })
 }
 

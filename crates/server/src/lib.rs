@@ -39,7 +39,7 @@ pub async fn serve(
         }
     });
     let indexer = jobs::spawn_indexer(state.pool.clone(), state.models.clone(), cfg.index_interval_ms, stopped.clone());
-    let ai = jobs::spawn_ai_runner(state.pool.clone(), state.models.clone(), cfg.ai_interval_ms, stopped.clone());
+    let ai = jobs::spawn_ai_runner(state.pool.clone(), state.ai.clone(), cfg.ai_interval_ms, stopped.clone());
     let pruner =
         jobs::spawn_pruner(state.pool.clone(), cfg.prune_interval_secs, cfg.event_retention_hours, stopped.clone());
     let hubs: Vec<Arc<dyn opsgraph_core::live::Wake>> =

@@ -33,6 +33,8 @@ pub struct AppState {
     pub sockets: Arc<Sockets>,
     /// The embedding models offered (search, collections, the indexer).
     pub models: opsgraph_knowledge::embed::Models,
+    /// What the ai runner and resolvers need: the models and the secrets key.
+    pub ai: opsgraph_ai::service::Runtime,
 }
 
 impl AppState {
@@ -40,6 +42,9 @@ impl AppState {
     pub fn new(config: Config, pool: DatabaseConnection, live_pool: DatabaseConnection) -> anyhow::Result<Self> {
         let auth = config.auth();
         let models = config.embedding_models()?;
+        let sealer = opsgraph_core::secrets::Sealer::from_hex(&config.secret_key)
+            .map_err(|e| anyhow::anyhow!("OPSGRAPH_SECRET_KEY: {e}"))?;
+        let ai = opsgraph_ai::service::Runtime { models: models.clone(), sealer: Arc::new(sealer) };
         let live =
             LiveConfig { batch_window: Duration::from_millis(config.live_batch_window_ms), ..LiveConfig::default() };
         let events = Hub::new(live_pool.clone(), Outbox, live.clone());
@@ -54,7 +59,8 @@ impl AppState {
             .data(auth.clone())
             .data(events.clone())
             .data(inbox.clone())
-            .data(models.clone());
+            .data(models.clone())
+            .data(Some(ai.clone()));
         if !config.introspection {
             // "Did you mean …" would leak the names introspection hides.
             builder = builder.disable_introspection().disable_suggestions();
@@ -70,6 +76,7 @@ impl AppState {
             inbox,
             sockets: Arc::default(),
             models,
+            ai,
         })
     }
 }

@@ -3,7 +3,8 @@
 use sea_orm::entity::prelude::*;
 
 /// A row of `messages`: one turn of a conversation (a reply being generated is PENDING,
-/// then STREAMING, then COMPLETE or FAILED).
+/// then STREAMING, WAITING while a person decides on a proposed change, then COMPLETE or
+/// FAILED).
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 #[sea_orm(table_name = "agent_messages")]
@@ -23,6 +24,8 @@ pub struct Model {
     pub latency_ms: Option<i32>,
     pub citations: Json,
     pub attempts: i32,
+    pub run_id: Option<Uuid>,
+    pub tool_calls: Json,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }

@@ -2,6 +2,8 @@
 //! mutations, and `conversationEvents` ([`live`]).
 
 pub mod live;
+pub mod models;
+pub mod runs;
 
 use std::sync::LazyLock;
 
@@ -20,7 +22,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use crate::entity::{agent, conversation, message};
 use crate::enums::{AgentStatus, MessageRole, MessageStatus};
-use crate::nodes::{Agent, AgentConversation, AgentMessage};
+use crate::nodes::{Agent, AgentConversation, AgentMessage, AiRun, LlmModel, PendingAction};
 use crate::service::{agents, conversations};
 
 /// `Agent` lists.
@@ -77,7 +79,17 @@ fn agent_object() -> Object {
         .field(prop::<A>("description", TypeRef::named(TypeRef::STRING), "What it is for.", |a| {
             opt(a.description.clone())
         }))
-        .field(prop::<A>("model", nn(TypeRef::STRING), "The language model it runs on.", |a| text(&a.model)))
+        .field(ref_field_nn::<A, LlmModel>("model", "The language model it runs on.", |a| a.model_id))
+        .field(
+            Field::new("tools", TypeRef::named_nn_list_nn("AgentTool"), |ctx| {
+                FieldFuture::new(async move {
+                    let a = parent::<A>(&ctx)?;
+                    Ok(Some(FieldValue::list(agents::tools_of(a).into_iter().map(FieldValue::owned_any))))
+                })
+            })
+            .description("The tools it may call, and which must ask first."),
+        )
+        .field(prop::<A>("version", nn(TypeRef::INT), "Optimistic-concurrency version.", |a| a.version.into()))
         .field(prop::<A>("systemPrompt", nn(TypeRef::STRING), "Its instructions.", |a| text(&a.system_prompt)))
         .field(prop::<A>("status", AgentStatus::nn(), "Whether it answers.", |a| enum_value(&a.status)))
         .field(ref_field_nn::<A, Membership>("owner", "Who configured it.", |a| a.owner_id))
@@ -138,6 +150,45 @@ fn citation_object() -> Object {
         .field(prop::<Citation>("charEnd", nn(TypeRef::INT), "One past the last.", |c| c.end.into()))
 }
 
+fn agent_tool_object() -> Object {
+    type T = agents::AgentToolInput;
+    let nn = TypeRef::named_nn;
+    Object::new("AgentTool")
+        .description("A tool an agent may call.")
+        .field(prop::<T>("name", nn(TypeRef::STRING), "The tool (see `agentTools`).", |t| text(&t.name)))
+        .field(prop::<T>("requiresApproval", nn(TypeRef::BOOLEAN), "Its changes wait for a person's approval.", |t| {
+            t.requires_approval.unwrap_or(true).into()
+        }))
+}
+
+/// A tool call of a reply, as kept on it.
+struct ToolCallView(serde_json::Value);
+
+fn tool_call_object() -> Object {
+    type T = ToolCallView;
+    let nn = TypeRef::named_nn;
+    Object::new("AgentToolCall")
+        .description("A tool a reply called: its arguments, status (DONE, FAILED, PROPOSED, APPROVED, REJECTED, EXPIRED) and result.")
+        .field(prop::<T>("callId", nn(TypeRef::STRING), "The provider's id for the call.", |t| {
+            t.0["id"].as_str().map_or(Value::Null, |v| v.to_owned().into())
+        }))
+        .field(prop::<T>("name", nn(TypeRef::STRING), "The tool.", |t| {
+            t.0["name"].as_str().map_or(Value::Null, |v| v.to_owned().into())
+        }))
+        .field(prop::<T>("arguments", nn(TypeRef::STRING), "Its arguments (JSON text as the model wrote it).", |t| {
+            t.0["arguments"].as_str().unwrap_or_default().to_owned().into()
+        }))
+        .field(prop::<T>("status", nn(TypeRef::STRING), "What became of it.", |t| {
+            t.0["status"].as_str().map_or(Value::Null, |v| v.to_owned().into())
+        }))
+        .field(prop::<T>("result", TypeRef::named("JSON"), "What the model was told.", |t| {
+            Value::from_json(t.0["result"].clone()).unwrap_or(Value::Null)
+        }))
+        .field(ref_field::<T, PendingAction>("action", "The pending action it proposed.", |t| {
+            t.0["actionId"].as_str().and_then(|s| s.parse().ok())
+        }))
+}
+
 fn conversation_object() -> Object {
     type C = conversation::Model;
     let nn = TypeRef::named_nn;
@@ -173,6 +224,22 @@ fn message_object() -> Object {
             opt(m.latency_ms)
         }))
         .field(prop::<M>("createdAt", nn(opsgraph_core::gql::scalar::DATE_TIME), "Sent.", |m| datetime(&m.created_at)))
+        .field(ref_field::<M, AiRun>("run", "The run that wrote a reply (its cost, steps, status).", |m| m.run_id))
+        .field(
+            Field::new("toolCalls", TypeRef::named_nn_list_nn("AgentToolCall"), |ctx| {
+                FieldFuture::new(async move {
+                    let m = parent::<M>(&ctx)?;
+                    let calls = m
+                        .tool_calls
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|r| r["calls"].as_array().cloned().unwrap_or_default());
+                    Ok(Some(FieldValue::list(calls.map(|c| FieldValue::owned_any(ToolCallView(c))))))
+                })
+            })
+            .description("The tools a reply called, in order."),
+        )
         .field(
             Field::new("citations", TypeRef::named_nn_list_nn("Citation"), |ctx| {
                 FieldFuture::new(async move {
@@ -188,10 +255,13 @@ fn mutations(parts: &mut SchemaParts) {
     parts.object(payload::<Agent>("agent", "Result of a mutation changing an Agent."));
     parts.object(payload::<AgentConversation>("conversation", "Result of a mutation changing a AgentConversation."));
     parts.object(payload::<AgentMessage>("message", "Result of a mutation adding a AgentMessage."));
-    parts.input::<agents::CreateAgentInput>();
+    parts.input::<agents::AgentToolInput>().input::<agents::CreateAgentInput>().input::<agents::UpdateAgentInput>();
     parts.input::<conversations::StartConversationInput>().input::<conversations::SendMessageInput>();
     parts.mutation(node_mutation(Agent, "createAgent", "Configure an agent (admins).", |req, i| async move {
         Ok(payload_value(agents::create(req.db.as_ref(), &req.session, i).await?))
+    }));
+    parts.mutation(node_mutation(Agent, "updateAgent", "Change an agent (admins).", |req, i| async move {
+        Ok(payload_value(agents::update(req.db.as_ref(), &req.session, i).await?))
     }));
     parts.mutation(node_mutation(
         AgentConversation,
@@ -212,6 +282,7 @@ pub fn register(parts: &mut SchemaParts) {
     parts.enumeration::<AgentStatus>().enumeration::<MessageRole>().enumeration::<MessageStatus>();
     parts.list(&*AGENTS).list(&*CONVERSATIONS).list(&*MESSAGES);
     parts.object(agent_object()).object(conversation_object()).object(message_object()).object(citation_object());
+    parts.object(agent_tool_object()).object(tool_call_object());
     parts.node::<Agent>().node::<AgentConversation>().node::<AgentMessage>();
     parts.extend::<Organization>(list_field("agents", &AGENTS, "The organisation's agents.", |_, req| {
         let org = req.require(Permission::AiUse)?;
@@ -227,5 +298,7 @@ pub fn register(parts: &mut SchemaParts) {
         },
     ));
     mutations(parts);
+    models::register(parts);
+    runs::register(parts);
     live::register(parts);
 }

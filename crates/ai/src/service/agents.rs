@@ -1,4 +1,6 @@
-//! Agents: configured assistants with a model, a system prompt and generation settings.
+//! Agents: configured assistants with a model, instructions, generation settings, the
+//! tools they may use (and which of them must ask first), and optionally a knowledge
+//! collection they answer from.
 
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
@@ -9,16 +11,24 @@ use opsgraph_derive::GqlInput;
 use opsgraph_knowledge::nodes::Collection;
 use opsgraph_knowledge::service::collections;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::entity::agent;
 use crate::enums::AgentStatus;
-use crate::llm::local;
-use crate::nodes::Agent;
+use crate::nodes::{Agent, LlmModel};
+use crate::service::{providers, tools};
 
-/// The models an agent may use (the local one for now).
-pub const MODELS: [&str; 1] = [local::MODEL];
+/// A tool an agent may use.
+#[derive(Debug, Clone, Deserialize, Serialize, GqlInput)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentToolInput {
+    /// The tool (`Query.agentTools` lists them).
+    pub name: String,
+    /// Whether its changes wait for a person's approval (default: yes for tools that write).
+    pub requires_approval: Option<bool>,
+}
 
 /// Create an agent.
 #[derive(Debug, Deserialize, GqlInput)]
@@ -28,8 +38,8 @@ pub struct CreateAgentInput {
     pub name: String,
     /// What it is for.
     pub description: Option<String>,
-    /// Its model (default the local SmolLM2-135M-Instruct).
-    pub model: Option<String>,
+    /// Its model (default the organisation's local SmolLM2-135M-Instruct).
+    pub model_id: Option<Id>,
     /// Its instructions.
     pub system_prompt: Option<String>,
     /// Longest reply in tokens (1..4096, default 256).
@@ -41,16 +51,66 @@ pub struct CreateAgentInput {
     /// A knowledge collection it answers from (retrieving with hybrid search as the member
     /// it talks with, citing what it used).
     pub knowledge_collection_id: Option<Id>,
+    /// Tools it may call (offered to models with the TOOLS capability).
+    pub tools: Option<Vec<AgentToolInput>>,
+}
+
+/// Change an agent; omitted fields stay.
+#[derive(Debug, Deserialize, GqlInput)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateAgentInput {
+    /// The agent.
+    pub id: Id,
+    /// The version you last read (stale = CONFLICT).
+    pub expected_version: i32,
+    /// Name.
+    pub name: Option<String>,
+    /// Its model.
+    pub model_id: Option<Id>,
+    /// Its instructions.
+    pub system_prompt: Option<String>,
+    /// Status (a PAUSED or ARCHIVED agent takes no messages).
+    pub status: Option<AgentStatus>,
+    /// Tools (replaces the set).
+    pub tools: Option<Vec<AgentToolInput>>,
+}
+
+/// The stored tool list: known tools, once each, approval defaulting to "writes".
+fn tool_list(input: Vec<AgentToolInput>) -> AppResult<Value> {
+    let mut out: Vec<AgentToolInput> = vec![];
+    for t in input {
+        let def =
+            tools::find(&t.name).ok_or_else(|| AppError::bad_input("tools", format!("unknown tool {:?}", t.name)))?;
+        if out.iter().any(|o| o.name == t.name) {
+            return Err(AppError::bad_input("tools", format!("tool {:?} is listed twice", t.name)));
+        }
+        out.push(AgentToolInput { requires_approval: Some(t.requires_approval.unwrap_or(def.writes)), ..t });
+    }
+    serde_json::to_value(out).map_err(AppError::internal)
+}
+
+/// An agent's tools as configured.
+pub fn tools_of(a: &agent::Model) -> Vec<AgentToolInput> {
+    serde_json::from_value(a.tools.clone()).unwrap_or_default()
+}
+
+async fn model_id(db: &impl ConnectionTrait, org: Uuid, gid: Option<&Id>) -> AppResult<Uuid> {
+    match gid {
+        Some(g) => {
+            let m = providers::model(db, org, LlmModel::decode(g, "modelId")?).await?;
+            if !m.active {
+                return Err(AppError::bad_input("modelId", "the model is not active"));
+            }
+            Ok(m.id)
+        }
+        None => Ok(providers::local_model(db, org).await?.id),
+    }
 }
 
 /// Creates an agent owned by the caller (agent managers).
 pub async fn create(db: &impl ConnectionTrait, session: &Session, i: CreateAgentInput) -> AppResult<agent::Model> {
     let w = Write::new(db, session, Permission::AiManage)?;
     let owner = session.membership_id.ok_or_else(|| AppError::Forbidden("agents belong to a member".into()))?;
-    let model = i.model.unwrap_or_else(|| local::MODEL.to_owned());
-    if !MODELS.contains(&model.as_str()) {
-        return Err(AppError::bad_input("model", format!("model must be one of {}", MODELS.join(", "))));
-    }
     let max_tokens = i.max_tokens.unwrap_or(256);
     if !(1..=4096).contains(&max_tokens) {
         return Err(AppError::bad_input("maxTokens", "maxTokens is 1..4096"));
@@ -68,7 +128,7 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, i: CreateAgent
         org_id: Set(w.org),
         name: Set(validate::text("name", &i.name, 1, 200, false)?),
         description: Set(validate::opt_text("description", i.description.as_deref(), 2000, false)?),
-        model: Set(model),
+        model_id: Set(model_id(db, w.org, i.model_id.as_ref()).await?),
         system_prompt: Set(
             validate::opt_text("systemPrompt", i.system_prompt.as_deref(), 20_000, true)?.unwrap_or_default()
         ),
@@ -78,12 +138,36 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, i: CreateAgent
         max_tokens: Set(max_tokens),
         temperature: Set(temperature),
         knowledge_collection_id: Set(collection),
+        tools: Set(tool_list(i.tools.unwrap_or_default())?),
         ..Default::default()
     }
     .insert(db)
     .await?;
     w.created::<Agent>("agent.create", &row, ("createAgent", None)).await?;
     Ok(row)
+}
+
+/// Changes an agent (agent managers).
+pub async fn update(db: &impl ConnectionTrait, session: &Session, i: UpdateAgentInput) -> AppResult<agent::Model> {
+    let w = Write::new(db, session, Permission::AiManage)?;
+    let current = get(db, w.org, Agent::decode(&i.id, "id")?).await?;
+    let mut am: agent::ActiveModel = current.clone().into();
+    if let Some(n) = &i.name {
+        am.name = Set(validate::text("name", n, 1, 200, false)?);
+    }
+    if i.model_id.is_some() {
+        am.model_id = Set(model_id(db, w.org, i.model_id.as_ref()).await?);
+    }
+    if let Some(p) = &i.system_prompt {
+        am.system_prompt = Set(validate::text("systemPrompt", p, 0, 20_000, true)?);
+    }
+    if let Some(s) = i.status {
+        am.status = Set(s.as_str().into());
+    }
+    if let Some(t) = i.tools {
+        am.tools = Set(tool_list(t)?);
+    }
+    Ok(w.update::<Agent, _>("agent.update", current, am, i.expected_version).await?.after)
 }
 
 /// An agent of the organisation (NOT_FOUND otherwise).

@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::entity::{conversation, message};
 use crate::enums::{AgentStatus, MessageRole, MessageStatus};
 use crate::nodes::{Agent, AgentConversation, AgentMessage};
-use crate::service::agents;
+use crate::service::{agents, providers, spend};
 
 /// Most messages a conversation lists (and the runner reads as history).
 pub const HISTORY: u64 = 200;
@@ -57,10 +57,22 @@ pub async fn announce(
     db: &impl ConnectionTrait,
     session: &Session,
     org: Uuid,
-    (kind, id, conversation): (&'static str, Uuid, Uuid),
+    subject: (&'static str, Uuid, Uuid),
     delta: Option<&str>,
 ) -> AppResult<i64> {
-    let data = event_data(conversation, delta);
+    announce_with(db, session, org, subject, event_data(subject.2, delta)).await
+}
+
+/// Raises `kind` on message `id` with `data` (which names the conversation): tool calls,
+/// their results, a final usage.
+pub async fn announce_with(
+    db: &impl ConnectionTrait,
+    session: &Session,
+    org: Uuid,
+    (kind, id, conversation): (&'static str, Uuid, Uuid),
+    mut data: serde_json::Value,
+) -> AppResult<i64> {
+    data["conversationId"] = AgentConversation::gid(conversation).into();
     let event = DomainEvent { kind, subject_type: AgentMessage::NAME, subject_id: id, data, ..DomainEvent::default() };
     opsgraph_core::events::emit(db, session, org, event).await
 }
@@ -106,6 +118,8 @@ pub async fn send(db: &impl ConnectionTrait, session: &Session, i: SendMessageIn
         return Err(AppError::bad_input("conversationId", "the agent is not active"));
     }
     let content = validate::text("content", &i.content, 1, 20_000, true)?;
+    spend::check_budget(db, w.org).await?;
+    let model = providers::model(db, w.org, agent.model_id).await?;
     let mut rows = vec![];
     for (role, text, status) in [
         (MessageRole::User, content, MessageStatus::Complete),
@@ -118,7 +132,7 @@ pub async fn send(db: &impl ConnectionTrait, session: &Session, i: SendMessageIn
             role: Set(role.as_str().into()),
             content: Set(text),
             status: Set(status.as_str().into()),
-            model: Set((role == MessageRole::Assistant).then(|| agent.model.clone())),
+            model: Set((role == MessageRole::Assistant).then(|| model.name.clone())),
             citations: Set(json!([])),
             ..Default::default()
         }

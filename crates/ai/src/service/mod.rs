@@ -1,6 +1,27 @@
 //! The ai domain's operations: validate -> build -> save, on any connection.
 
+pub mod actions;
 pub mod agents;
 pub mod conversations;
 pub mod grounding;
+pub mod providers;
 pub mod runner;
+pub mod spend;
+pub mod stream;
+pub mod tool_loop;
+pub mod tools;
+
+use std::sync::Arc;
+
+use opsgraph_core::secrets::Sealer;
+use opsgraph_knowledge::embed::Models;
+
+/// What the runner and the ai resolvers need from the server: the embedding models
+/// (grounding, the knowledge tool) and the key that opens providers' API keys.
+#[derive(Debug, Clone)]
+pub struct Runtime {
+    /// Embedding models.
+    pub models: Models,
+    /// Opens sealed provider keys.
+    pub sealer: Arc<Sealer>,
+}

@@ -1,97 +1,115 @@
-//! The runner: generates the replies `sendMessage` queued (ASSISTANT messages, PENDING),
+//! The runner: writes the replies `sendMessage` queued (ASSISTANT messages, PENDING),
 //! organisation by organisation, safe on several instances. A reply is claimed (STREAMING,
-//! `FOR UPDATE SKIP LOCKED`, committed at once: no transaction stays open while the model
-//! runs), generated with the agent's model off the async threads, and its text is written as
-//! it comes: every [`FLUSH`] the new text is appended to the message and raised as a
-//! `message.delta` event in one short transaction, so a subscriber sees it live and a late
-//! reader finds the text so far. The finished reply records its tokens and latency
-//! (`message.completed`); a failure its reason (`message.failed`).
+//! `FOR UPDATE SKIP LOCKED`, committed at once: no transaction stays open while a model
+//! runs; a reply left STREAMING by a stopped runner is claimed again after [`STALE`]), its
+//! run started or resumed, the budget checked, and the agent's model asked: the local one
+//! streams a plain answer; a provider's model may call tools ([`super::tool_loop`]), and a
+//! reply whose tool proposed a change WAITs for a person. Every model call is priced into
+//! the ledger; the finished reply records its tokens, cost, latency and citations.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use opsgraph_core::{AppError, AppResult, Session, Tenant, TxDb};
+use opsgraph_core::{AppError, AppResult, Session};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
+use serde_json::json;
 use uuid::Uuid;
 
-use crate::enums::{MessageRole, MessageStatus};
-use crate::llm::local::{self, LocalLlm};
-use crate::llm::{Completion, Message as Turn, Params, Role};
-use crate::service::{agents, conversations, grounding};
-use opsgraph_knowledge::embed::Models;
-
-/// How often streamed text is written and announced.
-pub const FLUSH: Duration = Duration::from_millis(100);
+use crate::entity::{agent, llm_model};
+use crate::enums::{MessageRole, MessageStatus, ModelCapability, RunStatus, RunTrigger};
+use crate::llm::openai::Client;
+use crate::llm::{Message as Turn, Params, Role};
+use crate::service::actions::Origin;
+use crate::service::providers::{self, Engine};
+use crate::service::stream::{self, Target, session, system_tx};
+use crate::service::tool_loop::{self, Loop, Outcome};
+use crate::service::{Runtime, actions, agents, conversations, grounding, spend};
 
 /// The instructions of an agent that has none.
 pub const DEFAULT_PROMPT: &str = "You are a helpful assistant. Answer briefly.";
 
+/// After how long without a write a STREAMING reply is taken over.
+pub const STALE: &str = "5 minutes";
+
 const CLAIM: &str = "UPDATE agent_messages SET status = 'STREAMING', attempts = attempts + 1 WHERE id = \
-  (SELECT id FROM agent_messages WHERE org_id = $1 AND status = 'PENDING' ORDER BY created_at, id LIMIT 1 \
-   FOR UPDATE SKIP LOCKED) RETURNING id, conversation_id";
+  (SELECT id FROM agent_messages WHERE org_id = $1 AND (status = 'PENDING' \
+     OR (status = 'STREAMING' AND updated_at < now() - $2::interval)) ORDER BY created_at, id LIMIT 1 \
+   FOR UPDATE SKIP LOCKED) RETURNING id, conversation_id, run_id";
 
-async fn system_tx(pool: &DatabaseConnection, org: Uuid) -> AppResult<TxDb> {
-    let db = TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await?;
-    db.execute_unprepared("SELECT set_config('app.system', 'ai', true)").await?;
-    Ok(db)
-}
-
-fn session() -> Session {
-    Session::anonymous("ai-runner")
-}
-
-/// The local model, loaded once on first use (blocking: call it off the async threads).
-pub fn local_model() -> Result<Arc<LocalLlm>, String> {
-    static CELL: std::sync::OnceLock<Result<Arc<LocalLlm>, String>> = std::sync::OnceLock::new();
-    CELL.get_or_init(|| {
-        let path = local::default_path().ok_or("no local language model installed (OPSGRAPH_LLM_MODEL)")?;
-        LocalLlm::load(&path).map(Arc::new).map_err(|e| e.to_string())
-    })
-    .clone()
-}
-
-/// One pass over every organisation; returns the replies written. `models` embed the
-/// questions of agents grounded in a knowledge collection.
-pub async fn run_once(pool: &DatabaseConnection, models: &Models) -> AppResult<u64> {
+/// One pass over every organisation: expires undecided actions and writes the queued
+/// replies; returns the replies written.
+pub async fn run_once(pool: &DatabaseConnection, rt: &Runtime) -> AppResult<u64> {
     let mut done = 0;
     for org in opsgraph_org::service::organization::scheduled_ids(pool).await? {
-        while let Some((id, conversation)) = claim(pool, org).await? {
-            reply(pool, models, org, id, conversation).await?;
+        let db = system_tx(pool, org).await?;
+        actions::expire(&db, &session(), org).await?;
+        db.commit().await?;
+        while let Some((target, run)) = claim(pool, org).await? {
+            reply(pool, rt, target, run).await?;
             done += 1;
         }
     }
     Ok(done)
 }
 
-async fn claim(pool: &DatabaseConnection, org: Uuid) -> AppResult<Option<(Uuid, Uuid)>> {
+async fn claim(pool: &DatabaseConnection, org: Uuid) -> AppResult<Option<(Target, Option<Uuid>)>> {
     let db = system_tx(pool, org).await?;
-    let row = db.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, CLAIM, [org.into()])).await?;
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, CLAIM, [org.into(), STALE.into()]))
+        .await?;
     db.commit().await?;
-    row.map(|r| Ok((r.try_get("", "id")?, r.try_get("", "conversation_id")?))).transpose()
+    row.map(|r| {
+        let t = Target { org, message: r.try_get("", "id")?, conversation: r.try_get("", "conversation_id")? };
+        Ok((t, r.try_get("", "run_id")?))
+    })
+    .transpose()
 }
 
-/// What a reply is written from: the turns, the settings, and for a grounded agent where
-/// to look (as the member: their session, the collection, the question).
+/// What a reply is written from.
 struct Prompt {
+    agent: agent::Model,
+    model: llm_model::Model,
+    engine: Engine,
+    member: Session,
     turns: Vec<Turn>,
-    params: Params,
-    grounding: Option<(Session, Uuid, String)>,
+    rounds: Vec<serde_json::Value>,
+    run: Uuid,
 }
 
-/// The prompt of reply `id`: the agent's instructions and the conversation before it.
-async fn prompt(pool: &DatabaseConnection, org: Uuid, id: Uuid, conversation: Uuid) -> AppResult<Prompt> {
-    let db = system_tx(pool, org).await?;
-    let c = conversations::get(&db, org, conversation).await?;
-    let agent = agents::get(&db, org, c.agent_id).await?;
-    let history = conversations::messages(&db, conversation).await?;
-    let member = match agent.knowledge_collection_id {
-        Some(_) => Some(grounding::member_session(&db, org, c.member_id).await?),
-        None => None,
+/// Reads the reply's agent, model and conversation, checks the budget and starts (or
+/// resumes) its run, in one transaction.
+async fn prompt(pool: &DatabaseConnection, rt: &Runtime, t: Target, run: Option<Uuid>) -> AppResult<Prompt> {
+    let db = system_tx(pool, t.org).await?;
+    let c = conversations::get(&db, t.org, t.conversation).await?;
+    let agent = agents::get(&db, t.org, c.agent_id).await?;
+    let model = providers::model(&db, t.org, agent.model_id).await?;
+    let engine = providers::engine(&db, &rt.sealer, &model).await?;
+    let member = grounding::member_session(&db, t.org, c.member_id).await?;
+    let history = conversations::messages(&db, t.conversation).await?;
+    spend::check_budget(&db, t.org).await?;
+    let run = match run {
+        Some(r) => r,
+        None => {
+            let chat = Some((t.conversation, t.message));
+            let f = spend::RunFor { agent: agent.id, model: model.id, member: Some(c.member_id), chat };
+            let question = history.iter().rev().find(|m| m.role == MessageRole::User.as_str());
+            let input = json!({ "message": question.map(|m| m.content.clone()) });
+            let r = spend::start(&db, t.org, f, RunTrigger::Chat, input).await?;
+            let sql = "UPDATE agent_messages SET run_id = $2 WHERE id = $1";
+            db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [t.message.into(), r.into()]))
+                .await?;
+            r
+        }
     };
     db.commit().await?;
     let system = if agent.system_prompt.trim().is_empty() { DEFAULT_PROMPT } else { &agent.system_prompt };
     let mut turns = vec![Turn::new(Role::System, system)];
-    for m in history.iter().take_while(|m| m.id != id) {
+    let mut rounds = vec![];
+    for m in &history {
+        if m.id == t.message {
+            rounds = m.tool_calls.as_array().cloned().unwrap_or_default();
+            break;
+        }
         let role = match m.role.as_str() {
             r if r == MessageRole::User.as_str() => Role::User,
             r if r == MessageRole::Assistant.as_str() && m.status == MessageStatus::Complete.as_str() => {
@@ -101,125 +119,160 @@ async fn prompt(pool: &DatabaseConnection, org: Uuid, id: Uuid, conversation: Uu
         };
         turns.push(Turn::new(role, m.content.clone()));
     }
-    let params = Params {
-        max_tokens: usize::try_from(agent.max_tokens).unwrap_or(256),
-        temperature: agent.temperature,
-        ..Params::default()
-    };
-    let question = turns.iter().rev().find(|t| t.role == Role::User).map(|t| t.content.clone());
-    let grounding = member.zip(agent.knowledge_collection_id).zip(question).map(|((m, k), q)| (m, k, q));
-    Ok(Prompt { turns, params, grounding })
+    Ok(Prompt { agent, model, engine, member, turns, rounds, run })
 }
 
 /// The passages a grounded reply answers from (none when retrieval fails: logged, and the
 /// reply is written without them).
-async fn sources(pool: &DatabaseConnection, models: &Models, org: Uuid, p: &Prompt) -> Vec<grounding::Source> {
-    let Some((member, collection, question)) = &p.grounding else { return vec![] };
-    match grounding::retrieve(pool, models, member, *collection, question).await {
+async fn sources(pool: &DatabaseConnection, rt: &Runtime, p: &Prompt) -> Vec<grounding::Source> {
+    let Some(collection) = p.agent.knowledge_collection_id else { return vec![] };
+    let Some(question) = p.turns.iter().rev().find(|t| t.role == Role::User) else { return vec![] };
+    match grounding::retrieve(pool, &rt.models, &p.member, collection, &question.content).await {
         Ok(s) => s,
         Err(e) => {
-            tracing::warn!(%org, error = ?e, "retrieval failed; answering without passages");
+            tracing::warn!(agent = %p.agent.id, error = ?e, "retrieval failed; answering without passages");
             vec![]
         }
     }
 }
 
-/// Generates reply `id`, streaming its text, and records the outcome.
-async fn reply(pool: &DatabaseConnection, models: &Models, org: Uuid, id: Uuid, conversation: Uuid) -> AppResult<()> {
+/// How a reply ended.
+enum End {
+    Done,
+    Waiting,
+    Failed(String),
+}
+
+/// Writes reply `t` and records the outcome.
+async fn reply(pool: &DatabaseConnection, rt: &Runtime, t: Target, run: Option<Uuid>) -> AppResult<()> {
     let started = Instant::now();
-    let mut cited = serde_json::json!([]);
-    let outcome = match prompt(pool, org, id, conversation).await {
+    let mut cited = json!([]);
+    let mut run_id = run;
+    let end = match prompt(pool, rt, t, run).await {
         Ok(mut p) => {
-            let found = sources(pool, models, org, &p).await;
+            run_id = Some(p.run);
+            let found = sources(pool, rt, &p).await;
             if let Some(system) = p.turns.first_mut() {
                 system.content = grounding::instructions(&system.content, &found);
             }
             cited = grounding::citations(&found);
-            generate(pool, org, id, conversation, p.turns, p.params).await
+            generate(pool, rt, t, p).await
         }
+        Err(AppError::QuotaExceeded(m)) => End::Failed(m),
         Err(e) => {
-            tracing::warn!(%org, message = %id, error = ?e, "reply prompt unreadable");
-            Err("the conversation could not be read".to_owned())
+            tracing::warn!(org = %t.org, message = %t.message, error = ?e, "reply prompt unreadable");
+            End::Failed("the conversation could not be read".to_owned())
         }
     };
     let latency = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
-    let db = system_tx(pool, org).await?;
-    let kind = match outcome {
-        Ok(done) => {
-            let sql = "UPDATE agent_messages SET status = 'COMPLETE', content = $2, tokens_in = $3, tokens_out = $4, \
-                       latency_ms = $5, citations = $6 WHERE id = $1";
-            let values: Vec<Value> = vec![
-                id.into(),
-                done.text.into(),
-                (done.tokens_in as i32).into(),
-                (done.tokens_out as i32).into(),
-                latency.into(),
-                cited.into(),
-            ];
-            db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
-            "message.completed"
+    finish(pool, t, run_id, end, (latency, cited)).await
+}
+
+/// Asks the agent's model.
+async fn generate(pool: &DatabaseConnection, rt: &Runtime, t: Target, p: Prompt) -> End {
+    let max_tokens = usize::try_from(p.agent.max_tokens).unwrap_or(256);
+    match &p.engine {
+        Engine::Local => {
+            let params = Params { max_tokens, temperature: p.agent.temperature, ..Params::default() };
+            match stream::local(pool, t, p.turns, params).await {
+                Ok(done) => match record(pool, t.org, p.run, (done.tokens_in as u64, done.tokens_out as u64)).await {
+                    Ok(()) => End::Done,
+                    Err(e) => End::Failed(e),
+                },
+                Err(e) => End::Failed(e),
+            }
         }
-        Err(reason) => {
-            tracing::warn!(%org, message = %id, error = %reason, "reply failed");
-            let sql = "UPDATE agent_messages SET status = 'FAILED', error = $2, latency_ms = $3 WHERE id = $1";
-            let values: Vec<Value> = vec![id.into(), reason.into(), latency.into()];
-            db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
-            "message.failed"
-        }
-    };
-    conversations::announce(&db, &session(), org, (kind, id, conversation), None).await?;
-    db.commit().await?;
-    Ok(())
-}
-
-/// Appends `text` to the reply and announces it, in one transaction.
-async fn flush(pool: &DatabaseConnection, org: Uuid, id: Uuid, conversation: Uuid, text: &str) -> AppResult<()> {
-    let db = system_tx(pool, org).await?;
-    let sql = "UPDATE agent_messages SET content = content || $2 WHERE id = $1";
-    db.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [id.into(), text.into()])).await?;
-    conversations::announce(&db, &session(), org, ("message.delta", id, conversation), Some(text)).await?;
-    db.commit().await?;
-    Ok(())
-}
-
-/// A failed write of streamed text: logged, and told to the member without details.
-fn unsaved(e: AppError) -> String {
-    tracing::warn!(error = ?e, "streamed text not saved");
-    "the reply could not be saved".to_owned()
-}
-
-/// Runs the model off the async threads; its pieces are written every [`FLUSH`].
-async fn generate(
-    pool: &DatabaseConnection,
-    org: Uuid,
-    id: Uuid,
-    conversation: Uuid,
-    turns: Vec<Turn>,
-    params: Params,
-) -> Result<Completion, String> {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let task = tokio::task::spawn_blocking(move || {
-        let model = local_model()?;
-        model.generate(&turns, &params, |piece| tx.send(piece.to_owned()).is_ok()).map_err(|e| e.to_string())
-    });
-    let mut pending = String::new();
-    let mut tick = tokio::time::interval(FLUSH);
-    loop {
-        tokio::select! {
-            piece = rx.recv() => match piece {
-                Some(p) => pending.push_str(&p),
-                None => break,
-            },
-            _ = tick.tick() => {
-                if !pending.is_empty() {
-                    flush(pool, org, id, conversation, &pending).await.map_err(unsaved)?;
-                    pending.clear();
-                }
+        Engine::Remote(settings) => {
+            let client = match Client::new((**settings).clone()) {
+                Ok(c) => Arc::new(c),
+                Err(e) => return End::Failed(e),
+            };
+            let offered = if p.model.capabilities.iter().any(|c| c == ModelCapability::Tools.as_str()) {
+                agents::tools_of(&p.agent)
+                    .into_iter()
+                    .filter_map(|t| Some((crate::service::tools::find(&t.name)?, t.requires_approval.unwrap_or(true))))
+                    .collect()
+            } else {
+                vec![]
+            };
+            let member = p.member.membership_id.unwrap_or_default();
+            let l = Loop {
+                pool,
+                rt,
+                target: t,
+                origin: Origin { run: p.run, message: t.message, agent: p.agent.id, member },
+                collection: p.agent.knowledge_collection_id,
+                client,
+                offered,
+                max_tokens: u32::try_from(max_tokens).unwrap_or(256),
+            };
+            let mut rounds = p.rounds;
+            match tool_loop::run(&l, tool_loop::wire(&p.turns, &rounds), &mut rounds).await {
+                Ok(Outcome::Done) => End::Done,
+                Ok(Outcome::Waiting) => End::Waiting,
+                Err(e) => End::Failed(e),
             }
         }
     }
-    if !pending.is_empty() {
-        flush(pool, org, id, conversation, &pending).await.map_err(unsaved)?;
+}
+
+async fn record(pool: &DatabaseConnection, org: Uuid, run: Uuid, tokens: (u64, u64)) -> Result<(), String> {
+    let go = async {
+        let db = system_tx(pool, org).await?;
+        spend::record(&db, org, run, tokens).await?;
+        db.commit().await?;
+        Ok::<(), AppError>(())
+    };
+    go.await.map_err(|e| {
+        tracing::warn!(error = ?e, "usage not recorded");
+        "the reply's usage could not be recorded".to_owned()
+    })
+}
+
+/// Records the end of reply `t`: its status, the run's totals copied onto it, latency and
+/// citations, and the event.
+async fn finish(
+    pool: &DatabaseConnection,
+    t: Target,
+    run: Option<Uuid>,
+    end: End,
+    (latency, cited): (i32, serde_json::Value),
+) -> AppResult<()> {
+    let db = system_tx(pool, t.org).await?;
+    let (status, run_status, error) = match &end {
+        End::Done => (MessageStatus::Complete, RunStatus::Complete, None),
+        End::Waiting => (MessageStatus::Waiting, RunStatus::Waiting, None),
+        End::Failed(reason) => {
+            tracing::warn!(org = %t.org, message = %t.message, error = %reason, "reply failed");
+            (MessageStatus::Failed, RunStatus::Failed, Some(reason.clone()))
+        }
+    };
+    let sql = "UPDATE agent_messages m SET status = $2, error = $3, latency_ms = coalesce(m.latency_ms, 0) + $4, \
+                 citations = $5, tokens_in = coalesce(r.tokens_in, 0), tokens_out = coalesce(r.tokens_out, 0), \
+                 cost_micros = coalesce(r.cost_micros, 0) \
+               FROM (SELECT 1) one LEFT JOIN ai_runs r ON r.id = $6 WHERE m.id = $1 \
+               RETURNING m.content, m.tokens_in, m.tokens_out, m.cost_micros";
+    let values: Vec<Value> =
+        vec![t.message.into(), status.as_str().into(), error.clone().into(), latency.into(), cited.into(), run.into()];
+    let row = db.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
+    if let Some(r) = run {
+        let output =
+            row.as_ref().map(|row| json!({ "text": row.try_get::<String>("", "content").unwrap_or_default() }));
+        spend::set_status(&db, r, run_status, output, error.as_deref()).await?;
     }
-    task.await.map_err(|e| format!("generation stopped: {e}"))?
+    let (kind, data) = match end {
+        End::Done => {
+            let usage = row.map(|row| {
+                json!({ "tokensIn": row.try_get::<i32>("", "tokens_in").unwrap_or(0),
+                        "tokensOut": row.try_get::<i32>("", "tokens_out").unwrap_or(0),
+                        "costMicros": row.try_get::<i64>("", "cost_micros").unwrap_or(0) })
+            });
+            ("message.completed", json!({ "usage": usage }))
+        }
+        End::Waiting => ("message.waiting", json!({})),
+        End::Failed(_) => ("message.failed", json!({})),
+    };
+    conversations::announce_with(&db, &session(), t.org, (kind, t.message, t.conversation), data).await?;
+    db.commit().await?;
+    Ok(())
 }

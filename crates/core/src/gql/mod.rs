@@ -272,6 +272,12 @@ impl SchemaParts {
             "https://www.w3.org/TR/xmlschema11-2/#decimal",
             |v| matches!(v, Value::String(s) if s.len() <= 40 && s.parse::<rust_decimal::Decimal>().is_ok()),
         ));
+        self.ty(scalar(
+            "Int64",
+            "A 64-bit integer as a decimal string (counts that outgrow `Int`, such as tokens).",
+            "https://www.w3.org/TR/xmlschema11-2/#long",
+            |v| matches!(v, Value::String(s) if s.parse::<i64>().is_ok()),
+        ));
         self.ty(scalar("JSON", "Any JSON value.", "https://www.rfc-editor.org/rfc/rfc8259", |_| true));
         self.ty(scalar(
             "EventSeq",
