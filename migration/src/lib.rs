@@ -38,6 +38,7 @@ mod m20261202_000031_knowledge;
 mod m20261203_000032_embedding_models;
 mod m20261203_000033_ai_conversations;
 mod m20261203_000034_ai_runs;
+mod m20261203_000035_ai_workflows;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000032_embedding_models::Migration),
             Box::new(m20261203_000033_ai_conversations::Migration),
             Box::new(m20261203_000034_ai_runs::Migration),
+            Box::new(m20261203_000035_ai_workflows::Migration),
         ]
     }
 }

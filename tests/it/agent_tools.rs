@@ -113,7 +113,13 @@ async fn a_tool_call_waits_for_approval_then_the_run_finishes_with_exact_spend()
         "another member does not see it"
     );
     assert_eq!(code(&app.gql(Some(&other), DECIDE, json!({ "i": { "id": action["id"] } })).await), Some("NOT_FOUND"));
-    assert_eq!(app.count("SELECT count(*) AS n FROM domain_events WHERE kind = 'action.proposed'").await, 1);
+    opsgraph_org::service::dispatch::run_once(&app.pool).await.expect("dispatch");
+    let n = app.gql(Some(&member), "{ viewer { notifications { nodes { title } } } }", json!({})).await;
+    assert_eq!(
+        data(&n)["viewer"]["notifications"]["nodes"],
+        json!([{ "title": "An agent asks your approval: Create a task in a project." }]),
+        "the approver is told"
+    );
 
     // Approved: applied through the task service as the agent, audited with its run.
     let r = app.gql(Some(&member), DECIDE, json!({ "i": { "id": action["id"] } })).await;

@@ -10,6 +10,7 @@ mod accounts;
 mod agent_tools;
 mod agents;
 mod aggregates;
+mod ai_automation;
 mod auth;
 mod capacity;
 mod collaboration;

@@ -58,6 +58,11 @@ impl TestApp {
         opsgraph_ai::service::runner::run_once(&self.pool, &self.ai).await.expect("ai runner pass")
     }
 
+    /// One pass of the workflow engine; the steps done.
+    pub async fn run_workflows(&self) -> u64 {
+        opsgraph_ai::service::automation::run_once(&self.pool, &self.ai).await.expect("workflow pass")
+    }
+
     /// Spawns after `adjust` changed the configuration.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         match Self::try_spawn(adjust).await {
@@ -87,6 +92,8 @@ impl TestApp {
         config.index_interval_ms = 0;
         // And the ai runner (`runner::run_once`).
         config.ai_interval_ms = 0;
+        // Test receivers (webhooks, MCP servers) listen on loopback.
+        config.outbound_allow_private = true;
         adjust(&mut config);
         let (pool, live_pool) = opsgraph_server::db::pools(&config).await?;
         let state = AppState::new(config, pool.clone(), live_pool)?;

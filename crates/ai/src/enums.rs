@@ -110,3 +110,69 @@ pub enum ModelCapability {
     /// Images in prompts.
     Vision,
 }
+
+/// What a workflow step does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum StepKind {
+    /// Create a task (`projectId`, `title`, optional `description`, `priority`, `assigneeId`).
+    CreateTask,
+    /// Notify members (`memberIds`, `title`).
+    Notify,
+    /// Ask an agent (`agentId`, `prompt`); its answer is the step's output.
+    RunAgent,
+    /// POST the event as JSON to `url` (http(s); private and loopback addresses only when
+    /// the server allows them).
+    CallWebhook,
+}
+
+/// How a workflow condition compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum ConditionOp {
+    /// Equal (as text).
+    Eq,
+    /// Not equal.
+    Ne,
+    /// Greater than (as numbers).
+    Gt,
+    /// Less than (as numbers).
+    Lt,
+    /// Contains (as text).
+    Contains,
+    /// Has a value.
+    Exists,
+}
+
+/// Where a workflow run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum WorkflowRunStatus {
+    /// Steps remain (retried with back-off after a failure).
+    Running,
+    /// Every step done.
+    Complete,
+    /// A step kept failing.
+    Failed,
+}
+
+/// What an insight says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum InsightKind {
+    /// How people feel (000 sentiment_tracking).
+    Sentiment,
+    /// Something may go wrong.
+    Risk,
+    /// A summary.
+    Summary,
+    /// Something to do.
+    Suggestion,
+    /// Something unusual.
+    Anomaly,
+}
+
+/// Where a conversation happens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum AgentChannel {
+    /// Text chat.
+    Chat,
+    /// A call (with recordings).
+    Voice,
+}

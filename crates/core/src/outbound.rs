@@ -94,3 +94,59 @@ mod tests {
         assert!(retryable(429) && retryable(503) && !retryable(400) && !retryable(401));
     }
 }
+
+/// Refuses a URL whose host resolves to a loopback, private, link-local or otherwise
+/// internal address (SSRF) unless `allow_private`; only http(s).
+pub async fn check_public(url: &str, allow_private: bool) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("bad URL: {e}"))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err("only http(s) URLs are allowed".into());
+    }
+    if allow_private {
+        return Ok(());
+    }
+    let host = parsed.host_str().ok_or("the URL has no host")?;
+    let port = parsed.port_or_known_default().unwrap_or(443);
+    let addrs = tokio::net::lookup_host((host, port)).await.map_err(|e| format!("cannot resolve {host}: {e}"))?;
+    for a in addrs {
+        if internal(a.ip()) {
+            return Err(format!("{host} resolves to an internal address"));
+        }
+    }
+    Ok(())
+}
+
+fn internal(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v) => {
+            v.is_loopback()
+                || v.is_private()
+                || v.is_link_local()
+                || v.is_unspecified()
+                || v.is_broadcast()
+                || v.octets()[0] == 100 && (64..128).contains(&v.octets()[1])
+        }
+        std::net::IpAddr::V6(v) => {
+            v.is_loopback()
+                || v.is_unspecified()
+                || (v.segments()[0] & 0xfe00) == 0xfc00
+                || (v.segments()[0] & 0xffc0) == 0xfe80
+                || v.to_ipv4_mapped().is_some_and(|m| internal(std::net::IpAddr::V4(m)))
+        }
+    }
+}
+
+#[cfg(test)]
+mod ssrf_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn internal_addresses_are_refused() {
+        assert!(check_public("http://127.0.0.1:9/x", false).await.is_err());
+        assert!(check_public("http://10.1.2.3/x", false).await.is_err());
+        assert!(check_public("http://[::1]/x", false).await.is_err());
+        assert!(check_public("ftp://example.com/x", false).await.is_err());
+        assert!(check_public("http://127.0.0.1:9/x", true).await.is_ok());
+        assert!(check_public("http://93.184.215.14/x", false).await.is_ok());
+    }
+}

@@ -65,7 +65,7 @@ pub fn spawn_indexer(
     })
 }
 
-/// Writes the agents' queued replies every `interval_ms` (none when 0).
+/// Writes the agents' queued replies and runs due workflow steps every `interval_ms` (none when 0).
 pub fn spawn_ai_runner(
     pool: DatabaseConnection,
     rt: opsgraph_ai::service::Runtime,
@@ -74,7 +74,10 @@ pub fn spawn_ai_runner(
 ) -> Option<JoinHandle<()>> {
     spawn_every("ai", Duration::from_millis(interval_ms), pool, stop, move |pool| {
         let rt = rt.clone();
-        async move { opsgraph_ai::service::runner::run_once(&pool, &rt).await }
+        async move {
+            let replies = opsgraph_ai::service::runner::run_once(&pool, &rt).await?;
+            Ok(replies + opsgraph_ai::service::automation::run_once(&pool, &rt).await?)
+        }
     })
 }
 

@@ -44,7 +44,11 @@ impl AppState {
         let models = config.embedding_models()?;
         let sealer = opsgraph_core::secrets::Sealer::from_hex(&config.secret_key)
             .map_err(|e| anyhow::anyhow!("OPSGRAPH_SECRET_KEY: {e}"))?;
-        let ai = opsgraph_ai::service::Runtime { models: models.clone(), sealer: Arc::new(sealer) };
+        let ai = opsgraph_ai::service::Runtime {
+            models: models.clone(),
+            sealer: Arc::new(sealer),
+            allow_private_hosts: config.outbound_allow_private,
+        };
         let live =
             LiveConfig { batch_window: Duration::from_millis(config.live_batch_window_ms), ..LiveConfig::default() };
         let events = Hub::new(live_pool.clone(), Outbox, live.clone());

@@ -15,6 +15,7 @@ pub struct Model {
     pub title: String,
     pub channel: String,
     pub status: String,
+    pub contact_id: Option<Uuid>,
     pub created_at: DateTimeWithTimeZone,
     pub updated_at: DateTimeWithTimeZone,
 }

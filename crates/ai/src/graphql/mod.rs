@@ -1,6 +1,7 @@
 //! The ai domain's GraphQL: agents, conversations and messages, the lists over them, the
 //! mutations, and `conversationEvents` ([`live`]).
 
+pub mod automation;
 pub mod live;
 pub mod models;
 pub mod runs;
@@ -300,5 +301,6 @@ pub fn register(parts: &mut SchemaParts) {
     mutations(parts);
     models::register(parts);
     runs::register(parts);
+    automation::register(parts);
     live::register(parts);
 }

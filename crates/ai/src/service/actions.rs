@@ -96,10 +96,12 @@ pub async fn propose(
         subject_type: PendingAction::NAME,
         subject_id: row.id,
         recipients: vec![o.member],
-        data: json!({ "tool": tool.name, "risk": row.risk }),
+        data: json!({ "tool": tool.name, "risk": row.risk,
+            "notify": { "kind": "INFO", "title": format!("An agent asks your approval: {}", tool.description) } }),
         ..DomainEvent::default()
     };
-    opsgraph_core::events::emit(db, session, org, event).await?;
+    // Raised by the runner, not as the member: the member is told, not skipped as its author.
+    opsgraph_core::events::emit(db, &crate::service::stream::session(), org, event).await?;
     Ok(row.id)
 }
 
@@ -177,6 +179,7 @@ async fn decide(
         "tool": row.tool, "subject": row.subject_id, "reason": reason }),
     )
     .await?;
+    w.changed::<PendingAction>("pending_action.decided", row.id, None).await?;
     resume(db, session, &row, status, result).await?;
     Ok(row)
 }

@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use crate::entity::agent;
 use crate::enums::AgentStatus;
-use crate::nodes::{Agent, LlmModel};
-use crate::service::{providers, tools};
+use crate::nodes::{Agent, LlmModel, PromptTemplate};
+use crate::service::{providers, templates, tools};
 
 /// A tool an agent may use.
 #[derive(Debug, Clone, Deserialize, Serialize, GqlInput)]
@@ -53,6 +53,12 @@ pub struct CreateAgentInput {
     pub knowledge_collection_id: Option<Id>,
     /// Tools it may call (offered to models with the TOOLS capability).
     pub tools: Option<Vec<AgentToolInput>>,
+    /// A prompt template whose current version replaces the system prompt.
+    pub template_id: Option<Id>,
+    /// The template's variables (an object of strings).
+    pub template_variables: Option<Value>,
+    /// A knowledge collection of MEMORY documents it also answers from.
+    pub memory_collection_id: Option<Id>,
 }
 
 /// Change an agent; omitted fields stay.
@@ -73,6 +79,11 @@ pub struct UpdateAgentInput {
     pub status: Option<AgentStatus>,
     /// Tools (replaces the set).
     pub tools: Option<Vec<AgentToolInput>>,
+    /// A prompt template (null: back to the system prompt).
+    #[serde(default, deserialize_with = "opsgraph_core::input::patch")]
+    pub template_id: Option<Option<Id>>,
+    /// The template's variables.
+    pub template_variables: Option<Value>,
 }
 
 /// The stored tool list: known tools, once each, approval defaulting to "writes".
@@ -107,6 +118,26 @@ async fn model_id(db: &impl ConnectionTrait, org: Uuid, gid: Option<&Id>) -> App
     }
 }
 
+/// The template and variables, checked by rendering its current version.
+async fn template(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    gid: Option<&Id>,
+    values: Option<Value>,
+) -> AppResult<(Option<Uuid>, Value)> {
+    let values = values.unwrap_or_else(|| serde_json::json!({}));
+    let Some(g) = gid else { return Ok((None, values)) };
+    let t = templates::get(db, org, PromptTemplate::decode(g, "templateId")?).await?;
+    let v = templates::version(db, &t, None).await?;
+    templates::render(&v, &values, &templates::sample_builtins()).map_err(|e| match e {
+        AppError::BadUserInput { field, message } => {
+            AppError::BadUserInput { field: field.map(|f| f.replace("variables", "templateVariables")), message }
+        }
+        e => e,
+    })?;
+    Ok((Some(t.id), values))
+}
+
 /// Creates an agent owned by the caller (agent managers).
 pub async fn create(db: &impl ConnectionTrait, session: &Session, i: CreateAgentInput) -> AppResult<agent::Model> {
     let w = Write::new(db, session, Permission::AiManage)?;
@@ -123,8 +154,16 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, i: CreateAgent
         Some(g) => Some(collections::get(db, w.org, Collection::decode(g, "knowledgeCollectionId")?).await?.id),
         None => None,
     };
+    let (template_id, template_variables) = template(db, w.org, i.template_id.as_ref(), i.template_variables).await?;
+    let memory = match &i.memory_collection_id {
+        Some(g) => Some(collections::get(db, w.org, Collection::decode(g, "memoryCollectionId")?).await?.id),
+        None => None,
+    };
     let row = agent::ActiveModel {
         id: Set(new_id()),
+        template_id: Set(template_id),
+        template_variables: Set(template_variables),
+        memory_collection_id: Set(memory),
         org_id: Set(w.org),
         name: Set(validate::text("name", &i.name, 1, 200, false)?),
         description: Set(validate::opt_text("description", i.description.as_deref(), 2000, false)?),
@@ -144,6 +183,7 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, i: CreateAgent
     .insert(db)
     .await?;
     w.created::<Agent>("agent.create", &row, ("createAgent", None)).await?;
+    w.changed::<Agent>("agent.create", row.id, None).await?;
     Ok(row)
 }
 
@@ -167,7 +207,19 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, i: UpdateAgent
     if let Some(t) = i.tools {
         am.tools = Set(tool_list(t)?);
     }
-    Ok(w.update::<Agent, _>("agent.update", current, am, i.expected_version).await?.after)
+    if i.template_id.is_some() || i.template_variables.is_some() {
+        let gid = match &i.template_id {
+            Some(g) => g.clone(),
+            None => current.template_id.map(|t| Id(PromptTemplate::gid(t))),
+        };
+        let values = i.template_variables.clone().or_else(|| Some(current.template_variables.clone()));
+        let (t, v) = template(db, w.org, gid.as_ref(), values).await?;
+        am.template_id = Set(t);
+        am.template_variables = Set(v);
+    }
+    let after = w.update::<Agent, _>("agent.update", current, am, i.expected_version).await?.after;
+    w.changed::<Agent>("agent.update", after.id, None).await?;
+    Ok(after)
 }
 
 /// An agent of the organisation (NOT_FOUND otherwise).

@@ -17,9 +17,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::entity::{conversation, message};
-use crate::enums::{AgentStatus, MessageRole, MessageStatus};
+use crate::enums::{AgentChannel, AgentStatus, MessageRole, MessageStatus};
 use crate::nodes::{Agent, AgentConversation, AgentMessage};
 use crate::service::{agents, providers, spend};
+use opsgraph_crm::nodes::Contact;
 
 /// Most messages a conversation lists (and the runner reads as history).
 pub const HISTORY: u64 = 200;
@@ -32,6 +33,10 @@ pub struct StartConversationInput {
     pub agent_id: Id,
     /// A title.
     pub title: Option<String>,
+    /// CHAT (default) or VOICE (a call, with recordings).
+    pub channel: Option<AgentChannel>,
+    /// The crm contact on the call.
+    pub contact_id: Option<Id>,
 }
 
 /// Send a message.
@@ -95,11 +100,19 @@ pub async fn start(
         agent_id: Set(agent.id),
         member_id: Set(me),
         title: Set(validate::opt_text("title", i.title.as_deref(), 300, false)?.unwrap_or_default()),
+        channel: Set(i.channel.unwrap_or(AgentChannel::Chat).as_str().into()),
+        contact_id: Set(match &i.contact_id {
+            Some(g) => {
+                Some(opsgraph_crm::service::contacts::get(db, w.org, Contact::decode(g, "contactId")?).await?.id)
+            }
+            None => None,
+        }),
         ..Default::default()
     }
     .insert(db)
     .await?;
     w.created::<AgentConversation>("conversation.create", &row, ("startConversation", None)).await?;
+    w.changed::<AgentConversation>("conversation.create", row.id, None).await?;
     Ok(row)
 }
 

@@ -2,14 +2,21 @@
 
 pub mod actions;
 pub mod agents;
+pub mod automation;
 pub mod conversations;
 pub mod grounding;
+pub mod insights;
+pub mod mcp;
 pub mod providers;
+pub mod render;
 pub mod runner;
 pub mod spend;
 pub mod stream;
+pub mod templates;
 pub mod tool_loop;
 pub mod tools;
+pub mod voice;
+pub mod workflows;
 
 use std::sync::Arc;
 
@@ -24,4 +31,6 @@ pub struct Runtime {
     pub models: Models,
     /// Opens sealed provider keys.
     pub sealer: Arc<Sealer>,
+    /// Whether workflows may call webhooks on loopback and private addresses.
+    pub allow_private_hosts: bool,
 }

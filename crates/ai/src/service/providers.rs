@@ -159,6 +159,7 @@ pub async fn create(
     .insert(db)
     .await?;
     w.created::<LlmProvider>("llm_provider.create", &row, ("createLlmProvider", None)).await?;
+    w.changed::<LlmProvider>("llm_provider.create", row.id, None).await?;
     Ok(row)
 }
 
@@ -202,6 +203,7 @@ pub async fn update(
     }
     let Updated { after, .. } =
         w.update::<LlmProvider, _>("llm_provider.update", current, am, i.expected_version).await?;
+    w.changed::<LlmProvider>("llm_provider.update", after.id, None).await?;
     Ok(after)
 }
 
@@ -252,6 +254,7 @@ pub async fn create_model(
     .insert(db)
     .await?;
     w.created::<LlmModel>("llm_model.create", &row, ("createLlmModel", None)).await?;
+    w.changed::<LlmModel>("llm_model.create", row.id, None).await?;
     Ok(row)
 }
 
@@ -282,7 +285,9 @@ pub async fn update_model(
     if let Some(a) = i.active {
         am.active = Set(a);
     }
-    Ok(w.update::<LlmModel, _>("llm_model.update", current, am, i.expected_version).await?.after)
+    let after = w.update::<LlmModel, _>("llm_model.update", current, am, i.expected_version).await?.after;
+    w.changed::<LlmModel>("llm_model.update", after.id, None).await?;
+    Ok(after)
 }
 
 /// A provider of the organisation (NOT_FOUND otherwise).

@@ -23,7 +23,7 @@ use crate::service::actions::Origin;
 use crate::service::providers::{self, Engine};
 use crate::service::stream::{self, Target, session, system_tx};
 use crate::service::tool_loop::{self, Loop, Outcome};
-use crate::service::{Runtime, actions, agents, conversations, grounding, spend};
+use crate::service::{Runtime, actions, agents, conversations, grounding, spend, templates};
 
 /// The instructions of an agent that has none.
 pub const DEFAULT_PROMPT: &str = "You are a helpful assistant. Answer briefly.";
@@ -101,8 +101,8 @@ async fn prompt(pool: &DatabaseConnection, rt: &Runtime, t: Target, run: Option<
             r
         }
     };
+    let system = instructions(&db, &agent, run).await?;
     db.commit().await?;
-    let system = if agent.system_prompt.trim().is_empty() { DEFAULT_PROMPT } else { &agent.system_prompt };
     let mut turns = vec![Turn::new(Role::System, system)];
     let mut rounds = vec![];
     for m in &history {
@@ -122,18 +122,35 @@ async fn prompt(pool: &DatabaseConnection, rt: &Runtime, t: Target, run: Option<
     Ok(Prompt { agent, model, engine, member, turns, rounds, run })
 }
 
+/// The agent's instructions: its template's current version rendered (the use counted),
+/// else its system prompt.
+async fn instructions(db: &impl ConnectionTrait, agent: &agent::Model, run: Uuid) -> AppResult<String> {
+    let Some(t) = agent.template_id else {
+        let p = agent.system_prompt.trim();
+        return Ok(if p.is_empty() { DEFAULT_PROMPT.to_owned() } else { agent.system_prompt.clone() });
+    };
+    let t = templates::get(db, agent.org_id, t).await?;
+    let v = templates::version(db, &t, None).await?;
+    let builtins = std::collections::BTreeMap::from([
+        ("today", chrono::Utc::now().date_naive().to_string()),
+        ("agent_name", agent.name.clone()),
+    ]);
+    templates::count(db, run, None).await?;
+    templates::render(&v, &agent.template_variables, &builtins)
+}
+
 /// The passages a grounded reply answers from (none when retrieval fails: logged, and the
 /// reply is written without them).
 async fn sources(pool: &DatabaseConnection, rt: &Runtime, p: &Prompt) -> Vec<grounding::Source> {
-    let Some(collection) = p.agent.knowledge_collection_id else { return vec![] };
     let Some(question) = p.turns.iter().rev().find(|t| t.role == Role::User) else { return vec![] };
-    match grounding::retrieve(pool, &rt.models, &p.member, collection, &question.content).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!(agent = %p.agent.id, error = ?e, "retrieval failed; answering without passages");
-            vec![]
+    let mut out = vec![];
+    for collection in [p.agent.knowledge_collection_id, p.agent.memory_collection_id].into_iter().flatten() {
+        match grounding::retrieve(pool, &rt.models, &p.member, collection, &question.content).await {
+            Ok(s) => out.extend(s),
+            Err(e) => tracing::warn!(agent = %p.agent.id, error = ?e, "retrieval failed; answering without passages"),
         }
     }
+    out
 }
 
 /// How a reply ended.
@@ -255,6 +272,11 @@ async fn finish(
     let values: Vec<Value> =
         vec![t.message.into(), status.as_str().into(), error.clone().into(), latency.into(), cited.into(), run.into()];
     let row = db.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
+    if let Some(r) = run
+        && !matches!(end, End::Waiting)
+    {
+        templates::count(&db, r, Some(matches!(end, End::Done))).await?;
+    }
     if let Some(r) = run {
         let output =
             row.as_ref().map(|row| json!({ "text": row.try_get::<String>("", "content").unwrap_or_default() }));
@@ -275,4 +297,68 @@ async fn finish(
     conversations::announce_with(&db, &session(), t.org, (kind, t.message, t.conversation), data).await?;
     db.commit().await?;
     Ok(())
+}
+
+/// Asks agent `agent` one question outside a conversation (a workflow step), as `member`:
+/// a run (trigger WORKFLOW) priced into the ledger; returns the run and the answer.
+pub async fn ask(
+    pool: &DatabaseConnection,
+    rt: &Runtime,
+    member: &Session,
+    agent: Uuid,
+    question: &str,
+) -> Result<(Uuid, String), String> {
+    let org = member.org_id().map_err(|e| e.message())?;
+    let start = async {
+        let db = system_tx(pool, org).await?;
+        let a = agents::get(&db, org, agent).await?;
+        let model = providers::model(&db, org, a.model_id).await?;
+        let engine = providers::engine(&db, &rt.sealer, &model).await?;
+        spend::check_budget(&db, org).await?;
+        let f = spend::RunFor { agent: a.id, model: model.id, member: member.membership_id, chat: None };
+        let run = spend::start(&db, org, f, RunTrigger::Workflow, json!({ "prompt": question })).await?;
+        db.commit().await?;
+        Ok::<_, AppError>((a, engine, run))
+    };
+    let (a, engine, run) = start.await.map_err(|e| e.message())?;
+    let system = if a.system_prompt.trim().is_empty() { DEFAULT_PROMPT } else { &a.system_prompt };
+    let turns = vec![Turn::new(Role::System, system), Turn::new(Role::User, question)];
+    let max_tokens = usize::try_from(a.max_tokens).unwrap_or(256);
+    let answer = answer(engine, turns, Params { max_tokens, temperature: a.temperature, ..Params::default() }).await;
+    let (status, output, error) = match &answer {
+        Ok((text, _)) => (RunStatus::Complete, Some(json!({ "text": text })), None),
+        Err(e) => (RunStatus::Failed, None, Some(e.as_str())),
+    };
+    let finish = async {
+        let db = system_tx(pool, org).await?;
+        if let Ok((_, tokens)) = &answer {
+            spend::record(&db, org, run, *tokens).await?;
+        }
+        spend::set_status(&db, run, status, output, error).await?;
+        db.commit().await?;
+        Ok::<(), AppError>(())
+    };
+    finish.await.map_err(|e| e.message())?;
+    answer.map(|(text, _)| (run, text))
+}
+
+/// A whole answer from `engine` (no streaming, no tools) and its tokens.
+async fn answer(engine: Engine, turns: Vec<Turn>, params: Params) -> Result<(String, (u64, u64)), String> {
+    match engine {
+        Engine::Local => tokio::task::spawn_blocking(move || {
+            let model = stream::local_model()?;
+            let done = model.generate(&turns, &params, |_| true).map_err(|e| e.to_string())?;
+            Ok((done.text, (done.tokens_in as u64, done.tokens_out as u64)))
+        })
+        .await
+        .map_err(|e| format!("generation stopped: {e}"))?,
+        Engine::Remote(settings) => {
+            let client = Client::new((*settings).clone())?;
+            let wire: Vec<_> = turns.into_iter().map(crate::llm::openai::WireMessage::Plain).collect();
+            let max = u32::try_from(params.max_tokens).unwrap_or(256);
+            let reply = client.chat(&wire, &[], max, |_| {}).await?;
+            let usage = reply.usage.map_or((0, 0), |u| (u.prompt, u.completion));
+            Ok((reply.text, usage))
+        }
+    }
 }

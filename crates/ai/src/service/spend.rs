@@ -152,7 +152,9 @@ pub async fn set_budget(db: &impl ConnectionTrait, session: &Session, limit: Dec
         w.org,
         json!({ "budget": id, "monthlyLimit": limit.to_string(), "currency": currency }),
     )
-    .await
+    .await?;
+    w.changed::<opsgraph_org::nodes::Organization>("organization.ai_budget", w.org, None).await?;
+    Ok(())
 }
 
 /// How usage is grouped.
