@@ -255,3 +255,30 @@ async fn provider_failures_fail_the_reply_without_leaking_the_key() {
     assert!(error.contains("401") && !error.contains("sk-wrong") && !error.contains(KEY), "{error}");
     app.finish().await;
 }
+
+/// `askAgent` answers whole, and the response tells what the model cost
+/// (`extensions.aiCost`), the same figure its run and the ledger hold.
+#[tokio::test]
+async fn ask_agent_reports_its_cost_in_the_response() {
+    let app = TestApp::spawn().await;
+    let fake = FakeChat::start().await;
+    let (owner, _) = app.sign_up("o@example.com", "Ask Co").await;
+    let agent = configure(&app, &owner, &fake).await;
+    fake.state.script([Scripted::Text(vec!["Forty", "-two."], (10, 2))]);
+    let q = "mutation($i: AskAgentInput!) { askAgent(input: $i) { answer run { trigger status cost { amount } } } }";
+    let r = app.gql(Some(&owner), q, json!({ "i": { "agentId": agent, "question": "The answer?" } })).await;
+    let a = data(&r)["askAgent"].clone();
+    assert_eq!(a["answer"], "Forty-two.");
+    // 10 x 2.50 + 2 x 10 per million = 0.000045.
+    assert_eq!(a["run"], json!({ "trigger": "CHAT", "status": "COMPLETE", "cost": { "amount": "0.000045" } }));
+    assert_eq!(
+        r["extensions"]["aiCost"],
+        json!({ "tokensIn": 10, "tokensOut": 2, "cost": { "amount": "0.000045", "currency": "USD" } })
+    );
+    let plain = app.gql(Some(&owner), "{ viewer { id } }", json!({})).await;
+    assert!(plain["extensions"].get("aiCost").is_none(), "only requests that ran a model");
+    fake.state.script([Scripted::Cut(vec!["Half"])]);
+    let r = app.gql(Some(&owner), q, json!({ "i": { "agentId": agent, "question": "Again?" } })).await;
+    assert_eq!(code(&r), Some("SERVICE_UNAVAILABLE"), "{r}");
+    app.finish().await;
+}

@@ -96,6 +96,12 @@ async fn one_query_touches_every_field() {
         .map(|g| g["key"].as_str().unwrap_or_default().to_owned())
         .collect();
     assert_eq!(groups, ["DRAFT", "SENT", "PARTIALLY_PAID", "PAID"], "{r}");
+    // The demo's ai: a change waiting for the owner's approval, a workflow for won deals.
+    let ai = "{ organization { pendingActions { nodes { status tool diff } } workflows { nodes { triggerEvent status } } } }";
+    let r = data(&app.gql(Some(&token), ai, json!({})).await)["organization"].clone();
+    assert_eq!(r["pendingActions"]["nodes"][0]["status"], "PENDING", "{r}");
+    assert_eq!(r["pendingActions"]["nodes"][0]["diff"]["title"]["to"], "Renew the VPN certificate");
+    assert_eq!(r["workflows"]["nodes"], json!([{ "triggerEvent": "deal.won", "status": "ACTIVE" }]));
     // The demo's client portal login reads its account's project and client-visible tasks.
     let client = app.log_in_as(opsgraph_crm::seed::PORTAL_LOGINS[0], opsgraph_server::seed::DEMO_PASSWORD).await;
     let portal = "{ viewer { clientAccount { name projects { nodes { key tasks { totalCount } } } } } }";

@@ -27,6 +27,21 @@ pub struct RequestCtx {
     /// The user a sign-in mutation of this request authenticated (the session is still
     /// the anonymous caller's).
     signed_in: Mutex<Option<uuid::Uuid>>,
+    /// What language models cost this request (see [`AiCost`]).
+    ai_cost: Mutex<Option<AiCost>>,
+}
+
+/// The language-model spend of one request, told to the client in `extensions.aiCost`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AiCost {
+    /// Prompt tokens.
+    pub tokens_in: u64,
+    /// Generated tokens.
+    pub tokens_out: u64,
+    /// Cost in micro-units of `currency`.
+    pub cost_micros: i64,
+    /// ISO 4217 code (the first priced model's).
+    pub currency: String,
 }
 
 impl RequestCtx {
@@ -61,6 +76,7 @@ impl RequestCtx {
             loaders: Mutex::new(HashMap::new()),
             field_errors: Mutex::default(),
             signed_in: Mutex::default(),
+            ai_cost: Mutex::default(),
         })
     }
 
@@ -73,6 +89,20 @@ impl RequestCtx {
         ctx.data_opt::<EventSlot>()
             .and_then(EventSlot::current)
             .ok_or_else(|| AppError::internal("request context missing"))
+    }
+
+    /// Adds a language model's tokens and cost to this request's spend.
+    pub fn add_ai_cost(&self, tokens: (u64, u64), cost_micros: i64, currency: &str) {
+        let mut c = self.ai_cost.lock().unwrap_or_else(|p| p.into_inner());
+        let c = c.get_or_insert_with(|| AiCost { currency: currency.to_owned(), ..AiCost::default() });
+        c.tokens_in += tokens.0;
+        c.tokens_out += tokens.1;
+        c.cost_micros = c.cost_micros.saturating_add(cost_micros);
+    }
+
+    /// What language models cost this request, if anything ran.
+    pub fn ai_cost(&self) -> Option<AiCost> {
+        self.ai_cost.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Records that a sign-in in this request authenticated `user`: what this request

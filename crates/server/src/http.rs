@@ -243,6 +243,12 @@ async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> 
     if cfg.expose_sql_count {
         resp.extensions.insert("sqlStatements".into(), async_graphql::Value::from(statements));
     }
+    if let Some(c) = ctx.ai_cost().filter(|_| commit) {
+        let cost = rust_decimal::Decimal::new(c.cost_micros, 6).normalize().to_string();
+        let v = serde_json::json!({ "tokensIn": c.tokens_in, "tokensOut": c.tokens_out,
+                                    "cost": { "amount": cost, "currency": c.currency } });
+        resp.extensions.insert("aiCost".into(), async_graphql::Value::from_json(v).unwrap_or_default());
+    }
     resp
 }
 

@@ -21,7 +21,9 @@ pub async fn demo(pool: &DatabaseConnection, auth: &AuthConfig) -> anyhow::Resul
             opsgraph_crm::seed::crm(&db, auth, &org, &projects).await?;
             opsgraph_finance::seed::finance(&db, &org, &projects).await?;
             let handbook = opsgraph_knowledge::seed::knowledge(&db, &org).await?;
-            opsgraph_ai::seed::ai(&db, &org, handbook).await
+            let delivery =
+                projects.first().map(|p| p.id).ok_or_else(|| opsgraph_core::AppError::internal("no demo project"))?;
+            opsgraph_ai::seed::ai(&db, &org, handbook, delivery).await
         };
         seeded.await.map_err(|e| anyhow::anyhow!("seeding {}: {e:?}", org_plan.org))?;
         db.commit().await?;

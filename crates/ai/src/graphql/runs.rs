@@ -233,7 +233,46 @@ fn usage_field() -> Field {
     .description("The AI usage ledger grouped by day, model, agent or member (admins).")
 }
 
+/// Ask an agent one question.
+#[derive(Debug, Deserialize, GqlInput)]
+#[serde(rename_all = "camelCase")]
+pub struct AskAgentInput {
+    /// The agent.
+    pub agent_id: opsgraph_core::input::Id,
+    /// The question (1..4,000 characters).
+    pub question: String,
+}
+
+/// What `askAgent` answers.
+struct Asked {
+    answer: crate::service::ask::Answer,
+}
+
+fn asked_object() -> Object {
+    let nn = TypeRef::named_nn;
+    Object::new("AskAgentPayload")
+        .description("An agent's whole answer; its cost is also in `extensions.aiCost`.")
+        .field(prop::<Asked>("answer", nn(TypeRef::STRING), "The answer.", |a| a.answer.text.clone().into()))
+        .field(ref_field_nn::<Asked, AiRun>("run", "The run (tokens, cost, duration).", |a| a.answer.run))
+}
+
 fn mutations(parts: &mut SchemaParts) {
+    parts.object(asked_object()).input::<AskAgentInput>();
+    parts.mutation(mutation_with(
+        "askAgent",
+        "AskAgentPayload",
+        "Ask an agent one question and wait for the whole answer (no conversation, no tools); the run and its cost \
+         commit with the response, and `extensions.aiCost` reports the cost.",
+        |req, rt: Option<Runtime>, i: AskAgentInput| async move {
+            let rt = runtime(rt)?;
+            req.require(Permission::AiUse)?;
+            let agent = Agent::decode(&i.agent_id, "agentId")?;
+            let question = validate::text("question", &i.question, 1, 4000, true)?;
+            let a = crate::service::ask::ask_on(req.db.as_ref(), &rt, &req.session, agent, &question).await?;
+            req.add_ai_cost(a.tokens, a.cost_micros, &a.currency);
+            Ok(FieldValue::owned_any(Asked { answer: a }))
+        },
+    ));
     parts.object(payload::<PendingAction>("action", "Result of a decision on a PendingAction."));
     parts.object(payload_object("SetAiBudgetPayload", "budget", TypeRef::named_nn("AiBudget"), "The budget as set."));
     parts.input::<actions::DecideActionInput>().input::<SetAiBudgetInput>();

@@ -27,7 +27,7 @@ use crate::enums::{AgentStatus, StepKind};
 use crate::nodes::{Agent, Workflow};
 use crate::service::stream::system_tx;
 use crate::service::workflows::{self, WorkflowStepInput};
-use crate::service::{Runtime, grounding, runner};
+use crate::service::{Runtime, grounding};
 
 /// Attempts of a step before its run FAILS.
 pub const MAX_ATTEMPTS: i32 = 5;
@@ -258,8 +258,8 @@ async fn ask(pool: &DatabaseConnection, rt: &Runtime, owner: &Session, config: &
     let agent = config["agentId"].as_str().map(|g| Agent::decode(g, "agentId")).transpose().map_err(|e| e.message())?;
     let agent = agent.ok_or("agentId is required")?;
     let prompt = config["prompt"].as_str().unwrap_or_default();
-    let (run, text) = runner::ask(pool, rt, owner, agent, prompt).await?;
-    Ok(json!({ "runId": crate::nodes::AiRun::gid(run), "text": text }))
+    let a = crate::service::ask::ask(pool, rt, owner, agent, prompt).await?;
+    Ok(json!({ "runId": crate::nodes::AiRun::gid(a.run), "text": a.text }))
 }
 
 async fn call(rt: &Runtime, run: &workflow_run::Model, index: i32, config: &Value) -> Result<Value, String> {

@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod agents;
+pub mod ask;
 pub mod automation;
 pub mod conversations;
 pub mod grounding;
