@@ -282,3 +282,36 @@ async fn ask_agent_reports_its_cost_in_the_response() {
     assert_eq!(code(&r), Some("SERVICE_UNAVAILABLE"), "{r}");
     app.finish().await;
 }
+
+/// A reply left STREAMING by a runner that stopped is taken over once it has been silent
+/// for five minutes, and not before.
+#[tokio::test]
+async fn a_stalled_reply_is_taken_over() {
+    let app = TestApp::spawn().await;
+    let fake = FakeChat::start().await;
+    let (owner, _) = app.sign_up("o@example.com", "Stall Co").await;
+    let agent = configure(&app, &owner, &fake).await;
+    let q = "mutation($i: StartConversationInput!) { startConversation(input: $i) { conversation { id } } }";
+    let c = data(&app.gql(Some(&owner), q, json!({ "i": { "agentId": agent } })).await)["startConversation"]
+        ["conversation"]["id"]
+        .clone();
+    let reply = send(&app, &owner, &c, "Hello?").await;
+    let stall = |age: &str| {
+        format!(
+            "SET session_replication_role = replica; \
+             UPDATE agent_messages SET status = 'STREAMING', content = 'Half', updated_at = now() - interval '{age}' \
+             WHERE status = 'PENDING'; \
+             SET session_replication_role = origin"
+        )
+    };
+    use sea_orm::ConnectionTrait;
+    app.pool.execute_unprepared(&stall("1 minute")).await.expect("stall");
+    assert_eq!(app.run_agents().await, 0, "a recent stream is left to its runner");
+    app.pool.execute_unprepared("SET session_replication_role = replica; UPDATE agent_messages SET updated_at = now() - interval '6 minutes' WHERE status = 'STREAMING'; SET session_replication_role = origin").await.expect("age");
+    fake.state.script([Scripted::Text(vec!["Back again."], (5, 2))]);
+    assert_eq!(app.run_agents().await, 1);
+    let m = message(&app, &owner, &reply).await;
+    assert_eq!((m["status"].as_str(), m["content"].as_str()), (Some("COMPLETE"), Some("Back again.")), "restarted");
+    assert_eq!(app.count("SELECT count(*) AS n FROM domain_events WHERE kind = 'message.restarted'").await, 1);
+    app.finish().await;
+}

@@ -26,6 +26,9 @@ pub enum Scripted {
     Calls(Vec<(&'static str, String)>, (u64, u64)),
     /// Text pieces then the connection ends without `[DONE]`.
     Cut(Vec<&'static str>),
+    /// Text pieces sent one by one, `gap` apart (each piece's send time is kept in
+    /// [`Chat::emitted`]), then usage and `[DONE]`.
+    Paced(Vec<String>, std::time::Duration),
 }
 
 /// The fake's state.
@@ -34,6 +37,8 @@ pub struct Chat {
     script: Mutex<VecDeque<Scripted>>,
     /// Request bodies received (accepted ones).
     pub requests: Mutex<Vec<Value>>,
+    /// When each paced piece was sent.
+    pub emitted: Mutex<Vec<(String, std::time::Instant)>>,
 }
 
 impl Chat {
@@ -87,6 +92,7 @@ fn stream(reply: Scripted, n: usize) -> String {
             pieces.iter().for_each(|p| out.push_str(&text_chunk(p)));
             return out;
         }
+        Scripted::Paced(..) => return out,
     };
     out.push_str(&chunk(json!({ "choices": [{ "index": 0, "delta": {}, "finish_reason": finish }] })));
     out.push_str(&chunk(json!({ "choices": [], "usage": { "prompt_tokens": usage.0, "completion_tokens": usage.1,
@@ -109,7 +115,32 @@ async fn completions(State(chat): State<Arc<Chat>>, headers: HeaderMap, body: ax
         let err = json!({ "error": { "message": "the fake has no scripted reply left" } });
         return (StatusCode::BAD_REQUEST, axum::Json(err)).into_response();
     };
+    if let Scripted::Paced(pieces, gap) = reply {
+        return paced(chat, pieces, gap);
+    }
     ([("content-type", "text/event-stream")], stream(reply, n)).into_response()
+}
+
+/// A stream that sends its pieces `gap` apart, noting when each left.
+fn paced(chat: Arc<Chat>, pieces: Vec<String>, gap: std::time::Duration) -> Response {
+    let end = format!(
+        "{}data: [DONE]\n\n",
+        chunk(json!({ "choices": [], "usage": { "prompt_tokens": 10, "completion_tokens": pieces.len() } }))
+    );
+    let items = pieces.into_iter().map(Some).chain([None]);
+    let body = futures_util::stream::unfold((items, chat, end), move |(mut items, chat, end)| async move {
+        let item = items.next()?;
+        let text = match item {
+            Some(p) => {
+                tokio::time::sleep(gap).await;
+                chat.emitted.lock().expect("emitted").push((p.clone(), std::time::Instant::now()));
+                text_chunk(&p)
+            }
+            None => end.clone(),
+        };
+        Some((Ok::<_, std::convert::Infallible>(axum::body::Bytes::from(text)), (items, chat, end)))
+    });
+    ([("content-type", "text/event-stream")], axum::body::Body::from_stream(body)).into_response()
 }
 
 impl FakeChat {

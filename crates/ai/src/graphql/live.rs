@@ -22,7 +22,9 @@ pub fn register(parts: &mut SchemaParts) {
         event_object(
             "ConversationEvent",
             "Something that happened in a conversation: `message.created`, `message.delta` (more of a reply's text), \
-             `message.completed`, `message.failed`.",
+             `message.tool_calls` (the tools a reply called, with status and result), `message.waiting` (a proposed \
+             change waits for approval), `message.action_approved` / `_rejected` / `_expired`, `message.restarted` \
+             (a stalled reply is written again: drop its text), `message.completed` (with its usage), `message.failed`.",
         )
         .field(prop::<E>("messageId", nn(TypeRef::ID), "The message's global ID.", |e| {
             gid::<AgentMessage>(e.subject_id)
@@ -30,6 +32,16 @@ pub fn register(parts: &mut SchemaParts) {
         .field(prop::<E>("delta", TypeRef::named(TypeRef::STRING), "The new text of a `message.delta`.", |e| {
             e.data.get("delta").and_then(|d| d.as_str()).map_or(async_graphql::Value::Null, |d| d.to_owned().into())
         }))
+        .field(prop::<E>(
+            "detail",
+            TypeRef::named("JSON"),
+            "The tool calls of `message.tool_calls`, the usage of `message.completed` (tokens, cost in micro-units).",
+            |e| {
+                let d = e.data.get("toolCalls").map(|t| serde_json::json!({ "toolCalls": t }))
+                    .or_else(|| e.data.get("usage").map(|u| serde_json::json!({ "usage": u })));
+                d.and_then(|d| async_graphql::Value::from_json(d).ok()).unwrap_or(async_graphql::Value::Null)
+            },
+        ))
         .field(ref_field::<E, AgentMessage>("message", "The message as it is now.", |e| Some(e.subject_id))),
     );
     parts.subscription(

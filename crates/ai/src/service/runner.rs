@@ -31,10 +31,14 @@ pub const DEFAULT_PROMPT: &str = "You are a helpful assistant. Answer briefly.";
 /// After how long without a write a STREAMING reply is taken over.
 pub const STALE: &str = "5 minutes";
 
-const CLAIM: &str = "UPDATE agent_messages SET status = 'STREAMING', attempts = attempts + 1 WHERE id = \
-  (SELECT id FROM agent_messages WHERE org_id = $1 AND (status = 'PENDING' \
+/// Claims the next reply; one left STREAMING by a stopped runner restarts its text (unless
+/// tools already ran: their rounds are kept and the loop goes on).
+const CLAIM: &str = "WITH c AS (SELECT id, status AS was FROM agent_messages WHERE org_id = $1 AND (status = 'PENDING' \
      OR (status = 'STREAMING' AND updated_at < now() - $2::interval)) ORDER BY created_at, id LIMIT 1 \
-   FOR UPDATE SKIP LOCKED) RETURNING id, conversation_id, run_id";
+     FOR UPDATE SKIP LOCKED) \
+  UPDATE agent_messages m SET status = 'STREAMING', attempts = m.attempts + 1, \
+    content = CASE WHEN c.was = 'STREAMING' AND m.tool_calls = '[]'::jsonb THEN '' ELSE m.content END \
+  FROM c WHERE m.id = c.id RETURNING m.id, m.conversation_id, m.run_id, c.was";
 
 /// One pass over every organisation: expires undecided actions and writes the queued
 /// replies; returns the replies written.
@@ -57,12 +61,22 @@ async fn claim(pool: &DatabaseConnection, org: Uuid) -> AppResult<Option<(Target
     let row = db
         .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, CLAIM, [org.into(), STALE.into()]))
         .await?;
+    let claimed = row
+        .map(|r| {
+            let t = Target { org, message: r.try_get("", "id")?, conversation: r.try_get("", "conversation_id")? };
+            let was: String = r.try_get("", "was")?;
+            Ok::<_, AppError>((t, r.try_get("", "run_id")?, was))
+        })
+        .transpose()?;
+    if let Some((t, _, was)) = &claimed
+        && was == MessageStatus::Streaming.as_str()
+    {
+        // Subscribers drop the text they had: it is written again.
+        let subject = ("message.restarted", t.message, t.conversation);
+        conversations::announce(&db, &session(), org, subject, None).await?;
+    }
     db.commit().await?;
-    row.map(|r| {
-        let t = Target { org, message: r.try_get("", "id")?, conversation: r.try_get("", "conversation_id")? };
-        Ok((t, r.try_get("", "run_id")?))
-    })
-    .transpose()
+    Ok(claimed.map(|(t, run, _)| (t, run)))
 }
 
 /// What a reply is written from.
