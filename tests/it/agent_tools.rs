@@ -315,3 +315,60 @@ async fn a_stalled_reply_is_taken_over() {
     assert_eq!(app.count("SELECT count(*) AS n FROM domain_events WHERE kind = 'message.restarted'").await, 1);
     app.finish().await;
 }
+
+/// An agent allowed to write without asking does so, until it joins a team that requires
+/// approval: then the same call waits for a person. Agents install from the catalog.
+#[tokio::test]
+async fn a_team_that_requires_approval_makes_its_members_ask() {
+    let app = TestApp::spawn().await;
+    let fake = FakeChat::start().await;
+    let (owner, _) = app.sign_up("o@example.com", "Team Co").await;
+    let agent = configure(&app, &owner, &fake).await;
+    let q = "mutation($i: UpdateAgentInput!) { updateAgent(input: $i) { agent { tools { name requiresApproval } } } }";
+    let i =
+        json!({ "id": agent, "expectedVersion": 1, "tools": [{ "name": "create_task", "requiresApproval": false }] });
+    data(&app.gql(Some(&owner), q, json!({ "i": i })).await);
+    let q = "mutation { createProject(input: { key: \"TM\", name: \"Team\" }) { project { id } } }";
+    let project = data(&app.gql(Some(&owner), q, json!({})).await)["createProject"]["project"]["id"].clone();
+    let q = "mutation($i: StartConversationInput!) { startConversation(input: $i) { conversation { id } } }";
+    let c = data(&app.gql(Some(&owner), q, json!({ "i": { "agentId": agent } })).await)["startConversation"]
+        ["conversation"]["id"]
+        .clone();
+    let call = |title: &str| {
+        Scripted::Calls(vec![("create_task", json!({ "projectId": project, "title": title }).to_string())], (5, 5))
+    };
+    fake.state.script([call("Alone"), Scripted::Text(vec!["Done."], (5, 1))]);
+    let first = send(&app, &owner, &c, "Add a task").await;
+    app.run_agents().await;
+    assert_eq!(message(&app, &owner, &first).await["toolCalls"][0]["status"], "DONE");
+
+    let q = "mutation($i: CreateAgentTeamInput!) { createAgentTeam(input: $i) { team { id approvalRequired members { role agent { id } } } } }";
+    let team = data(&app.gql(Some(&owner), q, json!({ "i": { "name": "Delivery", "coordinatorId": agent } })).await)
+        ["createAgentTeam"]["team"]
+        .clone();
+    assert_eq!(team["approvalRequired"], true);
+    assert_eq!(team["members"], json!([{ "role": "COORDINATOR", "agent": { "id": agent } }]));
+    fake.state.script([call("In a team")]);
+    let second = send(&app, &owner, &c, "Add another").await;
+    app.run_agents().await;
+    let m = message(&app, &owner, &second).await;
+    assert_eq!((m["status"].as_str(), m["toolCalls"][0]["status"].as_str()), (Some("WAITING"), Some("PROPOSED")));
+    assert_eq!(app.count("SELECT count(*) AS n FROM tasks").await, 1);
+
+    let q = "{ agentTemplates { slug installCount } }";
+    let before = data(&app.gql(Some(&owner), q, json!({})).await)["agentTemplates"].clone();
+    assert_eq!(before.as_array().map(Vec::len), Some(3));
+    let i = "mutation { installAgentTemplate(input: { slug: \"delivery-coordinator\" }) { agent { name tools { name requiresApproval } } } }";
+    let a = data(&app.gql(Some(&owner), i, json!({})).await)["installAgentTemplate"]["agent"].clone();
+    assert_eq!(a["name"], "Delivery coordinator");
+    assert_eq!(a["tools"][0], json!({ "name": "create_task", "requiresApproval": true }));
+    let after = data(&app.gql(Some(&owner), q, json!({})).await)["agentTemplates"].clone();
+    let installs =
+        |v: &Value| v.as_array().and_then(|a| a.iter().find(|t| t["slug"] == "delivery-coordinator").cloned());
+    assert_eq!(installs(&after).map(|t| t["installCount"].clone()), Some(json!("1")));
+    let bad = app
+        .gql(Some(&owner), "mutation { installAgentTemplate(input: { slug: \"nope\" }) { agent { id } } }", json!({}))
+        .await;
+    assert_eq!(code(&bad), Some("BAD_USER_INPUT"));
+    app.finish().await;
+}

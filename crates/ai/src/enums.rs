@@ -176,3 +176,14 @@ pub enum AgentChannel {
     /// A call (with recordings).
     Voice,
 }
+
+/// An agent's part in a team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum TeamRole {
+    /// Leads and hands out work.
+    Coordinator,
+    /// Does one kind of work.
+    Specialist,
+    /// Helps the others.
+    Support,
+}

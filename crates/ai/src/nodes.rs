@@ -1,8 +1,8 @@
 //! The ai node types: the public handles other crates use to reference ai data.
 
 use crate::entity::{
-    agent, call_recording, conversation, insight, llm_model, mcp_server, message, pending_action, prompt_template,
-    provider, run, workflow, workflow_run,
+    agent, agent_team, call_recording, conversation, insight, llm_model, mcp_server, message, pending_action,
+    prompt_template, provider, run, workflow, workflow_run,
 };
 
 opsgraph_core::node_type! {
@@ -32,4 +32,6 @@ opsgraph_core::node_type! {
     pub McpServer = mcp_server, read AiUse;
     /// A recorded call of a voice conversation.
     pub CallRecording = call_recording, read AiUse;
+    /// Agents working together under a coordinator.
+    pub AgentTeam = agent_team, read AiUse;
 }

@@ -1,6 +1,8 @@
 //! The ai tables.
 
 pub mod agent;
+pub mod agent_team;
+pub mod agent_template;
 pub mod call_recording;
 pub mod conversation;
 pub mod insight;
@@ -13,5 +15,6 @@ pub mod prompt_version;
 pub mod provider;
 pub mod run;
 pub mod step_log;
+pub mod team_member;
 pub mod workflow;
 pub mod workflow_run;

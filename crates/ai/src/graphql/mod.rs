@@ -5,6 +5,7 @@ pub mod automation;
 pub mod live;
 pub mod models;
 pub mod runs;
+pub mod teams;
 
 use std::sync::LazyLock;
 
@@ -302,5 +303,6 @@ pub fn register(parts: &mut SchemaParts) {
     models::register(parts);
     runs::register(parts);
     automation::register(parts);
+    teams::register(parts);
     live::register(parts);
 }

@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 
 use super::{Message, Role};
 
-/// How to reach a provider.
-#[derive(Debug, Clone)]
+/// How to reach a provider (its `Debug` never shows the key).
+#[derive(Clone)]
 pub struct Settings {
     /// Base URL, e.g. `https://api.openai.com/v1`.
     pub base_url: String,
@@ -25,6 +25,18 @@ pub struct Settings {
     pub timeout: Duration,
     /// Retries before the stream starts.
     pub max_retries: u32,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("model", &self.model)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .finish()
+    }
 }
 
 /// A function the model may call (OpenAI function calling).
@@ -278,6 +290,19 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_the_key() {
+        let s = Settings {
+            base_url: "http://x/v1".into(),
+            api_key: Some("sk-secret-123".into()),
+            model: "m".into(),
+            timeout: Duration::from_secs(1),
+            max_retries: 0,
+        };
+        let shown = format!("{s:?} {:?}", Client::new(s.clone()).expect("client"));
+        assert!(!shown.contains("sk-secret") && shown.contains("<redacted>"), "{shown}");
+    }
 
     #[test]
     fn events_split_across_chunks() {

@@ -13,6 +13,7 @@ pub mod render;
 pub mod runner;
 pub mod spend;
 pub mod stream;
+pub mod teams;
 pub mod templates;
 pub mod tool_loop;
 pub mod tools;

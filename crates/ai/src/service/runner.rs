@@ -88,6 +88,8 @@ struct Prompt {
     turns: Vec<Turn>,
     rounds: Vec<serde_json::Value>,
     run: Uuid,
+    /// A team of the agent requires approval for every write.
+    team_asks: bool,
 }
 
 /// Reads the reply's agent, model and conversation, checks the budget and starts (or
@@ -101,6 +103,7 @@ async fn prompt(pool: &DatabaseConnection, rt: &Runtime, t: Target, run: Option<
     let member = grounding::member_session(&db, t.org, c.member_id).await?;
     let history = conversations::messages(&db, t.conversation).await?;
     spend::check_budget(&db, t.org).await?;
+    let team_asks = crate::service::teams::asks_first(&db, agent.id).await?;
     let run = match run {
         Some(r) => r,
         None => {
@@ -133,7 +136,7 @@ async fn prompt(pool: &DatabaseConnection, rt: &Runtime, t: Target, run: Option<
         };
         turns.push(Turn::new(role, m.content.clone()));
     }
-    Ok(Prompt { agent, model, engine, member, turns, rounds, run })
+    Ok(Prompt { agent, model, engine, member, turns, rounds, run, team_asks })
 }
 
 /// The agent's instructions: its template's current version rendered (the use counted),
@@ -221,7 +224,10 @@ async fn generate(pool: &DatabaseConnection, rt: &Runtime, t: Target, p: Prompt)
             let offered = if p.model.capabilities.iter().any(|c| c == ModelCapability::Tools.as_str()) {
                 agents::tools_of(&p.agent)
                     .into_iter()
-                    .filter_map(|t| Some((crate::service::tools::find(&t.name)?, t.requires_approval.unwrap_or(true))))
+                    .filter_map(|t| {
+                        let ask = p.team_asks || t.requires_approval.unwrap_or(true);
+                        Some((crate::service::tools::find(&t.name)?, ask))
+                    })
                     .collect()
             } else {
                 vec![]
