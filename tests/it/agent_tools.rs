@@ -372,3 +372,41 @@ async fn a_team_that_requires_approval_makes_its_members_ask() {
     assert_eq!(code(&bad), Some("BAD_USER_INPUT"));
     app.finish().await;
 }
+
+/// A tool allowed to write without asking writes at once through crm's service, as the
+/// agent; a tool call with bad arguments fails alone and the model is told why.
+#[tokio::test]
+async fn an_agent_logs_an_interaction_and_hears_about_bad_arguments() {
+    let app = TestApp::spawn().await;
+    let fake = FakeChat::start().await;
+    let (owner, _) = app.sign_up("o@example.com", "Log Co").await;
+    let agent = configure(&app, &owner, &fake).await;
+    let q = "mutation($i: UpdateAgentInput!) { updateAgent(input: $i) { agent { id } } }";
+    let i = json!({ "id": agent, "expectedVersion": 1, "tools": [{ "name": "log_interaction", "requiresApproval": false }] });
+    data(&app.gql(Some(&owner), q, json!({ "i": i })).await);
+    let q = "mutation { createContact(input: { firstName: \"Ann\", lastName: \"Lee\" }) { contact { id } } }";
+    let contact = data(&app.gql(Some(&owner), q, json!({})).await)["createContact"]["contact"]["id"].clone();
+    let q = "mutation($i: StartConversationInput!) { startConversation(input: $i) { conversation { id } } }";
+    let c = data(&app.gql(Some(&owner), q, json!({ "i": { "agentId": agent } })).await)["startConversation"]
+        ["conversation"]["id"]
+        .clone();
+    let good = json!({ "kind": "CALL", "subject": "Renewal", "contactIds": [contact] }).to_string();
+    let bad = json!({ "kind": "TELEPATHY", "contactIds": [] }).to_string();
+    fake.state.script([
+        Scripted::Calls(vec![("log_interaction", good), ("log_interaction", bad)], (20, 10)),
+        Scripted::Text(vec!["Logged the call."], (30, 4)),
+    ]);
+    let reply = send(&app, &owner, &c, "I just called Ann about the renewal.").await;
+    app.run_agents().await;
+    let m = message(&app, &owner, &reply).await;
+    assert_eq!(m["status"], "COMPLETE", "{m}");
+    assert_eq!(
+        (m["toolCalls"][0]["status"].as_str(), m["toolCalls"][1]["status"].as_str()),
+        (Some("DONE"), Some("FAILED"))
+    );
+    assert!(m["toolCalls"][1]["result"]["error"].as_str().is_some_and(|e| e.contains("bad arguments")), "{m}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM interactions WHERE subject = 'Renewal'").await, 1);
+    let audited = "SELECT count(*) AS n FROM audit_log WHERE actor_type = 'agent' AND agent_run_id IS NOT NULL";
+    assert!(app.count(audited).await >= 1);
+    app.finish().await;
+}

@@ -7,7 +7,7 @@
 
 use opsgraph_core::node::NodeType;
 use opsgraph_core::{AppError, AppResult, Session};
-use opsgraph_crm::nodes::{Deal, PipelineStage};
+use opsgraph_crm::nodes::{Deal, Interaction, PipelineStage};
 use opsgraph_crm::service::deals;
 use opsgraph_knowledge::embed::Models;
 use opsgraph_knowledge::enums::SearchMode;
@@ -77,8 +77,17 @@ fn move_deal_schema() -> Value {
         "required": ["id", "stageId"] })
 }
 
+fn log_interaction_schema() -> Value {
+    json!({ "type": "object", "properties": {
+        "kind": { "type": "string", "enum": ["CALL", "EMAIL", "MEETING", "NOTE", "MESSAGE"] },
+        "subject": { "type": "string" }, "body": { "type": "string" }, "outcome": { "type": "string" },
+        "contactIds": { "type": "array", "items": { "type": "string" }, "description": "Contacts' global IDs" },
+        "dealId": { "type": "string", "description": "The deal it was about" } },
+        "required": ["kind", "contactIds"] })
+}
+
 /// Every tool.
-pub static TOOLS: [ToolDef; 4] = [
+pub static TOOLS: [ToolDef; 5] = [
     ToolDef {
         name: "search_knowledge",
         description: "Search the knowledge base (hybrid keyword and semantic) for passages answering a question.",
@@ -110,6 +119,14 @@ pub static TOOLS: [ToolDef; 4] = [
         risk: ActionRisk::High,
         subject: Deal::NAME,
         schema: move_deal_schema,
+    },
+    ToolDef {
+        name: "log_interaction",
+        description: "Log a call, e-mail, meeting, note or message with contacts.",
+        writes: true,
+        risk: ActionRisk::Low,
+        subject: Interaction::NAME,
+        schema: log_interaction_schema,
     },
 ];
 
@@ -179,6 +196,10 @@ pub async fn execute(db: &impl ConnectionTrait, c: &Call<'_>, tool: &ToolDef, a:
             let t = tasks::update(db, c.session, args(&a)?).await?;
             Ok(json!({ "taskId": Task::gid(t.id), "title": t.title, "version": t.version }))
         }
+        "log_interaction" => {
+            let i = opsgraph_crm::service::interactions::log(db, c.session, args(a)?).await?;
+            Ok(json!({ "interactionId": Interaction::gid(i.id), "kind": i.kind }))
+        }
         "move_deal" => {
             let d = deals::move_deal(db, c.session, args(a)?).await?;
             Ok(json!({ "dealId": Deal::gid(d.id), "stageId": PipelineStage::gid(d.stage_id), "version": d.version }))
@@ -216,7 +237,7 @@ fn diff(current: &Value, a: &Value) -> Value {
 pub async fn propose(db: &impl ConnectionTrait, session: &Session, tool: &ToolDef, a: &Value) -> AppResult<Proposal> {
     let org = session.org_id()?;
     let (subject_id, current) = match tool.name {
-        "create_task" => (None, Value::Null),
+        "create_task" | "log_interaction" => (None, Value::Null),
         "update_task" => {
             let t = tasks::get(db, org, id_arg::<Task>(a)?).await?;
             (Some(t.id), serde_json::to_value(&t).map_err(AppError::internal)?)
