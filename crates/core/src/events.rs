@@ -93,54 +93,6 @@ pub async fn prune(pool: &sea_orm::DatabaseConnection, retention: std::time::Dur
     }
 }
 
-/// An event read back from the outbox.
-#[derive(Debug, Clone)]
-pub struct StoredEvent {
-    /// Its position in the organisation's sequence.
-    pub seq: i64,
-    /// `<entity>.<verb>`.
-    pub kind: String,
-    /// The subject's GraphQL type.
-    pub subject_type: String,
-    /// The subject.
-    pub subject_id: Uuid,
-    /// Its project, if any.
-    pub project_id: Option<Uuid>,
-    /// Event details.
-    pub data: serde_json::Value,
-}
-
-/// The organisation's events after `after` of the given `kinds`, oldest first, at most
-/// `limit` (for consumers that keep their own cursor, such as workflows).
-pub async fn after(
-    db: &impl ConnectionTrait,
-    org_id: Uuid,
-    after: i64,
-    kinds: Vec<String>,
-    limit: u64,
-) -> AppResult<Vec<StoredEvent>> {
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT seq, kind, subject_type, subject_id, project_id, data FROM domain_events \
-             WHERE org_id = $1 AND seq > $2 AND kind = ANY($3) ORDER BY seq LIMIT $4",
-            [org_id.into(), after.into(), kinds.into(), i64::try_from(limit).unwrap_or(i64::MAX).into()],
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(StoredEvent {
-                seq: r.try_get("", "seq")?,
-                kind: r.try_get("", "kind")?,
-                subject_type: r.try_get("", "subject_type")?,
-                subject_id: r.try_get("", "subject_id")?,
-                project_id: r.try_get("", "project_id")?,
-                data: r.try_get("", "data")?,
-            })
-        })
-        .collect()
-}
-
 /// The organisation's latest event position (0 before any).
 pub async fn latest(db: &impl ConnectionTrait, org_id: Uuid) -> AppResult<i64> {
     let row = db

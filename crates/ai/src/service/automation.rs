@@ -33,7 +33,7 @@ use crate::service::{Runtime, grounding};
 pub const MAX_ATTEMPTS: i32 = 5;
 
 /// Events read per workflow and pass.
-const BATCH: u64 = 200;
+const BATCH: i64 = 200;
 
 fn stmt(sql: &str, values: Vec<SqlValue>) -> Statement {
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
@@ -60,8 +60,8 @@ async fn start_runs(pool: &DatabaseConnection, org: Uuid) -> AppResult<()> {
         .all(&db)
         .await?;
     for wf in flows {
-        let events =
-            opsgraph_core::events::after(&db, org, wf.cursor_seq, vec![wf.trigger_event.clone()], BATCH).await?;
+        let kinds = Some(vec![wf.trigger_event.clone()]);
+        let events = opsgraph_core::live::read_events(&db, org, wf.cursor_seq, kinds, BATCH).await?;
         let Some(last) = events.last().map(|e| e.seq) else { continue };
         let mut started = 0;
         for e in &events {

@@ -164,7 +164,7 @@ pub async fn set_status(
 }
 
 /// The event as conditions and templates see it.
-pub fn event_json(e: &opsgraph_core::events::StoredEvent) -> Value {
+pub fn event_json(e: &opsgraph_core::live::LiveEvent) -> Value {
     json!({ "seq": e.seq, "kind": e.kind, "subjectType": e.subject_type,
             "subjectId": opsgraph_core::id::encode(&e.subject_type, e.subject_id),
             "projectId": e.project_id.map(|p| opsgraph_core::id::encode("Project", p)), "data": e.data })

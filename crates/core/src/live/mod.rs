@@ -25,7 +25,7 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{Notify, broadcast, watch};
 use uuid::Uuid;
 
-pub use outbox::{LiveEvent, Outbox, check_resume};
+pub use outbox::{LiveEvent, Outbox, check_resume, read as read_events};
 pub use scope::Scope;
 pub use stream::{LiveSession, after_arg, after_input, event_object, follow, seq_field};
 

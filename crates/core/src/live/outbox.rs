@@ -45,42 +45,47 @@ impl super::Source for Outbox {
     }
 
     async fn fetch(&self, db: &TxDb, org: Uuid, after: i64, limit: i64) -> AppResult<Vec<LiveEvent>> {
-        let rows = db
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT seq, kind, subject_type, subject_id, project_id, actor_membership_id, data, created_at \
-                 FROM domain_events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                [org.into(), after.into(), limit.into()],
-            ))
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(LiveEvent {
-                    org_id: org,
-                    seq: r.try_get("", "seq")?,
-                    kind: r.try_get("", "kind")?,
-                    subject_type: r.try_get("", "subject_type")?,
-                    subject_id: r.try_get("", "subject_id")?,
-                    project_id: r.try_get("", "project_id")?,
-                    actor_membership_id: r.try_get("", "actor_membership_id")?,
-                    data: r.try_get("", "data")?,
-                    occurred_at: r.try_get("", "created_at")?,
-                })
-            })
-            .collect()
+        read(db, org, after, None, limit).await
     }
 
     async fn head(&self, db: &TxDb, org: Uuid) -> AppResult<i64> {
-        let row = db
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT coalesce((SELECT last_seq FROM event_counters WHERE org_id = $1), 0) AS head",
-                [org.into()],
-            ))
-            .await?
-            .ok_or_else(|| AppError::internal("head query returned no row"))?;
-        Ok(row.try_get("", "head")?)
+        crate::events::latest(db, org).await
     }
+}
+
+/// `org`'s events after `after`, oldest first, at most `limit`; only those of `kinds` when
+/// given (for consumers with a cursor of their own, such as workflows).
+pub async fn read(
+    db: &impl ConnectionTrait,
+    org: Uuid,
+    after: i64,
+    kinds: Option<Vec<String>>,
+    limit: i64,
+) -> AppResult<Vec<LiveEvent>> {
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT seq, kind, subject_type, subject_id, project_id, actor_membership_id, data, created_at \
+             FROM domain_events WHERE org_id = $1 AND seq > $2 AND ($4::text[] IS NULL OR kind = ANY($4)) \
+             ORDER BY seq LIMIT $3",
+            [org.into(), after.into(), limit.into(), kinds.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(LiveEvent {
+                org_id: org,
+                seq: r.try_get("", "seq")?,
+                kind: r.try_get("", "kind")?,
+                subject_type: r.try_get("", "subject_type")?,
+                subject_id: r.try_get("", "subject_id")?,
+                project_id: r.try_get("", "project_id")?,
+                actor_membership_id: r.try_get("", "actor_membership_id")?,
+                data: r.try_get("", "data")?,
+                occurred_at: r.try_get("", "created_at")?,
+            })
+        })
+        .collect()
 }
 
 /// Checks that resuming `org`'s streams after event `after` (the argument `field`) loses
