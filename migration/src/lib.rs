@@ -40,6 +40,7 @@ mod m20261203_000033_ai_conversations;
 mod m20261203_000034_ai_runs;
 mod m20261203_000035_ai_workflows;
 mod m20261203_000036_agent_teams;
+mod m20261203_000037_persisted_queries;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -85,6 +86,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000034_ai_runs::Migration),
             Box::new(m20261203_000035_ai_workflows::Migration),
             Box::new(m20261203_000036_agent_teams::Migration),
+            Box::new(m20261203_000037_persisted_queries::Migration),
         ]
     }
 }

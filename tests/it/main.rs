@@ -30,6 +30,7 @@ mod notifications;
 mod organization;
 mod outage;
 mod pagination;
+mod persisted;
 mod portal;
 mod rates;
 mod schema;

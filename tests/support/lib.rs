@@ -385,6 +385,17 @@ impl TestApp {
     }
 }
 
+/// The `opsgraph` binary cargo built next to the test executable (`./dev test` builds it
+/// first).
+pub fn opsgraph_bin() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("opsgraph"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| panic!("the opsgraph binary is not built: run `cargo build -p opsgraph-server` first"))
+}
+
 /// The real `opsgraph serve` binary running as a separate OS process (another server
 /// instance), killed on drop.
 pub struct ServerProcess {
@@ -400,14 +411,7 @@ impl ServerProcess {
     /// the test executable (`./dev test` builds it first).
     pub async fn spawn(database_url: &str, env: &[(&str, &str)]) -> ServerProcess {
         use tokio::io::AsyncBufReadExt;
-        let exe = std::env::current_exe().expect("test executable");
-        let bin = exe
-            .parent()
-            .and_then(|deps| deps.parent())
-            .map(|dir| dir.join("opsgraph"))
-            .filter(|p| p.exists())
-            .unwrap_or_else(|| panic!("the opsgraph binary is not built: run `cargo build -p opsgraph-server` first"));
-        let mut cmd = tokio::process::Command::new(bin);
+        let mut cmd = tokio::process::Command::new(opsgraph_bin());
         cmd.arg("serve")
             .env("DATABASE_URL", database_url)
             .env("OPSGRAPH_BIND", "127.0.0.1:0")

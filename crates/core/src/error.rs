@@ -24,6 +24,8 @@ pub enum ErrorCode {
     RateLimited,
     /// A spending limit is reached (e.g. the organisation's monthly AI budget).
     QuotaExceeded,
+    /// An automatic persisted query's hash is unknown: send the document with it once.
+    PersistedQueryNotFound,
     /// A dependency (the database) is unreachable right now; retry after
     /// `extensions.retryAfter` seconds (HTTP 503 with `Retry-After`).
     ServiceUnavailable,
@@ -42,6 +44,7 @@ impl ErrorCode {
             Self::Conflict => "CONFLICT",
             Self::RateLimited => "RATE_LIMITED",
             Self::QuotaExceeded => "QUOTA_EXCEEDED",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
@@ -77,6 +80,8 @@ pub enum AppError {
     },
     /// A spending limit is reached.
     QuotaExceeded(String),
+    /// A persisted query's hash is unknown (Apollo clients then send the document).
+    PersistedQueryNotFound,
     /// The database cannot be reached now (the cause is logged).
     Unavailable(String),
     /// An internal failure; the message is logged, never shown.
@@ -107,6 +112,8 @@ impl AppError {
         match self {
             Self::Unauthenticated(m) | Self::Forbidden(m) | Self::Conflict(m) | Self::QuotaExceeded(m) => m.clone(),
             Self::NotFound(what) => format!("{what} not found"),
+            // The exact text Apollo's clients look for.
+            Self::PersistedQueryNotFound => "PersistedQueryNotFound".to_owned(),
             Self::BadUserInput { message, .. } | Self::RateLimited { message, .. } => message.clone(),
             Self::Unavailable(_) => "the service is temporarily unavailable; retry shortly".to_owned(),
             Self::Internal(_) => "internal error".to_owned(),
@@ -123,6 +130,7 @@ impl AppError {
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::QuotaExceeded(_) => ErrorCode::QuotaExceeded,
+            Self::PersistedQueryNotFound => ErrorCode::PersistedQueryNotFound,
             Self::Unavailable(_) => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }

@@ -28,6 +28,9 @@ pub struct Config {
     /// providers' API keys. Changing it makes the stored ones unreadable.
     #[arg(long, env = "OPSGRAPH_SECRET_KEY", default_value = opsgraph_core::secrets::DEV_KEY, hide_default_value = true)]
     pub secret_key: String,
+    /// Run only registered operations (persisted queries, `opsgraph register-operations`).
+    #[arg(long, env = "OPSGRAPH_PERSISTED_ONLY", default_value_t = false, action = clap::ArgAction::Set)]
+    pub persisted_only: bool,
     /// Let workflows call webhooks on loopback and private addresses (off: SSRF guard).
     #[arg(long, env = "OPSGRAPH_OUTBOUND_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
     pub outbound_allow_private: bool,

@@ -22,6 +22,7 @@ use opsgraph_core::{AppError, RequestCtx, Session, Tenant, TxDb};
 use opsgraph_org::Credentials;
 use tracing::Instrument;
 
+use crate::persisted;
 use crate::state::AppState;
 use crate::{limits, wire};
 
@@ -161,6 +162,11 @@ async fn graphql_get(
         Ok(r) => r,
         Err(msg) => return bad_request(&msg),
     };
+    let mut req = req;
+    // A hash alone names its document: resolve it before telling queries from mutations.
+    if let Err(e) = state.persisted.resolve(&state.pool, &mut req, !state.config.persisted_only).await {
+        return wire::respond(media, &error_response(e), &request_id(&headers));
+    }
     if wire::is_mutation(&req) {
         let mut resp = bad_request("mutations are only accepted over POST");
         *resp.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
@@ -174,12 +180,16 @@ async fn graphql_get(
 
 /// Runs one operation in its own transaction: authenticate (which sets the tenant),
 /// execute, commit when there is no error, roll back otherwise.
-pub(crate) async fn execute(state: &AppState, caller: &Caller, req: async_graphql::Request) -> Response {
+pub(crate) async fn execute(state: &AppState, caller: &Caller, mut req: async_graphql::Request) -> Response {
+    let hash = match state.persisted.resolve(&state.pool, &mut req, !state.config.persisted_only).await {
+        Ok(h) => h,
+        Err(e) => return error_response(e),
+    };
     let operation = req.operation_name.clone().unwrap_or_else(|| "-".into());
     let span = tracing::info_span!("graphql", request_id = %caller.request_id, operation = %operation);
     async move {
         let started = Instant::now();
-        let resp = run(state, caller, req).await;
+        let resp = run(state, caller, req, hash).await;
         let status = if resp.errors.is_empty() { "ok" } else { "error" };
         let codes: Vec<String> = resp
             .errors
@@ -193,7 +203,7 @@ pub(crate) async fn execute(state: &AppState, caller: &Caller, req: async_graphq
     .await
 }
 
-async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> Response {
+async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request, hash: Option<String>) -> Response {
     let cfg = &state.config;
     if let Err(e) = limits::check(&req.query, &cfg.limits()) {
         return error_response(e);
@@ -215,6 +225,22 @@ async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request) -> 
                 return error_response(e);
             }
         };
+    if cfg.persisted_only {
+        let h = hash.unwrap_or_else(|| persisted::hash(&req.query));
+        match persisted::allowed(db.as_ref(), &h).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = db.finish(false).await;
+                return error_response(AppError::Forbidden(
+                    "only registered operations run on this server (persisted queries)".into(),
+                ));
+            }
+            Err(e) => {
+                let _ = db.finish(false).await;
+                return error_response(e);
+            }
+        }
+    }
     let before = db.statement_count();
     let ctx = RequestCtx::driven(session, db.clone());
     let executed = AssertUnwindSafe(ctx.drive(state.schema.execute(req.data(ctx.clone())))).catch_unwind().await;

@@ -9,6 +9,7 @@ pub mod graphiql;
 pub mod http;
 pub mod jobs;
 pub mod limits;
+pub mod persisted;
 pub mod seed;
 pub mod state;
 pub mod telemetry;

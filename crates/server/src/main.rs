@@ -1,4 +1,4 @@
-//! `opsgraph`: serve, migrate, seed, export-schema.
+//! `opsgraph`: serve, migrate, seed, register-operations, export-schema.
 
 use clap::{Parser, Subcommand};
 
@@ -39,6 +39,19 @@ enum Command {
     Seed {
         #[command(flatten)]
         config: Config,
+    },
+    /// Register a client build's operations for the allow-list mode
+    /// (`OPSGRAPH_PERSISTED_ONLY`): each `.graphql` file is one document, exactly as the
+    /// client sends it; prints each file's SHA-256, the hash the client sends.
+    RegisterOperations {
+        #[command(flatten)]
+        config: Config,
+        /// Only for this organisation (its UUID); default: for every organisation.
+        #[arg(long)]
+        org: Option<uuid::Uuid>,
+        /// The `.graphql` files.
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
     },
     /// Write the schema's SDL.
     ExportSchema {
@@ -91,6 +104,19 @@ async fn main() -> anyhow::Result<()> {
             telemetry::init(&config.log_format);
             let pool = db::connect(&config.database_url, 2).await?;
             opsgraph_server::seed::demo(&pool, &config.auth()).await?;
+        }
+        Command::RegisterOperations { config, org, files } => {
+            let pool = db::connect(&config.database_url, 2).await?;
+            let docs = files.iter().map(std::fs::read_to_string).collect::<Result<Vec<_>, _>>()?;
+            let hashes = opsgraph_server::persisted::register(&pool, &docs, org)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            // The hashes are the command's output (a manifest for the client build).
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            for (h, f) in hashes.iter().zip(&files) {
+                writeln!(out, "{h}  {}", f.display())?;
+            }
         }
         Command::ExportSchema { path } => {
             let sdl = opsgraph_schema::sdl().map_err(|e| anyhow::anyhow!(e))?;

@@ -35,6 +35,8 @@ pub struct AppState {
     pub models: opsgraph_knowledge::embed::Models,
     /// What the ai runner and resolvers need: the models and the secrets key.
     pub ai: opsgraph_ai::service::Runtime,
+    /// Persisted queries known by hash.
+    pub persisted: Arc<crate::persisted::Persisted>,
 }
 
 impl AppState {
@@ -81,6 +83,7 @@ impl AppState {
             sockets: Arc::default(),
             models,
             ai,
+            persisted: Arc::default(),
         })
     }
 }

@@ -92,10 +92,19 @@ pub fn request_from_url(query: &str) -> Result<Request, String> {
         extensions: Option<String>,
     }
     let params: Params = serde_urlencoded::from_str(query).map_err(|_| "malformed query string".to_owned())?;
-    let Some(q) = params.query.filter(|q| !q.is_empty()) else {
-        return Err("GET /graphql needs a `query` parameter".into());
+    let extensions: serde_json::Map<String, serde_json::Value> = match params.extensions.filter(|v| !v.is_empty()) {
+        Some(ext) => serde_json::from_str(&ext).map_err(|_| "`extensions` must be a JSON object".to_owned())?,
+        None => serde_json::Map::new(),
     };
+    let q = params.query.unwrap_or_default();
+    if q.is_empty() && !extensions.contains_key("persistedQuery") {
+        return Err("GET /graphql needs a `query` parameter (or a persisted query's hash)".into());
+    }
     let mut req = Request::new(q);
+    for (k, v) in extensions {
+        let v = async_graphql::Value::from_json(v).map_err(|_| "`extensions` must be a JSON object".to_owned())?;
+        req.extensions.insert(k, v);
+    }
     if let Some(name) = params.operation_name.filter(|n| !n.is_empty()) {
         req = req.operation_name(name);
     }
@@ -106,10 +115,6 @@ pub fn request_from_url(query: &str) -> Result<Request, String> {
             return Err("`variables` must be a JSON object".into());
         }
         req = req.variables(async_graphql::Variables::from_json(value));
-    }
-    if let Some(ext) = params.extensions.filter(|v| !v.is_empty()) {
-        let _: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(&ext).map_err(|_| "`extensions` must be a JSON object".to_owned())?;
     }
     Ok(req)
 }
