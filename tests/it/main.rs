@@ -15,6 +15,7 @@ mod auth;
 mod capacity;
 mod collaboration;
 mod conversations;
+mod cost;
 mod crm;
 mod embeddings;
 mod errors;

@@ -84,6 +84,10 @@ impl TestApp {
         config.db_pool_max = 4;
         config.live_pool_max = 2;
         config.max_depth = 20;
+        // Cost limits are tested on their own; other tests may run big documents often.
+        config.max_cost = u64::MAX / 4;
+        config.cost_budget = u64::MAX / 4;
+        config.cost_refill_per_sec = u64::MAX / 4;
         // Tests dispatch notifications explicitly (`dispatch::run_once`) unless they turn the
         // background dispatcher on.
         config.dispatch_interval_ms = 0;

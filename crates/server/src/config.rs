@@ -28,6 +28,15 @@ pub struct Config {
     /// providers' API keys. Changing it makes the stored ones unreadable.
     #[arg(long, env = "OPSGRAPH_SECRET_KEY", default_value = opsgraph_core::secrets::DEV_KEY, hide_default_value = true)]
     pub secret_key: String,
+    /// Highest cost of one document (connections cost their page size times their children).
+    #[arg(long, env = "OPSGRAPH_MAX_COST", default_value_t = 50_000)]
+    pub max_cost: u64,
+    /// Cost points per caller's bucket (see `cost`).
+    #[arg(long, env = "OPSGRAPH_COST_BUDGET", default_value_t = 100_000)]
+    pub cost_budget: u64,
+    /// Points a bucket refills per second.
+    #[arg(long, env = "OPSGRAPH_COST_REFILL_PER_SEC", default_value_t = 2_000)]
+    pub cost_refill_per_sec: u64,
     /// Run only registered operations (persisted queries, `opsgraph register-operations`).
     #[arg(long, env = "OPSGRAPH_PERSISTED_ONLY", default_value_t = false, action = clap::ArgAction::Set)]
     pub persisted_only: bool,
@@ -222,6 +231,9 @@ impl Config {
         if self.env == "production" && self.jwt_secret == DEV_JWT_SECRET {
             anyhow::bail!("set OPSGRAPH_JWT_SECRET in production");
         }
+        if self.max_cost > self.cost_budget {
+            anyhow::bail!("OPSGRAPH_MAX_COST must not exceed OPSGRAPH_COST_BUDGET: such a query could never run");
+        }
         if self.env == "production" && self.secret_key == opsgraph_core::secrets::DEV_KEY {
             anyhow::bail!("set OPSGRAPH_SECRET_KEY in production");
         }
@@ -247,6 +259,7 @@ impl Config {
             aliases: self.max_aliases,
             directives: self.max_directives,
             nesting: self.max_recursion,
+            cost: self.max_cost,
         }
     }
 

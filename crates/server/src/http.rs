@@ -22,6 +22,7 @@ use opsgraph_core::{AppError, RequestCtx, Session, Tenant, TxDb};
 use opsgraph_org::Credentials;
 use tracing::Instrument;
 
+use crate::cost::CostLimiter;
 use crate::persisted;
 use crate::state::AppState;
 use crate::{limits, wire};
@@ -205,9 +206,10 @@ pub(crate) async fn execute(state: &AppState, caller: &Caller, mut req: async_gr
 
 async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request, hash: Option<String>) -> Response {
     let cfg = &state.config;
-    if let Err(e) = limits::check(&req.query, &cfg.limits()) {
-        return error_response(e);
-    }
+    let requested = match limits::check(&req.query, &req.variables, &cfg.limits()) {
+        Ok(c) => c,
+        Err(e) => return error_response(e),
+    };
     // Begins (as the authenticated tenant) with the first statement: one round trip less.
     let db = Arc::new(TxDb::lazy(&state.pool, Tenant::default()));
     let base = Session {
@@ -241,6 +243,13 @@ async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request, has
             }
         }
     }
+    let key = CostLimiter::key(&session, &caller.ip);
+    if let Err(retry_after_secs) = state.cost.charge(&key, requested) {
+        let _ = db.finish(false).await;
+        let message =
+            format!("the query costs {requested} points and your budget refills; retry in {retry_after_secs} s");
+        return error_response(AppError::RateLimited { message, retry_after_secs });
+    }
     let before = db.statement_count();
     let ctx = RequestCtx::driven(session, db.clone());
     let executed = AssertUnwindSafe(ctx.drive(state.schema.execute(req.data(ctx.clone())))).catch_unwind().await;
@@ -269,6 +278,7 @@ async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request, has
     if cfg.expose_sql_count {
         resp.extensions.insert("sqlStatements".into(), async_graphql::Value::from(statements));
     }
+    report_cost(state, &mut resp, &key, requested);
     if let Some(c) = ctx.ai_cost().filter(|_| commit) {
         let cost = rust_decimal::Decimal::new(c.cost_micros, 6).normalize().to_string();
         let v = serde_json::json!({ "tokensIn": c.tokens_in, "tokensOut": c.tokens_out,
@@ -276,6 +286,17 @@ async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request, has
         resp.extensions.insert("aiCost".into(), async_graphql::Value::from_json(v).unwrap_or_default());
     }
     resp
+}
+
+/// Refunds what the response did not use and tells the client
+/// `extensions.cost { requested actual limit remaining resetAt }`.
+fn report_cost(state: &AppState, resp: &mut Response, key: &str, requested: u64) {
+    let actual = limits::actual_cost(&resp.data).min(requested);
+    let level = state.cost.refund(key, requested - actual);
+    let reset = chrono::Utc::now() + level.full_in;
+    let v = serde_json::json!({ "requested": requested, "actual": actual, "limit": state.config.cost_budget,
+        "remaining": level.remaining, "resetAt": reset.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) });
+    resp.extensions.insert("cost".into(), async_graphql::Value::from_json(v).unwrap_or_default());
 }
 
 /// Every error carries a stable code: the library's own validation errors (no path) are

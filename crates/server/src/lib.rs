@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod cors;
+pub mod cost;
 pub mod db;
 pub mod documents;
 pub mod graphiql;

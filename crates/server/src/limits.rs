@@ -6,12 +6,20 @@
 //! twenty small additions, and is refused in microseconds; async-graphql's own validation
 //! (which expands spreads) only ever sees documents whose expanded size is bounded.
 //! `__typename` counts like any field.
+//!
+//! The same pass prices the document (`cost`, Shopify's rules): a leaf field costs 0, an
+//! object 1 plus its children, a connection (a field selecting `nodes` or `edges`) 2 plus
+//! its page size (`first` / `last`, literal or variable, default 20, at most 100) times
+//! its children. [`actual_cost`] prices a response the same way by what it returned.
 
 use std::collections::HashMap;
 
+pub use async_graphql::Variables;
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Name, Positioned};
+use async_graphql::{Name, Positioned, Value as ConstValue};
+use async_graphql_value::Value;
 use opsgraph_core::AppError;
+use opsgraph_core::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 /// The bounds a document must stay within (expanded sizes, summed over its operations).
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +34,8 @@ pub struct Limits {
     pub directives: usize,
     /// Bracket nesting of the raw text (protects the parser's stack).
     pub nesting: usize,
+    /// Highest cost of one document.
+    pub cost: u64,
 }
 
 /// Expanded totals of a selection set.
@@ -39,10 +49,13 @@ pub struct Totals {
     pub directives: u64,
     /// Depth of field nesting.
     pub depth: u64,
+    /// Price (see the module's doc).
+    pub cost: u64,
 }
 
 impl Totals {
     fn add(&mut self, o: Totals) {
+        self.cost = self.cost.saturating_add(o.cost);
         self.fields = self.fields.saturating_add(o.fields);
         self.aliases = self.aliases.saturating_add(o.aliases);
         self.directives = self.directives.saturating_add(o.directives);
@@ -54,27 +67,58 @@ fn bad(message: String) -> AppError {
     AppError::BadUserInput { field: None, message }
 }
 
-/// Every limit, as the client sees it (BAD_USER_INPUT). Unparsable documents pass here
-/// and get the parser's own error later.
-pub fn check(query: &str, limits: &Limits) -> Result<(), AppError> {
+/// Every limit, as the client sees it (BAD_USER_INPUT); the document's cost. Unparsable
+/// documents pass here (cost 0) and get the parser's own error later.
+pub fn check(query: &str, vars: &Variables, limits: &Limits) -> Result<u64, AppError> {
     check_nesting(query, limits.nesting).map_err(bad)?;
-    let Ok(doc) = async_graphql::parser::parse_query(query) else { return Ok(()) };
-    let t = document_totals(&doc).map_err(bad)?;
+    let Ok(doc) = async_graphql::parser::parse_query(query) else { return Ok(0) };
+    let t = document_totals(&doc, vars).map_err(bad)?;
     let over = |what: &str, n: u64, max: usize| (n > max as u64).then(|| bad(format!("{what} ({n} > {max})")));
     if let Some(e) = over("query is nested too deeply", t.depth, limits.depth)
         .or_else(|| over("too many fields once fragments are expanded", t.fields, limits.fields))
         .or_else(|| over("too many aliases", t.aliases, limits.aliases))
         .or_else(|| over("too many directives", t.directives, limits.directives))
+        .or_else(|| over("query costs too much", t.cost, usize::try_from(limits.cost).unwrap_or(usize::MAX)))
     {
         return Err(e);
     }
-    Ok(())
+    Ok(t.cost)
+}
+
+/// The cost of what a response returned: 1 per object, 1 more per connection (an object
+/// holding `nodes` or `edges`); the root is free.
+pub fn actual_cost(data: &ConstValue) -> u64 {
+    fn walk(v: &ConstValue) -> u64 {
+        match v {
+            ConstValue::Object(o) => {
+                let conn =
+                    o.iter().any(|(k, v)| matches!(k.as_str(), "nodes" | "edges") && matches!(v, ConstValue::List(_)));
+                o.values().fold(1 + u64::from(conn), |n, v| n.saturating_add(walk(v)))
+            }
+            ConstValue::List(items) => items.iter().fold(0, |n, v| n.saturating_add(walk(v))),
+            _ => 0,
+        }
+    }
+    walk(data).saturating_sub(1)
+}
+
+/// The page a connection field asks for (`first` or `last`, literal or variable).
+fn page(args: &[(Positioned<Name>, Positioned<Value>)], vars: &Variables) -> u64 {
+    let n = args.iter().find(|(n, _)| matches!(n.node.as_str(), "first" | "last")).and_then(|(_, v)| match &v.node {
+        Value::Number(n) => n.as_u64(),
+        Value::Variable(name) => match vars.get(name) {
+            Some(ConstValue::Number(n)) => n.as_u64(),
+            _ => None,
+        },
+        _ => None,
+    });
+    n.unwrap_or(DEFAULT_PAGE_SIZE).min(MAX_PAGE_SIZE)
 }
 
 /// Expanded totals of all operations of `doc` (depth: the deepest). A fragment cycle is an
 /// error.
-pub fn document_totals(doc: &ExecutableDocument) -> Result<Totals, String> {
-    let mut sizer = Sizer { doc, memo: HashMap::new(), visiting: Vec::new() };
+pub fn document_totals(doc: &ExecutableDocument, vars: &Variables) -> Result<Totals, String> {
+    let mut sizer = Sizer { doc, vars, memo: HashMap::new(), visiting: Vec::new() };
     let mut total = Totals::default();
     for (_, op) in doc.operations.iter() {
         let mut t = sizer.set(&op.node.selection_set.node)?;
@@ -86,6 +130,7 @@ pub fn document_totals(doc: &ExecutableDocument) -> Result<Totals, String> {
 
 struct Sizer<'d> {
     doc: &'d ExecutableDocument,
+    vars: &'d Variables,
     memo: HashMap<&'d Name, Totals>,
     visiting: Vec<&'d Name>,
 }
@@ -97,7 +142,19 @@ impl<'d> Sizer<'d> {
             match &item.node {
                 Selection::Field(f) => {
                     let sub = self.set(&f.node.selection_set.node)?;
+                    let children = &f.node.selection_set.node.items;
+                    let connection = children.iter().any(|c| {
+                        matches!(&c.node, Selection::Field(c) if matches!(c.node.name.node.as_str(), "nodes" | "edges"))
+                    });
+                    let cost = if children.is_empty() {
+                        0
+                    } else if connection {
+                        page(&f.node.arguments, self.vars).saturating_mul(sub.cost).saturating_add(2)
+                    } else {
+                        sub.cost.saturating_add(1)
+                    };
                     t.add(Totals {
+                        cost,
                         fields: sub.fields.saturating_add(1),
                         aliases: sub.aliases.saturating_add(u64::from(f.node.alias.is_some())),
                         directives: sub.directives.saturating_add(f.node.directives.len() as u64),
@@ -186,15 +243,37 @@ mod tests {
 
     fn totals(q: &str) -> Totals {
         let doc = async_graphql::parser::parse_query(q).ok();
-        doc.and_then(|d| document_totals(&d).ok()).unwrap_or_default()
+        doc.and_then(|d| document_totals(&d, &Variables::default()).ok()).unwrap_or_default()
+    }
+
+    #[test]
+    fn connections_cost_their_page_times_their_children() {
+        // organization 1 + projects (2 + 5 x (node 1 + tasks (2 + 20 x node 1))) = 1 + 2 + 5 x 23
+        let q = "{ organization { projects(first: 5) { totalCount nodes { tasks { nodes { id } } } } } }";
+        assert_eq!(totals(q).cost, 118);
+        let with_var = "query($n: Int) { organization { projects(first: $n) { nodes { id } } } }";
+        let doc = async_graphql::parser::parse_query(with_var).expect("doc");
+        let vars = Variables::from_json(serde_json::json!({ "n": 50 }));
+        assert_eq!(document_totals(&doc, &vars).map(|t| t.cost), Ok(1 + 2 + 50));
+        assert_eq!(
+            totals("{ organization { projects(first: 1000) { nodes { id } } } }").cost,
+            1 + 2 + 100,
+            "at most 100"
+        );
+        assert_eq!(totals("{ viewer { id } }").cost, 1);
+        let data = ConstValue::from_json(
+            serde_json::json!({ "organization": { "projects": { "nodes": [{ "id": 1 }, { "id": 2 }] } } }),
+        )
+        .expect("value");
+        assert_eq!(actual_cost(&data), 1 + 2 + 2);
     }
 
     #[test]
     fn counts_expanded_fields_aliases_and_depth() {
         let t = totals("{ a: viewer { b: user { id } } ...F } fragment F on Query { c: viewer { role __typename } }");
-        assert_eq!(t, Totals { fields: 6, aliases: 3, directives: 0, depth: 3 });
+        assert_eq!(t, Totals { fields: 6, aliases: 3, directives: 0, depth: 3, cost: 3 });
         let twice = totals("{ ...F ...F } fragment F on Query { x: __typename @skip(if: false) }");
-        assert_eq!(twice, Totals { fields: 2, aliases: 2, directives: 2, depth: 1 });
+        assert_eq!(twice, Totals { fields: 2, aliases: 2, directives: 2, depth: 1, cost: 0 });
     }
 
     /// `F0 { __typename }`, each `Fi` spreading `F(i-1)` `width` times; the query spreads
@@ -213,15 +292,15 @@ mod tests {
         assert_eq!(totals(&fan_out(22, 2)).fields, 1 << 22);
         assert_eq!(totals(&fan_out(7, 10)).fields, 10_000_000);
         assert_eq!(totals(&fan_out(60, 10)).fields, u64::MAX, "saturates instead of overflowing");
-        let limits = Limits { depth: 16, fields: 5000, aliases: 30, directives: 50, nesting: 32 };
-        assert!(check(&fan_out(22, 2), &limits).is_err());
-        assert!(check(&fan_out(3, 2), &limits).is_ok());
+        let limits = Limits { depth: 16, fields: 5000, aliases: 30, directives: 50, nesting: 32, cost: 1000 };
+        assert!(check(&fan_out(22, 2), &Variables::default(), &limits).is_err());
+        assert!(check(&fan_out(3, 2), &Variables::default(), &limits).is_ok());
     }
 
     #[test]
     fn fragment_cycles_are_refused() {
         let doc =
             async_graphql::parser::parse_query("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }");
-        assert!(doc.map(|d| document_totals(&d).is_err()).unwrap_or(false));
+        assert!(doc.map(|d| document_totals(&d, &Variables::default()).is_err()).unwrap_or(false));
     }
 }

@@ -37,12 +37,15 @@ pub struct AppState {
     pub ai: opsgraph_ai::service::Runtime,
     /// Persisted queries known by hash.
     pub persisted: Arc<crate::persisted::Persisted>,
+    /// Cost buckets per caller.
+    pub cost: Arc<crate::cost::CostLimiter>,
 }
 
 impl AppState {
     /// Builds the schema with the configured limits and connects nothing new.
     pub fn new(config: Config, pool: DatabaseConnection, live_pool: DatabaseConnection) -> anyhow::Result<Self> {
         let auth = config.auth();
+        let config_cost = (config.cost_budget, config.cost_refill_per_sec);
         let models = config.embedding_models()?;
         let sealer = opsgraph_core::secrets::Sealer::from_hex(&config.secret_key)
             .map_err(|e| anyhow::anyhow!("OPSGRAPH_SECRET_KEY: {e}"))?;
@@ -84,6 +87,7 @@ impl AppState {
             models,
             ai,
             persisted: Arc::default(),
+            cost: Arc::new(crate::cost::CostLimiter::new(config_cost.0, config_cost.1)),
         })
     }
 }

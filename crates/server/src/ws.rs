@@ -413,7 +413,7 @@ async fn subscribe(
     req: async_graphql::Request,
 ) -> Result<(EventSlot, futures_util::stream::BoxStream<'static, Response>), Response> {
     let cfg = &state.config;
-    crate::limits::check(&req.query, &cfg.limits()).map_err(error_response)?;
+    crate::limits::check(&req.query, &req.variables, &cfg.limits()).map_err(error_response)?;
     let session = authenticate(state, caller).await.map_err(error_response)?;
     let slot = EventSlot::default();
     // The current event's statements in flight keep its driver from releasing batches.
