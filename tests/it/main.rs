@@ -27,6 +27,7 @@ mod knowledge;
 mod limits;
 mod live;
 mod members;
+mod metrics;
 mod notifications;
 mod organization;
 mod outage;

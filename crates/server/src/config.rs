@@ -37,6 +37,9 @@ pub struct Config {
     /// Points a bucket refills per second.
     #[arg(long, env = "OPSGRAPH_COST_REFILL_PER_SEC", default_value_t = 2_000)]
     pub cost_refill_per_sec: u64,
+    /// Bearer token of `GET /metrics` (unset: the endpoint is off).
+    #[arg(long, env = "OPSGRAPH_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Run only registered operations (persisted queries, `opsgraph register-operations`).
     #[arg(long, env = "OPSGRAPH_PERSISTED_ONLY", default_value_t = false, action = clap::ArgAction::Set)]
     pub persisted_only: bool,

@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{file}", get(crate::graphiql::asset))
         .route("/favicon.ico", get(crate::graphiql::favicon))
         .route("/invoices/{file}", get(crate::documents::invoice_pdf))
+        .route("/metrics", get(crate::metrics::endpoint))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -186,25 +187,32 @@ pub(crate) async fn execute(state: &AppState, caller: &Caller, mut req: async_gr
         Ok(h) => h,
         Err(e) => return error_response(e),
     };
-    let operation = req.operation_name.clone().unwrap_or_else(|| "-".into());
+    let operation = crate::metrics::operation_of(&req);
     let span = tracing::info_span!("graphql", request_id = %caller.request_id, operation = %operation);
     async move {
         let started = Instant::now();
-        let resp = run(state, caller, req, hash).await;
+        let resp = run(state, caller, req, (hash, &operation)).await;
         let status = if resp.errors.is_empty() { "ok" } else { "error" };
         let codes: Vec<String> = resp
             .errors
             .iter()
             .filter_map(|e| e.extensions.as_ref().and_then(|x| x.get("code")).map(|c| c.to_string()))
             .collect();
-        tracing::info!(status, errors = ?codes, duration_ms = started.elapsed().as_secs_f64() * 1000.0, "request");
+        let seconds = started.elapsed().as_secs_f64();
+        crate::metrics::global().request(&operation, status, seconds);
+        tracing::info!(status, errors = ?codes, duration_ms = seconds * 1000.0, "request");
         resp
     }
     .instrument(span)
     .await
 }
 
-async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request, hash: Option<String>) -> Response {
+async fn run(
+    state: &AppState,
+    caller: &Caller,
+    req: async_graphql::Request,
+    (hash, operation): (Option<String>, &str),
+) -> Response {
     let cfg = &state.config;
     let requested = match limits::check(&req.query, &req.variables, &cfg.limits()) {
         Ok(c) => c,
@@ -268,6 +276,7 @@ async fn run(state: &AppState, caller: &Caller, req: async_graphql::Request, has
     };
     ensure_codes(&mut resp);
     let statements = db.statement_count() - before;
+    crate::metrics::global().statements(operation, u64::from(statements));
     // Failed mutation fields were already rolled back to their savepoints; what `data`
     // acknowledges is committed. `data: null` (nothing ran, or a non-null root failed)
     // commits nothing.

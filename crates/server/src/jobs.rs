@@ -32,7 +32,9 @@ where
                 _ = tick.tick() => {}
                 _ = stop.changed() => break,
             }
-            match pass(pool.clone()).await {
+            let outcome = pass(pool.clone()).await;
+            crate::metrics::global().job(what, outcome.is_ok());
+            match outcome {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(job = what, items = n, "background pass"),
                 Err(e) => tracing::warn!(job = what, error = ?e, "background pass failed; retrying next tick"),

@@ -10,6 +10,7 @@ pub mod graphiql;
 pub mod http;
 pub mod jobs;
 pub mod limits;
+pub mod metrics;
 pub mod persisted;
 pub mod seed;
 pub mod state;

@@ -318,6 +318,8 @@ impl Conn {
         let slow = self.slow.clone();
         let done = self.done_tx.clone();
         let task = tokio::spawn(async move {
+            // Counted while the task lives (ended, completed or aborted alike).
+            let _live = crate::metrics::Live::start();
             let push_text = |v: String| match out.try_send(Message::Text(Utf8Bytes::from(v))) {
                 Ok(()) => true,
                 Err(mpsc::error::TrySendError::Full(_)) => {
