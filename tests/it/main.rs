@@ -35,6 +35,7 @@ mod pagination;
 mod persisted;
 mod portal;
 mod rates;
+mod relation_filters;
 mod schema;
 mod search_eval;
 mod semantics;

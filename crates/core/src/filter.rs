@@ -41,6 +41,80 @@ pub enum FieldKind {
     /// text ("Jon Smyth" finds "John Smith") or contains it. Give each expression a
     /// trigram index.
     Similar(&'static [&'static str]),
+    /// A to-many relation: `some` / `every` / `none` of the related rows match a
+    /// `<Node>Filter` (the field's column is the parent's key the related rows point at).
+    Many(&'static Relation),
+    /// A to-one relation: the related row matches a `<Node>Filter` (the field's column is
+    /// the parent's reference to it).
+    One(&'static Relation),
+}
+
+/// A relation a list filters across, compiled to `EXISTS` subqueries: Row Level Security
+/// applies inside them as anywhere.
+#[derive(Debug)]
+pub struct Relation {
+    /// The related node type (its `<Node>Filter` is the condition's input).
+    pub node: &'static str,
+    /// Its table.
+    pub table: &'static str,
+    /// Its column that matches the parent's: the reference to the parent (to-many), or
+    /// its id (to-one).
+    pub column: &'static str,
+    /// Compiles a `<Node>Filter` of the related type.
+    pub compile: fn(&Value) -> AppResult<Condition>,
+}
+
+impl PartialEq for Relation {
+    fn eq(&self, other: &Self) -> bool {
+        (self.node, self.table, self.column) == (other.node, other.table, other.column)
+    }
+}
+
+impl Eq for Relation {}
+
+/// The `<Node>RelationFilter` input of to-many relations to `node`.
+pub fn relation_input(node: &str) -> InputObject {
+    let filter = format!("{node}Filter");
+    InputObject::new(format!("{node}RelationFilter"))
+        .description(format!("Conditions on related {node} objects; all given ones must hold."))
+        .field(InputValue::new("some", TypeRef::named(&filter)).description("At least one matches."))
+        .field(InputValue::new("every", TypeRef::named(&filter)).description("All match (true when there are none)."))
+        .field(InputValue::new("none", TypeRef::named(&filter)).description("None matches."))
+}
+
+/// `EXISTS (SELECT 1 FROM <related> WHERE <related>.<column> = <parent>.<parent_column> AND cond)`.
+fn exists(r: &Relation, parent: (&str, &str), cond: Condition) -> SimpleExpr {
+    let link = format!("\"{}\".\"{}\" = \"{}\".\"{}\"", r.table, r.column, parent.0, parent.1);
+    let sub = sea_orm::sea_query::Query::select()
+        .expr(Expr::cust("1"))
+        .from(sea_orm::sea_query::Alias::new(r.table))
+        .and_where(Expr::cust(link))
+        .cond_where(cond)
+        .to_owned();
+    Expr::exists(sub)
+}
+
+fn relation_condition<C: ColumnTrait>(field: &FilterField<C>, v: &Value, path: &str) -> AppResult<Condition> {
+    let table = field.column.entity_name().to_string();
+    let parent = (table.as_str(), field.column.as_str());
+    match field.kind {
+        FieldKind::One(r) => Ok(Condition::all().add(exists(r, parent, (r.compile)(v)?))),
+        FieldKind::Many(r) => {
+            let Value::Object(ops) = v else { return Err(bad(path, "expected some, every or none")) };
+            let mut cond = Condition::all();
+            for (op, arg) in ops.iter().filter(|(_, a)| !matches!(a, Value::Null)) {
+                let inner = (r.compile)(arg)?;
+                cond = cond.add(match op.as_str() {
+                    "some" => exists(r, parent, inner),
+                    "none" => exists(r, parent, inner).not(),
+                    "every" => exists(r, parent, inner.not()).not(),
+                    _ => return Err(bad(&format!("{path}.{op}"), "unknown operator")),
+                });
+            }
+            Ok(cond)
+        }
+        _ => Err(bad(path, "not a relation")),
+    }
 }
 
 impl FieldKind {
@@ -57,6 +131,8 @@ impl FieldKind {
             FieldKind::FullText(_) => "FullTextFilter".into(),
             FieldKind::Tags => "TagsFilter".into(),
             FieldKind::Similar(_) => "SimilarFilter".into(),
+            FieldKind::Many(r) => format!("{}RelationFilter", r.node),
+            FieldKind::One(r) => format!("{}Filter", r.node),
         }
     }
 }
@@ -201,7 +277,10 @@ fn compile_at<C: ColumnTrait>(
             "not" => cond = cond.add(compile_at(fields, v, depth + 1, &here)?.not()),
             name => {
                 let field = fields.iter().find(|f| f.name == name).ok_or_else(|| bad(&here, "unknown filter field"))?;
-                cond = cond.add(field_condition(field, v, &here)?);
+                cond = cond.add(match field.kind {
+                    FieldKind::Many(_) | FieldKind::One(_) => relation_condition(field, v, &here)?,
+                    _ => field_condition(field, v, &here)?,
+                });
             }
         }
     }
@@ -292,7 +371,14 @@ fn field_condition<C: ColumnTrait>(field: &FilterField<C>, v: &Value, path: &str
             }
             (FieldKind::Tags, "containsAll") => Expr::cust_with_values(format!("\"{column}\" @> $1"), [strings()?]),
             (FieldKind::Tags, "containsAny") => Expr::cust_with_values(format!("\"{column}\" && $1"), [strings()?]),
-            (FieldKind::FullText(_) | FieldKind::Tags | FieldKind::Similar(_), _) => {
+            (
+                FieldKind::FullText(_)
+                | FieldKind::Tags
+                | FieldKind::Similar(_)
+                | FieldKind::Many(_)
+                | FieldKind::One(_),
+                _,
+            ) => {
                 return Err(bad(&here, "unknown operator"));
             }
             _ => match op.as_str() {

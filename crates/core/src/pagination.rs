@@ -576,7 +576,7 @@ impl<E: EntityTrait> ListSpec<E> {
         objects[0] = conn(std::mem::replace(&mut objects[0], async_graphql::dynamic::Object::new("__placeholder")));
         objects.extend(extra.0);
         enums.extend(extra.1);
-        (objects, vec![filter_input, order_input], enums)
+        (objects, vec![filter_input, order_input, filter::relation_input(node)], enums)
     }
 
     /// Adds `first/after/last/before/filter/orderBy` to a connection field.

@@ -161,6 +161,14 @@ opsgraph_core::id_input!(
 /// The parent of `AddMemberPayload`.
 struct AddedMember(membership::Model, String);
 
+/// A member's skills, for `MembershipFilter.skills`.
+pub static SKILLS_OF_MEMBER: opsgraph_core::filter::Relation = opsgraph_core::filter::Relation {
+    node: crate::nodes::MemberSkill::NAME,
+    table: "member_skills",
+    column: "membership_id",
+    compile: |v| opsgraph_core::filter::compile(&super::skills::MEMBER_SKILLS.filters, v),
+};
+
 /// `Membership` lists.
 pub static MEMBERS: LazyLock<ListSpec<membership::Entity>> = LazyLock::new(|| {
     use membership::Column as C;
@@ -175,6 +183,7 @@ pub static MEMBERS: LazyLock<ListSpec<membership::Entity>> = LazyLock::new(|| {
             ff("hireDate", C::HireDate, K::Date),
             ff("isActive", C::IsActive, K::Boolean),
             ff("createdAt", C::CreatedAt, K::DateTime),
+            ff("skills", C::Id, K::Many(&SKILLS_OF_MEMBER)),
         ],
         sorts: vec![
             sk("CREATED_AT", C::CreatedAt, S::DateTime),

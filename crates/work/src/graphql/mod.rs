@@ -50,6 +50,7 @@ pub static PROJECTS: LazyLock<ListSpec<project::Entity>> = LazyLock::new(|| {
             ff("startDate", C::StartDate, K::Date),
             ff("endDate", C::EndDate, K::Date),
             ff("deadline", C::Deadline, K::Date),
+            ff("tasks", C::Id, K::Many(&tasks::TASKS_OF_PROJECT)),
         ],
         sorts: vec![
             sk("NAME", C::Name, S::Text),

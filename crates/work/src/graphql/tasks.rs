@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::sync::LazyLock;
 
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
-use opsgraph_core::filter::{FieldKind as K, ff};
+use opsgraph_core::filter::{self, FieldKind as K, Relation, ff};
 use opsgraph_core::gql::{
     SchemaParts, datetime, enum_value, node_mutation, node_object, opt, page_field, parent, payload, payload_value,
     prop, ref_field, ref_field_nn,
@@ -31,8 +31,38 @@ use opsgraph_core::{Permission, RequestCtx};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 use serde::Deserialize;
 
-use crate::entity::{project, task};
+use crate::entity::{checklist_item, project, task};
 use crate::service::tasks;
+
+/// A task's project, for `TaskFilter.project` (live projects only).
+pub static PROJECT_OF_TASK: Relation = Relation {
+    node: Project::NAME,
+    table: "projects",
+    column: "id",
+    compile: |v| Ok(filter::compile(&super::PROJECTS.filters, v)?.add(project::Column::DeletedAt.is_null())),
+};
+
+/// A task's checklist items, for `TaskFilter.checklist`.
+pub static CHECKLIST_OF_TASK: Relation = Relation {
+    node: "ChecklistItem",
+    table: "checklist_items",
+    column: "task_id",
+    compile: |v| filter::compile(&CHECKLIST_FILTERS, v),
+};
+
+/// What a checklist item is filtered by (`ChecklistItemFilter`).
+pub static CHECKLIST_FILTERS: LazyLock<Vec<filter::FilterField<checklist_item::Column>>> = LazyLock::new(|| {
+    use checklist_item::Column as C;
+    vec![ff("isDone", C::IsDone, K::Boolean), ff("body", C::Body, K::Text)]
+});
+
+/// A project's live tasks, for `ProjectFilter.tasks`.
+pub static TASKS_OF_PROJECT: Relation = Relation {
+    node: Task::NAME,
+    table: "tasks",
+    column: "project_id",
+    compile: |v| Ok(filter::compile(&TASKS.filters, v)?.add(task::Column::DeletedAt.is_null())),
+};
 
 /// `Task` lists.
 pub static TASKS: LazyLock<ListSpec<task::Entity>> = LazyLock::new(|| {
@@ -55,6 +85,8 @@ pub static TASKS: LazyLock<ListSpec<task::Entity>> = LazyLock::new(|| {
             ff("dueDate", C::DueDate, K::Date),
             ff("completedAt", C::CompletedAt, K::DateTime),
             ff("createdAt", C::CreatedAt, K::DateTime),
+            ff("project", C::ProjectId, K::One(&PROJECT_OF_TASK)),
+            ff("checklist", C::Id, K::Many(&CHECKLIST_OF_TASK)),
         ],
         sorts: vec![
             sk("NUMBER", C::Number, S::Int),
@@ -141,6 +173,7 @@ struct IdInput {
 
 /// Registers tasks.
 pub fn register(parts: &mut SchemaParts) {
+    parts.ty(filter::filter_input("ChecklistItem", &CHECKLIST_FILTERS)).ty(filter::relation_input("ChecklistItem"));
     enums_and_lists(parts);
     task_type(parts);
     edges(parts);
