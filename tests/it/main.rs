@@ -13,6 +13,7 @@ mod aggregates;
 mod ai_automation;
 mod auth;
 mod capacity;
+mod cli;
 mod collaboration;
 mod conversations;
 mod cost;

@@ -1,6 +1,7 @@
 //! The opsgraph server: configuration, HTTP routes, request authentication into a
 //! tenant-scoped transaction, telemetry and the CLI. It only wires the domain crates.
 
+pub mod admin;
 pub mod config;
 pub mod cors;
 pub mod cost;

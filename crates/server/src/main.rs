@@ -1,4 +1,4 @@
-//! `opsgraph`: serve, migrate, seed, register-operations, export-schema.
+//! `opsgraph`: serve, migrate, seed, create-admin, check, register-operations, export-schema.
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +37,29 @@ enum Command {
     },
     /// Load the demo organisations (idempotent).
     Seed {
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Create the first organisation and its owner on an empty database (no demo data);
+    /// the password comes from `OPSGRAPH_ADMIN_PASSWORD`, never the command line.
+    CreateAdmin {
+        #[command(flatten)]
+        config: Config,
+        /// The owner's e-mail.
+        #[arg(long)]
+        email: String,
+        /// The owner's given name.
+        #[arg(long)]
+        first_name: String,
+        /// The owner's family name.
+        #[arg(long, default_value = "")]
+        last_name: String,
+        /// The organisation's name.
+        #[arg(long)]
+        organization: String,
+    },
+    /// Check that the configuration and the database are ready (exit code 1 if not).
+    Check {
         #[command(flatten)]
         config: Config,
     },
@@ -105,24 +128,77 @@ async fn main() -> anyhow::Result<()> {
             let pool = db::connect(&config.database_url, 2).await?;
             opsgraph_server::seed::demo(&pool, &config.auth()).await?;
         }
-        Command::RegisterOperations { config, org, files } => {
-            let pool = db::connect(&config.database_url, 2).await?;
-            let docs = files.iter().map(std::fs::read_to_string).collect::<Result<Vec<_>, _>>()?;
-            let hashes = opsgraph_server::persisted::register(&pool, &docs, org)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
-            // The hashes are the command's output (a manifest for the client build).
-            use std::io::Write as _;
-            let mut out = std::io::stdout().lock();
-            for (h, f) in hashes.iter().zip(&files) {
-                writeln!(out, "{h}  {}", f.display())?;
-            }
+        Command::CreateAdmin { config, email, first_name, last_name, organization } => {
+            create_admin(config, email, (first_name, last_name), organization).await?;
         }
+        Command::Check { config } => check(config).await?,
+        Command::RegisterOperations { config, org, files } => register_operations(config, org, files).await?,
         Command::ExportSchema { path } => {
             let sdl = opsgraph_schema::sdl().map_err(|e| anyhow::anyhow!(e))?;
             std::fs::write(&path, sdl)?;
             eprintln!("wrote {}", path.display());
         }
+    }
+    Ok(())
+}
+
+async fn create_admin(
+    config: Config,
+    email: String,
+    (first_name, last_name): (String, String),
+    organization: String,
+) -> anyhow::Result<()> {
+    let password = std::env::var("OPSGRAPH_ADMIN_PASSWORD")
+        .map_err(|_| anyhow::anyhow!("set OPSGRAPH_ADMIN_PASSWORD (at least 10 characters)"))?;
+    let pool = db::connect(&config.database_url, 2).await?;
+    let input = opsgraph_org::service::signup::SignUpInput {
+        email,
+        password,
+        first_name,
+        last_name,
+        organization_name: organization,
+    };
+    let org = opsgraph_server::admin::create_admin(&pool, &config, input).await?;
+    eprintln!("created organisation {org} and its owner; sign in with logIn");
+    Ok(())
+}
+
+/// Prints one line per readiness check; exits 1 when one failed.
+async fn check(config: Config) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let findings = opsgraph_server::admin::check(&config).await;
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    for (what, result) in &findings {
+        match result {
+            Ok(v) => writeln!(out, "ok    {what}: {v}")?,
+            Err(e) => {
+                failed = true;
+                writeln!(out, "FAIL  {what}: {e}")?;
+            }
+        }
+    }
+    if failed {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// Registers `.graphql` files as allowed operations; prints their hashes (a manifest).
+async fn register_operations(
+    config: Config,
+    org: Option<uuid::Uuid>,
+    files: Vec<std::path::PathBuf>,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let pool = db::connect(&config.database_url, 2).await?;
+    let docs = files.iter().map(std::fs::read_to_string).collect::<Result<Vec<_>, _>>()?;
+    let hashes = opsgraph_server::persisted::register(&pool, &docs, org)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let mut out = std::io::stdout().lock();
+    for (h, f) in hashes.iter().zip(&files) {
+        writeln!(out, "{h}  {}", f.display())?;
     }
     Ok(())
 }

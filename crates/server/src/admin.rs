@@ -1,0 +1,78 @@
+//! Operator commands: `opsgraph create-admin` (the first organisation and its owner on an
+//! empty database, no demo data) and `opsgraph check` (is this configuration and database
+//! ready to serve? one line per check, exit code for scripts).
+
+use opsgraph_core::{Session, Tenant, TxDb};
+use opsgraph_org::service::signup::{NewAccount, SignUpInput, create_account};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+
+use crate::config::Config;
+
+/// Creates the first organisation and its owner; refused when the database already has an
+/// organisation. Returns the organisation's id.
+pub async fn create_admin(
+    pool: &DatabaseConnection,
+    config: &Config,
+    input: SignUpInput,
+) -> anyhow::Result<uuid::Uuid> {
+    let row = pool
+        .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT count(*) AS n FROM organizations"))
+        .await?;
+    let existing: i64 = row.map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0);
+    if existing > 0 {
+        anyhow::bail!("the database already has {existing} organisation(s): create-admin only starts an empty one");
+    }
+    let account = NewAccount::from_input(input).map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    let db = TxDb::begin(pool, &Tenant::default()).await?;
+    let tokens = create_account(&db, &config.auth(), &Session::anonymous("create-admin"), account)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+    db.commit().await?;
+    Ok(tokens.org_id.unwrap_or_default())
+}
+
+/// One readiness check: its name and what was found (`Err` when it failed).
+pub type Finding = (&'static str, Result<String, String>);
+
+/// Checks the configuration, the database (reachable, pgvector, migrations, the
+/// application role) and the model files.
+pub async fn check(config: &Config) -> Vec<Finding> {
+    let mut out: Vec<Finding> =
+        vec![("configuration", config.validate().map(|()| "valid".into()).map_err(|e| e.to_string()))];
+    match crate::db::connect(&config.database_url, 1).await {
+        Err(e) => out.push(("database", Err(format!("unreachable: {e}")))),
+        Ok(pool) => {
+            out.push(("database", Ok("reachable".into())));
+            let one = |sql: &'static str| {
+                let pool = pool.clone();
+                async move {
+                    let row = pool.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await;
+                    row.map_err(|e| e.to_string())?
+                        .map(|r| r.try_get::<String>("", "v").map_err(|e| e.to_string()))
+                        .unwrap_or_else(|| Err("no answer".into()))
+                }
+            };
+            out.push(("pgvector", one("SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'").await));
+            let current = crate::db::migrations_current(&pool).await;
+            out.push((
+                "migrations",
+                if current { Ok("up to date".into()) } else { Err("pending: run migrate".into()) },
+            ));
+            out.push((
+                "application role",
+                one("SELECT rolname::text AS v FROM pg_roles WHERE rolname = 'opsgraph_app'").await,
+            ));
+        }
+    }
+    let embed = opsgraph_knowledge::embed::minilm::default_dir().filter(|d| d.join("model.safetensors").exists());
+    out.push((
+        "embedding model",
+        embed.map(|d| d.display().to_string()).ok_or("not installed (OPSGRAPH_EMBED_MODEL)".into()),
+    ));
+    let llm = opsgraph_ai::llm::local::default_path().filter(|p| p.exists());
+    out.push((
+        "language model",
+        llm.map(|p| p.display().to_string()).ok_or("not installed (OPSGRAPH_LLM_MODEL)".into()),
+    ));
+    out
+}
