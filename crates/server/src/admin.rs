@@ -15,10 +15,10 @@ pub async fn create_admin(
     config: &Config,
     input: SignUpInput,
 ) -> anyhow::Result<uuid::Uuid> {
-    let row = pool
-        .query_one_raw(Statement::from_string(DbBackend::Postgres, "SELECT count(*) AS n FROM organizations"))
-        .await?;
-    let existing: i64 = row.map(|r| r.try_get("", "n")).transpose()?.unwrap_or(0);
+    let existing = opsgraph_org::service::organization::scheduled_ids(pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))?
+        .len();
     if existing > 0 {
         anyhow::bail!("the database already has {existing} organisation(s): create-admin only starts an empty one");
     }
