@@ -55,11 +55,15 @@ pub struct Origin {
 
 /// The session an agent acts in for `o`: the member's rights, actor AGENT.
 pub async fn agent_session(db: &impl ConnectionTrait, org: Uuid, o: Origin) -> AppResult<Session> {
-    let mut s = grounding::member_session(db, org, o.member).await?;
-    let user_id = s.user_id()?;
-    s.actor = Actor::Agent { agent_id: o.agent, user_id, run_id: o.run, message_id: o.message };
-    s.request_id = format!("ai-run-{}", o.run);
-    Ok(s)
+    as_agent(grounding::member_session(db, org, o.member).await?, o)
+}
+
+/// `member`'s session (see [`grounding::member_session`]) turned into the agent's for `o`.
+pub fn as_agent(mut member: Session, o: Origin) -> AppResult<Session> {
+    let user_id = member.user_id()?;
+    member.actor = Actor::Agent { agent_id: o.agent, user_id, run_id: o.run, message_id: o.message };
+    member.request_id = format!("ai-run-{}", o.run);
+    Ok(member)
 }
 
 /// Records `p` as waiting for a decision and notifies the member; returns its id.

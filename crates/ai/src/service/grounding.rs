@@ -45,6 +45,20 @@ pub async fn member_session(db: &impl ConnectionTrait, org: Uuid, member: Uuid) 
     })
 }
 
+/// A hybrid search for what an agent looks up: `question` (its first 1,000 characters)
+/// in `collection`, or everywhere the reader may read.
+pub fn request(question: &str, collection: Option<Uuid>, first: usize) -> Request {
+    Request {
+        query: question.chars().take(1000).collect(),
+        mode: SearchMode::Hybrid,
+        filter: Filter { collections: collection.map(|c| vec![c]), ..Filter::default() },
+        first,
+        offset: 0,
+        language: "english".into(),
+        fusion: (RRF_K, 1.0, 1.0),
+    }
+}
+
 /// The passages of `collection` nearest `question`, as `session` (the member) may read
 /// them: the search and one statement for the documents' titles.
 pub async fn retrieve(
@@ -55,16 +69,7 @@ pub async fn retrieve(
     question: &str,
 ) -> AppResult<Vec<Source>> {
     let db = TxDb::begin(pool, &session.tenant()).await?;
-    let request = Request {
-        query: question.chars().take(1000).collect(),
-        mode: SearchMode::Hybrid,
-        filter: Filter { collections: Some(vec![collection]), ..Filter::default() },
-        first: PASSAGES,
-        offset: 0,
-        language: "english".into(),
-        fusion: (RRF_K, 1.0, 1.0),
-    };
-    let found = search::search(&db, session, models, &request).await?;
+    let found = search::search(&db, session, models, &request(question, Some(collection), PASSAGES)).await?;
     let ids = found.hits.iter().map(|h| h.document_id).collect();
     let titles = opsgraph_knowledge::service::documents::titles(&db, ids).await?;
     db.rollback().await?;

@@ -233,11 +233,17 @@ async fn generate(pool: &DatabaseConnection, rt: &Runtime, t: Target, p: Prompt)
                 vec![]
             };
             let member = p.member.membership_id.unwrap_or_default();
+            let origin = Origin { run: p.run, message: t.message, agent: p.agent.id, member };
+            let session = match actions::as_agent(p.member.clone(), origin) {
+                Ok(s) => s,
+                Err(e) => return End::Failed(e.message()),
+            };
             let l = Loop {
                 pool,
                 rt,
                 target: t,
-                origin: Origin { run: p.run, message: t.message, agent: p.agent.id, member },
+                origin,
+                session,
                 collection: p.agent.knowledge_collection_id,
                 client,
                 offered,
@@ -254,13 +260,7 @@ async fn generate(pool: &DatabaseConnection, rt: &Runtime, t: Target, p: Prompt)
 }
 
 async fn record(pool: &DatabaseConnection, org: Uuid, run: Uuid, tokens: (u64, u64)) -> Result<(), String> {
-    let go = async {
-        let db = system_tx(pool, org).await?;
-        spend::record(&db, org, run, tokens).await?;
-        db.commit().await?;
-        Ok::<(), AppError>(())
-    };
-    go.await.map_err(|e| {
+    spend::record_now(pool, org, run, tokens).await.map(|_| ()).map_err(|e| {
         tracing::warn!(error = ?e, "usage not recorded");
         "the reply's usage could not be recorded".to_owned()
     })

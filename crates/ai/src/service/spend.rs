@@ -80,6 +80,19 @@ pub async fn record(db: &impl ConnectionTrait, org: Uuid, run: Uuid, tokens: (u6
     Ok(row.try_get("", "cost_micros")?)
 }
 
+/// [`record`] in a short transaction of its own (the runner's, as the model answers).
+pub async fn record_now(
+    pool: &sea_orm::DatabaseConnection,
+    org: Uuid,
+    run: Uuid,
+    tokens: (u64, u64),
+) -> AppResult<i64> {
+    let db = crate::service::stream::system_tx(pool, org).await?;
+    let cost = record(&db, org, run, tokens).await?;
+    db.commit().await?;
+    Ok(cost)
+}
+
 /// Sets run `run`'s status; a finished run records its output or error and duration.
 pub async fn set_status(
     db: &impl ConnectionTrait,

@@ -31,6 +31,8 @@ pub struct Loop<'a> {
     pub target: Target,
     /// Run, agent, member.
     pub origin: Origin,
+    /// The agent's session for `origin` (the member's rights, actor AGENT).
+    pub session: opsgraph_core::Session,
     /// The agent's knowledge collection.
     pub collection: Option<Uuid>,
     /// The provider.
@@ -80,7 +82,7 @@ pub async fn run(l: &Loop<'_>, mut wire: Vec<WireMessage>, rounds: &mut Vec<Valu
         let reply =
             stream::remote(l.pool, l.target, l.client.clone(), wire.clone(), functions.clone(), l.max_tokens).await?;
         let usage = reply.usage.map(|u| (u.prompt, u.completion)).unwrap_or_else(|| estimate(&wire, &reply.text));
-        record(l, usage).await.map_err(|e| saved_not(&e))?;
+        spend::record_now(l.pool, l.target.org, l.origin.run, usage).await.map_err(|e| saved_not(&e))?;
         if reply.tool_calls.is_empty() {
             return Ok(Outcome::Done);
         }
@@ -108,13 +110,6 @@ fn saved_not(e: &AppError) -> String {
 fn estimate(wire: &[WireMessage], text: &str) -> (u64, u64) {
     let chars: usize = wire.iter().map(|m| format!("{m:?}").len()).sum();
     ((chars / 4) as u64, (text.len() / 4) as u64)
-}
-
-async fn record(l: &Loop<'_>, tokens: (u64, u64)) -> AppResult<()> {
-    let db = system_tx(l.pool, l.target.org).await?;
-    spend::record(&db, l.target.org, l.origin.run, tokens).await?;
-    db.commit().await?;
-    Ok(())
 }
 
 /// Saves the rounds on the reply and announces the latest.
@@ -168,19 +163,13 @@ async fn outcome(l: &Loop<'_>, call: &ToolCall) -> AppResult<Handled> {
         .ok_or_else(|| AppError::bad_input("tool", format!("no tool {:?} is available", call.name)))?;
     let args: Value = serde_json::from_str(if call.arguments.trim().is_empty() { "{}" } else { &call.arguments })
         .map_err(|e| AppError::bad_input("arguments", format!("arguments are not JSON: {e}")))?;
-    let org = l.target.org;
-    let session = {
-        let db = system_tx(l.pool, org).await?;
-        let s = actions::agent_session(&db, org, l.origin).await?;
-        db.commit().await?;
-        s
-    };
+    let session = &l.session;
     let db = TxDb::begin(l.pool, &session.tenant()).await?;
     let handled = if def.writes && ask {
-        let p = tools::propose(&db, &session, def, &args).await?;
-        Handled::Proposed(actions::propose(&db, &session, l.origin, (def, &call.id), p).await?)
+        let p = tools::propose(&db, session, def, &args).await?;
+        Handled::Proposed(actions::propose(&db, session, l.origin, (def, &call.id), p).await?)
     } else {
-        let c = tools::Call { session: &session, models: &l.rt.models, collection: l.collection };
+        let c = tools::Call { session, models: &l.rt.models, collection: l.collection };
         Handled::Done(tools::execute(&db, &c, def, &args).await?)
     };
     db.commit().await?;

@@ -10,9 +10,8 @@ use opsgraph_core::{AppError, AppResult, Session};
 use opsgraph_crm::nodes::{Deal, Interaction, PipelineStage};
 use opsgraph_crm::service::deals;
 use opsgraph_knowledge::embed::Models;
-use opsgraph_knowledge::enums::SearchMode;
 use opsgraph_knowledge::nodes::Document;
-use opsgraph_knowledge::service::search::{self, Filter, RRF_K, Request};
+use opsgraph_knowledge::service::search;
 use opsgraph_work::nodes::Task;
 use opsgraph_work::service::tasks;
 use sea_orm::ConnectionTrait;
@@ -160,16 +159,8 @@ pub async fn execute(db: &impl ConnectionTrait, c: &Call<'_>, tool: &ToolDef, a:
     let org = c.session.org_id()?;
     match tool.name {
         "search_knowledge" => {
-            let query = a["query"].as_str().unwrap_or_default().chars().take(1000).collect();
-            let request = Request {
-                query,
-                mode: SearchMode::Hybrid,
-                filter: Filter { collections: c.collection.map(|k| vec![k]), ..Filter::default() },
-                first: 5,
-                offset: 0,
-                language: "english".into(),
-                fusion: (RRF_K, 1.0, 1.0),
-            };
+            let question = a["query"].as_str().unwrap_or_default();
+            let request = crate::service::grounding::request(question, c.collection, 5);
             let found = search::search(db, c.session, c.models, &request).await?;
             let titles =
                 opsgraph_knowledge::service::documents::titles(db, found.hits.iter().map(|h| h.document_id).collect())
