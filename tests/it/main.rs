@@ -44,5 +44,6 @@ mod statements;
 mod sync;
 mod tasks;
 mod tenancy;
+mod traces;
 mod websocket;
 mod wire;

@@ -79,6 +79,7 @@ async fn metrics_need_the_token_and_parse() {
     assert!(
         find("opsgraph_sql_statements_per_request_count", &[("operation", "MetricsProbe")]).is_some_and(|n| n >= 3.0)
     );
+    assert!(find("opsgraph_loader_batches_per_request_count", &[("operation", "MetricsProbe")]).is_some());
     for (name, labels) in [
         ("opsgraph_db_pool_connections", vec![("state", "in_use")]),
         ("opsgraph_db_pool_connections", vec![("state", "idle")]),

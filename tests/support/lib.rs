@@ -11,6 +11,7 @@ pub mod bench;
 pub mod eval;
 pub mod fake_chat;
 pub mod fake_openai;
+pub mod fake_otlp;
 pub mod fuzz;
 pub mod live;
 pub mod portfolio;

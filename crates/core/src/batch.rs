@@ -25,6 +25,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use tokio::sync::watch;
+use tracing::Instrument as _;
 
 /// Loads values for a batch of keys (missing keys are simply absent from the map).
 pub trait Loader<K>: Send + Sync + 'static {
@@ -69,12 +70,19 @@ struct Ticket {
 pub struct Idle {
     waiting: Mutex<Vec<Arc<Ticket>>>,
     busy: Box<dyn Fn() -> bool + Send + Sync>,
+    /// Batches dispatched for the request so far.
+    batches: AtomicU64,
 }
 
 impl Idle {
     /// For a request whose statements in flight `busy` tells.
     pub fn new(busy: impl Fn() -> bool + Send + Sync + 'static) -> Arc<Self> {
-        Arc::new(Idle { waiting: Mutex::new(Vec::new()), busy: Box::new(busy) })
+        Arc::new(Idle { waiting: Mutex::new(Vec::new()), busy: Box::new(busy), batches: AtomicU64::new(0) })
+    }
+
+    /// Loader batches the request dispatched so far.
+    pub fn batches(&self) -> u64 {
+        self.batches.load(Ordering::Relaxed)
     }
 
     async fn released(&self, seal: Seal) {
@@ -348,6 +356,7 @@ where
                 let sealed = Arc::new(Mutex::new(None));
                 let (state, slot) = (self.state.clone(), sealed.clone());
                 idle.released(Box::new(move || *lock(&slot) = take_open(&state, id))).await;
+                idle.batches.fetch_add(1, Ordering::Relaxed);
                 lock(&sealed).take()
             }
             // Keys from other tasks (a busy runtime may run them late): windows until one
@@ -365,7 +374,7 @@ where
         let mut keys = keys.unwrap_or_default();
         let mut distinct = HashSet::with_capacity(keys.len());
         keys.retain(|k| distinct.insert(k.clone()));
-        let outcome = Arc::new(self.loader.load(&keys).await);
+        let outcome = Arc::new(self.loader.load(&keys).instrument(crate::spans::batch::<L>(keys.len())).await);
         lead.tx.send_replace(Some(outcome.clone()));
         outcome
     }

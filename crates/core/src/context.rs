@@ -67,6 +67,14 @@ impl RequestCtx {
         }
     }
 
+    /// Loader batches a [`Self::driven`] request dispatched so far (0 for other contexts).
+    pub fn loader_batches(&self) -> u64 {
+        match &self.gate {
+            Gate::Driven(idle) => idle.batches(),
+            Gate::Yield | Gate::Window(_) => 0,
+        }
+    }
+
     /// A context whose batches dispatch as `gate` says.
     pub fn with_gate(session: Session, db: Arc<TxDb>, gate: Gate) -> Arc<Self> {
         Arc::new(RequestCtx {

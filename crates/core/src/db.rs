@@ -8,6 +8,8 @@ use sea_orm::{
     TransactionTrait,
 };
 use tokio::sync::Mutex;
+
+use crate::spans;
 use uuid::Uuid;
 
 /// The database role every request runs as (created by the migrations, subject to RLS).
@@ -210,14 +212,23 @@ impl TxDb {
         }
     }
 
-    /// Runs `f` on the open transaction, beginning it first if it is still pending.
-    async fn with_txn<T>(&self, f: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, DbErr>) -> Result<T, DbErr> {
+    /// Runs a statement (by `f`) on the open transaction, beginning it first if it is
+    /// still pending, in its [`crate::spans::statement`] span.
+    async fn with_txn<T>(
+        &self,
+        span: tracing::Span,
+        f: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, DbErr>,
+    ) -> Result<T, DbErr> {
+        use tracing::Instrument as _;
         self.statements.fetch_add(1, Ordering::Relaxed);
         let _busy = InFlight::new(&self.in_flight);
-        match &*self.opened().await? {
-            State::Open(txn) => f(txn).await,
-            _ => Err(closed()),
-        }
+        let run = async {
+            match &*self.opened().await? {
+                State::Open(txn) => f(txn).await,
+                _ => Err(closed()),
+            }
+        };
+        run.instrument(span).await
     }
 }
 
@@ -244,19 +255,19 @@ impl ConnectionTrait for TxDb {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.with_txn(async |t| t.execute_raw(stmt).await).await
+        self.with_txn(spans::statement(&stmt.sql), async |t| t.execute_raw(stmt).await).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.with_txn(async |t| t.execute_unprepared(sql).await).await
+        self.with_txn(spans::statement(sql), async |t| t.execute_unprepared(sql).await).await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.with_txn(async |t| t.query_one_raw(stmt).await).await
+        self.with_txn(spans::statement(&stmt.sql), async |t| t.query_one_raw(stmt).await).await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.with_txn(async |t| t.query_all_raw(stmt).await).await
+        self.with_txn(spans::statement(&stmt.sql), async |t| t.query_all_raw(stmt).await).await
     }
 }
 

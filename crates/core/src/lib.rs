@@ -27,6 +27,7 @@ pub mod node;
 pub mod outbound;
 pub mod pagination;
 pub mod secrets;
+pub mod spans;
 pub mod sync;
 pub mod validate;
 pub mod write;

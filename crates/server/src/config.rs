@@ -64,6 +64,13 @@ pub struct Config {
     /// `text` or `json` logs.
     #[arg(long, env = "OPSGRAPH_LOG_FORMAT", default_value = "text")]
     pub log_format: String,
+    /// OTLP/HTTP collector for traces (`http://host:4318`; spans go to `/v1/traces`).
+    /// Unset: no spans are exported and none of the tracing work happens.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
+    /// Share of new traces sampled (0.0–1.0); a caller's `traceparent` decides for its own.
+    #[arg(long, env = "OPSGRAPH_TRACE_SAMPLE", default_value_t = 1.0)]
+    pub trace_sample: f64,
     /// Maximum query depth (GraphiQL's introspection query needs 13).
     #[arg(long, env = "OPSGRAPH_MAX_DEPTH", default_value_t = 16)]
     pub max_depth: usize,
@@ -242,6 +249,9 @@ impl Config {
         }
         opsgraph_core::secrets::Sealer::from_hex(&self.secret_key)
             .map_err(|e| anyhow::anyhow!("OPSGRAPH_SECRET_KEY: {e}"))?;
+        if !(0.0..=1.0).contains(&self.trace_sample) {
+            anyhow::bail!("OPSGRAPH_TRACE_SAMPLE must be between 0 and 1");
+        }
         Ok(())
     }
 

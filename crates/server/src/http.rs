@@ -39,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::endpoint))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route_layer(axum::middleware::from_fn(crate::telemetry::request_span))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::cors::headers))
         .with_state(state)
@@ -62,7 +63,8 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
-fn request_id(headers: &HeaderMap) -> String {
+/// The client's `x-request-id` when it is short and plain, else a new UUID.
+pub(crate) fn request_id(headers: &HeaderMap) -> String {
     headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
@@ -188,7 +190,9 @@ pub(crate) async fn execute(state: &AppState, caller: &Caller, mut req: async_gr
         Err(e) => return error_response(e),
     };
     let operation = crate::metrics::operation_of(&req);
-    let span = tracing::info_span!("graphql", request_id = %caller.request_id, operation = %operation);
+    let span = tracing::info_span!("graphql", request_id = %caller.request_id, operation = %operation,
+        otel.name = %format_args!("graphql {operation}"), graphql.operation.name = %operation,
+        tenant.id = tracing::field::Empty);
     async move {
         let started = Instant::now();
         let resp = run(state, caller, req, (hash, &operation)).await;
@@ -225,32 +229,15 @@ async fn run(
         user_agent: caller.user_agent.clone(),
         ..Session::anonymous(caller.request_id.clone())
     };
-    let session =
-        match opsgraph_org::authenticate(&db, &state.auth, &caller.credentials, caller.org_header.as_deref(), base)
-            .await
-        {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = db.finish(false).await;
-                return error_response(e);
-            }
-        };
-    if cfg.persisted_only {
-        let h = hash.unwrap_or_else(|| persisted::hash(&req.query));
-        match persisted::allowed(db.as_ref(), &h).await {
-            Ok(true) => {}
-            Ok(false) => {
-                let _ = db.finish(false).await;
-                return error_response(AppError::Forbidden(
-                    "only registered operations run on this server (persisted queries)".into(),
-                ));
-            }
-            Err(e) => {
-                let _ = db.finish(false).await;
-                return error_response(e);
-            }
+    // In allow-list mode, the hash that must be registered.
+    let registered = cfg.persisted_only.then(|| hash.unwrap_or_else(|| persisted::hash(&req.query)));
+    let session = match admit(state, caller, &db, base, registered).await {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = db.finish(false).await;
+            return error_response(e);
         }
-    }
+    };
     let key = CostLimiter::key(&session, &caller.ip);
     if let Err(retry_after_secs) = state.cost.charge(&key, requested) {
         let _ = db.finish(false).await;
@@ -276,7 +263,7 @@ async fn run(
     };
     ensure_codes(&mut resp);
     let statements = db.statement_count() - before;
-    crate::metrics::global().statements(operation, u64::from(statements));
+    crate::metrics::global().work(operation, u64::from(statements), ctx.loader_batches());
     // Failed mutation fields were already rolled back to their savepoints; what `data`
     // acknowledges is committed. `data: null` (nothing ran, or a non-null root failed)
     // commits nothing.
@@ -295,6 +282,28 @@ async fn run(
         resp.extensions.insert("aiCost".into(), async_graphql::Value::from_json(v).unwrap_or_default());
     }
     resp
+}
+
+/// Authenticates the caller (which sets the tenant, recorded on the operation's span)
+/// and, in allow-list mode, checks that `registered` (the operation's hash) is.
+async fn admit(
+    state: &AppState,
+    caller: &Caller,
+    db: &Arc<TxDb>,
+    base: Session,
+    registered: Option<String>,
+) -> Result<Session, AppError> {
+    let creds = &caller.credentials;
+    let session = opsgraph_org::authenticate(db, &state.auth, creds, caller.org_header.as_deref(), base).await?;
+    if let Some(org) = session.org_id {
+        tracing::Span::current().record("tenant.id", tracing::field::display(org));
+    }
+    if let Some(h) = registered
+        && !persisted::allowed(db.as_ref(), &h).await?
+    {
+        return Err(AppError::Forbidden("only registered operations run on this server (persisted queries)".into()));
+    }
+    Ok(session)
 }
 
 /// Refunds what the response did not use and tells the client

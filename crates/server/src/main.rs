@@ -89,7 +89,8 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { config, migrate, seed } => {
-            telemetry::init(&config.log_format);
+            let _traces =
+                telemetry::init_with_traces(&config.log_format, config.otlp_endpoint.as_deref(), config.trace_sample)?;
             config.validate()?;
             tracing::info!(config = ?config, "starting");
             if migrate {

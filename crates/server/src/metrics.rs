@@ -1,7 +1,7 @@
 //! `GET /metrics` in Prometheus text format, for operators (off unless
 //! `OPSGRAPH_METRICS_TOKEN` is set; scrapes send it as a bearer token). Counted as they
 //! happen: requests by operation and outcome with their latency, SQL statements per
-//! request, background job runs. Read at scrape time: pool connections in use and idle,
+//! request and loader batches per request, background job runs. Read at scrape time: pool connections in use and idle,
 //! open WebSocket connections, live subscriptions, the outbox lag (events not yet
 //! dispatched, and how many organisations have some), and today's AI tokens and cost.
 
@@ -23,6 +23,7 @@ pub struct Metrics {
     registry: Registry,
     requests: HistogramVec,
     statements: HistogramVec,
+    batches: HistogramVec,
     jobs: IntCounterVec,
     pool: IntGaugeVec,
     sockets: IntGauge,
@@ -45,6 +46,11 @@ fn build() -> Result<Metrics, prometheus::Error> {
             .buckets(vec![1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0]),
         &["operation"],
     )?;
+    let batches = HistogramVec::new(
+        HistogramOpts::new("loader_batches_per_request", "Dataloader batches one operation dispatched")
+            .buckets(vec![0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0]),
+        &["operation"],
+    )?;
     let jobs = IntCounterVec::new(Opts::new("job_runs_total", "Background job passes"), &["job", "outcome"])?;
     let pool = IntGaugeVec::new(Opts::new("db_pool_connections", "Request pool connections"), &["state"])?;
     let sockets = IntGauge::new("websocket_connections", "Open WebSocket connections")?;
@@ -54,6 +60,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
     for c in [
         Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
         Box::new(statements.clone()),
+        Box::new(batches.clone()),
         Box::new(jobs.clone()),
         Box::new(pool.clone()),
         Box::new(sockets.clone()),
@@ -64,7 +71,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
         registry.register(c)?;
     }
     let operations = Mutex::default();
-    Ok(Metrics { registry, requests, statements, jobs, pool, sockets, subscriptions, outbox, ai, operations })
+    Ok(Metrics { registry, requests, statements, batches, jobs, pool, sockets, subscriptions, outbox, ai, operations })
 }
 
 /// The metrics of this process (registered once).
@@ -97,10 +104,11 @@ impl Metrics {
         self.requests.with_label_values(&[op.as_str(), outcome]).observe(seconds);
     }
 
-    /// Records the SQL statements one operation ran.
-    pub fn statements(&self, operation: &str, n: u64) {
+    /// Records the SQL statements and loader batches one operation ran.
+    pub fn work(&self, operation: &str, statements: u64, batches: u64) {
         let op = self.operation(operation);
-        self.statements.with_label_values(&[op.as_str()]).observe(n as f64);
+        self.statements.with_label_values(&[op.as_str()]).observe(statements as f64);
+        self.batches.with_label_values(&[op.as_str()]).observe(batches as f64);
     }
 
     /// Records one background pass.
