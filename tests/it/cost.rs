@@ -1,6 +1,7 @@
 //! Query cost through HTTP: the price of known documents in `extensions.cost` (requested
 //! before execution, actual after), a document over the maximum refused before it runs,
-//! and the per-caller budget: spent, refused with RATE_LIMITED and `retryAfter`, refilled.
+//! and the per-caller budget: spent, refused with RATE_LIMITED and `retryAfter`, refilled;
+//! subscriptions charged when they start.
 
 use opsgraph_e2e::{TestApp, code, data};
 use serde_json::json;
@@ -51,5 +52,36 @@ async fn costs_are_told_limited_and_refilled() {
     assert!(refused["errors"][0]["extensions"]["retryAfter"].as_u64().is_some_and(|s| s >= 1), "{refused}");
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     data(&app.gql(Some(&token), q, json!({})).await);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn subscriptions_are_charged_when_they_start() {
+    use opsgraph_e2e::live::{Frame, Live};
+    let app = TestApp::spawn_with(|c| {
+        c.cost_budget = 10;
+        c.max_cost = 10;
+        c.cost_refill_per_sec = 1;
+    })
+    .await;
+    let (token, _) = app.sign_up("s@example.com", "Sub Cost Co").await;
+    let mut live = Live::connect(&app.base, &token).await;
+    let mut refused = None;
+    for i in 0..30 {
+        let id = format!("s{i}");
+        live.subscribe(&id, "subscription { notificationAdded { seq notification { id title } } }", json!({})).await;
+        match live.recv(std::time::Duration::from_millis(300)).await {
+            Frame::Silent => {}
+            Frame::Msg(m) if m["type"] == "error" && m["id"] == id.as_str() => {
+                refused = Some((i, m));
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    let (started, m) = refused.expect("the budget runs out");
+    assert!(started >= 2, "the first subscriptions start: {started} {m}");
+    assert_eq!(m["payload"][0]["extensions"]["code"], "RATE_LIMITED", "{m}");
+    assert!(m["payload"][0]["extensions"]["retryAfter"].as_u64().is_some_and(|s| s >= 1), "{m}");
     app.finish().await;
 }

@@ -2,7 +2,9 @@
 //! bucket of cost points that refills at a steady rate up to its capacity. A request is
 //! charged its requested cost before it runs (refused with RATE_LIMITED and `retryAfter`
 //! when the bucket holds less), and refunded what it did not use once its actual cost is
-//! known. Buckets live in this process: with N instances behind a balancer a caller gets up
+//! known. A subscription is charged its document's cost when it starts (its events are
+//! bounded by the live limits instead: subscriptions per socket, the slow-consumer policy).
+//! Buckets live in this process: with N instances behind a balancer a caller gets up
 //! to N times the budget (set `OPSGRAPH_COST_BUDGET` divided by N for a strict total).
 
 use std::collections::HashMap;
@@ -79,6 +81,14 @@ impl CostLimiter {
             }
             b.points -= cost;
             Ok(self.level(b))
+        })
+    }
+
+    /// Charges `cost` to `key`'s bucket, or RATE_LIMITED saying when to retry.
+    pub fn admit(&self, key: &str, cost: u64) -> Result<Level, opsgraph_core::AppError> {
+        self.charge(key, cost).map_err(|retry_after_secs| opsgraph_core::AppError::RateLimited {
+            message: format!("the query costs {cost} points and your budget refills; retry in {retry_after_secs} s"),
+            retry_after_secs,
         })
     }
 

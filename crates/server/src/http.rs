@@ -239,11 +239,9 @@ async fn run(
         }
     };
     let key = CostLimiter::key(&session, &caller.ip);
-    if let Err(retry_after_secs) = state.cost.charge(&key, requested) {
+    if let Err(e) = state.cost.admit(&key, requested) {
         let _ = db.finish(false).await;
-        let message =
-            format!("the query costs {requested} points and your budget refills; retry in {retry_after_secs} s");
-        return error_response(AppError::RateLimited { message, retry_after_secs });
+        return error_response(e);
     }
     let before = db.statement_count();
     let ctx = RequestCtx::driven(session, db.clone());

@@ -408,15 +408,18 @@ async fn authenticate(state: &AppState, caller: &Caller) -> Result<Session, AppE
     Ok(session)
 }
 
-/// Starts a subscription operation: limits, fresh authentication, then the stream.
+/// Starts a subscription operation: limits, fresh authentication, its cost charged to the
+/// caller's budget, then the stream.
 async fn subscribe(
     state: &AppState,
     caller: &Caller,
     req: async_graphql::Request,
 ) -> Result<(EventSlot, futures_util::stream::BoxStream<'static, Response>), Response> {
     let cfg = &state.config;
-    crate::limits::check(&req.query, &req.variables, &cfg.limits()).map_err(error_response)?;
+    let requested = crate::limits::check(&req.query, &req.variables, &cfg.limits()).map_err(error_response)?;
     let session = authenticate(state, caller).await.map_err(error_response)?;
+    let key = crate::cost::CostLimiter::key(&session, &caller.ip);
+    state.cost.admit(&key, requested).map_err(error_response)?;
     let slot = EventSlot::default();
     // The current event's statements in flight keep its driver from releasing batches.
     let current = slot.clone();
