@@ -1,7 +1,8 @@
 //! The operator CLI, run as the real binary: `opsgraph create-admin` starts an empty
 //! database with its first organisation and owner (who can sign in) and refuses a second
 //! time; `opsgraph check` reports every check and exits 0 when ready, 1 when the
-//! database cannot be reached.
+//! database cannot be reached; `opsgraph probe` (the container health check) exits 0 only
+//! when the URL answers 200.
 
 use opsgraph_e2e::{TestApp, opsgraph_bin};
 use serde_json::json;
@@ -43,5 +44,23 @@ async fn create_admin_then_check() {
     let bad = run(&["check"], &[("DATABASE_URL", &broken)]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&bad.stdout).contains("FAIL  database"));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn probe_exits_zero_only_on_200() {
+    let app = TestApp::spawn().await;
+    let server = opsgraph_e2e::ServerProcess::spawn(&app.database_url(), &[]).await;
+    let probe = |url: String| async move {
+        tokio::process::Command::new(opsgraph_bin()).args(["probe", "--url", &url]).status().await.expect("probe")
+    };
+    assert!(probe(format!("{}/readyz", server.base)).await.success(), "ready");
+    assert_eq!(probe(format!("{}/nope", server.base)).await.code(), Some(1), "404");
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    assert_eq!(probe(format!("http://127.0.0.1:{closed}/readyz")).await.code(), Some(1), "nothing listens");
+    drop(server);
     app.finish().await;
 }

@@ -1,6 +1,7 @@
 //! Operator commands: `opsgraph create-admin` (the first organisation and its owner on an
 //! empty database, no demo data) and `opsgraph check` (is this configuration and database
-//! ready to serve? one line per check, exit code for scripts).
+//! ready to serve? one line per check, exit code for scripts) and `opsgraph probe` (the
+//! container health check).
 
 use opsgraph_core::{Session, Tenant, TxDb};
 use opsgraph_org::service::signup::{NewAccount, SignUpInput, create_account};
@@ -75,4 +76,21 @@ pub async fn check(config: &Config) -> Vec<Finding> {
         llm.map(|p| p.display().to_string()).ok_or("not installed (OPSGRAPH_LLM_MODEL)".into()),
     ));
     out
+}
+
+/// Whether `url` (`http://host:port/path`) answers `200` within two seconds: one HTTP/1.0
+/// GET over a plain TCP connection.
+pub async fn probe(url: &str) -> bool {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let Some(rest) = url.strip_prefix("http://") else { return false };
+    let (host, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let ask = async {
+        let mut conn = tokio::net::TcpStream::connect(host).await.ok()?;
+        let req = format!("GET {path} HTTP/1.0\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        conn.write_all(req.as_bytes()).await.ok()?;
+        let mut head = [0u8; 12];
+        conn.read_exact(&mut head).await.ok()?;
+        Some(head.starts_with(b"HTTP/1.") && &head[8..12] == b" 200")
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(2), ask).await.ok().flatten().unwrap_or(false)
 }

@@ -1,4 +1,5 @@
-//! `opsgraph`: serve, migrate, seed, create-admin, check, register-operations, export-schema.
+//! `opsgraph`: serve, migrate, seed, create-admin, check, register-operations, probe,
+//! export-schema.
 
 use clap::{Parser, Subcommand};
 
@@ -76,6 +77,13 @@ enum Command {
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
     },
+    /// Exit 0 when `url` answers 200 within two seconds, else 1 (the container health
+    /// check: the image has no curl).
+    Probe {
+        /// A plain `http://host:port/path` URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080/readyz")]
+        url: String,
+    },
     /// Write the schema's SDL.
     ExportSchema {
         /// Output file.
@@ -134,6 +142,11 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Check { config } => check(config).await?,
         Command::RegisterOperations { config, org, files } => register_operations(config, org, files).await?,
+        Command::Probe { url } => {
+            if !opsgraph_server::admin::probe(&url).await {
+                std::process::exit(1);
+            }
+        }
         Command::ExportSchema { path } => {
             let sdl = opsgraph_schema::sdl().map_err(|e| anyhow::anyhow!(e))?;
             std::fs::write(&path, sdl)?;
