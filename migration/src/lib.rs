@@ -41,6 +41,7 @@ mod m20261203_000034_ai_runs;
 mod m20261203_000035_ai_workflows;
 mod m20261203_000036_agent_teams;
 mod m20261203_000037_persisted_queries;
+mod m20261203_000038_webhooks;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -87,6 +88,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000035_ai_workflows::Migration),
             Box::new(m20261203_000036_agent_teams::Migration),
             Box::new(m20261203_000037_persisted_queries::Migration),
+            Box::new(m20261203_000038_webhooks::Migration),
         ]
     }
 }

@@ -45,5 +45,6 @@ mod sync;
 mod tasks;
 mod tenancy;
 mod traces;
+mod webhooks;
 mod websocket;
 mod wire;

@@ -12,6 +12,7 @@ pub mod eval;
 pub mod fake_chat;
 pub mod fake_openai;
 pub mod fake_otlp;
+pub mod fake_webhook;
 pub mod fuzz;
 pub mod live;
 pub mod portfolio;
@@ -97,6 +98,8 @@ impl TestApp {
         config.index_interval_ms = 0;
         // And the ai runner (`runner::run_once`).
         config.ai_interval_ms = 0;
+        // And webhooks (the webhook tests turn the job on).
+        config.webhook_interval_ms = 0;
         // Test receivers (webhooks, MCP servers) listen on loopback.
         config.outbound_allow_private = true;
         adjust(&mut config);

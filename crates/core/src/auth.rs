@@ -34,7 +34,7 @@ impl Role {
             RatesRead | TeamsManage | SkillsManage | MemberSkillsManage => {
                 matches!(self, Owner | Admin | Manager)
             }
-            MembersManage | ApiKeysManage | AuditRead | SettingsManage | OrgManage => {
+            MembersManage | ApiKeysManage | WebhooksManage | AuditRead | SettingsManage | OrgManage => {
                 matches!(self, Owner | Admin)
             }
             OwnersManage => self == Owner,
@@ -82,6 +82,8 @@ pub enum Permission {
     MemberSkillsManage,
     /// Create and revoke API keys.
     ApiKeysManage,
+    /// Register and manage outgoing webhooks (they receive every event they ask for).
+    WebhooksManage,
     /// Read the audit log.
     AuditRead,
     /// Read organisation settings.

@@ -79,3 +79,23 @@ pub enum NotificationKind {
     /// Kudos or feedback for you.
     Recognition,
 }
+
+/// Whether a webhook endpoint receives events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum WebhookEndpointStatus {
+    /// Events are queued and sent.
+    Active,
+    /// Nothing is queued or sent (by an administrator, or after repeated failures).
+    Disabled,
+}
+
+/// Where a webhook delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum WebhookDeliveryStatus {
+    /// Queued or being retried.
+    Pending,
+    /// The receiver acknowledged it (2xx).
+    Succeeded,
+    /// A test ping the receiver did not acknowledge (pings are not retried).
+    Failed,
+}

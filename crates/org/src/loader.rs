@@ -1,8 +1,8 @@
 //! Relationships and loaders of the org crate.
 
-use crate::entity::{member_skill, membership, team, team_member};
+use crate::entity::{member_skill, membership, team, team_member, webhook_attempt, webhook_delivery};
 use opsgraph_core::relation;
-use sea_orm::{ColumnTrait, QueryFilter};
+use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 
 // Relationships, declared one way: the child entity, the column holding the parent id,
 // the list spec when the field is a connection, extra scoping.
@@ -44,3 +44,13 @@ pub async fn default_currency(req: &opsgraph_core::RequestCtx, org: uuid::Uuid) 
     let row = opsgraph_core::loader::by_id::<crate::entity::organization::Entity>(req, org).await?;
     Ok(row.ok_or_else(|| opsgraph_core::AppError::not_found("organization"))?.default_currency.clone())
 }
+
+relation!(
+    /// Deliveries of a webhook endpoint (paginated).
+    DeliveriesOfEndpoint, webhook_delivery, EndpointId, spec = crate::graphql::webhooks::WEBHOOK_DELIVERIES
+);
+
+relation!(
+    /// Attempts of a webhook delivery, first first.
+    AttemptsOfDelivery, webhook_attempt, DeliveryId, scope = |s| s.order_by_asc(webhook_attempt::Column::Attempt)
+);

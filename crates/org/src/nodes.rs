@@ -3,6 +3,7 @@
 
 use crate::entity::{
     api_key, audit_entry, member_skill, membership, notification, organization, skill, team, team_member, user,
+    webhook_attempt, webhook_delivery, webhook_endpoint,
 };
 
 opsgraph_core::node_type! {
@@ -26,4 +27,10 @@ opsgraph_core::node_type! {
     pub AuditEntry = audit_entry, read AuditRead;
     /// A notification in a member's inbox.
     pub Notification = notification, read NotificationsOwn;
+    /// An outgoing webhook's receiver.
+    pub WebhookEndpoint = webhook_endpoint, read WebhooksManage;
+    /// One message queued for (or sent to) a webhook endpoint.
+    pub WebhookDelivery = webhook_delivery, read WebhooksManage;
+    /// One attempt to send a webhook delivery: the receiver's answer and how long it took.
+    pub WebhookAttempt = webhook_attempt, read WebhooksManage;
 }

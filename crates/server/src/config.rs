@@ -111,6 +111,18 @@ pub struct Config {
     /// How often the ai runner looks for replies to write, in milliseconds (0: off).
     #[arg(long, env = "OPSGRAPH_AI_INTERVAL_MS", default_value_t = 200)]
     pub ai_interval_ms: u64,
+    /// How often outgoing webhooks are queued and sent, in milliseconds (0: off).
+    #[arg(long, env = "OPSGRAPH_WEBHOOK_INTERVAL_MS", default_value_t = 500)]
+    pub webhook_interval_ms: u64,
+    /// First retry delay of a failed webhook delivery, in milliseconds (doubles per attempt).
+    #[arg(long, env = "OPSGRAPH_WEBHOOK_RETRY_BASE_MS", default_value_t = 1000)]
+    pub webhook_retry_base_ms: u64,
+    /// Longest retry delay of a webhook delivery, in milliseconds.
+    #[arg(long, env = "OPSGRAPH_WEBHOOK_RETRY_MAX_MS", default_value_t = 3_600_000)]
+    pub webhook_retry_max_ms: u64,
+    /// Failed attempts in a row after which a webhook endpoint is disabled.
+    #[arg(long, env = "OPSGRAPH_WEBHOOK_DISABLE_AFTER", default_value_t = 20)]
+    pub webhook_disable_after: i32,
     /// How often due/overdue reminders are produced, in seconds (0: off).
     #[arg(long, env = "OPSGRAPH_REMINDER_INTERVAL_SECS", default_value_t = 300)]
     pub reminder_interval_secs: u64,
@@ -249,6 +261,9 @@ impl Config {
         }
         opsgraph_core::secrets::Sealer::from_hex(&self.secret_key)
             .map_err(|e| anyhow::anyhow!("OPSGRAPH_SECRET_KEY: {e}"))?;
+        if self.webhook_disable_after < 1 {
+            anyhow::bail!("OPSGRAPH_WEBHOOK_DISABLE_AFTER must be at least 1");
+        }
         if !(0.0..=1.0).contains(&self.trace_sample) {
             anyhow::bail!("OPSGRAPH_TRACE_SAMPLE must be between 0 and 1");
         }

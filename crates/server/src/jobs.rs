@@ -83,6 +83,19 @@ pub fn spawn_ai_runner(
     })
 }
 
+/// Queues and sends outgoing webhooks every `interval_ms` (none when 0).
+pub fn spawn_webhooks(
+    pool: DatabaseConnection,
+    hooks: opsgraph_org::service::webhooks::Webhooks,
+    interval_ms: u64,
+    stop: watch::Receiver<bool>,
+) -> Option<JoinHandle<()>> {
+    spawn_every("webhooks", Duration::from_millis(interval_ms), pool, stop, move |pool| {
+        let hooks = hooks.clone();
+        async move { opsgraph_org::service::webhook_delivery::run_once(&pool, &hooks).await }
+    })
+}
+
 /// Emits due/overdue reminders and overdue invoices every `interval_secs` (none when 0).
 pub fn spawn_reminders(
     pool: DatabaseConnection,

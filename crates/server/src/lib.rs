@@ -44,6 +44,8 @@ pub async fn serve(
     });
     let indexer = jobs::spawn_indexer(state.pool.clone(), state.models.clone(), cfg.index_interval_ms, stopped.clone());
     let ai = jobs::spawn_ai_runner(state.pool.clone(), state.ai.clone(), cfg.ai_interval_ms, stopped.clone());
+    let hooks =
+        jobs::spawn_webhooks(state.pool.clone(), state.webhooks.clone(), cfg.webhook_interval_ms, stopped.clone());
     let pruner =
         jobs::spawn_pruner(state.pool.clone(), cfg.prune_interval_secs, cfg.event_retention_hours, stopped.clone());
     let hubs: Vec<Arc<dyn opsgraph_core::live::Wake>> =
@@ -61,7 +63,7 @@ pub async fn serve(
         .await;
     sockets.close_all(std::time::Duration::from_secs(5)).await;
     let _ = stop.send(true);
-    for job in [dispatcher, reminders, indexer, ai, pruner].into_iter().flatten() {
+    for job in [dispatcher, reminders, indexer, ai, hooks, pruner].into_iter().flatten() {
         let _ = job.await;
     }
     let _ = listen.await;

@@ -35,6 +35,8 @@ pub struct AppState {
     pub models: opsgraph_knowledge::embed::Models,
     /// What the ai runner and resolvers need: the models and the secrets key.
     pub ai: opsgraph_ai::service::Runtime,
+    /// Outgoing webhooks: secrets key, client, retry policy.
+    pub webhooks: opsgraph_org::service::webhooks::Webhooks,
     /// Persisted queries known by hash.
     pub persisted: Arc<crate::persisted::Persisted>,
     /// Cost buckets per caller.
@@ -49,9 +51,16 @@ impl AppState {
         let models = config.embedding_models()?;
         let sealer = opsgraph_core::secrets::Sealer::from_hex(&config.secret_key)
             .map_err(|e| anyhow::anyhow!("OPSGRAPH_SECRET_KEY: {e}"))?;
+        let sealer = Arc::new(sealer);
+        let webhooks = opsgraph_org::service::webhooks::Webhooks {
+            retry_base: Duration::from_millis(config.webhook_retry_base_ms),
+            retry_max: Duration::from_millis(config.webhook_retry_max_ms),
+            disable_after: config.webhook_disable_after,
+            ..opsgraph_org::service::webhooks::Webhooks::new(sealer.clone(), config.outbound_allow_private)
+        };
         let ai = opsgraph_ai::service::Runtime {
             models: models.clone(),
-            sealer: Arc::new(sealer),
+            sealer,
             allow_private_hosts: config.outbound_allow_private,
         };
         let live =
@@ -69,7 +78,8 @@ impl AppState {
             .data(events.clone())
             .data(inbox.clone())
             .data(models.clone())
-            .data(Some(ai.clone()));
+            .data(Some(ai.clone()))
+            .data(Some(webhooks.clone()));
         if !config.introspection {
             // "Did you mean …" would leak the names introspection hides.
             builder = builder.disable_introspection().disable_suggestions();
@@ -86,6 +96,7 @@ impl AppState {
             sockets: Arc::default(),
             models,
             ai,
+            webhooks,
             persisted: Arc::default(),
             cost: Arc::new(crate::cost::CostLimiter::new(config_cost.0, config_cost.1)),
         })

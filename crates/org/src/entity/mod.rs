@@ -13,3 +13,6 @@ pub mod skill;
 pub mod team;
 pub mod team_member;
 pub mod user;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;

@@ -10,6 +10,7 @@ pub mod organization;
 pub mod skills;
 pub mod teams;
 pub mod viewer;
+pub mod webhooks;
 
 use opsgraph_core::gql::SchemaParts;
 
@@ -20,6 +21,7 @@ pub fn register(parts: &mut SchemaParts) {
     teams::register(parts);
     skills::register(parts);
     api_keys::register(parts);
+    webhooks::register(parts);
     viewer::register(parts);
     auth::register(parts);
     inbox::register(parts);

@@ -15,3 +15,5 @@ pub mod skills;
 pub mod teams;
 pub mod throttle;
 pub mod tokens;
+pub mod webhook_delivery;
+pub mod webhooks;
