@@ -9,6 +9,9 @@ whose migrations it knows), and PostGraphile in the same run is the control for 
 machine's drift. Prints, per connection count, the medians of opsgraph's rps, p95 and server
 CPU per request for each binary, and NEW/BASE both raw and relative to PostGraphile.
 
+Both run with a cost budget too large to refuse anything (the limiter still charges and
+refunds every request): the benchmark measures the work, not the throttling.
+
 usage: BASE_BIN=... NEW_BIN=... PG_URL=postgres://postgres@127.0.0.1:PORT/postgres \
        [PEER_DIR=../shared/bench/peer] [ROUNDS=3] [CONNS="1 8"] [QUERY=Q2] [DURATION=15] \
        scripts/bench-overhead.py
@@ -38,7 +41,8 @@ def run(which: str, binary: str, first: bool) -> list[dict]:
         shared_node.mkdir(parents=True, exist_ok=True)
         (work / "node").symlink_to(shared_node)
     env = dict(os.environ, OPSGRAPH_BIN=binary, DB_NAME=f"opsgraph_overhead_{which}", WORK_DIR=str(work),
-               PHASES="setup main" if first else "main", QUERIES=QUERY, CONNS=CONNS, ROUNDS="1")
+               PHASES="setup main" if first else "main", QUERIES=QUERY, CONNS=CONNS, ROUNDS="1",
+               OPSGRAPH_COST_BUDGET="1000000000000", OPSGRAPH_COST_REFILL_PER_SEC="1000000000000")
     before = set((work / "results").glob("*")) if (work / "results").exists() else set()
     subprocess.run([sys.executable, str(PEER / "bench.py")], env=env, check=True, stdout=sys.stderr)
     new = sorted(set((work / "results").glob("*")) - before)
@@ -60,6 +64,8 @@ def main() -> None:
             rows += run(which, bins[which], rnd == 0)
     (WORK / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     print(f"# {QUERY}: opsgraph BASE vs NEW, {ROUNDS} interleaved rounds (medians)\n")
+    bad = sum(r.get("bad", 0) for r in rows)
+    print(f"non-200 or error responses: {bad}\n")
     print("| conns | binary | rps | p95 ms | server CPU ms/req | PostGraphile rps (same runs) | rps / PostGraphile |")
     print("|---|---|---|---|---|---|---|")
     for c in sorted({r["conns"] for r in rows}):

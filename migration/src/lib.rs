@@ -42,6 +42,7 @@ mod m20261203_000035_ai_workflows;
 mod m20261203_000036_agent_teams;
 mod m20261203_000037_persisted_queries;
 mod m20261203_000038_webhooks;
+mod m20261203_000039_team_chat;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -89,6 +90,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000036_agent_teams::Migration),
             Box::new(m20261203_000037_persisted_queries::Migration),
             Box::new(m20261203_000038_webhooks::Migration),
+            Box::new(m20261203_000039_team_chat::Migration),
         ]
     }
 }

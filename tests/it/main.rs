@@ -13,6 +13,7 @@ mod aggregates;
 mod ai_automation;
 mod auth;
 mod capacity;
+mod chat;
 mod cli;
 mod collaboration;
 mod conversations;

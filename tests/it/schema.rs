@@ -71,7 +71,7 @@ async fn one_query_touches_every_field() {
         c.max_complexity = 1_000_000;
     })
     .await;
-    opsgraph_server::seed::demo(&app.pool, &opsgraph_server::config::Config::for_database("postgres://x/y").auth())
+    opsgraph_server::seed::demo(&app.pool, &opsgraph_server::config::Config::for_database("postgres://x/y"))
         .await
         .expect("seed");
     let token = app.log_in_as("owner@acme.example", opsgraph_server::seed::DEMO_PASSWORD).await;

@@ -188,6 +188,25 @@ pub async fn follow_children<'a, P: opsgraph_core::node::NodeType>(
 ) -> async_graphql::Result<
     futures_util::stream::BoxStream<'a, async_graphql::Result<async_graphql::dynamic::FieldValue<'a>>>,
 > {
+    follow_children_where::<P>(ctx, (arg, perm), (subject, key), None).await
+}
+
+/// Whether a subscriber (its membership) may still see a parent: checked per delivery,
+/// batched by the delivery's scope.
+pub type StillVisible =
+    fn(std::sync::Arc<Scope>, Uuid, Uuid) -> futures_util::future::BoxFuture<'static, AppResult<bool>>;
+
+/// [`follow_children`] that also asks `visible(scope, parent, member)` before each
+/// delivery (a member removed from a private channel stops receiving at once; the stream
+/// ends with FORBIDDEN).
+pub async fn follow_children_where<'a, P: opsgraph_core::node::NodeType>(
+    ctx: &async_graphql::dynamic::ResolverContext<'_>,
+    (arg, perm): (&str, Permission),
+    (subject, key): (&'static str, &'static str),
+    visible: Option<StillVisible>,
+) -> async_graphql::Result<
+    futures_util::stream::BoxStream<'a, async_graphql::Result<async_graphql::dynamic::FieldValue<'a>>>,
+> {
     use opsgraph_core::live::{Hub, LiveSession, Outbox, after_arg, follow};
     let raw = ctx.args.try_get(arg)?.string()?.to_owned();
     let parent = P::decode(&raw, arg)?;
@@ -212,6 +231,13 @@ pub async fn follow_children<'a, P: opsgraph_core::node::NodeType>(
         .keep(move |e| e.subject_type == subject && e.data.get(key).and_then(|v| v.as_str()) == Some(gid.as_str()));
     Ok(follow(ctx, cursor, move |d| {
         let session = session.clone();
-        async move { recheck(&d.scope, &session, perm).await.map(|_| true) }
+        async move {
+            recheck(&d.scope, &session, perm).await?;
+            match (visible, session.membership_id) {
+                (None, _) => Ok(true),
+                (Some(check), Some(member)) if check(d.scope.clone(), parent, member).await? => Ok(true),
+                (Some(_), _) => Err(AppError::Forbidden(format!("you no longer see this {}", P::NAME))),
+            }
+        }
     })?)
 }

@@ -247,3 +247,22 @@ async fn teams(
     }
     Ok(teams)
 }
+
+/// The demo webhook: an endpoint for a receiver on this machine, DISABLED until someone
+/// listens there and enables it.
+pub async fn webhook(db: &TxDb, org: &DemoOrg, hooks: &crate::service::webhooks::Webhooks) -> AppResult<()> {
+    use crate::service::webhooks::{self, EndpointInput};
+    let input = EndpointInput {
+        url: Some("http://127.0.0.1:8787/webhooks".into()),
+        description: Some(
+            "Demo: a receiver on this machine. Start one on port 8787, then enable this endpoint.".into(),
+        ),
+        event_types: Some(vec!["task.*".into(), "deal.*".into(), "invoice.*".into()]),
+        active: None,
+    };
+    let (ep, _secret) = webhooks::create(db, &org.owner, hooks, input).await?;
+    let gid = Id::of::<crate::nodes::WebhookEndpoint>(ep.id);
+    let off = EndpointInput { active: Some(false), ..EndpointInput::default() };
+    webhooks::update(db, &org.owner, hooks, (&gid, ep.version), off).await?;
+    Ok(())
+}

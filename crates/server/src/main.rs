@@ -109,8 +109,7 @@ async fn main() -> anyhow::Result<()> {
                 db::migrate(&pool).await?;
             }
             if seed {
-                let auth = config.auth();
-                opsgraph_server::seed::demo(&pool, &auth).await?;
+                opsgraph_server::seed::demo(&pool, &config).await?;
             }
             let listener = tokio::net::TcpListener::bind(config.bind).await?;
             tracing::info!("GraphiQL: http://{}/graphql", listener.local_addr()?);
@@ -135,7 +134,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Seed { config } => {
             telemetry::init(&config.log_format);
             let pool = db::connect(&config.database_url, 2).await?;
-            opsgraph_server::seed::demo(&pool, &config.auth()).await?;
+            opsgraph_server::seed::demo(&pool, &config).await?;
         }
         Command::CreateAdmin { config, email, first_name, last_name, organization } => {
             create_admin(config, email, (first_name, last_name), organization).await?;

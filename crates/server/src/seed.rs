@@ -2,13 +2,16 @@
 //! `opsgraph_work::seed`); this only runs them, one transaction per organisation.
 
 use opsgraph_core::{Tenant, TxDb};
-use opsgraph_org::AuthConfig;
 use sea_orm::DatabaseConnection;
 
 pub use opsgraph_org::seed::DEMO_PASSWORD;
 
 /// Loads the demo organisations unless they exist already.
-pub async fn demo(pool: &DatabaseConnection, auth: &AuthConfig) -> anyhow::Result<()> {
+pub async fn demo(pool: &DatabaseConnection, config: &crate::config::Config) -> anyhow::Result<()> {
+    let auth = &config.auth();
+    let sealer = opsgraph_core::secrets::Sealer::from_hex(&config.secret_key).map_err(|e| anyhow::anyhow!(e))?;
+    // The demo receiver is local: allowed here whatever the server's SSRF setting.
+    let hooks = opsgraph_org::service::webhooks::Webhooks::new(std::sync::Arc::new(sealer), true);
     if opsgraph_org::seed::present(pool).await.map_err(|e| anyhow::anyhow!("{e:?}"))? {
         tracing::info!("demo data already present");
         return Ok(());
@@ -17,6 +20,7 @@ pub async fn demo(pool: &DatabaseConnection, auth: &AuthConfig) -> anyhow::Resul
         let db = TxDb::begin(pool, &Tenant::default()).await?;
         let seeded = async {
             let org = opsgraph_org::seed::organisation(&db, auth, org_plan).await?;
+            opsgraph_org::seed::webhook(&db, &org, &hooks).await?;
             let projects = opsgraph_work::seed::work(&db, &org, work_plan).await?;
             opsgraph_crm::seed::crm(&db, auth, &org, &projects).await?;
             opsgraph_finance::seed::finance(&db, &org, &projects).await?;

@@ -219,3 +219,27 @@ pub enum TimeOffStatus {
     /// Cancelled.
     Cancelled,
 }
+
+/// What a chat channel is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum ChannelKind {
+    /// Open conversation on a topic.
+    General,
+    /// A small group.
+    Group,
+    /// Only its owners and admins post; everyone reads.
+    Announcement,
+    /// Two people.
+    Direct,
+}
+
+/// A member's role in a chat channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum ChannelRole {
+    /// Created it; manages it.
+    Owner,
+    /// Manages members, pins, posts in announcements.
+    Admin,
+    /// Reads and posts.
+    Member,
+}

@@ -80,6 +80,60 @@ pub async fn recheck_project(scope: &Scope, session: &Session, project: Uuid) ->
     }
 }
 
+/// Whether a member still sees a chat channel, keyed by `(channel, membership)`: the rule
+/// of the channels' Row Level Security (public and not a project's; a member; a public
+/// project channel and staffed on the project), read as the chat system in one statement
+/// per batch of subscribers.
+pub struct SeesChannel {
+    pool: DatabaseConnection,
+    org: Uuid,
+}
+
+impl SeesChannel {
+    /// For `org`, reading from `pool`.
+    pub fn new(pool: DatabaseConnection, org: Uuid) -> Self {
+        SeesChannel { pool, org }
+    }
+}
+
+impl Loader<(Uuid, Uuid)> for SeesChannel {
+    type Value = bool;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[(Uuid, Uuid)]) -> Result<HashMap<(Uuid, Uuid), bool>, LoadError> {
+        let err = opsgraph_core::loader::db_error;
+        let channels: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let members: Vec<Uuid> = keys.iter().map(|k| k.1).collect();
+        let db =
+            TxDb::begin(&self.pool, &Tenant { org_id: Some(self.org), ..Default::default() }).await.map_err(err)?;
+        db.execute_unprepared("SELECT set_config('app.system', 'chat', true)").await.map_err(err)?;
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT k.c, k.m FROM unnest($1::uuid[], $2::uuid[]) AS k(c, m) JOIN channels ch ON ch.id = k.c \
+                 WHERE (ch.project_id IS NULL AND NOT ch.is_private) \
+                    OR EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = k.c AND cm.membership_id = k.m) \
+                    OR (ch.project_id IS NOT NULL AND NOT ch.is_private AND EXISTS (SELECT 1 FROM project_members pm \
+                          WHERE pm.project_id = ch.project_id AND pm.membership_id = k.m))",
+                [channels.into(), members.into()],
+            ))
+            .await
+            .map_err(err)?;
+        db.commit().await.map_err(err)?;
+        let mut out: HashMap<(Uuid, Uuid), bool> = keys.iter().map(|k| (*k, false)).collect();
+        for r in rows {
+            out.insert((r.try_get("", "c").map_err(err)?, r.try_get("", "m").map_err(err)?), true);
+        }
+        Ok(out)
+    }
+}
+
+/// Whether `member` still sees `channel` (see [`SeesChannel`]).
+pub async fn channel_visible(scope: std::sync::Arc<Scope>, channel: Uuid, member: Uuid) -> AppResult<bool> {
+    let seen = scope.loader(SeesChannel::new).load_one((channel, member)).await;
+    Ok(seen.map_err(|e| opsgraph_core::loader::failed(&e))?.unwrap_or(false))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,9 @@
 //! Loaders the work crate offers beyond the generic ones.
 
 use crate::entity::{
-    availability, change_request, checklist_item, comment, comment_mention, feedback, key_result, kudos, milestone,
-    objective_link, project, project_member, risk, task, task_dependency, time_entry, time_off, watcher,
+    availability, change_request, channel_member, channel_message, checklist_item, comment, comment_mention, feedback,
+    key_result, kudos, message_reaction, milestone, objective_link, project, project_member, risk, task,
+    task_dependency, time_entry, time_off, watcher,
 };
 use opsgraph_core::relation;
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
@@ -338,3 +339,92 @@ relation!(
     ProjectsOfClient, project, ClientAccountId, spec = crate::graphql::PROJECTS,
     scope = |s| s.filter(project::Column::DeletedAt.is_null())
 );
+
+relation!(
+    /// A channel's messages (threads' first messages, not deleted), paginated.
+    MessagesOfChannel, channel_message, ChannelId, spec = crate::graphql::chat::CHANNEL_MESSAGES,
+    scope = |s| s.filter(channel_message::Column::ParentId.is_null()).filter(channel_message::Column::DeletedAt.is_null())
+);
+
+relation!(
+    /// A thread's replies (not deleted), paginated.
+    ThreadReplies, channel_message, ParentId, spec = crate::graphql::chat::CHANNEL_MESSAGES,
+    scope = |s| s.filter(channel_message::Column::DeletedAt.is_null())
+);
+
+relation!(
+    /// Who reacted to a message, and with what, paginated.
+    ReactionsOf, message_reaction, MessageId, spec = crate::graphql::chat::MESSAGE_REACTIONS
+);
+
+relation!(
+    /// A channel's members, paginated.
+    MembersOfChannel, channel_member, ChannelId, spec = crate::graphql::chat::CHANNEL_MEMBERS
+);
+
+/// Messages of many channels the viewer has not read (top-level, not theirs, after their
+/// `lastReadAt`), in one statement; Row Level Security decides which channels count.
+pub struct UnreadByChannel(pub Arc<TxDb>);
+
+impl Loader<Uuid> for UnreadByChannel {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, i64>, LoadError> {
+        let rows = self
+            .0
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT m.channel_id, count(*) AS n FROM channel_messages m                  LEFT JOIN channel_members cm ON cm.channel_id = m.channel_id AND cm.membership_id = app_member()                  WHERE m.channel_id = ANY($1) AND m.parent_id IS NULL AND m.deleted_at IS NULL                    AND m.author_id IS DISTINCT FROM app_member()                    AND m.created_at > coalesce(cm.last_read_at, '-infinity')                  GROUP BY m.channel_id",
+                [keys.to_vec().into()],
+            ))
+            .await
+            .map_err(load_err)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("", "channel_id")?, r.try_get("", "n")?)))
+            .collect::<Result<_, sea_orm::DbErr>>()
+            .map_err(load_err)
+    }
+}
+
+/// One emoji's reactions on a message.
+#[derive(Debug, Clone)]
+pub struct ReactionCount {
+    /// The emoji.
+    pub emoji: String,
+    /// How many reacted with it.
+    pub count: i64,
+    /// Whether the viewer did.
+    pub mine: bool,
+}
+
+/// The reactions of many messages, grouped by emoji, in one statement.
+pub struct ReactionsByMessage(pub Arc<TxDb>);
+
+impl Loader<Uuid> for ReactionsByMessage {
+    type Value = Vec<ReactionCount>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<ReactionCount>>, LoadError> {
+        let rows = self
+            .0
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT message_id, emoji, count(*) AS n, bool_or(membership_id = app_member()) AS mine,                    min(created_at) AS first FROM message_reactions WHERE message_id = ANY($1)                  GROUP BY message_id, emoji ORDER BY message_id, first, emoji",
+                [keys.to_vec().into()],
+            ))
+            .await
+            .map_err(load_err)?;
+        let mut out: HashMap<Uuid, Vec<ReactionCount>> = HashMap::new();
+        for r in &rows {
+            let id: Uuid = r.try_get("", "message_id").map_err(load_err)?;
+            let count = ReactionCount {
+                emoji: r.try_get("", "emoji").map_err(load_err)?,
+                count: r.try_get("", "n").map_err(load_err)?,
+                mine: r.try_get::<Option<bool>>("", "mine").map_err(load_err)?.unwrap_or(false),
+            };
+            out.entry(id).or_default().push(count);
+        }
+        Ok(out)
+    }
+}

@@ -2,8 +2,8 @@
 //! work data (never the entity modules).
 
 use crate::entity::{
-    change_request, checklist_item, comment, feedback, key_result, kudos, milestone, objective, project,
-    project_member, risk, task, task_dependency, time_entry, time_off,
+    change_request, channel, channel_member, channel_message, checklist_item, comment, feedback, key_result, kudos,
+    message_reaction, milestone, objective, project, project_member, risk, task, task_dependency, time_entry, time_off,
 };
 
 opsgraph_core::node_type! {
@@ -37,4 +37,12 @@ opsgraph_core::node_type! {
     pub Objective = objective, read WorkRead;
     /// A measurable key result of an objective.
     pub KeyResult = key_result, read WorkRead;
+    /// A chat channel.
+    pub Channel = channel, read WorkRead;
+    /// A member of a chat channel, with where they last read.
+    pub ChannelMember = channel_member, read WorkRead;
+    /// A chat message (a thread's reply when it has a parent).
+    pub ChannelMessage = channel_message, read WorkRead;
+    /// One member's reaction to a chat message.
+    pub MessageReaction = message_reaction, read WorkRead;
 }

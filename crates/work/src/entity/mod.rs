@@ -2,12 +2,16 @@
 
 pub mod availability;
 pub mod change_request;
+pub mod channel;
+pub mod channel_member;
+pub mod channel_message;
 pub mod checklist_item;
 pub mod comment;
 pub mod comment_mention;
 pub mod feedback;
 pub mod key_result;
 pub mod kudos;
+pub mod message_reaction;
 pub mod milestone;
 pub mod objective;
 pub mod objective_link;

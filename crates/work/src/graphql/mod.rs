@@ -23,6 +23,7 @@ use opsgraph_core::gql::{
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
+pub mod chat;
 pub mod collab;
 pub mod delivery;
 pub mod dependencies;
@@ -194,6 +195,7 @@ fn project_mutations(parts: &mut SchemaParts) {
     delivery::register(parts);
     people::register(parts);
     collab::register(parts);
+    chat::register(parts);
 }
 
 fn project_mutations_2(parts: &mut SchemaParts) {

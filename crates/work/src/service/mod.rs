@@ -2,6 +2,8 @@
 
 pub mod capacity;
 pub mod change_requests;
+pub mod channels;
+pub mod chat;
 pub mod checklists;
 pub mod comments;
 pub mod delivery;
