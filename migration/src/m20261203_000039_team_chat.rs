@@ -4,7 +4,8 @@
 //! mentions) with full-text search, and reactions.
 //!
 //! Who sees a channel is decided here, by Row Level Security: a public channel that is not a
-//! project's is seen by every staff member; a project channel by the project's staff; any
+//! project's is seen by every staff member; a project channel by those who may follow the
+//! project (its manager and staff, and the organisation's owners, admins and managers); any
 //! other channel by its members. Messages, members and reactions follow their channel. The
 //! live re-check (`app.system = 'chat'`) reads every channel of its organisation.
 
@@ -112,8 +113,10 @@ const CHANNEL_VISIBLE: &str = r#"
 current_setting('app.system', true) = 'chat'
 OR (project_id IS NULL AND NOT is_private)
 OR id IN (SELECT app_member_channels())
-OR (project_id IS NOT NULL AND NOT is_private AND project_id IN
-     (SELECT pm.project_id FROM project_members pm WHERE pm.membership_id = (SELECT app_member())))
+OR (project_id IS NOT NULL AND NOT is_private AND (
+     (SELECT app_role()) IN ('OWNER', 'ADMIN', 'MANAGER')
+     OR project_id IN (SELECT pm.project_id FROM project_members pm WHERE pm.membership_id = (SELECT app_member()))
+     OR project_id IN (SELECT p.id FROM projects p WHERE p.manager_id = (SELECT app_member()))))
 "#;
 
 const TABLES: [&str; 4] = ["channels", "channel_members", "channel_messages", "message_reactions"];

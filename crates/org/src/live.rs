@@ -191,12 +191,12 @@ pub async fn follow_children<'a, P: opsgraph_core::node::NodeType>(
     follow_children_where::<P>(ctx, (arg, perm), (subject, key), None).await
 }
 
-/// Whether a subscriber (its membership) may still see a parent: checked per delivery,
+/// Whether a subscriber (its membership, with its current role) may still see a parent:
 /// batched by the delivery's scope.
 pub type StillVisible =
-    fn(std::sync::Arc<Scope>, Uuid, Uuid) -> futures_util::future::BoxFuture<'static, AppResult<bool>>;
+    fn(std::sync::Arc<Scope>, Uuid, (Uuid, Role)) -> futures_util::future::BoxFuture<'static, AppResult<bool>>;
 
-/// [`follow_children`] that also asks `visible(scope, parent, member)` before each
+/// [`follow_children`] that also asks `visible(scope, parent, (member, role))` before each
 /// delivery (a member removed from a private channel stops receiving at once; the stream
 /// ends with FORBIDDEN).
 pub async fn follow_children_where<'a, P: opsgraph_core::node::NodeType>(
@@ -232,10 +232,10 @@ pub async fn follow_children_where<'a, P: opsgraph_core::node::NodeType>(
     Ok(follow(ctx, cursor, move |d| {
         let session = session.clone();
         async move {
-            recheck(&d.scope, &session, perm).await?;
+            let role = recheck(&d.scope, &session, perm).await?;
             match (visible, session.membership_id) {
                 (None, _) => Ok(true),
-                (Some(check), Some(member)) if check(d.scope.clone(), parent, member).await? => Ok(true),
+                (Some(check), Some(member)) if check(d.scope.clone(), parent, (member, role)).await? => Ok(true),
                 (Some(_), _) => Err(AppError::Forbidden(format!("you no longer see this {}", P::NAME))),
             }
         }

@@ -33,6 +33,19 @@ pub struct DemoOrg {
     pub teams: Vec<team::Model>,
 }
 
+impl DemoOrg {
+    /// The session of the `i`-th person (seeds acting as them).
+    pub fn member_session(&self, i: usize) -> Option<Session> {
+        let m = self.members.get(i)?;
+        Some(Session {
+            actor: Actor::User { user_id: m.user_id },
+            membership_id: Some(m.id),
+            role: Role::parse(&m.role),
+            ..self.owner.clone()
+        })
+    }
+}
+
 /// One demo organisation: its owner, people, teams and skills.
 pub struct OrgPlan {
     /// Organisation name.

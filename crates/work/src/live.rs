@@ -82,8 +82,8 @@ pub async fn recheck_project(scope: &Scope, session: &Session, project: Uuid) ->
 
 /// Whether a member still sees a chat channel, keyed by `(channel, membership)`: the rule
 /// of the channels' Row Level Security (public and not a project's; a member; a public
-/// project channel and staffed on the project), read as the chat system in one statement
-/// per batch of subscribers.
+/// project channel and its manager or staffed on it), read as the chat system in one
+/// statement per batch of subscribers. (Managers' access by role is decided before.)
 pub struct SeesChannel {
     pool: DatabaseConnection,
     org: Uuid,
@@ -113,8 +113,9 @@ impl Loader<(Uuid, Uuid)> for SeesChannel {
                 "SELECT k.c, k.m FROM unnest($1::uuid[], $2::uuid[]) AS k(c, m) JOIN channels ch ON ch.id = k.c \
                  WHERE (ch.project_id IS NULL AND NOT ch.is_private) \
                     OR EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = k.c AND cm.membership_id = k.m) \
-                    OR (ch.project_id IS NOT NULL AND NOT ch.is_private AND EXISTS (SELECT 1 FROM project_members pm \
-                          WHERE pm.project_id = ch.project_id AND pm.membership_id = k.m))",
+                    OR (ch.project_id IS NOT NULL AND NOT ch.is_private AND (EXISTS (SELECT 1 FROM project_members pm \
+                          WHERE pm.project_id = ch.project_id AND pm.membership_id = k.m) \
+                        OR EXISTS (SELECT 1 FROM projects p WHERE p.id = ch.project_id AND p.manager_id = k.m)))",
                 [channels.into(), members.into()],
             ))
             .await
@@ -128,8 +129,58 @@ impl Loader<(Uuid, Uuid)> for SeesChannel {
     }
 }
 
-/// Whether `member` still sees `channel` (see [`SeesChannel`]).
-pub async fn channel_visible(scope: std::sync::Arc<Scope>, channel: Uuid, member: Uuid) -> AppResult<bool> {
+/// Whether a channel is a project's and not private, for many channels in one statement.
+pub struct OpenProjectChannel {
+    pool: DatabaseConnection,
+    org: Uuid,
+}
+
+impl OpenProjectChannel {
+    /// For `org`, reading from `pool`.
+    pub fn new(pool: DatabaseConnection, org: Uuid) -> Self {
+        OpenProjectChannel { pool, org }
+    }
+}
+
+impl Loader<Uuid> for OpenProjectChannel {
+    type Value = bool;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, bool>, LoadError> {
+        let err = opsgraph_core::loader::db_error;
+        let db =
+            TxDb::begin(&self.pool, &Tenant { org_id: Some(self.org), ..Default::default() }).await.map_err(err)?;
+        db.execute_unprepared("SELECT set_config('app.system', 'chat', true)").await.map_err(err)?;
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT id FROM channels WHERE id = ANY($1) AND project_id IS NOT NULL AND NOT is_private",
+                [keys.to_vec().into()],
+            ))
+            .await
+            .map_err(err)?;
+        db.commit().await.map_err(err)?;
+        let mut out: HashMap<Uuid, bool> = keys.iter().map(|k| (*k, false)).collect();
+        for r in rows {
+            out.insert(r.try_get("", "id").map_err(err)?, true);
+        }
+        Ok(out)
+    }
+}
+
+/// Whether `member` (with `role`) still sees `channel`: work managers see every project
+/// channel that is not private; otherwise [`SeesChannel`].
+pub async fn channel_visible(
+    scope: std::sync::Arc<Scope>,
+    channel: Uuid,
+    (member, role): (Uuid, Role),
+) -> AppResult<bool> {
+    if role.allows(Permission::WorkManage) {
+        let open_project = scope.loader(OpenProjectChannel::new).load_one(channel).await;
+        if open_project.map_err(|e| opsgraph_core::loader::failed(&e))?.unwrap_or(false) {
+            return Ok(true);
+        }
+    }
     let seen = scope.loader(SeesChannel::new).load_one((channel, member)).await;
     Ok(seen.map_err(|e| opsgraph_core::loader::failed(&e))?.unwrap_or(false))
 }

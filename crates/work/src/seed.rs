@@ -12,6 +12,7 @@ use opsgraph_org::seed::DemoOrg;
 
 use crate::entity::{project, task};
 use crate::service::projects::{CreateProjectInput, create as create_project};
+use uuid::Uuid;
 
 /// One demo organisation's projects (key, name, status) and clients.
 pub struct WorkPlan {
@@ -60,7 +61,61 @@ pub async fn work(db: &TxDb, org: &DemoOrg, plan: &WorkPlan) -> AppResult<Vec<pr
         projects.push(project);
     }
     seed_okrs(db, owner, &projects, members).await?;
+    seed_chat(db, org, &projects).await?;
     Ok(projects)
+}
+
+/// Team chat: #general with a short thread and a reaction, #announcements, and the first
+/// project's channel (its staff's), each with conversation.
+async fn seed_chat(db: &TxDb, org: &DemoOrg, projects: &[project::Model]) -> AppResult<()> {
+    use crate::enums::ChannelKind;
+    use crate::service::channels::{self, CreateChannelInput};
+    use crate::service::chat::{self, PostMessageInput};
+    let owner = &org.owner;
+    db.set_tenant(&owner.tenant()).await?;
+    let new = |name: &str, kind, project: Option<Uuid>| CreateChannelInput {
+        name: name.into(),
+        kind,
+        is_private: None,
+        description: Some(format!("Demo #{name}")),
+        project_id: project.map(Id::of::<Project>),
+        team_id: None,
+        member_ids: None,
+    };
+    let say = |channel: Uuid, body: String, parent: Option<Uuid>| PostMessageInput {
+        channel_id: Id::of::<crate::nodes::Channel>(channel),
+        body,
+        parent_id: parent.map(Id::of::<crate::nodes::ChannelMessage>),
+        attachments: None,
+        idempotency_key: None,
+    };
+    let general = channels::create(db, owner, new("general", ChannelKind::General, None)).await?;
+    let handle = org.logins.get(1).cloned().unwrap_or_default();
+    let first = chat::post(
+        db,
+        owner,
+        say(general.id, format!("Welcome to opsgraph chat! @{handle}, can you share the sprint plan?"), None),
+    )
+    .await?;
+    if let Some(p) = org.member_session(1) {
+        chat::post(db, &p, say(general.id, "On it: plan posted in the project channel.".into(), Some(first.id)))
+            .await?;
+        chat::react(db, &p, &Id::of::<crate::nodes::ChannelMessage>(first.id), ":wave:", true).await?;
+    }
+    let news = channels::create(db, owner, new("announcements", ChannelKind::Announcement, None)).await?;
+    chat::post(db, owner, say(news.id, "All-hands on Friday at 10:00.".into(), None)).await?;
+    if let Some(p) = projects.first() {
+        let ch =
+            channels::create(db, owner, new(&format!("{}-team", p.key.to_lowercase()), ChannelKind::Group, Some(p.id)))
+                .await?;
+        chat::post(
+            db,
+            owner,
+            say(ch.id, format!("Kick-off for {}: goals and owners in the pinned message.", p.name), None),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 const TASK_TITLES: [(&str, &str, &str); 8] = [

@@ -331,7 +331,7 @@ fn subscription(parts: &mut SchemaParts) {
                     &ctx,
                     ("channelId", Permission::WorkRead),
                     (ChannelMessage::NAME, "channelId"),
-                    Some(|scope, channel, member| Box::pin(crate::live::channel_visible(scope, channel, member))),
+                    Some(|scope, channel, who| Box::pin(crate::live::channel_visible(scope, channel, who))),
                 )
                 .await
             })

@@ -96,14 +96,22 @@ async fn mentioned(db: &impl ConnectionTrait, ch: &channel::Model, body: &str) -
         return Ok(ids);
     }
     // The channel's own rule of who sees it, for other people than the caller.
+    let managers: Vec<Uuid> = opsgraph_org::service::members::many(db, ch.org_id, &ids)
+        .await?
+        .into_iter()
+        .filter(|m| opsgraph_core::Role::parse(&m.role).is_some_and(|r| r.allows(Permission::WorkManage)))
+        .map(|m| m.id)
+        .collect();
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT m FROM unnest($1::uuid[]) m WHERE \
                ($2::uuid IS NULL AND NOT $3) \
                OR m IN (SELECT membership_id FROM channel_members WHERE channel_id = $4) \
-               OR ($2 IS NOT NULL AND NOT $3 AND m IN (SELECT membership_id FROM project_members WHERE project_id = $2))",
-            [ids.into(), ch.project_id.into(), ch.is_private.into(), ch.id.into()],
+               OR ($2 IS NOT NULL AND NOT $3 AND (m = ANY($5) \
+                 OR m IN (SELECT membership_id FROM project_members WHERE project_id = $2) \
+                 OR m IN (SELECT manager_id FROM projects WHERE id = $2)))",
+            [ids.into(), ch.project_id.into(), ch.is_private.into(), ch.id.into(), managers.into()],
         ))
         .await?;
     rows.iter().map(|r| Ok(r.try_get("", "m")?)).collect()
