@@ -18,9 +18,9 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use opsgraph_e2e::bench::{bulk_members, pct, rss_kib};
 use opsgraph_e2e::live::{Frame, Live};
 use opsgraph_e2e::{ServerProcess, TestApp, data};
-use opsgraph_org::service::tokens::{Claims, sign};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 
@@ -28,22 +28,6 @@ const SUB: &str = "subscription($p: ID!, $a: EventSeq) { taskChanged(projectId: 
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn pct(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
 #[tokio::main]
@@ -62,38 +46,18 @@ async fn main() {
         .await;
     let project = data(&r)["createProject"]["project"]["id"].as_str().expect("project").to_owned();
     // N members staffed on the project (set-based SQL: setup only).
-    let stmt = |sql: &str| Statement::from_sql_and_values(DbBackend::Postgres, sql, [(n as i64).into()]);
-    for sql in [
-        "INSERT INTO users (id, email, first_name) SELECT gen_random_uuid(), 'sub' || g || '@live.example', 'Sub' FROM generate_series(1, $1) g",
-        "INSERT INTO memberships (id, org_id, user_id, role, is_active) SELECT gen_random_uuid(), o.org_id, u.id, 'MEMBER', true \
-           FROM users u, (SELECT org_id FROM memberships LIMIT 1) o WHERE u.email LIKE 'sub%@live.example' AND $1 > 0",
-        "INSERT INTO project_members (id, org_id, project_id, membership_id) SELECT gen_random_uuid(), m.org_id, p.id, m.id \
-           FROM memberships m JOIN users u ON u.id = m.user_id, projects p WHERE u.email LIKE 'sub%@live.example' AND $1 > 0",
-    ] {
-        app.pool.execute_raw(stmt(sql)).await.expect("seed");
-    }
-    let rows = app
-        .pool
-        .query_all_raw(Statement::from_string(
+    let members = bulk_members(&app, n, "sub").await;
+    let ids: Vec<uuid::Uuid> = members.iter().map(|m| m.1).collect();
+    app.pool
+        .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
-            "SELECT u.id AS uid, m.org_id FROM users u JOIN memberships m ON m.user_id = u.id WHERE u.email LIKE 'sub%@live.example'",
+            "INSERT INTO project_members (id, org_id, project_id, membership_id) \
+             SELECT gen_random_uuid(), p.org_id, p.id, m FROM projects p, unnest($1::uuid[]) m",
+            [ids.into()],
         ))
         .await
-        .expect("members");
-    let secret = opsgraph_server::config::Config::for_database("postgres://x/y").jwt_secret;
-    let now = chrono::Utc::now().timestamp();
-    let tokens: Vec<String> = rows
-        .iter()
-        .map(|r| {
-            let claims = Claims {
-                sub: r.try_get("", "uid").expect("uid"),
-                org: Some(r.try_get("", "org_id").expect("org")),
-                iat: now,
-                exp: now + 3600,
-            };
-            sign(secret.as_bytes(), &claims)
-        })
-        .collect();
+        .expect("staff");
+    let tokens: Vec<String> = members.into_iter().map(|m| m.0).collect();
     let server = ServerProcess::spawn(&app.database_url(), &[("OPSGRAPH_DB_POOL_MAX", "16")]).await;
     let head = app.count("SELECT coalesce(max(last_seq), 0) AS n FROM event_counters").await.to_string();
     // Warm the server up with one connection so the baseline holds its lazily built parts.

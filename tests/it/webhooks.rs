@@ -2,7 +2,7 @@
 //! its own: admins only, secret shown once, events delivered signed and in order, a
 //! receiver that is down gets every event afterwards in order and once per delivery id,
 //! the delivery log, ping, replay, automatic disabling after repeated failures and
-//! re-enabling, and private addresses refused unless allowed.
+//! re-enabling, private addresses refused unless allowed, and private chat never sent.
 
 use std::collections::HashSet;
 
@@ -179,5 +179,32 @@ async fn failing_endpoints_are_disabled_and_private_addresses_refused() {
     let got = rx.wait_for(|r| r.iter().any(|x| x.answered == 200)).await;
     let ok: Vec<_> = got.iter().filter(|x| x.answered == 200).collect();
     assert!(ok.iter().any(|x| x.body["data"]["details"]["title"] == "lost?" && x.verified), "{got:#?}");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn private_chat_never_leaves_by_webhook() {
+    let app = TestApp::spawn_with(|c| c.webhook_interval_ms = 50).await;
+    let (owner, _) = app.sign_up("owner@priv.example", "Private Co").await;
+    let rx = FakeReceiver::start().await;
+    let input = json!({ "i": { "url": rx.url, "eventTypes": ["channel_message.*"] } });
+    let created = data(&app.gql(Some(&owner), CREATE, input).await)["createWebhookEndpoint"].clone();
+    rx.set_secret(created["secret"].as_str().unwrap_or_default());
+    let q = "mutation($i: CreateChannelInput!) { createChannel(input: $i) { channel { id } } }";
+    let mut ids = vec![];
+    for (name, private) in [("open", false), ("hush", true)] {
+        let i = json!({ "i": { "name": name, "kind": "GROUP", "isPrivate": private } });
+        ids.push(data(&app.gql(Some(&owner), q, i).await)["createChannel"]["channel"]["id"].clone());
+    }
+    let post =
+        "mutation($c: ID!, $b: String!) { postMessage(input: { channelId: $c, body: $b }) { channelMessage { id } } }";
+    data(&app.gql(Some(&owner), post, json!({ "c": ids[1], "b": "between us" })).await);
+    data(&app.gql(Some(&owner), post, json!({ "c": ids[0], "b": "for all" })).await);
+    rx.wait_for(|r| !r.is_empty()).await;
+    // The private message was queued first: had it been sent, it would be here by now.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let got = rx.received();
+    assert_eq!(got.len(), 1, "{got:#?}");
+    assert_eq!(got[0].body["data"]["details"]["excerpt"], "for all");
     app.finish().await;
 }

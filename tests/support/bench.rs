@@ -55,3 +55,67 @@ pub async fn measure(app: &TestApp, token: &str, query: &str, vars: Value, n: us
     let mean = samples.iter().sum::<Duration>() / u32::try_from(n.max(1)).unwrap_or(u32::MAX);
     Timing { p50: percentile(&samples, 0.5), p95: percentile(&samples, 0.95), mean, statements }
 }
+
+/// The resident memory of process `pid` in KiB (0 when unknown).
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The `p` quantile (0..1) of sorted milliseconds (NaN when empty).
+pub fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// `n` active MEMBERs of the organisation of the app's first membership, made with
+/// set-based SQL (setup only) with e-mails `<prefix><i>@bench.example`; returns each one's
+/// access token (signed with the default development secret) and membership id.
+pub async fn bulk_members(app: &TestApp, n: usize, prefix: &str) -> Vec<(String, uuid::Uuid)> {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    let like = format!("{prefix}%@bench.example");
+    let stmt = |sql: &str| {
+        Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [(n as i64).into(), prefix.into(), like.clone().into()],
+        )
+    };
+    for sql in [
+        "INSERT INTO users (id, email, first_name) SELECT gen_random_uuid(), $2 || g || '@bench.example', 'Sub' \
+           FROM generate_series(1, $1) g",
+        "INSERT INTO memberships (id, org_id, user_id, role, is_active) SELECT gen_random_uuid(), o.org_id, u.id, 'MEMBER', true \
+           FROM users u, (SELECT org_id FROM memberships LIMIT 1) o WHERE u.email LIKE $3 AND $1 > 0 AND $2 <> ''",
+    ] {
+        app.pool.execute_raw(stmt(sql)).await.expect("bulk members");
+    }
+    let rows = app
+        .pool
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT u.id AS uid, m.id AS mid, m.org_id FROM users u JOIN memberships m ON m.user_id = u.id \
+             WHERE u.email LIKE $1",
+            [like.into()],
+        ))
+        .await
+        .expect("members");
+    let secret = opsgraph_server::config::Config::for_database("postgres://x/y").jwt_secret;
+    let now = chrono::Utc::now().timestamp();
+    rows.iter()
+        .map(|r| {
+            let claims = opsgraph_org::service::tokens::Claims {
+                sub: r.try_get("", "uid").expect("uid"),
+                org: Some(r.try_get("", "org_id").expect("org")),
+                iat: now,
+                exp: now + 3600,
+            };
+            (opsgraph_org::service::tokens::sign(secret.as_bytes(), &claims), r.try_get("", "mid").expect("mid"))
+        })
+        .collect()
+}

@@ -59,6 +59,13 @@ pub async fn run_once(pool: &DatabaseConnection, hooks: &Webhooks) -> AppResult<
     Ok(sent)
 }
 
+/// Whether an event may leave the organisation by webhook: not changes to the webhooks
+/// themselves, and never an event its domain marked `private` (a private or direct chat
+/// channel's messages: only their members may read them, not whoever registers a webhook).
+pub fn sendable(event: &LiveEvent) -> bool {
+    !event.kind.starts_with("webhook_") && event.data.get("private").and_then(Value::as_bool) != Some(true)
+}
+
 /// The message body of `event` (Standard Webhooks: type, timestamp, data).
 pub fn message(event: &LiveEvent) -> Value {
     json!({
@@ -83,8 +90,7 @@ async fn enqueue(pool: &DatabaseConnection, org: Uuid) -> AppResult<()> {
     for ep in endpoints {
         let events = opsgraph_core::live::read_events(&db, org, ep.cursor_seq, None, BATCH).await?;
         let Some(last) = events.last().map(|e| e.seq) else { continue };
-        // Changes to the webhooks themselves are not sent to webhooks.
-        for e in events.iter().filter(|e| !e.kind.starts_with("webhook_") && wants(&ep.event_types, &e.kind)) {
+        for e in events.iter().filter(|e| sendable(e) && wants(&ep.event_types, &e.kind)) {
             let sql = "INSERT INTO webhook_deliveries (id, org_id, endpoint_id, event_seq, event_type, payload) \
                        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (endpoint_id, event_seq) DO NOTHING";
             let values =

@@ -127,8 +127,9 @@ async fn announce(
     (to, note): (Vec<Uuid>, Option<String>),
 ) -> AppResult<i64> {
     let excerpt: String = m.body.chars().take(200).collect();
+    // `private`: outgoing webhooks never carry what only a channel's members may read.
     let data = serde_json::json!({ "channelId": Channel::gid(ch.id), "parentId": m.parent_id.map(ChannelMessage::gid),
-                                   "excerpt": excerpt });
+                                   "excerpt": excerpt, "private": ch.is_private });
     let event = DomainEvent { project_id: ch.project_id, data, ..DomainEvent::default() };
     match note {
         Some(title) => w.notify::<ChannelMessage>(kind, m.id, to, ("MENTION", title), event).await,
