@@ -14,11 +14,10 @@
 )]
 #![allow(clippy::print_stdout)] // a benchmark reports its figures on stdout
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use opsgraph_e2e::bench::{bulk_members, pct};
-use opsgraph_e2e::live::{Frame, Live};
+use opsgraph_e2e::live::{Live, receive, tally};
 use opsgraph_e2e::{ServerProcess, TestApp, data};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
@@ -63,24 +62,7 @@ async fn main() {
             let mut ws = Live::connect(&base, &token).await;
             ws.subscribe("c", SUB, json!({ "c": channel, "a": head })).await;
             let _ = ready.send(()).await;
-            let (mut seqs, mut latencies) = (Vec::with_capacity(total), Vec::with_capacity(total));
-            while seqs.len() < total && Instant::now() < deadline {
-                match ws.recv(Duration::from_secs(5)).await {
-                    Frame::Msg(msg) if msg["type"] == "next" => {
-                        let e = &msg["payload"]["data"]["channelEvents"];
-                        if let Some(at) =
-                            e["occurredAt"].as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
-                        {
-                            let us =
-                                (chrono::Utc::now() - at.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0);
-                            latencies.push(us as f64 / 1000.0);
-                        }
-                        seqs.push(e["seq"].as_str().and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1));
-                    }
-                    Frame::Silent => {}
-                    other => panic!("member {i}: {other:?}"),
-                }
-            }
+            let (seqs, latencies) = receive(&mut ws, "channelEvents", total, deadline, &format!("member {i}")).await;
             (ws, seqs, latencies)
         }));
     }
@@ -123,10 +105,8 @@ async fn main() {
     let (mut all, mut lost, mut duplicated, mut out_of_order, mut sockets) = (vec![], 0, 0, 0, vec![]);
     for h in handles {
         let (ws, seqs, lat) = h.await.expect("member");
-        let distinct: HashSet<i64> = seqs.iter().copied().collect();
-        duplicated += seqs.len() - distinct.len();
-        lost += total.saturating_sub(distinct.len());
-        out_of_order += seqs.windows(2).filter(|w| w[0] >= w[1]).count();
+        let (l, d, o) = tally(&seqs, total);
+        (lost, duplicated, out_of_order) = (lost + l, duplicated + d, out_of_order + o);
         all.extend(lat);
         sockets.push(ws);
     }

@@ -15,11 +15,10 @@
 )]
 #![allow(clippy::print_stdout)] // a benchmark reports its figures on stdout
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use opsgraph_e2e::bench::{bulk_members, pct, rss_kib};
-use opsgraph_e2e::live::{Frame, Live};
+use opsgraph_e2e::live::{Live, receive, tally};
 use opsgraph_e2e::{ServerProcess, TestApp, data};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
@@ -81,24 +80,8 @@ async fn main() {
             let mut ws = Live::connect(&base, &token).await;
             ws.subscribe("t", SUB, json!({ "p": project, "a": head })).await;
             let _ = ready.send(()).await;
-            let mut seqs = Vec::with_capacity(expected);
-            let mut latencies = Vec::with_capacity(expected);
-            while seqs.len() < expected && Instant::now() < deadline {
-                match ws.recv(Duration::from_secs(5)).await {
-                    Frame::Msg(m) if m["type"] == "next" => {
-                        let e = &m["payload"]["data"]["taskChanged"];
-                        let at = e["occurredAt"].as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
-                        if let Some(at) = at {
-                            let ms =
-                                (chrono::Utc::now() - at.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0);
-                            latencies.push(ms as f64 / 1000.0);
-                        }
-                        seqs.push(e["seq"].as_str().and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1));
-                    }
-                    Frame::Silent => {}
-                    other => panic!("subscriber {i}: {other:?}"),
-                }
-            }
+            let (seqs, latencies) =
+                receive(&mut ws, "taskChanged", expected, deadline, &format!("subscriber {i}")).await;
             (ws, seqs, latencies)
         }));
     }
@@ -136,10 +119,8 @@ async fn main() {
     let mut sockets = vec![];
     for h in handles {
         let (ws, seqs, lat) = h.await.expect("subscriber");
-        let distinct: HashSet<i64> = seqs.iter().copied().collect();
-        duplicated += seqs.len() - distinct.len();
-        lost += expected.saturating_sub(distinct.len());
-        out_of_order += seqs.windows(2).filter(|w| w[0] >= w[1]).count();
+        let (l, d, o) = tally(&seqs, expected);
+        (lost, duplicated, out_of_order) = (lost + l, duplicated + d, out_of_order + o);
         all.extend(lat);
         sockets.push(ws);
     }

@@ -128,3 +128,39 @@ impl Live {
         let _ = self.ws.close(None).await;
     }
 }
+
+/// What one subscriber of a benchmark received of subscription field `field` until it had
+/// `expected` events or `deadline` passed: each event's `seq` and its delivery latency
+/// (its `occurredAt` to receipt) in milliseconds. Anything but `next` panics, naming `who`.
+pub async fn receive(
+    ws: &mut Live,
+    field: &str,
+    expected: usize,
+    deadline: std::time::Instant,
+    who: &str,
+) -> (Vec<i64>, Vec<f64>) {
+    let (mut seqs, mut latencies) = (Vec::with_capacity(expected), Vec::with_capacity(expected));
+    while seqs.len() < expected && std::time::Instant::now() < deadline {
+        match ws.recv(Duration::from_secs(5)).await {
+            Frame::Msg(m) if m["type"] == "next" => {
+                let e = &m["payload"]["data"][field];
+                let at = e["occurredAt"].as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+                if let Some(at) = at {
+                    let us = (chrono::Utc::now() - at.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0);
+                    latencies.push(us as f64 / 1000.0);
+                }
+                seqs.push(e["seq"].as_str().and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1));
+            }
+            Frame::Silent => {}
+            other => panic!("{who}: {other:?}"),
+        }
+    }
+    (seqs, latencies)
+}
+
+/// Lost, duplicated and out-of-order deliveries of one subscriber that expected `expected`.
+pub fn tally(seqs: &[i64], expected: usize) -> (usize, usize, usize) {
+    let distinct: std::collections::HashSet<i64> = seqs.iter().copied().collect();
+    let out_of_order = seqs.windows(2).filter(|w| w[0] >= w[1]).count();
+    (expected.saturating_sub(distinct.len()), seqs.len() - distinct.len(), out_of_order)
+}

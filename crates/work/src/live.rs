@@ -31,29 +31,44 @@ impl Loader<(Uuid, Uuid)> for OnProject {
     type Error = LoadError;
 
     async fn load(&self, keys: &[(Uuid, Uuid)]) -> Result<HashMap<(Uuid, Uuid), bool>, LoadError> {
-        let err = opsgraph_core::loader::db_error;
-        let members: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let projects: Vec<Uuid> = keys.iter().map(|k| k.1).collect();
-        let db =
-            TxDb::begin(&self.pool, &Tenant { org_id: Some(self.org), ..Default::default() }).await.map_err(err)?;
-        let rows = db
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT k.m, k.p FROM unnest($2::uuid[], $3::uuid[]) AS k(m, p) \
-                 WHERE EXISTS (SELECT 1 FROM projects p WHERE p.org_id = $1 AND p.id = k.p AND p.manager_id = k.m) \
-                    OR EXISTS (SELECT 1 FROM project_members pm WHERE pm.org_id = $1 AND pm.project_id = k.p \
-                               AND pm.membership_id = k.m)",
-                [self.org.into(), members.into(), projects.into()],
-            ))
-            .await
-            .map_err(err)?;
-        db.commit().await.map_err(err)?;
-        let mut out: HashMap<(Uuid, Uuid), bool> = keys.iter().map(|k| (*k, false)).collect();
-        for r in rows {
-            out.insert((r.try_get("", "m").map_err(err)?, r.try_get("", "p").map_err(err)?), true);
-        }
-        Ok(out)
+        let sql = "SELECT k.a, k.b FROM unnest($2::uuid[], $3::uuid[]) AS k(a, b) \
+                   WHERE EXISTS (SELECT 1 FROM projects p WHERE p.org_id = $1 AND p.id = k.b AND p.manager_id = k.a) \
+                      OR EXISTS (SELECT 1 FROM project_members pm WHERE pm.org_id = $1 AND pm.project_id = k.b \
+                                 AND pm.membership_id = k.a)";
+        pairs_where(&self.pool, self.org, None, sql, keys).await
     }
+}
+
+/// Which of the pairs `keys` satisfy `sql` (selecting `a, b` from `unnest($2, $3)`, with
+/// the organisation as `$1`), in one transaction of `org` (as `system` when given).
+async fn pairs_where(
+    pool: &DatabaseConnection,
+    org: Uuid,
+    system: Option<&str>,
+    sql: &str,
+    keys: &[(Uuid, Uuid)],
+) -> Result<HashMap<(Uuid, Uuid), bool>, LoadError> {
+    let err = opsgraph_core::loader::db_error;
+    let (a, b): (Vec<Uuid>, Vec<Uuid>) = keys.iter().copied().unzip();
+    let db = TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await.map_err(err)?;
+    if let Some(system) = system {
+        let set = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT set_config('app.system', $1, true)",
+            [system.into()],
+        );
+        db.execute_raw(set).await.map_err(err)?;
+    }
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [org.into(), a.into(), b.into()]))
+        .await
+        .map_err(err)?;
+    db.commit().await.map_err(err)?;
+    let mut out: HashMap<(Uuid, Uuid), bool> = keys.iter().map(|k| (*k, false)).collect();
+    for r in rows {
+        out.insert((r.try_get("", "a").map_err(err)?, r.try_get("", "b").map_err(err)?), true);
+    }
+    Ok(out)
 }
 
 /// The rule, given the current role and whether the member is on the project.
@@ -101,31 +116,13 @@ impl Loader<(Uuid, Uuid)> for SeesChannel {
     type Error = LoadError;
 
     async fn load(&self, keys: &[(Uuid, Uuid)]) -> Result<HashMap<(Uuid, Uuid), bool>, LoadError> {
-        let err = opsgraph_core::loader::db_error;
-        let channels: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let members: Vec<Uuid> = keys.iter().map(|k| k.1).collect();
-        let db =
-            TxDb::begin(&self.pool, &Tenant { org_id: Some(self.org), ..Default::default() }).await.map_err(err)?;
-        db.execute_unprepared("SELECT set_config('app.system', 'chat', true)").await.map_err(err)?;
-        let rows = db
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT k.c, k.m FROM unnest($1::uuid[], $2::uuid[]) AS k(c, m) JOIN channels ch ON ch.id = k.c \
-                 WHERE (ch.project_id IS NULL AND NOT ch.is_private) \
-                    OR EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = k.c AND cm.membership_id = k.m) \
+        let sql = "SELECT k.a, k.b FROM unnest($2::uuid[], $3::uuid[]) AS k(a, b) JOIN channels ch ON ch.id = k.a \
+                   WHERE ch.org_id = $1 AND ((ch.project_id IS NULL AND NOT ch.is_private) \
+                    OR EXISTS (SELECT 1 FROM channel_members cm WHERE cm.channel_id = k.a AND cm.membership_id = k.b) \
                     OR (ch.project_id IS NOT NULL AND NOT ch.is_private AND (EXISTS (SELECT 1 FROM project_members pm \
-                          WHERE pm.project_id = ch.project_id AND pm.membership_id = k.m) \
-                        OR EXISTS (SELECT 1 FROM projects p WHERE p.id = ch.project_id AND p.manager_id = k.m)))",
-                [channels.into(), members.into()],
-            ))
-            .await
-            .map_err(err)?;
-        db.commit().await.map_err(err)?;
-        let mut out: HashMap<(Uuid, Uuid), bool> = keys.iter().map(|k| (*k, false)).collect();
-        for r in rows {
-            out.insert((r.try_get("", "c").map_err(err)?, r.try_get("", "m").map_err(err)?), true);
-        }
-        Ok(out)
+                          WHERE pm.project_id = ch.project_id AND pm.membership_id = k.b) \
+                        OR EXISTS (SELECT 1 FROM projects p WHERE p.id = ch.project_id AND p.manager_id = k.b))))";
+        pairs_where(&self.pool, self.org, Some("chat"), sql, keys).await
     }
 }
 
