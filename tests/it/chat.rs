@@ -118,6 +118,9 @@ async fn channels_threads_reactions_mentions_unread_and_search() {
     assert_eq!((d1["id"].clone(), d1["kind"].clone()), (d2["id"].clone(), json!("DIRECT")));
     let r = app.gql(Some(&cy), POST, json!({ "i": { "channelId": d1["id"], "body": "hi" } })).await;
     assert_eq!(code(&r), Some("NOT_FOUND"));
+    let leave = "mutation($c: ID!, $m: ID!) { removeChannelMember(input: { channelId: $c, membershipId: $m }) { channel { id } } }";
+    let r = app.gql(Some(&ana), leave, json!({ "c": d1["id"], "m": ana_id })).await;
+    assert_eq!(code(&r), Some("BAD_USER_INPUT"), "a direct channel keeps its two members");
     let news = channel(&app, &owner, json!({ "name": "news", "kind": "ANNOUNCEMENT" })).await;
     assert_eq!(
         code(&app.gql(Some(&ana), POST, json!({ "i": { "channelId": news, "body": "x" } })).await),
@@ -133,7 +136,6 @@ async fn channels_threads_reactions_mentions_unread_and_search() {
     let hidden =
         data(&app.gql(Some(&bo), q, json!({ "s": "only" })).await)["organization"]["channelMessages"]["nodes"].clone();
     assert_eq!(hidden, json!([]), "the private channel's message is not found by others");
-    let _ = ana;
     app.finish().await;
 }
 

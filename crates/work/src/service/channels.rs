@@ -257,6 +257,9 @@ pub async fn remove_member(
 ) -> AppResult<channel::Model> {
     let w = Write::new(db, session, Permission::WorkWrite)?;
     let ch = get(db, w.org, Channel::decode(channel_gid, "channelId")?).await?;
+    if ch.kind == ChannelKind::Direct.as_str() {
+        return Err(AppError::bad_input("channelId", "a direct channel keeps its two members"));
+    }
     let member = Membership::decode(member_gid, "membershipId")?;
     if Some(member) != session.membership_id {
         require_manager(db, session, &ch).await?;
