@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use opsgraph_e2e::bench::{bulk_members, pct};
 use opsgraph_e2e::live::{Live, receive, tally};
 use opsgraph_e2e::{ServerProcess, TestApp, data};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 
 const SUB: &str =
@@ -39,24 +38,16 @@ async fn main() {
         .as_str()
         .expect("channel")
         .to_owned();
-    let members = bulk_members(&app, m, "chat").await;
-    let ids: Vec<uuid::Uuid> = members.iter().map(|x| x.1).collect();
-    app.pool
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "INSERT INTO channel_members (id, org_id, channel_id, membership_id) \
-             SELECT gen_random_uuid(), c.org_id, c.id, x FROM channels c, unnest($1::uuid[]) x",
-            [ids.into()],
-        ))
-        .await
-        .expect("channel members");
+    let join = "INSERT INTO channel_members (id, org_id, channel_id, membership_id) \
+                SELECT gen_random_uuid(), c.org_id, c.id, x FROM channels c, unnest($1::uuid[]) x";
+    let members = bulk_members(&app, m, "chat", join).await;
     let server = ServerProcess::spawn(&app.database_url(), &[("OPSGRAPH_DB_POOL_MAX", "16")]).await;
     let head = app.count("SELECT coalesce(max(last_seq), 0) AS n FROM event_counters").await.to_string();
 
     let deadline = Instant::now() + Duration::from_secs(180);
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(m.max(1));
     let mut handles = Vec::with_capacity(m);
-    for (i, (token, _)) in members.into_iter().enumerate() {
+    for (i, token) in members.into_iter().enumerate() {
         let (base, channel, head, ready) = (server.base.clone(), channel.clone(), head.clone(), ready_tx.clone());
         handles.push(tokio::spawn(async move {
             let mut ws = Live::connect(&base, &token).await;

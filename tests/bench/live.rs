@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 use opsgraph_e2e::bench::{bulk_members, pct, rss_kib};
 use opsgraph_e2e::live::{Live, receive, tally};
 use opsgraph_e2e::{ServerProcess, TestApp, data};
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::json;
 
 const SUB: &str = "subscription($p: ID!, $a: EventSeq) { taskChanged(projectId: $p, after: $a) { seq occurredAt } }";
@@ -45,18 +44,9 @@ async fn main() {
         .await;
     let project = data(&r)["createProject"]["project"]["id"].as_str().expect("project").to_owned();
     // N members staffed on the project (set-based SQL: setup only).
-    let members = bulk_members(&app, n, "sub").await;
-    let ids: Vec<uuid::Uuid> = members.iter().map(|m| m.1).collect();
-    app.pool
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "INSERT INTO project_members (id, org_id, project_id, membership_id) \
-             SELECT gen_random_uuid(), p.org_id, p.id, m FROM projects p, unnest($1::uuid[]) m",
-            [ids.into()],
-        ))
-        .await
-        .expect("staff");
-    let tokens: Vec<String> = members.into_iter().map(|m| m.0).collect();
+    let staff = "INSERT INTO project_members (id, org_id, project_id, membership_id) \
+                 SELECT gen_random_uuid(), p.org_id, p.id, m FROM projects p, unnest($1::uuid[]) m";
+    let tokens = bulk_members(&app, n, "sub", staff).await;
     let server = ServerProcess::spawn(&app.database_url(), &[("OPSGRAPH_DB_POOL_MAX", "16")]).await;
     let head = app.count("SELECT coalesce(max(last_seq), 0) AS n FROM event_counters").await.to_string();
     // Warm the server up with one connection so the baseline holds its lazily built parts.

@@ -75,9 +75,10 @@ pub fn pct(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// `n` active MEMBERs of the organisation of the app's first membership, made with
-/// set-based SQL (setup only) with e-mails `<prefix><i>@bench.example`; returns each one's
-/// access token (signed with the default development secret) and membership id.
-pub async fn bulk_members(app: &TestApp, n: usize, prefix: &str) -> Vec<(String, uuid::Uuid)> {
+/// set-based SQL (setup only) with e-mails `<prefix><i>@bench.example`, then `then` (SQL
+/// taking their membership ids as `$1::uuid[]`: staff them, add them to a channel); returns
+/// each one's access token (signed with the default development secret).
+pub async fn bulk_members(app: &TestApp, n: usize, prefix: &str, then: &str) -> Vec<String> {
     use sea_orm::{ConnectionTrait, DbBackend, Statement};
     let like = format!("{prefix}%@bench.example");
     let stmt = |sql: &str| {
@@ -105,6 +106,8 @@ pub async fn bulk_members(app: &TestApp, n: usize, prefix: &str) -> Vec<(String,
         ))
         .await
         .expect("members");
+    let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.try_get("", "mid").expect("mid")).collect();
+    app.pool.execute_raw(Statement::from_sql_and_values(DbBackend::Postgres, then, [ids.into()])).await.expect("then");
     let secret = opsgraph_server::config::Config::for_database("postgres://x/y").jwt_secret;
     let now = chrono::Utc::now().timestamp();
     rows.iter()
@@ -115,7 +118,7 @@ pub async fn bulk_members(app: &TestApp, n: usize, prefix: &str) -> Vec<(String,
                 iat: now,
                 exp: now + 3600,
             };
-            (opsgraph_org::service::tokens::sign(secret.as_bytes(), &claims), r.try_get("", "mid").expect("mid"))
+            opsgraph_org::service::tokens::sign(secret.as_bytes(), &claims)
         })
         .collect()
 }

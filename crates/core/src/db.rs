@@ -85,6 +85,21 @@ impl TxDb {
         Ok(Self::with_state(pool, tenant.clone(), State::Open(txn)))
     }
 
+    /// Begins a background job's transaction: for organisation `org` (none: the job's
+    /// cross-tenant scan), with `app.system` set to `job`, which the policies written for
+    /// that job honour (set in the same round trip as the tenant).
+    pub async fn begin_system(pool: &DatabaseConnection, org: Option<Uuid>, job: &str) -> Result<Self, DbErr> {
+        let tenant = Tenant { org_id: org, ..Default::default() };
+        let txn = pool.begin().await?;
+        let mut stmt = tenant_statement(&tenant);
+        stmt.sql.push_str(", set_config('app.system', $8, true)");
+        if let Some(values) = stmt.values.as_mut() {
+            values.0.push(job.into());
+        }
+        txn.query_one_raw(stmt).await?;
+        Ok(Self::with_state(pool, tenant, State::Open(txn)))
+    }
+
     fn with_state(pool: &DatabaseConnection, tenant: Tenant, state: State) -> Self {
         TxDb {
             txn: Mutex::new(state),

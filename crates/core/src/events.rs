@@ -73,8 +73,7 @@ pub async fn prune(pool: &sea_orm::DatabaseConnection, retention: std::time::Dur
     let hours = i64::try_from(retention.as_secs() / 3600).unwrap_or(i64::MAX);
     let mut total = 0;
     loop {
-        let db = crate::db::TxDb::begin(pool, &crate::db::Tenant::default()).await?;
-        db.execute_unprepared("SELECT set_config('app.system', 'pruner', true)").await?;
+        let db = crate::db::TxDb::begin_system(pool, None, "pruner").await?;
         let n = db
             .execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,

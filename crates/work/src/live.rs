@@ -50,15 +50,11 @@ async fn pairs_where(
 ) -> Result<HashMap<(Uuid, Uuid), bool>, LoadError> {
     let err = opsgraph_core::loader::db_error;
     let (a, b): (Vec<Uuid>, Vec<Uuid>) = keys.iter().copied().unzip();
-    let db = TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await.map_err(err)?;
-    if let Some(system) = system {
-        let set = Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT set_config('app.system', $1, true)",
-            [system.into()],
-        );
-        db.execute_raw(set).await.map_err(err)?;
+    let db = match system {
+        Some(job) => TxDb::begin_system(pool, Some(org), job).await,
+        None => TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await,
     }
+    .map_err(err)?;
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [org.into(), a.into(), b.into()]))
         .await
@@ -145,9 +141,7 @@ impl Loader<Uuid> for OpenProjectChannel {
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, bool>, LoadError> {
         let err = opsgraph_core::loader::db_error;
-        let db =
-            TxDb::begin(&self.pool, &Tenant { org_id: Some(self.org), ..Default::default() }).await.map_err(err)?;
-        db.execute_unprepared("SELECT set_config('app.system', 'chat', true)").await.map_err(err)?;
+        let db = TxDb::begin_system(&self.pool, Some(self.org), "chat").await.map_err(err)?;
         let rows = db
             .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use opsgraph_core::{AppError, AppResult, Session, Tenant, TxDb};
+use opsgraph_core::{AppError, AppResult, Session, TxDb};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use tokio::sync::mpsc::UnboundedSender;
 use uuid::Uuid;
@@ -32,9 +32,7 @@ pub struct Target {
 
 /// A transaction of the runner in `org` (it may read every conversation: `app.system`).
 pub async fn system_tx(pool: &DatabaseConnection, org: Uuid) -> AppResult<TxDb> {
-    let db = TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await?;
-    db.execute_unprepared("SELECT set_config('app.system', 'ai', true)").await?;
-    Ok(db)
+    Ok(TxDb::begin_system(pool, Some(org), "ai").await?)
 }
 
 /// The runner's own session (events it raises name no user).

@@ -10,7 +10,7 @@
 
 use opsgraph_core::events::DomainEvent;
 use opsgraph_core::node::NodeType;
-use opsgraph_core::{AppResult, Session, Tenant, TxDb};
+use opsgraph_core::{AppResult, Session, TxDb};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement, Value};
 use uuid::Uuid;
 
@@ -50,9 +50,7 @@ const FAILED: &str = "UPDATE documents SET index_status = 'FAILED', index_error 
   index_attempts = index_attempts + 1 WHERE id = ANY($1) RETURNING id, collection_id";
 
 async fn system_tx(pool: &DatabaseConnection, org: Uuid) -> AppResult<TxDb> {
-    let db = TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await?;
-    db.execute_unprepared("SELECT set_config('app.system', 'indexer', true)").await?;
-    Ok(db)
+    Ok(TxDb::begin_system(pool, Some(org), "indexer").await?)
 }
 
 /// One pass over every organisation; returns the chunks embedded.

@@ -99,8 +99,7 @@ struct Event {
 
 /// Organisations with undispatched events.
 async fn pending_orgs(pool: &DatabaseConnection) -> AppResult<Vec<Uuid>> {
-    let db = TxDb::begin(pool, &Tenant::default()).await?;
-    db.execute_unprepared("SELECT set_config('app.system', 'dispatcher', true)").await?;
+    let db = TxDb::begin_system(pool, None, "dispatcher").await?;
     let rows = db
         .query_all_raw(Statement::from_string(
             DbBackend::Postgres,

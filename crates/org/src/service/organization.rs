@@ -81,8 +81,7 @@ async fn timezone(db: &impl ConnectionTrait, value: &str) -> AppResult<String> {
 /// Ids of every live organisation, read in a transaction of their own as the scheduler
 /// (the one cross-tenant read of a scheduled job; each organisation then runs in its own).
 pub async fn scheduled_ids(pool: &sea_orm::DatabaseConnection) -> AppResult<Vec<uuid::Uuid>> {
-    let db = opsgraph_core::TxDb::begin(pool, &opsgraph_core::Tenant::default()).await?;
-    db.execute_unprepared("SELECT set_config('app.system', 'scheduler', true)").await?;
+    let db = opsgraph_core::TxDb::begin_system(pool, None, "scheduler").await?;
     let ids = active_ids(&db).await?;
     db.commit().await?;
     Ok(ids)

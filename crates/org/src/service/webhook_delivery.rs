@@ -21,7 +21,7 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use opsgraph_core::id::new_id;
 use opsgraph_core::live::LiveEvent;
-use opsgraph_core::{AppError, AppResult, Tenant, TxDb};
+use opsgraph_core::{AppError, AppResult, TxDb};
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, FromQueryResult, Statement, Value as SqlValue,
 };
@@ -42,9 +42,7 @@ fn stmt(sql: &str, values: Vec<SqlValue>) -> Statement {
 }
 
 async fn system_tx(pool: &DatabaseConnection, org: Uuid) -> AppResult<TxDb> {
-    let db = TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await?;
-    db.execute_unprepared("SELECT set_config('app.system', 'webhooks', true)").await?;
-    Ok(db)
+    Ok(TxDb::begin_system(pool, Some(org), "webhooks").await?)
 }
 
 /// One pass over every organisation; returns the deliveries sent.
@@ -90,12 +88,10 @@ async fn enqueue(pool: &DatabaseConnection, org: Uuid) -> AppResult<()> {
     for ep in endpoints {
         let events = opsgraph_core::live::read_events(&db, org, ep.cursor_seq, None, BATCH).await?;
         let Some(last) = events.last().map(|e| e.seq) else { continue };
-        for e in events.iter().filter(|e| sendable(e) && wants(&ep.event_types, &e.kind)) {
-            let sql = "INSERT INTO webhook_deliveries (id, org_id, endpoint_id, event_seq, event_type, payload) \
-                       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (endpoint_id, event_seq) DO NOTHING";
-            let values =
-                vec![new_id().into(), org.into(), ep.id.into(), e.seq.into(), e.kind.clone().into(), message(e).into()];
-            db.execute_raw(stmt(sql, values)).await?;
+        let wanted: Vec<&LiveEvent> =
+            events.iter().filter(|e| sendable(e) && wants(&ep.event_types, &e.kind)).collect();
+        if !wanted.is_empty() {
+            db.execute_raw(queue(org, ep.id, &wanted)).await?;
         }
         db.execute_raw(stmt(
             "UPDATE webhook_endpoints SET cursor_seq = $2 WHERE id = $1",
@@ -105,6 +101,21 @@ async fn enqueue(pool: &DatabaseConnection, org: Uuid) -> AppResult<()> {
     }
     db.commit().await?;
     Ok(())
+}
+
+/// One statement queueing `events` for endpoint `ep`, in their order (the queue's order is
+/// the database clock at insert, row by row, then the time-ordered id).
+fn queue(org: Uuid, ep: Uuid, events: &[&LiveEvent]) -> Statement {
+    let ids: Vec<Uuid> = events.iter().map(|_| new_id()).collect();
+    let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
+    let kinds: Vec<String> = events.iter().map(|e| e.kind.clone()).collect();
+    let bodies = Value::Array(events.iter().map(|e| message(e)).collect());
+    let sql = "INSERT INTO webhook_deliveries (id, org_id, endpoint_id, event_seq, event_type, payload) \
+               SELECT k.id, $1, $2, k.seq, k.kind, p.body \
+               FROM unnest($3::uuid[], $4::bigint[], $5::text[]) WITH ORDINALITY AS k(id, seq, kind, n) \
+               JOIN jsonb_array_elements($6::jsonb) WITH ORDINALITY AS p(body, n) USING (n) ORDER BY k.n \
+               ON CONFLICT (endpoint_id, event_seq) DO NOTHING";
+    stmt(sql, vec![org.into(), ep.into(), ids.into(), seqs.into(), kinds.into(), bodies.into()])
 }
 
 /// Leases (for a minute) the active endpoints whose oldest pending delivery is due.

@@ -128,6 +128,9 @@ async fn insert_with_members(
 /// Active members among `ids` (BAD_USER_INPUT naming `field` for any other).
 async fn members(db: &impl ConnectionTrait, org: Uuid, ids: &[Id], field: &str) -> AppResult<Vec<Uuid>> {
     let mut out: Vec<Uuid> = vec![];
+    if ids.is_empty() {
+        return Ok(out);
+    }
     for id in ids {
         let m = Membership::decode(id, field)?;
         if !out.contains(&m) {

@@ -96,12 +96,16 @@ async fn mentioned(db: &impl ConnectionTrait, ch: &channel::Model, body: &str) -
         return Ok(ids);
     }
     // The channel's own rule of who sees it, for other people than the caller.
-    let managers: Vec<Uuid> = opsgraph_org::service::members::many(db, ch.org_id, &ids)
-        .await?
-        .into_iter()
-        .filter(|m| opsgraph_core::Role::parse(&m.role).is_some_and(|r| r.allows(Permission::WorkManage)))
-        .map(|m| m.id)
-        .collect();
+    // Work managers see every open project channel (their roles only matter there).
+    let managers: Vec<Uuid> = match ch.project_id {
+        Some(_) if !ch.is_private => opsgraph_org::service::members::many(db, ch.org_id, &ids)
+            .await?
+            .into_iter()
+            .filter(|m| opsgraph_core::Role::parse(&m.role).is_some_and(|r| r.allows(Permission::WorkManage)))
+            .map(|m| m.id)
+            .collect(),
+        _ => vec![],
+    };
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
