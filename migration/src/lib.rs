@@ -43,6 +43,7 @@ mod m20261203_000036_agent_teams;
 mod m20261203_000037_persisted_queries;
 mod m20261203_000038_webhooks;
 mod m20261203_000039_team_chat;
+mod m20261203_000040_reporting;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -91,6 +92,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000037_persisted_queries::Migration),
             Box::new(m20261203_000038_webhooks::Migration),
             Box::new(m20261203_000039_team_chat::Migration),
+            Box::new(m20261203_000040_reporting::Migration),
         ]
     }
 }

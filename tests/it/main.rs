@@ -38,6 +38,7 @@ mod persisted;
 mod portal;
 mod rates;
 mod relation_filters;
+mod reporting;
 mod schema;
 mod search_eval;
 mod semantics;

@@ -100,6 +100,8 @@ impl TestApp {
         config.ai_interval_ms = 0;
         // And webhooks (the webhook tests turn the job on).
         config.webhook_interval_ms = 0;
+        // And KPI measurements (`kpis::run_due`).
+        config.kpi_interval_ms = 0;
         // Test receivers (webhooks, MCP servers) listen on loopback.
         config.outbound_allow_private = true;
         adjust(&mut config);

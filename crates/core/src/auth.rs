@@ -47,6 +47,9 @@ impl Role {
             InvoicesRead => matches!(self, Owner | Admin | Manager | Viewer | Client),
             FinanceManage | KnowledgeManage | AiManage => matches!(self, Owner | Admin),
             AiUse => matches!(self, Owner | Admin | Manager | Member),
+            AnalyticsRead => self != Client,
+            AnalyticsWrite => matches!(self, Owner | Admin | Manager | Member),
+            AnalyticsManage => matches!(self, Owner | Admin | Manager),
         }
     }
 }
@@ -138,6 +141,14 @@ pub enum Permission {
     /// Run integrations: external references, upserts by reference and the change feed
     /// (what is written also needs the domain's own permission).
     Integrate,
+    /// See KPIs, shared dashboards, saved queries and report templates, run them and
+    /// generate reports (they show only what the viewer may see).
+    AnalyticsRead,
+    /// Keep one's own saved queries, dashboards and report templates.
+    AnalyticsWrite,
+    /// Define KPIs and share dashboards, saved queries and report templates with the
+    /// organisation.
+    AnalyticsManage,
 }
 
 /// Who is calling.

@@ -29,6 +29,8 @@ pub struct RequestCtx {
     signed_in: Mutex<Option<uuid::Uuid>>,
     /// What language models cost this request (see [`AiCost`]).
     ai_cost: Mutex<Option<AiCost>>,
+    /// A stored document run inside another request (see [`Self::nested`]).
+    nested: bool,
 }
 
 /// The language-model spend of one request, told to the client in `extensions.aiCost`.
@@ -85,7 +87,29 @@ impl RequestCtx {
             field_errors: Mutex::default(),
             signed_in: Mutex::default(),
             ai_cost: Mutex::default(),
+            nested: false,
         })
+    }
+
+    /// A context for a stored document run inside this request (see
+    /// [`crate::query_runner`]): the same caller, transaction and batch gate (this
+    /// request's driver releases its batches too), its own loaders and field errors.
+    pub fn nested(&self) -> Arc<Self> {
+        Arc::new(RequestCtx {
+            session: self.session.clone(),
+            db: self.db.clone(),
+            gate: self.gate.clone(),
+            loaders: Mutex::new(HashMap::new()),
+            field_errors: Mutex::default(),
+            signed_in: Mutex::default(),
+            ai_cost: Mutex::default(),
+            nested: true,
+        })
+    }
+
+    /// Whether this runs a stored document inside another request.
+    pub fn is_nested(&self) -> bool {
+        self.nested
     }
 
     /// The context of the request a resolver runs in: the request's, or for a subscription

@@ -7,6 +7,7 @@ pub mod entity;
 pub mod enums;
 pub mod graphql;
 pub mod loader;
+pub mod metrics;
 pub mod nodes;
 pub mod seed;
 pub mod service;

@@ -8,6 +8,7 @@ pub mod enums;
 pub mod graphql;
 pub mod links;
 pub mod loader;
+pub mod metrics;
 pub mod nodes;
 pub mod pdf;
 pub mod seed;

@@ -99,3 +99,57 @@ pub enum WebhookDeliveryStatus {
     /// A test ping the receiver did not acknowledge (pings are not retried).
     Failed,
 }
+
+/// How often a KPI is measured: the length of its periods (weeks start on Monday,
+/// quarters and years on the calendar's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum KpiPeriod {
+    /// A day.
+    Day,
+    /// An ISO week.
+    Week,
+    /// A calendar month.
+    Month,
+    /// A calendar quarter.
+    Quarter,
+    /// A calendar year.
+    Year,
+}
+
+/// Which way a KPI should move.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum KpiDirection {
+    /// Meeting the target means reaching it or more.
+    HigherIsBetter,
+    /// Meeting the target means staying at it or below.
+    LowerIsBetter,
+}
+
+/// What recorded a KPI measurement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum MeasurementSource {
+    /// The scheduled job.
+    Schedule,
+    /// Someone asked for it (`measureKpi`).
+    OnDemand,
+}
+
+/// What a dashboard widget shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum WidgetKind {
+    /// A KPI: its latest value against its target, and its trend.
+    Kpi,
+    /// A chart over a saved query's rows.
+    Chart,
+    /// A list of a saved query's rows.
+    List,
+}
+
+/// The file format of a generated report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, GqlEnum)]
+pub enum ReportFormat {
+    /// Comma-separated values (RFC 4180, UTF-8).
+    Csv,
+    /// A PDF with the table and a bar chart.
+    Pdf,
+}

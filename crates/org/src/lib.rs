@@ -8,6 +8,7 @@ pub mod error;
 pub mod graphql;
 pub mod live;
 pub mod loader;
+pub mod metrics;
 pub mod nodes;
 pub mod seed;
 pub mod service;

@@ -2,7 +2,8 @@
 //! org data (never the entity modules).
 
 use crate::entity::{
-    api_key, audit_entry, member_skill, membership, notification, organization, skill, team, team_member, user,
+    api_key, audit_entry, dashboard, dashboard_widget, generated_report, kpi, kpi_measurement, member_skill,
+    membership, notification, organization, report_template, saved_query, skill, team, team_member, user,
     webhook_attempt, webhook_delivery, webhook_endpoint,
 };
 
@@ -33,4 +34,18 @@ opsgraph_core::node_type! {
     pub WebhookDelivery = webhook_delivery, read WebhooksManage;
     /// One attempt to send a webhook delivery: the receiver's answer and how long it took.
     pub WebhookAttempt = webhook_attempt, read WebhooksManage;
+    /// A key performance indicator: a named aggregate of the graph with a target and a period.
+    pub Kpi = kpi, read AnalyticsRead;
+    /// One measured value of a KPI for one of its periods.
+    pub KpiMeasurement = kpi_measurement, read AnalyticsRead;
+    /// A stored GraphQL query, run with the viewer's permissions.
+    pub SavedQuery = saved_query, read AnalyticsRead;
+    /// A dashboard: ordered widgets, a member's own or shared with the organisation.
+    pub Dashboard = dashboard, read AnalyticsRead;
+    /// A widget of a dashboard: a KPI, or a chart or list over a saved query.
+    pub DashboardWidget = dashboard_widget, read AnalyticsRead;
+    /// A report template: a saved query's rows as a table (and a chart), exported on demand.
+    pub ReportTemplate = report_template, read AnalyticsRead;
+    /// A report file generated from a template, downloadable by whoever generated it.
+    pub GeneratedReport = generated_report, read AnalyticsRead;
 }

@@ -279,3 +279,105 @@ pub async fn webhook(db: &TxDb, org: &DemoOrg, hooks: &crate::service::webhooks:
     webhooks::update(db, &org.owner, hooks, (&gid, ep.version), off).await?;
     Ok(())
 }
+
+/// The demo's projects query: every project with its task count.
+pub const DEMO_PROJECTS_QUERY: &str =
+    "query Projects { organization { projects(first: 50) { nodes { key name status tasks { totalCount } } } } }";
+
+/// The demo's reporting: KPIs from several domains measured over the last periods, a
+/// shared saved query, a shared "Operations" dashboard with KPI, chart and list widgets,
+/// and a report template.
+pub async fn reporting(
+    db: &TxDb,
+    org: &DemoOrg,
+    metrics: &opsgraph_core::kpi::Metrics,
+    runner: &opsgraph_core::query_runner::Runner,
+) -> AppResult<()> {
+    use crate::enums::{KpiDirection as D, KpiPeriod as P, MeasurementSource, WidgetKind as W};
+    use crate::service::dashboards::{self, ChartSpec, DashboardInput, WidgetInput};
+    use crate::service::kpis::{self, KpiInput, period_of};
+    use crate::service::report_files::{ChartColumns, Column};
+    use crate::service::{reports, saved_queries};
+    let s = &org.owner;
+    let plan: [(&str, &str, serde_json::Value, i64, D, P); 5] = [
+        ("Open tasks", "work.open_tasks", serde_json::json!({}), 60, D::LowerIsBetter, P::Week),
+        ("Billable utilisation", "work.billable_utilisation", serde_json::json!({}), 75, D::HigherIsBetter, P::Month),
+        ("High risks", "work.open_risks", serde_json::json!({ "level": "HIGH" }), 2, D::LowerIsBetter, P::Week),
+        (
+            "Weighted pipeline",
+            "crm.pipeline_weighted_value",
+            serde_json::json!({}),
+            250_000,
+            D::HigherIsBetter,
+            P::Month,
+        ),
+        ("Overdue invoices", "finance.overdue_invoices", serde_json::json!({}), 0, D::LowerIsBetter, P::Week),
+    ];
+    let dash = dashboards::create(
+        db,
+        s,
+        DashboardInput { name: Some("Operations".into()), shared: Some(true), ..Default::default() },
+    )
+    .await?;
+    let today = chrono::Utc::now().date_naive();
+    for (name, metric, params, target, direction, period) in plan {
+        let input = KpiInput {
+            name: Some(name.into()),
+            metric: Some(metric.into()),
+            params: Some(params),
+            target: Some(Some(rust_decimal::Decimal::from(target))),
+            direction: Some(direction),
+            period: Some(period),
+            owner_id: Some(Some(s.membership_id.unwrap_or_default())),
+            ..Default::default()
+        };
+        let k = kpis::create(db, s, metrics, input).await?;
+        // This period and the five before it, so the trend has a shape.
+        let mut day = today;
+        for _ in 0..6 {
+            kpis::record(db, metrics, &k, day, MeasurementSource::Schedule).await?;
+            day = period_of(period, day).from.pred_opt().unwrap_or(day);
+        }
+        let w = WidgetInput { kind: Some(W::Kpi), title: Some(name.into()), kpi_id: Some(k.id), ..Default::default() };
+        dashboards::add_widget(db, s, dash.id, w).await?;
+    }
+    let q = saved_queries::create(
+        db,
+        s,
+        runner,
+        saved_queries::SavedQueryInput {
+            name: Some("Projects and their tasks".into()),
+            document: Some(DEMO_PROJECTS_QUERY.into()),
+            shared: Some(true),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let chart = ChartSpec {
+        rows_path: "organization.projects.nodes".into(),
+        label_path: "key".into(),
+        value_path: "tasks.totalCount".into(),
+    };
+    for (kind, title) in [(W::Chart, "Tasks per project"), (W::List, "Projects")] {
+        let w = WidgetInput {
+            kind: Some(kind),
+            title: Some(title.into()),
+            saved_query_id: Some(q.id),
+            chart: Some(chart.clone()),
+            ..Default::default()
+        };
+        dashboards::add_widget(db, s, dash.id, w).await?;
+    }
+    let columns = [("Key", "key"), ("Project", "name"), ("Status", "status"), ("Tasks", "tasks.totalCount")];
+    let input = reports::TemplateInput {
+        name: Some("Project portfolio".into()),
+        saved_query_id: Some(q.id),
+        rows_path: Some("organization.projects.nodes".into()),
+        columns: Some(columns.iter().map(|(l, p)| Column { label: (*l).into(), path: (*p).into() }).collect()),
+        chart: Some(Some(ChartColumns { label_column: 0, value_column: 3 })),
+        shared: Some(true),
+        ..Default::default()
+    };
+    reports::create(db, s, input).await?;
+    Ok(())
+}

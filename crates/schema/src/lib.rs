@@ -16,6 +16,17 @@ pub fn parts() -> SchemaParts {
     parts
 }
 
+/// Every domain's named aggregates, for KPIs.
+pub fn metrics() -> Result<opsgraph_core::kpi::Metrics, String> {
+    let all = [
+        opsgraph_org::metrics::all(),
+        opsgraph_work::metrics::all(),
+        opsgraph_crm::metrics::all(),
+        opsgraph_finance::metrics::all(),
+    ];
+    opsgraph_core::kpi::Metrics::new(all.into_iter().flatten())
+}
+
 /// The schema builder with every type registered (limits and data are added by the server).
 pub fn builder() -> Result<SchemaBuilder, String> {
     parts().finish()

@@ -114,6 +114,9 @@ pub struct Config {
     /// How often outgoing webhooks are queued and sent, in milliseconds (0: off).
     #[arg(long, env = "OPSGRAPH_WEBHOOK_INTERVAL_MS", default_value_t = 500)]
     pub webhook_interval_ms: u64,
+    /// How often the KPI job measures KPIs not measured for as long, in milliseconds (0: off).
+    #[arg(long, env = "OPSGRAPH_KPI_INTERVAL_MS", default_value_t = 300_000)]
+    pub kpi_interval_ms: u64,
     /// First retry delay of a failed webhook delivery, in milliseconds (doubles per attempt).
     #[arg(long, env = "OPSGRAPH_WEBHOOK_RETRY_BASE_MS", default_value_t = 1000)]
     pub webhook_retry_base_ms: u64,

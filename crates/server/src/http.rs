@@ -2,7 +2,7 @@
 //! else is 415, so a cross-site form cannot post without a CORS preflight), `GET /graphql`
 //! for queries (never mutations) or GraphiQL for a browser asking for HTML, CORS for the
 //! configured origins, graphql-transport-ws on `/graphql/ws` (see [`crate::ws`]),
-//! `/invoices/<id>.pdf` (see [`crate::documents`]), `/healthz`, `/readyz`. One transaction
+//! `/invoices/<id>.pdf` and `/reports/<id>` (see [`crate::documents`]), `/healthz`, `/readyz`. One transaction
 //! per operation, tenant set first.
 
 use std::net::SocketAddr;
@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{file}", get(crate::graphiql::asset))
         .route("/favicon.ico", get(crate::graphiql::favicon))
         .route("/invoices/{file}", get(crate::documents::invoice_pdf))
+        .route("/reports/{id}", get(crate::documents::report_file))
         .route("/metrics", get(crate::metrics::endpoint))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

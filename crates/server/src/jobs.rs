@@ -1,5 +1,5 @@
 //! Background jobs the server runs beside HTTP: the notification dispatcher, the scheduled
-//! reminders, the knowledge indexer and the outbox pruner. All are safe to run on several instances at once.
+//! reminders, the knowledge indexer, the KPI measurements and the outbox pruner. All are safe to run on several instances at once.
 
 use std::time::Duration;
 
@@ -93,6 +93,20 @@ pub fn spawn_webhooks(
     spawn_every("webhooks", Duration::from_millis(interval_ms), pool, stop, move |pool| {
         let hooks = hooks.clone();
         async move { opsgraph_org::service::webhook_delivery::run_once(&pool, &hooks).await }
+    })
+}
+
+/// Measures the KPIs not measured for `interval_ms` every `interval_ms` (none when 0).
+pub fn spawn_kpis(
+    pool: DatabaseConnection,
+    metrics: opsgraph_core::kpi::Metrics,
+    interval_ms: u64,
+    stop: watch::Receiver<bool>,
+) -> Option<JoinHandle<()>> {
+    let every = Duration::from_millis(interval_ms);
+    spawn_every("kpis", every, pool, stop, move |pool| {
+        let metrics = metrics.clone();
+        async move { opsgraph_org::service::kpis::run_due(&pool, &metrics, every).await }
     })
 }
 

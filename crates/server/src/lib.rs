@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod persisted;
+pub mod runner;
 pub mod seed;
 pub mod state;
 pub mod telemetry;
@@ -46,6 +47,7 @@ pub async fn serve(
     let ai = jobs::spawn_ai_runner(state.pool.clone(), state.ai.clone(), cfg.ai_interval_ms, stopped.clone());
     let hooks =
         jobs::spawn_webhooks(state.pool.clone(), state.webhooks.clone(), cfg.webhook_interval_ms, stopped.clone());
+    let kpis = jobs::spawn_kpis(state.pool.clone(), state.metrics.clone(), cfg.kpi_interval_ms, stopped.clone());
     let pruner =
         jobs::spawn_pruner(state.pool.clone(), cfg.prune_interval_secs, cfg.event_retention_hours, stopped.clone());
     let hubs: Vec<Arc<dyn opsgraph_core::live::Wake>> =
@@ -63,7 +65,7 @@ pub async fn serve(
         .await;
     sockets.close_all(std::time::Duration::from_secs(5)).await;
     let _ = stop.send(true);
-    for job in [dispatcher, reminders, indexer, ai, hooks, pruner].into_iter().flatten() {
+    for job in [dispatcher, reminders, indexer, ai, hooks, kpis, pruner].into_iter().flatten() {
         let _ = job.await;
     }
     let _ = listen.await;

@@ -16,6 +16,10 @@ pub async fn demo(pool: &DatabaseConnection, config: &crate::config::Config) -> 
         tracing::info!("demo data already present");
         return Ok(());
     }
+    let metrics = opsgraph_schema::metrics().map_err(|e| anyhow::anyhow!(e))?;
+    // Saved queries are only checked here (parsed, within the limits), never run.
+    let cost = std::sync::Arc::new(crate::cost::CostLimiter::new(config.cost_budget, config.cost_refill_per_sec));
+    let runner = opsgraph_core::query_runner::Runner(crate::runner::SchemaRunner::new(config.limits(), cost));
     for (org_plan, work_plan) in opsgraph_org::seed::PLANS.iter().zip(&opsgraph_work::seed::PLANS) {
         let db = TxDb::begin(pool, &Tenant::default()).await?;
         let seeded = async {
@@ -27,7 +31,8 @@ pub async fn demo(pool: &DatabaseConnection, config: &crate::config::Config) -> 
             let handbook = opsgraph_knowledge::seed::knowledge(&db, &org).await?;
             let delivery =
                 projects.first().map(|p| p.id).ok_or_else(|| opsgraph_core::AppError::internal("no demo project"))?;
-            opsgraph_ai::seed::ai(&db, &org, handbook, delivery).await
+            opsgraph_ai::seed::ai(&db, &org, handbook, delivery).await?;
+            opsgraph_org::seed::reporting(&db, &org, &metrics, &runner).await
         };
         seeded.await.map_err(|e| anyhow::anyhow!("seeding {}: {e:?}", org_plan.org))?;
         db.commit().await?;

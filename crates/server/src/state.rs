@@ -41,6 +41,8 @@ pub struct AppState {
     pub persisted: Arc<crate::persisted::Persisted>,
     /// Cost buckets per caller.
     pub cost: Arc<crate::cost::CostLimiter>,
+    /// The named aggregates KPIs measure.
+    pub metrics: opsgraph_core::kpi::Metrics,
 }
 
 impl AppState {
@@ -67,6 +69,9 @@ impl AppState {
             LiveConfig { batch_window: Duration::from_millis(config.live_batch_window_ms), ..LiveConfig::default() };
         let events = Hub::new(live_pool.clone(), Outbox, live.clone());
         let inbox = Hub::new(live_pool.clone(), Inbox, live);
+        let cost = Arc::new(crate::cost::CostLimiter::new(config_cost.0, config_cost.1));
+        let runner = crate::runner::SchemaRunner::new(config.limits(), cost.clone());
+        let metrics = opsgraph_schema::metrics().map_err(|e| anyhow::anyhow!(e))?;
         let mut builder = opsgraph_schema::builder()
             .map_err(|e| anyhow::anyhow!(e))?
             .limit_depth(config.max_depth)
@@ -79,12 +84,15 @@ impl AppState {
             .data(inbox.clone())
             .data(models.clone())
             .data(Some(ai.clone()))
-            .data(Some(webhooks.clone()));
+            .data(Some(webhooks.clone()))
+            .data(opsgraph_core::query_runner::Runner(runner.clone()))
+            .data(metrics.clone());
         if !config.introspection {
             // "Did you mean …" would leak the names introspection hides.
             builder = builder.disable_introspection().disable_suggestions();
         }
         let schema = builder.finish()?;
+        runner.attach(schema.clone());
         Ok(AppState {
             schema,
             pool,
@@ -98,7 +106,8 @@ impl AppState {
             ai,
             webhooks,
             persisted: Arc::default(),
-            cost: Arc::new(crate::cost::CostLimiter::new(config_cost.0, config_cost.1)),
+            cost,
+            metrics,
         })
     }
 }

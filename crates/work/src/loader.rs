@@ -18,6 +18,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use uuid::Uuid;
 
 use crate::service::capacity::{self, WeekCapacity};
+use crate::service::performance::{self, Performance};
 
 /// Task counts and estimate sums of one status column of a project.
 #[derive(Debug, Clone)]
@@ -424,6 +425,34 @@ impl Loader<Uuid> for ReactionsByMessage {
                 mine: r.try_get::<Option<bool>>("", "mine").map_err(load_err)?.unwrap_or(false),
             };
             out.entry(id).or_default().push(count);
+        }
+        Ok(out)
+    }
+}
+
+/// Key of [`PerformanceOf`]: member, first day, last day, bucket.
+pub type PerformanceKey = (Uuid, chrono::NaiveDate, chrono::NaiveDate, opsgraph_org::enums::KpiPeriod);
+
+/// Performance of many members: five statements per distinct window.
+pub struct PerformanceOf(pub Arc<TxDb>);
+
+impl Loader<PerformanceKey> for PerformanceOf {
+    type Value = Arc<Vec<Performance>>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[PerformanceKey]) -> Result<HashMap<PerformanceKey, Self::Value>, LoadError> {
+        let mut windows: HashMap<_, Vec<Uuid>> = HashMap::new();
+        for (m, from, to, bucket) in keys {
+            windows.entry((*from, *to, *bucket)).or_default().push(*m);
+        }
+        let mut out = HashMap::new();
+        for (w, members) in windows {
+            let found = performance::of_members(self.0.as_ref(), &members, w)
+                .await
+                .map_err(opsgraph_core::loader::app_error)?;
+            for (m, figures) in found {
+                out.insert((m, w.0, w.1, w.2), Arc::new(figures));
+            }
         }
         Ok(out)
     }

@@ -36,6 +36,7 @@ mod interactions;
 mod live;
 mod mutations;
 mod numbers;
+mod performance;
 mod portal;
 mod proposals;
 mod rules;
@@ -327,6 +328,7 @@ pub fn register(parts: &mut SchemaParts) {
     live::register(parts);
     interactions::register(parts);
     numbers::register(parts);
+    performance::register(parts);
     proposals::register(parts);
     segments::register(parts);
     portal::register(parts);

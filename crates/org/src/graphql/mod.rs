@@ -3,10 +3,13 @@
 pub mod api_keys;
 pub mod auth;
 mod common;
+pub mod dashboards;
 pub mod inbox;
+pub mod kpis;
 pub mod live;
 pub mod members;
 pub mod organization;
+pub mod reports;
 pub mod skills;
 pub mod teams;
 pub mod viewer;
@@ -22,6 +25,9 @@ pub fn register(parts: &mut SchemaParts) {
     skills::register(parts);
     api_keys::register(parts);
     webhooks::register(parts);
+    kpis::register(parts);
+    dashboards::register(parts);
+    reports::register(parts);
     viewer::register(parts);
     auth::register(parts);
     inbox::register(parts);

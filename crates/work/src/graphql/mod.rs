@@ -30,6 +30,7 @@ pub mod dependencies;
 pub mod live;
 pub mod okrs;
 pub mod people;
+pub mod performance;
 pub mod tasks;
 pub mod time;
 
@@ -201,6 +202,7 @@ fn project_mutations(parts: &mut SchemaParts) {
 fn project_mutations_2(parts: &mut SchemaParts) {
     okrs::register(parts);
     time::register(parts);
+    performance::register(parts);
     live::register(parts);
     opsgraph_core::sync::upsert::register::<Project>(parts);
     opsgraph_core::sync::upsert::register::<crate::nodes::Task>(parts);

@@ -92,6 +92,24 @@ fn base_hours(pattern: &Option<[Decimal; 7]>, d: NaiveDate) -> Decimal {
     }
 }
 
+/// One member's hours on day `d`: contracted, taken off, booked by allocations.
+pub fn day_hours(m: &MemberInputs, d: NaiveDate) -> (Decimal, Decimal, Decimal) {
+    let base = base_hours(&m.pattern, d);
+    let leave = m
+        .leaves
+        .iter()
+        .filter(|l| l.start <= d && d <= l.end)
+        .map(|l| l.hours_per_day.unwrap_or(base).min(base))
+        .fold(Decimal::ZERO, |a, b| a.max(b));
+    let pct: i32 = m
+        .allocations
+        .iter()
+        .filter(|a| a.start.is_none_or(|s| s <= d) && a.end.is_none_or(|e| d <= e))
+        .map(|a| i32::from(a.percent))
+        .sum();
+    (base, leave, base * Decimal::from(pct) / Decimal::from(100))
+}
+
 /// The weekly figures of one member for `weeks` weeks from the Monday of `from`.
 pub fn weeks_of(membership_id: Uuid, from: NaiveDate, weeks: u32, m: &MemberInputs) -> Vec<WeekCapacity> {
     let first = monday_of(from);
@@ -101,22 +119,10 @@ pub fn weeks_of(membership_id: Uuid, from: NaiveDate, weeks: u32, m: &MemberInpu
             let end = start + Days::new(6);
             let (mut cap, mut off, mut alloc) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
             for d in start.iter_days().take(7) {
-                let base = base_hours(&m.pattern, d);
+                let (base, leave, booked) = day_hours(m, d);
                 cap += base;
-                let leave = m
-                    .leaves
-                    .iter()
-                    .filter(|l| l.start <= d && d <= l.end)
-                    .map(|l| l.hours_per_day.unwrap_or(base).min(base))
-                    .fold(Decimal::ZERO, |a, b| a.max(b));
                 off += leave;
-                let pct: i32 = m
-                    .allocations
-                    .iter()
-                    .filter(|a| a.start.is_none_or(|s| s <= d) && a.end.is_none_or(|e| d <= e))
-                    .map(|a| i32::from(a.percent))
-                    .sum();
-                alloc += base * Decimal::from(pct) / Decimal::from(100);
+                alloc += booked;
             }
             let in_week = m.logged.iter().filter(|(d, _, _)| start <= *d && *d <= end);
             let logged: Decimal = in_week.clone().map(|(_, h, _)| *h).sum();

@@ -11,6 +11,7 @@ pub mod dependencies;
 pub mod members;
 pub mod notify;
 pub mod okrs;
+pub mod performance;
 pub mod projects;
 pub mod recognition;
 pub mod reminders;
