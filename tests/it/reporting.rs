@@ -179,3 +179,390 @@ async fn kpi_lists_load_latest_values_and_trends_in_constant_statements() {
     }
     assert_eq!(counts[0], counts[1], "statements do not grow with the KPIs: {counts:?}");
 }
+
+/// What the owner sees and a plain member does not: an admin-only list (FORBIDDEN at its
+/// path) and a private channel (absent, by Row Level Security).
+const RESTRICTED: &str = "query Restricted { organization { name webhookEndpoints(first: 5) { nodes { url } } \
+                          channels(first: 20) { nodes { name } } } }";
+
+fn channel_names(resp: &Value) -> Vec<String> {
+    let nodes = resp["data"]["organization"]["channels"]["nodes"].as_array().cloned().unwrap_or_default();
+    let mut names: Vec<String> = nodes.iter().filter_map(|c| c["name"].as_str().map(str::to_owned)).collect();
+    names.sort();
+    names
+}
+
+/// An owner with a webhook endpoint and a private channel, and a plain member.
+async fn restricted_org(app: &TestApp, tag: &str) -> (String, String) {
+    let (owner, _) = app.sign_up(&format!("owner-{tag}@example.com"), &format!("Org {tag}")).await;
+    let (member, _) = app.member(&owner, &format!("member-{tag}@example.com"), "MEMBER").await;
+    let hook = "mutation { createWebhookEndpoint(input: { url: \"http://127.0.0.1:9/hook\" }) { secret } }";
+    data(&app.gql(Some(&owner), hook, json!({})).await);
+    let ch = "mutation($i: CreateChannelInput!) { createChannel(input: $i) { channel { id } } }";
+    for (name, private) in [("lobby", false), ("board-room", true)] {
+        let i = json!({ "name": name, "kind": "GROUP", "isPrivate": private });
+        data(&app.gql(Some(&owner), ch, json!({ "i": i })).await);
+    }
+    (owner, member)
+}
+
+#[tokio::test]
+async fn saved_queries_run_with_the_viewers_rights_never_the_authors() {
+    let app = TestApp::spawn().await;
+    let (owner, member) = restricted_org(&app, "sq").await;
+    let shared = save(&app, &owner, "Restricted", RESTRICTED, true).await;
+
+    // The author sees everything the query asks for.
+    let mine = run(&app, &owner, &shared).await;
+    assert!(mine.get("errors").is_none(), "{mine}");
+    assert_eq!(mine["data"]["organization"]["webhookEndpoints"]["nodes"][0]["url"], "http://127.0.0.1:9/hook");
+    assert_eq!(channel_names(&mine), vec!["board-room", "lobby"]);
+
+    // The member running the same shared query sees only what they may see.
+    let theirs = run(&app, &member, &shared).await;
+    assert_eq!(theirs["data"]["organization"]["webhookEndpoints"], Value::Null, "{theirs}");
+    assert_eq!(theirs["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    assert_eq!(theirs["errors"][0]["path"], json!(["organization", "webhookEndpoints"]));
+    assert_eq!(channel_names(&theirs), vec!["lobby"]);
+    assert!(theirs["data"]["organization"]["name"].is_string());
+
+    // A private saved query is its owner's alone; members cannot share; bad documents are refused.
+    let private = save(&app, &owner, "Mine", "{ organization { name } }", false).await;
+    let r = app.gql(Some(&member), RUN, json!({ "id": private })).await;
+    assert_eq!((code(&r), &r["data"]["node"]), (Some("NOT_FOUND"), &Value::Null));
+    let list = "{ organization { savedQueries(first: 10) { nodes { name } } } }";
+    let r = app.gql(Some(&member), list, json!({})).await;
+    assert_eq!(data(&r)["organization"]["savedQueries"]["nodes"], json!([{ "name": "Restricted" }]));
+    let share = json!({ "i": { "name": "S", "document": "{ viewer { role } }", "shared": true } });
+    assert_eq!(code(&app.gql(Some(&member), SAVE, share).await), Some("FORBIDDEN"));
+    for bad in [
+        "{ organization { name }",
+        "mutation { logOut { ok } }",
+        "subscription { notificationAdded { id } }",
+        "query A { viewer { role } } query B { viewer { role } }",
+    ] {
+        let r = app.gql(Some(&owner), SAVE, json!({ "i": { "name": "Bad", "document": bad } })).await;
+        assert_eq!((code(&r), field(&r)), (Some("BAD_USER_INPUT"), Some("document")), "{bad}: {r}");
+    }
+    let deep = format!("{{ {}x{} }}", "a { ".repeat(25), " }".repeat(25));
+    let r = app.gql(Some(&owner), SAVE, json!({ "i": { "name": "Deep", "document": deep } })).await;
+    assert_eq!(code(&r), Some("BAD_USER_INPUT"), "{r}");
+
+    // A saved query never runs saved queries (no recursion through `run`).
+    let nested = format!("{{ node(id: \"{shared}\") {{ ... on SavedQuery {{ run }} }} }}");
+    let outer = save(&app, &owner, "Nested", &nested, false).await;
+    let r = run(&app, &owner, &outer).await;
+    let inner_error = r["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(inner_error.contains("cannot run saved queries"), "{r}");
+
+    // Variables: the stored ones, overlaid by the caller's.
+    let doc = "query($n: Int!) { organization { channels(first: $n) { nodes { name } } } }";
+    let i = json!({ "name": "Paged", "document": doc, "variables": { "n": 1 } });
+    let paged =
+        data(&app.gql(Some(&owner), SAVE, json!({ "i": i })).await)["createSavedQuery"]["savedQuery"]["id"].clone();
+    let two = "query($id: ID!) { node(id: $id) { ... on SavedQuery { stored: run two: run(variables: { n: 2 }) } } }";
+    let r = app.gql(Some(&owner), two, json!({ "id": paged })).await;
+    let node = &data(&r)["node"];
+    assert_eq!(node["stored"]["data"]["organization"]["channels"]["nodes"].as_array().map(Vec::len), Some(1));
+    assert_eq!(node["two"]["data"]["organization"]["channels"]["nodes"].as_array().map(Vec::len), Some(2));
+}
+
+const DASH: &str = "mutation($i: CreateDashboardInput!) { createDashboard(input: $i) { dashboard { id version } } }";
+const ADD: &str = "mutation($i: AddDashboardWidgetInput!) { addDashboardWidget(input: $i) { dashboardWidget { id position version } } }";
+const WIDGETS: &str = "query($id: ID!) { node(id: $id) { ... on Dashboard { widgets { title kind position layout result kpi { name } } } } }";
+
+#[tokio::test]
+async fn dashboards_order_widgets_and_show_each_viewer_their_own_view() {
+    let app = TestApp::spawn().await;
+    let (owner, member) = restricted_org(&app, "dash").await;
+    let shared_q = save(&app, &owner, "Restricted", RESTRICTED, true).await;
+    let private_q = save(&app, &owner, "Private", "{ organization { name } }", false).await;
+    let k = kpi(&app, &owner, json!({ "name": "Members", "metric": "org.active_members" })).await;
+    let r = app.gql(Some(&owner), DASH, json!({ "i": { "name": "Ops", "shared": true } })).await;
+    let dash = data(&r)["createDashboard"]["dashboard"]["id"].as_str().unwrap_or_default().to_owned();
+
+    let add = |i: Value| {
+        let mut base = json!({ "dashboardId": dash });
+        if let (Some(b), Some(extra)) = (base.as_object_mut(), i.as_object()) {
+            b.extend(extra.clone());
+        }
+        base
+    };
+    data(
+        &app.gql(Some(&owner), ADD, json!({ "i": add(json!({ "kind": "KPI", "title": "Members", "kpiId": k })) }))
+            .await,
+    );
+    let list = json!({ "kind": "LIST", "title": "Restricted", "savedQueryId": shared_q, "layout": { "x": 0, "y": 4, "w": 12, "h": 6 } });
+    data(&app.gql(Some(&owner), ADD, json!({ "i": add(list) })).await);
+    let chart = json!({ "kind": "CHART", "title": "First", "savedQueryId": shared_q, "position": 0,
+                        "chart": { "rowsPath": "organization.channels.nodes", "labelPath": "name", "valuePath": "name" } });
+    data(&app.gql(Some(&owner), ADD, json!({ "i": add(chart) })).await);
+
+    // Refused: a private query on a shared dashboard, a layout off the grid, a chart without its spec.
+    let r = app
+        .gql(Some(&owner), ADD, json!({ "i": add(json!({ "kind": "LIST", "title": "P", "savedQueryId": private_q })) }))
+        .await;
+    assert_eq!((code(&r), field(&r)), (Some("BAD_USER_INPUT"), Some("savedQueryId")));
+    let off = json!({ "kind": "KPI", "title": "Off", "kpiId": k, "layout": { "x": 10, "y": 0, "w": 4, "h": 2 } });
+    assert_eq!(field(&app.gql(Some(&owner), ADD, json!({ "i": add(off) })).await), Some("layout"));
+    let nochart = json!({ "kind": "CHART", "title": "C", "savedQueryId": shared_q });
+    assert_eq!(field(&app.gql(Some(&owner), ADD, json!({ "i": add(nochart) })).await), Some("chart"));
+
+    // In order; each viewer gets the widget's query run as themself.
+    let mine = app.gql(Some(&owner), WIDGETS, json!({ "id": dash })).await;
+    let w = data(&mine)["node"]["widgets"].as_array().cloned().unwrap_or_default();
+    let titles: Vec<(&str, i64)> =
+        w.iter().map(|w| (w["title"].as_str().unwrap_or(""), w["position"].as_i64().unwrap_or(-1))).collect();
+    assert_eq!(titles, vec![("First", 0), ("Members", 1), ("Restricted", 2)]);
+    assert_eq!((w[1]["result"].clone(), w[1]["kpi"]["name"].clone()), (Value::Null, json!("Members")));
+    assert_eq!(w[2]["layout"], json!({ "x": 0, "y": 4, "w": 12, "h": 6 }));
+    assert_eq!(channel_names(&w[2]["result"]), vec!["board-room", "lobby"]);
+    let theirs = app.gql(Some(&member), WIDGETS, json!({ "id": dash })).await;
+    let tw = data(&theirs)["node"]["widgets"].as_array().cloned().unwrap_or_default();
+    assert_eq!(channel_names(&tw[2]["result"]), vec!["lobby"]);
+    assert_eq!(tw[2]["result"]["errors"][0]["extensions"]["code"], "FORBIDDEN");
+
+    // A member's dashboard is theirs; they cannot change the owner's.
+    let r = app.gql(Some(&member), DASH, json!({ "i": { "name": "Mine" } })).await;
+    let their_dash = data(&r)["createDashboard"]["dashboard"]["id"].clone();
+    let r = app.gql(Some(&owner), "query($id: ID!) { node(id: $id) { id } }", json!({ "id": their_dash })).await;
+    assert_eq!((code(&r), &r["data"]["node"]), (Some("NOT_FOUND"), &Value::Null));
+    let r = app.gql(Some(&member), ADD, json!({ "i": add(json!({ "kind": "KPI", "title": "X", "kpiId": k })) })).await;
+    assert_eq!(code(&r), Some("FORBIDDEN"));
+
+    // Moving and removing keep the positions dense.
+    let first = &w[0];
+    let moved = app.gql(Some(&owner), "mutation($i: UpdateDashboardWidgetInput!) { updateDashboardWidget(input: $i) { dashboardWidget { position } } }",
+        json!({ "i": { "id": first_id(&app, &owner, &dash).await, "expectedVersion": 1, "position": 9 } })).await;
+    assert_eq!(data(&moved)["updateDashboardWidget"]["dashboardWidget"]["position"], 2, "{first}");
+    let r = app.gql(Some(&owner), "mutation($id: ID!) { removeDashboardWidget(input: { id: $id }) { dashboard { widgets { title position } } } }",
+        json!({ "id": first_id(&app, &owner, &dash).await })).await;
+    assert_eq!(
+        data(&r)["removeDashboardWidget"]["dashboard"]["widgets"],
+        json!([{ "title": "Restricted", "position": 0 }, { "title": "First", "position": 1 }])
+    );
+}
+
+async fn first_id(app: &TestApp, token: &str, dash: &str) -> Value {
+    let r = app
+        .gql(
+            Some(token),
+            "query($id: ID!) { node(id: $id) { ... on Dashboard { widgets { id } } } }",
+            json!({ "id": dash }),
+        )
+        .await;
+    data(&r)["node"]["widgets"][0]["id"].clone()
+}
+
+const TEMPLATE: &str =
+    "mutation($i: CreateReportTemplateInput!) { createReportTemplate(input: $i) { reportTemplate { id } } }";
+const GENERATE: &str = "mutation($i: GenerateReportInput!) { generateReport(input: $i) { generatedReport { id fileName contentType byteSize rowCount downloadUrl } } }";
+
+/// The strings a PDF shows (`(...) Tj`), unescaped.
+fn pdf_text(pdf: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut chars = pdf.chars();
+    while let Some(c) = chars.next() {
+        if c != '(' {
+            continue;
+        }
+        let mut s = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => s.extend(chars.next()),
+                ')' => break,
+                c => s.push(c),
+            }
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// RFC 4180 rows (quoted fields with doubled quotes; CRLF line ends).
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    let (mut rows, mut row, mut cell, mut quoted) = (vec![], vec![], String::new(), false);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            ('"', q) => quoted = !q,
+            (',', false) => row.push(std::mem::take(&mut cell)),
+            ('\r', false) => {}
+            ('\n', false) => {
+                row.push(std::mem::take(&mut cell));
+                rows.push(std::mem::take(&mut row));
+            }
+            (c, _) => cell.push(c),
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn reports_export_csv_and_pdf_that_only_their_requester_downloads() {
+    let app = TestApp::spawn().await;
+    let (owner, member) = restricted_org(&app, "rep").await;
+    for (key, tasks) in [("ALPHA", 3), ("BETA", 1)] {
+        let p = project(&app, &owner, key).await;
+        for _ in 0..tasks {
+            task(&app, &owner, &p, json!({})).await;
+        }
+    }
+    let doc = "{ organization { projects(first: 10, orderBy: [{ field: KEY }]) { nodes { key name tasks { totalCount } } } } }";
+    let q = save(&app, &owner, "Projects", doc, true).await;
+    let columns = json!([{ "label": "Key", "path": "key" }, { "label": "Name, full", "path": "name" }, { "label": "Tasks", "path": "tasks.totalCount" }]);
+    let i = json!({ "name": "Portfolio", "savedQueryId": q, "rowsPath": "organization.projects.nodes", "columns": columns,
+                    "chart": { "labelColumn": 0, "valueColumn": 2 }, "shared": true });
+    let t =
+        data(&app.gql(Some(&owner), TEMPLATE, json!({ "i": i })).await)["createReportTemplate"]["reportTemplate"]["id"]
+            .clone();
+
+    // CSV, read back through the authenticated download.
+    let r = app.gql(Some(&owner), GENERATE, json!({ "i": { "templateId": t, "format": "CSV" } })).await;
+    let g = data(&r)["generateReport"]["generatedReport"].clone();
+    assert_eq!((g["rowCount"].as_i64(), g["contentType"].as_str()), (Some(2), Some("text/csv; charset=utf-8")));
+    let url = g["downloadUrl"].as_str().unwrap_or_default().to_owned();
+    let auth = format!("Bearer {owner}");
+    let (status, headers, body) = app.request(reqwest::Method::GET, &url, &[("authorization", &auth)], None).await;
+    assert_eq!(status, 200);
+    assert!(
+        headers
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("attachment; filename=\"portfolio-"))
+    );
+    assert_eq!(g["byteSize"].as_u64(), Some(body.len() as u64));
+    assert_eq!(
+        csv_rows(&body),
+        vec![
+            vec!["Key", "Name, full", "Tasks"],
+            vec!["ALPHA", "Project ALPHA", "3"],
+            vec!["BETA", "Project BETA", "1"],
+        ]
+    );
+
+    // PDF: the table's text and a bar per row.
+    let r = app.gql(Some(&owner), GENERATE, json!({ "i": { "templateId": t, "format": "PDF" } })).await;
+    let pdf_url = data(&r)["generateReport"]["generatedReport"]["downloadUrl"].as_str().unwrap_or_default().to_owned();
+    let (status, headers, pdf) = app.request(reqwest::Method::GET, &pdf_url, &[("authorization", &auth)], None).await;
+    assert_eq!((status, headers.get("content-type").and_then(|v| v.to_str().ok())), (200, Some("application/pdf")));
+    assert!(pdf.starts_with("%PDF-"));
+    let text = pdf_text(&pdf);
+    for s in ["Portfolio", "Key", "Name, full", "Tasks", "ALPHA", "Project BETA", "3"] {
+        assert!(text.iter().any(|t| t == s), "{s} in {text:?}");
+    }
+    assert_eq!(pdf.matches(" re\n").count(), 2, "one bar per row");
+
+    // Only the requester downloads; the others get 404 (or 401 without credentials).
+    let other = format!("Bearer {member}");
+    assert_eq!(app.request(reqwest::Method::GET, &url, &[("authorization", &other)], None).await.0, 404);
+    assert_eq!(app.request(reqwest::Method::GET, &url, &[], None).await.0, 401);
+    assert_eq!(app.request(reqwest::Method::GET, "/reports/nonsense", &[("authorization", &auth)], None).await.0, 400);
+    let mine = "{ organization { generatedReports(first: 10) { totalCount } } }";
+    assert_eq!(
+        data(&app.gql(Some(&member), mine, json!({})).await)["organization"]["generatedReports"]["totalCount"],
+        0
+    );
+    assert_eq!(
+        data(&app.gql(Some(&owner), mine, json!({})).await)["organization"]["generatedReports"]["totalCount"],
+        2
+    );
+
+    // The member generating the same template gets their own file of what they see; a
+    // template whose query they may not run makes no report.
+    let r = app.gql(Some(&member), GENERATE, json!({ "i": { "templateId": t, "format": "CSV" } })).await;
+    assert_eq!(data(&r)["generateReport"]["generatedReport"]["rowCount"], 2);
+    let rq = save(&app, &owner, "Restricted", RESTRICTED, true).await;
+    let i = json!({ "name": "Hooks", "savedQueryId": rq, "rowsPath": "organization.webhookEndpoints.nodes",
+                    "columns": [{ "label": "URL", "path": "url" }], "shared": true });
+    let ht = data(&app.gql(Some(&owner), TEMPLATE, json!({ "i": i })).await)["createReportTemplate"]["reportTemplate"]
+        ["id"]
+        .clone();
+    let r = app.gql(Some(&member), GENERATE, json!({ "i": { "templateId": ht, "format": "PDF" } })).await;
+    assert_eq!(code(&r), Some("BAD_USER_INPUT"), "{r}");
+    assert!(r["errors"][0]["message"].as_str().is_some_and(|m| m.contains("FORBIDDEN")), "{r}");
+    assert_eq!(
+        data(&app.gql(Some(&member), mine, json!({})).await)["organization"]["generatedReports"]["totalCount"],
+        1
+    );
+
+    // Templates are checked: paths, column counts, chart indexes.
+    for (patch, f) in [
+        (json!({ "rowsPath": "organization..projects" }), "rowsPath"),
+        (json!({ "columns": [] }), "columns"),
+        (json!({ "columns": [{ "label": "A", "path": "a-b" }] }), "columns[0].path"),
+        (json!({ "chart": { "labelColumn": 0, "valueColumn": 7 } }), "chart"),
+    ] {
+        let mut i =
+            json!({ "name": "Bad", "savedQueryId": q, "rowsPath": "a.b", "columns": [{ "label": "A", "path": "a" }] });
+        if let (Some(b), Some(p)) = (i.as_object_mut(), patch.as_object()) {
+            b.extend(p.clone());
+        }
+        let r = app.gql(Some(&owner), TEMPLATE, json!({ "i": i })).await;
+        assert_eq!((code(&r), field(&r)), (Some("BAD_USER_INPUT"), Some(f)), "{r}");
+    }
+}
+
+#[tokio::test]
+async fn member_performance_is_derived_from_time_tasks_and_client_feedback() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("perf@example.com", "Perf Co").await;
+    let me = app.gql(Some(&owner), "{ viewer { membership { id } } }", json!({})).await;
+    let owner_id = data(&me)["viewer"]["membership"]["id"].as_str().unwrap_or_default().to_owned();
+    let (member, member_id) = app.member(&owner, "perf-m@example.com", "MEMBER").await;
+    let p = project(&app, &owner, "PERF").await;
+    let today = chrono::Utc::now().date_naive();
+    let yesterday = today - Days::new(1);
+    let on_time = task(&app, &owner, &p, json!({ "assigneeId": owner_id, "dueDate": today.to_string() })).await;
+    let late = task(&app, &owner, &p, json!({ "assigneeId": owner_id, "dueDate": yesterday.to_string() })).await;
+    let done =
+        "mutation($t: ID!) { transitionTask(input: { id: $t, status: DONE, expectedVersion: 1 }) { task { id } } }";
+    for t in [&on_time, &late] {
+        data(&app.gql(Some(&owner), done, json!({ "t": t })).await);
+    }
+    let log = "mutation($i: LogTimeInput!) { logTime(input: $i) { timeEntry { id } } }";
+    for (hours, billable) in [("6", true), ("2", false)] {
+        let i = json!({ "projectId": p, "date": today.to_string(), "hours": hours, "isBillable": billable });
+        data(&app.gql(Some(&owner), log, json!({ "i": i })).await);
+    }
+    let acct = "mutation { createAccount(input: { name: \"Client\" }) { account { id } } }";
+    let a = data(&app.gql(Some(&owner), acct, json!({})).await)["createAccount"]["account"]["id"].clone();
+    let link =
+        "mutation($p: ID!, $a: ID!) { setProjectAccount(input: { projectId: $p, accountId: $a }) { project { id } } }";
+    data(&app.gql(Some(&owner), link, json!({ "p": p, "a": a })).await);
+    let give = "mutation($i: GiveClientFeedbackInput!) { giveClientFeedback(input: $i) { feedback { id } } }";
+    for rating in [5, 4] {
+        data(&app.gql(Some(&owner), give, json!({ "i": { "accountId": a, "projectId": p, "rating": rating } })).await);
+    }
+
+    let q = "query($m: ID!, $from: Date!, $to: Date!) { node(id: $m) { ... on Membership { performance(from: $from, to: $to, bucket: WEEK) { \
+             periodStart periodEnd capacityHours loggedHours billableHours utilisation deliveredTasks onTimeTasks feedbackRating feedbackCount } } } }";
+    let vars = |m: &str| json!({ "m": m, "from": monday(today).to_string(), "to": today.to_string() });
+    let r = app.gql(Some(&owner), q, vars(&owner_id)).await;
+    let p0 = &data(&r)["node"]["performance"][0];
+    let weekdays = (0..=today.weekday().num_days_from_monday()).filter(|d| *d < 5).count() as i64;
+    assert_eq!(p0["periodStart"].as_str(), Some(monday(today).to_string().as_str()));
+    assert_eq!(p0["capacityHours"], json!((weekdays * 8).to_string()));
+    assert_eq!((p0["loggedHours"].as_str(), p0["billableHours"].as_str()), (Some("8"), Some("6")));
+    assert_eq!((p0["deliveredTasks"].as_i64(), p0["onTimeTasks"].as_i64()), (Some(2), Some(1)));
+    assert_eq!((p0["feedbackRating"].as_str(), p0["feedbackCount"].as_i64()), (Some("4.5"), Some(2)));
+    // 6 billable hours of 8 per weekday so far this week, in percent to one decimal.
+    let expected = ["", "75", "37.5", "25", "18.8", "15"].get(weekdays as usize).copied().unwrap_or("15");
+    assert_eq!(p0["utilisation"].as_str(), (weekdays > 0).then_some(expected), "{p0}");
+    // Someone who logged nothing: no feedback is theirs.
+    let r = app.gql(Some(&owner), q, vars(&member_id)).await;
+    let m0 = &data(&r)["node"]["performance"][0];
+    assert_eq!(
+        (m0["loggedHours"].as_str(), m0["feedbackRating"].clone(), m0["feedbackCount"].as_i64()),
+        (Some("0"), Value::Null, Some(0))
+    );
+    // A member sees their own, not the owner's.
+    assert!(data(&app.gql(Some(&member), q, vars(&member_id)).await)["node"]["performance"].is_array());
+    assert_eq!(code(&app.gql(Some(&member), q, vars(&owner_id)).await), Some("FORBIDDEN"));
+    let bad = json!({ "m": owner_id, "from": today.to_string(), "to": yesterday.to_string() });
+    assert_eq!(field(&app.gql(Some(&owner), q, bad).await), Some("to"));
+}

@@ -49,13 +49,14 @@ pub trait QueryRunner: Send + Sync {
     ) -> BoxFuture<'static, AppResult<QueryOutcome>>;
 }
 
-/// The schema's runner (schema data).
+/// The schema's runner (schema data, as `Option<Runner>`: a schema built only to print
+/// its SDL has none).
 #[derive(Clone)]
 pub struct Runner(pub Arc<dyn QueryRunner>);
 
 impl Runner {
     /// The runner the server gave the schema.
     pub fn of(ctx: &ResolverContext<'_>) -> AppResult<Runner> {
-        ctx.data::<Runner>().cloned().map_err(|_| AppError::internal("query runner missing"))
+        ctx.data_opt::<Option<Runner>>().cloned().flatten().ok_or_else(|| AppError::internal("query runner missing"))
     }
 }

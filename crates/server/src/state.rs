@@ -85,7 +85,7 @@ impl AppState {
             .data(models.clone())
             .data(Some(ai.clone()))
             .data(Some(webhooks.clone()))
-            .data(opsgraph_core::query_runner::Runner(runner.clone()))
+            .data(Some(opsgraph_core::query_runner::Runner(runner.clone())))
             .data(metrics.clone());
         if !config.introspection {
             // "Did you mean …" would leak the names introspection hides.

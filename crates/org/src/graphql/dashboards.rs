@@ -222,7 +222,7 @@ fn saved_query_object() -> Object {
         .field(ref_field::<Q, Membership>("owner", "Who saved it.", |q| q.owner_id))
         .field(
             Field::new("run", nn(scalar::JSON), |ctx| {
-                let r = ctx.data_opt::<Runner>().cloned();
+                let r = ctx.data_opt::<Option<Runner>>().cloned().flatten();
                 FieldFuture::new(async move {
                     let q = parent::<Q>(&ctx)?;
                     let vars = ctx
@@ -277,7 +277,7 @@ fn widget_object() -> Object {
         ))
         .field(
             Field::new("result", nullable(scalar::JSON), |ctx| {
-                let r = ctx.data_opt::<Runner>().cloned();
+                let r = ctx.data_opt::<Option<Runner>>().cloned().flatten();
                 FieldFuture::new(async move {
                     let w = parent::<W>(&ctx)?;
                     let Some(q) = w.saved_query_id else { return Ok(None) };
