@@ -102,6 +102,25 @@ async fn one_query_touches_every_field() {
     assert_eq!(r["pendingActions"]["nodes"][0]["status"], "PENDING", "{r}");
     assert_eq!(r["pendingActions"]["nodes"][0]["diff"]["title"]["to"], "Renew the VPN certificate");
     assert_eq!(r["workflows"]["nodes"], json!([{ "triggerEvent": "deal.won", "status": "ACTIVE" }]));
+    // The demo's reporting: a shared dashboard of KPIs (six periods measured) with a chart
+    // and a list over a saved query, and a report template that generates.
+    let rep = "{ organization { dashboards { nodes { name widgets { kind result } } } \
+               kpis { nodes { measurements { totalCount } } } reportTemplates { nodes { id name } } } }";
+    let r = data(&app.gql(Some(&token), rep, json!({})).await)["organization"].clone();
+    let widgets = r["dashboards"]["nodes"][0]["widgets"].as_array().cloned().unwrap_or_default();
+    assert_eq!(r["dashboards"]["nodes"][0]["name"], "Operations");
+    let kinds: Vec<&str> = widgets.iter().filter_map(|w| w["kind"].as_str()).collect();
+    assert_eq!(kinds, ["KPI", "KPI", "KPI", "KPI", "KPI", "CHART", "LIST"]);
+    assert!(
+        widgets[6]["result"]["data"]["organization"]["projects"]["nodes"].as_array().is_some_and(|n| !n.is_empty())
+    );
+    let counts: Vec<Value> =
+        r["kpis"]["nodes"].as_array().into_iter().flatten().map(|k| k["measurements"]["totalCount"].clone()).collect();
+    assert_eq!(counts, vec![json!(6); 5], "{r}");
+    let generate =
+        "mutation($t: ID!) { generateReport(input: { templateId: $t, format: PDF }) { generatedReport { rowCount } } }";
+    let g = app.gql(Some(&token), generate, json!({ "t": r["reportTemplates"]["nodes"][0]["id"] })).await;
+    assert!(data(&g)["generateReport"]["generatedReport"]["rowCount"].as_i64().is_some_and(|n| n > 0), "{g}");
     // The demo's client portal login reads its account's project and client-visible tasks.
     let client = app.log_in_as(opsgraph_crm::seed::PORTAL_LOGINS[0], opsgraph_server::seed::DEMO_PASSWORD).await;
     let portal = "{ viewer { clientAccount { name projects { nodes { key tasks { totalCount } } } } } }";

@@ -293,11 +293,18 @@ pub async fn reporting(
     metrics: &opsgraph_core::kpi::Metrics,
     runner: &opsgraph_core::query_runner::Runner,
 ) -> AppResult<()> {
+    use crate::service::dashboards::{self, DashboardInput};
+    let input = DashboardInput { name: Some("Operations".into()), shared: Some(true), ..Default::default() };
+    let dash = dashboards::create(db, &org.owner, input).await?;
+    demo_kpis(db, org, metrics, dash.id).await?;
+    demo_queries(db, org, runner, dash.id).await
+}
+
+/// Five KPIs, each measured for this period and the five before it, on the dashboard.
+async fn demo_kpis(db: &TxDb, org: &DemoOrg, metrics: &opsgraph_core::kpi::Metrics, dash: uuid::Uuid) -> AppResult<()> {
     use crate::enums::{KpiDirection as D, KpiPeriod as P, MeasurementSource, WidgetKind as W};
-    use crate::service::dashboards::{self, ChartSpec, DashboardInput, WidgetInput};
+    use crate::service::dashboards::{self, WidgetInput};
     use crate::service::kpis::{self, KpiInput, period_of};
-    use crate::service::report_files::{ChartColumns, Column};
-    use crate::service::{reports, saved_queries};
     let s = &org.owner;
     let plan: [(&str, &str, serde_json::Value, i64, D, P); 5] = [
         ("Open tasks", "work.open_tasks", serde_json::json!({}), 60, D::LowerIsBetter, P::Week),
@@ -313,12 +320,6 @@ pub async fn reporting(
         ),
         ("Overdue invoices", "finance.overdue_invoices", serde_json::json!({}), 0, D::LowerIsBetter, P::Week),
     ];
-    let dash = dashboards::create(
-        db,
-        s,
-        DashboardInput { name: Some("Operations".into()), shared: Some(true), ..Default::default() },
-    )
-    .await?;
     let today = chrono::Utc::now().date_naive();
     for (name, metric, params, target, direction, period) in plan {
         let input = KpiInput {
@@ -328,36 +329,42 @@ pub async fn reporting(
             target: Some(Some(rust_decimal::Decimal::from(target))),
             direction: Some(direction),
             period: Some(period),
-            owner_id: Some(Some(s.membership_id.unwrap_or_default())),
+            owner_id: Some(s.membership_id),
             ..Default::default()
         };
         let k = kpis::create(db, s, metrics, input).await?;
-        // This period and the five before it, so the trend has a shape.
         let mut day = today;
         for _ in 0..6 {
             kpis::record(db, metrics, &k, day, MeasurementSource::Schedule).await?;
             day = period_of(period, day).from.pred_opt().unwrap_or(day);
         }
         let w = WidgetInput { kind: Some(W::Kpi), title: Some(name.into()), kpi_id: Some(k.id), ..Default::default() };
-        dashboards::add_widget(db, s, dash.id, w).await?;
+        dashboards::add_widget(db, s, dash, w).await?;
     }
-    let q = saved_queries::create(
-        db,
-        s,
-        runner,
-        saved_queries::SavedQueryInput {
-            name: Some("Projects and their tasks".into()),
-            document: Some(DEMO_PROJECTS_QUERY.into()),
-            shared: Some(true),
-            ..Default::default()
-        },
-    )
-    .await?;
-    let chart = ChartSpec {
-        rows_path: "organization.projects.nodes".into(),
-        label_path: "key".into(),
-        value_path: "tasks.totalCount".into(),
+    Ok(())
+}
+
+/// A shared saved query, a chart and a list over it, and a report template.
+async fn demo_queries(
+    db: &TxDb,
+    org: &DemoOrg,
+    runner: &opsgraph_core::query_runner::Runner,
+    dash: uuid::Uuid,
+) -> AppResult<()> {
+    use crate::enums::WidgetKind as W;
+    use crate::service::dashboards::{self, ChartSpec, WidgetInput};
+    use crate::service::report_files::{ChartColumns, Column};
+    use crate::service::{reports, saved_queries};
+    let s = &org.owner;
+    let input = saved_queries::SavedQueryInput {
+        name: Some("Projects and their tasks".into()),
+        document: Some(DEMO_PROJECTS_QUERY.into()),
+        shared: Some(true),
+        ..Default::default()
     };
+    let q = saved_queries::create(db, s, runner, input).await?;
+    let rows = "organization.projects.nodes";
+    let chart = ChartSpec { rows_path: rows.into(), label_path: "key".into(), value_path: "tasks.totalCount".into() };
     for (kind, title) in [(W::Chart, "Tasks per project"), (W::List, "Projects")] {
         let w = WidgetInput {
             kind: Some(kind),
@@ -366,13 +373,13 @@ pub async fn reporting(
             chart: Some(chart.clone()),
             ..Default::default()
         };
-        dashboards::add_widget(db, s, dash.id, w).await?;
+        dashboards::add_widget(db, s, dash, w).await?;
     }
     let columns = [("Key", "key"), ("Project", "name"), ("Status", "status"), ("Tasks", "tasks.totalCount")];
     let input = reports::TemplateInput {
         name: Some("Project portfolio".into()),
         saved_query_id: Some(q.id),
-        rows_path: Some("organization.projects.nodes".into()),
+        rows_path: Some(rows.into()),
         columns: Some(columns.iter().map(|(l, p)| Column { label: (*l).into(), path: (*p).into() }).collect()),
         chart: Some(Some(ChartColumns { label_column: 0, value_column: 3 })),
         shared: Some(true),

@@ -52,18 +52,22 @@ pub fn all() -> Vec<Metric> {
         },
         Metric {
             key: "work.billable_utilisation",
-            description: "Billable hours logged as a share of the active staff's capacity in the period \
-                          (their weekly availability, 8 h Monday to Friday by default), in percent.",
+            description: "Billable hours logged as a share of the delivery staff's capacity in the period, in percent. \
+                          Delivery staff: members staffed on a live project during the period or who logged time in it; \
+                          capacity: their weekly availability (8 h Monday to Friday by default).",
             unit: MetricUnit::Percent,
             param: None,
-            sql: "WITH staff AS (SELECT id FROM memberships WHERE org_id = $1 AND is_active AND role <> 'CLIENT'), \
+            sql: "WITH staff AS (SELECT pm.membership_id AS id FROM project_members pm JOIN projects p ON p.id = pm.project_id \
+                    WHERE pm.org_id = $1 AND p.deleted_at IS NULL \
+                      AND (pm.start_date IS NULL OR pm.start_date < $3::date) AND (pm.end_date IS NULL OR pm.end_date >= $2::date) \
+                  UNION SELECT membership_id FROM time_entries WHERE org_id = $1 AND entry_date >= $2::date AND entry_date < $3::date), \
                   days AS (SELECT d::date AS d, extract(isodow FROM d)::smallint AS wd \
                            FROM generate_series($2::date, $3::date - 1, interval '1 day') d), \
                   cap AS (SELECT sum(coalesce(a.hours, CASE WHEN days.wd < 6 THEN 8 ELSE 0 END)) AS h \
                           FROM staff CROSS JOIN days \
                           LEFT JOIN availability a ON a.membership_id = staff.id AND a.weekday = days.wd), \
-                  billable AS (SELECT sum(e.hours) AS h FROM time_entries e JOIN staff ON staff.id = e.membership_id \
-                               WHERE e.is_billable AND e.entry_date >= $2::date AND e.entry_date < $3::date) \
+                  billable AS (SELECT sum(e.hours) AS h FROM time_entries e \
+                               WHERE e.org_id = $1 AND e.is_billable AND e.entry_date >= $2::date AND e.entry_date < $3::date) \
                   SELECT coalesce(100 * billable.h / nullif(cap.h, 0), 0) AS value FROM cap, billable",
         },
         Metric {

@@ -256,7 +256,7 @@ pub async fn measure(
     let m = record(db, metrics, &k, day, MeasurementSource::OnDemand).await?;
     if on.is_none() {
         kpi::Entity::update_many()
-            .col_expr(kpi::Column::LastMeasuredAt, sea_orm::sea_query::Expr::current_timestamp().into())
+            .col_expr(kpi::Column::LastMeasuredAt, sea_orm::sea_query::Expr::current_timestamp())
             .filter(kpi::Column::Id.eq(k.id))
             .exec(db)
             .await?;
@@ -290,7 +290,7 @@ pub async fn run_due(pool: &DatabaseConnection, metrics: &Metrics, every: Durati
         if !due.is_empty() {
             let ids: Vec<Uuid> = due.iter().map(|k| k.id).collect();
             kpi::Entity::update_many()
-                .col_expr(kpi::Column::LastMeasuredAt, sea_orm::sea_query::Expr::current_timestamp().into())
+                .col_expr(kpi::Column::LastMeasuredAt, sea_orm::sea_query::Expr::current_timestamp())
                 .filter(kpi::Column::Id.is_in(ids))
                 .exec(&db)
                 .await?;

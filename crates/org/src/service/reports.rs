@@ -55,7 +55,7 @@ fn checked_columns(columns: Vec<Column>) -> AppResult<serde_json::Value> {
     }
     for (i, c) in columns.iter().enumerate() {
         validate::text(&format!("columns[{i}].label"), &c.label, 1, 100, false)?;
-        report_files::parse_path(&c.path).map_err(|m| AppError::bad_input(&format!("columns[{i}].path"), m))?;
+        report_files::parse_path(&c.path).map_err(|m| AppError::bad_input(format!("columns[{i}].path"), m))?;
     }
     Ok(serde_json::to_value(columns).unwrap_or_default())
 }
