@@ -77,6 +77,9 @@ async fn tenant(app: &TestApp, marker: &str) -> Tenant {
     )
     .await;
     let mut ids: Ids = HashMap::new();
+    for (ty, id) in reporting_ids(app, &token, marker).await {
+        ids.entry(ty.to_owned()).or_default().push(id);
+    }
     for (ty, id) in [
         ("Membership", me),
         ("Membership", member),
@@ -92,6 +95,35 @@ async fn tenant(app: &TestApp, marker: &str) -> Tenant {
     }
     let org = opsgraph_core::id::decode_as(&org_gid, "Organization", "id").expect("org id");
     Tenant { token, org, ids, marker: marker.to_owned() }
+}
+
+/// A KPI, a saved query, a dashboard with a widget, a report template and a generated
+/// report of the tenant, by type.
+async fn reporting_ids(app: &TestApp, token: &str, marker: &str) -> Vec<(&'static str, String)> {
+    let kpi = "mutation($n: String!) { createKpi(input: { name: $n, metric: \"work.open_tasks\" }) { kpi { id } } }";
+    let kpi = id_of(app, token, kpi, json!({ "n": format!("{marker} kpi") })).await;
+    let measured = "mutation($k: ID!) { measureKpi(input: { id: $k }) { kpiMeasurement { id } } }";
+    let measurement = id_of(app, token, measured, json!({ "k": kpi })).await;
+    let save = "mutation($n: String!) { createSavedQuery(input: { name: $n, document: \"{ organization { projects { nodes { name } } } }\", shared: true }) { savedQuery { id } } }";
+    let query = id_of(app, token, save, json!({ "n": format!("{marker} query") })).await;
+    let dash = "mutation($n: String!) { createDashboard(input: { name: $n, shared: true }) { dashboard { id } } }";
+    let dash = id_of(app, token, dash, json!({ "n": format!("{marker} dashboard") })).await;
+    let widget = "mutation($d: ID!, $q: ID!) { addDashboardWidget(input: { dashboardId: $d, kind: LIST, title: \"w\", savedQueryId: $q }) { dashboardWidget { id } } }";
+    let widget = id_of(app, token, widget, json!({ "d": dash, "q": query })).await;
+    let template = "mutation($q: ID!) { createReportTemplate(input: { name: \"t\", savedQueryId: $q, rowsPath: \"organization.projects.nodes\", columns: [{ label: \"Name\", path: \"name\" }], shared: true }) { reportTemplate { id } } }";
+    let template = id_of(app, token, template, json!({ "q": query })).await;
+    let report =
+        "mutation($t: ID!) { generateReport(input: { templateId: $t, format: CSV }) { generatedReport { id } } }";
+    let report = id_of(app, token, report, json!({ "t": template })).await;
+    vec![
+        ("Kpi", kpi),
+        ("KpiMeasurement", measurement),
+        ("SavedQuery", query),
+        ("Dashboard", dash),
+        ("DashboardWidget", widget),
+        ("ReportTemplate", template),
+        ("GeneratedReport", report),
+    ]
 }
 
 /// Audit actions of every write so far that changed a node but emitted no event about it

@@ -230,6 +230,7 @@ pub async fn generate(
         serde_json::json!({ "templateId": t.id, "format": row.format }),
     )
     .await?;
+    w.changed::<GeneratedReport>("report.generated", row.id, None).await?;
     Ok(row)
 }
 
