@@ -122,6 +122,18 @@ async fn the_allow_list_runs_only_registered_operations() {
     assert_eq!(code(&post_to(&base, &b, apq(None, &h)).await), Some("FORBIDDEN"), "registered for A only");
     opsgraph_server::persisted::register(&app.pool, &[Q.to_owned()], None).await.expect("global");
     assert_eq!(data(&post_to(&base, &b, apq(None, &h)).await)["viewer"]["user"]["email"], "b@example.com");
+    // A saved query is a stored document: in allow-list mode it runs only once registered too.
+    let doc = "{ organization { name } }";
+    let save = "mutation($d: String!) { createSavedQuery(input: { name: \"q\", document: $d }) { savedQuery { id } } }";
+    let id = data(&app.gql(Some(&a), save, json!({ "d": doc })).await)["createSavedQuery"]["savedQuery"]["id"].clone();
+    let run = "query($id: ID!) { node(id: $id) { ... on SavedQuery { run } } }";
+    opsgraph_server::persisted::register(&app.pool, &[run.to_owned()], None).await.expect("register run");
+    let body = || serde_json::to_vec(&json!({ "query": run, "variables": { "id": id } })).expect("json");
+    let r = post_to(&base, &a, body()).await;
+    assert_eq!((code(&r), r["errors"][0]["path"].clone()), (Some("FORBIDDEN"), json!(["node", "run"])), "{r}");
+    opsgraph_server::persisted::register(&app.pool, &[doc.to_owned()], None).await.expect("register doc");
+    let r = post_to(&base, &a, body()).await;
+    assert_eq!(data(&r)["node"]["run"]["data"]["organization"]["name"], "Allow A");
     let _ = std::fs::remove_dir_all(&dir);
     drop(strict);
     app.finish().await;

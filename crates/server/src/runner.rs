@@ -19,12 +19,14 @@ pub struct SchemaRunner {
     schema: OnceLock<Schema>,
     limits: Limits,
     cost: Arc<CostLimiter>,
+    /// Allow-list mode: a stored document runs only if it is a registered operation.
+    registered_only: bool,
 }
 
 impl SchemaRunner {
     /// A runner with the request limits and cost buckets; [`Self::attach`] gives it the schema.
-    pub fn new(limits: Limits, cost: Arc<CostLimiter>) -> Arc<SchemaRunner> {
-        Arc::new(SchemaRunner { schema: OnceLock::new(), limits, cost })
+    pub fn new(limits: Limits, cost: Arc<CostLimiter>, registered_only: bool) -> Arc<SchemaRunner> {
+        Arc::new(SchemaRunner { schema: OnceLock::new(), limits, cost, registered_only })
     }
 
     /// Gives the runner the schema it runs documents through.
@@ -35,11 +37,15 @@ impl SchemaRunner {
 
 /// Runs a checked `document` as the caller of `req`; charges and refunds its cost.
 async fn execute(
-    schema: Schema,
-    cost: Arc<CostLimiter>,
+    (schema, cost, registered_only): (Schema, Arc<CostLimiter>, bool),
     req: Arc<RequestCtx>,
     (document, vars, requested): (String, Variables, u64),
 ) -> AppResult<QueryOutcome> {
+    if registered_only && !crate::persisted::allowed(req.db.as_ref(), &crate::persisted::hash(&document)).await? {
+        return Err(AppError::Forbidden(
+            "only registered operations run on this server: register the saved query's document".into(),
+        ));
+    }
     let session = &req.session;
     let key = CostLimiter::key(session, session.ip.as_deref().unwrap_or_default());
     cost.admit(&key, requested)?;
@@ -89,10 +95,10 @@ impl QueryRunner for SchemaRunner {
             let schema = self.schema.get().cloned().ok_or_else(|| AppError::internal("runner has no schema"))?;
             Ok((schema, vars, requested))
         })();
-        let cost = self.cost.clone();
+        let (cost, registered_only) = (self.cost.clone(), self.registered_only);
         Box::pin(async move {
             let (schema, vars, requested) = prepared?;
-            execute(schema, cost, req, (document, vars, requested)).await
+            execute((schema, cost, registered_only), req, (document, vars, requested)).await
         })
     }
 }

@@ -19,7 +19,7 @@ pub async fn demo(pool: &DatabaseConnection, config: &crate::config::Config) -> 
     let metrics = opsgraph_schema::metrics().map_err(|e| anyhow::anyhow!(e))?;
     // Saved queries are only checked here (parsed, within the limits), never run.
     let cost = std::sync::Arc::new(crate::cost::CostLimiter::new(config.cost_budget, config.cost_refill_per_sec));
-    let runner = opsgraph_core::query_runner::Runner(crate::runner::SchemaRunner::new(config.limits(), cost));
+    let runner = opsgraph_core::query_runner::Runner(crate::runner::SchemaRunner::new(config.limits(), cost, false));
     for (org_plan, work_plan) in opsgraph_org::seed::PLANS.iter().zip(&opsgraph_work::seed::PLANS) {
         let db = TxDb::begin(pool, &Tenant::default()).await?;
         let seeded = async {

@@ -70,7 +70,7 @@ impl AppState {
         let events = Hub::new(live_pool.clone(), Outbox, live.clone());
         let inbox = Hub::new(live_pool.clone(), Inbox, live);
         let cost = Arc::new(crate::cost::CostLimiter::new(config_cost.0, config_cost.1));
-        let runner = crate::runner::SchemaRunner::new(config.limits(), cost.clone());
+        let runner = crate::runner::SchemaRunner::new(config.limits(), cost.clone(), config.persisted_only);
         let metrics = opsgraph_schema::metrics().map_err(|e| anyhow::anyhow!(e))?;
         let mut builder = opsgraph_schema::builder()
             .map_err(|e| anyhow::anyhow!(e))?
