@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::{Datelike, Days};
 use opsgraph_e2e::{TestApp, code, data, field};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 const PROJECT: &str = "mutation($i: CreateProjectInput!) { createProject(input: $i) { project { id } } }";
@@ -565,4 +566,39 @@ async fn member_performance_is_derived_from_time_tasks_and_client_feedback() {
     assert_eq!(code(&app.gql(Some(&member), q, vars(&owner_id)).await), Some("FORBIDDEN"));
     let bad = json!({ "m": owner_id, "from": today.to_string(), "to": yesterday.to_string() });
     assert_eq!(field(&app.gql(Some(&owner), q, bad).await), Some("to"));
+}
+
+#[tokio::test]
+async fn kpi_periods_follow_the_organisations_time_zone() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("tz@example.com", "Tz Co").await;
+    let upd = "mutation($tz: String!, $v: Int!) { updateOrganization(input: { expectedVersion: $v, timezone: $tz }) { organization { version } } }";
+    let mut version = 1;
+    // UTC+14 and UTC-12: at any moment at least one of them is on another day than UTC.
+    for zone in ["Pacific/Kiritimati", "Etc/GMT+12"] {
+        let r = app.gql(Some(&owner), upd, json!({ "tz": zone, "v": version })).await;
+        version = data(&r)["updateOrganization"]["organization"]["version"].as_i64().unwrap_or_default();
+        let i = json!({ "name": format!("Daily {zone}"), "metric": "work.tasks_completed", "period": "DAY" });
+        let id = kpi(&app, &owner, i).await;
+        let m = app.gql(Some(&owner), MEASURE, json!({ "i": { "id": id } })).await;
+        let local = app
+            .pool
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                "SELECT ((now() AT TIME ZONE $1)::date)::text AS d",
+                [zone.into()],
+            ))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|r| r.try_get::<String>("", "d").ok());
+        assert_eq!(data(&m)["measureKpi"]["kpiMeasurement"]["periodStart"].as_str(), local.as_deref(), "{zone}");
+        let tomorrow = local
+            .as_deref()
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map(|d| d + Days::new(1));
+        let r =
+            app.gql(Some(&owner), MEASURE, json!({ "i": { "id": id, "on": tomorrow.map(|d| d.to_string()) } })).await;
+        assert_eq!((code(&r), field(&r)), (Some("BAD_USER_INPUT"), Some("on")), "the zone's tomorrow has not begun");
+    }
 }

@@ -304,7 +304,7 @@ pub async fn reporting(
 async fn demo_kpis(db: &TxDb, org: &DemoOrg, metrics: &opsgraph_core::kpi::Metrics, dash: uuid::Uuid) -> AppResult<()> {
     use crate::enums::{KpiDirection as D, KpiPeriod as P, MeasurementSource, WidgetKind as W};
     use crate::service::dashboards::{self, WidgetInput};
-    use crate::service::kpis::{self, KpiInput, period_of};
+    use crate::service::kpis::{self, KpiInput};
     let s = &org.owner;
     let plan: [(&str, &str, serde_json::Value, i64, D, P); 5] = [
         ("Open tasks", "work.open_tasks", serde_json::json!({}), 60, D::LowerIsBetter, P::Week),
@@ -320,7 +320,6 @@ async fn demo_kpis(db: &TxDb, org: &DemoOrg, metrics: &opsgraph_core::kpi::Metri
         ),
         ("Overdue invoices", "finance.overdue_invoices", serde_json::json!({}), 0, D::LowerIsBetter, P::Week),
     ];
-    let today = chrono::Utc::now().date_naive();
     for (name, metric, params, target, direction, period) in plan {
         let input = KpiInput {
             name: Some(name.into()),
@@ -333,10 +332,10 @@ async fn demo_kpis(db: &TxDb, org: &DemoOrg, metrics: &opsgraph_core::kpi::Metri
             ..Default::default()
         };
         let k = kpis::create(db, s, metrics, input).await?;
-        let mut day = today;
+        let mut day = None;
         for _ in 0..6 {
-            kpis::record(db, metrics, &k, day, MeasurementSource::Schedule).await?;
-            day = period_of(period, day).from.pred_opt().unwrap_or(day);
+            let m = kpis::record(db, metrics, &k, day, MeasurementSource::Schedule).await?;
+            day = m.period_start.pred_opt();
         }
         let w = WidgetInput { kind: Some(W::Kpi), title: Some(name.into()), kpi_id: Some(k.id), ..Default::default() };
         dashboards::add_widget(db, s, dash, w).await?;

@@ -201,20 +201,47 @@ pub async fn delete(db: &impl ConnectionTrait, session: &Session, id: Uuid) -> A
     Ok(row)
 }
 
-/// Measures `k` for the period holding `day` and records it (replacing that period's
-/// earlier value); one statement to measure, one to record.
+/// The organisation's calendar for a measurement: makes its time zone the transaction's
+/// (so a metric's date bounds and `::date` casts are its local days) and returns the zone
+/// that was set before and the organisation's today.
+async fn local_calendar(db: &impl ConnectionTrait, org: Uuid) -> AppResult<(String, NaiveDate)> {
+    let sql = "WITH before AS MATERIALIZED (SELECT current_setting('TimeZone') AS prev) \
+               SELECT before.prev, (now() AT TIME ZONE o.timezone)::date AS today, \
+                 set_config('TimeZone', o.timezone, true) AS tz \
+               FROM before, organizations o WHERE o.id = $1";
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [org.into()]))
+        .await?
+        .ok_or_else(|| AppError::not_found("organization"))?;
+    Ok((row.try_get("", "prev")?, row.try_get("", "today")?))
+}
+
+/// Measures `k` for the period holding `day` (default: the organisation's today, in its
+/// time zone) and records it, replacing that period's earlier value. A day after today is
+/// BAD_USER_INPUT on `on`.
 pub async fn record(
     db: &impl ConnectionTrait,
     metrics: &Metrics,
     k: &kpi::Model,
-    day: NaiveDate,
+    day: Option<NaiveDate>,
     source: MeasurementSource,
 ) -> AppResult<kpi_measurement::Model> {
     let metric = metrics.get(&k.metric, "metric")?;
     let param = Metrics::param_value(metric, &k.params)?;
     let period = KpiPeriod::parse(&k.period).ok_or_else(|| AppError::internal("kpi with an unknown period"))?;
+    let (previous_zone, today) = local_calendar(db, k.org_id).await?;
+    let day = day.unwrap_or(today);
+    if day > today {
+        return Err(AppError::bad_input("on", "a period that has not begun cannot be measured"));
+    }
     let span = period_of(period, day);
     let value = Metrics::measure(db, metric, k.org_id, span, param).await?;
+    let restore = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT set_config('TimeZone', $1, true)",
+        [previous_zone.into()],
+    );
+    db.query_one_raw(restore).await?;
     let sql = "INSERT INTO kpi_measurements (id, org_id, kpi_id, period_start, period_end, value, target, source) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                ON CONFLICT (kpi_id, period_start) DO UPDATE SET value = excluded.value, target = excluded.target, \
@@ -238,7 +265,8 @@ pub async fn record(
         .ok_or_else(|| AppError::internal("measurement not recorded"))
 }
 
-/// Measures a KPI now, or for the period holding `on` (AnalyticsManage).
+/// Measures a KPI for its current period (in the organisation's time zone), or for the
+/// period holding `on` (AnalyticsManage).
 pub async fn measure(
     db: &impl ConnectionTrait,
     session: &Session,
@@ -248,12 +276,7 @@ pub async fn measure(
 ) -> AppResult<kpi_measurement::Model> {
     let w = Write::new(db, session, Permission::AnalyticsManage)?;
     let k = get(db, w.org, id).await?;
-    let today = chrono::Utc::now().date_naive();
-    let day = on.unwrap_or(today);
-    if day > today {
-        return Err(AppError::bad_input("on", "a period that has not begun cannot be measured"));
-    }
-    let m = record(db, metrics, &k, day, MeasurementSource::OnDemand).await?;
+    let m = record(db, metrics, &k, on, MeasurementSource::OnDemand).await?;
     if on.is_none() {
         kpi::Entity::update_many()
             .col_expr(kpi::Column::LastMeasuredAt, sea_orm::sea_query::Expr::current_timestamp())
@@ -266,7 +289,7 @@ pub async fn measure(
 }
 
 /// The scheduled job: measures every active KPI of every organisation not measured for
-/// `every`, for today's period. Safe on several instances: a KPI being measured is
+/// `every`, for the period holding the organisation's today. Safe on several instances: a KPI being measured is
 /// locked, the others skip it. Returns the measurements recorded.
 pub async fn run_due(pool: &DatabaseConnection, metrics: &Metrics, every: Duration) -> AppResult<u64> {
     let mut done = 0;
@@ -278,9 +301,8 @@ pub async fn run_due(pool: &DatabaseConnection, metrics: &Metrics, every: Durati
                    ORDER BY id FOR UPDATE SKIP LOCKED";
         let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, [org.into(), stale.into()]);
         let due = kpi::Model::find_by_statement(stmt).all(&db).await?;
-        let today = chrono::Utc::now().date_naive();
         for k in &due {
-            match record(&db, metrics, k, today, MeasurementSource::Schedule).await {
+            match record(&db, metrics, k, None, MeasurementSource::Schedule).await {
                 Ok(_) => done += 1,
                 // A metric a newer server no longer has: skip it, keep the others.
                 Err(e @ AppError::BadUserInput { .. }) => tracing::warn!(kpi = %k.id, error = ?e, "kpi not measured"),
