@@ -323,6 +323,17 @@ async fn dashboards_order_widgets_and_show_each_viewer_their_own_view() {
     assert_eq!(channel_names(&tw[2]["result"]), vec!["lobby"]);
     assert_eq!(tw[2]["result"]["errors"][0]["extensions"]["code"], "FORBIDDEN");
 
+    // The chart and the list run their one saved query once.
+    let list_only = "query($id: ID!) { node(id: $id) { ... on Dashboard { widgets { result } } } }";
+    let all = app.gql(Some(&owner), list_only, json!({ "id": dash })).await;
+    let r = app
+        .gql(Some(&owner), "query($id: ID!) { node(id: $id) { ... on SavedQuery { run } } }", json!({ "id": shared_q }))
+        .await;
+    // The dashboard, its widgets and the saved query's row instead of the saved query's row;
+    // then the query's own statements once, not twice.
+    let n = |v: &Value| v["extensions"]["sqlStatements"].as_i64().unwrap_or_default();
+    assert_eq!(n(&all), n(&r) + 2, "{all} {r}");
+
     // A member's dashboard is theirs; they cannot change the owner's.
     let r = app.gql(Some(&member), DASH, json!({ "i": { "name": "Mine" } })).await;
     let their_dash = data(&r)["createDashboard"]["dashboard"]["id"].clone();
@@ -490,6 +501,15 @@ async fn reports_export_csv_and_pdf_that_only_their_requester_downloads() {
         data(&app.gql(Some(&member), mine, json!({})).await)["organization"]["generatedReports"]["totalCount"],
         1
     );
+
+    // A document runs once per request between writes, never across one: the second report
+    // of this mutation sees the project created between the two.
+    let seq = "mutation($t: ID!) { a: generateReport(input: { templateId: $t, format: CSV }) { generatedReport { rowCount } } \
+               createProject(input: { key: \"GAMMA\", name: \"Gamma\" }) { project { id } } \
+               b: generateReport(input: { templateId: $t, format: CSV }) { generatedReport { rowCount } } }";
+    let r = app.gql(Some(&owner), seq, json!({ "t": t })).await;
+    let rows = |k: &str| data(&r)[k]["generatedReport"]["rowCount"].as_i64();
+    assert_eq!((rows("a"), rows("b")), (Some(2), Some(3)));
 
     // Templates are checked: paths, column counts, chart indexes.
     for (patch, f) in [

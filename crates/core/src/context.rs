@@ -31,6 +31,9 @@ pub struct RequestCtx {
     ai_cost: Mutex<Option<AiCost>>,
     /// A stored document run inside another request (see [`Self::nested`]).
     nested: bool,
+    /// Root mutation fields begun so far: what a read earlier in the request saw may have
+    /// changed since (memos of reads key on it).
+    writes: std::sync::atomic::AtomicU32,
 }
 
 /// The language-model spend of one request, told to the client in `extensions.aiCost`.
@@ -88,6 +91,7 @@ impl RequestCtx {
             signed_in: Mutex::default(),
             ai_cost: Mutex::default(),
             nested: false,
+            writes: Default::default(),
         })
     }
 
@@ -104,7 +108,18 @@ impl RequestCtx {
             signed_in: Mutex::default(),
             ai_cost: Mutex::default(),
             nested: true,
+            writes: Default::default(),
         })
+    }
+
+    /// Marks the start of a root mutation field (see `writes`).
+    pub fn begin_write(&self) {
+        self.writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Root mutation fields begun so far in this request.
+    pub fn writes(&self) -> u32 {
+        self.writes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Whether this runs a stored document inside another request.
@@ -167,6 +182,17 @@ impl RequestCtx {
     /// Checks `perm`; returns the active organisation's id.
     pub fn require(&self, perm: Permission) -> AppResult<uuid::Uuid> {
         self.session.require(perm)
+    }
+
+    /// The request's one value of type `T` (created on first use): per-request state a
+    /// domain or the server keeps beside the loaders, e.g. a memo of saved-query answers.
+    pub fn extension<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut map = self.loaders.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(TypeId::of::<T>()).or_insert_with(|| Arc::new(T::default()));
+        match entry.clone().downcast::<T>() {
+            Ok(v) => v,
+            Err(_) => unreachable!("the map is keyed by the value's TypeId"),
+        }
     }
 
     /// The request's [`Batcher`] of loader `L`, created on first use with `make`. A level of

@@ -2,7 +2,10 @@
 //! as the caller of the request it runs in (same session, transaction and batches), after
 //! the same limits as a request and charged to the same cost bucket.
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
+
+use tokio::sync::OnceCell;
 
 use async_graphql::Variables;
 use async_graphql::dynamic::Schema;
@@ -85,6 +88,8 @@ impl QueryRunner for SchemaRunner {
         document: String,
         variables: serde_json::Value,
     ) -> BoxFuture<'static, AppResult<QueryOutcome>> {
+        // Keyed on the writes begun so far: after a mutation field, a document runs afresh.
+        let key = format!("{}\u{0}{document}\u{0}{variables}", req.writes());
         let prepared = (|| {
             if req.is_nested() {
                 return Err(AppError::bad_input("document", "a saved query cannot run saved queries"));
@@ -98,7 +103,21 @@ impl QueryRunner for SchemaRunner {
         let (cost, registered_only) = (self.cost.clone(), self.registered_only);
         Box::pin(async move {
             let (schema, vars, requested) = prepared?;
-            execute((schema, cost, registered_only), req, (document, vars, requested)).await
+            // Between two writes, a request runs one document with the same variables once (a
+            // dashboard's chart and list over one saved query share its answer).
+            let cell = req.extension::<Memo>().cell(key);
+            let run = execute((schema, cost, registered_only), req, (document, vars, requested));
+            cell.get_or_try_init(|| run).await.cloned()
         })
+    }
+}
+
+/// The answers of the documents a request already ran, by document and variables.
+#[derive(Default)]
+struct Memo(std::sync::Mutex<HashMap<String, Arc<OnceCell<QueryOutcome>>>>);
+
+impl Memo {
+    fn cell(&self, key: String) -> Arc<OnceCell<QueryOutcome>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default().clone()
     }
 }

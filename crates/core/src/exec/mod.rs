@@ -87,6 +87,9 @@ impl Extension for SemanticsExt {
         let root = node.parent.is_none();
         let nullable = !info.return_type.ends_with('!');
         let savepoint = if root && info.parent_type == MUTATION_TYPE { request_ctx(ctx) } else { None };
+        if let Some(req) = &savepoint {
+            req.begin_write();
+        }
         if let Some(req) = &savepoint
             && let Err(e) = req.db.savepoint(SAVEPOINT).await
         {
