@@ -208,3 +208,19 @@ async fn private_chat_never_leaves_by_webhook() {
     assert_eq!(got[0].body["data"]["details"]["excerpt"], "for all");
     app.finish().await;
 }
+
+/// Webhooks wake on the outbox's NOTIFY: with a two-minute tick, an event still leaves at
+/// once (the wait below gives up after 20 s).
+#[tokio::test]
+async fn events_leave_on_commit_not_on_the_next_tick() {
+    let app = TestApp::spawn_with(|c| c.webhook_interval_ms = 120_000).await;
+    let (owner, _) = app.sign_up("owner@nudge.example", "Nudge Co").await;
+    let rx = FakeReceiver::start().await;
+    let input = json!({ "i": { "url": rx.url, "eventTypes": ["task.*"] } });
+    let created = data(&app.gql(Some(&owner), CREATE, input).await)["createWebhookEndpoint"].clone();
+    rx.set_secret(created["secret"].as_str().unwrap_or_default());
+    let p = project(&app, &owner, "NG").await;
+    tasks(&app, &owner, &p, &["woken"]).await;
+    let got = rx.wait_for(|r| !r.is_empty()).await;
+    assert_eq!(titles(&got), ["woken"]);
+}

@@ -1,11 +1,12 @@
 //! Background jobs the server runs beside HTTP: the notification dispatcher, the scheduled
 //! reminders, the knowledge indexer, the KPI measurements and the outbox pruner. All are safe to run on several instances at once.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use opsgraph_core::AppResult;
 use sea_orm::DatabaseConnection;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 /// Runs `pass` every `every` until `stop` turns true (none when `every` is zero); `what`
@@ -13,6 +14,21 @@ use tokio::task::JoinHandle;
 fn spawn_every<F, Fut>(
     what: &'static str,
     every: Duration,
+    pool: DatabaseConnection,
+    stop: watch::Receiver<bool>,
+    pass: F,
+) -> Option<JoinHandle<()>>
+where
+    F: Fn(DatabaseConnection) -> Fut + Send + 'static,
+    Fut: Future<Output = AppResult<u64>> + Send,
+{
+    spawn_woken(what, (every, None), pool, stop, pass)
+}
+
+/// [`spawn_every`] that also runs a pass as soon as `wake` is notified.
+fn spawn_woken<F, Fut>(
+    what: &'static str,
+    (every, wake): (Duration, Option<Arc<Notify>>),
     pool: DatabaseConnection,
     mut stop: watch::Receiver<bool>,
     pass: F,
@@ -27,9 +43,12 @@ where
     Some(tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let never = Notify::new();
         loop {
+            let woken = wake.as_deref().unwrap_or(&never);
             tokio::select! {
                 _ = tick.tick() => {}
+                _ = woken.notified() => {}
                 _ = stop.changed() => break,
             }
             let outcome = pass(pool.clone()).await;
@@ -83,14 +102,15 @@ pub fn spawn_ai_runner(
     })
 }
 
-/// Queues and sends outgoing webhooks every `interval_ms` (none when 0).
+/// Queues and sends outgoing webhooks when `wake` says events were committed, and every
+/// `interval_ms` (retries, and a safety net for lost notifications; none when 0).
 pub fn spawn_webhooks(
     pool: DatabaseConnection,
     hooks: opsgraph_org::service::webhooks::Webhooks,
-    interval_ms: u64,
+    (interval_ms, wake): (u64, Arc<Notify>),
     stop: watch::Receiver<bool>,
 ) -> Option<JoinHandle<()>> {
-    spawn_every("webhooks", Duration::from_millis(interval_ms), pool, stop, move |pool| {
+    spawn_woken("webhooks", (Duration::from_millis(interval_ms), Some(wake)), pool, stop, move |pool| {
         let hooks = hooks.clone();
         async move { opsgraph_org::service::webhook_delivery::run_once(&pool, &hooks).await }
     })

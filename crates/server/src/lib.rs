@@ -45,13 +45,19 @@ pub async fn serve(
     });
     let indexer = jobs::spawn_indexer(state.pool.clone(), state.models.clone(), cfg.index_interval_ms, stopped.clone());
     let ai = jobs::spawn_ai_runner(state.pool.clone(), state.ai.clone(), cfg.ai_interval_ms, stopped.clone());
-    let hooks =
-        jobs::spawn_webhooks(state.pool.clone(), state.webhooks.clone(), cfg.webhook_interval_ms, stopped.clone());
+    // Webhooks wake on the outbox's NOTIFY; their interval is the retry and safety-net tick.
+    let (nudge, wake) = opsgraph_core::live::listener::Nudge::new(opsgraph_core::events::CHANNEL);
+    let hooks = jobs::spawn_webhooks(
+        state.pool.clone(),
+        state.webhooks.clone(),
+        (cfg.webhook_interval_ms, wake),
+        stopped.clone(),
+    );
     let kpis = jobs::spawn_kpis(state.pool.clone(), state.metrics.clone(), cfg.kpi_interval_ms, stopped.clone());
     let pruner =
         jobs::spawn_pruner(state.pool.clone(), cfg.prune_interval_secs, cfg.event_retention_hours, stopped.clone());
     let hubs: Vec<Arc<dyn opsgraph_core::live::Wake>> =
-        vec![Arc::new(state.events.clone()), Arc::new(state.inbox.clone())];
+        vec![Arc::new(state.events.clone()), Arc::new(state.inbox.clone()), nudge];
     let listen = opsgraph_core::live::listener::spawn(state.live_pool.clone(), hubs, stopped);
     let sockets = state.sockets.clone();
     let app = http::router(state).into_make_service_with_connect_info::<SocketAddr>();

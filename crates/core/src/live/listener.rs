@@ -66,3 +66,32 @@ pub fn spawn(pool: DatabaseConnection, hubs: Vec<Arc<dyn Wake>>, mut stop: watch
         }
     })
 }
+
+/// Wakes a background job when its channel is notified: the job runs a pass at once
+/// instead of at its next tick (passes coalesce: one wake-up stands for any number).
+pub struct Nudge {
+    channel: &'static str,
+    notify: Arc<tokio::sync::Notify>,
+}
+
+impl Nudge {
+    /// A nudge on `channel`, and what the job waits on.
+    pub fn new(channel: &'static str) -> (Arc<Nudge>, Arc<tokio::sync::Notify>) {
+        let notify = Arc::new(tokio::sync::Notify::new());
+        (Arc::new(Nudge { channel, notify: notify.clone() }), notify)
+    }
+}
+
+impl Wake for Nudge {
+    fn channel(&self) -> &'static str {
+        self.channel
+    }
+
+    fn wake(&self, _org: Uuid) {
+        self.notify.notify_one();
+    }
+
+    fn wake_all(&self) {
+        self.notify.notify_one();
+    }
+}
