@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use opsgraph_e2e::{TestApp, code, data, field};
+use opsgraph_e2e::{TestApp, code, data, field, pdf_text};
 use serde_json::{Value, json};
 
 const CREATE: &str = "mutation($i: CreateInvoiceInput!) { createInvoice(input: $i) { invoice { id status number subtotal { amount } taxTotal { amount } total { amount currency } version } } }";
@@ -16,27 +16,6 @@ async fn account(app: &TestApp, token: &str, name: &str) -> String {
         .as_str()
         .expect("id")
         .to_owned()
-}
-
-/// The strings a PDF shows (`(...) Tj`), unescaped.
-fn pdf_text(pdf: &str) -> Vec<String> {
-    let mut out = vec![];
-    let mut chars = pdf.chars();
-    while let Some(c) = chars.next() {
-        if c != '(' {
-            continue;
-        }
-        let mut s = String::new();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => s.extend(chars.next()),
-                ')' => break,
-                c => s.push(c),
-            }
-        }
-        out.push(s);
-    }
-    out
 }
 
 fn lines() -> Value {

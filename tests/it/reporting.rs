@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use chrono::{Datelike, Days};
-use opsgraph_e2e::{TestApp, code, data, field};
+use opsgraph_e2e::{TestApp, code, data, field, pdf_text};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
@@ -353,6 +353,22 @@ async fn dashboards_order_widgets_and_show_each_viewer_their_own_view() {
         data(&r)["removeDashboardWidget"]["dashboard"]["widgets"],
         json!([{ "title": "Restricted", "position": 0 }, { "title": "First", "position": 1 }])
     );
+
+    // Widgets added at once still get distinct places (the dashboard is locked per change).
+    let adds = (0..6).map(|i| {
+        let i = add(json!({ "kind": "KPI", "title": format!("K{i}"), "kpiId": k }));
+        let owner = owner.clone();
+        let app = &app;
+        async move { app.gql(Some(&owner), ADD, json!({ "i": i })).await }
+    });
+    for r in futures_util::future::join_all(adds).await {
+        data(&r);
+    }
+    let r = app.gql(Some(&owner), WIDGETS, json!({ "id": dash })).await;
+    let mut positions: Vec<i64> =
+        data(&r)["node"]["widgets"].as_array().into_iter().flatten().filter_map(|w| w["position"].as_i64()).collect();
+    positions.sort_unstable();
+    assert_eq!(positions, (0..8).collect::<Vec<i64>>());
 }
 
 async fn first_id(app: &TestApp, token: &str, dash: &str) -> Value {
@@ -369,27 +385,6 @@ async fn first_id(app: &TestApp, token: &str, dash: &str) -> Value {
 const TEMPLATE: &str =
     "mutation($i: CreateReportTemplateInput!) { createReportTemplate(input: $i) { reportTemplate { id } } }";
 const GENERATE: &str = "mutation($i: GenerateReportInput!) { generateReport(input: $i) { generatedReport { id fileName contentType byteSize rowCount downloadUrl } } }";
-
-/// The strings a PDF shows (`(...) Tj`), unescaped.
-fn pdf_text(pdf: &str) -> Vec<String> {
-    let mut out = vec![];
-    let mut chars = pdf.chars();
-    while let Some(c) = chars.next() {
-        if c != '(' {
-            continue;
-        }
-        let mut s = String::new();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => s.extend(chars.next()),
-                ')' => break,
-                c => s.push(c),
-            }
-        }
-        out.push(s);
-    }
-    out
-}
 
 /// RFC 4180 rows (quoted fields with doubled quotes; CRLF line ends).
 fn csv_rows(text: &str) -> Vec<Vec<String>> {

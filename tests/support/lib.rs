@@ -356,6 +356,27 @@ pub fn field(resp: &Value) -> Option<&str> {
     resp["errors"][0]["extensions"]["field"].as_str()
 }
 
+/// The strings a PDF shows (`(...) Tj`), unescaped.
+pub fn pdf_text(pdf: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut chars = pdf.chars();
+    while let Some(c) = chars.next() {
+        if c != '(' {
+            continue;
+        }
+        let mut s = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => s.extend(chars.next()),
+                ')' => break,
+                c => s.push(c),
+            }
+        }
+        out.push(s);
+    }
+    out
+}
+
 /// Asserts a response has no errors and returns `data`.
 pub fn data(resp: &Value) -> &Value {
     assert!(resp.get("errors").is_none(), "unexpected errors: {resp}");

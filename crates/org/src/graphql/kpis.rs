@@ -176,16 +176,12 @@ fn trend_field() -> Field {
 
 /// Twelve buckets back from `to`.
 fn default_from(bucket: KpiPeriod, to: NaiveDate) -> NaiveDate {
-    let back = match bucket {
-        KpiPeriod::Day => chrono::Days::new(11),
-        KpiPeriod::Week => chrono::Days::new(77),
-        _ => chrono::Days::new(0),
-    };
     match bucket {
+        KpiPeriod::Day => to - chrono::Days::new(11),
+        KpiPeriod::Week => to - chrono::Days::new(77),
         KpiPeriod::Month => to - chrono::Months::new(11),
         KpiPeriod::Quarter => to - chrono::Months::new(33),
         KpiPeriod::Year => to - chrono::Months::new(132),
-        _ => to - back,
     }
 }
 

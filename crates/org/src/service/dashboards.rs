@@ -108,6 +108,18 @@ pub async fn get(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> AppResult<da
         .ok_or_else(|| AppError::not_found("dashboard"))
 }
 
+/// A dashboard the caller may see, locked until the transaction ends: changes to its
+/// widgets are serialised, so positions stay dense under concurrent edits.
+async fn locked(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> AppResult<dashboard::Model> {
+    use sea_orm::QuerySelect;
+    dashboard::Entity::find_by_id(id)
+        .filter(dashboard::Column::OrgId.eq(org))
+        .lock_exclusive()
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::not_found("dashboard"))
+}
+
 /// A widget the caller may see.
 pub async fn widget(db: &impl ConnectionTrait, org: Uuid, id: Uuid) -> AppResult<dashboard_widget::Model> {
     dashboard_widget::Entity::find_by_id(id)
@@ -223,7 +235,7 @@ pub async fn add_widget(
     i: WidgetInput,
 ) -> AppResult<dashboard_widget::Model> {
     let w = Write::new(db, session, Permission::AnalyticsWrite)?;
-    let d = get(db, w.org, dashboard_id).await?;
+    let d = locked(db, w.org, dashboard_id).await?;
     may_change(session, d.owner_id, d.shared)?;
     let count =
         dashboard_widget::Entity::find().filter(dashboard_widget::Column::DashboardId.eq(d.id)).count(db).await?;
@@ -288,7 +300,7 @@ pub async fn update_widget(
 ) -> AppResult<dashboard_widget::Model> {
     let w = Write::new(db, session, Permission::AnalyticsWrite)?;
     let current = widget(db, w.org, id).await?;
-    let d = get(db, w.org, current.dashboard_id).await?;
+    let d = locked(db, w.org, current.dashboard_id).await?;
     may_change(session, d.owner_id, d.shared)?;
     let kind = WidgetKind::parse(&current.kind).ok_or_else(|| AppError::internal("widget of an unknown kind"))?;
     let mut am: dashboard_widget::ActiveModel = current.clone().into();
@@ -319,7 +331,7 @@ pub async fn update_widget(
 pub async fn remove_widget(db: &impl ConnectionTrait, session: &Session, id: Uuid) -> AppResult<dashboard::Model> {
     let w = Write::new(db, session, Permission::AnalyticsWrite)?;
     let current = widget(db, w.org, id).await?;
-    let d = get(db, w.org, current.dashboard_id).await?;
+    let d = locked(db, w.org, current.dashboard_id).await?;
     may_change(session, d.owner_id, d.shared)?;
     w.delete::<DashboardWidget>("dashboard.widget_remove", current).await?;
     db.execute_raw(Statement::from_sql_and_values(
