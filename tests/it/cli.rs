@@ -54,7 +54,16 @@ async fn probe_exits_zero_only_on_200() {
     let probe = |url: String| async move {
         tokio::process::Command::new(opsgraph_bin()).args(["probe", "--url", &url]).status().await.expect("probe")
     };
-    assert!(probe(format!("{}/readyz", server.base)).await.success(), "ready");
+    // Ready once its pool has a connection: on a loaded machine that may take a moment.
+    let mut ready = false;
+    for _ in 0..20 {
+        ready = probe(format!("{}/readyz", server.base)).await.success();
+        if ready {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(ready, "ready");
     assert_eq!(probe(format!("{}/nope", server.base)).await.code(), Some(1), "404");
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");

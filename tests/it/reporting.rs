@@ -249,6 +249,26 @@ async fn saved_queries_run_with_the_viewers_rights_never_the_authors() {
     let r = app.gql(Some(&owner), SAVE, json!({ "i": { "name": "Deep", "document": deep } })).await;
     assert_eq!(code(&r), Some("BAD_USER_INPUT"), "{r}");
 
+    // An API key owns nothing (owned rows are a member's), but may run what is shared.
+    let create = "mutation { createApiKey(input: { name: \"ci\", scope: ADMIN }) { secret } }";
+    let key = data(&app.gql(Some(&owner), create, json!({})).await)["createApiKey"]["secret"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let body = |q: &str, v: Value| serde_json::to_vec(&json!({ "query": q, "variables": v })).unwrap_or_default();
+    let (_, r) = app
+        .post_raw(
+            body(SAVE, json!({ "i": { "name": "K", "document": "{ viewer { role } }" } })),
+            &[("x-api-key", &key)],
+        )
+        .await;
+    assert_eq!(code(&r), Some("FORBIDDEN"), "{r}");
+    let (_, r) = app.post_raw(body(RUN, json!({ "id": shared })), &[("x-api-key", &key)]).await;
+    assert_eq!(
+        data(&r)["node"]["run"]["data"]["organization"]["webhookEndpoints"]["nodes"][0]["url"],
+        "http://127.0.0.1:9/hook"
+    );
+
     // A saved query never runs saved queries (no recursion through `run`).
     let nested = format!("{{ node(id: \"{shared}\") {{ ... on SavedQuery {{ run }} }} }}");
     let outer = save(&app, &owner, "Nested", &nested, false).await;

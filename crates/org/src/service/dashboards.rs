@@ -11,7 +11,7 @@ use sea_orm::{
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::saved_queries::{may_change, may_share};
+use super::saved_queries::{may_change, may_share, new_owner};
 use crate::entity::{dashboard, dashboard_widget, saved_query};
 use crate::enums::WidgetKind;
 use crate::nodes::{Dashboard, DashboardWidget};
@@ -137,7 +137,7 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, i: DashboardIn
     let row = dashboard::ActiveModel {
         id: Set(new_id()),
         org_id: Set(w.org),
-        owner_id: Set(session.membership_id),
+        owner_id: Set(Some(new_owner(session)?)),
         name: Set(validate::text("name", i.name.as_deref().unwrap_or_default(), 1, 200, false)?),
         description: Set(validate::opt_text("description", i.description.flatten().as_deref(), 2000, true)?),
         shared: Set(shared),

@@ -13,7 +13,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use super::report_files::{self, ChartColumns, Column};
-use super::saved_queries::{may_change, may_share};
+use super::saved_queries::{may_change, may_share, new_owner};
 use crate::entity::{generated_report, report_template};
 use crate::enums::ReportFormat;
 use crate::nodes::{GeneratedReport, ReportTemplate};
@@ -99,7 +99,7 @@ pub async fn create(
     let row = report_template::ActiveModel {
         id: Set(new_id()),
         org_id: Set(w.org),
-        owner_id: Set(session.membership_id),
+        owner_id: Set(Some(new_owner(session)?)),
         name: Set(validate::text("name", i.name.as_deref().unwrap_or_default(), 1, 200, false)?),
         description: Set(validate::opt_text("description", i.description.flatten().as_deref(), 2000, true)?),
         saved_query_id: Set(query_for(db, w.org, q, shared).await?),

@@ -49,6 +49,14 @@ pub fn may_change(session: &Session, owner: Option<Uuid>, shared: bool) -> AppRe
     }
 }
 
+/// The member who will own a new saved query, dashboard or template (an API key owns none:
+/// Row Level Security shows an owned row to its owning member).
+pub fn new_owner(session: &Session) -> AppResult<Uuid> {
+    session.membership_id.ok_or_else(|| {
+        AppError::Forbidden("saved queries, dashboards and report templates belong to a signed-in member".into())
+    })
+}
+
 /// Sharing with the organisation needs AnalyticsManage.
 pub fn may_share(session: &Session, shared: bool) -> AppResult<()> {
     if shared && !session.can(Permission::AnalyticsManage) {
@@ -74,6 +82,7 @@ pub async fn create(
     i: SavedQueryInput,
 ) -> AppResult<saved_query::Model> {
     let w = Write::new(db, session, Permission::AnalyticsWrite)?;
+    let owner = new_owner(session)?;
     let shared = i.shared.unwrap_or(false);
     may_share(session, shared)?;
     let document = validate::text("document", i.document.as_deref().unwrap_or_default(), 1, 20_000, true)?;
@@ -81,7 +90,7 @@ pub async fn create(
     let row = saved_query::ActiveModel {
         id: Set(new_id()),
         org_id: Set(w.org),
-        owner_id: Set(session.membership_id),
+        owner_id: Set(Some(owner)),
         name: Set(validate::text("name", i.name.as_deref().unwrap_or_default(), 1, 200, false)?),
         description: Set(validate::opt_text("description", i.description.flatten().as_deref(), 2000, true)?),
         document: Set(document),
