@@ -60,8 +60,10 @@ async fn execute(
     Ok(QueryOutcome { data: resp.data.into_json().unwrap_or_default(), errors })
 }
 
-impl QueryRunner for SchemaRunner {
-    fn check(&self, document: &str, field: &str) -> AppResult<()> {
+impl SchemaRunner {
+    /// `document` is one query within the limits with `vars`; returns its cost. Errors are
+    /// BAD_USER_INPUT on `field`.
+    fn checked(&self, document: &str, field: &str, vars: &Variables) -> AppResult<u64> {
         let bad = |m: String| AppError::bad_input(field, m);
         let doc =
             async_graphql::parser::parse_query(document).map_err(|e| bad(format!("not a GraphQL document: {e}")))?;
@@ -75,11 +77,16 @@ impl QueryRunner for SchemaRunner {
         if ops.pop() != Some(OperationType::Query) {
             return Err(bad("a saved query only reads: no mutation or subscription".into()));
         }
-        crate::limits::check(document, &Variables::default(), &self.limits).map_err(|e| match e {
+        crate::limits::check(document, vars, &self.limits).map_err(|e| match e {
             AppError::BadUserInput { message, .. } => bad(message),
             other => other,
-        })?;
-        Ok(())
+        })
+    }
+}
+
+impl QueryRunner for SchemaRunner {
+    fn check(&self, document: &str, field: &str) -> AppResult<()> {
+        self.checked(document, field, &Variables::default()).map(|_| ())
     }
 
     fn run(
@@ -94,9 +101,8 @@ impl QueryRunner for SchemaRunner {
             if req.is_nested() {
                 return Err(AppError::bad_input("document", "a saved query cannot run saved queries"));
             }
-            self.check(&document, "document")?;
             let vars = Variables::from_json(variables);
-            let requested = crate::limits::check(&document, &vars, &self.limits)?;
+            let requested = self.checked(&document, "document", &vars)?;
             let schema = self.schema.get().cloned().ok_or_else(|| AppError::internal("runner has no schema"))?;
             Ok((schema, vars, requested))
         })();

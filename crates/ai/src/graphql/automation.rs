@@ -1,5 +1,6 @@
 //! Workflows, prompt templates, insights, MCP servers and call recordings in GraphQL.
 
+use opsgraph_core::gql::json;
 use std::sync::LazyLock;
 
 use async_graphql::Value;
@@ -23,10 +24,6 @@ use crate::enums::{AgentChannel, AgentStatus, ConditionOp, InsightKind, StepKind
 use crate::graphql::models::runtime;
 use crate::nodes::{AgentConversation, AiInsight, CallRecording, McpServer, PromptTemplate, Workflow, WorkflowRun};
 use crate::service::{Runtime, insights, mcp, templates, voice, workflows};
-
-fn json(v: &serde_json::Value) -> Value {
-    Value::from_json(v.clone()).unwrap_or(Value::Null)
-}
 
 fn text(s: &str) -> Value {
     s.to_owned().into()

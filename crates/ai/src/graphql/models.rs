@@ -2,6 +2,7 @@
 //! server: only `apiKeyHint`), `LlmModel` with prices, `Query.agentTools`, and their
 //! mutations.
 
+use opsgraph_core::gql::decimal;
 use std::sync::LazyLock;
 
 use async_graphql::Value;
@@ -82,10 +83,6 @@ fn provider_object() -> Object {
             let p = parent::<P>(ctx)?;
             Ok(llm_model::Entity::find().filter(llm_model::Column::ProviderId.eq(p.id)))
         }))
-}
-
-fn decimal(d: &rust_decimal::Decimal) -> Value {
-    d.normalize().to_string().into()
 }
 
 fn model_object() -> Object {

@@ -2,6 +2,7 @@
 //! `approveAction` / `rejectAction`, `Organization.aiUsage` (the ledger grouped by day,
 //! model, agent or member), `Organization.aiBudget` and `setAiBudget`.
 
+use opsgraph_core::gql::json;
 use std::sync::LazyLock;
 
 use async_graphql::Value;
@@ -59,10 +60,6 @@ pub static ACTIONS: LazyLock<ListSpec<action::Entity>> = LazyLock::new(|| {
         groups: vec![],
     }
 });
-
-fn json(v: &serde_json::Value) -> Value {
-    Value::from_json(v.clone()).unwrap_or(Value::Null)
-}
 
 fn money(micros: i64, currency: &str) -> Option<Money> {
     Some(Money { amount: to_money(micros), currency: currency.trim().to_owned() })

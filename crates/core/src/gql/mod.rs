@@ -385,6 +385,16 @@ where
     Object::new(N::NAME).description(desc).implement("Node").field(id_field::<N>())
 }
 
+/// A JSON document as a GraphQL `JSON` value.
+pub fn json(v: &serde_json::Value) -> Value {
+    Value::from_json(v.clone()).unwrap_or(Value::Null)
+}
+
+/// An exact decimal as a GraphQL `Decimal` value (a string without trailing zeros).
+pub fn decimal(d: &rust_decimal::Decimal) -> Value {
+    Value::from(d.normalize().to_string())
+}
+
 /// A nullable value helper: `None` becomes `null`.
 pub fn opt<V: Into<Value>>(v: Option<V>) -> Value {
     v.map(Into::into).unwrap_or(Value::Null)

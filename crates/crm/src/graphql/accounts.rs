@@ -2,6 +2,7 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::TypeRef;
+use opsgraph_core::gql::json;
 use opsgraph_core::gql::{
     SchemaParts, datetime, enum_value, node_object, opt, page_field, page_field_for, prop, prop_for, ref_field, scalar,
 };
@@ -17,10 +18,6 @@ use opsgraph_core::gql::GqlEnum;
 
 fn tags(v: &[String]) -> Value {
     Value::List(v.iter().map(|t| Value::String(t.clone())).collect())
-}
-
-fn json(v: &serde_json::Value) -> Value {
-    Value::from_json(v.clone()).unwrap_or(Value::Null)
 }
 
 /// What a CLIENT reading its own account may not see (internal notes, the sales side).

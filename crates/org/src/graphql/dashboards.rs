@@ -1,6 +1,7 @@
 //! `SavedQuery`, `Dashboard` and `DashboardWidget`: the lists, running a saved query (as
 //! the viewer), a widget's result, and the mutations.
 
+use opsgraph_core::gql::json;
 use std::sync::LazyLock;
 
 use async_graphql::Value;
@@ -26,10 +27,6 @@ use crate::loader::WidgetsOfDashboard;
 use crate::nodes::{Dashboard, DashboardWidget, Kpi, Membership, Organization, SavedQuery};
 use crate::service::dashboards::{self, ChartSpec, DashboardInput, Layout, WidgetInput};
 use crate::service::saved_queries::{self, SavedQueryInput};
-
-fn json(v: &serde_json::Value) -> Value {
-    Value::from_json(v.clone()).unwrap_or(Value::Null)
-}
 
 /// The runner the server gave the schema (a schema built only to print has none).
 fn runner(r: Option<Runner>) -> AppResult<Runner> {

@@ -7,8 +7,8 @@ use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object,
 use chrono::NaiveDate;
 use opsgraph_core::filter::{FieldKind as K, ff};
 use opsgraph_core::gql::{
-    GqlEnum, SchemaParts, date_arg, enum_value, list_field, node_mutation_with, node_object, opt, page_field, parent,
-    payload, payload_value, prop, ref_field, ref_field_nn, scalar,
+    GqlEnum, SchemaParts, date_arg, decimal, enum_value, list_field, node_mutation_with, node_object, opt, page_field,
+    parent, payload, payload_value, prop, ref_field, ref_field_nn, scalar,
 };
 use opsgraph_core::input::Id;
 use opsgraph_core::kpi::{Metric, MetricUnit, Metrics};
@@ -27,12 +27,8 @@ use crate::loader::{LatestMeasurement, MeasurementsOfKpi, TrendsOfKpi};
 use crate::nodes::{Kpi, KpiMeasurement, Membership, Organization};
 use crate::service::kpis::{self, KpiInput, TrendPoint};
 
-fn dec(d: &Decimal) -> Value {
-    Value::from(d.normalize().to_string())
-}
-
 fn opt_dec(d: &Option<Decimal>) -> Value {
-    d.as_ref().map_or(Value::Null, dec)
+    d.as_ref().map_or(Value::Null, decimal)
 }
 
 /// Registers this area.
@@ -243,7 +239,7 @@ fn measurement_object() -> Object {
             m.period_start.to_string().into()
         }))
         .field(prop::<M>("periodEnd", nn(scalar::DATE), "Last day of the period.", |m| m.period_end.to_string().into()))
-        .field(prop::<M>("value", nn(scalar::DECIMAL), "The value.", |m| dec(&m.value)))
+        .field(prop::<M>("value", nn(scalar::DECIMAL), "The value.", |m| decimal(&m.value)))
         .field(prop::<M>("target", nullable(scalar::DECIMAL), "The target it was held against.", |m| {
             opt_dec(&m.target)
         }))

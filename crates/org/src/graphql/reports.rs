@@ -2,6 +2,7 @@
 //! runs as the viewer) and the mutations. The file itself is downloaded over HTTP at
 //! `downloadUrl`, authenticated like the API.
 
+use opsgraph_core::gql::json;
 use std::sync::LazyLock;
 
 use async_graphql::Value;
@@ -27,10 +28,6 @@ use crate::enums::ReportFormat;
 use crate::nodes::{GeneratedReport, Membership, Organization, ReportTemplate, SavedQuery};
 use crate::service::report_files::{ChartColumns, Column};
 use crate::service::reports::{self, TemplateInput};
-
-fn json(v: &serde_json::Value) -> Value {
-    Value::from_json(v.clone()).unwrap_or(Value::Null)
-}
 
 /// Where a generated report is downloaded.
 pub fn download_path(id: uuid::Uuid) -> String {

@@ -11,6 +11,7 @@ use crate::service::webhooks::{self, EndpointInput, Webhooks};
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::filter::{FieldKind as K, ff};
+use opsgraph_core::gql::json;
 use opsgraph_core::gql::{
     GqlEnum, SchemaParts, enum_value, list_field, list_of_field, mutation_with, node_mutation_with, node_object, opt,
     page_field, payload, payload_value, prop, ref_field, ref_field_nn, scalar,
@@ -120,10 +121,6 @@ fn mutations(parts: &mut SchemaParts) {
             Ok(payload_value(row))
         },
     ));
-}
-
-fn json(v: &serde_json::Value) -> Value {
-    Value::from_json(v.clone()).unwrap_or(Value::Null)
 }
 
 fn secret_payload() -> Object {

@@ -3,22 +3,17 @@
 
 use async_graphql::Value;
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, TypeRef};
-use opsgraph_core::gql::{GqlEnum, SchemaParts, date_arg, parent, prop, ref_field_nn, scalar};
+use opsgraph_core::gql::{GqlEnum, SchemaParts, date_arg, decimal, parent, prop, ref_field_nn, scalar};
 use opsgraph_core::node::Model;
 use opsgraph_core::{AppError, Permission, RequestCtx};
 use opsgraph_org::enums::KpiPeriod;
 use opsgraph_org::nodes::Membership;
-use rust_decimal::Decimal;
 
 use crate::loader::PerformanceOf;
 use crate::service::performance::Performance;
 
 /// The type name other domains extend.
 pub const MEMBER_PERFORMANCE: &str = "MemberPerformance";
-
-fn dec(d: Decimal) -> Value {
-    Value::from(d.normalize().to_string())
-}
 
 /// Registers this area.
 pub fn register(parts: &mut SchemaParts) {
@@ -70,23 +65,25 @@ fn performance_object() -> Object {
             Value::from(p.period_end.to_string())
         }))
         .field(prop::<P>("capacityHours", TypeRef::named_nn(scalar::DECIMAL), "Contracted hours.", |p| {
-            dec(p.capacity_hours)
+            decimal(&p.capacity_hours)
         }))
         .field(prop::<P>(
             "availableHours",
             TypeRef::named_nn(scalar::DECIMAL),
             "Contracted hours less time off.",
-            |p| dec(p.available_hours),
+            |p| decimal(&p.available_hours),
         ))
-        .field(prop::<P>("loggedHours", TypeRef::named_nn(scalar::DECIMAL), "Hours logged.", |p| dec(p.logged_hours)))
+        .field(prop::<P>("loggedHours", TypeRef::named_nn(scalar::DECIMAL), "Hours logged.", |p| {
+            decimal(&p.logged_hours)
+        }))
         .field(prop::<P>("billableHours", TypeRef::named_nn(scalar::DECIMAL), "Billable hours logged.", |p| {
-            dec(p.billable_hours)
+            decimal(&p.billable_hours)
         }))
         .field(prop::<P>(
             "utilisation",
             TypeRef::named(scalar::DECIMAL),
             "Billable hours as a share of available hours, in percent (null without available hours).",
-            |p| p.utilisation().map_or(Value::Null, dec),
+            |p| p.utilisation().as_ref().map_or(Value::Null, decimal),
         ))
         .field(prop::<P>(
             "deliveredTasks",
