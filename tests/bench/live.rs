@@ -1,12 +1,25 @@
-//! Live-path benchmark: N concurrent graphql-transport-ws subscribers (distinct members, all
-//! staffed on one project, each following `taskChanged`) on a separate `opsgraph serve`
-//! process; a producer creates tasks at a fixed rate through HTTP. Reports delivery latency
-//! p50/p95/p99 (commit timestamp → client receipt), lost and duplicated events per
-//! subscriber, and the server's resident memory per connection.
+//! Live-path benchmark: graphql-transport-ws subscribers (distinct members) on a separate
+//! release `opsgraph serve` process, a producer creating tasks through HTTP at a fixed rate.
+//! Four workloads, selectable by name (`./dev bench live spread`; all four without a name):
 //!
-//! Run: `./dev bench live` (1,000 subscribers); by hand e.g.
-//! `BENCH_SUBSCRIBERS=10000 ./dev bench live`. `BENCH_RATE` (events/s, default 20) and
-//! `BENCH_SECONDS` (default 10) set the load.
+//! - `idle`: N connections (default 10,000), each with one `notificationAdded`
+//!   subscription and no events: server memory per connection (sockets alone, then with
+//!   the subscription) and server CPU over 30 s of keep-alive pings.
+//! - `spread`: N subscribers of `taskChanged` over P projects (default 100), E events/s
+//!   (default 50) spread round-robin over the projects for S s (default 60); the producer's
+//!   mutation latency is measured first with no subscriber, then under the load.
+//! - `broadcast`: N subscribers on one project, 1 event/s for S s; then rising rates for
+//!   10 s each until one is not sustained (a delivery later than 2 s after its step, or a
+//!   subscriber closed as slow).
+//! - `churn`: `spread` while C subscribers (default 1,000) each close their socket and
+//!   resume with `after` every second.
+//!
+//! Subscribers resume with `after` whenever the server closes them (1013 slow consumer), as
+//! a real client does; every delivery that does not arrive is accounted for from the
+//! server's `live_messages_total` counters (never queued, refused, dropped at a close,
+//! written but unread when the run stopped). Client CPU (this process) is reported next to
+//! the server's. `BENCH_SUBSCRIBERS`, `BENCH_PROJECTS`, `BENCH_RATE`, `BENCH_SECONDS`,
+//! `BENCH_CHURN` and `BENCH_DRAIN_SECS` (default 15) change the load.
 
 #![allow(
     clippy::expect_used,
@@ -15,131 +28,422 @@
 )]
 #![allow(clippy::print_stdout)] // a benchmark reports its figures on stdout
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use opsgraph_e2e::bench::{bulk_members, pct, rss_kib};
-use opsgraph_e2e::live::{Live, receive, tally};
+use opsgraph_e2e::live::{Follow, Live, Received, follow};
 use opsgraph_e2e::{ServerProcess, TestApp, data};
-use serde_json::json;
+use serde_json::{Value, json};
 
-const SUB: &str = "subscription($p: ID!, $a: EventSeq) { taskChanged(projectId: $p, after: $a) { seq occurredAt } }";
+const TASKS: &str = "subscription($p: ID!, $a: EventSeq) { taskChanged(projectId: $p, after: $a) { seq occurredAt } }";
+const INBOX: &str = "subscription { notificationAdded { seq } }";
+const METRICS_TOKEN: &str = "bench-metrics";
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-#[tokio::main]
-async fn main() {
-    let n = env("BENCH_SUBSCRIBERS", 1000) as usize;
-    let rate = env("BENCH_RATE", 20);
-    let seconds = env("BENCH_SECONDS", 10);
+/// CPU seconds (user + system) of process `pid` so far.
+fn cpu_secs(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(") ").map(|(_, r)| r.split(' ').collect()).unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU used by the server and by this process (the clients) between two points.
+struct Cpu {
+    server: String,
+    at: Instant,
+    server_secs: f64,
+    client_secs: f64,
+}
+
+impl Cpu {
+    fn start(server: &ServerProcess) -> Cpu {
+        let server = server.pid().to_string();
+        Cpu { server_secs: cpu_secs(&server), client_secs: cpu_secs("self"), at: Instant::now(), server }
+    }
+
+    fn line(&self) -> String {
+        let wall = self.at.elapsed().as_secs_f64();
+        let (s, c) = (cpu_secs(&self.server) - self.server_secs, cpu_secs("self") - self.client_secs);
+        format!(
+            "CPU over {wall:.1} s: server {s:.1} s ({:.0}% of a core), clients {c:.1} s ({:.0}%)",
+            100.0 * s / wall,
+            100.0 * c / wall
+        )
+    }
+}
+
+/// Server counters by `<messages|closed>.<label>`.
+type Counters = BTreeMap<String, u64>;
+
+/// The server's `live_messages_total` and `websocket_closed_total` counters.
+async fn counters(base: &str) -> Counters {
+    let text = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .filter(|l| l.starts_with("opsgraph_live_messages_total") || l.starts_with("opsgraph_websocket_closed_total"))
+        .filter_map(|l| {
+            let (name, v) = l.rsplit_once(' ')?;
+            let label = name.split('"').nth(1)?;
+            let kind = if name.contains("live_messages") { "messages" } else { "closed" };
+            Some((format!("{kind}.{label}"), v.parse().ok()?))
+        })
+        .collect()
+}
+
+fn delta(after: &Counters, before: &Counters, key: &str) -> u64 {
+    after.get(key).copied().unwrap_or(0).saturating_sub(before.get(key).copied().unwrap_or(0))
+}
+
+/// One organisation with `projects` projects and `n` members, member i staffed on project
+/// i % projects; the server process; the event head.
+struct Setup {
+    app: TestApp,
+    owner: String,
+    projects: Vec<String>,
+    tokens: Vec<String>,
+    server: ServerProcess,
+}
+
+async fn setup(n: usize, projects: usize) -> Setup {
     let app = TestApp::spawn().await;
     let (owner, _) = app.sign_up("bench@live.example", "Live Bench").await;
-    let r = app
-        .gql(
-            Some(&owner),
-            "mutation { createProject(input: { key: \"LIVE\", name: \"Live\" }) { project { id } } }",
-            json!({}),
-        )
-        .await;
-    let project = data(&r)["createProject"]["project"]["id"].as_str().expect("project").to_owned();
-    // N members staffed on the project (set-based SQL: setup only).
-    let staff = "INSERT INTO project_members (id, org_id, project_id, membership_id) \
-                 SELECT gen_random_uuid(), p.org_id, p.id, m FROM projects p, unnest($1::uuid[]) m";
-    let tokens = bulk_members(&app, n, "sub", staff).await;
-    let server = ServerProcess::spawn(&app.database_url(), &[("OPSGRAPH_DB_POOL_MAX", "16")]).await;
-    let head = app.count("SELECT coalesce(max(last_seq), 0) AS n FROM event_counters").await.to_string();
-    // Warm the server up with one connection so the baseline holds its lazily built parts.
-    let mut warm = Live::connect(&server.base, &tokens[0]).await;
-    warm.subscribe("w", SUB, json!({ "p": project, "a": head })).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_before = rss_kib(server.pid());
+    let mut ids = vec![];
+    for p in 0..projects {
+        let q = "mutation($k: String!) { createProject(input: { key: $k, name: $k }) { project { id } } }";
+        let r = app.gql(Some(&owner), q, json!({ "k": format!("L{p}") })).await;
+        ids.push(data(&r)["createProject"]["project"]["id"].as_str().expect("project").to_owned());
+    }
+    // Member i on the i % P-th project by key order (set-based SQL: setup only).
+    let staff = format!(
+        "INSERT INTO project_members (id, org_id, project_id, membership_id) \
+         SELECT gen_random_uuid(), p.org_id, p.id, m.id \
+         FROM unnest($1::uuid[]) WITH ORDINALITY m(id, i) \
+         JOIN (SELECT id, org_id, row_number() OVER (ORDER BY length(key), key) - 1 AS k FROM projects) p \
+           ON p.k = (m.i - 1) % {projects}"
+    );
+    let tokens = bulk_members(&app, n, "sub", &staff).await;
+    let env = [("OPSGRAPH_DB_POOL_MAX", "16"), ("OPSGRAPH_METRICS_TOKEN", METRICS_TOKEN)];
+    let server = ServerProcess::spawn(&app.database_url(), &env).await;
+    Setup { app, owner, projects: ids, tokens, server }
+}
 
-    let expected = (rate * seconds) as usize;
-    let deadline = Instant::now() + Duration::from_secs(seconds + 60);
-    let connected = Instant::now();
-    let mut handles = Vec::with_capacity(n);
+impl Setup {
+    async fn head(&self) -> i64 {
+        self.app.count("SELECT coalesce(max(last_seq), 0) AS n FROM event_counters").await
+    }
+
+    /// Creates `rate` tasks per second for `seconds` (each on the next project, round robin,
+    /// sent on time however long earlier ones take); returns each mutation's latency (ms),
+    /// the tasks per project and the wall time.
+    async fn produce(&self, rate: u64, seconds: u64, offset: usize) -> (Vec<f64>, Vec<usize>, f64) {
+        let client = reqwest::Client::new();
+        let total = (rate * seconds) as usize;
+        let mut per_project = vec![0usize; self.projects.len()];
+        let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
+        let mut sent = tokio::task::JoinSet::new();
+        let started = Instant::now();
+        for k in 0..total {
+            tick.tick().await;
+            let p = (offset + k) % self.projects.len();
+            per_project[p] += 1;
+            let body = json!({ "query": "mutation($p: ID!, $t: String!) { createTask(input: { projectId: $p, title: $t }) { task { id } } }", "variables": { "p": self.projects[p], "t": format!("Task {k}") } });
+            let req = client.post(format!("{}/graphql", self.server.base)).bearer_auth(&self.owner).json(&body);
+            sent.spawn(async move {
+                let t = Instant::now();
+                let r: Value = req.send().await.expect("send").json().await.expect("json");
+                assert!(r.get("errors").is_none(), "{r}");
+                t.elapsed().as_secs_f64() * 1e3
+            });
+        }
+        let mut latencies = sent.join_all().await;
+        latencies.sort_by(f64::total_cmp);
+        (latencies, per_project, started.elapsed().as_secs_f64())
+    }
+}
+
+/// Running subscribers: their tasks, the shared progress counter and the stop signal.
+struct Crowd {
+    tasks: Vec<tokio::task::JoinHandle<Received>>,
+    projects: Vec<usize>,
+    progress: Arc<AtomicUsize>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+/// Connects the setup's members, member i following project i % P (or `only` one project),
+/// `churners` of them closing and resuming every second; returns once all are subscribed.
+async fn crowd(s: &Setup, only: Option<usize>, churners: usize) -> Crowd {
+    let n = s.tokens.len();
+    let head = s.head().await.to_string();
+    let progress = Arc::new(AtomicUsize::new(0));
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(n.max(1));
-    for (i, token) in tokens.into_iter().enumerate() {
-        let base = server.base.clone();
-        let (project, head, ready) = (project.clone(), head.clone(), ready_tx.clone());
+    let started = Instant::now();
+    let (mut tasks, mut projects) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for (i, token) in s.tokens.iter().enumerate() {
+        let p = only.unwrap_or(i % s.projects.len());
+        projects.push(p);
+        let churn = (i < churners)
+            .then(|| (Duration::from_secs(1), Duration::from_millis((i * 1000 / churners.max(1)) as u64)));
+        let f = Follow { query: TASKS, field: "taskChanged", vars: json!({ "p": s.projects[p] }), churn };
         if i % 200 == 199 {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        handles.push(tokio::spawn(async move {
-            let mut ws = Live::connect(&base, &token).await;
-            ws.subscribe("t", SUB, json!({ "p": project, "a": head })).await;
-            let _ = ready.send(()).await;
-            let (seqs, latencies) =
-                receive(&mut ws, "taskChanged", expected, deadline, &format!("subscriber {i}")).await;
-            (ws, seqs, latencies)
-        }));
+        tasks.push(tokio::spawn(follow(
+            s.server.base.clone(),
+            token.clone(),
+            f,
+            head.clone(),
+            stop_rx.clone(),
+            progress.clone(),
+            ready_tx.clone(),
+        )));
     }
     drop(ready_tx);
     let mut ready = 0;
     while ready < n && ready_rx.recv().await.is_some() {
         ready += 1;
     }
-    let connect_secs = connected.elapsed().as_secs_f64();
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_connected = rss_kib(server.pid());
+    println!("  {n} subscribers connected and subscribed in {:.1} s", started.elapsed().as_secs_f64());
+    Crowd { tasks, projects, progress, stop }
+}
 
-    // The producer: tasks created at a fixed rate through the other process's HTTP.
-    let client = reqwest::Client::new();
-    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
-    let produced = Instant::now();
-    for k in 0..expected {
-        tick.tick().await;
-        let body = json!({ "query": "mutation($p: ID!, $t: String!) { createTask(input: { projectId: $p, title: $t }) { task { id } } }", "variables": { "p": project, "t": format!("Task {k}") } });
-        let r: serde_json::Value = client
-            .post(format!("{}/graphql", server.base))
-            .bearer_auth(&owner)
-            .json(&body)
-            .send()
-            .await
-            .expect("send")
-            .json()
-            .await
-            .expect("json");
-        assert!(r.get("errors").is_none(), "{r}");
+impl Crowd {
+    /// Waits until `expected` first deliveries arrived or none did for `drain` seconds.
+    async fn drain(&self, expected: usize, drain: u64) -> f64 {
+        let t = Instant::now();
+        let (mut seen, mut quiet) = (self.progress.load(Ordering::Relaxed), Instant::now());
+        while seen < expected && quiet.elapsed() < Duration::from_secs(drain) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let now = self.progress.load(Ordering::Relaxed);
+            if now != seen {
+                (seen, quiet) = (now, Instant::now());
+            }
+        }
+        t.elapsed().as_secs_f64()
     }
-    let produce_secs = produced.elapsed().as_secs_f64();
-    let mut all = vec![];
-    let (mut lost, mut duplicated, mut out_of_order) = (0usize, 0usize, 0usize);
-    let mut sockets = vec![];
-    for h in handles {
-        let (ws, seqs, lat) = h.await.expect("subscriber");
-        let (l, d, o) = tally(&seqs, expected);
-        (lost, duplicated, out_of_order) = (lost + l, duplicated + d, out_of_order + o);
-        all.extend(lat);
-        sockets.push(ws);
+
+    async fn finish(self) -> Vec<(usize, Received)> {
+        self.stop.send_replace(true);
+        let mut out = vec![];
+        for (h, p) in self.tasks.into_iter().zip(self.projects) {
+            out.push((p, h.await.expect("subscriber")));
+        }
+        out
     }
-    let rss_after = rss_kib(server.pid());
-    all.sort_by(f64::total_cmp);
+}
+
+/// Prints latency, loss and their explanation for deliveries with seq in `range`, each
+/// subscriber expecting `expected[project]` of them.
+fn report(
+    got: &[(usize, Received)],
+    range: (i64, i64),
+    expected: &[usize],
+    server: Option<(&Counters, &Counters)>,
+) -> (f64, usize) {
+    let mut lat = vec![];
+    let (mut want, mut distinct_total, mut dups, mut disorder, mut received) = (0, 0, 0, 0, 0);
+    let (mut closes, mut resumes, mut ended) = (BTreeMap::<u16, usize>::new(), 0, 0);
+    for (p, r) in got {
+        let mine: Vec<&(i64, f64)> = r.events.iter().filter(|(s, _)| *s > range.0 && *s <= range.1).collect();
+        let distinct: std::collections::HashSet<i64> = mine.iter().map(|(s, _)| *s).collect();
+        want += expected[*p];
+        received += mine.len();
+        distinct_total += distinct.len();
+        dups += mine.len() - distinct.len();
+        disorder += mine.windows(2).filter(|w| w[0].0 >= w[1].0).count();
+        lat.extend(mine.iter().map(|(_, ms)| *ms).filter(|ms| ms.is_finite()));
+        for (c, k) in &r.closes {
+            *closes.entry(*c).or_default() += k;
+        }
+        resumes += r.resumes;
+        ended += usize::from(r.ended.is_some());
+    }
+    lat.sort_by(f64::total_cmp);
+    let lost = want - distinct_total.min(want);
     println!(
-        "live benchmark: {n} subscribers (taskChanged, distinct staffed members), {rate} events/s for {seconds} s"
+        "  delivery (commit -> client): p50 {:.1} ms  p95 {:.1} ms  p99 {:.1} ms  max {:.1} ms   {} of {want} delivered",
+        pct(&lat, 0.5),
+        pct(&lat, 0.95),
+        pct(&lat, 0.99),
+        lat.last().copied().unwrap_or(f64::NAN),
+        distinct_total
     );
-    println!("  connected + subscribed in {connect_secs:.2} s; {expected} events produced in {produce_secs:.2} s");
     println!(
-        "  delivery latency (commit -> client): p50 {:.1} ms   p95 {:.1} ms   p99 {:.1} ms   max {:.1} ms   ({} deliveries)",
-        pct(&all, 0.5),
-        pct(&all, 0.95),
-        pct(&all, 0.99),
-        all.last().copied().unwrap_or(f64::NAN),
-        all.len()
+        "  lost {lost}   duplicated {dups}   out of order {disorder}   resumes {resumes}   server closes {closes:?}   ended {ended}"
     );
-    println!("  lost {lost}   duplicated {duplicated}   out of order {out_of_order}");
+    if let Some((after, before)) = server {
+        let d = |k: &str| delta(after, before, k);
+        let (queued, written, refused, dropped) =
+            (d("messages.queued"), d("messages.written"), d("messages.refused"), d("messages.dropped"));
+        println!(
+            "  server: {queued} events queued for sockets, {written} written, {refused} refused (queue full: \
+             slow consumer), {dropped} dropped at a close; sockets closed as slow {}",
+            d("closed.slow_consumer")
+        );
+        if lost > 0 {
+            // Every wanted delivery was received, or is one of these.
+            let in_queues = queued.saturating_sub(written + dropped);
+            let unread = written.saturating_sub(received as u64);
+            println!(
+                "  the {lost} missing: {unread} written but not read by the stop, {in_queues} still in send queues, \
+                 {} never queued (the subscriptions' streams were behind), {refused} + {dropped} refused or dropped \
+                 at slow-consumer closes (each followed by a resume)",
+                (lost as u64).saturating_sub(unread + in_queues)
+            );
+        }
+    }
+    (pct(&lat, 0.99), lost)
+}
+
+async fn idle(n: usize) {
+    println!("idle: {n} connections, one notificationAdded subscription each, no events");
+    let s = setup(n, 1).await;
+    let mut warm = Live::connect(&s.server.base, &s.tokens[0]).await;
+    warm.subscribe("w", INBOX, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss0 = rss_kib(s.server.pid());
+    let mut sockets = Vec::with_capacity(n);
+    let t = Instant::now();
+    for (i, token) in s.tokens.iter().enumerate() {
+        sockets.push(Live::connect(&s.server.base, token).await);
+        if i % 500 == 499 {
+            tokio::task::yield_now().await;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss1 = rss_kib(s.server.pid());
+    for ws in &mut sockets {
+        ws.subscribe("n", INBOX, json!({})).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let rss2 = rss_kib(s.server.pid());
+    let per = |a: u64, b: u64| a.saturating_sub(b) as f64 / n.max(1) as f64;
+    println!("  connected in {:.1} s", t.elapsed().as_secs_f64());
     println!(
-        "  server RSS: {:.1} MiB before, {:.1} MiB with {n} subscribers ({:.1} KiB per connection), {:.1} MiB after the run",
-        rss_before as f64 / 1024.0,
-        rss_connected as f64 / 1024.0,
-        (rss_connected.saturating_sub(rss_before)) as f64 / n.max(1) as f64,
-        rss_after as f64 / 1024.0
+        "  server RSS {:.1} MiB before; {:.1} MiB with {n} sockets ({:.1} KiB each); {:.1} MiB subscribed ({:.1} KiB per \
+         connection in all, {:.1} KiB of it the subscription)",
+        rss0 as f64 / 1024.0,
+        rss1 as f64 / 1024.0,
+        per(rss1, rss0),
+        rss2 as f64 / 1024.0,
+        per(rss2, rss0),
+        per(rss2, rss1)
     );
+    let seconds = env("BENCH_IDLE_SECS", 30);
+    let cpu = Cpu::start(&s.server);
+    // Clients answer the server's pings (tungstenite does so when the socket is read).
+    let reading = sockets.into_iter().map(|mut ws| {
+        tokio::spawn(async move {
+            ws.assert_silent(Duration::from_secs(seconds)).await;
+            ws
+        })
+    });
+    let sockets: Vec<Live> =
+        futures_util::future::join_all(reading).await.into_iter().map(|r| r.expect("idle")).collect();
+    println!("  {} (keep-alive pings only)", cpu.line());
     for ws in sockets {
         ws.close().await;
     }
     warm.close().await;
-    drop(server);
-    app.finish().await;
+    s.app.finish().await;
+}
+
+async fn spread(n: usize, projects: usize, churners: usize) {
+    let (rate, seconds) = (env("BENCH_RATE", 50), env("BENCH_SECONDS", 60));
+    let drain = env("BENCH_DRAIN_SECS", 15);
+    let name = if churners > 0 { "churn" } else { "spread" };
+    println!(
+        "{name}: {n} subscribers over {projects} projects (taskChanged), {rate} events/s round robin for {seconds} s{}",
+        if churners > 0 { format!(", {churners} of them closing and resuming every second") } else { String::new() }
+    );
+    let s = setup(n, projects).await;
+    let (base_lat, _, _) = s.produce(rate, 10.min(seconds), 0).await;
+    let crowd = crowd(&s, None, churners).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (before, head, cpu) = (counters(&s.server.base).await, s.head().await, Cpu::start(&s.server));
+    let (lat, per_project, secs) = s.produce(rate, seconds, 0).await;
+    let total: usize = crowd.projects.iter().map(|p| per_project[*p]).sum();
+    let waited = crowd.drain(total, drain).await;
+    let (after, end) = (counters(&s.server.base).await, s.head().await);
+    println!("  {} events produced in {secs:.1} s; deliveries drained {waited:.1} s after; {}", lat.len(), cpu.line());
+    println!(
+        "  producer mutation latency: p50 {:.1} ms p95 {:.1} ms with subscribers; p50 {:.1} ms p95 {:.1} ms without",
+        pct(&lat, 0.5),
+        pct(&lat, 0.95),
+        pct(&base_lat, 0.5),
+        pct(&base_lat, 0.95)
+    );
+    let got = crowd.finish().await;
+    report(&got, (head, end), &per_project, Some((&after, &before)));
+    s.app.finish().await;
+}
+
+async fn broadcast(n: usize) {
+    let seconds = env("BENCH_SECONDS", 60);
+    let drain = env("BENCH_DRAIN_SECS", 15);
+    println!("broadcast: {n} subscribers on one project (taskChanged), 1 event/s for {seconds} s, then rising rates");
+    let s = setup(n, 1).await;
+    let crowd = crowd(&s, Some(0), 0).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (mut wanted, mut steps) = (0, vec![]);
+    for (rate, secs) in [(1, seconds), (2, 10), (5, 10), (10, 10), (20, 10), (50, 10)] {
+        let (before, head, cpu) = (counters(&s.server.base).await, s.head().await, Cpu::start(&s.server));
+        let (lat, per_project, took) = s.produce(rate, secs, 0).await;
+        wanted += per_project[0] * n;
+        let waited = crowd.drain(wanted, drain).await;
+        let (after, end) = (counters(&s.server.base).await, s.head().await);
+        let short = wanted.saturating_sub(crowd.progress.load(Ordering::Relaxed));
+        let slow = delta(&after, &before, "closed.slow_consumer");
+        let kept = short == 0 && slow == 0 && waited <= 2.0;
+        let line = format!(
+            "{rate} events/s for {secs} s ({} deliveries/s): produced in {took:.1} s, drained {waited:.1} s after, \
+             producer p95 {:.1} ms; {}; {}",
+            rate as usize * n,
+            pct(&lat, 0.95),
+            cpu.line(),
+            if kept { "sustained" } else { "NOT sustained" }
+        );
+        println!("  {line}");
+        steps.push((line, (head, end), per_project, after, before));
+        if !kept {
+            break;
+        }
+    }
+    let got = crowd.finish().await;
+    for (line, range, per_project, after, before) in &steps {
+        println!("  step {line}");
+        report(&got, *range, per_project, Some((after, before)));
+    }
+    s.app.finish().await;
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let all = ["idle", "spread", "broadcast", "churn"];
+    let chosen: Vec<&str> = all.iter().copied().filter(|w| args.is_empty() || args.iter().any(|a| a == w)).collect();
+    let n = env("BENCH_SUBSCRIBERS", 10_000) as usize;
+    let projects = env("BENCH_PROJECTS", 100) as usize;
+    for w in chosen {
+        match w {
+            "idle" => idle(n).await,
+            "spread" => spread(n, projects, 0).await,
+            "broadcast" => broadcast(n).await,
+            _ => spread(n, projects, env("BENCH_CHURN", 1000) as usize).await,
+        }
+    }
 }

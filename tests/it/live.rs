@@ -273,3 +273,59 @@ async fn events_reach_subscribers_of_another_server_process() {
     drop(other);
     app.finish().await;
 }
+
+/// A burst larger than a subscriber's queue (one transaction of 40 events, queue of 1):
+/// the feed marks it lagging instead of waiting for it, and it catches up from the
+/// database: every event once, in order, then live again.
+#[tokio::test]
+async fn a_subscriber_behind_its_queue_catches_up_from_the_database() {
+    use opsgraph_core::events::{DomainEvent, emit};
+    use opsgraph_core::node::NodeType;
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let app = TestApp::spawn_with(|c| c.live_queue = 1).await;
+    let (owner, _) = app.sign_up("owner@burst.example", "Burst Co").await;
+    let p = project(&app, &owner, "BUR").await;
+    let t = task(&app, &owner, &p, "Target", None).await;
+    let from = head(&app).await;
+    let mut live = Live::connect(&app.base, &owner).await;
+    live.subscribe("t", TASKS, json!({ "p": p, "a": from })).await;
+    live.assert_silent(SHORT).await;
+    let project_id = opsgraph_work::nodes::Project::decode(p.as_str().expect("id"), "p").expect("project id");
+    let task_id = opsgraph_work::nodes::Task::decode(t.as_str().expect("id"), "t").expect("task id");
+    let caught_up = opsgraph_core::live::catch_ups();
+    let txn = app.pool.begin().await.expect("begin");
+    let org_row = txn
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT org_id FROM projects LIMIT 1",
+        ))
+        .await
+        .expect("org")
+        .expect("a project");
+    let org: uuid::Uuid = org_row.try_get("", "org_id").expect("org id");
+    let session = opsgraph_core::Session::anonymous("burst");
+    for i in 0..40 {
+        let event = DomainEvent {
+            kind: "task.updated",
+            subject_type: "Task",
+            subject_id: task_id,
+            project_id: Some(project_id),
+            data: json!({ "i": i }),
+            ..Default::default()
+        };
+        emit(&txn, &session, org, event).await.expect("emit");
+    }
+    txn.commit().await.expect("commit");
+    let first: i64 = from.parse::<i64>().expect("head") + 1;
+    let mut seqs = vec![];
+    for _ in 0..40 {
+        let d = live.next_data("t").await;
+        seqs.push(d["taskChanged"]["seq"].as_str().and_then(|s| s.parse::<i64>().ok()).expect("seq"));
+    }
+    assert_eq!(seqs, (first..first + 40).collect::<Vec<_>>(), "every event once, in order");
+    assert!(opsgraph_core::live::catch_ups() > caught_up, "the burst overflowed the queue of one");
+    live.assert_silent(SHORT).await;
+    task(&app, &owner, &p, "Live again", None).await;
+    assert_eq!(live.next_data("t").await["taskChanged"]["kind"], "task.created");
+    app.finish().await;
+}

@@ -417,8 +417,11 @@ impl TestApp {
 }
 
 /// The `opsgraph` binary cargo built next to the test executable (`./dev test` builds it
-/// first).
+/// first), or `OPSGRAPH_BIN` (a benchmark comparing two builds).
 pub fn opsgraph_bin() -> std::path::PathBuf {
+    if let Some(bin) = std::env::var_os("OPSGRAPH_BIN") {
+        return bin.into();
+    }
     let exe = std::env::current_exe().expect("test executable");
     exe.parent()
         .and_then(|deps| deps.parent())

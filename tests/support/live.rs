@@ -29,21 +29,31 @@ pub struct Live {
 
 /// Opens `/graphql/ws` of `base` (`http://host:port`) with the subprotocol.
 pub async fn open(base: &str) -> Live {
+    try_open(base).await.expect("ws connect")
+}
+
+/// [`open`], or why not.
+pub async fn try_open(base: &str) -> Result<Live, String> {
     let url = format!("{}/graphql/ws", base.replace("http://", "ws://"));
-    let mut req = url.into_client_request().expect("request");
+    let mut req = url.into_client_request().map_err(|e| e.to_string())?;
     req.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().expect("header"));
-    let (ws, _) = tokio_tungstenite::connect_async(req).await.expect("ws connect");
-    Live { ws }
+    let (ws, _) = tokio_tungstenite::connect_async(req).await.map_err(|e| e.to_string())?;
+    Ok(Live { ws })
 }
 
 impl Live {
     /// Opens a socket and authenticates with bearer `token`; panics unless acknowledged.
     pub async fn connect(base: &str, token: &str) -> Live {
-        let mut live = open(base).await;
+        Live::try_connect(base, token).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`Live::connect`], or why not.
+    pub async fn try_connect(base: &str, token: &str) -> Result<Live, String> {
+        let mut live = try_open(base).await?;
         live.init(json!({ "Authorization": format!("Bearer {token}") })).await;
-        match live.recv(Duration::from_secs(10)).await {
-            Frame::Msg(m) if m["type"] == "connection_ack" => live,
-            other => panic!("expected connection_ack, got {other:?}"),
+        match live.recv(Duration::from_secs(30)).await {
+            Frame::Msg(m) if m["type"] == "connection_ack" => Ok(live),
+            other => Err(format!("expected connection_ack, got {other:?}")),
         }
     }
 
@@ -163,4 +173,118 @@ pub fn tally(seqs: &[i64], expected: usize) -> (usize, usize, usize) {
     let distinct: std::collections::HashSet<i64> = seqs.iter().copied().collect();
     let out_of_order = seqs.windows(2).filter(|w| w[0] >= w[1]).count();
     (expected.saturating_sub(distinct.len()), seqs.len() - distinct.len(), out_of_order)
+}
+
+/// What one benchmark subscriber follows, and how it behaves.
+#[derive(Clone)]
+pub struct Follow {
+    /// The subscription document; it takes `$a: EventSeq` (resume point) and selects
+    /// `seq` and `occurredAt` of `field`.
+    pub query: &'static str,
+    /// The subscription field.
+    pub field: &'static str,
+    /// Its other variables.
+    pub vars: Value,
+    /// Close the socket and resume with `after` every period, the first time after the offset.
+    pub churn: Option<(Duration, Duration)>,
+}
+
+/// What one subscriber received, over every connection it made.
+#[derive(Default)]
+pub struct Received {
+    /// Each delivery: its `seq` and its latency (`occurredAt` to receipt) in milliseconds.
+    pub events: Vec<(i64, f64)>,
+    /// Close frames the server sent, by code (the subscriber reconnected after each).
+    pub closes: std::collections::BTreeMap<u16, usize>,
+    /// Reconnections with `after` (its own churn and after server closes).
+    pub resumes: usize,
+    /// Failed connection attempts (retried).
+    pub connect_failures: usize,
+    /// `error` or `complete` messages (the subscription ended; no resume).
+    pub ended: Option<String>,
+}
+
+/// Follows `f` as bearer `token` from position `after` until `stop` turns true: reconnects
+/// and resumes with `after` whenever the server closes the socket (as a real client does
+/// after 1013), or on its own when `f.churn` says. Counts each first delivery of a new
+/// position in `progress`; signals `ready` once first subscribed.
+pub async fn follow(
+    base: String,
+    token: String,
+    f: Follow,
+    mut after: String,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    progress: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ready: tokio::sync::mpsc::Sender<()>,
+) -> Received {
+    use std::sync::atomic::Ordering;
+    let mut got = Received::default();
+    let (mut last, mut first) = (after.parse::<i64>().unwrap_or(0), true);
+    'conn: while !*stop.borrow() {
+        let mut ws = match Live::try_connect(&base, &token).await {
+            Ok(ws) => ws,
+            Err(_) => {
+                got.connect_failures += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        let mut vars = f.vars.clone();
+        vars["a"] = json!(after);
+        ws.subscribe("s", f.query, vars).await;
+        let churn_at =
+            f.churn.map(|(period, offset)| tokio::time::Instant::now() + if first { offset } else { period });
+        if std::mem::take(&mut first) {
+            let _ = ready.send(()).await;
+        }
+        loop {
+            let churn = async {
+                match churn_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            let frame = tokio::select! {
+                () = async { let _ = stop.wait_for(|s| *s).await; } => {
+                    ws.close().await;
+                    break 'conn;
+                }
+                () = churn => {
+                    ws.close().await;
+                    got.resumes += 1;
+                    continue 'conn;
+                }
+                frame = ws.recv(Duration::from_secs(3600)) => frame,
+            };
+            match frame {
+                Frame::Msg(m) if m["type"] == "next" => {
+                    let e = &m["payload"]["data"][f.field];
+                    let seq = e["seq"].as_str().and_then(|s| s.parse::<i64>().ok()).unwrap_or(-1);
+                    let at = e["occurredAt"].as_str().and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+                    let ms = at.map_or(f64::NAN, |at| {
+                        (chrono::Utc::now() - at.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0) as f64
+                            / 1000.0
+                    });
+                    if seq > last {
+                        last = seq;
+                        after = seq.to_string();
+                        progress.fetch_add(1, Ordering::Relaxed);
+                    }
+                    got.events.push((seq, ms));
+                }
+                Frame::Msg(m) => {
+                    got.ended = Some(m.to_string());
+                    ws.close().await;
+                    break 'conn;
+                }
+                Frame::Closed(code, _) => {
+                    *got.closes.entry(code).or_default() += 1;
+                    got.resumes += 1;
+                    continue 'conn;
+                }
+                Frame::Silent => {}
+            }
+        }
+    }
+    got
 }

@@ -102,6 +102,10 @@ pub struct Config {
     /// keys, in milliseconds (request loaders need no window: see `opsgraph_core::batch`).
     #[arg(long, env = "OPSGRAPH_LIVE_BATCH_WINDOW_MS", default_value_t = 2)]
     pub live_batch_window_ms: u64,
+    /// Events queued for one subscriber before it counts as lagging and catches up from
+    /// the database (memory is taken only for what is queued).
+    #[arg(long, env = "OPSGRAPH_LIVE_QUEUE", default_value_t = 4096)]
+    pub live_queue: usize,
     /// How often the notification dispatcher looks for new events, in milliseconds (0: off).
     #[arg(long, env = "OPSGRAPH_DISPATCH_INTERVAL_MS", default_value_t = 500)]
     pub dispatch_interval_ms: u64,

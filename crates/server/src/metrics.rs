@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::sync::{LazyLock, Mutex};
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
@@ -29,6 +29,9 @@ pub struct Metrics {
     sockets: IntGauge,
     /// Live subscriptions (the WebSocket layer counts them up and down).
     pub subscriptions: IntGauge,
+    /// Where each subscription event (`next` message) went.
+    pub deliveries: Deliveries,
+    closes: IntCounterVec,
     outbox: IntGaugeVec,
     ai: IntGaugeVec,
     operations: Mutex<HashSet<String>>,
@@ -55,6 +58,22 @@ fn build() -> Result<Metrics, prometheus::Error> {
     let pool = IntGaugeVec::new(Opts::new("db_pool_connections", "Request pool connections"), &["state"])?;
     let sockets = IntGauge::new("websocket_connections", "Open WebSocket connections")?;
     let subscriptions = IntGauge::new("subscriptions", "Live subscriptions")?;
+    let stages = IntCounterVec::new(
+        Opts::new(
+            "live_messages_total",
+            "Subscription events by stage: queued for a socket, written to it, refused (queue full: the \
+             socket closes as a slow consumer), dropped (still queued when the socket closed)",
+        ),
+        &["stage"],
+    )?;
+    let deliveries = Deliveries {
+        queued: stages.with_label_values(&["queued"]),
+        written: stages.with_label_values(&["written"]),
+        refused: stages.with_label_values(&["refused"]),
+        dropped: stages.with_label_values(&["dropped"]),
+    };
+    let closes =
+        IntCounterVec::new(Opts::new("websocket_closed_total", "WebSocket connections ended, by reason"), &["reason"])?;
     let outbox = IntGaugeVec::new(Opts::new("outbox_lag", "Events committed but not yet dispatched"), &["measure"])?;
     let ai = IntGaugeVec::new(Opts::new("ai_usage_today", "Language-model usage since midnight UTC"), &["measure"])?;
     for c in [
@@ -65,13 +84,29 @@ fn build() -> Result<Metrics, prometheus::Error> {
         Box::new(pool.clone()),
         Box::new(sockets.clone()),
         Box::new(subscriptions.clone()),
+        Box::new(stages),
+        Box::new(closes.clone()),
         Box::new(outbox.clone()),
         Box::new(ai.clone()),
     ] {
         registry.register(c)?;
     }
     let operations = Mutex::default();
-    Ok(Metrics { registry, requests, statements, batches, jobs, pool, sockets, subscriptions, outbox, ai, operations })
+    Ok(Metrics {
+        registry,
+        requests,
+        statements,
+        batches,
+        jobs,
+        pool,
+        sockets,
+        subscriptions,
+        deliveries,
+        closes,
+        outbox,
+        ai,
+        operations,
+    })
 }
 
 /// The metrics of this process (registered once).
@@ -109,6 +144,11 @@ impl Metrics {
         let op = self.operation(operation);
         self.statements.with_label_values(&[op.as_str()]).observe(statements as f64);
         self.batches.with_label_values(&[op.as_str()]).observe(batches as f64);
+    }
+
+    /// Records why one WebSocket connection ended.
+    pub fn closed(&self, reason: &str) {
+        self.closes.with_label_values(&[reason]).inc();
     }
 
     /// Records one background pass.
@@ -168,6 +208,18 @@ pub fn operation_of(req: &async_graphql::Request) -> String {
         }
     }
     "-".into()
+}
+
+/// The counters of `live_messages_total`, one per stage.
+pub struct Deliveries {
+    /// Put into a socket's send queue.
+    pub queued: IntCounter,
+    /// Written to the socket.
+    pub written: IntCounter,
+    /// Not queued: the queue was full and the socket closes as a slow consumer.
+    pub refused: IntCounter,
+    /// Still in the queue when the socket closed.
+    pub dropped: IntCounter,
 }
 
 /// One live subscription, counted from creation to drop.

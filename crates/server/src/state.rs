@@ -65,8 +65,11 @@ impl AppState {
             sealer,
             allow_private_hosts: config.outbound_allow_private,
         };
-        let live =
-            LiveConfig { batch_window: Duration::from_millis(config.live_batch_window_ms), ..LiveConfig::default() };
+        let live = LiveConfig {
+            batch_window: Duration::from_millis(config.live_batch_window_ms),
+            feed_capacity: config.live_queue,
+            ..LiveConfig::default()
+        };
         let events = Hub::new(live_pool.clone(), Outbox, live.clone());
         let inbox = Hub::new(live_pool.clone(), Inbox, live);
         let cost = Arc::new(crate::cost::CostLimiter::new(config_cost.0, config_cost.1));

@@ -101,11 +101,33 @@ enum End {
     Drop,
 }
 
+impl End {
+    /// The `reason` label of `websocket_closed_total`.
+    fn label(&self) -> &'static str {
+        match self {
+            End::Close(close::TRY_AGAIN_LATER, _) => "slow_consumer",
+            End::Close(close::GOING_AWAY, r) if r.starts_with("server") => "shutdown",
+            End::Close(close::GOING_AWAY, _) => "idle",
+            End::Close(close::FORBIDDEN, _) | End::CloseWith(close::FORBIDDEN, _) => "forbidden",
+            End::Close(close::INIT_TIMEOUT, _) => "init_timeout",
+            End::Close(..) | End::CloseWith(..) => "protocol",
+            End::Echo => "client",
+            End::Drop => "lost",
+        }
+    }
+}
+
+/// One message for the socket; `next` marks a subscription event (counted by stage).
+struct Out {
+    msg: Message,
+    next: bool,
+}
+
 struct Conn {
     state: AppState,
     ip: String,
     user_agent: Option<String>,
-    out: mpsc::Sender<Message>,
+    out: mpsc::Sender<Out>,
     slow: Arc<Notify>,
     /// Credentials and organisation from `connection_init`, once acknowledged.
     auth: Option<(Credentials, Option<String>)>,
@@ -130,7 +152,8 @@ pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: O
     let mut closing = sockets.closing.subscribe();
     let cfg = state.config.clone();
     let (mut sink, mut stream) = socket.split();
-    let (out, mut out_rx) = mpsc::channel::<Message>(cfg.ws_send_queue.max(1));
+    let (out, mut out_rx) = mpsc::channel::<Out>(cfg.ws_send_queue.max(1));
+    let counts = &crate::metrics::global().deliveries;
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<String>();
     let slow = Arc::new(Notify::new());
     let mut conn = Conn { state, ip, user_agent, out, slow: slow.clone(), auth: None, subs: HashMap::new(), done_tx };
@@ -164,10 +187,14 @@ pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: O
                     Message::Ping(_) | Message::Pong(_) => {}
                 }
             }
-            Some(msg) = out_rx.recv() => {
-                match tokio::time::timeout(write_timeout, sink.send(msg)).await {
+            Some(out) = out_rx.recv() => {
+                match tokio::time::timeout(write_timeout, sink.send(out.msg)).await {
+                    Ok(Ok(())) if out.next => counts.written.inc(),
                     Ok(Ok(())) => {}
-                    _ => break End::Drop,
+                    _ => {
+                        counts.dropped.inc_by(u64::from(out.next));
+                        break End::Drop;
+                    }
                 }
             }
             Some(id) = done_rx.recv() => {
@@ -192,12 +219,17 @@ pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: O
     for (_, sub) in conn.subs.drain() {
         sub.abort();
     }
+    out_rx.close();
+    while let Ok(out) = out_rx.try_recv() {
+        counts.dropped.inc_by(u64::from(out.next));
+    }
+    crate::metrics::global().closed(end.label());
     say_goodbye(&mut sink, end).await;
 }
 
 impl Conn {
     fn send(&self, v: Value) -> Result<(), End> {
-        match self.out.try_send(text(v)) {
+        match self.out.try_send(Out { msg: text(v), next: false }) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
                 Err(End::Close(close::TRY_AGAIN_LATER, "too slow: reconnect and resume with `after`"))
@@ -320,14 +352,21 @@ impl Conn {
         let task = tokio::spawn(async move {
             // Counted while the task lives (ended, completed or aborted alike).
             let _live = crate::metrics::Live::start();
-            let push_text = |v: String| match out.try_send(Message::Text(Utf8Bytes::from(v))) {
-                Ok(()) => true,
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    slow.notify_one();
-                    false
-                }
-                Err(mpsc::error::TrySendError::Closed(_)) => false,
-            };
+            let counts = &crate::metrics::global().deliveries;
+            let push_out =
+                |v: String, next: bool| match out.try_send(Out { msg: Message::Text(Utf8Bytes::from(v)), next }) {
+                    Ok(()) => {
+                        counts.queued.inc_by(u64::from(next));
+                        true
+                    }
+                    Err(mpsc::error::TrySendError::Full(_)) => {
+                        counts.refused.inc_by(u64::from(next));
+                        slow.notify_one();
+                        false
+                    }
+                    Err(mpsc::error::TrySendError::Closed(_)) => false,
+                };
+            let push_text = |v: String| push_out(v, false);
             let push = |v: Value| push_text(v.to_string());
             let error = |resp: &Response| {
                 let errors = serde_json::to_value(&resp.errors).unwrap_or(Value::Array(vec![]));
@@ -364,7 +403,7 @@ impl Conn {
                                 ok = false;
                                 break;
                             }
-                            if !push_text(next(&resp)) {
+                            if !push_out(next(&resp), true) {
                                 ok = false;
                                 break;
                             }

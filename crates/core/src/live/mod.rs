@@ -8,8 +8,10 @@
 //! wakes every feed after a reconnect (notifications sent meanwhile are lost, the rows are
 //! not); feeds also poll slowly as a safety net. A [`Cursor`] (one subscriber) replays
 //! from the database after its `after` position, then follows the feed, skipping what it
-//! has seen; a gap in a gapless sequence or a lagging receiver sends it back to the
-//! database. So every subscriber sees every item once, in order.
+//! has seen. The feed routes: it hands an item only to the subscribers whose filter keeps
+//! it (ten thousand subscribers of a hundred projects are not all woken for each event),
+//! into each one's own bounded queue; a subscriber whose queue is full is marked lagging
+//! and catches up from the database. So every subscriber sees every item once, in order.
 
 pub mod listener;
 mod outbox;
@@ -17,12 +19,12 @@ mod scope;
 mod stream;
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::sync::{Notify, mpsc, watch};
 use uuid::Uuid;
 
 pub use outbox::{LiveEvent, Outbox, check_resume, read as read_events};
@@ -57,8 +59,8 @@ pub trait Source: Send + Sync + 'static {
 /// Tuning of the live path.
 #[derive(Debug, Clone)]
 pub struct LiveConfig {
-    /// Items a feed buffers per organisation before a slow subscriber lags (and replays
-    /// from the database).
+    /// Items a feed queues for one subscriber before it lags (and catches up from the
+    /// database); the queue takes memory only for what it holds.
     pub feed_capacity: usize,
     /// How often a feed looks at the database without being woken (safety net).
     pub poll: Duration,
@@ -125,9 +127,38 @@ struct Inner<S: Source> {
 
 struct Feed<S: Source> {
     org: Uuid,
-    tx: broadcast::Sender<Delivery<S::Item>>,
+    subs: Mutex<Subscribers<S::Item>>,
     wake: Notify,
     started: watch::Sender<bool>,
+}
+
+/// A feed's subscribers by id.
+struct Subscribers<T> {
+    next: u64,
+    all: HashMap<u64, Route<T>>,
+}
+
+/// Where a feed sends one subscriber's items.
+struct Route<T> {
+    keep: Arc<Keep<T>>,
+    tx: mpsc::Sender<Delivery<T>>,
+    /// Set when its queue was full: the feed sends it nothing until it has caught up
+    /// from the database (it clears the flag first, so nothing falls in between).
+    lagging: Arc<AtomicBool>,
+}
+
+impl<T> Subscribers<T> {
+    /// Hands `d` to every subscriber that keeps it; a full queue marks its owner lagging.
+    fn route(&self, d: &Delivery<T>) {
+        for r in self.all.values() {
+            if r.lagging.load(Ordering::Acquire) || !(r.keep)(&d.item) {
+                continue;
+            }
+            if let Err(mpsc::error::TrySendError::Full(_)) = r.tx.try_send(d.clone()) {
+                r.lagging.store(true, Ordering::Release);
+            }
+        }
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -151,14 +182,17 @@ impl<S: Source> Hub<S> {
         if tenant.org_id != Some(org) {
             return Err(AppError::Forbidden("not a member of this organisation".into()));
         }
-        let (feed, rx) = {
+        let keep: Arc<Keep<S::Item>> = Arc::new(Box::new(|_| true));
+        let lagging = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel(self.inner.cfg.feed_capacity.max(1));
+        let (feed, id) = {
             let mut feeds = lock(&self.inner.feeds);
             let feed = feeds
                 .entry(org)
                 .or_insert_with(|| {
                     let feed = Arc::new(Feed {
                         org,
-                        tx: broadcast::channel(self.inner.cfg.feed_capacity.max(1)).0,
+                        subs: Mutex::new(Subscribers { next: 0, all: HashMap::new() }),
                         wake: Notify::new(),
                         started: watch::channel(false).0,
                     });
@@ -166,9 +200,15 @@ impl<S: Source> Hub<S> {
                     feed
                 })
                 .clone();
-            let rx = feed.tx.subscribe();
-            (feed, rx)
+            let mut subs = lock(&feed.subs);
+            let id = subs.next;
+            subs.next += 1;
+            subs.all.insert(id, Route { keep: keep.clone(), tx, lagging: lagging.clone() });
+            drop(subs);
+            (feed, id)
         };
+        // Unregisters on every early return below, and when the cursor is dropped.
+        let registration = Registration { feed: feed.clone(), id };
         // Positions are read only once the feed knows where it starts, so nothing committed
         // in between can fall between the replay and the feed.
         let mut started = feed.started.subscribe();
@@ -189,10 +229,12 @@ impl<S: Source> Hub<S> {
             org,
             tenant,
             rx,
+            lagging,
+            registration,
             pos,
             backlog: VecDeque::new(),
             replay: after.is_some(),
-            keep: Box::new(|_| true),
+            keep,
         })
     }
 }
@@ -248,9 +290,10 @@ async fn run_feed<S: Source>(inner: Arc<Inner<S>>, feed: Arc<Feed<S>>) {
                 Ok(items) if items.is_empty() => break,
                 Ok(items) => {
                     let scope = Arc::new(Scope::new(inner.pool.clone(), org, inner.cfg.batch_window));
+                    let subs = lock(&feed.subs);
                     for item in items {
                         last = last.max(S::seq(&item));
-                        let _ = feed.tx.send(Delivery { item: Arc::new(item), scope: scope.clone() });
+                        subs.route(&Delivery { item: Arc::new(item), scope: scope.clone() });
                     }
                 }
                 Err(e) => {
@@ -262,7 +305,7 @@ async fn run_feed<S: Source>(inner: Arc<Inner<S>>, feed: Arc<Feed<S>>) {
         }
         {
             let mut feeds = lock(&inner.feeds);
-            if feed.tx.receiver_count() == 0 {
+            if lock(&feed.subs).all.is_empty() {
                 feeds.remove(&org);
                 return;
             }
@@ -274,6 +317,14 @@ async fn run_feed<S: Source>(inner: Arc<Inner<S>>, feed: Arc<Feed<S>>) {
     }
 }
 
+static CATCH_UPS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times, in this process, a subscriber's queue was full and it caught up from
+/// the database instead (a slow subscriber, or a burst larger than its queue).
+pub fn catch_ups() -> u64 {
+    CATCH_UPS.load(Ordering::Relaxed)
+}
+
 /// How long live reads wait before retrying while the database is unreachable.
 pub const UNAVAILABLE_RETRY: Duration = Duration::from_millis(500);
 
@@ -282,11 +333,25 @@ pub struct Cursor<S: Source> {
     hub: Arc<Inner<S>>,
     org: Uuid,
     tenant: Tenant,
-    rx: broadcast::Receiver<Delivery<S::Item>>,
+    rx: mpsc::Receiver<Delivery<S::Item>>,
+    lagging: Arc<AtomicBool>,
+    registration: Registration<S>,
     pos: i64,
     backlog: VecDeque<Delivery<S::Item>>,
     replay: bool,
-    keep: Keep<S::Item>,
+    keep: Arc<Keep<S::Item>>,
+}
+
+/// A subscriber's place in its feed's routing table, removed on drop.
+struct Registration<S: Source> {
+    feed: Arc<Feed<S>>,
+    id: u64,
+}
+
+impl<S: Source> Drop for Registration<S> {
+    fn drop(&mut self) {
+        lock(&self.feed.subs).all.remove(&self.id);
+    }
 }
 
 /// A subscriber's synchronous item filter.
@@ -302,7 +367,12 @@ impl<S: Source> Cursor<S> {
     /// Only items for which `keep` holds are delivered (a cheap, synchronous filter:
     /// the subscriber's member, project, …).
     pub fn keep(mut self, keep: impl Fn(&S::Item) -> bool + Send + Sync + 'static) -> Self {
-        self.keep = Box::new(keep);
+        let keep: Arc<Keep<S::Item>> = Arc::new(Box::new(keep));
+        let reg = &self.registration;
+        if let Some(route) = lock(&reg.feed.subs).all.get_mut(&reg.id) {
+            route.keep = keep.clone();
+        }
+        self.keep = keep;
         self
     }
 
@@ -371,14 +441,25 @@ impl<S: Source> Cursor<S> {
                 self.backlog.extend(items.into_iter().map(|i| Delivery { item: Arc::new(i), scope: scope.clone() }));
                 continue;
             }
-            match self.rx.recv().await {
-                Ok(d) => match self.step(&d.item) {
-                    Step::Deliver => return Ok(d),
-                    Step::Skip => {}
-                    Step::Gap => self.replay = true,
+            // What the queue holds was routed before any lag: deliver it, then catch up.
+            let d = match self.rx.try_recv() {
+                Ok(d) => d,
+                Err(_) if self.lagging.swap(false, Ordering::AcqRel) => {
+                    CATCH_UPS.fetch_add(1, Ordering::Relaxed);
+                    self.replay = true;
+                    continue;
+                }
+                Err(mpsc::error::TryRecvError::Disconnected) => return Err(AppError::internal("live feed closed")),
+                Err(mpsc::error::TryRecvError::Empty) => match self.rx.recv().await {
+                    Some(d) => d,
+                    None => return Err(AppError::internal("live feed closed")),
                 },
-                Err(RecvError::Lagged(_)) => self.replay = true,
-                Err(RecvError::Closed) => return Err(AppError::internal("live feed closed")),
+            };
+            // Routed items are only this subscriber's: positions in between are others'.
+            let seq = S::seq(&d.item);
+            if seq > self.pos && (self.keep)(&d.item) {
+                self.pos = seq;
+                return Ok(d);
             }
         }
     }
