@@ -246,6 +246,14 @@ impl Crowd {
     }
 }
 
+/// An `error` / `complete` message in short: its type, error code and message.
+fn ended_reason(raw: &str) -> String {
+    let m: Value = serde_json::from_str(raw).unwrap_or_default();
+    let e = &m["payload"][0];
+    let text = format!("{} {} {}", m["type"], e["extensions"]["code"], e["message"]);
+    text.chars().take(160).collect()
+}
+
 /// Prints latency, loss and their explanation for deliveries with seq in `range`, each
 /// subscriber expecting `expected[project]` of them.
 fn report(
@@ -256,11 +264,15 @@ fn report(
 ) -> (f64, usize) {
     let mut lat = vec![];
     let (mut want, mut distinct_total, mut dups, mut disorder, mut received) = (0, 0, 0, 0, 0);
-    let (mut closes, mut resumes, mut ended) = (BTreeMap::<u16, usize>::new(), 0, 0);
+    let mut lost_ended = 0;
+    let (mut closes, mut resumes, mut ended) = (BTreeMap::<u16, usize>::new(), 0, BTreeMap::<String, usize>::new());
     for (p, r) in got {
         let mine: Vec<&(i64, f64)> = r.events.iter().filter(|(s, _)| *s > range.0 && *s <= range.1).collect();
         let distinct: std::collections::HashSet<i64> = mine.iter().map(|(s, _)| *s).collect();
         want += expected[*p];
+        if r.ended.is_some() {
+            lost_ended += expected[*p].saturating_sub(distinct.len());
+        }
         received += mine.len();
         distinct_total += distinct.len();
         dups += mine.len() - distinct.len();
@@ -270,7 +282,9 @@ fn report(
             *closes.entry(*c).or_default() += k;
         }
         resumes += r.resumes;
-        ended += usize::from(r.ended.is_some());
+        if let Some(why) = &r.ended {
+            *ended.entry(ended_reason(why)).or_default() += 1;
+        }
     }
     lat.sort_by(f64::total_cmp);
     let lost = want - distinct_total.min(want);
@@ -283,7 +297,8 @@ fn report(
         distinct_total
     );
     println!(
-        "  lost {lost}   duplicated {dups}   out of order {disorder}   resumes {resumes}   server closes {closes:?}   ended {ended}"
+        "  lost {lost}   duplicated {dups}   out of order {disorder}   resumes {resumes}   server closes {closes:?}   \
+         subscriptions ended by the server {ended:?}"
     );
     if let Some((after, before)) = server {
         let d = |k: &str| delta(after, before, k);
@@ -298,11 +313,12 @@ fn report(
             // Every wanted delivery was received, or is one of these.
             let in_queues = queued.saturating_sub(written + dropped);
             let unread = written.saturating_sub(received as u64);
+            let ended = lost_ended as u64;
             println!(
-                "  the {lost} missing: {unread} written but not read by the stop, {in_queues} still in send queues, \
-                 {} never queued (the subscriptions' streams were behind), {refused} + {dropped} refused or dropped \
-                 at slow-consumer closes (each followed by a resume)",
-                (lost as u64).saturating_sub(unread + in_queues)
+                "  the {lost} missing: {ended} of subscriptions the server ended (above), {unread} written but not \
+                 read by the stop, {in_queues} still in send queues, {} never queued (the subscriptions' streams were \
+                 behind); {refused} refused and {dropped} dropped at slow-consumer closes were each followed by a resume",
+                (lost as u64).saturating_sub(ended + unread + in_queues)
             );
         }
     }

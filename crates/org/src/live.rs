@@ -222,7 +222,7 @@ pub async fn follow_children_where<'a, P: opsgraph_core::node::NodeType>(
         return Err(AppError::not_found(P::NAME).into());
     }
     let scope = Scope::new(live.pool.clone(), org, std::time::Duration::ZERO);
-    recheck(&scope, &session, perm).await?;
+    let started = recheck(&scope, &session, perm).await?;
     let hub = ctx.data::<Hub<Outbox>>().map_err(|_| AppError::internal("event hub missing"))?;
     let gid = P::gid(parent);
     let cursor = hub
@@ -232,12 +232,23 @@ pub async fn follow_children_where<'a, P: opsgraph_core::node::NodeType>(
     Ok(follow(ctx, cursor, move |d| {
         let session = session.clone();
         async move {
-            let role = recheck(&d.scope, &session, perm).await?;
-            match (visible, session.membership_id) {
-                (None, _) => Ok(true),
-                (Some(check), Some(member)) if check(d.scope.clone(), parent, (member, role)).await? => Ok(true),
-                (Some(_), _) => Err(AppError::Forbidden(format!("you no longer see this {}", P::NAME))),
-            }
+            let (Some(check), Some(member)) = (visible, session.membership_id) else {
+                recheck(&d.scope, &session, perm).await?;
+                return match visible {
+                    None => Ok(true),
+                    Some(_) => Err(AppError::Forbidden(format!("you no longer see this {}", P::NAME))),
+                };
+            };
+            // Both checks in one batch round: visibility under the role the stream started
+            // with, asked again only if the role has changed since.
+            let (role, seen) = futures_util::future::join(
+                recheck(&d.scope, &session, perm),
+                check(d.scope.clone(), parent, (member, started)),
+            )
+            .await;
+            let role = role?;
+            let seen = if role == started { seen? } else { check(d.scope.clone(), parent, (member, role)).await? };
+            if seen { Ok(true) } else { Err(AppError::Forbidden(format!("you no longer see this {}", P::NAME))) }
         }
     })?)
 }

@@ -170,6 +170,11 @@ pub struct Config {
     /// answers SERVICE_UNAVAILABLE (HTTP 503, `Retry-After`).
     #[arg(long, env = "OPSGRAPH_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3000)]
     pub db_acquire_timeout_ms: u64,
+    /// Longest wait for a connection of the live-delivery pool, in milliseconds: live work
+    /// (subscription starts, feeds, re-checks) waits its turn rather than failing, so a
+    /// reconnect storm of thousands of subscribers queues instead of being refused.
+    #[arg(long, env = "OPSGRAPH_LIVE_ACQUIRE_TIMEOUT_MS", default_value_t = 30000)]
+    pub live_acquire_timeout_ms: u64,
     /// Connections of the live-delivery pool (subscriptions never wait behind requests).
     #[arg(long, env = "OPSGRAPH_LIVE_POOL_MAX", default_value_t = 4)]
     pub live_pool_max: u32,

@@ -49,7 +49,8 @@ pub async fn connect_with(url: &str, max: u32, acquire: Duration) -> anyhow::Res
 pub async fn pools(config: &Config) -> anyhow::Result<(DatabaseConnection, DatabaseConnection)> {
     let acquire = Duration::from_millis(config.db_acquire_timeout_ms.max(1));
     let pool = connect_with(&config.database_url, config.db_pool_max, acquire).await?;
-    let live = connect_with(&config.database_url, config.live_pool_max.max(1), acquire).await?;
+    let live_acquire = Duration::from_millis(config.live_acquire_timeout_ms.max(1));
+    let live = connect_with(&config.database_url, config.live_pool_max.max(1), live_acquire).await?;
     Ok((pool, live))
 }
 

@@ -74,16 +74,18 @@ pub fn may_follow(role: Role, on_project: bool) -> bool {
 
 /// Re-checks that `session` may still follow `project` (tenant, membership, role, staffing).
 pub async fn recheck_project(scope: &Scope, session: &Session, project: Uuid) -> AppResult<()> {
-    let role = opsgraph_org::live::recheck(scope, session, Permission::WorkRead).await?;
-    let on_project = match session.membership_id {
-        Some(m) if !role.allows(Permission::WorkManage) => scope
-            .loader(OnProject::new)
-            .load_one((m, project))
-            .await
-            .map_err(|e| opsgraph_core::loader::failed(&e))?
-            .unwrap_or(false),
-        _ => false,
+    // Role and staffing in the same batch round (staffing is read for members whatever
+    // their role: a manager's answer is then unused, but nobody waits a second round).
+    let staffed = async {
+        match session.membership_id {
+            Some(m) => scope.loader(OnProject::new).load_one((m, project)).await.map(|on| on.unwrap_or(false)),
+            None => Ok(false),
+        }
     };
+    let (role, staffed) =
+        futures_util::future::join(opsgraph_org::live::recheck(scope, session, Permission::WorkRead), staffed).await;
+    let role = role?;
+    let on_project = !role.allows(Permission::WorkManage) && staffed.map_err(|e| opsgraph_core::loader::failed(&e))?;
     if may_follow(role, on_project) {
         Ok(())
     } else {

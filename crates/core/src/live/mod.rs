@@ -19,7 +19,7 @@ mod scope;
 mod stream;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -128,6 +128,8 @@ struct Inner<S: Source> {
 struct Feed<S: Source> {
     org: Uuid,
     subs: Mutex<Subscribers<S::Item>>,
+    /// The position the feed has routed up to (written under `subs`' lock, after routing).
+    last: AtomicI64,
     wake: Notify,
     started: watch::Sender<bool>,
 }
@@ -193,6 +195,7 @@ impl<S: Source> Hub<S> {
                     let feed = Arc::new(Feed {
                         org,
                         subs: Mutex::new(Subscribers { next: 0, all: HashMap::new() }),
+                        last: AtomicI64::new(0),
                         wake: Notify::new(),
                         started: watch::channel(false).0,
                     });
@@ -215,15 +218,17 @@ impl<S: Source> Hub<S> {
         if started.wait_for(|s| *s).await.is_err() {
             return Err(AppError::internal("live feed stopped"));
         }
-        let db = TxDb::begin(&self.inner.pool, &tenant).await?;
         let pos = match after {
             Some(after) => {
+                let db = TxDb::begin(&self.inner.pool, &tenant).await?;
                 check_resume(&db, org, after, "after").await?;
+                db.commit().await?;
                 after
             }
-            None => self.inner.source.head(&db, org).await?,
+            // "From now" is from where the feed is: everything it routes from here on
+            // comes after, and costs a subscriber no database read.
+            None => feed.last.load(Ordering::Acquire),
         };
-        db.commit().await?;
         Ok(Cursor {
             hub: self.inner.clone(),
             org,
@@ -277,6 +282,7 @@ async fn run_feed<S: Source>(inner: Arc<Inner<S>>, feed: Arc<Feed<S>>) {
             }
         }
     };
+    feed.last.store(last, Ordering::Release);
     feed.started.send_replace(true);
     loop {
         loop {
@@ -295,6 +301,7 @@ async fn run_feed<S: Source>(inner: Arc<Inner<S>>, feed: Arc<Feed<S>>) {
                         last = last.max(S::seq(&item));
                         subs.route(&Delivery { item: Arc::new(item), scope: scope.clone() });
                     }
+                    feed.last.store(last, Ordering::Release);
                 }
                 Err(e) => {
                     tracing::warn!(error = ?e, %org, "live feed read failed; retrying");
