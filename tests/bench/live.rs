@@ -146,6 +146,11 @@ impl Setup {
         self.app.count("SELECT coalesce(max(last_seq), 0) AS n FROM event_counters").await
     }
 
+    /// Transactions committed in the database so far (the server's and the producer's).
+    async fn commits(&self) -> i64 {
+        self.app.count("SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()").await
+    }
+
     /// Creates `rate` tasks per second for `seconds` (each on the next project, round robin,
     /// sent on time however long earlier ones take); returns each mutation's latency (ms),
     /// the tasks per project and the wall time.
@@ -391,11 +396,18 @@ async fn spread(n: usize, projects: usize, churners: usize) {
     let crowd = crowd(&s, None, churners).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (before, head, cpu) = (counters(&s.server.base).await, s.head().await, Cpu::start(&s.server));
+    let commits = s.commits().await;
     let (lat, per_project, secs) = s.produce(rate, seconds, 0).await;
     let total: usize = crowd.projects.iter().map(|p| per_project[*p]).sum();
     let waited = crowd.drain(total, drain).await;
     let (after, end) = (counters(&s.server.base).await, s.head().await);
-    println!("  {} events produced in {secs:.1} s; deliveries drained {waited:.1} s after; {}", lat.len(), cpu.line());
+    let per_event = (s.commits().await - commits) as f64 / (end - head).max(1) as f64;
+    println!(
+        "  {} events produced in {secs:.1} s; deliveries drained {waited:.1} s after; {per_event:.1} database \
+         transactions per event; {}",
+        lat.len(),
+        cpu.line()
+    );
     println!(
         "  producer mutation latency: p50 {:.1} ms p95 {:.1} ms with subscribers; p50 {:.1} ms p95 {:.1} ms without",
         pct(&lat, 0.5),
@@ -418,16 +430,18 @@ async fn broadcast(n: usize) {
     let (mut wanted, mut steps) = (0, vec![]);
     for (rate, secs) in [(1, seconds), (2, 10), (5, 10), (10, 10), (20, 10), (50, 10)] {
         let (before, head, cpu) = (counters(&s.server.base).await, s.head().await, Cpu::start(&s.server));
+        let commits = s.commits().await;
         let (lat, per_project, took) = s.produce(rate, secs, 0).await;
         wanted += per_project[0] * n;
         let waited = crowd.drain(wanted, drain).await;
         let (after, end) = (counters(&s.server.base).await, s.head().await);
+        let per_event = (s.commits().await - commits) as f64 / (end - head).max(1) as f64;
         let short = wanted.saturating_sub(crowd.progress.load(Ordering::Relaxed));
         let slow = delta(&after, &before, "closed.slow_consumer");
         let kept = short == 0 && slow == 0 && waited <= 2.0;
         let line = format!(
             "{rate} events/s for {secs} s ({} deliveries/s): produced in {took:.1} s, drained {waited:.1} s after, \
-             producer p95 {:.1} ms; {}; {}",
+             producer p95 {:.1} ms, {per_event:.1} database transactions per event; {}; {}",
             rate as usize * n,
             pct(&lat, 0.95),
             cpu.line(),

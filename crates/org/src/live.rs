@@ -221,9 +221,8 @@ pub async fn follow_children_where<'a, P: opsgraph_core::node::NodeType>(
     if !matches!(found.first(), Some(Some(_))) {
         return Err(AppError::not_found(P::NAME).into());
     }
-    let scope = Scope::new(live.pool.clone(), org, std::time::Duration::ZERO);
-    let started = recheck(&scope, &session, perm).await?;
     let hub = ctx.data::<Hub<Outbox>>().map_err(|_| AppError::internal("event hub missing"))?;
+    let started = recheck(&hub.start_scope(org), &session, perm).await?;
     let gid = P::gid(parent);
     let cursor = hub
         .subscribe(live.tenant(), org, after)

@@ -123,6 +123,7 @@ struct Inner<S: Source> {
     source: S,
     cfg: LiveConfig,
     feeds: Mutex<HashMap<Uuid, Arc<Feed<S>>>>,
+    starts: Mutex<HashMap<Uuid, Arc<Scope>>>,
 }
 
 struct Feed<S: Source> {
@@ -170,7 +171,16 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl<S: Source> Hub<S> {
     /// A hub reading `source` from `pool`.
     pub fn new(pool: DatabaseConnection, source: S, cfg: LiveConfig) -> Self {
-        Hub { inner: Arc::new(Inner { pool, source, cfg, feeds: Mutex::new(HashMap::new()) }) }
+        let (feeds, starts) = (Mutex::new(HashMap::new()), Mutex::new(HashMap::new()));
+        Hub { inner: Arc::new(Inner { pool, source, cfg, feeds, starts }) }
+    }
+
+    /// The loader scope the subscription starts of `org` share: their access checks batch
+    /// as deliveries' do, so a reconnect storm of thousands makes a few statements, not
+    /// thousands of transactions. (Batchers keep no results: nothing is reused.)
+    pub fn start_scope(&self, org: Uuid) -> Arc<Scope> {
+        let (pool, window) = (&self.inner.pool, self.inner.cfg.batch_window);
+        lock(&self.inner.starts).entry(org).or_insert_with(|| Arc::new(Scope::new(pool.clone(), org, window))).clone()
     }
 
     /// Organisations with a running feed in this process.

@@ -6,12 +6,11 @@ use crate::nodes::{Project, Task};
 use opsgraph_core::node::NodeType;
 use opsgraph_org::nodes::Membership;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_graphql::dynamic::{InputValue, Object, SubscriptionField, SubscriptionFieldFuture, TypeRef};
 use async_graphql::{Value, dynamic::ResolverContext};
 use opsgraph_core::gql::{SchemaParts, gid, prop, ref_field, ref_field_nn};
-use opsgraph_core::live::{Hub, LiveEvent, LiveSession, Outbox, Scope, after_arg, after_input, event_object, follow};
+use opsgraph_core::live::{Hub, LiveEvent, LiveSession, Outbox, after_arg, after_input, event_object, follow};
 use opsgraph_core::{AppError, Permission};
 
 use crate::live::recheck_project;
@@ -39,8 +38,8 @@ async fn follow_project<'a>(
     let found = crate::service::projects::get(&db, org, project_id).await;
     db.rollback().await.map_err(AppError::from)?;
     found?;
-    recheck_project(&Scope::new(live.pool.clone(), org, Duration::ZERO), &session, project_id).await?;
     let hub = ctx.data::<Hub<Outbox>>().map_err(|_| AppError::internal("event hub missing"))?;
+    recheck_project(&hub.start_scope(org), &session, project_id).await?;
     let cursor =
         hub.subscribe(live.tenant(), org, after).await?.keep(move |e| e.project_id == Some(project_id) && keep(e));
     Ok(follow(ctx, cursor, move |d| {
