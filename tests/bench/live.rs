@@ -271,6 +271,7 @@ fn report(
     let (mut want, mut distinct_total, mut dups, mut disorder, mut received) = (0, 0, 0, 0, 0);
     let mut lost_ended = 0;
     let (mut closes, mut resumes, mut ended) = (BTreeMap::<u16, usize>::new(), 0, BTreeMap::<String, usize>::new());
+    let mut connect_failures = 0;
     for (p, r) in got {
         let mine: Vec<&(i64, f64)> = r.events.iter().filter(|(s, _)| *s > range.0 && *s <= range.1).collect();
         let distinct: std::collections::HashSet<i64> = mine.iter().map(|(s, _)| *s).collect();
@@ -287,6 +288,7 @@ fn report(
             *closes.entry(*c).or_default() += k;
         }
         resumes += r.resumes;
+        connect_failures += r.connect_failures;
         if let Some(why) = &r.ended {
             *ended.entry(ended_reason(why)).or_default() += 1;
         }
@@ -302,7 +304,8 @@ fn report(
         distinct_total
     );
     println!(
-        "  lost {lost}   duplicated {dups}   out of order {disorder}   resumes {resumes}   server closes {closes:?}   \
+        "  lost {lost}   duplicated {dups}   out of order {disorder}   resumes {resumes} ({connect_failures} \
+         failed connection attempts retried)   server closes {closes:?}   \
          subscriptions ended by the server {ended:?}"
     );
     if let Some((after, before)) = server {

@@ -231,12 +231,14 @@ pub async fn follow_children_where<'a, P: opsgraph_core::node::NodeType>(
     Ok(follow(ctx, cursor, move |d| {
         let session = session.clone();
         async move {
-            let (Some(check), Some(member)) = (visible, session.membership_id) else {
+            let forbidden = || AppError::Forbidden(format!("you no longer see this {}", P::NAME));
+            let Some(check) = visible else {
                 recheck(&d.scope, &session, perm).await?;
-                return match visible {
-                    None => Ok(true),
-                    Some(_) => Err(AppError::Forbidden(format!("you no longer see this {}", P::NAME))),
-                };
+                return Ok(true);
+            };
+            let Some(member) = session.membership_id else {
+                recheck(&d.scope, &session, perm).await?;
+                return Err(forbidden());
             };
             // Both checks in one batch round: visibility under the role the stream started
             // with, asked again only if the role has changed since.
@@ -247,7 +249,7 @@ pub async fn follow_children_where<'a, P: opsgraph_core::node::NodeType>(
             .await;
             let role = role?;
             let seen = if role == started { seen? } else { check(d.scope.clone(), parent, (member, role)).await? };
-            if seen { Ok(true) } else { Err(AppError::Forbidden(format!("you no longer see this {}", P::NAME))) }
+            if seen { Ok(true) } else { Err(forbidden()) }
         }
     })?)
 }
