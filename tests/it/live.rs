@@ -275,14 +275,18 @@ async fn events_reach_subscribers_of_another_server_process() {
 }
 
 /// A burst larger than a subscriber's queue (one transaction of 40 events, queue of 1):
-/// the feed marks it lagging instead of waiting for it, and it catches up from the
-/// database: every event once, in order, then live again.
-#[tokio::test]
-async fn a_subscriber_behind_its_queue_catches_up_from_the_database() {
+/// the feed marks it lagging instead of waiting for it, and it catches up (from the
+/// feed's memory, or from the database when memory keeps nothing): every event once, in
+/// order, then live again.
+async fn burst_overflows_a_queue_of_one(history: usize) {
     use opsgraph_core::events::{DomainEvent, emit};
     use opsgraph_core::node::NodeType;
-    use sea_orm::{ConnectionTrait, TransactionTrait};
-    let app = TestApp::spawn_with(|c| c.live_queue = 1).await;
+    use sea_orm::TransactionTrait;
+    let app = TestApp::spawn_with(|c| {
+        c.live_queue = 1;
+        c.live_history = history;
+    })
+    .await;
     let (owner, _) = app.sign_up("owner@burst.example", "Burst Co").await;
     let p = project(&app, &owner, "BUR").await;
     let t = task(&app, &owner, &p, "Target", None).await;
@@ -293,16 +297,8 @@ async fn a_subscriber_behind_its_queue_catches_up_from_the_database() {
     let project_id = opsgraph_work::nodes::Project::decode(p.as_str().expect("id"), "p").expect("project id");
     let task_id = opsgraph_work::nodes::Task::decode(t.as_str().expect("id"), "t").expect("task id");
     let caught_up = opsgraph_core::live::catch_ups();
+    let org = org_id(&app).await;
     let txn = app.pool.begin().await.expect("begin");
-    let org_row = txn
-        .query_one_raw(sea_orm::Statement::from_string(
-            sea_orm::DbBackend::Postgres,
-            "SELECT org_id FROM projects LIMIT 1",
-        ))
-        .await
-        .expect("org")
-        .expect("a project");
-    let org: uuid::Uuid = org_row.try_get("", "org_id").expect("org id");
     let session = opsgraph_core::Session::anonymous("burst");
     for i in 0..40 {
         let event = DomainEvent {
@@ -327,5 +323,146 @@ async fn a_subscriber_behind_its_queue_catches_up_from_the_database() {
     live.assert_silent(SHORT).await;
     task(&app, &owner, &p, "Live again", None).await;
     assert_eq!(live.next_data("t").await["taskChanged"]["kind"], "task.created");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_subscriber_behind_its_queue_catches_up_from_the_database() {
+    burst_overflows_a_queue_of_one(0).await;
+}
+
+#[tokio::test]
+async fn a_subscriber_behind_its_queue_catches_up_from_the_feeds_memory() {
+    burst_overflows_a_queue_of_one(4096).await;
+}
+
+/// The one organisation of a test database.
+async fn org_id(app: &TestApp) -> uuid::Uuid {
+    use sea_orm::ConnectionTrait;
+    let row = app
+        .pool
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT id FROM organizations LIMIT 1",
+        ))
+        .await
+        .expect("org")
+        .expect("an organisation");
+    row.try_get("", "id").expect("org id")
+}
+
+/// A subscriber resuming from a position the feed still holds in memory is served from
+/// there: it gets what it missed even once the events are gone from the database (which
+/// a resume read from the database would refuse as past the retention window).
+#[tokio::test]
+async fn a_resume_within_the_feeds_memory_reads_no_events_from_the_database() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("owner@recent.example", "Recent Co").await;
+    let p = project(&app, &owner, "REC").await;
+    let mut first = Live::connect(&app.base, &owner).await;
+    first.subscribe("t", TASKS, json!({ "p": p })).await;
+    first.assert_silent(SHORT).await;
+    let from = head(&app).await;
+    for title in ["One", "Two", "Three"] {
+        task(&app, &owner, &p, title, None).await;
+    }
+    let mut seen = vec![];
+    for _ in 0..3 {
+        seen.push(first.next_data("t").await["taskChanged"]["seq"].clone());
+    }
+    app.pool
+        .execute_unprepared(&format!("DELETE FROM domain_events WHERE seq > {from}"))
+        .await
+        .expect("events removed");
+    let mut again = Live::connect(&app.base, &owner).await;
+    again
+        .subscribe(
+            "r",
+            "subscription($p: ID!, $a: EventSeq) { taskChanged(projectId: $p, after: $a) { seq kind } }",
+            json!({ "p": p, "a": from }),
+        )
+        .await;
+    let mut resumed = vec![];
+    for _ in 0..3 {
+        resumed.push(again.next_data("r").await["taskChanged"]["seq"].clone());
+    }
+    assert_eq!(resumed, seen, "the missed events, once and in order, from memory");
+    again.assert_silent(SHORT).await;
+    app.finish().await;
+}
+
+/// Sockets connecting and subscribing at once authenticate and pass their start checks in
+/// shared batches (far fewer statements than sockets); the checks read the member's
+/// current role, not the one the socket connected with.
+#[tokio::test]
+async fn subscription_starts_of_many_sockets_share_their_checks() {
+    let app = TestApp::spawn_with(|c| c.live_batch_window_ms = 20).await;
+    let (owner, _) = app.sign_up("owner@crowd.example", "Crowd Co").await;
+    let (dev, dev_id) = app.member(&owner, "dev@crowd.example", "MEMBER").await;
+    let p = project(&app, &owner, "CRW").await;
+    let scope = app.events.start_scope(org_id(&app).await);
+
+    let sockets = 24;
+    let before = scope.batches();
+    let mut crowd = futures_util::future::join_all((0..sockets).map(|i| {
+        let (base, p) = (app.base.clone(), p.clone());
+        let token = owner.clone();
+        async move {
+            let mut ws = Live::connect(&base, &token).await;
+            ws.subscribe(&format!("s{i}"), TASKS, json!({ "p": p })).await;
+            ws
+        }
+    }))
+    .await;
+    tokio::time::sleep(SHORT).await;
+    task(&app, &owner, &p, "For everyone", None).await;
+    for (i, ws) in crowd.iter_mut().enumerate() {
+        assert_eq!(ws.next_data(&format!("s{i}")).await["taskChanged"]["kind"], "task.created");
+    }
+    let batches = scope.batches() - before;
+    eprintln!("{sockets} sockets connected and subscribed with {batches} start batches");
+    // Unbatched, each socket would run five: its credentials twice (connection and
+    // subscription), the project, the role and the staffing.
+    assert!(batches < sockets as u64, "{batches} batches for {sockets} sockets");
+
+    // A member not on the project is refused; promoted to manager, the same socket may
+    // follow it: the subscription's start read the role anew.
+    let mut ws = Live::connect(&app.base, &dev).await;
+    ws.subscribe("x", TASKS, json!({ "p": p })).await;
+    assert_eq!(error_code(&ws.recv(SHORT * 4).await, "x"), "FORBIDDEN");
+    let r = app
+        .gql(
+            Some(&owner),
+            "query($id: ID!) { node(id: $id) { ... on Membership { version } } }",
+            json!({ "id": dev_id }),
+        )
+        .await;
+    let version = data(&r)["node"]["version"].clone();
+    let r = app
+        .gql(
+            Some(&owner),
+            "mutation($i: ChangeMemberRoleInput!) { changeMemberRole(input: $i) { membership { role } } }",
+            json!({ "i": { "id": dev_id, "role": "MANAGER", "expectedVersion": version } }),
+        )
+        .await;
+    assert_eq!(data(&r)["changeMemberRole"]["membership"]["role"], "MANAGER");
+    ws.subscribe("y", TASKS, json!({ "p": p })).await;
+    ws.assert_silent(SHORT).await;
+    task(&app, &owner, &p, "For managers too", None).await;
+    assert_eq!(ws.next_data("y").await["taskChanged"]["kind"], "task.created");
+
+    // Deactivated, the member's open socket can start nothing more.
+    let r = app
+        .gql(
+            Some(&owner),
+            "mutation($i: MemberIdInput!) { deactivateMember(input: $i) { membership { isActive } } }",
+            json!({ "i": { "id": dev_id } }),
+        )
+        .await;
+    data(&r);
+    ws.subscribe("z", TASKS, json!({ "p": p })).await;
+    let code = error_code(&ws.recv(SHORT * 4).await, "z");
+    assert!(code == "FORBIDDEN" || code == "UNAUTHENTICATED", "{code}");
     app.finish().await;
 }

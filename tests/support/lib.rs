@@ -40,6 +40,8 @@ pub struct TestApp {
     pub models: opsgraph_knowledge::embed::Models,
     /// The ai runtime (models and secrets key) the server runs agents with.
     pub ai: opsgraph_ai::service::Runtime,
+    /// The server's event hub (its start scopes count the batches subscription starts ran).
+    pub events: opsgraph_core::live::Hub<opsgraph_core::live::Outbox>,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -109,6 +111,7 @@ impl TestApp {
         let state = AppState::new(config, pool.clone(), live_pool)?;
         let models = state.models.clone();
         let ai = state.ai.clone();
+        let events = state.events.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr: SocketAddr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
@@ -121,6 +124,7 @@ impl TestApp {
             db_name,
             models,
             ai,
+            events,
             client: reqwest::Client::new(),
             shutdown: Some(tx),
         })

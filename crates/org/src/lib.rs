@@ -14,5 +14,5 @@ pub mod seed;
 pub mod service;
 pub mod sync;
 
-pub use service::auth::{Credentials, authenticate};
+pub use service::auth::{Credentials, authenticate, authenticate_batched};
 pub use service::tokens::AuthConfig;

@@ -154,6 +154,49 @@ impl Loader<Principal> for Grants {
     }
 }
 
+/// Active members of one organisation by user (active user, active membership): their
+/// membership and role. One statement per batch of (re)connecting sockets.
+pub struct ActiveMembers {
+    pool: DatabaseConnection,
+    org: Uuid,
+}
+
+impl ActiveMembers {
+    /// For `org`, reading from `pool`.
+    pub fn new(pool: DatabaseConnection, org: Uuid) -> Self {
+        ActiveMembers { pool, org }
+    }
+}
+
+impl Loader<Uuid> for ActiveMembers {
+    type Value = (Uuid, Role);
+    type Error = LoadError;
+
+    async fn load(&self, users: &[Uuid]) -> Result<HashMap<Uuid, (Uuid, Role)>, LoadError> {
+        let err = opsgraph_core::loader::db_error;
+        let db =
+            TxDb::begin(&self.pool, &Tenant { org_id: Some(self.org), ..Default::default() }).await.map_err(err)?;
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT m.user_id, m.id, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
+                 WHERE m.org_id = $1 AND m.user_id = ANY($2) AND m.is_active AND u.is_active AND u.deleted_at IS NULL",
+                [self.org.into(), users.to_vec().into()],
+            ))
+            .await
+            .map_err(err)?;
+        db.commit().await.map_err(err)?;
+        let mut out = HashMap::new();
+        for r in rows {
+            let role: String = r.try_get("", "role").map_err(err)?;
+            if let Some(role) = Role::parse(&role) {
+                out.insert(r.try_get("", "user_id").map_err(err)?, (r.try_get("", "id").map_err(err)?, role));
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Re-checks, for one live item of `scope`'s organisation, that `session` still may `perm`
 /// there (tenant, active membership or key, current role); returns the current role.
 pub async fn recheck(scope: &Scope, session: &Session, perm: Permission) -> AppResult<Role> {

@@ -106,6 +106,10 @@ pub struct Config {
     /// the database (memory is taken only for what is queued).
     #[arg(long, env = "OPSGRAPH_LIVE_QUEUE", default_value_t = 4096)]
     pub live_queue: usize,
+    /// Events each organisation's feed keeps in memory after routing them: a subscriber
+    /// resuming with `after` (or catching up) within them reads no database.
+    #[arg(long, env = "OPSGRAPH_LIVE_HISTORY", default_value_t = 4096)]
+    pub live_history: usize,
     /// How often the notification dispatcher looks for new events, in milliseconds (0: off).
     #[arg(long, env = "OPSGRAPH_DISPATCH_INTERVAL_MS", default_value_t = 500)]
     pub dispatch_interval_ms: u64,

@@ -68,6 +68,7 @@ impl AppState {
         let live = LiveConfig {
             batch_window: Duration::from_millis(config.live_batch_window_ms),
             feed_capacity: config.live_queue,
+            history: config.live_history,
             ..LiveConfig::default()
         };
         let events = Hub::new(live_pool.clone(), Outbox, live.clone());

@@ -425,17 +425,26 @@ impl Conn {
     }
 }
 
+/// Authenticates a socket's credentials (at `connection_init` and again at every
+/// subscription start): members' tokens in their organisation's batch, anything else in
+/// a transaction of its own.
 async fn authenticate(state: &AppState, caller: &Caller) -> Result<Session, AppError> {
-    let db = TxDb::lazy(&state.pool, Tenant::default());
     let base = Session {
         ip: Some(caller.ip.clone()),
         user_agent: caller.user_agent.clone(),
         ..Session::anonymous(caller.request_id.clone())
     };
-    let session =
-        opsgraph_org::authenticate(&db, &state.auth, &caller.credentials, caller.org_header.as_deref(), base).await;
-    let _ = db.rollback().await;
-    let session = session?;
+    let (creds, org) = (&caller.credentials, caller.org_header.as_deref());
+    let scope = |org| state.events.start_scope(org);
+    let session = match opsgraph_org::authenticate_batched(scope, &state.auth, creds, org, base.clone()).await? {
+        Some(session) => session,
+        None => {
+            let db = TxDb::lazy(&state.pool, Tenant::default());
+            let session = opsgraph_org::authenticate(&db, &state.auth, creds, org, base).await;
+            let _ = db.rollback().await;
+            session?
+        }
+    };
     if session.actor == opsgraph_core::Actor::Anonymous {
         return Err(AppError::Unauthenticated("sign in first: send a bearer token or an API key".into()));
     }

@@ -39,6 +39,50 @@ impl Loader<(Uuid, Uuid)> for OnProject {
     }
 }
 
+/// Which projects of an organisation exist (not deleted), for the subscriptions starting
+/// at once: one statement per batch.
+pub struct LiveProjects {
+    pool: DatabaseConnection,
+    org: Uuid,
+}
+
+impl LiveProjects {
+    /// For `org`, reading from `pool`.
+    pub fn new(pool: DatabaseConnection, org: Uuid) -> Self {
+        LiveProjects { pool, org }
+    }
+}
+
+impl Loader<Uuid> for LiveProjects {
+    type Value = bool;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, bool>, LoadError> {
+        let sql = "SELECT id FROM projects WHERE org_id = $1 AND id = ANY($2) AND deleted_at IS NULL";
+        ids_where(&self.pool, self.org, None, sql, keys).await
+    }
+}
+
+/// Checks that `session` may start following `project`: it exists (NOT_FOUND otherwise)
+/// and the rule of [`recheck_project`] holds, both in `scope`'s batch (the starts of one
+/// organisation share it). A client's view of projects is narrower: it reads in a
+/// transaction of its own, under its Row Level Security.
+pub async fn start_project(scope: &Scope, session: &Session, project: Uuid) -> AppResult<()> {
+    if session.role == Some(Role::Client) {
+        let db = TxDb::begin(scope.pool(), &session.tenant()).await?;
+        let found = crate::service::projects::get(&db, scope.org_id(), project).await;
+        db.rollback().await?;
+        found?;
+        return recheck_project(scope, session, project).await;
+    }
+    let exists = async { scope.loader(LiveProjects::new).load_one(project).await };
+    let (exists, allowed) = futures_util::future::join(exists, recheck_project(scope, session, project)).await;
+    if !exists.map_err(|e| opsgraph_core::loader::failed(&e))?.unwrap_or(false) {
+        return Err(AppError::not_found("project"));
+    }
+    allowed
+}
+
 /// Which of the pairs `keys` satisfy `sql` (selecting `a, b` from `unnest($2, $3)`, with
 /// the organisation as `$1`), in one transaction of `org` (as `system` when given).
 async fn pairs_where(
@@ -63,6 +107,33 @@ async fn pairs_where(
     let mut out: HashMap<(Uuid, Uuid), bool> = keys.iter().map(|k| (*k, false)).collect();
     for r in rows {
         out.insert((r.try_get("", "a").map_err(err)?, r.try_get("", "b").map_err(err)?), true);
+    }
+    Ok(out)
+}
+
+/// Which of `keys` satisfy `sql` (selecting `id`, with the organisation as `$1` and the
+/// keys as `$2`), in one transaction of `org` (as `system` when given).
+async fn ids_where(
+    pool: &DatabaseConnection,
+    org: Uuid,
+    system: Option<&str>,
+    sql: &str,
+    keys: &[Uuid],
+) -> Result<HashMap<Uuid, bool>, LoadError> {
+    let err = opsgraph_core::loader::db_error;
+    let db = match system {
+        Some(job) => TxDb::begin_system(pool, Some(org), job).await,
+        None => TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await,
+    }
+    .map_err(err)?;
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [org.into(), keys.to_vec().into()]))
+        .await
+        .map_err(err)?;
+    db.commit().await.map_err(err)?;
+    let mut out: HashMap<Uuid, bool> = keys.iter().map(|k| (*k, false)).collect();
+    for r in rows {
+        out.insert(r.try_get("", "id").map_err(err)?, true);
     }
     Ok(out)
 }
@@ -142,22 +213,9 @@ impl Loader<Uuid> for OpenProjectChannel {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, bool>, LoadError> {
-        let err = opsgraph_core::loader::db_error;
-        let db = TxDb::begin_system(&self.pool, Some(self.org), "chat").await.map_err(err)?;
-        let rows = db
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT id FROM channels WHERE id = ANY($1) AND project_id IS NOT NULL AND NOT is_private",
-                [keys.to_vec().into()],
-            ))
-            .await
-            .map_err(err)?;
-        db.commit().await.map_err(err)?;
-        let mut out: HashMap<Uuid, bool> = keys.iter().map(|k| (*k, false)).collect();
-        for r in rows {
-            out.insert(r.try_get("", "id").map_err(err)?, true);
-        }
-        Ok(out)
+        let sql = "SELECT id FROM channels WHERE org_id = $1 AND id = ANY($2) AND project_id IS NOT NULL \
+                   AND NOT is_private";
+        ids_where(&self.pool, self.org, Some("chat"), sql, keys).await
     }
 }
 

@@ -28,7 +28,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use uuid::Uuid;
 
 pub use outbox::{LiveEvent, Outbox, check_resume, read as read_events};
-pub use scope::Scope;
+pub use scope::{Counted, Scope};
 pub use stream::{LiveSession, after_arg, after_input, event_object, follow, seq_field};
 
 use crate::db::{Tenant, TxDb};
@@ -69,6 +69,9 @@ pub struct LiveConfig {
     /// How long the permission loaders shared by the subscribers of one batch wait for
     /// the other subscribers' tasks to add their keys.
     pub batch_window: Duration,
+    /// Items a feed keeps after routing them, so that a subscriber resuming (or catching
+    /// up) from a recent position is served from memory instead of the database.
+    pub history: usize,
 }
 
 impl Default for LiveConfig {
@@ -78,6 +81,7 @@ impl Default for LiveConfig {
             poll: Duration::from_secs(10),
             page: 500,
             batch_window: Duration::from_millis(2),
+            history: 4096,
         }
     }
 }
@@ -135,10 +139,15 @@ struct Feed<S: Source> {
     started: watch::Sender<bool>,
 }
 
-/// A feed's subscribers by id.
+/// A feed's subscribers by id, and the items it routed last.
 struct Subscribers<T> {
     next: u64,
     all: HashMap<u64, Route<T>>,
+    /// The last items routed, in order (at most [`LiveConfig::history`]).
+    recent: VecDeque<Arc<T>>,
+    /// Every item after this position is in `recent` or still to come: the feed's start,
+    /// then the position of the newest item evicted from `recent`.
+    floor: i64,
 }
 
 /// Where a feed sends one subscriber's items.
@@ -151,6 +160,26 @@ struct Route<T> {
 }
 
 impl<T> Subscribers<T> {
+    /// Keeps `item` among the recent ones (evicting the oldest beyond `cap`).
+    fn remember(&mut self, item: Arc<T>, cap: usize, seq: fn(&T) -> i64) {
+        self.recent.push_back(item);
+        while self.recent.len() > cap {
+            if let Some(old) = self.recent.pop_front() {
+                self.floor = self.floor.max(seq(&old));
+            }
+        }
+    }
+
+    /// The recent items after `after` when memory holds all of them (`after` between
+    /// the floor and `last`, the position routed up to), else `None`.
+    fn since(&self, after: i64, last: i64, seq: fn(&T) -> i64) -> Option<Vec<Arc<T>>> {
+        if after < self.floor || after > last {
+            return None;
+        }
+        let start = self.recent.partition_point(|i| seq(i) <= after);
+        Some(self.recent.range(start..).cloned().collect())
+    }
+
     /// Hands `d` to every subscriber that keeps it; a full queue marks its owner lagging.
     fn route(&self, d: &Delivery<T>) {
         for r in self.all.values() {
@@ -179,8 +208,7 @@ impl<S: Source> Hub<S> {
     /// as deliveries' do, so a reconnect storm of thousands makes a few statements, not
     /// thousands of transactions. (Batchers keep no results: nothing is reused.)
     pub fn start_scope(&self, org: Uuid) -> Arc<Scope> {
-        let (pool, window) = (&self.inner.pool, self.inner.cfg.batch_window);
-        lock(&self.inner.starts).entry(org).or_insert_with(|| Arc::new(Scope::new(pool.clone(), org, window))).clone()
+        self.inner.start_scope(org)
     }
 
     /// Organisations with a running feed in this process.
@@ -204,7 +232,12 @@ impl<S: Source> Hub<S> {
                 .or_insert_with(|| {
                     let feed = Arc::new(Feed {
                         org,
-                        subs: Mutex::new(Subscribers { next: 0, all: HashMap::new() }),
+                        subs: Mutex::new(Subscribers {
+                            next: 0,
+                            all: HashMap::new(),
+                            recent: VecDeque::new(),
+                            floor: 0,
+                        }),
                         last: AtomicI64::new(0),
                         wake: Notify::new(),
                         started: watch::channel(false).0,
@@ -228,7 +261,10 @@ impl<S: Source> Hub<S> {
         if started.wait_for(|s| *s).await.is_err() {
             return Err(AppError::internal("live feed stopped"));
         }
+        // A recent `after` is served from the feed's memory: no database read at all.
+        let recent = after.and_then(|a| self.inner.recent(&feed, a));
         let pos = match after {
+            Some(after) if recent.is_some() => after,
             Some(after) => {
                 let db = TxDb::begin(&self.inner.pool, &tenant).await?;
                 check_resume(&db, org, after, "after").await?;
@@ -247,10 +283,29 @@ impl<S: Source> Hub<S> {
             lagging,
             registration,
             pos,
-            backlog: VecDeque::new(),
-            replay: after.is_some(),
+            replay: after.is_some() && recent.is_none(),
+            backlog: recent.unwrap_or_default(),
             keep,
         })
+    }
+}
+
+impl<S: Source> Inner<S> {
+    fn start_scope(&self, org: Uuid) -> Arc<Scope> {
+        let (pool, window) = (&self.pool, self.cfg.batch_window);
+        lock(&self.starts).entry(org).or_insert_with(|| Arc::new(Scope::new(pool.clone(), org, window))).clone()
+    }
+
+    /// `feed`'s items after `after`, from memory, as deliveries sharing the organisation's
+    /// start scope (so resuming subscribers' re-checks batch together); `None` when
+    /// memory does not hold all of them.
+    fn recent(&self, feed: &Feed<S>, after: i64) -> Option<VecDeque<Delivery<S::Item>>> {
+        let items = {
+            let subs = lock(&feed.subs);
+            subs.since(after, feed.last.load(Ordering::Acquire), S::seq)?
+        };
+        let scope = self.start_scope(feed.org);
+        Some(items.into_iter().map(|item| Delivery { item, scope: scope.clone() }).collect())
     }
 }
 
@@ -292,6 +347,7 @@ async fn run_feed<S: Source>(inner: Arc<Inner<S>>, feed: Arc<Feed<S>>) {
             }
         }
     };
+    lock(&feed.subs).floor = last;
     feed.last.store(last, Ordering::Release);
     feed.started.send_replace(true);
     loop {
@@ -306,10 +362,12 @@ async fn run_feed<S: Source>(inner: Arc<Inner<S>>, feed: Arc<Feed<S>>) {
                 Ok(items) if items.is_empty() => break,
                 Ok(items) => {
                     let scope = Arc::new(Scope::new(inner.pool.clone(), org, inner.cfg.batch_window));
-                    let subs = lock(&feed.subs);
+                    let mut subs = lock(&feed.subs);
                     for item in items {
                         last = last.max(S::seq(&item));
-                        subs.route(&Delivery { item: Arc::new(item), scope: scope.clone() });
+                        let d = Delivery { item: Arc::new(item), scope: scope.clone() };
+                        subs.route(&d);
+                        subs.remember(d.item, inner.cfg.history, S::seq);
                     }
                     feed.last.store(last, Ordering::Release);
                 }
@@ -435,6 +493,15 @@ impl<S: Source> Cursor<S> {
                     }
                 }
             }
+            if self.replay
+                && let Some(recent) = self.hub.recent(&self.registration.feed, self.pos)
+            {
+                // Everything the feed routed since our position is in memory; what it
+                // routes from now on reaches our queue (seen items are skipped there).
+                self.backlog = recent;
+                self.replay = false;
+                continue;
+            }
             if self.replay {
                 let read = async {
                     let db = TxDb::begin(&self.hub.pool, &self.tenant).await?;
@@ -454,7 +521,8 @@ impl<S: Source> Cursor<S> {
                     Err(e) => return Err(e),
                 };
                 self.replay = !items.is_empty();
-                let scope = Arc::new(Scope::new(self.hub.pool.clone(), self.org, self.hub.cfg.batch_window));
+                // Subscribers replaying at the same time share their re-checks' batches.
+                let scope = self.hub.start_scope(self.org);
                 self.backlog.extend(items.into_iter().map(|i| Delivery { item: Arc::new(i), scope: scope.clone() }));
                 continue;
             }

@@ -2,6 +2,7 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,12 +19,23 @@ pub struct Scope {
     org_id: Uuid,
     delay: Duration,
     loaders: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    batches: Arc<AtomicU64>,
 }
 
 impl Scope {
     /// A scope for `org_id`'s batch; loaders wait `delay` for keys to gather.
     pub fn new(pool: DatabaseConnection, org_id: Uuid, delay: Duration) -> Self {
-        Scope { pool, org_id, delay, loaders: Mutex::new(HashMap::new()) }
+        Scope { pool, org_id, delay, loaders: Mutex::new(HashMap::new()), batches: Arc::default() }
+    }
+
+    /// How many batches its loaders have run (each one statement in one transaction).
+    pub fn batches(&self) -> u64 {
+        self.batches.load(Ordering::Relaxed)
+    }
+
+    /// The pool its loaders read from.
+    pub fn pool(&self) -> &DatabaseConnection {
+        &self.pool
     }
 
     /// The organisation of the batch.
@@ -32,18 +44,35 @@ impl Scope {
     }
 
     /// The batch's [`Batcher`] of loader `L`, created on first use with `make(pool, org)`.
-    pub fn loader<K, L>(&self, make: impl FnOnce(DatabaseConnection, Uuid) -> L) -> Arc<Batcher<K, L>>
+    pub fn loader<K, L>(&self, make: impl FnOnce(DatabaseConnection, Uuid) -> L) -> Arc<Batcher<K, Counted<L>>>
     where
         K: Clone + Eq + std::hash::Hash + Send + Sync + 'static,
         L: Loader<K>,
     {
         let mut map = self.loaders.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = map
-            .entry(TypeId::of::<Batcher<K, L>>())
-            .or_insert_with(|| Arc::new(Batcher::new(make(self.pool.clone(), self.org_id), Gate::Window(self.delay))));
-        match entry.clone().downcast::<Batcher<K, L>>() {
+        let entry = map.entry(TypeId::of::<Batcher<K, Counted<L>>>()).or_insert_with(|| {
+            let loader = Counted { inner: make(self.pool.clone(), self.org_id), batches: self.batches.clone() };
+            Arc::new(Batcher::new(loader, Gate::Window(self.delay)))
+        });
+        match entry.clone().downcast::<Batcher<K, Counted<L>>>() {
             Ok(l) => l,
             Err(_) => unreachable!("loader map is keyed by the batcher's TypeId"),
         }
+    }
+}
+
+/// A scope's loader, counting the batches it runs.
+pub struct Counted<L> {
+    inner: L,
+    batches: Arc<AtomicU64>,
+}
+
+impl<K, L: Loader<K>> Loader<K> for Counted<L> {
+    type Value = L::Value;
+    type Error = L::Error;
+
+    fn load(&self, keys: &[K]) -> impl Future<Output = Result<HashMap<K, L::Value>, L::Error>> + Send {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.inner.load(keys)
     }
 }

@@ -305,6 +305,43 @@ pub async fn authenticate(
     }
 }
 
+/// [`authenticate`] for the live path, where thousands of sockets (re)connect at once: the
+/// bearer token of an active member is checked in `scope(org)`'s batch (one statement for
+/// every socket of the organisation starting meanwhile) instead of a transaction each.
+/// `None` when the batch cannot decide (API keys, no organisation, not an active member): authenticate in full then, which also gives the precise error.
+pub async fn authenticate_batched(
+    scope: impl Fn(Uuid) -> std::sync::Arc<opsgraph_core::live::Scope>,
+    cfg: &AuthConfig,
+    creds: &Credentials,
+    org_override: Option<&str>,
+    base: Session,
+) -> AppResult<Option<Session>> {
+    let Credentials::Bearer(token) = creds else {
+        return Ok(None);
+    };
+    let claims = tokens::verify(&cfg.jwt_secret, token, Utc::now().timestamp())?;
+    let org = match org_override {
+        Some(h) => crate::nodes::Organization::decode(h, "X-Organization-Id")?,
+        None => match claims.org {
+            Some(org) => org,
+            None => return Ok(None),
+        },
+    };
+    let member = scope(org)
+        .loader(crate::live::ActiveMembers::new)
+        .load_one(claims.sub)
+        .await
+        .map_err(|e| opsgraph_core::loader::failed(&e))?;
+    Ok(member.map(|(membership, role)| Session {
+        actor: Actor::User { user_id: claims.sub },
+        expires_at: Some(claims.exp),
+        org_id: Some(org),
+        membership_id: Some(membership),
+        role: Some(role),
+        ..base
+    }))
+}
+
 /// The role an API key of `scope` acts with.
 pub fn key_role(scope: &str) -> Role {
     match scope {

@@ -13,7 +13,7 @@ use opsgraph_core::gql::{SchemaParts, gid, prop, ref_field, ref_field_nn};
 use opsgraph_core::live::{Hub, LiveEvent, LiveSession, Outbox, after_arg, after_input, event_object, follow};
 use opsgraph_core::{AppError, Permission};
 
-use crate::live::recheck_project;
+use crate::live::{recheck_project, start_project};
 
 type E = Arc<LiveEvent>;
 
@@ -34,12 +34,8 @@ async fn follow_project<'a>(
     let session = live.session.clone();
     let org = session.require(Permission::WorkRead)?;
     let after = after_arg(ctx)?;
-    let db = opsgraph_core::TxDb::begin(&live.pool, &live.tenant()).await.map_err(AppError::from)?;
-    let found = crate::service::projects::get(&db, org, project_id).await;
-    db.rollback().await.map_err(AppError::from)?;
-    found?;
     let hub = ctx.data::<Hub<Outbox>>().map_err(|_| AppError::internal("event hub missing"))?;
-    recheck_project(&hub.start_scope(org), &session, project_id).await?;
+    start_project(&hub.start_scope(org), &session, project_id).await?;
     let cursor =
         hub.subscribe(live.tenant(), org, after).await?.keep(move |e| e.project_id == Some(project_id) && keep(e));
     Ok(follow(ctx, cursor, move |d| {
