@@ -28,6 +28,7 @@
 )]
 #![allow(clippy::print_stdout)] // a benchmark reports its figures on stdout
 
+use futures_util::StreamExt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -102,6 +103,17 @@ async fn counters(base: &str) -> Counters {
             Some((format!("{kind}.{label}"), v.parse().ok()?))
         })
         .collect()
+}
+
+/// Subscriptions the server has started (its `live_followers` gauge).
+async fn followers(base: &str) -> u64 {
+    let text = match reqwest::Client::new().get(format!("{base}/metrics")).bearer_auth(METRICS_TOKEN).send().await {
+        Ok(r) => r.text().await.unwrap_or_default(),
+        Err(_) => return 0,
+    };
+    text.lines()
+        .find_map(|l| l.strip_prefix("opsgraph_live_followers ").and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(0)
 }
 
 fn delta(after: &Counters, before: &Counters, key: &str) -> u64 {
@@ -222,7 +234,18 @@ async fn crowd(s: &Setup, only: Option<usize>, churners: usize) -> Crowd {
     while ready < n && ready_rx.recv().await.is_some() {
         ready += 1;
     }
-    println!("  {n} subscribers connected and subscribed in {:.1} s", started.elapsed().as_secs_f64());
+    println!("  {n} subscribers connected and sent subscribe in {:.1} s", started.elapsed().as_secs_f64());
+    // Started means following the feed on the server (sent is not started): wait until all
+    // are, or until the count stops moving for 5 s.
+    let (mut count, mut moved) = (0, Instant::now());
+    while count < n as u64 && moved.elapsed() < Duration::from_secs(5) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = followers(&s.server.base).await;
+        if now != count {
+            (count, moved) = (now, Instant::now());
+        }
+    }
+    println!("  {count} of {n} subscriptions started on the server after {:.1} s", started.elapsed().as_secs_f64());
     Crowd { tasks, projects, progress, stop }
 }
 
@@ -340,19 +363,17 @@ async fn idle(n: usize) {
     warm.subscribe("w", INBOX, json!({})).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss0 = rss_kib(s.server.pid());
-    let mut sockets = Vec::with_capacity(n);
     let t = Instant::now();
-    for (i, token) in s.tokens.iter().enumerate() {
-        sockets.push(Live::connect(&s.server.base, token).await);
-        if i % 500 == 499 {
-            tokio::task::yield_now().await;
-        }
-    }
+    // 64 at a time, as a crowd of phones would (one after the other, the first sockets
+    // would sit unread, unanswered pings and all, for longer than the idle cut-off).
+    let base = &s.server.base;
+    let connects = futures_util::stream::iter(&s.tokens).map(|token| Live::connect(base, token));
+    let mut sockets: Vec<Live> = connects.buffered(64).collect().await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss1 = rss_kib(s.server.pid());
-    for ws in &mut sockets {
-        ws.subscribe("n", INBOX, json!({})).await;
-    }
+    futures_util::stream::iter(&mut sockets)
+        .for_each_concurrent(64, |ws| async move { ws.subscribe("n", INBOX, json!({})).await })
+        .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let rss2 = rss_kib(s.server.pid());
     let per = |a: u64, b: u64| a.saturating_sub(b) as f64 / n.max(1) as f64;

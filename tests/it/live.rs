@@ -420,6 +420,7 @@ async fn subscription_starts_of_many_sockets_share_their_checks() {
     for (i, ws) in crowd.iter_mut().enumerate() {
         assert_eq!(ws.next_data(&format!("s{i}")).await["taskChanged"]["kind"], "task.created");
     }
+    assert_eq!(app.events.followers(), sockets, "every subscription started and follows the feed");
     let batches = scope.batches() - before;
     eprintln!("{sockets} sockets connected and subscribed with {batches} start batches");
     // Unbatched, each socket would run five: its credentials twice (connection and

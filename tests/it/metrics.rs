@@ -85,6 +85,7 @@ async fn metrics_need_the_token_and_parse() {
         ("opsgraph_db_pool_connections", vec![("state", "idle")]),
         ("opsgraph_websocket_connections", vec![]),
         ("opsgraph_subscriptions", vec![]),
+        ("opsgraph_live_followers", vec![]),
         ("opsgraph_outbox_lag", vec![("measure", "events")]),
         ("opsgraph_outbox_lag", vec![("measure", "organizations")]),
         ("opsgraph_ai_usage_today", vec![("measure", "tokens")]),

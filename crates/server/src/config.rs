@@ -145,7 +145,7 @@ pub struct Config {
     #[arg(long, env = "OPSGRAPH_PRUNE_INTERVAL_SECS", default_value_t = 600)]
     pub prune_interval_secs: u64,
     /// WebSocket read buffer per connection, in bytes.
-    #[arg(long, env = "OPSGRAPH_WS_READ_BUFFER", default_value_t = 4096)]
+    #[arg(long, env = "OPSGRAPH_WS_READ_BUFFER", default_value_t = 1024)]
     pub ws_read_buffer: usize,
     /// Largest WebSocket message a client may send, in bytes.
     #[arg(long, env = "OPSGRAPH_WS_MAX_MESSAGE", default_value_t = 64 * 1024)]

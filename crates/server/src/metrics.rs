@@ -27,6 +27,7 @@ pub struct Metrics {
     jobs: IntCounterVec,
     pool: IntGaugeVec,
     sockets: IntGauge,
+    followers: IntGauge,
     /// Live subscriptions (the WebSocket layer counts them up and down).
     pub subscriptions: IntGauge,
     /// Where each subscription event (`next` message) went.
@@ -58,6 +59,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
     let pool = IntGaugeVec::new(Opts::new("db_pool_connections", "Request pool connections"), &["state"])?;
     let sockets = IntGauge::new("websocket_connections", "Open WebSocket connections")?;
     let subscriptions = IntGauge::new("subscriptions", "Live subscriptions")?;
+    let followers = IntGauge::new("live_followers", "Live subscriptions started (following a feed)")?;
     let stages = IntCounterVec::new(
         Opts::new(
             "live_messages_total",
@@ -84,6 +86,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
         Box::new(pool.clone()),
         Box::new(sockets.clone()),
         Box::new(subscriptions.clone()),
+        Box::new(followers.clone()),
         Box::new(stages),
         Box::new(closes.clone()),
         Box::new(outbox.clone()),
@@ -100,6 +103,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
         jobs,
         pool,
         sockets,
+        followers,
         subscriptions,
         deliveries,
         closes,
@@ -163,6 +167,8 @@ impl Metrics {
         self.pool.with_label_values(&["in_use"]).set(size - idle);
         self.pool.with_label_values(&["idle"]).set(idle);
         self.sockets.set(i64::try_from(state.sockets.open()).unwrap_or(i64::MAX));
+        let followers = state.events.followers() + state.inbox.followers();
+        self.followers.set(i64::try_from(followers).unwrap_or(i64::MAX));
         if let Err(e) = self.read_database(state).await {
             tracing::warn!(error = %e, "metrics: database gauges not read");
         }

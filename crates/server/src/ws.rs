@@ -175,7 +175,9 @@ pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: O
                     Some(Err(_)) | None => break End::Drop,
                 };
                 match msg {
-                    Message::Text(t) => match conn.handle(t.as_str()).await {
+                    // Boxed: the handling of a message (authentication and all) is not
+                    // part of every idle connection's task.
+                    Message::Text(t) => match Box::pin(conn.handle(t.as_str())).await {
                         Ok(Some(exp)) => expiry.as_mut().reset(exp),
                         Ok(None) => {}
                         Err(end) => break end,
@@ -380,11 +382,14 @@ impl Conn {
                 format!(r#"{{"type":"next","id":{id},"payload":{payload}}}"#)
             };
             let complete = json!({ "type": "complete", "id": id });
-            let doc = async_graphql::parser::parse_query(&req.query).ok();
-            let op_name = req.operation_name.clone();
-            let selected = doc.as_ref().and_then(|d| selected(d, op_name.as_deref()));
-            if selected.is_some_and(|op| op.ty == OperationType::Subscription) {
-                match subscribe(&state, &caller, req).await {
+            let is_subscription = async_graphql::parser::parse_query(&req.query)
+                .ok()
+                .and_then(|d| selected(&d, req.operation_name.as_deref()).map(|op| op.ty))
+                == Some(OperationType::Subscription);
+            // The start and the one-shot execution are boxed: a long-lived subscription's
+            // task keeps only what its stream needs.
+            if is_subscription {
+                match Box::pin(subscribe(&state, &caller, req)).await {
                     Err(resp) => {
                         push(error(&resp));
                     }
@@ -414,7 +419,7 @@ impl Conn {
                     }
                 }
             } else {
-                let resp = crate::http::execute(&state, &caller, req).await;
+                let resp = Box::pin(crate::http::execute(&state, &caller, req)).await;
                 if push_text(next(&resp)) {
                     push(complete);
                 }

@@ -211,6 +211,12 @@ impl<S: Source> Hub<S> {
         self.inner.start_scope(org)
     }
 
+    /// Subscribers following a feed in this process (subscriptions that have started).
+    pub fn followers(&self) -> usize {
+        let feeds: Vec<_> = lock(&self.inner.feeds).values().cloned().collect();
+        feeds.iter().map(|f| lock(&f.subs).all.len()).sum()
+    }
+
     /// Organisations with a running feed in this process.
     pub fn active_feeds(&self) -> usize {
         lock(&self.inner.feeds).len()
@@ -509,7 +515,8 @@ impl<S: Source> Cursor<S> {
                     db.commit().await?;
                     AppResult::Ok(items)
                 };
-                let items = match read.await {
+                // Boxed: a waiting subscriber does not carry a database read's state.
+                let items = match Box::pin(read).await {
                     Ok(items) => items,
                     // The database is restarting: wait and read again from the outbox,
                     // which is the truth; the subscriber loses nothing.

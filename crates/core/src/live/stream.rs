@@ -78,7 +78,9 @@ where
     let slot = ctx.data::<EventSlot>().map_err(|_| AppError::internal("event slot missing"))?.clone();
     let state = Follow { cursor, live, slot, admit, done: false };
     Ok(futures_util::stream::unfold(state, move |mut st| async move {
-        close_previous(&st.slot).await;
+        // Rare or short-lived steps are boxed: an idle subscription's state is only what
+        // waiting for the next item needs (ten thousand of them add up).
+        Box::pin(close_previous(&st.slot)).await;
         if st.done {
             return None;
         }
@@ -90,11 +92,11 @@ where
                     return Some((Err(e.into_graphql()), st));
                 }
             };
-            let mut admitted = (st.admit)(d.clone()).await;
+            let mut admitted = Box::pin((st.admit)(d.clone())).await;
             // A database restart must not end the subscription: re-check once it is back.
             while let Err(AppError::Unavailable(_)) = admitted {
                 tokio::time::sleep(super::UNAVAILABLE_RETRY).await;
-                admitted = (st.admit)(d.clone()).await;
+                admitted = Box::pin((st.admit)(d.clone())).await;
             }
             match admitted {
                 Ok(true) => {

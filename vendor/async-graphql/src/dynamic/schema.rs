@@ -427,7 +427,10 @@ impl Schema {
                     }
                 };
 
-                let (env, _) = match prepare_request(
+                // opsgraph patch: the preparation (parsing, validation, extensions) and the
+                // one-shot execution below are boxed, so a long-lived subscription's stream
+                // does not keep their (large) state for its whole life.
+                let (env, _) = match Box::pin(prepare_request(
                     extensions,
                     request.inner,
                     session_data,
@@ -437,7 +440,7 @@ impl Schema {
                     schema.0.max_directives,
                     schema.0.complexity,
                     schema.0.depth,
-                )
+                ))
                 .await
                 {
                     Ok(res) => res,
@@ -449,7 +452,7 @@ impl Schema {
 
                 if env.operation.node.ty != OperationType::Subscription {
                     yielder
-                        .yield_item(schema.execute_once(env, &request.root_value, None).await)
+                        .yield_item(Box::pin(schema.execute_once(env, &request.root_value, None)).await)
                         .await;
                     return;
                 }
