@@ -11,7 +11,9 @@
 //! has seen. The feed routes: it hands an item only to the subscribers whose filter keeps
 //! it (ten thousand subscribers of a hundred projects are not all woken for each event),
 //! into each one's own bounded queue; a subscriber whose queue is full is marked lagging
-//! and catches up from the database. So every subscriber sees every item once, in order.
+//! and catches up. Feeds keep their recent items: a subscriber resuming (or catching up)
+//! within them reads no database, an older position is read from it. So every subscriber
+//! sees every item once, in order.
 
 pub mod listener;
 mod outbox;
