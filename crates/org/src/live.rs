@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 
 use opsgraph_core::batch::Loader;
-use opsgraph_core::live::{Scope, Source};
+use opsgraph_core::live::{Scope, Source, org_rows};
 use opsgraph_core::loader::LoadError;
-use opsgraph_core::{Actor, AppError, AppResult, Permission, Role, Session, Tenant, TxDb};
+use opsgraph_core::{Actor, AppError, AppResult, Permission, Role, Session, TxDb};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use uuid::Uuid;
 
@@ -122,21 +122,13 @@ impl Loader<Principal> for Grants {
                 Principal::ApiKey(k) => api_keys.push(*k),
             }
         }
-        let db =
-            TxDb::begin(&self.pool, &Tenant { org_id: Some(self.org), ..Default::default() }).await.map_err(err)?;
-        let rows = db
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT m.id, m.role, false AS is_key FROM memberships m JOIN users u ON u.id = m.user_id \
-                 WHERE m.org_id = $1 AND m.id = ANY($2) AND m.is_active AND u.is_active AND u.deleted_at IS NULL \
-                 UNION ALL \
-                 SELECT k.id, k.scope, true FROM api_keys k WHERE k.org_id = $1 AND k.id = ANY($3) \
-                   AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())",
-                [self.org.into(), members.into(), api_keys.into()],
-            ))
-            .await
-            .map_err(err)?;
-        db.commit().await.map_err(err)?;
+        let sql = "SELECT m.id, m.role, false AS is_key FROM memberships m JOIN users u ON u.id = m.user_id \
+                   WHERE m.org_id = $1 AND m.id = ANY($2) AND m.is_active AND u.is_active AND u.deleted_at IS NULL \
+                   UNION ALL \
+                   SELECT k.id, k.scope, true FROM api_keys k WHERE k.org_id = $1 AND k.id = ANY($3) \
+                     AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())";
+        let rows =
+            org_rows(&self.pool, self.org, None, sql, vec![self.org.into(), members.into(), api_keys.into()]).await?;
         let mut out = HashMap::new();
         for r in rows {
             let id: Uuid = r.try_get("", "id").map_err(err)?;
@@ -174,18 +166,9 @@ impl Loader<Uuid> for ActiveMembers {
 
     async fn load(&self, users: &[Uuid]) -> Result<HashMap<Uuid, (Uuid, Role)>, LoadError> {
         let err = opsgraph_core::loader::db_error;
-        let db =
-            TxDb::begin(&self.pool, &Tenant { org_id: Some(self.org), ..Default::default() }).await.map_err(err)?;
-        let rows = db
-            .query_all_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT m.user_id, m.id, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
-                 WHERE m.org_id = $1 AND m.user_id = ANY($2) AND m.is_active AND u.is_active AND u.deleted_at IS NULL",
-                [self.org.into(), users.to_vec().into()],
-            ))
-            .await
-            .map_err(err)?;
-        db.commit().await.map_err(err)?;
+        let sql = "SELECT m.user_id, m.id, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
+                   WHERE m.org_id = $1 AND m.user_id = ANY($2) AND m.is_active AND u.is_active AND u.deleted_at IS NULL";
+        let rows = org_rows(&self.pool, self.org, None, sql, vec![self.org.into(), users.to_vec().into()]).await?;
         let mut out = HashMap::new();
         for r in rows {
             let role: String = r.try_get("", "role").map_err(err)?;

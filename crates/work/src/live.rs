@@ -6,10 +6,10 @@
 use std::collections::HashMap;
 
 use opsgraph_core::batch::Loader;
-use opsgraph_core::live::Scope;
+use opsgraph_core::live::{Scope, org_rows};
 use opsgraph_core::loader::LoadError;
-use opsgraph_core::{AppError, AppResult, Permission, Role, Session, Tenant, TxDb};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use opsgraph_core::{AppError, AppResult, Permission, Role, Session, TxDb};
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 /// Whether a member is on a project (its manager or staffed), keyed by
@@ -94,16 +94,7 @@ async fn pairs_where(
 ) -> Result<HashMap<(Uuid, Uuid), bool>, LoadError> {
     let err = opsgraph_core::loader::db_error;
     let (a, b): (Vec<Uuid>, Vec<Uuid>) = keys.iter().copied().unzip();
-    let db = match system {
-        Some(job) => TxDb::begin_system(pool, Some(org), job).await,
-        None => TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await,
-    }
-    .map_err(err)?;
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [org.into(), a.into(), b.into()]))
-        .await
-        .map_err(err)?;
-    db.commit().await.map_err(err)?;
+    let rows = org_rows(pool, org, system, sql, vec![org.into(), a.into(), b.into()]).await?;
     let mut out: HashMap<(Uuid, Uuid), bool> = keys.iter().map(|k| (*k, false)).collect();
     for r in rows {
         out.insert((r.try_get("", "a").map_err(err)?, r.try_get("", "b").map_err(err)?), true);
@@ -121,16 +112,7 @@ async fn ids_where(
     keys: &[Uuid],
 ) -> Result<HashMap<Uuid, bool>, LoadError> {
     let err = opsgraph_core::loader::db_error;
-    let db = match system {
-        Some(job) => TxDb::begin_system(pool, Some(org), job).await,
-        None => TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await,
-    }
-    .map_err(err)?;
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, [org.into(), keys.to_vec().into()]))
-        .await
-        .map_err(err)?;
-    db.commit().await.map_err(err)?;
+    let rows = org_rows(pool, org, system, sql, vec![org.into(), keys.to_vec().into()]).await?;
     let mut out: HashMap<Uuid, bool> = keys.iter().map(|k| (*k, false)).collect();
     for r in rows {
         out.insert(r.try_get("", "id").map_err(err)?, true);

@@ -30,7 +30,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use uuid::Uuid;
 
 pub use outbox::{LiveEvent, Outbox, check_resume, read as read_events};
-pub use scope::{Counted, Scope};
+pub use scope::{Counted, Scope, org_rows};
 pub use stream::{LiveSession, after_arg, after_input, event_object, follow, seq_field};
 
 use crate::db::{Tenant, TxDb};

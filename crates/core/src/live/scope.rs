@@ -6,10 +6,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, QueryResult, Statement};
 use uuid::Uuid;
 
 use crate::batch::{Batcher, Gate, Loader};
+use crate::db::{Tenant, TxDb};
+use crate::loader::{LoadError, db_error};
 
 /// Loaders shared by every subscriber receiving one batch of an organisation's items: the
 /// per-event permission checks of a thousand subscribers become one statement per loader.
@@ -75,4 +77,24 @@ impl<K, L: Loader<K>> Loader<K> for Counted<L> {
         self.batches.fetch_add(1, Ordering::Relaxed);
         self.inner.load(keys)
     }
+}
+
+/// The read of one scope loader's batch: `sql` with `values` in one short transaction of
+/// organisation `org` (as system job `system` when given, else as the organisation).
+pub async fn org_rows(
+    pool: &DatabaseConnection,
+    org: Uuid,
+    system: Option<&str>,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> Result<Vec<QueryResult>, LoadError> {
+    let db = match system {
+        Some(job) => TxDb::begin_system(pool, Some(org), job).await,
+        None => TxDb::begin(pool, &Tenant { org_id: Some(org), ..Default::default() }).await,
+    }
+    .map_err(db_error)?;
+    let rows =
+        db.query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await.map_err(db_error)?;
+    db.commit().await.map_err(db_error)?;
+    Ok(rows)
 }

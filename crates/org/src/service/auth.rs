@@ -308,7 +308,8 @@ pub async fn authenticate(
 /// [`authenticate`] for the live path, where thousands of sockets (re)connect at once: the
 /// bearer token of an active member is checked in `scope(org)`'s batch (one statement for
 /// every socket of the organisation starting meanwhile) instead of a transaction each.
-/// `None` when the batch cannot decide (API keys, no organisation, not an active member): authenticate in full then, which also gives the precise error.
+/// `None` when the batch cannot decide (API keys, no organisation, not an active
+/// member): authenticate in full then, which also gives the precise error.
 pub async fn authenticate_batched(
     scope: impl Fn(Uuid) -> std::sync::Arc<opsgraph_core::live::Scope>,
     cfg: &AuthConfig,
