@@ -169,11 +169,16 @@ async fn the_background_dispatcher_delivers() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let pending = app.count("SELECT count(*) AS n FROM event_counters WHERE last_seq > dispatched_seq").await;
-    let rows = app.count("SELECT count(*) AS n FROM notifications").await;
+    // What the dispatcher sees (forced Row Level Security hides both from the owner role).
+    let pending = app
+        .count_as_system("SELECT count(*) AS n FROM event_counters WHERE last_seq > dispatched_seq", "dispatcher")
+        .await;
+    let rows = app.count_as_system("SELECT count(*) AS n FROM notifications", "dispatcher").await;
+    // And what a pass of its own makes of them now (an error says why the job did not).
+    let pass = if seen > 0 { Ok(0) } else { dispatch::run_once(&app.pool).await };
     assert_eq!(
         seen, 1,
-        "the assignment arrives without anyone calling the dispatcher (pending {pending}, rows {rows})"
+        "the assignment arrives without anyone calling the dispatcher (pending {pending}, rows {rows}, a pass now: {pass:?})"
     );
     app.finish().await;
 }

@@ -324,6 +324,16 @@ impl TestApp {
         row.try_get::<i64>("", "n").expect("column n")
     }
 
+    /// One scalar from SQL in a system transaction of `job` (what the server's background
+    /// jobs see across organisations; test diagnostics only).
+    pub async fn count_as_system(&self, sql: &str, job: &str) -> i64 {
+        let db = opsgraph_core::TxDb::begin_system(&self.pool, None, job).await.expect("system tx");
+        let row =
+            db.query_one_raw(Statement::from_string(DbBackend::Postgres, sql)).await.expect("query").expect("row");
+        let _ = db.rollback().await;
+        row.try_get::<i64>("", "n").expect("column n")
+    }
+
     /// The test database's URL (for a second server instance).
     pub fn database_url(&self) -> String {
         let (base, _) = admin_url().expect("DATABASE_URL");

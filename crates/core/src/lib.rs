@@ -28,6 +28,7 @@ pub mod node;
 pub mod outbound;
 pub mod pagination;
 pub mod query_runner;
+pub mod queue;
 pub mod secrets;
 pub mod spans;
 pub mod sync;

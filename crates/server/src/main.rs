@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 /// mimalloc: a large response is mostly short-lived small allocations made on two threads;
 /// it spends markedly less time in malloc/free than the system allocator (see
 /// docs/performance.md).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use opsgraph_server::config::Config;

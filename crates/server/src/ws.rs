@@ -22,10 +22,11 @@ use opsgraph_core::batch::{Idle, drive_stream};
 use opsgraph_core::context::EventSlot;
 use opsgraph_core::exec::selected;
 use opsgraph_core::live::LiveSession;
+use opsgraph_core::queue::{self, TrySendError};
 use opsgraph_core::{AppError, Session, Tenant, TxDb};
 use opsgraph_org::Credentials;
 use serde_json::{Value, json};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
@@ -117,22 +118,23 @@ impl End {
     }
 }
 
-/// One message for the socket; `next` marks a subscription event (counted by stage).
-struct Out {
-    msg: Message,
-    next: bool,
+/// What a connection's queue carries to its loop.
+enum Out {
+    /// A message for the socket; `next` marks a subscription event (counted by stage).
+    Send(Message, bool),
+    /// A subscription's task ended: its id is free again.
+    Done(String),
 }
 
 struct Conn {
     state: AppState,
     ip: String,
     user_agent: Option<String>,
-    out: mpsc::Sender<Out>,
+    out: queue::Sender<Out>,
     slow: Arc<Notify>,
     /// Credentials and organisation from `connection_init`, once acknowledged.
     auth: Option<(Credentials, Option<String>)>,
     subs: HashMap<String, AbortHandle>,
-    done_tx: mpsc::UnboundedSender<String>,
 }
 
 fn text(v: Value) -> Message {
@@ -152,18 +154,16 @@ pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: O
     let mut closing = sockets.closing.subscribe();
     let cfg = state.config.clone();
     let (mut sink, mut stream) = socket.split();
-    let (out, mut out_rx) = mpsc::channel::<Out>(cfg.ws_send_queue.max(1));
+    let (out, mut out_rx) = queue::bounded::<Out>(cfg.ws_send_queue);
     let counts = &crate::metrics::global().deliveries;
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<String>();
     let slow = Arc::new(Notify::new());
-    let mut conn = Conn { state, ip, user_agent, out, slow: slow.clone(), auth: None, subs: HashMap::new(), done_tx };
+    let mut conn = Conn { state, ip, user_agent, out, slow: slow.clone(), auth: None, subs: HashMap::new() };
     let keepalive = Duration::from_secs(cfg.ws_keepalive_secs.max(1));
     let mut ping = tokio::time::interval_at(Instant::now() + keepalive, keepalive);
     let mut last_heard = Instant::now();
-    let init_deadline = tokio::time::sleep(Duration::from_secs(cfg.ws_init_timeout_secs));
-    tokio::pin!(init_deadline);
-    let expiry = tokio::time::sleep(Duration::from_secs(u32::MAX.into()));
-    tokio::pin!(expiry);
+    // The `connection_init` timeout until one is acknowledged, then the credentials' expiry.
+    let deadline = tokio::time::sleep(Duration::from_secs(cfg.ws_init_timeout_secs));
+    tokio::pin!(deadline);
     let write_timeout = keepalive;
 
     let end = loop {
@@ -178,7 +178,7 @@ pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: O
                     // Boxed: the handling of a message (authentication and all) is not
                     // part of every idle connection's task.
                     Message::Text(t) => match Box::pin(conn.handle(t.as_str())).await {
-                        Ok(Some(exp)) => expiry.as_mut().reset(exp),
+                        Ok(Some(exp)) => deadline.as_mut().reset(exp),
                         Ok(None) => {}
                         Err(end) => break end,
                     },
@@ -189,19 +189,19 @@ pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: O
                     Message::Ping(_) | Message::Pong(_) => {}
                 }
             }
-            Some(out) = out_rx.recv() => {
-                match tokio::time::timeout(write_timeout, sink.send(out.msg)).await {
-                    Ok(Ok(())) if out.next => counts.written.inc(),
+            Some(out) = out_rx.recv() => match out {
+                Out::Send(msg, next) => match tokio::time::timeout(write_timeout, sink.send(msg)).await {
+                    Ok(Ok(())) if next => counts.written.inc(),
                     Ok(Ok(())) => {}
                     _ => {
-                        counts.dropped.inc_by(u64::from(out.next));
+                        counts.dropped.inc_by(u64::from(next));
                         break End::Drop;
                     }
+                },
+                Out::Done(id) => {
+                    conn.subs.remove(&id);
                 }
-            }
-            Some(id) = done_rx.recv() => {
-                conn.subs.remove(&id);
-            }
+            },
             _ = slow.notified() => break End::Close(close::TRY_AGAIN_LATER, "too slow: reconnect and resume with `after`"),
             _ = ping.tick() => {
                 if last_heard.elapsed() > keepalive * 3 {
@@ -211,10 +211,10 @@ pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: O
                     break End::Drop;
                 }
             }
-            _ = &mut init_deadline, if conn.auth.is_none() => {
-                break End::Close(close::INIT_TIMEOUT, "Connection initialisation timeout");
-            }
-            _ = &mut expiry => break End::Close(close::FORBIDDEN, "Forbidden: credentials expired"),
+            _ = &mut deadline => break match conn.auth {
+                None => End::Close(close::INIT_TIMEOUT, "Connection initialisation timeout"),
+                Some(_) => End::Close(close::FORBIDDEN, "Forbidden: credentials expired"),
+            },
             _ = async { let _ = closing.wait_for(|c| *c).await; } => break End::Close(close::GOING_AWAY, "server shutting down"),
         }
     };
@@ -223,7 +223,9 @@ pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: O
     }
     out_rx.close();
     while let Ok(out) = out_rx.try_recv() {
-        counts.dropped.inc_by(u64::from(out.next));
+        if let Out::Send(_, next) = out {
+            counts.dropped.inc_by(u64::from(next));
+        }
     }
     crate::metrics::global().closed(end.label());
     say_goodbye(&mut sink, end).await;
@@ -231,12 +233,12 @@ pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: O
 
 impl Conn {
     fn send(&self, v: Value) -> Result<(), End> {
-        match self.out.try_send(Out { msg: text(v), next: false }) {
+        match self.out.try_send(Out::Send(text(v), false)) {
             Ok(()) => Ok(()),
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(TrySendError::Full(_)) => {
                 Err(End::Close(close::TRY_AGAIN_LATER, "too slow: reconnect and resume with `after`"))
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => Err(End::Drop),
+            Err(TrySendError::Closed(_)) => Err(End::Drop),
         }
     }
 
@@ -250,7 +252,8 @@ impl Conn {
         })
     }
 
-    /// Handles one client message; returns a new expiry instant after `connection_init`.
+    /// Handles one client message; returns the connection's new deadline after
+    /// `connection_init` (its credentials' expiry, if they expire).
     async fn handle(&mut self, raw: &str) -> Result<Option<Instant>, End> {
         let msg: Value = serde_json::from_str(raw).map_err(|_| End::Close(close::BAD_REQUEST, "Invalid message"))?;
         let kind = msg.get("type").and_then(Value::as_str).unwrap_or_default();
@@ -278,11 +281,8 @@ impl Conn {
                     }
                 };
                 self.send(json!({ "type": "connection_ack" }))?;
-                let expiry = session.expires_at.map(|exp| {
-                    let left = exp - chrono::Utc::now().timestamp();
-                    Instant::now() + Duration::from_secs(left.max(0).unsigned_abs())
-                });
-                Ok(expiry)
+                let left = session.expires_at.map_or(u32::MAX.into(), |exp| exp - chrono::Utc::now().timestamp());
+                Ok(Some(Instant::now() + Duration::from_secs(left.max(0).unsigned_abs())))
             }
             "ping" => {
                 self.send(json!({ "type": "pong" }))?;
@@ -347,86 +347,117 @@ impl Conn {
 
     /// Runs one operation in its own task, streaming its results into the send queue.
     fn start(&self, id: String, caller: Caller, req: async_graphql::Request) -> AbortHandle {
-        let state = self.state.clone();
-        let out = self.out.clone();
-        let slow = self.slow.clone();
-        let done = self.done_tx.clone();
+        let (state, replies) = (self.state.clone(), Replies { out: self.out.clone(), slow: self.slow.clone(), id });
         let task = tokio::spawn(async move {
             // Counted while the task lives (ended, completed or aborted alike).
             let _live = crate::metrics::Live::start();
-            let counts = &crate::metrics::global().deliveries;
-            let push_out =
-                |v: String, next: bool| match out.try_send(Out { msg: Message::Text(Utf8Bytes::from(v)), next }) {
-                    Ok(()) => {
-                        counts.queued.inc_by(u64::from(next));
-                        true
-                    }
-                    Err(mpsc::error::TrySendError::Full(_)) => {
-                        counts.refused.inc_by(u64::from(next));
-                        slow.notify_one();
-                        false
-                    }
-                    Err(mpsc::error::TrySendError::Closed(_)) => false,
-                };
-            let push_text = |v: String| push_out(v, false);
-            let push = |v: Value| push_text(v.to_string());
-            let error = |resp: &Response| {
-                let errors = serde_json::to_value(&resp.errors).unwrap_or(Value::Array(vec![]));
-                json!({ "type": "error", "id": id, "payload": errors })
-            };
-            // Serialized from the response itself (not through `serde_json::Value`, whose
-            // maps sort their keys): fields keep the order the client selected them in.
-            let next = |resp: &Response| {
-                let payload = serde_json::to_string(resp).unwrap_or_else(|_| "null".into());
-                let id = serde_json::to_string(&id).unwrap_or_default();
-                format!(r#"{{"type":"next","id":{id},"payload":{payload}}}"#)
-            };
-            let complete = json!({ "type": "complete", "id": id });
-            let is_subscription = async_graphql::parser::parse_query(&req.query)
-                .ok()
-                .and_then(|d| selected(&d, req.operation_name.as_deref()).map(|op| op.ty))
-                == Some(OperationType::Subscription);
-            // The start and the one-shot execution are boxed: a long-lived subscription's
-            // task keeps only what its stream needs.
-            if is_subscription {
-                match Box::pin(subscribe(&state, &caller, req)).await {
-                    Err(resp) => {
-                        push(error(&resp));
-                    }
-                    Ok((slot, mut stream)) => {
-                        let mut ok = true;
-                        while let Some(mut resp) = stream.next().await {
-                            // The event is resolved: take its errors and end its transaction
-                            // now, so no live connection is held while waiting for the next.
-                            if let Some(event) = slot.replace(None) {
-                                opsgraph_core::exec::merge_field_errors(&event, &mut resp);
-                                let _ = event.db.rollback().await;
-                            }
-                            ensure_codes(&mut resp);
-                            if resp.data == async_graphql::Value::Null && !resp.errors.is_empty() {
-                                push(error(&resp));
-                                ok = false;
-                                break;
-                            }
-                            if !push_out(next(&resp), true) {
-                                ok = false;
-                                break;
-                            }
-                        }
-                        if ok {
-                            push(complete);
-                        }
+            // Boxed, and it consumes the request: a long-lived subscription's task keeps
+            // only its stream and where its replies go.
+            let begun = Box::pin(begin(state, caller, req)).await;
+            match begun {
+                Begun::Failed(resp) => {
+                    replies.error(&resp);
+                }
+                Begun::Once(resp) => {
+                    if replies.next(&resp, false) {
+                        replies.complete();
                     }
                 }
-            } else {
-                let resp = Box::pin(crate::http::execute(&state, &caller, req)).await;
-                if push_text(next(&resp)) {
-                    push(complete);
-                }
+                Begun::Stream(slot, stream) => replies.follow(slot, stream).await,
             }
-            let _ = done.send(id.clone());
+            let _ = replies.out.send_beyond_capacity(Out::Done(replies.id));
         });
         task.abort_handle()
+    }
+}
+
+/// An operation over the socket once started: a subscription's stream, a one-shot
+/// result, or the error that ended it before it began.
+enum Begun {
+    Stream(EventSlot, futures_util::stream::BoxStream<'static, Response>),
+    Once(Response),
+    Failed(Response),
+}
+
+/// Starts an operation sent over the socket: a subscription, or a query or mutation run
+/// exactly as over HTTP.
+async fn begin(state: AppState, caller: Caller, req: async_graphql::Request) -> Begun {
+    let is_subscription = async_graphql::parser::parse_query(&req.query)
+        .ok()
+        .and_then(|d| selected(&d, req.operation_name.as_deref()).map(|op| op.ty))
+        == Some(OperationType::Subscription);
+    if !is_subscription {
+        return Begun::Once(crate::http::execute(&state, &caller, req).await);
+    }
+    match subscribe(&state, &caller, req).await {
+        Ok((slot, stream)) => Begun::Stream(slot, stream),
+        Err(resp) => Begun::Failed(resp),
+    }
+}
+
+/// Where one operation's messages go: its connection's send queue, under its id.
+struct Replies {
+    out: queue::Sender<Out>,
+    slow: Arc<Notify>,
+    id: String,
+}
+
+impl Replies {
+    /// Queues `text`; a full queue marks the connection as too slow. `next` counts it as
+    /// a subscription event.
+    fn push(&self, text: String, next: bool) -> bool {
+        let counts = &crate::metrics::global().deliveries;
+        match self.out.try_send(Out::Send(Message::Text(Utf8Bytes::from(text)), next)) {
+            Ok(()) => {
+                counts.queued.inc_by(u64::from(next));
+                true
+            }
+            Err(TrySendError::Full(_)) => {
+                counts.refused.inc_by(u64::from(next));
+                self.slow.notify_one();
+                false
+            }
+            Err(TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// A `next` message with `resp`, serialized from the response itself (not through
+    /// `serde_json::Value`, whose maps sort their keys): fields keep the client's order.
+    fn next(&self, resp: &Response, event: bool) -> bool {
+        let payload = serde_json::to_string(resp).unwrap_or_else(|_| "null".into());
+        let id = serde_json::to_string(&self.id).unwrap_or_default();
+        self.push(format!(r#"{{"type":"next","id":{id},"payload":{payload}}}"#), event)
+    }
+
+    fn error(&self, resp: &Response) {
+        let errors = serde_json::to_value(&resp.errors).unwrap_or(Value::Array(vec![]));
+        self.push(json!({ "type": "error", "id": self.id, "payload": errors }).to_string(), false);
+    }
+
+    fn complete(&self) {
+        self.push(json!({ "type": "complete", "id": self.id }).to_string(), false);
+    }
+
+    /// Sends a subscription's events until its stream ends (then `complete`), it fails
+    /// (then `error`), or the connection cannot take more.
+    async fn follow(&self, slot: EventSlot, mut stream: futures_util::stream::BoxStream<'static, Response>) {
+        while let Some(mut resp) = stream.next().await {
+            // The event is resolved: take its errors and end its transaction now, so no
+            // live connection is held while waiting for the next.
+            if let Some(event) = slot.replace(None) {
+                opsgraph_core::exec::merge_field_errors(&event, &mut resp);
+                let _ = Box::pin(event.db.rollback()).await;
+            }
+            ensure_codes(&mut resp);
+            if resp.data == async_graphql::Value::Null && !resp.errors.is_empty() {
+                self.error(&resp);
+                return;
+            }
+            if !self.next(&resp, true) {
+                return;
+            }
+        }
+        self.complete();
     }
 }
 

@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, watch};
 use uuid::Uuid;
 
 pub use outbox::{LiveEvent, Outbox, check_resume, read as read_events};
@@ -35,6 +35,7 @@ pub use stream::{LiveSession, after_arg, after_input, event_object, follow, seq_
 
 use crate::db::{Tenant, TxDb};
 use crate::error::{AppError, AppResult};
+use crate::queue;
 
 /// An ordered per-organisation sequence of items stored in PostgreSQL.
 pub trait Source: Send + Sync + 'static {
@@ -155,7 +156,7 @@ struct Subscribers<T> {
 /// Where a feed sends one subscriber's items.
 struct Route<T> {
     keep: Arc<Keep<T>>,
-    tx: mpsc::Sender<Delivery<T>>,
+    tx: queue::Sender<Delivery<T>>,
     /// Set when its queue was full: the feed sends it nothing until it has caught up
     /// from the database (it clears the flag first, so nothing falls in between).
     lagging: Arc<AtomicBool>,
@@ -188,7 +189,7 @@ impl<T> Subscribers<T> {
             if r.lagging.load(Ordering::Acquire) || !(r.keep)(&d.item) {
                 continue;
             }
-            if let Err(mpsc::error::TrySendError::Full(_)) = r.tx.try_send(d.clone()) {
+            if let Err(queue::TrySendError::Full(_)) = r.tx.try_send(d.clone()) {
                 r.lagging.store(true, Ordering::Release);
             }
         }
@@ -232,7 +233,7 @@ impl<S: Source> Hub<S> {
         }
         let keep: Arc<Keep<S::Item>> = Arc::new(Box::new(|_| true));
         let lagging = Arc::new(AtomicBool::new(false));
-        let (tx, rx) = mpsc::channel(self.inner.cfg.feed_capacity.max(1));
+        let (tx, rx) = queue::bounded(self.inner.cfg.feed_capacity);
         let (feed, id) = {
             let mut feeds = lock(&self.inner.feeds);
             let feed = feeds
@@ -416,7 +417,7 @@ pub struct Cursor<S: Source> {
     hub: Arc<Inner<S>>,
     org: Uuid,
     tenant: Tenant,
-    rx: mpsc::Receiver<Delivery<S::Item>>,
+    rx: queue::Receiver<Delivery<S::Item>>,
     lagging: Arc<AtomicBool>,
     registration: Registration<S>,
     pos: i64,
@@ -543,8 +544,8 @@ impl<S: Source> Cursor<S> {
                     self.replay = true;
                     continue;
                 }
-                Err(mpsc::error::TryRecvError::Disconnected) => return Err(AppError::internal("live feed closed")),
-                Err(mpsc::error::TryRecvError::Empty) => match self.rx.recv().await {
+                Err(queue::TryRecvError::Disconnected) => return Err(AppError::internal("live feed closed")),
+                Err(queue::TryRecvError::Empty) => match self.rx.recv().await {
                     Some(d) => d,
                     None => return Err(AppError::internal("live feed closed")),
                 },

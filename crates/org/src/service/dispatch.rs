@@ -110,13 +110,21 @@ async fn pending_orgs(pool: &DatabaseConnection) -> AppResult<Vec<Uuid>> {
     Ok(rows.iter().map(|r| r.try_get("", "org_id")).collect::<Result<_, _>>()?)
 }
 
-/// One dispatch pass over every organisation; returns the notifications created.
+/// One dispatch pass over every organisation; returns the notifications created. One
+/// organisation that fails does not hold the others' notifications back: each is tried,
+/// and the pass reports the first failure after all of them.
 pub async fn run_once(pool: &DatabaseConnection) -> AppResult<usize> {
-    let mut created = 0;
+    let (mut created, mut failed) = (0, None);
     for org in pending_orgs(pool).await? {
-        created += dispatch_org(pool, org).await?;
+        match dispatch_org(pool, org).await {
+            Ok(n) => created += n,
+            Err(e) => {
+                tracing::warn!(error = ?e, %org, "dispatching an organisation's events failed");
+                failed.get_or_insert(e);
+            }
+        }
     }
-    Ok(created)
+    failed.map_or(Ok(created), Err)
 }
 
 /// Dispatches one batch of an organisation's events in its own tenant transaction.
