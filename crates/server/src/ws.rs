@@ -347,13 +347,15 @@ impl Conn {
 
     /// Runs one operation in its own task, streaming its results into the send queue.
     fn start(&self, id: String, caller: Caller, req: async_graphql::Request) -> AbortHandle {
-        let (state, replies) = (self.state.clone(), Replies { out: self.out.clone(), slow: self.slow.clone(), id });
+        let replies = Replies { out: self.out.clone(), slow: self.slow.clone(), id };
+        // One pointer in the task rather than all of the request for its whole life.
+        let start = Box::new((self.state.clone(), caller, req));
         let task = tokio::spawn(async move {
             // Counted while the task lives (ended, completed or aborted alike).
             let _live = crate::metrics::Live::start();
             // Boxed, and it consumes the request: a long-lived subscription's task keeps
             // only its stream and where its replies go.
-            let begun = Box::pin(begin(state, caller, req)).await;
+            let begun = Box::pin(begin(start)).await;
             match begun {
                 Begun::Failed(resp) => {
                     replies.error(&resp);
@@ -381,7 +383,8 @@ enum Begun {
 
 /// Starts an operation sent over the socket: a subscription, or a query or mutation run
 /// exactly as over HTTP.
-async fn begin(state: AppState, caller: Caller, req: async_graphql::Request) -> Begun {
+async fn begin(start: Box<(AppState, Caller, async_graphql::Request)>) -> Begun {
+    let (state, caller, req) = *start;
     let is_subscription = async_graphql::parser::parse_query(&req.query)
         .ok()
         .and_then(|d| selected(&d, req.operation_name.as_deref()).map(|op| op.ty))
@@ -441,23 +444,33 @@ impl Replies {
     /// Sends a subscription's events until its stream ends (then `complete`), it fails
     /// (then `error`), or the connection cannot take more.
     async fn follow(&self, slot: EventSlot, mut stream: futures_util::stream::BoxStream<'static, Response>) {
-        while let Some(mut resp) = stream.next().await {
-            // The event is resolved: take its errors and end its transaction now, so no
-            // live connection is held while waiting for the next.
-            if let Some(event) = slot.replace(None) {
-                opsgraph_core::exec::merge_field_errors(&event, &mut resp);
+        while let Some(resp) = stream.next().await {
+            // The event is resolved: send it, then end its transaction, so no live
+            // connection is held while waiting for the next.
+            let event = slot.replace(None);
+            let more = self.event(resp, event.as_deref());
+            if let Some(event) = event {
                 let _ = Box::pin(event.db.rollback()).await;
             }
-            ensure_codes(&mut resp);
-            if resp.data == async_graphql::Value::Null && !resp.errors.is_empty() {
-                self.error(&resp);
-                return;
-            }
-            if !self.next(&resp, true) {
+            if !more {
                 return;
             }
         }
         self.complete();
+    }
+
+    /// Sends one resolved event with the errors its fields recorded; false when the
+    /// subscription ends with it (an error) or the connection cannot take it.
+    fn event(&self, mut resp: Response, event: Option<&opsgraph_core::context::RequestCtx>) -> bool {
+        if let Some(event) = event {
+            opsgraph_core::exec::merge_field_errors(event, &mut resp);
+        }
+        ensure_codes(&mut resp);
+        if resp.data == async_graphql::Value::Null && !resp.errors.is_empty() {
+            self.error(&resp);
+            return false;
+        }
+        self.next(&resp, true)
     }
 }
 

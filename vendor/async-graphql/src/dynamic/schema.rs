@@ -412,7 +412,11 @@ impl Schema {
         session_data: Arc<Data>,
     ) -> BoxStream<'static, Response> {
         let schema = self.clone();
-        let request = request.into();
+        // opsgraph patch: what the stream captures lives as long as the subscription;
+        // boxed, the request (consumed at the start) and the root value are two pointers
+        // there instead of their whole size.
+        let DynamicRequest { inner, root_value } = request.into();
+        let (mut inner, root_value) = (Some(Box::new(inner)), Box::new(root_value));
         let extensions = self.create_extensions(session_data.clone());
 
         let stream = {
@@ -430,19 +434,22 @@ impl Schema {
                 // opsgraph patch: the preparation (parsing, validation, extensions) and the
                 // one-shot execution below are boxed, so a long-lived subscription's stream
                 // does not keep their (large) state for its whole life.
-                let (env, _) = match Box::pin(prepare_request(
-                    extensions,
-                    request.inner,
-                    session_data,
-                    &schema.0.env.registry,
-                    schema.0.validation_mode,
-                    schema.0.recursive_depth,
-                    schema.0.max_directives,
-                    schema.0.complexity,
-                    schema.0.depth,
-                ))
-                .await
-                {
+                // The request's box is freed here, not when the stream ends.
+                let prepared = match inner.take() {
+                    Some(inner) => Box::pin(prepare_request(
+                        extensions,
+                        *inner,
+                        session_data,
+                        &schema.0.env.registry,
+                        schema.0.validation_mode,
+                        schema.0.recursive_depth,
+                        schema.0.max_directives,
+                        schema.0.complexity,
+                        schema.0.depth,
+                    )),
+                    None => return,
+                };
+                let (env, _) = match prepared.await {
                     Ok(res) => res,
                     Err(errors) => {
                         yielder.yield_item(Response::from_errors(errors)).await;
@@ -452,7 +459,7 @@ impl Schema {
 
                 if env.operation.node.ty != OperationType::Subscription {
                     yielder
-                        .yield_item(Box::pin(schema.execute_once(env, &request.root_value, None)).await)
+                        .yield_item(Box::pin(schema.execute_once(env, &root_value, None)).await)
                         .await;
                     return;
                 }
@@ -464,7 +471,7 @@ impl Schema {
                     None,
                 );
                 let mut streams = Vec::new();
-                subscription.collect_streams(&schema, &ctx, &mut streams, &request.root_value);
+                subscription.collect_streams(&schema, &ctx, &mut streams, &root_value);
 
                 let mut stream = futures_util::stream::select_all(streams);
                 while let Some(resp) = stream.next().await {

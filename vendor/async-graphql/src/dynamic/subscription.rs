@@ -293,11 +293,15 @@ impl Subscription {
                                     }
                                 }
                             };
-                            let resp = ctx_field
-                                .query_env
-                                .extensions
-                                .execute(ctx_field.query_env.operation_name.as_deref(), f)
-                                .await;
+                            // opsgraph patch: boxed, an event's resolution is not part
+                            // of the stream's state while it waits for the next event.
+                            let resp = Box::pin(
+                                ctx_field
+                                    .query_env
+                                    .extensions
+                                    .execute(ctx_field.query_env.operation_name.as_deref(), f),
+                            )
+                            .await;
                             let is_err = !resp.errors.is_empty();
                             yielder.yield_ok(resp).await;
                             if is_err {
