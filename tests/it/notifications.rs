@@ -184,6 +184,90 @@ async fn the_background_dispatcher_delivers() {
 }
 
 #[tokio::test]
+async fn one_organisations_undeliverable_event_does_not_hold_back_the_others() {
+    let app = TestApp::spawn().await;
+    let org_of = async |token: &str| {
+        let r = app.gql(Some(token), "{ viewer { organization { id } } }", json!({})).await;
+        let gid = data(&r)["viewer"]["organization"]["id"].as_str().expect("org id").to_owned();
+        opsgraph_core::id::decode_as(&gid, "Organization", "id").expect("organisation id")
+    };
+    let (first, _) = app.sign_up("owner@one.example", "One Co").await;
+    let (second, _) = app.sign_up("owner@two.example", "Two Co").await;
+    let (a, b) = (org_of(&first).await, org_of(&second).await);
+    // A pass takes organisations in id order: the broken one comes first.
+    let ((broken, _), (fine, owner)) = if a < b { ((a, first), (b, second)) } else { ((b, second), (a, first)) };
+    assert!(broken < fine);
+    // The broken organisation's outbox holds an event for a recipient that is no
+    // membership: its notification cannot be stored, so its dispatch fails on every pass.
+    let db =
+        opsgraph_core::TxDb::begin(&app.pool, &opsgraph_core::Tenant { org_id: Some(broken), ..Default::default() })
+            .await
+            .expect("tx");
+    emit_assignment(&db, broken, uuid::Uuid::new_v4(), "Nobody's").await;
+    db.commit().await.expect("commit");
+    // The other organisation's assignment is dispatched all the same.
+    let (dev, dev_id) = app.member(&owner, "dev@fine.example", "MEMBER").await;
+    let p = data(
+        &app.gql(
+            Some(&owner),
+            "mutation { createProject(input: { key: \"FI\", name: \"Fine\" }) { project { id } } }",
+            json!({}),
+        )
+        .await,
+    )["createProject"]["project"]["id"]
+        .clone();
+    data(&app.gql(Some(&owner), "mutation($p: ID!, $a: ID) { createTask(input: { projectId: $p, title: \"Ship\", assigneeId: $a }) { task { id } } }", json!({ "p": p, "a": dev_id })).await);
+    let pass = dispatch::run_once(&app.pool).await;
+    assert!(pass.is_err(), "the pass reports the broken organisation's failure: {pass:?}");
+    let r = app.gql(Some(&dev), "{ viewer { unreadNotificationCount } }", json!({})).await;
+    assert_eq!(data(&r)["viewer"]["unreadNotificationCount"], 1, "the other organisation's member is told: {r}");
+    app.finish().await;
+}
+
+/// Appends a `task.assigned` event for `recipient` in `tx` (not committed here).
+async fn emit_assignment(tx: &opsgraph_core::TxDb, org: uuid::Uuid, recipient: uuid::Uuid, title: &str) {
+    let event = opsgraph_core::events::DomainEvent {
+        kind: "task.assigned",
+        subject_type: "Task",
+        subject_id: uuid::Uuid::new_v4(),
+        recipients: vec![recipient],
+        data: json!({ "title": title }),
+        ..Default::default()
+    };
+    opsgraph_core::events::emit(tx, &opsgraph_core::Session::anonymous("test"), org, event).await.expect("emit");
+}
+
+#[tokio::test]
+async fn an_event_committing_during_a_dispatch_pass_is_dispatched_by_the_next() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = app.sign_up("owner@race.example", "Race Co").await;
+    let (dev, dev_gid) = app.member(&owner, "dev@race.example", "MEMBER").await;
+    let dev_member = opsgraph_core::id::decode_as(&dev_gid, "Membership", "id").expect("membership id");
+    let r = app.gql(Some(&owner), "{ viewer { organization { id } } }", json!({})).await;
+    let gid = data(&r)["viewer"]["organization"]["id"].as_str().expect("org id").to_owned();
+    let org = opsgraph_core::id::decode_as(&gid, "Organization", "id").expect("organisation id");
+    let tenant = opsgraph_core::Tenant { org_id: Some(org), ..Default::default() };
+    let first = opsgraph_core::TxDb::begin(&app.pool, &tenant).await.expect("tx");
+    emit_assignment(&first, org, dev_member, "First").await;
+    first.commit().await.expect("commit");
+    // The second event's transaction holds the organisation's counter while a pass
+    // dispatches the first: the pass waits for it to commit.
+    let second = opsgraph_core::TxDb::begin(&app.pool, &tenant).await.expect("tx");
+    emit_assignment(&second, org, dev_member, "Second").await;
+    let pool = app.pool.clone();
+    let pass = tokio::spawn(async move { dispatch::run_once(&pool).await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!pass.is_finished(), "the pass waits for the counter");
+    second.commit().await.expect("commit");
+    pass.await.expect("pass task").expect("pass");
+    // The second event was not in the pass's snapshot: the next pass dispatches it.
+    dispatch::run_once(&app.pool).await.expect("next pass");
+    let r = app.gql(Some(&dev), "{ viewer { unreadNotificationCount } }", json!({})).await;
+    assert_eq!(data(&r)["viewer"]["unreadNotificationCount"], 2, "both assignments: {r}");
+    app.finish().await;
+}
+
+#[tokio::test]
 async fn reminders_happen_once_across_instances() {
     let app = TestApp::spawn().await;
     let (owner, _) = app.sign_up("owner@remind.example", "Remind Co").await;

@@ -103,7 +103,7 @@ async fn pending_orgs(pool: &DatabaseConnection) -> AppResult<Vec<Uuid>> {
     let rows = db
         .query_all_raw(Statement::from_string(
             DbBackend::Postgres,
-            "SELECT org_id FROM event_counters WHERE last_seq > dispatched_seq",
+            "SELECT org_id FROM event_counters WHERE last_seq > dispatched_seq ORDER BY org_id",
         ))
         .await?;
     db.commit().await?;
@@ -333,10 +333,16 @@ async fn mark_dispatched(db: &TxDb, org: Uuid, events: &[Event], created: usize)
         [org.into(), seqs.into()],
     ))
     .await?;
+    // Everything up to the first undispatched event, or up to the last event this
+    // statement's snapshot sees. Not the row's `last_seq`: an event committing meanwhile
+    // holds the counter row, this update waits for it and then reads its new `last_seq`,
+    // while the event itself is not in the snapshot; counting it as dispatched would lose
+    // its notifications (the organisation would no longer look pending).
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE event_counters SET dispatched_seq = coalesce((SELECT min(seq) - 1 FROM domain_events \
-           WHERE org_id = $1 AND dispatched_at IS NULL), last_seq) WHERE org_id = $1",
+           WHERE org_id = $1 AND dispatched_at IS NULL), \
+           (SELECT s.last_seq FROM event_counters s WHERE s.org_id = $1)) WHERE org_id = $1",
         [org.into()],
     ))
     .await?;
