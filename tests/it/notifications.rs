@@ -150,16 +150,7 @@ async fn the_background_dispatcher_delivers() {
     let app = TestApp::spawn_with(|c| c.dispatch_interval_ms = 50).await;
     let (owner, _) = app.sign_up("owner@bg.example", "Background Co").await;
     let (dev, dev_id) = app.member(&owner, "dev@bg.example", "MEMBER").await;
-    let p = data(
-        &app.gql(
-            Some(&owner),
-            "mutation { createProject(input: { key: \"BG\", name: \"Bg\" }) { project { id } } }",
-            json!({}),
-        )
-        .await,
-    )["createProject"]["project"]["id"]
-        .clone();
-    data(&app.gql(Some(&owner), "mutation($p: ID!, $a: ID) { createTask(input: { projectId: $p, title: \"Ship\", assigneeId: $a }) { task { id } } }", json!({ "p": p, "a": dev_id })).await);
+    assign_in_new_project(&app, &owner, "BG", &dev_id).await;
     let mut seen = 0;
     for _ in 0..300 {
         let r = app.gql(Some(&dev), "{ viewer { unreadNotificationCount } }", json!({})).await;
@@ -183,17 +174,20 @@ async fn the_background_dispatcher_delivers() {
     app.finish().await;
 }
 
+/// Creates project `key` and in it a task assigned to member `assignee` (a global id).
+async fn assign_in_new_project(app: &TestApp, owner: &str, key: &str, assignee: &str) {
+    let q = "mutation($k: String!) { createProject(input: { key: $k, name: $k }) { project { id } } }";
+    let p = data(&app.gql(Some(owner), q, json!({ "k": key })).await)["createProject"]["project"]["id"].clone();
+    let q = "mutation($p: ID!, $a: ID) { createTask(input: { projectId: $p, title: \"Ship\", assigneeId: $a }) { task { id } } }";
+    data(&app.gql(Some(owner), q, json!({ "p": p, "a": assignee })).await);
+}
+
 #[tokio::test]
 async fn one_organisations_undeliverable_event_does_not_hold_back_the_others() {
     let app = TestApp::spawn().await;
-    let org_of = async |token: &str| {
-        let r = app.gql(Some(token), "{ viewer { organization { id } } }", json!({})).await;
-        let gid = data(&r)["viewer"]["organization"]["id"].as_str().expect("org id").to_owned();
-        opsgraph_core::id::decode_as(&gid, "Organization", "id").expect("organisation id")
-    };
     let (first, _) = app.sign_up("owner@one.example", "One Co").await;
     let (second, _) = app.sign_up("owner@two.example", "Two Co").await;
-    let (a, b) = (org_of(&first).await, org_of(&second).await);
+    let (a, b) = (app.org_of(&first).await, app.org_of(&second).await);
     // A pass takes organisations in id order: the broken one comes first.
     let ((broken, _), (fine, owner)) = if a < b { ((a, first), (b, second)) } else { ((b, second), (a, first)) };
     assert!(broken < fine);
@@ -207,16 +201,7 @@ async fn one_organisations_undeliverable_event_does_not_hold_back_the_others() {
     db.commit().await.expect("commit");
     // The other organisation's assignment is dispatched all the same.
     let (dev, dev_id) = app.member(&owner, "dev@fine.example", "MEMBER").await;
-    let p = data(
-        &app.gql(
-            Some(&owner),
-            "mutation { createProject(input: { key: \"FI\", name: \"Fine\" }) { project { id } } }",
-            json!({}),
-        )
-        .await,
-    )["createProject"]["project"]["id"]
-        .clone();
-    data(&app.gql(Some(&owner), "mutation($p: ID!, $a: ID) { createTask(input: { projectId: $p, title: \"Ship\", assigneeId: $a }) { task { id } } }", json!({ "p": p, "a": dev_id })).await);
+    assign_in_new_project(&app, &owner, "FI", &dev_id).await;
     let pass = dispatch::run_once(&app.pool).await;
     assert!(pass.is_err(), "the pass reports the broken organisation's failure: {pass:?}");
     let r = app.gql(Some(&dev), "{ viewer { unreadNotificationCount } }", json!({})).await;
@@ -243,9 +228,7 @@ async fn an_event_committing_during_a_dispatch_pass_is_dispatched_by_the_next() 
     let (owner, _) = app.sign_up("owner@race.example", "Race Co").await;
     let (dev, dev_gid) = app.member(&owner, "dev@race.example", "MEMBER").await;
     let dev_member = opsgraph_core::id::decode_as(&dev_gid, "Membership", "id").expect("membership id");
-    let r = app.gql(Some(&owner), "{ viewer { organization { id } } }", json!({})).await;
-    let gid = data(&r)["viewer"]["organization"]["id"].as_str().expect("org id").to_owned();
-    let org = opsgraph_core::id::decode_as(&gid, "Organization", "id").expect("organisation id");
+    let org = app.org_of(&owner).await;
     let tenant = opsgraph_core::Tenant { org_id: Some(org), ..Default::default() };
     let first = opsgraph_core::TxDb::begin(&app.pool, &tenant).await.expect("tx");
     emit_assignment(&first, org, dev_member, "First").await;

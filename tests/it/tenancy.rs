@@ -43,12 +43,6 @@ async fn every_tenant_table_has_forced_rls() {
     app.finish().await;
 }
 
-async fn org_id(app: &TestApp, token: &str) -> uuid::Uuid {
-    let r = app.gql(Some(token), "{ organization { id } }", json!({})).await;
-    let gid = data(&r)["organization"]["id"].as_str().expect("id").to_owned();
-    opsgraph_core::id::decode_as(&gid, "Organization", "id").expect("uuid")
-}
-
 #[tokio::test]
 async fn an_unfiltered_query_sees_only_its_tenant() {
     let app = TestApp::spawn().await;
@@ -66,7 +60,7 @@ async fn an_unfiltered_query_sees_only_its_tenant() {
             data(&r);
         }
     }
-    let org_a = org_id(&app, &a).await;
+    let org_a = app.org_of(&a).await;
     // The same transaction set-up every request uses, then queries that forget the tenant.
     let db = TxDb::begin(&app.pool, &Tenant { org_id: Some(org_a), ..Default::default() }).await.expect("tx");
     for (sql, expected) in [
@@ -80,7 +74,7 @@ async fn an_unfiltered_query_sees_only_its_tenant() {
         assert_eq!(row.try_get::<i64>("", "n").expect("n"), expected, "{sql}");
     }
     // Writing into another tenant is refused by the policy's WITH CHECK.
-    let org_b = org_id(&app, &b).await;
+    let org_b = app.org_of(&b).await;
     let insert = db
         .execute_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
@@ -151,7 +145,7 @@ async fn every_tenant_table_hides_other_tenants_rows() {
         opsgraph_e2e::portfolio::seed(&app.pool, org, me, projects, tasks).await.expect("seed");
     }
     data(&app.gql(Some(&a), "{ organization { projects { totalCount } } }", json!({})).await);
-    let org_a = org_id(&app, &a).await;
+    let org_a = app.org_of(&a).await;
     let tables: Vec<String> = app
         .pool
         .query_all_raw(Statement::from_string(

@@ -324,6 +324,13 @@ impl TestApp {
         row.try_get::<i64>("", "n").expect("column n")
     }
 
+    /// The id of the active organisation of the caller holding `token`.
+    pub async fn org_of(&self, token: &str) -> uuid::Uuid {
+        let r = self.gql(Some(token), "{ organization { id } }", json!({})).await;
+        let gid = data(&r)["organization"]["id"].as_str().unwrap_or_else(|| panic!("no organisation: {r}")).to_owned();
+        opsgraph_core::id::decode_as(&gid, "Organization", "id").expect("organisation id")
+    }
+
     /// One scalar from SQL in a system transaction of `job` (what the server's background
     /// jobs see across organisations; test diagnostics only).
     pub async fn count_as_system(&self, sql: &str, job: &str) -> i64 {
