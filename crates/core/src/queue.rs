@@ -96,11 +96,6 @@ impl<T> Sender<T> {
         self.shared.ready.notify_one();
         Ok(())
     }
-
-    /// Whether the receiver is gone.
-    pub fn is_closed(&self) -> bool {
-        self.shared.receiver_gone.load(Ordering::Acquire)
-    }
 }
 
 impl<T> Clone for Sender<T> {
@@ -207,7 +202,6 @@ mod tests {
     fn senders_see_a_closed_receiver() {
         let (tx, mut rx) = bounded::<u32>(4);
         rx.close();
-        assert!(tx.is_closed());
         assert_eq!(tx.try_send(1), Err(TrySendError::Closed(1)));
         drop(rx);
         assert_eq!(tx.send_beyond_capacity(2), Err(TrySendError::Closed(2)));
