@@ -21,9 +21,9 @@ pub struct RequestCtx {
     /// When its loaders' batches dispatch.
     gate: Gate,
     loaders: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
-    /// Errors of fields resolved to `null` (see [`crate::exec`]), and whether a non-null
-    /// root field failed (then `data` is null).
-    field_errors: Mutex<(Vec<async_graphql::ServerError>, bool)>,
+    /// Whether the response's `data` must be null (a mutation field could not be rolled
+    /// back to its savepoint: see [`crate::exec`]).
+    data_null: std::sync::atomic::AtomicBool,
     /// The user a sign-in mutation of this request authenticated (the session is still
     /// the anonymous caller's).
     signed_in: Mutex<Option<uuid::Uuid>>,
@@ -87,7 +87,7 @@ impl RequestCtx {
             db,
             gate,
             loaders: Mutex::new(HashMap::new()),
-            field_errors: Mutex::default(),
+            data_null: Default::default(),
             signed_in: Mutex::default(),
             ai_cost: Mutex::default(),
             nested: false,
@@ -97,14 +97,14 @@ impl RequestCtx {
 
     /// A context for a stored document run inside this request (see
     /// [`crate::query_runner`]): the same caller, transaction and batch gate (this
-    /// request's driver releases its batches too), its own loaders and field errors.
+    /// request's driver releases its batches too), its own loaders.
     pub fn nested(&self) -> Arc<Self> {
         Arc::new(RequestCtx {
             session: self.session.clone(),
             db: self.db.clone(),
             gate: self.gate.clone(),
             loaders: Mutex::new(HashMap::new()),
-            field_errors: Mutex::default(),
+            data_null: Default::default(),
             signed_in: Mutex::default(),
             ai_cost: Mutex::default(),
             nested: true,
@@ -164,19 +164,14 @@ impl RequestCtx {
             || *self.signed_in.lock().unwrap_or_else(|p| p.into_inner()) == Some(user)
     }
 
-    /// Records the error of a field that resolved to `null`.
-    pub fn push_field_error(&self, err: async_graphql::ServerError) {
-        self.field_errors.lock().unwrap_or_else(|p| p.into_inner()).0.push(err);
-    }
-
-    /// A non-null root field failed: the response's `data` must be null.
+    /// The response's `data` must be null: nothing of this request may be committed.
     pub fn set_data_null(&self) {
-        self.field_errors.lock().unwrap_or_else(|p| p.into_inner()).1 = true;
+        self.data_null.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Takes the recorded field errors and the data-null flag.
-    pub fn take_field_errors(&self) -> (Vec<async_graphql::ServerError>, bool) {
-        std::mem::take(&mut *self.field_errors.lock().unwrap_or_else(|p| p.into_inner()))
+    /// Whether [`RequestCtx::set_data_null`] was called.
+    pub fn data_null(&self) -> bool {
+        self.data_null.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Checks `perm`; returns the active organisation's id.

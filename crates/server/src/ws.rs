@@ -459,11 +459,11 @@ impl Replies {
         self.complete();
     }
 
-    /// Sends one resolved event with the errors its fields recorded; false when the
+    /// Sends one resolved event (with the errors of its fields); false when the
     /// subscription ends with it (an error) or the connection cannot take it.
     fn event(&self, mut resp: Response, event: Option<&opsgraph_core::context::RequestCtx>) -> bool {
         if let Some(event) = event {
-            opsgraph_core::exec::merge_field_errors(event, &mut resp);
+            opsgraph_core::exec::apply_data_null(event, &mut resp);
         }
         ensure_codes(&mut resp);
         if resp.data == async_graphql::Value::Null && !resp.errors.is_empty() {

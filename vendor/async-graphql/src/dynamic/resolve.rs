@@ -267,12 +267,40 @@ fn collect_field<'a>(
                 .query_env
                 .extensions
                 .resolve(resolve_info, &mut resolve_fut)
-                .await?
-                .unwrap_or_default();
+                .await;
+            let res_value = field_result(&ctx_field, &field_def.ty, res_value)?;
             Ok((field.node.response_key().node.clone(), res_value))
         }
         .boxed(),
     );
+}
+
+/// opsgraph patch: a field's outcome as the GraphQL spec writes it (§6.4.4 "Handling
+/// Field Errors"). A failed field's error gets the field's path (unless it already has a
+/// deeper one); a nullable field then resolves to `null` and its error goes to the
+/// response, a non-null one fails its parent. Upstream drops the failed field's key and
+/// its path, and fails the whole parent.
+pub(crate) fn field_result(
+    ctx: &Context<'_>,
+    ty: &TypeRef,
+    res: ServerResult<Option<Value>>,
+) -> ServerResult<Value> {
+    match res {
+        Ok(value) => Ok(value.unwrap_or_default()),
+        Err(err) => {
+            let err = if err.path.is_empty() {
+                ctx.set_error_path(err)
+            } else {
+                err
+            };
+            if ty.is_nullable() {
+                ctx.add_error(err);
+                Ok(Value::Null)
+            } else {
+                Err(err)
+            }
+        }
+    }
 }
 
 fn collect_fields<'a>(

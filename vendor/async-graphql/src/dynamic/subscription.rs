@@ -280,17 +280,26 @@ impl Subscription {
                                         .resolve(ri, &mut resolve_fut)
                                         .await;
 
-                                    match value {
+                                    // opsgraph patch: the spec's field errors (see
+                                    // `resolve::field_result`), and the errors this
+                                    // event's fields recorded go with this event.
+                                    let value = crate::dynamic::resolve::field_result(
+                                        &ctx_field,
+                                        &field_type,
+                                        value,
+                                    );
+                                    let mut resp = match value {
                                         Ok(value) => {
                                             let mut map = IndexMap::new();
-                                            map.insert(
-                                                field_name.clone(),
-                                                value.unwrap_or_default(),
-                                            );
+                                            map.insert(field_name.clone(), value);
                                             Response::new(Value::Object(map))
                                         }
                                         Err(err) => Response::from_errors(vec![err]),
-                                    }
+                                    };
+                                    resp.errors.extend(std::mem::take(
+                                        &mut *ctx_field.query_env.errors.lock().unwrap(),
+                                    ));
+                                    resp
                                 }
                             };
                             // opsgraph patch: boxed, an event's resolution is not part

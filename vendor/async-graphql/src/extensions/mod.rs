@@ -445,6 +445,14 @@ pub trait Extension: Sync + Send + 'static {
     ) -> ServerResult<Option<Value>> {
         next.run(ctx, info).await
     }
+
+    /// opsgraph patch: whether [`Extension::resolve`] should run for this field. When no
+    /// extension wants a field, the field resolves directly, without the extension chain
+    /// (no boxed future and no hook call per field).
+    fn wants_resolve(&self, info: &ResolveInfo<'_>) -> bool {
+        let _ = info;
+        true
+    }
 }
 
 /// Extension factory
@@ -566,6 +574,10 @@ impl Extensions {
         info: ResolveInfo<'_>,
         resolve_fut: ResolveFut<'_>,
     ) -> ServerResult<Option<Value>> {
+        // opsgraph patch: skip the chain when no extension wants this field.
+        if !self.extensions.iter().any(|e| e.wants_resolve(&info)) {
+            return resolve_fut.await;
+        }
         let next = NextResolve {
             chain: &self.extensions,
             resolve_fut,
