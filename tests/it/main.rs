@@ -36,6 +36,7 @@ mod outage;
 mod pagination;
 mod persisted;
 mod portal;
+mod projection;
 mod rates;
 mod relation_filters;
 mod reporting;

@@ -27,6 +27,7 @@ pub mod money;
 pub mod node;
 pub mod outbound;
 pub mod pagination;
+pub mod projection;
 pub mod query_runner;
 pub mod queue;
 pub mod secrets;

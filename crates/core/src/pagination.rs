@@ -112,6 +112,10 @@ pub struct ListSpec<E: EntityTrait> {
     pub aggregates: Vec<crate::aggregate::AggField<E::Column>>,
     /// Fields `groupBy` accepts.
     pub groups: Vec<crate::aggregate::GroupField<E::Column>>,
+    /// The columns each plain field of the node reads (`("title", vec![Column::Title])`):
+    /// a page whose selected fields are all declared here reads only their columns (see
+    /// [`crate::projection`]). Empty: pages read whole rows.
+    pub lean: Vec<(&'static str, Vec<E::Column>)>,
 }
 
 /// Parsed connection arguments; hashable so nested loaders can batch equal queries.
@@ -128,6 +132,8 @@ pub struct ListQuery {
     /// Whether a cursor (`edges.cursor`, `pageInfo.startCursor/endCursor`) was selected;
     /// cursors are encoded only then.
     pub want_cursors: bool,
+    /// The columns the selection reads (see [`crate::projection`]); `None`: whole rows.
+    columns: Option<u64>,
 }
 
 impl PartialEq for ListQuery {
@@ -140,12 +146,14 @@ impl PartialEq for ListQuery {
             && self.order == o.order
             && self.want_total == o.want_total
             && self.want_cursors == o.want_cursors
+            && self.columns == o.columns
     }
 }
 impl Eq for ListQuery {}
 impl Hash for ListQuery {
     fn hash<H: Hasher>(&self, h: &mut H) {
         (self.first, &self.after, self.last, &self.before, &self.order, self.want_total, self.want_cursors).hash(h);
+        self.columns.hash(h);
         self.filter.as_ref().map(Value::to_string).hash(h);
     }
 }
@@ -257,6 +265,7 @@ impl ListQuery {
         let want_cursors = ahead.field("edges").field("cursor").exists()
             || info.field("startCursor").exists()
             || info.field("endCursor").exists();
+        let columns = lean_columns(&ahead, spec, &order);
         let q = ListQuery {
             first,
             after: text("after")?,
@@ -266,6 +275,7 @@ impl ListQuery {
             order,
             want_total,
             want_cursors,
+            columns,
         };
         // Validate cursors now so a bad cursor is BAD_USER_INPUT before any query runs.
         if let Some(c) = &q.after {
@@ -290,6 +300,7 @@ impl ListQuery {
             order: vec![(idx, false)],
             want_total: false,
             want_cursors: false,
+            columns: None,
         }
     }
 
@@ -308,6 +319,39 @@ impl ListQuery {
     fn limit(&self) -> u64 {
         self.first.or(self.last).unwrap_or(DEFAULT_PAGE_SIZE)
     }
+}
+
+/// The columns a page of this selection reads: those of the fields selected on its nodes
+/// (`nodes { … }`, `edges { node { … } }`), the id and the order's; `None` when a
+/// selected field is not declared in [`ListSpec::lean`].
+fn lean_columns<E: EntityTrait>(
+    ahead: &async_graphql::Lookahead<'_>,
+    spec: &ListSpec<E>,
+    order: &[(usize, bool)],
+) -> Option<u64> {
+    if spec.lean.is_empty() {
+        return None;
+    }
+    let mut base = crate::projection::bit::<E>(spec.id)?;
+    for &(i, _) in order {
+        base |= crate::projection::bit::<E>(spec.sorts[i].column)?;
+    }
+    let nodes = ahead.field("nodes").selection_fields();
+    let edge_nodes = ahead.field("edges").field("node").selection_fields();
+    let names: Vec<&str> = nodes.iter().chain(&edge_nodes).flat_map(|f| f.selection_set().map(|c| c.name())).collect();
+    crate::projection::lean_mask::<E>(&spec.lean, &names, base)
+}
+
+/// `sel` reading only the columns `q` needs (and `extra`), when they are known.
+fn projected<E: EntityTrait>(sel: Select<E>, q: &ListQuery, extra: Option<E::Column>) -> Select<E> {
+    let Some(mut mask) = q.columns else { return sel };
+    if let Some(c) = extra {
+        match crate::projection::bit::<E>(c) {
+            Some(b) => mask |= b,
+            None => return sel,
+        }
+    }
+    crate::projection::project(sel, mask)
 }
 
 /// The effective order: the chosen keys plus the id tiebreaker, as (column, kind, desc).
@@ -480,7 +524,7 @@ where
     for (e, o) in order {
         sel = sel.order_by(e, o);
     }
-    let rows = sel.limit(q.limit() + 1).all(db).await?;
+    let rows = projected(sel, q, None).limit(q.limit() + 1).all(db).await?;
     let mut conn = finish(spec, q, rows, total)?;
     conn.agg = Some(Arc::new(crate::aggregate::RootAggregate { spec, select: filtered }));
     Ok(conn)
@@ -520,7 +564,7 @@ where
     for (e, o) in &order {
         window.order_by_expr(e.clone(), o.clone());
     }
-    let mut inner = sel.into_query();
+    let mut inner = projected(sel, q, Some(partition)).into_query();
     inner.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("__rn"));
     let mut outer = Query::select();
     outer

@@ -41,6 +41,7 @@ macro_rules! spec {
                 filters: $filters,
                 sorts: vec![sk("CREATED_AT", C::$sort, S::DateTime)],
                 default_sort: "CREATED_AT",
+                lean: vec![],
                 aggregates: vec![],
                 groups: vec![],
             }

@@ -36,6 +36,7 @@ pub static AGENTS: LazyLock<ListSpec<agent::Entity>> = LazyLock::new(|| {
         filters: vec![ff("name", C::Name, K::Text), ff("status", C::Status, K::Enum(AgentStatus::NAME))],
         sorts: vec![sk("NAME", C::Name, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -50,6 +51,7 @@ pub static CONVERSATIONS: LazyLock<ListSpec<conversation::Entity>> = LazyLock::n
         filters: vec![ff("title", C::Title, K::Text), ff("agentId", C::AgentId, K::Id(Agent::NAME))],
         sorts: vec![sk("UPDATED_AT", C::UpdatedAt, S::DateTime), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "UPDATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -64,6 +66,7 @@ pub static MESSAGES: LazyLock<ListSpec<message::Entity>> = LazyLock::new(|| {
         filters: vec![ff("role", C::Role, K::Enum(MessageRole::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

@@ -32,6 +32,7 @@ pub static PROVIDERS: LazyLock<ListSpec<provider::Entity>> = LazyLock::new(|| {
         filters: vec![ff("name", C::Name, K::Text), ff("kind", C::Kind, K::Enum(ProviderKind::NAME))],
         sorts: vec![sk("NAME", C::Name, S::Text)],
         default_sort: "NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -46,6 +47,7 @@ pub static MODELS: LazyLock<ListSpec<llm_model::Entity>> = LazyLock::new(|| {
         filters: vec![ff("name", C::Name, K::Text), ff("active", C::Active, K::Boolean)],
         sorts: vec![sk("NAME", C::DisplayName, S::Text)],
         default_sort: "NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

@@ -39,6 +39,7 @@ pub static RUNS: LazyLock<ListSpec<run::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![sk("STARTED_AT", C::StartedAt, S::DateTime)],
         default_sort: "STARTED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -56,6 +57,7 @@ pub static ACTIONS: LazyLock<ListSpec<action::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("EXPIRES_AT", C::ExpiresAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

@@ -28,6 +28,7 @@ pub static TEAMS: LazyLock<ListSpec<agent_team::Entity>> = LazyLock::new(|| {
         filters: vec![ff("name", C::Name, K::Text), ff("status", C::Status, K::Enum(AgentStatus::NAME))],
         sorts: vec![sk("NAME", C::Name, S::Text)],
         default_sort: "NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

@@ -61,6 +61,7 @@ pub static ACCOUNTS: LazyLock<ListSpec<account::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![sk("NAME", C::Name, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![
             gf("STATUS", C::Status, G::Enum(&AccountStatus::VALUES)),
@@ -105,6 +106,7 @@ pub static CONTACTS: LazyLock<ListSpec<contact::Entity>> = LazyLock::new(|| {
             sk("CREATED_AT", C::CreatedAt, S::DateTime),
         ],
         default_sort: "LAST_NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![
             gf("STATUS", C::Status, G::Enum(&ContactStatus::VALUES)),
@@ -139,6 +141,7 @@ pub static DEALS: LazyLock<ListSpec<deal::Entity>> = LazyLock::new(|| {
             sk("CREATED_AT", C::CreatedAt, S::DateTime),
         ],
         default_sort: "POSITION",
+        lean: vec![],
         aggregates: vec![
             agg_money("amount", C::Amount, C::Currency),
             agg_money_sql("convertedAmount", *forecast::CONVERTED, forecast::ORG_CURRENCY),
@@ -170,6 +173,7 @@ pub static INTERACTIONS: LazyLock<ListSpec<interaction::Entity>> = LazyLock::new
         ],
         sorts: vec![sk("OCCURRED_AT", C::OccurredAt, S::DateTime)],
         default_sort: "OCCURRED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![
             gf("KIND", C::Kind, G::Enum(&InteractionKind::VALUES)),
@@ -187,6 +191,7 @@ pub static PROPOSALS: LazyLock<ListSpec<proposal::Entity>> = LazyLock::new(|| {
         filters: vec![ff("dealId", C::DealId, K::Id(Deal::NAME)), ff("validUntil", C::ValidUntil, K::Date)],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("VALID_UNTIL", C::ValidUntil, S::DateOrLast)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -201,6 +206,7 @@ pub static FEEDBACK: LazyLock<ListSpec<client_feedback::Entity>> = LazyLock::new
         filters: vec![ff("rating", C::Rating, K::Int), ff("createdAt", C::CreatedAt, K::DateTime)],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("RATING", C::Rating, S::Int)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![opsgraph_core::aggregate::agg("rating", C::Rating)],
         groups: vec![],
     }
@@ -215,6 +221,7 @@ pub static SEGMENTS: LazyLock<ListSpec<segment::Entity>> = LazyLock::new(|| {
         filters: vec![ff("name", C::Name, K::Text)],
         sorts: vec![sk("NAME", C::Name, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -229,6 +236,7 @@ pub static CAMPAIGNS: LazyLock<ListSpec<campaign::Entity>> = LazyLock::new(|| {
         filters: vec![ff("name", C::Name, K::Text), ff("segmentId", C::SegmentId, K::Id(Segment::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("NAME", C::Name, S::Text)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -243,6 +251,7 @@ pub static LEAD_RULES: LazyLock<ListSpec<lead_rule::Entity>> = LazyLock::new(|| 
         filters: vec![ff("kind", C::Kind, K::Enum(crate::enums::LeadRuleKind::NAME))],
         sorts: vec![sk("POSITION", C::Position, S::Int), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "POSITION",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -266,6 +275,7 @@ pub static CONVERSATIONS: LazyLock<ListSpec<conversation::Entity>> = LazyLock::n
         ],
         sorts: vec![sk("LAST_MESSAGE_AT", C::LastMessageAt, S::DateTime), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "LAST_MESSAGE_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![
             gf("STATUS", C::Status, G::Enum(&ConversationStatus::VALUES)),
@@ -284,6 +294,7 @@ pub static PHONE_NUMBERS: LazyLock<ListSpec<phone_number::Entity>> = LazyLock::n
         filters: vec![ff("number", C::Number, K::Text), ff("status", C::Status, K::Enum(PhoneNumberStatus::NAME))],
         sorts: vec![sk("NUMBER", C::Number, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "NUMBER",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -298,6 +309,7 @@ pub static PIPELINES: LazyLock<ListSpec<pipeline::Entity>> = LazyLock::new(|| {
         filters: vec![ff("name", C::Name, K::Text), ff("isDefault", C::IsDefault, K::Boolean)],
         sorts: vec![sk("NAME", C::Name, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -312,6 +324,7 @@ pub static INDUSTRIES: LazyLock<ListSpec<industry::Entity>> = LazyLock::new(|| {
         filters: vec![ff("name", C::Name, K::Text)],
         sorts: vec![sk("NAME", C::Name, S::Text)],
         default_sort: "NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

@@ -29,6 +29,7 @@ pub static EXCHANGE_RATES: std::sync::LazyLock<ListSpec<exchange_rate::Entity>> 
         filters: vec![ff("currency", C::Currency, K::Text), ff("validFrom", C::ValidFrom, K::Date)],
         sorts: vec![sk("CURRENCY", C::Currency, S::Text), sk("VALID_FROM", C::ValidFrom, S::Date)],
         default_sort: "CURRENCY",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

@@ -40,6 +40,7 @@ pub static EXPENSES: LazyLock<ListSpec<expense::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![sk("SPENT_ON", C::SpentOn, S::Date), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![agg_money("amount", C::Amount, C::Currency)],
         groups: vec![
             gf("STATUS", C::Status, G::Enum(&ExpenseStatus::VALUES)),

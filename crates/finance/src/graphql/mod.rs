@@ -55,6 +55,7 @@ pub static INVOICES: LazyLock<ListSpec<invoice::Entity>> = LazyLock::new(|| {
             sk("CREATED_AT", C::CreatedAt, S::DateTime),
         ],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![
             agg_money("total", C::Total, C::Currency),
             agg_money("paid", C::PaidTotal, C::Currency),
@@ -79,6 +80,7 @@ pub static FISCAL_YEARS: LazyLock<ListSpec<fiscal_year::Entity>> = LazyLock::new
         filters: vec![ff("year", C::Year, K::Int)],
         sorts: vec![sk("YEAR", C::Year, S::Int)],
         default_sort: "YEAR",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

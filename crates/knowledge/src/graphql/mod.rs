@@ -46,6 +46,7 @@ pub static COLLECTIONS: LazyLock<ListSpec<collection::Entity>> = LazyLock::new(|
         ],
         sorts: vec![sk("NAME", C::Name, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![gf("KIND", C::Kind, G::Enum(&CollectionKind::VALUES))],
     }
@@ -72,6 +73,7 @@ pub static DOCUMENTS: LazyLock<ListSpec<document::Entity>> = LazyLock::new(|| {
             sk("CREATED_AT", C::CreatedAt, S::DateTime),
         ],
         default_sort: "UPDATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![
             gf("KIND", C::Kind, G::Enum(&DocumentKind::VALUES)),
@@ -89,6 +91,7 @@ pub static VERSIONS: LazyLock<ListSpec<document_version::Entity>> = LazyLock::ne
         filters: vec![ff("authorId", C::AuthorId, K::Id(Membership::NAME))],
         sorts: vec![sk("REVISION", C::Version, S::Int)],
         default_sort: "REVISION",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -103,6 +106,7 @@ pub static FOLDERS: LazyLock<ListSpec<folder::Entity>> = LazyLock::new(|| {
         filters: vec![ff("name", C::Name, K::Text), ff("parentId", C::ParentId, K::Id(Folder::NAME))],
         sorts: vec![sk("POSITION", C::Position, S::Int), sk("NAME", C::Name, S::Text)],
         default_sort: "POSITION",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

@@ -123,6 +123,7 @@ pub static API_KEYS: LazyLock<ListSpec<api_key::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("NAME", C::Name, S::Text)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

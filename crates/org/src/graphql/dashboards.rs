@@ -464,6 +464,7 @@ pub static SAVED_QUERIES: LazyLock<ListSpec<saved_query::Entity>> = LazyLock::ne
         ],
         sorts: vec![sk("NAME", C::Name, S::Text), sk("UPDATED_AT", C::UpdatedAt, S::DateTime)],
         default_sort: "NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -482,6 +483,7 @@ pub static DASHBOARDS: LazyLock<ListSpec<dashboard::Entity>> = LazyLock::new(|| 
         ],
         sorts: vec![sk("NAME", C::Name, S::Text), sk("UPDATED_AT", C::UpdatedAt, S::DateTime)],
         default_sort: "NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

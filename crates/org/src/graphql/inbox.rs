@@ -138,6 +138,7 @@ pub static NOTIFICATIONS: LazyLock<ListSpec<notification::Entity>> = LazyLock::n
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

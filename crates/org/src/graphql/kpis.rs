@@ -383,6 +383,7 @@ pub static KPIS: LazyLock<ListSpec<kpi::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![sk("NAME", C::Name, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -400,6 +401,7 @@ pub static KPI_MEASUREMENTS: LazyLock<ListSpec<kpi_measurement::Entity>> = LazyL
         ],
         sorts: vec![sk("PERIOD_START", C::PeriodStart, S::Date)],
         default_sort: "PERIOD_START",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

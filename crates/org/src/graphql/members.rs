@@ -191,6 +191,7 @@ pub static MEMBERS: LazyLock<ListSpec<membership::Entity>> = LazyLock::new(|| {
             sk("UPDATED_AT", C::UpdatedAt, S::DateTime),
         ],
         default_sort: "CREATED_AT",
+        lean: vec![],
         // Rates are not measures: they need RatesRead, which a list does not check.
         aggregates: vec![],
         groups: vec![

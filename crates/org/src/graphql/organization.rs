@@ -130,6 +130,7 @@ pub static AUDIT: LazyLock<ListSpec<audit_entry::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

@@ -270,6 +270,7 @@ pub static REPORT_TEMPLATES: LazyLock<ListSpec<report_template::Entity>> = LazyL
         filters: vec![ff("name", C::Name, K::Text), ff("shared", C::Shared, K::Boolean)],
         sorts: vec![sk("NAME", C::Name, S::Text), sk("UPDATED_AT", C::UpdatedAt, S::DateTime)],
         default_sort: "NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -288,6 +289,7 @@ pub static GENERATED_REPORTS: LazyLock<ListSpec<generated_report::Entity>> = Laz
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

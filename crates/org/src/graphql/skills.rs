@@ -162,6 +162,7 @@ pub static SKILLS: LazyLock<ListSpec<skill::Entity>> = LazyLock::new(|| {
             sk("CREATED_AT", C::CreatedAt, S::DateTime),
         ],
         default_sort: "NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -176,6 +177,7 @@ pub static MEMBER_SKILLS: LazyLock<ListSpec<member_skill::Entity>> = LazyLock::n
         filters: vec![ff("skillId", C::SkillId, K::Id(Skill::NAME)), ff("proficiency", C::Proficiency, K::Int)],
         sorts: vec![sk("PROFICIENCY", C::Proficiency, S::Int), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

@@ -140,6 +140,7 @@ pub static TEAMS: LazyLock<ListSpec<team::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![sk("NAME", C::Name, S::Text), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -154,6 +155,7 @@ pub static TEAM_MEMBERS: LazyLock<ListSpec<team_member::Entity>> = LazyLock::new
         filters: vec![ff("role", C::Role, K::Text), ff("membershipId", C::MembershipId, K::Id(Membership::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

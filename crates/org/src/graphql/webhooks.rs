@@ -266,6 +266,7 @@ pub static WEBHOOK_ENDPOINTS: LazyLock<ListSpec<webhook_endpoint::Entity>> = Laz
         filters: vec![ff("url", C::Url, K::Text), ff("status", C::Status, K::Enum(WebhookEndpointStatus::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("URL", C::Url, S::Text)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -284,6 +285,7 @@ pub static WEBHOOK_DELIVERIES: LazyLock<ListSpec<webhook_delivery::Entity>> = La
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

@@ -446,6 +446,7 @@ pub static CHANNELS: LazyLock<ListSpec<channel::Entity>> = LazyLock::new(|| {
             sk("CREATED_AT", C::CreatedAt, S::DateTime),
         ],
         default_sort: "NAME",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -460,6 +461,7 @@ pub static CHANNEL_MEMBERS: LazyLock<ListSpec<channel_member::Entity>> = LazyLoc
         filters: vec![ff("role", C::Role, K::Enum(ChannelRole::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -480,6 +482,7 @@ pub static CHANNEL_MESSAGES: LazyLock<ListSpec<channel_message::Entity>> = LazyL
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -494,6 +497,7 @@ pub static MESSAGE_REACTIONS: LazyLock<ListSpec<message_reaction::Entity>> = Laz
         filters: vec![ff("emoji", C::Emoji, K::Text)],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

@@ -34,6 +34,7 @@ pub static COMMENTS: LazyLock<ListSpec<comment::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -48,6 +49,7 @@ pub static CHANGE_REQUESTS: LazyLock<ListSpec<change_request::Entity>> = LazyLoc
         filters: vec![ff("status", C::Status, K::Enum(ChangeRequestStatus::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![
             agg("scheduleImpactDays", C::ScheduleImpactDays),
             agg_money("costImpact", C::CostImpactAmount, C::CostImpactCurrency),

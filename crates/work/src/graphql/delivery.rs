@@ -29,6 +29,16 @@ pub static MILESTONES: LazyLock<ListSpec<milestone::Entity>> = LazyLock::new(|| 
         filters: vec![ff("status", C::Status, K::Enum(MilestoneStatus::NAME)), ff("dueDate", C::DueDate, K::Date)],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        // The columns of the Milestone fields of `milestone_type`.
+        lean: vec![
+            ("project", vec![C::ProjectId]),
+            ("name", vec![C::Name]),
+            ("description", vec![C::Description]),
+            ("dueDate", vec![C::DueDate]),
+            ("status", vec![C::Status]),
+            ("achievedAt", vec![C::AchievedAt]),
+            ("version", vec![C::Version]),
+        ],
         aggregates: vec![],
         groups: vec![],
     }
@@ -47,6 +57,21 @@ pub static RISKS: LazyLock<ListSpec<risk::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![sk("SEVERITY", C::Severity, S::Int), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        // The columns of the Risk fields of `risk_type`.
+        lean: vec![
+            ("project", vec![C::ProjectId]),
+            ("title", vec![C::Title]),
+            ("description", vec![C::Description]),
+            ("probability", vec![C::Probability]),
+            ("impact", vec![C::Impact]),
+            ("severity", vec![C::Severity]),
+            ("level", vec![C::Severity]),
+            ("mitigation", vec![C::Mitigation]),
+            ("owner", vec![C::OwnerId]),
+            ("status", vec![C::Status]),
+            ("version", vec![C::Version]),
+            ("createdAt", vec![C::CreatedAt]),
+        ],
         aggregates: vec![],
         groups: vec![],
     }

@@ -32,6 +32,7 @@ pub static DEPENDENCIES: LazyLock<ListSpec<task_dependency::Entity>> = LazyLock:
         filters: vec![ff("kind", C::Kind, K::Enum(DependencyKind::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

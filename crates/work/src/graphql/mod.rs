@@ -61,6 +61,28 @@ pub static PROJECTS: LazyLock<ListSpec<project::Entity>> = LazyLock::new(|| {
             sk("DEADLINE", C::Deadline, S::DateOrLast),
         ],
         default_sort: "NAME",
+        // The columns of the Project fields of `project_type` and of work's connections
+        // from a project; anything else reads whole rows.
+        lean: vec![
+            ("key", vec![C::Key]),
+            ("name", vec![C::Name]),
+            ("description", vec![C::Description]),
+            ("status", vec![C::Status]),
+            ("manager", vec![C::ManagerId]),
+            ("team", vec![C::TeamId]),
+            ("startDate", vec![C::StartDate]),
+            ("endDate", vec![C::EndDate]),
+            ("kind", vec![C::Kind]),
+            ("deadline", vec![C::Deadline]),
+            ("tags", vec![C::Tags]),
+            ("isDeleted", vec![C::DeletedAt]),
+            ("version", vec![C::Version]),
+            ("createdAt", vec![C::CreatedAt]),
+            ("updatedAt", vec![C::UpdatedAt]),
+            ("tasks", vec![]),
+            ("milestones", vec![]),
+            ("risks", vec![]),
+        ],
         aggregates: vec![],
         groups: vec![],
     }

@@ -45,6 +45,7 @@ pub static OBJECTIVES: LazyLock<ListSpec<objective::Entity>> = LazyLock::new(|| 
         ],
         sorts: vec![sk("PERIOD_START", C::PeriodStart, S::Date), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "PERIOD_START",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

@@ -43,6 +43,7 @@ pub static PROJECT_MEMBERS: LazyLock<ListSpec<project_member::Entity>> = LazyLoc
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("ALLOCATION", C::AllocationPercent, S::Int)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -57,6 +58,7 @@ pub static WATCHERS: LazyLock<ListSpec<watcher::Entity>> = LazyLock::new(|| {
         filters: vec![ff("membershipId", C::MembershipId, K::Id(Membership::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -71,6 +73,7 @@ pub static FEEDBACK: LazyLock<ListSpec<feedback::Entity>> = LazyLock::new(|| {
         filters: vec![ff("rating", C::Rating, K::Int), ff("projectId", C::ProjectId, K::Id(Project::NAME))],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime), sk("RATING", C::Rating, S::Int)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
@@ -89,6 +92,7 @@ pub static KUDOS: LazyLock<ListSpec<kudos::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "CREATED_AT",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }

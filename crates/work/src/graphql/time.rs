@@ -47,6 +47,7 @@ pub static TIME_ENTRIES: LazyLock<ListSpec<time_entry::Entity>> = LazyLock::new(
         ],
         sorts: vec![sk("DATE", C::EntryDate, S::Date), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "DATE",
+        lean: vec![],
         aggregates: vec![agg("hours", C::Hours)],
         groups: vec![
             gf("MEMBER", C::MembershipId, G::Id(Membership::NAME)),
@@ -73,6 +74,7 @@ pub static TIME_OFF: LazyLock<ListSpec<time_off::Entity>> = LazyLock::new(|| {
         ],
         sorts: vec![sk("START_DATE", C::StartDate, S::Date), sk("CREATED_AT", C::CreatedAt, S::DateTime)],
         default_sort: "START_DATE",
+        lean: vec![],
         aggregates: vec![],
         groups: vec![],
     }
