@@ -56,12 +56,17 @@ pub(crate) fn project<E: EntityTrait>(sel: Select<E>, mask: u64) -> Select<E> {
 }
 
 /// A constant that decodes as a column of this definition; `None` when there is none
-/// (the column itself is read).
+/// (the column itself is read). Nullable columns get a value of their type too, `NULL`
+/// only when the type has none: SeaORM formats an error message for every `NULL` it
+/// decodes, which cost a tenth of a 1,000-row page's server time.
 fn placeholder(def: &sea_orm::ColumnDef) -> Option<&'static str> {
-    if def.is_null() {
-        return Some("NULL");
-    }
-    Some(match def.get_column_type() {
+    let value = typed(def.get_column_type());
+    if def.is_null() { Some(value.unwrap_or("NULL")) } else { value }
+}
+
+/// A constant of this column type.
+fn typed(ty: &ColumnType) -> Option<&'static str> {
+    Some(match ty {
         ColumnType::String(_) | ColumnType::Text | ColumnType::Char(_) => "''",
         ColumnType::Uuid => "'00000000-0000-0000-0000-000000000000'::uuid",
         ColumnType::Integer => "0::int4",
@@ -118,7 +123,7 @@ mod tests {
     fn unread_columns_become_typed_placeholders() {
         let sql = project(Entity::find(), 0b11).build(DbBackend::Postgres).to_string();
         assert!(sql.contains(r#""things"."id""#) && sql.contains(r#""things"."title""#), "{sql}");
-        assert!(sql.contains(r#"NULL AS "note""#), "{sql}");
+        assert!(sql.contains(r#"'' AS "note""#), "{sql}");
         assert!(sql.contains(r#"false AS "done""#), "{sql}");
         // No placeholder for a NOT NULL decimal: the column itself is read.
         assert!(sql.contains(r#""things"."weight""#), "{sql}");
