@@ -265,7 +265,7 @@ impl ListQuery {
         let want_cursors = ahead.field("edges").field("cursor").exists()
             || info.field("startCursor").exists()
             || info.field("endCursor").exists();
-        let columns = lean_columns(&ahead, spec, &order);
+        let columns = crate::projection::lean_columns(&ahead, spec, &order);
         let q = ListQuery {
             first,
             after: text("after")?,
@@ -319,39 +319,6 @@ impl ListQuery {
     fn limit(&self) -> u64 {
         self.first.or(self.last).unwrap_or(DEFAULT_PAGE_SIZE)
     }
-}
-
-/// The columns a page of this selection reads: those of the fields selected on its nodes
-/// (`nodes { … }`, `edges { node { … } }`), the id and the order's; `None` when a
-/// selected field is not declared in [`ListSpec::lean`].
-fn lean_columns<E: EntityTrait>(
-    ahead: &async_graphql::Lookahead<'_>,
-    spec: &ListSpec<E>,
-    order: &[(usize, bool)],
-) -> Option<u64> {
-    if spec.lean.is_empty() {
-        return None;
-    }
-    let mut base = crate::projection::bit::<E>(spec.id)?;
-    for &(i, _) in order {
-        base |= crate::projection::bit::<E>(spec.sorts[i].column)?;
-    }
-    let nodes = ahead.field("nodes").selection_fields();
-    let edge_nodes = ahead.field("edges").field("node").selection_fields();
-    let names: Vec<&str> = nodes.iter().chain(&edge_nodes).flat_map(|f| f.selection_set().map(|c| c.name())).collect();
-    crate::projection::lean_mask::<E>(&spec.lean, &names, base)
-}
-
-/// `sel` reading only the columns `q` needs (and `extra`), when they are known.
-fn projected<E: EntityTrait>(sel: Select<E>, q: &ListQuery, extra: Option<E::Column>) -> Select<E> {
-    let Some(mut mask) = q.columns else { return sel };
-    if let Some(c) = extra {
-        match crate::projection::bit::<E>(c) {
-            Some(b) => mask |= b,
-            None => return sel,
-        }
-    }
-    crate::projection::project(sel, mask)
 }
 
 /// The effective order: the chosen keys plus the id tiebreaker, as (column, kind, desc).
@@ -524,7 +491,7 @@ where
     for (e, o) in order {
         sel = sel.order_by(e, o);
     }
-    let rows = projected(sel, q, None).limit(q.limit() + 1).all(db).await?;
+    let rows = crate::projection::projected(sel, q.columns, None).limit(q.limit() + 1).all(db).await?;
     let mut conn = finish(spec, q, rows, total)?;
     conn.agg = Some(Arc::new(crate::aggregate::RootAggregate { spec, select: filtered }));
     Ok(conn)
@@ -564,7 +531,7 @@ where
     for (e, o) in &order {
         window.order_by_expr(e.clone(), o.clone());
     }
-    let mut inner = projected(sel, q, Some(partition)).into_query();
+    let mut inner = crate::projection::projected(sel, q.columns, Some(partition)).into_query();
     inner.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("__rn"));
     let mut outer = Query::select();
     outer

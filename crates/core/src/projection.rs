@@ -55,6 +55,39 @@ pub(crate) fn project<E: EntityTrait>(sel: Select<E>, mask: u64) -> Select<E> {
     sel
 }
 
+/// The columns a page of this selection reads: those of the fields selected on its nodes
+/// (`nodes { … }`, `edges { node { … } }`), the id and the order's; `None` when a
+/// selected field is not declared in [`crate::pagination::ListSpec::lean`].
+pub(crate) fn lean_columns<E: EntityTrait>(
+    ahead: &async_graphql::Lookahead<'_>,
+    spec: &crate::pagination::ListSpec<E>,
+    order: &[(usize, bool)],
+) -> Option<u64> {
+    if spec.lean.is_empty() {
+        return None;
+    }
+    let mut base = bit::<E>(spec.id)?;
+    for &(i, _) in order {
+        base |= bit::<E>(spec.sorts[i].column)?;
+    }
+    let nodes = ahead.field("nodes").selection_fields();
+    let edge_nodes = ahead.field("edges").field("node").selection_fields();
+    let names: Vec<&str> = nodes.iter().chain(&edge_nodes).flat_map(|f| f.selection_set().map(|c| c.name())).collect();
+    lean_mask::<E>(&spec.lean, &names, base)
+}
+
+/// `sel` reading only `columns` (and `extra`), when they are known.
+pub(crate) fn projected<E: EntityTrait>(sel: Select<E>, columns: Option<u64>, extra: Option<E::Column>) -> Select<E> {
+    let Some(mut mask) = columns else { return sel };
+    if let Some(c) = extra {
+        match bit::<E>(c) {
+            Some(b) => mask |= b,
+            None => return sel,
+        }
+    }
+    project(sel, mask)
+}
+
 /// A constant that decodes as a column of this definition; `None` when there is none
 /// (the column itself is read). Nullable columns get a value of their type too, `NULL`
 /// only when the type has none: SeaORM formats an error message for every `NULL` it
