@@ -143,6 +143,13 @@ async fn a_client_login_reads_exactly_its_account() {
         let r = app.gql(Some(&client), q, json!({})).await;
         assert_eq!(code(&r), Some("FORBIDDEN"), "{q}: {r}");
     }
+    // A forbidden scalar field resolved without a future (`sync_resolver`) fails at its
+    // path, and only there.
+    let r = app.gql(Some(&client), "{ viewer { role clientAccount { name status } } }", json!({})).await;
+    assert_eq!(code(&r), Some("FORBIDDEN"), "{r}");
+    assert_eq!(r["errors"][0]["path"], json!(["viewer", "clientAccount", "status"]), "{r}");
+    assert_eq!(r["data"]["viewer"]["clientAccount"]["name"], "Client Co", "{r}");
+    assert_eq!(r["data"]["viewer"]["role"], "CLIENT", "{r}");
     let node = "query($id: ID!) { node(id: $id) { id } }";
     assert_eq!(data(&app.gql(Some(&client), node, json!({ "id": w.p1 })).await)["node"]["id"], w.p1.as_str());
     for hidden in [&w.other_co, &w.p3, &w.internal_task, &w.draft, &w.other_sent] {

@@ -324,7 +324,8 @@ pub fn date_arg(ctx: &ResolverContext<'_>, name: &str) -> AppResult<Option<chron
 }
 
 /// A field resolved without awaiting anything: its value (or error) is ready, so no
-/// future is allocated for it (most fields of a large response are such).
+/// future is allocated for it (most fields of a large response are such). A field built
+/// on it is declared `sync_resolver`: a scalar one then resolves with no future at all.
 pub fn ready<'a>(r: AppResult<Option<FieldValue<'a>>>) -> FieldFuture<'a> {
     match r {
         Ok(v) => FieldFuture::Value(v),
@@ -344,6 +345,7 @@ pub fn prop<T: Any + Send + Sync>(name: &str, ty: TypeRef, desc: &str, f: fn(&T)
             v => Some(FieldValue::value(v)),
         }))
     })
+    .sync_resolver()
     .description(desc)
 }
 
@@ -363,6 +365,7 @@ pub fn prop_for<T: Any + Send + Sync>(
             v => Some(FieldValue::value(v)),
         }))
     })
+    .sync_resolver()
     .description(desc)
 }
 
@@ -374,6 +377,7 @@ where
     Field::new("id", TypeRef::named_nn(TypeRef::ID), move |ctx| {
         ready(parent::<Model<N>>(&ctx).map(|p| Some(FieldValue::value(N::gid(N::id(p))))))
     })
+    .sync_resolver()
     .description("The global ID.")
 }
 

@@ -334,6 +334,8 @@ pub struct Field {
     pub(crate) override_from: Option<String>,
     pub(crate) directives: Vec<Directive>,
     pub(crate) requires_scopes: Vec<String>,
+    /// opsgraph patch: see [`Field::sync_resolver`].
+    pub(crate) sync_resolver: bool,
 }
 
 impl Debug for Field {
@@ -374,7 +376,19 @@ impl Field {
             override_from: None,
             directives: Vec::new(),
             requires_scopes: Vec::new(),
+            sync_resolver: false,
         }
+    }
+
+    /// opsgraph patch: declares that the resolver never waits: it returns
+    /// [`FieldFuture::Value`], or a future that is complete on its first poll (an error).
+    /// A field so declared whose type is a scalar or an enum resolves while its parent's
+    /// fields are collected, with no future of its own; if its future is pending after
+    /// all, the field fails with an internal error.
+    #[inline]
+    pub fn sync_resolver(mut self) -> Self {
+        self.sync_resolver = true;
+        self
     }
 
     impl_set_description!();

@@ -14,7 +14,6 @@ use crate::{
     },
     extensions::ResolveInfo,
     parser::types::Selection,
-    resolver_utils::do_resolve_container,
 };
 
 /// Federation service
@@ -26,6 +25,13 @@ struct Service {
 
 type BoxFieldFuture<'a> = Pin<Box<dyn Future<Output = ServerResult<(Name, Value)>> + 'a + Send>>;
 
+/// opsgraph patch: a selected field, resolved already (a synchronous scalar or enum field,
+/// see [`crate::dynamic::Field::sync_resolver`]) or still to be awaited.
+enum Slot<'a> {
+    Ready(ServerResult<(Name, Value)>),
+    Pending(BoxFieldFuture<'a>),
+}
+
 pub(crate) async fn resolve_container(
     schema: &Schema,
     object: &Object,
@@ -34,34 +40,77 @@ pub(crate) async fn resolve_container(
     serial: bool,
 ) -> ServerResult<Option<Value>> {
     let mut fields = Vec::new();
-    collect_fields(&mut fields, schema, object, ctx, parent_value)?;
+    // Serial fields (a mutation's) all resolve in order, none ahead of the others.
+    collect_fields(&mut fields, schema, object, ctx, parent_value, !serial)?;
 
-    Ok(Some(do_resolve_container(ctx, !serial, fields).await))
+    Ok(Some(resolve_slots(ctx, !serial, fields).await))
+}
+
+/// opsgraph patch: an object's value from its fields, the pending ones awaited together;
+/// keys and errors in selection order (as `do_resolve_container`).
+async fn resolve_slots(
+    ctx: &ContextSelectionSet<'_>,
+    parallel: bool,
+    slots: Vec<Slot<'_>>,
+) -> Value {
+    let mut results = Vec::with_capacity(slots.len());
+    let mut pending = Vec::new();
+    for slot in slots {
+        match slot {
+            Slot::Ready(res) => results.push(Some(res)),
+            Slot::Pending(fut) => {
+                pending.push(fut);
+                results.push(None);
+            }
+        }
+    }
+    if !pending.is_empty() {
+        let done = if parallel {
+            futures_util::future::join_all(pending).await
+        } else {
+            let mut done = Vec::with_capacity(pending.len());
+            for fut in pending {
+                done.push(fut.await);
+            }
+            done
+        };
+        let mut done = done.into_iter();
+        for res in results.iter_mut().filter(|res| res.is_none()) {
+            *res = done.next();
+        }
+    }
+    let mut map = IndexMap::with_capacity(results.len());
+    for res in results.into_iter().flatten() {
+        match res {
+            Ok((name, value)) => crate::resolver_utils::insert_value(&mut map, name, value),
+            Err(err) => ctx.add_error(err),
+        }
+    }
+    if map.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(map)
+    }
 }
 
 fn collect_typename_field<'a>(
-    fields: &mut Vec<BoxFieldFuture<'a>>,
+    fields: &mut Vec<Slot<'a>>,
     object: &'a Object,
     field: &'a Positioned<Field>,
 ) {
-    fields.push(
-        async move {
-            Ok((
-                field.node.response_key().node.clone(),
-                Value::from(object.name.as_str()),
-            ))
-        }
-        .boxed(),
-    )
+    fields.push(Slot::Ready(Ok((
+        field.node.response_key().node.clone(),
+        Value::from(object.name.as_str()),
+    ))));
 }
 
 fn collect_schema_field<'a>(
-    fields: &mut Vec<BoxFieldFuture<'a>>,
+    fields: &mut Vec<Slot<'a>>,
     ctx: &ContextSelectionSet<'a>,
     field: &'a Positioned<Field>,
 ) {
     let ctx = ctx.clone();
-    fields.push(
+    fields.push(Slot::Pending(
         async move {
             let ctx_field = ctx.with_field(field);
             let mut ctx_obj = ctx.with_selection_set(&ctx_field.item.node.selection_set);
@@ -76,16 +125,16 @@ fn collect_schema_field<'a>(
             Ok((field.node.response_key().node.clone(), value))
         }
         .boxed(),
-    );
+    ));
 }
 
 fn collect_type_field<'a>(
-    fields: &mut Vec<BoxFieldFuture<'a>>,
+    fields: &mut Vec<Slot<'a>>,
     ctx: &ContextSelectionSet<'a>,
     field: &'a Positioned<Field>,
 ) {
     let ctx = ctx.clone();
-    fields.push(
+    fields.push(Slot::Pending(
         async move {
             let ctx_field = ctx.with_field(field);
             let (_, type_name) = ctx_field.param_value::<String>("name", None)?;
@@ -112,16 +161,16 @@ fn collect_type_field<'a>(
             Ok((field.node.response_key().node.clone(), value))
         }
         .boxed(),
-    );
+    ));
 }
 
 fn collect_service_field<'a>(
-    fields: &mut Vec<BoxFieldFuture<'a>>,
+    fields: &mut Vec<Slot<'a>>,
     ctx: &ContextSelectionSet<'a>,
     field: &'a Positioned<Field>,
 ) {
     let ctx = ctx.clone();
-    fields.push(
+    fields.push(Slot::Pending(
         async move {
             let ctx_field = ctx.with_field(field);
             let mut ctx_obj = ctx.with_selection_set(&ctx_field.item.node.selection_set);
@@ -143,18 +192,18 @@ fn collect_service_field<'a>(
             Ok((field.node.response_key().node.clone(), output_type))
         }
         .boxed(),
-    );
+    ));
 }
 
 fn collect_entities_field<'a>(
-    fields: &mut Vec<BoxFieldFuture<'a>>,
+    fields: &mut Vec<Slot<'a>>,
     schema: &'a Schema,
     ctx: &ContextSelectionSet<'a>,
     parent_value: &'a FieldValue,
     field: &'a Positioned<Field>,
 ) {
     let ctx = ctx.clone();
-    fields.push(
+    fields.push(Slot::Pending(
         async move {
             let ctx_field = ctx.with_field(field);
             let entity_resolver = schema.0.entity_resolver.as_ref().ok_or_else(|| {
@@ -196,11 +245,11 @@ fn collect_entities_field<'a>(
             Ok((field.node.response_key().node.clone(), value))
         }
         .boxed(),
-    );
+    ));
 }
 
 fn collect_field<'a>(
-    fields: &mut Vec<BoxFieldFuture<'a>>,
+    fields: &mut Vec<Slot<'a>>,
     schema: &'a Schema,
     object: &'a Object,
     ctx: &ContextSelectionSet<'a>,
@@ -209,29 +258,10 @@ fn collect_field<'a>(
     field: &'a Positioned<Field>,
 ) {
     let ctx = ctx.clone();
-    fields.push(
+    fields.push(Slot::Pending(
         async move {
             let ctx_field = ctx.with_field(field);
-            let arguments = ObjectAccessor(Cow::Owned({
-                let mut args = field
-                    .node
-                    .arguments
-                    .iter()
-                    .map(|(name, value)| {
-                        ctx_field
-                            .resolve_input_value(value.clone())
-                            .map(|value| (name.node.clone(), value))
-                    })
-                    .collect::<ServerResult<IndexMap<Name, Value>>>()?;
-                field_def.arguments.iter().for_each(|(name, arg)| {
-                    if let Some(def) = &arg.default_value
-                        && !args.contains_key(name.as_str())
-                    {
-                        args.insert(Name::new(name), def.clone());
-                    }
-                });
-                args
-            }));
+            let arguments = field_arguments(&ctx_field, field_def, field)?;
 
             let resolve_info = ResolveInfo {
                 path_node: ctx_field.path_node.as_ref().unwrap(),
@@ -272,14 +302,135 @@ fn collect_field<'a>(
             Ok((field.node.response_key().node.clone(), res_value))
         }
         .boxed(),
-    );
+    ));
+}
+
+/// opsgraph patch: a scalar or enum field declared [`crate::dynamic::Field::sync_resolver`]
+/// and wrapped by no extension, resolved now, without a future; `None` for any other field.
+fn resolve_sync_field<'a>(
+    schema: &'a Schema,
+    object: &'a Object,
+    ctx: &ContextSelectionSet<'a>,
+    parent_value: &'a FieldValue,
+    field_def: &'a crate::dynamic::Field,
+    field: &'a Positioned<Field>,
+) -> Option<ServerResult<(Name, Value)>> {
+    if !field_def.sync_resolver || leaf_type(schema, &field_def.ty).is_none() {
+        return None;
+    }
+    let ctx_field = ctx.with_field(field);
+    let resolve_info = ResolveInfo {
+        path_node: ctx_field.path_node.as_ref()?,
+        parent_type: &object.name,
+        return_type: &field_def.ty_str,
+        name: &field.node.name.node,
+        alias: field.node.alias.as_ref().map(|alias| &*alias.node),
+        is_for_introspection: ctx_field.is_for_introspection,
+        field: &field.node,
+    };
+    if ctx_field.query_env.extensions.wants_resolve(&resolve_info) {
+        return None;
+    }
+    let res = field_arguments(&ctx_field, field_def, field).and_then(|args| {
+        let field_future = (field_def.resolver_fn)(ResolverContext {
+            ctx: &ctx_field,
+            args,
+            parent_value,
+        });
+        let field_value = match field_future {
+            FieldFuture::Value(field_value) => field_value,
+            FieldFuture::Future(future) => match future.now_or_never() {
+                Some(res) => res.map_err(|err| err.into_server_error(field.pos))?,
+                None => {
+                    return Err(Error::new("internal: a synchronous field is pending")
+                        .into_server_error(field.pos));
+                }
+            },
+        };
+        resolve_leaf(schema, &ctx_field, &field_def.ty, field_value.as_ref())
+    });
+    Some(
+        field_result(&ctx_field, &field_def.ty, res)
+            .map(|value| (field.node.response_key().node.clone(), value)),
+    )
+}
+
+/// opsgraph patch: the scalar or enum type `ty` names (through `NonNull`), if it is one.
+fn leaf_type<'a>(schema: &'a Schema, ty: &TypeRef) -> Option<&'a Type> {
+    match ty {
+        TypeRef::NonNull(inner) => leaf_type(schema, inner),
+        TypeRef::Named(name) => schema
+            .0
+            .types
+            .get(name.as_ref())
+            .filter(|ty| matches!(ty, Type::Scalar(_) | Type::Enum(_))),
+        TypeRef::List(_) => None,
+    }
+}
+
+/// opsgraph patch: the value of a scalar or enum field, checked as [`resolve`] does.
+fn resolve_leaf(
+    schema: &Schema,
+    ctx: &Context<'_>,
+    ty: &TypeRef,
+    value: Option<&FieldValue>,
+) -> ServerResult<Option<Value>> {
+    match (ty, value) {
+        (TypeRef::NonNull(inner), Some(value)) => resolve_leaf(schema, ctx, inner, Some(value)),
+        (TypeRef::NonNull(_), None) => Err(non_null_missing(ctx)),
+        (_, None) => Ok(None),
+        (ty, Some(value)) => leaf_type(schema, ty)
+            .and_then(|leaf| leaf_value(ctx, leaf, value))
+            .unwrap_or_else(|| {
+                Err(ctx.set_error_path(
+                    Error::new("internal: not a leaf value").into_server_error(ctx.item.pos),
+                ))
+            }),
+    }
+}
+
+fn non_null_missing(ctx: &Context<'_>) -> ServerError {
+    ctx.set_error_path(
+        Error::new("internal: non-null types require a return value")
+            .into_server_error(ctx.item.pos),
+    )
+}
+
+/// opsgraph patch: a field's arguments, with the defaults of those not given.
+fn field_arguments<'a>(
+    ctx_field: &Context<'a>,
+    field_def: &crate::dynamic::Field,
+    field: &Positioned<Field>,
+) -> ServerResult<ObjectAccessor<'a>> {
+    if field.node.arguments.is_empty() && field_def.arguments.is_empty() {
+        return Ok(ObjectAccessor(Cow::Owned(IndexMap::new())));
+    }
+    let mut args = field
+        .node
+        .arguments
+        .iter()
+        .map(|(name, value)| {
+            ctx_field
+                .resolve_input_value(value.clone())
+                .map(|value| (name.node.clone(), value))
+        })
+        .collect::<ServerResult<IndexMap<Name, Value>>>()?;
+    field_def.arguments.iter().for_each(|(name, arg)| {
+        if let Some(def) = &arg.default_value
+            && !args.contains_key(name.as_str())
+        {
+            args.insert(Name::new(name), def.clone());
+        }
+    });
+    Ok(ObjectAccessor(Cow::Owned(args)))
 }
 
 /// opsgraph patch: a field's outcome as the GraphQL spec writes it (§6.4.4 "Handling
 /// Field Errors"). A failed field's error gets the field's path (unless it already has a
 /// deeper one); a nullable field then resolves to `null` and its error goes to the
-/// response, a non-null one fails its parent. Upstream drops the failed field's key and
-/// its path, and fails the whole parent.
+/// response. A non-null one returns its error, which its object records while leaving
+/// the field's key out (upstream's handling; the spec would null the nearest nullable
+/// ancestor instead). Upstream drops the path, and the key of a nullable field too.
 pub(crate) fn field_result(
     ctx: &Context<'_>,
     ty: &TypeRef,
@@ -304,11 +455,12 @@ pub(crate) fn field_result(
 }
 
 fn collect_fields<'a>(
-    fields: &mut Vec<BoxFieldFuture<'a>>,
+    fields: &mut Vec<Slot<'a>>,
     schema: &'a Schema,
     object: &'a Object,
     ctx: &ContextSelectionSet<'a>,
     parent_value: &'a FieldValue,
+    sync_allowed: bool,
 ) -> ServerResult<()> {
     for selection in &ctx.item.node.items {
         match &selection.node {
@@ -352,14 +504,21 @@ fn collect_fields<'a>(
                     == IntrospectionMode::IntrospectionOnly
                     || ctx.query_env.introspection_mode == IntrospectionMode::IntrospectionOnly
                 {
-                    fields.push(
+                    fields.push(Slot::Pending(
                         async move { Ok((field.node.response_key().node.clone(), Value::Null)) }
                             .boxed(),
-                    );
+                    ));
                     continue;
                 }
 
                 if let Some(field_def) = object.fields.get(field.node.name.node.as_str()) {
+                    if sync_allowed
+                        && let Some(res) =
+                            resolve_sync_field(schema, object, ctx, parent_value, field_def, field)
+                    {
+                        fields.push(Slot::Ready(res));
+                        continue;
+                    }
                     collect_field(fields, schema, object, ctx, parent_value, field_def, field);
                 }
             }
@@ -408,6 +567,7 @@ fn collect_fields<'a>(
                         object,
                         &ctx.with_selection_set(selection_set),
                         parent_value,
+                        sync_allowed,
                     )?;
                 }
             }
@@ -430,13 +590,14 @@ pub(crate) fn resolve<'a>(
             }
             (TypeRef::Named(_), None) => Ok(None),
 
-            (TypeRef::NonNull(type_ref), Some(value)) => {
-                resolve(schema, ctx, type_ref, Some(value)).await
-            }
-            (TypeRef::NonNull(_), None) => Err(ctx.set_error_path(
-                Error::new("internal: non-null types require a return value")
-                    .into_server_error(ctx.item.pos),
-            )),
+            // opsgraph patch: the inner type in this same future (no second box).
+            (TypeRef::NonNull(type_ref), Some(value)) => match &**type_ref {
+                TypeRef::Named(type_name) => {
+                    resolve_value(schema, ctx, &schema.0.types[type_name.as_ref()], value).await
+                }
+                type_ref => resolve(schema, ctx, type_ref, Some(value)).await,
+            },
+            (TypeRef::NonNull(_), None) => Err(non_null_missing(ctx)),
 
             (TypeRef::List(type_ref), Some(FieldValue(FieldValueInner::List(values)))) => {
                 resolve_list(schema, ctx, type_ref, values).await
@@ -467,17 +628,19 @@ async fn resolve_list<'a>(
     type_ref: &'a TypeRef,
     values: &[FieldValue<'_>],
 ) -> ServerResult<Option<Value>> {
+    // opsgraph patch: the type names once per list, not twice per item.
+    let parent_type = format!("[{}]", type_ref);
+    let return_type = type_ref.to_string();
+    let (parent_type, return_type) = (&parent_type, &return_type);
     let mut futures = Vec::with_capacity(values.len());
     for (idx, value) in values.iter().enumerate() {
         let ctx_item = ctx.with_index(idx);
 
         futures.push(async move {
-            let parent_type = format!("[{}]", type_ref);
-            let return_type = type_ref.to_string();
             let resolve_info = ResolveInfo {
                 path_node: ctx_item.path_node.as_ref().unwrap(),
-                parent_type: &parent_type,
-                return_type: &return_type,
+                parent_type,
+                return_type,
                 name: ctx.item.node.name.node.as_str(),
                 alias: ctx
                     .item
@@ -504,13 +667,14 @@ async fn resolve_list<'a>(
     Ok(Some(Value::List(values)))
 }
 
-async fn resolve_value(
-    schema: &Schema,
+/// opsgraph patch: the value of a scalar or enum (`None` for other types), checked as
+/// upstream checks it.
+fn leaf_value(
     ctx: &Context<'_>,
     field_type: &Type,
     value: &FieldValue<'_>,
-) -> ServerResult<Option<Value>> {
-    match (field_type, &value.0) {
+) -> Option<ServerResult<Option<Value>>> {
+    Some(match (field_type, &value.0) {
         (Type::Scalar(scalar), FieldValueInner::Value(value)) if scalar.validate(value) => {
             Ok(Some(value.clone()))
         }
@@ -522,6 +686,46 @@ async fn resolve_value(
             .into_server_error(ctx.item.pos),
         )),
 
+        (Type::Enum(e), FieldValueInner::Value(Value::Enum(name))) => {
+            if !e.enum_values.contains_key(name.as_str()) {
+                return Some(Err(ctx.set_error_path(
+                    Error::new(format!("internal: invalid item for enum \"{}\"", e.name))
+                        .into_server_error(ctx.item.pos),
+                )));
+            }
+            Ok(Some(Value::Enum(name.clone())))
+        }
+        (Type::Enum(e), FieldValueInner::Value(Value::String(name))) => {
+            if !e.enum_values.contains_key(name) {
+                return Some(Err(ctx.set_error_path(
+                    Error::new(format!("internal: invalid item for enum \"{}\"", e.name))
+                        .into_server_error(ctx.item.pos),
+                )));
+            }
+            Ok(Some(Value::Enum(Name::new(name))))
+        }
+        (Type::Enum(e), _) => Err(ctx.set_error_path(
+            Error::new(format!("internal: invalid item for enum \"{}\"", e.name))
+                .into_server_error(ctx.item.pos),
+        )),
+
+        _ => return None,
+    })
+}
+
+async fn resolve_value(
+    schema: &Schema,
+    ctx: &Context<'_>,
+    field_type: &Type,
+    value: &FieldValue<'_>,
+) -> ServerResult<Option<Value>> {
+    if let Some(res) = leaf_value(ctx, field_type, value) {
+        return res;
+    }
+    match (field_type, &value.0) {
+        (Type::Scalar(_) | Type::Enum(_), _) => Err(ctx.set_error_path(
+            Error::new("internal: not a leaf value").into_server_error(ctx.item.pos),
+        )),
         (Type::Object(object), _) => {
             resolve_container(
                 schema,
@@ -542,29 +746,6 @@ async fn resolve_value(
                 obj.name
             ))
             .into_server_error(ctx.item.pos),
-        )),
-
-        (Type::Enum(e), FieldValueInner::Value(Value::Enum(name))) => {
-            if !e.enum_values.contains_key(name.as_str()) {
-                return Err(ctx.set_error_path(
-                    Error::new(format!("internal: invalid item for enum \"{}\"", e.name))
-                        .into_server_error(ctx.item.pos),
-                ));
-            }
-            Ok(Some(Value::Enum(name.clone())))
-        }
-        (Type::Enum(e), FieldValueInner::Value(Value::String(name))) => {
-            if !e.enum_values.contains_key(name) {
-                return Err(ctx.set_error_path(
-                    Error::new(format!("internal: invalid item for enum \"{}\"", e.name))
-                        .into_server_error(ctx.item.pos),
-                ));
-            }
-            Ok(Some(Value::Enum(Name::new(name))))
-        }
-        (Type::Enum(e), _) => Err(ctx.set_error_path(
-            Error::new(format!("internal: invalid item for enum \"{}\"", e.name))
-                .into_server_error(ctx.item.pos),
         )),
 
         (Type::Interface(interface), FieldValueInner::WithType { value, ty }) => {

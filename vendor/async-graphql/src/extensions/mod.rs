@@ -569,13 +569,18 @@ impl Extensions {
         next.run(&self.create_context(), operation_name).await
     }
 
+    /// opsgraph patch: whether any extension wants to wrap this field's resolution.
+    pub(crate) fn wants_resolve(&self, info: &ResolveInfo<'_>) -> bool {
+        self.extensions.iter().any(|e| e.wants_resolve(info))
+    }
+
     pub async fn resolve(
         &self,
         info: ResolveInfo<'_>,
         resolve_fut: ResolveFut<'_>,
     ) -> ServerResult<Option<Value>> {
         // opsgraph patch: skip the chain when no extension wants this field.
-        if !self.extensions.iter().any(|e| e.wants_resolve(&info)) {
+        if !self.wants_resolve(&info) {
             return resolve_fut.await;
         }
         let next = NextResolve {
