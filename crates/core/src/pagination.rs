@@ -13,8 +13,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, SimpleExpr, WindowStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, ModelTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select,
 };
 use uuid::Uuid;
 
@@ -491,7 +491,9 @@ where
     for (e, o) in order {
         sel = sel.order_by(e, o);
     }
-    let rows = crate::projection::projected(sel, q.columns, None).limit(q.limit() + 1).all(db).await?;
+    let sel = crate::projection::projected(sel, q.columns, None).limit(q.limit() + 1);
+    let rows = db.query_all_raw(sel.build(db.get_database_backend())).await?;
+    let rows = crate::projection::models::<E>(&rows, crate::projection::read_mask::<E>(q.columns, None))?;
     let mut conn = finish(spec, q, rows, total)?;
     conn.agg = Some(Arc::new(crate::aggregate::RootAggregate { spec, select: filtered }));
     Ok(conn)
@@ -542,8 +544,8 @@ where
     let stmt = db.get_database_backend().build(&outer);
     let rows = db.query_all_raw(stmt).await?;
     let mut grouped: HashMap<Uuid, Vec<E::Model>> = HashMap::new();
-    for row in rows {
-        let model = E::Model::from_query_result(&row, "")?;
+    let mask = crate::projection::read_mask::<E>(q.columns, Some(partition));
+    for model in crate::projection::models::<E>(&rows, mask)? {
         if let sea_orm::Value::Uuid(Some(parent)) = model.get(partition) {
             grouped.entry(parent).or_default().push(model);
         }

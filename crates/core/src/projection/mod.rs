@@ -9,6 +9,9 @@
 //! declaration costs speed, never correctness. Page rows are never shared with by-id
 //! loaders, so a placeholder cannot reach another field.
 
+mod decode;
+
+pub(crate) use decode::models;
 use sea_orm::sea_query::{ColumnType, Expr};
 use sea_orm::{ColumnTrait, EntityTrait, IdenStatic, Iterable, QuerySelect, Select};
 
@@ -46,13 +49,29 @@ pub(crate) fn lean_mask<E: EntityTrait>(
 pub(crate) fn project<E: EntityTrait>(sel: Select<E>, mask: u64) -> Select<E> {
     let mut sel = sel.select_only();
     for (i, col) in E::Column::iter().enumerate() {
-        let wanted = i >= 64 || mask & (1u64 << i) != 0;
-        sel = match placeholder(&col.def()).filter(|_| !wanted) {
+        sel = match unread(i, col, mask) {
             Some(p) => sel.column_as(Expr::cust(p), col.as_str()),
             None => sel.column(col),
         };
     }
     sel
+}
+
+/// The placeholder that stands for column `i` of a statement reading `mask`; `None` when
+/// the column itself is read (it is in `mask`, past the 64th, or its type has none).
+fn unread<C: ColumnTrait>(i: usize, col: C, mask: u64) -> Option<&'static str> {
+    let wanted = i >= 64 || mask & (1u64 << i) != 0;
+    if wanted { None } else { placeholder(&col.def()) }
+}
+
+/// The columns a statement of [`projected`] reads: `columns` with `extra`; `None` when it
+/// reads whole rows.
+pub(crate) fn read_mask<E: EntityTrait>(columns: Option<u64>, extra: Option<E::Column>) -> Option<u64> {
+    let mask = columns?;
+    match extra {
+        Some(c) => bit::<E>(c).map(|b| mask | b),
+        None => Some(mask),
+    }
 }
 
 /// The columns a page of this selection reads: those of the fields selected on its nodes
@@ -78,14 +97,10 @@ pub(crate) fn lean_columns<E: EntityTrait>(
 
 /// `sel` reading only `columns` (and `extra`), when they are known.
 pub(crate) fn projected<E: EntityTrait>(sel: Select<E>, columns: Option<u64>, extra: Option<E::Column>) -> Select<E> {
-    let Some(mut mask) = columns else { return sel };
-    if let Some(c) = extra {
-        match bit::<E>(c) {
-            Some(b) => mask |= b,
-            None => return sel,
-        }
+    match read_mask::<E>(columns, extra) {
+        Some(mask) => project(sel, mask),
+        None => sel,
     }
-    project(sel, mask)
 }
 
 /// A constant that decodes as a column of this definition; `None` when there is none
