@@ -116,7 +116,11 @@ pub fn iso_date(s: &str) -> Option<chrono::NaiveDate> {
     if !shape {
         return None;
     }
-    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().filter(|d| YEARS.contains(&d.year()))
+    // The shape is checked: read the digits directly (a format parse costs more, and
+    // every `Date` in a response is checked here too).
+    let num = |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |n, c| n * 10 + u32::from(c - b'0'));
+    let year = i32::try_from(num(0..4)).ok()?;
+    chrono::NaiveDate::from_ymd_opt(year, num(5..7), num(8..10)).filter(|d| YEARS.contains(&d.year()))
 }
 
 /// A strict RFC 3339 instant within [`YEARS`].
@@ -165,9 +169,14 @@ mod tests {
 
     #[test]
     fn dates_are_strict_and_sane() {
-        assert!(iso_date("2026-01-31").is_some());
+        assert_eq!(iso_date("2026-01-31"), chrono::NaiveDate::from_ymd_opt(2026, 1, 31));
+        assert!(iso_date("2024-02-29").is_some(), "a leap day");
         for bad in [
             "2026-1-1",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-04-31",
+            "2025-02-29",
             "0000-01-01",
             "0001-01-01",
             "2026-02-30",

@@ -51,24 +51,25 @@ impl Kind {
         })
     }
 
-    /// Column `i` of `row` as a value of this kind.
+    /// Column `i` of `row` as a value of this kind. Unchecked: the plan was made from the
+    /// first row of the same result, whose columns SeaORM decoded with their types checked.
     fn read(self, row: &PgRow, i: usize) -> Result<Value, sea_orm::sqlx::Error> {
         Ok(match self {
-            Kind::String => Value::String(row.try_get(i)?),
-            Kind::Uuid => Value::Uuid(row.try_get(i)?),
-            Kind::Int => Value::Int(row.try_get(i)?),
-            Kind::SmallInt => Value::SmallInt(row.try_get(i)?),
-            Kind::BigInt => Value::BigInt(row.try_get(i)?),
-            Kind::Bool => Value::Bool(row.try_get(i)?),
-            Kind::Double => Value::Double(row.try_get(i)?),
-            Kind::Float => Value::Float(row.try_get(i)?),
-            Kind::Date => Value::ChronoDate(row.try_get(i)?),
-            Kind::DateTimeTz => Value::ChronoDateTimeWithTimeZone(row.try_get(i)?),
-            Kind::DateTimeUtc => Value::ChronoDateTimeUtc(row.try_get(i)?),
-            Kind::Decimal => Value::Decimal(row.try_get(i)?),
-            Kind::Json => Value::Json(row.try_get::<Option<serde_json::Value>, _>(i)?.map(Box::new)),
+            Kind::String => Value::String(row.try_get_unchecked(i)?),
+            Kind::Uuid => Value::Uuid(row.try_get_unchecked(i)?),
+            Kind::Int => Value::Int(row.try_get_unchecked(i)?),
+            Kind::SmallInt => Value::SmallInt(row.try_get_unchecked(i)?),
+            Kind::BigInt => Value::BigInt(row.try_get_unchecked(i)?),
+            Kind::Bool => Value::Bool(row.try_get_unchecked(i)?),
+            Kind::Double => Value::Double(row.try_get_unchecked(i)?),
+            Kind::Float => Value::Float(row.try_get_unchecked(i)?),
+            Kind::Date => Value::ChronoDate(row.try_get_unchecked(i)?),
+            Kind::DateTimeTz => Value::ChronoDateTimeWithTimeZone(row.try_get_unchecked(i)?),
+            Kind::DateTimeUtc => Value::ChronoDateTimeUtc(row.try_get_unchecked(i)?),
+            Kind::Decimal => Value::Decimal(row.try_get_unchecked(i)?),
+            Kind::Json => Value::Json(row.try_get_unchecked::<Option<serde_json::Value>, _>(i)?.map(Box::new)),
             Kind::Strings => {
-                let items: Option<Vec<String>> = row.try_get(i)?;
+                let items: Option<Vec<String>> = row.try_get_unchecked(i)?;
                 let items = items.map(|v| Box::new(v.into_iter().map(|s| Value::String(Some(s))).collect()));
                 Value::Array(ArrayType::String, items)
             }

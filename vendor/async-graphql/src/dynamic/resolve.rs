@@ -315,9 +315,10 @@ fn resolve_sync_field<'a>(
     field_def: &'a crate::dynamic::Field,
     field: &'a Positioned<Field>,
 ) -> Option<ServerResult<(Name, Value)>> {
-    if !field_def.sync_resolver || leaf_type(schema, &field_def.ty).is_none() {
+    if !field_def.sync_resolver {
         return None;
     }
+    let leaf = leaf_type(schema, &field_def.ty)?;
     let ctx_field = ctx.with_field(field);
     let resolve_info = ResolveInfo {
         path_node: ctx_field.path_node.as_ref()?,
@@ -347,7 +348,7 @@ fn resolve_sync_field<'a>(
                 }
             },
         };
-        resolve_leaf(schema, &ctx_field, &field_def.ty, field_value.as_ref())
+        resolve_leaf(&ctx_field, &field_def.ty, leaf, field_value.as_ref())
     });
     Some(
         field_result(&ctx_field, &field_def.ty, res)
@@ -368,24 +369,22 @@ fn leaf_type<'a>(schema: &'a Schema, ty: &TypeRef) -> Option<&'a Type> {
     }
 }
 
-/// opsgraph patch: the value of a scalar or enum field, checked as [`resolve`] does.
+/// opsgraph patch: the value of a field of type `ty`, whose named type is the scalar or
+/// enum `leaf`, checked as [`resolve`] does.
 fn resolve_leaf(
-    schema: &Schema,
     ctx: &Context<'_>,
     ty: &TypeRef,
+    leaf: &Type,
     value: Option<&FieldValue>,
 ) -> ServerResult<Option<Value>> {
-    match (ty, value) {
-        (TypeRef::NonNull(inner), Some(value)) => resolve_leaf(schema, ctx, inner, Some(value)),
-        (TypeRef::NonNull(_), None) => Err(non_null_missing(ctx)),
-        (_, None) => Ok(None),
-        (ty, Some(value)) => leaf_type(schema, ty)
-            .and_then(|leaf| leaf_value(ctx, leaf, value))
-            .unwrap_or_else(|| {
-                Err(ctx.set_error_path(
-                    Error::new("internal: not a leaf value").into_server_error(ctx.item.pos),
-                ))
-            }),
+    match (value, ty.is_nullable()) {
+        (None, true) => Ok(None),
+        (None, false) => Err(non_null_missing(ctx)),
+        (Some(value), _) => leaf_value(ctx, leaf, value).unwrap_or_else(|| {
+            Err(ctx.set_error_path(
+                Error::new("internal: not a leaf value").into_server_error(ctx.item.pos),
+            ))
+        }),
     }
 }
 
