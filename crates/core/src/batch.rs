@@ -300,7 +300,9 @@ where
         loop {
             let (lead, mut done) = self.join(keys);
             if let Some(lead) = lead {
-                return self.dispatch(lead).await;
+                // Boxed: only the leader carries the loading future; inline, its size made
+                // every caller's future (a field's, moved into its box) as large.
+                return Box::pin(self.dispatch(lead)).await;
             }
             match done.wait_for(Option::is_some).await {
                 Ok(v) => {
