@@ -539,21 +539,25 @@ where
     outer
         .column(Asterisk)
         .from_subquery(inner, Alias::new("__page"))
-        .and_where(Expr::col(Alias::new("__rn")).lte(SimpleExpr::from(q.limit() as i64 + 1)))
-        .order_by(Alias::new("__rn"), Order::Asc);
+        .and_where(Expr::col(Alias::new("__rn")).lte(SimpleExpr::from(q.limit() as i64 + 1)));
     let stmt = db.get_database_backend().build(&outer);
     let rows = db.query_all_raw(stmt).await?;
-    let mut grouped: HashMap<Uuid, Vec<E::Model>> = HashMap::new();
+    // Each parent's rows are put in order here (by `__rn`): an `ORDER BY` would have
+    // PostgreSQL sort every row of the statement once more.
+    let ranks = rows.iter().map(|r| r.try_get::<i64>("", "__rn")).collect::<Result<Vec<_>, _>>()?;
+    let mut grouped: HashMap<Uuid, Vec<(i64, E::Model)>> = HashMap::new();
     let mask = crate::projection::read_mask::<E>(q.columns, Some(partition));
-    for model in crate::projection::models::<E>(&rows, mask)? {
+    for (rank, model) in ranks.into_iter().zip(crate::projection::models::<E>(&rows, mask)?) {
         if let sea_orm::Value::Uuid(Some(parent)) = model.get(partition) {
-            grouped.entry(parent).or_default().push(model);
+            grouped.entry(parent).or_default().push((rank, model));
         }
     }
     parents
         .iter()
         .map(|p| {
-            let rows = grouped.remove(p).unwrap_or_default();
+            let mut ranked = grouped.remove(p).unwrap_or_default();
+            ranked.sort_unstable_by_key(|(rank, _)| *rank);
+            let rows = ranked.into_iter().map(|(_, model)| model).collect();
             let total = q.want_total.then(|| totals.get(p).copied().unwrap_or(0));
             Ok((*p, finish(spec, q, rows, total)?))
         })
