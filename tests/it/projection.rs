@@ -53,3 +53,40 @@ async fn lean_pages_give_what_whole_rows_give() {
     assert_eq!(without(data(&whole), "externalRefs"), data(&lean).clone());
     app.finish().await;
 }
+
+/// A nested page keeps each parent's order (the statement returns every parent's rows
+/// unordered; each parent's are ordered by their rank), lean or whole, forward or back.
+#[tokio::test]
+async fn nested_pages_keep_each_parents_order() {
+    let app = TestApp::spawn().await;
+    let (token, _) = app.sign_up("order@example.com", "Order").await;
+    let (org, me) = portfolio::owner_ids(&app.pool, "order@example.com").await.expect("ids");
+    portfolio::seed(&app.pool, org, me, 3, 12).await.expect("seed");
+    for extra in ["", "externalRefs { system }"] {
+        let q = format!(
+            "{{ organization {{ projects(first: 3, orderBy: [{{ field: KEY }}]) {{ nodes {{ \
+             top: tasks(first: 5, orderBy: [{{ field: NUMBER, direction: DESC }}]) {{ nodes {{ number {extra} }} }} \
+             tail: tasks(last: 4, orderBy: [{{ field: NUMBER }}]) {{ nodes {{ number {extra} }} }} \
+             all: tasks(first: 100) {{ nodes {{ number }} }} }} }} }} }}"
+        );
+        let r = app.gql(Some(&token), &q, json!({})).await;
+        let projects = data(&r)["organization"]["projects"]["nodes"].as_array().cloned().unwrap_or_default();
+        assert_eq!(projects.len(), 3, "{r}");
+        for p in &projects {
+            let numbers = |page: &str| -> Vec<i64> {
+                p[page]["nodes"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|n| n["number"].as_i64()).collect())
+                    .unwrap_or_default()
+            };
+            let mut all = numbers("all");
+            all.sort_unstable();
+            let top: Vec<i64> = all.iter().rev().take(5).copied().collect();
+            let tail: Vec<i64> = all[all.len().saturating_sub(4)..].to_vec();
+            assert_eq!(all.len(), 12, "{r}");
+            assert_eq!(numbers("top"), top, "{extra}: {r}");
+            assert_eq!(numbers("tail"), tail, "{extra}: {r}");
+        }
+    }
+    app.finish().await;
+}

@@ -140,3 +140,19 @@ pub(crate) fn models<E: EntityTrait>(rows: &[QueryResult], mask: Option<u64>) ->
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_follow_the_models_values() {
+        assert_eq!(Kind::of(&Value::String(None)), Some(Kind::String));
+        assert_eq!(Kind::of(&Value::Int(Some(3))), Some(Kind::Int));
+        assert_eq!(Kind::of(&Value::ChronoDate(None)), Some(Kind::Date));
+        assert_eq!(Kind::of(&Value::Array(ArrayType::String, None)), Some(Kind::Strings));
+        // Anything else is not planned: such a page decodes whole rows.
+        assert_eq!(Kind::of(&Value::Array(ArrayType::Int, None)), None);
+        assert_eq!(Kind::of(&Value::Bytes(None)), None);
+    }
+}
