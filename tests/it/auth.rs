@@ -157,6 +157,17 @@ async fn api_keys_are_scoped_revocable_and_tracked() {
         )
         .await;
     assert_eq!(data(&read)["organization"]["name"], "Unix Inc");
+    // A query answers before its transaction ends; what it wrote (the key's last use)
+    // still commits.
+    let mut used = 0;
+    for _ in 0..100 {
+        used = app.count("SELECT count(*) AS n FROM api_keys WHERE last_used_at IS NOT NULL").await;
+        if used == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(used, 1, "the query's write must commit");
     let write =
         app.gql(Some(&secret), "mutation { createTeam(input: { name: \"T\" }) { team { id } } }", json!({})).await;
     assert_eq!(code(&write), Some("FORBIDDEN"));

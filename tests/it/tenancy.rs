@@ -181,3 +181,37 @@ async fn every_tenant_table_hides_other_tenants_rows() {
     db.rollback().await.expect("rollback");
     app.finish().await;
 }
+
+/// A transaction begins with its tenant's settings in the same message as `BEGIN`
+/// (written as literals): every value arrives exactly, whatever it holds, and a lazy
+/// transaction begins as the tenant recorded before its first statement.
+#[tokio::test]
+async fn settings_sent_with_begin_arrive_exactly() {
+    let app = TestApp::spawn().await;
+    let hostile = "ab'c\\'; SELECT set_config('role', 'postgres', true); --\u{e9}";
+    let org = uuid::Uuid::now_v7();
+    let tenant = Tenant { org_id: Some(org), api_key_prefix: Some(hostile.to_owned()), ..Default::default() };
+    let read = Statement::from_string(
+        DbBackend::Postgres,
+        "SELECT current_setting('app.api_key_prefix') AS prefix, current_setting('app.org_id') AS org, \
+           current_user::text AS who, current_setting('app.system', true) AS system",
+    );
+    for db in [TxDb::begin(&app.pool, &tenant).await.expect("tx"), {
+        let lazy = TxDb::lazy(&app.pool, Tenant::default());
+        lazy.set_tenant(&tenant).await.expect("recorded");
+        lazy
+    }] {
+        let row = db.query_one_raw(read.clone()).await.expect("query").expect("row");
+        assert_eq!(row.try_get::<String>("", "prefix").expect("prefix"), hostile);
+        assert_eq!(row.try_get::<String>("", "org").expect("org"), org.to_string());
+        assert_eq!(row.try_get::<String>("", "who").expect("who"), opsgraph_core::db::APP_ROLE);
+        assert_eq!(row.try_get::<Option<String>>("", "system").expect("system").unwrap_or_default(), "");
+        assert_eq!(db.statement_count(), 1, "the set-up is not one of the request's statements");
+        db.rollback().await.expect("rollback");
+    }
+    let job = TxDb::begin_system(&app.pool, Some(org), "kpi").await.expect("tx");
+    let row = job.query_one_raw(read).await.expect("query").expect("row");
+    assert_eq!(row.try_get::<Option<String>>("", "system").expect("system").as_deref(), Some("kpi"));
+    job.rollback().await.expect("rollback");
+    app.finish().await;
+}

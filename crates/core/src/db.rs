@@ -3,10 +3,12 @@
 
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
+use sea_orm::sqlx::{self, AssertSqlSafe, PgConnection, Postgres};
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
-    TransactionTrait,
+    ConnAcquireErr, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr,
+    Statement, Values,
 };
+use sea_query_sqlx::SqlxValues;
 use tokio::sync::Mutex;
 
 use crate::spans;
@@ -32,6 +34,9 @@ pub struct Tenant {
     pub member: Option<(Uuid, &'static str)>,
 }
 
+/// A transaction on a pooled connection; rolled back if dropped while open.
+type PgTxn = sqlx::Transaction<'static, Postgres>;
+
 /// One transaction shared by all resolvers of a request. Implements [`ConnectionTrait`],
 /// so every service and loader runs on it; counts the statements it executes.
 pub struct TxDb {
@@ -49,7 +54,7 @@ pub struct TxDb {
 enum State {
     /// Not begun yet: begins (and sets the tenant) on the first statement.
     Pending,
-    Open(DatabaseTransaction),
+    Open(PgTxn),
     Done,
 }
 
@@ -57,31 +62,90 @@ fn closed() -> DbErr {
     DbErr::Custom("transaction already finished".into())
 }
 
+/// The settings (name, value) that make a transaction act for `tenant`, `role` first.
+fn tenant_settings(tenant: &Tenant) -> [(&'static str, String); 7] {
+    let text = |v: Option<Uuid>| v.map(|u| u.to_string()).unwrap_or_default();
+    [
+        ("role", APP_ROLE.to_owned()),
+        ("app.org_id", text(tenant.org_id)),
+        ("app.user_id", text(tenant.user_id)),
+        ("app.api_key_prefix", tenant.api_key_prefix.clone().unwrap_or_default()),
+        ("app.client_member", text(tenant.client_member)),
+        ("app.member_id", text(tenant.member.map(|(m, _)| m))),
+        ("app.role", tenant.member.map(|(_, r)| r).unwrap_or_default().to_owned()),
+    ]
+}
+
+/// `SELECT set_config(…)` of every setting, values bound as parameters.
 fn tenant_statement(tenant: &Tenant) -> Statement {
-    let opt = |v: Option<String>| v.unwrap_or_default();
-    Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        "SELECT set_config('role', $1, true), set_config('app.org_id', $2, true), \
-         set_config('app.user_id', $3, true), set_config('app.api_key_prefix', $4, true), \
-         set_config('app.client_member', $5, true), set_config('app.member_id', $6, true), \
-         set_config('app.role', $7, true)",
-        [
-            APP_ROLE.into(),
-            opt(tenant.org_id.map(|u| u.to_string())).into(),
-            opt(tenant.user_id.map(|u| u.to_string())).into(),
-            opt(tenant.api_key_prefix.clone()).into(),
-            opt(tenant.client_member.map(|u| u.to_string())).into(),
-            opt(tenant.member.map(|(m, _)| m.to_string())).into(),
-            tenant.member.map(|(_, r)| r).unwrap_or_default().into(),
-        ],
-    )
+    let settings = tenant_settings(tenant);
+    let calls: Vec<String> =
+        settings.iter().enumerate().map(|(i, (name, _))| format!("set_config('{name}', ${}, true)", i + 1)).collect();
+    let values: Vec<sea_orm::Value> = settings.into_iter().map(|(_, v)| v.into()).collect();
+    Statement::from_sql_and_values(DbBackend::Postgres, format!("SELECT {}", calls.join(", ")), values)
+}
+
+/// `BEGIN` followed by the settings of `tenant` (and `app.system` for a job) in ONE
+/// simple-protocol message, so a transaction starts in one round trip. The simple
+/// protocol takes no parameters: values are written as escaped literals ([`literal`]).
+fn begin_sql(tenant: &Tenant, system: Option<&str>) -> String {
+    let mut settings = tenant_settings(tenant).to_vec();
+    if let Some(job) = system {
+        settings.push(("app.system", job.to_owned()));
+    }
+    let calls: Vec<String> =
+        settings.iter().map(|(name, value)| format!("set_config('{name}', {}, true)", literal(value))).collect();
+    format!("BEGIN; SELECT {}", calls.join(", "))
+}
+
+/// `value` as a PostgreSQL escape-string literal (`E'…'`, backslash and quote doubled):
+/// read the same whatever `standard_conforming_strings` says.
+fn literal(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 3);
+    out.push_str("E'");
+    for c in value.chars() {
+        if c == '\\' || c == '\'' {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+/// A statement as an sqlx query (prepared and cached per connection, like SeaORM's).
+fn query(stmt: &mut Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
+    let values = stmt.values.take().unwrap_or(Values(Vec::new()));
+    sqlx::query_with(AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
+}
+
+fn query_err(e: sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(e.into()))
+}
+
+fn exec_err(e: sqlx::Error) -> DbErr {
+    DbErr::Exec(RuntimeErr::SqlxError(e.into()))
+}
+
+/// A failed `BEGIN`: no connection within the pool's timeout is [`DbErr::ConnectionAcquire`],
+/// as SeaORM reports it.
+fn begin_err(e: sqlx::Error) -> DbErr {
+    match e {
+        sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+        other => DbErr::Conn(RuntimeErr::SqlxError(other.into())),
+    }
+}
+
+/// Begins a transaction on `pool` for `tenant` in one round trip.
+async fn begin_on(pool: &DatabaseConnection, tenant: &Tenant, system: Option<&str>) -> Result<PgTxn, DbErr> {
+    pool.get_postgres_connection_pool().begin_with(AssertSqlSafe(begin_sql(tenant, system))).await.map_err(begin_err)
 }
 
 impl TxDb {
     /// Begins a transaction as [`APP_ROLE`] for `tenant`.
     pub async fn begin(pool: &DatabaseConnection, tenant: &Tenant) -> Result<Self, DbErr> {
-        let txn = pool.begin().await?;
-        txn.query_one_raw(tenant_statement(tenant)).await?;
+        let txn = begin_on(pool, tenant, None).await?;
         Ok(Self::with_state(pool, tenant.clone(), State::Open(txn)))
     }
 
@@ -90,13 +154,7 @@ impl TxDb {
     /// that job honour (set in the same round trip as the tenant).
     pub async fn begin_system(pool: &DatabaseConnection, org: Option<Uuid>, job: &str) -> Result<Self, DbErr> {
         let tenant = Tenant { org_id: org, ..Default::default() };
-        let txn = pool.begin().await?;
-        let mut stmt = tenant_statement(&tenant);
-        stmt.sql.push_str(", set_config('app.system', $8, true)");
-        if let Some(values) = stmt.values.as_mut() {
-            values.0.push(job.into());
-        }
-        txn.query_one_raw(stmt).await?;
+        let txn = begin_on(pool, &tenant, Some(job)).await?;
         Ok(Self::with_state(pool, tenant, State::Open(txn)))
     }
 
@@ -155,8 +213,10 @@ impl TxDb {
 
     async fn raw(&self, sql: &str) -> Result<(), DbErr> {
         let _busy = InFlight::new(&self.in_flight);
-        match &*self.opened().await? {
-            State::Open(txn) => txn.execute_unprepared(sql).await.map(|_| ()),
+        match &mut *self.opened().await? {
+            State::Open(txn) => {
+                sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut **txn).await.map(|_| ()).map_err(exec_err)
+            }
             _ => Err(closed()),
         }
     }
@@ -177,11 +237,9 @@ impl TxDb {
     }
 
     /// A new transaction on the pool, set to the current tenant.
-    async fn open(&self) -> Result<DatabaseTransaction, DbErr> {
+    async fn open(&self) -> Result<PgTxn, DbErr> {
         let tenant = self.tenant.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let txn = self.pool.begin().await?;
-        txn.query_one_raw(tenant_statement(&tenant)).await?;
-        Ok(txn)
+        begin_on(&self.pool, &tenant, None).await
     }
 
     /// Ends the request: commits (durable writes first) when `commit`, else rolls back
@@ -198,11 +256,11 @@ impl TxDb {
         if durable.is_empty() {
             return Ok(());
         }
-        let txn = self.open().await?;
-        for stmt in durable {
-            txn.execute_raw(stmt).await?;
+        let mut txn = self.open().await?;
+        for mut stmt in durable {
+            query(&mut stmt).execute(&mut *txn).await.map_err(exec_err)?;
         }
-        txn.commit().await
+        txn.commit().await.map_err(exec_err)
     }
 
     /// Statements executed so far (excluding the tenant set-up).
@@ -213,7 +271,7 @@ impl TxDb {
     /// Commits. Later use of this handle fails.
     pub async fn commit(&self) -> Result<(), DbErr> {
         match std::mem::replace(&mut *self.txn.lock().await, State::Done) {
-            State::Open(txn) => txn.commit().await,
+            State::Open(txn) => txn.commit().await.map_err(exec_err),
             State::Pending => Ok(()),
             State::Done => Err(closed()),
         }
@@ -222,7 +280,7 @@ impl TxDb {
     /// Rolls back. Later use of this handle fails.
     pub async fn rollback(&self) -> Result<(), DbErr> {
         match std::mem::replace(&mut *self.txn.lock().await, State::Done) {
-            State::Open(txn) => txn.rollback().await,
+            State::Open(txn) => txn.rollback().await.map_err(exec_err),
             State::Pending | State::Done => Ok(()),
         }
     }
@@ -232,14 +290,14 @@ impl TxDb {
     async fn with_txn<T>(
         &self,
         span: tracing::Span,
-        f: impl AsyncFnOnce(&DatabaseTransaction) -> Result<T, DbErr>,
+        f: impl AsyncFnOnce(&mut PgConnection) -> Result<T, DbErr>,
     ) -> Result<T, DbErr> {
         use tracing::Instrument as _;
         self.statements.fetch_add(1, Ordering::Relaxed);
         let _busy = InFlight::new(&self.in_flight);
         let run = async {
-            match &*self.opened().await? {
-                State::Open(txn) => f(txn).await,
+            match &mut *self.opened().await? {
+                State::Open(txn) => f(&mut **txn).await,
                 _ => Err(closed()),
             }
         };
@@ -269,20 +327,36 @@ impl ConnectionTrait for TxDb {
         DbBackend::Postgres
     }
 
-    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.with_txn(spans::statement(&stmt.sql), async |t| t.execute_raw(stmt).await).await
+    async fn execute_raw(&self, mut stmt: Statement) -> Result<ExecResult, DbErr> {
+        let span = spans::statement(&stmt.sql);
+        self.with_txn(span, async |c| query(&mut stmt).execute(c).await.map(ExecResult::from).map_err(exec_err)).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.with_txn(spans::statement(sql), async |t| t.execute_unprepared(sql).await).await
+        self.with_txn(spans::statement(sql), async |c| {
+            sqlx::raw_sql(AssertSqlSafe(sql)).execute(c).await.map(ExecResult::from).map_err(exec_err)
+        })
+        .await
     }
 
-    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        self.with_txn(spans::statement(&stmt.sql), async |t| t.query_one_raw(stmt).await).await
+    async fn query_one_raw(&self, mut stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let span = spans::statement(&stmt.sql);
+        self.with_txn(span, async |c| {
+            query(&mut stmt).fetch_optional(c).await.map(|r| r.map(QueryResult::from)).map_err(query_err)
+        })
+        .await
     }
 
-    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        self.with_txn(spans::statement(&stmt.sql), async |t| t.query_all_raw(stmt).await).await
+    async fn query_all_raw(&self, mut stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let span = spans::statement(&stmt.sql);
+        self.with_txn(span, async |c| {
+            query(&mut stmt)
+                .fetch_all(c)
+                .await
+                .map(|rows| rows.into_iter().map(QueryResult::from).collect())
+                .map_err(query_err)
+        })
+        .await
     }
 }
 
@@ -338,4 +412,29 @@ where
 {
     use sea_orm::{ColumnTrait, QueryFilter};
     E::find_by_id(id).filter(org_col.eq(org_id)).one(db).await?.ok_or_else(|| crate::error::AppError::not_found(what))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_escape_quotes_and_backslashes() {
+        assert_eq!(literal(""), "E''");
+        assert_eq!(literal("a'b\\c"), "E'a''b\\\\c'");
+        assert_eq!(literal("'); DROP TABLE x; --"), "E'''); DROP TABLE x; --'");
+    }
+
+    #[test]
+    fn begin_sets_every_setting_in_one_message() {
+        let org = Uuid::nil();
+        let sql = begin_sql(&Tenant { org_id: Some(org), ..Default::default() }, Some("kpi"));
+        assert!(sql.starts_with("BEGIN; SELECT set_config('role', E'opsgraph_app', true), "), "{sql}");
+        assert!(sql.contains(&format!("set_config('app.org_id', E'{org}', true)")), "{sql}");
+        assert!(sql.ends_with("set_config('app.system', E'kpi', true)"), "{sql}");
+        assert_eq!(sql.matches("set_config(").count(), 8);
+        let prepared = tenant_statement(&Tenant::default());
+        assert_eq!(prepared.sql.matches("set_config(").count(), 7);
+        assert_eq!(prepared.values.map(|v| v.0.len()), Some(7));
+    }
 }

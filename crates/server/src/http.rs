@@ -219,8 +219,8 @@ async fn run(
     (hash, operation): (Option<String>, &str),
 ) -> Response {
     let cfg = &state.config;
-    let requested = match limits::check(&req.query, &req.variables, &cfg.limits()) {
-        Ok(c) => c,
+    let (requested, query) = match limits::check_request(&req, &cfg.limits()) {
+        Ok(c) => (c.cost, c.query),
         Err(e) => return error_response(e),
     };
     // Begins (as the authenticated tenant) with the first statement: one round trip less.
@@ -267,7 +267,11 @@ async fn run(
     // acknowledges is committed. `data: null` (nothing ran, or a non-null root failed)
     // commits nothing.
     let commit = resp.data != async_graphql::Value::Null;
-    if let Err(e) = db.finish(commit).await {
+    if query {
+        // A query's response acknowledges no write, so it does not wait for the end of its
+        // transaction (which still commits what it wrote, such as an API key's last use).
+        tokio::spawn(finish_later(db, commit, caller.request_id.clone()));
+    } else if let Err(e) = db.finish(commit).await {
         return error_response(AppError::from(e));
     }
     if cfg.expose_sql_count {
@@ -281,6 +285,13 @@ async fn run(
         resp.extensions.insert("aiCost".into(), async_graphql::Value::from_json(v).unwrap_or_default());
     }
     resp
+}
+
+/// Ends a query's transaction after its response went out; a failure is only logged.
+async fn finish_later(db: Arc<TxDb>, commit: bool, request_id: String) {
+    if let Err(e) = db.finish(commit).await {
+        tracing::warn!(request_id = %request_id, error = %e, "ending a query's transaction failed");
+    }
 }
 
 /// Authenticates the caller (which sets the tenant, recorded on the operation's span)

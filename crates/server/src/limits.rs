@@ -70,8 +70,36 @@ fn bad(message: String) -> AppError {
 /// Every limit, as the client sees it (BAD_USER_INPUT); the document's cost. Unparsable
 /// documents pass here (cost 0) and get the parser's own error later.
 pub fn check(query: &str, vars: &Variables, limits: &Limits) -> Result<u64, AppError> {
+    checked(query, vars, limits).map(|(cost, _)| cost)
+}
+
+/// What [`check_request`] found: the document's cost, and whether the operation that
+/// runs is a query (its response acknowledges no write).
+#[derive(Debug, Clone, Copy)]
+pub struct Checked {
+    /// The document's cost.
+    pub cost: u64,
+    /// The operation to run is a `query` (not a mutation or subscription).
+    pub query: bool,
+}
+
+/// [`check`] for a request: also says whether the operation it names (or its only one) is
+/// a query.
+pub fn check_request(req: &async_graphql::Request, limits: &Limits) -> Result<Checked, AppError> {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let (cost, doc) = checked(&req.query, &req.variables, limits)?;
+    let op = doc.and_then(|d| match (d.operations, req.operation_name.as_deref()) {
+        (DocumentOperations::Single(op), None) => Some(op.node.ty),
+        (DocumentOperations::Single(_), Some(_)) => None,
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(_), None) => None,
+    });
+    Ok(Checked { cost, query: op == Some(OperationType::Query) })
+}
+
+fn checked(query: &str, vars: &Variables, limits: &Limits) -> Result<(u64, Option<ExecutableDocument>), AppError> {
     check_nesting(query, limits.nesting).map_err(bad)?;
-    let Ok(doc) = async_graphql::parser::parse_query(query) else { return Ok(0) };
+    let Ok(doc) = async_graphql::parser::parse_query(query) else { return Ok((0, None)) };
     let t = document_totals(&doc, vars).map_err(bad)?;
     let over = |what: &str, n: u64, max: usize| (n > max as u64).then(|| bad(format!("{what} ({n} > {max})")));
     if let Some(e) = over("query is nested too deeply", t.depth, limits.depth)
@@ -82,7 +110,7 @@ pub fn check(query: &str, vars: &Variables, limits: &Limits) -> Result<u64, AppE
     {
         return Err(e);
     }
-    Ok(t.cost)
+    Ok((t.cost, Some(doc)))
 }
 
 /// The cost of what a response returned: 1 per object, 1 more per connection (an object
