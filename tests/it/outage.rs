@@ -157,3 +157,26 @@ async fn live_delivery_does_not_queue_behind_requests() {
     ws.close().await;
     app.finish().await;
 }
+
+/// Pooled connections are not tested on every request, only when they sat idle (see
+/// `db::TEST_IF_IDLE_FOR`): connections closed by the server while idle are noticed and
+/// replaced, and the next request succeeds.
+#[tokio::test]
+async fn idle_connections_closed_by_the_server_are_replaced() {
+    let app = TestApp::spawn().await;
+    let (t, _) = app.sign_up("idle@example.com", "Idle Co").await;
+    assert_eq!(data(&app.gql(Some(&t), "{ viewer { role } }", json!({})).await)["viewer"]["role"], "OWNER");
+    let killed = app
+        .count(&format!(
+            "SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+             WHERE datname = '{}' AND pid <> pg_backend_pid() AND state = 'idle'",
+            app.db_name
+        ))
+        .await;
+    assert!(killed >= 1, "the request pool holds idle connections");
+    tokio::time::sleep(opsgraph_server::db::TEST_IF_IDLE_FOR + Duration::from_millis(300)).await;
+    for _ in 0..3 {
+        assert_eq!(data(&app.gql(Some(&t), "{ viewer { role } }", json!({})).await)["viewer"]["role"], "OWNER");
+    }
+    app.finish().await;
+}
