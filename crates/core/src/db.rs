@@ -119,6 +119,16 @@ fn query(stmt: &mut Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
     sqlx::query_with(AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
 }
 
+/// Runs a statement that returns no rows.
+async fn exec(c: &mut PgConnection, mut stmt: Statement) -> Result<ExecResult, DbErr> {
+    query(&mut stmt).execute(c).await.map(ExecResult::from).map_err(exec_err)
+}
+
+/// Runs SQL unprepared (simple protocol: no parameters, several statements allowed).
+async fn unprepared(c: &mut PgConnection, sql: &str) -> Result<ExecResult, DbErr> {
+    sqlx::raw_sql(AssertSqlSafe(sql)).execute(c).await.map(ExecResult::from).map_err(exec_err)
+}
+
 fn query_err(e: sqlx::Error) -> DbErr {
     DbErr::Query(RuntimeErr::SqlxError(e.into()))
 }
@@ -214,9 +224,7 @@ impl TxDb {
     async fn raw(&self, sql: &str) -> Result<(), DbErr> {
         let _busy = InFlight::new(&self.in_flight);
         match &mut *self.opened().await? {
-            State::Open(txn) => {
-                sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut **txn).await.map(|_| ()).map_err(exec_err)
-            }
+            State::Open(txn) => unprepared(txn, sql).await.map(|_| ()),
             _ => Err(closed()),
         }
     }
@@ -257,8 +265,8 @@ impl TxDb {
             return Ok(());
         }
         let mut txn = self.open().await?;
-        for mut stmt in durable {
-            query(&mut stmt).execute(&mut *txn).await.map_err(exec_err)?;
+        for stmt in durable {
+            exec(&mut txn, stmt).await?;
         }
         txn.commit().await.map_err(exec_err)
     }
@@ -327,16 +335,12 @@ impl ConnectionTrait for TxDb {
         DbBackend::Postgres
     }
 
-    async fn execute_raw(&self, mut stmt: Statement) -> Result<ExecResult, DbErr> {
-        let span = spans::statement(&stmt.sql);
-        self.with_txn(span, async |c| query(&mut stmt).execute(c).await.map(ExecResult::from).map_err(exec_err)).await
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.with_txn(spans::statement(&stmt.sql), async |c| exec(c, stmt).await).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.with_txn(spans::statement(sql), async |c| {
-            sqlx::raw_sql(AssertSqlSafe(sql)).execute(c).await.map(ExecResult::from).map_err(exec_err)
-        })
-        .await
+        self.with_txn(spans::statement(sql), async |c| unprepared(c, sql).await).await
     }
 
     async fn query_one_raw(&self, mut stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
