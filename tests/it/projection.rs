@@ -54,8 +54,8 @@ async fn lean_pages_give_what_whole_rows_give() {
     app.finish().await;
 }
 
-/// A nested page keeps each parent's order (the statement returns every parent's rows
-/// unordered; each parent's are ordered by their rank), lean or whole, forward or back.
+/// A nested page keeps each parent's order (the statement runs one ordered, limited
+/// subquery per parent), lean or whole, forward or back.
 #[tokio::test]
 async fn nested_pages_keep_each_parents_order() {
     let app = TestApp::spawn().await;

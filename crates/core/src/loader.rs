@@ -1,5 +1,5 @@
 //! Generic per-request dataloaders: rows by id, and connection pages by parent. Each
-//! batches one relationship level into one statement (`WHERE key = ANY(...)`); keys come
+//! batches one relationship level into one statement (`WHERE key = ANY($1)`); keys come
 //! from rows already visible to the request, and RLS scopes every statement.
 
 use std::collections::HashMap;
@@ -7,7 +7,11 @@ use std::marker::PhantomData;
 use std::sync::{Arc, LazyLock};
 
 use crate::batch::Loader;
-use sea_orm::{ColumnTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter, Select};
+use sea_orm::sea_query::{Expr, ExprTrait, PgFunc, SimpleExpr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, Iterable, ModelTrait, PrimaryKeyToColumn, QueryFilter, QueryTrait,
+    Select,
+};
 use uuid::Uuid;
 
 use crate::context::RequestCtx;
@@ -49,6 +53,34 @@ fn uuid_of(v: sea_orm::Value) -> Option<Uuid> {
     }
 }
 
+/// `col = ANY($1)` with the keys as one array ([`keys_array`]): one statement text, so one
+/// prepared statement and one plan, for any number of keys (an `IN` list has a text per
+/// count).
+pub(crate) fn any_of<C: ColumnTrait>(col: C, keys: &[Uuid]) -> SimpleExpr {
+    Expr::col(col.as_column_ref()).eq(PgFunc::any(Expr::val(keys_array(keys))))
+}
+
+/// The length PostgreSQL assumes for an array parameter when it plans a statement for
+/// any value of it (a generic plan).
+const PLANNED_ARRAY_LEN: usize = 10;
+
+/// `keys` as one array parameter, padded with the nil UUID (which no row has) to
+/// [`PLANNED_ARRAY_LEN`]. A prepared statement is planned for its values the first five
+/// times, then reuses one generic plan unless that plan's estimate is dearer than theirs;
+/// with fewer keys than the generic plan assumes it always is, so every call would be
+/// planned again (0.3–0.8 ms under the tables' policies, against 0.02 ms reused).
+pub(crate) fn keys_array(keys: &[Uuid]) -> sea_orm::Value {
+    let mut padded = keys.to_vec();
+    padded.resize(keys.len().max(PLANNED_ARRAY_LEN), Uuid::nil());
+    padded.into()
+}
+
+/// The rows of `select`, every column decoded by position (see [`crate::projection`]).
+async fn whole_rows<E: EntityTrait>(db: &TxDb, select: Select<E>) -> Result<Vec<E::Model>, LoadError> {
+    let rows = db.query_all_raw(select.build(db.get_database_backend())).await.map_err(db_error)?;
+    crate::projection::models::<E>(&rows, Some(crate::projection::WHOLE)).map_err(db_error)
+}
+
 fn pk_column<E: EntityTrait>() -> E::Column {
     match E::PrimaryKey::iter().next() {
         Some(pk) => pk.into_column(),
@@ -76,7 +108,7 @@ where
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<E::Model>>, LoadError> {
         let col = pk_column::<E>();
-        let rows = E::find().filter(col.is_in(keys.iter().copied())).all(self.0.as_ref()).await.map_err(db_error)?;
+        let rows = whole_rows(self.0.as_ref(), E::find().filter(any_of(col, keys))).await?;
         Ok(rows.into_iter().filter_map(|m| uuid_of(m.get(col)).map(|k| (k, Arc::new(m)))).collect())
     }
 }
@@ -193,11 +225,7 @@ where
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
         let col = R::column();
-        let rows = R::scope(R::Entity::find())
-            .filter(col.is_in(keys.iter().copied()))
-            .all(self.0.as_ref())
-            .await
-            .map_err(db_error)?;
+        let rows = whole_rows(self.0.as_ref(), R::scope(R::Entity::find()).filter(any_of(col, keys))).await?;
         let mut out: HashMap<Uuid, Self::Value> = HashMap::new();
         for m in rows {
             if let Some(k) = uuid_of(m.get(col)) {
@@ -255,4 +283,31 @@ macro_rules! relation {
             }
         )?
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn len(v: sea_orm::Value) -> usize {
+        match v {
+            sea_orm::Value::Array(_, Some(items)) => items.len(),
+            other => panic!("not an array: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn short_key_arrays_are_padded_with_nil_to_the_planned_length() {
+        let one = Uuid::now_v7();
+        assert_eq!(len(keys_array(&[one])), PLANNED_ARRAY_LEN);
+        match keys_array(&[one]) {
+            sea_orm::Value::Array(_, Some(items)) => {
+                assert_eq!(items[0], sea_orm::Value::from(one));
+                assert!(items[1..].iter().all(|v| *v == sea_orm::Value::from(Uuid::nil())));
+            }
+            other => panic!("not an array: {other:?}"),
+        }
+        let many: Vec<Uuid> = (0..25).map(|_| Uuid::now_v7()).collect();
+        assert_eq!(len(keys_array(&many)), 25);
+    }
 }

@@ -1,4 +1,5 @@
-//! Rows of a lean page into models, decoding only the columns the statement read.
+//! Rows into models, decoding only the columns the statement read: a lean page's, or
+//! every column for the by-id and list loaders ([`super::WHOLE`]).
 //!
 //! The first row decodes whole, placeholders included, as SeaORM decodes any row. Every
 //! later row starts as a copy of it and decodes only the read columns, by position and

@@ -15,6 +15,9 @@ pub(crate) use decode::models;
 use sea_orm::sea_query::{ColumnType, Expr};
 use sea_orm::{ColumnTrait, EntityTrait, IdenStatic, Iterable, QuerySelect, Select};
 
+/// A mask that reads every column: whole rows, decoded by position (see [`models`]).
+pub(crate) const WHOLE: u64 = u64::MAX;
+
 /// Bit of `col` among the entity's columns (`None` past 64 columns).
 pub(crate) fn bit<E: EntityTrait>(col: E::Column) -> Option<u64> {
     let name = col.as_str();

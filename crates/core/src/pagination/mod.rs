@@ -1,9 +1,8 @@
 //! Relay cursor connections with keyset pagination on a stable order (never OFFSET),
 //! declared once per node type as a [`ListSpec`]. Nested connections under a list of
-//! parents load in ONE statement per level (`ROW_NUMBER() OVER (PARTITION BY parent)`).
+//! parents load in ONE statement per level ([`page_per_parent`]).
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -11,7 +10,7 @@ use async_graphql::Value;
 use async_graphql::dynamic::{Enum, EnumItem, Field, InputObject, InputValue, ResolverContext, TypeRef};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Order, Query, SimpleExpr, WindowStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, ModelTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, QueryTrait, Select,
@@ -20,6 +19,9 @@ use uuid::Uuid;
 
 use crate::error::{AppError, AppResult};
 use crate::filter::{self, FilterField};
+
+mod per_parent;
+pub use per_parent::page_per_parent;
 
 /// Page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: u64 = 20;
@@ -497,71 +499,6 @@ where
     let mut conn = finish(spec, q, rows, total)?;
     conn.agg = Some(Arc::new(crate::aggregate::RootAggregate { spec, select: filtered }));
     Ok(conn)
-}
-
-/// One page per parent (`partition` column IN `parents`) in one statement, plus one
-/// grouped count when `totalCount` is selected. Parents without rows get an empty page.
-pub async fn page_per_parent<E, C>(
-    db: &C,
-    spec: &ListSpec<E>,
-    q: &ListQuery,
-    base: Select<E>,
-    partition: E::Column,
-    parents: &[Uuid],
-) -> AppResult<HashMap<Uuid, Connection>>
-where
-    E: EntityTrait,
-    E::Model: Send + Sync + 'static,
-    C: ConnectionTrait,
-{
-    let filtered = q.filtered(spec, base.filter(partition.is_in(parents.iter().copied())))?;
-    let mut totals: HashMap<Uuid, i64> = HashMap::new();
-    if q.want_total {
-        let rows: Vec<(Uuid, i64)> = filtered
-            .clone()
-            .select_only()
-            .column(partition)
-            .column_as(Expr::cust("COUNT(*)"), "n")
-            .group_by(partition)
-            .into_tuple()
-            .all(db)
-            .await?;
-        totals = rows.into_iter().collect();
-    }
-    let (sel, order) = prepare(spec, q, filtered)?;
-    let mut window = WindowStatement::partition_by(partition.as_column_ref());
-    for (e, o) in &order {
-        window.order_by_expr(e.clone(), o.clone());
-    }
-    let mut inner = crate::projection::projected(sel, q.columns, Some(partition)).into_query();
-    inner.expr_window_as(Expr::cust("ROW_NUMBER()"), window, Alias::new("__rn"));
-    let mut outer = Query::select();
-    outer
-        .column(Asterisk)
-        .from_subquery(inner, Alias::new("__page"))
-        .and_where(Expr::col(Alias::new("__rn")).lte(SimpleExpr::from(q.limit() as i64 + 1)));
-    let stmt = db.get_database_backend().build(&outer);
-    let rows = db.query_all_raw(stmt).await?;
-    // Each parent's rows are put in order here (by `__rn`): an `ORDER BY` would have
-    // PostgreSQL sort every row of the statement once more.
-    let ranks = rows.iter().map(|r| r.try_get::<i64>("", "__rn")).collect::<Result<Vec<_>, _>>()?;
-    let mut grouped: HashMap<Uuid, Vec<(i64, E::Model)>> = HashMap::new();
-    let mask = crate::projection::read_mask::<E>(q.columns, Some(partition));
-    for (rank, model) in ranks.into_iter().zip(crate::projection::models::<E>(&rows, mask)?) {
-        if let sea_orm::Value::Uuid(Some(parent)) = model.get(partition) {
-            grouped.entry(parent).or_default().push((rank, model));
-        }
-    }
-    parents
-        .iter()
-        .map(|p| {
-            let mut ranked = grouped.remove(p).unwrap_or_default();
-            ranked.sort_unstable_by_key(|(rank, _)| *rank);
-            let rows = ranked.into_iter().map(|(_, model)| model).collect();
-            let total = q.want_total.then(|| totals.get(p).copied().unwrap_or(0));
-            Ok((*p, finish(spec, q, rows, total)?))
-        })
-        .collect()
 }
 
 impl<E: EntityTrait> ListSpec<E> {
