@@ -33,7 +33,8 @@ where
     C: ConnectionTrait,
 {
     let totals = if q.want_total {
-        totals_per_parent(db, spec, q, base.clone(), partition, parents).await?
+        let of_parents = q.filtered(spec, base.clone().filter(crate::loader::any_of(partition, parents)))?;
+        totals_per_parent(db, of_parents, partition).await?
     } else {
         HashMap::new()
     };
@@ -106,21 +107,14 @@ const PARENTS: &str = "__p";
 /// Alias of the per-parent subquery in [`page_per_parent`].
 const PAGE: &str = "__page";
 
-/// `totalCount` of each parent's filtered children, in one grouped statement.
-async fn totals_per_parent<E, C>(
+/// `totalCount` of each parent: the rows of `of_parents` (the parents' children, filtered)
+/// counted by `partition`, in one grouped statement.
+async fn totals_per_parent<E: EntityTrait, C: ConnectionTrait>(
     db: &C,
-    spec: &ListSpec<E>,
-    q: &ListQuery,
-    base: Select<E>,
+    of_parents: Select<E>,
     partition: E::Column,
-    parents: &[Uuid],
-) -> AppResult<HashMap<Uuid, i64>>
-where
-    E: EntityTrait,
-    C: ConnectionTrait,
-{
-    let rows: Vec<(Uuid, i64)> = q
-        .filtered(spec, base.filter(crate::loader::any_of(partition, parents)))?
+) -> AppResult<HashMap<Uuid, i64>> {
+    let rows: Vec<(Uuid, i64)> = of_parents
         .select_only()
         .column(partition)
         .column_as(Expr::cust("COUNT(*)"), "n")
