@@ -423,12 +423,15 @@ fn keyset<C: ColumnTrait>(order: &[(C, SortKind, bool)], values: Vec<sea_orm::Va
     any
 }
 
-/// Columns and directions of an ORDER BY.
-type SqlOrder = Vec<(SimpleExpr, Order)>;
-
-/// Applies the cursors to `filtered` (the base already narrowed by [`ListQuery::filtered`]);
-/// returns the query and the order to apply.
-fn prepare<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery, filtered: Select<E>) -> AppResult<(Select<E>, SqlOrder)> {
+/// One page of `filtered` (the base already narrowed by [`ListQuery::filtered`]): after
+/// its cursors, in its order, one row over the limit (to tell whether there are more),
+/// reading the selection's columns with `extra`.
+fn page_select<E: EntityTrait>(
+    spec: &ListSpec<E>,
+    q: &ListQuery,
+    filtered: Select<E>,
+    extra: Option<E::Column>,
+) -> AppResult<Select<E>> {
     let order = effective_order(spec, q);
     let mut sel = filtered;
     if let Some(c) = &q.after {
@@ -438,13 +441,11 @@ fn prepare<E: EntityTrait>(spec: &ListSpec<E>, q: &ListQuery, filtered: Select<E
         sel = sel.filter(keyset(&order, decode_cursor(spec, q, c, "before")?, false));
     }
     let flip = q.backward();
-    let sql_order = order
-        .iter()
-        .map(|(c, kind, desc)| {
-            (kind.expr(Expr::col(c.as_column_ref())), if *desc != flip { Order::Desc } else { Order::Asc })
-        })
-        .collect();
-    Ok((sel, sql_order))
+    for (c, kind, desc) in &order {
+        let direction = if *desc != flip { Order::Desc } else { Order::Asc };
+        sel = sel.order_by(kind.expr(Expr::col(c.as_column_ref())), direction);
+    }
+    Ok(crate::projection::projected(sel, q.columns, extra).limit(q.limit() + 1))
 }
 
 fn finish<E: EntityTrait>(
@@ -489,11 +490,7 @@ where
 {
     let filtered = q.filtered(spec, base)?;
     let total = if q.want_total { Some(filtered.clone().count(db).await? as i64) } else { None };
-    let (mut sel, order) = prepare(spec, q, filtered.clone())?;
-    for (e, o) in order {
-        sel = sel.order_by(e, o);
-    }
-    let sel = crate::projection::projected(sel, q.columns, None).limit(q.limit() + 1);
+    let sel = page_select(spec, q, filtered.clone(), None)?;
     let rows = db.query_all_raw(sel.build(db.get_database_backend())).await?;
     let rows = crate::projection::models::<E>(&rows, crate::projection::read_mask::<E>(q.columns, None))?;
     let mut conn = finish(spec, q, rows, total)?;

@@ -7,7 +7,7 @@ use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, JoinType, Query
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ModelTrait, QueryFilter, QuerySelect, QueryTrait, Select};
 use uuid::Uuid;
 
-use super::{Connection, ListQuery, ListSpec, finish, prepare};
+use super::{Connection, ListQuery, ListSpec, finish};
 use crate::error::AppResult;
 
 /// One page per parent in one statement, plus one grouped count when `totalCount` is
@@ -93,13 +93,7 @@ fn ordered_page<E: EntityTrait>(
     scoped: Select<E>,
     partition: E::Column,
 ) -> AppResult<SelectStatement> {
-    let (sel, order) = prepare(spec, q, q.filtered(spec, scoped)?)?;
-    let mut page = crate::projection::projected(sel, q.columns, Some(partition)).into_query();
-    for (e, o) in order {
-        page.order_by_expr(e, o);
-    }
-    page.limit(q.limit() + 1);
-    Ok(page)
+    Ok(super::page_select(spec, q, q.filtered(spec, scoped)?, Some(partition))?.into_query())
 }
 
 /// Alias of the parents' ids (the table and its one column) in [`page_per_parent`].
