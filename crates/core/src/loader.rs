@@ -78,7 +78,7 @@ pub(crate) fn keys_array(keys: &[Uuid]) -> sea_orm::Value {
 /// The rows of `select`, every column decoded by position (see [`crate::projection`]).
 async fn whole_rows<E: EntityTrait>(db: &TxDb, select: Select<E>) -> Result<Vec<E::Model>, LoadError> {
     let rows = db.query_all_raw(select.build(db.get_database_backend())).await.map_err(db_error)?;
-    crate::projection::models::<E>(&rows, Some(crate::projection::WHOLE)).map_err(db_error)
+    crate::projection::models::<E>(&rows).map_err(db_error)
 }
 
 fn pk_column<E: EntityTrait>() -> E::Column {

@@ -492,7 +492,7 @@ where
     let total = if q.want_total { Some(filtered.clone().count(db).await? as i64) } else { None };
     let sel = page_select(spec, q, filtered.clone(), None)?;
     let rows = db.query_all_raw(sel.build(db.get_database_backend())).await?;
-    let rows = crate::projection::models::<E>(&rows, crate::projection::read_mask::<E>(q.columns, None))?;
+    let rows = crate::projection::models::<E>(&rows)?;
     let mut conn = finish(spec, q, rows, total)?;
     conn.agg = Some(Arc::new(crate::aggregate::RootAggregate { spec, select: filtered }));
     Ok(conn)

@@ -43,8 +43,7 @@ where
     // The join runs the subquery once per parent, in a nested loop, so each parent's rows
     // arrive together and in the subquery's order.
     let mut grouped: HashMap<Uuid, Vec<E::Model>> = HashMap::new();
-    let mask = crate::projection::read_mask::<E>(q.columns, Some(partition));
-    for model in crate::projection::models::<E>(&rows, mask)? {
+    for model in crate::projection::models::<E>(&rows)? {
         if let sea_orm::Value::Uuid(Some(parent)) = model.get(partition) {
             grouped.entry(parent).or_default().push(model);
         }

@@ -1,16 +1,23 @@
-//! Rows into models, decoding only the columns the statement read: a lean page's, or
-//! every column for the by-id and list loaders ([`super::WHOLE`]).
+//! Rows into models by position: the columns a statement read (a lean page's, or every
+//! column for the by-id and list loaders) on a blank model of the entity.
 //!
-//! The first row decodes whole, placeholders included, as SeaORM decodes any row. Every
-//! later row starts as a copy of it and decodes only the read columns, by position and
-//! with the type of the model's own value, so no placeholder is decoded and no column is
-//! looked up by name. A row this cannot decode (an unexpected type, a column elsewhere
-//! than expected) decodes whole instead.
+//! The blank holds each field's `Default` (an empty string, the nil UUID, zero, `None`,
+//! the epoch), so a statement never sends a stand-in for a column it does not read. The
+//! first row fixes, for each column the statement returned, the model's column at that
+//! position and how it decodes, checked against the column's type; every row then starts
+//! as a copy of the blank and decodes those columns unchecked, with no lookup by name.
+//! An entity with a field that has no `Default` has no blank: its statements read whole
+//! rows ([`super::project`]), decoded as SeaORM decodes them.
+
+use std::collections::BTreeMap;
 
 use sea_orm::sea_query::ArrayType;
-use sea_orm::sqlx::postgres::PgRow;
-use sea_orm::sqlx::{Column, Row};
-use sea_orm::{DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable, ModelTrait, QueryResult, Value};
+use sea_orm::sqlx::postgres::{PgRow, PgTypeInfo};
+use sea_orm::sqlx::{Column, Postgres, Row, Type};
+use sea_orm::{
+    ActiveModelTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable, ModelTrait, ProxyRow, QueryResult,
+    Value,
+};
 
 /// How a read column decodes: the variant of the model's value for it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -28,7 +35,9 @@ enum Kind {
     DateTimeUtc,
     Decimal,
     Json,
+    Bytes,
     Strings,
+    Uuids,
 }
 
 impl Kind {
@@ -47,13 +56,38 @@ impl Kind {
             Value::ChronoDateTimeUtc(_) => Kind::DateTimeUtc,
             Value::Decimal(_) => Kind::Decimal,
             Value::Json(_) => Kind::Json,
+            Value::Bytes(_) => Kind::Bytes,
             Value::Array(ArrayType::String, _) => Kind::Strings,
+            Value::Array(ArrayType::Uuid, _) => Kind::Uuids,
             _ => return None,
         })
     }
 
-    /// Column `i` of `row` as a value of this kind. Unchecked: the plan was made from the
-    /// first row of the same result, whose columns SeaORM decoded with their types checked.
+    /// Whether a column of PostgreSQL type `ty` decodes as this kind.
+    fn accepts(self, ty: &PgTypeInfo) -> bool {
+        use sea_orm::sqlx::types::chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+        match self {
+            Kind::String => <String as Type<Postgres>>::compatible(ty),
+            Kind::Uuid => <uuid::Uuid as Type<Postgres>>::compatible(ty),
+            Kind::Int => <i32 as Type<Postgres>>::compatible(ty),
+            Kind::SmallInt => <i16 as Type<Postgres>>::compatible(ty),
+            Kind::BigInt => <i64 as Type<Postgres>>::compatible(ty),
+            Kind::Bool => <bool as Type<Postgres>>::compatible(ty),
+            Kind::Double => <f64 as Type<Postgres>>::compatible(ty),
+            Kind::Float => <f32 as Type<Postgres>>::compatible(ty),
+            Kind::Date => <NaiveDate as Type<Postgres>>::compatible(ty),
+            Kind::DateTimeTz => <DateTime<FixedOffset> as Type<Postgres>>::compatible(ty),
+            Kind::DateTimeUtc => <DateTime<Utc> as Type<Postgres>>::compatible(ty),
+            Kind::Decimal => <rust_decimal::Decimal as Type<Postgres>>::compatible(ty),
+            Kind::Json => <serde_json::Value as Type<Postgres>>::compatible(ty),
+            Kind::Bytes => <Vec<u8> as Type<Postgres>>::compatible(ty),
+            Kind::Strings => <Vec<String> as Type<Postgres>>::compatible(ty),
+            Kind::Uuids => <Vec<uuid::Uuid> as Type<Postgres>>::compatible(ty),
+        }
+    }
+
+    /// Column `i` of `row` as a value of this kind. Unchecked: [`Plan::new`] checked the
+    /// column's type against this kind once for the whole result.
     fn read(self, row: &PgRow, i: usize) -> Result<Value, sea_orm::sqlx::Error> {
         Ok(match self {
             Kind::String => Value::String(row.try_get_unchecked(i)?),
@@ -69,75 +103,84 @@ impl Kind {
             Kind::DateTimeUtc => Value::ChronoDateTimeUtc(row.try_get_unchecked(i)?),
             Kind::Decimal => Value::Decimal(row.try_get_unchecked(i)?),
             Kind::Json => Value::Json(row.try_get_unchecked::<Option<serde_json::Value>, _>(i)?.map(Box::new)),
+            Kind::Bytes => Value::Bytes(row.try_get_unchecked(i)?),
             Kind::Strings => {
                 let items: Option<Vec<String>> = row.try_get_unchecked(i)?;
                 let items = items.map(|v| Box::new(v.into_iter().map(|s| Value::String(Some(s))).collect()));
                 Value::Array(ArrayType::String, items)
             }
+            Kind::Uuids => {
+                let items: Option<Vec<uuid::Uuid>> = row.try_get_unchecked(i)?;
+                let items = items.map(|v| Box::new(v.into_iter().map(|u| Value::Uuid(Some(u))).collect()));
+                Value::Array(ArrayType::Uuid, items)
+            }
         })
     }
 }
 
-/// What a lean page's later rows are decoded from: the first row's model, with the
-/// read columns' strings emptied, and each read column with its position and kind.
+/// The model of `E` with every field at its `Default`; `None` when a field has none.
+pub(crate) fn blank<E: EntityTrait>() -> Option<E::Model> {
+    let defaults = <E::ActiveModel as ActiveModelTrait>::default_values();
+    let mut values = BTreeMap::new();
+    for col in E::Column::iter() {
+        values.insert(col.as_str().to_owned(), defaults.get(col).into_value()?);
+    }
+    E::Model::from_query_result(&QueryResult::from(ProxyRow::new(values)), "").ok()
+}
+
+/// Whether statements of `E` may leave columns out: it has a blank, and every field's
+/// value is of a kind [`models`] decodes by position.
+pub(crate) fn plannable<E: EntityTrait>() -> bool {
+    blank::<E>().is_some_and(|b| E::Column::iter().all(|c| Kind::of(&b.get(c)).is_some()))
+}
+
+/// How the rows of one result decode: the blank, and each returned column of the entity
+/// with its position and kind.
 struct Plan<E: EntityTrait> {
     blank: E::Model,
     reads: Vec<(E::Column, usize, Kind)>,
 }
 
 impl<E: EntityTrait> Plan<E> {
-    /// The plan for a statement reading `mask`, from its first row and that row's model;
-    /// `None` when a read column has a kind not handled here or is not where expected.
-    fn new(first: &E::Model, row: &PgRow, mask: u64) -> Option<Self> {
-        let mut blank = first.clone();
+    /// The plan for a result whose rows look like `row`; `None` when `E` has no blank or
+    /// a field's value is of a kind not handled here.
+    fn new(row: &PgRow) -> Result<Option<Self>, DbErr> {
+        let Some(blank) = blank::<E>() else { return Ok(None) };
         let mut reads = Vec::new();
-        for (i, col) in E::Column::iter().enumerate() {
-            if super::unread(i, col, mask).is_some() {
-                continue;
-            }
-            if row.columns().get(i).map(|c| c.name()) != Some(col.as_str()) {
-                return None;
-            }
-            let value = first.get(col);
-            let kind = Kind::of(&value)?;
-            if matches!(value, Value::String(Some(_))) {
-                blank.try_set(col, Value::String(Some(String::new()))).ok()?;
+        for (i, c) in row.columns().iter().enumerate() {
+            let Some(col) = E::Column::iter().find(|col| col.as_str() == c.name()) else { continue };
+            let Some(kind) = Kind::of(&blank.get(col)) else { return Ok(None) };
+            if !kind.accepts(c.type_info()) {
+                return Err(DbErr::Type(format!("column {} does not decode as {kind:?}", c.name())));
             }
             reads.push((col, i, kind));
         }
-        Some(Plan { blank, reads })
+        Ok(Some(Plan { blank, reads }))
     }
 
-    /// A later row's model; `None` when a column does not decode as planned.
-    fn decode(&self, row: &PgRow) -> Option<E::Model> {
+    /// A row's model.
+    fn decode(&self, row: &PgRow) -> Result<E::Model, DbErr> {
         let mut model = self.blank.clone();
         for &(col, i, kind) in &self.reads {
-            model.try_set(col, kind.read(row, i).ok()?).ok()?;
+            let value = kind.read(row, i).map_err(|e| DbErr::Type(format!("column {}: {e}", col.as_str())))?;
+            model.try_set(col, value)?;
         }
-        Some(model)
+        Ok(model)
     }
 }
 
-/// The models of a page's `rows`. `mask` is what the statement read (see
-/// [`super::read_mask`]); `None`: whole rows, decoded as SeaORM decodes them.
-pub(crate) fn models<E: EntityTrait>(rows: &[QueryResult], mask: Option<u64>) -> Result<Vec<E::Model>, DbErr> {
-    let Some(mask) = mask else {
-        return rows.iter().map(|r| E::Model::from_query_result(r, "")).collect();
+/// The models of a result's `rows`, each decoded from the columns its statement read.
+pub(crate) fn models<E: EntityTrait>(rows: &[QueryResult]) -> Result<Vec<E::Model>, DbErr> {
+    let plan = match rows.first().and_then(QueryResult::try_as_pg_row) {
+        Some(first) => Plan::<E>::new(first)?,
+        None => None,
     };
     let mut out = Vec::with_capacity(rows.len());
-    // `None` until the first row is decoded, then whether a plan could be made.
-    let mut plan: Option<Option<Plan<E>>> = None;
     for row in rows {
-        let pg = row.try_as_pg_row();
-        if let Some(model) = plan.as_ref().and_then(Option::as_ref).zip(pg).and_then(|(p, pg)| p.decode(pg)) {
-            out.push(model);
-            continue;
+        match (&plan, row.try_as_pg_row()) {
+            (Some(plan), Some(pg)) => out.push(plan.decode(pg)?),
+            _ => out.push(E::Model::from_query_result(row, "")?),
         }
-        let model = E::Model::from_query_result(row, "")?;
-        if plan.is_none() {
-            plan = Some(pg.and_then(|pg| Plan::new(&model, pg, mask)));
-        }
-        out.push(model);
     }
     Ok(out)
 }
@@ -153,7 +196,9 @@ mod tests {
         assert_eq!(Kind::of(&Value::ChronoDate(None)), Some(Kind::Date));
         assert_eq!(Kind::of(&Value::Array(ArrayType::String, None)), Some(Kind::Strings));
         // Anything else is not planned: such a page decodes whole rows.
+        assert_eq!(Kind::of(&Value::Bytes(None)), Some(Kind::Bytes));
+        assert_eq!(Kind::of(&Value::Array(ArrayType::Uuid, None)), Some(Kind::Uuids));
         assert_eq!(Kind::of(&Value::Array(ArrayType::Int, None)), None);
-        assert_eq!(Kind::of(&Value::Bytes(None)), None);
+        assert_eq!(Kind::of(&Value::TinyInt(None)), None);
     }
 }

@@ -3,20 +3,16 @@
 //! A list declares, in [`crate::pagination::ListSpec::lean`], the columns each of its
 //! plain fields reads. When every field selected on a page's nodes is declared there, the
 //! page's statement reads those columns (plus the id, the order and the partition) and
-//! puts a typed placeholder in place of every other one: the row still decodes into the
-//! entity's model, and no selected field reads a placeholder. Any undeclared field (a
-//! computed one, a relationship another domain adds) reads whole rows, so a missing
-//! declaration costs speed, never correctness. Page rows are never shared with by-id
-//! loaders, so a placeholder cannot reach another field.
+//! nothing else; each row decodes onto a blank model of the entity (every field at its
+//! `Default`, see [`models`]), and no selected field reads a column left out. Any
+//! undeclared field (a computed one, a relationship another domain adds) reads whole
+//! rows, so a missing declaration costs speed, never correctness. Page rows are never
+//! shared with by-id loaders, so a blank value cannot reach another field.
 
 mod decode;
 
 pub(crate) use decode::models;
-use sea_orm::sea_query::{ColumnType, Expr};
-use sea_orm::{ColumnTrait, EntityTrait, IdenStatic, Iterable, QuerySelect, Select};
-
-/// A mask that reads every column: whole rows, decoded by position (see [`models`]).
-pub(crate) const WHOLE: u64 = u64::MAX;
+use sea_orm::{EntityTrait, IdenStatic, Iterable, QuerySelect, Select};
 
 /// Bit of `col` among the entity's columns (`None` past 64 columns).
 pub(crate) fn bit<E: EntityTrait>(col: E::Column) -> Option<u64> {
@@ -48,23 +44,19 @@ pub(crate) fn lean_mask<E: EntityTrait>(
     Some(mask)
 }
 
-/// `sel` reading the columns of `mask` and a placeholder for every other column.
+/// `sel` reading only the columns of `mask` (and any past the 64th); whole rows when the
+/// entity's models cannot be decoded from some of their columns ([`decode::plannable`]).
 pub(crate) fn project<E: EntityTrait>(sel: Select<E>, mask: u64) -> Select<E> {
+    if !decode::plannable::<E>() {
+        return sel;
+    }
     let mut sel = sel.select_only();
     for (i, col) in E::Column::iter().enumerate() {
-        sel = match unread(i, col, mask) {
-            Some(p) => sel.column_as(Expr::cust(p), col.as_str()),
-            None => sel.column(col),
-        };
+        if i >= 64 || mask & (1u64 << i) != 0 {
+            sel = sel.column(col);
+        }
     }
     sel
-}
-
-/// The placeholder that stands for column `i` of a statement reading `mask`; `None` when
-/// the column itself is read (it is in `mask`, past the 64th, or its type has none).
-fn unread<C: ColumnTrait>(i: usize, col: C, mask: u64) -> Option<&'static str> {
-    let wanted = i >= 64 || mask & (1u64 << i) != 0;
-    if wanted { None } else { placeholder(&col.def()) }
 }
 
 /// The columns a statement of [`projected`] reads: `columns` with `extra`; `None` when it
@@ -106,32 +98,6 @@ pub(crate) fn projected<E: EntityTrait>(sel: Select<E>, columns: Option<u64>, ex
     }
 }
 
-/// A constant that decodes as a column of this definition; `None` when there is none
-/// (the column itself is read). Nullable columns get a value of their type too, `NULL`
-/// only when the type has none: SeaORM formats an error message for every `NULL` it
-/// decodes, which cost a tenth of a 1,000-row page's server time.
-fn placeholder(def: &sea_orm::ColumnDef) -> Option<&'static str> {
-    let value = typed(def.get_column_type());
-    if def.is_null() { Some(value.unwrap_or("NULL")) } else { value }
-}
-
-/// A constant of this column type.
-fn typed(ty: &ColumnType) -> Option<&'static str> {
-    Some(match ty {
-        ColumnType::String(_) | ColumnType::Text | ColumnType::Char(_) => "''",
-        ColumnType::Uuid => "'00000000-0000-0000-0000-000000000000'::uuid",
-        ColumnType::Integer => "0::int4",
-        ColumnType::SmallInteger => "0::int2",
-        ColumnType::BigInteger => "0::int8",
-        ColumnType::Boolean => "false",
-        ColumnType::Double => "0::float8",
-        ColumnType::TimestampWithTimeZone => "'epoch'::timestamptz",
-        ColumnType::Date => "'epoch'::date",
-        ColumnType::Array(inner) if matches!(**inner, ColumnType::String(_) | ColumnType::Text) => "'{}'::text[]",
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +113,9 @@ mod tests {
         pub note: Option<String>,
         pub weight: Decimal,
         pub done: bool,
+        pub due: Option<Date>,
+        pub at: DateTimeWithTimeZone,
+        pub tags: Vec<String>,
     }
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
     pub enum Relation {}
@@ -171,12 +140,55 @@ mod tests {
     }
 
     #[test]
-    fn unread_columns_become_typed_placeholders() {
-        let sql = project(Entity::find(), 0b11).build(DbBackend::Postgres).to_string();
-        assert!(sql.contains(r#""things"."id""#) && sql.contains(r#""things"."title""#), "{sql}");
-        assert!(sql.contains(r#"'' AS "note""#), "{sql}");
-        assert!(sql.contains(r#"false AS "done""#), "{sql}");
-        // No placeholder for a NOT NULL decimal: the column itself is read.
-        assert!(sql.contains(r#""things"."weight""#), "{sql}");
+    fn unread_columns_are_left_out() {
+        let sql = project(Entity::find(), 0b1001).build(DbBackend::Postgres).to_string();
+        assert_eq!(sql, r#"SELECT "things"."id", "things"."weight" FROM "things""#);
+    }
+
+    #[test]
+    fn the_blank_holds_every_fields_default() {
+        let blank = decode::blank::<Entity>();
+        let epoch = DateTimeWithTimeZone::default();
+        let want = Model {
+            id: Uuid::nil(),
+            title: String::new(),
+            note: None,
+            weight: Decimal::ZERO,
+            done: false,
+            due: None,
+            at: epoch,
+            tags: Vec::new(),
+        };
+        assert_eq!(blank, Some(want));
+        assert!(decode::plannable::<Entity>());
+    }
+
+    mod no_default {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+        #[sea_orm(rs_type = "String", db_type = "Text")]
+        pub enum Mood {
+            #[sea_orm(string_value = "OK")]
+            Ok,
+        }
+
+        #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+        #[sea_orm(table_name = "moods")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub id: Uuid,
+            pub mood: Mood,
+        }
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
+    #[test]
+    fn an_entity_with_a_field_without_default_reads_whole_rows() {
+        assert!(decode::blank::<no_default::Entity>().is_none());
+        let sql = project(no_default::Entity::find(), 0b1).build(DbBackend::Postgres).to_string();
+        assert_eq!(sql, r#"SELECT "moods"."id", "moods"."mood" FROM "moods""#);
     }
 }
