@@ -9,7 +9,9 @@
 //! An entity with a field that has no `Default` has no blank: its statements read whole
 //! rows ([`super::project`]), decoded as SeaORM decodes them.
 
-use std::collections::BTreeMap;
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::sea_query::ArrayType;
 use sea_orm::sqlx::postgres::{PgRow, PgTypeInfo};
@@ -118,20 +120,40 @@ impl Kind {
     }
 }
 
-/// The model of `E` with every field at its `Default`; `None` when a field has none.
+/// The model of `E` with every field at its `Default`; `None` when a field has none or
+/// its value is of a kind not decoded here.
 pub(crate) fn blank<E: EntityTrait>() -> Option<E::Model> {
     let defaults = <E::ActiveModel as ActiveModelTrait>::default_values();
     let mut values = BTreeMap::new();
     for col in E::Column::iter() {
-        values.insert(col.as_str().to_owned(), defaults.get(col).into_value()?);
+        let value = defaults.get(col).into_value()?;
+        Kind::of(&value)?;
+        values.insert(col.as_str().to_owned(), value);
     }
     E::Model::from_query_result(&QueryResult::from(ProxyRow::new(values)), "").ok()
 }
 
-/// Whether statements of `E` may leave columns out: it has a blank, and every field's
-/// value is of a kind [`models`] decodes by position.
+thread_local! {
+    /// Per entity type, built once per thread: its blank model, if it has one.
+    static BLANKS: RefCell<HashMap<TypeId, Option<Box<dyn Any>>>> = RefCell::new(HashMap::new());
+    /// Per entity type: whether it has a blank.
+    static PLANNABLE: RefCell<HashMap<TypeId, bool>> = RefCell::new(HashMap::new());
+}
+
+/// [`blank`], built once per entity type and thread.
+fn cached_blank<E: EntityTrait>() -> Option<E::Model>
+where
+    E::Model: 'static,
+{
+    BLANKS.with_borrow_mut(|m| {
+        let entry = m.entry(TypeId::of::<E>()).or_insert_with(|| blank::<E>().map(|b| Box::new(b) as Box<dyn Any>));
+        entry.as_ref().and_then(|b| b.downcast_ref::<E::Model>()).cloned()
+    })
+}
+
+/// Whether statements of `E` may leave columns out: it has a [`blank`].
 pub(crate) fn plannable<E: EntityTrait>() -> bool {
-    blank::<E>().is_some_and(|b| E::Column::iter().all(|c| Kind::of(&b.get(c)).is_some()))
+    PLANNABLE.with_borrow_mut(|m| *m.entry(TypeId::of::<E>()).or_insert_with(|| blank::<E>().is_some()))
 }
 
 /// How the rows of one result decode: the blank, and each returned column of the entity
@@ -141,11 +163,13 @@ struct Plan<E: EntityTrait> {
     reads: Vec<(E::Column, usize, Kind)>,
 }
 
-impl<E: EntityTrait> Plan<E> {
-    /// The plan for a result whose rows look like `row`; `None` when `E` has no blank or
-    /// a field's value is of a kind not handled here.
+impl<E: EntityTrait> Plan<E>
+where
+    E::Model: 'static,
+{
+    /// The plan for a result whose rows look like `row`; `None` when `E` has no blank.
     fn new(row: &PgRow) -> Result<Option<Self>, DbErr> {
-        let Some(blank) = blank::<E>() else { return Ok(None) };
+        let Some(blank) = cached_blank::<E>() else { return Ok(None) };
         let mut reads = Vec::new();
         for (i, c) in row.columns().iter().enumerate() {
             let Some(col) = E::Column::iter().find(|col| col.as_str() == c.name()) else { continue };
@@ -170,7 +194,10 @@ impl<E: EntityTrait> Plan<E> {
 }
 
 /// The models of a result's `rows`, each decoded from the columns its statement read.
-pub(crate) fn models<E: EntityTrait>(rows: &[QueryResult]) -> Result<Vec<E::Model>, DbErr> {
+pub(crate) fn models<E: EntityTrait>(rows: &[QueryResult]) -> Result<Vec<E::Model>, DbErr>
+where
+    E::Model: 'static,
+{
     let plan = match rows.first().and_then(QueryResult::try_as_pg_row) {
         Some(first) => Plan::<E>::new(first)?,
         None => None,
