@@ -215,11 +215,11 @@ pub(crate) async fn execute(state: &AppState, caller: &Caller, mut req: async_gr
 async fn run(
     state: &AppState,
     caller: &Caller,
-    req: async_graphql::Request,
+    mut req: async_graphql::Request,
     (hash, operation): (Option<String>, &str),
 ) -> Response {
     let cfg = &state.config;
-    let (requested, query) = match limits::check_request(&req, &cfg.limits()) {
+    let (requested, query) = match limits::check_request(&mut req, &cfg.limits()) {
         Ok(c) => (c.cost, c.query),
         Err(e) => return error_response(e),
     };

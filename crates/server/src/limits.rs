@@ -84,16 +84,19 @@ pub struct Checked {
 }
 
 /// [`check`] for a request: also says whether the operation it names (or its only one) is
-/// a query.
-pub fn check_request(req: &async_graphql::Request, limits: &Limits) -> Result<Checked, AppError> {
+/// a query. The parsed document goes into the request, so the executor does not parse it
+/// again.
+pub fn check_request(req: &mut async_graphql::Request, limits: &Limits) -> Result<Checked, AppError> {
     use async_graphql::parser::types::{DocumentOperations, OperationType};
     let (cost, doc) = checked(&req.query, &req.variables, limits)?;
-    let op = doc.and_then(|d| match (d.operations, req.operation_name.as_deref()) {
+    let Some(doc) = doc else { return Ok(Checked { cost, query: false }) };
+    let op = match (&doc.operations, req.operation_name.as_deref()) {
         (DocumentOperations::Single(op), None) => Some(op.node.ty),
         (DocumentOperations::Single(_), Some(_)) => None,
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
         (DocumentOperations::Multiple(_), None) => None,
-    });
+    };
+    req.set_parsed_query(doc);
     Ok(Checked { cost, query: op == Some(OperationType::Query) })
 }
 
