@@ -27,7 +27,7 @@ impl Loader<Uuid> for Outstanding {
                 "SELECT account_id, currency, sum(total - paid_total - credited_total) AS open FROM invoices \
                  WHERE account_id = ANY($1) AND kind = 'INVOICE' AND status IN ('ISSUED','SENT','PARTIALLY_PAID') \
                  GROUP BY account_id, currency ORDER BY account_id, currency",
-                [keys.to_vec().into()],
+                [opsgraph_core::loader::keys_array(keys)],
             ))
             .await
             .map_err(db_error)?;
@@ -54,7 +54,7 @@ impl Loader<Uuid> for LineOfEntry {
             .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT time_entry_id, line_id FROM billed_items WHERE time_entry_id = ANY($1)",
-                [keys.to_vec().into()],
+                [opsgraph_core::loader::keys_array(keys)],
             ))
             .await
             .map_err(db_error)?;

@@ -33,7 +33,7 @@ impl Loader<Uuid> for LinksOf {
                 sea_orm::DbBackend::Postgres,
                 "SELECT document_id, target_type, target_id FROM document_links WHERE document_id = ANY($1) \
                  ORDER BY created_at, target_id",
-                [keys.to_vec().into()],
+                [opsgraph_core::loader::keys_array(keys)],
             ))
             .await
             .map_err(db_error)?;
@@ -63,7 +63,7 @@ impl Loader<Uuid> for LinkedDocuments {
                 sea_orm::DbBackend::Postgres,
                 "SELECT l.target_id, d.* FROM document_links l JOIN documents d ON d.id = l.document_id \
                  WHERE l.target_id = ANY($1) AND d.deleted_at IS NULL ORDER BY d.title, d.id",
-                [keys.to_vec().into()],
+                [opsgraph_core::loader::keys_array(keys)],
             ))
             .await
             .map_err(db_error)?;

@@ -168,7 +168,9 @@ impl Loader<Uuid> for ActiveMembers {
         let err = opsgraph_core::loader::db_error;
         let sql = "SELECT m.user_id, m.id, m.role FROM memberships m JOIN users u ON u.id = m.user_id \
                    WHERE m.org_id = $1 AND m.user_id = ANY($2) AND m.is_active AND u.is_active AND u.deleted_at IS NULL";
-        let rows = org_rows(&self.pool, self.org, None, sql, vec![self.org.into(), users.to_vec().into()]).await?;
+        let rows =
+            org_rows(&self.pool, self.org, None, sql, vec![self.org.into(), opsgraph_core::loader::keys_array(users)])
+                .await?;
         let mut out = HashMap::new();
         for r in rows {
             let role: String = r.try_get("", "role").map_err(err)?;

@@ -86,7 +86,7 @@ impl Loader<Uuid> for LatestMeasurement {
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, LoadError> {
         let sql = "SELECT DISTINCT ON (kpi_id) * FROM kpi_measurements WHERE kpi_id = ANY($1) \
                    ORDER BY kpi_id, period_start DESC";
-        let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, [keys.to_vec().into()]);
+        let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, [opsgraph_core::loader::keys_array(keys)]);
         let rows = kpi_measurement::Model::find_by_statement(stmt).all(self.0.as_ref()).await.map_err(db_error)?;
         Ok(rows.into_iter().map(|m| (m.kpi_id, Arc::new(m))).collect())
     }

@@ -112,7 +112,7 @@ async fn ids_where(
     keys: &[Uuid],
 ) -> Result<HashMap<Uuid, bool>, LoadError> {
     let err = opsgraph_core::loader::db_error;
-    let rows = org_rows(pool, org, system, sql, vec![org.into(), keys.to_vec().into()]).await?;
+    let rows = org_rows(pool, org, system, sql, vec![org.into(), opsgraph_core::loader::keys_array(keys)]).await?;
     let mut out: HashMap<Uuid, bool> = keys.iter().map(|k| (*k, false)).collect();
     for r in rows {
         out.insert(r.try_get("", "id").map_err(err)?, true);

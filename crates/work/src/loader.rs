@@ -66,7 +66,7 @@ impl Loader<Uuid> for HoursByProject {
                  FROM unnest($1::uuid[]) AS k(id) LEFT JOIN (SELECT project_id, sum(hours) AS logged, \
                    sum(hours) FILTER (WHERE is_billable) AS billable FROM time_entries WHERE project_id = ANY($1) \
                    GROUP BY project_id) te ON te.project_id = k.id",
-                [keys.to_vec().into()],
+                [opsgraph_core::loader::keys_array(keys)],
             ))
             .await
             .map_err(load_err)?;
@@ -99,7 +99,7 @@ impl Loader<Uuid> for HoursByTask {
             .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT task_id, sum(hours) AS h FROM time_entries WHERE task_id = ANY($1) GROUP BY task_id",
-                [keys.to_vec().into()],
+                [opsgraph_core::loader::keys_array(keys)],
             ))
             .await
             .map_err(load_err)?;
@@ -153,7 +153,7 @@ impl Loader<Uuid> for WaitingTasks {
                 DbBackend::Postgres,
                 "SELECT DISTINCT d.task_id FROM task_dependencies d JOIN tasks b ON b.id = d.depends_on_id \
                  WHERE d.task_id = ANY($1) AND b.deleted_at IS NULL AND b.status NOT IN ('DONE','CANCELLED')",
-                [keys.to_vec().into()],
+                [opsgraph_core::loader::keys_array(keys)],
             ))
             .await
             .map_err(load_err)?;
@@ -377,7 +377,7 @@ impl Loader<Uuid> for UnreadByChannel {
             .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT m.channel_id, count(*) AS n FROM channel_messages m                  LEFT JOIN channel_members cm ON cm.channel_id = m.channel_id AND cm.membership_id = app_member()                  WHERE m.channel_id = ANY($1) AND m.parent_id IS NULL AND m.deleted_at IS NULL                    AND m.author_id IS DISTINCT FROM app_member()                    AND m.created_at > coalesce(cm.last_read_at, '-infinity')                  GROUP BY m.channel_id",
-                [keys.to_vec().into()],
+                [opsgraph_core::loader::keys_array(keys)],
             ))
             .await
             .map_err(load_err)?;
@@ -412,7 +412,7 @@ impl Loader<Uuid> for ReactionsByMessage {
             .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 "SELECT message_id, emoji, count(*) AS n, bool_or(membership_id = app_member()) AS mine,                    min(created_at) AS first FROM message_reactions WHERE message_id = ANY($1)                  GROUP BY message_id, emoji ORDER BY message_id, first, emoji",
-                [keys.to_vec().into()],
+                [opsgraph_core::loader::keys_array(keys)],
             ))
             .await
             .map_err(load_err)?;

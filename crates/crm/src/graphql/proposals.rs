@@ -39,7 +39,7 @@ impl Loader<Uuid> for Ratings {
                 DbBackend::Postgres,
                 "SELECT account_id, avg(rating)::float8 AS a, count(*) AS n FROM client_feedback \
                  WHERE account_id = ANY($1) GROUP BY account_id",
-                [keys.to_vec().into()],
+                [opsgraph_core::loader::keys_array(keys)],
             ))
             .await
             .map_err(db_error)?;

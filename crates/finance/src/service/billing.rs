@@ -46,7 +46,7 @@ async fn billed(db: &impl ConnectionTrait, column: &str, ids: &[Uuid]) -> AppRes
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             format!("SELECT {column} AS id FROM billed_items WHERE {column} = ANY($1)"),
-            [ids.to_vec().into()],
+            [opsgraph_core::loader::keys_array(ids)],
         ))
         .await?;
     rows.iter().map(|r| r.try_get("", "id").map_err(AppError::from)).collect()

@@ -96,7 +96,9 @@ impl FinancialsLoader {
         let db = self.0.as_ref();
         let zero = Financials { currency: currency.to_owned(), ..Financials::default() };
         let mut out: HashMap<Uuid, Financials> = projects.iter().map(|p| (*p, zero.clone())).collect();
-        let values = || -> Vec<sea_orm::Value> { vec![org.into(), projects.to_vec().into(), from.into(), to.into()] };
+        let values = || -> Vec<sea_orm::Value> {
+            vec![org.into(), opsgraph_core::loader::keys_array(projects), from.into(), to.into()]
+        };
         for r in db
             .query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, INVOICES, values()))
             .await

@@ -167,7 +167,7 @@ async fn preferences(db: &TxDb, members: &[Uuid]) -> AppResult<HashMap<(Uuid, St
         .query_all_raw(Statement::from_sql_and_values(
             DbBackend::Postgres,
             "SELECT membership_id, kind, in_app, email, push FROM notification_preferences WHERE membership_id = ANY($1)",
-            [members.to_vec().into()],
+            [opsgraph_core::loader::keys_array(members)],
         ))
         .await?;
     rows.iter()

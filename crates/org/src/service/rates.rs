@@ -94,7 +94,7 @@ pub async fn history(db: &impl ConnectionTrait, org: Uuid, members: &[Uuid]) -> 
         "SELECT {COLUMNS} FROM member_rates WHERE org_id = $1 AND membership_id = ANY($2) \
          ORDER BY membership_id, lower(valid) NULLS FIRST"
     );
-    let values: Vec<Value> = vec![org.into(), members.to_vec().into()];
+    let values: Vec<Value> = vec![org.into(), opsgraph_core::loader::keys_array(members)];
     let rows = db.query_all_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
     Ok(rows.iter().map(period).collect::<Result<_, _>>()?)
 }

@@ -158,7 +158,7 @@ pub async fn load_inputs(
     to: NaiveDate,
 ) -> Result<HashMap<Uuid, MemberInputs>, sea_orm::DbErr> {
     let q = |sql: &str, with_dates: bool| {
-        let mut values: Vec<sea_orm::Value> = vec![members.to_vec().into()];
+        let mut values: Vec<sea_orm::Value> = vec![opsgraph_core::loader::keys_array(members)];
         if with_dates {
             values.push(from.into());
             values.push(to.into());

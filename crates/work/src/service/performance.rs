@@ -116,7 +116,7 @@ pub async fn of_members(
                count(*) FILTER (WHERE due_date IS NULL OR completed_at::date <= due_date) AS ot \
              FROM tasks WHERE assignee_id = ANY($1) AND status = 'DONE' AND deleted_at IS NULL \
                AND completed_at::date BETWEEN $2 AND $3 GROUP BY 1, 2",
-            [members.to_vec().into(), from.into(), to.into()],
+            [opsgraph_core::loader::keys_array(members), from.into(), to.into()],
         ))
         .await?;
     let mut done: HashMap<Uuid, Vec<(NaiveDate, i64, i64)>> = HashMap::new();

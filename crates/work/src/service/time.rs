@@ -505,7 +505,7 @@ pub async fn labour_by_project(
 ) -> AppResult<std::collections::HashMap<Uuid, Labour>> {
     let filter = "t.project_id = ANY($2) AND ($3::date IS NULL OR t.entry_date >= $3) \
                   AND ($4::date IS NULL OR t.entry_date <= $4)";
-    let values = vec![org.into(), projects.to_vec().into(), from.into(), to.into()];
+    let values = vec![org.into(), opsgraph_core::loader::keys_array(projects), from.into(), to.into()];
     labour(db, labour_sql("t.project_id", filter), values).await
 }
 
