@@ -222,9 +222,9 @@ mod tests {
         assert_eq!(Kind::of(&Value::Int(Some(3))), Some(Kind::Int));
         assert_eq!(Kind::of(&Value::ChronoDate(None)), Some(Kind::Date));
         assert_eq!(Kind::of(&Value::Array(ArrayType::String, None)), Some(Kind::Strings));
-        // Anything else is not planned: such a page decodes whole rows.
         assert_eq!(Kind::of(&Value::Bytes(None)), Some(Kind::Bytes));
         assert_eq!(Kind::of(&Value::Array(ArrayType::Uuid, None)), Some(Kind::Uuids));
+        // Anything else has no blank: such an entity's statements read whole rows.
         assert_eq!(Kind::of(&Value::Array(ArrayType::Int, None)), None);
         assert_eq!(Kind::of(&Value::TinyInt(None)), None);
     }
