@@ -209,9 +209,57 @@ async fn settings_sent_with_begin_arrive_exactly() {
         assert_eq!(db.statement_count(), 1, "the set-up is not one of the request's statements");
         db.rollback().await.expect("rollback");
     }
+    // A statement that travels with `BEGIN` sees the tenant and stays in the transaction.
+    let lazy = TxDb::lazy(&app.pool, tenant.clone());
+    let first = "SELECT current_setting('app.org_id') AS org, current_user::text AS who, \
+                 set_config('app.probe', 'in the transaction', true) AS probe";
+    let row = lazy.query_one_literal(first).await.expect("first statement").expect("its row");
+    assert_eq!(row.try_get::<String>("", "org").expect("org"), org.to_string());
+    assert_eq!(row.try_get::<String>("", "who").expect("who"), opsgraph_core::db::APP_ROLE);
+    let probe = Statement::from_string(DbBackend::Postgres, "SELECT current_setting('app.probe', true) AS probe");
+    let row = lazy.query_one_raw(probe).await.expect("second statement").expect("its row");
+    assert_eq!(row.try_get::<String>("", "probe").expect("probe"), "in the transaction");
+    assert_eq!(lazy.statement_count(), 2);
+    lazy.rollback().await.expect("rollback");
     let job = TxDb::begin_system(&app.pool, Some(org), "kpi").await.expect("tx");
     let row = job.query_one_raw(read).await.expect("query").expect("row");
     assert_eq!(row.try_get::<Option<String>>("", "system").expect("system").as_deref(), Some("kpi"));
     job.rollback().await.expect("rollback");
+    app.finish().await;
+}
+
+/// A transaction whose first statement failed in its `BEGIN` message, and one dropped while
+/// open, are rolled back before their connection serves anyone else: on a pool of ONE
+/// connection, the next transactions run normally and see none of their writes.
+#[tokio::test]
+async fn a_failed_or_dropped_transaction_leaves_its_connection_clean() {
+    let app = TestApp::spawn().await;
+    let mut opts = sea_orm::ConnectOptions::new(app.database_url());
+    opts.max_connections(1).min_connections(1).sqlx_logging(false);
+    let pool = sea_orm::Database::connect(opts).await.expect("one-connection pool");
+    let tenant = Tenant { org_id: Some(uuid::Uuid::now_v7()), ..Default::default() };
+    let setting = "SELECT current_setting('app.left', true) AS left_over, \
+                   now() = statement_timestamp() AS fresh_transaction";
+    let clean = async |pool: &sea_orm::DatabaseConnection| {
+        let db = TxDb::lazy(pool, tenant.clone());
+        let row = db.query_one_literal(setting).await.expect("a clean transaction").expect("its row");
+        db.rollback().await.expect("rollback");
+        (row.try_get::<Option<String>>("", "left_over").expect("left_over").unwrap_or_default(), row)
+    };
+
+    let failing = TxDb::lazy(&pool, tenant.clone());
+    let err = failing.query_one_literal("SELECT set_config('app.left', 'failed', true), 1 / 0 AS boom").await;
+    assert!(err.is_err(), "division by zero fails");
+    drop(failing);
+    let (left, _) = clean(&pool).await;
+    assert_eq!(left, "", "nothing of the failed transaction is left");
+
+    let open = TxDb::lazy(&pool, tenant.clone());
+    open.query_one_literal("SELECT set_config('app.left', 'dropped', true) AS s").await.expect("opened");
+    drop(open);
+    let (left, row) = clean(&pool).await;
+    assert_eq!(left, "", "the dropped transaction was rolled back");
+    assert!(row.try_get::<bool>("", "fresh_transaction").expect("fresh"), "a new transaction, not the old one");
+    pool.close().await.expect("close");
     app.finish().await;
 }

@@ -3,6 +3,7 @@
 //! Sign-up and account creation are in [`super::signup`].
 
 use chrono::{DateTime, FixedOffset, Utc};
+use opsgraph_core::db::literal;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
@@ -378,18 +379,19 @@ async fn bearer(
         member: None,
     })
     .await?;
-    let row = db
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            // Also tells Row Level Security who reads (`app.member_id`, `app.role`) in the
-            // same round trip; a non-member is reset below.
-            "SELECT u.is_active AND u.deleted_at IS NULL AS user_ok, m.id AS membership_id, m.role, m.is_active AS member_ok, \
-               set_config('app.member_id', CASE WHEN m.is_active THEN m.id::text ELSE '' END, true) AS a, \
-               set_config('app.role', CASE WHEN m.is_active THEN m.role ELSE '' END, true) AS b \
-             FROM users u LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = $2 WHERE u.id = $1",
-            [claims.sub.into(), org.into()],
-        ))
-        .await?;
+    let uuid = |u: Option<Uuid>| u.map_or_else(|| "NULL".to_owned(), |u| format!("{}::uuid", literal(&u.to_string())));
+    // Sent with the transaction's `BEGIN` (one round trip), so its values are literals.
+    // Also tells Row Level Security who reads (`app.member_id`, `app.role`); a non-member
+    // is reset below.
+    let sql = format!(
+        "SELECT u.is_active AND u.deleted_at IS NULL AS user_ok, m.id AS membership_id, m.role, m.is_active AS member_ok, \
+           set_config('app.member_id', CASE WHEN m.is_active THEN m.id::text ELSE '' END, true) AS a, \
+           set_config('app.role', CASE WHEN m.is_active THEN m.role ELSE '' END, true) AS b \
+         FROM users u LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = {} WHERE u.id = {}",
+        uuid(org),
+        uuid(Some(claims.sub)),
+    );
+    let row = db.query_one_literal(&sql).await?;
     let Some(row) = row else {
         return Err(OrgError::InvalidToken("invalid access token").into());
     };

@@ -5,8 +5,7 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use sea_orm::sqlx::{self, AssertSqlSafe, PgConnection, Postgres};
 use sea_orm::{
-    ConnAcquireErr, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr,
-    Statement, Values,
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr, Statement, Values,
 };
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::Mutex;
@@ -34,8 +33,10 @@ pub struct Tenant {
     pub member: Option<(Uuid, &'static str)>,
 }
 
-/// A transaction on a pooled connection; rolled back if dropped while open.
-type PgTxn = sqlx::Transaction<'static, Postgres>;
+mod txn;
+
+use txn::PgTxn;
+pub use txn::literal;
 
 /// One transaction shared by all resolvers of a request. Implements [`ConnectionTrait`],
 /// so every service and loader runs on it; counts the statements it executes.
@@ -85,34 +86,6 @@ fn tenant_statement(tenant: &Tenant) -> Statement {
     Statement::from_sql_and_values(DbBackend::Postgres, format!("SELECT {}", calls.join(", ")), values)
 }
 
-/// `BEGIN` followed by the settings of `tenant` (and `app.system` for a job) in ONE
-/// simple-protocol message, so a transaction starts in one round trip. The simple
-/// protocol takes no parameters: values are written as escaped literals ([`literal`]).
-fn begin_sql(tenant: &Tenant, system: Option<&str>) -> String {
-    let mut settings = tenant_settings(tenant).to_vec();
-    if let Some(job) = system {
-        settings.push(("app.system", job.to_owned()));
-    }
-    let calls: Vec<String> =
-        settings.iter().map(|(name, value)| format!("set_config('{name}', {}, true)", literal(value))).collect();
-    format!("BEGIN; SELECT {}", calls.join(", "))
-}
-
-/// `value` as a PostgreSQL escape-string literal (`E'…'`, backslash and quote doubled):
-/// read the same whatever `standard_conforming_strings` says.
-fn literal(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 3);
-    out.push_str("E'");
-    for c in value.chars() {
-        if c == '\\' || c == '\'' {
-            out.push(c);
-        }
-        out.push(c);
-    }
-    out.push('\'');
-    out
-}
-
 /// A statement as an sqlx query (prepared and cached per connection, like SeaORM's).
 fn query(stmt: &mut Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
     let values = stmt.values.take().unwrap_or(Values(Vec::new()));
@@ -137,25 +110,10 @@ fn exec_err(e: sqlx::Error) -> DbErr {
     DbErr::Exec(RuntimeErr::SqlxError(e.into()))
 }
 
-/// A failed `BEGIN`: no connection within the pool's timeout is [`DbErr::ConnectionAcquire`],
-/// as SeaORM reports it.
-fn begin_err(e: sqlx::Error) -> DbErr {
-    match e {
-        sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
-        sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
-        other => DbErr::Conn(RuntimeErr::SqlxError(other.into())),
-    }
-}
-
-/// Begins a transaction on `pool` for `tenant` in one round trip.
-async fn begin_on(pool: &DatabaseConnection, tenant: &Tenant, system: Option<&str>) -> Result<PgTxn, DbErr> {
-    pool.get_postgres_connection_pool().begin_with(AssertSqlSafe(begin_sql(tenant, system))).await.map_err(begin_err)
-}
-
 impl TxDb {
     /// Begins a transaction as [`APP_ROLE`] for `tenant`.
     pub async fn begin(pool: &DatabaseConnection, tenant: &Tenant) -> Result<Self, DbErr> {
-        let txn = begin_on(pool, tenant, None).await?;
+        let (txn, _) = PgTxn::begin(pool, tenant, None, None).await?;
         Ok(Self::with_state(pool, tenant.clone(), State::Open(txn)))
     }
 
@@ -164,7 +122,7 @@ impl TxDb {
     /// that job honour (set in the same round trip as the tenant).
     pub async fn begin_system(pool: &DatabaseConnection, org: Option<Uuid>, job: &str) -> Result<Self, DbErr> {
         let tenant = Tenant { org_id: org, ..Default::default() };
-        let txn = begin_on(pool, &tenant, Some(job)).await?;
+        let (txn, _) = PgTxn::begin(pool, &tenant, Some(job), None).await?;
         Ok(Self::with_state(pool, tenant, State::Open(txn)))
     }
 
@@ -224,9 +182,36 @@ impl TxDb {
     async fn raw(&self, sql: &str) -> Result<(), DbErr> {
         let _busy = InFlight::new(&self.in_flight);
         match &mut *self.opened().await? {
-            State::Open(txn) => unprepared(txn, sql).await.map(|_| ()),
+            State::Open(txn) => unprepared(txn.conn()?, sql).await.map(|_| ()),
             _ => Err(closed()),
         }
+    }
+
+    /// Runs `sql`, a statement whose values are written as literals ([`literal`]), and
+    /// returns its first row. If the transaction has not begun, `sql` travels in the
+    /// message that begins it and sets the tenant: one round trip for both (the
+    /// credential check of every request).
+    pub async fn query_one_literal(&self, sql: &str) -> Result<Option<QueryResult>, DbErr> {
+        use tracing::Instrument as _;
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        let _busy = InFlight::new(&self.in_flight);
+        let run = async {
+            let mut guard = self.txn.lock().await;
+            let row = match &mut *guard {
+                State::Pending => {
+                    let tenant = self.tenant.lock().unwrap_or_else(|p| p.into_inner()).clone();
+                    let (txn, rows) = PgTxn::begin(&self.pool, &tenant, None, Some(sql)).await?;
+                    *guard = State::Open(txn);
+                    rows.into_iter().next()
+                }
+                State::Open(txn) => {
+                    sqlx::raw_sql(AssertSqlSafe(sql)).fetch_optional(txn.conn()?).await.map_err(query_err)?
+                }
+                State::Done => return Err(closed()),
+            };
+            Ok(row.map(QueryResult::from))
+        };
+        run.instrument(spans::statement(sql)).await
     }
 
     /// Whether a statement is running or waiting for the transaction (its result may give
@@ -247,7 +232,7 @@ impl TxDb {
     /// A new transaction on the pool, set to the current tenant.
     async fn open(&self) -> Result<PgTxn, DbErr> {
         let tenant = self.tenant.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        begin_on(&self.pool, &tenant, None).await
+        PgTxn::begin(&self.pool, &tenant, None, None).await.map(|(txn, _)| txn)
     }
 
     /// Ends the request: commits (durable writes first) when `commit`, else rolls back
@@ -266,9 +251,9 @@ impl TxDb {
         }
         let mut txn = self.open().await?;
         for stmt in durable {
-            exec(&mut txn, stmt).await?;
+            exec(txn.conn()?, stmt).await?;
         }
-        txn.commit().await.map_err(exec_err)
+        txn.commit().await
     }
 
     /// Statements executed so far (excluding the tenant set-up).
@@ -279,7 +264,7 @@ impl TxDb {
     /// Commits. Later use of this handle fails.
     pub async fn commit(&self) -> Result<(), DbErr> {
         match std::mem::replace(&mut *self.txn.lock().await, State::Done) {
-            State::Open(txn) => txn.commit().await.map_err(exec_err),
+            State::Open(txn) => txn.commit().await,
             State::Pending => Ok(()),
             State::Done => Err(closed()),
         }
@@ -288,7 +273,7 @@ impl TxDb {
     /// Rolls back. Later use of this handle fails.
     pub async fn rollback(&self) -> Result<(), DbErr> {
         match std::mem::replace(&mut *self.txn.lock().await, State::Done) {
-            State::Open(txn) => txn.rollback().await.map_err(exec_err),
+            State::Open(txn) => txn.rollback().await,
             State::Pending | State::Done => Ok(()),
         }
     }
@@ -305,7 +290,7 @@ impl TxDb {
         let _busy = InFlight::new(&self.in_flight);
         let run = async {
             match &mut *self.opened().await? {
-                State::Open(txn) => f(&mut **txn).await,
+                State::Open(txn) => f(txn.conn()?).await,
                 _ => Err(closed()),
             }
         };
@@ -432,7 +417,7 @@ mod tests {
     #[test]
     fn begin_sets_every_setting_in_one_message() {
         let org = Uuid::nil();
-        let sql = begin_sql(&Tenant { org_id: Some(org), ..Default::default() }, Some("kpi"));
+        let sql = txn::begin_sql(&Tenant { org_id: Some(org), ..Default::default() }, Some("kpi"));
         assert!(sql.starts_with("BEGIN; SELECT set_config('role', E'opsgraph_app', true), "), "{sql}");
         assert!(sql.contains(&format!("set_config('app.org_id', E'{org}', true)")), "{sql}");
         assert!(sql.ends_with("set_config('app.system', E'kpi', true)"), "{sql}");
