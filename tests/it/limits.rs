@@ -90,3 +90,35 @@ async fn fragment_fan_out_is_refused_before_execution() {
     assert_eq!(ok["data"]["__typename"], "Query", "{ok}");
     app.finish().await;
 }
+
+/// A request seen before (same text, operation name and variables, and it ran without an
+/// error) skips parsing, the limits and validation; any other is checked in full.
+#[tokio::test]
+async fn requests_seen_before_reuse_their_checks_and_others_are_checked() {
+    let app = TestApp::spawn().await;
+    let (t, _) = app.sign_up("p@example.com", "Prepared").await;
+    let q = "query M($n: Int) { organization { members(first: $n) { nodes { role } } } }";
+    let first = app.gql(Some(&t), q, json!({"n": 5})).await;
+    assert!(first["errors"].is_null(), "{first}");
+    let hits = app.prepared.hits();
+    let again = app.gql(Some(&t), q, json!({"n": 5})).await;
+    assert_eq!(app.prepared.hits(), hits + 1, "the same request reused its checks");
+    assert_eq!(again["data"], first["data"]);
+    assert_eq!(again["extensions"]["cost"]["requested"], first["extensions"]["cost"]["requested"]);
+    // Other variables are validated and costed: a wrong type is refused every time (a
+    // request with an error is not kept), a bigger page costs more.
+    for _ in 0..2 {
+        let wrong = app.gql(Some(&t), q, json!({"n": "five"})).await;
+        assert_eq!(code(&wrong), Some("BAD_USER_INPUT"), "{wrong}");
+    }
+    let bigger = app.gql(Some(&t), q, json!({"n": 50})).await;
+    let cost = |r: &serde_json::Value| r["extensions"]["cost"]["requested"].as_u64().unwrap_or_default();
+    assert!(cost(&bigger) > cost(&first), "{bigger}");
+    // Another operation name over the same text is checked too.
+    let body = json!({ "query": q, "operationName": "Nope", "variables": {"n": 5} });
+    let auth = format!("Bearer {t}");
+    let (_, named) = app.post_raw(serde_json::to_vec(&body).expect("json"), &[("authorization", &auth)]).await;
+    assert!(named["errors"][0]["message"].as_str().unwrap_or_default().contains("Unknown operation"), "{named}");
+    assert_eq!(app.prepared.hits(), hits + 1, "none of those reused anything");
+    app.finish().await;
+}

@@ -42,6 +42,8 @@ pub struct TestApp {
     pub ai: opsgraph_ai::service::Runtime,
     /// The server's event hub (its start scopes count the batches subscription starts ran).
     pub events: opsgraph_core::live::Hub<opsgraph_core::live::Outbox>,
+    /// The server's cache of requests seen before.
+    pub prepared: std::sync::Arc<opsgraph_server::prepared::Prepared>,
     client: reqwest::Client,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -112,6 +114,7 @@ impl TestApp {
         let models = state.models.clone();
         let ai = state.ai.clone();
         let events = state.events.clone();
+        let prepared = state.prepared.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr: SocketAddr = listener.local_addr()?;
         let (tx, rx) = oneshot::channel::<()>();
@@ -125,6 +128,7 @@ impl TestApp {
             models,
             ai,
             events,
+            prepared,
             client: reqwest::Client::new(),
             shutdown: Some(tx),
         })

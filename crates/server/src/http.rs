@@ -219,10 +219,14 @@ async fn run(
     (hash, operation): (Option<String>, &str),
 ) -> Response {
     let cfg = &state.config;
-    let (requested, query) = match limits::check_request(&mut req, &cfg.limits()) {
-        Ok(c) => (c.cost, c.query),
-        Err(e) => return error_response(e),
+    let (checked, miss) = match state.prepared.reuse(&mut req) {
+        Some(checked) => (checked, None),
+        None => match limits::check_request(&mut req, &cfg.limits()) {
+            Ok(checked) => (checked, state.prepared.miss(&mut req, checked)),
+            Err(e) => return error_response(e),
+        },
     };
+    let (requested, query) = (checked.cost, checked.query);
     // Begins (as the authenticated tenant) with the first statement: one round trip less.
     let db = Arc::new(TxDb::lazy(&state.pool, Tenant::default()));
     let base = Session {
@@ -261,6 +265,9 @@ async fn run(
         }
     };
     ensure_codes(&mut resp);
+    if let Some(miss) = miss.filter(|_| resp.errors.is_empty()) {
+        state.prepared.remember(miss);
+    }
     let statements = db.statement_count() - before;
     crate::metrics::global().work(operation, u64::from(statements), ctx.loader_batches());
     // Failed mutation fields were already rolled back to their savepoints; what `data`

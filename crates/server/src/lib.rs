@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod persisted;
+pub mod prepared;
 pub mod runner;
 pub mod seed;
 pub mod state;

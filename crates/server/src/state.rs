@@ -39,6 +39,8 @@ pub struct AppState {
     pub webhooks: opsgraph_org::service::webhooks::Webhooks,
     /// Persisted queries known by hash.
     pub persisted: Arc<crate::persisted::Persisted>,
+    /// Requests seen before: parsed, within the limits and validated.
+    pub prepared: Arc<crate::prepared::Prepared>,
     /// Cost buckets per caller.
     pub cost: Arc<crate::cost::CostLimiter>,
     /// The named aggregates KPIs measure.
@@ -110,6 +112,7 @@ impl AppState {
             ai,
             webhooks,
             persisted: Arc::default(),
+            prepared: Arc::default(),
             cost,
             metrics,
         })

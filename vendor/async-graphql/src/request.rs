@@ -49,6 +49,11 @@ pub struct Request {
     #[serde(skip)]
     pub(crate) parsed_query: Option<ExecutableDocument>,
 
+    /// The parsed document already passed validation with these variables and this
+    /// operation name (opsgraph: see `set_validated_query`).
+    #[serde(skip)]
+    pub(crate) validated: bool,
+
     /// Sets the introspection mode for this request (defaults to
     /// [IntrospectionMode::Enabled]).
     #[serde(skip)]
@@ -66,6 +71,7 @@ impl Request {
             data: Data::default(),
             extensions: Default::default(),
             parsed_query: None,
+            validated: false,
             introspection_mode: IntrospectionMode::Enabled,
         }
     }
@@ -131,6 +137,14 @@ impl Request {
     /// the query again.
     pub fn set_parsed_query(&mut self, doc: ExecutableDocument) {
         self.parsed_query = Some(doc);
+    }
+
+    /// Sets the parsed query, which the caller knows passed validation against this
+    /// schema with the same variables and operation name: the validation rules are
+    /// skipped (opsgraph: a cache of requests seen before).
+    pub fn set_validated_query(&mut self, doc: ExecutableDocument) {
+        self.parsed_query = Some(doc);
+        self.validated = true;
     }
 
     /// Set a variable to an upload value.
