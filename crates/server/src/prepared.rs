@@ -6,7 +6,8 @@
 //! Validation depends on the variables (their values are checked against the argument
 //! types), and so does the cost (`first: $n`), so they are part of the key. Entries are
 //! compared in full, not by hash alone; the cache holds at most [`CAPACITY`] entries of
-//! bounded size.
+//! bounded size. Only queries are kept: a mutation's variables may carry a password or a
+//! token, which must not outlive its request, and mutations are seldom repeated verbatim.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
@@ -74,6 +75,9 @@ impl Prepared {
     /// A request about to run, parsed (into `req`) and checked as `checked`, to remember
     /// if it runs cleanly ([`Prepared::remember`]); `None` if it may not be kept.
     pub fn miss(&self, req: &mut async_graphql::Request, checked: Checked) -> Option<Miss> {
+        if !checked.query {
+            return None;
+        }
         let key = self.key(req)?;
         let doc = req.parsed_query().ok()?.clone();
         let entry = Entry {
@@ -142,7 +146,7 @@ mod tests {
     }
 
     #[test]
-    fn the_cache_stays_within_its_capacity_and_skips_long_documents() {
+    fn the_cache_stays_within_its_capacity_and_skips_long_documents_and_mutations() {
         let p = Prepared::default();
         for i in 0..CAPACITY + 10 {
             remembered(&p, request(&format!("{{ a{i} }}"), serde_json::json!({})), 1);
@@ -150,5 +154,8 @@ mod tests {
         assert_eq!(p.len(), CAPACITY);
         let long = format!("{{ {} }}", "a ".repeat(MAX_TEXT));
         assert!(p.miss(&mut request(&long, serde_json::json!({})), Checked { cost: 1, query: true }).is_none());
+        let login = "mutation($p: String!) { logIn(password: $p) }";
+        let mutation = Checked { cost: 1, query: false };
+        assert!(p.miss(&mut request(login, serde_json::json!({"p": "secret"})), mutation).is_none(), "no mutation");
     }
 }

@@ -11,7 +11,12 @@ use sea_query_sqlx::SqlxValues;
 use tokio::sync::Mutex;
 
 use crate::spans;
+use txn::PgTxn;
 use uuid::Uuid;
+
+mod txn;
+
+pub use txn::literal;
 
 /// The database role every request runs as (created by the migrations, subject to RLS).
 pub const APP_ROLE: &str = "opsgraph_app";
@@ -32,11 +37,6 @@ pub struct Tenant {
     /// depend on who reads (knowledge collections' visibility).
     pub member: Option<(Uuid, &'static str)>,
 }
-
-mod txn;
-
-use txn::PgTxn;
-pub use txn::literal;
 
 /// One transaction shared by all resolvers of a request. Implements [`ConnectionTrait`],
 /// so every service and loader runs on it; counts the statements it executes.
