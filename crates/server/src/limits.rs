@@ -94,6 +94,8 @@ pub fn check_request(req: &mut async_graphql::Request, limits: &Limits) -> Resul
         (DocumentOperations::Single(op), None) => Some(op.node.ty),
         (DocumentOperations::Single(_), Some(_)) => None,
         (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        // One named operation is the one that runs, as the executor decides.
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
         (DocumentOperations::Multiple(_), None) => None,
     };
     req.set_parsed_query(doc);
@@ -265,6 +267,22 @@ pub fn check_nesting(query: &str, max: usize) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_operation_that_runs_says_whether_it_is_a_query() {
+        let limits = Limits { depth: 10, fields: 100, aliases: 10, directives: 10, nesting: 50, cost: 1000 };
+        let is_query = |q: &str, op: Option<&str>| {
+            let mut req = async_graphql::Request::new(q);
+            req.operation_name = op.map(str::to_owned);
+            check_request(&mut req, &limits).map(|c| c.query).unwrap_or_default()
+        };
+        assert!(is_query("{ viewer { id } }", None));
+        assert!(is_query("query Named { viewer { id } }", None), "one named operation runs without a name");
+        assert!(is_query("query A { a } mutation B { b }", Some("A")));
+        assert!(!is_query("query A { a } mutation B { b }", Some("B")));
+        assert!(!is_query("query A { a } query B { b }", None), "which one is ambiguous");
+        assert!(!is_query("mutation M { m }", None));
+    }
 
     #[test]
     fn nesting_ignores_strings_and_comments() {
