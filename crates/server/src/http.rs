@@ -220,9 +220,9 @@ async fn run(
 ) -> Response {
     let cfg = &state.config;
     let (checked, miss) = match state.prepared.reuse(&mut req) {
-        Some(checked) => (checked, None),
-        None => match limits::check_request(&mut req, &cfg.limits()) {
-            Ok(checked) => (checked, state.prepared.miss(&mut req, checked)),
+        Ok(checked) => (checked, None),
+        Err(key) => match limits::check_request(&mut req, &cfg.limits()) {
+            Ok(checked) => (checked, state.prepared.miss(&mut req, key, checked)),
             Err(e) => return error_response(e),
         },
     };

@@ -58,27 +58,22 @@ impl Prepared {
     }
 
     /// What an earlier run of exactly this request found: its document goes into `req`,
-    /// marked as validated.
-    pub fn reuse(&self, req: &mut async_graphql::Request) -> Option<Checked> {
-        let key = self.key(req)?;
-        let entry = self.entries.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned()?;
-        let same =
-            entry.query == req.query && entry.operation == req.operation_name && entry.variables == req.variables;
-        if !same {
-            return None;
-        }
+    /// marked as validated. Otherwise the request's key, if it may be kept (for [`Prepared::miss`]).
+    pub fn reuse(&self, req: &mut async_graphql::Request) -> Result<Checked, Option<u64>> {
+        let key = self.key(req).ok_or(None)?;
+        let entry = self.entries.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+        let entry = entry
+            .filter(|e| e.query == req.query && e.operation == req.operation_name && e.variables == req.variables)
+            .ok_or(Some(key))?;
         req.set_validated_query(entry.doc.clone());
         self.hits.fetch_add(1, Ordering::Relaxed);
-        Some(entry.checked)
+        Ok(entry.checked)
     }
 
-    /// A request about to run, parsed (into `req`) and checked as `checked`, to remember
-    /// if it runs cleanly ([`Prepared::remember`]); `None` if it may not be kept.
-    pub fn miss(&self, req: &mut async_graphql::Request, checked: Checked) -> Option<Miss> {
-        if !checked.query {
-            return None;
-        }
-        let key = self.key(req)?;
+    /// A query about to run, parsed (into `req`) and checked as `checked`, whose key
+    /// [`Prepared::reuse`] gave, to remember if it runs cleanly ([`Prepared::remember`]).
+    pub fn miss(&self, req: &mut async_graphql::Request, key: Option<u64>, checked: Checked) -> Option<Miss> {
+        let key = key.filter(|_| checked.query)?;
         let doc = req.parsed_query().ok()?.clone();
         let entry = Entry {
             query: req.query.clone(),
@@ -127,8 +122,14 @@ mod tests {
     }
 
     fn remembered(p: &Prepared, mut req: async_graphql::Request, cost: u64) {
-        let miss = p.miss(&mut req, Checked { cost, query: true }).expect("kept");
+        let key = p.reuse(&mut req).err().flatten();
+        let miss = p.miss(&mut req, key, Checked { cost, query: true }).expect("kept");
         p.remember(miss);
+    }
+
+    fn kept(p: &Prepared, mut req: async_graphql::Request, checked: Checked) -> bool {
+        let key = p.reuse(&mut req).err().flatten();
+        p.miss(&mut req, key, checked).is_some()
     }
 
     #[test]
@@ -137,12 +138,12 @@ mod tests {
         let q = "query Q($n: Int) { a(first: $n) }";
         remembered(&p, request(q, serde_json::json!({"n": 5})), 7);
         let mut same = request(q, serde_json::json!({"n": 5}));
-        assert_eq!(p.reuse(&mut same).map(|c| c.cost), Some(7));
-        assert!(p.reuse(&mut request(q, serde_json::json!({"n": 6}))).is_none(), "other variables");
-        assert!(p.reuse(&mut request("query Q($n: Int) { b(first: $n) }", serde_json::json!({"n": 5}))).is_none());
+        assert_eq!(p.reuse(&mut same).map(|c| c.cost).ok(), Some(7));
+        assert!(p.reuse(&mut request(q, serde_json::json!({"n": 6}))).is_err(), "other variables");
+        assert!(p.reuse(&mut request("query Q($n: Int) { b(first: $n) }", serde_json::json!({"n": 5}))).is_err());
         let mut named = request(q, serde_json::json!({"n": 5}));
         named.operation_name = Some("Q".into());
-        assert!(p.reuse(&mut named).is_none(), "another operation name");
+        assert!(p.reuse(&mut named).is_err(), "another operation name");
     }
 
     #[test]
@@ -153,9 +154,9 @@ mod tests {
         }
         assert_eq!(p.len(), CAPACITY);
         let long = format!("{{ {} }}", "a ".repeat(MAX_TEXT));
-        assert!(p.miss(&mut request(&long, serde_json::json!({})), Checked { cost: 1, query: true }).is_none());
+        assert!(!kept(&p, request(&long, serde_json::json!({})), Checked { cost: 1, query: true }));
         let login = "mutation($p: String!) { logIn(password: $p) }";
         let mutation = Checked { cost: 1, query: false };
-        assert!(p.miss(&mut request(login, serde_json::json!({"p": "secret"})), mutation).is_none(), "no mutation");
+        assert!(!kept(&p, request(login, serde_json::json!({"p": "secret"})), mutation), "no mutation");
     }
 }

@@ -199,8 +199,7 @@ impl TxDb {
             let mut guard = self.txn.lock().await;
             let row = match &mut *guard {
                 State::Pending => {
-                    let tenant = self.tenant.lock().unwrap_or_else(|p| p.into_inner()).clone();
-                    let (txn, rows) = PgTxn::begin(&self.pool, &tenant, None, Some(sql)).await?;
+                    let (txn, rows) = self.open(Some(sql)).await?;
                     *guard = State::Open(txn);
                     rows.into_iter().next()
                 }
@@ -224,15 +223,16 @@ impl TxDb {
     async fn opened(&self) -> Result<tokio::sync::MutexGuard<'_, State>, DbErr> {
         let mut guard = self.txn.lock().await;
         if let State::Pending = &*guard {
-            *guard = State::Open(self.open().await?);
+            *guard = State::Open(self.open(None).await?.0);
         }
         Ok(guard)
     }
 
-    /// A new transaction on the pool, set to the current tenant.
-    async fn open(&self) -> Result<PgTxn, DbErr> {
+    /// A new transaction on the pool, set to the current tenant; `then` (literal values)
+    /// travels with its `BEGIN` and its rows are returned.
+    async fn open(&self, then: Option<&str>) -> Result<(PgTxn, Vec<sqlx::postgres::PgRow>), DbErr> {
         let tenant = self.tenant.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        PgTxn::begin(&self.pool, &tenant, None, None).await.map(|(txn, _)| txn)
+        PgTxn::begin(&self.pool, &tenant, None, then).await
     }
 
     /// Ends the request: commits (durable writes first) when `commit`, else rolls back
@@ -249,7 +249,7 @@ impl TxDb {
         if durable.is_empty() {
             return Ok(());
         }
-        let mut txn = self.open().await?;
+        let (mut txn, _) = self.open(None).await?;
         for stmt in durable {
             exec(txn.conn()?, stmt).await?;
         }
