@@ -369,6 +369,9 @@ async fn folders_nest_within_their_collection() {
     );
     let r = app.gql(Some(&owner), mv, json!({ "id": sub, "p": Value::Null })).await;
     assert_eq!(data(&r)["updateFolder"]["folder"]["parent"], Value::Null);
+    let events = "SELECT count(*) AS n FROM domain_events WHERE kind = ";
+    assert_eq!(app.count(&format!("{events}'folder.created'")).await, 2, "folder writes reach the change feed");
+    assert_eq!(app.count(&format!("{events}'folder.updated'")).await, 1);
     let input =
         json!({ "collectionId": c, "folderId": sub, "kind": "NOTE", "title": "Trains", "body": "Standard class." });
     data(&app.gql(Some(&owner), DOC, json!({ "i": input })).await);

@@ -373,6 +373,11 @@ async fn dashboards_order_widgets_and_show_each_viewer_their_own_view() {
         data(&r)["removeDashboardWidget"]["dashboard"]["widgets"],
         json!([{ "title": "Restricted", "position": 0 }, { "title": "First", "position": 1 }])
     );
+    // Each widget write is also an event about the widget itself (the change feed evicts it).
+    let events = "SELECT count(*) AS n FROM domain_events WHERE kind = ";
+    assert_eq!(app.count(&format!("{events}'dashboard_widget.created'")).await, 3);
+    assert_eq!(app.count(&format!("{events}'dashboard_widget.updated'")).await, 1);
+    assert_eq!(app.count(&format!("{events}'dashboard_widget.deleted'")).await, 1);
 
     // Widgets added at once still get distinct places (the dashboard is locked per change).
     let adds = (0..6).map(|i| {

@@ -84,6 +84,7 @@ pub async fn create(db: &impl ConnectionTrait, session: &Session, i: CreateFolde
     .insert(db)
     .await?;
     w.audit::<Folder>("folder.create", row.id, serde_json::json!({ "name": row.name })).await?;
+    w.changed::<Folder>("folder.created", row.id, None).await?;
     Ok(row)
 }
 
@@ -122,5 +123,7 @@ pub async fn update(db: &impl ConnectionTrait, session: &Session, i: UpdateFolde
     if let Some(p) = i.position {
         am.position = Set(p);
     }
-    Ok(w.update::<Folder, _>("folder.update", current, am, i.expected_version).await?.after)
+    let after = w.update::<Folder, _>("folder.update", current, am, i.expected_version).await?.after;
+    w.changed::<Folder>("folder.updated", after.id, None).await?;
+    Ok(after)
 }

@@ -269,6 +269,7 @@ pub async fn add_widget(
         reorder(db, d.id, row.id, p).await?;
     }
     w.audit::<Dashboard>("dashboard.widget_add", d.id, serde_json::json!({ "widgetId": row.id })).await?;
+    w.changed::<DashboardWidget>("dashboard_widget.created", row.id, None).await?;
     w.changed::<Dashboard>("dashboard.updated", d.id, None).await?;
     widget(db, w.org, row.id).await
 }
@@ -323,6 +324,7 @@ pub async fn update_widget(
     if let Some(p) = i.position.filter(|p| *p != after.position) {
         reorder(db, d.id, after.id, p).await?;
     }
+    w.changed::<DashboardWidget>("dashboard_widget.updated", after.id, None).await?;
     w.changed::<Dashboard>("dashboard.updated", d.id, None).await?;
     widget(db, w.org, after.id).await
 }
@@ -333,7 +335,8 @@ pub async fn remove_widget(db: &impl ConnectionTrait, session: &Session, id: Uui
     let current = widget(db, w.org, id).await?;
     let d = locked(db, w.org, current.dashboard_id).await?;
     may_change(session, d.owner_id, d.shared)?;
-    w.delete::<DashboardWidget>("dashboard.widget_remove", current).await?;
+    let removed = w.delete::<DashboardWidget>("dashboard.widget_remove", current).await?;
+    w.changed::<DashboardWidget>("dashboard_widget.deleted", removed.id, None).await?;
     db.execute_raw(Statement::from_sql_and_values(
         DbBackend::Postgres,
         "UPDATE dashboard_widgets w SET position = o.rn FROM (SELECT id, row_number() OVER (ORDER BY position) - 1 AS rn \
