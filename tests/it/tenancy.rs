@@ -260,6 +260,24 @@ async fn a_failed_or_dropped_transaction_leaves_its_connection_clean() {
     let (left, row) = clean(&pool).await;
     assert_eq!(left, "", "the dropped transaction was rolled back");
     assert!(row.try_get::<bool>("", "fresh_transaction").expect("fresh"), "a new transaction, not the old one");
+
+    // A transaction that ended well gives its connection straight back: the same backend
+    // serves the next one, in a new transaction.
+    let pid = "SELECT pg_backend_pid() AS pid, now() = statement_timestamp() AS fresh_transaction";
+    let backend = async |db: &TxDb| {
+        let row = db.query_one_literal(pid).await.expect("pid").expect("its row");
+        assert!(row.try_get::<bool>("", "fresh_transaction").expect("fresh"), "a new transaction");
+        row.try_get::<i32>("", "pid").expect("pid")
+    };
+    let first = TxDb::lazy(&pool, tenant.clone());
+    let before = backend(&first).await;
+    first.commit().await.expect("commit");
+    let second = TxDb::lazy(&pool, tenant.clone());
+    assert_eq!(backend(&second).await, before, "the committed connection was reused, not replaced");
+    second.rollback().await.expect("rollback");
+    let third = TxDb::lazy(&pool, tenant.clone());
+    assert_eq!(backend(&third).await, before, "so was the rolled back one");
+    drop(third);
     pool.close().await.expect("close");
     app.finish().await;
 }

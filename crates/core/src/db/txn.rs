@@ -65,12 +65,15 @@ impl PgTxn {
         self.end("ROLLBACK").await
     }
 
+    /// Ends the transaction with `sql`. Once that has completed the connection is known to
+    /// be idle and alive, so it goes straight back to the pool, without the test round trip
+    /// (a `Sync` message) that sqlx sends for a connection dropped in an unknown state.
     async fn end(&mut self, sql: &'static str) -> Result<(), DbErr> {
-        let result = super::unprepared(self.conn()?, sql).await.map(|_| ());
-        if result.is_ok() {
-            self.conn = None;
+        super::unprepared(self.conn()?, sql).await?;
+        if let Some(conn) = self.conn.take() {
+            conn.release_idle();
         }
-        result
+        Ok(())
     }
 }
 
@@ -82,8 +85,9 @@ impl Drop for PgTxn {
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
                 rt.spawn(async move {
-                    if super::unprepared(&mut conn, "ROLLBACK").await.is_err() {
-                        conn.close_on_drop();
+                    match super::unprepared(&mut conn, "ROLLBACK").await {
+                        Ok(_) => conn.release_idle(),
+                        Err(_) => conn.close_on_drop(),
                     }
                 });
             }
