@@ -120,9 +120,13 @@ impl Idle {
     }
 }
 
-/// Forwards wakes to the driver's task, counting them.
+/// Forwards wakes to the driver's task, counting them. A wake that arrives while the
+/// driver is polling is only counted: the driver polls again itself. Forwarding it would
+/// make tokio reschedule the running task as a yield, at the back of the queue, where the
+/// other worker thread is woken to steal it (a thread hop per batch round).
 struct Relay {
     wakes: AtomicU64,
+    polling: AtomicBool,
     parent: Mutex<Option<Waker>>,
 }
 
@@ -133,14 +137,21 @@ impl Wake for Relay {
 
     fn wake_by_ref(self: &Arc<Self>) {
         self.wakes.fetch_add(1, Ordering::SeqCst);
-        if let Some(w) = lock(&self.parent).as_ref() {
+        if !self.polling.load(Ordering::SeqCst)
+            && let Some(w) = lock(&self.parent).as_ref()
+        {
             w.wake_by_ref();
         }
     }
 }
 
+/// Most polls in a row that [`poll_driven`] makes for wakes during its own poll before it
+/// hands them to the runtime (a future that wakes itself on every poll still yields).
+const REPOLLS: usize = 64;
+
 /// Polls through `relay` until `poll` is ready or idle: a poll that ends with nothing
-/// woken and no statement in flight releases `idle`'s leaders and polls again.
+/// woken and no statement in flight releases `idle`'s leaders and polls again; so does a
+/// poll during which something woke it.
 fn poll_driven<T>(
     idle: &Idle,
     relay: &Arc<Relay>,
@@ -155,20 +166,37 @@ fn poll_driven<T>(
     }
     let waker = Waker::from(relay.clone());
     let mut inner = Context::from_waker(&waker);
+    let mut repolls = 0;
     loop {
+        relay.polling.store(true, Ordering::SeqCst);
         let before = relay.wakes.load(Ordering::SeqCst);
-        if let Poll::Ready(v) = poll(&mut inner) {
-            return Poll::Ready(v);
+        let outcome = poll(&mut inner);
+        if outcome.is_ready() {
+            relay.polling.store(false, Ordering::SeqCst);
+            return outcome;
         }
-        let woken = relay.wakes.load(Ordering::SeqCst) != before;
-        if woken || (idle.busy)() || !idle.release_all() {
+        if relay.wakes.load(Ordering::SeqCst) != before {
+            repolls += 1;
+            if repolls < REPOLLS {
+                continue;
+            }
+            relay.polling.store(false, Ordering::SeqCst);
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        if !(idle.busy)() && idle.release_all() {
+            continue;
+        }
+        relay.polling.store(false, Ordering::SeqCst);
+        // A wake between the check above and the store was counted but not forwarded.
+        if relay.wakes.load(Ordering::SeqCst) == before {
             return Poll::Pending;
         }
     }
 }
 
 fn relay() -> Arc<Relay> {
-    Arc::new(Relay { wakes: AtomicU64::new(0), parent: Mutex::new(None) })
+    Arc::new(Relay { wakes: AtomicU64::new(0), polling: AtomicBool::new(false), parent: Mutex::new(None) })
 }
 
 /// A request's execution under its [`Idle`] driver (see [`drive`]).
@@ -461,6 +489,43 @@ mod tests {
         let b = Batcher::new(d.clone(), Gate::Yield);
         staggered(&b, &busy).await;
         assert_eq!(batches(&d), vec![10, 10]);
+    }
+
+    /// Counts the wakes the runtime would get.
+    struct CountWakes(AtomicUsize);
+
+    impl Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Pending `n` times, waking itself during each of those polls.
+    fn wakes_itself(n: usize) -> impl Future<Output = usize> {
+        let mut left = n;
+        std::future::poll_fn(move |cx| {
+            if left == 0 {
+                return Poll::Ready(n);
+            }
+            left -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        })
+    }
+
+    #[test]
+    fn wakes_during_the_drivers_own_poll_are_polled_again_not_sent_to_the_runtime() {
+        let runtime = Arc::new(CountWakes(AtomicUsize::new(0)));
+        let waker = Waker::from(runtime.clone());
+        let mut cx = Context::from_waker(&waker);
+        let mut driven = std::pin::pin!(drive(Idle::new(|| false), wakes_itself(3)));
+        assert_eq!(driven.as_mut().poll(&mut cx), Poll::Ready(3), "finished within one poll");
+        assert_eq!(runtime.0.load(Ordering::SeqCst), 0, "no reschedule (a thread hop) for its own wakes");
+        // A future that keeps waking itself still hands its turn back to the runtime.
+        let mut busy = std::pin::pin!(drive(Idle::new(|| false), wakes_itself(REPOLLS + 10)));
+        assert_eq!(busy.as_mut().poll(&mut cx), Poll::Pending);
+        assert_eq!(runtime.0.load(Ordering::SeqCst), 1, "woken once to be polled again");
+        assert_eq!(busy.as_mut().poll(&mut cx), Poll::Ready(REPOLLS + 10));
     }
 
     #[tokio::test]
