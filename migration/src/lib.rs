@@ -45,6 +45,7 @@ mod m20261203_000038_webhooks;
 mod m20261203_000039_team_chat;
 mod m20261203_000040_reporting;
 mod m20261204_000041_my_work_order;
+mod m20261204_000042_bearer_check;
 pub mod sql;
 
 /// The migrator of the whole platform.
@@ -95,6 +96,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000039_team_chat::Migration),
             Box::new(m20261203_000040_reporting::Migration),
             Box::new(m20261204_000041_my_work_order::Migration),
+            Box::new(m20261204_000042_bearer_check::Migration),
         ]
     }
 }

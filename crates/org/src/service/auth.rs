@@ -380,17 +380,11 @@ async fn bearer(
     })
     .await?;
     let uuid = |u: Option<Uuid>| u.map_or_else(|| "NULL".to_owned(), |u| format!("{}::uuid", literal(&u.to_string())));
-    // Sent with the transaction's `BEGIN` (one round trip), so its values are literals.
-    // Also tells Row Level Security who reads (`app.member_id`, `app.role`); a non-member
-    // is reset below.
-    let sql = format!(
-        "SELECT u.is_active AND u.deleted_at IS NULL AS user_ok, m.id AS membership_id, m.role, m.is_active AS member_ok, \
-           set_config('app.member_id', CASE WHEN m.is_active THEN m.id::text ELSE '' END, true) AS a, \
-           set_config('app.role', CASE WHEN m.is_active THEN m.role ELSE '' END, true) AS b \
-         FROM users u LEFT JOIN memberships m ON m.user_id = u.id AND m.org_id = {} WHERE u.id = {}",
-        uuid(org),
-        uuid(Some(claims.sub)),
-    );
+    // Sent with the transaction's `BEGIN` (one round trip), so its values are literals; a
+    // function (migration `bearer_check`) so that PostgreSQL plans its join once per
+    // connection. It also tells Row Level Security who reads (`app.member_id`,
+    // `app.role`); a non-member is reset below.
+    let sql = format!("SELECT * FROM app_bearer_check({}, {})", uuid(org), uuid(Some(claims.sub)));
     let row = db.query_one_literal(&sql).await?;
     let Some(row) = row else {
         return Err(OrgError::InvalidToken("invalid access token").into());
