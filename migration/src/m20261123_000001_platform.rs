@@ -37,15 +37,4 @@ DROP FUNCTION IF EXISTS app_user_id();
 DROP FUNCTION IF EXISTS app_org_id();
 "#;
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await?;
-        Ok(())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(DOWN).await?;
-        Ok(())
-    }
-}
+crate::sql::sql_migration!(UP, DOWN);

@@ -12,20 +12,7 @@ CREATE POLICY event_pruner ON domain_events
   USING (current_setting('app.system', true) = 'pruner');
 "#;
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await?;
-        Ok(())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "DROP POLICY IF EXISTS event_pruner ON domain_events; DROP INDEX IF EXISTS notifications_event_seq_idx;",
-            )
-            .await?;
-        Ok(())
-    }
-}
+crate::sql::sql_migration!(
+    UP,
+    "DROP POLICY IF EXISTS event_pruner ON domain_events; DROP INDEX IF EXISTS notifications_event_seq_idx;",
+);

@@ -21,22 +21,9 @@ ALTER TABLE deals ADD CONSTRAINT deals_project_fkey FOREIGN KEY (org_id, project
 CREATE UNIQUE INDEX deals_project_key ON deals (project_id) WHERE project_id IS NOT NULL;
 "#;
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await?;
-        Ok(())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .get_connection()
-            .execute_unprepared(
-                "DROP INDEX IF EXISTS deals_project_key; ALTER TABLE deals DROP COLUMN IF EXISTS project_id; \
+crate::sql::sql_migration!(
+    UP,
+    "DROP INDEX IF EXISTS deals_project_key; ALTER TABLE deals DROP COLUMN IF EXISTS project_id; \
                  DROP INDEX IF EXISTS projects_client_account_idx; \
                  ALTER TABLE projects DROP CONSTRAINT IF EXISTS projects_client_account_fkey;",
-            )
-            .await?;
-        Ok(())
-    }
-}
+);

@@ -98,15 +98,4 @@ DROP INDEX IF EXISTS contacts_membership_key;
 ALTER TABLE contacts DROP COLUMN IF EXISTS membership_id;
 "#;
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await?;
-        Ok(())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(DOWN).await?;
-        Ok(())
-    }
-}
+crate::sql::sql_migration!(UP, DOWN);

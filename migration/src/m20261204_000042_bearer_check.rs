@@ -39,15 +39,4 @@ END
 $$;
 "#;
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared(UP).await?;
-        Ok(())
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.get_connection().execute_unprepared("DROP FUNCTION IF EXISTS app_bearer_check(uuid, uuid);").await?;
-        Ok(())
-    }
-}
+crate::sql::sql_migration!(UP, "DROP FUNCTION IF EXISTS app_bearer_check(uuid, uuid);");

@@ -30,3 +30,23 @@ pub fn updated_at_trigger(table: &str) -> String {
         "CREATE TRIGGER {table}_updated_at BEFORE UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION set_updated_at();\n"
     )
 }
+
+/// The `MigrationTrait` of a migration written as SQL only: `up` runs `$up`, `down` runs
+/// `$down` (each one simple-protocol message).
+macro_rules! sql_migration {
+    ($up:expr, $down:expr $(,)?) => {
+        #[async_trait::async_trait]
+        impl MigrationTrait for Migration {
+            async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                manager.get_connection().execute_unprepared($up).await?;
+                Ok(())
+            }
+
+            async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                manager.get_connection().execute_unprepared($down).await?;
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use sql_migration;
