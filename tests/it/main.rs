@@ -19,6 +19,7 @@ mod collaboration;
 mod conversations;
 mod cost;
 mod crm;
+mod dashboards;
 mod embeddings;
 mod errors;
 mod events;
