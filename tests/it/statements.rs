@@ -109,3 +109,42 @@ async fn sibling_relationship_fields_share_one_batch() {
     assert_eq!(count(&one), count(&both));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_reference_loads_with_the_references_its_selection_asks_for() {
+    // `assignee { user { … } }`: the statement loading the tasks' memberships joins their
+    // users (Membership's `user` is declared by its column), so asking for the users costs
+    // no statement, also through a fragment. They are those their own loader gives:
+    // `node(id:)` loads a plain membership, whose `user` loads by id.
+    let app = TestApp::spawn().await;
+    let token = portfolio(&app, "joined@example.com", 3, 4).await;
+    let count = |r: &serde_json::Value| r["extensions"]["sqlStatements"].as_u64().expect("sqlStatements");
+    let tasks = |f: &str| format!("{{ organization {{ projects {{ nodes {{ tasks {{ nodes {{ {f} }} }} }} }} }} }}");
+    let plain = app.gql(Some(&token), &tasks("assignee { id }"), json!({})).await;
+    let joined = app.gql(Some(&token), &tasks("assignee { id role user { email firstName } }"), json!({})).await;
+    let via_fragment =
+        format!("{} fragment U on Membership {{ role user {{ email firstName }} }}", tasks("assignee { id ...U }"));
+    let fragment = app.gql(Some(&token), &via_fragment, json!({})).await;
+    assert_eq!(count(&joined), count(&plain), "the user comes with its membership");
+    assert_eq!(count(&fragment), count(&plain));
+    assert_eq!(data(&fragment), data(&joined));
+    let mut seen = 0;
+    for project in data(&joined)["organization"]["projects"]["nodes"].as_array().expect("projects") {
+        for task in project["tasks"]["nodes"].as_array().expect("tasks") {
+            let assignee = &task["assignee"];
+            let alone = app
+                .gql(
+                    Some(&token),
+                    "query($id: ID!) { node(id: $id) { ... on Membership { role user { email firstName } } } }",
+                    json!({ "id": assignee["id"] }),
+                )
+                .await;
+            assert_eq!(data(&alone)["node"]["user"], assignee["user"]);
+            assert_eq!(data(&alone)["node"]["role"], assignee["role"]);
+            assert!(assignee["user"]["email"].as_str().is_some_and(|e| e.contains('@')), "{assignee}");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 12);
+    app.finish().await;
+}

@@ -20,6 +20,7 @@ pub mod gql;
 pub mod id;
 pub mod idempotency;
 pub mod input;
+pub mod joined;
 pub mod kpi;
 pub mod live;
 pub mod loader;

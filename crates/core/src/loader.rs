@@ -46,7 +46,8 @@ pub fn failed(e: &LoadError) -> AppError {
     }
 }
 
-fn uuid_of(v: sea_orm::Value) -> Option<Uuid> {
+/// The id a `Uuid` value holds.
+pub(crate) fn uuid_of(v: sea_orm::Value) -> Option<Uuid> {
     match v {
         sea_orm::Value::Uuid(Some(u)) => Some(u),
         _ => None,
@@ -83,7 +84,8 @@ async fn whole_rows<E: EntityTrait>(db: &TxDb, select: Select<E>) -> Result<Vec<
     crate::projection::models::<E>(&rows).map_err(db_error)
 }
 
-fn pk_column<E: EntityTrait>() -> E::Column {
+/// The primary key column of `E`.
+pub(crate) fn pk_column<E: EntityTrait>() -> E::Column {
     match E::PrimaryKey::iter().next() {
         Some(pk) => pk.into_column(),
         None => unreachable!("every entity has a primary key"),

@@ -5,6 +5,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use async_graphql::dynamic::{Field, FieldFuture, FieldValue, InputValue, Object, ResolverContext, TypeRef};
+use sea_orm::{EntityTrait, ModelTrait};
 use uuid::Uuid;
 
 use super::{NodeFetcher, parent, prop};
@@ -179,8 +180,7 @@ where
             let Some(id) = get(parent::<P>(&ctx)?) else {
                 return Ok(None);
             };
-            let req = &RequestCtx::of(&ctx)?;
-            Ok(crate::loader::by_id::<N::Entity>(req, id).await?.map(FieldValue::owned_any))
+            Ok(load_ref::<N>(&ctx, id).await?)
         })
     })
     .description(desc)
@@ -196,14 +196,86 @@ where
     Field::new(name, N::nn(), move |ctx| {
         FieldFuture::new(async move {
             let id = get(parent::<P>(&ctx)?);
-            let req = &RequestCtx::of(&ctx)?;
-            let row = crate::loader::by_id::<N::Entity>(req, id)
-                .await?
-                .ok_or_else(|| AppError::internal(format!("dangling reference {id}")))?;
-            Ok(Some(FieldValue::owned_any(row)))
+            Ok(Some(load_ref::<N>(&ctx, id).await?.ok_or_else(|| dangling(id))?))
         })
     })
     .description(desc)
+}
+
+/// A reference of `P`'s rows to one `N`, held in column `col`; nullable. Declared by its
+/// column, it is loaded with a `P` row that a reference field loads, when the selection
+/// asks for both (one statement, see [`crate::joined`]); otherwise as [`ref_field`].
+pub fn ref_col<P, N>(name: &str, desc: &str, col: <P::Entity as EntityTrait>::Column) -> Field
+where
+    P: NodeType,
+    N: NodeType,
+    Model<P>: Clone + Send + Sync + 'static,
+    Model<N>: Clone + Send + Sync + 'static,
+{
+    crate::joined::declare::<P::Entity, N::Entity>(name, col);
+    Field::new(name, N::nullable(), move |ctx| {
+        FieldFuture::new(async move {
+            if let Some(row) = preloaded::<P, N>(&ctx) {
+                return Ok(row);
+            }
+            let Some(id) = crate::loader::uuid_of(parent::<Model<P>>(&ctx)?.get(col)) else {
+                return Ok(None);
+            };
+            Ok(load_ref::<N>(&ctx, id).await?)
+        })
+    })
+    .description(desc)
+}
+
+/// [`ref_col`] for a required reference; a dangling one is INTERNAL (FKs forbid it).
+pub fn ref_col_nn<P, N>(name: &str, desc: &str, col: <P::Entity as EntityTrait>::Column) -> Field
+where
+    P: NodeType,
+    N: NodeType,
+    Model<P>: Clone + Send + Sync + 'static,
+    Model<N>: Clone + Send + Sync + 'static,
+{
+    crate::joined::declare::<P::Entity, N::Entity>(name, col);
+    Field::new(name, N::nn(), move |ctx| {
+        FieldFuture::new(async move {
+            let value = parent::<Model<P>>(&ctx)?.get(col);
+            let id = crate::loader::uuid_of(value).ok_or_else(|| AppError::internal("reference without an id"))?;
+            let row = match preloaded::<P, N>(&ctx) {
+                Some(row) => row,
+                None => load_ref::<N>(&ctx, id).await?,
+            };
+            Ok(Some(row.ok_or_else(|| dangling(id))?))
+        })
+    })
+    .description(desc)
+}
+
+fn dangling(id: Uuid) -> AppError {
+    AppError::internal(format!("dangling reference {id}"))
+}
+
+/// The row of reference field `ctx.field()` that was loaded with the parent `P` row
+/// (see [`crate::joined`]); `None` when it was not.
+fn preloaded<P: NodeType, N: NodeType>(ctx: &ResolverContext<'_>) -> Option<Option<FieldValue<'static>>>
+where
+    Model<P>: Send + Sync + 'static,
+    Model<N>: Send + Sync + 'static,
+{
+    crate::joined::preloaded::<Model<P>, Model<N>>(ctx.parent_value, ctx.field().name())
+}
+
+/// Row `id` of `N` for a reference field, with those of its references that the
+/// selection under the field asks for and its statement can join.
+async fn load_ref<N>(ctx: &ResolverContext<'_>, id: Uuid) -> AppResult<Option<FieldValue<'static>>>
+where
+    N: NodeType,
+    Model<N>: Clone + Send + Sync + 'static,
+{
+    let req = &RequestCtx::of(ctx)?;
+    Ok(match crate::joined::wanted::<N::Entity>(ctx) {
+        None => crate::loader::by_id::<N::Entity>(req, id).await?.map(FieldValue::owned_any),
+        Some(joins) => crate::joined::by_id_with::<N::Entity>(req, id, joins).await?.map(FieldValue::owned_any),
+    })
 }
 
 /// A connection of the parent's children through `R` (batched per level).
@@ -211,7 +283,7 @@ pub fn page_field<P, R>(name: &str, desc: &str, get: fn(&P) -> Uuid) -> Field
 where
     P: Any + Send + Sync,
     R: crate::loader::PagedChildOf,
-    <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
+    <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
 {
     page_field_for::<P, R>(None, name, desc, get)
 }
@@ -222,7 +294,7 @@ pub fn page_field_for<P, R>(perm: Option<crate::Permission>, name: &str, desc: &
 where
     P: Any + Send + Sync,
     R: crate::loader::PagedChildOf,
-    <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
+    <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
 {
     let spec = R::spec();
     let field = Field::new(name, TypeRef::named_nn(format!("{}Connection", spec.node)), move |ctx| {
@@ -248,7 +320,7 @@ pub fn list_field<E, F>(
     base: F,
 ) -> Field
 where
-    E: sea_orm::EntityTrait + Send + Sync,
+    E: EntityTrait + Send + Sync,
     E::Model: Clone + Send + Sync + 'static,
     F: Fn(&ResolverContext<'_>, &RequestCtx) -> AppResult<sea_orm::Select<E>> + Send + Sync + 'static,
 {
@@ -305,12 +377,12 @@ pub fn through_field<P, R, N>(
     name: &str,
     desc: &str,
     get: fn(&P) -> Uuid,
-    target: fn(&<R::Entity as sea_orm::EntityTrait>::Model) -> Option<Uuid>,
+    target: fn(&<R::Entity as EntityTrait>::Model) -> Option<Uuid>,
 ) -> Field
 where
     P: Any + Send + Sync,
     R: crate::loader::ChildOf,
-    <R::Entity as sea_orm::EntityTrait>::Model: Clone + Send + Sync + 'static,
+    <R::Entity as EntityTrait>::Model: Clone + Send + Sync + 'static,
     N: NodeType,
     Model<N>: Clone + Send + Sync + 'static,
 {

@@ -303,12 +303,14 @@ impl SchemaParts {
     }
 }
 
-/// The parent object of the field being resolved, as `T` (held directly, or shared as
-/// `Arc<T>` by a loader).
+/// The parent object of the field being resolved, as `T` (held directly, shared as
+/// `Arc<T>` by a loader, or loaded with some of its references, [`crate::joined`]).
 pub fn parent<'a, T: Any>(ctx: &ResolverContext<'a>) -> AppResult<&'a T> {
     let v = &ctx.parent_value;
     v.downcast_ref::<T>()
         .or_else(|| v.downcast_ref::<Arc<T>>().map(Arc::as_ref))
+        .or_else(|| v.downcast_ref::<Arc<crate::joined::Joined<T>>>().map(|j| j.row.as_ref()))
+        .or_else(|| v.downcast_ref::<crate::joined::Joined<T>>().map(|j| j.row.as_ref()))
         .ok_or_else(|| AppError::internal("unexpected parent type"))
 }
 

@@ -4,7 +4,7 @@ use async_graphql::Value;
 use async_graphql::dynamic::TypeRef;
 use opsgraph_core::gql::json;
 use opsgraph_core::gql::{
-    SchemaParts, datetime, enum_value, node_object, opt, page_field, page_field_for, prop, prop_for, ref_field, scalar,
+    SchemaParts, datetime, enum_value, node_object, opt, page_field, page_field_for, prop, prop_for, ref_col, scalar,
 };
 use opsgraph_org::nodes::Membership;
 use opsgraph_work::loader::ProjectsOfClient;
@@ -38,7 +38,7 @@ pub fn register(parts: &mut SchemaParts) {
     parts.object(
         node_object::<Account>("A client company (or a prospect).")
             .field(prop::<A>("name", nn(TypeRef::STRING), "Company name.", |a| a.name.clone().into()))
-            .field(ref_field::<A, Industry>("industry", "Industry.", |a| a.industry_id))
+            .field(ref_col::<Account, Industry>("industry", "Industry.", account::Column::IndustryId))
             .field(prop::<A>("size", TypeRef::named("AccountSize"), "Size band.", |a| {
                 a.size.as_deref().map(enum_value).unwrap_or(Value::Null)
             }))
@@ -47,7 +47,7 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<A>("city", s(), "City.", |a| opt(a.city.clone())))
             .field(prop::<A>("country", s(), "Country (ISO 3166 alpha-2).", |a| opt(a.country.clone())))
             .field(prop_for::<A>(CRM, "status", AccountStatus::nn(), "Status.", |a| enum_value(&a.status)))
-            .field(ref_field::<A, Membership>("owner", "Who looks after it.", |a| a.owner_id))
+            .field(ref_col::<Account, Membership>("owner", "Who looks after it.", account::Column::OwnerId))
             .field(prop_for::<A>(CRM, "tags", TypeRef::named_nn_list_nn(TypeRef::STRING), "Tags.", |a| tags(&a.tags)))
             .field(prop_for::<A>(CRM, "customFields", nn(scalar::JSON), "Custom fields.", |a| json(&a.custom_fields)))
             .field(page_field_for::<A, ContactsOfAccount>(Some(CRM), "contacts", "Its contacts.", |a| a.id))
@@ -62,7 +62,7 @@ pub fn register(parts: &mut SchemaParts) {
     );
     parts.object(
         node_object::<Contact>("A person at an account, or a standalone lead.")
-            .field(ref_field::<C, Account>("account", "Their account.", |c| c.account_id))
+            .field(ref_col::<Contact, Account>("account", "Their account.", contact::Column::AccountId))
             .field(prop::<C>("firstName", nn(TypeRef::STRING), "Given name.", |c| c.first_name.clone().into()))
             .field(prop::<C>("lastName", nn(TypeRef::STRING), "Family name.", |c| c.last_name.clone().into()))
             .field(prop::<C>("fullName", nn(TypeRef::STRING), "Given and family name.", |c| {
@@ -74,7 +74,7 @@ pub fn register(parts: &mut SchemaParts) {
             .field(prop::<C>("company", s(), "Company name (leads without an account).", |c| opt(c.company.clone())))
             .field(prop::<C>("source", s(), "Where they came from.", |c| opt(c.source.clone())))
             .field(prop::<C>("status", ContactStatus::nn(), "Status.", |c| enum_value(&c.status)))
-            .field(ref_field::<C, Membership>("owner", "Who looks after them.", |c| c.owner_id))
+            .field(ref_col::<Contact, Membership>("owner", "Who looks after them.", contact::Column::OwnerId))
             .field(prop::<C>("leadScore", nn(TypeRef::INT), "Lead score.", |c| c.lead_score.into()))
             .field(prop::<C>("lastContactedAt", TypeRef::named(scalar::DATE_TIME), "Last interaction.", |c| {
                 c.last_contacted_at.as_ref().map(datetime).unwrap_or(Value::Null)

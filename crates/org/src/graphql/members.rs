@@ -13,7 +13,7 @@ use opsgraph_core::filter::{FieldKind as K, ff};
 use opsgraph_core::gql::payload;
 use opsgraph_core::gql::{
     GqlEnum, Money, SchemaParts, enum_value, mutation, node_mutation, node_object, opt, page_field, parent,
-    payload_value, prop, ref_field, ref_field_nn, scalar,
+    payload_value, prop, ref_col, ref_col_nn, scalar,
 };
 use opsgraph_core::input::Id;
 use opsgraph_core::loader::failed;
@@ -291,12 +291,12 @@ fn member_rate_object() -> Object {
 fn membership_object() -> Object {
     type M = membership::Model;
     node_object::<Membership>("A person inside an organisation: role and employee profile.")
-        .field(ref_field_nn::<M, User>("user", "The person's identity.", |m| m.user_id))
-        .field(ref_field_nn::<M, Organization>("organization", "The organisation.", |m| m.org_id))
+        .field(ref_col_nn::<Membership, User>("user", "The person's identity.", membership::Column::UserId))
+        .field(ref_col_nn::<Membership, Organization>("organization", "The organisation.", membership::Column::OrgId))
         .field(prop::<M>("role", Role::nn(), "Role in the organisation.", |m| enum_value(&m.role)))
         .field(prop::<M>("jobTitle", nullable(S), "Job title.", |m| opt(m.job_title.clone())))
         .field(prop::<M>("department", nullable(S), "Department.", |m| opt(m.department.clone())))
-        .field(ref_field::<M, Membership>("manager", "Line manager.", |m| m.manager_id))
+        .field(ref_col::<Membership, Membership>("manager", "Line manager.", membership::Column::ManagerId))
         .field(page_field::<M, ReportsOf>("directReports", "Active members this person manages.", |m| m.id))
         .field(prop::<M>("hireDate", nullable(scalar::DATE), "Hire date.", |m| opt(m.hire_date.map(|d| d.to_string()))))
         .field(rate_field("costRate", "Internal cost per hour today (needs RatesRead unless it is your own).", |r| {

@@ -18,7 +18,7 @@ use opsgraph_core::Permission;
 use opsgraph_core::filter::{FieldKind as K, ff};
 use opsgraph_core::gql::{
     Money, SchemaParts, datetime, enum_value, list_field, money_field, node_mutation, node_object, opt, page_field,
-    parent, payload, payload_value, prop, ref_field,
+    parent, payload, payload_value, prop, ref_col,
 };
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
@@ -122,8 +122,8 @@ fn project_type(parts: &mut SchemaParts) {
                 opt(p.description.clone())
             }))
             .field(prop::<P>("status", ProjectStatus::nn(), "Lifecycle status.", |p| enum_value(&p.status)))
-            .field(ref_field::<P, Membership>("manager", "The project manager.", |p| p.manager_id))
-            .field(ref_field::<P, Team>("team", "The owning team.", |p| p.team_id))
+            .field(ref_col::<Project, Membership>("manager", "The project manager.", project::Column::ManagerId))
+            .field(ref_col::<Project, Team>("team", "The owning team.", project::Column::TeamId))
             .field(prop::<P>("startDate", TypeRef::named(scalar::DATE), "Start date.", |p| {
                 opt(p.start_date.map(|d| d.to_string()))
             }))

@@ -24,7 +24,7 @@ use async_graphql::dynamic::{Field, FieldFuture, FieldValue, Object, TypeRef};
 use opsgraph_core::filter::{self, FieldKind as K, Relation, ff};
 use opsgraph_core::gql::{
     SchemaParts, datetime, enum_value, node_mutation, node_object, opt, page_field, parent, payload, payload_value,
-    prop, ref_field, ref_field_nn,
+    prop, ref_col, ref_col_nn,
 };
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
 use opsgraph_core::{Permission, RequestCtx};
@@ -228,11 +228,11 @@ fn task_type(parts: &mut SchemaParts) {
             .field(prop::<T>("kind", TaskKind::nn(), "Kind of work.", |t| enum_value(&t.kind)))
             .field(prop::<T>("status", TaskStatus::nn(), "Workflow status.", |t| enum_value(&t.status)))
             .field(prop::<T>("priority", TaskPriority::nn(), "Priority.", |t| enum_value(&t.priority)))
-            .field(ref_field_nn::<T, Project>("project", "The project.", |t| t.project_id))
-            .field(ref_field::<T, Task>("parent", "The parent task.", |t| t.parent_id))
+            .field(ref_col_nn::<Task, Project>("project", "The project.", task::Column::ProjectId))
+            .field(ref_col::<Task, Task>("parent", "The parent task.", task::Column::ParentId))
             .field(page_field::<T, Subtasks>("subtasks", "Subtasks.", |t| t.id))
-            .field(ref_field::<T, Membership>("assignee", "Who does it.", |t| t.assignee_id))
-            .field(ref_field::<T, Membership>("reporter", "Who created it.", |t| t.reporter_id))
+            .field(ref_col::<Task, Membership>("assignee", "Who does it.", task::Column::AssigneeId))
+            .field(ref_col::<Task, Membership>("reporter", "Who created it.", task::Column::ReporterId))
             .field(prop::<T>("startDate", TypeRef::named(scalar::DATE), "Start date.", |t| {
                 opt(t.start_date.map(|d| d.to_string()))
             }))
