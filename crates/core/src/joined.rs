@@ -36,6 +36,7 @@ use crate::context::RequestCtx;
 use crate::db::TxDb;
 use crate::error::AppResult;
 use crate::loader::{LoadError, any_of, db_error, failed, pk_column, uuid_of};
+use crate::projection::Prefixed;
 
 type Shared = Arc<dyn Any + Send + Sync>;
 
@@ -91,8 +92,14 @@ trait Join<E>: Send + Sync {
     fn read(&self, row: &QueryResult, prefix: &str, seen: &mut Seen) -> Result<Option<Shared>, DbErr>;
 }
 
-/// The rows a statement's joins decoded so far, by join (its address) and id.
-type Seen = HashMap<(usize, Uuid), Shared>;
+/// What reading a statement's joins learnt so far: the rows decoded, by join (its address)
+/// and id, and each join's positional decoder (`Option<Prefixed<T>>`, built on its first
+/// row).
+#[derive(Default)]
+struct Seen {
+    rows: HashMap<(usize, Uuid), Shared>,
+    plans: HashMap<usize, Box<dyn Any>>,
+}
 
 /// A reference of `E`'s rows declared by its column: what a statement can join.
 trait Declared<E>: Send + Sync {
@@ -167,20 +174,34 @@ where
     }
 
     fn read(&self, row: &QueryResult, prefix: &str, seen: &mut Seen) -> Result<Option<Shared>, DbErr> {
-        let Some(id) = row.try_get::<Option<Uuid>>(prefix, pk_column::<T>().as_str())? else {
-            return Ok(None);
+        let addr = std::ptr::from_ref(self).addr();
+        let pg = row.try_as_pg_row();
+        if !seen.plans.contains_key(&addr) {
+            let plan = match pg {
+                Some(pg) => Prefixed::<T>::new(pg, prefix, pk_column::<T>())?,
+                None => None,
+            };
+            seen.plans.insert(addr, Box::new(plan));
+        }
+        let plan = seen.plans.get(&addr).and_then(|p| p.downcast_ref::<Option<Prefixed<T>>>()).and_then(Option::as_ref);
+        let id = match (plan, pg) {
+            (Some(plan), Some(pg)) => plan.id(pg)?,
+            _ => row.try_get::<Option<Uuid>>(prefix, pk_column::<T>().as_str())?,
         };
-        let key = (std::ptr::from_ref(self).addr(), id);
-        if let Some(known) = seen.get(&key) {
+        let Some(id) = id else { return Ok(None) };
+        if let Some(known) = seen.rows.get(&(addr, id)) {
             return Ok(Some(known.clone()));
         }
-        let model = T::Model::from_query_result(row, prefix)?;
+        let model = match (plan, pg) {
+            (Some(plan), Some(pg)) => plan.decode(pg)?,
+            _ => T::Model::from_query_result(row, prefix)?,
+        };
         let mut refs = Vec::with_capacity(self.nested.len());
         for (i, n) in self.nested.iter().enumerate() {
             refs.push((n.field().clone(), n.read(row, &format!("{prefix}{i}_"), seen)?));
         }
         let node = Joined::node(model, refs);
-        seen.insert(key, node.clone());
+        seen.rows.insert((addr, id), node.clone());
         Ok(Some(node))
     }
 }
@@ -286,7 +307,7 @@ impl<E: EntityTrait> Joins<E> {
     /// The joined rows of each of `rows`.
     pub(crate) fn read_all(&self, rows: &[QueryResult]) -> Result<Vec<Refs>, DbErr> {
         let prefixes: Vec<String> = (0..self.joins.len()).map(|i| format!("__j{i}_")).collect();
-        let mut seen = Seen::new();
+        let mut seen = Seen::default();
         rows.iter()
             .map(|row| {
                 let mut refs = Vec::with_capacity(self.joins.len());

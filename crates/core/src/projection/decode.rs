@@ -167,12 +167,14 @@ impl<E: EntityTrait> Plan<E>
 where
     E::Model: 'static,
 {
-    /// The plan for a result whose rows look like `row`; `None` when `E` has no blank.
-    fn new(row: &PgRow) -> Result<Option<Self>, DbErr> {
+    /// The plan for a result whose rows look like `row`, reading the columns named
+    /// `{prefix}{column}`; `None` when `E` has no blank.
+    fn new(row: &PgRow, prefix: &str) -> Result<Option<Self>, DbErr> {
         let Some(blank) = cached_blank::<E>() else { return Ok(None) };
         let mut reads = Vec::new();
         for (i, c) in row.columns().iter().enumerate() {
-            let Some(col) = E::Column::iter().find(|col| col.as_str() == c.name()) else { continue };
+            let Some(name) = c.name().strip_prefix(prefix) else { continue };
+            let Some(col) = E::Column::iter().find(|col| col.as_str() == name) else { continue };
             let Some(kind) = Kind::of(&blank.get(col)) else { return Ok(None) };
             if !kind.accepts(c.type_info()) {
                 return Err(DbErr::Type(format!("column {} does not decode as {kind:?}", c.name())));
@@ -199,7 +201,7 @@ where
     E::Model: 'static,
 {
     let plan = match rows.first().and_then(QueryResult::try_as_pg_row) {
-        Some(first) => Plan::<E>::new(first)?,
+        Some(first) => Plan::<E>::new(first, "")?,
         None => None,
     };
     let mut out = Vec::with_capacity(rows.len());
@@ -210,6 +212,38 @@ where
         }
     }
     Ok(out)
+}
+
+/// Rows of `E` joined into a result under the column names `{prefix}{column}` (see
+/// [`crate::joined`]), decoded by position like [`models`].
+pub(crate) struct Prefixed<E: EntityTrait> {
+    plan: Plan<E>,
+    id: usize,
+}
+
+impl<E: EntityTrait> Prefixed<E>
+where
+    E::Model: 'static,
+{
+    /// For a result whose rows look like `row`; `None` when `E` has no blank or the
+    /// result has no `{prefix}{id}` column (then rows decode by name).
+    pub(crate) fn new(row: &PgRow, prefix: &str, id: E::Column) -> Result<Option<Self>, DbErr> {
+        let Some(plan) = Plan::<E>::new(row, prefix)? else { return Ok(None) };
+        let Some(&(_, at, _)) = plan.reads.iter().find(|(c, _, _)| c.as_str() == id.as_str()) else {
+            return Ok(None);
+        };
+        Ok(Some(Prefixed { plan, id: at }))
+    }
+
+    /// The joined row's id; `None` when the join found none.
+    pub(crate) fn id(&self, row: &PgRow) -> Result<Option<uuid::Uuid>, DbErr> {
+        row.try_get_unchecked(self.id).map_err(|e| DbErr::Type(format!("joined id: {e}")))
+    }
+
+    /// The joined row.
+    pub(crate) fn decode(&self, row: &PgRow) -> Result<E::Model, DbErr> {
+        self.plan.decode(row)
+    }
 }
 
 #[cfg(test)]

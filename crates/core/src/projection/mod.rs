@@ -11,7 +11,7 @@
 
 mod decode;
 
-pub(crate) use decode::models;
+pub(crate) use decode::{Prefixed, models};
 use sea_orm::{EntityTrait, IdenStatic, Iterable, QuerySelect, Select};
 
 /// Bit of `col` among the entity's columns (`None` past 64 columns).
