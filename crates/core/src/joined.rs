@@ -18,6 +18,7 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::{Arc, LazyLock, RwLock};
@@ -176,12 +177,12 @@ where
     fn read(&self, row: &QueryResult, prefix: &str, seen: &mut Seen) -> Result<Option<Shared>, DbErr> {
         let addr = std::ptr::from_ref(self).addr();
         let pg = row.try_as_pg_row();
-        if !seen.plans.contains_key(&addr) {
+        if let Entry::Vacant(slot) = seen.plans.entry(addr) {
             let plan = match pg {
                 Some(pg) => Prefixed::<T>::new(pg, prefix, pk_column::<T>())?,
                 None => None,
             };
-            seen.plans.insert(addr, Box::new(plan));
+            slot.insert(Box::new(plan));
         }
         let plan = seen.plans.get(&addr).and_then(|p| p.downcast_ref::<Option<Prefixed<T>>>()).and_then(Option::as_ref);
         let id = match (plan, pg) {
