@@ -212,19 +212,7 @@ where
     Model<P>: Clone + Send + Sync + 'static,
     Model<N>: Clone + Send + Sync + 'static,
 {
-    crate::joined::declare::<P::Entity, N::Entity>(name, col);
-    Field::new(name, N::nullable(), move |ctx| {
-        FieldFuture::new(async move {
-            if let Some(row) = preloaded::<P, N>(&ctx) {
-                return Ok(row);
-            }
-            let Some(id) = crate::loader::uuid_of(parent::<Model<P>>(&ctx)?.get(col)) else {
-                return Ok(None);
-            };
-            Ok(load_ref::<N>(&ctx, id).await?)
-        })
-    })
-    .description(desc)
+    col_field::<P, N>(name, N::nullable(), desc, col, false)
 }
 
 /// [`ref_col`] for a required reference; a dangling one is INTERNAL (FKs forbid it).
@@ -235,16 +223,37 @@ where
     Model<P>: Clone + Send + Sync + 'static,
     Model<N>: Clone + Send + Sync + 'static,
 {
+    col_field::<P, N>(name, N::nn(), desc, col, true)
+}
+
+/// [`ref_col`] (`required`: [`ref_col_nn`]) of type `ty`.
+fn col_field<P, N>(
+    name: &str,
+    ty: TypeRef,
+    desc: &str,
+    col: <P::Entity as EntityTrait>::Column,
+    required: bool,
+) -> Field
+where
+    P: NodeType,
+    N: NodeType,
+    Model<P>: Clone + Send + Sync + 'static,
+    Model<N>: Clone + Send + Sync + 'static,
+{
     crate::joined::declare::<P::Entity, N::Entity>(name, col);
-    Field::new(name, N::nn(), move |ctx| {
+    Field::new(name, ty, move |ctx| {
         FieldFuture::new(async move {
-            let value = parent::<Model<P>>(&ctx)?.get(col);
-            let id = crate::loader::uuid_of(value).ok_or_else(|| AppError::internal("reference without an id"))?;
-            let row = match preloaded::<P, N>(&ctx) {
-                Some(row) => row,
-                None => load_ref::<N>(&ctx, id).await?,
+            let id = crate::loader::uuid_of(parent::<Model<P>>(&ctx)?.get(col));
+            let row = match (preloaded::<P, N>(&ctx), id) {
+                (Some(row), _) => row,
+                (None, Some(id)) => load_ref::<N>(&ctx, id).await?,
+                (None, None) => None,
             };
-            Ok(Some(row.ok_or_else(|| dangling(id))?))
+            match (row, id) {
+                (None, Some(id)) if required => Err(dangling(id).into()),
+                (None, None) if required => Err(AppError::internal("required reference without an id").into()),
+                (row, _) => Ok(row),
+            }
         })
     })
     .description(desc)
