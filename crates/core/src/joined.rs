@@ -50,11 +50,11 @@ pub struct Joined<M> {
 
 /// The rows of the references joined with one row, by field: each `Arc<M>`, or
 /// `Arc<Joined<M>>` when references of it were joined too; `None` when the join found none.
-pub(crate) type Refs = Vec<(Arc<str>, Option<Shared>)>;
+type Refs = Vec<(Arc<str>, Option<Shared>)>;
 
 impl<M: Send + Sync + 'static> Joined<M> {
     /// `row` with `refs`, shared as a node value (`row` alone when there are none).
-    pub(crate) fn node(row: M, refs: Refs) -> Shared {
+    fn node(row: M, refs: Refs) -> Shared {
         if refs.is_empty() { Arc::new(row) } else { Arc::new(Joined { row: Arc::new(row), refs }) }
     }
 }
@@ -67,8 +67,7 @@ where
     PM: Send + Sync + 'static,
     TM: Send + Sync + 'static,
 {
-    let joined =
-        parent.downcast_ref::<Arc<Joined<PM>>>().map(Arc::as_ref).or_else(|| parent.downcast_ref::<Joined<PM>>())?;
+    let joined = parent.downcast_ref::<Arc<Joined<PM>>>()?;
     let (_, row) = joined.refs.iter().find(|(name, _)| &**name == field)?;
     let Some(row) = row.clone() else { return Some(None) };
     match row.downcast::<Joined<TM>>() {
@@ -251,9 +250,10 @@ fn joins_in<'a, E: 'static>(fields: impl Iterator<Item = SelectionField<'a>>, de
     joins
 }
 
-/// The joins a row of `E` takes for the selection `fields` on it; `None` when none.
-pub(crate) fn wanted_in<'a, E: 'static>(fields: impl Iterator<Item = SelectionField<'a>>) -> Option<Joins<E>> {
-    let joins = joins_in::<E>(fields, 0);
+/// The joins of the row that `ctx`'s reference field loads, for the selection under it;
+/// `None` when there are none.
+pub(crate) fn wanted<E: 'static>(ctx: &ResolverContext<'_>) -> Option<Joins<E>> {
+    let joins = joins_in::<E>(ctx.field().selection_set(), 0);
     if joins.is_empty() {
         return None;
     }
@@ -263,11 +263,6 @@ pub(crate) fn wanted_in<'a, E: 'static>(fields: impl Iterator<Item = SelectionFi
         key.push(',');
     }
     Some(Joins { key: key.into(), joins: Arc::new(joins) })
-}
-
-/// The joins of the row that `ctx`'s reference field loads, for the selection under it.
-pub(crate) fn wanted<E: 'static>(ctx: &ResolverContext<'_>) -> Option<Joins<E>> {
-    wanted_in::<E>(ctx.field().selection_set())
 }
 
 /// The references one statement joins; equal when they join the same.
@@ -297,16 +292,16 @@ impl<E> Hash for Joins<E> {
 }
 
 impl<E: EntityTrait> Joins<E> {
-    /// Adds the joins to `q`, a statement over rows of `E` named `from` (a table or an
-    /// alias).
-    pub(crate) fn add_to(&self, q: &mut SelectStatement, from: DynIden) {
+    /// Adds the joins to `q`, a statement over `E`'s table.
+    fn add_to(&self, q: &mut SelectStatement) {
+        let from = E::default().into_iden();
         for (i, j) in self.joins.iter().enumerate() {
             j.add(q, &format!("__j{i}"), &from);
         }
     }
 
     /// The joined rows of each of `rows`.
-    pub(crate) fn read_all(&self, rows: &[QueryResult]) -> Result<Vec<Refs>, DbErr> {
+    fn read_all(&self, rows: &[QueryResult]) -> Result<Vec<Refs>, DbErr> {
         let prefixes: Vec<String> = (0..self.joins.len()).map(|i| format!("__j{i}_")).collect();
         let mut seen = Seen::default();
         rows.iter()
@@ -364,7 +359,7 @@ where
     /// The rows of `ids` with the references of `joins`, in one statement.
     async fn rows(&self, joins: &Joins<E>, ids: &[Uuid]) -> Result<Vec<(E::Model, Refs)>, DbErr> {
         let mut select = E::find().filter(any_of(pk_column::<E>(), ids));
-        joins.add_to(QueryTrait::query(&mut select), E::default().into_iden());
+        joins.add_to(QueryTrait::query(&mut select));
         let db = self.0.as_ref();
         let rows = db.query_all_raw(select.build(db.get_database_backend())).await?;
         let models = crate::projection::models::<E>(&rows)?;
@@ -443,7 +438,7 @@ mod tests {
     fn a_reference_and_its_own_join_under_their_aliases() {
         let joins = owner_with_boss();
         let mut select = thing::Entity::find();
-        joins.add_to(QueryTrait::query(&mut select), thing::Entity.into_iden());
+        joins.add_to(QueryTrait::query(&mut select));
         let sql = select.build(DbBackend::Postgres).to_string();
         assert!(sql.starts_with(r#"SELECT "things"."id", "things"."owner_id", "__j0"."id" AS "__j0_id""#), "{sql}");
         assert!(sql.contains(r#""__j0_0"."boss_id" AS "__j0_0_boss_id""#), "{sql}");

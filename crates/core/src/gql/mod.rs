@@ -310,7 +310,6 @@ pub fn parent<'a, T: Any>(ctx: &ResolverContext<'a>) -> AppResult<&'a T> {
     v.downcast_ref::<T>()
         .or_else(|| v.downcast_ref::<Arc<T>>().map(Arc::as_ref))
         .or_else(|| v.downcast_ref::<Arc<crate::joined::Joined<T>>>().map(|j| j.row.as_ref()))
-        .or_else(|| v.downcast_ref::<crate::joined::Joined<T>>().map(|j| j.row.as_ref()))
         .ok_or_else(|| AppError::internal("unexpected parent type"))
 }
 
