@@ -148,3 +148,38 @@ async fn a_reference_loads_with_the_references_its_selection_asks_for() {
     assert_eq!(seen, 12);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn statements_released_together_share_one_round_trip() {
+    // A project's `tasks`, `milestones` and `risks` are three loaders released in the same
+    // batch round: their three statements go out behind one `Sync` (`core::db::pipeline`).
+    // One statement per round trip would make as many round trips as statements.
+    let app = TestApp::spawn().await;
+    let token = portfolio(&app, "pipeline@example.com", 2, 3).await;
+    let count = |r: &serde_json::Value, k: &str| r["extensions"][k].as_u64().unwrap_or_else(|| panic!("{k}: {r}"));
+    const PAGES: &str = "tasks(first: 5) { nodes { title } } milestones(first: 5) { nodes { name } } \
+                         risks(first: 5) { nodes { title } }";
+    let list = app
+        .gql(Some(&token), &format!("{{ organization {{ projects {{ nodes {{ id {PAGES} }} }} }} }}"), json!({}))
+        .await;
+    let project = &data(&list)["organization"]["projects"]["nodes"][0];
+    let together = app
+        .gql(
+            Some(&token),
+            &format!("query($id: ID!) {{ node(id: $id) {{ ... on Project {{ {PAGES} }} }} }}"),
+            json!({ "id": project["id"] }),
+        )
+        .await;
+    let pages = &data(&together)["node"];
+    for page in ["tasks", "milestones", "risks"] {
+        assert!(pages[page]["nodes"].as_array().is_some_and(|n| !n.is_empty()), "{page}: {together}");
+        assert_eq!(pages[page], project[page], "the same {page} as through the list");
+    }
+    // The project by id, then the three pages.
+    assert_eq!(count(&together, "sqlStatements"), 4, "{together}");
+    assert_eq!(count(&together, "sqlRoundTrips"), 2, "{together}");
+    // The organization, its projects, then their pages: again the pages share a round trip.
+    let (statements, trips) = (count(&list, "sqlStatements"), count(&list, "sqlRoundTrips"));
+    assert_eq!(trips + 2, statements, "three pages in one round trip: {list}");
+    app.finish().await;
+}

@@ -281,3 +281,55 @@ async fn a_failed_or_dropped_transaction_leaves_its_connection_clean() {
     pool.close().await.expect("close");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn reads_sent_together_succeed_and_fail_as_they_would_one_by_one() {
+    let app = TestApp::spawn().await;
+    let mut opts = sea_orm::ConnectOptions::new(app.database_url());
+    opts.max_connections(1).min_connections(1).sqlx_logging(false);
+    let pool = sea_orm::Database::connect(opts).await.expect("one-connection pool");
+    let tenant = Tenant { org_id: Some(uuid::Uuid::now_v7()), ..Default::default() };
+    let read = |sql: &str, n: i32| Statement::from_sql_and_values(DbBackend::Postgres, sql, [n.into()]);
+    let value = |rows: &[sea_orm::QueryResult]| rows[0].try_get::<i32>("", "n").expect("n");
+
+    // Three reads of concurrent futures: one round trip, each its own rows.
+    let db = TxDb::lazy(&pool, tenant.clone());
+    let (a, b, c) = tokio::join!(
+        db.query_all_raw(read("SELECT $1::int AS n", 1)),
+        db.query_all_raw(read("SELECT $1::int + 1 AS n", 2)),
+        db.query_all_raw(read("SELECT n FROM generate_series(1, $1::int) AS n", 3)),
+    );
+    assert_eq!((value(&a.expect("a")), value(&b.expect("b"))), (1, 3));
+    assert_eq!(c.expect("c").len(), 3);
+    assert_eq!((db.statement_count(), db.round_trip_count()), (3, 1));
+    // A write runs alone.
+    let (w, r) = tokio::join!(
+        db.query_all_raw(read("WITH x AS (SELECT $1::int AS n) SELECT n FROM x", 4)),
+        db.query_all_raw(read("SELECT $1::int AS n", 5)),
+    );
+    assert_eq!((value(&w.expect("w")), value(&r.expect("r"))), (4, 5));
+    assert_eq!((db.statement_count(), db.round_trip_count()), (5, 3));
+    db.commit().await.expect("commit");
+
+    // The second of three fails: the first has its rows, the third did not run (in the
+    // aborted transaction it would have failed too).
+    let db = TxDb::lazy(&pool, tenant.clone());
+    let (a, b, c) = tokio::join!(
+        db.query_all_raw(read("SELECT $1::int AS n", 1)),
+        db.query_all_raw(read("SELECT 1 / ($1::int - 2) AS n", 2)),
+        db.query_all_raw(read("SELECT $1::int AS n", 3)),
+    );
+    assert_eq!(value(&a.expect("the first ran")), 1);
+    assert!(b.expect_err("division by zero").to_string().contains("division by zero"));
+    assert!(c.expect_err("not run").to_string().contains("not run"));
+    assert_eq!(db.round_trip_count(), 1);
+    db.rollback().await.expect("rollback");
+
+    // The connection is clean and answers the next transaction.
+    let db = TxDb::lazy(&pool, tenant);
+    let rows = db.query_all_raw(read("SELECT $1::int AS n", 7)).await.expect("next transaction");
+    assert_eq!(value(&rows), 7);
+    db.rollback().await.expect("rollback");
+    pool.close().await.expect("close");
+    app.finish().await;
+}

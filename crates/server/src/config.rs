@@ -207,7 +207,8 @@ pub struct Config {
     /// The embedding model new collections use (default: the local all-MiniLM-L6-v2).
     #[arg(long, env = "OPSGRAPH_EMBED_DEFAULT")]
     pub embed_default: Option<String>,
-    /// Adds `extensions.sqlStatements` to every response (for tests and profiling).
+    /// Adds `extensions.sqlStatements` and `sqlRoundTrips` to every response (for tests
+    /// and profiling).
     #[arg(long, env = "OPSGRAPH_EXPOSE_SQL_COUNT", default_value_t = false, action = clap::ArgAction::Set)]
     pub expose_sql_count: bool,
 }

@@ -248,7 +248,7 @@ async fn run(
         let _ = db.finish(false).await;
         return error_response(e);
     }
-    let before = db.statement_count();
+    let (before, trips_before) = (db.statement_count(), db.round_trip_count());
     let ctx = RequestCtx::driven(session, db.clone());
     let executed = AssertUnwindSafe(ctx.drive(state.schema.execute(req.data(ctx.clone())))).catch_unwind().await;
     let mut resp = match executed {
@@ -269,6 +269,7 @@ async fn run(
         state.prepared.remember(miss);
     }
     let statements = db.statement_count() - before;
+    let round_trips = db.round_trip_count() - trips_before;
     crate::metrics::global().work(operation, u64::from(statements), ctx.loader_batches());
     // Failed mutation fields were already rolled back to their savepoints; what `data`
     // acknowledges is committed. `data: null` (nothing ran, or a non-null root failed)
@@ -283,6 +284,7 @@ async fn run(
     }
     if cfg.expose_sql_count {
         resp.extensions.insert("sqlStatements".into(), async_graphql::Value::from(statements));
+        resp.extensions.insert("sqlRoundTrips".into(), async_graphql::Value::from(round_trips));
     }
     report_cost(state, &mut resp, &key, requested);
     if let Some(c) = ctx.ai_cost().filter(|_| commit) {

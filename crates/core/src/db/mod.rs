@@ -8,12 +8,13 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr, Statement, Values,
 };
 use sea_query_sqlx::SqlxValues;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, oneshot};
 
 use crate::spans;
 use txn::PgTxn;
 use uuid::Uuid;
 
+mod pipeline;
 mod txn;
 
 pub use txn::literal;
@@ -43,6 +44,10 @@ pub struct Tenant {
 pub struct TxDb {
     txn: Mutex<State>,
     statements: AtomicU32,
+    /// Round trips of those statements (several can share one: see [`pipeline`]).
+    round_trips: AtomicU32,
+    /// Statements waiting to go out together (see [`pipeline`]).
+    queue: pipeline::Queue,
     /// Statements running or waiting for the transaction.
     in_flight: AtomicUsize,
     pool: DatabaseConnection,
@@ -92,6 +97,12 @@ fn query(stmt: &mut Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
     sqlx::query_with(AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
 }
 
+/// [`query`] of a statement that stays with its caller (its values are copied).
+fn query_of(stmt: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
+    let values = stmt.values.clone().unwrap_or(Values(Vec::new()));
+    sqlx::query_with(AssertSqlSafe(stmt.sql.as_str()), SqlxValues(values))
+}
+
 /// Runs a statement that returns no rows.
 async fn exec(c: &mut PgConnection, mut stmt: Statement) -> Result<ExecResult, DbErr> {
     query(&mut stmt).execute(c).await.map(ExecResult::from).map_err(exec_err)
@@ -130,6 +141,8 @@ impl TxDb {
         TxDb {
             txn: Mutex::new(state),
             statements: AtomicU32::new(0),
+            round_trips: AtomicU32::new(0),
+            queue: pipeline::Queue::default(),
             in_flight: AtomicUsize::new(0),
             pool: pool.clone(),
             tenant: std::sync::Mutex::new(tenant),
@@ -181,6 +194,7 @@ impl TxDb {
 
     async fn raw(&self, sql: &str) -> Result<(), DbErr> {
         let _busy = InFlight::new(&self.in_flight);
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
         match &mut *self.opened().await? {
             State::Open(txn) => unprepared(txn.conn()?, sql).await.map(|_| ()),
             _ => Err(closed()),
@@ -194,6 +208,7 @@ impl TxDb {
     pub async fn query_one_literal(&self, sql: &str) -> Result<Option<QueryResult>, DbErr> {
         use tracing::Instrument as _;
         self.statements.fetch_add(1, Ordering::Relaxed);
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
         let _busy = InFlight::new(&self.in_flight);
         let run = async {
             let mut guard = self.txn.lock().await;
@@ -261,6 +276,12 @@ impl TxDb {
         self.statements.load(Ordering::Relaxed)
     }
 
+    /// Round trips of those statements so far: fewer than statements when some went
+    /// out together ([`pipeline`]).
+    pub fn round_trip_count(&self) -> u32 {
+        self.round_trips.load(Ordering::Relaxed)
+    }
+
     /// Commits. Later use of this handle fails.
     pub async fn commit(&self) -> Result<(), DbErr> {
         match std::mem::replace(&mut *self.txn.lock().await, State::Done) {
@@ -278,6 +299,38 @@ impl TxDb {
         }
     }
 
+    /// Queues `stmt`, lets concurrent fields queue theirs, then sends what is queued
+    /// (unless an earlier round trip carried it) and returns its rows. A statement whose
+    /// round trip was lost (the caller that sent it was cancelled) is queued again: only
+    /// reads come here ([`pipeline::pipelined`]), so running one twice changes nothing.
+    async fn pipelined(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let stmt = std::sync::Arc::new(stmt);
+        let mut rows = self.queue.push(stmt.clone());
+        pipeline::yield_once().await;
+        let mut guard = match self.opened().await {
+            Ok(guard) => guard,
+            Err(e) => {
+                pipeline::fail(self.queue.take(), &e);
+                return Err(e);
+            }
+        };
+        loop {
+            match rows.try_recv() {
+                Ok(result) => return result,
+                Err(oneshot::error::TryRecvError::Closed) => rows = self.queue.push(stmt.clone()),
+                Err(oneshot::error::TryRecvError::Empty) => {}
+            }
+            let batch = self.queue.take();
+            match &mut *guard {
+                State::Open(txn) => {
+                    self.round_trips.fetch_add(1, Ordering::Relaxed);
+                    pipeline::run(txn.conn()?, batch).await;
+                }
+                _ => pipeline::fail(batch, &closed()),
+            }
+        }
+    }
+
     /// Runs a statement (by `f`) on the open transaction, beginning it first if it is
     /// still pending, in its [`crate::spans::statement`] span.
     async fn with_txn<T>(
@@ -287,6 +340,7 @@ impl TxDb {
     ) -> Result<T, DbErr> {
         use tracing::Instrument as _;
         self.statements.fetch_add(1, Ordering::Relaxed);
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
         let _busy = InFlight::new(&self.in_flight);
         let run = async {
             match &mut *self.opened().await? {
@@ -336,8 +390,16 @@ impl ConnectionTrait for TxDb {
         .await
     }
 
+    /// A read is queued, and sent in one round trip with the statements of concurrent
+    /// fields ([`pipeline`]); anything else runs alone.
     async fn query_all_raw(&self, mut stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        use tracing::Instrument as _;
         let span = spans::statement(&stmt.sql);
+        if pipeline::pipelined(&stmt.sql) {
+            self.statements.fetch_add(1, Ordering::Relaxed);
+            let _busy = InFlight::new(&self.in_flight);
+            return self.pipelined(stmt).instrument(span).await;
+        }
         self.with_txn(span, async |c| {
             query(&mut stmt)
                 .fetch_all(c)
