@@ -211,9 +211,14 @@ async fn settings_sent_with_begin_arrive_exactly() {
     }
     // A statement that travels with `BEGIN` sees the tenant and stays in the transaction.
     let lazy = TxDb::lazy(&app.pool, tenant.clone());
-    let first = "SELECT current_setting('app.org_id') AS org, current_user::text AS who, \
-                 set_config('app.probe', 'in the transaction', true) AS probe";
-    let row = lazy.query_one_literal(first).await.expect("first statement").expect("its row");
+    let first = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT current_setting('app.org_id') AS org, current_user::text AS who, \
+         set_config('app.probe', 'in the transaction', true) AS probe, $1::text AS echo",
+        [hostile.into()],
+    );
+    let row = lazy.query_one_first(first).await.expect("first statement").expect("its row");
+    assert_eq!(row.try_get::<String>("", "echo").expect("echo"), hostile, "its values are bound");
     assert_eq!(row.try_get::<String>("", "org").expect("org"), org.to_string());
     assert_eq!(row.try_get::<String>("", "who").expect("who"), opsgraph_core::db::APP_ROLE);
     let probe = Statement::from_string(DbBackend::Postgres, "SELECT current_setting('app.probe', true) AS probe");
@@ -238,35 +243,43 @@ async fn a_failed_or_dropped_transaction_leaves_its_connection_clean() {
     opts.max_connections(1).min_connections(1).sqlx_logging(false);
     let pool = sea_orm::Database::connect(opts).await.expect("one-connection pool");
     let tenant = Tenant { org_id: Some(uuid::Uuid::now_v7()), ..Default::default() };
-    let setting = "SELECT current_setting('app.left', true) AS left_over, \
-                   now() = statement_timestamp() AS fresh_transaction";
+    // `txid_current()` gives each transaction its own, increasing id.
+    let setting = "SELECT current_setting('app.left', true) AS left_over, txid_current() AS txn";
+    let first = |sql: &str| Statement::from_string(DbBackend::Postgres, sql);
     let clean = async |pool: &sea_orm::DatabaseConnection| {
         let db = TxDb::lazy(pool, tenant.clone());
-        let row = db.query_one_literal(setting).await.expect("a clean transaction").expect("its row");
+        let row = db.query_one_first(first(setting)).await.expect("a clean transaction").expect("its row");
         db.rollback().await.expect("rollback");
         (row.try_get::<Option<String>>("", "left_over").expect("left_over").unwrap_or_default(), row)
     };
 
     let failing = TxDb::lazy(&pool, tenant.clone());
-    let err = failing.query_one_literal("SELECT set_config('app.left', 'failed', true), 1 / 0 AS boom").await;
+    let err = failing.query_one_first(first("SELECT set_config('app.left', 'failed', true), 1 / 0 AS boom")).await;
     assert!(err.is_err(), "division by zero fails");
     drop(failing);
     let (left, _) = clean(&pool).await;
     assert_eq!(left, "", "nothing of the failed transaction is left");
 
     let open = TxDb::lazy(&pool, tenant.clone());
-    open.query_one_literal("SELECT set_config('app.left', 'dropped', true) AS s").await.expect("opened");
+    let opened = open
+        .query_one_first(first("SELECT set_config('app.left', 'dropped', true) AS s, txid_current() AS txn"))
+        .await
+        .expect("opened")
+        .expect("its row");
     drop(open);
     let (left, row) = clean(&pool).await;
     assert_eq!(left, "", "the dropped transaction was rolled back");
-    assert!(row.try_get::<bool>("", "fresh_transaction").expect("fresh"), "a new transaction, not the old one");
+    let txn = |row: &sea_orm::QueryResult| row.try_get::<i64>("", "txn").expect("txn");
+    assert!(txn(&row) > txn(&opened), "a new transaction, not the old one");
 
     // A transaction that ended well gives its connection straight back: the same backend
     // serves the next one, in a new transaction.
-    let pid = "SELECT pg_backend_pid() AS pid, now() = statement_timestamp() AS fresh_transaction";
+    let last = std::sync::atomic::AtomicI64::new(txn(&row));
     let backend = async |db: &TxDb| {
-        let row = db.query_one_literal(pid).await.expect("pid").expect("its row");
-        assert!(row.try_get::<bool>("", "fresh_transaction").expect("fresh"), "a new transaction");
+        let row = db.query_one_first(first("SELECT pg_backend_pid() AS pid, txid_current() AS txn")).await;
+        let row = row.expect("pid").expect("its row");
+        let previous = last.swap(txn(&row), std::sync::atomic::Ordering::SeqCst);
+        assert!(txn(&row) > previous, "a new transaction");
         row.try_get::<i32>("", "pid").expect("pid")
     };
     let first = TxDb::lazy(&pool, tenant.clone());

@@ -17,8 +17,6 @@ use uuid::Uuid;
 mod pipeline;
 mod txn;
 
-pub use txn::literal;
-
 /// The database role every request runs as (created by the migrations, subject to RLS).
 pub const APP_ROLE: &str = "opsgraph_app";
 
@@ -82,9 +80,13 @@ fn tenant_settings(tenant: &Tenant) -> [(&'static str, String); 7] {
     ]
 }
 
-/// `SELECT set_config(…)` of every setting, values bound as parameters.
-fn tenant_statement(tenant: &Tenant) -> Statement {
-    let settings = tenant_settings(tenant);
+/// `SELECT set_config(…)` of every setting of `tenant` (and `app.system` = `system` for a
+/// job), values bound as parameters.
+fn settings_statement(tenant: &Tenant, system: Option<&str>) -> Statement {
+    let mut settings = tenant_settings(tenant).to_vec();
+    if let Some(job) = system {
+        settings.push(("app.system", job.to_owned()));
+    }
     let calls: Vec<String> =
         settings.iter().enumerate().map(|(i, (name, _))| format!("set_config('{name}', ${}, true)", i + 1)).collect();
     let values: Vec<sea_orm::Value> = settings.into_iter().map(|(_, v)| v.into()).collect();
@@ -161,7 +163,7 @@ impl TxDb {
     pub async fn set_tenant(&self, tenant: &Tenant) -> Result<(), DbErr> {
         let pending = matches!(&*self.txn.lock().await, State::Pending);
         if !pending {
-            self.query_one_raw(tenant_statement(tenant)).await?;
+            self.query_one_raw(settings_statement(tenant, None)).await?;
         }
         *self.tenant.lock().unwrap_or_else(|p| p.into_inner()) = tenant.clone();
         Ok(())
@@ -201,31 +203,29 @@ impl TxDb {
         }
     }
 
-    /// Runs `sql`, a statement whose values are written as literals ([`literal`]), and
-    /// returns its first row. If the transaction has not begun, `sql` travels in the
-    /// message that begins it and sets the tenant: one round trip for both (the
-    /// credential check of every request).
-    pub async fn query_one_literal(&self, sql: &str) -> Result<Option<QueryResult>, DbErr> {
+    /// Runs `stmt` and returns its first row. If the transaction has not begun, `stmt`
+    /// travels in the round trip that begins it and sets the tenant (the credential check
+    /// of every request).
+    pub async fn query_one_first(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         use tracing::Instrument as _;
         self.statements.fetch_add(1, Ordering::Relaxed);
         self.round_trips.fetch_add(1, Ordering::Relaxed);
         let _busy = InFlight::new(&self.in_flight);
+        let span = spans::statement(&stmt.sql);
         let run = async {
             let mut guard = self.txn.lock().await;
             let row = match &mut *guard {
                 State::Pending => {
-                    let (txn, rows) = self.open(Some(sql)).await?;
+                    let (txn, rows) = self.open(Some(stmt)).await?;
                     *guard = State::Open(txn);
                     rows.into_iter().next()
                 }
-                State::Open(txn) => {
-                    sqlx::raw_sql(AssertSqlSafe(sql)).fetch_optional(txn.conn()?).await.map_err(query_err)?
-                }
+                State::Open(txn) => query_of(&stmt).fetch_optional(txn.conn()?).await.map_err(query_err)?,
                 State::Done => return Err(closed()),
             };
             Ok(row.map(QueryResult::from))
         };
-        run.instrument(spans::statement(sql)).await
+        run.instrument(span).await
     }
 
     /// Whether a statement is running or waiting for the transaction (its result may give
@@ -243,9 +243,9 @@ impl TxDb {
         Ok(guard)
     }
 
-    /// A new transaction on the pool, set to the current tenant; `then` (literal values)
-    /// travels with its `BEGIN` and its rows are returned.
-    async fn open(&self, then: Option<&str>) -> Result<(PgTxn, Vec<sqlx::postgres::PgRow>), DbErr> {
+    /// A new transaction on the pool, set to the current tenant; `then` travels with its
+    /// `BEGIN` and its rows are returned.
+    async fn open(&self, then: Option<Statement>) -> Result<(PgTxn, Vec<sqlx::postgres::PgRow>), DbErr> {
         let tenant = self.tenant.lock().unwrap_or_else(|p| p.into_inner()).clone();
         PgTxn::begin(&self.pool, &tenant, None, then).await
     }
@@ -470,22 +470,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn literals_escape_quotes_and_backslashes() {
-        assert_eq!(literal(""), "E''");
-        assert_eq!(literal("a'b\\c"), "E'a''b\\\\c'");
-        assert_eq!(literal("'); DROP TABLE x; --"), "E'''); DROP TABLE x; --'");
-    }
-
-    #[test]
-    fn begin_sets_every_setting_in_one_message() {
+    fn the_settings_are_one_statement_with_bound_values() {
         let org = Uuid::nil();
-        let sql = txn::begin_sql(&Tenant { org_id: Some(org), ..Default::default() }, Some("kpi"));
-        assert!(sql.starts_with("BEGIN; SELECT set_config('role', E'opsgraph_app', true), "), "{sql}");
-        assert!(sql.contains(&format!("set_config('app.org_id', E'{org}', true)")), "{sql}");
-        assert!(sql.ends_with("set_config('app.system', E'kpi', true)"), "{sql}");
-        assert_eq!(sql.matches("set_config(").count(), 8);
-        let prepared = tenant_statement(&Tenant::default());
-        assert_eq!(prepared.sql.matches("set_config(").count(), 7);
-        assert_eq!(prepared.values.map(|v| v.0.len()), Some(7));
+        let job = settings_statement(&Tenant { org_id: Some(org), ..Default::default() }, Some("kpi"));
+        assert!(job.sql.starts_with("SELECT set_config('role', $1, true), "), "{}", job.sql);
+        assert!(job.sql.ends_with("set_config('app.system', $8, true)"), "{}", job.sql);
+        let values = job.values.map(|v| v.0).unwrap_or_default();
+        assert_eq!(values.len(), 8);
+        assert_eq!(values[1], sea_orm::Value::from(org.to_string()));
+        let request = settings_statement(&Tenant::default(), None);
+        assert_eq!(request.sql.matches("set_config(").count(), 7);
+        assert_eq!(request.values.map(|v| v.0.len()), Some(7));
     }
 }

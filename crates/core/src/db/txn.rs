@@ -1,17 +1,16 @@
-//! A transaction on a pooled connection, begun by ONE simple-protocol message that also
-//! sets the tenant and may carry the request's first statement, whose rows come back.
+//! A transaction on a pooled connection, begun in ONE round trip that also sets the tenant
+//! and may carry the request's first statement, whose rows come back.
 //!
-//! sqlx's `Transaction` reads its `BEGIN` message without its rows, so the first statement
-//! of a request (the credential check) took a round trip of its own. This type begins with
-//! `sqlx::raw_sql`, which returns every row of the message, and ends with `COMMIT` or
-//! `ROLLBACK` as sqlx's does; dropped while open, it rolls back before the connection is
-//! used again.
+//! `BEGIN`, the settings and that statement are prepared statements sent together behind
+//! one `Sync` ([`PgConnection::fetch_all_pipelined`], see `vendor/README.md`): PostgreSQL
+//! plans each once per connection instead of parsing and planning a simple-protocol message
+//! on every request. The transaction ends with `COMMIT` or `ROLLBACK` as sqlx's does;
+//! dropped while open, it rolls back before the connection is used again.
 
-use futures_util::TryStreamExt as _;
-use sea_orm::sqlx::{self, AssertSqlSafe, Either, PgConnection, Postgres, pool::PoolConnection, postgres::PgRow};
-use sea_orm::{ConnAcquireErr, DatabaseConnection, DbErr, RuntimeErr};
+use sea_orm::sqlx::{self, PgConnection, Postgres, pool::PoolConnection, postgres::PgRow};
+use sea_orm::{ConnAcquireErr, DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement};
 
-use super::{Tenant, tenant_settings};
+use super::{Tenant, settings_statement};
 
 /// An open transaction; rolled back if dropped while open.
 pub(super) struct PgTxn {
@@ -20,33 +19,33 @@ pub(super) struct PgTxn {
 
 impl PgTxn {
     /// Begins a transaction on `pool` for `tenant` (and `app.system` = `system` for a job)
-    /// in one round trip. `then`, a statement whose values are written as literals
-    /// ([`literal`]), travels in the same message; its rows are returned.
+    /// in one round trip. `then`, a statement sent in the same round trip, runs after the
+    /// settings; its rows are returned.
     pub(super) async fn begin(
         pool: &DatabaseConnection,
         tenant: &Tenant,
         system: Option<&str>,
-        then: Option<&str>,
+        then: Option<Statement>,
     ) -> Result<(Self, Vec<PgRow>), DbErr> {
         let conn = pool.get_postgres_connection_pool().acquire().await.map_err(begin_err)?;
-        // From here on a failure rolls back whatever the message began (see `Drop`).
+        // From here on a failure rolls back whatever the round trip began (see `Drop`).
         let mut txn = PgTxn { conn: Some(conn) };
-        let mut sql = begin_sql(tenant, system);
-        if let Some(then) = then {
-            sql.push_str("; ");
-            sql.push_str(then);
+        let mut stmts = vec![Statement::from_string(DbBackend::Postgres, "BEGIN"), settings_statement(tenant, system)];
+        stmts.extend(then);
+        let expected = stmts.len();
+        let queries: Vec<_> = stmts.iter().map(super::query_of).collect();
+        let results = txn.conn()?.fetch_all_pipelined(queries).await.map_err(begin_err)?;
+        if results.len() != expected {
+            return Err(DbErr::Custom(format!("BEGIN: {} of {expected} statements ran", results.len())));
         }
-        let mut results = sqlx::raw_sql(AssertSqlSafe(sql)).fetch_many(txn.conn()?);
-        // `BEGIN` and the settings complete first; rows after them are `then`'s.
-        let (mut done, mut rows) = (0, Vec::new());
-        while let Some(item) = results.try_next().await.map_err(begin_err)? {
-            match item {
-                Either::Left(_) => done += 1,
-                Either::Right(row) if done >= 2 => rows.push(row),
-                Either::Right(_) => {}
-            }
+        let mut rows = Vec::new();
+        for result in results {
+            rows = result.map_err(begin_err)?;
         }
-        drop(results);
+        // `BEGIN` and the settings return no rows, or one: what is left is `then`'s.
+        if expected == 2 {
+            rows.clear();
+        }
         Ok((txn, rows))
     }
 
@@ -94,34 +93,6 @@ impl Drop for PgTxn {
             Err(_) => conn.close_on_drop(),
         }
     }
-}
-
-/// `BEGIN` followed by the settings of `tenant` (and `app.system` for a job) in ONE
-/// simple-protocol message, so a transaction starts in one round trip. The simple
-/// protocol takes no parameters: values are written as escaped literals ([`literal`]).
-pub(super) fn begin_sql(tenant: &Tenant, system: Option<&str>) -> String {
-    let mut settings = tenant_settings(tenant).to_vec();
-    if let Some(job) = system {
-        settings.push(("app.system", job.to_owned()));
-    }
-    let calls: Vec<String> =
-        settings.iter().map(|(name, value)| format!("set_config('{name}', {}, true)", literal(value))).collect();
-    format!("BEGIN; SELECT {}", calls.join(", "))
-}
-
-/// `value` as a PostgreSQL escape-string literal (`E'…'`, backslash and quote doubled):
-/// read the same whatever `standard_conforming_strings` says.
-pub fn literal(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 3);
-    out.push_str("E'");
-    for c in value.chars() {
-        if c == '\\' || c == '\'' {
-            out.push(c);
-        }
-        out.push(c);
-    }
-    out.push('\'');
-    out
 }
 
 /// A failed `BEGIN`: no connection within the pool's timeout is [`DbErr::ConnectionAcquire`],

@@ -3,7 +3,6 @@
 //! Sign-up and account creation are in [`super::signup`].
 
 use chrono::{DateTime, FixedOffset, Utc};
-use opsgraph_core::db::literal;
 use opsgraph_core::id::new_id;
 use opsgraph_core::input::Id;
 use opsgraph_core::node::NodeType;
@@ -379,13 +378,14 @@ async fn bearer(
         member: None,
     })
     .await?;
-    let uuid = |u: Option<Uuid>| u.map_or_else(|| "NULL".to_owned(), |u| format!("{}::uuid", literal(&u.to_string())));
-    // Sent with the transaction's `BEGIN` (one round trip), so its values are literals; a
-    // function (migration `bearer_check`) so that PostgreSQL plans its join once per
-    // connection. It also tells Row Level Security who reads (`app.member_id`,
-    // `app.role`); a non-member is reset below.
-    let sql = format!("SELECT * FROM app_bearer_check({}, {})", uuid(org), uuid(Some(claims.sub)));
-    let row = db.query_one_literal(&sql).await?;
+    // Sent with the transaction's `BEGIN` (one round trip). It also tells Row Level
+    // Security who reads (`app.member_id`, `app.role`); a non-member is reset below.
+    let check = Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        "SELECT * FROM app_bearer_check($1, $2)",
+        [org.into(), claims.sub.into()],
+    );
+    let row = db.query_one_first(check).await?;
     let Some(row) = row else {
         return Err(OrgError::InvalidToken("invalid access token").into());
     };
