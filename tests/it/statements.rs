@@ -183,3 +183,48 @@ async fn statements_released_together_share_one_round_trip() {
     assert_eq!(trips + 2, statements, "three pages in one round trip: {list}");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn joined_rows_read_what_their_selection_needs_and_give_what_a_whole_row_gives() {
+    // A membership loaded with its user reads, of each row, only the columns of the fields
+    // selected on it (declared with `projection::declare_fields`); three selections of the
+    // same assignees in one request read three sets of columns. Each must give what a
+    // whole row gives: `node(id:)` loads the membership whole and its user by id.
+    let app = TestApp::spawn().await;
+    let token = portfolio(&app, "lean-joins@example.com", 2, 3).await;
+    // Each declared field is selected where no other field reads its columns.
+    const SELECTIONS: [(&str, &str); 5] = [
+        ("first", "user { firstName }"),
+        ("mail", "user { email }"),
+        ("display", "user { displayName }"),
+        ("wide", "role jobTitle isActive joinedAt user { hasPassword createdAt lastName }"),
+        // `costRate` is not declared: that selection reads whole rows.
+        ("whole", "costRate { amount currency } user { firstName lastName }"),
+    ];
+    let aliases: Vec<String> = SELECTIONS.iter().map(|(a, s)| format!("{a}: assignee {{ id {s} }}")).collect();
+    let query =
+        format!("{{ organization {{ projects {{ nodes {{ tasks {{ nodes {{ {} }} }} }} }} }} }}", aliases.join(" "));
+    let resp = app.gql(Some(&token), &query, json!({})).await;
+    let mut seen = 0;
+    for project in data(&resp)["organization"]["projects"]["nodes"].as_array().expect("projects") {
+        for task in project["tasks"]["nodes"].as_array().expect("tasks") {
+            for (alias, selection) in SELECTIONS {
+                let got = &task[alias];
+                let alone = app
+                    .gql(
+                        Some(&token),
+                        &format!("query($id: ID!) {{ node(id: $id) {{ ... on Membership {{ id {selection} }} }} }}"),
+                        json!({ "id": got["id"] }),
+                    )
+                    .await;
+                assert_eq!(&data(&alone)["node"], got, "{alias}");
+            }
+            assert!(task["mail"]["user"]["email"].as_str().is_some_and(|e| e.contains('@')), "{task}");
+            assert!(task["display"]["user"]["displayName"].as_str().is_some_and(|n| n.contains(' ')), "{task}");
+            assert!(task["wide"]["role"].is_string() && task["wide"]["isActive"].is_boolean(), "{task}");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 6);
+    app.finish().await;
+}

@@ -12,7 +12,46 @@
 mod decode;
 
 pub(crate) use decode::{Prefixed, models};
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, RwLock};
+
 use sea_orm::{EntityTrait, IdenStatic, Iterable, QuerySelect, Select};
+
+/// The columns (a bit each) that a node's fields read, by field.
+pub(crate) type FieldColumns = Arc<Vec<(&'static str, u64)>>;
+
+/// Per entity, the columns its node's plain fields read ([`declare_fields`]).
+static FIELDS: LazyLock<RwLock<HashMap<TypeId, FieldColumns>>> = LazyLock::new(Default::default);
+
+/// Declares the columns that each named field of `E`'s node reads besides the id (a field
+/// that reads only the id, such as a connection of its children, lists none). A row of
+/// `E` loaded by id with its references ([`crate::joined`]) then reads only the columns of
+/// the fields selected on it when each of them is declared here or is a reference
+/// declared by column; any other field makes it read the whole row. Declaring a field
+/// with fewer columns than it reads would hand it blank values: declare what the
+/// field's resolver reads.
+pub fn declare_fields<E: EntityTrait>(fields: &[(&'static str, &[E::Column])]) {
+    let mut declared = Vec::with_capacity(fields.len());
+    for (name, cols) in fields {
+        // A column past the 64th has no bit: such a field stays undeclared.
+        let mask = cols.iter().try_fold(0u64, |m, c| bit::<E>(*c).map(|b| m | b));
+        if let Some(mask) = mask {
+            declared.push((*name, mask));
+        }
+    }
+    FIELDS.write().unwrap_or_else(|p| p.into_inner()).insert(TypeId::of::<E>(), Arc::new(declared));
+}
+
+/// What [`declare_fields`] declared for `E`; `None` when nothing was.
+pub(crate) fn fields_of<E: 'static>() -> Option<FieldColumns> {
+    FIELDS.read().unwrap_or_else(|p| p.into_inner()).get(&TypeId::of::<E>()).cloned()
+}
+
+/// Whether `E`'s rows can be decoded from some of their columns.
+pub(crate) fn plannable<E: EntityTrait>() -> bool {
+    decode::plannable::<E>()
+}
 
 /// Bit of `col` among the entity's columns (`None` past 64 columns).
 pub(crate) fn bit<E: EntityTrait>(col: E::Column) -> Option<u64> {

@@ -19,6 +19,7 @@ use opsgraph_core::input::Id;
 use opsgraph_core::loader::failed;
 use opsgraph_core::node::NodeType;
 use opsgraph_core::pagination::{ListSpec, SortKind as S, sk};
+use opsgraph_core::projection::declare_fields;
 use opsgraph_core::{Permission, RequestCtx, Role};
 use opsgraph_derive::GqlInput;
 use serde::Deserialize;
@@ -104,6 +105,19 @@ pub fn register(parts: &mut SchemaParts) {
 
 fn user_object() -> Object {
     type U = user::Model;
+    use user::Column as C;
+    // What each plain field below reads besides the id (rows joined to a reference read
+    // only these: `opsgraph_core::joined`).
+    declare_fields::<user::Entity>(&[
+        ("email", &[C::Email]),
+        ("firstName", &[C::FirstName]),
+        ("lastName", &[C::LastName]),
+        ("displayName", &[C::FirstName, C::LastName, C::Email]),
+        ("avatarUrl", &[C::AvatarUrl]),
+        ("hasPassword", &[C::PasswordHash]),
+        ("lastLoginAt", &[C::LastLoginAt]),
+        ("createdAt", &[C::CreatedAt]),
+    ]);
     node_object::<User>("A person's login identity, shared across organisations.")
         .field(
             Field::new("email", nullable(S), |ctx| {
@@ -290,6 +304,22 @@ fn member_rate_object() -> Object {
 
 fn membership_object() -> Object {
     type M = membership::Model;
+    use membership::Column as C;
+    // What each plain field below reads besides the id (see `user_object`).
+    declare_fields::<membership::Entity>(&[
+        ("role", &[C::Role]),
+        ("jobTitle", &[C::JobTitle]),
+        ("department", &[C::Department]),
+        ("directReports", &[]),
+        ("hireDate", &[C::HireDate]),
+        ("teamMemberships", &[]),
+        ("skills", &[]),
+        ("isActive", &[C::IsActive]),
+        ("joinedAt", &[C::JoinedAt]),
+        ("version", &[C::Version]),
+        ("createdAt", &[C::CreatedAt]),
+        ("updatedAt", &[C::UpdatedAt]),
+    ]);
     node_object::<Membership>("A person inside an organisation: role and employee profile.")
         .field(ref_col_nn::<Membership, User>("user", "The person's identity.", membership::Column::UserId))
         .field(ref_col_nn::<Membership, Organization>("organization", "The organisation.", membership::Column::OrgId))
