@@ -47,6 +47,12 @@ async fn nested_query_statement_count_is_constant() {
     app.finish().await;
 }
 
+/// `node(id:)` of type `ty` with `selection`, as `token` sees it (the whole response).
+async fn node_as(app: &TestApp, token: &str, ty: &str, selection: &str, id: &serde_json::Value) -> serde_json::Value {
+    let query = format!("query($id: ID!) {{ node(id: $id) {{ ... on {ty} {{ {selection} }} }} }}");
+    app.gql(Some(token), &query, json!({ "id": id })).await
+}
+
 async fn portfolio(app: &TestApp, email: &str, projects: i32, tasks: i32) -> String {
     let (token, _) = app.sign_up(email, &format!("Portfolio of {email}")).await;
     let (org, me) = portfolio::owner_ids(&app.pool, email).await.expect("ids");
@@ -163,13 +169,7 @@ async fn statements_released_together_share_one_round_trip() {
         .gql(Some(&token), &format!("{{ organization {{ projects {{ nodes {{ id {PAGES} }} }} }} }}"), json!({}))
         .await;
     let project = &data(&list)["organization"]["projects"]["nodes"][0];
-    let together = app
-        .gql(
-            Some(&token),
-            &format!("query($id: ID!) {{ node(id: $id) {{ ... on Project {{ {PAGES} }} }} }}"),
-            json!({ "id": project["id"] }),
-        )
-        .await;
+    let together = node_as(&app, &token, "Project", PAGES, &project["id"]).await;
     let pages = &data(&together)["node"];
     for page in ["tasks", "milestones", "risks"] {
         assert!(pages[page]["nodes"].as_array().is_some_and(|n| !n.is_empty()), "{page}: {together}");
@@ -210,13 +210,7 @@ async fn joined_rows_read_what_their_selection_needs_and_give_what_a_whole_row_g
         for task in project["tasks"]["nodes"].as_array().expect("tasks") {
             for (alias, selection) in SELECTIONS {
                 let got = &task[alias];
-                let alone = app
-                    .gql(
-                        Some(&token),
-                        &format!("query($id: ID!) {{ node(id: $id) {{ ... on Membership {{ id {selection} }} }} }}"),
-                        json!({ "id": got["id"] }),
-                    )
-                    .await;
+                let alone = node_as(&app, &token, "Membership", &format!("id {selection}"), &got["id"]).await;
                 assert_eq!(&data(&alone)["node"], got, "{alias}");
             }
             assert!(task["mail"]["user"]["email"].as_str().is_some_and(|e| e.contains('@')), "{task}");

@@ -233,16 +233,22 @@ async fn settings_sent_with_begin_arrive_exactly() {
     app.finish().await;
 }
 
-/// A transaction whose first statement failed in its `BEGIN` message, and one dropped while
+/// A pool of ONE connection to `app`'s database (the same backend serves every
+/// transaction), and a tenant for it.
+async fn one_connection(app: &TestApp) -> (sea_orm::DatabaseConnection, Tenant) {
+    let mut opts = sea_orm::ConnectOptions::new(app.database_url());
+    opts.max_connections(1).min_connections(1).sqlx_logging(false);
+    let pool = sea_orm::Database::connect(opts).await.expect("one-connection pool");
+    (pool, Tenant { org_id: Some(uuid::Uuid::now_v7()), ..Default::default() })
+}
+
+/// A transaction whose first statement failed in the round trip that began it, and one dropped while
 /// open, are rolled back before their connection serves anyone else: on a pool of ONE
 /// connection, the next transactions run normally and see none of their writes.
 #[tokio::test]
 async fn a_failed_or_dropped_transaction_leaves_its_connection_clean() {
     let app = TestApp::spawn().await;
-    let mut opts = sea_orm::ConnectOptions::new(app.database_url());
-    opts.max_connections(1).min_connections(1).sqlx_logging(false);
-    let pool = sea_orm::Database::connect(opts).await.expect("one-connection pool");
-    let tenant = Tenant { org_id: Some(uuid::Uuid::now_v7()), ..Default::default() };
+    let (pool, tenant) = one_connection(&app).await;
     // `txid_current()` gives each transaction its own, increasing id.
     let setting = "SELECT current_setting('app.left', true) AS left_over, txid_current() AS txn";
     let first = |sql: &str| Statement::from_string(DbBackend::Postgres, sql);
@@ -298,10 +304,7 @@ async fn a_failed_or_dropped_transaction_leaves_its_connection_clean() {
 #[tokio::test]
 async fn reads_sent_together_succeed_and_fail_as_they_would_one_by_one() {
     let app = TestApp::spawn().await;
-    let mut opts = sea_orm::ConnectOptions::new(app.database_url());
-    opts.max_connections(1).min_connections(1).sqlx_logging(false);
-    let pool = sea_orm::Database::connect(opts).await.expect("one-connection pool");
-    let tenant = Tenant { org_id: Some(uuid::Uuid::now_v7()), ..Default::default() };
+    let (pool, tenant) = one_connection(&app).await;
     let read = |sql: &str, n: i32| Statement::from_sql_and_values(DbBackend::Postgres, sql, [n.into()]);
     let value = |rows: &[sea_orm::QueryResult]| rows[0].try_get::<i32>("", "n").expect("n");
 
