@@ -138,13 +138,7 @@ async fn a_reference_loads_with_the_references_its_selection_asks_for() {
     for project in data(&joined)["organization"]["projects"]["nodes"].as_array().expect("projects") {
         for task in project["tasks"]["nodes"].as_array().expect("tasks") {
             let assignee = &task["assignee"];
-            let alone = app
-                .gql(
-                    Some(&token),
-                    "query($id: ID!) { node(id: $id) { ... on Membership { role user { email firstName } } } }",
-                    json!({ "id": assignee["id"] }),
-                )
-                .await;
+            let alone = node_as(&app, &token, "Membership", "role user { email firstName }", &assignee["id"]).await;
             assert_eq!(data(&alone)["node"]["user"], assignee["user"]);
             assert_eq!(data(&alone)["node"]["role"], assignee["role"]);
             assert!(assignee["user"]["email"].as_str().is_some_and(|e| e.contains('@')), "{assignee}");

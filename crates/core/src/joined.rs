@@ -305,8 +305,11 @@ fn mask_of<'a, E: EntityTrait>(
 
 /// Appends `#<mask>` (the columns read) or `#*` (all).
 fn push_mask(out: &mut String, mask: Option<u64>) {
+    use std::fmt::Write as _;
     match mask {
-        Some(m) => out.push_str(&format!("#{m:x}")),
+        Some(m) => {
+            let _ = write!(out, "#{m:x}");
+        }
         None => out.push_str("#*"),
     }
 }

@@ -206,7 +206,7 @@ impl TxDb {
     /// Runs `stmt` and returns its first row. If the transaction has not begun, `stmt`
     /// travels in the round trip that begins it and sets the tenant (the credential check
     /// of every request).
-    pub async fn query_one_first(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+    pub async fn query_one_first(&self, mut stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         use tracing::Instrument as _;
         self.statements.fetch_add(1, Ordering::Relaxed);
         self.round_trips.fetch_add(1, Ordering::Relaxed);
@@ -220,7 +220,7 @@ impl TxDb {
                     *guard = State::Open(txn);
                     rows.into_iter().next()
                 }
-                State::Open(txn) => query_of(&stmt).fetch_optional(txn.conn()?).await.map_err(query_err)?,
+                State::Open(txn) => query(&mut stmt).fetch_optional(txn.conn()?).await.map_err(query_err)?,
                 State::Done => return Err(closed()),
             };
             Ok(row.map(QueryResult::from))

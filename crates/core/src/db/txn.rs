@@ -38,13 +38,13 @@ impl PgTxn {
         if results.len() != expected {
             return Err(DbErr::Custom(format!("BEGIN: {} of {expected} statements ran", results.len())));
         }
+        // Every statement must have run; the rows after `BEGIN` and the settings are `then`'s.
         let mut rows = Vec::new();
-        for result in results {
-            rows = result.map_err(begin_err)?;
-        }
-        // `BEGIN` and the settings return no rows, or one: what is left is `then`'s.
-        if expected == 2 {
-            rows.clear();
+        for (i, result) in results.into_iter().enumerate() {
+            let result = result.map_err(begin_err)?;
+            if i == 2 {
+                rows = result;
+            }
         }
         Ok((txn, rows))
     }

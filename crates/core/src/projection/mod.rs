@@ -11,7 +11,7 @@
 
 mod decode;
 
-pub(crate) use decode::{Prefixed, models};
+pub(crate) use decode::{Prefixed, models, plannable};
 use std::any::TypeId;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, RwLock};
@@ -48,11 +48,6 @@ pub(crate) fn fields_of<E: 'static>() -> Option<FieldColumns> {
     FIELDS.read().unwrap_or_else(|p| p.into_inner()).get(&TypeId::of::<E>()).cloned()
 }
 
-/// Whether `E`'s rows can be decoded from some of their columns.
-pub(crate) fn plannable<E: EntityTrait>() -> bool {
-    decode::plannable::<E>()
-}
-
 /// Bit of `col` among the entity's columns (`None` past 64 columns).
 pub(crate) fn bit<E: EntityTrait>(col: E::Column) -> Option<u64> {
     let name = col.as_str();
@@ -86,7 +81,7 @@ pub(crate) fn lean_mask<E: EntityTrait>(
 /// `sel` reading only the columns of `mask` (and any past the 64th); whole rows when the
 /// entity's models cannot be decoded from some of their columns ([`decode::plannable`]).
 pub(crate) fn project<E: EntityTrait>(sel: Select<E>, mask: u64) -> Select<E> {
-    if !decode::plannable::<E>() {
+    if !plannable::<E>() {
         return sel;
     }
     let mut sel = sel.select_only();
@@ -199,7 +194,7 @@ mod tests {
             tags: Vec::new(),
         };
         assert_eq!(blank, Some(want));
-        assert!(decode::plannable::<Entity>());
+        assert!(plannable::<Entity>());
     }
 
     mod no_default {
