@@ -243,7 +243,7 @@ pub async fn follow_children_where<'a, P: opsgraph_core::node::NodeType>(
     let org = session.require(perm)?;
     let after = after_arg(ctx)?;
     let db = std::sync::Arc::new(TxDb::begin(&live.pool, &live.tenant()).await?);
-    let req = opsgraph_core::RequestCtx::new(session.clone(), db);
+    let req = opsgraph_core::RequestCtx::new(Session::clone(&session), db);
     let registry = opsgraph_core::gql::NodeRegistry::of(ctx)?;
     let found = registry.fetch_nodes(req, vec![(P::NAME.to_owned(), parent)]).await?;
     if !matches!(found.first(), Some(Some(_))) {

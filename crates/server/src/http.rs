@@ -30,9 +30,11 @@ use crate::{limits, wire};
 /// The router of the whole API.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
+    let shared = Arc::new(state.clone());
+    let ws = move |peer, headers, upgrade| websocket(shared.clone(), peer, headers, upgrade);
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql).options(crate::cors::preflight))
-        .route("/graphql/ws", get(websocket))
+        .route("/graphql/ws", get(ws))
         .route("/assets/{file}", get(crate::graphiql::asset))
         .route("/favicon.ico", get(crate::graphiql::favicon))
         .route("/invoices/{file}", get(crate::documents::invoice_pdf))
@@ -348,14 +350,19 @@ pub(crate) fn ensure_codes(resp: &mut Response) {
     }
 }
 
+/// Upgrades to the graphql-transport-ws endpoint. `state` is one shared copy for all
+/// sockets (a connection holds a pointer to it, not a copy of its fields).
 async fn websocket(
-    State(state): State<AppState>,
+    state: Arc<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> impl IntoResponse {
-    let cfg = &state.config;
     let user_agent = header(&headers, "user-agent").map(|s| s.chars().take(256).collect());
+    let cfg = state.config.clone();
+    // One pointer in the upgrade's task: it keeps its callback (and what that captured)
+    // for as long as the connection lives.
+    let start = Box::new((state, crate::ws::Peer { ip: peer.ip().to_string(), user_agent }));
     upgrade
         .protocols([crate::ws::PROTOCOL])
         .read_buffer_size(cfg.ws_read_buffer)
@@ -363,5 +370,8 @@ async fn websocket(
         .max_write_buffer_size(cfg.ws_max_message.max(64 * 1024) * 4)
         .max_message_size(cfg.ws_max_message)
         .max_frame_size(cfg.ws_max_message)
-        .on_upgrade(move |socket| crate::ws::serve(state, socket, peer.ip().to_string(), user_agent))
+        .on_upgrade(move |socket| {
+            let (state, peer) = *start;
+            crate::ws::serve(state, peer, socket)
+        })
 }

@@ -127,14 +127,21 @@ enum Out {
 }
 
 struct Conn {
-    state: AppState,
-    ip: String,
-    user_agent: Option<String>,
+    state: Arc<AppState>,
+    peer: Peer,
     out: queue::Sender<Out>,
     slow: Arc<Notify>,
     /// Credentials and organisation from `connection_init`, once acknowledged.
     auth: Option<(Credentials, Option<String>)>,
     subs: HashMap<String, AbortHandle>,
+}
+
+/// Who is on the other end of a socket, from its upgrade request.
+pub struct Peer {
+    /// The client's address.
+    pub ip: String,
+    /// Its `User-Agent`, if any.
+    pub user_agent: Option<String>,
 }
 
 fn text(v: Value) -> Message {
@@ -147,88 +154,108 @@ fn close_frame(code: u16, reason: impl Into<String>) -> Message {
 }
 
 /// Serves one upgraded socket until it closes.
-pub async fn serve(state: AppState, socket: WebSocket, ip: String, user_agent: Option<String>) {
-    let sockets = state.sockets.clone();
-    sockets.open.fetch_add(1, Ordering::SeqCst);
-    let _guard = OpenGuard(sockets.clone());
-    let mut closing = sockets.closing.subscribe();
-    let cfg = state.config.clone();
-    let (mut sink, mut stream) = socket.split();
-    let (out, mut out_rx) = queue::bounded::<Out>(cfg.ws_send_queue);
-    let counts = &crate::metrics::global().deliveries;
-    let slow = Arc::new(Notify::new());
-    let mut conn = Conn { state, ip, user_agent, out, slow: slow.clone(), auth: None, subs: HashMap::new() };
-    let keepalive = Duration::from_secs(cfg.ws_keepalive_secs.max(1));
-    let mut ping = tokio::time::interval_at(Instant::now() + keepalive, keepalive);
-    let mut last_heard = Instant::now();
-    // The `connection_init` timeout until one is acknowledged, then the credentials' expiry.
-    let deadline = tokio::time::sleep(Duration::from_secs(cfg.ws_init_timeout_secs));
-    tokio::pin!(deadline);
-    let write_timeout = keepalive;
+///
+/// Not an `async fn`: the socket is split and the connection built before the future
+/// exists, so the future, which lives as long as the connection, holds each of them once
+/// (an `async fn` keeps its arguments for its whole life, next to what they were moved
+/// into).
+pub fn serve(state: Arc<AppState>, peer: Peer, socket: WebSocket) -> impl Future<Output = ()> + Send {
+    let (sink, stream) = socket.split();
+    let (out, out_rx) = queue::bounded::<Out>(state.config.ws_send_queue);
+    let conn = Conn { state, peer, out, slow: Arc::new(Notify::new()), auth: None, subs: HashMap::new() };
+    run(conn, out_rx, sink, stream)
+}
 
-    let end = loop {
-        tokio::select! {
-            frame = stream.next() => {
-                last_heard = Instant::now();
-                let msg = match frame {
-                    Some(Ok(m)) => m,
-                    Some(Err(_)) | None => break End::Drop,
-                };
-                match msg {
-                    // Boxed: the handling of a message (authentication and all) is not
-                    // part of every idle connection's task.
-                    Message::Text(t) => match Box::pin(conn.handle(t.as_str())).await {
-                        Ok(Some(exp)) => deadline.as_mut().reset(exp),
-                        Ok(None) => {}
-                        Err(end) => break end,
-                    },
-                    Message::Binary(_) => break End::Close(close::BAD_REQUEST, "binary messages are not supported"),
-                    // The library queued the answer to the client's close (same code,
-                    // RFC 6455 §5.5.1); flushing sends it.
-                    Message::Close(_) => break End::Echo,
-                    Message::Ping(_) | Message::Pong(_) => {}
+type Sink = futures_util::stream::SplitSink<WebSocket, Message>;
+type Stream = futures_util::stream::SplitStream<WebSocket>;
+
+/// The connection's loop: client messages, queued replies, pings and deadlines. An `async`
+/// block rather than an `async fn`, which would copy its arguments into locals and keep both.
+#[expect(clippy::manual_async_fn, reason = "an async fn keeps a second copy of its arguments for its whole life")]
+fn run(
+    mut conn: Conn,
+    mut out_rx: queue::Receiver<Out>,
+    mut sink: Sink,
+    mut stream: Stream,
+) -> impl Future<Output = ()> + Send {
+    async move {
+        let sockets = conn.state.sockets.clone();
+        sockets.open.fetch_add(1, Ordering::SeqCst);
+        let _guard = OpenGuard(sockets.clone());
+        let mut closing = sockets.closing.subscribe();
+        let counts = &crate::metrics::global().deliveries;
+        let keepalive = Duration::from_secs(conn.state.config.ws_keepalive_secs.max(1));
+        let mut ping = tokio::time::interval_at(Instant::now() + keepalive, keepalive);
+        let mut last_heard = Instant::now();
+        // The `connection_init` timeout until one is acknowledged, then the credentials' expiry.
+        let deadline = tokio::time::sleep(Duration::from_secs(conn.state.config.ws_init_timeout_secs));
+        tokio::pin!(deadline);
+        let write_timeout = keepalive;
+
+        let end = loop {
+            tokio::select! {
+                frame = stream.next() => {
+                    last_heard = Instant::now();
+                    let msg = match frame {
+                        Some(Ok(m)) => m,
+                        Some(Err(_)) | None => break End::Drop,
+                    };
+                    match msg {
+                        // Boxed: the handling of a message (authentication and all) is not
+                        // part of every idle connection's task.
+                        Message::Text(t) => match Box::pin(conn.handle(t.as_str())).await {
+                            Ok(Some(exp)) => deadline.as_mut().reset(exp),
+                            Ok(None) => {}
+                            Err(end) => break end,
+                        },
+                        Message::Binary(_) => break End::Close(close::BAD_REQUEST, "binary messages are not supported"),
+                        // The library queued the answer to the client's close (same code,
+                        // RFC 6455 §5.5.1); flushing sends it.
+                        Message::Close(_) => break End::Echo,
+                        Message::Ping(_) | Message::Pong(_) => {}
+                    }
                 }
-            }
-            Some(out) = out_rx.recv() => match out {
-                Out::Send(msg, next) => match tokio::time::timeout(write_timeout, sink.send(msg)).await {
-                    Ok(Ok(())) if next => counts.written.inc(),
-                    Ok(Ok(())) => {}
-                    _ => {
-                        counts.dropped.inc_by(u64::from(next));
-                        break End::Drop;
+                Some(out) = out_rx.recv() => match out {
+                    Out::Send(msg, next) => match tokio::time::timeout(write_timeout, sink.send(msg)).await {
+                        Ok(Ok(())) if next => counts.written.inc(),
+                        Ok(Ok(())) => {}
+                        _ => {
+                            counts.dropped.inc_by(u64::from(next));
+                            break End::Drop;
+                        }
+                    },
+                    Out::Done(id) => {
+                        conn.subs.remove(&id);
                     }
                 },
-                Out::Done(id) => {
-                    conn.subs.remove(&id);
+                _ = conn.slow.notified() => break End::Close(close::TRY_AGAIN_LATER, "too slow: reconnect and resume with `after`"),
+                _ = ping.tick() => {
+                    if last_heard.elapsed() > keepalive * 3 {
+                        break End::Close(close::GOING_AWAY, "no traffic; connection idle");
+                    }
+                    if tokio::time::timeout(write_timeout, sink.send(Message::Ping(Default::default()))).await.is_err() {
+                        break End::Drop;
+                    }
                 }
-            },
-            _ = slow.notified() => break End::Close(close::TRY_AGAIN_LATER, "too slow: reconnect and resume with `after`"),
-            _ = ping.tick() => {
-                if last_heard.elapsed() > keepalive * 3 {
-                    break End::Close(close::GOING_AWAY, "no traffic; connection idle");
-                }
-                if tokio::time::timeout(write_timeout, sink.send(Message::Ping(Default::default()))).await.is_err() {
-                    break End::Drop;
-                }
+                _ = &mut deadline => break match conn.auth {
+                    None => End::Close(close::INIT_TIMEOUT, "Connection initialisation timeout"),
+                    Some(_) => End::Close(close::FORBIDDEN, "Forbidden: credentials expired"),
+                },
+                _ = async { let _ = closing.wait_for(|c| *c).await; } => break End::Close(close::GOING_AWAY, "server shutting down"),
             }
-            _ = &mut deadline => break match conn.auth {
-                None => End::Close(close::INIT_TIMEOUT, "Connection initialisation timeout"),
-                Some(_) => End::Close(close::FORBIDDEN, "Forbidden: credentials expired"),
-            },
-            _ = async { let _ = closing.wait_for(|c| *c).await; } => break End::Close(close::GOING_AWAY, "server shutting down"),
+        };
+        for (_, sub) in conn.subs.drain() {
+            sub.abort();
         }
-    };
-    for (_, sub) in conn.subs.drain() {
-        sub.abort();
-    }
-    out_rx.close();
-    while let Ok(out) = out_rx.try_recv() {
-        if let Out::Send(_, next) = out {
-            counts.dropped.inc_by(u64::from(next));
+        out_rx.close();
+        while let Ok(out) = out_rx.try_recv() {
+            if let Out::Send(_, next) = out {
+                counts.dropped.inc_by(u64::from(next));
+            }
         }
+        crate::metrics::global().closed(end.label());
+        say_goodbye(&mut sink, end).await;
     }
-    crate::metrics::global().closed(end.label());
-    say_goodbye(&mut sink, end).await;
 }
 
 impl Conn {
@@ -247,8 +274,8 @@ impl Conn {
             credentials: credentials.clone(),
             org_header: org.clone(),
             request_id: uuid::Uuid::new_v4().to_string(),
-            ip: self.ip.clone(),
-            user_agent: self.user_agent.clone(),
+            ip: self.peer.ip.clone(),
+            user_agent: self.peer.user_agent.clone(),
         })
     }
 
@@ -354,18 +381,23 @@ impl Conn {
             // Counted while the task lives (ended, completed or aborted alike).
             let _live = crate::metrics::Live::start();
             // Boxed, and it consumes the request: a long-lived subscription's task keeps
-            // only its stream and where its replies go.
-            let begun = Box::pin(begin(start)).await;
-            match begun {
+            // only its stream and where its replies go (the outcome of the start is a
+            // temporary of this statement, not a local kept next to the stream).
+            let follow = match Box::pin(begin(start)).await {
                 Begun::Failed(resp) => {
                     replies.error(&resp);
+                    None
                 }
                 Begun::Once(resp) => {
                     if replies.next(&resp, false) {
                         replies.complete();
                     }
+                    None
                 }
-                Begun::Stream(slot, stream) => replies.follow(slot, stream).await,
+                Begun::Stream(slot, stream) => Some((slot, stream)),
+            };
+            if let Some((slot, stream)) = follow {
+                replies.follow(slot, stream).await;
             }
             let _ = replies.out.send_beyond_capacity(Out::Done(replies.id));
         });
@@ -383,16 +415,17 @@ enum Begun {
 
 /// Starts an operation sent over the socket: a subscription, or a query or mutation run
 /// exactly as over HTTP.
-async fn begin(start: Box<(AppState, Caller, async_graphql::Request)>) -> Begun {
+async fn begin(start: Box<(Arc<AppState>, Caller, async_graphql::Request)>) -> Begun {
     let (state, caller, req) = *start;
     let is_subscription = async_graphql::parser::parse_query(&req.query)
         .ok()
         .and_then(|d| selected(&d, req.operation_name.as_deref()).map(|op| op.ty))
         == Some(OperationType::Subscription);
+    // Each path boxed: the start's future is as large as the path it takes, not the largest.
     if !is_subscription {
-        return Begun::Once(crate::http::execute(&state, &caller, req).await);
+        return Begun::Once(Box::pin(crate::http::execute(&state, &caller, req)).await);
     }
-    match subscribe(&state, &caller, req).await {
+    match Box::pin(subscribe(&state, &caller, req)).await {
         Ok((slot, stream)) => Begun::Stream(slot, stream),
         Err(resp) => Begun::Failed(resp),
     }
@@ -487,11 +520,16 @@ async fn authenticate(state: &AppState, caller: &Caller) -> Result<Session, AppE
     let scope = |org| state.events.start_scope(org);
     let session = match opsgraph_org::authenticate_batched(scope, &state.auth, creds, org, base.clone()).await? {
         Some(session) => session,
+        // Boxed: the full path (API keys, non-members) is rare, and ten thousand sockets
+        // starting at once would each carry its state otherwise.
         None => {
-            let db = TxDb::lazy(&state.pool, Tenant::default());
-            let session = opsgraph_org::authenticate(&db, &state.auth, creds, org, base).await;
-            let _ = db.rollback().await;
-            session?
+            Box::pin(async {
+                let db = TxDb::lazy(&state.pool, Tenant::default());
+                let session = opsgraph_org::authenticate(&db, &state.auth, creds, org, base).await;
+                let _ = db.rollback().await;
+                session
+            })
+            .await?
         }
     };
     if session.actor == opsgraph_core::Actor::Anonymous {
@@ -521,7 +559,7 @@ async fn subscribe(
     // The current event's statements in flight keep its driver from releasing batches.
     let current = slot.clone();
     let idle = Idle::new(move || current.current().is_some_and(|event| event.db.in_flight()));
-    let live = LiveSession { session, pool: state.live_pool.clone(), idle: idle.clone() };
+    let live = LiveSession { session: Arc::new(session), pool: state.live_pool.clone(), idle: idle.clone() };
     let req = req.data(live).data(slot.clone());
     Ok((slot, drive_stream(idle, state.schema.execute_stream(req)).boxed()))
 }

@@ -18,8 +18,9 @@ use crate::error::{AppError, AppResult};
 /// What a subscription runs with; the server puts it into the operation's data.
 #[derive(Clone)]
 pub struct LiveSession {
-    /// The connection's authenticated session.
-    pub session: Session,
+    /// The connection's authenticated session (shared by the subscription's stream and
+    /// its re-checks).
+    pub session: Arc<Session>,
     /// The pool per-event transactions come from.
     pub pool: DatabaseConnection,
     /// The subscription's driver state: each event's payload is resolved under
@@ -42,7 +43,7 @@ impl LiveSession {
     /// A fresh context for one event (its transaction begins only if the payload reads).
     pub fn event_ctx(&self) -> Arc<RequestCtx> {
         let db = Arc::new(TxDb::lazy(&self.pool, self.tenant()));
-        RequestCtx::with_gate(self.session.clone(), db, crate::batch::Gate::Driven(self.idle.clone()))
+        RequestCtx::with_gate(Session::clone(&self.session), db, crate::batch::Gate::Driven(self.idle.clone()))
     }
 }
 
