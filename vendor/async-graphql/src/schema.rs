@@ -798,6 +798,25 @@ fn check_recursive_depth(doc: &ExecutableDocument, max_depth: usize) -> ServerRe
     Ok(())
 }
 
+/// opsgraph patch: frees the spare capacity of a selection set's lists, recursively.
+fn shrink_selection_set(selection_set: &mut SelectionSet) {
+    selection_set.items.shrink_to_fit();
+    for selection in &mut selection_set.items {
+        match &mut selection.node {
+            Selection::Field(field) => {
+                field.node.arguments.shrink_to_fit();
+                field.node.directives.shrink_to_fit();
+                shrink_selection_set(&mut field.node.selection_set.node);
+            }
+            Selection::FragmentSpread(spread) => spread.node.directives.shrink_to_fit(),
+            Selection::InlineFragment(fragment) => {
+                fragment.node.directives.shrink_to_fit();
+                shrink_selection_set(&mut fragment.node.selection_set.node);
+            }
+        }
+    }
+}
+
 fn remove_skipped_selection(selection_set: &mut SelectionSet, variables: &Variables) {
     fn is_skipped(directives: &[Positioned<Directive>], variables: &Variables) -> bool {
         for directive in directives {
@@ -941,6 +960,14 @@ pub(crate) async fn prepare_request(
         remove_skipped_selection(&mut fragment.node.selection_set.node, &request.variables);
     }
     remove_skipped_selection(&mut operation.node.selection_set.node, &request.variables);
+    // opsgraph patch: a subscription keeps its document for as long as it runs; the
+    // parser's lists are sized for growth (four selections where there is one).
+    if operation.node.ty == OperationType::Subscription {
+        shrink_selection_set(&mut operation.node.selection_set.node);
+        for fragment in document.fragments.values_mut() {
+            shrink_selection_set(&mut fragment.node.selection_set.node);
+        }
+    }
 
     let env = QueryEnvInner {
         extensions,

@@ -426,7 +426,7 @@ impl Schema {
                 let subscription = match schema.subscription_root() {
                     Ok(subscription) => subscription,
                     Err(err) => {
-                        yielder.yield_item(Response::from_errors(vec![err])).await;
+                        Box::pin(yielder.yield_item(Response::from_errors(vec![err]))).await;
                         return;
                     }
                 };
@@ -452,15 +452,14 @@ impl Schema {
                 let (env, _) = match prepared.await {
                     Ok(res) => res,
                     Err(errors) => {
-                        yielder.yield_item(Response::from_errors(errors)).await;
+                        Box::pin(yielder.yield_item(Response::from_errors(errors))).await;
                         return;
                     }
                 };
 
                 if env.operation.node.ty != OperationType::Subscription {
-                    yielder
-                        .yield_item(Box::pin(schema.execute_once(env, &root_value, None)).await)
-                        .await;
+                    let resp = Box::pin(schema.execute_once(env, &root_value, None)).await;
+                    Box::pin(yielder.yield_item(resp)).await;
                     return;
                 }
 
@@ -473,9 +472,11 @@ impl Schema {
                 let mut streams = Vec::new();
                 subscription.collect_streams(&schema, &ctx, &mut streams, &root_value);
 
+                // opsgraph patch: each yield boxed, so that handing a response over
+                // is not part of the stream's state while it waits for the next one.
                 let mut stream = futures_util::stream::select_all(streams);
                 while let Some(resp) = stream.next().await {
-                    yielder.yield_item(resp).await;
+                    Box::pin(yielder.yield_item(resp)).await;
                 }
             })
         };

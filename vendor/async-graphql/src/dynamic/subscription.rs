@@ -303,16 +303,20 @@ impl Subscription {
                                 }
                             };
                             // opsgraph patch: boxed, an event's resolution is not part
-                            // of the stream's state while it waits for the next event.
-                            let resp = Box::pin(
-                                ctx_field
-                                    .query_env
-                                    .extensions
-                                    .execute(ctx_field.query_env.operation_name.as_deref(), f),
-                            )
-                            .await;
-                            let is_err = !resp.errors.is_empty();
-                            yielder.yield_ok(resp).await;
+                            // of the stream's state while it waits for the next event;
+                            // nor is the response while it is handed over (the yield
+                            // is boxed, and the response a temporary of this block).
+                            let (is_err, yielding) = {
+                                let resp = Box::pin(
+                                    ctx_field
+                                        .query_env
+                                        .extensions
+                                        .execute(ctx_field.query_env.operation_name.as_deref(), f),
+                                )
+                                .await;
+                                (!resp.errors.is_empty(), Box::pin(yielder.yield_ok(resp)))
+                            };
+                            yielding.await;
                             if is_err {
                                 break;
                             }
