@@ -359,19 +359,19 @@ async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> impl IntoResponse {
     let user_agent = header(&headers, "user-agent").map(|s| s.chars().take(256).collect());
-    let cfg = state.config.clone();
-    // One pointer in the upgrade's task: it keeps its callback (and what that captured)
-    // for as long as the connection lives.
-    let start = Box::new((state, crate::ws::Peer { ip: peer.ip().to_string(), user_agent }));
-    upgrade
+    let cfg = &state.config;
+    let upgrade = upgrade
         .protocols([crate::ws::PROTOCOL])
         .read_buffer_size(cfg.ws_read_buffer)
         .write_buffer_size(0)
         .max_write_buffer_size(cfg.ws_max_message.max(64 * 1024) * 4)
         .max_message_size(cfg.ws_max_message)
-        .max_frame_size(cfg.ws_max_message)
-        .on_upgrade(move |socket| {
-            let (state, peer) = *start;
-            crate::ws::serve(state, peer, socket)
-        })
+        .max_frame_size(cfg.ws_max_message);
+    // One pointer in the upgrade's task: it keeps its callback (and what that captured)
+    // for as long as the connection lives.
+    let start = Box::new((state, crate::ws::Peer { ip: peer.ip().to_string(), user_agent }));
+    upgrade.on_upgrade(move |socket| {
+        let (state, peer) = *start;
+        crate::ws::serve(state, peer, socket)
+    })
 }
